@@ -1,0 +1,29 @@
+import { join } from "node:path";
+import { compareProcesses, record, repoRoot } from "@ggen/bench";
+import { expect, it } from "vitest";
+
+const floor = { name: "node -e 0", command: process.execPath, args: ["-e", "0"] };
+
+it("cold start of ggen --help and cleanroom --help against node -e 0", () => {
+  const ggen = compareProcesses(
+    {
+      name: "ggen --help",
+      command: process.execPath,
+      args: [join(repoRoot, "apps/ggen/dist/bin.js"), "--help"],
+    },
+    floor,
+    { runs: 15 },
+  );
+  const cleanroom = compareProcesses(
+    {
+      name: "cleanroom --help",
+      command: process.execPath,
+      args: [join(repoRoot, "apps/cleanroom/dist/bin.js"), "--help"],
+    },
+    floor,
+    { runs: 15 },
+  );
+  record("cli-cold-start", [ggen, cleanroom]);
+  expect(ggen.ratio).toBeGreaterThan(0);
+  expect(cleanroom.ratio).toBeGreaterThan(0);
+});

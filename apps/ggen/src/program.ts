@@ -1,0 +1,28 @@
+import type { ProgramSpec } from "@ggen/reporter";
+import pkg from "../package.json" with { type: "json" };
+import { graphCommand } from "./commands/graph.js";
+import { lifecycleCommand } from "./commands/lifecycle.js";
+import { marketCommand } from "./commands/market.js";
+import { templateCommand } from "./commands/template.js";
+import { ultraFastDeployCommand } from "./commands/ultra-fast-deploy.js";
+
+export const program: ProgramSpec = {
+  name: "ggen",
+  version: pkg.version,
+  description:
+    "generate code from templates and RDF graphs, install template packs, run the project lifecycle",
+  commands: [templateCommand, graphCommand, marketCommand, lifecycleCommand, ultraFastDeployCommand],
+  examples: [
+    [
+      "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",
+      "Generate, test, validate and deploy a service",
+    ],
+    ["ggen gen fixtures/templates/sql/schema.sql.tmpl --output-dir out", "Render one template"],
+    ["ggen market search rust --limit 5", "Find template packs"],
+    [
+      "ggen graph query fixtures/domain/shop.ttl --query 'SELECT * WHERE { ?s a ?c } LIMIT 5'",
+      "Query a graph",
+    ],
+    ["ggen lifecycle run build test", "Run lifecycle phases"],
+  ],
+};

@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ContractKind } from "./index.js";
+import { assertValid, contractKinds, isGgenError, validate, validateDocument } from "./index.js";
+
+const dir = join(import.meta.dirname, "..", "examples");
+const read = (f: string) => JSON.parse(readFileSync(join(dir, f), "utf8"));
+const fileOf = (kind: ContractKind) => kind.replace("/", ".");
+
+describe("contract examples", () => {
+  it("has a valid and an invalid example for every kind", () => {
+    const files = readdirSync(dir);
+    for (const kind of contractKinds) {
+      expect(files).toContain(`${fileOf(kind)}.json`);
+      expect(files).toContain(`${fileOf(kind)}.invalid.json`);
+    }
+  });
+
+  for (const kind of contractKinds) {
+    it(`${kind}: the documented example validates`, () => {
+      const r = validate(kind, read(`${fileOf(kind)}.json`));
+      expect(r.ok ? [] : r.errors).toEqual([]);
+    });
+
+    it(`${kind}: the wrong example fails naming each wrong field`, () => {
+      const bad = read(`${fileOf(kind)}.invalid.json`) as { expect: string[]; value: unknown };
+      const r = validate(kind, bad.value);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      const paths = r.errors.map((e) => e.path);
+      for (const p of bad.expect) expect(paths).toContain(p);
+      for (const e of r.errors) expect(e.message.length).toBeGreaterThan(3);
+    });
+  }
+});
+
+describe("validateDocument", () => {
+  it("detects the kind from the document", () => {
+    const r = validateDocument(read("cleanroom-run.v1.json"));
+    expect(r.ok && r.kind).toBe("cleanroom-run/v1");
+  });
+  it("rejects an unknown kind naming /kind", () => {
+    const r = validateDocument({ kind: "cleanroom-run/v9" });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]?.path).toBe("/kind");
+  });
+});
+
+describe("assertValid", () => {
+  it("throws a GgenError whose message names the field", () => {
+    const bad = read("deployment-metrics.v1.invalid.json").value;
+    try {
+      assertValid("deployment-metrics/v1", bad, "metrics.jsonl:3");
+      expect.unreachable();
+    } catch (e) {
+      expect(isGgenError(e)).toBe(true);
+      expect(String((e as Error).message)).toMatch(
+        /metrics\.jsonl:3 .*\/testMetrics\/totalTests is required/,
+      );
+    }
+  });
+});

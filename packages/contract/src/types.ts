@@ -1,0 +1,170 @@
+// TypeScript shapes of the JSON Schemas in ../schemas. Kept by hand next to the schemas; a test
+// validates every example against the schema and type-checks it against these types.
+
+export type Sha256 = string;
+export type IsoDateTime = string;
+
+export interface Reference {
+  path: string;
+  sha256: Sha256;
+}
+
+export type FileAction = "created" | "overwritten" | "injected" | "unchanged" | "skipped";
+
+export interface GenerationManifest {
+  kind: "generation-manifest/v1";
+  tool: { name: string; version: string };
+  startedAt: IsoDateTime;
+  finishedAt: IsoDateTime;
+  outputRoot: string;
+  seed?: string;
+  inputs: {
+    templates: Reference[];
+    graphs: Reference[];
+    varFiles: Reference[];
+    packs?: { id: string; version: string; sha256: Sha256 }[];
+  };
+  vars: Record<string, unknown>;
+  files: { path: string; sha256: Sha256; bytes: number; action: FileAction; template?: string }[];
+  timings: {
+    parseMs: number;
+    rdfLoadMs: number;
+    sparqlMs: number;
+    renderMs: number;
+    writeMs: number;
+    totalMs: number;
+  };
+  counts: { templates: number; files: number; triples: number; queries: number };
+}
+
+export type TestStatus = "passed" | "failed" | "skipped" | "timed-out" | "errored";
+export type BackendName = "local" | "testcontainers";
+
+export interface Isolation {
+  network: boolean;
+  pid: boolean;
+  filesystem: boolean;
+  limits: boolean;
+  mechanism?: string;
+}
+
+export interface TestResult {
+  id: string;
+  file: string;
+  name: string;
+  suite?: string;
+  status: TestStatus;
+  durationMs: number;
+  failureMessage?: string;
+  outputTail?: string;
+}
+
+export interface TestSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  timedOut: number;
+  errored: number;
+  coveragePercent?: number;
+}
+
+export interface CleanroomRun {
+  kind: "cleanroom-run/v1";
+  runId: string;
+  tool?: { name: string; version: string };
+  startedAt: IsoDateTime;
+  finishedAt: IsoDateTime;
+  manifest?: Reference;
+  sources?: Reference[];
+  environment: { name: string; backend: BackendName; isolation: Isolation };
+  services: { name: string; image?: string; binary?: string; readyMs: number; endpoint?: string }[];
+  tests: TestResult[];
+  summary: TestSummary;
+  timings: { setupMs: number; testMs: number; teardownMs: number; totalMs: number };
+  resources: { peakMemoryMb: number; cpuPercent: number; cpuUserMs?: number; cpuSystemMs?: number };
+}
+
+export type StageStatus = "success" | "failed" | "skipped" | "timed-out" | "rolled-back";
+export type DeploymentStatus = "READY" | "NOT_READY" | "ROLLED_BACK" | "FAILED";
+
+export interface Finding {
+  check: string;
+  severity: "error" | "warning" | "info";
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+export interface PipelineReport {
+  kind: "pipeline-report/v1";
+  sessionId: string;
+  name: string;
+  version?: string;
+  environment?: string;
+  backend?: BackendName;
+  startedAt: IsoDateTime;
+  totalDurationMs: number;
+  stages: Record<string, { durationMs: number; status: StageStatus; startedAtMs?: number; message?: string }>;
+  metrics: {
+    testsExecuted: number;
+    testsPassed: number;
+    testsFailed: number;
+    coveragePercentage?: number;
+    lintWarnings?: number;
+    buildArtifacts?: number;
+    filesGenerated?: number;
+  };
+  validation: {
+    packageValid: boolean;
+    buildPassed?: boolean;
+    lintPassed?: boolean;
+    testsPassed: boolean;
+    securityPassed: boolean;
+    docsBuilt?: boolean;
+    auditPassed?: boolean;
+    publishReady: boolean;
+    findings?: Finding[];
+  };
+  attestation: {
+    hermeticExecution: boolean;
+    deterministic: boolean;
+    reproducible: boolean;
+    digest: string;
+    statementPath?: string;
+    signed?: boolean;
+  };
+  deploymentStatus: DeploymentStatus;
+  deployment?: { releaseId?: string; url?: string; provider?: string; rolledBackTo?: string };
+  recommendation: string;
+  references: { manifest?: Reference; run?: Reference; metrics?: Reference };
+}
+
+export interface DeploymentMetrics {
+  kind: "deployment-metrics/v1";
+  deploymentId: string;
+  timestamp: IsoDateTime;
+  environment?: string;
+  name?: string;
+  version?: string;
+  status: "success" | "failed" | "rolled-back";
+  totalTimeSeconds: number;
+  phases: Record<string, number>;
+  testMetrics: {
+    totalTests: number;
+    passed: number;
+    failed: number;
+    skipped?: number;
+    durationSeconds: number;
+  };
+  resourceUsage: { peakMemoryMb: number; cpuPercent: number };
+}
+
+export interface ContractTypes {
+  "generation-manifest/v1": GenerationManifest;
+  "cleanroom-run/v1": CleanroomRun;
+  "pipeline-report/v1": PipelineReport;
+  "deployment-metrics/v1": DeploymentMetrics;
+}
+
+export type ContractKind = keyof ContractTypes;

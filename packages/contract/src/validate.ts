@@ -1,0 +1,118 @@
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
+import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
+import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
+import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
+import { GgenError } from "./errors.js";
+import type { ContractKind, ContractTypes } from "./types.js";
+
+export const schemas: Record<ContractKind, object> = {
+  "generation-manifest/v1": generationManifest,
+  "cleanroom-run/v1": cleanroomRun,
+  "pipeline-report/v1": pipelineReport,
+  "deployment-metrics/v1": deploymentMetrics,
+};
+
+export const contractKinds = Object.keys(schemas) as ContractKind[];
+
+export interface ContractIssue {
+  /** JSON Pointer-like path to the offending value, e.g. `/files/0/sha256` ("/" for the root). */
+  path: string;
+  message: string;
+}
+
+export type ValidationResult<K extends ContractKind> =
+  | { ok: true; value: ContractTypes[K] }
+  | { ok: false; errors: ContractIssue[] };
+
+// ajv-formats is CommonJS; its default export arrives wrapped under some bundlers.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+
+let compiled: Map<ContractKind, ValidateFunction> | undefined;
+
+function validators(): Map<ContractKind, ValidateFunction> {
+  if (compiled) return compiled;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  addFormats(ajv);
+  compiled = new Map(contractKinds.map((k) => [k, ajv.compile(schemas[k])]));
+  return compiled;
+}
+
+export function isContractKind(kind: string): kind is ContractKind {
+  return Object.hasOwn(schemas, kind);
+}
+
+function describe(e: ErrorObject): ContractIssue {
+  let path = e.instancePath || "/";
+  let message = e.message ?? "is invalid";
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === "required") {
+    path = `${e.instancePath}/${String(p.missingProperty)}`;
+    message = "is required";
+  } else if (e.keyword === "additionalProperties") {
+    path = `${e.instancePath}/${String(p.additionalProperty)}`;
+    message = "is not allowed here";
+  } else if (e.keyword === "enum") {
+    message = `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+  } else if (e.keyword === "const") {
+    message = `must be ${JSON.stringify(p.allowedValue)}`;
+  }
+  return { path, message };
+}
+
+/** Validate `value` against the schema of `kind`: the typed value, or every problem with its path. */
+export function validate<K extends ContractKind>(kind: K, value: unknown): ValidationResult<K> {
+  const fn = validators().get(kind);
+  if (!fn) throw new GgenError("CONTRACT_UNKNOWN_KIND", `unknown contract kind "${kind}"`, { kind: "usage" });
+  if (fn(value)) return { ok: true, value: value as ContractTypes[K] };
+  const seen = new Set<string>();
+  const errors: ContractIssue[] = [];
+  for (const e of fn.errors ?? []) {
+    // anyOf branches repeat the same complaint; keep the first of each.
+    if (e.keyword === "anyOf") continue;
+    const issue = describe(e);
+    const key = `${issue.path} ${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      errors.push(issue);
+    }
+  }
+  return { ok: false, errors };
+}
+
+/** Like `validate`, but throws a GgenError (code CONTRACT_INVALID) listing the problems. */
+export function assertValid<K extends ContractKind>(
+  kind: K,
+  value: unknown,
+  source: string = kind,
+): ContractTypes[K] {
+  const r = validate(kind, value);
+  if (r.ok) return r.value;
+  const list = r.errors.map((e) => `${e.path} ${e.message}`).join("; ");
+  throw new GgenError("CONTRACT_INVALID", `${source} is not a valid ${kind}: ${list}`);
+}
+
+/** Detects the kind from a document's own `kind` field and validates it. */
+export function validateDocument(
+  value: unknown,
+):
+  | { ok: true; kind: ContractKind; value: ContractTypes[ContractKind] }
+  | { ok: false; kind?: string; errors: ContractIssue[] } {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== "string" || !isContractKind(kind)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: "/kind",
+          message: `must be one of ${contractKinds.map((k) => JSON.stringify(k)).join(", ")}`,
+        },
+      ],
+    };
+  }
+  const r = validate(kind, value);
+  return r.ok ? { ok: true, kind, value: r.value } : { ok: false, kind, errors: r.errors };
+}

@@ -1,0 +1,186 @@
+// The shell both programs share: global options, --help with examples, completion, one error boundary
+// (a single line, the stack only with --debug), exit codes 0 ok / 1 failure / 2 usage, and
+// "did you mean" for unknown commands and flags.
+
+import { isGgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import { type GlobalOptions, Output, type Writer } from "./output.js";
+import { closest } from "./suggest.js";
+
+export interface ProgramSpec {
+  name: string;
+  version: string;
+  description: string;
+  commands: readonly CommandModule<any, any>[];
+  examples: readonly [command: string, description: string][];
+  epilogue?: string;
+}
+
+export interface RunOptions {
+  stdout?: Writer;
+  stderr?: Writer;
+  env?: NodeJS.ProcessEnv;
+}
+
+const GLOBAL_FLAGS = ["json", "verbose", "quiet", "debug", "cwd", "color", "no-color", "help", "version"];
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export type GlobalArgs = GlobalOptions & { _: (string | number)[]; $0: string };
+
+/** Builds the Output for a command handler's argv. */
+export function outputFor(argv: Partial<GlobalOptions>, io: RunOptions = {}): Output {
+  return new Output(
+    {
+      json: argv.json === true,
+      verbose: argv.verbose === true,
+      quiet: argv.quiet === true,
+      debug: argv.debug === true,
+      color: argv.color !== false && !process.env.NO_COLOR,
+      cwd: argv.cwd ?? process.cwd(),
+    },
+    io.stdout,
+    io.stderr,
+  );
+}
+
+function commandNames(commands: readonly CommandModule<any, any>[]): string[] {
+  const names: string[] = [];
+  for (const c of commands) {
+    const all = [c.command, c.aliases].flat().filter((x): x is string => typeof x === "string");
+    for (const a of all) names.push(a.split(" ")[0]!);
+  }
+  return names;
+}
+
+function explainUsage(msg: string, y: Argv | undefined, spec: ProgramSpec, argv: readonly string[]): string {
+  const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknownArg) {
+    const words = unknownArg[1]!.split(", ");
+    const first = words[0]!;
+    const flagLike = argv.some((a) => a.replace(/^-+/, "").split("=")[0] === first && a.startsWith("-"));
+    if (!flagLike) {
+      const hint = closest(first, commandNames(spec.commands));
+      return `unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}; see '${spec.name} --help'`;
+    }
+    const getOptions = (y as unknown as { getOptions?: () => { key?: Record<string, unknown> } } | undefined)
+      ?.getOptions;
+    const known = typeof getOptions === "function" ? Object.keys(getOptions.call(y).key ?? {}) : [];
+    const options = [...new Set([...known, ...GLOBAL_FLAGS])];
+    const hint = closest(first, options);
+    return `unknown option '--${first}'${hint ? ` (did you mean '--${hint}'?)` : ""}`;
+  }
+  const unknownCmd = /^Unknown command: (.+)$/.exec(msg);
+  if (unknownCmd) {
+    const hint = closest(unknownCmd[1]!, commandNames(spec.commands));
+    return `unknown command '${unknownCmd[1]}'${hint ? ` (did you mean '${hint}'?)` : ""}`;
+  }
+  return msg.replace(/\n+/g, "; ");
+}
+
+/** Parses argv, runs the command, and returns the exit code. Never throws. */
+export async function runProgram(
+  spec: ProgramSpec,
+  argv: readonly string[],
+  io: RunOptions = {},
+): Promise<number> {
+  const stderr = io.stderr ?? process.stderr;
+  const stdout = io.stdout ?? process.stdout;
+  const debug = argv.includes("--debug");
+  const { default: yargs } = await import("yargs");
+  let failure: { message: string; error?: unknown; usage: boolean } | undefined;
+
+  const parser = yargs([...argv])
+    .scriptName(spec.name)
+    .usage(`${spec.name} — ${spec.description}\n\nUsage: ${spec.name} <command> [options]`)
+    .option("json", { type: "boolean", default: false, describe: "Print data as JSON", global: true })
+    .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Say more", global: true })
+    .option("quiet", {
+      alias: "q",
+      type: "boolean",
+      default: false,
+      describe: "Only data and errors",
+      global: true,
+    })
+    .option("debug", {
+      type: "boolean",
+      default: false,
+      describe: "Show stack traces on errors",
+      global: true,
+    })
+    .option("cwd", { type: "string", describe: "Run as if started in this directory", global: true })
+    .option("color", {
+      type: "boolean",
+      default: true,
+      describe: "Colour output (--no-color to disable)",
+      global: true,
+    })
+    .middleware((a) => {
+      if (typeof a.cwd === "string" && a.cwd) {
+        try {
+          process.chdir(a.cwd);
+        } catch {
+          throw new UsageError(`--cwd ${a.cwd}: no such directory`);
+        }
+      }
+      if (a.color === false) process.env.NO_COLOR = "1";
+    })
+    .command(spec.commands as CommandModule[])
+    .completion(
+      "completion",
+      "Print a shell completion script (bash/zsh): source <(" + spec.name + " completion)",
+    )
+    .demandCommand(1, `no command given; see '${spec.name} --help'`)
+    .strict()
+    .help()
+    .alias("help", "h")
+    .version(spec.version)
+    .wrap(Math.min(120, process.stdout.columns ?? 120))
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      failure = { message: explainUsage(msg, y, spec, argv), usage: true };
+    });
+  for (const [cmd, desc] of spec.examples) parser.example(cmd, desc);
+  if (spec.epilogue) parser.epilogue(spec.epilogue);
+
+  // yargs writes help/version through console.log; route it to our stdout.
+  const origLog = console.log;
+  const origErr = console.error;
+  console.log = (...a: unknown[]) => stdout.write(`${a.join(" ")}\n`);
+  console.error = (...a: unknown[]) => stderr.write(`${a.join(" ")}\n`);
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    failure = {
+      message: e instanceof Error ? e.message : String(e),
+      error: e,
+      usage: e instanceof UsageError,
+    };
+  } finally {
+    console.log = origLog;
+    console.error = origErr;
+  }
+  if (!failure) return typeof process.exitCode === "number" ? process.exitCode : 0;
+
+  const e = failure.error;
+  let line = failure.message;
+  let code = failure.usage ? 2 : 1;
+  if (isGgenError(e)) {
+    line = e.toLine();
+    code = e.exitCode;
+  } else if (e instanceof Error && !failure.usage && !debug) {
+    // An unexpected error: still one line, with its code when Node gave one (ENOENT, EACCES…).
+    const c = (e as NodeJS.ErrnoException).code;
+    line = c && !e.message.includes(c) ? `${c}: ${e.message}` : e.message;
+  }
+  stderr.write(`${spec.name}: error: ${line.split("\n")[0]}\n`);
+  if (debug) {
+    const stack = e instanceof Error && e.stack ? e.stack : new Error(line).stack;
+    stderr.write(`${stack}\n`);
+  }
+  return code;
+}
