@@ -3,7 +3,7 @@ import pkg from "../package.json" with { type: "json" };
 import { graphCommand } from "./commands/graph.js";
 import { lifecycleCommand } from "./commands/lifecycle.js";
 import { marketCommand } from "./commands/market.js";
-import { templateCommand } from "./commands/template.js";
+import { genCommand, templateCommand } from "./commands/template.js";
 import { ultraFastDeployCommand } from "./commands/ultra-fast-deploy.js";
 
 export const program: ProgramSpec = {
@@ -11,7 +11,7 @@ export const program: ProgramSpec = {
   version: pkg.version,
   description:
     "generate code from templates and RDF graphs, install template packs, run the project lifecycle",
-  commands: [templateCommand, graphCommand, marketCommand, lifecycleCommand, ultraFastDeployCommand],
+  commands: [templateCommand, genCommand, graphCommand, marketCommand, lifecycleCommand, ultraFastDeployCommand],
   examples: [
     [
       "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",

@@ -1,2 +1,3 @@
-// Public entry of @ggen/cleanroom-backends; filled in by its issue.
-export const packageName = "@ggen/cleanroom-backends";
+export type * from "./backend.js";
+export * from "./engine.js";
+export * from "./run/index.js";

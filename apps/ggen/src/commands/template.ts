@@ -8,3 +8,10 @@ export const templateCommand: CommandModule = {
   builder: (y) => y,
   handler: () => notImplemented("template <command>"),
 };
+
+export const genCommand: CommandModule = {
+  command: "gen",
+  describe: "Alias of 'template generate'",
+  builder: (y) => y,
+  handler: () => notImplemented("gen"),
+};

@@ -1,0 +1,106 @@
+// The one interface both backends implement (local, testcontainers) and the conformance suite tests.
+// Draft agreed before the backends land: extend it, keep its shape.
+
+import type { BackendName, Isolation } from "@ggen/contract";
+
+export interface EnvironmentSpec {
+  name: string;
+  /** No network but loopback, own PID namespace, limits. */
+  isolated?: boolean;
+  /** Keep services across CLI calls; found again by a hash of their configuration. */
+  persistent?: boolean;
+  memoryMb?: number;
+  cpus?: number;
+  /** Host paths visible inside, read-only unless `writable`. */
+  mounts?: { host: string; target: string; writable?: boolean }[];
+  /** Prepared package caches mounted read-only so isolated runs install offline. */
+  caches?: ("npm" | "cargo")[];
+  env?: Record<string, string>;
+}
+
+export interface Environment {
+  name: string;
+  backend: BackendName;
+  /** The working directory commands run in (host path for local, inside path for containers). */
+  workdir: string;
+  createdAt: string;
+  isolation: Isolation;
+  spec: EnvironmentSpec;
+}
+
+export type ServiceKind = "postgres" | "redis" | (string & {});
+
+export interface ServiceSpec {
+  kind: ServiceKind;
+  name?: string;
+  env?: Record<string, string>;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** Image override (testcontainers) or binary override (local). */
+  image?: string;
+  timeoutMs?: number;
+  persistent?: boolean;
+}
+
+export interface Service {
+  name: string;
+  kind: ServiceKind;
+  environment: string;
+  host: string;
+  port: number;
+  /** Connection URL with credentials (never logged) and the same without them. */
+  url: string;
+  redactedUrl: string;
+  image?: string;
+  binary?: string;
+  readyMs: number;
+  /** Env vars a test gets to reach the service (DATABASE_URL, REDIS_URL…). */
+  env: Record<string, string>;
+}
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  stdin?: string;
+  /** Called with output as it arrives. */
+  onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface BackendMetrics {
+  peakMemoryMb: number;
+  cpuPercent: number;
+  cpuUserMs?: number;
+  cpuSystemMs?: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
+  deleteEnvironment(name: string, options?: { force?: boolean }): Promise<void>;
+  environmentStatus(name: string): Promise<(Environment & { services: Service[]; alive: boolean }) | undefined>;
+  listEnvironments(): Promise<Environment[]>;
+  startService(env: string, spec: ServiceSpec): Promise<Service>;
+  stopService(env: string, name: string): Promise<void>;
+  serviceLogs(env: string, name: string): Promise<string>;
+  serviceHealth(env: string, name: string): Promise<{ healthy: boolean; detail: string }>;
+  /** Snapshot/restore between tests: PostgreSQL template databases, Redis FLUSHALL. */
+  resetService(env: string, name: string): Promise<void>;
+  exec(env: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  copyIn(env: string, hostPath: string, target: string): Promise<void>;
+  copyOut(env: string, source: string, hostPath: string): Promise<void>;
+  metrics(env: string): Promise<BackendMetrics>;
+  /** Remove everything this backend started that no state entry owns any more. */
+  prune(): Promise<{ removed: string[] }>;
+}
