@@ -11,6 +11,7 @@ export interface ProgramSpec {
   name: string;
   version: string;
   description: string;
+  // biome-ignore lint/suspicious/noExplicitAny: commands have their own argv types; yargs' variance needs any here.
   commands: readonly CommandModule<any, any>[];
   examples: readonly [command: string, description: string][];
   epilogue?: string;
@@ -46,7 +47,7 @@ export function outputFor(argv: Partial<GlobalOptions>, io: RunOptions = {}): Ou
   );
 }
 
-function commandNames(commands: readonly CommandModule<any, any>[]): string[] {
+function commandNames(commands: ProgramSpec["commands"]): string[] {
   const names: string[] = [];
   for (const c of commands) {
     const all = [c.command, c.aliases].flat().filter((x): x is string => typeof x === "string");
