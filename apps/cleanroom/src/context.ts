@@ -1,7 +1,9 @@
-// What every command handler of this program shares: its Output and the error it raises for work
-// that has not landed yet.
+// What every command handler of this program shares: its Output, where state lives, the backend
+// (loaded lazily so --help stays fast), and small argument helpers.
+import { join, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { type Output, outputFor } from "@ggen/reporter";
+import type { Argv } from "yargs";
 
 export type { Output };
 
@@ -11,4 +13,112 @@ export function output(argv: Record<string, unknown>): Output {
 
 export function notImplemented(what: string): never {
   throw new GgenError("NOT_IMPLEMENTED", `'${what}' is not implemented yet`);
+}
+
+export type BackendChoice = "auto" | "local" | "testcontainers";
+export const backendChoices = ["auto", "local", "testcontainers"] as const;
+
+/** The project root commands work in (after --cwd). */
+export function projectRoot(): string {
+  return resolve(process.cwd());
+}
+
+/** `.cleanroom/` under the project root: environments, services, runs, metrics. */
+export function stateDir(): string {
+  return join(projectRoot(), ".cleanroom");
+}
+
+/** Adds `--backend auto|local|testcontainers`. */
+export function backendOption<T>(y: Argv<T>) {
+  return y.option("backend", {
+    choices: backendChoices,
+    default: "auto" as BackendChoice,
+    describe: "Where environments run: local (no Docker), testcontainers (Docker), or auto",
+  });
+}
+
+export async function loadBackend(choice: BackendChoice, out?: Output) {
+  const { createBackend } = await import("@ggen/cleanroom-backends");
+  const backend = await createBackend(choice, { stateDir: stateDir() });
+  if (out && choice === "auto" && backend.chosenBecause) out.verbose(backend.chosenBecause);
+  return backend;
+}
+
+export type LoadedBackend = Awaited<ReturnType<typeof loadBackend>>;
+
+/**
+ * The backend that holds environment `name`: the one asked for, or with `auto` whichever backend
+ * knows it (an environment made with --backend local stays local when Docker appears later).
+ */
+export async function backendFor(choice: BackendChoice, name: string, out?: Output): Promise<LoadedBackend> {
+  const first = await loadBackend(choice, out);
+  if (choice !== "auto" || (await first.environmentStatus(name))) return first;
+  const other = first.name === "local" ? "testcontainers" : "local";
+  try {
+    const second = await loadBackend(other);
+    if (await second.environmentStatus(name)) return second;
+    await second.close?.();
+  } catch {
+    // the other backend is not available here
+  }
+  return first;
+}
+
+export async function requireEnvironment(backend: LoadedBackend, name: string) {
+  const status = await backend.environmentStatus(name);
+  if (!status) {
+    const names = (await backend.listEnvironments()).map((e) => e.name);
+    const { didYouMean } = await import("@ggen/reporter");
+    throw new GgenError(
+      "CLEANROOM_NO_ENV",
+      `no environment '${name}' (${backend.name} backend)${didYouMean(name, names)}`,
+      {
+        kind: "usage",
+        hint: names.length
+          ? `environments: ${names.join(", ")}`
+          : "create one with 'cleanroom environment create --name <n>'",
+      },
+    );
+  }
+  return status;
+}
+
+/** KEY=VALUE pairs (repeatable flags) as an object; a usage error for anything else. */
+export function parsePairs(values: unknown, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of [values ?? []].flat()) {
+    const s = String(v);
+    const at = s.indexOf("=");
+    if (at <= 0) throw new GgenError("BAD_ARGUMENT", `${flag} ${s}: expected KEY=VALUE`, { kind: "usage" });
+    out[s.slice(0, at)] = s.slice(at + 1);
+  }
+  return out;
+}
+
+/** Seconds from a flag, as milliseconds; a usage error for non-positive numbers. */
+export function secondsToMs(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new GgenError("BAD_ARGUMENT", `${flag} ${String(value)}: expected a positive number of seconds`, {
+      kind: "usage",
+    });
+  return Math.round(n * 1000);
+}
+
+/** Strings from a repeatable flag. */
+export function list(value: unknown): string[] {
+  return [value ?? []].flat().map(String).filter(Boolean);
+}
+
+const SECRET = /password|secret|token|key/i;
+
+/** A service/env map with secret-looking values replaced by *** (and credentials out of URLs). */
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      SECRET.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@"),
+    ]),
+  );
 }

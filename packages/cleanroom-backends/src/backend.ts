@@ -16,6 +16,10 @@ export interface EnvironmentSpec {
   /** Prepared package caches mounted read-only so isolated runs install offline. */
   caches?: ("npm" | "cargo")[];
   env?: Record<string, string>;
+  /** Process-count limit (cgroup pids, else RLIMIT_NPROC). Isolated environments default to config's. */
+  pids?: number;
+  /** CPU-time limit per command, in seconds (RLIMIT_CPU). */
+  cpuSeconds?: number;
 }
 
 export interface Environment {
@@ -67,6 +71,8 @@ export interface ExecOptions {
   /** Called with output as it arrives. */
   onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
   signal?: AbortSignal;
+  /** Bazel's sharding variables: TEST_SHARD_INDEX, TEST_TOTAL_SHARDS (and TEST_SHARD_STATUS_FILE). */
+  shard?: { index: number; total: number };
 }
 
 export interface ExecResult {
@@ -76,6 +82,8 @@ export interface ExecResult {
   stderr: string;
   durationMs: number;
   timedOut: boolean;
+  /** Which limit stopped the command, when one did. */
+  limit?: "memory" | "pids" | "timeout";
 }
 
 export interface BackendMetrics {
@@ -101,6 +109,12 @@ export interface Backend {
   copyIn(env: string, hostPath: string, target: string): Promise<void>;
   copyOut(env: string, source: string, hostPath: string): Promise<void>;
   metrics(env: string): Promise<BackendMetrics>;
-  /** Remove everything this backend started that no state entry owns any more. */
-  prune(): Promise<{ removed: string[] }>;
+  /** Remove everything this backend started that no state entry owns any more (`all`: everything it started). */
+  prune(options?: { all?: boolean }): Promise<{ removed: string[] }>;
+  /** Save a service's current content as what `resetService` returns to (PostgreSQL template database). */
+  snapshotService?(env: string, name: string): Promise<void>;
+  /** The undeclared-outputs folder (TEST_UNDECLARED_OUTPUTS_DIR) on the host, and the files in it. */
+  outputs?(env: string): Promise<{ dir: string; files: string[] }>;
+  /** Release what this object holds in-process (Docker clients); state and services stay. */
+  close?(): Promise<void>;
 }

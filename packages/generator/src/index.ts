@@ -1,2 +1,26 @@
-// Public entry of @ggen/generator; filled in by its issue.
-export const packageName = "@ggen/generator";
+// Public entry of @ggen/generator: templates (YAML frontmatter + Handlebars) rendered from vars and RDF
+// graphs into files, planned and checked before anything is written.
+export type { FileResult, GenerateOptions, GenerateResult, HookResult } from "./engine.js";
+export { generate, redact } from "./engine.js";
+export { splitTemplate } from "./frontmatter.js";
+export { helperNames } from "./hbs.js";
+export { localName, seededUuid, sqlType, TermValue, tsType } from "./helpers.js";
+export type { InjectOptions, InjectResult } from "./inject.js";
+export { inject } from "./inject.js";
+export type { InspectResult } from "./inspect.js";
+export { inspectTemplate, validateVarsFile } from "./inspect.js";
+export type { Pack, PackTemplate } from "./packs.js";
+export {
+  DEFAULT_PACKS_DIR,
+  findPack,
+  listPacks,
+  readPack,
+  resolvePackTemplate,
+  trustedPacks,
+} from "./packs.js";
+export type { ListedTemplate } from "./resolve.js";
+export { listTemplates } from "./resolve.js";
+export { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } from "./text/cases.js";
+export { pluralize, singularize } from "./text/inflect.js";
+export type { VarDecl, VarType } from "./vars.js";
+export { checkVars, loadVarsFile, parseVarPairs } from "./vars.js";

@@ -1,2 +1,52 @@
-// Public entry of @ggen/marketplace; filled in by its issue.
-export const packageName = "@ggen/marketplace";
+// Public entry of @ggen/marketplace: registries, search, install with lockfile and checksums.
+export type { ArchiveEntry, ExtractLimits } from "./archive.js";
+export { DEFAULT_LIMITS, extractSafe, treeHash, writeTarGz } from "./archive.js";
+export type {
+  InstallChange,
+  InstalledPack,
+  InstallOptions,
+  InstallResult,
+  VerifyEntry,
+} from "./install.js";
+export {
+  addPacks,
+  installedPack,
+  installedPacks,
+  packagesDir,
+  parseSpec,
+  removePacks,
+  updatePacks,
+  verifyPacks,
+} from "./install.js";
+export type { LockEntry, Lockfile } from "./lockfile.js";
+export { LOCK_FILE, lockSchema, parseLock, readLock, serializeLock } from "./lockfile.js";
+export type { PackManifest, PackTemplate } from "./manifest.js";
+export { MANIFEST_FILE, parsePackManifest, readPackManifest } from "./manifest.js";
+export type { BuildRegistryOptions, PackedPack } from "./publish.js";
+export { buildRegistry, packDirectory, packDirsUnder, qualityOf } from "./publish.js";
+export type { IndexPack, IndexVersion, QualityScore, RegistryIndex } from "./registry-index.js";
+export {
+  bestVersion,
+  INDEX_FORMAT,
+  indexSchema,
+  isNewer,
+  latestVersion,
+  parseIndex,
+  validateIndex,
+} from "./registry-index.js";
+export type { Requirement, Resolved } from "./resolve.js";
+export { resolveRequirements } from "./resolve.js";
+export type { PreparedIndex, SearchHit, SearchOptions } from "./search.js";
+export { didYouMeanPack, prepareSearch, search } from "./search.js";
+export type { Catalog, CatalogEntry, LoadedRegistry, MarketOptions, RegistrySource } from "./sources.js";
+export {
+  cacheDir,
+  defaultRegistryDir,
+  ggenHome,
+  loadCatalog,
+  loadRegistry,
+  parseRegistrySpec,
+  resolveRegistries,
+} from "./sources.js";
+export { syntheticIndex } from "./synthetic.js";
+export { invalidIdReason, sha256 } from "./util.js";

@@ -1,2 +1,24 @@
-// Public entry of @ggen/rdf; filled in by its issue.
-export const packageName = "@ggen/rdf";
+// Public entry of @ggen/rdf: RDF graphs loaded into oxigraph, SPARQL 1.1 over them, safe binding.
+
+export type { IriValue, LiteralValue } from "./bind.js";
+export { bind, escapeString, iriRef, sparqlTerm } from "./bind.js";
+export type { RdfFormat } from "./formats.js";
+export {
+  formatFromContentType,
+  formatFromPath,
+  knownExtensions,
+  parseFormatName,
+  rdfFormats,
+} from "./formats.js";
+export type { Graph, QueryOptions, QueryResult } from "./graph.js";
+export { clearGraphCache } from "./graph.js";
+export type { QueryForm } from "./lexer.js";
+export { queryForm } from "./lexer.js";
+export type { GraphSource, LoadOptions } from "./load.js";
+export { contentHash, loadGraph } from "./load.js";
+export type { ResultsFormat, SparqlJson, SparqlJsonTerm } from "./results.js";
+export { compactTerm, formatResults, toCsv, toJsonTerm, toSparqlJson, toTsv, tsvTerm } from "./results.js";
+export type { SyntheticOptions } from "./synthetic.js";
+export { syntheticGraph, syntheticNamespace } from "./synthetic.js";
+export type { Row, Term } from "./terms.js";
+export { termText } from "./terms.js";

@@ -1,3 +1,46 @@
+// Attestations (in-toto, SLSA, DSSE) and metrics across runs.
+export type {
+  DsseEnvelope,
+  KeyPairPem,
+  ProvenanceOptions,
+  ResourceDescriptor,
+  Statement,
+  SubjectCheck,
+  TestResultPredicate,
+  TestStatementOptions,
+  VerifyResult,
+} from "./attest/index.js";
+export {
+  DSSE_PAYLOAD_TYPE,
+  generateSigningKey,
+  keyId,
+  pae,
+  provenanceStatement,
+  readAttestation,
+  redact,
+  SLSA_PROVENANCE_PREDICATE,
+  STATEMENT_TYPE,
+  signStatement,
+  TEST_RESULT_PREDICATE,
+  testResultOf,
+  testResultStatement,
+  verifyAttestation,
+  verifyEnvelope,
+} from "./attest/index.js";
+export type { LiveStepsOptions } from "./live.js";
+export { LiveSteps } from "./live.js";
+export type { MetricsLine, MetricsSummary, StepStats } from "./metrics.js";
+export { percentile, stats, summarizeMetrics } from "./metrics.js";
+export type { PipelineFormat, RunFormat } from "./render/formats.js";
+export { renderPipeline, renderRun } from "./render/formats.js";
+// Renderers for cleanroom-run/v1 and pipeline-report/v1.
+export type { RunHtmlOptions } from "./render/html.js";
+export { pipelineTimeline, renderPipelineHtml, renderRunHtml, timelineSvg } from "./render/html.js";
+export { renderJunit } from "./render/junit.js";
+export type { TimelineBar } from "./render/shared.js";
+export { escapeXml, failuresFirst, formatMs, impliedTimeline, runTimeline } from "./render/shared.js";
+export type { RunTextOptions } from "./render/text.js";
+export { renderPipelineText, renderRunText, runSummaryLine } from "./render/text.js";
 export type { GlobalOptions, Writer } from "./terminal/output.js";
 export { Output } from "./terminal/output.js";
 export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js";

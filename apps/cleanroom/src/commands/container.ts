@@ -1,10 +1,282 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import { createServer } from "node:net";
+import { GgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import {
+  type BackendChoice,
+  backendFor,
+  backendOption,
+  type LoadedBackend,
+  loadBackend,
+  output,
+  parsePairs,
+  redactEnv,
+  requireEnvironment,
+  secondsToMs,
+} from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+type Args = Record<string, unknown> & { backend: BackendChoice; "env-name": string };
+
+export const KNOWN_SERVICES = ["postgres", "redis"];
+const DEFAULT_ENV = "default";
+
+function envOption<T>(y: Argv<T>) {
+  return backendOption(y).option("env-name", {
+    type: "string",
+    default: DEFAULT_ENV,
+    describe: "The environment the service belongs to (made if it is 'default' and missing)",
+  });
+}
+
+/** Refuses a port something already listens on, before anything starts. */
+export async function assertPortFree(port: number): Promise<void> {
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new GgenError("BAD_ARGUMENT", `--port ${port}: expected 1-65535`, { kind: "usage" });
+  await new Promise<void>((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", (e: NodeJS.ErrnoException) =>
+      fail(
+        e.code === "EADDRINUSE"
+          ? new GgenError("PORT_IN_USE", `port ${port} is in use on 127.0.0.1`, {
+              kind: "usage",
+              hint: "stop what listens there, or leave out --port for a free one",
+            })
+          : e,
+      ),
+    );
+    srv.listen({ port, host: "127.0.0.1", exclusive: true }, () => srv.close(() => ok()));
+  });
+}
+
+async function environmentFor(argv: Args, out: ReturnType<typeof output>): Promise<LoadedBackend> {
+  const name = argv["env-name"];
+  const backend = await backendFor(argv.backend, name, out);
+  if (!(await backend.environmentStatus(name))) {
+    if (name !== DEFAULT_ENV) await requireEnvironment(backend, name);
+    await backend.createEnvironment({ name: DEFAULT_ENV });
+    out.info(`created environment ${DEFAULT_ENV} (${backend.name})`);
+  }
+  return backend;
+}
+
+const start: CommandModule<object, Args> = {
+  command: "start <service>",
+  describe: "Start a service (postgres, redis, or an image with testcontainers)",
+  builder: (y) =>
+    envOption(y)
+      .positional("service", { type: "string", describe: "postgres, redis, or an image name" })
+      .option("name", { type: "string", describe: "Its name (default: the service)" })
+      .option("env", { type: "string", array: true, describe: "K=V for the service (repeatable)" })
+      .option("db", { type: "string", describe: "Database to create" })
+      .option("user", { type: "string" })
+      .option("password", { type: "string" })
+      .option("port", { type: "number", describe: "Host port (refused when in use; default a free one)" })
+      .option("wait-ready", {
+        type: "boolean",
+        default: true,
+        describe: "Return once it accepts connections",
+      })
+      .option("timeout", { type: "number", describe: "Seconds to wait for readiness" })
+      .example(
+        "cleanroom container start postgres --db testdb --wait-ready",
+        "PostgreSQL in the default environment",
+      )
+      .example("cleanroom container start redis --env-name ci", "Redis in environment ci") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const service = String(argv.service);
+    const env = parsePairs(argv.env, "--env");
+    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
+    if (argv.port !== undefined) await assertPortFree(Number(argv.port));
+    const isImage = /[:/]/.test(service);
+    if (!KNOWN_SERVICES.includes(service) && !isImage) {
+      const { didYouMean } = await import("@ggen/reporter");
+      throw new GgenError(
+        "UNKNOWN_SERVICE",
+        `unknown service '${service}'${didYouMean(service, KNOWN_SERVICES)}`,
+        {
+          kind: "usage",
+          hint: `services: ${KNOWN_SERVICES.join(", ")}; or an image like name:tag (testcontainers)`,
+        },
+      );
+    }
+    const backend = await environmentFor(argv, out);
+    try {
+      const spec = {
+        kind: isImage ? "image" : service,
+        ...(isImage ? { image: service } : {}),
+        ...(argv.name ? { name: String(argv.name) } : {}),
+        ...(Object.keys(env).length ? { env } : {}),
+        ...(argv.db ? { database: String(argv.db) } : {}),
+        ...(argv.user ? { user: String(argv.user) } : {}),
+        ...(argv.password ? { password: String(argv.password) } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+        ...(argv.port !== undefined ? { port: Number(argv.port) } : {}),
+      };
+      const svc = await backend.startService(argv["env-name"], spec);
+      const safe = { ...svc, url: svc.redactedUrl, env: redactEnv(svc.env) };
+      out.data(safe, () =>
+        [
+          `started ${svc.name} in ${svc.environment} (${backend.name}) at ${svc.redactedUrl}, ready in ${Math.round(svc.readyMs)} ms`,
+          ...Object.entries(redactEnv(svc.env)).map(([k, v]) => `  ${k}=${v}`),
+        ].join("\n"),
+      );
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const stop: CommandModule<object, Args> = {
+  command: "stop [name]",
+  describe: "Stop a service, or --all",
+  builder: (y) =>
+    envOption(y)
+      .positional("name", { type: "string" })
+      .option("all", { type: "boolean", default: false, describe: "Every service in the environment" })
+      .example("cleanroom container stop postgres", "Stop it")
+      .example("cleanroom container stop --all --env-name ci", "Stop everything in ci") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    if (!argv.name && !argv.all)
+      throw new GgenError("BAD_ARGUMENT", "give a service name or --all", { kind: "usage" });
+    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    try {
+      const s = await requireEnvironment(backend, argv["env-name"]);
+      const names = argv.all ? s.services.map((v) => v.name) : [String(argv.name)];
+      if (!argv.all && !s.services.some((v) => v.name === names[0])) {
+        const { didYouMean } = await import("@ggen/reporter");
+        throw new GgenError(
+          "CLEANROOM_NO_SERVICE",
+          `no service '${names[0]}' in ${s.name}${didYouMean(
+            names[0]!,
+            s.services.map((v) => v.name),
+          )}`,
+          { kind: "usage" },
+        );
+      }
+      for (const n of names) await backend.stopService(s.name, n);
+      out.data({ stopped: names }, () => (names.length ? `stopped ${names.join(", ")}` : "nothing to stop"));
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const ls: CommandModule<object, Args> = {
+  command: "list",
+  describe: "List services in every environment",
+  builder: (y) => backendOption(y).example("cleanroom container list --json", "As JSON") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await loadBackend(argv.backend, out);
+    try {
+      const rows: {
+        environment: string;
+        name: string;
+        kind: string;
+        endpoint: string;
+        readyMs: number;
+        healthy?: boolean;
+      }[] = [];
+      for (const e of await backend.listEnvironments()) {
+        const s = await backend.environmentStatus(e.name);
+        for (const v of s?.services ?? [])
+          rows.push({
+            environment: e.name,
+            name: v.name,
+            kind: v.kind,
+            endpoint: v.redactedUrl,
+            readyMs: v.readyMs,
+          });
+      }
+      const { table } = await import("@ggen/reporter");
+      out.data(rows, () =>
+        rows.length === 0
+          ? "no services"
+          : table(rows, [
+              { header: "ENV", value: (r) => r.environment },
+              { header: "NAME", value: (r) => r.name },
+              { header: "KIND", value: (r) => r.kind },
+              { header: "ENDPOINT", value: (r) => r.endpoint },
+            ]),
+      );
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const logs: CommandModule<object, Args> = {
+  command: "logs <name>",
+  describe: "Print a service's log",
+  builder: (y) =>
+    envOption(y)
+      .positional("name", { type: "string" })
+      .example("cleanroom container logs postgres", "Its log") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    try {
+      await requireEnvironment(backend, argv["env-name"]);
+      const text = await backend.serviceLogs(argv["env-name"], String(argv.name));
+      out.data({ name: argv.name, logs: text }, () => text);
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const health: CommandModule<object, Args> = {
+  command: "health <name>",
+  describe: "Check that a service answers",
+  builder: (y) =>
+    envOption(y)
+      .positional("name", { type: "string" })
+      .example("cleanroom container health postgres", "Healthy?") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    try {
+      await requireEnvironment(backend, argv["env-name"]);
+      const h = await backend.serviceHealth(argv["env-name"], String(argv.name));
+      out.data(h, () => `${argv.name}: ${h.healthy ? "healthy" : "UNHEALTHY"} (${h.detail})`);
+      if (!h.healthy) process.exitCode = 1;
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const prune: CommandModule<object, Args> = {
+  command: "prune",
+  describe: "Remove what cleanroom started that nothing owns any more",
+  builder: (y) =>
+    backendOption(y)
+      .option("all", { type: "boolean", default: false, describe: "Everything cleanroom started" })
+      .example("cleanroom container prune", "Clean up leftovers") as unknown as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await loadBackend(argv.backend, out);
+    try {
+      const r = await backend.prune({ all: argv.all === true });
+      out.data(r, () => (r.removed.length ? `removed ${r.removed.join(", ")}` : "nothing to prune"));
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
 export const containerCommand: CommandModule = {
-  command: "container <command>",
+  command: "container",
   describe: "Start, stop, list and inspect service containers",
-  builder: (y) => y,
-  handler: () => notImplemented("container <command>"),
+  builder: (y) =>
+    y
+      .command(start as unknown as CommandModule)
+      .command(stop as unknown as CommandModule)
+      .command(ls as unknown as CommandModule)
+      .command(logs as unknown as CommandModule)
+      .command(health as unknown as CommandModule)
+      .command(prune as unknown as CommandModule)
+      .demandCommand(1, "give a container command: start, stop, list, logs, health or prune"),
+  handler: () => {},
 };

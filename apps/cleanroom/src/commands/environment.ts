@@ -1,10 +1,197 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import { resolve } from "node:path";
+import { GgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import {
+  type BackendChoice,
+  backendFor,
+  backendOption,
+  list,
+  loadBackend,
+  output,
+  redactEnv,
+  requireEnvironment,
+} from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+type Args = Record<string, unknown> & { backend: BackendChoice; name: string };
+
+function isolationText(i: {
+  network: boolean;
+  pid: boolean;
+  filesystem: boolean;
+  limits: boolean;
+  mechanism?: string;
+}) {
+  const on = Object.entries(i)
+    .filter(([k, v]) => k !== "mechanism" && v === true)
+    .map(([k]) => k);
+  return `${on.length ? on.join(", ") : "none"}${i.mechanism ? ` (${i.mechanism})` : ""}`;
+}
+
+/** `host:target[:ro|rw]` → a mount; the host path must exist. */
+function parseMount(spec: string): { host: string; target: string; writable: boolean } {
+  const parts = spec.split(":");
+  const mode = parts.length > 2 && (parts.at(-1) === "ro" || parts.at(-1) === "rw") ? parts.pop() : undefined;
+  const [host, target] = parts.length === 2 ? parts : [parts[0], undefined];
+  if (!host || !target)
+    throw new GgenError("BAD_ARGUMENT", `--mount ${spec}: expected host:/target[:ro|rw]`, { kind: "usage" });
+  return { host: resolve(host), target, writable: mode !== "ro" };
+}
+
+const create: CommandModule<object, Args> = {
+  command: "create",
+  describe: "Create an environment",
+  builder: (y) =>
+    backendOption(y)
+      .option("name", { type: "string", demandOption: true, describe: "Its name" })
+      .option("isolated", {
+        type: "boolean",
+        default: false,
+        describe: "No network but loopback, own PID namespace",
+      })
+      .option("persistent", { type: "boolean", default: false, describe: "Share services across runs" })
+      .option("memory", { type: "number", describe: "Memory limit in MB" })
+      .option("cpus", { type: "number", describe: "CPU limit" })
+      .option("mount", { type: "string", array: true, describe: "host:/target[:ro|rw] (repeatable)" })
+      .option("cache", {
+        type: "string",
+        array: true,
+        choices: ["npm", "cargo"],
+        describe: "Mount a package cache read-only",
+      })
+      .example(
+        "cleanroom environment create --name ci --isolated --mount .:/workspace",
+        "An isolated environment with the project",
+      )
+      .example(
+        "cleanroom environment create --name dev --persistent --cache npm",
+        "One whose services are shared",
+      ) as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const mounts = list(argv.mount).map(parseMount);
+    for (const [flag, v] of [
+      ["--memory", argv.memory],
+      ["--cpus", argv.cpus],
+    ] as const)
+      if (v !== undefined && !(Number(v) > 0))
+        throw new GgenError("BAD_ARGUMENT", `${flag} ${String(v)}: expected a positive number`, {
+          kind: "usage",
+        });
+    const backend = await loadBackend(argv.backend, out);
+    try {
+      const env = await backend.createEnvironment({
+        name: argv.name,
+        isolated: argv.isolated === true,
+        persistent: argv.persistent === true,
+        ...(argv.memory !== undefined ? { memoryMb: Number(argv.memory) } : {}),
+        ...(argv.cpus !== undefined ? { cpus: Number(argv.cpus) } : {}),
+        ...(mounts.length ? { mounts } : {}),
+        ...(list(argv.cache).length ? { caches: list(argv.cache) as ("npm" | "cargo")[] } : {}),
+      });
+      out.data(
+        env,
+        () =>
+          `created environment ${env.name} (${env.backend}); isolation: ${isolationText(env.isolation)}\n  workdir ${env.workdir}`,
+      );
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const del: CommandModule<object, Args> = {
+  command: "delete",
+  describe: "Delete an environment, its services and files",
+  builder: (y) =>
+    backendOption(y)
+      .option("name", { type: "string", demandOption: true })
+      .option("force", { type: "boolean", default: false, describe: "Even with services running" })
+      .example(
+        "cleanroom environment delete --name ci --force",
+        "Stop its services and remove it",
+      ) as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await backendFor(argv.backend, argv.name, out);
+    try {
+      await requireEnvironment(backend, argv.name);
+      await backend.deleteEnvironment(argv.name, { force: argv.force === true });
+      out.data({ deleted: argv.name }, () => `deleted environment ${argv.name}`);
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const ls: CommandModule<object, Args> = {
+  command: "list",
+  describe: "List environments",
+  builder: (y) => backendOption(y).example("cleanroom environment list --json", "As JSON") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await loadBackend(argv.backend, out);
+    try {
+      const envs = await backend.listEnvironments();
+      const { table } = await import("@ggen/reporter");
+      out.data(envs, () =>
+        envs.length === 0
+          ? "no environments"
+          : table(envs, [
+              { header: "NAME", value: (e) => e.name },
+              { header: "BACKEND", value: (e) => e.backend },
+              { header: "ISOLATION", value: (e) => isolationText(e.isolation) },
+              { header: "CREATED", value: (e) => e.createdAt },
+            ]),
+      );
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
+const status: CommandModule<object, Args> = {
+  command: "status",
+  describe: "Show an environment, its services and whether it is alive",
+  builder: (y) =>
+    backendOption(y)
+      .option("name", { type: "string", demandOption: true })
+      .example("cleanroom environment status --name ci --json", "As JSON") as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const backend = await backendFor(argv.backend, argv.name, out);
+    try {
+      const s = await requireEnvironment(backend, argv.name);
+      const safe = {
+        ...s,
+        services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactEnv(v.env) })),
+      };
+      out.data(safe, () =>
+        [
+          `${s.name} (${s.backend}) ${s.alive ? "alive" : "NOT alive"}; isolation: ${isolationText(s.isolation)}`,
+          `  workdir ${s.workdir}, created ${s.createdAt}`,
+          ...(s.services.length === 0
+            ? ["  no services"]
+            : s.services.map(
+                (v) => `  ${v.name} (${v.kind}) ${v.redactedUrl}, ready in ${Math.round(v.readyMs)} ms`,
+              )),
+        ].join("\n"),
+      );
+    } finally {
+      await backend.close?.();
+    }
+  },
+};
+
 export const environmentCommand: CommandModule = {
-  command: "environment <command>",
+  command: "environment",
+  aliases: ["env"],
   describe: "Create, delete, list and inspect environments",
-  builder: (y) => y,
-  handler: () => notImplemented("environment <command>"),
+  builder: (y) =>
+    y
+      .command(create as unknown as CommandModule)
+      .command(del as unknown as CommandModule)
+      .command(ls as unknown as CommandModule)
+      .command(status as unknown as CommandModule)
+      .demandCommand(1, "give an environment command: create, delete, list or status"),
+  handler: () => {},
 };

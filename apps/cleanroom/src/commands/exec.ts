@@ -1,10 +1,134 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import { relative } from "node:path";
+import { GgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import pkg from "../../package.json" with { type: "json" };
+import {
+  type BackendChoice,
+  backendFor,
+  backendOption,
+  output,
+  projectRoot,
+  requireEnvironment,
+  secondsToMs,
+  stateDir,
+} from "../context.js";
+import { loadScenario } from "./test.js";
 
-// Placeholder until its issue lands; see the issue tracker.
-export const execCommand: CommandModule = {
+interface ExecArgs {
+  env?: string;
+  scenario?: string;
+  timeout?: number;
+  "max-parallel"?: number;
+  backend: BackendChoice;
+  host: boolean;
+  "--"?: string[];
+  _: (string | number)[];
+  [k: string]: unknown;
+}
+
+export const execCommand: CommandModule<object, ExecArgs> = {
   command: "exec",
   describe: "Run a command or scenario in an environment",
-  builder: (y) => y,
-  handler: () => notImplemented("exec"),
+  builder: (y) =>
+    backendOption(y)
+      .parserConfiguration({ "populate--": true })
+      .option("env", { type: "string", describe: "The environment (default: a throwaway one for scenarios)" })
+      .option("scenario", { type: "string", describe: "A scenario YAML: steps, depends, expect" })
+      .option("timeout", { type: "number", describe: "Seconds before the command is killed" })
+      .option("max-parallel", { type: "number", describe: "Scenario steps at once (concurrent scenarios)" })
+      .option("host", { type: "boolean", default: false, describe: "Run a scenario straight on the host" })
+      .example("cleanroom exec --env ci -- npm test", "Run a command in environment ci")
+      .example(
+        "cleanroom exec --scenario test_pipeline.yaml",
+        "Run a scenario's steps (a DAG)",
+      ) as Argv<ExecArgs>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const cmd = (argv["--"] ?? []).map(String);
+    if (argv.scenario && cmd.length > 0)
+      throw new GgenError("BAD_ARGUMENT", "give either --scenario or a command after --, not both", {
+        kind: "usage",
+      });
+    if (argv.scenario) return execScenario(argv, out);
+    if (cmd.length === 0)
+      throw new GgenError("BAD_ARGUMENT", "nothing to run", {
+        kind: "usage",
+        hint: "cleanroom exec --env <name> -- <command…>, or --scenario <file>",
+      });
+    if (!argv.env)
+      throw new GgenError("BAD_ARGUMENT", "exec needs --env <name> for a command", {
+        kind: "usage",
+        hint: "create one with 'cleanroom environment create --name <n>'",
+      });
+    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
+    const backend = await backendFor(argv.backend, argv.env, out);
+    try {
+      const status = await requireEnvironment(backend, argv.env);
+      const env = Object.assign({}, ...status.services.map((s) => s.env)) as Record<string, string>;
+      const r = await backend.exec(argv.env, cmd, {
+        env,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        ...(out.json
+          ? {}
+          : { onOutput: (chunk, stream) => (stream === "stdout" ? out.stdout : out.stderr).write(chunk) }),
+      });
+      if (out.json) out.data(r, () => "");
+      if (r.timedOut) out.warn(`timed out after ${argv.timeout} s; killed`);
+      process.exitCode = r.timedOut ? 124 : (r.exitCode ?? 1);
+    } finally {
+      await backend.close?.();
+    }
+  },
 };
+
+async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Promise<void> {
+  const scenario = await loadScenario(argv.scenario!);
+  const run = await import("@ggen/cleanroom-backends");
+  const { LiveSteps, renderRunText } = await import("@ggen/reporter");
+  const root = projectRoot();
+  let backend: Awaited<ReturnType<typeof backendFor>> | undefined;
+  if (!argv.host) {
+    backend = argv.env
+      ? await backendFor(argv.backend, argv.env, out)
+      : await (await import("../context.js")).loadBackend(argv.backend, out);
+    if (argv.env) await requireEnvironment(backend, argv.env);
+  }
+  const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
+  try {
+    const result = await run.runSession({
+      root,
+      stateDir: stateDir(),
+      kind: "scenario",
+      ...(backend ? { backend } : {}),
+      ...(argv.env ? { envName: argv.env } : {}),
+      sources: [relative(root, scenario.file)],
+      tool: { name: "cleanroom", version: pkg.version },
+      work: async (ctx) => {
+        const r = await run.runScenario(scenario, {
+          exec: ctx.exec,
+          cwd: ctx.workdir,
+          env: ctx.env,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+          onEvent: (e) => {
+            if (e.type === "start") live.start(e.step);
+            else
+              live.finish(
+                e.step,
+                e.result.allowedFailure ? "passed" : e.result.status,
+                e.result.durationMs,
+                e.result.message,
+              );
+          },
+        });
+        return { tests: run.scenarioTests(r), timeline: run.scenarioTimeline(r) };
+      },
+    });
+    live.stop();
+    out.data(result.run, () => `${renderRunText(result.run)}\nSaved ${relative(root, result.path)}`);
+    if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
+  } finally {
+    live.stop();
+    await backend?.close?.();
+  }
+}

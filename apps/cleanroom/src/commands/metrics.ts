@@ -1,10 +1,75 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import type { Argv, CommandModule } from "yargs";
+import { output, stateDir } from "../context.js";
+import { writeOutput } from "./shared.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+interface ShowArgs {
+  detailed: boolean;
+  output?: "json" | "text";
+  file?: string;
+  last?: number;
+  [k: string]: unknown;
+}
+
+const show: CommandModule<object, ShowArgs> = {
+  command: "show",
+  describe: "Durations across runs (p50 / p95), from .cleanroom/metrics.jsonl",
+  builder: (y) =>
+    y
+      .option("detailed", { type: "boolean", default: false, describe: "p50 / p95 per step" })
+      .option("output", { choices: ["json", "text"] as const, describe: "Format (--json works too)" })
+      .option("file", { type: "string", describe: "Write to this file" })
+      .option("last", { type: "number", describe: "Only the last N runs" })
+      .example("cleanroom metrics show", "Totals across runs")
+      .example("cleanroom metrics show --detailed --output json", "Per step, as JSON") as Argv<ShowArgs>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const { readMetrics } = await import("@ggen/cleanroom-backends");
+    const { summarizeMetrics, table, formatMs } = await import("@ggen/reporter");
+    const { entries, skipped } = await readMetrics(stateDir());
+    if (skipped) out.warn(`${skipped} unreadable line(s) in .cleanroom/metrics.jsonl skipped`);
+    const lines = argv.last ? entries.slice(-argv.last) : entries;
+    const summary = summarizeMetrics(lines);
+    const data = argv.detailed ? summary : { ...summary, steps: undefined };
+    const json = out.json || argv.output === "json";
+    const text = () => {
+      if (summary.runs === 0) return "no runs recorded yet (.cleanroom/metrics.jsonl is empty)";
+      const rows = [summary.total, ...summary.phases];
+      const parts = [
+        `${summary.runs} runs from ${summary.first} to ${summary.last}; ${summary.passRate}% passed`,
+        "",
+        table(rows, [
+          { header: "PHASE", value: (r) => r.name },
+          { header: "P50", value: (r) => formatMs(r.p50), align: "right" },
+          { header: "P95", value: (r) => formatMs(r.p95), align: "right" },
+          { header: "LAST", value: (r) => formatMs(r.last), align: "right" },
+        ]),
+      ];
+      if (argv.detailed && summary.steps.length > 0) {
+        parts.push(
+          "",
+          table(summary.steps, [
+            { header: "STEP", value: (r) => r.name, max: 60 },
+            { header: "RUNS", value: (r) => r.runs, align: "right" },
+            { header: "P50", value: (r) => formatMs(r.p50), align: "right" },
+            { header: "P95", value: (r) => formatMs(r.p95), align: "right" },
+            { header: "MIN", value: (r) => formatMs(r.min), align: "right" },
+            { header: "MAX", value: (r) => formatMs(r.max), align: "right" },
+          ]),
+        );
+      }
+      return parts.join("\n");
+    };
+    if (argv.file)
+      await writeOutput(out, json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`, argv.file);
+    else if (json) out.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else out.stdout.write(`${text()}\n`);
+  },
+};
+
 export const metricsCommand: CommandModule = {
-  command: "metrics <command>",
+  command: "metrics",
   describe: "Show run metrics across runs",
-  builder: (y) => y,
-  handler: () => notImplemented("metrics <command>"),
+  builder: (y) =>
+    y.command(show as unknown as CommandModule).demandCommand(1, "give a metrics command: show"),
+  handler: () => {},
 };

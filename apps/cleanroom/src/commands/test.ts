@@ -1,10 +1,230 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { GgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import pkg from "../../package.json" with { type: "json" };
+import {
+  type BackendChoice,
+  backendOption,
+  list,
+  loadBackend,
+  output,
+  projectRoot,
+  requireEnvironment,
+  secondsToMs,
+  stateDir,
+} from "../context.js";
+import { writeOutput } from "./shared.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+interface RunArgs {
+  env?: string;
+  file?: string[];
+  files?: string[];
+  scenario?: string;
+  parallel: boolean;
+  "max-parallel"?: number;
+  timeout?: number;
+  shard?: string;
+  "reset-between": boolean;
+  "skip-slow": boolean;
+  runner?: string;
+  backend: BackendChoice;
+  host: boolean;
+  isolated: boolean;
+  [k: string]: unknown;
+}
+
+const runCommand: CommandModule<object, RunArgs> = {
+  command: "run",
+  describe: "Run test files (or a scenario) in an environment and record the results",
+  builder: (y) =>
+    backendOption(y)
+      .option("env", {
+        type: "string",
+        describe: "Run in this existing environment (default: a throwaway one)",
+      })
+      .option("file", { type: "string", array: true, describe: "A test file (repeatable)" })
+      .option("files", { type: "string", array: true, describe: "A glob of test files (repeatable)" })
+      .option("scenario", { type: "string", describe: "Run a scenario YAML as the test run" })
+      .option("parallel", { type: "boolean", default: false, describe: "Run test files in parallel" })
+      .option("max-parallel", { type: "number", describe: "At most this many at once (default 4)" })
+      .option("timeout", { type: "number", describe: "Per runner invocation, in seconds" })
+      .option("shard", { type: "string", describe: "Only shard k of n (k/n)" })
+      .option("reset-between", {
+        type: "boolean",
+        default: false,
+        describe: "Reset services between test files",
+      })
+      .option("skip-slow", { type: "boolean", default: false, describe: "Skip files named *.slow.*" })
+      .option("runner", {
+        type: "string",
+        choices: ["node", "vitest", "shell", "cargo", "command"],
+        describe: "Force a runner instead of choosing by file type",
+      })
+      .option("isolated", {
+        type: "boolean",
+        default: false,
+        describe: "Make the throwaway environment isolated",
+      })
+      .option("host", {
+        type: "boolean",
+        default: false,
+        describe: "Run straight on the host, no environment (fastest, not hermetic)",
+      })
+      .example("cleanroom test run --file test/api.test.mjs", "Run one file in a throwaway environment")
+      .example(
+        "cleanroom test run --files 'test/**/*.test.mjs' --parallel --max-parallel 4",
+        "Run many, 4 at once",
+      )
+      .example(
+        "cleanroom test run --env ci --shard 1/2 --reset-between",
+        "Half the tests in environment ci",
+      ) as Argv<RunArgs>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const run = await import("@ggen/cleanroom-backends");
+    const root = projectRoot();
+    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
+    if (argv["max-parallel"] !== undefined && !(argv["max-parallel"] >= 1))
+      throw new GgenError("BAD_ARGUMENT", "--max-parallel must be at least 1", { kind: "usage" });
+    // Everything is checked before anything starts.
+    const shard = argv.shard ? run.parseShard(argv.shard) : undefined;
+    let files: string[] = [];
+    let scenario: import("@ggen/cleanroom-backends").Scenario | undefined;
+    if (argv.scenario) {
+      scenario = await loadScenario(argv.scenario);
+    } else {
+      files = await run.selectFiles(root, {
+        files: list(argv.file),
+        globs: list(argv.files),
+        ...(argv.shard ? { shard: argv.shard } : {}),
+        skipSlow: argv["skip-slow"],
+      });
+    }
+    const backend = argv.host ? undefined : await loadBackend(argv.backend, out);
+    if (backend && argv.env) await requireEnvironment(backend, argv.env);
+    const { LiveSteps, renderRunText } = await import("@ggen/reporter");
+    const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
+    const sources = scenario ? [relative(root, scenario.file)] : files.map((f) => relative(root, f));
+    try {
+      const result = await run.runSession({
+        root,
+        stateDir: stateDir(),
+        kind: scenario ? "scenario" : "test",
+        ...(backend ? { backend } : {}),
+        ...(argv.env ? { envName: argv.env } : {}),
+        isolated: argv.isolated,
+        resetBetween: argv["reset-between"],
+        sources,
+        tool: { name: "cleanroom", version: pkg.version },
+        onNote: (t) => out.verbose(t),
+        work: async (ctx) => {
+          if (scenario) {
+            const r = await run.runScenario(scenario, {
+              exec: ctx.exec,
+              cwd: ctx.workdir,
+              env: ctx.env,
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
+              ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+              onEvent: (e) => {
+                if (e.type === "start") live.start(e.step);
+                else live.finish(e.step, e.result.status, e.result.durationMs, e.result.message);
+              },
+            });
+            return { tests: run.scenarioTests(r), timeline: run.scenarioTimeline(r) };
+          }
+          const r = await run.runTests(files, {
+            root,
+            exec: ctx.exec,
+            workdir: ctx.workdir,
+            env: ctx.env,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            parallel: argv.parallel,
+            ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+            ...(timeoutMs ? { timeoutMs } : {}),
+            ...(shard ? { shard } : {}),
+            ...(argv.runner ? { runner: argv.runner as import("@ggen/cleanroom-backends").RunnerName } : {}),
+            ...(backend ? {} : { node: process.execPath }),
+            ...(ctx.resetBetween ? { resetBetween: ctx.resetBetween } : {}),
+            onEvent: (e) => {
+              if (e.type === "start") live.start(e.label);
+              else {
+                const bad =
+                  e.tests?.filter((t) => t.status !== "passed" && t.status !== "skipped").length ?? 0;
+                live.finish(
+                  e.label,
+                  bad ? "failed" : "passed",
+                  e.durationMs ?? 0,
+                  `${e.tests?.length ?? 0} tests${bad ? `, ${bad} failing` : ""}`,
+                );
+              }
+            },
+          });
+          return { tests: r.tests, timeline: r.timeline };
+        },
+      });
+      live.stop();
+      out.data(result.run, () => `${renderRunText(result.run)}\nSaved ${relative(root, result.path)}`);
+      if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
+    } finally {
+      live.stop();
+      await backend?.close?.();
+    }
+  },
+};
+
+export async function loadScenario(file: string) {
+  const { parseScenario } = await import("@ggen/cleanroom-backends");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new GgenError("FILE_NOT_FOUND", `scenario not found: ${file}`, {
+      kind: "usage",
+      location: { file },
+    });
+  }
+  return parseScenario(text, file);
+}
+
+interface ResultsArgs {
+  format: "text" | "json" | "junit" | "html";
+  output?: string;
+  run?: string;
+  [k: string]: unknown;
+}
+
+const resultsCommand: CommandModule<object, ResultsArgs> = {
+  command: "results",
+  describe: "Show the last run's results (text, json, junit, html)",
+  builder: (y) =>
+    y
+      .option("format", { choices: ["text", "json", "junit", "html"] as const, default: "text" as const })
+      .option("output", { type: "string", describe: "Write to this file instead of stdout" })
+      .option("run", { type: "string", describe: "A stored run file instead of the last one" })
+      .example("cleanroom test results", "The last run as a table")
+      .example(
+        "cleanroom test results --format junit --output junit.xml",
+        "JUnit XML for CI",
+      ) as Argv<ResultsArgs>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const { lastRun, loadRun } = await import("@ggen/cleanroom-backends");
+    const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
+    const { renderRun } = await import("@ggen/reporter");
+    const format = out.json ? "json" : argv.format;
+    const text = renderRun(stored.run, format, { timeline: stored.timeline });
+    await writeOutput(out, text, argv.output);
+  },
+};
+
 export const testCommand: CommandModule = {
-  command: "test <command>",
+  command: "test",
   describe: "Run tests and show results",
-  builder: (y) => y,
-  handler: () => notImplemented("test <command>"),
+  builder: (y) =>
+    y
+      .command(runCommand as unknown as CommandModule)
+      .command(resultsCommand as unknown as CommandModule)
+      .demandCommand(1, "give a test command: run or results"),
+  handler: () => {},
 };

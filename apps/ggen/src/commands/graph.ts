@@ -1,10 +1,276 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+// `ggen graph query|export|validate`: SPARQL over RDF files, conversion between serializations, and
+// syntax checks with file:line:column.
+import { GgenError } from "@ggen/contract";
+import { table } from "@ggen/reporter";
+import type { Argv, CommandModule } from "yargs";
+import { output } from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+const tabular = ["table", "json", "csv", "tsv"] as const;
+const serializations = [
+  "turtle",
+  "ttl",
+  "trig",
+  "nt",
+  "ntriples",
+  "nq",
+  "nquads",
+  "n3",
+  "rdfxml",
+  "xml",
+  "jsonld",
+];
+
+interface FilesArgs {
+  files: string[];
+  "input-format"?: string;
+}
+
+function filesPositional<T>(y: Argv<T>) {
+  return y
+    .positional("files", {
+      type: "string",
+      array: true,
+      demandOption: true,
+      describe: "RDF files (format from the extension)",
+    })
+    .option("input-format", {
+      type: "string",
+      describe: "Format of the input files when their extension does not tell",
+    });
+}
+
+async function sourcesOf(argv: FilesArgs) {
+  const { parseFormatName } = await import("@ggen/rdf");
+  let format: import("@ggen/rdf").RdfFormat | undefined;
+  if (argv["input-format"] !== undefined) {
+    format = parseFormatName(argv["input-format"]);
+    if (!format) {
+      throw new GgenError("RDF_FORMAT", `unknown input format '${argv["input-format"]}'`, {
+        kind: "usage",
+        hint: "turtle, trig, ntriples, nquads, n3, rdfxml or jsonld",
+      });
+    }
+  }
+  return argv.files.map((f) =>
+    /^https?:\/\//.test(f)
+      ? format
+        ? { url: f, format }
+        : { url: f }
+      : format
+        ? { path: f, format }
+        : { path: f },
+  );
+}
+
+async function readQuery(q: string): Promise<{ text: string; name: string }> {
+  if (q.startsWith("@")) {
+    const file = q.slice(1);
+    const { readFile } = await import("node:fs/promises");
+    try {
+      return { text: await readFile(file, "utf8"), name: file };
+    } catch {
+      throw new GgenError("QUERY_READ", "cannot read the query file", { kind: "usage", location: { file } });
+    }
+  }
+  return { text: q, name: "--query" };
+}
+
+async function rdfFormat(name: string) {
+  const { parseFormatName } = await import("@ggen/rdf");
+  const f = parseFormatName(name);
+  if (!f) {
+    throw new GgenError("RDF_FORMAT", `unknown serialization '${name}'`, {
+      kind: "usage",
+      hint: `one of ${serializations.join(", ")}`,
+    });
+  }
+  return f;
+}
+
+const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: string }> = {
+  command: "query <files..>",
+  describe: "Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over RDF files",
+  builder: (y) =>
+    filesPositional(y)
+      .option("query", {
+        type: "string",
+        demandOption: true,
+        describe: "SPARQL text, or @file to read it from a file",
+      })
+      .option("format", {
+        alias: "f",
+        type: "string",
+        describe: "table|json|csv|tsv for SELECT/ASK; turtle|nt|nq|trig|jsonld|rdfxml for CONSTRUCT/DESCRIBE",
+      })
+      .example(
+        "$0 graph query shop.ttl --query 'SELECT ?c WHERE { ?c a owl:Class }'",
+        "List classes as a table",
+      )
+      .example("$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results")
+      .example(
+        "$0 graph query a.ttl b.ttl --query 'CONSTRUCT WHERE { ?s ?p ?o }' --format nt",
+        "Merge as N-Triples",
+      ) as never,
+  handler: async (argv) => {
+    const out = output(argv);
+    const rdf = await import("@ggen/rdf");
+    const { text, name } = await readQuery(argv.query);
+    const graph = await rdf.loadGraph(await sourcesOf(argv), { cache: false });
+    try {
+      const prefixed = withPrefixes(text, graph.prefixes);
+      const result = graph.query(prefixed.text, { name, line: 1 - prefixed.lines });
+      if (result.type === "graph") {
+        const format = await rdfFormat(argv.format ?? "turtle");
+        const dumped = result.graph.dump(format);
+        const quads = result.graph.size;
+        result.graph.free();
+        out.data({ format, quads, text: dumped }, () => dumped);
+        return;
+      }
+      const value = result.type === "ask" ? result.value : { vars: result.vars, rows: result.rows };
+      const format = argv.format ?? "table";
+      if (!(tabular as readonly string[]).includes(format)) {
+        throw new GgenError(
+          "RESULTS_FORMAT",
+          `unknown results format '${format}' for a ${result.type.toUpperCase()} query`,
+          {
+            kind: "usage",
+            hint: "table, json, csv or tsv",
+          },
+        );
+      }
+      if (format === "table") {
+        out.data(rdf.toSparqlJson(value), () => {
+          if (typeof value === "boolean") return String(value);
+          const cols = value.vars.map((v) => ({
+            header: `?${v}`,
+            value: (r: import("@ggen/rdf").Row) => (r[v] ? rdf.compactTerm(r[v], graph.prefixes) : ""),
+            max: 80,
+          }));
+          return `${table(value.rows, cols)}\n(${value.rows.length} row${value.rows.length === 1 ? "" : "s"})`;
+        });
+      } else {
+        process.stdout.write(rdf.formatResults(value, format as "json" | "csv" | "tsv"));
+      }
+    } finally {
+      graph.free();
+    }
+  },
+};
+
+/**
+ * Prefixes declared by the data are available to a query that does not declare them itself: a PREFIX
+ * line is added for each prefix the query uses but does not declare. Returns how many lines were added
+ * so error positions still point into the user's query.
+ */
+function withPrefixes(query: string, prefixes: Record<string, string>): { text: string; lines: number } {
+  const declared = new Set<string>();
+  for (const m of query.matchAll(/\bPREFIX\s+([A-Za-z][\w.-]*)?:/gi)) declared.add(m[1] ?? "");
+  const lines: string[] = [];
+  for (const [p, ns] of Object.entries(prefixes)) {
+    if (declared.has(p)) continue;
+    const re = new RegExp(`(^|[\\s(/^|,;{}!])${p.replace(/[.-]/g, "\\$&")}:`);
+    if (re.test(query)) lines.push(`PREFIX ${p}: <${ns}>`);
+  }
+  return { text: lines.length ? `${lines.join("\n")}\n${query}` : query, lines: lines.length };
+}
+
+const exportCommand: CommandModule<object, FilesArgs & { format: string; output?: string }> = {
+  command: "export <files..>",
+  describe: "Convert RDF files to one serialization",
+  builder: (y) =>
+    filesPositional(y)
+      .option("format", {
+        alias: "f",
+        type: "string",
+        demandOption: true,
+        describe: `Output serialization: ${serializations.join(", ")}`,
+      })
+      .option("output", {
+        alias: "o",
+        type: "string",
+        describe: "Write to this file (atomically) instead of stdout",
+      })
+      .example("$0 graph export shop.ttl --format nt", "Turtle to N-Triples")
+      .example("$0 graph export a.ttl b.trig --format trig -o all.trig", "Merge into one TriG file") as never,
+  handler: async (argv) => {
+    const out = output(argv);
+    const rdf = await import("@ggen/rdf");
+    const format = await rdfFormat(argv.format);
+    const graph = await rdf.loadGraph(await sourcesOf(argv), { cache: false });
+    try {
+      const text = graph.dump(format);
+      if (argv.output) {
+        const { writeFile, rename } = await import("node:fs/promises");
+        const tmp = `${argv.output}.${process.pid}.tmp`;
+        await writeFile(tmp, text);
+        await rename(tmp, argv.output);
+        out.data({ output: argv.output, format, quads: graph.size }, () => "");
+        out.info(`wrote ${graph.size} quads to ${argv.output}`);
+      } else {
+        process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
+      }
+    } finally {
+      graph.free();
+    }
+  },
+};
+
+const validateCommand: CommandModule<object, FilesArgs> = {
+  command: "validate <files..>",
+  describe: "Check RDF files for syntax errors (file:line:col; exit 1 on any)",
+  builder: (y) =>
+    filesPositional(y)
+      .example("$0 graph validate fixtures/domain/*.ttl", "Check every Turtle file")
+      .example("$0 graph validate data.rdf --json", "Report as JSON") as never,
+  handler: async (argv) => {
+    const out = output(argv);
+    const rdf = await import("@ggen/rdf");
+    const { isGgenError } = await import("@ggen/contract");
+    const sources = await sourcesOf(argv);
+    const report: { file: string; ok: boolean; quads?: number; error?: string }[] = [];
+    const errors: GgenError[] = [];
+    for (const [i, source] of sources.entries()) {
+      const file = argv.files[i] ?? "";
+      try {
+        const g = await rdf.loadGraph([source], { cache: false });
+        report.push({ file, ok: true, quads: g.size });
+        g.free();
+      } catch (e) {
+        if (!isGgenError(e)) throw e;
+        errors.push(e);
+        report.push({ file, ok: false, error: e.toLine() });
+      }
+    }
+    out.data({ valid: errors.length === 0, files: report }, () =>
+      report
+        .filter((r) => r.ok)
+        .map((r) => `ok ${r.file} (${r.quads} quads)`)
+        .join("\n"),
+    );
+    if (errors.length === 0) return;
+    // Every error but the last as its own line; the last is raised so the exit code follows it.
+    for (const e of errors.slice(0, -1)) process.stderr.write(`ggen: error: ${e.toLine()}\n`);
+    const last = errors[errors.length - 1] as GgenError;
+    throw new GgenError(last.code, last.message, {
+      ...(last.location ? { location: last.location } : {}),
+      kind: "failure",
+      ...(last.hint ? { hint: last.hint } : {}),
+    });
+  },
+};
+
 export const graphCommand: CommandModule = {
   command: "graph <command>",
   describe: "Query, export and validate RDF graphs",
-  builder: (y) => y,
-  handler: () => notImplemented("graph <command>"),
+  builder: (y) =>
+    y
+      .command(queryCommand as CommandModule)
+      .command(exportCommand as CommandModule)
+      .command(validateCommand as CommandModule)
+      .demandCommand(1, "graph needs a subcommand: query, export or validate")
+      .example("$0 graph query shop.ttl --query 'SELECT * WHERE { ?s ?p ?o } LIMIT 5'", "Query a graph")
+      .example("$0 graph export shop.ttl --format jsonld", "Convert to JSON-LD")
+      .example("$0 graph validate shop.ttl other.rdf", "Check syntax"),
+  handler: () => {},
 };

@@ -1,10 +1,404 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+// `ggen market …`: find, install and manage template packs (@ggen/marketplace).
+import type { Argv, CommandModule } from "yargs";
+import pkg from "../../package.json" with { type: "json" };
+import { type Output, output } from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+type Args = Record<string, unknown>;
+
+function marketOptions(argv: Args, out: Output) {
+  const registries = ([] as unknown[])
+    .concat(argv.registry ?? [])
+    .filter((r): r is string => typeof r === "string" && r.length > 0);
+  return {
+    projectDir: process.cwd(),
+    ...(registries.length > 0 ? { registries } : {}),
+    offline: argv.offline === true,
+    ggenVersion: pkg.version,
+    onWarning: (m: string) => out.warn(m),
+  };
+}
+
+const list = (v: unknown): string[] =>
+  ([] as unknown[])
+    .concat(v ?? [])
+    .flatMap((x) => String(x).split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const short = (s: string) => s.slice(0, 12);
+
+const search: CommandModule = {
+  command: "search [query..]",
+  describe: "Search packs by id, name, keyword, tag and description (typo-tolerant)",
+  builder: (y: Argv) =>
+    y
+      .positional("query", { type: "string", array: true, describe: "Words to look for" })
+      .option("tags", { type: "string", describe: "Only packs with all these tags (comma-separated)" })
+      .option("category", { type: "string", describe: "Only packs in this category" })
+      .option("min-quality", {
+        type: "number",
+        describe: "Only packs with at least this quality score (0-100)",
+      })
+      .option("limit", { type: "number", default: 20, describe: "At most this many results" })
+      .example("ggen market search rust cli", "Packs about Rust CLIs")
+      .example("ggen market search --tags production --min-quality 80", "Well-rated production packs"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { table } = await import("@ggen/reporter");
+    const limit = Number(argv.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw await usage("--limit must be a positive integer");
+    const minQ = argv["min-quality"] as number | undefined;
+    if (minQ !== undefined && (Number.isNaN(minQ) || minQ < 0 || minQ > 100))
+      throw await usage("--min-quality must be between 0 and 100");
+    const catalog = await m.loadCatalog(marketOptions(argv, out));
+    const query = list(argv.query).join(" ");
+    const tags = list(argv.tags);
+    const hits = m.search(catalog.list, query, {
+      limit,
+      ...(tags.length ? { tags } : {}),
+      ...(typeof argv.category === "string" ? { category: argv.category } : {}),
+      ...(minQ !== undefined ? { minQuality: minQ } : {}),
+    });
+    const rows = hits.map((h) => ({
+      id: h.pack.id,
+      version: m.latestVersion(h.pack).version,
+      quality: h.pack.quality.score,
+      downloads: h.pack.downloads,
+      category: h.pack.category,
+      description: h.pack.description,
+      score: Math.round(h.score * 100) / 100,
+      matched: h.matched,
+    }));
+    out.data(rows, () =>
+      rows.length === 0
+        ? `no packs match '${query}'`
+        : table(rows, [
+            { header: "ID", value: (r) => r.id },
+            { header: "VERSION", value: (r) => r.version },
+            { header: "QUALITY", value: (r) => r.quality, align: "right" },
+            { header: "DESCRIPTION", value: (r) => r.description, max: 60 },
+          ]),
+    );
+  },
+};
+
+async function usage(msg: string): Promise<Error> {
+  const { GgenError } = await import("@ggen/contract");
+  return new GgenError("USAGE", msg, { kind: "usage" });
+}
+
+function describeChanges(changes: { id: string; from?: string; to: string; action: string }[]): string {
+  const moved = changes.filter((c) => c.action !== "unchanged");
+  if (moved.length === 0) return "nothing to do; everything is up to date";
+  return moved
+    .map((c) => {
+      switch (c.action) {
+        case "installed":
+          return `installed ${c.id}@${c.to}`;
+        case "updated":
+          return `updated ${c.id} ${c.from} -> ${c.to}`;
+        case "removed":
+          return `removed ${c.id}@${c.from} (no longer needed)`;
+        default:
+          return `reinstalled ${c.id}@${c.to}`;
+      }
+    })
+    .join("\n");
+}
+
+const add: CommandModule = {
+  command: "add <packs..>",
+  describe: "Install packs (id or id@range) and their dependencies into .ggen/packages, pinned in ggen.lock",
+  builder: (y: Argv) =>
+    y
+      .positional("packs", {
+        type: "string",
+        array: true,
+        describe: "Pack ids, optionally with @<semver range>",
+      })
+      .option("force", { type: "boolean", default: false, describe: "Reinstall even when already installed" })
+      .option("deps", {
+        type: "boolean",
+        default: true,
+        describe: "Install dependencies (--no-deps to skip)",
+      })
+      .example("ggen market add io.ggen.rust-cli", "Install the newest version")
+      .example("ggen market add io.ggen.node-cli@^1.0 io.ggen.docs", "Install several, one with a range"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { Progress } = await import("@ggen/reporter");
+    const packs = list(argv.packs);
+    const progress = new Progress({ enabled: !out.json && !out.options.quiet });
+    const result = await progress.run(`installing ${packs.join(", ")}`, () =>
+      m.addPacks(packs, {
+        ...marketOptions(argv, out),
+        force: argv.force === true,
+        noDeps: argv.deps === false,
+      }),
+    );
+    out.data(result.changes, () => describeChanges(result.changes));
+  },
+};
+
+const remove: CommandModule = {
+  command: "remove <packs..>",
+  aliases: ["rm"],
+  describe: "Remove installed packs (and dependencies nothing else needs)",
+  builder: (y: Argv) =>
+    y
+      .positional("packs", { type: "string", array: true })
+      .option("force", {
+        type: "boolean",
+        default: false,
+        describe: "Remove even when another pack depends on it",
+      })
+      .example("ggen market remove io.ggen.docs", "Uninstall a pack"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const r = await m.removePacks(list(argv.packs), {
+      ...marketOptions(argv, out),
+      force: argv.force === true,
+    });
+    out.data({ removed: r.removed }, () => r.removed.map((id) => `removed ${id}`).join("\n"));
+  },
+};
+
+const listCmd: CommandModule = {
+  command: "list",
+  aliases: ["ls"],
+  describe:
+    "List available packs, or installed ones (--installed), or installed ones with newer versions (--updates)",
+  builder: (y: Argv) =>
+    y
+      .option("installed", {
+        type: "boolean",
+        default: false,
+        describe: "Only packs installed in this project",
+      })
+      .option("updates", {
+        type: "boolean",
+        default: false,
+        describe: "Installed packs with a newer version",
+      })
+      .example("ggen market list --installed", "What this project has")
+      .example("ggen market list --updates", "What could be updated"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { table } = await import("@ggen/reporter");
+    if (argv.installed || argv.updates) {
+      const installed = await m.installedPacks(process.cwd());
+      let rows = installed.map((p) => ({
+        id: p.id,
+        version: p.version,
+        latest: undefined as string | undefined,
+        requested: p.requested,
+        sha256: p.sha256,
+        dependency: p.requested === null,
+      }));
+      if (argv.updates) {
+        const catalog = await m.loadCatalog(marketOptions(argv, out));
+        for (const r of rows) {
+          const e = catalog.packs.get(r.id);
+          if (e) r.latest = m.latestVersion(e.pack).version;
+        }
+        rows = rows.filter((r) => r.latest !== undefined && m.isNewer(r.latest, r.version));
+      }
+      out.data(rows, () =>
+        rows.length === 0
+          ? argv.updates
+            ? "everything is up to date"
+            : "no packs installed; see 'ggen market search'"
+          : table(rows, [
+              { header: "ID", value: (r) => r.id },
+              { header: "VERSION", value: (r) => r.version },
+              ...(argv.updates
+                ? [{ header: "LATEST", value: (r: (typeof rows)[number]) => r.latest ?? "" }]
+                : []),
+              { header: "REQUESTED", value: (r) => r.requested ?? "(dependency)" },
+              { header: "SHA256", value: (r) => short(r.sha256) },
+            ]),
+      );
+      return;
+    }
+    const catalog = await m.loadCatalog(marketOptions(argv, out));
+    const rows = catalog.list
+      .map((p) => ({
+        id: p.id,
+        version: m.latestVersion(p).version,
+        quality: p.quality.score,
+        category: p.category,
+        description: p.description,
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    out.data(rows, () =>
+      table(rows, [
+        { header: "ID", value: (r) => r.id },
+        { header: "VERSION", value: (r) => r.version },
+        { header: "QUALITY", value: (r) => r.quality, align: "right" },
+        { header: "CATEGORY", value: (r) => r.category },
+        { header: "DESCRIPTION", value: (r) => r.description, max: 50 },
+      ]),
+    );
+  },
+};
+
+const info: CommandModule = {
+  command: "info <id>",
+  describe: "Show a pack: versions, templates, dependencies, checksums (and --show-quality)",
+  builder: (y: Argv) =>
+    y
+      .positional("id", { type: "string" })
+      .option("show-quality", { type: "boolean", default: false, describe: "Show the quality score's parts" })
+      .example("ggen market info io.ggen.redis-service --show-quality", "Details and quality breakdown"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { GgenError } = await import("@ggen/contract");
+    const id = String(argv.id);
+    const catalog = await m.loadCatalog(marketOptions(argv, out));
+    const entry = catalog.packs.get(id);
+    if (!entry)
+      throw new GgenError(
+        "UNKNOWN_PACK",
+        `unknown pack '${id}'${m.didYouMeanPack(id, catalog.packs.keys())}`,
+        {
+          kind: "usage",
+        },
+      );
+    const p = entry.pack;
+    const data = { ...p, registry: entry.registry.source.spec };
+    out.data(data, () => {
+      const lines = [
+        `${p.id}  ${p.name}`,
+        p.description,
+        "",
+        `category: ${p.category}   license: ${p.license}   downloads: ${p.downloads}   quality: ${p.quality.score}/100`,
+        ...(p.homepage ? [`homepage: ${p.homepage}`] : []),
+        `tags: ${p.tags.join(", ")}`,
+        `keywords: ${p.keywords.join(", ")}`,
+        `registry: ${entry.registry.source.spec}`,
+      ];
+      if (argv["show-quality"]) {
+        lines.push("", "quality:");
+        for (const [k, v] of Object.entries(p.quality.parts))
+          lines.push(`  ${k.padEnd(16)} ${String(v).padStart(3)}`);
+        lines.push(`  ${"score".padEnd(16)} ${String(p.quality.score).padStart(3)}`);
+      }
+      lines.push("", "templates:");
+      for (const t of p.templates ?? [])
+        lines.push(`  ${p.id}:${t.name}${t.description ? `  ${t.description}` : ""}`);
+      lines.push("", "versions:");
+      for (const v of [...p.versions].reverse()) {
+        const deps = Object.entries(v.dependencies ?? {})
+          .map(([d, r]) => `${d} ${r}`)
+          .join(", ");
+        lines.push(
+          `  ${v.version.padEnd(10)} sha256 ${v.sha256}  ${v.size} B  ${v.published.slice(0, 10)}${v.ggen ? `  ggen ${v.ggen}` : ""}${v.yanked ? "  (yanked)" : ""}`,
+        );
+        if (deps) lines.push(`             depends on ${deps}`);
+      }
+      return lines.join("\n");
+    });
+  },
+};
+
+const categories: CommandModule = {
+  command: "categories",
+  describe: "List pack categories with counts",
+  builder: (y: Argv) => y.example("ggen market categories", "What kinds of packs exist"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { table } = await import("@ggen/reporter");
+    const catalog = await m.loadCatalog(marketOptions(argv, out));
+    const counts = new Map<string, number>();
+    for (const p of catalog.list) counts.set(p.category, (counts.get(p.category) ?? 0) + 1);
+    const rows = [...counts]
+      .map(([category, packs]) => ({ category, packs }))
+      .sort((a, b) => b.packs - a.packs || a.category.localeCompare(b.category));
+    out.data(rows, () =>
+      table(rows, [
+        { header: "CATEGORY", value: (r) => r.category },
+        { header: "PACKS", value: (r) => r.packs, align: "right" },
+      ]),
+    );
+  },
+};
+
+const update: CommandModule = {
+  command: "update [ids..]",
+  describe: "Update installed packs within their ranges (--latest: to the newest version)",
+  builder: (y: Argv) =>
+    y
+      .positional("ids", { type: "string", array: true })
+      .option("latest", {
+        type: "boolean",
+        default: false,
+        describe: "Ignore the requested range; take the newest",
+      })
+      .example("ggen market update", "Update everything within its range")
+      .example("ggen market update io.ggen.node-cli --latest", "Move one pack to its newest version"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const r = await m.updatePacks(list(argv.ids), {
+      ...marketOptions(argv, out),
+      latest: argv.latest === true,
+    });
+    out.data(r.changes, () => describeChanges(r.changes));
+  },
+};
+
+const verify: CommandModule = {
+  command: "verify",
+  describe: "Re-hash installed packs against ggen.lock",
+  builder: (y: Argv) => y.example("ggen market verify", "Check nothing was changed by hand"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const m = await import("@ggen/marketplace");
+    const { GgenError } = await import("@ggen/contract");
+    const rows = await m.verifyPacks(marketOptions(argv, out));
+    out.data(rows, () =>
+      rows.length === 0
+        ? "no packs installed"
+        : rows
+            .map((r) => `${r.status === "ok" ? "ok      " : r.status.padEnd(8)} ${r.id}@${r.version}`)
+            .join("\n"),
+    );
+    const bad = rows.filter((r) => r.status !== "ok");
+    if (bad.length > 0)
+      throw new GgenError(
+        "VERIFY_FAILED",
+        `${bad.length} pack(s) do not match ggen.lock: ${bad.map((b) => `${b.id} (${b.status})`).join(", ")}`,
+        { hint: "run 'ggen market add --force <id>' to reinstall" },
+      );
+  },
+};
+
 export const marketCommand: CommandModule = {
   command: "market <command>",
   describe: "Find, install and manage template packs",
-  builder: (y) => y,
-  handler: () => notImplemented("market <command>"),
+  builder: (y) =>
+    y
+      .option("registry", {
+        type: "string",
+        array: true,
+        describe:
+          "Registry dir, index file, file:// or http(s):// URL (repeatable; first wins). Default: $GGEN_REGISTRY, .ggen/config.toml, the bundled registry",
+      })
+      .option("offline", {
+        type: "boolean",
+        default: false,
+        describe: "Use only cached indexes and archives",
+      })
+      .command([search, add, remove, listCmd, info, categories, update, verify])
+      .demandCommand(1, "name a market command; see 'ggen market --help'")
+      .example("ggen market search rust", "Find packs")
+      .example("ggen market add io.ggen.rust-cli", "Install a pack")
+      .example("ggen market list --installed", "Installed packs"),
+  handler: () => {},
 };

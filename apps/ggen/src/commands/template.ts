@@ -1,17 +1,338 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+// `ggen template …` and its alias `ggen gen`: render templates (@ggen/generator), list, inspect and
+// check vars. The generator is imported lazily so `--help` stays fast.
+import type { Argv, CommandModule } from "yargs";
+import { type Output, output } from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
+type Args = Record<string, unknown>;
+
+const strings = (v: unknown): string[] =>
+  ([] as unknown[])
+    .concat(v ?? [])
+    .map((x) => String(x))
+    .filter((s) => s.length > 0);
+
+function generateOptions(y: Argv): Argv {
+  return y
+    .option("vars", {
+      type: "string",
+      array: true,
+      describe: "A template var as name=value (repeatable)",
+    })
+    .option("vars-file", {
+      type: "string",
+      array: true,
+      describe: "Vars from a .yaml/.yml/.json/.toml file (repeatable; --vars win)",
+    })
+    .option("output-dir", { alias: "o", type: "string", default: ".", describe: "Where files are written" })
+    .option("graph", {
+      type: "string",
+      array: true,
+      describe: "RDF graph file to use instead of the pack's default graphs (repeatable)",
+    })
+    .option("packs-dir", {
+      type: "string",
+      describe: "Installed packs (default .ggen/packages)",
+    })
+    .option("force", { type: "boolean", default: false, describe: "Overwrite existing files that differ" })
+    .option("dry-run", {
+      type: "boolean",
+      default: false,
+      describe: "Write nothing; list the planned actions",
+    })
+    .option("diff", { type: "boolean", default: false, describe: "Print unified diffs of what would change" })
+    .option("check", {
+      type: "boolean",
+      default: false,
+      describe: "Write nothing; exit 1 when any output differs from disk (drift)",
+    })
+    .option("manifest", {
+      type: "string",
+      describe: "Manifest path (default <output-dir>/.ggen/manifest.json; 'none' for no manifest)",
+    })
+    .option("allow-hooks", {
+      type: "boolean",
+      default: false,
+      describe: "Run sh_before/sh_after hooks (pack hooks also need the pack trusted in ggen.toml)",
+    })
+    .option("seed", { type: "string", describe: "Determinism seed for uuid/now (overrides the templates')" })
+    .option("now", { type: "string", describe: "The instant the now helper returns (ISO date)" })
+    .option("max-parallel", { type: "number", default: 8, describe: "Templates rendered concurrently" });
+}
+
+async function runGenerate(argv: Args, templates: string[]): Promise<void> {
+  const out = output(argv);
+  const { GgenError } = await import("@ggen/contract");
+  const { generate, parseVarPairs } = await import("@ggen/generator");
+  const maxParallel = Number(argv["max-parallel"] ?? 8);
+  if (!Number.isInteger(maxParallel) || maxParallel < 1) {
+    throw new GgenError("USAGE", "--max-parallel must be a positive integer", { kind: "usage" });
+  }
+  if (argv.check === true && argv["dry-run"] === true) {
+    throw new GgenError("USAGE", "--check and --dry-run cannot be combined (--check already writes nothing)", {
+      kind: "usage",
+    });
+  }
+  const manifest = argv.manifest;
+  const mode = argv.check === true ? "check" : argv["dry-run"] === true ? "dry-run" : "write";
+  const result = await generate({
+    templates,
+    cwd: process.cwd(),
+    outputDir: String(argv["output-dir"] ?? "."),
+    vars: parseVarPairs(strings(argv.vars)),
+    varsFiles: strings(argv["vars-file"]),
+    ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
+    ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+    force: argv.force === true,
+    mode,
+    diff: argv.diff === true,
+    ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
+    ...(manifest === false ? { manifest: false } : {}),
+    allowHooks: argv["allow-hooks"] === true,
+    ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
+    ...(typeof argv.now === "string" ? { now: argv.now } : {}),
+    maxParallel,
+    onWarn: (w) => out.warn(w),
+    onInfo: (m) => out.info(m),
+  });
+  report(out, result, mode);
+  if (mode === "check" && result.drift) {
+    const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;
+    process.stderr.write(`ggen: drift: ${n} file(s) differ from what the templates generate\n`);
+    process.exitCode = 1;
+  }
+}
+
+type Result = Awaited<ReturnType<typeof import("@ggen/generator")["generate"]>>;
+
+function report(out: Output, r: Result, mode: string): void {
+  const counts: Record<string, number> = {};
+  for (const f of r.files) counts[f.action] = (counts[f.action] ?? 0) + 1;
+  const value = {
+    mode,
+    drift: r.drift,
+    files: r.files.map((f) => ({
+      path: f.path,
+      action: f.action,
+      bytes: f.bytes,
+      sha256: f.sha256,
+      template: f.template,
+      differs: f.differs,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.diff !== undefined ? { diff: f.diff } : {}),
+    })),
+    counts,
+    hooks: r.hooks,
+    manifest: r.manifestPath ?? null,
+    timings: r.manifest.timings,
+    warnings: r.warnings,
+  };
+  out.data(value, () => {
+    const lines: string[] = [];
+    const verb = mode === "write" ? "" : mode === "dry-run" ? "would be " : "";
+    for (const f of r.files) {
+      lines.push(
+        `${(verb + f.action).padEnd(mode === "dry-run" ? 21 : 12)} ${f.path}${f.reason ? `  (${f.reason})` : ""}`,
+      );
+      if (f.diff) lines.push(f.diff.trimEnd());
+    }
+    const summary = Object.entries(counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ");
+    const files = new Set(r.files.map((f) => f.path)).size;
+    let tail = `${files} file(s)${summary ? `: ${summary}` : ""} in ${Math.round(r.manifest.timings.totalMs)} ms`;
+    if (mode === "dry-run") tail += " (dry run: nothing written)";
+    if (mode === "check") tail += r.drift ? " (drift)" : " (no drift)";
+    if (r.manifestPath) tail += `\nmanifest: ${relativeToCwd(r.manifestPath)}`;
+    lines.push(tail);
+    return lines.join("\n");
+  });
+}
+
+function relativeToCwd(p: string): string {
+  const cwd = `${process.cwd()}/`;
+  return p.startsWith(cwd) ? p.slice(cwd.length) : p;
+}
+
+const generateCmd: CommandModule = {
+  command: "generate <template>",
+  describe: "Render a template (a path, pack:template, or a pack id for all its templates)",
+  builder: (y: Argv) =>
+    generateOptions(y)
+      .positional("template", {
+        type: "string",
+        describe: "Template file, pack:template, pack id or directory",
+      })
+      .example(
+        "ggen template generate fixtures/templates/templates/schema.sql.tmpl -o out",
+        "Render one template",
+      )
+      .example(
+        "ggen template generate io.ggen.domain-service:sql-schema --vars name=shop",
+        "From an installed pack",
+      )
+      .example(
+        "ggen template generate io.ggen.domain-service -o svc --graph my.ttl",
+        "A whole pack on your ontology",
+      )
+      .example("ggen template generate t.tmpl --check", "Exit 1 when generated files drifted"),
+  handler: (argv) => runGenerate(argv, [String(argv.template)]),
+};
+
+const batchCmd: CommandModule = {
+  command: "batch-generate <templates..>",
+  describe: "Render many templates concurrently, sharing parsed graphs and query results",
+  builder: (y: Argv) =>
+    generateOptions(y)
+      .positional("templates", { type: "string", array: true, describe: "Templates (paths, refs, dirs)" })
+      .example("ggen template batch-generate t/a.tmpl t/b.tmpl --vars-file vars.yaml", "Two templates")
+      .example(
+        "ggen template batch-generate templates/ --max-parallel 4 -o out",
+        "Every template in a folder",
+      ),
+  handler: (argv) => runGenerate(argv, strings(argv.templates)),
+};
+
+const listCmd: CommandModule = {
+  command: "list",
+  describe: "List templates of installed packs and local template folders",
+  builder: (y: Argv) =>
+    y
+      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
+      .option("dir", {
+        type: "string",
+        array: true,
+        describe: "Also list .tmpl/.hbs files under this folder (default: templates, if present)",
+      })
+      .example("ggen template list", "Installed pack templates")
+      .example("ggen template list --packs-dir fixtures --json", "As JSON, from another packs folder"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const { listTemplates } = await import("@ggen/generator");
+    const { table } = await import("@ggen/reporter");
+    const dirs = argv.dir === undefined ? ["templates"] : strings(argv.dir);
+    const rows = listTemplates({
+      cwd: process.cwd(),
+      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+      dirs,
+    });
+    out.data(rows, () =>
+      rows.length === 0
+        ? "no templates (install a pack with 'ggen market add', or pass --packs-dir / --dir)"
+        : table(rows, [
+            { header: "TEMPLATE", value: (r) => r.ref },
+            { header: "VERSION", value: (r) => r.pack?.version ?? "" },
+            { header: "DESCRIPTION", value: (r) => r.description ?? r.path, max: 70 },
+          ]),
+    );
+  },
+};
+
+const inspectCmd: CommandModule = {
+  command: "inspect <template>",
+  describe: "Show a template's vars (types, defaults), graphs, queries and outputs",
+  builder: (y: Argv) =>
+    y
+      .positional("template", { type: "string", describe: "Template file, pack:template or pack id" })
+      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
+      .example("ggen template inspect fixtures/templates:sql-schema", "A pack template")
+      .example("ggen template inspect t.tmpl --json", "As JSON"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const { inspectTemplate } = await import("@ggen/generator");
+    const info = inspectTemplate(String(argv.template), {
+      cwd: process.cwd(),
+      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+    });
+    out.data(info.length === 1 ? info[0] : info, () =>
+      info
+        .map((t) => {
+          const l: string[] = [
+            `${t.ref}${t.pack ? `  (${t.pack.id} ${t.pack.version})` : ""}`,
+            `  file: ${t.file}`,
+          ];
+          if (t.to !== undefined) l.push(`  to: ${t.to}${t.inject ? "  (inject)" : ""}`);
+          if (t.forEach) l.push(`  for_each: ${t.forEach.trim().replace(/\s+/g, " ")}`);
+          if (t.vars.length) {
+            l.push("  vars:");
+            for (const v of t.vars) {
+              const bits = [
+                v.type ?? "any",
+                v.required ? "required" : "",
+                v.default !== undefined ? `default ${JSON.stringify(v.default)}` : "",
+                v.enum ? `one of ${v.enum.join("|")}` : "",
+                v.pattern ? `/${v.pattern}/` : "",
+              ].filter(Boolean);
+              l.push(`    ${v.name}: ${bits.join(", ")}${v.description ? ` — ${v.description}` : ""}`);
+            }
+          }
+          if (t.graphs.length || t.rdfInline)
+            l.push(
+              `  graphs: ${[...t.graphs, ...(t.rdfInline ? [`${t.rdfInline} inline`] : [])].join(", ")}`,
+            );
+          if (t.queries.length) l.push(`  queries: ${t.queries.map((q) => q.name).join(", ")}`);
+          if (t.hooks.before.length || t.hooks.after.length)
+            l.push(`  hooks: ${[...t.hooks.before, ...t.hooks.after].join("; ")}`);
+          if (t.determinism) l.push(`  determinism: ${t.determinism}`);
+          return l.join("\n");
+        })
+        .join("\n\n"),
+    );
+  },
+};
+
+const validateVarsCmd: CommandModule = {
+  command: "validate-vars <vars-file>",
+  describe: "Check a vars file against a template's declarations",
+  builder: (y: Argv) =>
+    y
+      .positional("vars-file", { type: "string", describe: "A .yaml/.yml/.json/.toml vars file" })
+      .option("template", {
+        alias: "t",
+        type: "string",
+        demandOption: true,
+        describe: "Template to check against",
+      })
+      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
+      .example("ggen template validate-vars vars.yaml --template t.tmpl", "Check vars before generating"),
+  handler: async (argv) => {
+    const out = output(argv);
+    const { validateVarsFile } = await import("@ggen/generator");
+    const r = validateVarsFile(String(argv["vars-file"]), String(argv.template), {
+      cwd: process.cwd(),
+      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+    });
+    out.data(r, () => {
+      const lines = r.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ""}: ${p.message}`);
+      for (const u of r.unknown) lines.push(`note: '${u}' is not declared by the template`);
+      lines.push(r.ok ? `${String(argv["vars-file"])}: ok` : `${r.problems.length} problem(s)`);
+      return lines.join("\n");
+    });
+    if (!r.ok) process.exitCode = 1;
+  },
+};
+
 export const templateCommand: CommandModule = {
   command: "template <command>",
   describe: "Render templates: generate, batch-generate, list, inspect, validate-vars",
-  builder: (y) => y,
-  handler: () => notImplemented("template <command>"),
+  builder: (y) =>
+    y
+      .command([generateCmd, batchCmd, listCmd, inspectCmd, validateVarsCmd])
+      .demandCommand(1, "name a template command: generate, batch-generate, list, inspect, validate-vars")
+      .example("ggen template generate t.tmpl --vars name=shop -o out", "Render a template")
+      .example("ggen template list", "Installed templates"),
+  handler: () => {},
 };
 
 export const genCommand: CommandModule = {
-  command: "gen",
+  command: "gen <template>",
   describe: "Alias of 'template generate'",
-  builder: (y) => y,
-  handler: () => notImplemented("gen"),
+  builder: (y: Argv) =>
+    generateOptions(y)
+      .positional("template", {
+        type: "string",
+        describe: "Template file, pack:template, pack id or directory",
+      })
+      .example("ggen gen fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template")
+      .example("ggen gen io.ggen.domain-service -o svc --vars name=shop", "Every template of a pack"),
+  handler: (argv) => runGenerate(argv, [String(argv.template)]),
 };

@@ -1,2 +1,39 @@
-// Test runs, runners and scenarios; filled in by the cleanroom program issue.
-export const runnerNames = ["node", "vitest", "shell", "cargo", "command"] as const;
+// Test runs, runners and scenarios: the engine of the `cleanroom` program.
+export type { ScenarioResult, ScenarioRunOptions, StepEvent, StepResult, StepStatus } from "./dag.js";
+export { checkExpect, runScenario } from "./dag.js";
+export type { ExecFn, ExecOptions, ExecResult } from "./exec.js";
+export { spawnExec, tail } from "./exec.js";
+export type { Need, NeededService } from "./needs.js";
+export { detectNeeds, serviceKinds } from "./needs.js";
+export type { RunParts, TimelineEntry } from "./result.js";
+export {
+  buildRun,
+  hashFiles,
+  hostIsolation,
+  newRunId,
+  runPassed,
+  scenarioTests,
+  scenarioTimeline,
+  sha256,
+  summarize,
+} from "./result.js";
+export type { CommandContext, ParsedTest, RunnerName, TestUnit } from "./runners/index.js";
+export {
+  detectRunner,
+  parseLibtest,
+  parseTap,
+  parseUnit,
+  parseVitestJson,
+  planUnits,
+  runnerNames,
+  uniqueIds,
+  unitCommand,
+} from "./runners/index.js";
+export type { Scenario, ScenarioStep, StepExpect } from "./scenario.js";
+export { findCycle, parseScenario } from "./scenario.js";
+export type { SessionOptions, SessionResult, WorkContext } from "./session.js";
+export { backendExec, runSession, WORKSPACE } from "./session.js";
+export type { MetricsEntry, StoredRun } from "./store.js";
+export { appendMetrics, lastRun, listRuns, loadRun, readMetrics, saveRun, writeFileAtomic } from "./store.js";
+export type { SelectOptions, TestRunOptions, TestRunOutcome, UnitEvent } from "./testrun.js";
+export { DEFAULT_GLOBS, parseShard, runTests, selectFiles, unitLabel } from "./testrun.js";

@@ -1,0 +1,135 @@
+// Environments and services across separate CLI calls (local backend, real PostgreSQL and Redis), and
+// ultra-fast-test on generated output that needs PostgreSQL. Everything started is stopped.
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CleanroomRun } from "@ggen/contract";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Project, project } from "./helpers.js";
+
+const hasPostgres = existsSync("/usr/lib/postgresql/15/bin/postgres");
+const hasRedis = existsSync("/usr/bin/redis-server");
+
+let p: Project;
+beforeAll(() => {
+  p = project();
+});
+afterAll(() => {
+  p.run("environment", "delete", "--name", "svc", "--force", "--backend", "local");
+  p.cleanup();
+});
+
+function pidAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+describe.runIf(hasRedis)("environments and services, one CLI call at a time", () => {
+  it("create, start redis, health, exec with REDIS_URL, stop, delete", () => {
+    const env = p.json<{ name: string; backend: string }>(
+      "environment",
+      "create",
+      "--name",
+      "svc",
+      "--backend",
+      "local",
+      "--mount",
+      ".:/workspace",
+    );
+    expect(env).toMatchObject({ name: "svc", backend: "local" });
+    const svc = p.json<{ name: string; url: string; env: Record<string, string> }>(
+      "container",
+      "start",
+      "redis",
+      "--env-name",
+      "svc",
+      "--backend",
+      "local",
+    );
+    expect(svc.name).toBe("redis");
+    expect(svc.env.REDIS_URL).toMatch(/^redis:\/\/127\.0\.0\.1:\d+/);
+    const list = p.json<{ environment: string; name: string }[]>("container", "list", "--backend", "local");
+    expect(list).toContainEqual(expect.objectContaining({ environment: "svc", name: "redis" }));
+    const h = p.run("container", "health", "redis", "--env-name", "svc");
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/^redis: healthy/);
+    const status = p.json<{ alive: boolean; services: { name: string }[] }>(
+      "environment",
+      "status",
+      "--name",
+      "svc",
+    );
+    expect(status.alive).toBe(true);
+    const e = p.run("exec", "--env", "svc", "--", "sh", "-c", 'echo "url=$REDIS_URL"; exit 7');
+    expect(e.status).toBe(7);
+    expect(e.stdout).toMatch(/^url=redis:\/\/127\.0\.0\.1:\d+/);
+    const stop = p.run("container", "stop", "redis", "--env-name", "svc");
+    expect(stop.status).toBe(0);
+    expect(p.run("container", "health", "redis", "--env-name", "svc").status).not.toBe(0);
+    expect(p.run("environment", "delete", "--name", "svc").status).toBe(0);
+    expect(p.json<unknown[]>("environment", "list", "--backend", "local")).toEqual([]);
+    const missing = p.run("environment", "status", "--name", "svc", "--backend", "local");
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no environment 'svc'/);
+  }, 120_000);
+});
+
+describe.runIf(hasPostgres)("ultra-fast-test", () => {
+  it("mounts generated output, starts the PostgreSQL it needs, runs its tests, writes the run, stops everything", () => {
+    const test = `import { test } from "node:test";
+import assert from "node:assert";
+test("reaches the database", () => {
+  const url = new URL(process.env.DATABASE_URL);
+  assert.equal(url.protocol, "postgresql:");
+});
+`;
+    const path = p.write("gen/app/test/db.test.mjs", test);
+    const sha = createHash("sha256").update(readFileSync(path)).digest("hex");
+    p.write(
+      "gen/app/.ggen/manifest.json",
+      JSON.stringify({
+        kind: "generation-manifest/v1",
+        tool: { name: "ggen", version: "0.1.0" },
+        startedAt: "2026-01-13T10:00:00.000Z",
+        finishedAt: "2026-01-13T10:00:01.000Z",
+        outputRoot: "gen/app",
+        inputs: { templates: [], graphs: [], varFiles: [] },
+        vars: {},
+        files: [{ path: "test/db.test.mjs", sha256: sha, bytes: test.length, action: "created" }],
+        timings: { parseMs: 0, rdfLoadMs: 0, sparqlMs: 0, renderMs: 0, writeMs: 0, totalMs: 0 },
+        counts: { templates: 0, files: 1, triples: 0, queries: 0 },
+      }),
+    );
+    const r = p.run(
+      "ultra-fast-test",
+      "--manifest",
+      "gen/app/.ggen/manifest.json",
+      "--backend",
+      "local",
+      "--report",
+      "out/run.json",
+      "-v",
+    );
+    expect(r.stderr).toMatch(/needs postgres: test\/db\.test\.mjs reads DATABASE_URL/);
+    expect(r.status).toBe(0);
+    const run = JSON.parse(readFileSync(join(p.dir, "out/run.json"), "utf8")) as CleanroomRun;
+    expect(run.summary).toMatchObject({ total: 1, passed: 1 });
+    expect(run.services).toHaveLength(1);
+    expect(run.services[0]!.name).toBe("postgres");
+    expect(run.services[0]!.endpoint).toMatch(/^postgresql:\/\/127\.0\.0\.1:\d+/);
+    expect(run.manifest?.path).toBe("gen/app/.ggen/manifest.json");
+    expect(run.sources).toEqual([{ path: "gen/app/test/db.test.mjs", sha256: sha }]);
+    // The throwaway environment and its PostgreSQL are gone.
+    expect(readdirSync(join(p.dir, ".cleanroom/envs"))).toEqual([]);
+    const state = JSON.parse(readFileSync(join(p.dir, ".cleanroom/state.json"), "utf8")) as {
+      services: Record<string, { local?: { pid: number } }>;
+    };
+    for (const s of Object.values(state.services)) if (s.local) expect(pidAlive(s.local.pid)).toBe(false);
+    // The attestation of that run verifies against the generated files.
+    expect(p.run("report", "--attestation", "--output", "att.json").status).toBe(0);
+    expect(p.run("report", "--verify", "att.json").status).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,617 @@
+// The local backend: environments are directories under <stateDir>/envs/<name>, commands run sandboxed
+// (see sandbox.ts), services are native programs (PostgreSQL, Redis) recorded in state so they outlive
+// one CLI call. Isolated environments (as root) get their own network namespace shared by their
+// services and commands: nothing but its own loopback.
+import { execFile } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { GgenError } from "@ggen/contract";
+import type {
+  Backend,
+  BackendMetrics,
+  Environment,
+  EnvironmentSpec,
+  ExecOptions,
+  ExecResult,
+  Service,
+  ServiceSpec,
+} from "../backend.js";
+import type { CleanroomConfig } from "../config.js";
+import {
+  type PostgresInstance,
+  postgresHandle,
+  postgresHealth,
+  startPostgres,
+} from "../services/postgres.js";
+import { type RedisInstance, redisHandle, redisHealth, startRedis } from "../services/redis.js";
+import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
+import { isAlive } from "../util/proc.js";
+import { Cgroup, detectCgroups } from "./cgroup.js";
+import { capabilities, plannedIsolation, runSandboxed, type SandboxPlan } from "./sandbox.js";
+
+const run = promisify(execFile);
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function checkName(what: string, name: string): void {
+  if (!NAME.test(name)) {
+    throw new GgenError("CLEANROOM_NAME", `invalid ${what} name ${JSON.stringify(name)}`, {
+      kind: "usage",
+      hint: "letters, digits, '.', '_' and '-', at most 63 characters",
+    });
+  }
+}
+
+export function configHash(parts: unknown): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+}
+
+/** Resolve `target` inside `root`, refusing escapes (also through symlinks). */
+export function inside(root: string, target: string): string {
+  const full = resolve(root, target.replace(/^\/+/, ""));
+  const rel = relative(root, full);
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment`, { kind: "usage" });
+  }
+  let probe = full;
+  while (!existsSync(probe) && probe !== root) probe = dirname(probe);
+  const real = realpathSync(probe);
+  const realRoot = realpathSync(root);
+  const relReal = relative(realRoot, real);
+  if (relReal.startsWith("..") || isAbsolute(relReal)) {
+    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment through a symlink`, { kind: "usage" });
+  }
+  return full;
+}
+
+const ALLOWED_HOST_ENV = ["PATH", "TERM", "NODE_OPTIONS_CLEANROOM"];
+
+function cacheDirs(): Record<"npm" | "cargo", string> {
+  return {
+    npm: process.env.npm_config_cache ?? join(homedir(), ".npm"),
+    cargo: process.env.CARGO_HOME ?? join(homedir(), ".cargo"),
+  };
+}
+
+export interface LocalBackendOptions {
+  stateDir: string;
+  config: CleanroomConfig;
+}
+
+export class LocalBackend implements Backend {
+  readonly name = "local" as const;
+  readonly state: StateStore;
+  readonly config: CleanroomConfig;
+
+  constructor(options: LocalBackendOptions) {
+    this.state = new StateStore(options.stateDir);
+    this.config = options.config;
+  }
+
+  private envDir(name: string): string {
+    return join(this.state.dir, "envs", name);
+  }
+
+  private record(name: string): EnvironmentRecord {
+    const rec = this.state.read().environments[name];
+    if (!rec || rec.backend !== "local") {
+      throw new GgenError("CLEANROOM_NO_ENV", `no local environment named ${name}`, {
+        kind: "usage",
+        hint: "create it with `cleanroom environment create --name <name>`",
+      });
+    }
+    return rec;
+  }
+
+  async createEnvironment(spec: EnvironmentSpec): Promise<Environment> {
+    checkName("environment", spec.name);
+    const isolated = spec.isolated ?? false;
+    const limits = {
+      memoryMb: spec.memoryMb ?? this.config.environment.defaultMemoryMb,
+      cpus: spec.cpus ?? this.config.environment.defaultCpus,
+      pids: spec.pids ?? (isolated ? this.config.environment.defaultPids : undefined),
+    };
+    const wantsLimits = Boolean(limits.memoryMb || limits.cpus || limits.pids || spec.cpuSeconds);
+    const dir = this.envDir(spec.name);
+    return await this.state.update(async (state) => {
+      const existing = state.environments[spec.name];
+      if (existing) {
+        throw new GgenError("CLEANROOM_ENV_EXISTS", `environment ${spec.name} already exists`, {
+          kind: "usage",
+          hint: `delete it first, or use another name (backend ${existing.backend})`,
+        });
+      }
+      rmSync(dir, { recursive: true, force: true });
+      for (const sub of ["work", "tmp", "outputs", "logs", "services"]) mkdirSync(join(dir, sub), { recursive: true });
+      const workdir = join(dir, "work");
+      const isolation = plannedIsolation(isolated, wantsLimits);
+      const c = capabilities();
+      for (const m of spec.mounts ?? []) {
+        if (!existsSync(m.host)) {
+          throw new GgenError("CLEANROOM_MOUNT", `mount source ${m.host} does not exist`, { kind: "usage" });
+        }
+        const target = inside(workdir, m.target);
+        mkdirSync(dirname(target), { recursive: true });
+        if (isolated && c.bwrap) {
+          // A placeholder the sandbox mounts over.
+          if (statSync(m.host).isDirectory()) mkdirSync(target, { recursive: true });
+          else writeFileSync(target, "");
+        } else {
+          // No mount namespace: a symlink (not read-only; the isolation report says filesystem: false).
+          const { symlinkSync } = await import("node:fs");
+          symlinkSync(resolve(m.host), target);
+        }
+      }
+      let netns: string | undefined;
+      if (isolated && c.netns) {
+        const nsName = `ggen-${configHash([this.state.dir, spec.name, randomUUID()]).slice(0, 10)}`;
+        await run("ip", ["netns", "add", nsName]);
+        await run("ip", ["netns", "exec", nsName, "ip", "link", "set", "lo", "up"]);
+        netns = `/run/netns/${nsName}`;
+      }
+      let cgroup: string | undefined;
+      const layout = detectCgroups();
+      if (layout) {
+        cgroup = `ggen-cleanroom/${this.cgroupPrefix()}${spec.name}`;
+        Cgroup.open(layout, cgroup).create(limits);
+      }
+      const rec: EnvironmentRecord = {
+        name: spec.name,
+        backend: "local",
+        workdir,
+        createdAt: new Date().toISOString(),
+        isolation,
+        spec,
+        dir,
+        ...(netns ? { netns } : {}),
+        ...(cgroup ? { cgroup } : {}),
+      };
+      state.environments[spec.name] = rec;
+      return publicEnv(rec);
+    });
+  }
+
+  async deleteEnvironment(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const state = this.state.read();
+    const rec = state.environments[name];
+    if (!rec) {
+      if (options.force) return;
+      this.record(name);
+      return;
+    }
+    for (const svc of Object.values(state.services)) {
+      if (svc.environment === name && !svc.persistent) await this.stopService(name, svc.name);
+    }
+    await this.teardown(rec);
+    await this.state.update((s) => {
+      delete s.environments[name];
+    });
+  }
+
+  private async teardown(rec: EnvironmentRecord): Promise<void> {
+    const layout = detectCgroups();
+    if (layout && rec.cgroup) {
+      await Cgroup.open(layout, rec.cgroup).remove();
+      Cgroup.open(layout, "ggen-cleanroom").removeIfEmpty();
+    }
+    if (rec.netns) {
+      const nsName = rec.netns.split("/").pop()!;
+      await run("ip", ["netns", "del", nsName]).catch(() => undefined);
+    }
+    rmSync(rec.dir, { recursive: true, force: true });
+  }
+
+  async environmentStatus(name: string) {
+    const state = this.state.read();
+    const rec = state.environments[name];
+    if (!rec || rec.backend !== "local") return undefined;
+    const services = Object.values(state.services)
+      .filter((s) => s.environment === name)
+      .map(toService);
+    const alive = existsSync(rec.dir) && (!rec.netns || existsSync(rec.netns));
+    return { ...publicEnv(rec), services, alive };
+  }
+
+  async listEnvironments(): Promise<Environment[]> {
+    return Object.values(this.state.read().environments)
+      .filter((e) => e.backend === "local")
+      .map(publicEnv);
+  }
+
+  async startService(envName: string, spec: ServiceSpec): Promise<Service> {
+    const rec = this.record(envName);
+    const name = spec.name ?? spec.kind;
+    checkName("service", name);
+    const persistent = spec.persistent ?? rec.spec.persistent ?? false;
+    const hash = configHash({
+      kind: spec.kind,
+      database: spec.database,
+      user: spec.user,
+      password: spec.password,
+      image: spec.image,
+      env: spec.env,
+      netns: rec.netns ?? "host",
+    });
+    const start = async (): Promise<Service> => {
+      const current = this.state.read();
+      const existing = current.services[serviceKey(envName, name)];
+      if (existing && existing.local && isAlive(existing.local.pid)) {
+        if (existing.configHash === hash) return toService(existing);
+        throw new GgenError("CLEANROOM_SERVICE_EXISTS", `service ${name} already runs in ${envName} with another configuration`, {
+          kind: "usage",
+          hint: "stop it first, or give the new one another --name",
+        });
+      }
+      if (persistent) {
+        // Another environment (or process) may already run the same configuration: share it.
+        const shared = Object.values(current.services).find(
+          (s) => s.persistent && s.configHash === hash && s.local && isAlive(s.local.pid),
+        );
+        if (shared) {
+          const alias: ServiceRecord = { ...shared, environment: envName, name };
+          await this.state.update((s) => {
+            s.services[serviceKey(envName, name)] = alias;
+          });
+          return toService(alias);
+        }
+      }
+      const baseDir = join(rec.dir, "services");
+      const timeoutMs = spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000;
+      let local: PostgresInstance | RedisInstance;
+      let url: string;
+      let redactedUrl: string;
+      let env: Record<string, string>;
+      if (spec.kind === "postgres") {
+        const h = await startPostgres({
+          detached: true,
+          baseDir: persistent ? join(this.state.dir, "services") : baseDir,
+          timeoutMs,
+          ...(spec.database ? { database: spec.database } : {}),
+          ...(spec.user ? { user: spec.user } : {}),
+          ...(spec.password ? { password: spec.password } : {}),
+          ...(spec.image ? { binDir: spec.image } : this.config.local.postgresBinDir ? { binDir: this.config.local.postgresBinDir } : {}),
+          ...(rec.netns ? { netns: rec.netns } : {}),
+        });
+        local = stripHandle(h) as unknown as PostgresInstance;
+        ({ url, redactedUrl, env } = h);
+      } else if (spec.kind === "redis") {
+        const h = await startRedis({
+          detached: true,
+          baseDir: persistent ? join(this.state.dir, "services") : baseDir,
+          timeoutMs,
+          ...(spec.password ? { password: spec.password } : {}),
+          ...(spec.image ? { binary: spec.image } : this.config.local.redisBinary ? { binary: this.config.local.redisBinary } : {}),
+          ...(rec.netns ? { netns: rec.netns } : {}),
+        });
+        local = stripHandle(h) as unknown as RedisInstance;
+        ({ url, redactedUrl, env } = h);
+      } else {
+        throw new GgenError("CLEANROOM_SERVICE_KIND", `the local backend cannot run service ${JSON.stringify(spec.kind)}`, {
+          kind: "usage",
+          hint: "local services: postgres, redis (others need the testcontainers backend)",
+        });
+      }
+      const svc: ServiceRecord = {
+        environment: envName,
+        name,
+        kind: spec.kind,
+        backend: "local",
+        spec,
+        configHash: hash,
+        persistent,
+        startedAt: new Date().toISOString(),
+        local,
+        url,
+        redactedUrl,
+        env,
+        readyMs: local.readyMs,
+      };
+      await this.state.update((s) => {
+        s.services[serviceKey(envName, name)] = svc;
+      });
+      return toService(svc);
+    };
+    // One lock per configuration: parallel workers wait and then share instead of starting duplicates.
+    return persistent ? await this.state.lock(`service-${hash}`, start) : await this.state.lock(`svc-${envName}-${name}`, start);
+  }
+
+  private service(envName: string, name: string): ServiceRecord {
+    const svc = this.state.read().services[serviceKey(envName, name)];
+    if (!svc || !svc.local) {
+      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, { kind: "usage" });
+    }
+    return svc;
+  }
+
+  async stopService(envName: string, name: string): Promise<void> {
+    const svc = this.service(envName, name);
+    const state = this.state.read();
+    const others = Object.entries(state.services).filter(
+      ([key, s]) => key !== serviceKey(envName, name) && s.local && svc.local && s.local.pid === svc.local.pid,
+    );
+    if (others.length === 0) await stopLocal(svc);
+    await this.state.update((s) => {
+      delete s.services[serviceKey(envName, name)];
+    });
+  }
+
+  async serviceLogs(envName: string, name: string): Promise<string> {
+    const svc = this.service(envName, name);
+    const local = svc.local!;
+    return local.kind === "postgres" ? postgresHandle(local).logs() : redisHandle(local).logs();
+  }
+
+  async serviceHealth(envName: string, name: string) {
+    const local = this.service(envName, name).local!;
+    return local.kind === "postgres" ? await postgresHealth(local) : await redisHealth(local);
+  }
+
+  async resetService(envName: string, name: string): Promise<void> {
+    const local = this.service(envName, name).local!;
+    if (local.kind === "postgres") await postgresHandle(local).reset();
+    else await redisHandle(local).reset();
+  }
+
+  /** Save the current content as what `resetService` returns to (PostgreSQL; Redis resets to empty). */
+  async snapshotService(envName: string, name: string): Promise<void> {
+    const local = this.service(envName, name).local!;
+    if (local.kind === "postgres") await postgresHandle(local).snapshot();
+  }
+
+  /** The environment variables a command gets: an allow-list, never the host's whole environment. */
+  commandEnv(rec: EnvironmentRecord, options: ExecOptions): Record<string, string> {
+    const tmp = join(rec.dir, "tmp");
+    const env: Record<string, string> = {};
+    for (const key of ALLOWED_HOST_ENV) {
+      const v = process.env[key];
+      if (v !== undefined) env[key] = v;
+    }
+    env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+    Object.assign(env, {
+      HOME: tmp,
+      TMPDIR: tmp,
+      TEST_TMPDIR: tmp,
+      TEST_UNDECLARED_OUTPUTS_DIR: join(rec.dir, "outputs"),
+      TZ: "UTC",
+      LANG: "C.UTF-8",
+      LC_ALL: "C.UTF-8",
+      CI: "true",
+      CLEANROOM_ENVIRONMENT: rec.name,
+    });
+    const caches = cacheDirs();
+    for (const cache of rec.spec.caches ?? []) {
+      const target = join(rec.dir, "caches", cache);
+      if (cache === "npm") Object.assign(env, { npm_config_cache: target, npm_config_offline: "true" });
+      if (cache === "cargo") Object.assign(env, { CARGO_HOME: target, CARGO_NET_OFFLINE: "true" });
+      void caches;
+    }
+    for (const svc of Object.values(this.state.read().services)) {
+      if (svc.environment === rec.name) Object.assign(env, svc.env);
+    }
+    if (options.shard) {
+      env.TEST_SHARD_INDEX = String(options.shard.index);
+      env.TEST_TOTAL_SHARDS = String(options.shard.total);
+      env.TEST_SHARD_STATUS_FILE = join(tmp, ".shard-status");
+    }
+    Object.assign(env, rec.spec.env ?? {}, options.env ?? {});
+    return env;
+  }
+
+  async exec(envName: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
+    const rec = this.record(envName);
+    const isolated = rec.spec.isolated ?? false;
+    const layout = detectCgroups();
+    const cwd = options.cwd ? inside(rec.workdir, options.cwd) : rec.workdir;
+    const caches = cacheDirs();
+    const mounts = [
+      ...(isolated && capabilities().bwrap
+        ? (rec.spec.mounts ?? []).map((m) => ({ ...m, target: inside(rec.workdir, m.target) }))
+        : []),
+      ...(rec.spec.caches ?? [])
+        .filter((c) => existsSync(caches[c]))
+        .map((c) => ({ host: caches[c], target: join(rec.dir, "caches", c) })),
+    ];
+    for (const m of mounts) {
+      if (m.target.startsWith(join(rec.dir, "caches"))) mkdirSync(m.target, { recursive: true });
+    }
+    let cgroup: Cgroup | undefined;
+    if (layout && rec.cgroup) cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
+    const plan: SandboxPlan = {
+      isolated,
+      writable: [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")],
+      mounts,
+      netns: rec.netns,
+      cwd,
+      env: this.commandEnv(rec, options),
+      cgroup,
+      cpuSeconds: rec.spec.cpuSeconds,
+      memoryMb: rec.spec.memoryMb,
+      pids: rec.spec.pids,
+    };
+    if (!isolated || !capabilities().bwrap) {
+      // Without bubblewrap read-only views are not possible; caches get symlinks instead.
+      for (const m of mounts) {
+        if (!existsSync(m.target) || statSync(m.target).isDirectory()) {
+          rmSync(m.target, { recursive: true, force: true });
+          const { symlinkSync } = await import("node:fs");
+          symlinkSync(m.host, m.target);
+        }
+      }
+      plan.mounts = [];
+    }
+    try {
+      return await runSandboxed(plan, argv, {
+        ...options,
+        timeoutMs: options.timeoutMs ?? this.config.environment.defaultTimeoutSeconds * 1000,
+      });
+    } finally {
+      if (cgroup) await cgroup.remove();
+    }
+  }
+
+  async copyIn(envName: string, hostPath: string, target: string): Promise<void> {
+    const rec = this.record(envName);
+    const dest = inside(rec.workdir, target);
+    mkdirSync(dirname(dest), { recursive: true });
+    cpSync(hostPath, dest, { recursive: true, force: true });
+  }
+
+  async copyOut(envName: string, source: string, hostPath: string): Promise<void> {
+    const rec = this.record(envName);
+    const roots = [rec.workdir, join(rec.dir, "outputs")];
+    const src = source.startsWith("@outputs/") ? inside(roots[1]!, source.slice(9)) : inside(rec.workdir, source);
+    if (!existsSync(src)) {
+      throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, { kind: "usage" });
+    }
+    mkdirSync(dirname(resolve(hostPath)), { recursive: true });
+    cpSync(src, hostPath, { recursive: true, force: true });
+  }
+
+  /** The per-run undeclared-outputs folder (TEST_UNDECLARED_OUTPUTS_DIR) and the files in it. */
+  async outputs(envName: string): Promise<{ dir: string; files: string[] }> {
+    const rec = this.record(envName);
+    const dir = join(rec.dir, "outputs");
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else files.push(relative(dir, p));
+      }
+    };
+    if (existsSync(dir)) walk(dir);
+    return { dir, files: files.sort() };
+  }
+
+  async metrics(envName: string): Promise<BackendMetrics> {
+    const rec = this.record(envName);
+    const layout = detectCgroups();
+    if (!layout || !rec.cgroup) return { peakMemoryMb: 0, cpuPercent: 0 };
+    const u = Cgroup.open(layout, rec.cgroup).usage();
+    const wall = Date.now() - Date.parse(rec.createdAt);
+    return {
+      peakMemoryMb: Math.round(u.peakMemoryMb * 10) / 10,
+      cpuPercent: wall > 0 ? Math.round((u.cpuTotalMs / wall) * 1000) / 10 : 0,
+      cpuUserMs: Math.round(u.cpuUserMs),
+      cpuSystemMs: Math.round(u.cpuSystemMs),
+    };
+  }
+
+  /** Stale entries: environments whose directory or namespace is gone, services whose process died. */
+  async stale(): Promise<{ environments: string[]; services: string[] }> {
+    const state = this.state.read();
+    const environments = Object.values(state.environments)
+      .filter((e) => e.backend === "local" && (!existsSync(e.dir) || (e.netns !== undefined && !existsSync(e.netns))))
+      .map((e) => e.name);
+    const services = Object.entries(state.services)
+      .filter(([, s]) => s.backend === "local" && s.local && !isAlive(s.local.pid))
+      .map(([k]) => k);
+    return { environments, services };
+  }
+
+  async prune(options: { all?: boolean } = {}): Promise<{ removed: string[] }> {
+    const removed: string[] = [];
+    const stale = await this.stale();
+    const state = this.state.read();
+    for (const key of stale.services) {
+      const svc = state.services[key]!;
+      if (svc.local) rmSync(svc.local.dir, { recursive: true, force: true });
+      removed.push(`service ${key} (process ${svc.local?.pid} gone)`);
+    }
+    for (const name of stale.environments) {
+      await this.teardown(state.environments[name]!);
+      removed.push(`environment ${name} (directory or namespace gone)`);
+    }
+    if (options.all) {
+      for (const [key, svc] of Object.entries(state.services)) {
+        if (svc.backend === "local" && !stale.services.includes(key)) {
+          await stopLocal(svc);
+          removed.push(`service ${key}`);
+        }
+      }
+      for (const rec of Object.values(state.environments)) {
+        if (rec.backend === "local" && !stale.environments.includes(rec.name)) {
+          await this.teardown(rec);
+          removed.push(`environment ${rec.name}`);
+        }
+      }
+    }
+    await this.state.update((s) => {
+      for (const key of stale.services) delete s.services[key];
+      for (const name of stale.environments) delete s.environments[name];
+      if (options.all) {
+        for (const [key, svc] of Object.entries(s.services)) if (svc.backend === "local") delete s.services[key];
+        for (const [name, rec] of Object.entries(s.environments)) if (rec.backend === "local") delete s.environments[name];
+      }
+    });
+    // Orphans no state entry owns: service dirs of dead processes, cgroups, namespaces.
+    const layout = detectCgroups();
+    if (layout) {
+      const owned = new Set(Object.values(this.state.read().environments).map((e) => e.cgroup));
+      const parent = layout.parents.pids ?? layout.parents.memory;
+      const base = parent ? join(parent, "ggen-cleanroom") : undefined;
+      if (base && existsSync(base)) {
+        for (const entry of readdirSync(base)) {
+          const rel = `ggen-cleanroom/${entry}`;
+          if (!owned.has(rel) && entry.startsWith(this.cgroupPrefix())) {
+            await Cgroup.open(layout, rel).remove();
+            removed.push(`cgroup ${rel}`);
+          }
+        }
+      }
+    }
+    return { removed };
+  }
+
+  /** cgroups of this state directory are named ggen-cleanroom/<hash of stateDir>-<environment>. */
+  private cgroupPrefix(): string {
+    return `${configHash(resolve(this.state.dir)).slice(0, 8)}-`;
+  }
+}
+
+function stripHandle<T extends object>(h: T): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (typeof v !== "function" && k !== "url" && k !== "redactedUrl" && k !== "env") out[k] = v;
+  }
+  return out;
+}
+
+async function stopLocal(svc: ServiceRecord): Promise<void> {
+  const local = svc.local;
+  if (!local) return;
+  if (local.kind === "postgres") await postgresHandle(local).stop();
+  else await redisHandle(local).stop();
+}
+
+export function publicEnv(rec: EnvironmentRecord): Environment {
+  return {
+    name: rec.name,
+    backend: rec.backend,
+    workdir: rec.workdir,
+    createdAt: rec.createdAt,
+    isolation: rec.isolation,
+    spec: rec.spec,
+  };
+}
+
+export function toService(svc: ServiceRecord): Service {
+  const local = svc.local;
+  return {
+    name: svc.name,
+    kind: svc.kind,
+    environment: svc.environment,
+    host: local?.host ?? svc.container?.host ?? "127.0.0.1",
+    port: local?.port ?? svc.container?.port ?? 0,
+    url: svc.url,
+    redactedUrl: svc.redactedUrl,
+    ...(svc.container ? { image: svc.container.image } : {}),
+    ...(local ? { binary: local.binary } : {}),
+    readyMs: svc.readyMs,
+    env: svc.env,
+  };
+}

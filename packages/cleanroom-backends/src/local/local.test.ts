@@ -1,0 +1,272 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultConfig } from "../config.js";
+import { conformanceSuite, hostHas, startInWorker } from "../conformance/suite.js";
+import { createBackend } from "../engine.js";
+import { LocalBackend } from "./backend.js";
+import { capabilities } from "./sandbox.js";
+
+function freshState(): string {
+  return mkdtempSync(join(tmpdir(), "ggen-local-state-"));
+}
+
+conformanceSuite("local", async () => {
+  const stateDir = freshState();
+  const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+  return {
+    backend,
+    async cleanup() {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+});
+
+const caps = capabilities();
+
+function netnsCount(): number {
+  try {
+    return readdirSync("/run/netns").length;
+  } catch {
+    return 0;
+  }
+}
+
+function processCount(): number {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).length;
+}
+
+describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () => {
+  let stateDir: string;
+  let backend: LocalBackend;
+  let server: Server;
+  let hostPort = 0;
+  const env = "iso";
+
+  beforeAll(async () => {
+    stateDir = freshState();
+    backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    server = createServer((s) => {
+      s.on("error", () => undefined);
+      s.end("hello from host\n");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    hostPort = (server.address() as { port: number }).port;
+    const ro = join(stateDir, "ro-src");
+    mkdirSync(ro);
+    writeFileSync(join(ro, "data.txt"), "read only");
+    await backend.createEnvironment({
+      name: env,
+      isolated: true,
+      memoryMb: 256,
+      pids: 64,
+      mounts: [{ host: ro, target: "ro" }],
+    });
+  });
+
+  afterAll(async () => {
+    server?.close();
+    await backend?.prune({ all: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const connect = (port: number) => [
+    "node",
+    "-e",
+    `require('net').connect(${port},'127.0.0.1').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(1)})`,
+  ];
+
+  it("reports the isolation achieved", async () => {
+    const status = await backend.environmentStatus(env);
+    expect(status?.isolation.network).toBe(true);
+    expect(status?.isolation.pid).toBe(true);
+    expect(status?.isolation.mechanism).toMatch(/bubblewrap|unshare/);
+  });
+
+  it("an isolated command cannot connect to a port the host has open (a plain one can)", async () => {
+    const plain = await backend.createEnvironment({ name: "plain" });
+    expect(plain.isolation.network).toBe(false);
+    const ok = await backend.exec("plain", connect(hostPort));
+    expect(ok.stdout.trim()).toBe("connected");
+    const blocked = await backend.exec(env, connect(hostPort));
+    expect(blocked.exitCode).toBe(1);
+    expect(blocked.stdout.trim()).toMatch(/ECONNREFUSED|ENETUNREACH/);
+    await backend.deleteEnvironment("plain");
+  });
+
+  it("an isolated command sees only its own processes", async () => {
+    const r = await backend.exec(env, ["sh", "-c", "ls /proc | grep -c '^[0-9]'"]);
+    expect(Number(r.stdout.trim())).toBeLessThan(5);
+  });
+
+  it.skipIf(!caps.bwrap)("host paths are read-only where asked, the host root is read-only", async () => {
+    const r = await backend.exec(env, ["sh", "-c", "cat ro/data.txt; echo x > ro/new 2>/dev/null && echo wrote-ro; touch /etc/ggen-escape 2>/dev/null && echo wrote-etc; echo w > mine && echo wrote-work"]);
+    expect(r.stdout).toBe("read onlywrote-work\n");
+    expect(existsSync("/etc/ggen-escape")).toBe(false);
+  });
+
+  it("services in an isolated environment are reachable from its commands", async () => {
+    const svc = await backend.startService(env, { kind: "redis" });
+    const r = await backend.exec(env, connect(svc.port));
+    expect(r.stdout.trim()).toBe("connected");
+    expect((await backend.serviceHealth(env, svc.name)).healthy).toBe(true);
+    await backend.stopService(env, svc.name);
+  });
+
+  it.skipIf(!caps.cgroups)("a memory hog is stopped by the memory limit", async () => {
+    const r = await backend.exec(env, ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"], { timeoutMs: 60_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.limit).toBe("memory");
+  });
+
+  it.skipIf(!caps.cgroups)("a fork bomb is stopped by the process limit, and nothing survives", async () => {
+    const before = processCount();
+    const r = await backend.exec(env, ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 4242 & i=$((i+1)); done; wait"], {
+      timeoutMs: 30_000,
+    });
+    expect(r.limit).toBe("pids");
+    expect(r.stderr).toMatch(/fork|Resource temporarily unavailable|Cannot allocate/i);
+    expect(hostHas("sleep 4242")).toBe(false);
+    expect(processCount()).toBeLessThan(before + 10);
+  });
+
+  it("a timed-out isolated command is killed with all its children", async () => {
+    const r = await backend.exec(env, ["sh", "-c", "(sleep 5151 &) ; sh -c 'sleep 5151' & wait"], { timeoutMs: 1000 });
+    expect(r.timedOut).toBe(true);
+    expect(r.limit).toBe("timeout");
+    expect(hostHas("sleep 5151")).toBe(false);
+  });
+
+  it("delete leaves no process, namespace, cgroup, port or directory behind", async () => {
+    const nsBefore = netnsCount();
+    await backend.createEnvironment({ name: "leak", isolated: true });
+    const pgSvc = await backend.startService("leak", { kind: "postgres" });
+    const redis = await backend.startService("leak", { kind: "redis" });
+    expect(netnsCount()).toBe(nsBefore + (caps.netns ? 1 : 0));
+    await backend.exec("leak", ["sh", "-c", "sleep 6262 & echo bg"]);
+    await backend.deleteEnvironment("leak");
+    expect(netnsCount()).toBe(nsBefore);
+    expect(existsSync(join(stateDir, "envs", "leak"))).toBe(false);
+    expect(hostHas("sleep 6262")).toBe(false);
+    const listening = execFileSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null"], { encoding: "utf8" });
+    for (const port of [pgSvc.port, redis.port]) {
+      expect(listening.toUpperCase()).not.toContain(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`);
+    }
+  });
+});
+
+describe("local state", () => {
+  it("keeps environments and services across backend objects (separate CLI calls) and cleans stale entries", async () => {
+    const stateDir = freshState();
+    try {
+      const a = new LocalBackend({ stateDir, config: defaultConfig() });
+      await a.createEnvironment({ name: "e1" });
+      const svc = await a.startService("e1", { kind: "redis", persistent: true });
+      const b = new LocalBackend({ stateDir, config: defaultConfig() });
+      const status = await b.environmentStatus("e1");
+      expect(status?.services.map((s) => s.port)).toEqual([svc.port]);
+      expect((await b.serviceHealth("e1", "redis")).healthy).toBe(true);
+      // Kill the service behind the state's back: it is reported stale and pruned.
+      const pid = (b.state.read().services["e1/redis"]?.local?.pid ?? 0) as number;
+      process.kill(pid, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await b.stale()).services).toEqual(["e1/redis"]);
+      const pruned = await b.prune();
+      expect(pruned.removed.join("\n")).toContain("e1/redis");
+      expect(b.state.read().services["e1/redis"]).toBeUndefined();
+      await b.deleteEnvironment("e1");
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("createBackend('auto') says which backend it picked", async () => {
+    const stateDir = freshState();
+    try {
+      const saved = process.env.DOCKER_HOST;
+      process.env.DOCKER_HOST = "unix:///nonexistent/docker.sock";
+      try {
+        const b = await createBackend("auto", { stateDir });
+        expect(b.name).toBe("local");
+        expect(b.chosenBecause).toMatch(/auto: .*using local/);
+      } finally {
+        if (saved === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = saved;
+      }
+      writeFileSync(join(stateDir, "config.toml"), "[backend]\ntype = 'nope'\n");
+      await expect(createBackend("auto", { stateDir })).rejects.toMatchObject({ code: "CLEANROOM_CONFIG", kind: "usage" });
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("local persistent services across processes", () => {
+  it("parallel processes asking for one persistent service share one process", async () => {
+    const stateDir = freshState();
+    const a = new LocalBackend({ stateDir, config: defaultConfig() });
+    try {
+      await a.createEnvironment({ name: "shared" });
+      const results = await Promise.all([0, 1, 2, 3].map((i) => startInWorker("local", stateDir, "shared", i)));
+      expect(new Set(results.map((r) => r.port)).size).toBe(1);
+      const pids = new Set(Object.values(a.state.read().services).map((s) => s.local?.pid));
+      expect(pids.size).toBe(1);
+      expect(hostHasPrefix(`redis-server 127.0.0.1:${results[0]?.port}`)).toBe(1);
+    } finally {
+      await a.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+function hostHasPrefix(prefix: string): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith(prefix)) n++;
+    } catch {
+      // gone
+    }
+  }
+  return n;
+}
+
+describe("Ctrl-C", () => {
+  it("an interrupted CLI call leaves no process, service or directory behind", async () => {
+    const stateDir = freshState();
+    const dist = join(import.meta.dirname, "../../dist/index.js");
+    const script = `
+      const { createBackend, onInterrupt } = await import(${JSON.stringify(dist)});
+      const b = await createBackend("local", { stateDir: ${JSON.stringify(stateDir)} });
+      await b.createEnvironment({ name: "cc" });
+      onInterrupt(() => b.deleteEnvironment("cc", { force: true }));
+      const s = await b.startService("cc", { kind: "redis" });
+      console.log("ready " + s.port);
+      await b.exec("cc", ["sh", "-c", "sleep 7373 & sleep 7373"]);
+    `;
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const port = await new Promise<number>((ok) => {
+      child.stdout.on("data", (d: Buffer) => {
+        const m = /ready (\d+)/.exec(String(d));
+        if (m) ok(Number(m[1]));
+      });
+    });
+    for (let i = 0; i < 100 && !hostHas("sleep 7373"); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(hostHas("sleep 7373")).toBe(true);
+    child.kill("SIGINT");
+    const code = await new Promise((ok) => child.on("close", ok));
+    expect(code).toBe(130);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hostHas("sleep 7373")).toBe(false);
+    expect(hostHasPrefix(`redis-server 127.0.0.1:${port}`)).toBe(0);
+    expect(existsSync(join(stateDir, "envs", "cc"))).toBe(false);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+});

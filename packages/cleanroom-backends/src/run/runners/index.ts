@@ -1,0 +1,253 @@
+// Runners: which program runs a test file, the command it gets, and how its machine-readable output
+// becomes per-test results. Chosen by file type, or forced with `runner`:
+//   *.test|spec.{js,mjs,cjs,ts,mts,cts}  vitest when the nearest package.json uses vitest, else node --test (TAP)
+//   *.sh                                  sh/bash; TAP on stdout gives per-test results, else one result per file
+//   *.rs, Cargo.toml, a crate dir         cargo test (libtest output); tests/<x>.rs runs `--test <x>`
+//   anything else                         run as a command; its exit code is its one result
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, sep } from "node:path";
+import type { TestResult } from "@ggen/contract";
+import type { ExecResult } from "../exec.js";
+import { tail } from "../exec.js";
+import { parseLibtest } from "./libtest.js";
+import { type ParsedTest, parseTap } from "./tap.js";
+import { parseVitestJson } from "./vitest-json.js";
+
+export { parseLibtest } from "./libtest.js";
+export type { ParsedTest } from "./tap.js";
+export { parseTap } from "./tap.js";
+export { parseVitestJson } from "./vitest-json.js";
+
+export const runnerNames = ["node", "vitest", "shell", "cargo", "command"] as const;
+export type RunnerName = (typeof runnerNames)[number];
+
+/** One invocation of a runner: the files it covers, relative to the run's root (posix separators). */
+export interface TestUnit {
+  runner: RunnerName;
+  /** Directory the runner starts in, relative to the root ("." for the root). */
+  dir: string;
+  files: string[];
+  /** For cargo: `--test <name>` when a single integration test file was asked for. */
+  cargoTest?: string;
+}
+
+const NODE_TAP_META = /^# (Subtest:|tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /;
+const JS_TEST = /\.(test|spec)\.(c|m)?(j|t)s$/;
+const toPosix = (p: string) => p.split(sep).join("/");
+
+function nearest(root: string, fromDir: string, name: string): string | undefined {
+  let dir = fromDir;
+  for (;;) {
+    if (existsSync(join(dir, name))) return dir;
+    if (dir === root || !dir.startsWith(root)) return undefined;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function usesVitest(pkgDir: string | undefined): boolean {
+  if (!pkgDir) return false;
+  try {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as Record<string, unknown>;
+    const deps = { ...(pkg.dependencies as object), ...(pkg.devDependencies as object) };
+    const scripts = (pkg.scripts ?? {}) as Record<string, string>;
+    return "vitest" in deps || /\bvitest\b/.test(scripts.test ?? "");
+  } catch {
+    return false;
+  }
+}
+
+/** The runner for one file (absolute path) under root. */
+export function detectRunner(root: string, file: string): RunnerName {
+  const name = basename(file);
+  if (name.endsWith(".sh")) return "shell";
+  if (name === "Cargo.toml" || name.endsWith(".rs")) return "cargo";
+  try {
+    if (statSync(file).isDirectory()) return existsSync(join(file, "Cargo.toml")) ? "cargo" : "command";
+  } catch {
+    // a missing file is reported by the caller
+  }
+  if (JS_TEST.test(name)) return usesVitest(nearest(root, dirname(file), "package.json")) ? "vitest" : "node";
+  return "command";
+}
+
+/** Groups files into runner invocations: one per file, but one per project for vitest and per crate for cargo. */
+export function planUnits(root: string, files: readonly string[], force?: RunnerName): TestUnit[] {
+  const units: TestUnit[] = [];
+  const vitest = new Map<string, TestUnit>();
+  const cargo = new Map<string, TestUnit>();
+  for (const abs of files) {
+    const rel = toPosix(relative(root, abs)) || ".";
+    const runner = force ?? detectRunner(root, abs);
+    if (runner === "vitest") {
+      const dir = toPosix(relative(root, nearest(root, dirname(abs), "package.json") ?? root)) || ".";
+      const u = vitest.get(dir) ?? { runner, dir, files: [] };
+      if (!vitest.has(dir)) units.push(u);
+      vitest.set(dir, u);
+      u.files.push(rel);
+    } else if (runner === "cargo") {
+      const start = statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
+      const crate = nearest(root, start, "Cargo.toml") ?? start;
+      const dir = toPosix(relative(root, crate)) || ".";
+      const inTests = /(^|\/)tests\/[^/]+\.rs$/.test(toPosix(relative(crate, abs)));
+      const key = inTests ? `${dir}\0${rel}` : dir;
+      if (cargo.has(key)) {
+        cargo.get(key)!.files.push(rel);
+        continue;
+      }
+      const u: TestUnit = { runner, dir, files: [rel] };
+      if (inTests) u.cargoTest = basename(abs, ".rs");
+      cargo.set(key, u);
+      units.push(u);
+    } else units.push({ runner, dir: ".", files: [rel] });
+  }
+  return units;
+}
+
+export interface CommandContext {
+  /** The node binary inside the environment ("node" on its PATH by default). */
+  node?: string;
+  /** Host root, to find local tool binaries (vitest). */
+  root: string;
+}
+
+const rel = (from: string, to: string) => toPosix(relative(from, to)) || ".";
+
+/** The argv for a unit, to run with cwd = the unit's dir. */
+export function unitCommand(unit: TestUnit, ctx: CommandContext): string[] {
+  const node = ctx.node ?? "node";
+  const inDir = (f: string) => rel(unit.dir, f);
+  switch (unit.runner) {
+    case "node": {
+      const f = unit.files[0]!;
+      const strip = /\.(c|m)?ts$/.test(f) ? ["--experimental-strip-types"] : [];
+      return [node, ...strip, "--test", "--test-reporter=tap", inDir(f)];
+    }
+    case "vitest": {
+      const abs = join(ctx.root, unit.dir);
+      // The project's own vitest, found the way node would (upwards, past the root).
+      const bin = nearest("/", abs, join("node_modules", "vitest", "vitest.mjs"));
+      const entry = bin ? rel(abs, join(bin, "node_modules", "vitest", "vitest.mjs")) : undefined;
+      const head = entry ? [node, entry] : ["npx", "--no-install", "vitest"];
+      return [...head, "run", "--reporter=json", "--passWithNoTests", ...unit.files.map(inDir)];
+    }
+    case "shell": {
+      const f = unit.files[0]!;
+      let shell = "sh";
+      try {
+        const first = readFileSync(join(ctx.root, f), "utf8").split("\n", 1)[0] ?? "";
+        if (/bash/.test(first)) shell = "bash";
+      } catch {
+        // missing files are caught before this
+      }
+      return [shell, inDir(f)];
+    }
+    case "cargo":
+      return ["cargo", "test", "--no-fail-fast", ...(unit.cargoTest ? ["--test", unit.cargoTest] : [])];
+    case "command":
+      return [`./${inDir(unit.files[0]!)}`.replace(/^\.\/\.\.\//, "../")];
+  }
+}
+
+function toResult(file: string, t: ParsedTest): TestResult {
+  const r: TestResult = {
+    id: `${file}#${t.suite ? `${t.suite} > ` : ""}${t.name}`,
+    file,
+    name: t.name,
+    status: t.status,
+    durationMs: Math.round(t.durationMs * 1000) / 1000,
+  };
+  if (t.suite) r.suite = t.suite;
+  if (t.failureMessage) r.failureMessage = t.failureMessage;
+  if (t.outputTail) r.outputTail = t.outputTail;
+  return r;
+}
+
+/** Per-test results of a unit from its runner's output; a whole-file result when there are none. */
+export function parseUnit(unit: TestUnit, result: ExecResult, root: string): TestResult[] {
+  const file0 = unit.files[0]!;
+  let tests: TestResult[] = [];
+  const output = `${result.stdout}\n${result.stderr}`;
+  if (unit.runner === "node") {
+    tests = parseTap(result.stdout).map((t) => {
+      // node reports a file that failed to load as a test named by its absolute path.
+      if (t.name.startsWith("/") && t.name.endsWith(basename(file0))) {
+        const whole: ParsedTest = { ...t, name: "(file)", status: "errored" };
+        // What the file printed arrives as TAP comments.
+        const said = result.stdout
+          .split("\n")
+          .filter((l) => l.startsWith("# ") && !NODE_TAP_META.test(l))
+          .map((l) => l.slice(2));
+        const err = said.find((l) => /^\w*(Error|Exception)\b/.test(l));
+        if (err) whole.failureMessage = err;
+        whole.outputTail = tail(said.length > 0 ? said.join("\n") : result.stderr);
+        return toResult(file0, whole);
+      }
+      return toResult(file0, t);
+    });
+  } else if (unit.runner === "shell" || unit.runner === "command") {
+    // Scripts speak TAP only when they say so (a version line or a plan).
+    if (/^(TAP version \d+|1\.\.\d+)\s*$/m.test(result.stdout))
+      tests = parseTap(result.stdout).map((t) => toResult(file0, t));
+  } else if (unit.runner === "vitest") {
+    for (const f of parseVitestJson(result.stdout)) {
+      const file = f.file.startsWith("/") ? toPosix(relative(root, f.file)) : f.file;
+      tests.push(...f.tests.map((t) => toResult(file, t)));
+    }
+  } else if (unit.runner === "cargo") {
+    tests = parseLibtest(output).map((t) => toResult(file0, t));
+  }
+  const failedTests = tests.some(
+    (t) => t.status === "failed" || t.status === "errored" || t.status === "timed-out",
+  );
+  const label = unit.runner === "cargo" ? unit.dir : file0;
+  if (result.timedOut) {
+    tests.push({
+      id: `${label}#(timed out)`,
+      file: file0,
+      name: "(timed out)",
+      status: "timed-out",
+      durationMs: Math.round(result.durationMs),
+      failureMessage: `${unit.runner} run timed out after ${Math.round(result.durationMs)} ms`,
+      outputTail: tail(output),
+    });
+  } else if (tests.length === 0) {
+    const ok = result.exitCode === 0;
+    const t: TestResult = {
+      id: `${label}#${basename(label)}`,
+      file: file0,
+      name: basename(label),
+      status: ok ? "passed" : "failed",
+      durationMs: Math.round(result.durationMs),
+    };
+    if (!ok) {
+      t.failureMessage = `exit code ${result.exitCode ?? `signal ${result.signal}`}`;
+      t.outputTail = tail(output);
+    }
+    tests.push(t);
+  } else if (result.exitCode !== 0 && !failedTests) {
+    // The runner failed although every test it reported passed (a crash after the tests, a bad exit).
+    tests.push({
+      id: `${label}#(runner)`,
+      file: file0,
+      name: "(runner)",
+      status: "errored",
+      durationMs: 0,
+      failureMessage: `${unit.runner} exited with ${result.exitCode ?? `signal ${result.signal}`}`,
+      outputTail: tail(output),
+    });
+  }
+  return tests;
+}
+
+/** Makes test ids and names unique (GitLab keeps only the first of duplicates). */
+export function uniqueIds(tests: TestResult[]): TestResult[] {
+  const seen = new Map<string, number>();
+  return tests.map((t) => {
+    const n = (seen.get(t.id) ?? 0) + 1;
+    seen.set(t.id, n);
+    return n === 1 ? t : { ...t, id: `${t.id} [${n}]`, name: `${t.name} [${n}]` };
+  });
+}

@@ -1,0 +1,203 @@
+// One recorded run from start to finish: an environment (the one named, or a throwaway one with the
+// project mounted at `workspace/`), the services asked for, the work (tests or a scenario) through that
+// environment's exec, teardown, and the result stored as a cleanroom-run/v1 under `.cleanroom/runs/`
+// with a line in `.cleanroom/metrics.jsonl`. Without a backend, commands run straight on the host.
+
+import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
+import type { CleanroomRun, Reference, TestResult } from "@ggen/contract";
+import type { Backend, Service, ServiceSpec } from "../backend.js";
+import { type ExecFn, spawnExec } from "./exec.js";
+import { buildRun, hashFiles, hostIsolation, newRunId, type TimelineEntry } from "./result.js";
+import { appendMetrics, type MetricsEntry, saveRun } from "./store.js";
+
+/** Where the project root appears inside an environment (relative to its workdir). */
+export const WORKSPACE = "workspace";
+
+export interface WorkContext {
+  exec: ExecFn;
+  /** The project root as the exec function sees it (a cwd to pass). */
+  workdir: string;
+  /** Variables that reach the services (DATABASE_URL…). */
+  env: Record<string, string>;
+  services: Service[];
+  resetBetween?: () => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface SessionOptions {
+  root: string;
+  stateDir: string;
+  kind: MetricsEntry["kind"];
+  backend?: Backend;
+  /** Use this existing environment (it stays); otherwise a throwaway one is made and removed. */
+  envName?: string;
+  isolated?: boolean;
+  services?: ServiceSpec[];
+  resetBetween?: boolean;
+  /** Files (relative to root) to hash as the run's sources. */
+  sources?: readonly string[];
+  /** Sources already hashed (names relative to where `report --verify` runs); used instead of `sources`. */
+  sourceRefs?: Reference[];
+  manifest?: Reference;
+  tool?: { name: string; version: string };
+  signal?: AbortSignal;
+  onNote?: (text: string) => void;
+  work: (ctx: WorkContext) => Promise<{ tests: TestResult[]; timeline: TimelineEntry[] }>;
+}
+
+export interface SessionResult {
+  run: CleanroomRun;
+  timeline: TimelineEntry[];
+  path: string;
+}
+
+/** An exec function running argv inside `env`, with cwd handled by `cd` (works for every backend). */
+export function backendExec(backend: Backend, env: string, extraEnv: Record<string, string> = {}): ExecFn {
+  return (argv, options = {}) => {
+    const { cwd, ...rest } = options;
+    const full = cwd ? ["sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", cwd, ...argv] : argv;
+    return backend.exec(env, full, { ...rest, env: { ...extraEnv, ...rest.env } });
+  };
+}
+
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const runId = newRunId(startedAt);
+  const backend = options.backend;
+  const envName = options.envName ?? `run-${runId.slice(-6)}-${randomBytes(2).toString("hex")}`;
+  const throwaway = backend !== undefined && options.envName === undefined;
+  const started: Service[] = [];
+  let services: Service[] = [];
+  let environment: CleanroomRun["environment"] = { name: "host", backend: "local", isolation: hostIsolation };
+  let exec: ExecFn = spawnExec;
+  let workdir = options.root;
+  let resources: CleanroomRun["resources"] = { peakMemoryMb: 0, cpuPercent: 0 };
+  let outcome: { tests: TestResult[]; timeline: TimelineEntry[] } | undefined;
+  let setupMs = 0;
+  let testMs = 0;
+  let teardownStart = 0;
+  // Ctrl-C (or the caller's signal) kills what runs — commands sit in their own process groups, so the
+  // terminal's SIGINT does not reach them — and teardown still happens.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  options.signal?.addEventListener("abort", onSignal, { once: true });
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    if (backend) {
+      if (throwaway) {
+        const made = await backend.createEnvironment({
+          name: envName,
+          ...(options.isolated ? { isolated: true } : {}),
+          mounts: [{ host: options.root, target: WORKSPACE, writable: true }],
+        });
+        environment = { name: made.name, backend: made.backend, isolation: made.isolation };
+      } else {
+        const status = await backend.environmentStatus(envName);
+        if (!status) throw new Error(`no environment ${envName}`);
+        environment = { name: status.name, backend: status.backend, isolation: status.isolation };
+        services = status.services;
+      }
+      for (const spec of options.services ?? []) {
+        options.onNote?.(`starting ${spec.kind}…`);
+        const svc = await backend.startService(envName, spec);
+        started.push(svc);
+        services.push(svc);
+      }
+      if (options.resetBetween) for (const s of services) await backend.snapshotService?.(envName, s.name);
+      const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
+      exec = backendExec(backend, envName, env);
+      workdir = WORKSPACE;
+      if (!throwaway && !(await isMounted(backend, envName))) {
+        // An environment made without the project mounted: copy it in.
+        await backend.copyIn(envName, options.root, WORKSPACE);
+      }
+    }
+    setupMs = performance.now() - t0;
+    const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
+    const ctx: WorkContext = { exec, workdir, env, services, signal: abort.signal };
+    if (backend && options.resetBetween && services.length > 0) {
+      const b = backend;
+      ctx.resetBetween = async () => {
+        for (const s of services) await b.resetService(envName, s.name);
+      };
+    }
+    const w0 = performance.now();
+    outcome = await options.work(ctx);
+    testMs = performance.now() - w0;
+    if (backend) {
+      try {
+        resources = await backend.metrics(envName);
+      } catch {
+        // metrics are best effort
+      }
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    options.signal?.removeEventListener("abort", onSignal);
+    teardownStart = performance.now();
+    if (backend) {
+      if (throwaway) {
+        await backend.deleteEnvironment(envName, { force: true }).catch(() => {});
+      } else {
+        for (const s of started) await backend.stopService(envName, s.name).catch(() => {});
+      }
+    }
+  }
+  const teardownMs = performance.now() - teardownStart;
+  const finishedAt = new Date();
+  const run = buildRun({
+    runId,
+    startedAt,
+    finishedAt,
+    ...(options.tool ? { tool: options.tool } : {}),
+    ...(options.manifest ? { manifest: options.manifest } : {}),
+    sources: options.sourceRefs ?? (await hashFiles(options.root, options.sources ?? [])),
+    environment,
+    services: services.map((s) => ({
+      name: s.name,
+      ...(s.image ? { image: s.image } : { binary: s.binary ?? s.kind }),
+      readyMs: Math.round(s.readyMs),
+      // No credentials at all in the run (not even a user name).
+      endpoint: s.redactedUrl.replace(/\/\/[^@/]*@/, "//"),
+    })),
+    tests: outcome.tests,
+    timings: { setupMs, testMs, teardownMs },
+    resources: {
+      peakMemoryMb: Math.round(resources.peakMemoryMb * 10) / 10,
+      cpuPercent: Math.round(resources.cpuPercent * 10) / 10,
+      ...(resources.cpuUserMs !== undefined ? { cpuUserMs: Math.round(resources.cpuUserMs) } : {}),
+      ...(resources.cpuSystemMs !== undefined ? { cpuSystemMs: Math.round(resources.cpuSystemMs) } : {}),
+    },
+  });
+  const path = await saveRun(options.stateDir, run, outcome.timeline);
+  const steps: Record<string, number> = {};
+  for (const t of outcome.timeline) steps[t.name] = t.durationMs;
+  await appendMetrics(options.stateDir, {
+    runId: run.runId,
+    at: run.finishedAt,
+    kind: options.kind,
+    backend: run.environment.backend,
+    totalMs: run.timings.totalMs,
+    setupMs: run.timings.setupMs,
+    testMs: run.timings.testMs,
+    teardownMs: run.timings.teardownMs,
+    tests: {
+      total: run.summary.total,
+      passed: run.summary.passed,
+      failed: run.summary.failed + run.summary.errored + run.summary.timedOut,
+      skipped: run.summary.skipped,
+    },
+    steps,
+    peakMemoryMb: run.resources.peakMemoryMb,
+  });
+  return { run, timeline: outcome.timeline, path };
+}
+
+async function isMounted(backend: Backend, env: string): Promise<boolean> {
+  const status = await backend.environmentStatus(env);
+  return (status?.spec.mounts ?? []).some((m) => posix.normalize(m.target.replace(/^\/+/, "")) === WORKSPACE);
+}

@@ -1,0 +1,94 @@
+import { existsSync } from "node:fs";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { isAlive } from "../util/proc.js";
+import { startPostgres } from "./postgres.js";
+import { startRedis } from "./redis.js";
+import { respCommands } from "./resp.js";
+
+describe("startPostgres", () => {
+  it("starts a real PostgreSQL with the database, user and password asked for, then stops clean", async () => {
+    const db = await startPostgres({ database: "app", user: "alice", password: "s3cret" });
+    try {
+      expect(db.url).toMatch(/^postgresql:\/\/alice:s3cret@127\.0\.0\.1:\d+\/app$/);
+      expect(db.redactedUrl).not.toContain("s3cret");
+      expect(db.env.DATABASE_URL).toBe(db.url);
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      const res = await client.query("SELECT current_user AS u, current_database() AS d");
+      expect(res.rows[0]).toEqual({ u: "alice", d: "app" });
+      await client.end();
+      const wrong = new pg.Client({ connectionString: db.url.replace("s3cret", "nope") });
+      await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
+    } finally {
+      await db.stop();
+    }
+    expect(isAlive(db.pid)).toBe(false);
+    expect(existsSync(db.dir)).toBe(false);
+  });
+
+  it("resets to the snapshot through template databases", async () => {
+    const db = await startPostgres({ database: "shop" });
+    try {
+      const q = async (sql: string) => {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        try {
+          return await c.query(sql);
+        } finally {
+          await c.end();
+        }
+      };
+      await q("CREATE TABLE item (id int primary key)");
+      await q("INSERT INTO item VALUES (1)");
+      await db.snapshot();
+      await q("INSERT INTO item VALUES (2)");
+      expect((await q("SELECT count(*)::int AS n FROM item")).rows[0].n).toBe(2);
+      await db.reset();
+      expect((await q("SELECT count(*)::int AS n FROM item")).rows[0].n).toBe(1);
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it("cold start (initdb) works too", async () => {
+    const db = await startPostgres({ warm: false });
+    try {
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      expect((await c.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+      await c.end();
+    } finally {
+      await db.stop();
+    }
+  });
+});
+
+describe("startRedis", () => {
+  it("starts redis-server, answers over TCP, resets with FLUSHALL, stops clean", async () => {
+    const redis = await startRedis();
+    try {
+      expect(redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      const [ok] = await respCommands({ port: redis.port }, [["SET", "k", "v"]]);
+      expect(ok).toBe("OK");
+      expect(await redis.command("GET", "k")).toBe("v");
+      await redis.reset();
+      expect(await redis.command("GET", "k")).toBeNull();
+    } finally {
+      await redis.stop();
+    }
+    expect(isAlive(redis.pid)).toBe(false);
+    expect(existsSync(redis.dir)).toBe(false);
+  });
+
+  it("requires the password when one is asked for", async () => {
+    const redis = await startRedis({ password: "pw" });
+    try {
+      const [reply] = await respCommands({ port: redis.port }, [["GET", "k"]]);
+      expect(reply).toBeInstanceOf(Error);
+      expect(await redis.command("PING")).toBe("PONG");
+    } finally {
+      await redis.stop();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+// Backend state under <stateDir>/state.json: environments and services that outlive one CLI call.
+// Reads are lock-free (writes are atomic renames); every change goes through `update`, under a file lock.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BackendName } from "@ggen/contract";
+import { GgenError } from "@ggen/contract";
+import type { Environment, ServiceSpec } from "../backend.js";
+import type { PostgresInstance } from "../services/postgres.js";
+import type { RedisInstance } from "../services/redis.js";
+import { atomicWrite, withLock } from "../util/fs.js";
+
+export interface EnvironmentRecord extends Environment {
+  /** Host directory holding work/, tmp/, outputs/ (local) or the state of the container (testcontainers). */
+  dir: string;
+  /** Network namespace path (local, isolated, root). */
+  netns?: string;
+  /** Container id of the environment container (testcontainers). */
+  containerId?: string;
+  /** cgroup (v1) relative path holding the environment's limits (local). */
+  cgroup?: string;
+}
+
+export interface ServiceRecord {
+  environment: string;
+  name: string;
+  kind: string;
+  backend: BackendName;
+  spec: ServiceSpec;
+  /** Hash of the configuration, for `persistent` reuse. */
+  configHash: string;
+  persistent: boolean;
+  startedAt: string;
+  local?: PostgresInstance | RedisInstance;
+  container?: { id: string; image: string; port: number; host: string; user?: string; password?: string; database?: string };
+  url: string;
+  redactedUrl: string;
+  env: Record<string, string>;
+  readyMs: number;
+}
+
+export interface StateFile {
+  version: 1;
+  environments: Record<string, EnvironmentRecord>;
+  /** Keyed by `<environment>/<service name>`. */
+  services: Record<string, ServiceRecord>;
+}
+
+export const serviceKey = (env: string, name: string) => `${env}/${name}`;
+
+export class StateStore {
+  readonly file: string;
+  constructor(readonly dir: string) {
+    this.file = join(dir, "state.json");
+  }
+
+  read(): StateFile {
+    if (!existsSync(this.file)) return { version: 1, environments: {}, services: {} };
+    try {
+      const parsed = JSON.parse(readFileSync(this.file, "utf8")) as StateFile;
+      return { version: 1, environments: parsed.environments ?? {}, services: parsed.services ?? {} };
+    } catch (error) {
+      throw new GgenError("CLEANROOM_STATE", `cannot read ${this.file}: ${(error as Error).message}`, {
+        location: { file: this.file },
+        hint: "remove the file to start from a clean state",
+        cause: error,
+      });
+    }
+  }
+
+  /** Read-modify-write under the lock; `fn` may mutate the state and return a value. */
+  update<T>(fn: (state: StateFile) => T | Promise<T>): Promise<T> {
+    return withLock(this.file, async () => {
+      const state = this.read();
+      const result = await fn(state);
+      atomicWrite(this.file, `${JSON.stringify(state, null, 2)}\n`);
+      return result;
+    });
+  }
+
+  /** Hold the lock of a named resource (e.g. a persistent service's config hash) while `fn` runs. */
+  lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(join(this.dir, "locks", name), fn);
+  }
+}

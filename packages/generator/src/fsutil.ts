@@ -1,0 +1,51 @@
+// File-system helpers of the shell: containment checks that follow symlinks, atomic writes, digests.
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, realpathSync } from "node:fs";
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+
+export const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
+
+/** Is `p` (absolute) inside `root` (absolute), lexically? */
+export function isInside(root: string, p: string): boolean {
+  const r = relative(root, p);
+  return r === "" || (!isAbsolute(r) && r !== ".." && !r.startsWith(`..${"/"}`) && !r.startsWith("..\\"));
+}
+
+/** The real path of `p`'s deepest existing ancestor (or itself), with the non-existing rest appended. */
+export function realish(p: string): string {
+  let cur = resolve(p);
+  const rest: string[] = [];
+  while (!existsSync(cur)) {
+    const up = dirname(cur);
+    if (up === cur) break;
+    rest.unshift(basename(cur));
+    cur = up;
+  }
+  let real = cur;
+  try {
+    real = realpathSync(cur);
+  } catch {
+    // Dangling symlink or no permission: keep the lexical path.
+  }
+  return rest.length ? join(real, ...rest) : real;
+}
+
+/** Inside `root` lexically and after following symlinks. */
+export function staysInside(root: string, p: string): boolean {
+  return isInside(resolve(root), resolve(p)) && isInside(realish(root), realish(p));
+}
+
+/** Write via a temp file in the same directory and a rename; `mode` is applied before the rename. */
+export async function writeAtomic(file: string, content: string, mode?: number): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await writeFile(tmp, content);
+    if (mode !== undefined) await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,234 @@
+// .ggen/lifecycle-state.json: written atomically under a lock, with N rotating backups. A corrupt file is
+// reported with the newest valid backup; nothing here ever leaves a half-written state behind.
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { GgenError } from "@ggen/contract";
+import lockfile from "proper-lockfile";
+import { writeFileAtomic } from "./fsutil.js";
+
+export type RequirementStatus = "complete" | "incomplete" | "not-applicable";
+
+export interface PhaseRecord {
+  status: "success" | "failed" | "cached" | "timed-out";
+  startedAt: string;
+  durationMs: number;
+  exitCode: number | null;
+  environment?: string;
+  /** Digest of the phase's inputs at its last success (the cache key). */
+  inputsHash?: string;
+  message?: string;
+}
+
+export interface ReleaseRecord {
+  id: string;
+  deployedAt: string;
+  status: "active" | "previous" | "failed" | "rolled-back";
+}
+
+export interface EnvironmentState {
+  current?: string;
+  releases: ReleaseRecord[];
+  lastDeployAt?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  phases: string[];
+  startedAt: string;
+  finishedAt?: string;
+  /** "interrupted": its process died mid-run (kill -9, power loss); noticed by the next run. */
+  status: "running" | "success" | "failed" | "interrupted";
+  pid: number;
+  environment?: string;
+  profile?: string;
+}
+
+export interface LifecycleState {
+  version: 1;
+  updatedAt: string;
+  currentPhase: string | null;
+  environment: string | null;
+  phases: Record<string, PhaseRecord>;
+  /** Completed phases in completion order (last 200). */
+  history: {
+    phase: string;
+    status: PhaseRecord["status"];
+    at: string;
+    durationMs: number;
+    exitCode: number | null;
+  }[];
+  runs: RunRecord[];
+  requirements: Record<string, RequirementStatus>;
+  environments: Record<string, EnvironmentState>;
+}
+
+export const STATE_FILE = ".ggen/lifecycle-state.json";
+
+export function emptyState(): LifecycleState {
+  return {
+    version: 1,
+    updatedAt: new Date(0).toISOString(),
+    currentPhase: null,
+    environment: null,
+    phases: {},
+    history: [],
+    runs: [],
+    requirements: {},
+    environments: {},
+  };
+}
+
+const backupName = (file: string, i: number) => `${file}.bak.${i}`;
+
+function check(value: unknown): LifecycleState {
+  const v = value as Partial<LifecycleState> | null;
+  if (
+    !v ||
+    typeof v !== "object" ||
+    v.version !== 1 ||
+    typeof v.phases !== "object" ||
+    !Array.isArray(v.history) ||
+    !Array.isArray(v.runs) ||
+    typeof v.requirements !== "object" ||
+    typeof v.environments !== "object"
+  ) {
+    throw new Error("not a lifecycle state (version 1)");
+  }
+  return v as LifecycleState;
+}
+
+async function readState(file: string): Promise<LifecycleState | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  return check(JSON.parse(text));
+}
+
+/** The newest backup that parses, if any. */
+export async function newestValidBackup(dir: string, count = 20): Promise<string | undefined> {
+  const file = join(dir, STATE_FILE);
+  for (let i = 1; i <= count; i++) {
+    try {
+      if (await readState(backupName(file, i))) return backupName(file, i);
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+/** Reads the state (an empty one when there is none). A corrupt file is a failure naming a good backup. */
+export async function loadState(dir: string): Promise<LifecycleState> {
+  const file = join(dir, STATE_FILE);
+  try {
+    return (await readState(file)) ?? emptyState();
+  } catch (e) {
+    const backup = await newestValidBackup(dir);
+    const rel = backup ? backup.slice(dir.length + 1) : undefined;
+    throw new GgenError(
+      "LIFECYCLE_STATE_CORRUPT",
+      `${STATE_FILE} is corrupt: ${(e as Error).message.split("\n")[0]}`,
+      {
+        location: { file: STATE_FILE },
+        hint: rel
+          ? `newest valid backup is ${rel}; restore it with 'ggen lifecycle status --restore'`
+          : "no valid backup; delete the file to start afresh",
+      },
+    );
+  }
+}
+
+/** Replaces a corrupt state with its newest valid backup; returns the backup used. */
+export async function restoreBackup(dir: string): Promise<string> {
+  const backup = await newestValidBackup(dir);
+  if (!backup) {
+    throw new GgenError("LIFECYCLE_NO_BACKUP", `no valid backup of ${STATE_FILE}`, {
+      location: { file: STATE_FILE },
+    });
+  }
+  const file = join(dir, STATE_FILE);
+  await withLock(file, async () => {
+    await writeFileAtomic(file, await fs.readFile(backup));
+  });
+  return backup.slice(dir.length + 1);
+}
+
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  await fs.mkdir(join(file, ".."), { recursive: true });
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await lockfile.lock(file, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 100, factor: 1.2, minTimeout: 20, maxTimeout: 250 },
+    });
+  } catch (e) {
+    throw new GgenError(
+      "LIFECYCLE_STATE_LOCKED",
+      `${STATE_FILE} is locked by another ggen: ${(e as Error).message}`,
+      {
+        hint: "wait for the other run to finish",
+      },
+    );
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+// One writer at a time inside this process too (parallel phases update the same file).
+const queues = new Map<string, Promise<unknown>>();
+
+/** Read-modify-write of the state under the lock; keeps `backups` rotating copies of the previous state. */
+export async function updateState(
+  dir: string,
+  mutate: (s: LifecycleState) => void,
+  backups = 5,
+): Promise<LifecycleState> {
+  const file = join(dir, STATE_FILE);
+  const prev = queues.get(file) ?? Promise.resolve();
+  const next = prev
+    .catch(() => undefined)
+    .then(() =>
+      withLock(file, async () => {
+        let current: LifecycleState;
+        let raw: Buffer | undefined;
+        try {
+          raw = await fs.readFile(file);
+          current = check(JSON.parse(raw.toString("utf8")));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") current = emptyState();
+          else return loadState(dir); // throws the corrupt-state error with its backup hint
+        }
+        mutate(current);
+        current.updatedAt = new Date().toISOString();
+        if (raw) await rotate(file, raw, backups);
+        await writeFileAtomic(file, `${JSON.stringify(current, null, 2)}\n`);
+        return current;
+      }),
+    );
+  queues.set(file, next);
+  try {
+    return await next;
+  } finally {
+    if (queues.get(file) === next) queues.delete(file);
+  }
+}
+
+async function rotate(file: string, previous: Buffer, backups: number): Promise<void> {
+  await fs.rm(backupName(file, backups), { force: true });
+  for (let i = backups - 1; i >= 1; i--) {
+    try {
+      await fs.rename(backupName(file, i), backupName(file, i + 1));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  await writeFileAtomic(backupName(file, 1), previous);
+}

@@ -1,0 +1,218 @@
+import { existsSync } from "node:fs";
+import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTarGz } from "./archive.js";
+import { addPacks, installedPack, removePacks, updatePacks, verifyPacks } from "./install.js";
+import { readLock } from "./lockfile.js";
+import { tempDir, tinyRegistry } from "./testkit.js";
+import { sha256 } from "./util.js";
+
+let t: Awaited<ReturnType<typeof tempDir>>;
+let registry: string;
+let n = 0;
+const fresh = () => join(t.dir, `proj-${n++}`);
+const opts = (projectDir: string, extra: Record<string, unknown> = {}) => ({
+  projectDir,
+  registries: [registry],
+  ggenHome: join(t.dir, "home"),
+  ...extra,
+});
+
+beforeAll(async () => {
+  t = await tempDir();
+  registry = await tinyRegistry(join(t.dir, "reg"), [
+    { id: "io.t.base", version: "1.0.0" },
+    { id: "io.t.base", version: "1.2.0" },
+    { id: "io.t.base", version: "2.0.0" },
+    { id: "io.t.app", version: "1.0.0", deps: { "io.t.base": "^1.0" } },
+    { id: "io.t.new", version: "1.0.0", deps: { "io.t.base": "^2.0" } },
+    { id: "io.t.solo", version: "1.0.0" },
+  ]);
+});
+afterAll(async () => t.cleanup());
+
+/** No staging or trash dirs, nothing but real packs under .ggen/packages. */
+async function packDirs(project: string): Promise<string[]> {
+  const dir = join(project, ".ggen", "packages");
+  return existsSync(dir) ? (await readdir(dir)).sort() : [];
+}
+
+describe("addPacks", () => {
+  it("installs the highest matching version with dependencies and pins them in ggen.lock", async () => {
+    const p = fresh();
+    const r = await addPacks(["io.t.app"], opts(p));
+    expect(r.changes.map((c) => `${c.action} ${c.id}@${c.to}`)).toEqual([
+      "installed io.t.app@1.0.0",
+      "installed io.t.base@1.2.0",
+    ]);
+    const lock = await readLock(p);
+    expect(lock.packs["io.t.app"]).toMatchObject({
+      requested: "^1.0.0",
+      dependencies: { "io.t.base": "1.2.0" },
+    });
+    expect(lock.packs["io.t.base"]?.requested).toBeNull();
+    const base = await installedPack(p, "io.t.base");
+    expect(base.manifest.pack.version).toBe("1.2.0");
+    expect(await readFile(join(base.dir, base.manifest.templates[0]!.path), "utf8")).toMatch(
+      /io.t.base 1.2.0/,
+    );
+    expect(await packDirs(p)).toEqual(["io.t.app", "io.t.base"]);
+    expect((await addPacks(["io.t.app"], opts(p))).changes.every((c) => c.action === "unchanged")).toBe(true);
+  });
+
+  it("honours id@range, and --no-deps", async () => {
+    const p = fresh();
+    await addPacks(["io.t.base@~1.0"], opts(p));
+    expect((await installedPack(p, "io.t.base")).version).toBe("1.0.0");
+    const q = fresh();
+    await addPacks(["io.t.app"], opts(q, { noDeps: true }));
+    expect(await packDirs(q)).toEqual(["io.t.app"]);
+  });
+
+  it("reports conflicting ranges naming both requirers, and installs nothing", async () => {
+    const p = fresh();
+    await expect(addPacks(["io.t.app", "io.t.new"], opts(p))).rejects.toThrow(
+      /conflicting requirements for 'io.t.base': io.t.app@1.0.0 needs '\^1.0', io.t.new@1.0.0 needs '\^2.0'/,
+    );
+    expect(existsSync(join(p, "ggen.lock"))).toBe(false);
+    expect(await packDirs(p)).toEqual([]);
+  });
+
+  it("rejects path-traversal ids and bad ranges before touching anything", async () => {
+    const p = fresh();
+    await expect(addPacks(["../../etc"], opts(p))).rejects.toThrow(/invalid pack id '..\/..\/etc'/);
+    await expect(addPacks(["io.t..x"], opts(p))).rejects.toThrow(/contains '..'/);
+    await expect(addPacks(["io.t.base@banana"], opts(p))).rejects.toThrow(/invalid version range 'banana'/);
+    expect(existsSync(join(p, "ggen.lock"))).toBe(false);
+  });
+
+  it("runs concurrent adds in one project one after the other, keeping both in the lock", async () => {
+    const p = fresh();
+    await Promise.all([addPacks(["io.t.app"], opts(p)), addPacks(["io.t.solo"], opts(p))]);
+    expect(Object.keys((await readLock(p)).packs).sort()).toEqual(["io.t.app", "io.t.base", "io.t.solo"]);
+  });
+});
+
+describe("tampered registries install nothing", () => {
+  async function tampered(
+    mutate: (
+      idx: { packs: { id: string; versions: { url: string; sha256: string; size: number }[] }[] },
+      dir: string,
+    ) => Promise<void>,
+  ) {
+    const reg = await tinyRegistry(join(t.dir, `bad-${n++}`), [
+      { id: "io.t.good", version: "1.0.0" },
+      { id: "io.t.evil", version: "1.0.0" },
+    ]);
+    const idx = JSON.parse(await readFile(join(reg, "index.json"), "utf8"));
+    await mutate(idx, reg);
+    await writeFile(join(reg, "index.json"), JSON.stringify(idx));
+    return reg;
+  }
+
+  it("checksum mismatch: an archive changed after publishing", async () => {
+    const reg = await tampered(async (_idx, dir) => {
+      await appendFile(join(dir, "archives", "io.t.evil-1.0.0.tar.gz"), "x");
+    });
+    const p = fresh();
+    const o = { ...opts(p), registries: [reg] };
+    await expect(addPacks(["io.t.good", "io.t.evil"], o)).rejects.toThrow(
+      /io.t.evil@1.0.0: checksum mismatch/,
+    );
+    expect(await packDirs(p)).toEqual([]);
+    expect(existsSync(join(p, "ggen.lock"))).toBe(false);
+  });
+
+  it("an archive with a path-traversal entry or an outward link (even with a matching sha256)", async () => {
+    for (const evil of [
+      [
+        { path: "ggen.toml", content: '[pack]\nid = "io.t.evil"\nversion = "1.0.0"\n' },
+        { path: "../../pwned", content: "x" },
+      ],
+      [
+        { path: "ggen.toml", content: '[pack]\nid = "io.t.evil"\nversion = "1.0.0"\n' },
+        { path: "templates", type: "symlink" as const, linkname: "../../../" },
+      ],
+    ]) {
+      const reg = await tampered(async (idx, dir) => {
+        const data = writeTarGz(evil);
+        await writeFile(join(dir, "archives", "io.t.evil-1.0.0.tar.gz"), data);
+        const v = idx.packs.find((x) => x.id === "io.t.evil")!.versions[0]!;
+        v.sha256 = sha256(data);
+        v.size = data.length;
+      });
+      const p = fresh();
+      await expect(addPacks(["io.t.good", "io.t.evil"], { ...opts(p), registries: [reg] })).rejects.toThrow(
+        /unsafe archive: (entry '..\/..\/pwned' escapes|link 'templates' points outside)/,
+      );
+      expect(await packDirs(p)).toEqual([]);
+      expect(existsSync(join(p, "..", "pwned"))).toBe(false);
+    }
+  });
+
+  it("an archive holding a different pack than the index says", async () => {
+    const reg = await tampered(async (idx, dir) => {
+      const good = idx.packs.find((x) => x.id === "io.t.good")!.versions[0]!;
+      const evil = idx.packs.find((x) => x.id === "io.t.evil")!.versions[0]!;
+      Object.assign(evil, { ...good });
+      void dir;
+    });
+    const p = fresh();
+    await expect(addPacks(["io.t.evil"], { ...opts(p), registries: [reg] })).rejects.toThrow(
+      /io.t.evil@1.0.0: the archive holds io.t.good@1.0.0/,
+    );
+    expect(await packDirs(p)).toEqual([]);
+  });
+});
+
+describe("update, remove, verify", () => {
+  it("updates within the range, then to the latest with --latest", async () => {
+    const p = fresh();
+    await addPacks(["io.t.base@1.0.0"], opts(p));
+    expect((await updatePacks([], opts(p))).changes.filter((c) => c.action !== "unchanged")).toEqual([]);
+    await addPacks(["io.t.base@^1.0"], opts(p));
+    expect((await installedPack(p, "io.t.base")).version).toBe("1.0.0");
+    const r = await updatePacks([], opts(p));
+    expect(r.changes).toContainEqual({ id: "io.t.base", from: "1.0.0", to: "1.2.0", action: "updated" });
+    const l = await updatePacks(["io.t.base"], { ...opts(p), latest: true });
+    expect(l.changes).toContainEqual({ id: "io.t.base", from: "1.2.0", to: "2.0.0", action: "updated" });
+    expect((await readLock(p)).packs["io.t.base"]?.requested).toBe("^2.0.0");
+  });
+
+  it("refuses to remove a needed dependency, removes orphaned ones with their dependent", async () => {
+    const p = fresh();
+    await addPacks(["io.t.app", "io.t.solo"], opts(p));
+    await expect(removePacks(["io.t.base"], opts(p))).rejects.toThrow(/'io.t.app' depends on it/);
+    const r = await removePacks(["io.t.app"], opts(p));
+    expect(r.removed).toEqual(["io.t.app", "io.t.base"]);
+    expect(await packDirs(p)).toEqual(["io.t.solo"]);
+    await expect(removePacks(["io.t.nope"], opts(p))).rejects.toThrow(/'io.t.nope' is not installed/);
+  });
+
+  it("verify finds modified and missing packs", async () => {
+    const p = fresh();
+    await addPacks(["io.t.app"], opts(p));
+    expect((await verifyPacks(opts(p))).map((v) => v.status)).toEqual(["ok", "ok"]);
+    await appendFile(join(p, ".ggen", "packages", "io.t.app", "ggen.toml"), "\n# edited\n");
+    await (await import("node:fs/promises")).rm(join(p, ".ggen", "packages", "io.t.base"), {
+      recursive: true,
+    });
+    expect((await verifyPacks(opts(p))).map((v) => `${v.id} ${v.status}`)).toEqual([
+      "io.t.app modified",
+      "io.t.base missing",
+    ]);
+  });
+
+  it("installedPack explains a pack that is not installed, and a nonsense lockfile", async () => {
+    const p = fresh();
+    await expect(installedPack(p, "io.t.app")).rejects.toThrow(/not installed.*/);
+    await addPacks(["io.t.solo"], opts(p));
+    await writeFile(
+      join(p, "ggen.lock"),
+      '{ "lockfileVersion": 1, "packs": { "io.t.solo": { "version": 3 } } }',
+    );
+    await expect(installedPack(p, "io.t.solo")).rejects.toThrow(/invalid lockfile/);
+    await expect(addPacks(["io.t.app"], opts(p))).rejects.toThrow(/invalid lockfile/);
+  });
+});

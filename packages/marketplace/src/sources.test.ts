@@ -1,0 +1,186 @@
+// Registry sources against the real thing: a static HTTP server on 127.0.0.1 (ETag, Last-Modified,
+// 304s), file paths, file:// URLs, config.toml, priorities, the cache, --offline and stale fallback.
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, normalize } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { addPacks, installedPack } from "./install.js";
+import { loadCatalog, loadRegistry, parseRegistrySpec, resolveRegistries } from "./sources.js";
+import { tempDir, tinyRegistry } from "./testkit.js";
+
+let t: Awaited<ReturnType<typeof tempDir>>;
+let registry: string;
+let server: Server;
+let base: string;
+let hits: { path: string; status: number }[] = [];
+let down = false;
+
+beforeAll(async () => {
+  t = await tempDir();
+  registry = await tinyRegistry(join(t.dir, "r1"), [
+    { id: "io.t.alpha", version: "1.0.0" },
+    { id: "io.t.beta", version: "1.0.0", deps: { "io.t.alpha": "^1.0" } },
+  ]);
+  server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (down) {
+      res.writeHead(503).end();
+      hits.push({ path, status: 503 });
+      return;
+    }
+    const file = normalize(join(registry, path));
+    let body: Buffer;
+    try {
+      body = await readFile(file);
+    } catch {
+      res.writeHead(404).end();
+      hits.push({ path, status: 404 });
+      return;
+    }
+    const etag = `"${createHash("sha1").update(body).digest("hex")}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, { etag }).end();
+      hits.push({ path, status: 304 });
+      return;
+    }
+    res.writeHead(200, { etag, "last-modified": new Date(0).toUTCString(), "content-length": body.length });
+    res.end(body);
+    hits.push({ path, status: 200 });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await t.cleanup();
+});
+
+beforeEach(() => {
+  hits = [];
+  down = false;
+});
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const home = () => join(t.dir, `home-${Math.random().toString(36).slice(2)}`);
+
+describe("http registry", () => {
+  it("caches the index for the TTL, then revalidates with If-None-Match (304)", async () => {
+    const ggenHome = home();
+    const src = parseRegistrySpec(base, 1, t.dir);
+    const first = await loadRegistry(src, { ggenHome });
+    expect(first.index.packs.map((p) => p.id)).toEqual(["io.t.alpha", "io.t.beta"]);
+    await loadRegistry(src, { ggenHome });
+    expect(hits).toEqual([{ path: "/index.json", status: 200 }]);
+    await loadRegistry(src, { ggenHome, ttlSeconds: 0 });
+    expect(hits.map((h) => h.status)).toEqual([200, 304]);
+  });
+
+  it("falls back to a stale cache with a warning when the registry is down", async () => {
+    const ggenHome = home();
+    const src = parseRegistrySpec(base, 1, t.dir);
+    await loadRegistry(src, { ggenHome });
+    down = true;
+    const warnings: string[] = [];
+    const r = await loadRegistry(src, { ggenHome, ttlSeconds: 0, onWarning: (m) => warnings.push(m) });
+    expect(r.stale).toBe(true);
+    expect(r.index.packs).toHaveLength(2);
+    expect(warnings[0]).toMatch(/is unreachable \(HTTP 503\); using the cached index from/);
+  });
+
+  it("fails clearly when unreachable with no cache, and --offline uses only the cache", async () => {
+    const port = await closedPort();
+    const dead = parseRegistrySpec(`http://127.0.0.1:${port}/`, 1, t.dir);
+    await expect(loadRegistry(dead, { ggenHome: home(), timeoutMs: 2000 })).rejects.toThrow(
+      new RegExp(`registry 'http://127.0.0.1:${port}/' is unreachable \\(ECONNREFUSED\\)`),
+    );
+    const ggenHome = home();
+    const src = parseRegistrySpec(base, 1, t.dir);
+    await expect(loadRegistry(src, { ggenHome, offline: true })).rejects.toThrow(
+      /--offline: no cached index/,
+    );
+    await loadRegistry(src, { ggenHome });
+    hits = [];
+    const r = await loadRegistry(src, { ggenHome, offline: true, ttlSeconds: 0 });
+    expect(r.index.packs).toHaveLength(2);
+    expect(hits).toEqual([]);
+  });
+
+  it("installs over http, caching archives by sha256 so a second project downloads nothing", async () => {
+    const ggenHome = home();
+    const p1 = join(t.dir, `proj-${Math.random()}`);
+    await addPacks(["io.t.beta"], { projectDir: p1, registries: [base], ggenHome });
+    expect((await installedPack(p1, "io.t.alpha")).version).toBe("1.0.0");
+    expect(hits.filter((h) => h.path.startsWith("/archives/")).length).toBe(2);
+    hits = [];
+    const p2 = join(t.dir, `proj-${Math.random()}`);
+    await addPacks(["io.t.beta"], { projectDir: p2, registries: [base], ggenHome, offline: true });
+    expect(hits).toEqual([]);
+    const lock = JSON.parse(await readFile(join(p2, "ggen.lock"), "utf8"));
+    expect(lock.packs["io.t.beta"].archive).toBe(`${base}archives/io.t.beta-1.0.0.tar.gz`);
+  });
+});
+
+describe("choosing registries", () => {
+  it("accepts dirs, index files and file:// URLs", async () => {
+    for (const spec of [registry, join(registry, "index.json"), pathToFileURL(registry).href]) {
+      const r = await loadRegistry(parseRegistrySpec(spec, 1, t.dir), { ggenHome: home() });
+      expect(r.index.packs).toHaveLength(2);
+    }
+  });
+
+  it("--registry beats GGEN_REGISTRY beats .ggen/config.toml beats the bundled registry", async () => {
+    const proj = join(t.dir, "cfg");
+    await mkdir(join(proj, ".ggen"), { recursive: true });
+    await writeFile(
+      join(proj, ".ggen", "config.toml"),
+      `[marketplace]\nregistry_url = "${registry}"\n\n[[marketplace.registries]]\nurl = "${base}"\npriority = 99\n`,
+    );
+    const fromConfig = await resolveRegistries({ projectDir: proj, env: {} });
+    expect(fromConfig.map((s) => s.spec)).toEqual([base, registry]);
+    const fromEnv = await resolveRegistries({
+      projectDir: proj,
+      env: { GGEN_REGISTRY: `${registry},${base}` },
+    });
+    expect(fromEnv.map((s) => s.spec)).toEqual([registry, base]);
+    const fromFlag = await resolveRegistries({
+      projectDir: proj,
+      env: { GGEN_REGISTRY: base },
+      registries: [registry],
+    });
+    expect(fromFlag.map((s) => s.spec)).toEqual([registry]);
+    const bundled = await resolveRegistries({ projectDir: t.dir, env: {} });
+    expect(bundled[0]?.location).toMatch(/fixtures\/registry\/index.json$/);
+  });
+
+  it("gives an id to the highest-priority registry that lists it", async () => {
+    const other = await tinyRegistry(join(t.dir, "r2"), [
+      { id: "io.t.alpha", version: "9.0.0", description: "the other alpha" },
+      { id: "io.t.gamma", version: "1.0.0" },
+    ]);
+    const c = await loadCatalog({ registries: [other, registry], ggenHome: home() });
+    expect(c.packs.get("io.t.alpha")?.pack.description).toBe("the other alpha");
+    expect([...c.packs.keys()].sort()).toEqual(["io.t.alpha", "io.t.beta", "io.t.gamma"]);
+    const c2 = await loadCatalog({ registries: [registry, other], ggenHome: home() });
+    expect(c2.packs.get("io.t.alpha")?.pack.versions[0]?.version).toBe("1.0.0");
+  });
+
+  it("rejects unknown schemes and broken config as usage errors", async () => {
+    expect(() => parseRegistrySpec("ftp://x/", 1, t.dir)).toThrow(/unsupported scheme/);
+    const proj = join(t.dir, "badcfg");
+    await mkdir(join(proj, ".ggen"), { recursive: true });
+    await writeFile(join(proj, ".ggen", "config.toml"), "[marketplace\nregistry_url = 1\n");
+    await expect(resolveRegistries({ projectDir: proj, env: {} })).rejects.toThrow(/not valid TOML/);
+  });
+});

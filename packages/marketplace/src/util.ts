@@ -1,0 +1,219 @@
+// Small shared pieces: id checks, JSON with error locations, hashing, atomic writes, schema checks.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { GgenError, type SourceLocation } from "@ggen/contract";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** Why `id` is not a valid pack id, or undefined when it is. */
+export function invalidIdReason(id: string): string | undefined {
+  if (id.length === 0) return "is empty";
+  if (id.length > 128) return "is longer than 128 characters";
+  if (id.includes("..")) return "contains '..'";
+  if (!ID_PATTERN.test(id))
+    return "must match ^[a-z0-9][a-z0-9._-]*$ (lowercase letters, digits, '.', '_', '-')";
+  return undefined;
+}
+
+export function assertPackId(id: string, where?: SourceLocation): void {
+  const why = invalidIdReason(id);
+  if (why)
+    throw new GgenError("INVALID_PACK_ID", `invalid pack id '${id}': ${why}`, {
+      kind: "usage",
+      ...(where ? { location: where } : {}),
+    });
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** 1-based line and column of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, column: offset - last };
+}
+
+/** The 1-based line on which `needle` first appears, if it does. */
+export function lineOf(text: string, needle: string): number | undefined {
+  const at = text.indexOf(needle);
+  return at < 0 ? undefined : lineColumn(text, at).line;
+}
+
+/** JSON.parse, but a syntax error becomes a GgenError pointing at file:line:col. */
+export function parseJson(text: string, file: string, code: string, kind: "usage" | "failure"): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const pos = /position (\d+)/.exec(msg);
+    const at = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    const location: SourceLocation = { file, ...lineColumn(text, at) };
+    const found = at >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[at])}`;
+    throw new GgenError(code, `not valid JSON: ${found}`, { kind, location });
+  }
+}
+
+/** Offset of the first syntax error in `text` (V8's messages do not always carry a position). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  class Stop extends Error {}
+  const stop = (): never => {
+    throw new Stop();
+  };
+  const lit = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else stop();
+  };
+  const str = () => {
+    if (text[i] !== '"') stop();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) stop();
+      i += text[i] === "\\" ? 2 : 1;
+    }
+    if (i >= text.length) stop();
+    i++;
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) stop();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ":") stop();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return;
+        }
+        stop();
+      }
+    } else if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return;
+        }
+        stop();
+      }
+    } else if (c === '"') str();
+    else if (c === "t") lit("true");
+    else if (c === "f") lit("false");
+    else if (c === "n") lit("null");
+    else num();
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (e) {
+    if (e instanceof Stop) return i;
+    throw e;
+  }
+}
+
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<object, ValidateFunction>();
+
+export function schemaValidator(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    ajv ??= new Ajv2020({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+export function describeSchemaError(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  let path = e.instancePath || "/";
+  let message = e.message ?? "is invalid";
+  if (e.keyword === "required") {
+    path = `${e.instancePath}/${String(p.missingProperty)}`;
+    message = "is required";
+  } else if (e.keyword === "additionalProperties") {
+    path = `${e.instancePath}/${String(p.additionalProperty)}`;
+    message = "is not allowed here";
+  } else if (e.keyword === "const") {
+    message = `must be ${JSON.stringify(p.allowedValue)}`;
+  } else if (e.keyword === "propertyNames") {
+    message = `has an invalid key ${JSON.stringify(p.propertyName)}`;
+  }
+  return `${path} ${message}`;
+}
+
+/** Writes a file atomically: a temp file in the same directory, fsync, then rename. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function randomSuffix(): string {
+  return `${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/** True when `child` (already resolved) is `root` or inside it. */
+export function isInside(root: string, child: string): boolean {
+  if (child === root) return true;
+  const r = root.endsWith("/") ? root : `${root}/`;
+  return child.startsWith(r);
+}

@@ -1,0 +1,328 @@
+// Graph: an oxigraph Store behind a content hash, with SPARQL queries memoized per (hash, query).
+import { createHash } from "node:crypto";
+import { GgenError } from "@ggen/contract";
+import { n3lib, type OxStore, oxigraph } from "./engine.js";
+import { errorMessage, type Origin, syntaxError } from "./errors.js";
+import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";
+import { queryForm } from "./lexer.js";
+import { type JsonResults, type Row, rowsFromJson } from "./terms.js";
+
+/** Where a query comes from, for error locations, and the base IRI to resolve it against. */
+export interface QueryOptions {
+  /** Label for errors, e.g. "templates/model.tmpl". */
+  name?: string;
+  /** Line (1-based) of the query's first character inside `name`. */
+  line?: number;
+  /** Column (1-based) of the query's first character inside `name`. */
+  column?: number;
+  baseIri?: string;
+  /** false: run the query even when its result is memoized (and do not memoize it). Default true. */
+  memo?: boolean;
+}
+
+export type QueryResult =
+  | { type: "select"; vars: string[]; rows: Row[] }
+  | { type: "ask"; value: boolean }
+  | { type: "graph"; graph: Graph };
+
+export interface Graph {
+  /** sha256 over the sources' content (+format and base), stable; changes with update(). */
+  readonly hash: string;
+  /** Number of quads. */
+  readonly size: number;
+  readonly prefixes: Record<string, string>;
+  readonly base: string | undefined;
+  select(query: string, options?: QueryOptions): Row[];
+  ask(query: string, options?: QueryOptions): boolean;
+  construct(query: string, options?: QueryOptions): Graph;
+  query(query: string, options?: QueryOptions): QueryResult;
+  update(update: string, options?: QueryOptions): void;
+  dump(format: RdfFormat): string;
+  free(): void;
+}
+
+/** A store shared by every Graph handle with the same content (copy on write for update()). */
+export interface StoreEntry {
+  store: OxStore;
+  refs: number;
+  cached: boolean;
+  hash: string;
+  prefixes: Record<string, string>;
+  base: string | undefined;
+}
+
+// ---- process-wide caches -------------------------------------------------------------------------
+
+const MAX_CACHED_QUADS = 3_000_000;
+const storeCache = new Map<string, StoreEntry>();
+
+export function cachedEntry(hash: string): StoreEntry | undefined {
+  const e = storeCache.get(hash);
+  if (e) {
+    storeCache.delete(hash);
+    storeCache.set(hash, e);
+  }
+  return e;
+}
+
+export function cacheEntry(entry: StoreEntry): void {
+  entry.cached = true;
+  storeCache.set(entry.hash, entry);
+  let total = 0;
+  for (const e of storeCache.values()) total += e.store.size;
+  for (const [hash, e] of storeCache) {
+    if (total <= MAX_CACHED_QUADS) break;
+    if (e.refs > 0 || e === entry) continue;
+    total -= e.store.size;
+    storeCache.delete(hash);
+    e.cached = false;
+    e.store.free();
+  }
+}
+
+/** Frees every cached store no Graph holds and forgets memoized results. */
+export function clearGraphCache(): void {
+  for (const [hash, e] of storeCache) {
+    storeCache.delete(hash);
+    e.cached = false;
+    if (e.refs === 0) e.store.free();
+  }
+  memo.clear();
+}
+
+const MAX_MEMO = 512;
+const memo = new Map<string, { vars: string[]; rows: Row[] } | boolean>();
+
+function remember(key: string, value: { vars: string[]; rows: Row[] } | boolean): void {
+  memo.set(key, value);
+  if (memo.size > MAX_MEMO) {
+    const first = memo.keys().next();
+    if (!first.done) memo.delete(first.value);
+  }
+}
+
+// ---- the Graph ------------------------------------------------------------------------------------
+
+function sha256(...parts: string[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\u0000");
+  return h.digest("hex");
+}
+
+function origin(options: QueryOptions | undefined): Origin {
+  const o: Origin = { name: options?.name ?? "<query>" };
+  if (options?.line !== undefined) o.line = options.line;
+  if (options?.column !== undefined) o.column = options.column;
+  return o;
+}
+
+function isSyntaxError(message: string): boolean {
+  return /^error at \d+:\d+/.test(message) || /Parser error/.test(message);
+}
+
+export class OxGraph implements Graph {
+  #entry: StoreEntry;
+  #hash: string;
+  #freed = false;
+
+  constructor(entry: StoreEntry) {
+    this.#entry = entry;
+    this.#hash = entry.hash;
+    entry.refs++;
+  }
+
+  get hash(): string {
+    return this.#hash;
+  }
+
+  get size(): number {
+    return this.#live().store.size;
+  }
+
+  get prefixes(): Record<string, string> {
+    return this.#entry.prefixes;
+  }
+
+  get base(): string | undefined {
+    return this.#entry.base;
+  }
+
+  /** The underlying oxigraph store (valid until free()). */
+  get store(): OxStore {
+    return this.#live().store;
+  }
+
+  #live(): StoreEntry {
+    if (this.#freed) throw new GgenError("GRAPH_FREED", "this graph was freed; load it again");
+    return this.#entry;
+  }
+
+  #run(query: string, options: QueryOptions | undefined, resultsFormat?: string): unknown {
+    const store = this.#live().store;
+    const opts: { base_iri?: string; results_format?: string } = {};
+    if (options?.baseIri !== undefined) opts.base_iri = options.baseIri;
+    if (resultsFormat !== undefined) opts.results_format = resultsFormat;
+    try {
+      return store.query(query, opts);
+    } catch (e) {
+      const msg = errorMessage(e);
+      if (isSyntaxError(msg)) throw syntaxError("SPARQL_SYNTAX", e, origin(options), "usage", query);
+      throw new GgenError("SPARQL_EVAL", `SPARQL evaluation failed: ${msg}`, {
+        location: { file: options?.name ?? "<query>" },
+        cause: e,
+      });
+    }
+  }
+
+  #memoKey(query: string, options: QueryOptions | undefined): string {
+    return `${this.#hash}\u0000${options?.baseIri ?? ""}\u0000${query}`;
+  }
+
+  #tabular(query: string, options: QueryOptions | undefined): { vars: string[]; rows: Row[] } | boolean {
+    const useMemo = options?.memo !== false;
+    const key = this.#memoKey(query, options);
+    const hit = useMemo ? memo.get(key) : undefined;
+    if (hit !== undefined) return hit;
+    const text = this.#run(query, options, "json");
+    if (typeof text !== "string")
+      throw new GgenError("SPARQL_EVAL", "unexpected result from the SPARQL engine");
+    const json = JSON.parse(text) as JsonResults;
+    const value = typeof json.boolean === "boolean" ? json.boolean : rowsFromJson(json);
+    if (useMemo) remember(key, value);
+    return value;
+  }
+
+  select(query: string, options?: QueryOptions): Row[] {
+    const r = this.query(query, options);
+    if (r.type !== "select") throw wrongForm("SELECT", r.type, options);
+    return r.rows;
+  }
+
+  ask(query: string, options?: QueryOptions): boolean {
+    const r = this.query(query, options);
+    if (r.type !== "ask") throw wrongForm("ASK", r.type, options);
+    return r.value;
+  }
+
+  construct(query: string, options?: QueryOptions): Graph {
+    const r = this.query(query, options);
+    if (r.type !== "graph") throw wrongForm("CONSTRUCT or DESCRIBE", r.type, options);
+    return r.graph;
+  }
+
+  query(query: string, options?: QueryOptions): QueryResult {
+    this.#live();
+    const form = queryForm(query);
+    if (form === "update") {
+      throw new GgenError("SPARQL_FORM", "this is a SPARQL UPDATE; use update() (or `ggen graph update`)", {
+        kind: "usage",
+        location: { file: options?.name ?? "<query>" },
+      });
+    }
+    if (form === "select" || form === "ask") {
+      const r = this.#tabular(query, options);
+      if (typeof r === "boolean") return { type: "ask", value: r };
+      return { type: "select", vars: r.vars, rows: r.rows.slice() };
+    }
+    if (form === "construct" || form === "describe") {
+      const quads = this.#run(query, options) as import("oxigraph").Quad[];
+      return { type: "graph", graph: this.#derived(quads, query) };
+    }
+    // Unrecognised start: let the engine decide (or report the syntax error).
+    const r = this.#run(query, options);
+    if (typeof r === "boolean") return { type: "ask", value: r };
+    if (Array.isArray(r) && r.length > 0 && !(r[0] instanceof Map)) {
+      return { type: "graph", graph: this.#derived(r as import("oxigraph").Quad[], query) };
+    }
+    const rows = this.#tabular(query, options);
+    if (typeof rows === "boolean") return { type: "ask", value: rows };
+    return { type: "select", vars: rows.vars, rows: rows.rows.slice() };
+  }
+
+  #derived(quads: import("oxigraph").Quad[], query: string): Graph {
+    const ox = oxigraph();
+    const store = new ox.Store(quads) as OxStore;
+    const entry: StoreEntry = {
+      store,
+      refs: 0,
+      cached: false,
+      hash: sha256(this.#hash, "construct", query),
+      prefixes: { ...this.#entry.prefixes },
+      base: this.#entry.base,
+    };
+    return new OxGraph(entry);
+  }
+
+  update(update: string, options?: QueryOptions): void {
+    let entry = this.#live();
+    if (entry.refs > 1 || entry.cached) {
+      const ox = oxigraph();
+      const copy = new ox.Store(entry.store.match(null, null, null, null)) as OxStore;
+      entry.refs--;
+      entry = { ...entry, store: copy, refs: 1, cached: false };
+      this.#entry = entry;
+    }
+    const opts: { base_iri?: string } = {};
+    if (options?.baseIri !== undefined) opts.base_iri = options.baseIri;
+    try {
+      entry.store.update(update, opts);
+    } catch (e) {
+      const msg = errorMessage(e);
+      if (isSyntaxError(msg)) throw syntaxError("SPARQL_SYNTAX", e, origin(options), "usage", update);
+      throw new GgenError("SPARQL_EVAL", `SPARQL update failed: ${msg}`, {
+        location: { file: options?.name ?? "<update>" },
+        cause: e,
+      });
+    }
+    this.#hash = sha256(this.#hash, "update", update);
+    entry.hash = this.#hash;
+  }
+
+  dump(format: RdfFormat): string {
+    const { store, prefixes } = this.#live();
+    const ox = oxigraph();
+    const pretty =
+      (format === "turtle" || format === "trig" || format === "n3") && Object.keys(prefixes).length > 0;
+    if (pretty || format === "n3") {
+      const N3 = n3lib();
+      const nq = datasetFormats.has(format)
+        ? store.dump({ format: mediaTypes.nquads })
+        : store.dump({ format: mediaTypes.ntriples, from_graph_name: ox.defaultGraph() });
+      const quads = new N3.Parser({ format: "N-Quads" }).parse(nq);
+      const writerFormat = format === "trig" ? "TriG" : format === "n3" ? "N3" : "Turtle";
+      const writerOpts: { format: string; prefixes: Record<string, string>; baseIRI?: string } = {
+        format: writerFormat,
+        prefixes,
+      };
+      const writer = new N3.Writer(writerOpts);
+      writer.addQuads(quads);
+      let out = "";
+      writer.end((err, result) => {
+        if (err) throw err;
+        out = result;
+      });
+      return out;
+    }
+    if (datasetFormats.has(format)) return store.dump({ format: mediaTypes[format] });
+    return store.dump({ format: mediaTypes[format], from_graph_name: ox.defaultGraph() });
+  }
+
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    const e = this.#entry;
+    e.refs--;
+    if (e.refs <= 0 && !e.cached) e.store.free();
+  }
+}
+
+function wrongForm(expected: string, got: QueryResult["type"], options: QueryOptions | undefined): GgenError {
+  const name = got === "graph" ? "CONSTRUCT/DESCRIBE" : got.toUpperCase();
+  return new GgenError("SPARQL_FORM", `expected a ${expected} query, got ${name}`, {
+    kind: "usage",
+    location: { file: options?.name ?? "<query>" },
+    hint: "use query() for any form",
+  });
+}
+
+export { sha256 };

@@ -1,0 +1,304 @@
+// loadGraph(): read sources (files, strings, loopback URLs), parse them into one oxigraph Store, cache.
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { GgenError } from "@ggen/contract";
+import { canonicalizeBlankNodes } from "./canonical.js";
+import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
+import { errorMessage, syntaxError } from "./errors.js";
+import {
+  formatFromContentType,
+  formatFromPath,
+  knownExtensions,
+  mediaTypes,
+  type RdfFormat,
+  rdfFormats,
+} from "./formats.js";
+import { cachedEntry, cacheEntry, type Graph, OxGraph, type StoreEntry, sha256 } from "./graph.js";
+import { declarations } from "./prefixes.js";
+
+/**
+ * Where RDF comes from. `graph` (an IRI) loads a triple format's content into that named graph
+ * instead of the default graph.
+ */
+export type GraphSource =
+  | { path: string; format?: RdfFormat; graph?: string }
+  | { text: string; format: RdfFormat; baseIri?: string; name?: string; graph?: string }
+  | { url: string; format?: RdfFormat; graph?: string };
+
+export interface LoadOptions {
+  /** Directory of the on-disk cache (N-Quads per content hash); none by default. */
+  cacheDir?: string;
+  /** false: parse again, bypassing the process-wide and on-disk caches. Default true. */
+  cache?: boolean;
+}
+
+interface ReadSource {
+  name: string;
+  text: string;
+  format: RdfFormat;
+  base: string | undefined;
+  graph?: string | undefined;
+}
+
+function checkFormat(format: string | undefined, name: string): RdfFormat | undefined {
+  if (format === undefined) return undefined;
+  if ((rdfFormats as readonly string[]).includes(format)) return format as RdfFormat;
+  throw new GgenError("RDF_FORMAT", `unknown RDF format '${format}'`, {
+    kind: "usage",
+    location: { file: name },
+    hint: `one of ${rdfFormats.join(", ")}`,
+  });
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h.endsWith(".localhost");
+}
+
+async function readSource(source: GraphSource): Promise<ReadSource> {
+  const read = await readSourceText(source);
+  if (source.graph !== undefined) read.graph = source.graph;
+  return read;
+}
+
+async function readSourceText(source: GraphSource): Promise<ReadSource> {
+  if ("text" in source) {
+    const name = source.name ?? "<inline>";
+    const format = checkFormat(source.format, name);
+    if (!format) throw new GgenError("RDF_FORMAT", "an inline RDF source needs a format", { kind: "usage" });
+    return { name, text: source.text, format, base: source.baseIri };
+  }
+  if ("path" in source) {
+    const name = source.path;
+    const format = checkFormat(source.format, name) ?? formatFromPath(name);
+    if (!format) {
+      throw new GgenError("RDF_FORMAT", `cannot tell the RDF format of '${name}' from its extension`, {
+        kind: "usage",
+        location: { file: name },
+        hint: `use one of ${knownExtensions.join(" ")} or give the format`,
+      });
+    }
+    const abs = resolve(name);
+    let text: string;
+    try {
+      text = await readFile(abs, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new GgenError(
+        "RDF_READ",
+        code === "ENOENT"
+          ? "no such file"
+          : code === "EISDIR"
+            ? "is a directory"
+            : `cannot read: ${errorMessage(e)}`,
+        {
+          kind: code === "ENOENT" || code === "EISDIR" ? "usage" : "failure",
+          location: { file: name },
+          cause: e,
+        },
+      );
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { name, text, format, base: pathToFileURL(abs).href };
+  }
+  const name = source.url;
+  let url: URL;
+  try {
+    url = new URL(source.url);
+  } catch {
+    throw new GgenError("RDF_URL", `not a URL: ${source.url}`, { kind: "usage" });
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || !isLoopback(url.hostname)) {
+    throw new GgenError("RDF_URL", `only loopback http(s) URLs can be loaded: ${source.url}`, {
+      kind: "usage",
+      hint: "download the file and load it by path",
+    });
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { accept: Object.values(mediaTypes).join(", ") },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new GgenError("RDF_URL", `cannot fetch ${name}: ${errorMessage(e)}`, { cause: e });
+  }
+  if (!res.ok) throw new GgenError("RDF_URL", `cannot fetch ${name}: HTTP ${res.status}`);
+  const text = await res.text();
+  const format =
+    checkFormat(source.format, name) ??
+    formatFromContentType(res.headers.get("content-type")) ??
+    formatFromPath(url.pathname);
+  if (!format) {
+    throw new GgenError(
+      "RDF_FORMAT",
+      `cannot tell the RDF format of ${name} (content type ${res.headers.get("content-type")})`,
+      {
+        kind: "usage",
+        hint: "give the format",
+      },
+    );
+  }
+  return { name, text, format, base: res.url || url.href };
+}
+
+/** Parses one source into the store; N3 that oxigraph cannot load (variables, @forAll…) goes through n3. */
+export function parseInto(ox: Ox, store: OxStore, src: ReadSource): void {
+  const opts: {
+    format: string;
+    no_transaction: boolean;
+    base_iri?: string;
+    to_graph_name?: import("oxigraph").NamedNode;
+  } = {
+    format: mediaTypes[src.format],
+    no_transaction: true,
+  };
+  if (src.base !== undefined) opts.base_iri = src.base;
+  if (src.graph !== undefined) opts.to_graph_name = ox.namedNode(src.graph);
+  try {
+    store.load(src.text, opts);
+  } catch (e) {
+    if (src.format === "n3" && loadN3(ox, store, src)) return;
+    throw syntaxError("RDF_SYNTAX", e, { name: src.name }, "failure", src.text);
+  }
+}
+
+let n3Load = 0;
+
+function loadN3(ox: Ox, store: OxStore, src: ReadSource): boolean {
+  const N3 = n3lib();
+  const opts: { format: string; baseIRI?: string } = { format: "text/n3" };
+  if (src.base !== undefined) opts.baseIRI = src.base;
+  let quads: import("n3").Quad[];
+  try {
+    quads = new N3.Parser(opts).parse(src.text);
+  } catch {
+    return false;
+  }
+  const tag = `n3l${++n3Load}x`;
+  const conv = (t: import("n3").Term): import("oxigraph").Term => {
+    switch (t.termType) {
+      case "NamedNode":
+        return ox.namedNode(t.value);
+      case "BlankNode":
+        return ox.blankNode(`${tag}${t.value.replace(/[^A-Za-z0-9_]/g, "_")}`);
+      case "Variable":
+        return ox.blankNode(`${tag}var_${t.value.replace(/[^A-Za-z0-9_]/g, "_")}`);
+      case "Literal":
+        return ox.literal(t.value, t.language ? t.language : ox.namedNode(t.datatype.value));
+      case "DefaultGraph":
+        return src.graph !== undefined ? ox.namedNode(src.graph) : ox.defaultGraph();
+      default:
+        return ox.blankNode(`${tag}q${Math.random().toString(36).slice(2)}`);
+    }
+  };
+  for (const q of quads) {
+    store.add(
+      ox.quad(
+        conv(q.subject) as import("oxigraph").Quad_Subject,
+        conv(q.predicate) as import("oxigraph").Quad_Predicate,
+        conv(q.object) as import("oxigraph").Quad_Object,
+        conv(q.graph) as import("oxigraph").Quad_Graph,
+      ),
+    );
+  }
+  return true;
+}
+
+interface CacheMeta {
+  hash: string;
+  prefixes: Record<string, string>;
+  base: string | undefined;
+  size: number;
+}
+
+async function readDiskCache(ox: Ox, dir: string, hash: string): Promise<StoreEntry | undefined> {
+  let meta: CacheMeta;
+  let nq: string;
+  try {
+    meta = JSON.parse(await readFile(join(dir, `${hash}.json`), "utf8")) as CacheMeta;
+    nq = await readFile(join(dir, `${hash}.nq`), "utf8");
+  } catch {
+    return undefined;
+  }
+  const store = new ox.Store() as OxStore;
+  try {
+    store.load(nq, { format: mediaTypes.nquads, lenient: true, no_transaction: true });
+  } catch {
+    store.free();
+    return undefined;
+  }
+  if (store.size !== meta.size) {
+    store.free();
+    return undefined;
+  }
+  canonicalizeBlankNodes(ox, store);
+  return { store, refs: 0, cached: false, hash, prefixes: meta.prefixes, base: meta.base };
+}
+
+async function atomicWrite(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const meta: CacheMeta = {
+      hash: entry.hash,
+      prefixes: entry.prefixes,
+      base: entry.base,
+      size: entry.store.size,
+    };
+    await atomicWrite(join(dir, `${entry.hash}.nq`), entry.store.dump({ format: mediaTypes.nquads }));
+    await atomicWrite(join(dir, `${entry.hash}.json`), JSON.stringify(meta));
+  } catch {
+    // A cache that cannot be written only costs speed next time.
+  }
+}
+
+/** Hash of what the sources hold: format, base and text of each. */
+export function contentHash(
+  sources: readonly { format: string; base: string | undefined; text: string }[],
+): string {
+  const parts: string[] = ["ggen-rdf/1"];
+  for (const s of sources) parts.push(s.format, s.base ?? "", s.text);
+  return sha256(...parts);
+}
+
+export async function loadGraph(sources: GraphSource[], options: LoadOptions = {}): Promise<Graph> {
+  const ox = await loadOxigraph();
+  const read = await Promise.all(sources.map(readSource));
+  const hash = contentHash(read);
+  const useCache = options.cache !== false;
+  if (useCache) {
+    const hit = cachedEntry(hash);
+    if (hit) return new OxGraph(hit);
+  }
+  let entry: StoreEntry | undefined;
+  if (useCache && options.cacheDir !== undefined) entry = await readDiskCache(ox, options.cacheDir, hash);
+  if (!entry) {
+    const store = new ox.Store() as OxStore;
+    const prefixes: Record<string, string> = {};
+    let base: string | undefined;
+    try {
+      for (const src of read) {
+        parseInto(ox, store, src);
+        const d = declarations(src.text, src.format, src.base);
+        for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
+        base ??= d.base;
+      }
+      canonicalizeBlankNodes(ox, store);
+    } catch (e) {
+      store.free();
+      throw e;
+    }
+    if (base === undefined && read.length === 1) base = read[0]?.base;
+    entry = { store, refs: 0, cached: false, hash, prefixes, base };
+    if (useCache && options.cacheDir !== undefined) await writeDiskCache(options.cacheDir, entry);
+  }
+  if (useCache) cacheEntry(entry);
+  return new OxGraph(entry);
+}

@@ -1,0 +1,38 @@
+// One entry per format, for commands with `--format`.
+
+import type { CleanroomRun, PipelineReport } from "@ggen/contract";
+import { renderPipelineHtml, renderRunHtml } from "./html.js";
+import { renderJunit } from "./junit.js";
+import type { TimelineBar } from "./shared.js";
+import { renderPipelineText, renderRunText } from "./text.js";
+
+export type RunFormat = "text" | "json" | "junit" | "html";
+export type PipelineFormat = "text" | "json" | "html";
+
+export function renderRun(
+  run: CleanroomRun,
+  format: RunFormat,
+  options: { timeline?: readonly TimelineBar[] } = {},
+): string {
+  switch (format) {
+    case "text":
+      return `${renderRunText(run, { all: true })}\n`;
+    case "json":
+      return `${JSON.stringify(run, null, 2)}\n`;
+    case "junit":
+      return renderJunit(run);
+    case "html":
+      return renderRunHtml(run, options.timeline ? { timeline: options.timeline } : {});
+  }
+}
+
+export function renderPipeline(report: PipelineReport, format: PipelineFormat): string {
+  switch (format) {
+    case "text":
+      return `${renderPipelineText(report)}\n`;
+    case "json":
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case "html":
+      return renderPipelineHtml(report);
+  }
+}
