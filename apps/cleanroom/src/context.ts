@@ -56,8 +56,11 @@ export async function backendFor(choice: BackendChoice, name: string, out?: Outp
   const other = first.name === "local" ? "testcontainers" : "local";
   try {
     const second = await loadBackend(other);
-    if (await second.environmentStatus(name)) return second;
-    await second.close?.();
+    if (await second.environmentStatus(name)) {
+      await release(first);
+      return second;
+    }
+    await release(second);
   } catch {
     // the other backend is not available here
   }
@@ -121,4 +124,10 @@ export function redactEnv(env: Record<string, string>): Record<string, string> {
       SECRET.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@"),
     ]),
   );
+}
+
+/** Lets go of what a backend object holds in-process (Docker clients), when it has anything. */
+export async function release(backend: unknown): Promise<void> {
+  const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
+  if (typeof close === "function") await close.call(backend);
 }

@@ -81,6 +81,15 @@ describe("bad input", () => {
     nothingStarted();
   });
 
+  it("an image with the local backend, before any environment is made", () => {
+    const r = p.run("container", "start", "nginx:1.25", "--backend", "local");
+    expect(r.status).toBe(2);
+    expect(oneLine(r)).toMatch(
+      /^cleanroom: error: the local backend runs postgres and redis, not images like 'nginx:1\.25'/,
+    );
+    nothingStarted();
+  });
+
   describe("a port in use", () => {
     let server: Server;
     let port = 0;

@@ -133,3 +133,33 @@ test("reaches the database", () => {
     expect(p.run("report", "--verify", "att.json").status).toBe(0);
   }, 120_000);
 });
+
+describe.runIf(hasPostgres)("--reset-between", () => {
+  it("puts PostgreSQL back to its snapshot before each test file", () => {
+    const t = `import { test } from "node:test";
+import { execFileSync } from "node:child_process";
+test("sees only its own row", () => {
+  const out = execFileSync("/usr/lib/postgresql/15/bin/psql", [process.env.DATABASE_URL, "-Atqc",
+    "create table if not exists t(x int); insert into t values (1); select count(*) from t"]).toString().trim();
+  if (out !== "1") throw new Error("rows: " + out);
+});
+`;
+    p.write("db/one.test.mjs", t);
+    p.write("db/two.test.mjs", t);
+    expect(p.run("environment", "create", "--name", "pg", "--backend", "local").status).toBe(0);
+    try {
+      expect(p.run("container", "start", "postgres", "--env-name", "pg", "--db", "app").status).toBe(0);
+      const reset = p.run("test", "run", "--env", "pg", "--files", "db/*.test.mjs", "--reset-between");
+      expect(reset.stdout).toMatch(/^PASSED {2}2 tests/);
+      expect(reset.status).toBe(0);
+      const dirty = p.run("test", "run", "--env", "pg", "--files", "db/*.test.mjs");
+      expect(dirty.status).toBe(1);
+      expect(dirty.stdout).toMatch(/rows: [23]/);
+      // the password never reaches the stored run
+      const run = p.json<CleanroomRun>("test", "results");
+      expect(JSON.stringify(run)).not.toMatch(/PGPASSWORD=(?!\*)/);
+    } finally {
+      expect(p.run("environment", "delete", "--name", "pg", "--force").status).toBe(0);
+    }
+  }, 120_000);
+});

@@ -322,3 +322,36 @@ describe("ggen lifecycle usage", () => {
     );
   });
 });
+
+describe("approval on a terminal", () => {
+  const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+  it.skipIf(!hasScript)("asks on a TTY: 'y' deploys, 'n' does not", { timeout: 60_000 }, () => {
+    const dir = project({
+      "make.toml": `[phases.deploy]\n[environments.production]\nrequire_approval = true\n[environments.production.deploy]\nprovider = "command"\ncommand = "echo $GGEN_RELEASE >> deployed.txt"\n`,
+    });
+    // script(1) gives the command a pseudo-terminal; the answer is typed into it.
+    const onTty = (answer: string) =>
+      spawnSync(
+        "script",
+        [
+          "-qec",
+          `${process.execPath} ${bin} --cwd ${dir} lifecycle run deploy --env production`,
+          "/dev/null",
+        ],
+        {
+          input: `${answer}\n`,
+          encoding: "utf8",
+          env: { ...process.env, NO_COLOR: "1" },
+          timeout: 30_000,
+        },
+      );
+    const no = onTty("n");
+    expect(no.stdout).toContain("Deploy ");
+    expect(no.stdout).toContain("was not approved");
+    expect(no.status).toBe(1);
+    expect(existsSync(join(dir, "deployed.txt"))).toBe(false);
+    const yes = onTty("y");
+    expect(yes.status, yes.stdout).toBe(0);
+    expect(readFileSync(join(dir, "deployed.txt"), "utf8").trim()).toMatch(/^\d{8}-\d{6}-\d{3}-[0-9a-f]{4}$/);
+  });
+});

@@ -113,6 +113,8 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
       });
       procs.push(server);
       const base = `http://127.0.0.1:${httpPort}`;
+      const fetch = (url: string, init: RequestInit = {}) =>
+        globalThis.fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
       await waitFor(async () => (await fetch(`${base}/health`)).ok);
       expect(await (await fetch(`${base}/health`)).json()).toEqual({
         status: "ok",

@@ -25,7 +25,11 @@ const svc = join(root, "a");
 const again = join(root, "b");
 
 const ggen = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  spawnSync(process.execPath, [bin, ...args], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
 
 function files(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -72,7 +76,9 @@ async function startPg(): Promise<Pg> {
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
   const asPg = (cmd: string, args: string[]) =>
-    process.getuid?.() === 0 ? spawnSync("runuser", ["-u", "postgres", "--", cmd, ...args], { encoding: "utf8" }) : spawnSync(cmd, args, { encoding: "utf8" });
+    process.getuid?.() === 0
+      ? spawnSync("runuser", ["-u", "postgres", "--", cmd, ...args], { encoding: "utf8" })
+      : spawnSync(cmd, args, { encoding: "utf8" });
   const init = asPg(join(binDir, "initdb"), ["-D", data, "-A", "trust", "-U", "test", "--no-sync"]);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
@@ -90,8 +96,13 @@ async function startPg(): Promise<Pg> {
   return {
     url,
     async stop() {
-      child.kill("SIGINT");
-      await new Promise((r) => child.once("exit", r));
+      // runuser does not forward signals: stop the postmaster itself (fast shutdown) by its pid file.
+      const pidFile = join(data, "postmaster.pid");
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").split("\n")[0]) : undefined;
+      const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
+      if (pid) process.kill(pid, "SIGINT");
+      else child.kill("SIGKILL");
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -104,7 +115,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pg?.stop();
   rmSync(root, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe("io.ggen.domain-service from the shop ontology", () => {
   it("generates the service, byte-identical run to run", () => {
@@ -120,13 +131,17 @@ describe("io.ggen.domain-service from the shop ontology", () => {
     for (const [p, content] of a) expect(content.equals(b.get(p)!), p).toBe(true);
     const ma = JSON.parse(readFileSync(join(svc, ".ggen/manifest.json"), "utf8"));
     const mb = JSON.parse(readFileSync(join(again, ".ggen/manifest.json"), "utf8"));
-    expect(ma.files.map((f: { sha256: string }) => f.sha256)).toEqual(mb.files.map((f: { sha256: string }) => f.sha256));
+    expect(ma.files.map((f: { sha256: string }) => f.sha256)).toEqual(
+      mb.files.map((f: { sha256: string }) => f.sha256),
+    );
     expect(ma.inputs).toEqual(mb.inputs);
     expect(ma.counts).toEqual(mb.counts);
     // A third run changes nothing, and --check sees no drift.
     const r3 = ggen("gen", "fixtures/templates", "-o", svc, "--vars", "name=shop", "--check");
     expect(r3.status, r3.stdout + r3.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(svc, "package.json"), "utf8")).dependencies).toEqual({ pg: "^8.11.0" });
+    expect(JSON.parse(readFileSync(join(svc, "package.json"), "utf8")).dependencies).toEqual({
+      pg: "^8.11.0",
+    });
   }, 60_000);
 
   it("typechecks (tsc --noEmit --checkJs over the JSDoc and the .d.ts)", () => {
@@ -159,7 +174,11 @@ describe("io.ggen.domain-service from the shop ontology", () => {
   }, 300_000);
 
   it("migrates, starts and answers GET /health with 200 JSON", async () => {
-    const migrate = spawnSync(process.execPath, ["src/migrate.mjs"], { cwd: svc, encoding: "utf8", env: { ...process.env, DATABASE_URL: pg!.url } });
+    const migrate = spawnSync(process.execPath, ["src/migrate.mjs"], {
+      cwd: svc,
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: pg!.url },
+    });
     expect(migrate.status, migrate.stderr).toBe(0);
     const port = await freePort();
     const server = spawn(process.execPath, ["src/server.mjs"], {
@@ -181,7 +200,11 @@ describe("io.ggen.domain-service from the shop ontology", () => {
         body: JSON.stringify({ name: "Books", slug: "books" }),
       });
       expect(created.status).toBe(201);
-      const verify = spawnSync(process.execPath, ["scripts/healthcheck.mjs"], { cwd: svc, encoding: "utf8", env: { ...process.env, PORT: String(port) } });
+      const verify = spawnSync(process.execPath, ["scripts/healthcheck.mjs"], {
+        cwd: svc,
+        encoding: "utf8",
+        env: { ...process.env, PORT: String(port) },
+      });
       expect(verify.status, verify.stderr).toBe(0);
     } finally {
       server.kill("SIGTERM");

@@ -1,7 +1,16 @@
 // `ggen template …` and `ggen gen` as a user meets them: the built binary on temp projects. Bad input
 // is one line with file:line(:col), exit 2 (usage) or 1 (failure), and nothing written.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -25,7 +34,11 @@ function project(files: Record<string, string> = {}): string {
   return d;
 }
 const ggen = (cwd: string, ...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
 
 const hello = `---
 to: "src/{{kebab name}}.ts"
@@ -70,7 +83,19 @@ describe("ggen template generate / ggen gen", () => {
     expect(ggen(d, "gen", "t/hello.tmpl", "--vars", "name=a", "-o", "out").status).toBe(0);
     const clean = ggen(d, "gen", "t/hello.tmpl", "--vars", "name=a", "-o", "out", "--check");
     expect(clean.status).toBe(0);
-    const drift = ggen(d, "gen", "t/hello.tmpl", "--vars", "name=a", "--vars", "count=2", "-o", "out", "--check", "--diff");
+    const drift = ggen(
+      d,
+      "gen",
+      "t/hello.tmpl",
+      "--vars",
+      "name=a",
+      "--vars",
+      "count=2",
+      "-o",
+      "out",
+      "--check",
+      "--diff",
+    );
     expect(drift.status).toBe(1);
     expect(drift.stderr).toMatch(/drift: 1 file/);
     expect(drift.stdout).toMatch(/^-export const a = 1;$/m);
@@ -89,8 +114,17 @@ describe("ggen template generate / ggen gen", () => {
   });
 
   it("vars files in YAML, JSON and TOML", () => {
-    const d = project({ "t/hello.tmpl": hello, "v.yaml": "name: y\n", "v.json": '{"name":"j","count":3}', "v.toml": 'name = "t"\n' });
-    for (const [f, out] of [["v.yaml", "src/y.ts"], ["v.json", "src/j.ts"], ["v.toml", "src/t.ts"]] as const) {
+    const d = project({
+      "t/hello.tmpl": hello,
+      "v.yaml": "name: y\n",
+      "v.json": '{"name":"j","count":3}',
+      "v.toml": 'name = "t"\n',
+    });
+    for (const [f, out] of [
+      ["v.yaml", "src/y.ts"],
+      ["v.json", "src/j.ts"],
+      ["v.toml", "src/t.ts"],
+    ] as const) {
       const r = ggen(d, "gen", "t/hello.tmpl", "--vars-file", f, "-o", "out");
       expect(r.status, r.stderr).toBe(0);
       expect(existsSync(join(d, "out", out))).toBe(true);
@@ -100,10 +134,23 @@ describe("ggen template generate / ggen gen", () => {
 
   it("batch-generate renders many templates, for_each one file per item", () => {
     const d = project({
-      "t/a.tmpl": "---\nto: 'a/{{item}}.txt'\nfor_each: names\nvars:\n  names: { type: list }\n---\n{{item}}\n",
+      "t/a.tmpl":
+        "---\nto: 'a/{{item}}.txt'\nfor_each: names\nvars:\n  names: { type: list }\n---\n{{item}}\n",
       "t/b.tmpl": "---\nto: b.txt\nvars:\n  names: { type: list }\n---\n{{join names '+'}}\n",
     });
-    const r = ggen(d, "template", "batch-generate", "t/a.tmpl", "t/b.tmpl", "--vars", "names=x,y,z", "-o", "out", "--max-parallel", "2");
+    const r = ggen(
+      d,
+      "template",
+      "batch-generate",
+      "t/a.tmpl",
+      "t/b.tmpl",
+      "--vars",
+      "names=x,y,z",
+      "-o",
+      "out",
+      "--max-parallel",
+      "2",
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(join(d, "out/a")).sort()).toEqual(["x.txt", "y.txt", "z.txt"]);
     expect(readFileSync(join(d, "out/b.txt"), "utf8")).toBe("x+y+z\n");
@@ -120,7 +167,8 @@ describe("ggen template generate / ggen gen", () => {
 
   it("pack hooks also need the pack trusted by the project", () => {
     const d = project({
-      ".ggen/packages/acme.hooks/ggen.toml": '[pack]\nid = "acme.hooks"\nversion = "1.0.0"\n[[templates]]\nname = "h"\npath = "h.tmpl"\n',
+      ".ggen/packages/acme.hooks/ggen.toml":
+        '[pack]\nid = "acme.hooks"\nversion = "1.0.0"\n[[templates]]\nname = "h"\npath = "h.tmpl"\n',
       ".ggen/packages/acme.hooks/h.tmpl": "---\nto: a.txt\nsh_after: echo ran > hook.txt\n---\na\n",
     });
     const r1 = ggen(d, "gen", "acme.hooks:h", "-o", "out", "--allow-hooks");
@@ -136,13 +184,26 @@ describe("ggen template generate / ggen gen", () => {
 describe("packs: pack:template, list, inspect, validate-vars", () => {
   it("resolves pack:template from --packs-dir and from .ggen/packages, with did-you-mean", () => {
     const d = project();
-    cpSync(join(repo, "fixtures/templates"), join(d, ".ggen/packages/io.ggen.domain-service"), { recursive: true });
+    cpSync(join(repo, "fixtures/templates"), join(d, ".ggen/packages/io.ggen.domain-service"), {
+      recursive: true,
+    });
     const r = ggen(d, "gen", "io.ggen.domain-service:sql-schema", "-o", "out");
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(d, "out/sql/schema.sql"), "utf8")).toMatch(/CREATE TABLE IF NOT EXISTS order_lines/);
+    expect(readFileSync(join(d, "out/sql/schema.sql"), "utf8")).toMatch(
+      /CREATE TABLE IF NOT EXISTS order_lines/,
+    );
     const typo = ggen(d, "gen", "io.ggen.domain-service:sql-shema", "-o", "out");
     oneLineError(typo, 2, /no template 'sql-shema' \(did you mean 'io\.ggen\.domain-service:sql-schema'\?\)/);
-    const fromFixtures = ggen(repo, "gen", "io.ggen.domain-service:ts-types", "--packs-dir", "fixtures", "-o", join(d, "out2"), "--json");
+    const fromFixtures = ggen(
+      repo,
+      "gen",
+      "io.ggen.domain-service:ts-types",
+      "--packs-dir",
+      "fixtures",
+      "-o",
+      join(d, "out2"),
+      "--json",
+    );
     expect(fromFixtures.status, fromFixtures.stderr).toBe(0);
     expect(JSON.parse(fromFixtures.stdout).files[0].path).toBe("src/types.d.ts");
     const missing = ggen(d, "gen", "no.such.pack:x", "-o", "out");
@@ -161,14 +222,21 @@ describe("packs: pack:template, list, inspect, validate-vars", () => {
     expect(inspect.status, inspect.stderr).toBe(0);
     const info = JSON.parse(inspect.stdout);
     expect(info.to).toBe("package.json");
-    expect(info.vars.find((v: { name: string }) => v.name === "name")).toMatchObject({ type: "string", default: "shop-service" });
+    expect(info.vars.find((v: { name: string }) => v.name === "name")).toMatchObject({
+      type: "string",
+      default: "shop-service",
+    });
     const itext = ggen(repo, "template", "inspect", "fixtures/templates:sql-schema");
     expect(itext.stdout).toMatch(/queries: classes, fields/);
     expect(itext.stdout).toMatch(/graphs: .*domain\.ttl/);
   });
 
   it("validate-vars reports problems with the template line", () => {
-    const d = project({ "t/hello.tmpl": hello, "good.yaml": "name: a\ncount: 2\n", "bad.yaml": "count: many\nextra: 1\n" });
+    const d = project({
+      "t/hello.tmpl": hello,
+      "good.yaml": "name: a\ncount: 2\n",
+      "bad.yaml": "count: many\nextra: 1\n",
+    });
     const ok = ggen(d, "template", "validate-vars", "good.yaml", "--template", "t/hello.tmpl");
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/good\.yaml: ok/);
@@ -182,21 +250,111 @@ describe("packs: pack:template, list, inspect, validate-vars", () => {
 
 describe("bad input: one line with file:line, nothing written", () => {
   const cases: [string, Record<string, string>, string[], number | number[], RegExp][] = [
-    ["malformed frontmatter", { "t/x.tmpl": "---\nto: x.txt\nbody without end\n" }, [], 2, /t\/x\.tmpl:1:1: frontmatter opened with '---' is never closed/],
-    ["malformed YAML", { "t/x.tmpl": "---\nto: x.txt\nvars: { a: [1, }\n---\n" }, [], 2, /t\/x\.tmpl:3:\d+: invalid YAML/],
-    ["malformed Handlebars", { "t/x.tmpl": "---\nto: x.txt\n---\nok\n{{#each items}}\n" }, [], 2, /t\/x\.tmpl:\d+: Handlebars syntax error/],
-    ["unknown helper", { "t/x.tmpl": "---\nto: x.txt\n---\n{{pascl name}}\n" }, [], 2, /t\/x\.tmpl:4:3: unknown helper 'pascl' \(did you mean 'pascal'\?\)/],
+    [
+      "malformed frontmatter",
+      { "t/x.tmpl": "---\nto: x.txt\nbody without end\n" },
+      [],
+      2,
+      /t\/x\.tmpl:1:1: frontmatter opened with '---' is never closed/,
+    ],
+    [
+      "malformed YAML",
+      { "t/x.tmpl": "---\nto: x.txt\nvars: { a: [1, }\n---\n" },
+      [],
+      2,
+      /t\/x\.tmpl:3:\d+: invalid YAML/,
+    ],
+    [
+      "malformed Handlebars",
+      { "t/x.tmpl": "---\nto: x.txt\n---\nok\n{{#each items}}\n" },
+      [],
+      2,
+      /t\/x\.tmpl:\d+: Handlebars syntax error/,
+    ],
+    [
+      "unknown helper",
+      { "t/x.tmpl": "---\nto: x.txt\n---\n{{pascl name}}\n" },
+      [],
+      2,
+      /t\/x\.tmpl:4:3: unknown helper 'pascl' \(did you mean 'pascal'\?\)/,
+    ],
     ["missing required var", { "t/x.tmpl": hello }, [], 2, /t\/x\.tmpl:4: missing required var 'name'/],
-    ["bad var value", { "t/x.tmpl": hello }, ["--vars", "name=a", "--vars", "count=lots"], 2, /t\/x\.tmpl:5: var 'count' must be an integer/],
-    ["malformed Turtle", { "t/x.tmpl": "---\nto: x.txt\nrdf: g.ttl\n---\n", "t/g.ttl": "@prefix ex: <http://e/> .\nex:a ex:b ex:c\nex:d ex:e ex:f .\n" }, [], [1, 2], /t\/g\.ttl:\d+:\d+: /],
-    ["malformed SPARQL", { "t/x.tmpl": "---\nto: x.txt\nrdf_inline: '<http://e/a> <http://e/b> 1 .'\nsparql:\n  q: SELECT ?x WHERE { ?x ?y\n---\n" }, [], 2, /t\/x\.tmpl:\d+(:\d+)?: sparql 'q': /],
-    ["malformed vars file (JSON)", { "t/x.tmpl": hello, "v.json": '{\n  "name": "a",,\n}' }, ["--vars-file", "v.json"], 2, /v\.json:2:\d+: invalid JSON/],
-    ["malformed vars file (TOML)", { "t/x.tmpl": hello, "v.toml": 'name = "a"\ncount = = 2\n' }, ["--vars-file", "v.toml"], 2, /v\.toml:2:\d+: invalid TOML/],
-    ["malformed vars file (YAML)", { "t/x.tmpl": hello, "v.yaml": "name: [a\n" }, ["--vars-file", "v.yaml"], 2, /v\.yaml:\d+:\d+: invalid YAML/],
-    ["path escaping the output dir", { "t/x.tmpl": "---\nto: ../../escape.txt\n---\nx\n" }, [], 2, /t\/x\.tmpl:2: output path '\.\.\/\.\.\/escape\.txt' escapes the output dir/],
-    ["absolute output path", { "t/x.tmpl": "---\nto: /tmp/ggen-abs.txt\n---\nx\n" }, [], 2, /t\/x\.tmpl:2: output path '\/tmp\/ggen-abs\.txt' must be relative/],
-    ["two templates, one file", { "t/x.tmpl": "---\nto: ok.txt\n---\nx\n" }, [], 2, /t\/x\.tmpl:2: 'ok\.txt' is also written by t\/ok\.tmpl/],
-    ["a bad --vars pair", { "t/x.tmpl": hello }, ["--vars", "novalue"], 2, /--vars 'novalue': expected name=value/],
+    [
+      "bad var value",
+      { "t/x.tmpl": hello },
+      ["--vars", "name=a", "--vars", "count=lots"],
+      2,
+      /t\/x\.tmpl:5: var 'count' must be an integer/,
+    ],
+    [
+      "malformed Turtle",
+      {
+        "t/x.tmpl": "---\nto: x.txt\nrdf: g.ttl\n---\n",
+        "t/g.ttl": "@prefix ex: <http://e/> .\nex:a ex:b ex:c\nex:d ex:e ex:f .\n",
+      },
+      [],
+      [1, 2],
+      /t\/g\.ttl:\d+:\d+: /,
+    ],
+    [
+      "malformed SPARQL",
+      {
+        "t/x.tmpl":
+          "---\nto: x.txt\nrdf_inline: '<http://e/a> <http://e/b> 1 .'\nsparql:\n  q: SELECT ?x WHERE { ?x ?y\n---\n",
+      },
+      [],
+      2,
+      /t\/x\.tmpl:\d+(:\d+)?: sparql 'q': /,
+    ],
+    [
+      "malformed vars file (JSON)",
+      { "t/x.tmpl": hello, "v.json": '{\n  "name": "a",,\n}' },
+      ["--vars-file", "v.json"],
+      2,
+      /v\.json:2:\d+: invalid JSON/,
+    ],
+    [
+      "malformed vars file (TOML)",
+      { "t/x.tmpl": hello, "v.toml": 'name = "a"\ncount = = 2\n' },
+      ["--vars-file", "v.toml"],
+      2,
+      /v\.toml:2:\d+: invalid TOML/,
+    ],
+    [
+      "malformed vars file (YAML)",
+      { "t/x.tmpl": hello, "v.yaml": "name: [a\n" },
+      ["--vars-file", "v.yaml"],
+      2,
+      /v\.yaml:\d+:\d+: invalid YAML/,
+    ],
+    [
+      "path escaping the output dir",
+      { "t/x.tmpl": "---\nto: ../../escape.txt\n---\nx\n" },
+      [],
+      2,
+      /t\/x\.tmpl:2: output path '\.\.\/\.\.\/escape\.txt' escapes the output dir/,
+    ],
+    [
+      "absolute output path",
+      { "t/x.tmpl": "---\nto: /tmp/ggen-abs.txt\n---\nx\n" },
+      [],
+      2,
+      /t\/x\.tmpl:2: output path '\/tmp\/ggen-abs\.txt' must be relative/,
+    ],
+    [
+      "two templates, one file",
+      { "t/x.tmpl": "---\nto: ok.txt\n---\nx\n" },
+      [],
+      2,
+      /t\/x\.tmpl:2: 'ok\.txt' is also written by t\/ok\.tmpl/,
+    ],
+    [
+      "a bad --vars pair",
+      { "t/x.tmpl": hello },
+      ["--vars", "novalue"],
+      2,
+      /--vars 'novalue': expected name=value/,
+    ],
   ];
   it.each(cases)("%s", (_name, files, args, status, where) => {
     const d = project({ ...files, "t/ok.tmpl": "---\nto: ok.txt\n---\nok\n" });

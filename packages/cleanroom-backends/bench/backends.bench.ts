@@ -85,8 +85,14 @@ it("exec round trip: local backend against bare spawn", async () => {
         }),
       { runs: 30, warmup: 3 },
     );
-    const plain = await measure("exec true: local", () => backend.exec("plain", ["true"]), { runs: 30, warmup: 3 });
-    const iso = await measure("exec true: local isolated", () => backend.exec("iso", ["true"]), { runs: 30, warmup: 3 });
+    const plain = await measure("exec true: local", () => backend.exec("plain", ["true"]), {
+      runs: 30,
+      warmup: 3,
+    });
+    const iso = await measure("exec true: local isolated", () => backend.exec("iso", ["true"]), {
+      runs: 30,
+      warmup: 3,
+    });
     record("cleanroom-exec", [floor, ratio(plain, floor), ratio(iso, floor)]);
     expect(plain.median).toBeGreaterThan(0);
   } finally {
@@ -95,46 +101,64 @@ it("exec round trip: local backend against bare spawn", async () => {
   }
 });
 
-it.skipIf(dockerReason !== undefined)("testcontainers backend overhead against raw testcontainers calls", async () => {
-  const { GenericContainer, Wait } = await import("testcontainers");
-  const { TestcontainersBackend } = await import("../src/testcontainers/backend.js");
-  const { freePort } = await import("../src/util/proc.js");
-  const stateDir = mkdtempSync(join(tmpdir(), "ggen-bench-tc-"));
-  const config = defaultConfig();
-  config.containers.pull = false;
-  const tc = new TestcontainersBackend({ stateDir, config });
-  try {
-    await tc.createEnvironment({ name: "bench" });
-    const image = await tc.resolveImage("redis");
-    let i = 0;
-    const backend = await measure(
-      "redis start+health+stop: testcontainers backend",
-      async () => {
-        const s = await tc.startService("bench", { kind: "redis", name: `r${i++}` });
-        await tc.serviceHealth("bench", s.name);
-        await tc.stopService("bench", s.name);
-      },
-      { runs: 5, warmup: 1 },
-    );
-    const raw = await measure(
-      "redis start+health+stop: raw testcontainers",
-      async () => {
-        const port = await freePort();
-        const c = await new GenericContainer(image)
-          .withCommand(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-          .withNetworkMode("host")
-          .withHealthCheck({ test: ["CMD-SHELL", `redis-cli -p ${port} ping | grep -q PONG`], interval: 100, timeout: 2000, retries: 600 })
-          .withWaitStrategy(Wait.forHealthCheck())
-          .start();
-        await c.exec(["redis-cli", "-p", String(port), "ping"]);
-        await c.stop({ remove: true, removeVolumes: true });
-      },
-      { runs: 5, warmup: 1 },
-    );
-    record("cleanroom-testcontainers-overhead", [raw, ratio(backend, raw, 1.1)]);
-    expect(raw.median).toBeGreaterThan(0);
-  } finally {
-    await tc.prune({ all: true });
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-});
+it.skipIf(dockerReason !== undefined)(
+  "testcontainers backend overhead against raw testcontainers calls",
+  async () => {
+    const { GenericContainer, Wait } = await import("testcontainers");
+    const { TestcontainersBackend } = await import("../src/testcontainers/backend.js");
+    const { freePort } = await import("../src/util/proc.js");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-bench-tc-"));
+    const config = defaultConfig();
+    config.containers.pull = false;
+    const tc = new TestcontainersBackend({ stateDir, config });
+    try {
+      await tc.createEnvironment({ name: "bench" });
+      const image = await tc.resolveImage("redis");
+      let i = 0;
+      const backend = await measure(
+        "redis start+health+stop: testcontainers backend",
+        async () => {
+          const s = await tc.startService("bench", { kind: "redis", name: `r${i++}` });
+          await tc.serviceHealth("bench", s.name);
+          await tc.stopService("bench", s.name);
+        },
+        { runs: 5, warmup: 1 },
+      );
+      const raw = await measure(
+        "redis start+health+stop: raw testcontainers",
+        async () => {
+          const port = await freePort();
+          const c = await new GenericContainer(image)
+            .withCommand([
+              "redis-server",
+              "--port",
+              String(port),
+              "--bind",
+              "127.0.0.1",
+              "--save",
+              "",
+              "--appendonly",
+              "no",
+            ])
+            .withNetworkMode("host")
+            .withHealthCheck({
+              test: ["CMD-SHELL", `redis-cli -p ${port} ping | grep -q PONG`],
+              interval: 100,
+              timeout: 2000,
+              retries: 600,
+            })
+            .withWaitStrategy(Wait.forHealthCheck())
+            .start();
+          await c.exec(["redis-cli", "-p", String(port), "ping"]);
+          await c.stop({ remove: true, removeVolumes: true });
+        },
+        { runs: 5, warmup: 1 },
+      );
+      record("cleanroom-testcontainers-overhead", [raw, ratio(backend, raw, 1.1)]);
+      expect(raw.median).toBeGreaterThan(0);
+    } finally {
+      await tc.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  },
+);

@@ -97,7 +97,9 @@ export interface Backend {
   readonly name: BackendName;
   createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
   deleteEnvironment(name: string, options?: { force?: boolean }): Promise<void>;
-  environmentStatus(name: string): Promise<(Environment & { services: Service[]; alive: boolean }) | undefined>;
+  environmentStatus(
+    name: string,
+  ): Promise<(Environment & { services: Service[]; alive: boolean }) | undefined>;
   listEnvironments(): Promise<Environment[]>;
   startService(env: string, spec: ServiceSpec): Promise<Service>;
   stopService(env: string, name: string): Promise<void>;
@@ -115,6 +117,6 @@ export interface Backend {
   snapshotService?(env: string, name: string): Promise<void>;
   /** The undeclared-outputs folder (TEST_UNDECLARED_OUTPUTS_DIR) on the host, and the files in it. */
   outputs?(env: string): Promise<{ dir: string; files: string[] }>;
-  /** Release what this object holds in-process (Docker clients); state and services stay. */
-  close?(): Promise<void>;
+  /** State entries whose process, directory, namespace or container is gone (`prune` removes them). */
+  stale?(): Promise<{ environments: string[]; services: string[] }>;
 }

@@ -29,9 +29,13 @@ export const defaultConfig = (): CleanroomConfig => ({
   backend: { type: "auto" },
   containers: {
     images: { postgres: "postgres:16-alpine", redis: "redis:7-alpine", node: "node:20-bookworm-slim" },
-    fallbackImages: { postgres: "ggen/postgres:15-debian", redis: "ggen/redis:7-debian", node: "ggen/node:bookworm" },
+    fallbackImages: {
+      postgres: "ggen/postgres:15-debian",
+      redis: "ggen/redis:7-debian",
+      node: "ggen/node:bookworm",
+    },
     startTimeoutSeconds: 60,
-    pull: process.env.GGEN_CLEANROOM_NO_PULL ? false : true,
+    pull: !process.env.GGEN_CLEANROOM_NO_PULL,
   },
   environment: { defaultPids: 1024, defaultTimeoutSeconds: 300 },
   local: {},
@@ -42,7 +46,9 @@ export type ConfigOverrides = {
 };
 
 function table(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 function strings(value: unknown): Record<string, string> {
@@ -83,7 +89,8 @@ export function loadConfig(stateDir: string, overrides: ConfigOverrides = {}): C
     const containers = table(doc.containers);
     Object.assign(config.containers.images, strings(containers.images));
     Object.assign(config.containers.fallbackImages, strings(containers.fallback_images));
-    config.containers.startTimeoutSeconds = num(containers.start_timeout_seconds) ?? config.containers.startTimeoutSeconds;
+    config.containers.startTimeoutSeconds =
+      num(containers.start_timeout_seconds) ?? config.containers.startTimeoutSeconds;
     if (typeof containers.pull === "boolean") config.containers.pull = containers.pull;
     const env = table(doc.environment);
     const mem = num(env.default_memory_mb);
@@ -91,7 +98,8 @@ export function loadConfig(stateDir: string, overrides: ConfigOverrides = {}): C
     if (mem !== undefined) config.environment.defaultMemoryMb = mem;
     if (cpus !== undefined) config.environment.defaultCpus = cpus;
     config.environment.defaultPids = num(env.default_pids) ?? config.environment.defaultPids;
-    config.environment.defaultTimeoutSeconds = num(env.default_timeout_seconds) ?? config.environment.defaultTimeoutSeconds;
+    config.environment.defaultTimeoutSeconds =
+      num(env.default_timeout_seconds) ?? config.environment.defaultTimeoutSeconds;
     const local = table(doc.local);
     if (typeof local.postgres_bin_dir === "string") config.local.postgresBinDir = local.postgres_bin_dir;
     if (typeof local.redis_binary === "string") config.local.redisBinary = local.redis_binary;

@@ -30,7 +30,10 @@ export type BackendChoice = "auto" | "local" | "testcontainers";
 /** The backend plus why it was chosen (for `auto`: whether Docker answered). */
 export type ChosenBackend = Backend & { readonly chosenBecause?: string };
 
-export async function createBackend(name: BackendChoice, options: CreateBackendOptions = {}): Promise<ChosenBackend> {
+export async function createBackend(
+  name: BackendChoice,
+  options: CreateBackendOptions = {},
+): Promise<ChosenBackend> {
   const stateDir = resolve(options.stateDir ?? ".cleanroom");
   const config: CleanroomConfig = loadConfig(stateDir, options.config);
   let choice = name === "auto" ? config.backend.type : name;

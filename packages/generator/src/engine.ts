@@ -413,13 +413,19 @@ function prefixHeader(front: Front, graph: Graph | undefined): string {
 }
 
 /** A query given as `@path` is read from a file next to the template (or in its pack). */
-function queryText(q: unknown, unit: TemplateUnit, tpl: LoadedTemplate, line: number | undefined): { text: string; file: string; line: number | undefined } {
+function queryText(
+  q: unknown,
+  unit: TemplateUnit,
+  tpl: LoadedTemplate,
+  line: number | undefined,
+): { text: string; file: string; line: number | undefined } {
   const s = String(q);
   const m = /^@(\S+)$/.exec(s.trim());
   if (!m) return { text: s, file: tpl.display, line };
   let abs = resolve(dirname(tpl.file), m[1]!);
   if (!existsSync(abs) && unit.pack) abs = resolve(unit.pack.dir, m[1]!);
-  if (!existsSync(abs)) fail("SPARQL_FILE", `query file '${m[1]}' not found`, at(tpl.display, line), { kind: "usage" });
+  if (!existsSync(abs))
+    fail("SPARQL_FILE", `query file '${m[1]}' not found`, at(tpl.display, line), { kind: "usage" });
   return { text: readFileSync(abs, "utf8"), file: relative(process.cwd(), abs) || abs, line: 1 };
 }
 
@@ -507,7 +513,12 @@ async function processTemplate(run: Run, unit: TemplateUnit): Promise<Planned[]>
         );
       const q = queryText(spec.query, unit, tpl, line);
       const rows = toTemplateRows(
-        run.select(graph, withPrefixes(q.text, header), { file: q.file, line: q.line, what: "for_each", original: q.text }),
+        run.select(graph, withPrefixes(q.text, header), {
+          file: q.file,
+          line: q.line,
+          what: "for_each",
+          original: q.text,
+        }),
       );
       items = rows.map((r) => {
         const bindings: Record<string, unknown> = {};

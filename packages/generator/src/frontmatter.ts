@@ -1,7 +1,8 @@
 // Splitting a template into its YAML frontmatter and Handlebars body, and parsing YAML with
 // file:line:column errors (line numbers are those of the template file, not of the snippet).
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import type { Document } from "yaml";
 import { at, fail } from "./errors.js";
+import { yaml } from "./lazy.js";
 
 export interface SplitTemplate {
   /** Frontmatter text (without the --- lines), or undefined when the template has none. */
@@ -41,7 +42,49 @@ export interface ParsedYaml {
   valueLineOf(path: string): number | undefined;
 }
 
+const PLAIN_KEY = /^([A-Za-z_][\w-]*):(?:[ \t]+(.*))?$/;
+
+/** A plain scalar in YAML 1.2's core schema, or undefined when it is anything this fast path does not handle. */
+function simpleScalar(raw: string): { value: unknown } | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (v.startsWith('"')) return /^"[^"\\]*"$/.test(v) ? { value: v.slice(1, -1) } : undefined;
+  if (v.startsWith("'")) return /^'[^']*'$/.test(v) ? { value: v.slice(1, -1) } : undefined;
+  if (/^[[\]{}&*!|>%@`#,?:-]/.test(v) || v.includes(": ") || v.includes(" #") || v.endsWith(":"))
+    return undefined;
+  if (v === "true" || v === "false") return { value: v === "true" };
+  if (v === "null" || v === "~") return { value: null };
+  if (/^-?(0|[1-9]\d*)$/.test(v)) return { value: Number(v) };
+  if (/^[-+.\d]/.test(v) || /^(true|false|null|yes|no|on|off)$/i.test(v) || /^\.(inf|nan)$/i.test(v))
+    return undefined;
+  return { value: v };
+}
+
+/**
+ * Frontmatter made only of `key: scalar` lines (the common case: `to: src/{{name}}.ts`) is read here
+ * without loading the YAML library; anything else (or anything doubtful) returns undefined.
+ */
+export function parseSimpleYaml(text: string, firstLine = 1): ParsedYaml | undefined {
+  const value: Record<string, unknown> = {};
+  const lines = new Map<string, number>();
+  const all = text.split("\n");
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i]!.replace(/\r$/, "");
+    if (line.trim() === "" || /^#/.test(line)) continue;
+    const m = PLAIN_KEY.exec(line);
+    if (!m || m[2] === undefined || lines.has(m[1]!)) return undefined;
+    const sc = simpleScalar(m[2]);
+    if (!sc) return undefined;
+    value[m[1]!] = sc.value;
+    lines.set(m[1]!, i + firstLine);
+  }
+  return { value, lineOf: (p) => lines.get(p), valueLineOf: (p) => lines.get(p) };
+}
+
 export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml {
+  const simple = parseSimpleYaml(text, firstLine);
+  if (simple) return simple;
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];

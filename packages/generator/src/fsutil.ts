@@ -36,12 +36,25 @@ export function staysInside(root: string, p: string): boolean {
   return isInside(resolve(root), resolve(p)) && isInside(realish(root), realish(p));
 }
 
+const madeDirs = new Set<string>();
+
 /** Write via a temp file in the same directory and a rename; `mode` is applied before the rename. */
 export async function writeAtomic(file: string, content: string, mode?: number): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  const dir = dirname(file);
+  if (!madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    await writeFile(tmp, content);
+    try {
+      await writeFile(tmp, content);
+    } catch (e) {
+      // The directory was removed since this process made it: make it again.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, content);
+    }
     if (mode !== undefined) await chmod(tmp, mode);
     await rename(tmp, file);
   } catch (e) {

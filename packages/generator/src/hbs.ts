@@ -1,15 +1,16 @@
 // One Handlebars environment with the ggen helpers, compiling with source positions: parse errors and
 // unknown helpers are reported at the template file's line and column.
-import Handlebars, { type HelperDelegate } from "handlebars";
+import type { HelperDelegate } from "handlebars";
 import { at, fail, suggest } from "./errors.js";
 import { builtinHelpers, helpers, type RenderState, unwrap } from "./helpers.js";
+import { handlebars as loadHandlebars } from "./lazy.js";
 
-type Env = typeof Handlebars;
+type Env = typeof import("handlebars");
 let env: Env | undefined;
 
 function handlebars(): Env {
   if (env) return env;
-  env = Handlebars.create();
+  env = loadHandlebars().create();
   for (const [name, fn] of Object.entries(helpers)) env.registerHelper(name, fn);
   // #if / #unless see a term's natural value ("false"^^xsd:boolean is false, 0 is falsy).
   for (const name of ["if", "unless"]) {

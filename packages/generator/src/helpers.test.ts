@@ -45,12 +45,29 @@ describe("helpers", () => {
   });
   it("sees terms by their natural value in #if and logic, and filters with where", () => {
     const t = (value: string, datatype?: string) =>
-      new TermValue(datatype ? { value, type: "literal", datatype: `http://www.w3.org/2001/XMLSchema#${datatype}` } : { value, type: "literal" });
-    expect(render("{{#if f}}y{{else}}n{{/if}}{{#unless z}}u{{/unless}}", { f: t("false", "boolean"), z: t("0", "int") })).toBe("nu");
-    expect(render("{{#if (and a (not b))}}y{{/if}}", { a: t("true", "boolean"), b: t("false", "boolean") })).toBe("y");
-    const rows = [{ c: t("A"), n: t("1") }, { c: t("B"), n: t("2") }, { c: t("A"), n: t("3") }];
+      new TermValue(
+        datatype
+          ? { value, type: "literal", datatype: `http://www.w3.org/2001/XMLSchema#${datatype}` }
+          : { value, type: "literal" },
+      );
+    expect(
+      render("{{#if f}}y{{else}}n{{/if}}{{#unless z}}u{{/unless}}", {
+        f: t("false", "boolean"),
+        z: t("0", "int"),
+      }),
+    ).toBe("nu");
+    expect(
+      render("{{#if (and a (not b))}}y{{/if}}", { a: t("true", "boolean"), b: t("false", "boolean") }),
+    ).toBe("y");
+    const rows = [
+      { c: t("A"), n: t("1") },
+      { c: t("B"), n: t("2") },
+      { c: t("A"), n: t("3") },
+    ];
     expect(render("{{#each (where rows 'c' 'A')}}{{n}}{{/each}}", { rows })).toBe("13");
-    expect(render("{{#each (where rows 'x')}}{{n}}{{/each}}", { rows: [{ x: 1, n: 1 }, { n: 2 }] })).toBe("1");
+    expect(render("{{#each (where rows 'x')}}{{n}}{{/each}}", { rows: [{ x: 1, n: 1 }, { n: 2 }] })).toBe(
+      "1",
+    );
   });
   it("json, indent, join, sort_by", () => {
     expect(render("{{json v}}", { v: { a: [1, "b"] } })).toBe('{"a":[1,"b"]}');

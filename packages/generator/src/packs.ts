@@ -2,9 +2,9 @@
 // under `<project>/.ggen/packages/<id>/`. Templates are addressed as `<pack id>:<template name>`.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { parse as parseToml } from "smol-toml";
 import { at, fail, suggest } from "./errors.js";
 import { isInside as inside } from "./fsutil.js";
+import { toml } from "./lazy.js";
 
 export const DEFAULT_PACKS_DIR = ".ggen/packages";
 
@@ -39,7 +39,7 @@ export function trustedPacks(projectDir: string): Set<string> {
   const f = join(projectDir, "ggen.toml");
   if (!existsSync(f)) return new Set();
   try {
-    const doc = parseToml(readFileSync(f, "utf8")) as Record<string, unknown>;
+    const doc = toml().parse(readFileSync(f, "utf8")) as Record<string, unknown>;
     const packs = doc.packs;
     if (isObj(packs) && Array.isArray(packs.trusted)) return new Set(packs.trusted.map(String));
   } catch {
@@ -53,7 +53,7 @@ export function readPack(dir: string, trusted: Set<string> = new Set()): Pack {
   const manifestFile = join(abs, "ggen.toml");
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(readFileSync(manifestFile, "utf8")) as Record<string, unknown>;
+    doc = toml().parse(readFileSync(manifestFile, "utf8")) as Record<string, unknown>;
   } catch (e) {
     const te = e as { line?: number; column?: number; message?: string; code?: string };
     if (te.code === "ENOENT")

@@ -2,9 +2,9 @@
 // --vars k=v and vars files (YAML, JSON, TOML), coercion and validation with file:line errors.
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { parse as parseToml } from "smol-toml";
 import { at, fail } from "./errors.js";
 import { parseYaml } from "./frontmatter.js";
+import { toml } from "./lazy.js";
 
 export type VarType = "string" | "number" | "integer" | "boolean" | "list" | "object";
 const VAR_TYPES: VarType[] = ["string", "number", "integer", "boolean", "list", "object"];
@@ -239,7 +239,7 @@ export function loadVarsFile(file: string, display = file): Record<string, unkno
     }
   } else if (ext === ".toml") {
     try {
-      value = parseToml(text);
+      value = toml().parse(text);
     } catch (e) {
       const te = e as { line?: number; column?: number; message?: string };
       const first = String(te.message ?? e)

@@ -20,6 +20,8 @@ describe("parseConfig", () => {
     const c = parse(`
 [project]
 name = "shop"
+default_env = "staging"
+state_backups = 3
 [phases.build]
 commands = ["a", "b"]
 env = { X = "1" }
@@ -45,7 +47,7 @@ retries = 2
 skip = ["setup"]
 jobs = 4
 `);
-    expect(c.name).toBe("shop");
+    expect(c).toMatchObject({ name: "shop", defaultEnv: "staging", stateBackups: 3 });
     expect(c.phases.get("build")).toMatchObject({
       commands: ["a", "b"],
       env: { X: "1" },

@@ -301,10 +301,12 @@ export function parseConfig(text: string, file: string, root: string, embedded =
     doc = lc;
   }
   known(r, doc, TOP_KEYS, "the config");
-  const project = doc.project;
-  if (project !== undefined && !isTable(project)) r.fail("[project] must be a table");
-  const name =
-    optStr(r, project?.name, "project.name") ?? optStr(r, doc.name, "name") ?? root.split("/").pop() ?? "app";
+  const rawProject = doc.project ?? {};
+  if (!isTable(rawProject)) r.fail("[project] must be a table");
+  known(r, rawProject, ["name", "default_env", "state_backups", "requirements"], "[project]");
+  // These settings may sit in [project] or at the top level.
+  const project: Table = { ...doc, ...rawProject };
+  const name = optStr(r, project.name, "project.name") ?? root.split("/").pop() ?? "app";
 
   const lines = new Map<string, number>();
   const phases = new Map<string, PhaseConfig>();
@@ -444,9 +446,9 @@ export function parseConfig(text: string, file: string, root: string, embedded =
     root,
     file,
     name,
-    defaultEnv: optStr(r, doc.default_env, "default_env") ?? "development",
-    stateBackups: Math.max(1, Math.floor(num(r, doc.state_backups, "state_backups") ?? 5)),
-    requirementsFile: optStr(r, doc.requirements, "requirements") ?? ".ggen/production-requirements.yaml",
+    defaultEnv: optStr(r, project.default_env, "default_env") ?? "development",
+    stateBackups: Math.max(1, Math.floor(num(r, project.state_backups, "state_backups") ?? 5)),
+    requirementsFile: optStr(r, project.requirements, "requirements") ?? ".ggen/production-requirements.yaml",
     phases,
     hooks,
     environments,

@@ -66,6 +66,26 @@ describe("release-dir provider", () => {
   });
 });
 
+describe("deploy lock", () => {
+  it("refuses a second deploy of the same environment while one runs", async () => {
+    const dir = await project({
+      "make.toml": `[environments.staging.deploy]\nprovider = "command"\ncommand = "while [ ! -f go ]; do sleep 0.05; done"\n`,
+    });
+    const c = await loadConfig(dir);
+    const first = deploy(c, "staging");
+    // Wait until the first holds the lock (its lock dir exists), then try again.
+    for (let i = 0; i < 200; i++) {
+      if (await fs.stat(join(dir, ".ggen/deploy-staging.lock")).catch(() => undefined)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await expect(deploy(c, "staging")).rejects.toThrow("another deploy or rollback of 'staging' is running");
+    await fs.writeFile(join(dir, "go"), "");
+    expect((await first).status).toBe("success");
+    // Released: the next deploy goes through.
+    expect((await deploy(c, "staging")).status).toBe("success");
+  });
+});
+
 describe("process provider with verify and automatic rollback", () => {
   it("deploy → verify passes; broken release → verify fails → rollback → the old release answers", async () => {
     const port = await freePort();

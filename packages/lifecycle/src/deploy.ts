@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
 import { type DeploymentMetrics, GgenError } from "@ggen/contract";
+import lockfile from "proper-lockfile";
 import {
   asConfig,
   type ConfigSource,
@@ -14,7 +15,7 @@ import {
   type VerifyConfig,
 } from "./config.js";
 import { execCommand } from "./exec.js";
-import { exists, insideRoot } from "./fsutil.js";
+import { exists, insideRoot, processAlive } from "./fsutil.js";
 import { appendDeploymentMetrics } from "./metrics.js";
 import { type ReleaseRecord, updateState } from "./state.js";
 import { SUPERVISOR_SOURCE } from "./supervisor.js";
@@ -202,14 +203,7 @@ function baseEnv(
 
 // ---- process provider -------------------------------------------------------------------------
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
+const alive = processAlive;
 
 async function readPid(file: string): Promise<number | undefined> {
   try {
@@ -358,6 +352,28 @@ export async function verifyEnvironment(
 
 // ---- deploy / rollback ---------------------------------------------------------------------------
 
+/** One deploy or rollback per environment at a time (across processes); a second one fails at once. */
+async function withDeployLock<T>(config: LifecycleConfig, envName: string, fn: () => Promise<T>): Promise<T> {
+  const target = join(config.root, ".ggen", `deploy-${envName}`);
+  await fs.mkdir(join(config.root, ".ggen"), { recursive: true });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, { realpath: false, stale: 10_000 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOCKED") {
+      throw new GgenError("LIFECYCLE_DEPLOY_BUSY", `another deploy or rollback of '${envName}' is running`, {
+        hint: "wait for it to finish",
+      });
+    }
+    throw e;
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
 async function recordRelease(
   config: LifecycleConfig,
   envName: string,
@@ -417,6 +433,15 @@ export async function deploy(
   opts: DeployOptions = {},
 ): Promise<DeployResult> {
   const config = await asConfig(source);
+  environmentOf(config, envName);
+  return withDeployLock(config, envName, () => deployLocked(config, envName, opts));
+}
+
+async function deployLocked(
+  config: LifecycleConfig,
+  envName: string,
+  opts: DeployOptions,
+): Promise<DeployResult> {
   const env = environmentOf(config, envName);
   const d = deployConfigOf(config, envName);
   const backups = opts.backups ?? config.stateBackups;
@@ -488,7 +513,7 @@ export async function deploy(
       if (canRollback && (result.previousRelease || d.rollbackCommands.length > 0)) {
         const t0 = performance.now();
         try {
-          const rb = await rollback(config, envName, {
+          const rb = await rollbackLocked(config, envName, {
             backups,
             ...(opts.env ? { env: opts.env } : {}),
             ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
@@ -547,18 +572,29 @@ export interface RollbackResult {
   provider: string;
 }
 
+export interface RollbackOptions {
+  to?: string;
+  env?: Record<string, string>;
+  onEvent?: (e: DeployEvent) => void;
+  backups?: number;
+}
+
 /** Switches `envName` back to `to` (or the release before the current one) and restarts a process service. */
 export async function rollback(
   source: ConfigSource,
   envName: string,
-  opts: {
-    to?: string;
-    env?: Record<string, string>;
-    onEvent?: (e: DeployEvent) => void;
-    backups?: number;
-  } = {},
+  opts: RollbackOptions = {},
 ): Promise<RollbackResult> {
   const config = await asConfig(source);
+  environmentOf(config, envName);
+  return withDeployLock(config, envName, () => rollbackLocked(config, envName, opts));
+}
+
+async function rollbackLocked(
+  config: LifecycleConfig,
+  envName: string,
+  opts: RollbackOptions,
+): Promise<RollbackResult> {
   const env = environmentOf(config, envName);
   const d = deployConfigOf(config, envName);
   const backups = opts.backups ?? config.stateBackups;

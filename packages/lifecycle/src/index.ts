@@ -14,7 +14,14 @@ export type {
   VerifyConfig,
 } from "./config.js";
 export { asConfig, findCycle, loadConfig, parseConfig } from "./config.js";
-export type { DeployEvent, DeployOptions, DeployResult, RollbackResult, VerifyResult } from "./deploy.js";
+export type {
+  DeployEvent,
+  DeployOptions,
+  DeployResult,
+  RollbackOptions,
+  RollbackResult,
+  VerifyResult,
+} from "./deploy.js";
 export {
   currentRelease,
   deploy,

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { loadConfig } from "./config.js";
-import { exists, writeFileAtomic } from "./fsutil.js";
+import { exists, processAlive, writeFileAtomic } from "./fsutil.js";
 import { METRICS_FILE } from "./metrics.js";
 import { type LifecycleState, loadState, STATE_FILE, updateState } from "./state.js";
 
@@ -157,14 +157,7 @@ export async function initProject(dir: string, opts: { name: string; force?: boo
   return { name: opts.name, created, kept };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
+const alive = processAlive;
 
 export interface StatusReport {
   project: string;

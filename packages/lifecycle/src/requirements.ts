@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
-import type { LifecycleConfig } from "./config.js";
+import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
 import { execCommand } from "./exec.js";
 import { exists, globFiles, insideRoot } from "./fsutil.js";
 import { loadState, type RequirementStatus, updateState } from "./state.js";
@@ -250,17 +250,19 @@ export function scoreReadiness(results: readonly RequirementResult[]): Readiness
 }
 
 /** `readiness`: evaluates and scores the requirements file. */
-export async function readiness(config: LifecycleConfig, file?: string): Promise<Readiness> {
+export async function readiness(source: ConfigSource, file?: string): Promise<Readiness> {
+  const config = await asConfig(source);
   return scoreReadiness(await evaluateRequirements(config, await loadRequirements(config, file)));
 }
 
 /** `readiness-update`: records a person's status for a requirement in the state. */
 export async function updateRequirement(
-  config: LifecycleConfig,
+  source: ConfigSource,
   id: string,
   status: RequirementStatus,
   file?: string,
 ): Promise<{ id: string; status: RequirementStatus; previous?: RequirementStatus }> {
+  const config = await asConfig(source);
   const reqs = await loadRequirements(config, file);
   if (!reqs.requirements.some((r) => r.id === id)) {
     const { levenshtein } = await import("./config.js");

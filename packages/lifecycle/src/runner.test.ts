@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
+import { processAlive } from "./fsutil.js";
 import { type LifecycleEvent, runPhases } from "./runner.js";
 import { loadState, STATE_FILE } from "./state.js";
 import { cleanupProjects, project } from "./test-util.js";
@@ -113,14 +114,10 @@ on_error = "echo \\"error in $GGEN_FAILED_PHASE\\" >> log.txt"
     );
     expect(r.phases.map((p) => p.status)).toEqual(["timed-out", "blocked"]);
     const childPid = Number(await read(dir, "child.pid"));
-    let alive = true;
+    let alive = processAlive(childPid);
     for (let i = 0; i < 100 && alive; i++) {
-      try {
-        process.kill(childPid, 0);
-        await new Promise((res) => setTimeout(res, 20));
-      } catch {
-        alive = false;
-      }
+      await new Promise((res) => setTimeout(res, 20));
+      alive = processAlive(childPid);
     }
     expect(alive).toBe(false);
     const s = await loadState(dir);
@@ -209,5 +206,32 @@ describe("pipeline (sequential)", () => {
     const bad = await runPhases(c, ["bad", "c"], { sequential: true });
     expect(bad.phases.map((p) => `${p.phase}:${p.status}`)).toEqual(["bad:failed", "c:not-run"]);
     expect(await read(dir, "seq.txt")).toBe("b\na\n");
+  });
+});
+
+describe("profiles", () => {
+  it("switch options: env, rules and jobs", async () => {
+    const dir = await project({
+      "make.toml": `
+[phases.deploy]
+command = "echo $MODE > mode.txt"
+[environments.production]
+require_approval = true
+[environments.production.deploy]
+provider = "command"
+command = "touch deployed"
+[profiles.ci]
+env = { MODE = "ci" }
+require_approval = false
+jobs = 1
+`,
+    });
+    const c = await loadConfig(dir);
+    await expect(runPhases(c, ["deploy"], { env: "production" })).rejects.toThrow(/requires approval/);
+    const r = await runPhases(c, ["deploy"], { env: "production", profile: "ci" });
+    expect(r.ok).toBe(true);
+    expect(r.profile).toBe("ci");
+    expect(await read(dir, "mode.txt")).toBe("ci\n");
+    await fs.access(join(dir, "deployed"));
   });
 });

@@ -15,7 +15,16 @@ import {
 } from "./config.js";
 import { type DeployEvent, type DeployResult, deploy, environmentOf, verify } from "./deploy.js";
 import { execCommand } from "./exec.js";
-import { exists, globFiles, hashFiles, insideRoot, redactEnv, sha256, writeFileAtomic } from "./fsutil.js";
+import {
+  exists,
+  globFiles,
+  hashFiles,
+  insideRoot,
+  processAlive,
+  redactEnv,
+  sha256,
+  writeFileAtomic,
+} from "./fsutil.js";
 import { type Plan, planPhases } from "./plan.js";
 import { loadState, type PhaseRecord, updateState } from "./state.js";
 import { readTestsReport, validate } from "./validate.js";
@@ -127,15 +136,6 @@ export function effectiveRules(env: EnvironmentConfig, profile: ProfileConfig | 
     requireApproval: profile?.requireApproval ?? env.requireApproval,
     rollback: profile?.rollback ?? env.rollback,
   };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 const SECRET_NAME = /password|secret|token|key/i;
@@ -662,7 +662,8 @@ function sequentialPlan(config: LifecycleConfig, names: readonly string[], skip:
 }
 
 /** Describes a phase for `show`: commands, dependencies, hooks, cache and its last run. */
-export async function describePhase(config: LifecycleConfig, name: string) {
+export async function describePhase(source: ConfigSource, name: string) {
+  const config = await asConfig(source);
   const p = config.phases.get(name);
   if (!p) {
     const { unknownPhase } = await import("./plan.js");

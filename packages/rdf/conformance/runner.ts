@@ -492,7 +492,13 @@ export async function runConformance(options: RunOptions = {}): Promise<TestResu
     const { tests } = await readManifest(manifest);
     for (const t of tests) {
       const syntax = syntaxTypes[t.type];
-      const suite = syntax ? "sparql11-syntax" : queryTypes.has(t.type) ? "sparql11-query" : undefined;
+      const suite = syntax
+        ? "sparql11-syntax"
+        : queryTypes.has(t.type)
+          ? dir === "entailment"
+            ? "sparql11-entailment"
+            : "sparql11-query"
+          : undefined;
       if (!suite || !want(suite)) continue;
       const r: TestResult = {
         id: rel(root, t.iri),

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isGgenError } from "@ggen/contract";
 import { afterAll, describe, expect, it } from "vitest";
-import { clearGraphCache, loadGraph } from "./index.js";
+import { cacheStats, clearGraphCache, loadGraph } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-rdf-"));
 afterAll(() => {
@@ -62,8 +62,13 @@ describe("loadGraph", () => {
   });
 
   it("gives the same hash for the same content and a different one otherwise", async () => {
+    clearGraphCache();
+    const before = cacheStats();
     const a = await loadGraph([{ text: shop, format: "turtle" }]);
     const b = await loadGraph([{ text: shop, format: "turtle" }]);
+    // the second load is answered from the process cache, not parsed again
+    expect(cacheStats().parses - before.parses).toBe(1);
+    expect(cacheStats().parseHits - before.parseHits).toBe(1);
     const c = await loadGraph([{ text: `${shop}\n`, format: "turtle" }]);
     expect(a.hash).toBe(b.hash);
     expect(c.hash).not.toBe(a.hash);
@@ -142,11 +147,21 @@ describe("loadGraph", () => {
     expect(files).toEqual([`${first.hash}.json`, `${first.hash}.nq`]);
     first.free();
     clearGraphCache();
+    const disk = cacheStats().diskHits;
     const second = await loadGraph([{ path: join(dir, "big.ttl") }], { cacheDir });
+    expect(cacheStats().diskHits).toBe(disk + 1);
     expect(second.hash).toBe(first.hash);
     expect(second.size).toBe(13);
     expect(second.prefixes.ex).toBe("http://example.org/shop#");
     second.free();
+    // a damaged cache file is ignored: the source is parsed again
+    writeFileSync(join(cacheDir, `${first.hash}.nq`), "<broken");
+    clearGraphCache();
+    const parses = cacheStats().parses;
+    const third = await loadGraph([{ path: join(dir, "big.ttl") }], { cacheDir });
+    expect(third.size).toBe(13);
+    expect(cacheStats().parses).toBe(parses + 1);
+    third.free();
   });
 });
 
@@ -174,6 +189,9 @@ describe("queries", () => {
     const other = await loadGraph([{ text: shop, format: "turtle" }]);
     const q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }";
     expect(g.select(q)[0]?.n?.value).toBe("13");
+    const hits = cacheStats().memoHits;
+    expect(other.select(q)[0]?.n?.value).toBe("13");
+    expect(cacheStats().memoHits).toBe(hits + 1);
     const before = g.hash;
     g.update("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }");
     expect(g.hash).not.toBe(before);

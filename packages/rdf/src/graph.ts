@@ -49,12 +49,40 @@ export interface StoreEntry {
   hash: string;
   prefixes: Record<string, string>;
   base: string | undefined;
+  /** Whether the store may hold blank nodes (false only when known to have none). */
+  blank?: boolean;
 }
 
 // ---- process-wide caches -------------------------------------------------------------------------
 
 const MAX_CACHED_QUADS = 3_000_000;
 const storeCache = new Map<string, StoreEntry>();
+const counters = { parseHits: 0, parses: 0, diskHits: 0, memoHits: 0, queries: 0 };
+
+/** What the process-wide caches hold and how often they answered. */
+export interface CacheStats {
+  /** Parsed stores kept in the process cache, and their quads. */
+  stores: number;
+  quads: number;
+  /** loadGraph calls answered from the process cache / from the disk cache / by parsing. */
+  parseHits: number;
+  diskHits: number;
+  parses: number;
+  /** SELECT/ASK results memoized, queries answered from the memo, queries run. */
+  memoEntries: number;
+  memoHits: number;
+  queries: number;
+}
+
+export function cacheStats(): CacheStats {
+  let quads = 0;
+  for (const e of storeCache.values()) quads += e.store.size;
+  return { stores: storeCache.size, quads, memoEntries: memo.size, ...counters };
+}
+
+export function countLoad(kind: "parseHits" | "parses" | "diskHits"): void {
+  counters[kind]++;
+}
 
 export function cachedEntry(hash: string): StoreEntry | undefined {
   const e = storeCache.get(hash);
@@ -182,7 +210,11 @@ export class OxGraph implements Graph {
     const useMemo = options?.memo !== false;
     const key = this.#memoKey(query, options);
     const hit = useMemo ? memo.get(key) : undefined;
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      counters.memoHits++;
+      return hit;
+    }
+    counters.queries++;
     const text = this.#run(query, options, "json");
     if (typeof text !== "string")
       throw new GgenError("SPARQL_EVAL", "unexpected result from the SPARQL engine");

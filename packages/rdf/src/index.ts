@@ -10,8 +10,8 @@ export {
   parseFormatName,
   rdfFormats,
 } from "./formats.js";
-export type { Graph, QueryOptions, QueryResult } from "./graph.js";
-export { clearGraphCache } from "./graph.js";
+export type { CacheStats, Graph, QueryOptions, QueryResult } from "./graph.js";
+export { cacheStats, clearGraphCache } from "./graph.js";
 export type { QueryForm } from "./lexer.js";
 export { queryForm } from "./lexer.js";
 export type { GraphSource, LoadOptions } from "./load.js";

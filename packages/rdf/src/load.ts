@@ -14,7 +14,7 @@ import {
   type RdfFormat,
   rdfFormats,
 } from "./formats.js";
-import { cachedEntry, cacheEntry, type Graph, OxGraph, type StoreEntry, sha256 } from "./graph.js";
+import { cachedEntry, cacheEntry, countLoad, type Graph, OxGraph, type StoreEntry, sha256 } from "./graph.js";
 import { declarations } from "./prefixes.js";
 
 /**
@@ -211,6 +211,15 @@ interface CacheMeta {
   prefixes: Record<string, string>;
   base: string | undefined;
   size: number;
+  /** Whether the graph has blank nodes (which need relabelling after a load). */
+  blank?: boolean;
+}
+
+/** False when the text certainly has no blank nodes (saves the relabelling scan). */
+export function mayHaveBlankNodes(text: string, format: RdfFormat): boolean {
+  if (format === "ntriples" || format === "nquads") return text.includes("_:");
+  if (format === "turtle" || format === "trig") return /_:|\[|\(/.test(text);
+  return true;
 }
 
 async function readDiskCache(ox: Ox, dir: string, hash: string): Promise<StoreEntry | undefined> {
@@ -233,8 +242,16 @@ async function readDiskCache(ox: Ox, dir: string, hash: string): Promise<StoreEn
     store.free();
     return undefined;
   }
-  canonicalizeBlankNodes(ox, store);
-  return { store, refs: 0, cached: false, hash, prefixes: meta.prefixes, base: meta.base };
+  if (meta.blank !== false) canonicalizeBlankNodes(ox, store);
+  return {
+    store,
+    refs: 0,
+    cached: false,
+    hash,
+    prefixes: meta.prefixes,
+    base: meta.base,
+    blank: meta.blank !== false,
+  };
 }
 
 async function atomicWrite(file: string, text: string): Promise<void> {
@@ -275,14 +292,20 @@ export async function loadGraph(sources: GraphSource[], options: LoadOptions = {
   const useCache = options.cache !== false;
   if (useCache) {
     const hit = cachedEntry(hash);
-    if (hit) return new OxGraph(hit);
+    if (hit) {
+      countLoad("parseHits");
+      return new OxGraph(hit);
+    }
   }
   let entry: StoreEntry | undefined;
   if (useCache && options.cacheDir !== undefined) entry = await readDiskCache(ox, options.cacheDir, hash);
-  if (!entry) {
+  if (entry) countLoad("diskHits");
+  else {
+    countLoad("parses");
     const store = new ox.Store() as OxStore;
     const prefixes: Record<string, string> = {};
     let base: string | undefined;
+    let blank = false;
     try {
       for (const src of read) {
         parseInto(ox, store, src);
@@ -290,13 +313,14 @@ export async function loadGraph(sources: GraphSource[], options: LoadOptions = {
         for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
         base ??= d.base;
       }
-      canonicalizeBlankNodes(ox, store);
+      blank =
+        read.some((src) => mayHaveBlankNodes(src.text, src.format)) && canonicalizeBlankNodes(ox, store) > 0;
     } catch (e) {
       store.free();
       throw e;
     }
     if (base === undefined && read.length === 1) base = read[0]?.base;
-    entry = { store, refs: 0, cached: false, hash, prefixes, base };
+    entry = { store, refs: 0, cached: false, hash, prefixes, base, blank };
     if (useCache && options.cacheDir !== undefined) await writeDiskCache(options.cacheDir, entry);
   }
   if (useCache) cacheEntry(entry);

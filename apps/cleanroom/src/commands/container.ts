@@ -10,6 +10,7 @@ import {
   output,
   parsePairs,
   redactEnv,
+  release,
   requireEnvironment,
   secondsToMs,
 } from "../context.js";
@@ -47,13 +48,19 @@ export async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-async function environmentFor(argv: Args, out: ReturnType<typeof output>): Promise<LoadedBackend> {
+async function environmentFor(
+  argv: Args,
+  out: ReturnType<typeof output>,
+  check: (b: LoadedBackend) => void = () => {},
+): Promise<LoadedBackend & { madeDefault?: boolean }> {
   const name = argv["env-name"];
   const backend = await backendFor(argv.backend, name, out);
+  check(backend);
   if (!(await backend.environmentStatus(name))) {
     if (name !== DEFAULT_ENV) await requireEnvironment(backend, name);
     await backend.createEnvironment({ name: DEFAULT_ENV });
     out.info(`created environment ${DEFAULT_ENV} (${backend.name})`);
+    return Object.assign(backend, { madeDefault: true });
   }
   return backend;
 }
@@ -99,10 +106,21 @@ const start: CommandModule<object, Args> = {
         },
       );
     }
-    const backend = await environmentFor(argv, out);
+    const backend = await environmentFor(argv, out, (b) => {
+      if (isImage && b.name === "local")
+        throw new GgenError(
+          "UNKNOWN_SERVICE",
+          `the local backend runs postgres and redis, not images like '${service}'`,
+          {
+            kind: "usage",
+            hint: "use --backend testcontainers (needs Docker)",
+          },
+        );
+    });
     try {
       const spec = {
-        kind: isImage ? "image" : service,
+        // An image runs as a service named after it (registry/ns/name:tag → name).
+        kind: isImage ? (service.split("/").pop()?.split(/[:@]/)[0] ?? service) : service,
         ...(isImage ? { image: service } : {}),
         ...(argv.name ? { name: String(argv.name) } : {}),
         ...(Object.keys(env).length ? { env } : {}),
@@ -112,7 +130,15 @@ const start: CommandModule<object, Args> = {
         ...(timeoutMs ? { timeoutMs } : {}),
         ...(argv.port !== undefined ? { port: Number(argv.port) } : {}),
       };
-      const svc = await backend.startService(argv["env-name"], spec);
+      let svc: Awaited<ReturnType<typeof backend.startService>>;
+      try {
+        svc = await backend.startService(argv["env-name"], spec);
+      } catch (e) {
+        // The environment made just for this service goes with it.
+        if (backend.madeDefault)
+          await backend.deleteEnvironment(DEFAULT_ENV, { force: true }).catch(() => {});
+        throw e;
+      }
       const safe = { ...svc, url: svc.redactedUrl, env: redactEnv(svc.env) };
       out.data(safe, () =>
         [
@@ -121,7 +147,7 @@ const start: CommandModule<object, Args> = {
         ].join("\n"),
       );
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -157,7 +183,7 @@ const stop: CommandModule<object, Args> = {
       for (const n of names) await backend.stopService(s.name, n);
       out.data({ stopped: names }, () => (names.length ? `stopped ${names.join(", ")}` : "nothing to stop"));
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -201,7 +227,7 @@ const ls: CommandModule<object, Args> = {
             ]),
       );
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -221,7 +247,7 @@ const logs: CommandModule<object, Args> = {
       const text = await backend.serviceLogs(argv["env-name"], String(argv.name));
       out.data({ name: argv.name, logs: text }, () => text);
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -242,7 +268,7 @@ const health: CommandModule<object, Args> = {
       out.data(h, () => `${argv.name}: ${h.healthy ? "healthy" : "UNHEALTHY"} (${h.detail})`);
       if (!h.healthy) process.exitCode = 1;
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -261,7 +287,7 @@ const prune: CommandModule<object, Args> = {
       const r = await backend.prune({ all: argv.all === true });
       out.data(r, () => (r.removed.length ? `removed ${r.removed.join(", ")}` : "nothing to prune"));
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };

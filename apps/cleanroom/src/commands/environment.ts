@@ -8,7 +8,9 @@ import {
   list,
   loadBackend,
   output,
+  projectRoot,
   redactEnv,
+  release,
   requireEnvironment,
 } from "../context.js";
 
@@ -51,7 +53,16 @@ const create: CommandModule<object, Args> = {
       .option("persistent", { type: "boolean", default: false, describe: "Share services across runs" })
       .option("memory", { type: "number", describe: "Memory limit in MB" })
       .option("cpus", { type: "number", describe: "CPU limit" })
-      .option("mount", { type: "string", array: true, describe: "host:/target[:ro|rw] (repeatable)" })
+      .option("mount", {
+        type: "string",
+        array: true,
+        describe: "host:/target[:ro|rw] (repeatable; default .:/workspace)",
+      })
+      .option("workspace", {
+        type: "boolean",
+        default: true,
+        describe: "Mount the project at /workspace when no --mount is given",
+      })
       .option("cache", {
         type: "string",
         array: true,
@@ -68,7 +79,10 @@ const create: CommandModule<object, Args> = {
       ) as Argv<Args>,
   handler: async (argv) => {
     const out = output(argv);
+    // Without --mount, the project is mounted at workspace/ so `test run --env` sees it.
     const mounts = list(argv.mount).map(parseMount);
+    if (mounts.length === 0 && argv.workspace !== false)
+      mounts.push({ host: projectRoot(), target: "workspace", writable: true });
     for (const [flag, v] of [
       ["--memory", argv.memory],
       ["--cpus", argv.cpus],
@@ -94,7 +108,7 @@ const create: CommandModule<object, Args> = {
           `created environment ${env.name} (${env.backend}); isolation: ${isolationText(env.isolation)}\n  workdir ${env.workdir}`,
       );
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -118,7 +132,7 @@ const del: CommandModule<object, Args> = {
       await backend.deleteEnvironment(argv.name, { force: argv.force === true });
       out.data({ deleted: argv.name }, () => `deleted environment ${argv.name}`);
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -144,7 +158,7 @@ const ls: CommandModule<object, Args> = {
             ]),
       );
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -177,7 +191,7 @@ const status: CommandModule<object, Args> = {
         ].join("\n"),
       );
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };

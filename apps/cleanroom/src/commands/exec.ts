@@ -8,6 +8,7 @@ import {
   backendOption,
   output,
   projectRoot,
+  release,
   requireEnvironment,
   secondsToMs,
   stateDir,
@@ -76,7 +77,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       if (r.timedOut) out.warn(`timed out after ${argv.timeout} s; killed`);
       process.exitCode = r.timedOut ? 124 : (r.exitCode ?? 1);
     } finally {
-      await backend.close?.();
+      await release(backend);
     }
   },
 };
@@ -129,6 +130,6 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
     if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
   } finally {
     live.stop();
-    await backend?.close?.();
+    await release(backend);
   }
 }

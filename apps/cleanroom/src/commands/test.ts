@@ -5,11 +5,13 @@ import type { Argv, CommandModule } from "yargs";
 import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
+  backendFor,
   backendOption,
   list,
   loadBackend,
   output,
   projectRoot,
+  release,
   requireEnvironment,
   secondsToMs,
   stateDir,
@@ -101,7 +103,11 @@ const runCommand: CommandModule<object, RunArgs> = {
         skipSlow: argv["skip-slow"],
       });
     }
-    const backend = argv.host ? undefined : await loadBackend(argv.backend, out);
+    const backend = argv.host
+      ? undefined
+      : argv.env
+        ? await backendFor(argv.backend, argv.env, out)
+        : await loadBackend(argv.backend, out);
     if (backend && argv.env) await requireEnvironment(backend, argv.env);
     const { LiveSteps, renderRunText } = await import("@ggen/reporter");
     const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
@@ -168,7 +174,7 @@ const runCommand: CommandModule<object, RunArgs> = {
       if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
-      await backend?.close?.();
+      await release(backend);
     }
   },
 };

@@ -9,6 +9,7 @@ import {
   loadBackend,
   output,
   projectRoot,
+  release,
   secondsToMs,
   stateDir,
 } from "../context.js";
@@ -139,7 +140,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
       if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
-      await backend?.close?.();
+      await release(backend);
     }
   },
 };

@@ -102,15 +102,9 @@ const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: 
         type: "string",
         describe: "table|json|csv|tsv for SELECT/ASK; turtle|nt|nq|trig|jsonld|rdfxml for CONSTRUCT/DESCRIBE",
       })
-      .example(
-        "$0 graph query shop.ttl --query 'SELECT ?c WHERE { ?c a owl:Class }'",
-        "List classes as a table",
-      )
+      .example("$0 graph query shop.ttl --query 'SELECT * { ?c a owl:Class }'", "Classes as a table")
       .example("$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results")
-      .example(
-        "$0 graph query a.ttl b.ttl --query 'CONSTRUCT WHERE { ?s ?p ?o }' --format nt",
-        "Merge as N-Triples",
-      ) as never,
+      .example("$0 graph query a.ttl --query @shape.rq --format nt", "CONSTRUCT as N-Triples") as never,
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
@@ -269,7 +263,7 @@ export const graphCommand: CommandModule = {
       .command(exportCommand as CommandModule)
       .command(validateCommand as CommandModule)
       .demandCommand(1, "graph needs a subcommand: query, export or validate")
-      .example("$0 graph query shop.ttl --query 'SELECT * WHERE { ?s ?p ?o } LIMIT 5'", "Query a graph")
+      .example("$0 graph query shop.ttl --query @q.rq --format csv", "Query a graph")
       .example("$0 graph export shop.ttl --format jsonld", "Convert to JSON-LD")
       .example("$0 graph validate shop.ttl other.rdf", "Check syntax"),
   handler: () => {},

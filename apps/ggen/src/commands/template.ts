@@ -68,32 +68,42 @@ async function runGenerate(argv: Args, templates: string[]): Promise<void> {
     throw new GgenError("USAGE", "--max-parallel must be a positive integer", { kind: "usage" });
   }
   if (argv.check === true && argv["dry-run"] === true) {
-    throw new GgenError("USAGE", "--check and --dry-run cannot be combined (--check already writes nothing)", {
-      kind: "usage",
-    });
+    throw new GgenError(
+      "USAGE",
+      "--check and --dry-run cannot be combined (--check already writes nothing)",
+      {
+        kind: "usage",
+      },
+    );
   }
   const manifest = argv.manifest;
   const mode = argv.check === true ? "check" : argv["dry-run"] === true ? "dry-run" : "write";
-  const result = await generate({
-    templates,
-    cwd: process.cwd(),
-    outputDir: String(argv["output-dir"] ?? "."),
-    vars: parseVarPairs(strings(argv.vars)),
-    varsFiles: strings(argv["vars-file"]),
-    ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
-    ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
-    force: argv.force === true,
-    mode,
-    diff: argv.diff === true,
-    ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
-    ...(manifest === false ? { manifest: false } : {}),
-    allowHooks: argv["allow-hooks"] === true,
-    ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
-    ...(typeof argv.now === "string" ? { now: argv.now } : {}),
-    maxParallel,
-    onWarn: (w) => out.warn(w),
-    onInfo: (m) => out.info(m),
-  });
+  const { Progress } = await import("@ggen/reporter");
+  const progress = new Progress({ enabled: !out.json && !out.options.quiet });
+  const label =
+    templates.length === 1 ? `generating ${templates[0]}` : `generating ${templates.length} templates`;
+  const result = await progress.run(label, () =>
+    generate({
+      templates,
+      cwd: process.cwd(),
+      outputDir: String(argv["output-dir"] ?? "."),
+      vars: parseVarPairs(strings(argv.vars)),
+      varsFiles: strings(argv["vars-file"]),
+      ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
+      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+      force: argv.force === true,
+      mode,
+      diff: argv.diff === true,
+      ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
+      ...(manifest === false ? { manifest: false } : {}),
+      allowHooks: argv["allow-hooks"] === true,
+      ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
+      ...(typeof argv.now === "string" ? { now: argv.now } : {}),
+      maxParallel,
+      onWarn: (w) => out.warn(w),
+      onInfo: (m) => out.info(m),
+    }),
+  );
   report(out, result, mode);
   if (mode === "check" && result.drift) {
     const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;

@@ -43,7 +43,9 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
       expect(status?.backend).toBe(backend.name);
       expect(typeof status?.isolation.network).toBe("boolean");
       expect((await backend.listEnvironments()).map((e) => e.name)).toContain(env);
-      await expect(backend.createEnvironment({ name: env })).rejects.toMatchObject({ code: "CLEANROOM_ENV_EXISTS" });
+      await expect(backend.createEnvironment({ name: env })).rejects.toMatchObject({
+        code: "CLEANROOM_ENV_EXISTS",
+      });
       await expect(backend.createEnvironment({ name: "../evil" })).rejects.toBeInstanceOf(GgenError);
       expect(await backend.environmentStatus("does-not-exist")).toBeUndefined();
     });
@@ -64,7 +66,10 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
     it("scrubs the environment and sets Bazel's test conventions", async () => {
       process.env.CLEANROOM_CONFORMANCE_SECRET_TOKEN = "leak";
       try {
-        const r = await backend.exec(env, ["sh", "-c", "env"], { shard: { index: 1, total: 3 }, env: { EXTRA: "x" } });
+        const r = await backend.exec(env, ["sh", "-c", "env"], {
+          shard: { index: 1, total: 3 },
+          env: { EXTRA: "x" },
+        });
         const vars = Object.fromEntries(
           r.stdout
             .trim()
@@ -89,14 +94,14 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
     });
 
     it("kills a timed-out command with all its children", async () => {
-      const r = await backend.exec(env, ["sh", "-c", "sleep 31337 & sleep 31337 & echo started; wait"], {
+      // A marker unique to this worker: other suites may run the same test at the same time.
+      const marker = `sleep ${30000 + (process.pid % 9000)}`;
+      const r = await backend.exec(env, ["sh", "-c", `${marker} & ${marker} & echo started; wait`], {
         timeoutMs: 1500,
       });
       expect(r.timedOut).toBe(true);
       expect(r.stdout).toContain("started");
-      const left = await backend.exec(env, ["sh", "-c", "ps -eo args 2>/dev/null | grep -c '^sleep 31337' || true"]);
-      expect(left.stdout.trim()).toMatch(/^0?$/);
-      expect(hostHas("sleep 31337")).toBe(false);
+      expect(hostHas(marker)).toBe(false);
     });
 
     it("copies files in and out, and refuses paths escaping the environment", async () => {
@@ -106,11 +111,30 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
       expect(r.stdout).toBe("payload");
       await backend.copyOut(env, "sub/out.txt", join(host, "out.txt"));
       expect(readFileSync(join(host, "out.txt"), "utf8")).toBe("payload");
-      await expect(backend.copyOut(env, "../../../../etc/passwd", join(host, "x"))).rejects.toBeInstanceOf(GgenError);
+      await expect(backend.copyOut(env, "../../../../etc/passwd", join(host, "x"))).rejects.toBeInstanceOf(
+        GgenError,
+      );
+    });
+
+    it("collects the undeclared outputs folder", async () => {
+      await backend.exec(env, [
+        "sh",
+        "-c",
+        'mkdir -p "$TEST_UNDECLARED_OUTPUTS_DIR/shots" && echo png > "$TEST_UNDECLARED_OUTPUTS_DIR/shots/a.png"',
+      ]);
+      const out = await backend.outputs?.(env);
+      expect(out?.files).toEqual(["shots/a.png"]);
+      await backend.copyOut(env, "@outputs/shots/a.png", join(host, "a.png"));
+      expect(readFileSync(join(host, "a.png"), "utf8")).toBe("png\n");
     });
 
     it("runs PostgreSQL: health, credentials, snapshot/reset, logs, stop", async () => {
-      const svc = await backend.startService(env, { kind: "postgres", database: "conf", user: "u1", password: "p1" });
+      const svc = await backend.startService(env, {
+        kind: "postgres",
+        database: "conf",
+        user: "u1",
+        password: "p1",
+      });
       expect(svc.url).toContain("@127.0.0.1:");
       expect(svc.env.DATABASE_URL).toBe(svc.url);
       expect(svc.redactedUrl).not.toContain("p1");
@@ -223,7 +247,9 @@ export function startInWorker(
       err += d;
     });
     p.on("close", (code) =>
-      code === 0 ? ok(JSON.parse(out.trim().split("\n").pop() ?? "{}")) : fail(new Error(`worker ${i} exited ${code}: ${err}`)),
+      code === 0
+        ? ok(JSON.parse(out.trim().split("\n").pop() ?? "{}"))
+        : fail(new Error(`worker ${i} exited ${code}: ${err}`)),
     );
   });
 }

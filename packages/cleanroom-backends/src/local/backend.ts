@@ -4,7 +4,16 @@
 // services and commands: nothing but its own loopback.
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -62,12 +71,14 @@ export function inside(root: string, target: string): string {
   const realRoot = realpathSync(root);
   const relReal = relative(realRoot, real);
   if (relReal.startsWith("..") || isAbsolute(relReal)) {
-    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment through a symlink`, { kind: "usage" });
+    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment through a symlink`, {
+      kind: "usage",
+    });
   }
   return full;
 }
 
-const ALLOWED_HOST_ENV = ["PATH", "TERM", "NODE_OPTIONS_CLEANROOM"];
+const ALLOWED_HOST_ENV = ["PATH", "TERM"];
 
 function cacheDirs(): Record<"npm" | "cargo", string> {
   return {
@@ -97,7 +108,7 @@ export class LocalBackend implements Backend {
 
   private record(name: string): EnvironmentRecord {
     const rec = this.state.read().environments[name];
-    if (!rec || rec.backend !== "local") {
+    if (rec?.backend !== "local") {
       throw new GgenError("CLEANROOM_NO_ENV", `no local environment named ${name}`, {
         kind: "usage",
         hint: "create it with `cleanroom environment create --name <name>`",
@@ -125,7 +136,8 @@ export class LocalBackend implements Backend {
         });
       }
       rmSync(dir, { recursive: true, force: true });
-      for (const sub of ["work", "tmp", "outputs", "logs", "services"]) mkdirSync(join(dir, sub), { recursive: true });
+      for (const sub of ["work", "tmp", "outputs", "logs", "services"])
+        mkdirSync(join(dir, sub), { recursive: true });
       const workdir = join(dir, "work");
       const isolation = plannedIsolation(isolated, wantsLimits);
       const c = capabilities();
@@ -207,7 +219,7 @@ export class LocalBackend implements Backend {
   async environmentStatus(name: string) {
     const state = this.state.read();
     const rec = state.environments[name];
-    if (!rec || rec.backend !== "local") return undefined;
+    if (rec?.backend !== "local") return undefined;
     const services = Object.values(state.services)
       .filter((s) => s.environment === name)
       .map(toService);
@@ -238,12 +250,20 @@ export class LocalBackend implements Backend {
     const start = async (): Promise<Service> => {
       const current = this.state.read();
       const existing = current.services[serviceKey(envName, name)];
-      if (existing && existing.local && isAlive(existing.local.pid)) {
+      if (existing?.local && !isAlive(existing.local.pid)) {
+        // A stale entry (the process died): its directory goes, a new service takes the name.
+        rmSync(existing.local.dir, { recursive: true, force: true });
+      }
+      if (existing?.local && isAlive(existing.local.pid)) {
         if (existing.configHash === hash) return toService(existing);
-        throw new GgenError("CLEANROOM_SERVICE_EXISTS", `service ${name} already runs in ${envName} with another configuration`, {
-          kind: "usage",
-          hint: "stop it first, or give the new one another --name",
-        });
+        throw new GgenError(
+          "CLEANROOM_SERVICE_EXISTS",
+          `service ${name} already runs in ${envName} with another configuration`,
+          {
+            kind: "usage",
+            hint: "stop it first, or give the new one another --name",
+          },
+        );
       }
       if (persistent) {
         // Another environment (or process) may already run the same configuration: share it.
@@ -272,7 +292,11 @@ export class LocalBackend implements Backend {
           ...(spec.database ? { database: spec.database } : {}),
           ...(spec.user ? { user: spec.user } : {}),
           ...(spec.password ? { password: spec.password } : {}),
-          ...(spec.image ? { binDir: spec.image } : this.config.local.postgresBinDir ? { binDir: this.config.local.postgresBinDir } : {}),
+          ...(spec.image
+            ? { binDir: spec.image }
+            : this.config.local.postgresBinDir
+              ? { binDir: this.config.local.postgresBinDir }
+              : {}),
           ...(rec.netns ? { netns: rec.netns } : {}),
         });
         local = stripHandle(h) as unknown as PostgresInstance;
@@ -283,16 +307,24 @@ export class LocalBackend implements Backend {
           baseDir: persistent ? join(this.state.dir, "services") : baseDir,
           timeoutMs,
           ...(spec.password ? { password: spec.password } : {}),
-          ...(spec.image ? { binary: spec.image } : this.config.local.redisBinary ? { binary: this.config.local.redisBinary } : {}),
+          ...(spec.image
+            ? { binary: spec.image }
+            : this.config.local.redisBinary
+              ? { binary: this.config.local.redisBinary }
+              : {}),
           ...(rec.netns ? { netns: rec.netns } : {}),
         });
         local = stripHandle(h) as unknown as RedisInstance;
         ({ url, redactedUrl, env } = h);
       } else {
-        throw new GgenError("CLEANROOM_SERVICE_KIND", `the local backend cannot run service ${JSON.stringify(spec.kind)}`, {
-          kind: "usage",
-          hint: "local services: postgres, redis (others need the testcontainers backend)",
-        });
+        throw new GgenError(
+          "CLEANROOM_SERVICE_KIND",
+          `the local backend cannot run service ${JSON.stringify(spec.kind)}`,
+          {
+            kind: "usage",
+            hint: "local services: postgres, redis (others need the testcontainers backend)",
+          },
+        );
       }
       const svc: ServiceRecord = {
         environment: envName,
@@ -315,13 +347,17 @@ export class LocalBackend implements Backend {
       return toService(svc);
     };
     // One lock per configuration: parallel workers wait and then share instead of starting duplicates.
-    return persistent ? await this.state.lock(`service-${hash}`, start) : await this.state.lock(`svc-${envName}-${name}`, start);
+    return persistent
+      ? await this.state.lock(`service-${hash}`, start)
+      : await this.state.lock(`svc-${envName}-${name}`, start);
   }
 
   private service(envName: string, name: string): ServiceRecord {
     const svc = this.state.read().services[serviceKey(envName, name)];
-    if (!svc || !svc.local) {
-      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, { kind: "usage" });
+    if (!svc?.local) {
+      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, {
+        kind: "usage",
+      });
     }
     return svc;
   }
@@ -330,7 +366,8 @@ export class LocalBackend implements Backend {
     const svc = this.service(envName, name);
     const state = this.state.read();
     const others = Object.entries(state.services).filter(
-      ([key, s]) => key !== serviceKey(envName, name) && s.local && svc.local && s.local.pid === svc.local.pid,
+      ([key, s]) =>
+        key !== serviceKey(envName, name) && s.local && svc.local && s.local.pid === svc.local.pid,
     );
     if (others.length === 0) await stopLocal(svc);
     await this.state.update((s) => {
@@ -419,7 +456,8 @@ export class LocalBackend implements Backend {
       if (m.target.startsWith(join(rec.dir, "caches"))) mkdirSync(m.target, { recursive: true });
     }
     let cgroup: Cgroup | undefined;
-    if (layout && rec.cgroup) cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
+    if (layout && rec.cgroup)
+      cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
     const plan: SandboxPlan = {
       isolated,
       writable: [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")],
@@ -463,9 +501,13 @@ export class LocalBackend implements Backend {
   async copyOut(envName: string, source: string, hostPath: string): Promise<void> {
     const rec = this.record(envName);
     const roots = [rec.workdir, join(rec.dir, "outputs")];
-    const src = source.startsWith("@outputs/") ? inside(roots[1]!, source.slice(9)) : inside(rec.workdir, source);
+    const src = source.startsWith("@outputs/")
+      ? inside(roots[1]!, source.slice(9))
+      : inside(rec.workdir, source);
     if (!existsSync(src)) {
-      throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, { kind: "usage" });
+      throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, {
+        kind: "usage",
+      });
     }
     mkdirSync(dirname(resolve(hostPath)), { recursive: true });
     cpSync(src, hostPath, { recursive: true, force: true });
@@ -505,7 +547,10 @@ export class LocalBackend implements Backend {
   async stale(): Promise<{ environments: string[]; services: string[] }> {
     const state = this.state.read();
     const environments = Object.values(state.environments)
-      .filter((e) => e.backend === "local" && (!existsSync(e.dir) || (e.netns !== undefined && !existsSync(e.netns))))
+      .filter(
+        (e) =>
+          e.backend === "local" && (!existsSync(e.dir) || (e.netns !== undefined && !existsSync(e.netns))),
+      )
       .map((e) => e.name);
     const services = Object.entries(state.services)
       .filter(([, s]) => s.backend === "local" && s.local && !isAlive(s.local.pid))
@@ -544,8 +589,10 @@ export class LocalBackend implements Backend {
       for (const key of stale.services) delete s.services[key];
       for (const name of stale.environments) delete s.environments[name];
       if (options.all) {
-        for (const [key, svc] of Object.entries(s.services)) if (svc.backend === "local") delete s.services[key];
-        for (const [name, rec] of Object.entries(s.environments)) if (rec.backend === "local") delete s.environments[name];
+        for (const [key, svc] of Object.entries(s.services))
+          if (svc.backend === "local") delete s.services[key];
+        for (const [name, rec] of Object.entries(s.environments))
+          if (rec.backend === "local") delete s.environments[name];
       }
     });
     // Orphans no state entry owns: service dirs of dead processes, cgroups, namespaces.

@@ -47,7 +47,8 @@ export function detectCgroups(): CgroupLayout | null {
     } else if (existsSync(join(ROOT, "cgroup.controllers"))) {
       const path = own.find((l) => l.startsWith("0::"))?.slice(3) ?? "/";
       const dir = join(ROOT, path);
-      if (writable(dir)) detected = { version: 2, parents: { memory: dir, pids: dir, cpu: dir, cpuacct: dir } };
+      if (writable(dir))
+        detected = { version: 2, parents: { memory: dir, pids: dir, cpu: dir, cpuacct: dir } };
     }
   } catch {
     detected = null;
@@ -145,17 +146,22 @@ export class Cgroup {
     return child;
   }
 
+  /** Every process in this group and its children (an environment's execs live in child groups). */
   procs(): number[] {
     const dir = this.dir("pids") ?? this.dir("memory");
     if (!dir) return [];
-    try {
-      return readFileSync(join(dir, "cgroup.procs"), "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
+    const out: number[] = [];
+    const walk = (d: string) => {
+      try {
+        for (const line of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n"))
+          if (line) out.push(Number(line));
+        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+      } catch {
+        // removed meanwhile
+      }
+    };
+    walk(dir);
+    return out;
   }
 
   /** SIGKILL every process (repeatedly: a fork bomb keeps forking while we kill). */
@@ -205,7 +211,12 @@ export class Cgroup {
     const peak = mem ? readNum(join(mem, "memory.peak")) : 0;
     const user = mem ? readKeyed(join(mem, "cpu.stat"), "user_usec") / 1000 : 0;
     const system = mem ? readKeyed(join(mem, "cpu.stat"), "system_usec") / 1000 : 0;
-    return { peakMemoryMb: peak / 1024 / 1024, cpuUserMs: user, cpuSystemMs: system, cpuTotalMs: user + system };
+    return {
+      peakMemoryMb: peak / 1024 / 1024,
+      cpuUserMs: user,
+      cpuSystemMs: system,
+      cpuTotalMs: user + system,
+    };
   }
 
   /** Remove the directories if nothing is in them (the shared parent of all environments). */

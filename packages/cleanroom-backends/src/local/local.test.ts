@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +17,7 @@ import { defaultConfig } from "../config.js";
 import { conformanceSuite, hostHas, startInWorker } from "../conformance/suite.js";
 import { createBackend } from "../engine.js";
 import { LocalBackend } from "./backend.js";
+import { detectCgroups } from "./cgroup.js";
 import { capabilities } from "./sandbox.js";
 
 function freshState(): string {
@@ -34,6 +44,18 @@ function netnsCount(): number {
   } catch {
     return 0;
   }
+}
+
+/** cgroups left for an environment name (any state dir). */
+function cgroupsOf(name: string): string[] {
+  const layout = detectCgroups();
+  const out: string[] = [];
+  for (const parent of Object.values(layout?.parents ?? {})) {
+    const base = join(parent, "ggen-cleanroom");
+    if (!existsSync(base)) continue;
+    for (const e of readdirSync(base)) if (e.endsWith(`-${name}`)) out.push(join(base, e));
+  }
+  return out;
 }
 
 function processCount(): number {
@@ -104,7 +126,11 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
   });
 
   it.skipIf(!caps.bwrap)("host paths are read-only where asked, the host root is read-only", async () => {
-    const r = await backend.exec(env, ["sh", "-c", "cat ro/data.txt; echo x > ro/new 2>/dev/null && echo wrote-ro; touch /etc/ggen-escape 2>/dev/null && echo wrote-etc; echo w > mine && echo wrote-work"]);
+    const r = await backend.exec(env, [
+      "sh",
+      "-c",
+      "cat ro/data.txt; echo x > ro/new 2>/dev/null && echo wrote-ro; touch /etc/ggen-escape 2>/dev/null && echo wrote-etc; echo w > mine && echo wrote-work",
+    ]);
     expect(r.stdout).toBe("read onlywrote-work\n");
     expect(existsSync("/etc/ggen-escape")).toBe(false);
   });
@@ -117,8 +143,28 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     await backend.stopService(env, svc.name);
   });
 
+  it("PostgreSQL in an isolated environment: reachable from its commands, reset through its socket", async () => {
+    const svc = await backend.startService(env, { kind: "postgres", database: "iso" });
+    const r = await backend.exec(
+      env,
+      ["sh", "-c", "psql -tAc 'CREATE TABLE t(x int); INSERT INTO t VALUES (1); SELECT count(*) FROM t'"],
+      {
+        env: { PATH: `/usr/lib/postgresql/15/bin:${process.env.PATH}` },
+      },
+    );
+    expect(r.stdout.trim().split("\n").pop()).toBe("1");
+    await backend.resetService(env, svc.name);
+    const after = await backend.exec(env, ["sh", "-c", "psql -tAc \"SELECT to_regclass('t') IS NULL\""], {
+      env: { PATH: `/usr/lib/postgresql/15/bin:${process.env.PATH}` },
+    });
+    expect(after.stdout.trim()).toBe("t");
+    await backend.stopService(env, svc.name);
+  });
+
   it.skipIf(!caps.cgroups)("a memory hog is stopped by the memory limit", async () => {
-    const r = await backend.exec(env, ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"], { timeoutMs: 60_000 });
+    const r = await backend.exec(env, ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"], {
+      timeoutMs: 60_000,
+    });
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).not.toBe(0);
     expect(r.limit).toBe("memory");
@@ -126,9 +172,13 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
 
   it.skipIf(!caps.cgroups)("a fork bomb is stopped by the process limit, and nothing survives", async () => {
     const before = processCount();
-    const r = await backend.exec(env, ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 4242 & i=$((i+1)); done; wait"], {
-      timeoutMs: 30_000,
-    });
+    const r = await backend.exec(
+      env,
+      ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 4242 & i=$((i+1)); done; wait"],
+      {
+        timeoutMs: 30_000,
+      },
+    );
     expect(r.limit).toBe("pids");
     expect(r.stderr).toMatch(/fork|Resource temporarily unavailable|Cannot allocate/i);
     expect(hostHas("sleep 4242")).toBe(false);
@@ -136,7 +186,9 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
   });
 
   it("a timed-out isolated command is killed with all its children", async () => {
-    const r = await backend.exec(env, ["sh", "-c", "(sleep 5151 &) ; sh -c 'sleep 5151' & wait"], { timeoutMs: 1000 });
+    const r = await backend.exec(env, ["sh", "-c", "(sleep 5151 &) ; sh -c 'sleep 5151' & wait"], {
+      timeoutMs: 1000,
+    });
     expect(r.timedOut).toBe(true);
     expect(r.limit).toBe("timeout");
     expect(hostHas("sleep 5151")).toBe(false);
@@ -153,9 +205,14 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     expect(netnsCount()).toBe(nsBefore);
     expect(existsSync(join(stateDir, "envs", "leak"))).toBe(false);
     expect(hostHas("sleep 6262")).toBe(false);
-    const listening = execFileSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null"], { encoding: "utf8" });
+    expect(cgroupsOf("leak")).toEqual([]);
+    const listening = execFileSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null"], {
+      encoding: "utf8",
+    });
     for (const port of [pgSvc.port, redis.port]) {
-      expect(listening.toUpperCase()).not.toContain(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`);
+      expect(listening.toUpperCase()).not.toContain(
+        `:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`,
+      );
     }
   });
 });
@@ -168,6 +225,9 @@ describe("local state", () => {
       await a.createEnvironment({ name: "e1" });
       const svc = await a.startService("e1", { kind: "redis", persistent: true });
       const b = new LocalBackend({ stateDir, config: defaultConfig() });
+      // Written atomically (no temp file left) and private (it holds service credentials).
+      expect(statSync(join(stateDir, "state.json")).mode & 0o777).toBe(0o600);
+      expect(readdirSync(stateDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
       const status = await b.environmentStatus("e1");
       expect(status?.services.map((s) => s.port)).toEqual([svc.port]);
       expect((await b.serviceHealth("e1", "redis")).healthy).toBe(true);
@@ -199,7 +259,10 @@ describe("local state", () => {
         else process.env.DOCKER_HOST = saved;
       }
       writeFileSync(join(stateDir, "config.toml"), "[backend]\ntype = 'nope'\n");
-      await expect(createBackend("auto", { stateDir })).rejects.toMatchObject({ code: "CLEANROOM_CONFIG", kind: "usage" });
+      await expect(createBackend("auto", { stateDir })).rejects.toMatchObject({
+        code: "CLEANROOM_CONFIG",
+        kind: "usage",
+      });
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
@@ -212,7 +275,9 @@ describe("local persistent services across processes", () => {
     const a = new LocalBackend({ stateDir, config: defaultConfig() });
     try {
       await a.createEnvironment({ name: "shared" });
-      const results = await Promise.all([0, 1, 2, 3].map((i) => startInWorker("local", stateDir, "shared", i)));
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((i) => startInWorker("local", stateDir, "shared", i)),
+      );
       expect(new Set(results.map((r) => r.port)).size).toBe(1);
       const pids = new Set(Object.values(a.state.read().services).map((s) => s.local?.pid));
       expect(pids.size).toBe(1);
@@ -251,7 +316,9 @@ describe("Ctrl-C", () => {
       await b.exec("cc", ["sh", "-c", "sleep 7373 & sleep 7373"]);
     `;
     const { spawn } = await import("node:child_process");
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const port = await new Promise<number>((ok) => {
       child.stdout.on("data", (d: Buffer) => {
         const m = /ready (\d+)/.exec(String(d));
@@ -267,6 +334,68 @@ describe("Ctrl-C", () => {
     expect(hostHas("sleep 7373")).toBe(false);
     expect(hostHasPrefix(`redis-server 127.0.0.1:${port}`)).toBe(0);
     expect(existsSync(join(stateDir, "envs", "cc"))).toBe(false);
+    expect(cgroupsOf("cc")).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
+  });
+});
+
+describe.skipIf(!caps.bwrap)("dependency cache", () => {
+  it("an isolated run (no network) installs from the read-only npm cache", async () => {
+    const { createHash } = await import("node:crypto");
+    const work = mkdtempSync(join(tmpdir(), "ggen-npmcache-"));
+    const saved = process.env.npm_config_cache;
+    const stateDir = freshState();
+    const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    try {
+      const pkg = join(work, "pkg");
+      mkdirSync(pkg);
+      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "ggen-tiny", version: "1.0.0" }));
+      writeFileSync(join(pkg, "index.js"), "module.exports = 42;\n");
+      const npmEnv = { ...process.env, npm_config_cache: join(work, "cache"), npm_config_loglevel: "silent" };
+      execFileSync("npm", ["pack", "--silent"], { cwd: pkg, env: npmEnv, stdio: "ignore" });
+      const tgz = join(pkg, "ggen-tiny-1.0.0.tgz");
+      execFileSync("npm", ["cache", "add", tgz], { env: npmEnv, stdio: "ignore" });
+      const integrity = `sha512-${createHash("sha512").update(readFileSync(tgz)).digest("base64")}`;
+      const app = join(work, "app");
+      mkdirSync(app);
+      const manifest = { name: "app", version: "1.0.0", dependencies: { "ggen-tiny": "1.0.0" } };
+      writeFileSync(join(app, "package.json"), JSON.stringify(manifest));
+      writeFileSync(
+        join(app, "package-lock.json"),
+        JSON.stringify({
+          name: "app",
+          version: "1.0.0",
+          lockfileVersion: 3,
+          requires: true,
+          packages: {
+            "": manifest,
+            "node_modules/ggen-tiny": {
+              version: "1.0.0",
+              resolved: "https://registry.npmjs.org/ggen-tiny/-/ggen-tiny-1.0.0.tgz",
+              integrity,
+            },
+          },
+        }),
+      );
+      process.env.npm_config_cache = join(work, "cache");
+      await backend.createEnvironment({ name: "npm", isolated: true, caches: ["npm"] });
+      await backend.copyIn("npm", app, "app");
+      const r = await backend.exec(
+        "npm",
+        [
+          "sh",
+          "-c",
+          'npm ci --offline --no-audit --no-fund >/dev/null 2>&1; node -e "console.log(require(\'ggen-tiny\'))"; touch "$npm_config_cache/x" 2>/dev/null || echo read-only',
+        ],
+        { cwd: "app", timeoutMs: 120_000 },
+      );
+      expect(r.stdout).toBe("42\nread-only\n");
+    } finally {
+      if (saved === undefined) delete process.env.npm_config_cache;
+      else process.env.npm_config_cache = saved;
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -35,8 +35,23 @@ export function capabilities(): Capabilities {
   caps = {
     bwrap:
       commandExists("bwrap") &&
-      works(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-net", "true"]),
-    unshare: root && commandExists("unshare") && works(["unshare", "--pid", "--fork", "--mount-proc", "--net", "true"]),
+      works([
+        "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--unshare-net",
+        "true",
+      ]),
+    unshare:
+      root &&
+      commandExists("unshare") &&
+      works(["unshare", "--pid", "--fork", "--mount-proc", "--net", "true"]),
     netns: root && commandExists("ip") && commandExists("nsenter"),
     cgroups: detectCgroups() !== null,
     prlimit: commandExists("prlimit"),
@@ -56,7 +71,11 @@ export function plannedIsolation(isolated: boolean, wantsLimits: boolean): Isola
       pid: c.cgroups,
       filesystem: false,
       limits,
-      mechanism: ["env-scrub", c.cgroups ? "cgroup-kill" : "process-group", ...(limits ? [limitMech] : [])].join("+"),
+      mechanism: [
+        "env-scrub",
+        c.cgroups ? "cgroup-kill" : "process-group",
+        ...(limits ? [limitMech] : []),
+      ].join("+"),
     };
   }
   if (c.bwrap) {
@@ -69,9 +88,21 @@ export function plannedIsolation(isolated: boolean, wantsLimits: boolean): Isola
     };
   }
   if (c.unshare) {
-    return { network: true, pid: true, filesystem: false, limits, mechanism: ["unshare", ...(limits ? [limitMech] : [])].join("+") };
+    return {
+      network: true,
+      pid: true,
+      filesystem: false,
+      limits,
+      mechanism: ["unshare", ...(limits ? [limitMech] : [])].join("+"),
+    };
   }
-  return { network: false, pid: false, filesystem: false, limits, mechanism: ["process-group", ...(limits ? [limitMech] : [])].join("+") };
+  return {
+    network: false,
+    pid: false,
+    filesystem: false,
+    limits,
+    mechanism: ["process-group", ...(limits ? [limitMech] : [])].join("+"),
+  };
 }
 
 export interface SandboxPlan {
@@ -257,6 +288,12 @@ export async function runSandboxed(
 }
 
 function signalName(n: number): string | null {
-  const names: Record<number, string> = { 9: "SIGKILL", 15: "SIGTERM", 6: "SIGABRT", 11: "SIGSEGV", 24: "SIGXCPU" };
+  const names: Record<number, string> = {
+    9: "SIGKILL",
+    15: "SIGTERM",
+    6: "SIGABRT",
+    11: "SIGSEGV",
+    24: "SIGXCPU",
+  };
   return names[n] ?? null;
 }

@@ -24,14 +24,19 @@ describe("detectNeeds", () => {
     expect(detectNeeds(tree({ ".cleanroom/needs": "# services\nredis\n" }), [])).toEqual([
       { service: "redis", because: ".cleanroom/needs" },
     ]);
-    expect(detectNeeds(tree({ "package.json": JSON.stringify({ dependencies: { pg: "^8" } }) }), [])).toEqual([
-      { service: "postgres", because: "package.json depends on pg" },
-    ]);
-    expect(detectNeeds(tree({ "Cargo.toml": '[dependencies]\nsqlx = "0.7"\nredis = "0.25"\n' }), [])).toEqual([
-      { service: "postgres", because: "Cargo.toml depends on sqlx" },
-      { service: "redis", because: "Cargo.toml depends on redis" },
-    ]);
-    const d = tree({ "src/db.ts": "const url = process.env.DATABASE_URL;", "db/schema.sql": "create table t();" });
+    expect(detectNeeds(tree({ "package.json": JSON.stringify({ dependencies: { pg: "^8" } }) }), [])).toEqual(
+      [{ service: "postgres", because: "package.json depends on pg" }],
+    );
+    expect(detectNeeds(tree({ "Cargo.toml": '[dependencies]\nsqlx = "0.7"\nredis = "0.25"\n' }), [])).toEqual(
+      [
+        { service: "postgres", because: "Cargo.toml depends on sqlx" },
+        { service: "redis", because: "Cargo.toml depends on redis" },
+      ],
+    );
+    const d = tree({
+      "src/db.ts": "const url = process.env.DATABASE_URL;",
+      "db/schema.sql": "create table t();",
+    });
     expect(detectNeeds(d, ["src/db.ts"]).map((n) => n.service)).toEqual(["postgres"]);
     expect(detectNeeds(d, ["db/schema.sql"])[0]!.because).toBe("db/schema.sql is SQL");
     expect(detectNeeds(tree({ "src/a.ts": "export {}" }), ["src/a.ts"])).toEqual([]);

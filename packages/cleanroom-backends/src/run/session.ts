@@ -110,9 +110,17 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
       exec = backendExec(backend, envName, env);
       workdir = WORKSPACE;
-      if (!throwaway && !(await isMounted(backend, envName))) {
-        // An environment made without the project mounted: copy it in.
-        await backend.copyIn(envName, options.root, WORKSPACE);
+      const mounted = throwaway ? WORKSPACE : await mountedWorkspace(backend, envName);
+      // Containers see an absolute mount target as is; the local backend keeps every target inside
+      // its workdir, where commands start.
+      if (mounted?.startsWith("/") && backend.name !== "local") workdir = mounted;
+      if (!mounted) {
+        // An environment made without the project mounted: copy the project in (not its state or VCS).
+        const { readdirSync } = await import("node:fs");
+        for (const entry of readdirSync(options.root)) {
+          if (entry === ".cleanroom" || entry === ".git") continue;
+          await backend.copyIn(envName, posix.join(options.root, entry), posix.join(WORKSPACE, entry));
+        }
       }
     }
     setupMs = performance.now() - t0;
@@ -148,6 +156,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     }
   }
   const teardownMs = performance.now() - teardownStart;
+  // Secrets the services were given never reach the stored run: their values become ***.
+  const secrets = secretValues(services);
+  const scrub = (t: string) => secrets.reduce((acc, v) => acc.split(v).join("***"), t);
+  if (secrets.length > 0)
+    outcome.tests = outcome.tests.map((t) => ({
+      ...t,
+      ...(t.failureMessage ? { failureMessage: scrub(t.failureMessage) } : {}),
+      ...(t.outputTail ? { outputTail: scrub(t.outputTail) } : {}),
+    }));
   const finishedAt = new Date();
   const run = buildRun({
     runId,
@@ -197,7 +214,28 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   return { run, timeline: outcome.timeline, path };
 }
 
-async function isMounted(backend: Backend, env: string): Promise<boolean> {
+const SECRET_NAME = /password|secret|token|key/i;
+
+/** Values worth hiding: secret-looking variables, and passwords inside connection URLs. */
+export function secretValues(services: readonly Service[]): string[] {
+  const out = new Set<string>();
+  for (const s of services) {
+    for (const [k, v] of Object.entries(s.env)) {
+      if (SECRET_NAME.test(k) && v.length >= 4) out.add(v);
+      const m = /\/\/[^:/@]+:([^@]+)@/.exec(v);
+      if (m?.[1] && m[1].length >= 4) {
+        out.add(m[1]);
+        out.add(v);
+      }
+    }
+  }
+  // Longest first, so a URL goes before the password inside it.
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** The target of the environment's workspace mount (`workspace` or `/workspace`), if it has one. */
+async function mountedWorkspace(backend: Backend, env: string): Promise<string | undefined> {
   const status = await backend.environmentStatus(env);
-  return (status?.spec.mounts ?? []).some((m) => posix.normalize(m.target.replace(/^\/+/, "")) === WORKSPACE);
+  return (status?.spec.mounts ?? []).find((m) => posix.normalize(m.target.replace(/^\/+/, "")) === WORKSPACE)
+    ?.target;
 }

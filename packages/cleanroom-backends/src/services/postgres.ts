@@ -141,10 +141,14 @@ async function initdb(binDir: string, dataDir: string, ids: Ids | undefined): Pr
   try {
     await run(argv[0]!, argv.slice(1), { env: { ...process.env, LC_ALL: "C", TZ: "UTC" } });
   } catch (error) {
-    throw new GgenError("CLEANROOM_PG_INITDB", `initdb failed: ${(error as { stderr?: string }).stderr ?? error}`, {
-      hint: "PostgreSQL binaries are expected in /usr/lib/postgresql/<v>/bin",
-      cause: error,
-    });
+    throw new GgenError(
+      "CLEANROOM_PG_INITDB",
+      `initdb failed: ${(error as { stderr?: string }).stderr ?? error}`,
+      {
+        hint: "PostgreSQL binaries are expected in /usr/lib/postgresql/<v>/bin",
+        cause: error,
+      },
+    );
   }
   const { appendFileSync, writeFileSync } = await import("node:fs");
   appendFileSync(join(dataDir, "postgresql.conf"), `\n# cleanroom\n${pgConf}`);
@@ -380,10 +384,14 @@ async function createUserAndDatabase(inst: PostgresInstance): Promise<void> {
     if (inst.user === "postgres") {
       await client.query(`ALTER ROLE postgres PASSWORD ${literal(inst.password)}`);
     } else {
-      await client.query(`CREATE ROLE ${ident(inst.user)} LOGIN SUPERUSER PASSWORD ${literal(inst.password)}`);
+      await client.query(
+        `CREATE ROLE ${ident(inst.user)} LOGIN SUPERUSER PASSWORD ${literal(inst.password)}`,
+      );
     }
     if (inst.database !== "postgres") {
-      await client.query(`CREATE DATABASE ${ident(inst.database)} OWNER ${ident(inst.user)} STRATEGY FILE_COPY`);
+      await client.query(
+        `CREATE DATABASE ${ident(inst.database)} OWNER ${ident(inst.user)} STRATEGY FILE_COPY`,
+      );
     }
   } finally {
     await client.end();
@@ -411,9 +419,10 @@ const snapshotName = (database: string) => `${database}__cleanroom_snapshot`.sli
 export function postgresHandle(inst: PostgresInstance): PostgresHandle {
   const url = `postgresql://${encodeURIComponent(inst.user)}:${encodeURIComponent(inst.password)}@${inst.host}:${inst.port}/${encodeURIComponent(inst.database)}`;
   const terminate = (client: pg.Client, db: string) =>
-    client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [
-      db,
-    ]);
+    client.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [db],
+    );
   return {
     ...inst,
     url,
@@ -432,7 +441,9 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
         const snap = snapshotName(inst.database);
         await client.query(`DROP DATABASE IF EXISTS ${ident(snap)}`);
         await terminate(client, inst.database);
-        await client.query(`CREATE DATABASE ${ident(snap)} TEMPLATE ${ident(inst.database)} STRATEGY FILE_COPY`);
+        await client.query(
+          `CREATE DATABASE ${ident(snap)} TEMPLATE ${ident(inst.database)} STRATEGY FILE_COPY`,
+        );
       } finally {
         await client.end();
       }

@@ -151,13 +151,20 @@ async function waitReady(inst: RedisInstance, timeoutMs: number): Promise<void> 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (inst.pid < 0 || !isAlive(inst.pid)) {
-      throw new GgenError("CLEANROOM_REDIS_START", `redis-server exited during start: ${readLog(inst.logFile).trim().split("\n").slice(-3).join(" | ")}`, {
-        hint: "is redis-server installed? scripts/ci/system-deps.sh installs it",
-      });
+      throw new GgenError(
+        "CLEANROOM_REDIS_START",
+        `redis-server exited during start: ${readLog(inst.logFile).trim().split("\n").slice(-3).join(" | ")}`,
+        {
+          hint: "is redis-server installed? scripts/ci/system-deps.sh installs it",
+        },
+      );
     }
     if (existsSync(inst.socket)) {
       try {
-        const [pong] = await respCommands({ path: inst.socket, ...(inst.password ? { password: inst.password } : {}) }, [["PING"]]);
+        const [pong] = await respCommands(
+          { path: inst.socket, ...(inst.password ? { password: inst.password } : {}) },
+          [["PING"]],
+        );
         if (pong === "PONG") return;
       } catch {
         // not yet
@@ -181,7 +188,8 @@ export function redisHandle(inst: RedisInstance): RedisHandle {
     env: { REDIS_URL: url, REDIS_HOST: inst.host, REDIS_PORT: String(inst.port) },
     async reset() {
       const [reply] = await respCommands(target, [["FLUSHALL"]]);
-      if (reply instanceof Error) throw new GgenError("CLEANROOM_REDIS_RESET", `FLUSHALL failed: ${reply.message}`);
+      if (reply instanceof Error)
+        throw new GgenError("CLEANROOM_REDIS_RESET", `FLUSHALL failed: ${reply.message}`);
     },
     async command(...args: string[]) {
       const [reply] = await respCommands(target, [args]);

@@ -19,7 +19,9 @@ function parse(buf: string, at: number): [RespValue, number] | undefined {
       const len = Number(line);
       if (len < 0) return [null, end + 2];
       if (Buffer.byteLength(buf.slice(end + 2)) < len + 2) return undefined;
-      const body = Buffer.from(buf.slice(end + 2)).subarray(0, len).toString();
+      const body = Buffer.from(buf.slice(end + 2))
+        .subarray(0, len)
+        .toString();
       return [body, end + 2 + body.length + 2];
     }
     case "*": {
@@ -52,7 +54,11 @@ export interface RespTarget {
 }
 
 /** Send commands on one connection; resolves with their replies (errors as Error values). */
-export function respCommands(target: RespTarget, commands: string[][], timeoutMs = 2000): Promise<RespValue[]> {
+export function respCommands(
+  target: RespTarget,
+  commands: string[][],
+  timeoutMs = 2000,
+): Promise<RespValue[]> {
   const all = target.password ? [["AUTH", target.password], ...commands] : commands;
   return new Promise((resolve, reject) => {
     const socket: Socket = target.path

@@ -31,7 +31,15 @@ export interface ServiceRecord {
   persistent: boolean;
   startedAt: string;
   local?: PostgresInstance | RedisInstance;
-  container?: { id: string; image: string; port: number; host: string; user?: string; password?: string; database?: string };
+  container?: {
+    id: string;
+    image: string;
+    port: number;
+    host: string;
+    user?: string;
+    password?: string;
+    database?: string;
+  };
   url: string;
   redactedUrl: string;
   env: Record<string, string>;
@@ -72,7 +80,8 @@ export class StateStore {
     return withLock(this.file, async () => {
       const state = this.read();
       const result = await fn(state);
-      atomicWrite(this.file, `${JSON.stringify(state, null, 2)}\n`);
+      // Service entries hold credentials: readable by the owner only.
+      atomicWrite(this.file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
       return result;
     });
   }

@@ -77,7 +77,7 @@ export class TestcontainersBackend implements Backend {
 
   private record(name: string): EnvironmentRecord {
     const rec = this.state.read().environments[name];
-    if (!rec || rec.backend !== "testcontainers" || !rec.containerId) {
+    if (rec?.backend !== "testcontainers" || !rec.containerId) {
       throw new GgenError("CLEANROOM_NO_ENV", `no testcontainers environment named ${name}`, {
         kind: "usage",
         hint: "create it with `cleanroom environment create --name <name> --backend testcontainers`",
@@ -109,10 +109,14 @@ export class TestcontainersBackend implements Backend {
     } catch (error) {
       const fallback = override ? undefined : this.config.containers.fallbackImages[kind];
       if (fallback && (await client.image.exists(ImageName.fromString(fallback)))) return fallback;
-      throw new GgenError("CLEANROOM_IMAGE", `image ${wanted} is absent and cannot be pulled (${(error as Error).message})`, {
-        hint: "build the local images with fixtures/images/build.sh, or set [containers.images] in .cleanroom/config.toml",
-        cause: error,
-      });
+      throw new GgenError(
+        "CLEANROOM_IMAGE",
+        `image ${wanted} is absent and cannot be pulled (${(error as Error).message})`,
+        {
+          hint: "build the local images with fixtures/images/build.sh, or set [containers.images] in .cleanroom/config.toml",
+          cause: error,
+        },
+      );
     }
   }
 
@@ -183,7 +187,9 @@ export class TestcontainersBackend implements Backend {
     try {
       await this.state.update((s) => {
         if (s.environments[spec.name]) {
-          throw new GgenError("CLEANROOM_ENV_EXISTS", `environment ${spec.name} already exists`, { kind: "usage" });
+          throw new GgenError("CLEANROOM_ENV_EXISTS", `environment ${spec.name} already exists`, {
+            kind: "usage",
+          });
         }
         s.environments[spec.name] = rec;
       });
@@ -244,7 +250,7 @@ export class TestcontainersBackend implements Backend {
   async environmentStatus(name: string) {
     const state = this.state.read();
     const rec = state.environments[name];
-    if (!rec || rec.backend !== "testcontainers") return undefined;
+    if (rec?.backend !== "testcontainers") return undefined;
     const services = Object.values(state.services)
       .filter((s) => s.environment === name)
       .map(toService);
@@ -278,15 +284,22 @@ export class TestcontainersBackend implements Backend {
       const existing = current.services[serviceKey(envName, name)];
       if (existing?.container && (await this.running(existing.container.id))) {
         if (existing.configHash === hash) return toService(existing);
-        throw new GgenError("CLEANROOM_SERVICE_EXISTS", `service ${name} already runs in ${envName} with another configuration`, {
-          kind: "usage",
-        });
+        throw new GgenError(
+          "CLEANROOM_SERVICE_EXISTS",
+          `service ${name} already runs in ${envName} with another configuration`,
+          {
+            kind: "usage",
+          },
+        );
       }
       if (persistent) {
         // Found again by its configuration hash label, whoever started it.
         const client = await this.client();
         const found = (await client.container.list()).find(
-          (c) => c.Labels[`${LABEL}.config-hash`] === hash && c.Labels[LABEL] === this.scope && c.State === "running",
+          (c) =>
+            c.Labels[`${LABEL}.config-hash`] === hash &&
+            c.Labels[LABEL] === this.scope &&
+            c.State === "running",
         );
         const known = Object.values(current.services).find((s) => s.container?.id === found?.Id);
         if (found && known) {
@@ -303,7 +316,9 @@ export class TestcontainersBackend implements Backend {
       });
       return toService(svc);
     };
-    return persistent ? await this.state.lock(`service-${hash}`, start) : await this.state.lock(`svc-${envName}-${name}`, start);
+    return persistent
+      ? await this.state.lock(`service-${hash}`, start)
+      : await this.state.lock(`svc-${envName}-${name}`, start);
   }
 
   private async launch(
@@ -338,7 +353,17 @@ export class TestcontainersBackend implements Backend {
           PGPORT: String(port),
           ...(spec.env ?? {}),
         })
-        .withCommand(["postgres", "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+        .withCommand([
+          "postgres",
+          "-c",
+          "listen_addresses=127.0.0.1",
+          "-c",
+          "fsync=off",
+          "-c",
+          "synchronous_commit=off",
+          "-c",
+          "full_page_writes=off",
+        ])
         .withHealthCheck({
           test: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${port} -U ${user} -d ${database} || exit 1`],
           interval: 100,
@@ -358,29 +383,47 @@ export class TestcontainersBackend implements Backend {
       extra = { user, password, database };
     } else if (spec.kind === "redis") {
       port = o.isolated ? 6379 : await freePort();
-      const args = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+      const args = [
+        "redis-server",
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+      ];
       if (spec.password) args.push("--requirepass", spec.password);
       container = new GenericContainer(image)
         .withCommand(args)
         .withEnvironment(spec.env ?? {})
         .withHealthCheck({
-          test: ["CMD-SHELL", `redis-cli -p ${port} ${spec.password ? "-a \"$REDIS_PASSWORD\" --no-auth-warning" : ""} ping | grep -q PONG`],
+          test: [
+            "CMD-SHELL",
+            `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+          ],
           interval: 100,
           timeout: 2000,
           retries: 600,
         })
         .withWaitStrategy(Wait.forHealthCheck());
-      if (spec.password) container = container.withEnvironment({ REDIS_PASSWORD: spec.password, ...(spec.env ?? {}) });
+      if (spec.password)
+        container = container.withEnvironment({ REDIS_PASSWORD: spec.password, ...(spec.env ?? {}) });
       url = `redis://${spec.password ? `:${encodeURIComponent(spec.password)}@` : ""}127.0.0.1:${port}`;
       env = { REDIS_URL: url, REDIS_HOST: "127.0.0.1", REDIS_PORT: String(port) };
       if (spec.password) extra = { password: spec.password };
     } else {
       // Any other image: started as is, ready when its container health check (if any) passes.
       if (!spec.image) {
-        throw new GgenError("CLEANROOM_SERVICE_KIND", `unknown service ${JSON.stringify(spec.kind)} and no image given`, {
-          kind: "usage",
-          hint: "services: postgres, redis, or any image with --image",
-        });
+        throw new GgenError(
+          "CLEANROOM_SERVICE_KIND",
+          `unknown service ${JSON.stringify(spec.kind)} and no image given`,
+          {
+            kind: "usage",
+            hint: "services: postgres, redis, or any image with --image",
+          },
+        );
       }
       port = 0;
       container = new GenericContainer(image).withEnvironment(spec.env ?? {});
@@ -410,10 +453,15 @@ export class TestcontainersBackend implements Backend {
     };
   }
 
-  private service(envName: string, name: string): ServiceRecord & { container: NonNullable<ServiceRecord["container"]> } {
+  private service(
+    envName: string,
+    name: string,
+  ): ServiceRecord & { container: NonNullable<ServiceRecord["container"]> } {
     const svc = this.state.read().services[serviceKey(envName, name)];
     if (!svc?.container) {
-      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, { kind: "usage" });
+      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, {
+        kind: "usage",
+      });
     }
     return svc as ServiceRecord & { container: NonNullable<ServiceRecord["container"]> };
   }
@@ -432,7 +480,9 @@ export class TestcontainersBackend implements Backend {
 
   async serviceLogs(envName: string, name: string): Promise<string> {
     const svc = this.service(envName, name);
-    const raw = (await (await this.container(svc.container.id)).logs({
+    const raw = (await (
+      await this.container(svc.container.id)
+    ).logs({
       follow: false,
       stdout: true,
       stderr: true,
@@ -447,26 +497,64 @@ export class TestcontainersBackend implements Backend {
 
   async serviceHealth(envName: string, name: string) {
     const svc = this.service(envName, name);
-    if (!(await this.running(svc.container.id))) return { healthy: false, detail: "container is not running" };
+    if (!(await this.running(svc.container.id)))
+      return { healthy: false, detail: "container is not running" };
     const c = svc.container;
     if (svc.kind === "postgres") {
-      const r = await this.execIn(c.id, ["pg_isready", "-h", "127.0.0.1", "-p", String(c.port), "-U", c.user ?? "test", "-d", c.database ?? "test"]);
+      const r = await this.execIn(c.id, [
+        "pg_isready",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(c.port),
+        "-U",
+        c.user ?? "test",
+        "-d",
+        c.database ?? "test",
+      ]);
       return { healthy: r.exitCode === 0, detail: r.output.trim() };
     }
     if (svc.kind === "redis") {
-      const r = await this.execIn(c.id, ["redis-cli", "-p", String(c.port), "--no-auth-warning", ...(c.password ? ["-a", c.password] : []), "ping"]);
+      const r = await this.execIn(c.id, [
+        "redis-cli",
+        "-p",
+        String(c.port),
+        "--no-auth-warning",
+        ...(c.password ? ["-a", c.password] : []),
+        "ping",
+      ]);
       return { healthy: r.output.includes("PONG"), detail: r.output.trim() };
     }
     const info = await (await this.container(c.id)).inspect();
     const health = info.State.Health?.Status;
-    return { healthy: health ? health === "healthy" : info.State.Running, detail: health ?? info.State.Status };
+    return {
+      healthy: health ? health === "healthy" : info.State.Running,
+      detail: health ?? info.State.Status,
+    };
   }
 
-  private async psql(svc: ServiceRecord & { container: NonNullable<ServiceRecord["container"]> }, sql: string): Promise<void> {
+  private async psql(
+    svc: ServiceRecord & { container: NonNullable<ServiceRecord["container"]> },
+    sql: string,
+  ): Promise<void> {
     const c = svc.container;
     const r = await this.execIn(
       c.id,
-      ["psql", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(c.port), "-U", c.user ?? "test", "-d", "postgres", "-c", sql],
+      [
+        "psql",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(c.port),
+        "-U",
+        c.user ?? "test",
+        "-d",
+        "postgres",
+        "-c",
+        sql,
+      ],
       { PGPASSWORD: c.password ?? "" },
     );
     if (r.exitCode !== 0) {
@@ -480,7 +568,10 @@ export class TestcontainersBackend implements Backend {
     const db = svc.container.database ?? "test";
     const snap = ident(`${db}__cleanroom_snapshot`.slice(0, 63));
     await this.psql(svc, `DROP DATABASE IF EXISTS ${snap}`);
-    await this.psql(svc, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.replaceAll("'", "''")}' AND pid <> pg_backend_pid()`);
+    await this.psql(
+      svc,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.replaceAll("'", "''")}' AND pid <> pg_backend_pid()`,
+    );
     await this.psql(svc, `CREATE DATABASE ${snap} TEMPLATE ${ident(db)} STRATEGY FILE_COPY`);
   }
 
@@ -492,15 +583,39 @@ export class TestcontainersBackend implements Backend {
       const snapName = `${db}__cleanroom_snapshot`.slice(0, 63);
       const r = await this.execIn(
         c.id,
-        ["psql", "-tA", "-h", "127.0.0.1", "-p", String(c.port), "-U", c.user ?? "test", "-d", "postgres", "-c", `SELECT count(*) FROM pg_database WHERE datname = '${snapName}'`],
+        [
+          "psql",
+          "-tA",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(c.port),
+          "-U",
+          c.user ?? "test",
+          "-d",
+          "postgres",
+          "-c",
+          `SELECT count(*) FROM pg_database WHERE datname = '${snapName}'`,
+        ],
         { PGPASSWORD: c.password ?? "" },
       );
       const template = r.output.trim() === "1" ? snapName : "template1";
       await this.psql(svc, `DROP DATABASE IF EXISTS ${ident(db)} WITH (FORCE)`);
-      await this.psql(svc, `CREATE DATABASE ${ident(db)} OWNER ${ident(c.user ?? "test")} TEMPLATE ${ident(template)} STRATEGY FILE_COPY`);
+      await this.psql(
+        svc,
+        `CREATE DATABASE ${ident(db)} OWNER ${ident(c.user ?? "test")} TEMPLATE ${ident(template)} STRATEGY FILE_COPY`,
+      );
     } else if (svc.kind === "redis") {
-      const r = await this.execIn(c.id, ["redis-cli", "-p", String(c.port), "--no-auth-warning", ...(c.password ? ["-a", c.password] : []), "FLUSHALL"]);
-      if (!r.output.includes("OK")) throw new GgenError("CLEANROOM_REDIS_RESET", `FLUSHALL failed: ${r.output.trim()}`);
+      const r = await this.execIn(c.id, [
+        "redis-cli",
+        "-p",
+        String(c.port),
+        "--no-auth-warning",
+        ...(c.password ? ["-a", c.password] : []),
+        "FLUSHALL",
+      ]);
+      if (!r.output.includes("OK"))
+        throw new GgenError("CLEANROOM_REDIS_RESET", `FLUSHALL failed: ${r.output.trim()}`);
     } else {
       throw new GgenError("CLEANROOM_RESET", `no reset for service kind ${svc.kind}`, { kind: "usage" });
     }
@@ -552,7 +667,10 @@ export class TestcontainersBackend implements Backend {
     const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(2);
     const script = stdinFile ? 'f=$1; shift; exec "$@" < "$f"' : 'shift; exec "$@" < /dev/null';
     const full = ["timeout", "-s", "KILL", seconds, "sh", "-c", script, "sh", stdinFile ?? "-", ...argv];
-    const r = await client.container.exec(container, full, { env: this.commandEnv(rec, options), workingDir: cwd });
+    const r = await client.container.exec(container, full, {
+      env: this.commandEnv(rec, options),
+      workingDir: cwd,
+    });
     if (stdinFile) await client.container.exec(container, ["rm", "-f", stdinFile]).catch(() => undefined);
     const durationMs = Math.round(performance.now() - t0);
     const timedOut = r.exitCode === 137 && durationMs >= timeoutMs - 50;
@@ -581,7 +699,9 @@ export class TestcontainersBackend implements Backend {
       const staged = join(stage, posix.basename(dest));
       const { cpSync } = await import("node:fs");
       cpSync(hostPath, staged, { recursive: true });
-      const tar = spawn("tar", ["-C", stage, "-c", posix.basename(dest)], { stdio: ["ignore", "pipe", "inherit"] });
+      const tar = spawn("tar", ["-C", stage, "-c", posix.basename(dest)], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       await client.container.putArchive(container, tar.stdout, posix.dirname(dest));
     } finally {
       rmSync(stage, { recursive: true, force: true });
@@ -590,14 +710,19 @@ export class TestcontainersBackend implements Backend {
 
   async copyOut(envName: string, source: string, hostPath: string): Promise<void> {
     const rec = this.record(envName);
-    const src = source.startsWith("@outputs/") ? posix.join(OUTPUTS, containerRel(source.slice(9))) : containerPath(source);
+    const src = source.startsWith("@outputs/")
+      ? posix.join(OUTPUTS, containerRel(source.slice(9)))
+      : containerPath(source);
     const client = await this.client();
     const container = client.container.getById(rec.containerId!);
     let stream: NodeJS.ReadableStream;
     try {
       stream = await client.container.fetchArchive(container, src);
     } catch (error) {
-      throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, { kind: "usage", cause: error });
+      throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, {
+        kind: "usage",
+        cause: error,
+      });
     }
     const stage = mkdtempSync(join(tmpdir(), "ggen-copyout-"));
     try {
@@ -630,9 +755,12 @@ export class TestcontainersBackend implements Backend {
 
   async metrics(envName: string): Promise<BackendMetrics> {
     const rec = this.record(envName);
-    const stats = (await (await this.container(rec.containerId!)).stats({ stream: false })) as unknown as DockerStats;
+    const stats = (await (
+      await this.container(rec.containerId!)
+    ).stats({ stream: false })) as unknown as DockerStats;
     const mem = stats.memory_stats?.max_usage ?? stats.memory_stats?.usage ?? 0;
-    const cpuDelta = (stats.cpu_stats?.cpu_usage?.total_usage ?? 0) - (stats.precpu_stats?.cpu_usage?.total_usage ?? 0);
+    const cpuDelta =
+      (stats.cpu_stats?.cpu_usage?.total_usage ?? 0) - (stats.precpu_stats?.cpu_usage?.total_usage ?? 0);
     const sysDelta = (stats.cpu_stats?.system_cpu_usage ?? 0) - (stats.precpu_stats?.system_cpu_usage ?? 0);
     const cpus = stats.cpu_stats?.online_cpus ?? 1;
     return {
@@ -679,12 +807,16 @@ export class TestcontainersBackend implements Backend {
     for (const info of await client.container.list()) {
       if (info.Labels[LABEL] !== this.scope || owned.has(info.Id)) continue;
       await this.removeContainer(info.Id);
-      removed.push(`container ${info.Id.slice(0, 12)} (${info.Labels[`${LABEL}.role`]} ${info.Labels[`${LABEL}.environment`]})`);
+      removed.push(
+        `container ${info.Id.slice(0, 12)} (${info.Labels[`${LABEL}.role`]} ${info.Labels[`${LABEL}.environment`]})`,
+      );
     }
     if (options.all) {
       await this.state.update((s) => {
-        for (const [k, v] of Object.entries(s.services)) if (v.backend === "testcontainers") delete s.services[k];
-        for (const [k, v] of Object.entries(s.environments)) if (v.backend === "testcontainers") delete s.environments[k];
+        for (const [k, v] of Object.entries(s.services))
+          if (v.backend === "testcontainers") delete s.services[k];
+        for (const [k, v] of Object.entries(s.environments))
+          if (v.backend === "testcontainers") delete s.environments[k];
       });
     }
     return { removed };
@@ -727,7 +859,8 @@ function ident(name: string): string {
 
 function containerRel(p: string): string {
   const norm = posix.normalize(p.replace(/^\/+/, ""));
-  if (norm.startsWith("..")) throw new GgenError("CLEANROOM_PATH", `${p} escapes the environment`, { kind: "usage" });
+  if (norm.startsWith(".."))
+    throw new GgenError("CLEANROOM_PATH", `${p} escapes the environment`, { kind: "usage" });
   return norm;
 }
 
@@ -741,7 +874,12 @@ function containerPath(p: string): string {
   return posix.join(WORKDIR, containerRel(p));
 }
 
-async function putFile(client: ContainerRuntimeClient, container: DockerContainer, path: string, content: string) {
+async function putFile(
+  client: ContainerRuntimeClient,
+  container: DockerContainer,
+  path: string,
+  content: string,
+) {
   const stage = mkdtempSync(join(tmpdir(), "ggen-stdin-"));
   try {
     const { writeFileSync } = await import("node:fs");

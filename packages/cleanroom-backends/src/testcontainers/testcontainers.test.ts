@@ -8,7 +8,9 @@ import { dockerUnavailable } from "./detect.js";
 
 const reason = await dockerUnavailable();
 if (reason) {
-  console.warn(`testcontainers backend tests skipped: ${reason} (scripts/ci/docker.sh starts Docker; .ci/run does it in CI)`);
+  console.warn(
+    `testcontainers backend tests skipped: ${reason} (scripts/ci/docker.sh starts Docker; .ci/run does it in CI)`,
+  );
 }
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
@@ -37,6 +39,18 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     };
   });
 
+  it("createBackend('auto') picks testcontainers when Docker answers, and says so", async () => {
+    const { createBackend } = await import("../engine.js");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-auto-"));
+    try {
+      const b = await createBackend("auto", { stateDir });
+      expect(b.name).toBe("testcontainers");
+      expect(b.chosenBecause).toBe("auto: Docker answers, using testcontainers");
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   describe("isolation and sharing", () => {
     let stateDir: string;
     let backend: InstanceType<typeof TestcontainersBackend>;
@@ -60,15 +74,38 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
       ];
       expect((await backend.exec("iso", probe(svc.port))).stdout.trim()).toBe("connected");
       // The host's Docker API port is not reachable: no network but loopback.
-      const r = await backend.exec("iso", ["sh", "-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"]);
+      const r = await backend.exec("iso", [
+        "sh",
+        "-c",
+        "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '",
+      ]);
       expect(r.stdout.trim().split("\n")).toEqual(["lo"]);
+      const hog = await backend.exec(
+        "iso",
+        ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      expect(hog.timedOut).toBe(false);
+      expect(hog.exitCode).toBe(137);
+      const bomb = await backend.exec(
+        "iso",
+        ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 60 & i=$((i+1)); done; wait"],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      expect(bomb.stderr).toMatch(/fork|Resource temporarily unavailable/i);
       await backend.deleteEnvironment("iso");
       expect(await backend.containers()).toEqual([]);
     });
 
     it("parallel processes asking for one persistent service share one container", async () => {
       await backend.createEnvironment({ name: "shared" });
-      const results = await Promise.all([0, 1, 2].map((i) => startInWorker("testcontainers", stateDir, "shared", i)));
+      const results = await Promise.all(
+        [0, 1, 2].map((i) => startInWorker("testcontainers", stateDir, "shared", i)),
+      );
       const ports = new Set(results.map((r) => r.port));
       expect(ports.size).toBe(1);
       const containers = await backend.containers();
@@ -77,4 +114,3 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     });
   });
 });
-

@@ -3,10 +3,10 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 
-export function atomicWrite(file: string, content: string): void {
+export function atomicWrite(file: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  writeFileSync(tmp, content);
+  writeFileSync(tmp, content, { mode });
   renameSync(tmp, file);
 }
 

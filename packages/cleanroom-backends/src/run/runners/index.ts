@@ -131,7 +131,9 @@ export function unitCommand(unit: TestUnit, ctx: CommandContext): string[] {
       const bin = nearest("/", abs, join("node_modules", "vitest", "vitest.mjs"));
       const entry = bin ? rel(abs, join(bin, "node_modules", "vitest", "vitest.mjs")) : undefined;
       const head = entry ? [node, entry] : ["npx", "--no-install", "vitest"];
-      return [...head, "run", "--reporter=json", "--passWithNoTests", ...unit.files.map(inDir)];
+      // Environments live under .cleanroom/ and may link back to the project: never collect from there.
+      const exclude = ["--exclude", "**/.cleanroom/**"];
+      return [...head, "run", "--reporter=json", "--passWithNoTests", ...exclude, ...unit.files.map(inDir)];
     }
     case "shell": {
       const f = unit.files[0]!;
@@ -193,7 +195,10 @@ export function parseUnit(unit: TestUnit, result: ExecResult, root: string): Tes
       tests = parseTap(result.stdout).map((t) => toResult(file0, t));
   } else if (unit.runner === "vitest") {
     for (const f of parseVitestJson(result.stdout)) {
-      const file = f.file.startsWith("/") ? toPosix(relative(root, f.file)) : f.file;
+      // vitest names files by absolute path as the environment sees them; map back to ours.
+      const file =
+        unit.files.find((u) => f.file === u || f.file.endsWith(`/${u}`)) ??
+        (f.file.startsWith("/") ? toPosix(relative(root, f.file)) : f.file);
       tests.push(...f.tests.map((t) => toResult(file, t)));
     }
   } else if (unit.runner === "cargo") {

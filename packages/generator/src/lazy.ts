@@ -1,0 +1,39 @@
+// Heavier dependencies loaded on first use (synchronously, through their CommonJS builds), so a run
+// that does not need them never pays for loading them: `ggen gen` with plain frontmatter skips `yaml`,
+// a project without packs skips `smol-toml`.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+let yamlLib: typeof import("yaml") | undefined;
+export function yaml(): typeof import("yaml") {
+  yamlLib ??= require("yaml") as typeof import("yaml");
+  return yamlLib;
+}
+
+let tomlLib: typeof import("smol-toml") | undefined;
+export function toml(): typeof import("smol-toml") {
+  tomlLib ??= require("smol-toml") as typeof import("smol-toml");
+  return tomlLib;
+}
+
+let handlebarsLib: typeof import("handlebars") | undefined;
+/**
+ * Handlebars, loaded without `source-map`: its code generator only requires `source-map` when no AMD
+ * `define` is around, and falls back to a small built-in SourceNode otherwise. Templates never need
+ * source maps, and skipping that library saves a noticeable part of a short run's start-up.
+ */
+export function handlebars(): typeof import("handlebars") {
+  if (handlebarsLib) return handlebarsLib;
+  const g = globalThis as { define?: unknown };
+  const had = Object.hasOwn(g, "define");
+  const previous = g.define;
+  g.define = Object.assign(() => undefined, { amd: true });
+  try {
+    handlebarsLib = require("handlebars") as typeof import("handlebars");
+  } finally {
+    if (had) g.define = previous;
+    else delete g.define;
+  }
+  return handlebarsLib;
+}
