@@ -3,8 +3,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { oneLine, type Project, project } from "./helpers.js";
+
+// Each test runs the program several times; on a busy 2-core machine that takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let p: Project;
 beforeAll(() => {

@@ -3,8 +3,11 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { bin, type Project, project } from "./helpers.js";
+
+// Each test runs the program several times; on a busy 2-core machine that takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let p: Project;
 beforeAll(() => {

@@ -1,9 +1,20 @@
 // Test runs, scenarios, results, reports, attestations and metrics through the built program.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { CleanroomRun } from "@ggen/contract";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NODE_TESTS, type Project, project } from "./helpers.js";
+
+// Each test runs the program several times; on a busy 2-core machine that takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let p: Project;
 beforeAll(() => {
@@ -81,6 +92,57 @@ describe("test run and results", () => {
     expect(files).toEqual(["test/math.test.mjs", "test/ok.test.mjs"]);
     expect(new Set(one.tests.map((t) => t.file)).size).toBe(1);
   });
+});
+
+describe("exec", () => {
+  it("without --env runs in a throwaway environment that sees the project, passes the exit code, removes it", () => {
+    const r = p.run(
+      "exec",
+      "--backend",
+      "local",
+      "--",
+      "sh",
+      "-c",
+      'cat package.json; echo "home=$HOME"; exit 3',
+    );
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain('"name":"demo"');
+    expect(r.stdout).toMatch(/home=\S+\.cleanroom\/envs\/exec-/);
+    expect(p.json<unknown[]>("environment", "list", "--backend", "local")).toEqual([]);
+    const none = p.run("exec", "--backend", "local");
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/nothing to run/);
+  });
+});
+
+describe("vitest projects", () => {
+  it("per-test results from vitest's JSON, each test once, through a local environment", () => {
+    const v = project("cleanroom-vitest-");
+    try {
+      v.write(
+        "package.json",
+        JSON.stringify({ name: "v", type: "module", devDependencies: { vitest: "*" } }),
+      );
+      mkdirSync(join(v.dir, "node_modules"));
+      symlinkSync(
+        realpathSync(join(import.meta.dirname, "../../../node_modules/vitest")),
+        join(v.dir, "node_modules/vitest"),
+      );
+      v.write(
+        "src/math.test.mjs",
+        'import { describe, expect, it } from "vitest";\ndescribe("math", () => { it("adds", () => expect(1 + 1).toBe(2)); it("breaks", () => expect(1).toBe(2)); });\n',
+      );
+      const r = v.run("--json", "test", "run", "--backend", "local");
+      expect(r.status).toBe(1);
+      const run = JSON.parse(r.stdout) as CleanroomRun;
+      expect(run.tests.map((t) => `${t.file}#${t.suite} > ${t.name}:${t.status}`).sort()).toEqual([
+        "src/math.test.mjs#math > adds:passed",
+        "src/math.test.mjs#math > breaks:failed",
+      ]);
+    } finally {
+      v.cleanup();
+    }
+  }, 60_000);
 });
 
 describe("scenarios", () => {

@@ -4,8 +4,11 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CleanroomRun } from "@ggen/contract";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Project, project } from "./helpers.js";
+
+// Each test runs the program several times; on a busy 2-core machine that takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const hasPostgres = existsSync("/usr/lib/postgresql/15/bin/postgres");
 const hasRedis = existsSync("/usr/bin/redis-server");
@@ -131,6 +134,23 @@ test("reaches the database", () => {
     // The attestation of that run verifies against the generated files.
     expect(p.run("report", "--attestation", "--output", "att.json").status).toBe(0);
     expect(p.run("report", "--verify", "att.json").status).toBe(0);
+    // SLSA provenance for the generated output, signed, verifies too; then a generated file changes.
+    expect(
+      p.run("report", "--provenance", "gen/app/.ggen/manifest.json", "--sign", "--output", "prov.json")
+        .status,
+    ).toBe(0);
+    const prov = JSON.parse(
+      Buffer.from(JSON.parse(readFileSync(join(p.dir, "prov.json"), "utf8")).payload, "base64").toString(),
+    );
+    expect(prov.predicateType).toBe("https://slsa.dev/provenance/v1");
+    expect(prov.subject).toEqual([{ name: "gen/app/test/db.test.mjs", digest: { sha256: sha } }]);
+    const good = p.run("report", "--verify", "prov.json");
+    expect(good.stdout).toMatch(/^VERIFIED/);
+    expect(good.stdout).toContain("signature valid");
+    p.write("gen/app/test/db.test.mjs", "// edited by hand\n");
+    const bad = p.run("report", "--verify", "prov.json");
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain("changed: gen/app/test/db.test.mjs (subject)");
   }, 120_000);
 });
 
@@ -138,6 +158,7 @@ describe.runIf(hasPostgres)("--reset-between", () => {
   it("puts PostgreSQL back to its snapshot before each test file", () => {
     const t = `import { test } from "node:test";
 import { execFileSync } from "node:child_process";
+
 test("sees only its own row", () => {
   const out = execFileSync("/usr/lib/postgresql/15/bin/psql", [process.env.DATABASE_URL, "-Atqc",
     "create table if not exists t(x int); insert into t values (1); select count(*) from t"]).toString().trim();

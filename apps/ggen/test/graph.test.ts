@@ -101,13 +101,13 @@ describe("ggen graph query", () => {
 
   it("bad SPARQL: one line with file:line:col, exit 2", () => {
     const r = run("graph", "query", "good.ttl", "--query", "@bad.rq");
-    expect(r.status).toBe(2);
+    expect(r.status, r.stderr).toBe(2);
     expect(r.stdout).toBe("");
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^ggen: error: bad\.rq:3:17: SPARQL syntax error: expected /);
     const inline = run("graph", "query", "good.ttl", "--query", "SELECT * WHERE { ?s ?p }");
-    expect(inline.status).toBe(2);
+    expect(inline.status, inline.stderr).toBe(2);
     expect(inline.stderr).toMatch(/^ggen: error: --query:1:\d+: SPARQL syntax error/);
   });
 
@@ -143,6 +143,15 @@ describe("ggen graph export", () => {
     expect(readFileSync(join(dir, "out.rdf"), "utf8")).toContain("rdf:RDF");
     const back = run("graph", "validate", "out.rdf");
     expect(back.stdout).toContain("ok out.rdf (4 quads)");
+  });
+
+  it("warns when a triple format leaves named graphs out", () => {
+    const r = run("graph", "export", "g.trig", "--format", "nt");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "warning: 1 quads in named graphs are left out of ntriples (default graph only); use trig or nquads\n",
+    );
   });
 
   it("an unknown serialization is a usage error", () => {

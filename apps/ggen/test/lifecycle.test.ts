@@ -296,6 +296,22 @@ timeout_ms = 500
     const cmp = ggen(dir, "lifecycle", "metrics", "compare", "--baseline", "baseline.json", "--json");
     expect(cmp.status, cmp.stderr).toBe(0);
     expect(JSON.parse(cmp.stdout).deltas[0].metric).toBe("total");
+    const fast = {
+      kind: "deployment-metrics/v1",
+      deploymentId: "fast-baseline",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      status: "success",
+      totalTimeSeconds: 0.001,
+      phases: { deployment: 0.001 },
+      testMetrics: { totalTests: 0, passed: 0, failed: 0, durationSeconds: 0 },
+      resourceUsage: { peakMemoryMb: 1, cpuPercent: 1 },
+    };
+    writeFileSync(join(dir, "fast.json"), JSON.stringify(fast));
+    oneLine(
+      ggen(dir, "lifecycle", "metrics", "compare", "--baseline", "fast.json", "--fail-on-regression"),
+      1,
+      /^ggen: error: \d+ metric\(s\) regressed more than 10% against fast\.json$/,
+    );
 
     const rb = ggen(dir, "lifecycle", "rollback", "--env", "production", "--to", "nope");
     oneLine(rb, 2, /no release 'nope'/);

@@ -103,6 +103,6 @@ it("(b) 500 files: one ggen call vs 100 Hygen calls (target ≤ 0.05×)", () => 
     { runs: 3, target: 0.05 },
   );
   record("generator-vs-hygen-500", [r]);
-  expect(readdirSync(join(out, "src/components")).length).toBe(400); // 4 files + 1 folder per name
+  expect(readdirSync(join(out, "src/components")).length).toBe(500); // 4 files + 1 folder per name
   expect(r.ratio).toBeGreaterThan(0);
 });

@@ -9,7 +9,7 @@ import pLimit from "p-limit";
 import pkg from "../package.json" with { type: "json" };
 import { at, fail, suggest } from "./errors.js";
 import { type ParsedYaml, parseYaml } from "./frontmatter.js";
-import { isInside, sha256, staysInside, writeAtomic } from "./fsutil.js";
+import { isInside, sha256, staysInside, writeAtomic, writeAtomicSync } from "./fsutil.js";
 import { type Compiled, compile } from "./hbs.js";
 import { type RenderState, seededNow, type TemplateRow, toTemplateRows, withPrefixes } from "./helpers.js";
 import { type InjectOptions, inject } from "./inject.js";
@@ -839,8 +839,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     await mkdir(run.outRoot, { recursive: true });
     runHooks("before");
     const w0 = performance.now();
-    const wl = pLimit(16);
-    await Promise.all(writes.map((w) => wl(() => writeAtomic(w.abs, w.content, w.mode))));
+    for (const w of writes) writeAtomicSync(w.abs, w.content, w.mode);
     const { chmod } = await import("node:fs/promises");
     for (const c of chmods) await chmod(c.abs, c.mode);
     run.timings.writeMs += performance.now() - w0;

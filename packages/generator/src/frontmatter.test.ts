@@ -31,6 +31,11 @@ describe("parseYaml", () => {
     "to: a: b",
     "to:",
     "to: |\n  block",
+    "to: x\nvars:\n  names: { type: list }\n  n: 1\nfor_each: names\nas: name",
+    "a: &x 1\nb: *x",
+    "a: 1\n# c\nb:\n  - 1\n  - 2\n\nc: { d: [1, 2] }",
+    "a: 1\n b: 2",
+    "a:\n  b: 1\na: 2",
   ];
   const outcome = (f: () => unknown) => {
     try {
@@ -64,6 +69,16 @@ describe("parseYaml", () => {
     expect(y.valueLineOf("sparql.q")).toBe(5);
     expect(y.lineOf("vars.a")).toBe(7);
     expect(parseYaml("to: x\nforce: true", "t", 10).lineOf("force")).toBe(11);
+  });
+  it("per-row documents reuse the parse of unchanged blocks, with the right lines", () => {
+    const doc = (n: number) => `to: out/${n}.txt\nvars:\n  names: { type: list }\n  n: 1\nfor_each: names`;
+    for (let i = 0; i < 3; i++) {
+      const y = parseYaml(doc(i), "t", 2);
+      expect(y.value).toEqual(parse(doc(i)));
+      expect(y.lineOf("to")).toBe(2);
+      expect(y.lineOf("vars.n")).toBe(5);
+      expect(y.valueLineOf("for_each")).toBe(6);
+    }
   });
   it("syntax errors carry the template line and column", () => {
     expect(() => parseYaml("to: x\nvars: [a, b\n", "t.tmpl", 2)).toThrowError(

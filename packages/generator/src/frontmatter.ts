@@ -81,9 +81,68 @@ export function parseSimpleYaml(text: string, firstLine = 1): ParsedYaml | undef
   return { value, lineOf: (p) => lines.get(p), valueLineOf: (p) => lines.get(p) };
 }
 
+const blockCache = new Map<string, ParsedYaml>();
+
+/**
+ * A frontmatter rendered once per row (for_each) differs from row to row in a line or two: parse it as
+ * independent top-level blocks (a `key:` line at column 0 and its indented continuation) and reuse the
+ * parse of every block seen before. Anything unusual, or any error, goes to the whole-document parse.
+ */
+function parseByBlocks(text: string, file: string, firstLine: number): ParsedYaml | undefined {
+  const lines = text.split("\n");
+  const blocks: { key: string; start: number; text: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^[A-Za-z_][\w-]*:/.test(line)) {
+      blocks.push({ key: line.slice(0, line.indexOf(":")), start: i, text: line });
+    } else if (line.trim() === "" || /^\s/.test(line) || line.startsWith("#")) {
+      const b = blocks[blocks.length - 1];
+      if (b) b.text += `\n${line}`;
+      else if (line.trim() !== "" && !line.startsWith("#")) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  const value: Record<string, unknown> = {};
+  const parts = new Map<string, { parsed: ParsedYaml; offset: number }>();
+  for (const b of blocks) {
+    if (parts.has(b.key)) return undefined;
+    let parsed = blockCache.get(b.text);
+    if (!parsed) {
+      try {
+        parsed = parseSimpleYaml(b.text, 1) ?? parseFull(b.text, file, 1);
+      } catch {
+        return undefined;
+      }
+      const v = parsed.value as Record<string, unknown> | null;
+      if (!v || typeof v !== "object" || Object.keys(v).length !== 1 || !Object.hasOwn(v, b.key))
+        return undefined;
+      if (blockCache.size > 5000) blockCache.clear();
+      blockCache.set(b.text, parsed);
+    }
+    value[b.key] = (parsed.value as Record<string, unknown>)[b.key];
+    parts.set(b.key, { parsed, offset: firstLine + b.start - 1 });
+  }
+  const find = (path: string, f: (p: ParsedYaml, path: string) => number | undefined) => {
+    const part = parts.get(path.split(".")[0]!);
+    if (!part) return undefined;
+    const line = f(part.parsed, path);
+    return line === undefined ? undefined : line + part.offset;
+  };
+  return {
+    value,
+    lineOf: (p) => find(p, (y, q) => y.lineOf(q)),
+    valueLineOf: (p) => find(p, (y, q) => y.valueLineOf(q)),
+  };
+}
+
 export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml {
   const simple = parseSimpleYaml(text, firstLine);
   if (simple) return simple;
+  return parseByBlocks(text, file, firstLine) ?? parseFull(text, file, firstLine);
+}
+
+function parseFull(text: string, file: string, firstLine: number): ParsedYaml {
   const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });

@@ -1,7 +1,6 @@
 // File-system helpers of the shell: containment checks that follow symlinks, atomic writes, digests.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, realpathSync } from "node:fs";
-import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { chmodSync, existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 
 export const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
@@ -38,27 +37,35 @@ export function staysInside(root: string, p: string): boolean {
 
 const madeDirs = new Set<string>();
 
-/** Write via a temp file in the same directory and a rename; `mode` is applied before the rename. */
-export async function writeAtomic(file: string, content: string, mode?: number): Promise<void> {
+/**
+ * Write via a temp file in the same directory and a rename; `mode` is applied before the rename.
+ * Synchronous on purpose: for many small files it is several times faster than queuing them on the
+ * libuv thread pool, and a generation run has nothing else to do meanwhile.
+ */
+export function writeAtomicSync(file: string, content: string, mode?: number): void {
   const dir = dirname(file);
   if (!madeDirs.has(dir)) {
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     madeDirs.add(dir);
   }
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     try {
-      await writeFile(tmp, content);
+      writeFileSync(tmp, content, mode === undefined ? undefined : { mode });
     } catch (e) {
       // The directory was removed since this process made it: make it again.
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      await mkdir(dir, { recursive: true });
-      await writeFile(tmp, content);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(tmp, content, mode === undefined ? undefined : { mode });
     }
-    if (mode !== undefined) await chmod(tmp, mode);
-    await rename(tmp, file);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, file);
   } catch (e) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+export async function writeAtomic(file: string, content: string, mode?: number): Promise<void> {
+  writeAtomicSync(file, content, mode);
 }

@@ -235,3 +235,14 @@ jobs = 1
     await fs.access(join(dir, "deployed"));
   });
 });
+
+describe("hook timeouts", () => {
+  it("a hanging before-hook is stopped by the phase's timeout", async () => {
+    const dir = await project({
+      "make.toml": `[phases.build]\ncommand = "touch built"\ntimeout = 0.5\n[hooks]\nbefore_build = "sleep 30"\n`,
+    });
+    const r = await runPhases(await loadConfig(dir), ["build"]);
+    expect(r.failure?.message).toBe("hook before_build failed: 'sleep 30' ran past the phase's timeout");
+    await expect(fs.access(join(dir, "built"))).rejects.toThrow();
+  });
+});

@@ -298,6 +298,7 @@ export async function runPhases(
     hook: string,
     stack: readonly string[],
     vars: Record<string, string>,
+    deadline?: number,
   ): Promise<string | undefined> => {
     for (const entry of config.hooks.get(hook) ?? []) {
       emit({ type: "hook-start", hook, entry });
@@ -313,9 +314,11 @@ export async function runPhases(
         const r = await execCommand(entry, {
           cwd: config.root,
           env: vars,
+          ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - performance.now()) } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
-        if (r.exitCode !== 0) {
+        if (r.timedOut) problem = `'${entry}' ran past the phase's timeout`;
+        else if (r.exitCode !== 0) {
           const last = lastLine(r.tail);
           problem = `'${entry}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
         }
@@ -431,7 +434,7 @@ export async function runPhases(
     let status: PhaseOutcome["status"] = "success";
     let exitCode: number | null = 0;
 
-    message = await runHook(`before_${name}`, stack, vars);
+    message = await runHook(`before_${name}`, stack, vars, deadline);
     if (message) status = "failed";
     for (const c of status === "success" ? p.commands : []) {
       const r = await runCommand(name, c, cwd, vars, deadline, log);
@@ -484,7 +487,7 @@ export async function runPhases(
       }
     }
     if (status === "success") {
-      const after = await runHook(`after_${name}`, stack, vars);
+      const after = await runHook(`after_${name}`, stack, vars, deadline);
       if (after) {
         status = "failed";
         message = after;

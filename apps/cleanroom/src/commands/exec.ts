@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { relative } from "node:path";
 import { GgenError } from "@ggen/contract";
 import type { Argv, CommandModule } from "yargs";
@@ -6,6 +7,7 @@ import {
   type BackendChoice,
   backendFor,
   backendOption,
+  loadBackend,
   output,
   projectRoot,
   release,
@@ -33,7 +35,10 @@ export const execCommand: CommandModule<object, ExecArgs> = {
   builder: (y) =>
     backendOption(y)
       .parserConfiguration({ "populate--": true })
-      .option("env", { type: "string", describe: "The environment (default: a throwaway one for scenarios)" })
+      .option("env", {
+        type: "string",
+        describe: "The environment (default: a throwaway one, removed after)",
+      })
       .option("scenario", { type: "string", describe: "A scenario YAML: steps, depends, expect" })
       .option("timeout", { type: "number", describe: "Seconds before the command is killed" })
       .option("max-parallel", { type: "number", describe: "Scenario steps at once (concurrent scenarios)" })
@@ -56,27 +61,43 @@ export const execCommand: CommandModule<object, ExecArgs> = {
         kind: "usage",
         hint: "cleanroom exec --env <name> -- <command…>, or --scenario <file>",
       });
-    if (!argv.env)
-      throw new GgenError("BAD_ARGUMENT", "exec needs --env <name> for a command", {
-        kind: "usage",
-        hint: "create one with 'cleanroom environment create --name <n>'",
-      });
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
-    const backend = await backendFor(argv.backend, argv.env, out);
+    const run = await import("@ggen/cleanroom-backends");
+    // Without --env: a throwaway environment with the project mounted at workspace/, removed after.
+    const throwaway = argv.env ? undefined : `exec-${randomBytes(4).toString("hex")}`;
+    const name = argv.env ?? throwaway!;
+    const backend = argv.env
+      ? await backendFor(argv.backend, argv.env, out)
+      : await loadBackend(argv.backend, out);
     try {
-      const status = await requireEnvironment(backend, argv.env);
-      const env = Object.assign({}, ...status.services.map((s) => s.env)) as Record<string, string>;
-      const r = await backend.exec(argv.env, cmd, {
+      let env: Record<string, string> = {};
+      let exec = (a: string[], o: import("@ggen/cleanroom-backends").ExecOptions) => backend.exec(name, a, o);
+      if (throwaway) {
+        await backend.createEnvironment({
+          name: throwaway,
+          mounts: [{ host: projectRoot(), target: run.WORKSPACE, writable: true }],
+        });
+        const inWorkspace = run.backendExec(backend, throwaway);
+        exec = (a, o) => inWorkspace(a, { ...o, cwd: run.WORKSPACE });
+      } else {
+        const status = await requireEnvironment(backend, name);
+        env = Object.assign({}, ...status.services.map((s) => s.env)) as Record<string, string>;
+      }
+      const r = await exec(cmd, {
         env,
         ...(timeoutMs ? { timeoutMs } : {}),
         ...(out.json
           ? {}
-          : { onOutput: (chunk, stream) => (stream === "stdout" ? out.stdout : out.stderr).write(chunk) }),
+          : {
+              onOutput: (chunk: string, stream: "stdout" | "stderr") =>
+                (stream === "stdout" ? out.stdout : out.stderr).write(chunk),
+            }),
       });
       if (out.json) out.data(r, () => "");
       if (r.timedOut) out.warn(`timed out after ${argv.timeout} s; killed`);
       process.exitCode = r.timedOut ? 124 : (r.exitCode ?? 1);
     } finally {
+      if (throwaway) await backend.deleteEnvironment(throwaway, { force: true }).catch(() => {});
       await release(backend);
     }
   },
@@ -89,9 +110,7 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
   const root = projectRoot();
   let backend: Awaited<ReturnType<typeof backendFor>> | undefined;
   if (!argv.host) {
-    backend = argv.env
-      ? await backendFor(argv.backend, argv.env, out)
-      : await (await import("../context.js")).loadBackend(argv.backend, out);
+    backend = argv.env ? await backendFor(argv.backend, argv.env, out) : await loadBackend(argv.backend, out);
     if (argv.env) await requireEnvironment(backend, argv.env);
   }
   const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });

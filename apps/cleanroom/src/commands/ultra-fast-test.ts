@@ -59,6 +59,11 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         default: false,
         describe: "Run on the host, no environment or services",
       })
+      .option("isolated", {
+        type: "boolean",
+        default: false,
+        describe: "No network but loopback (its services share it)",
+      })
       .example("cleanroom ultra-fast-test --manifest out/.ggen/manifest.json", "Test generated output")
       .example(
         "cleanroom ultra-fast-test --manifest m.json --report run.json --timeout 60",
@@ -105,6 +110,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         kind: "ultra-fast-test",
         ...(backend ? { backend } : {}),
         services: argv.host ? [] : needs.map((n) => ({ kind: n.service })),
+        isolated: argv.isolated === true,
         sourceRefs,
         manifest: { path: relative(root, resolve(argv.manifest)), sha256: run.sha256(text) },
         tool: { name: "cleanroom", version: pkg.version },

@@ -194,6 +194,15 @@ const exportCommand: CommandModule<object, FilesArgs & { format: string; output?
     const graph = await rdf.loadGraph(await sourcesOf(argv), { cache: false });
     try {
       const text = graph.dump(format);
+      if (format !== "trig" && format !== "nquads" && format !== "jsonld") {
+        const named =
+          graph.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]?.n?.value ?? "0";
+        if (named !== "0") {
+          out.warn(
+            `${named} quads in named graphs are left out of ${format} (default graph only); use trig or nquads`,
+          );
+        }
+      }
       if (argv.output) {
         const { writeFile, rename } = await import("node:fs/promises");
         const tmp = `${argv.output}.${process.pid}.tmp`;

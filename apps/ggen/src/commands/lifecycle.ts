@@ -136,7 +136,7 @@ async function runCommand(argv: Args, sequential: boolean): Promise<void> {
         { header: "STATUS", value: (r) => r.status },
         {
           header: "TIME",
-          value: (r) => (r.status === "success" || r.status === "failed" ? secs(r.durationMs) : ""),
+          value: (r) => (r.durationMs > 0 ? secs(r.durationMs) : ""),
           align: "right",
         },
         { header: "EXIT", value: (r) => (r.exitCode === null ? "" : r.exitCode), align: "right" },
@@ -629,6 +629,11 @@ const metricsCompare: CommandModule = {
         default: 10,
         describe: "Percent slower that counts as a regression",
       })
+      .option("fail-on-regression", {
+        type: "boolean",
+        default: false,
+        describe: "Exit 1 when anything regressed",
+      })
       .example("ggen lifecycle metrics compare --baseline baseline.json", "Slower than the baseline?"),
   handler: async (argv) => {
     const out = output(argv);
@@ -660,6 +665,12 @@ const metricsCompare: CommandModule = {
       ]);
       return `${t}\n${c.regressions} regression(s) over ${argv.tolerance}%`;
     });
+    if (argv.failOnRegression === true && c.regressions > 0) {
+      throw new GgenError(
+        "LIFECYCLE_REGRESSION",
+        `${c.regressions} metric(s) regressed more than ${argv.tolerance}% against ${argv.baseline}`,
+      );
+    }
   },
 };
 

@@ -104,6 +104,24 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
       expect(hostHas(marker)).toBe(false);
     });
 
+    it("an aborted command is killed with its children", async () => {
+      const marker = `sleep ${40000 + (process.pid % 9000)}`;
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = backend.exec(env, ["sh", "-c", `${marker} & ${marker}; echo never`], {
+        signal: controller.signal,
+        timeoutMs: 60_000,
+        onOutput: () => undefined,
+      });
+      for (let i = 0; i < 200 && !hostHas(marker); i++) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      const r = await pending;
+      expect(r.timedOut).toBe(false);
+      expect(r.stdout).not.toContain("never");
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(hostHas(marker)).toBe(false);
+    });
+
     it("copies files in and out, and refuses paths escaping the environment", async () => {
       writeFileSync(join(host, "in.txt"), "payload");
       await backend.copyIn(env, join(host, "in.txt"), "sub/in.txt");

@@ -4,13 +4,15 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { isGgenError } from "@ggen/contract";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { spawnExec } from "./exec.js";
 import { buildRun, hostIsolation } from "./result.js";
 import { planUnits } from "./runners/index.js";
 import { parseLibtest } from "./runners/libtest.js";
 import { parseTap } from "./runners/tap.js";
 import { runTests, selectFiles } from "./testrun.js";
+
+vi.setConfig({ testTimeout: 60_000 });
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), "cleanroom-tests-")));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -62,6 +62,8 @@ export interface PostgresInstance {
   binary: string;
   logFile: string;
   readyMs: number;
+  /** Where the start time went: data dir (pool rename, copy or initdb), server up, role and database. */
+  phases?: { dataDirMs: number; serverMs: number; setupMs: number; fromPool: boolean };
 }
 
 export interface PostgresHandle extends PostgresInstance {
@@ -159,6 +161,10 @@ async function initdb(binDir: string, dataDir: string, ids: Ids | undefined): Pr
   }
 }
 
+/** Bump when the template's content changes, so older caches are not used. */
+const TEMPLATE = "template-v2";
+const SPARE = "cleanroom_spare";
+
 function cacheRoot(binDir: string): string {
   const version = binDir.match(/postgresql\/(\d+)/)?.[1] ?? "path";
   return join(tmpdir(), "ggen-cleanroom-cache", `pg-${version}-${process.getuid?.() ?? 0}`);
@@ -169,7 +175,7 @@ export const POSTGRES_POOL_SIZE = 2;
 
 /** Take a prepared data dir from the pool (atomic rename; false when the pool is empty or elsewhere). */
 function claimFromPool(binDir: string, dest: string): boolean {
-  const pool = join(cacheRoot(binDir), "pool");
+  const pool = join(cacheRoot(binDir), `pool-${TEMPLATE}`);
   let entries: string[] = [];
   try {
     entries = readdirSync(pool).filter((e) => e.startsWith("ready-"));
@@ -189,7 +195,7 @@ function claimFromPool(binDir: string, dest: string): boolean {
 
 /** Top the pool up in the background (a detached cp to a temp name, then rename: never half-copied). */
 function refillPool(binDir: string, template: string): void {
-  const pool = join(cacheRoot(binDir), "pool");
+  const pool = join(cacheRoot(binDir), `pool-${TEMPLATE}`);
   mkdirSync(pool, { recursive: true });
   let count = 0;
   for (const entry of readdirSync(pool)) {
@@ -219,15 +225,32 @@ function refillPool(binDir: string, template: string): void {
 export async function postgresTemplate(binDir = postgresBinDir()): Promise<string> {
   const ids = runAsUser(POSTGRES_USER_NAME);
   const root = cacheRoot(binDir);
-  const template = join(root, "template");
-  const ready = join(root, "template.ready");
+  const template = join(root, TEMPLATE);
+  const ready = join(root, `${TEMPLATE}.ready`);
   if (existsSync(ready)) return template;
   mkdirSync(root, { recursive: true, mode: 0o755 });
   chmodSync(root, 0o755);
-  await withLock(join(root, "template"), async () => {
+  await withLock(join(root, TEMPLATE), async () => {
     if (existsSync(ready)) return;
     rmSync(template, { recursive: true, force: true });
     await initdb(binDir, template, ids);
+    // A spare database, renamed at start: ALTER DATABASE … RENAME is instant, CREATE DATABASE is not.
+    await new Promise<void>((ok, fail) => {
+      const argv = [...dropTo(ids), bin(binDir, "postgres"), "--single", "-D", template, "template1"];
+      const child = spawn(argv[0]!, argv.slice(1), {
+        stdio: ["pipe", "ignore", "pipe"],
+        env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
+      });
+      let err = "";
+      child.stderr.on("data", (d) => {
+        err += d;
+      });
+      child.on("error", fail);
+      child.on("close", (code) =>
+        code === 0 ? ok() : fail(new GgenError("CLEANROOM_PG_INITDB", `postgres --single failed: ${err}`)),
+      );
+      child.stdin.end(`CREATE DATABASE ${SPARE}\n`);
+    });
     const { writeFileSync } = await import("node:fs");
     writeFileSync(ready, new Date().toISOString());
   });
@@ -310,12 +333,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   mkdirSync(socketDir, { mode: 0o755 });
   if (ids) chownSync(socketDir, ids.uid, ids.gid);
   const logFile = join(dir, "postgres.log");
+  let fromPool = false;
   try {
     if (options.warm === false) {
       await initdb(binDir, dataDir, ids);
     } else {
       const template = await postgresTemplate(binDir);
-      if (!claimFromPool(binDir, dataDir)) await run("cp", ["-a", "--reflink=auto", template, dataDir]);
+      fromPool = claimFromPool(binDir, dataDir);
+      if (!fromPool) await run("cp", ["-a", "--reflink=auto", template, dataDir]);
       refillPool(binDir, template);
     }
   } catch (error) {
@@ -323,6 +348,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     throw error;
   }
 
+  const dataDirMs = performance.now() - started;
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort());
     const argv = [
@@ -364,8 +390,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     }
     try {
       await waitReady(inst, options.timeoutMs ?? 30_000);
-      await createUserAndDatabase(inst);
+      const up = performance.now();
+      await createUserAndDatabase(inst, options.warm !== false);
       inst.readyMs = Math.round(performance.now() - started);
+      inst.phases = {
+        dataDirMs: Math.round(dataDirMs),
+        serverMs: Math.round(up - started - dataDirMs),
+        setupMs: Math.round(performance.now() - up),
+        fromPool,
+      };
       return postgresHandle(inst);
     } catch (error) {
       await stopProcess(inst.pid, "SIGKILL", 0);
@@ -378,7 +411,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   }
 }
 
-async function createUserAndDatabase(inst: PostgresInstance): Promise<void> {
+async function createUserAndDatabase(inst: PostgresInstance, fromTemplate: boolean): Promise<void> {
   const client = await connectAdmin(inst);
   try {
     if (inst.user === "postgres") {
@@ -388,10 +421,15 @@ async function createUserAndDatabase(inst: PostgresInstance): Promise<void> {
         `CREATE ROLE ${ident(inst.user)} LOGIN SUPERUSER PASSWORD ${literal(inst.password)}`,
       );
     }
-    if (inst.database !== "postgres") {
-      await client.query(
-        `CREATE DATABASE ${ident(inst.database)} OWNER ${ident(inst.user)} STRATEGY FILE_COPY`,
-      );
+    if (inst.database !== "postgres" && inst.database !== SPARE) {
+      if (fromTemplate) {
+        await client.query(`ALTER DATABASE ${SPARE} RENAME TO ${ident(inst.database)}`);
+        await client.query(`ALTER DATABASE ${ident(inst.database)} OWNER TO ${ident(inst.user)}`);
+      } else {
+        await client.query(
+          `CREATE DATABASE ${ident(inst.database)} OWNER ${ident(inst.user)} STRATEGY FILE_COPY`,
+        );
+      }
     }
   } finally {
     await client.end();

@@ -667,20 +667,72 @@ export class TestcontainersBackend implements Backend {
     const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(2);
     const script = stdinFile ? 'f=$1; shift; exec "$@" < "$f"' : 'shift; exec "$@" < /dev/null';
     const full = ["timeout", "-s", "KILL", seconds, "sh", "-c", script, "sh", stdinFile ?? "-", ...argv];
-    const r = await client.container.exec(container, full, {
-      env: this.commandEnv(rec, options),
-      workingDir: cwd,
+    const env = this.commandEnv(rec, options);
+    const exec = await container.exec({
+      Cmd: full,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: cwd,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
     });
+    const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    let stdout = "";
+    let stderr = "";
+    // Docker multiplexes both streams: 8-byte frame headers (stream id, size), parsed as data arrives.
+    let pending = Buffer.alloc(0);
+    const onAbort = () => {
+      void exec.inspect().then((info) => {
+        // The exec's leader is GNU timeout, leader of its own process group (a host pid here).
+        if (info.Pid > 0) {
+          try {
+            process.kill(-info.Pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+      });
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    await new Promise<void>((ok, fail) => {
+      stream.on("data", (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 8) {
+          const size = pending.readUInt32BE(4);
+          if (pending.length < 8 + size) break;
+          const text = pending.subarray(8, 8 + size).toString("utf8");
+          if (pending[0] === 2) {
+            stderr += text;
+            options.onOutput?.(text, "stderr");
+          } else {
+            stdout += text;
+            options.onOutput?.(text, "stdout");
+          }
+          pending = pending.subarray(8 + size);
+        }
+      });
+      stream.on("end", () => ok());
+      stream.on("close", () => ok());
+      stream.on("error", fail);
+    });
+    options.signal?.removeEventListener("abort", onAbort);
+    let exitCode: number | null = null;
+    for (let i = 0; i < 100; i++) {
+      const info = await exec.inspect();
+      if (!info.Running) {
+        exitCode = info.ExitCode;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (stdinFile) await client.container.exec(container, ["rm", "-f", stdinFile]).catch(() => undefined);
     const durationMs = Math.round(performance.now() - t0);
-    const timedOut = r.exitCode === 137 && durationMs >= timeoutMs - 50;
-    if (r.stdout) options.onOutput?.(r.stdout, "stdout");
-    if (r.stderr) options.onOutput?.(r.stderr, "stderr");
+    const timedOut = exitCode === 137 && durationMs >= timeoutMs - 50;
     return {
-      exitCode: r.exitCode,
-      signal: r.exitCode > 128 ? (r.exitCode === 137 ? "SIGKILL" : null) : null,
-      stdout: r.stdout,
-      stderr: r.stderr,
+      exitCode,
+      signal: exitCode === 137 ? "SIGKILL" : null,
+      stdout,
+      stderr,
       durationMs,
       timedOut,
       ...(timedOut ? { limit: "timeout" as const } : {}),
