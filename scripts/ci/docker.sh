@@ -9,6 +9,8 @@ GGEN_DOCKER_ROOT="${GGEN_DOCKER_ROOT:-/tmp/ggen-docker}"
 export DOCKER_HOST="${DOCKER_HOST:-unix://${GGEN_DOCKER_ROOT}/docker.sock}"
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 export TESTCONTAINERS_RYUK_DISABLED=true
+# No registry is reachable: never let dockerd try a pull (it would send a DNS query off the machine).
+export GGEN_CLEANROOM_NO_PULL=1
 
 docker_start() {
   local root="$GGEN_DOCKER_ROOT"

@@ -1,4 +1,6 @@
 // Test runs, scenarios, results, reports, attestations and metrics through the built program.
+
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -112,6 +114,69 @@ describe("exec", () => {
     const none = p.run("exec", "--backend", "local");
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/nothing to run/);
+  });
+});
+
+describe("ultra-fast-test without services", () => {
+  it("installs the generated project's dependencies offline, then runs its tests", () => {
+    const u = project("cleanroom-uft-");
+    try {
+      u.write(
+        "out/vendor/greet/package.json",
+        JSON.stringify({ name: "greet", version: "1.0.0", type: "module", main: "index.js" }),
+      );
+      u.write("out/vendor/greet/index.js", 'export const greet = (n) => "hi " + n;\n');
+      const files = {
+        "package.json": JSON.stringify({
+          name: "gen",
+          type: "module",
+          dependencies: { greet: "file:./vendor/greet" },
+        }),
+        "test/greet.test.mjs":
+          'import { test } from "node:test";\nimport assert from "node:assert";\nimport { greet } from "greet";\ntest("greets", () => assert.equal(greet("x"), "hi x"));\n',
+      };
+      for (const [f, t] of Object.entries(files)) u.write(`out/${f}`, t);
+      u.write(
+        "out/.ggen/manifest.json",
+        JSON.stringify({
+          kind: "generation-manifest/v1",
+          tool: { name: "ggen", version: "0.1.0" },
+          startedAt: "2026-01-13T10:00:00.000Z",
+          finishedAt: "2026-01-13T10:00:01.000Z",
+          outputRoot: "out",
+          inputs: { templates: [], graphs: [], varFiles: [] },
+          vars: {},
+          files: Object.entries(files).map(([path, t]) => ({
+            path,
+            sha256: createHash("sha256").update(t).digest("hex"),
+            bytes: t.length,
+            action: "created",
+          })),
+          timings: { parseMs: 0, rdfLoadMs: 0, sparqlMs: 0, renderMs: 0, writeMs: 0, totalMs: 0 },
+          counts: { templates: 0, files: 2, triples: 0, queries: 0 },
+        }),
+      );
+      const r = u.run(
+        "--json",
+        "ultra-fast-test",
+        "--manifest",
+        "out/.ggen/manifest.json",
+        "--backend",
+        "local",
+      );
+      expect(r.status).toBe(0);
+      const run = JSON.parse(r.stdout) as CleanroomRun;
+      expect(run.tests.map((t) => `${t.name}:${t.status}`)).toEqual(["greets:passed"]);
+      expect(run.services).toEqual([]);
+      expect(existsSync(join(u.dir, "out/node_modules/greet"))).toBe(true);
+      expect(existsSync(join(u.dir, "out/package-lock.json"))).toBe(false);
+      const timeline = JSON.parse(
+        readFileSync(join(u.dir, ".cleanroom/runs", `${run.runId}.timeline.json`), "utf8"),
+      );
+      expect(timeline[0].name).toBe("npm install");
+    } finally {
+      u.cleanup();
+    }
   });
 });
 

@@ -424,6 +424,9 @@ function queryText(
   if (!m) return { text: s, file: tpl.display, line };
   let abs = resolve(dirname(tpl.file), m[1]!);
   if (!existsSync(abs) && unit.pack) abs = resolve(unit.pack.dir, m[1]!);
+  if (unit.pack && !isInside(unit.pack.dir, abs)) {
+    fail("SPARQL_FILE", `query file '${m[1]}' is outside the pack`, at(tpl.display, line), { kind: "usage" });
+  }
   if (!existsSync(abs))
     fail("SPARQL_FILE", `query file '${m[1]}' not found`, at(tpl.display, line), { kind: "usage" });
   return { text: readFileSync(abs, "utf8"), file: relative(process.cwd(), abs) || abs, line: 1 };
@@ -577,6 +580,16 @@ async function processTemplate(run: Run, unit: TemplateUnit): Promise<Planned[]>
     let body = tpl.body;
     if (f.from !== undefined && f.from !== null) {
       const fromAbs = resolve(dirname(tpl.file), String(f.from));
+      if (unit.pack && !isInside(unit.pack.dir, fromAbs)) {
+        fail(
+          "TEMPLATE_FROM",
+          `'from' file '${String(f.from)}' is outside the pack`,
+          at(tpl.display, y?.lineOf("from")),
+          {
+            kind: "usage",
+          },
+        );
+      }
       let c = bodies.get(fromAbs);
       if (!c) {
         if (!existsSync(fromAbs))

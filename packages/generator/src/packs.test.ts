@@ -107,6 +107,29 @@ describe("packs", () => {
   });
 });
 
+describe("pack templates stay inside their pack", () => {
+  it("from:, rdf: and @query files may not leave the pack", async () => {
+    const { generate } = await import("./engine.js");
+    const pack = '[pack]\nid = "p"\nversion = "1.0.0"\n[[templates]]\nname = "a"\npath = "a.tmpl"\n';
+    for (const front of [
+      "from: ../../secret.txt",
+      "rdf: ../../secret.ttl",
+      'rdf_inline: "<http://e/a> <http://e/b> 1 ."\nsparql:\n  q: "@../../secret.rq"',
+    ]) {
+      const d = project({
+        ".ggen/packages/p/ggen.toml": pack,
+        ".ggen/packages/p/a.tmpl": `---\nto: a.txt\n${front}\n---\nx\n`,
+        ".ggen/secret.txt": "s",
+        ".ggen/secret.ttl": "<http://e/a> <http://e/b> 1 .",
+        ".ggen/secret.rq": "SELECT * {}",
+      });
+      await expect(generate({ cwd: d, templates: ["p:a"], outputDir: "out" }), front).rejects.toThrowError(
+        /outside the pack/,
+      );
+    }
+  });
+});
+
 describe("inspect and validate-vars", () => {
   it("describes a pack template: vars with types and defaults, graphs, queries, outputs", () => {
     const [info] = inspectTemplate("fixtures/templates:package-json", { cwd: repo });

@@ -20,13 +20,14 @@ describe("formats", () => {
 describe("declarations", () => {
   it("reads Turtle prefixes and base, resolving relative namespaces", () => {
     const d = declarations(
-      "@base <http://x/dir/> .\n@prefix ex: <ns#> .\nPREFIX : <http://e/>\n# @prefix no: <in-comment> is still read\n",
+      "@base <http://x/dir/> .\n@prefix ex: <ns#> .\nPREFIX : <http://e/>\n  # @prefix no: <http://commented/> .\n",
       "turtle",
       undefined,
     );
     expect(d.base).toBe("http://x/dir/");
     expect(d.prefixes.ex).toBe("http://x/dir/ns#");
     expect(d.prefixes[""]).toBe("http://e/");
+    expect(d.prefixes.no).toBeUndefined();
   });
 
   it("reads RDF/XML namespaces and JSON-LD contexts", () => {

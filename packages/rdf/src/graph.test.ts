@@ -253,3 +253,18 @@ describe("blank nodes", () => {
     b.free();
   });
 });
+
+describe("N3", () => {
+  it("dumps formulas inline and loads the dump back to the same size", async () => {
+    const text = "@prefix : <http://e/>. { :a :p :b } => { :a :q :b }. :x :y :z .";
+    const g = await loadGraph([{ text, format: "n3" }], { cache: false });
+    expect(g.size).toBe(4);
+    const n3 = g.dump("n3");
+    expect(n3).toContain("{ :a :p :b . }");
+    expect(n3).toContain(":x :y :z .");
+    const back = await loadGraph([{ text: n3, format: "n3" }], { cache: false });
+    expect(back.size).toBe(4);
+    back.free();
+    g.free();
+  });
+});

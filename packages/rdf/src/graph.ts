@@ -315,13 +315,14 @@ export class OxGraph implements Graph {
     const ox = oxigraph();
     const pretty =
       (format === "turtle" || format === "trig" || format === "n3") && Object.keys(prefixes).length > 0;
-    if (pretty || format === "n3") {
+    if (format === "n3") return writeN3(store.dump({ format: mediaTypes.nquads }), prefixes);
+    if (pretty) {
       const N3 = n3lib();
       const nq = datasetFormats.has(format)
         ? store.dump({ format: mediaTypes.nquads })
         : store.dump({ format: mediaTypes.ntriples, from_graph_name: ox.defaultGraph() });
       const quads = new N3.Parser({ format: "N-Quads" }).parse(nq);
-      const writerFormat = format === "trig" ? "TriG" : format === "n3" ? "N3" : "Turtle";
+      const writerFormat = format === "trig" ? "TriG" : "Turtle";
       const writerOpts: { format: string; prefixes: Record<string, string>; baseIRI?: string } = {
         format: writerFormat,
         prefixes,
@@ -346,6 +347,52 @@ export class OxGraph implements Graph {
     e.refs--;
     if (e.refs <= 0 && !e.cached) e.store.free();
   }
+}
+
+/**
+ * N3 with formulas: quads in a graph named by a blank node that the default graph refers to are
+ * written inline as `{ … }` (how oxigraph and n3 load formulas); other quads in named graphs, which N3
+ * cannot say, are left out.
+ */
+export function writeN3(nquads: string, prefixes: Record<string, string>): string {
+  const N3 = n3lib();
+  const quads = new N3.Parser({ format: "N-Quads" }).parse(nquads);
+  const byGraph = new Map<string, import("n3").Quad[]>();
+  for (const q of quads) {
+    const key = q.graph.termType === "DefaultGraph" ? "" : `${q.graph.termType}:${q.graph.value}`;
+    const list = byGraph.get(key) ?? [];
+    list.push(q);
+    byGraph.set(key, list);
+  }
+  const names = Object.entries(prefixes).sort((a, b) => b[1].length - a[1].length);
+  const iri = (v: string) => {
+    for (const [p, ns] of names) {
+      const local = v.slice(ns.length);
+      if (ns && v.startsWith(ns) && /^[A-Za-z_][\w-]*$|^$/.test(local)) return `${p}:${local}`;
+    }
+    return `<${v}>`;
+  };
+  const term = (t: import("n3").Term, depth: number): string => {
+    if (t.termType === "NamedNode") return iri(t.value);
+    if (t.termType === "BlankNode") {
+      const formula = byGraph.get(`BlankNode:${t.value}`);
+      if (formula && depth < 32) return `{ ${formula.map((q) => triple(q, depth + 1)).join(" ")} }`;
+      return `_:${t.value}`;
+    }
+    if (t.termType === "Literal") {
+      const lit = JSON.stringify(t.value);
+      if (t.language) return `${lit}@${t.language}`;
+      return t.datatype.value === "http://www.w3.org/2001/XMLSchema#string"
+        ? lit
+        : `${lit}^^${iri(t.datatype.value)}`;
+    }
+    return `?${t.value}`;
+  };
+  const triple = (q: import("n3").Quad, depth: number) =>
+    `${term(q.subject, depth)} ${term(q.predicate, depth)} ${term(q.object, depth)} .`;
+  const head = Object.entries(prefixes).map(([p, ns]) => `@prefix ${p}: <${ns}> .`);
+  const body = (byGraph.get("") ?? []).map((q) => triple(q, 0));
+  return `${[...head, ...(head.length ? [""] : []), ...body].join("\n")}\n`;
 }
 
 function wrongForm(expected: string, got: QueryResult["type"], options: QueryOptions | undefined): GgenError {

@@ -24,6 +24,7 @@ export function declarations(text: string, format: RdfFormat, baseIri: string | 
   const prefixes: Record<string, string> = {};
   let base: string | undefined;
   if (format === "turtle" || format === "trig" || format === "n3") {
+    text = text.replace(/^[ \t]*#.*$/gm, ""); // whole-line comments
     const b = turtleBase.exec(text);
     base = b?.[1] !== undefined ? resolve(b[1], baseIri) : undefined;
     for (const m of text.matchAll(turtlePrefix)) {

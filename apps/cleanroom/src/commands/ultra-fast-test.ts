@@ -111,11 +111,18 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         ...(backend ? { backend } : {}),
         services: argv.host ? [] : needs.map((n) => ({ kind: n.service })),
         isolated: argv.isolated === true,
+        caches: ["npm", "cargo"],
         sourceRefs,
         manifest: { path: relative(root, resolve(argv.manifest)), sha256: run.sha256(text) },
         tool: { name: "cleanroom", version: pkg.version },
         onNote: (t) => out.verbose(t),
         work: async (ctx) => {
+          // Dependencies first (offline, from the npm cache), then the tests.
+          const install = await run.installDependencies(outRoot, ctx.exec, ctx.workdir, {
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+          if (!install.ok) return { tests: install.tests, timeline: install.timeline };
+          const shift = install.timeline.reduce((ms, t) => ms + t.durationMs, 0);
           const r = await run.runTests(files, {
             root: outRoot,
             exec: ctx.exec,
@@ -134,7 +141,10 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
               }
             },
           });
-          return r;
+          return {
+            tests: r.tests,
+            timeline: [...install.timeline, ...r.timeline.map((t) => ({ ...t, startMs: t.startMs + shift }))],
+          };
         },
       });
       live.stop();

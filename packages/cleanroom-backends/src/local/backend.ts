@@ -9,6 +9,8 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   statSync,
@@ -37,7 +39,7 @@ import {
 } from "../services/postgres.js";
 import { type RedisInstance, redisHandle, redisHealth, startRedis } from "../services/redis.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
-import { isAlive } from "../util/proc.js";
+import { isAlive, killTree } from "../util/proc.js";
 import { Cgroup, detectCgroups } from "./cgroup.js";
 import { capabilities, plannedIsolation, runSandboxed, type SandboxPlan } from "./sandbox.js";
 
@@ -159,7 +161,7 @@ export class LocalBackend implements Backend {
       }
       let netns: string | undefined;
       if (isolated && c.netns) {
-        const nsName = `ggen-${configHash([this.state.dir, spec.name, randomUUID()]).slice(0, 10)}`;
+        const nsName = `ggen-${this.cgroupPrefix()}${configHash([spec.name, randomUUID()]).slice(0, 6)}`;
         await run("ip", ["netns", "add", nsName]);
         await run("ip", ["netns", "exec", nsName, "ip", "link", "set", "lo", "up"]);
         netns = `/run/netns/${nsName}`;
@@ -611,6 +613,29 @@ export class LocalBackend implements Backend {
         }
       }
     }
+    // Network namespaces named for this state dir that no environment owns.
+    const ownedNs = new Set(Object.values(this.state.read().environments).map((e) => e.netns));
+    if (existsSync("/run/netns")) {
+      for (const ns of readdirSync("/run/netns")) {
+        if (ns.startsWith(`ggen-${this.cgroupPrefix()}`) && !ownedNs.has(`/run/netns/${ns}`)) {
+          await run("ip", ["netns", "del", ns]).catch(() => undefined);
+          removed.push(`network namespace ${ns}`);
+        }
+      }
+    }
+    // Processes running inside this state dir (services whose entry was lost) that no entry owns.
+    const ownedPids = new Set(
+      Object.values(this.state.read().services)
+        .map((s) => s.local?.pid)
+        .filter((p): p is number => p !== undefined),
+    );
+    const root = `${realpathSync(this.state.dir)}/`;
+    // Commands running in a live environment are its own business, not orphans.
+    const live = Object.keys(this.state.read().environments).map((name) => `${root}envs/${name}/`);
+    for (const pid of orphanPids(root, ownedPids, live)) {
+      killTree(pid, "SIGKILL");
+      removed.push(`process ${pid} (running in ${root})`);
+    }
     return { removed };
   }
 
@@ -618,6 +643,37 @@ export class LocalBackend implements Backend {
   private cgroupPrefix(): string {
     return `${configHash(resolve(this.state.dir)).slice(0, 8)}-`;
   }
+}
+
+/** Processes whose working directory is under `root`, except `owned`, their children and our ancestors. */
+function orphanPids(root: string, owned: Set<number>, live: string[]): number[] {
+  const ancestors = new Set<number>();
+  for (let pid = process.pid; pid > 1; ) {
+    ancestors.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (owned.has(pid) || ancestors.has(pid)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (!`${cwd}/`.startsWith(root) || live.some((dir) => `${cwd}/`.startsWith(dir))) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (owned.has(ppid)) continue; // a service's own worker processes
+      out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
 }
 
 function stripHandle<T extends object>(h: T): Record<string, unknown> {

@@ -245,6 +245,22 @@ describe("local state", () => {
     }
   });
 
+  it("prune finds and stops a service whose state entry was lost", async () => {
+    const stateDir = freshState();
+    try {
+      const b = new LocalBackend({ stateDir, config: defaultConfig() });
+      const { startRedis } = await import("../services/redis.js");
+      const lost = await startRedis({ baseDir: join(stateDir, "services"), detached: true });
+      const pruned = await b.prune();
+      expect(pruned.removed).toContain(`process ${lost.pid} (running in ${stateDir}/)`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(hostHasPrefix(`redis-server 127.0.0.1:${lost.port}`)).toBe(0);
+      rmSync(lost.dir, { recursive: true, force: true });
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("createBackend('auto') says which backend it picked", async () => {
     const stateDir = freshState();
     try {

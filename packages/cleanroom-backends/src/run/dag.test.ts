@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { runScenario } from "./dag.js";
 import { spawnExec } from "./exec.js";
 import { parseScenario } from "./scenario.js";
+
+vi.setConfig({ testTimeout: 30_000 });
 
 const dir = mkdtempSync(join(tmpdir(), "cleanroom-dag-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,9 +28,9 @@ describe("runScenario", () => {
       `concurrent: true
 steps:
   - name: a
-    run: echo a-start >> ${log}; sleep 0.3; echo a-end >> ${log}
+    run: echo a-start >> ${log}; sleep 0.8; echo a-end >> ${log}
   - name: b
-    run: echo b-start >> ${log}; sleep 0.3; echo b-end >> ${log}
+    run: echo b-start >> ${log}; sleep 0.8; echo b-end >> ${log}
   - name: c
     run: echo c >> ${log}
     depends: [a, b]
@@ -98,7 +100,7 @@ steps:
       `steps:
   - name: slow
     run: (sleep 30 & echo $! > ${pidFile}; wait) ; echo never
-    timeout_ms: 400
+    timeout_ms: 1500
   - name: after
     run: 'true'
     depends: [slow]
@@ -107,7 +109,7 @@ steps:
     );
     const r = await runScenario(s, { exec: spawnExec });
     expect(r.steps[0]!.status).toBe("timed-out");
-    expect(r.steps[0]!.message).toBe("timed out after 400 ms");
+    expect(r.steps[0]!.message).toBe("timed out after 1500 ms");
     expect(r.steps[1]!.status).toBe("skipped");
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(pid).toBeGreaterThan(0);
@@ -134,7 +136,7 @@ steps:
     const counter = join(dir, "tries");
     const s = parseScenario(
       `concurrent: true
-timeout_ms: 600
+timeout_ms: 3000
 steps:
   - name: flaky
     run: echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3
@@ -160,7 +162,7 @@ steps:
     expect(by.allowed!.allowedFailure).toBe(true);
     expect(by["after-allowed"]!.status).toBe("passed");
     expect(by.forever!.status).toBe("timed-out");
-    expect(by.forever!.message).toBe("scenario timed out after 600 ms");
+    expect(by.forever!.message).toBe("scenario timed out after 3000 ms");
     expect(by.never!.status).toBe("skipped");
     expect(existsSync(join(dir, "never"))).toBe(false);
     expect(r.timedOut).toBe(true);

@@ -3,6 +3,7 @@ export type { ScenarioResult, ScenarioRunOptions, StepEvent, StepResult, StepSta
 export { checkExpect, runScenario } from "./dag.js";
 export type { ExecFn, ExecOptions, ExecResult } from "./exec.js";
 export { spawnExec, tail } from "./exec.js";
+export { installCommand, installDependencies } from "./install.js";
 export type { Need, NeededService } from "./needs.js";
 export { detectNeeds, serviceKinds } from "./needs.js";
 export type { RunParts, TimelineEntry } from "./result.js";

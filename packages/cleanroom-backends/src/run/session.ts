@@ -33,6 +33,8 @@ export interface SessionOptions {
   /** Use this existing environment (it stays); otherwise a throwaway one is made and removed. */
   envName?: string;
   isolated?: boolean;
+  /** Package caches the throwaway environment mounts read-only (offline installs). */
+  caches?: ("npm" | "cargo")[];
   services?: ServiceSpec[];
   resetBetween?: boolean;
   /** Files (relative to root) to hash as the run's sources. */
@@ -91,6 +93,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         const made = await backend.createEnvironment({
           name: envName,
           ...(options.isolated ? { isolated: true } : {}),
+          ...(options.caches?.length ? { caches: options.caches } : {}),
           mounts: [{ host: options.root, target: WORKSPACE, writable: true }],
         });
         environment = { name: made.name, backend: made.backend, isolation: made.isolation };

@@ -107,7 +107,7 @@ describe("runners", () => {
       exec: spawnExec,
       parallel: true,
       maxParallel: 4,
-      timeoutMs: 500,
+      timeoutMs: 3000,
     });
     const byId = Object.fromEntries(out.tests.map((t) => [t.id, t]));
     expect(byId["sh/ok.sh#ok.sh"]!.status).toBe("passed");
