@@ -47,6 +47,19 @@ describe("cleanroom program shell", () => {
     expect(r.stderr).toMatch(/unknown option '--verbos' \(did you mean '--verbose'\?\)/);
   });
 
+  it("a misspelt subcommand gets a did-you-mean from its own level", () => {
+    const r = run("environment", "craete");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'craete' \(did you mean 'create'\?\)/);
+  });
+
+  it("an unknown option stops the command before it runs", () => {
+    const r = run("environment", "list", "--json", "--bogus");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
   it("--debug adds the stack trace", () => {
     const r = run("--debug", "nosuchcommand");
     expect(r.status).toBe(2);

@@ -99,6 +99,37 @@ describe("ggen graph query", () => {
     expect(r.stdout).toBe("n\r\n4\r\n");
   });
 
+  it("--bind puts values in as escaped literals and IRIs", () => {
+    const q = "SELECT ?s WHERE { ?s ex:name ?n }";
+    const r = run("graph", "query", "good.ttl", "--query", q, "--bind", 'n=Bob, "B"', "--format", "csv");
+    expect(r.stdout).toBe("s\r\nhttp://example.org/b\r\n");
+    const evil = run(
+      "graph",
+      "query",
+      "good.ttl",
+      "--query",
+      q,
+      "--bind",
+      'n=x" } ?s ?p ?o . { "',
+      "--format",
+      "csv",
+    );
+    expect(evil.status).toBe(0);
+    expect(evil.stdout).toBe("s\r\n");
+    const iri = run(
+      "graph",
+      "query",
+      "good.ttl",
+      "--query",
+      "ASK { $who ex:knows ?x }",
+      "--bind",
+      "who=<http://example.org/b>",
+    );
+    expect(iri.stdout.trim()).toBe("true");
+    const bad = run("graph", "query", "good.ttl", "--query", q, "--bind", "nope");
+    expect(bad.status).toBe(2);
+  });
+
   it("bad SPARQL: one line with file:line:col, exit 2", () => {
     const r = run("graph", "query", "good.ttl", "--query", "@bad.rq");
     expect(r.status, r.stderr).toBe(2);

@@ -164,6 +164,24 @@ sparql:
     expect(r.manifest.counts.queries).toBeGreaterThanOrEqual(2);
   });
 
+  it("templates of one run share the parsed graph and memoized query results", async () => {
+    const t = (to: string) =>
+      `---\nto: ${to}\nrdf: ../g.ttl\nsparql:\n  all: SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n---\n{{#each sparql.all}}{{local s}} {{/each}}\n`;
+    const d = project({
+      "g.ttl": "<http://e/a> <http://e/p> 1 .\n<http://e/b> <http://e/p> 2 .\n",
+      "t/a.tmpl": t("a.txt"),
+      "t/b.tmpl": t("b.txt"),
+      "t/c.tmpl": t("c.txt"),
+    });
+    const r = await gen(d, { templates: ["t"], maxParallel: 3 });
+    expect(r.files.map((f) => f.path)).toEqual(["a.txt", "b.txt", "c.txt"]);
+    expect(read(d, "out/c.txt")).toBe("a b \n");
+    expect(r.manifest.counts).toMatchObject({ templates: 3, files: 3, triples: 2, queries: 1 });
+    expect(r.manifest.inputs.graphs).toEqual([
+      { path: "g.ttl", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
+  });
+
   it("injects into existing files idempotently", async () => {
     const d = project({
       "t/route.tmpl":

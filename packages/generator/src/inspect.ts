@@ -1,5 +1,5 @@
 // `template inspect` and `template validate-vars`: what a template declares, without rendering outputs.
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { at, fail } from "./errors.js";
 import { type ParsedYaml, parseYaml } from "./frontmatter.js";
 import { seededNow } from "./helpers.js";
@@ -51,6 +51,11 @@ function frontOf(
   return { front: (v ?? {}) as Record<string, unknown>, yaml };
 }
 
+function shown(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
+}
+
 const list = (v: unknown): string[] =>
   v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 
@@ -68,7 +73,7 @@ function describe(
     ref: unit.ref,
     file: unit.display,
     vars: decls,
-    graphs: [...(unit.pack?.graphs ?? []).map((g) => g), ...list(front.rdf)],
+    graphs: [...(unit.pack?.graphs ?? []).map((g) => shown(g)), ...list(front.rdf)],
     rdfInline: list(front.rdf_inline).length,
     queries: Object.entries(sparql).map(([name, q]) => ({ name, query: String(q) })),
     to: rawTo,

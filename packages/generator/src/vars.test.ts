@@ -19,7 +19,12 @@ describe("vars", () => {
 
   it("reads declarations and plain defaults, with lines", () => {
     const decls = parseVarDecls(
-      { name: { type: "string", required: true }, port: 3000, opts: { a: 1 }, kind: { enum: ["x", "y"], default: "x" } },
+      {
+        name: { type: "string", required: true },
+        port: 3000,
+        opts: { a: 1 },
+        kind: { enum: ["x", "y"], default: "x" },
+      },
       "t",
       (p) => ({ "vars.name": 3, "vars.port": 4 })[p],
     );
@@ -36,11 +41,18 @@ describe("vars", () => {
 
   it("applies defaults, coerces and reports every problem", () => {
     const decls = parseVarDecls(
-      { n: { type: "integer", default: 1 }, tags: { type: "list" }, id: { pattern: "^[a-z]+$", required: true } },
+      {
+        n: { type: "integer", default: 1 },
+        tags: { type: "list" },
+        id: { pattern: "^[a-z]+$", required: true },
+      },
       "t",
       () => undefined,
     );
-    expect(checkVars({ tags: "a,b", id: "abc" }, decls)).toEqual({ vars: { n: 1, tags: ["a", "b"], id: "abc" }, problems: [] });
+    expect(checkVars({ tags: "a,b", id: "abc" }, decls)).toEqual({
+      vars: { n: 1, tags: ["a", "b"], id: "abc" },
+      problems: [],
+    });
     const bad = checkVars({ n: "x", id: "ABC" }, decls);
     expect(bad.problems.map((p) => p.name)).toEqual(["n", "id"]);
     expect(checkVars({}, decls).problems[0]?.message).toBe("missing required var 'id'");

@@ -51,6 +51,14 @@ export interface StoreEntry {
   base: string | undefined;
   /** Whether the store may hold blank nodes (false only when known to have none). */
   blank?: boolean;
+  /** Quads in the store, counted once (oxigraph's size walks the whole store). */
+  size?: number | undefined;
+}
+
+/** The entry's quad count, counted on first use and kept until the store changes. */
+export function entrySize(e: StoreEntry): number {
+  e.size ??= e.store.size;
+  return e.size;
 }
 
 // ---- process-wide caches -------------------------------------------------------------------------
@@ -76,7 +84,7 @@ export interface CacheStats {
 
 export function cacheStats(): CacheStats {
   let quads = 0;
-  for (const e of storeCache.values()) quads += e.store.size;
+  for (const e of storeCache.values()) quads += entrySize(e);
   return { stores: storeCache.size, quads, memoEntries: memo.size, ...counters };
 }
 
@@ -97,11 +105,11 @@ export function cacheEntry(entry: StoreEntry): void {
   entry.cached = true;
   storeCache.set(entry.hash, entry);
   let total = 0;
-  for (const e of storeCache.values()) total += e.store.size;
+  for (const e of storeCache.values()) total += entrySize(e);
   for (const [hash, e] of storeCache) {
     if (total <= MAX_CACHED_QUADS) break;
     if (e.refs > 0 || e === entry) continue;
-    total -= e.store.size;
+    total -= entrySize(e);
     storeCache.delete(hash);
     e.cached = false;
     e.store.free();
@@ -164,7 +172,7 @@ export class OxGraph implements Graph {
   }
 
   get size(): number {
-    return this.#live().store.size;
+    return entrySize(this.#live());
   }
 
   get prefixes(): Record<string, string> {
@@ -292,6 +300,7 @@ export class OxGraph implements Graph {
       const copy = new ox.Store(entry.store.match(null, null, null, null)) as OxStore;
       entry.refs--;
       entry = { ...entry, store: copy, refs: 1, cached: false };
+      entry.size = undefined;
       this.#entry = entry;
     }
     const opts: { base_iri?: string } = {};
@@ -306,6 +315,7 @@ export class OxGraph implements Graph {
         cause: e,
       });
     }
+    entry.size = undefined;
     this.#hash = sha256(this.#hash, "update", update);
     entry.hash = this.#hash;
   }

@@ -14,7 +14,16 @@ import {
   type RdfFormat,
   rdfFormats,
 } from "./formats.js";
-import { cachedEntry, cacheEntry, countLoad, type Graph, OxGraph, type StoreEntry, sha256 } from "./graph.js";
+import {
+  cachedEntry,
+  cacheEntry,
+  countLoad,
+  entrySize,
+  type Graph,
+  OxGraph,
+  type StoreEntry,
+  sha256,
+} from "./graph.js";
 import { declarations } from "./prefixes.js";
 
 /**
@@ -238,7 +247,8 @@ async function readDiskCache(ox: Ox, dir: string, hash: string): Promise<StoreEn
     store.free();
     return undefined;
   }
-  if (store.size !== meta.size) {
+  const size = store.size;
+  if (size !== meta.size) {
     store.free();
     return undefined;
   }
@@ -267,7 +277,7 @@ async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
       hash: entry.hash,
       prefixes: entry.prefixes,
       base: entry.base,
-      size: entry.store.size,
+      size: entrySize(entry),
     };
     await atomicWrite(join(dir, `${entry.hash}.nq`), entry.store.dump({ format: mediaTypes.nquads }));
     await atomicWrite(join(dir, `${entry.hash}.json`), JSON.stringify(meta));

@@ -47,6 +47,8 @@ export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js"
 export { outputFor, runProgram, UsageError } from "./terminal/program.js";
 export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
+export type { StageRecord, StageViewOptions } from "./terminal/stages.js";
+export { StageView } from "./terminal/stages.js";
 export { closest, didYouMean, editDistance } from "./terminal/suggest.js";
 export type { Column } from "./terminal/table.js";
 export { table } from "./terminal/table.js";

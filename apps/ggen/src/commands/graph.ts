@@ -87,7 +87,22 @@ async function rdfFormat(name: string) {
   return f;
 }
 
-const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: string }> = {
+/** `--bind name=value`: `<…>` makes an IRI, anything else a string literal; bind() escapes both. */
+function bindings(pairs: string[] | undefined): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf("=");
+    const key = eq > 0 ? pair.slice(0, eq).replace(/^[?$]/, "") : "";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new GgenError("BIND_ARG", `--bind ${pair}: expected name=value`, { kind: "usage" });
+    }
+    const value = pair.slice(eq + 1);
+    vars[key] = /^<.*>$/.test(value) ? { iri: value.slice(1, -1) } : value;
+  }
+  return vars;
+}
+
+const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: string; bind?: string[] }> = {
   command: "query <files..>",
   describe: "Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over RDF files",
   builder: (y) =>
@@ -103,12 +118,21 @@ const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: 
         describe: "table|json|csv|tsv for SELECT/ASK; turtle|nt|nq|trig|jsonld|rdfxml for CONSTRUCT/DESCRIBE",
       })
       .example("$0 graph query shop.ttl --query 'SELECT * { ?c a owl:Class }'", "Classes as a table")
+      .option("bind", {
+        type: "string",
+        array: true,
+        describe:
+          "name=value puts a value into ?name / $name (a string literal, or an IRI written <…>), escaped",
+      })
       .example("$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results")
+      .example("$0 graph query shop.ttl --query @by-label.rq --bind label=Order", "Bind ?label safely")
       .example("$0 graph query a.ttl --query @shape.rq --format nt", "CONSTRUCT as N-Triples") as never,
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
-    const { text, name } = await readQuery(argv.query);
+    const read = await readQuery(argv.query);
+    const name = read.name;
+    const text = argv.bind?.length ? rdf.bind(read.text, bindings(argv.bind)) : read.text;
     const graph = await rdf.loadGraph(await sourcesOf(argv), { cache: false });
     try {
       const prefixed = withPrefixes(text, graph.prefixes);

@@ -322,7 +322,7 @@ const validateVarsCmd: CommandModule = {
 };
 
 export const templateCommand: CommandModule = {
-  command: "template <command>",
+  command: "template",
   describe: "Render templates: generate, batch-generate, list, inspect, validate-vars",
   builder: (y) =>
     y

@@ -47,6 +47,20 @@ export function outputFor(argv: Partial<GlobalOptions>, io: RunOptions = {}): Ou
   );
 }
 
+/** Names of the commands at the level yargs was parsing when it failed (subcommands included). */
+function levelCommands(parser: Argv | undefined): string[] {
+  try {
+    const internal = (
+      parser as unknown as {
+        getInternalMethods?: () => { getCommandInstance(): { getCommands(): string[] } };
+      }
+    )?.getInternalMethods?.();
+    return internal?.getCommandInstance().getCommands() ?? [];
+  } catch {
+    return [];
+  }
+}
+
 function commandNames(commands: ProgramSpec["commands"]): string[] {
   const names: string[] = [];
   for (const c of commands) {
@@ -56,14 +70,21 @@ function commandNames(commands: ProgramSpec["commands"]): string[] {
   return names;
 }
 
-function explainUsage(msg: string, y: Argv | undefined, spec: ProgramSpec, argv: readonly string[]): string {
+function explainUsage(
+  msg: string,
+  y: Argv | undefined,
+  spec: ProgramSpec,
+  argv: readonly string[],
+  parser?: Argv,
+): string {
   const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknownArg) {
     const words = unknownArg[1]!.split(", ");
     const first = words[0]!;
     const flagLike = argv.some((a) => a.replace(/^-+/, "").split("=")[0] === first && a.startsWith("-"));
     if (!flagLike) {
-      const hint = closest(first, commandNames(spec.commands));
+      const here = levelCommands(parser);
+      const hint = closest(first, here.length > 0 ? here : commandNames(spec.commands));
       return `unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}; see '${spec.name} --help'`;
     }
     const getOptions = (y as unknown as { getOptions?: () => { key?: Record<string, unknown> } } | undefined)
@@ -143,7 +164,8 @@ export async function runProgram(
     .showHelpOnFail(false)
     .fail((msg, err, y) => {
       if (err) throw err;
-      failure = { message: explainUsage(msg, y, spec, argv), usage: true };
+      // Throwing stops yargs before it runs a handler with arguments it did not understand.
+      throw new UsageError(explainUsage(msg, y, spec, argv, parser));
     });
   for (const [cmd, desc] of spec.examples) parser.example(cmd, desc);
   if (spec.epilogue) parser.epilogue(spec.epilogue);
