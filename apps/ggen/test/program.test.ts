@@ -42,7 +42,7 @@ describe("ggen program shell", () => {
   });
 
   it("a misspelt flag gets a did-you-mean", () => {
-    const r = run("--verbos", "completion");
+    const r = run("--verbos", "lifecycle", "list");
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--verbos' \(did you mean '--verbose'\?\)/);
   });
