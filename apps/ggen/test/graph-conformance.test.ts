@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js");
-const root = process.env.W3C_RDF_TESTS ?? "/work/shared/w3c-rdf-tests";
+const root =
+  process.env.W3C_RDF_TESTS ?? join(import.meta.dirname, "..", "..", "..", "..", "shared", "w3c-rdf-tests");
 const suites = [
   { dir: "rdf/rdf11/rdf-turtle", ext: ".ttl", bad: /^turtle-syntax-bad-/ },
   { dir: "rdf/rdf11/rdf-trig", ext: ".trig", bad: /^trig-syntax-bad-/ },
@@ -21,7 +22,7 @@ const validate = (cwd: string, files: string[]) =>
     env: { ...process.env, NO_COLOR: "1" },
   });
 
-describe.skipIf(!existsSync(root))("ggen graph validate on W3C syntax tests", () => {
+describe.skipIf(!existsSync(root) && !process.env.CI)("ggen graph validate on W3C syntax tests", () => {
   for (const s of suites) {
     const cwd = join(root, s.dir);
     const files = existsSync(cwd)

@@ -1,6 +1,6 @@
+import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
@@ -27,15 +27,18 @@ export type ValidationResult<K extends ContractKind> =
   | { ok: true; value: ContractTypes[K] }
   | { ok: false; errors: ContractIssue[] };
 
-// ajv-formats is CommonJS; its default export arrives wrapped under some bundlers.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+// ajv costs ~80 ms to load; every program imports GgenError from here, so ajv is required on the first
+// validation only (both are CommonJS, hence require).
+const require = createRequire(import.meta.url);
 
 let compiled: Map<ContractKind, ValidateFunction> | undefined;
 
 function validators(): Map<ContractKind, ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const { Ajv2020: AjvClass } = require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 };
+  const formats = require("ajv-formats") as { default?: unknown };
+  const addFormats = (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020;
+  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   compiled = new Map(contractKinds.map((k) => [k, ajv.compile(schemas[k])]));
   return compiled;

@@ -13,7 +13,8 @@ interface Baseline {
 
 const baselineFile = join(conformanceDir, "baseline.json");
 
-it.skipIf(!existsSync(defaultRoot))(
+// In CI the suites must be there: a missing folder fails instead of skipping.
+it.skipIf(!existsSync(defaultRoot) && !process.env.CI)(
   "W3C RDF 1.1 and SPARQL 1.1 suites stay at or above the baseline",
   async () => {
     const results = await runConformance();

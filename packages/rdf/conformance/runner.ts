@@ -20,7 +20,10 @@ import {
 import { exact, isomorphic, type Tuple } from "./compare.js";
 import { type Expected, parseCsv, parseSrj, parseSrx, parseTsv, quadTuples } from "./results.js";
 
-export const defaultRoot = process.env.W3C_RDF_TESTS ?? "/work/shared/w3c-rdf-tests";
+// The suites sit in shared/ beside the repository (as in CI); W3C_RDF_TESTS points elsewhere.
+export const defaultRoot =
+  process.env.W3C_RDF_TESTS ??
+  join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "shared", "w3c-rdf-tests");
 
 export type Outcome = "passed" | "failed" | "inapplicable";
 
