@@ -17,7 +17,7 @@ export const program: ProgramSpec = {
       "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",
       "Generate, test, validate and deploy a service",
     ],
-    ["ggen gen fixtures/templates/sql/schema.sql.tmpl --output-dir out", "Render one template"],
+    ["ggen gen fixtures/templates:sql-schema --output-dir out", "Render one template of a pack directory"],
     ["ggen market search rust --limit 5", "Find template packs"],
     [
       "ggen graph query fixtures/domain/shop.ttl --query 'SELECT * WHERE { ?s a ?c } LIMIT 5'",
