@@ -11,7 +11,14 @@ export const program: ProgramSpec = {
   version: pkg.version,
   description:
     "generate code from templates and RDF graphs, install template packs, run the project lifecycle",
-  commands: [templateCommand, genCommand, graphCommand, marketCommand, lifecycleCommand, ultraFastDeployCommand],
+  commands: [
+    templateCommand,
+    genCommand,
+    graphCommand,
+    marketCommand,
+    lifecycleCommand,
+    ultraFastDeployCommand,
+  ],
   examples: [
     [
       "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",

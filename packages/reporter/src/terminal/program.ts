@@ -94,6 +94,28 @@ function explainUsage(
     const hint = closest(first, options);
     return `unknown option '--${first}'${hint ? ` (did you mean '--${hint}'?)` : ""}`;
   }
+  // A parent command that demands a subcommand took the misspelt word as its positional: name that word.
+  const here = levelCommands(parser);
+  if (here.length > 0) {
+    const words = argv.filter((a) => !a.startsWith("-"));
+    const known = new Set([...here, ...commandNames(spec.commands)]);
+    let last = -1;
+    words.forEach((w, i) => {
+      if (known.has(w)) last = i;
+    });
+    const candidate = words[last + 1];
+    if (last >= 0 && candidate !== undefined && !here.includes(candidate)) {
+      const hint = closest(candidate, here);
+      return `unknown command '${candidate}'${hint ? ` (did you mean '${hint}'?)` : ""}; see '${spec.name} ${words
+        .slice(0, last + 1)
+        .join(" ")} --help'`;
+    }
+  }
+  if (/^Not enough non-option arguments/.test(msg)) {
+    const words = argv.filter((a) => !a.startsWith("-"));
+    const what = here.length > 0 ? `a command (${here.join(", ")})` : "an argument";
+    return `'${[spec.name, ...words].join(" ")}' needs ${what}; see '${[spec.name, ...words].join(" ")} --help'`;
+  }
   const unknownCmd = /^Unknown command: (.+)$/.exec(msg);
   if (unknownCmd) {
     const hint = closest(unknownCmd[1]!, commandNames(spec.commands));
