@@ -65,6 +65,8 @@ describe("fixtures/registry", () => {
     const rebuilt = await buildRegistry({ packDirs, outDir: join(t.dir, "rebuilt") });
     const sums = (i: RegistryIndex) =>
       i.packs.flatMap((p) => p.versions.map((v) => `${p.id}@${v.version} ${v.sha256}`));
-    expect(sums(rebuilt), "fixtures/registry is stale: run `node fixtures/registry/build.mjs`").toEqual(sums(index));
+    expect(sums(rebuilt), "fixtures/registry is stale: run `node fixtures/registry/build.mjs`").toEqual(
+      sums(index),
+    );
   });
 });

@@ -116,19 +116,9 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         manifest: { path: relative(root, resolve(argv.manifest)), sha256: run.sha256(text) },
         tool: { name: "cleanroom", version: pkg.version },
         onNote: (t) => out.verbose(t),
-        work: async (ctx) => {
-          // Dependencies first (offline, from the npm cache), then the tests.
-          const install = await run.installDependencies(outRoot, ctx.exec, ctx.workdir, {
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
-          });
-          if (!install.ok) return { tests: install.tests, timeline: install.timeline };
-          const shift = install.timeline.reduce((ms, t) => ms + t.durationMs, 0);
-          const r = await run.runTests(files, {
-            root: outRoot,
-            exec: ctx.exec,
-            workdir: ctx.workdir,
-            env: ctx.env,
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
+        work: (ctx) =>
+          run.testProject(outRoot, ctx, {
+            files,
             parallel: argv.parallel,
             ...(timeoutMs ? { timeoutMs } : {}),
             ...(backend ? {} : { node: process.execPath }),
@@ -140,12 +130,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
                 live.finish(e.label, bad ? "failed" : "passed", e.durationMs ?? 0);
               }
             },
-          });
-          return {
-            tests: r.tests,
-            timeline: [...install.timeline, ...r.timeline.map((t) => ({ ...t, startMs: t.startMs + shift }))],
-          };
-        },
+          }),
       });
       live.stop();
       if (argv.report) {

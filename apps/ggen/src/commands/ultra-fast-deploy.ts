@@ -1,10 +1,163 @@
-import type { CommandModule } from "yargs";
-import { notImplemented } from "../context.js";
+import { relative } from "node:path";
+import { GgenError } from "@ggen/contract";
+import type { Argv, CommandModule } from "yargs";
+import pkg from "../../package.json" with { type: "json" };
+import { output } from "../context.js";
 
-// Placeholder until its issue lands; see the issue tracker.
-export const ultraFastDeployCommand: CommandModule = {
+interface Args {
+  template: string;
+  name: string;
+  version?: string;
+  vars?: string[];
+  env: string;
+  backend: "auto" | "local" | "testcontainers";
+  timeout: string;
+  report?: string;
+  profile?: string;
+  output?: string;
+  first: boolean;
+  "keep-running": boolean;
+  isolated: boolean;
+  registry?: string[];
+  offline: boolean;
+  [k: string]: unknown;
+}
+
+/** "60s", "2m", "1500ms" or plain seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m)
+    throw new GgenError("USAGE", `--timeout ${text}: give a duration such as 60s, 2m or 1500ms`, {
+      kind: "usage",
+    });
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
+}
+
+function parseVars(pairs: readonly string[] = []): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf("=");
+    if (i <= 0) throw new GgenError("USAGE", `--vars ${p}: expected key=value`, { kind: "usage" });
+    vars[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return vars;
+}
+
+export const ultraFastDeployCommand: CommandModule<object, Args> = {
   command: "ultra-fast-deploy",
   describe: "From a template pack to a deployed, verified service, with a report",
-  builder: (y) => y,
-  handler: () => notImplemented("ultra-fast-deploy"),
+  builder: (y) =>
+    y
+      // --version here is the release's version, not the program's.
+      .version(false)
+      .option("template", {
+        type: "string",
+        demandOption: true,
+        describe: "pack[:template], or a search query with --first",
+      })
+      .option("name", { type: "string", demandOption: true, describe: "The project's name" })
+      .option("version", { type: "string", describe: "The release version" })
+      .option("vars", { type: "string", array: true, describe: "Template variables, key=value (repeatable)" })
+      .option("env", { type: "string", default: "production", describe: "Environment to deploy to" })
+      .option("backend", {
+        choices: ["auto", "local", "testcontainers"] as const,
+        default: "local" as const,
+        describe: "Where the generated tests run",
+      })
+      .option("timeout", { type: "string", default: "60s", describe: "Stop cleanly after this long" })
+      .option("report", { type: "string", describe: "Where the pipeline-report/v1 goes" })
+      .option("profile", {
+        type: "string",
+        describe: "Deployment profile (fast, safe…) from the generated make.toml",
+      })
+      .option("output", {
+        alias: "o",
+        type: "string",
+        describe: "Output dir (default target/generated/<name>)",
+      })
+      .option("first", {
+        type: "boolean",
+        default: false,
+        describe: "Treat --template as a query; take the best match",
+      })
+      .option("keep-running", {
+        type: "boolean",
+        default: false,
+        describe: "Leave the deployed service running",
+      })
+      .option("isolated", {
+        type: "boolean",
+        default: false,
+        describe: "Run the tests with no network but loopback",
+      })
+      .option("registry", {
+        type: "string",
+        array: true,
+        describe: "Registry (dir, file:, http(s):), highest priority first",
+      })
+      .option("offline", { type: "boolean", default: false, describe: "Use the cached registry index only" })
+      .example(
+        "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",
+        "The whole path on the bundled registry",
+      )
+      .example(
+        "ggen ultra-fast-deploy --template 'domain service' --first --name shop --keep-running",
+        "Pick the pack by search; keep it running",
+      )
+      .example(
+        "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop --backend testcontainers --timeout 90s",
+        "Test in Docker",
+      ) as Argv<Args>,
+  handler: async (argv) => {
+    const out = output(argv);
+    const timeoutMs = parseDuration(argv.timeout);
+    const vars = parseVars(argv.vars);
+    const { StageView, renderPipeline } = await import("@ggen/reporter");
+    const { STAGES, ultraFastDeploy } = await import("../pipeline/ultra-fast.js");
+    const view = new StageView(STAGES, { enabled: !out.json && !argv.quiet });
+    const ctrl = new AbortController();
+    const onSigint = () => ctrl.abort(new GgenError("INTERRUPTED", "interrupted"));
+    process.once("SIGINT", onSigint);
+    try {
+      const r = await ultraFastDeploy({
+        template: argv.template,
+        name: argv.name,
+        ...(argv.version ? { version: argv.version } : {}),
+        vars,
+        env: argv.env,
+        backend: argv.backend,
+        timeoutMs,
+        ...(argv.report ? { report: argv.report } : {}),
+        ...(argv.profile ? { profile: argv.profile } : {}),
+        ...(argv.output ? { output: argv.output } : {}),
+        first: argv.first,
+        keepRunning: argv["keep-running"],
+        isolated: argv.isolated,
+        ...(argv.registry ? { registries: argv.registry } : {}),
+        offline: argv.offline,
+        cwd: process.cwd(),
+        ggenVersion: pkg.version,
+        view,
+        onNote: (t) => out.verbose(t),
+        signal: ctrl.signal,
+      });
+      view.close();
+      out.data(r.report, () => {
+        const lines = [
+          renderPipeline(r.report, "text").trimEnd(),
+          `Report: ${relative(process.cwd(), r.reportPath)}`,
+        ];
+        if (r.stopHint) lines.push(`Running at ${r.url}; stop it with: ${r.stopHint}`);
+        return lines.join("\n");
+      });
+      if (r.exitCode !== 0) {
+        process.exitCode = r.exitCode;
+        if (!out.json) out.warn(r.report.recommendation);
+      }
+    } finally {
+      view.close();
+      process.off("SIGINT", onSigint);
+    }
+  },
 };

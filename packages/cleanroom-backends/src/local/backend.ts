@@ -474,11 +474,15 @@ export class LocalBackend implements Backend {
     };
     if (!isolated || !capabilities().bwrap) {
       // Without bubblewrap read-only views are not possible; caches get symlinks instead.
+      const { lstatSync, symlinkSync } = await import("node:fs");
       for (const m of mounts) {
-        if (!existsSync(m.target) || statSync(m.target).isDirectory()) {
-          rmSync(m.target, { recursive: true, force: true });
-          const { symlinkSync } = await import("node:fs");
+        // Concurrent execs share the link: made once, and a racing second maker finds it there.
+        if (lstatSync(m.target, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
+        rmSync(m.target, { recursive: true, force: true });
+        try {
           symlinkSync(m.host, m.target);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
         }
       }
       plan.mounts = [];

@@ -6,6 +6,8 @@ export { spawnExec, tail } from "./exec.js";
 export { installCommand, installDependencies } from "./install.js";
 export type { Need, NeededService } from "./needs.js";
 export { detectNeeds, serviceKinds } from "./needs.js";
+export type { ProjectTestOptions } from "./project.js";
+export { testProject } from "./project.js";
 export type { RunParts, TimelineEntry } from "./result.js";
 export {
   buildRun,

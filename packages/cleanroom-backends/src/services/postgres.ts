@@ -2,6 +2,7 @@
 // unprivileged user when we are root, on a free 127.0.0.1 port plus a unix socket; ready when it
 // accepts a connection. Reset restores a snapshot through template databases.
 import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   chownSync,
@@ -321,7 +322,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const ids = runAsUser(POSTGRES_USER_NAME);
   const database = options.database ?? "test";
   const user = options.user ?? "test";
-  const password = options.password ?? "test";
+  // A fresh random password: a common word would also be scrubbed from every log line that contains it.
+  const password = options.password ?? randomBytes(12).toString("hex");
   let base = options.baseDir ?? tmpdir();
   mkdirSync(base, { recursive: true });
   // The unprivileged user must be able to reach its data dir: else fall back to the temp dir.

@@ -3,7 +3,7 @@
 // namespace (`container:<id>`, isolated) or the host's (`host`, on a free loopback port) — dockerd runs
 // here without a bridge. Everything carries io.ggen.cleanroom labels so prune finds it.
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, resolve } from "node:path";
@@ -342,7 +342,7 @@ export class TestcontainersBackend implements Backend {
     let extra: { user?: string; password?: string; database?: string } = {};
     if (spec.kind === "postgres") {
       const user = spec.user ?? "test";
-      const password = spec.password ?? "test";
+      const password = spec.password ?? randomBytes(12).toString("hex");
       const database = spec.database ?? "test";
       port = o.isolated ? 5432 : await freePort();
       container = new GenericContainer(image)

@@ -1,0 +1,531 @@
+// The ultra-fast path, composed from the packages: marketplace → generator ∥ (environment + services
+// + dependency cache) → cleanroom tests → validation (build, lint, tests gate, security in parallel)
+// → deploy + verify (automatic rollback) → pipeline-report/v1 with an in-toto attestation, and a
+// deployment-metrics/v1 record. Orchestration only: every step is a package's function.
+
+import { execFile } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  assertValid,
+  type CleanroomRun,
+  type Finding,
+  GgenError,
+  type PipelineReport,
+  type Reference,
+  type StageStatus,
+} from "@ggen/contract";
+import type { StageView } from "@ggen/reporter";
+
+export const STAGES = [
+  "marketplace",
+  "generation",
+  "setup",
+  "testing",
+  "validation",
+  "deployment",
+  "reporting",
+];
+
+export interface UltraFastOptions {
+  template: string;
+  name: string;
+  version?: string;
+  vars: Record<string, string>;
+  env: string;
+  backend: "auto" | "local" | "testcontainers";
+  timeoutMs: number;
+  report?: string;
+  profile?: string;
+  output?: string;
+  first: boolean;
+  keepRunning: boolean;
+  isolated: boolean;
+  registries?: string[];
+  offline?: boolean;
+  cwd: string;
+  ggenVersion: string;
+  view: StageView;
+  onNote: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface UltraFastResult {
+  report: PipelineReport;
+  reportPath: string;
+  exitCode: 0 | 1 | 3;
+  url?: string;
+  stopHint?: string;
+}
+
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** `pack`, `pack:template`, or (with --first) a search query. */
+function splitTemplate(spec: string): { pack: string; template?: string } {
+  const i = spec.indexOf(":");
+  return i > 0 ? { pack: spec.slice(0, i), template: spec.slice(i + 1) } : { pack: spec };
+}
+
+/**
+ * Fills npm's cache with the project's whole dependency tree (an install into a scratch dir, from the
+ * cache where it can), so the isolated test run installs offline.
+ */
+async function warmNpmCache(manifest: string, signal: AbortSignal): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), "ggen-npm-warm-"));
+  try {
+    await writeFile(join(scratch, "package.json"), manifest);
+    await new Promise<void>((res, rej) => {
+      execFile(
+        "npm",
+        [
+          "install",
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+          "--ignore-scripts",
+          "--no-package-lock",
+          "--loglevel=error",
+        ],
+        { cwd: scratch, signal, timeout: 300_000 },
+        (err, _out, stderr) =>
+          err
+            ? rej(
+                new GgenError(
+                  "DEPENDENCY_CACHE",
+                  `could not warm the npm cache: ${stderr.trim().split("\n")[0] || err.message}`,
+                ),
+              )
+            : res(),
+      );
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastResult> {
+  const view = o.view;
+  const startedAt = new Date();
+  const sessionId = randomUUID();
+  const outDir = resolve(o.cwd, o.output ?? join("target", "generated", o.name));
+  const reportPath = resolve(o.cwd, o.report ?? join("target", "ultra-fast", o.name, "report.json"));
+  const stateDir = join(o.cwd, ".cleanroom");
+  const abort = new AbortController();
+  const signal = abort.signal;
+  o.signal?.addEventListener("abort", () => abort.abort(o.signal?.reason), { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort(new GgenError("TIMEOUT", "timed out"));
+  }, o.timeoutMs);
+  timer.unref();
+  const guard = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((res, rej) => {
+      if (signal.aborted) return rej(signal.reason);
+      const onAbort = () => rej(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          res(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          rej(e);
+        },
+      );
+    });
+
+  const [market, generator, cr, lifecycle, reporter] = await Promise.all([
+    import("@ggen/marketplace"),
+    import("@ggen/generator"),
+    import("@ggen/cleanroom-backends"),
+    import("@ggen/lifecycle"),
+    import("@ggen/reporter"),
+  ]);
+  const marketOpts = {
+    projectDir: o.cwd,
+    ggenVersion: o.ggenVersion,
+    onWarning: o.onNote,
+    ...(o.registries?.length ? { registries: o.registries } : {}),
+    ...(o.offline ? { offline: true } : {}),
+  };
+
+  let backend: Awaited<ReturnType<typeof cr.createBackend>> | undefined;
+  let envName: string | undefined;
+  let run: CleanroomRun | undefined;
+  let runRef: Reference | undefined;
+  let manifestRef: Reference | undefined;
+  let filesGenerated = 0;
+  let packRef: { id: string; version: string; sha256: string } | undefined;
+  let validation: PipelineReport["validation"] = {
+    packageValid: false,
+    testsPassed: false,
+    securityPassed: false,
+    publishReady: false,
+  };
+  let deployment: PipelineReport["deployment"] | undefined;
+  let deploymentStatus: PipelineReport["deploymentStatus"] = "NOT_READY";
+  let exitCode: 0 | 1 | 3 = 1;
+  let failure: unknown;
+  let url: string | undefined;
+  let config: Awaited<ReturnType<typeof lifecycle.loadConfig>> | undefined;
+  let deployed = false;
+
+  try {
+    // 1. marketplace: resolve (a query with --first picks the best match) and install.
+    const { pack: packSpec, template } = splitTemplate(o.template);
+    const packId = await view.run(
+      "marketplace",
+      () =>
+        guard(
+          (async () => {
+            const catalog = await market.loadCatalog(marketOpts);
+            let id = packSpec;
+            if (!catalog.packs.has(id)) {
+              const hits = market.search(catalog.list, packSpec, { limit: 5 });
+              if (o.first && hits[0]) id = hits[0].pack.id;
+              else {
+                const hint = hits[0]
+                  ? `did you mean '${hits[0].pack.id}'? (or pass --first)`
+                  : "try 'ggen market search'";
+                throw new GgenError("UNKNOWN_PACK", `no pack '${packSpec}' in the registry`, {
+                  kind: "usage",
+                  hint,
+                });
+              }
+            }
+            await market.addPacks([id], { ...marketOpts, catalog });
+            const installed = await market.installedPack(o.cwd, id);
+            if (installed) packRef = { id, version: installed.version, sha256: installed.sha256 };
+            return id;
+          })(),
+        ),
+      (id) => `${id}${packRef ? `@${packRef.version}` : ""}`,
+    );
+
+    // 2 ∥ 3. generation, while the environment, its services and the dependency cache get ready.
+    await mkdir(outDir, { recursive: true });
+    const packDir = join(o.cwd, ".ggen", "packages", packId);
+    // What the generated project will need (PostgreSQL, Redis) is read off the pack's templates, so
+    // the services start while generation runs.
+    const packFiles = (await readdir(packDir, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => relative(packDir, join(d.parentPath, d.name)));
+    const needs = cr.detectNeeds(packDir, packFiles);
+    const setup = view.run(
+      "setup",
+      () =>
+        guard(
+          (async () => {
+            backend = await cr.createBackend(o.backend, { stateDir });
+            envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
+            await backend.createEnvironment({
+              name: envName,
+              ...(o.isolated ? { isolated: true } : {}),
+              caches: ["npm"],
+              mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
+            });
+            const services = await Promise.all(
+              needs.map((n) =>
+                (backend as NonNullable<typeof backend>).startService(envName as string, { kind: n.service }),
+              ),
+            );
+            return services;
+          })(),
+        ),
+      (services) =>
+        `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}`,
+    );
+    const generation = view.run(
+      "generation",
+      () =>
+        guard(
+          generator.generate({
+            templates: [template ? `${packId}:${template}` : packId],
+            cwd: o.cwd,
+            outputDir: outDir,
+            vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },
+            force: true,
+            onWarn: o.onNote,
+          }),
+        ),
+      (g) => `${g.files.length} files`,
+    );
+    // The dependency cache warms as soon as the generated package.json exists.
+    const warm = generation.then(async () => {
+      const pkgFile = join(outDir, "package.json");
+      const manifest = await readFile(pkgFile, "utf8").catch(() => undefined);
+      if (manifest) await warmNpmCache(manifest, signal);
+    });
+    const [gen, services] = await Promise.all([generation, setup, warm.catch((e) => Promise.reject(e))]);
+    filesGenerated = gen.files.length;
+    if (gen.manifestPath)
+      manifestRef = {
+        path: relative(o.cwd, gen.manifestPath),
+        sha256: sha256(await readFile(gen.manifestPath)),
+      };
+
+    // 4. the generated tests, in the cleanroom environment, against the real services.
+    const files = await cr.selectFiles(outDir, {});
+    const sourceRefs = gen.manifest.files
+      .filter((f) => f.action !== "skipped")
+      .map((f) => ({ path: f.path, sha256: f.sha256 }));
+    run = await view.run(
+      "testing",
+      async () => {
+        const session = await cr.runSession({
+          root: outDir,
+          stateDir,
+          kind: "ultra-fast-test",
+          ...(backend ? { backend } : {}),
+          ...(envName ? { envName } : {}),
+          sourceRefs,
+          ...(manifestRef ? { manifest: manifestRef } : {}),
+          tool: { name: "ggen", version: o.ggenVersion },
+          signal,
+          onNote: o.onNote,
+          work: (ctx) => cr.testProject(outDir, ctx, { files, parallel: true }),
+        });
+        const text = `${JSON.stringify(session.run, null, 2)}\n`;
+        const file = join(outDir, ".ggen", "cleanroom-run.json");
+        await writeAtomic(file, text);
+        runRef = { path: relative(o.cwd, file), sha256: sha256(text) };
+        if (!cr.runPassed(session.run)) {
+          const s = session.run.summary;
+          throw new GgenError(
+            "TESTS_FAILED",
+            `${s.failed + s.errored + s.timedOut} of ${s.total} generated tests failed`,
+          );
+        }
+        return session.run;
+      },
+      (r) =>
+        `${r.summary.passed}/${r.summary.total} passed${services.length ? ` against ${services.map((s) => s.kind).join(", ")}` : ""}`,
+    );
+
+    // 5. validation: build + lint (phases) and the tests gate + security checks, in parallel.
+    config = await lifecycle.loadConfig(outDir);
+    const loaded = config;
+    const [phases, checks] = await view.run(
+      "validation",
+      () =>
+        guard(
+          Promise.all([
+            lifecycle.runPhases(loaded, ["bundle", "lint"], {
+              env: o.env,
+              signal,
+              jobs: 2,
+              yes: true,
+              ...(o.profile ? { profile: o.profile } : {}),
+            }),
+            lifecycle.validate(loaded, { checks: ["tests", "security"], env: o.env }),
+          ]),
+        ),
+      ([p, c]) =>
+        `${p.ok ? "build, lint ok" : "build/lint failed"}; ${c.errors} errors, ${c.warnings} warnings`,
+    );
+    const findings: Finding[] = checks.findings.slice(0, 50);
+    const phaseOk = (n: string) =>
+      phases.phases.some((p) => p.phase === n && (p.status === "success" || p.status === "cached"));
+    validation = {
+      packageValid: phaseOk("bundle"),
+      buildPassed: phaseOk("build"),
+      lintPassed: phaseOk("lint"),
+      testsPassed: !checks.findings.some((f) => f.check === "tests" && f.severity === "error"),
+      securityPassed: !checks.findings.some((f) => f.check === "security" && f.severity === "error"),
+      publishReady: phases.ok && checks.passed,
+      findings,
+    };
+    if (!phases.ok || !checks.passed) {
+      view.end("validation", "failed", phases.failure?.message ?? "validation found errors");
+      throw new GgenError(
+        "VALIDATION_FAILED",
+        phases.failure?.message ?? `validation found ${checks.errors} error(s)`,
+      );
+    }
+
+    // 6. deploy + verify, with automatic rollback; the service gets a free port and the database.
+    const port = await freePort();
+    const env = loaded.environments.get(o.env);
+    if (!env?.deploy) {
+      throw new GgenError("NO_DEPLOY", `the generated make.toml has no [environments.${o.env}.deploy]`, {
+        kind: "usage",
+      });
+    }
+    env.deploy.port = port;
+    if (env.verify) env.verify.url = env.verify.url.replace(/:\d+\//, `:${port}/`);
+    const serviceEnv: Record<string, string> = { HOST: "127.0.0.1" };
+    for (const s of services) Object.assign(serviceEnv, s.env);
+    const testing = run;
+    const result = await view.run(
+      "deployment",
+      async () => {
+        const r = await lifecycle.deploy(loaded, o.env, {
+          env: serviceEnv,
+          rollback: true,
+          version: o.version ?? "0.1.0",
+          phases: Object.fromEntries(
+            view
+              .records()
+              .filter((s) => s.durationMs !== undefined)
+              .map((s) => [s.name, Math.round(s.durationMs ?? 0) / 1000]),
+          ),
+          testMetrics: {
+            totalTests: testing.summary.total,
+            passed: testing.summary.passed,
+            failed: testing.summary.failed,
+            skipped: testing.summary.skipped,
+            durationSeconds: Math.round(testing.timings.testMs) / 1000,
+          },
+        });
+        deployed = true;
+        if (r.status !== "success") {
+          view.end(
+            "deployment",
+            r.status === "rolled-back" ? "rolled-back" : "failed",
+            r.message ?? r.status,
+          );
+          throw new GgenError("DEPLOY_FAILED", r.message ?? `deploy ${r.status}`);
+        }
+        return r;
+      },
+      (r) => `release ${r.releaseId} answers ${env.verify?.url ?? ""}`,
+    );
+    url = env.verify?.url;
+    deployment = {
+      provider: result.provider,
+      ...(result.releaseId ? { releaseId: result.releaseId } : {}),
+      ...(url ? { url } : {}),
+    };
+    deploymentStatus = "READY";
+    exitCode = 0;
+  } catch (e) {
+    failure = e;
+    if (timedOut) {
+      const running = view.running();
+      view.settle("timed-out", `over --timeout ${o.timeoutMs / 1000}s`);
+      failure = new GgenError(
+        "TIMEOUT",
+        `timed out after ${o.timeoutMs / 1000}s in ${running.join(", ") || "a stage"}`,
+      );
+    } else {
+      view.settle("skipped");
+    }
+    const rolled = view.records().some((s) => s.status === "rolled-back");
+    deploymentStatus = rolled ? "ROLLED_BACK" : deployed ? "FAILED" : "NOT_READY";
+    exitCode = rolled ? 3 : 1;
+  } finally {
+    clearTimeout(timer);
+    // Test services and the environment go; the deployed service stays only with --keep-running.
+    if (backend && envName) await backend.deleteEnvironment(envName, { force: true }).catch(() => {});
+    const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
+    if (typeof close === "function") await close.call(backend).catch(() => {});
+    if (config && deployed && (!o.keepRunning || exitCode !== 0))
+      await lifecycle.stopService(config, o.env).catch(() => false);
+  }
+
+  // 7. the report: stages, metrics, validation, attestation (digest of the in-toto statement), references.
+  view.begin("reporting");
+  const statement = run
+    ? reporter.testResultStatement(run, runRef ? { runRef } : {})
+    : { _type: "https://in-toto.io/Statement/v1", subject: [], predicateType: "none", predicate: {} };
+  const statementText = `${JSON.stringify(statement, null, 2)}\n`;
+  const statementPath = join(dirname(reportPath), "attestation.intoto.json");
+  await writeAtomic(statementPath, statementText);
+  const stages: PipelineReport["stages"] = {};
+  for (const s of view.records()) {
+    if (s.name === "reporting") continue;
+    const status: StageStatus = s.status === "pending" || s.status === "running" ? "skipped" : s.status;
+    stages[s.name] = {
+      durationMs: Math.round(s.durationMs ?? 0),
+      status,
+      ...(s.startedAtMs !== undefined ? { startedAtMs: Math.round(s.startedAtMs) } : {}),
+      ...(s.message ? { message: s.message.split("\n")[0]! } : {}),
+    };
+  }
+  const reportingStart = view.elapsedMs();
+  const report: PipelineReport = {
+    kind: "pipeline-report/v1",
+    sessionId,
+    name: o.name,
+    ...(o.version ? { version: o.version } : {}),
+    environment: o.env,
+    ...(backend ? { backend: backend.name } : {}),
+    startedAt: startedAt.toISOString(),
+    totalDurationMs: 0,
+    stages,
+    metrics: {
+      testsExecuted: run?.summary.total ?? 0,
+      testsPassed: run?.summary.passed ?? 0,
+      testsFailed: (run?.summary.failed ?? 0) + (run?.summary.errored ?? 0) + (run?.summary.timedOut ?? 0),
+      ...(run?.summary.coveragePercent !== undefined
+        ? { coveragePercentage: run.summary.coveragePercent }
+        : {}),
+      lintWarnings: validation.findings?.filter((f) => f.severity === "warning").length ?? 0,
+      filesGenerated,
+    },
+    validation,
+    attestation: {
+      hermeticExecution: run ? run.environment.isolation.filesystem : false,
+      deterministic: true,
+      reproducible: run !== undefined,
+      digest: `sha256:${sha256(statementText)}`,
+      statementPath: relative(dirname(reportPath), statementPath),
+      signed: false,
+    },
+    deploymentStatus,
+    ...(deployment ? { deployment } : {}),
+    recommendation:
+      exitCode === 0
+        ? `Ready: every stage passed and ${url ?? "the service"} answers its health check.`
+        : exitCode === 3
+          ? "Not ready: the new release failed verification and the previous release was restored."
+          : `Not ready: ${failure instanceof Error ? failure.message : String(failure)}`,
+    references: {
+      ...(manifestRef ? { manifest: manifestRef } : {}),
+      ...(runRef ? { run: runRef } : {}),
+    },
+  };
+  view.end("reporting", "success");
+  report.stages.reporting = {
+    durationMs: Math.round(view.elapsedMs() - reportingStart),
+    status: "success",
+    startedAtMs: Math.round(reportingStart),
+  };
+  report.totalDurationMs = Math.round(view.elapsedMs());
+  assertValid("pipeline-report/v1", report);
+  await writeAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  if (failure && !(failure instanceof GgenError) && !timedOut) throw failure;
+  return {
+    report,
+    reportPath,
+    exitCode,
+    ...(url ? { url } : {}),
+    ...(o.keepRunning && exitCode === 0
+      ? { stopHint: `ggen lifecycle stop --env ${o.env} --cwd ${relative(o.cwd, outDir) || "."}` }
+      : {}),
+  };
+}
