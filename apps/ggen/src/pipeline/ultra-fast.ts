@@ -425,7 +425,13 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   } catch (e) {
     failure = e;
     if (timedOut) {
-      const running = view.running();
+      const running = [
+        ...view.running(),
+        ...view
+          .records()
+          .filter((st) => st.status === "timed-out")
+          .map((st) => st.name),
+      ];
       view.settle("timed-out", `over --timeout ${o.timeoutMs / 1000}s`);
       failure = new GgenError(
         "TIMEOUT",
@@ -518,7 +524,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   report.totalDurationMs = Math.round(view.elapsedMs());
   assertValid("pipeline-report/v1", report);
   await writeAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  if (failure && !(failure instanceof GgenError) && !timedOut) throw failure;
+  // Unexpected errors, and usage errors (a bad pack name, say), are the caller's to print and exit on.
+  if (failure && !timedOut && (!(failure instanceof GgenError) || failure.kind === "usage")) throw failure;
   return {
     report,
     reportPath,

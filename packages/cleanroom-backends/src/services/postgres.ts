@@ -7,14 +7,17 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -258,6 +261,17 @@ export async function postgresTemplate(binDir = postgresBinDir()): Promise<strin
   return template;
 }
 
+/** Removes an instance's directory and, when its socket lives elsewhere (a link), that too. */
+function removeInstanceDir(dir: string): void {
+  const link = join(dir, "socket");
+  try {
+    if (lstatSync(link).isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
+  } catch {
+    // no socket link: nothing else to remove
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function connectAdmin(inst: Pick<PostgresInstance, "socketDir" | "port">, database = "postgres") {
   const client = new pg.Client({ host: inst.socketDir, port: inst.port, user: "postgres", database });
   client.on("error", () => undefined);
@@ -310,7 +324,7 @@ function installExitHook(): void {
       } catch {
         // gone
       }
-      rmSync(inst.dir, { recursive: true, force: true });
+      removeInstanceDir(inst.dir);
     }
   });
 }
@@ -331,8 +345,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dir = mkdtempSync(join(base, "ggen-cleanroom-pg-"));
   chmodSync(dir, 0o755);
   const dataDir = join(dir, "data");
-  const socketDir = join(dir, "socket");
-  mkdirSync(socketDir, { mode: 0o755 });
+  // A unix socket path may be at most 107 bytes: deep state dirs get a short one under the temp dir,
+  // linked from <dir>/socket so removing the instance finds it.
+  let socketDir = join(dir, "socket");
+  if (socketDir.length + 20 > 100) {
+    socketDir = mkdtempSync(join(tmpdir(), "ggen-pgs-"));
+    chmodSync(socketDir, 0o755);
+    symlinkSync(socketDir, join(dir, "socket"));
+  } else mkdirSync(socketDir, { mode: 0o755 });
   if (ids) chownSync(socketDir, ids.uid, ids.gid);
   const logFile = join(dir, "postgres.log");
   let fromPool = false;
@@ -346,7 +366,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       refillPool(binDir, template);
     }
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    removeInstanceDir(dir);
     throw error;
   }
 
@@ -407,7 +427,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       running.delete(inst);
       const portClash = /could not bind|Address already in use/.test(tail(logFile, 20));
       if (portClash && options.port === undefined && attempt < 3) continue;
-      rmSync(dir, { recursive: true, force: true });
+      removeInstanceDir(dir);
       throw error;
     }
   }
@@ -519,7 +539,7 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
       // SIGINT: PostgreSQL's fast shutdown.
       await stopProcess(inst.pid, "SIGINT", 10_000);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
-      rmSync(inst.dir, { recursive: true, force: true });
+      removeInstanceDir(inst.dir);
     },
   };
 }

@@ -85,8 +85,11 @@ export class StageView {
       this.end(name, "success", describe?.(value));
       return value;
     } catch (e) {
-      if (this.get(name).status === "running")
-        this.end(name, "failed", e instanceof Error ? e.message : String(e));
+      if (this.get(name).status === "running") {
+        // A stage cut off by the caller's deadline timed out; anything else failed.
+        const timedOut = (e as { code?: unknown } | null)?.code === "TIMEOUT";
+        this.end(name, timedOut ? "timed-out" : "failed", e instanceof Error ? e.message : String(e));
+      }
       throw e;
     }
   }

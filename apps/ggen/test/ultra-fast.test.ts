@@ -1,0 +1,137 @@
+// The ultra-fast path end to end on the bundled registry with the local backend: a service generated
+// from the domain ontology, its tests run against a real PostgreSQL, deployed to a local release
+// directory, health-checked, reported; and a timeout that stops cleanly and leaves nothing running.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { validate } from "@ggen/contract";
+import { afterAll, describe, expect, it } from "vitest";
+
+const bin = join(import.meta.dirname, "..", "dist", "bin.js");
+const dir = mkdtempSync(join(tmpdir(), "ggen-ufd-"));
+const env = {
+  ...process.env,
+  GGEN_HOME: join(dir, ".ggen-home"),
+  GGEN_CLEANROOM_NO_PULL: "1",
+  NO_COLOR: "1",
+};
+const ggen = (cwd: string, ...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: "utf8", timeout: 240_000 });
+
+/** PostgreSQL servers and deployed services still running (the test's own would show here). */
+function leftovers(root: string): string[] {
+  const r = spawnSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  return r.stdout.split("\n").filter((l) => l.includes(root) && !l.includes("ps -eo"));
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("ggen ultra-fast-deploy", () => {
+  it("generates, tests against PostgreSQL, validates, deploys, verifies and reports", {
+    timeout: 300_000,
+  }, () => {
+    const cwd = mkdtempSync(join(dir, "ok-"));
+    const r = ggen(
+      cwd,
+      "ultra-fast-deploy",
+      "--template",
+      "io.ggen.domain-service",
+      "--name",
+      "shop",
+      "--keep-running",
+      "--json",
+    );
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const v = validate("pipeline-report/v1", report);
+    expect(v.ok ? [] : v.errors).toEqual([]);
+    expect(report.deploymentStatus).toBe("READY");
+    for (const name of [
+      "marketplace",
+      "generation",
+      "setup",
+      "testing",
+      "validation",
+      "deployment",
+      "reporting",
+    ]) {
+      expect(report.stages[name]?.status, name).toBe("success");
+    }
+    // Setup ran while generation did: it started before generation ended.
+    expect(report.stages.setup.startedAtMs).toBeLessThan(
+      report.stages.generation.startedAtMs + report.stages.generation.durationMs,
+    );
+    expect(report.metrics.testsExecuted).toBeGreaterThan(10);
+    expect(report.metrics.testsFailed).toBe(0);
+    expect(report.stages.testing.message).toMatch(/against postgres/);
+
+    // The report's references and attestation point at real files with those digests.
+    const saved = JSON.parse(readFileSync(join(cwd, "target/ultra-fast/shop/report.json"), "utf8"));
+    expect(saved.sessionId).toBe(report.sessionId);
+    const run = JSON.parse(readFileSync(join(cwd, report.references.run.path), "utf8"));
+    expect(validate("cleanroom-run/v1", run).ok).toBe(true);
+    expect(run.services.map((s: { name: string }) => s.name)).toContain("postgres");
+    expect(existsSync(join(cwd, "target/ultra-fast/shop", report.attestation.statementPath))).toBe(true);
+    const metrics = readFileSync(join(cwd, "target/generated/shop/.ggen/deployments.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    expect(validate("deployment-metrics/v1", JSON.parse(metrics.at(-1)!)).ok).toBe(true);
+
+    // The deployed service answers, until it is stopped.
+    const health = spawnSync(
+      "node",
+      [
+        "-e",
+        `fetch(${JSON.stringify(report.deployment.url)}).then(r=>r.json()).then(j=>console.log(JSON.stringify(j)))`,
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(JSON.parse(health.stdout).status).toBe("ok");
+    const stop = ggen(join(cwd, "target/generated/shop"), "lifecycle", "stop", "--env", "production");
+    expect(stop.status, stop.stderr).toBe(0);
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it("a timeout stops cleanly, names the stage, and leaves nothing running", { timeout: 120_000 }, () => {
+    const cwd = mkdtempSync(join(dir, "timeout-"));
+    const r = ggen(
+      cwd,
+      "ultra-fast-deploy",
+      "--template",
+      "io.ggen.domain-service",
+      "--name",
+      "shop",
+      "--timeout",
+      "1200ms",
+      "--json",
+    );
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(validate("pipeline-report/v1", report).ok).toBe(true);
+    const timedOut = Object.entries(report.stages).filter(
+      ([, s]) => (s as { status: string }).status === "timed-out",
+    );
+    expect(timedOut.length).toBeGreaterThan(0);
+    expect(report.recommendation).toMatch(/timed out after 1\.2s in /);
+    expect(report.deploymentStatus).toBe("NOT_READY");
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it("bad input: an unknown pack, a bad duration, a bad var — one line, exit 2", { timeout: 60_000 }, () => {
+    const cwd = mkdtempSync(join(dir, "bad-"));
+    const unknown = ggen(cwd, "ultra-fast-deploy", "--template", "io.ggen.domain-servce", "--name", "x");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /no pack 'io\.ggen\.domain-servce' in the registry \(did you mean 'io\.ggen\.domain-service'/,
+    );
+    const duration = ggen(cwd, "ultra-fast-deploy", "--template", "x", "--name", "x", "--timeout", "soon");
+    expect(duration.status).toBe(2);
+    expect(duration.stderr.trim().split("\n")).toHaveLength(1);
+    const vars = ggen(cwd, "ultra-fast-deploy", "--template", "x", "--name", "x", "--vars", "novalue");
+    expect(vars.status).toBe(2);
+    expect(vars.stderr).toMatch(/--vars novalue: expected key=value/);
+  });
+});
