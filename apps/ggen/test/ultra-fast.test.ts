@@ -19,10 +19,16 @@ const env = {
 const ggen = (cwd: string, ...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: "utf8", timeout: 240_000 });
 
-/** PostgreSQL servers and deployed services still running (the test's own would show here). */
+/** Processes still running from under `root`, plus services cleanroom's state still lists (a service
+ * that came up after its environment went would be listed there). */
 function leftovers(root: string): string[] {
   const r = spawnSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
-  return r.stdout.split("\n").filter((l) => l.includes(root) && !l.includes("ps -eo"));
+  const procs = r.stdout.split("\n").filter((l) => l.includes(root) && !l.includes("ps -eo"));
+  const stateFile = join(root, ".cleanroom", "state.json");
+  const state = existsSync(stateFile)
+    ? JSON.parse(readFileSync(stateFile, "utf8"))
+    : { services: {}, environments: {} };
+  return [...procs, ...Object.keys(state.services ?? {}), ...Object.keys(state.environments ?? {})];
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

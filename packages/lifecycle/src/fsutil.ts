@@ -62,7 +62,8 @@ export async function insideRoot(root: string, p: string, what = "path"): Promis
   return abs;
 }
 
-const DEFAULT_IGNORES = new Set([".git", "node_modules", ".ggen", ".turbo", "target", "dist", "coverage"]);
+// Tools' own state (ggen, cleanroom, turbo) and build output are not the project's sources.
+const DEFAULT_IGNORES = new Set([".git", "node_modules", ".ggen", ".cleanroom", ".turbo", "target", "dist", "coverage"]);
 
 /** Every regular file under `root` (relative paths with "/"), skipping VCS, dependency and state dirs. */
 export async function walkFiles(
@@ -123,7 +124,7 @@ export function globToRegExp(glob: string): RegExp {
 export async function globFiles(root: string, globs: readonly string[]): Promise<string[]> {
   if (globs.length === 0) return [];
   const res = globs.map(globToRegExp);
-  const all = await walkFiles(root, new Set([".git", "node_modules", ".ggen"]));
+  const all = await walkFiles(root, new Set([".git", "node_modules", ".ggen", ".cleanroom"]));
   return all.filter((f) => res.some((r) => r.test(f)));
 }
 

@@ -173,6 +173,11 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     ...(o.offline ? { offline: true } : {}),
   };
 
+  const inflight: Promise<unknown>[] = [];
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.push(p.catch(() => undefined));
+    return p;
+  };
   let backend: Awaited<ReturnType<typeof cr.createBackend>> | undefined;
   let envName: string | undefined;
   let run: CleanroomRun | undefined;
@@ -239,22 +244,26 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       "setup",
       () =>
         guard(
-          (async () => {
-            backend = await cr.createBackend(o.backend, { stateDir });
-            envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
-            await backend.createEnvironment({
-              name: envName,
-              ...(o.isolated ? { isolated: true } : {}),
-              caches: ["npm"],
-              mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
-            });
-            const services = await Promise.all(
-              needs.map((n) =>
-                (backend as NonNullable<typeof backend>).startService(envName as string, { kind: n.service }),
-              ),
-            );
-            return services;
-          })(),
+          track(
+            (async () => {
+              backend = await cr.createBackend(o.backend, { stateDir });
+              envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
+              await backend.createEnvironment({
+                name: envName,
+                ...(o.isolated ? { isolated: true } : {}),
+                caches: ["npm"],
+                mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
+              });
+              const services = await Promise.all(
+                needs.map((n) =>
+                  (backend as NonNullable<typeof backend>).startService(envName as string, {
+                    kind: n.service,
+                  }),
+                ),
+              );
+              return services;
+            })(),
+          ),
         ),
       (services) =>
         `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}`,
@@ -263,23 +272,27 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       "generation",
       () =>
         guard(
-          generator.generate({
-            templates: [template ? `${packId}:${template}` : packId],
-            cwd: o.cwd,
-            outputDir: outDir,
-            vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },
-            force: true,
-            onWarn: o.onNote,
-          }),
+          track(
+            generator.generate({
+              templates: [template ? `${packId}:${template}` : packId],
+              cwd: o.cwd,
+              outputDir: outDir,
+              vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },
+              force: true,
+              onWarn: o.onNote,
+            }),
+          ),
         ),
       (g) => `${g.files.length} files`,
     );
     // The dependency cache warms as soon as the generated package.json exists.
-    const warm = generation.then(async () => {
-      const pkgFile = join(outDir, "package.json");
-      const manifest = await readFile(pkgFile, "utf8").catch(() => undefined);
-      if (manifest) await warmNpmCache(manifest, signal);
-    });
+    const warm = track(
+      generation.then(async () => {
+        const pkgFile = join(outDir, "package.json");
+        const manifest = await readFile(pkgFile, "utf8").catch(() => undefined);
+        if (manifest) await warmNpmCache(manifest, signal);
+      }),
+    );
     const [gen, services] = await Promise.all([generation, setup, warm.catch((e) => Promise.reject(e))]);
     filesGenerated = gen.files.length;
     if (gen.manifestPath)
@@ -445,6 +458,9 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     exitCode = rolled ? 3 : 1;
   } finally {
     clearTimeout(timer);
+    // Work cut off by a timeout may still be finishing (a service coming up): let it land first, so
+    // what it started is in the environment when the environment goes.
+    await Promise.allSettled(inflight);
     // Test services and the environment go; the deployed service stays only with --keep-running.
     if (backend && envName) await backend.deleteEnvironment(envName, { force: true }).catch(() => {});
     const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
