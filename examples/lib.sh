@@ -5,6 +5,7 @@ ggen() { node "$ROOT/apps/ggen/dist/bin.js" "$@"; }
 cleanroom() { node "$ROOT/apps/cleanroom/dist/bin.js" "$@"; }
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ggen-example-XXXXXX")"
 export GGEN_HOME="${GGEN_HOME:-$WORK/.ggen-home}"
+[ -n "$GGEN_HOME" ] || export GGEN_HOME="$WORK/.ggen-home"
 export GGEN_CLEANROOM_NO_PULL=1
 START_TIME=$(date +%s)
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -409,6 +409,9 @@ export class LocalBackend implements Backend {
       if (v !== undefined) env[key] = v;
     }
     env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+    // HOME is private, so rustup would find no toolchain: point it at the host's (it only reads there).
+    const rustup = process.env.RUSTUP_HOME ?? join(homedir(), ".rustup");
+    if (existsSync(rustup)) env.RUSTUP_HOME = rustup;
     Object.assign(env, {
       HOME: tmp,
       TMPDIR: tmp,

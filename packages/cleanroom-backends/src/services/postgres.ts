@@ -24,7 +24,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/contract";
 import pg from "pg";
-import { withLock } from "../util/fs.js";
+import { removeInstanceDir, socketDirFor, withLock } from "../util/fs.js";
 import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
 import { dropTo, type Ids, runAsUser } from "../util/user.js";
 
@@ -261,17 +261,6 @@ export async function postgresTemplate(binDir = postgresBinDir()): Promise<strin
   return template;
 }
 
-/** Removes an instance's directory and, when its socket lives elsewhere (a link), that too. */
-function removeInstanceDir(dir: string): void {
-  const link = join(dir, "socket");
-  try {
-    if (lstatSync(link).isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
-  } catch {
-    // no socket link: nothing else to remove
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-
 async function connectAdmin(inst: Pick<PostgresInstance, "socketDir" | "port">, database = "postgres") {
   const client = new pg.Client({ host: inst.socketDir, port: inst.port, user: "postgres", database });
   client.on("error", () => undefined);
@@ -345,14 +334,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dir = mkdtempSync(join(base, "ggen-cleanroom-pg-"));
   chmodSync(dir, 0o755);
   const dataDir = join(dir, "data");
-  // A unix socket path may be at most 107 bytes: deep state dirs get a short one under the temp dir,
-  // linked from <dir>/socket so removing the instance finds it.
-  let socketDir = join(dir, "socket");
-  if (socketDir.length + 20 > 100) {
-    socketDir = mkdtempSync(join(tmpdir(), "ggen-pgs-"));
-    chmodSync(socketDir, 0o755);
-    symlinkSync(socketDir, join(dir, "socket"));
-  } else mkdirSync(socketDir, { mode: 0o755 });
+  const socketDir = socketDirFor(dir);
   if (ids) chownSync(socketDir, ids.uid, ids.gid);
   const logFile = join(dir, "postgres.log");
   let fromPool = false;

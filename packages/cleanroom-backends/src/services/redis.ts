@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { removeInstanceDir, socketDirFor } from "../util/fs.js";
 import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
 import { dropTo } from "../util/user.js";
 import { respCommands } from "./resp.js";
@@ -53,7 +54,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, "ggen-cleanroom-redis-"));
   chmodSync(dir, 0o700);
-  const socket = join(dir, "redis.sock");
+  const socket = join(socketDirFor(dir, 10), "redis.sock");
   const logFile = join(dir, "redis.log");
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort());
@@ -91,7 +92,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TZ: "UTC" },
       });
     } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
+      removeInstanceDir(dir);
       throw error;
     }
     child.on("error", () => undefined);
@@ -119,7 +120,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
             } catch {
               // gone
             }
-            rmSync(r.dir, { recursive: true, force: true });
+            removeInstanceDir(r.dir);
           }
         });
       }
@@ -133,7 +134,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
       running.delete(inst);
       const clash = /Address already in use/.test(readLog(logFile));
       if (clash && options.port === undefined && attempt < 3) continue;
-      rmSync(dir, { recursive: true, force: true });
+      removeInstanceDir(dir);
       throw error;
     }
   }
@@ -202,7 +203,7 @@ export function redisHandle(inst: RedisInstance): RedisHandle {
     async stop() {
       await stopProcess(inst.pid, "SIGTERM", 5000);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
-      rmSync(inst.dir, { recursive: true, force: true });
+      removeInstanceDir(inst.dir);
     },
   };
 }

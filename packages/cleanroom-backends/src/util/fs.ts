@@ -1,5 +1,16 @@
 // Atomic writes and file locks (proper-lockfile), as CONTRIBUTING.md asks.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 
@@ -25,4 +36,32 @@ export async function withLock<T>(path: string, fn: () => Promise<T> | T): Promi
   } finally {
     await release().catch(() => undefined);
   }
+}
+
+/**
+ * A directory for a service's unix socket. A socket path may be at most 107 bytes, so when `<dir>/socket`
+ * would be too deep the socket goes in a short temp dir instead, linked from `<dir>/socket` so that
+ * removeInstanceDir finds it.
+ */
+export function socketDirFor(dir: string, longestName = 20): string {
+  const inside = join(dir, "socket");
+  if (inside.length + longestName <= 100) {
+    mkdirSync(inside, { mode: 0o755, recursive: true });
+    return inside;
+  }
+  const short = mkdtempSync(join(tmpdir(), "ggen-sock-"));
+  chmodSync(short, 0o755);
+  symlinkSync(short, inside);
+  return short;
+}
+
+/** Removes a service instance's directory and, when its socket lives elsewhere (a link), that too. */
+export function removeInstanceDir(dir: string): void {
+  const link = join(dir, "socket");
+  try {
+    if (lstatSync(link).isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
+  } catch {
+    // no socket link: nothing else to remove
+  }
+  rmSync(dir, { recursive: true, force: true });
 }

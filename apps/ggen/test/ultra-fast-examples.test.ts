@@ -1,0 +1,47 @@
+// examples/ are the seeds' scripts with the real commands: each one runs here as a user would run it.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const examples = join(import.meta.dirname, "..", "..", "..", "examples");
+const run = (script: string) =>
+  spawnSync("bash", [join(examples, script)], {
+    encoding: "utf8",
+    timeout: 240_000,
+    env: { ...process.env, NO_COLOR: "1", GGEN_HOME: "" },
+  });
+
+describe("examples", () => {
+  it("rest-api-postgres.sh: generated API tested against PostgreSQL, deployed and healthy", {
+    timeout: 300_000,
+  }, () => {
+    const r = run("rest-api-postgres.sh");
+    expect(r.status, (r.stdout + r.stderr).slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/PASSED +\d+ tests: \d+ passed/);
+    expect(r.stdout).toMatch(/"status":"ok","service":"user-api","database":"up"/);
+  });
+
+  it("microservice-redis.sh: the Redis service passes its smoke scenario", { timeout: 300_000 }, () => {
+    const r = run("microservice-redis.sh");
+    expect(r.status, (r.stdout + r.stderr).slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/passed +smoke\.yaml +order-service smoke › store-and-read/);
+    expect(r.stdout).toMatch(/Services: redis/);
+  });
+
+  it("cli-tool.sh: the Rust crate's tests pass in cleanroom and the binary runs", {
+    timeout: 300_000,
+  }, () => {
+    const r = run("cli-tool.sh");
+    expect(r.status, (r.stdout + r.stderr).slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/^0\.1\.0$/m);
+  });
+
+  it("complete.sh: every phase timed, deployed and healthy within the target", { timeout: 300_000 }, () => {
+    const r = run("complete.sh");
+    expect(r.status, (r.stdout + r.stderr).slice(-3000)).toBe(0);
+    for (const phase of ["Marketplace", "Generation", "Testing", "Validation", "Deployment"]) {
+      expect(r.stdout).toMatch(new RegExp(`\\[INFO\\] ${phase} completed in \\d+ ms`));
+    }
+    expect(r.stdout).toMatch(/Ultra-fast deployment complete: \d+s/);
+  });
+});
