@@ -13,13 +13,14 @@ const END = "<!-- commands:end -->";
 function help(bin, words) {
   const r = spawnSync(process.execPath, [join(root, bin), ...words, "--help"], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", COLUMNS: "400" },
+    env: { ...process.env, NO_COLOR: "1", GGEN_HELP_WRAP: "none" },
   });
   if (r.status !== 0) throw new Error(`${words.join(" ")} --help exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
 
-// Lines under "Commands:" look like `  ggen market search <query>   Describe…`.
+// Lines under "Commands:" look like `  ggen market search <query>   Describe…`; a description that yargs
+// wrapped continues on lines indented past the usage column.
 function commandsIn(text, prog) {
   const out = [];
   let inCommands = false;
@@ -28,15 +29,17 @@ function commandsIn(text, prog) {
       inCommands = true;
       continue;
     }
-    if (inCommands && /^\S/.test(line)) break;
+    if (!inCommands) continue;
+    if (/^\S/.test(line)) break;
     const m = /^ {2}(\S.*?)(?: {2,}(.*?))?$/.exec(line);
-    if (inCommands && m && m[1].startsWith(`${prog} `)) {
-      out.push({
-        usage: m[1].trim(),
-        describe: (m[2] ?? "").replace(/\s*\[(aliases|default)[^\]]*\]/g, "").trim(),
-      });
+    if (m?.[1].startsWith(`${prog} `)) {
+      out.push({ usage: m[1].trim(), describe: (m[2] ?? "").trim() });
+    } else if (out.length > 0 && /^ {4,}\S/.test(line)) {
+      const last = out[out.length - 1];
+      last.describe = `${last.describe} ${line.trim()}`.trim();
     }
   }
+  for (const c of out) c.describe = c.describe.replace(/\s*\[(aliases|default)[^\]]*\]/g, "").trim();
   return out;
 }
 
@@ -44,16 +47,17 @@ function walk(bin, prog, words, depth, lines) {
   for (const c of commandsIn(help(bin, words), prog)) {
     const parts = c.usage.split(/\s+/).slice(1);
     const name = parts[words.length];
-    if (!name || name.startsWith("<") || name.startsWith("[") || (name === "completion" && depth > 0))
-      continue;
+    if (!name || name.startsWith("<") || name.startsWith("[")) continue;
     if (words.length > 0 && parts.slice(0, words.length).join(" ") !== words.join(" ")) continue;
     const usage = c.usage.replace(/ <command>$/, "");
     const sub = [...words, name];
-    if (/ <command>$/.test(c.usage) && depth < 3) {
-      lines.push(`- \`${usage} …\` — ${c.describe}`);
+    const nested = name !== "completion" && depth < 3 ? commandsIn(help(bin, sub), prog) : [];
+    const indent = "  ".repeat(depth);
+    if (nested.length > 0) {
+      lines.push(`${indent}- \`${usage} …\` — ${c.describe}`);
       walk(bin, prog, sub, depth + 1, lines);
     } else {
-      lines.push(`${"  ".repeat(depth)}- \`${usage}\` — ${c.describe}`.replace(/^ +- /, (s) => s));
+      lines.push(`${indent}- \`${usage}\` — ${c.describe}`);
     }
   }
 }

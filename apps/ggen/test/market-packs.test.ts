@@ -35,7 +35,10 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
     const out = generate("io.ggen.node-cli", "name=greeter", "version=2.3.4");
     expect(JSON.parse(read(out, "package.json")).bin).toEqual({ greeter: "bin/greeter.mjs" });
     const run = (...a: string[]) =>
-      spawnSync(process.execPath, [join(out, "bin/greeter.mjs"), ...a], { encoding: "utf8" });
+      spawnSync(process.execPath, [join(out, "bin/greeter.mjs"), ...a], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
     expect(run("greet", "--name", "Ada").stdout.trim()).toBe("Hello, Ada!");
     expect(run("--version").stdout.trim()).toBe("2.3.4");
     expect(run("fly").status).toBe(2);
@@ -48,7 +51,12 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
     if (!has("cargo")) return void console.warn("cargo not found; skipping the Rust build");
     const out = generate("io.ggen.rust-cli", "name=wc-lite");
     const env = { ...process.env, CARGO_TARGET_DIR: join(b.dir, "cargo-target"), CARGO_NET_OFFLINE: "true" };
-    const t = spawnSync("cargo", ["test", "--offline", "--quiet"], { cwd: out, env, encoding: "utf8" });
+    const t = spawnSync("cargo", ["test", "--offline", "--quiet"], {
+      cwd: out,
+      env,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
     expect(t.status, t.stdout + t.stderr).toBe(0);
     expect(t.stdout).toMatch(/test result: ok\. 4 passed/);
     expect(t.stdout).toMatch(/test result: ok\. 3 passed/);
@@ -145,7 +153,10 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
     const data = join("/tmp", `ggen-pg-${process.pid}-${Date.now()}`);
     const port = await closedPort();
     const as = (cmd: string, ...args: string[]) =>
-      spawnSync("runuser", ["-u", "nobody", "--", join(pg, cmd), ...args], { encoding: "utf8" });
+      spawnSync("runuser", ["-u", "nobody", "--", join(pg, cmd), ...args], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
     spawnSync("mkdir", ["-p", data]);
     spawnSync("chown", ["nobody", data]);
     spawnSync("chmod", ["755", out, join(out, "db")]);

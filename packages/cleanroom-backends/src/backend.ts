@@ -45,6 +45,8 @@ export interface ServiceSpec {
   image?: string;
   timeoutMs?: number;
   persistent?: boolean;
+  /** TCP port on 127.0.0.1 (default: a free one; inside an isolated container network, the service's default). */
+  port?: number;
 }
 
 export interface Service {

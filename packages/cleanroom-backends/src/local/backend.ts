@@ -247,6 +247,7 @@ export class LocalBackend implements Backend {
       password: spec.password,
       image: spec.image,
       env: spec.env,
+      port: spec.port,
       netns: rec.netns ?? "host",
     });
     const start = async (): Promise<Service> => {
@@ -300,6 +301,7 @@ export class LocalBackend implements Backend {
               ? { binDir: this.config.local.postgresBinDir }
               : {}),
           ...(rec.netns ? { netns: rec.netns } : {}),
+          ...(spec.port !== undefined ? { port: spec.port } : {}),
         });
         local = stripHandle(h) as unknown as PostgresInstance;
         ({ url, redactedUrl, env } = h);
@@ -315,6 +317,7 @@ export class LocalBackend implements Backend {
               ? { binary: this.config.local.redisBinary }
               : {}),
           ...(rec.netns ? { netns: rec.netns } : {}),
+          ...(spec.port !== undefined ? { port: spec.port } : {}),
         });
         local = stripHandle(h) as unknown as RedisInstance;
         ({ url, redactedUrl, env } = h);

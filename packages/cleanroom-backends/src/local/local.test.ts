@@ -245,6 +245,29 @@ describe("local state", () => {
     }
   });
 
+  it("starts services on the port asked for (ServiceSpec.port)", async () => {
+    const stateDir = freshState();
+    const b = new LocalBackend({ stateDir, config: defaultConfig() });
+    try {
+      await b.createEnvironment({ name: "ports" });
+      const { freePort } = await import("../util/proc.js");
+      const rp = await freePort();
+      const redis = await b.startService("ports", { kind: "redis", port: rp });
+      expect(redis.port).toBe(rp);
+      expect(redis.env.REDIS_URL).toContain(`:${rp}`);
+      expect((await b.serviceHealth("ports", "redis")).healthy).toBe(true);
+      const pp = await freePort();
+      const pgs = await b.startService("ports", { kind: "postgres", port: pp });
+      expect(pgs.port).toBe(pp);
+      expect(pgs.env.DATABASE_URL).toContain(`:${pp}/`);
+      expect((await b.serviceHealth("ports", "postgres")).healthy).toBe(true);
+    } finally {
+      await b.deleteEnvironment("ports").catch(() => undefined);
+      await b.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("prune finds and stops a service whose state entry was lost", async () => {
     const stateDir = freshState();
     try {

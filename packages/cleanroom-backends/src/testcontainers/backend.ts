@@ -277,6 +277,7 @@ export class TestcontainersBackend implements Backend {
       password: spec.password,
       image: spec.image,
       env: spec.env,
+      port: spec.port,
       network,
     });
     const start = async (): Promise<Service> => {
@@ -344,7 +345,7 @@ export class TestcontainersBackend implements Backend {
       const user = spec.user ?? "test";
       const password = spec.password ?? randomBytes(12).toString("hex");
       const database = spec.database ?? "test";
-      port = o.isolated ? 5432 : await freePort();
+      port = spec.port ?? (o.isolated ? 5432 : await freePort());
       container = new GenericContainer(image)
         .withEnvironment({
           POSTGRES_USER: user,
@@ -382,7 +383,7 @@ export class TestcontainersBackend implements Backend {
       };
       extra = { user, password, database };
     } else if (spec.kind === "redis") {
-      port = o.isolated ? 6379 : await freePort();
+      port = spec.port ?? (o.isolated ? 6379 : await freePort());
       const args = [
         "redis-server",
         "--port",

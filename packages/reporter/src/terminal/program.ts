@@ -181,7 +181,8 @@ export async function runProgram(
     .help()
     .alias("help", "h")
     .version(spec.version)
-    .wrap(Math.min(120, process.stdout.columns ?? 120))
+    // GGEN_HELP_WRAP=none: no wrapping (the README command reference is built from --help).
+    .wrap(process.env.GGEN_HELP_WRAP === "none" ? null : Math.min(120, process.stdout.columns ?? 120))
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err, y) => {
