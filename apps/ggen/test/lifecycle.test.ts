@@ -330,7 +330,7 @@ describe("ggen lifecycle usage", () => {
       2,
       /^ggen: error: unknown lifecycle command 'lsit' \(did you mean 'list'\?\)/,
     );
-    oneLine(ggen(dir, "lifecycle", "run"), 2, /^ggen: error: name at least one phase/);
+    oneLine(ggen(dir, "lifecycle", "run"), 2, /^ggen: error: 'ggen lifecycle run' needs an argument/);
     oneLine(
       ggen(dir, "lifecycle", "run", "build", "--env", "prod"),
       2,

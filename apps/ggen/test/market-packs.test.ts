@@ -175,7 +175,28 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
       const psql = (...a: string[]) =>
         as("psql", "-h", data, "-p", String(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt", ...a);
       for (const f of ["db/schema.sql", "db/seed.sql", "db/schema.sql"]) {
-        const r = psql("-f", join(out, f));
+        // On stdin: the unprivileged server user may not read the test's private temp dir.
+        const r = spawnSync(
+          "runuser",
+          [
+            "-u",
+            "nobody",
+            "--",
+            join(pg, "psql"),
+            "-h",
+            data,
+            "-p",
+            String(port),
+            "-U",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAt",
+            "-f",
+            "-",
+          ],
+          { encoding: "utf8", input: readFileSync(join(out, f), "utf8") },
+        );
         expect(r.status, `${f}: ${r.stderr}`).toBe(0);
       }
       expect(psql("-c", "SELECT count(*) FROM shop.product").stdout.trim()).toBe("2");

@@ -63,7 +63,16 @@ export async function insideRoot(root: string, p: string, what = "path"): Promis
 }
 
 // Tools' own state (ggen, cleanroom, turbo) and build output are not the project's sources.
-const DEFAULT_IGNORES = new Set([".git", "node_modules", ".ggen", ".cleanroom", ".turbo", "target", "dist", "coverage"]);
+const DEFAULT_IGNORES = new Set([
+  ".git",
+  "node_modules",
+  ".ggen",
+  ".cleanroom",
+  ".turbo",
+  "target",
+  "dist",
+  "coverage",
+]);
 
 /** Every regular file under `root` (relative paths with "/"), skipping VCS, dependency and state dirs. */
 export async function walkFiles(

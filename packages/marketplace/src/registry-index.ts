@@ -74,13 +74,14 @@ export function validateIndex(data: unknown, file: string, text?: string): Regis
       });
     seen.add(p.id);
     for (const [j, v] of p.versions.entries()) {
-      const where = { file, ...lineFor(data, `/packs/${i}/versions/${j}`, text) };
+      // Found only when needed: searching the text for every version made large indexes quadratic.
+      const where = () => ({ file, ...lineFor(data, `/packs/${i}/versions/${j}`, text) });
       if (!semver.valid(v.version))
         throw new GgenError(
           "INDEX_INVALID",
           `malformed registry index: ${p.id}: '${v.version}' is not semver`,
           {
-            location: where,
+            location: where(),
           },
         );
       for (const [dep, range] of Object.entries(v.dependencies ?? {})) {
@@ -88,7 +89,7 @@ export function validateIndex(data: unknown, file: string, text?: string): Regis
           throw new GgenError(
             "INDEX_INVALID",
             `malformed registry index: ${p.id}@${v.version}: dependency ${dep} has an invalid range '${range}'`,
-            { location: where },
+            { location: where() },
           );
       }
     }

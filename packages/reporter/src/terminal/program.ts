@@ -97,7 +97,7 @@ function explainUsage(
   // A parent command that demands a subcommand took the misspelt word as its positional: name that word.
   const here = levelCommands(parser);
   if (here.length > 0) {
-    const words = argv.filter((a) => !a.startsWith("-"));
+    const words = argv.filter((a, i) => !a.startsWith("-") && argv[i - 1] !== "--cwd");
     const known = new Set([...here, ...commandNames(spec.commands)]);
     let last = -1;
     words.forEach((w, i) => {
@@ -112,7 +112,8 @@ function explainUsage(
     }
   }
   if (/^Not enough non-option arguments/.test(msg)) {
-    const words = argv.filter((a) => !a.startsWith("-"));
+    // The command path: the words on the line, less flags and --cwd's value.
+    const words = argv.filter((a, i) => !a.startsWith("-") && argv[i - 1] !== "--cwd");
     const what = here.length > 0 ? `a command (${here.join(", ")})` : "an argument";
     return `'${[spec.name, ...words].join(" ")}' needs ${what}; see '${[spec.name, ...words].join(" ")} --help'`;
   }
