@@ -410,7 +410,8 @@ describe.skipIf(!caps.bwrap)("dependency cache", () => {
             "": manifest,
             "node_modules/ggen-tiny": {
               version: "1.0.0",
-              resolved: "https://registry.npmjs.org/ggen-tiny/-/ggen-tiny-1.0.0.tgz",
+              // Never fetched (offline): npm takes the tarball from its cache by integrity.
+              resolved: "http://registry.invalid/ggen-tiny/-/ggen-tiny-1.0.0.tgz",
               integrity,
             },
           },
