@@ -2,13 +2,15 @@
 // from the domain ontology, its tests run against a real PostgreSQL, deployed to a local release
 // directory, health-checked, reported; and a timeout that stops cleanly and leaves nothing running.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validate } from "@ggen/contract";
+import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js");
+const fixtures = join(import.meta.dirname, "..", "..", "..", "fixtures");
 const dir = mkdtempSync(join(tmpdir(), "ggen-ufd-"));
 const env = {
   ...process.env,
@@ -98,6 +100,78 @@ describe("ggen ultra-fast-deploy", () => {
     expect(JSON.parse(health.stdout).status).toBe("ok");
     const stop = ggen(join(cwd, "target/generated/shop"), "lifecycle", "stop", "--env", "production");
     expect(stop.status, stop.stderr).toBe(0);
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it("a release that fails its health check is rolled back to the previous one", {
+    timeout: 300_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(dir, "rollback-"));
+    // A registry with one pack: the domain service whose server listens one port off, so its own tests
+    // (which use createApp) pass and only the deployed release fails verification.
+    const src = join(dir, "broken-pack");
+    cpSync(join(fixtures, "templates"), src, { recursive: true });
+    const toml = join(src, "ggen.toml");
+    writeFileSync(
+      toml,
+      readFileSync(toml, "utf8")
+        .replace('id = "io.ggen.domain-service"', 'id = "io.example.wrong-port-service"')
+        .replace('name = "Domain service"', 'name = "Wrong port domain service"'),
+    );
+    const server = join(src, "templates", "server.mjs.tmpl");
+    const text = readFileSync(server, "utf8");
+    const broken = text.replace(
+      "const port = Number(process.env.PORT ?? {{port}});",
+      "const port = Number(process.env.PORT ?? {{port}}) + 1;",
+    );
+    expect(broken).not.toBe(text);
+    writeFileSync(server, broken);
+    const registry = join(dir, "broken-registry");
+    await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
+
+    const good = ggen(
+      cwd,
+      "ultra-fast-deploy",
+      "--template",
+      "io.ggen.domain-service",
+      "--name",
+      "shop",
+      "--json",
+    );
+    expect(good.status, good.stderr.slice(-2000)).toBe(0);
+    const first = JSON.parse(good.stdout).deployment.releaseId as string;
+
+    // The query picks the best match (--first); the bundled registry still resolves the first pack.
+    const bad = ggen(
+      cwd,
+      "ultra-fast-deploy",
+      "--registry",
+      registry,
+      "--registry",
+      join(fixtures, "registry"),
+      "--template",
+      "wrong port",
+      "--first",
+      "--name",
+      "shop",
+      "--json",
+    );
+    expect(bad.status, bad.stderr.slice(-2000)).toBe(3);
+    const report = JSON.parse(bad.stdout);
+    expect(validate("pipeline-report/v1", report).ok).toBe(true);
+    expect(report.stages.marketplace.message).toMatch(/^io\.example\.wrong-port-service@/);
+    expect(report.stages.testing.status).toBe("success");
+    expect(report.stages.deployment.status).toBe("rolled-back");
+    expect(report.deploymentStatus).toBe("ROLLED_BACK");
+    expect(report.deployment.rolledBackTo).toBe(first);
+    expect(report.recommendation).toMatch(/previous release was restored/);
+    const current = readlinkSync(join(cwd, "target/generated/shop/.ggen/deploy/production/current"));
+    expect(current.split("/").pop()).toBe(first);
+    // The failed deploy is recorded too.
+    const metrics = readFileSync(join(cwd, "target/generated/shop/.ggen/deployments.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    expect(metrics.length).toBe(2);
     expect(leftovers(cwd)).toEqual([]);
   });
 

@@ -148,7 +148,11 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
           renderPipeline(r.report, "text").trimEnd(),
           `Report: ${relative(process.cwd(), r.reportPath)}`,
         ];
-        if (r.stopHint) lines.push(`Running at ${r.url}; stop it with: ${r.stopHint}`);
+        if (r.releasesDir) lines.push(`Releases: ${relative(process.cwd(), r.releasesDir)}`);
+        if (r.stopHint)
+          lines.push(`Running at ${r.url}${r.pid ? ` (pid ${r.pid})` : ""}; stop it with: ${r.stopHint}`);
+        else if (r.exitCode === 0)
+          lines.push("The service was verified and stopped; pass --keep-running to leave it up.");
         return lines.join("\n");
       });
       if (r.exitCode !== 0) {

@@ -58,7 +58,11 @@ export interface UltraFastResult {
   reportPath: string;
   exitCode: 0 | 1 | 3;
   url?: string;
+  /** The deployed service's pid, with --keep-running. */
+  pid?: number;
   stopHint?: string;
+  /** Where the releases are. */
+  releasesDir?: string;
 }
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
@@ -122,6 +126,15 @@ async function warmNpmCache(manifest: string, signal: AbortSignal): Promise<void
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Ends what is still running with `status`, and marks what never started skipped — all but the
+ * reporting stage, which runs whatever happened. */
+function settle(view: StageView, status: StageStatus, message?: string): void {
+  for (const s of view.records()) {
+    if (s.status === "running") view.end(s.name, status, message);
+    else if (s.status === "pending" && s.name !== "reporting") view.end(s.name, "skipped");
   }
 }
 
@@ -198,6 +211,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   let url: string | undefined;
   let config: Awaited<ReturnType<typeof lifecycle.loadConfig>> | undefined;
   let deployed = false;
+  let gen: Awaited<ReturnType<typeof generator.generate>> | undefined;
+  let releasesDir: string | undefined;
+  let metricsRef: Reference | undefined;
+  let servicePid: number | undefined;
 
   try {
     // 1. marketplace: resolve (a query with --first picks the best match) and install.
@@ -240,34 +257,6 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       .filter((d) => d.isFile())
       .map((d) => relative(packDir, join(d.parentPath, d.name)));
     const needs = cr.detectNeeds(packDir, packFiles);
-    const setup = view.run(
-      "setup",
-      () =>
-        guard(
-          track(
-            (async () => {
-              backend = await cr.createBackend(o.backend, { stateDir });
-              envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
-              await backend.createEnvironment({
-                name: envName,
-                ...(o.isolated ? { isolated: true } : {}),
-                caches: ["npm"],
-                mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
-              });
-              const services = await Promise.all(
-                needs.map((n) =>
-                  (backend as NonNullable<typeof backend>).startService(envName as string, {
-                    kind: n.service,
-                  }),
-                ),
-              );
-              return services;
-            })(),
-          ),
-        ),
-      (services) =>
-        `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}`,
-    );
     const generation = view.run(
       "generation",
       () =>
@@ -285,15 +274,53 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         ),
       (g) => `${g.files.length} files`,
     );
-    // The dependency cache warms as soon as the generated package.json exists.
-    const warm = track(
-      generation.then(async () => {
-        const pkgFile = join(outDir, "package.json");
-        const manifest = await readFile(pkgFile, "utf8").catch(() => undefined);
-        if (manifest) await warmNpmCache(manifest, signal);
-      }),
+    // Setup: the environment and its services start at once; the dependency cache warms as soon as
+    // the generated package.json exists. The stage ends when both are done.
+    let warmed = false;
+    const setup = view.run(
+      "setup",
+      () =>
+        guard(
+          track(
+            Promise.all([
+              (async () => {
+                backend = await cr.createBackend(o.backend, { stateDir });
+                envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
+                await backend.createEnvironment({
+                  name: envName,
+                  ...(o.isolated ? { isolated: true } : {}),
+                  caches: ["npm"],
+                  mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
+                });
+                return Promise.all(
+                  needs.map((n) =>
+                    (backend as NonNullable<typeof backend>).startService(envName as string, {
+                      kind: n.service,
+                    }),
+                  ),
+                );
+              })(),
+              generation.then(
+                async () => {
+                  const manifest = await readFile(join(outDir, "package.json"), "utf8").catch(
+                    () => undefined,
+                  );
+                  if (manifest) {
+                    await warmNpmCache(manifest, signal);
+                    warmed = true;
+                  }
+                  // A failed generation is the generation stage's failure, not this one's.
+                },
+                () => undefined,
+              ),
+            ]).then(([services]) => services),
+          ),
+        ),
+      (services) =>
+        `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}${warmed ? "; npm cache warm" : ""}`,
     );
-    const [gen, services] = await Promise.all([generation, setup, warm.catch((e) => Promise.reject(e))]);
+    const [generated, services] = await Promise.all([generation, setup]);
+    gen = generated;
     filesGenerated = gen.files.length;
     if (gen.manifestPath)
       manifestRef = {
@@ -303,7 +330,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
 
     // 4. the generated tests, in the cleanroom environment, against the real services.
     const files = await cr.selectFiles(outDir, {});
-    const sourceRefs = gen.manifest.files
+    const sourceRefs = generated.manifest.files
       .filter((f) => f.action !== "skipped")
       .map((f) => ({ path: f.path, sha256: f.sha256 }));
     run = await view.run(
@@ -389,6 +416,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       });
     }
     env.deploy.port = port;
+    releasesDir = join(outDir, env.deploy.dir);
     if (env.verify) env.verify.url = env.verify.url.replace(/:\d+\//, `:${port}/`);
     const serviceEnv: Record<string, string> = { HOST: "127.0.0.1" };
     for (const s of services) Object.assign(serviceEnv, s.env);
@@ -415,6 +443,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
           },
         });
         deployed = true;
+        if (r.rolledBackTo) deployment = { provider: r.provider, rolledBackTo: r.rolledBackTo };
         if (r.status !== "success") {
           view.end(
             "deployment",
@@ -423,6 +452,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
           );
           throw new GgenError("DEPLOY_FAILED", r.message ?? `deploy ${r.status}`);
         }
+        // The deploy itself cannot be cut off half-way; over --timeout it is undone afterwards.
+        if (signal.aborted) throw signal.reason;
         return r;
       },
       (r) => `release ${r.releaseId} answers ${env.verify?.url ?? ""}`,
@@ -435,6 +466,13 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     };
     deploymentStatus = "READY";
     exitCode = 0;
+    if (o.keepRunning) {
+      const pid = Number.parseInt(
+        await readFile(join(releasesDir, "service.pid"), "utf8").catch(() => ""),
+        10,
+      );
+      if (pid > 0) servicePid = pid;
+    }
   } catch (e) {
     failure = e;
     if (timedOut) {
@@ -445,13 +483,13 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
           .filter((st) => st.status === "timed-out")
           .map((st) => st.name),
       ];
-      view.settle("timed-out", `over --timeout ${o.timeoutMs / 1000}s`);
+      settle(view, "timed-out", `over --timeout ${o.timeoutMs / 1000}s`);
       failure = new GgenError(
         "TIMEOUT",
         `timed out after ${o.timeoutMs / 1000}s in ${running.join(", ") || "a stage"}`,
       );
     } else {
-      view.settle("skipped");
+      settle(view, "skipped");
     }
     const rolled = view.records().some((s) => s.status === "rolled-back");
     deploymentStatus = rolled ? "ROLLED_BACK" : deployed ? "FAILED" : "NOT_READY";
@@ -471,11 +509,32 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
 
   // 7. the report: stages, metrics, validation, attestation (digest of the in-toto statement), references.
   view.begin("reporting");
+  if (deployed) {
+    const metricsFile = join(outDir, lifecycle.METRICS_FILE);
+    const text = await readFile(metricsFile).catch(() => undefined);
+    if (text) metricsRef = { path: relative(o.cwd, metricsFile), sha256: sha256(text) };
+  }
+  // SLSA provenance of the generated files, then the test-result statement over the run, which names
+  // the provenance (and the manifest) among its configuration: one digest covers both.
+  const reportDir = dirname(reportPath);
+  const configuration: Reference[] = [];
+  if (gen) {
+    const provenance = reporter.provenanceStatement(gen.manifest, {
+      ...(manifestRef ? { manifestRef } : {}),
+      ...(backend ? { backend: backend.name } : {}),
+      startedOn: startedAt.toISOString(),
+      invocationId: sessionId,
+    });
+    const text = `${JSON.stringify(provenance, null, 2)}\n`;
+    const file = join(reportDir, "provenance.intoto.json");
+    await writeAtomic(file, text);
+    configuration.push({ path: relative(o.cwd, file), sha256: sha256(text) });
+  }
   const statement = run
-    ? reporter.testResultStatement(run, runRef ? { runRef } : {})
+    ? reporter.testResultStatement(run, { ...(runRef ? { runRef } : {}), configuration })
     : { _type: "https://in-toto.io/Statement/v1", subject: [], predicateType: "none", predicate: {} };
   const statementText = `${JSON.stringify(statement, null, 2)}\n`;
-  const statementPath = join(dirname(reportPath), "attestation.intoto.json");
+  const statementPath = join(reportDir, "attestation.intoto.json");
   await writeAtomic(statementPath, statementText);
   const stages: PipelineReport["stages"] = {};
   for (const s of view.records()) {
@@ -484,7 +543,9 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     stages[s.name] = {
       durationMs: Math.round(s.durationMs ?? 0),
       status,
-      ...(s.startedAtMs !== undefined ? { startedAtMs: Math.round(s.startedAtMs) } : {}),
+      ...(s.startedAtMs !== undefined && status !== "skipped"
+        ? { startedAtMs: Math.round(s.startedAtMs) }
+        : {}),
       ...(s.message ? { message: s.message.split("\n")[0]! } : {}),
     };
   }
@@ -529,6 +590,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     references: {
       ...(manifestRef ? { manifest: manifestRef } : {}),
       ...(runRef ? { run: runRef } : {}),
+      ...(metricsRef ? { metrics: metricsRef } : {}),
     },
   };
   view.end("reporting", "success");
@@ -547,8 +609,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     reportPath,
     exitCode,
     ...(url ? { url } : {}),
+    ...(servicePid ? { pid: servicePid } : {}),
+    ...(releasesDir ? { releasesDir } : {}),
     ...(o.keepRunning && exitCode === 0
-      ? { stopHint: `ggen lifecycle stop --env ${o.env} --cwd ${relative(o.cwd, outDir) || "."}` }
+      ? { stopHint: `ggen --cwd ${outDir} lifecycle stop --env ${o.env}` }
       : {}),
   };
 }
