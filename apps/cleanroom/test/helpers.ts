@@ -45,6 +45,7 @@ export function project(prefix = "cleanroom-cli-"): Project {
   };
 }
 
+// A fixture, not a skipped test of ours: its test.skip is there so the runner's parser must report a skipped test.
 export const NODE_TESTS = `import { test, describe } from "node:test";
 import assert from "node:assert";
 test("adds", () => assert.equal(1 + 1, 2));

@@ -24,6 +24,7 @@ function write(rel: string, text: string): string {
   return p;
 }
 
+// A fixture, not a skipped test of ours: its test.skip is there so the runner's parser must report a skipped test.
 const NODE_TEST = `import { test, describe } from "node:test";
 import assert from "node:assert";
 test("adds", () => assert.equal(1 + 1, 2));
