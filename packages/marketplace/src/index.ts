@@ -36,9 +36,22 @@ export {
 } from "./registry-index.js";
 export type { Requirement, Resolved } from "./resolve.js";
 export { resolveRequirements } from "./resolve.js";
-export type { PreparedIndex, SearchHit, SearchOptions } from "./search.js";
-export { didYouMeanPack, prepareSearch, search } from "./search.js";
-export type { Catalog, CatalogEntry, LoadedRegistry, MarketOptions, RegistrySource } from "./sources.js";
+export type {
+  PreparedIndex,
+  SearchablePack,
+  SearchHit,
+  SearchOptions,
+  SerializedPostings,
+} from "./search.js";
+export { didYouMeanPack, prepareSearch, restorePrepared, search, serializePostings } from "./search.js";
+export type {
+  Catalog,
+  CatalogEntry,
+  LoadedRegistry,
+  MarketOptions,
+  PackSummary,
+  RegistrySource,
+} from "./sources.js";
 export {
   cacheDir,
   defaultRegistryDir,
@@ -47,6 +60,7 @@ export {
   loadRegistry,
   parseRegistrySpec,
   resolveRegistries,
+  searchCatalog,
 } from "./sources.js";
 export { syntheticIndex } from "./synthetic.js";
 export { invalidIdReason, sha256 } from "./util.js";

@@ -1,11 +1,12 @@
 // Installing into a project: resolve → fetch + verify + extract every pack into staging in parallel
 // (p-limit) → swap staging dirs into .ggen/packages/<id> → write ggen.lock, all under the project
 // lock. Any failure before the swap removes every staging dir, so nothing is half-installed.
+
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import semver from "semver";
 import { extractSafe, treeHash } from "./archive.js";
+import { semver } from "./deps.js";
 import { type LockEntry, type Lockfile, readLock, withProjectLock, writeLock } from "./lockfile.js";
 import { type PackManifest, readPackManifest } from "./manifest.js";
 import { latestVersion } from "./registry-index.js";
@@ -52,7 +53,7 @@ export function parseSpec(spec: string): { id: string; range: string } {
   const id = at > 0 ? spec.slice(0, at) : spec;
   const range = at > 0 ? spec.slice(at + 1) || "*" : "*";
   assertPackId(id);
-  if (semver.validRange(range) === null)
+  if (semver().validRange(range) === null)
     throw new GgenError("INVALID_RANGE", `invalid version range '${range}' in '${spec}'`, {
       kind: "usage",
       hint: "use a semver range like ^1.2, ~1.2.3, >=1 <2, or an exact version",

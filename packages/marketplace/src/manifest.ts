@@ -1,9 +1,10 @@
 // A pack's ggen.toml: reading and checking it.
+
 import { readFile } from "node:fs/promises";
 import { join, normalize, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import semver from "semver";
 import { parse as parseToml } from "smol-toml";
+import { semver } from "./deps.js";
 import { invalidIdReason, isInside, lineOf } from "./util.js";
 
 export interface PackTemplate {
@@ -86,12 +87,12 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
   const why = invalidIdReason(id);
   if (why) fail(`[pack] id '${id}' ${why}`, "id");
   const version = pack.version;
-  if (!str(version) || !semver.valid(version))
+  if (!str(version) || !semver().valid(version))
     fail(`[pack] version must be semver, got ${JSON.stringify(version)}`, "version");
   for (const k of ["name", "description", "license", "homepage", "author", "ggen", "category"]) {
     if (pack[k] !== undefined && !str(pack[k])) fail(`[pack] ${k} must be a string`, `${k} =`);
   }
-  if (str(pack.ggen) && semver.validRange(pack.ggen) === null)
+  if (str(pack.ggen) && semver().validRange(pack.ggen) === null)
     fail(`[pack] ggen must be a semver range, got '${pack.ggen}'`, "ggen =");
   for (const k of ["tags", "keywords"]) {
     if (pack[k] !== undefined && !strArray(pack[k])) fail(`[pack] ${k} must be a list of strings`, `${k} =`);
@@ -129,7 +130,7 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
   for (const [dep, range] of Object.entries(deps)) {
     const depWhy = invalidIdReason(dep);
     if (depWhy) fail(`[dependencies] '${dep}' ${depWhy}`, dep);
-    if (!str(range) || semver.validRange(range) === null)
+    if (!str(range) || semver().validRange(range) === null)
       fail(`[dependencies] '${dep}' needs a semver range, got ${JSON.stringify(range)}`, dep);
     dependencies[dep] = range as string;
   }

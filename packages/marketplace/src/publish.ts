@@ -1,10 +1,11 @@
 // Publishing: a pack directory → a deterministic .tar.gz and its index entry (with a quality score
 // computed from the pack itself); a set of pack dirs → a registry directory with index.json.
+
 import { existsSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import semver from "semver";
 import { collectEntries, writeTarGz } from "./archive.js";
+import { semver } from "./deps.js";
 import { type PackManifest, readPackManifest } from "./manifest.js";
 import {
   INDEX_FORMAT,
@@ -53,7 +54,7 @@ export function qualityOf(m: PackManifest, files: readonly string[]): QualitySco
   const templates = m.templates.length === 0 ? 0 : Math.round((100 * present) / m.templates.length);
   const ranges = Object.values(m.dependencies);
   const bounded = ranges.filter(
-    (r) => r !== "*" && semver.validRange(r) !== null && !/^>=?[^<]*$/.test(r.trim()),
+    (r) => r !== "*" && semver().validRange(r) !== null && !/^>=?[^<]*$/.test(r.trim()),
   );
   const dependencies = ranges.length === 0 ? 100 : Math.round((100 * bounded.length) / ranges.length);
   const parts = { metadata, documentation, templates, dependencies };
@@ -99,7 +100,7 @@ export async function buildRegistry(opts: BuildRegistryOptions): Promise<Registr
   }
   const packs: IndexPack[] = [];
   for (const id of [...byId.keys()].sort()) {
-    const list = byId.get(id)!.sort((a, b) => semver.compare(a.version.version, b.version.version));
+    const list = byId.get(id)!.sort((a, b) => semver().compare(a.version.version, b.version.version));
     const newest = list[list.length - 1]!.packed;
     const m = newest.manifest;
     packs.push({

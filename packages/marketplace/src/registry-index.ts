@@ -1,7 +1,8 @@
 // The registry index (index.json): its types, and parsing + validation against the versioned schema.
+
 import { GgenError } from "@ggen/contract";
-import semver from "semver";
 import indexSchema from "../schemas/index.v1.json" with { type: "json" };
+import { semver } from "./deps.js";
 import { describeSchemaError, lineOf, parseJson, schemaValidator } from "./util.js";
 
 export const INDEX_FORMAT = "ggen-registry-index/1";
@@ -76,7 +77,7 @@ export function validateIndex(data: unknown, file: string, text?: string): Regis
     for (const [j, v] of p.versions.entries()) {
       // Found only when needed: searching the text for every version made large indexes quadratic.
       const where = () => ({ file, ...lineFor(data, `/packs/${i}/versions/${j}`, text) });
-      if (!semver.valid(v.version))
+      if (!semver().valid(v.version))
         throw new GgenError(
           "INDEX_INVALID",
           `malformed registry index: ${p.id}: '${v.version}' is not semver`,
@@ -85,7 +86,7 @@ export function validateIndex(data: unknown, file: string, text?: string): Regis
           },
         );
       for (const [dep, range] of Object.entries(v.dependencies ?? {})) {
-        if (semver.validRange(range) === null)
+        if (semver().validRange(range) === null)
           throw new GgenError(
             "INDEX_INVALID",
             `malformed registry index: ${p.id}@${v.version}: dependency ${dep} has an invalid range '${range}'`,
@@ -120,11 +121,11 @@ export function bestVersion(
   let best: IndexVersion | undefined;
   for (const v of pack.versions) {
     if (v.yanked) continue;
-    if (!semver.satisfies(v.version, range, { includePrerelease: false })) continue;
-    if (ggenVersion && v.ggen && !semver.satisfies(ggenVersion, v.ggen, { includePrerelease: true }))
+    if (!semver().satisfies(v.version, range, { includePrerelease: false })) continue;
+    if (ggenVersion && v.ggen && !semver().satisfies(ggenVersion, v.ggen, { includePrerelease: true }))
       continue;
     if (!extra(v)) continue;
-    if (!best || semver.gt(v.version, best.version)) best = v;
+    if (!best || semver().gt(v.version, best.version)) best = v;
   }
   return best;
 }
@@ -135,5 +136,5 @@ export function latestVersion(pack: IndexPack): IndexVersion {
 
 /** True when version `a` is newer than `b`. */
 export function isNewer(a: string, b: string): boolean {
-  return semver.gt(a, b);
+  return semver().gt(a, b);
 }

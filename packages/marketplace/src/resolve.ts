@@ -1,6 +1,8 @@
 // Pure resolution: requested ranges + the catalog → one version per pack, transitively, preferring
 // already-locked versions; conflicts name both requirers.
+
 import { GgenError } from "@ggen/contract";
+import { semver } from "./deps.js";
 import { bestVersion, type IndexPack, type IndexVersion } from "./registry-index.js";
 import { didYouMeanPack } from "./search.js";
 
@@ -88,10 +90,8 @@ export function resolveRequirements(
   return chosen;
 }
 
-import semver from "semver";
-
 function satisfiesAll(version: string, reqs: readonly Requirement[]): boolean {
-  return reqs.every((r) => semver.satisfies(version, r.range));
+  return reqs.every((r) => semver().satisfies(version, r.range));
 }
 
 function choose(
@@ -125,7 +125,7 @@ function conflict(pack: IndexPack, reqs: readonly Requirement[], ggenVersion?: s
     for (const b of reqs) {
       if (a === b) continue;
       const both = pack.versions.some(
-        (v) => semver.satisfies(v.version, a.range) && semver.satisfies(v.version, b.range),
+        (v) => semver().satisfies(v.version, a.range) && semver().satisfies(v.version, b.range),
       );
       if (!both)
         return new GgenError(

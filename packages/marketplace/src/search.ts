@@ -10,37 +10,49 @@ export interface SearchOptions {
   limit?: number;
 }
 
-export interface SearchHit {
-  pack: IndexPack;
+/** What ranking and filtering read of a pack, once its words are indexed. */
+export interface RankablePack {
+  id: string;
+  name: string;
+  tags: string[];
+  category: string;
+  downloads: number;
+  quality: { score: number };
+}
+
+/** What indexing reads of a pack: an `IndexPack`, or the summary a search snapshot keeps. */
+export interface SearchablePack extends RankablePack {
+  description: string;
+  keywords: string[];
+}
+
+export interface SearchHit<P extends RankablePack = IndexPack> {
+  pack: P;
   score: number;
   /** How it matched: "exact", "name", "keyword", "tag", "category", "description", "fuzzy". */
   matched: string[];
 }
 
-const W_NAME = 100;
-const W_KEYWORD = 60;
-const W_TAG = 50;
-const W_CATEGORY = 40;
-const W_DESC = 20;
-const FIELD_NAMES: Record<number, string> = {
-  [W_NAME]: "name",
-  [W_KEYWORD]: "keyword",
-  [W_TAG]: "tag",
-  [W_CATEGORY]: "category",
-  [W_DESC]: "description",
-};
+// Field weights; a posting stores the field's code (its index here) in its low 3 bits.
+const FIELD_WEIGHTS = [100, 60, 50, 40, 20] as const;
+const FIELD_NAMES = ["name", "keyword", "tag", "category", "description"] as const;
+const [F_NAME, F_KEYWORD, F_TAG, F_CATEGORY, F_DESC] = [0, 1, 2, 3, 4];
 
-export interface PreparedIndex {
-  packs: readonly IndexPack[];
-  /** word → (pack index → best field weight). */
-  postings: Map<string, Map<number, number>>;
-  /** Vocabulary grouped by word length for typo lookups. */
-  byLength: Map<number, string[]>;
-  vocabulary: string[];
-  ids: Map<string, number>;
-  names: Map<string, number[]>;
-  boost: Float64Array;
-  tagSets: Set<string>[];
+export interface PreparedIndex<P extends RankablePack = IndexPack> {
+  /** How many packs; packs are numbered 0…size-1. */
+  size: number;
+  /** Pack number i. A snapshot builds them on demand: a search looks at few of them. */
+  pack: (i: number) => P;
+  /** Each pack's id and name, for exact matches. */
+  ids: readonly string[];
+  names: readonly string[];
+  /** The vocabulary, sorted: exact and prefix lookups are binary searches. */
+  words: readonly string[];
+  /** Word w's postings are `postings[starts[w]]` up to `postings[starts[w + 1]]`. */
+  starts: Int32Array;
+  /** Each posting is `pack number * 8 + field code` of the word's best field in that pack, by pack
+   * number. Flat typed arrays, so that a prepared index saves and loads as two buffers. */
+  postings: Int32Array;
 }
 
 const SPLIT = /[^a-z0-9]+/;
@@ -52,52 +64,98 @@ export function words(text: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-const prepared = new WeakMap<readonly IndexPack[], PreparedIndex>();
+const prepared = new WeakMap<readonly RankablePack[], PreparedIndex<RankablePack>>();
 
 /** Builds (or reuses) the search structures for a pack list. */
-export function prepareSearch(packs: readonly IndexPack[]): PreparedIndex {
+export function prepareSearch<P extends SearchablePack>(packs: readonly P[]): PreparedIndex<P> {
   const hit = prepared.get(packs);
-  if (hit) return hit;
-  const postings = new Map<string, Map<number, number>>();
-  const ids = new Map<string, number>();
-  const names = new Map<string, number[]>();
-  const boost = new Float64Array(packs.length);
-  const tagSets: Set<string>[] = [];
+  if (hit) return hit as unknown as PreparedIndex<P>;
+  const building = new Map<string, Map<number, number>>();
   const add = (word: string, i: number, w: number) => {
-    let m = postings.get(word);
+    let m = building.get(word);
     if (!m) {
       m = new Map();
-      postings.set(word, m);
+      building.set(word, m);
     }
     const prev = m.get(i);
-    if (prev === undefined || prev < w) m.set(i, w);
+    // Lower codes are heavier fields.
+    if (prev === undefined || prev > w) m.set(i, w);
   };
   for (let i = 0; i < packs.length; i++) {
     const p = packs[i]!;
-    ids.set(p.id.toLowerCase(), i);
-    const n = p.name.toLowerCase();
-    const list = names.get(n);
-    if (list) list.push(i);
-    else names.set(n, [i]);
-    for (const w of words(p.id)) add(w, i, W_NAME);
-    for (const w of words(p.name)) add(w, i, W_NAME);
-    for (const k of p.keywords) for (const w of words(k)) add(w, i, W_KEYWORD);
-    for (const t of p.tags) for (const w of words(t)) add(w, i, W_TAG);
-    for (const w of words(p.category)) add(w, i, W_CATEGORY);
-    for (const w of words(p.description)) add(w, i, W_DESC);
-    boost[i] = (0.6 + (0.4 * p.quality.score) / 100) * (1 + 0.05 * Math.log10(1 + p.downloads));
-    tagSets.push(new Set(p.tags.map((t) => t.toLowerCase())));
+    for (const w of words(p.id)) add(w, i, F_NAME);
+    for (const w of words(p.name)) add(w, i, F_NAME);
+    for (const k of p.keywords) for (const w of words(k)) add(w, i, F_KEYWORD);
+    for (const t of p.tags) for (const w of words(t)) add(w, i, F_TAG);
+    for (const w of words(p.category)) add(w, i, F_CATEGORY);
+    for (const w of words(p.description)) add(w, i, F_DESC);
   }
-  const vocabulary = [...postings.keys()];
-  const byLength = new Map<number, string[]>();
-  for (const w of vocabulary) {
-    const l = byLength.get(w.length);
-    if (l) l.push(w);
-    else byLength.set(w.length, [w]);
+  const vocabulary = [...building.keys()].sort();
+  const starts = new Int32Array(vocabulary.length + 1);
+  let total = 0;
+  for (let w = 0; w < vocabulary.length; w++) {
+    starts[w] = total;
+    total += building.get(vocabulary[w]!)!.size;
   }
-  const result: PreparedIndex = { packs, postings, byLength, vocabulary, ids, names, boost, tagSets };
-  prepared.set(packs, result);
+  starts[vocabulary.length] = total;
+  const postings = new Int32Array(total);
+  let k = 0;
+  for (const word of vocabulary) for (const [i, code] of building.get(word)!) postings[k++] = i * 8 + code;
+  const result: PreparedIndex<P> = {
+    size: packs.length,
+    pack: (i) => packs[i]!,
+    ids: packs.map((p) => p.id),
+    names: packs.map((p) => p.name),
+    words: vocabulary,
+    starts,
+    postings,
+  };
+  prepared.set(packs, result as unknown as PreparedIndex<RankablePack>);
   return result;
+}
+
+/** Ranks equal matches by quality, then (weakly) by downloads. */
+function boost(p: RankablePack): number {
+  return (0.6 + (0.4 * p.quality.score) / 100) * (1 + 0.05 * Math.log10(1 + p.downloads));
+}
+
+/** A prepared index's vocabulary and postings as JSON data, the arrays as base64. The packs are
+ * the caller's to save (see `restorePrepared`). */
+export interface SerializedPostings {
+  words: string[];
+  starts: string;
+  postings: string;
+}
+
+export function serializePostings(ix: PreparedIndex<RankablePack>): SerializedPostings {
+  const base64 = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+  return { words: [...ix.words], starts: base64(ix.starts), postings: base64(ix.postings) };
+}
+
+/** Rebuilds a prepared index from `serializePostings` output and the packs it was built from —
+ * their ids and names, and each pack on demand — without re-tokenizing any pack. */
+export function restorePrepared<P extends RankablePack>(
+  packs: { ids: readonly string[]; names: readonly string[]; pack: (i: number) => P },
+  data: SerializedPostings,
+): PreparedIndex<P> {
+  const int32s = (b64: string) => {
+    const bytes = Buffer.from(b64, "base64");
+    // Copied into a fresh, aligned buffer: a decoded Buffer may sit at any offset of a shared pool.
+    const out = new Int32Array(bytes.length / 4);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  };
+  const starts = int32s(data.starts);
+  if (starts.length !== data.words.length + 1) throw new Error("damaged search index");
+  return {
+    size: packs.ids.length,
+    pack: packs.pack,
+    ids: packs.ids,
+    names: packs.names,
+    words: data.words,
+    starts,
+    postings: int32s(data.postings),
+  };
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment), giving up (returning
@@ -131,30 +189,52 @@ function typoBudget(word: string): number {
   return word.length < 8 ? 1 : 2;
 }
 
-/** Vocabulary words a query word matches: itself (1), words it prefixes (0.7), near misses (0.5). */
-function expand(ix: PreparedIndex, q: string): [string, number][] {
-  const out: [string, number][] = [];
-  if (ix.postings.has(q)) out.push([q, 1]);
-  if (q.length >= 2) {
-    for (const [len, list] of ix.byLength) {
-      if (len <= q.length) continue;
-      for (const w of list) if (w.startsWith(q)) out.push([w, 0.7]);
-    }
+/** The first position in sorted `words` whose word is not below `q`. */
+function lowerBound(words: readonly string[], q: string): number {
+  let lo = 0;
+  let hi = words.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (words[mid]! < q) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+/** Vocabulary words (by position) a query word matches: itself (1), words it prefixes (0.7),
+ * near misses (0.5). */
+function expand(ix: PreparedIndex<RankablePack>, q: string): [number, number][] {
+  const out: [number, number][] = [];
+  let w = lowerBound(ix.words, q);
+  if (ix.words[w] === q) out.push([w++, 1]);
+  if (q.length >= 2) for (; w < ix.words.length && ix.words[w]!.startsWith(q); w++) out.push([w, 0.7]);
   const budget = typoBudget(q);
   if (budget > 0 && out.length === 0) {
-    for (let len = q.length - budget; len <= q.length + budget; len++) {
-      for (const w of ix.byLength.get(len) ?? []) {
-        if (w === q) continue;
-        if (boundedDistance(q, w, budget) <= budget) out.push([w, 0.5]);
-      }
+    for (let v = 0; v < ix.words.length; v++) {
+      const word = ix.words[v]!;
+      if (Math.abs(word.length - q.length) > budget || word === q) continue;
+      if (boundedDistance(q, word, budget) <= budget) out.push([v, 0.5]);
     }
   }
   return out;
 }
 
-export function search(packs: readonly IndexPack[], query: string, opts: SearchOptions = {}): SearchHit[] {
-  const ix = prepareSearch(packs);
+export function search<P extends SearchablePack = IndexPack>(
+  packs: readonly P[],
+  query: string,
+  opts?: SearchOptions,
+): SearchHit<P>[];
+export function search<P extends RankablePack>(
+  prepared: PreparedIndex<P>,
+  query: string,
+  opts?: SearchOptions,
+): SearchHit<P>[];
+export function search(
+  packs: readonly SearchablePack[] | PreparedIndex<RankablePack>,
+  query: string,
+  opts: SearchOptions = {},
+): SearchHit<RankablePack>[] {
+  const ix = "postings" in packs ? packs : prepareSearch(packs);
   const q = query.trim().toLowerCase();
   const qWords = [...new Set(words(q))];
   const scores = new Map<number, number>();
@@ -171,10 +251,12 @@ export function search(packs: readonly IndexPack[], query: string, opts: SearchO
   for (const qw of qWords) {
     const perPack = new Map<number, number>();
     for (const [word, factor] of expand(ix, qw)) {
-      for (const [i, w] of ix.postings.get(word)!) {
-        const s = w * factor;
+      for (let k = ix.starts[word]!; k < ix.starts[word + 1]!; k++) {
+        const i = ix.postings[k]! >> 3;
+        const code = ix.postings[k]! & 7;
+        const s = FIELD_WEIGHTS[code]! * factor;
         if ((perPack.get(i) ?? 0) < s) perPack.set(i, s);
-        mark(i, factor === 0.5 ? "fuzzy" : FIELD_NAMES[w]!);
+        mark(i, factor === 0.5 ? "fuzzy" : FIELD_NAMES[code]!);
       }
     }
     for (const [i, s] of perPack) {
@@ -183,29 +265,41 @@ export function search(packs: readonly IndexPack[], query: string, opts: SearchO
     }
   }
   const exact = new Set<number>();
-  const idHit = ix.ids.get(q);
-  if (idHit !== undefined) exact.add(idHit);
-  for (const i of ix.names.get(q) ?? []) exact.add(i);
+  if (q.length > 0) {
+    for (let i = 0; i < ix.size; i++) {
+      const id = ix.ids[i]!;
+      const name = ix.names[i]!;
+      // Lengths first: lower-casing 10,000 names per query would cost more than the rest.
+      if (
+        (id.length === q.length && id.toLowerCase() === q) ||
+        (name.length === q.length && name.toLowerCase() === q)
+      )
+        exact.add(i);
+    }
+  }
   for (const i of exact) {
     scores.set(i, (scores.get(i) ?? 0) + 10_000);
     hits.set(i, Math.max(hits.get(i) ?? 0, qWords.length));
     mark(i, "exact");
   }
   // An empty query lists everything (filtered), by quality and downloads.
-  if (q.length === 0) for (let i = 0; i < ix.packs.length; i++) scores.set(i, 1);
+  if (q.length === 0) for (let i = 0; i < ix.size; i++) scores.set(i, 1);
   const tags = (opts.tags ?? []).map((t) => t.toLowerCase()).filter(Boolean);
   const category = opts.category?.toLowerCase();
-  const out: SearchHit[] = [];
+  const out: SearchHit<RankablePack>[] = [];
   for (const [i, base] of scores) {
-    const p = ix.packs[i]!;
+    const p = ix.pack(i);
     if (opts.minQuality !== undefined && p.quality.score < opts.minQuality) continue;
     if (category && p.category.toLowerCase() !== category) continue;
-    if (tags.length > 0 && !tags.every((t) => ix.tagSets[i]!.has(t))) continue;
+    if (tags.length > 0) {
+      const own = new Set(p.tags.map((t) => t.toLowerCase()));
+      if (!tags.every((t) => own.has(t))) continue;
+    }
     // Packs matching every query word rank above those matching some.
     const coverage = qWords.length > 0 ? (hits.get(i) ?? 0) / qWords.length : 1;
     out.push({
       pack: p,
-      score: base * coverage * coverage * ix.boost[i]!,
+      score: base * coverage * coverage * boost(p),
       matched: [...(matched.get(i) ?? [])],
     });
   }

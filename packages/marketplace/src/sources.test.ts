@@ -8,7 +8,8 @@ import { join, normalize } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addPacks, installedPack } from "./install.js";
-import { loadCatalog, loadRegistry, parseRegistrySpec, resolveRegistries } from "./sources.js";
+import { search } from "./search.js";
+import { loadCatalog, loadRegistry, parseRegistrySpec, resolveRegistries, searchCatalog } from "./sources.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
 
 let t: Awaited<ReturnType<typeof tempDir>>;
@@ -182,5 +183,75 @@ describe("choosing registries", () => {
     await mkdir(join(proj, ".ggen"), { recursive: true });
     await writeFile(join(proj, ".ggen", "config.toml"), "[marketplace\nregistry_url = 1\n");
     await expect(resolveRegistries({ projectDir: proj, env: {} })).rejects.toThrow(/not valid TOML/);
+  });
+});
+
+describe("searching through the snapshot cache", () => {
+  const snapshots = async (ggenHome: string) => {
+    const { readdir } = await import("node:fs/promises");
+    const names = await readdir(join(ggenHome, "marketplace", "cache", "search")).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith(".json"));
+  };
+
+  it("gives the same hits as a fresh search, from a snapshot written by the first search", async () => {
+    const ggenHome = home();
+    const opts = { registries: [registry], ggenHome };
+    const first = await searchCatalog("alpha", {}, opts);
+    const [name] = await snapshots(ggenHome);
+    expect(name).toBeDefined();
+    const { stat } = await import("node:fs/promises");
+    const written = (await stat(join(ggenHome, "marketplace", "cache", "search", name!), { bigint: true }))
+      .mtimeNs;
+    const again = await searchCatalog("alpha", {}, opts);
+    expect(again).toEqual(first);
+    // Read, not rewritten.
+    expect(await snapshots(ggenHome)).toEqual([name]);
+    expect(
+      (await stat(join(ggenHome, "marketplace", "cache", "search", name!), { bigint: true })).mtimeNs,
+    ).toBe(written);
+    expect(again.map((h) => [h.pack.id, h.pack.version])).toEqual([["io.t.alpha", "1.0.0"]]);
+    // The same query over the parsed index, without any snapshot.
+    const direct = search((await loadCatalog(opts)).list, "alpha").map((h) => [h.pack.id, h.score]);
+    expect(again.map((h) => [h.pack.id, h.score])).toEqual(direct);
+  });
+
+  it("rebuilds when the index changes, and still rejects a malformed index", async () => {
+    const ggenHome = home();
+    const dir = join(t.dir, `changing-${Math.random().toString(36).slice(2)}`);
+    const reg = await tinyRegistry(dir, [{ id: "io.t.gamma", version: "1.0.0" }]);
+    const opts = { registries: [reg], ggenHome };
+    expect((await searchCatalog("gamma", {}, opts)).map((h) => h.pack.id)).toEqual(["io.t.gamma"]);
+    const file = join(reg, "index.json");
+    const index = JSON.parse(await readFile(file, "utf8"));
+    index.packs[0].description = "now about kafka";
+    await writeFile(file, JSON.stringify(index, null, 2));
+    expect((await searchCatalog("kafka", {}, opts)).map((h) => h.pack.id)).toEqual(["io.t.gamma"]);
+    expect(await snapshots(ggenHome)).toHaveLength(2);
+    await writeFile(file, '{"format": "ggen-registry-index/1", "packs": [{"id": 1}]}');
+    await expect(searchCatalog("kafka", {}, opts)).rejects.toThrow(/malformed registry index/);
+  });
+
+  it("ignores a damaged snapshot and writes a good one", async () => {
+    const ggenHome = home();
+    const opts = { registries: [registry], ggenHome };
+    const fresh = await searchCatalog("beta", {}, opts);
+    const [name] = await snapshots(ggenHome);
+    const snap = join(ggenHome, "marketplace", "cache", "search", name!);
+    const details = snap.replace(/\.json$/, ".details.ndjson");
+    await writeFile(snap, '{"format": "ggen-search-snapsh');
+    expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
+    expect(JSON.parse(await readFile(snap, "utf8")).format).toMatch(/^ggen-search-snapshot\//);
+    // Details cut short: detected by size, rebuilt, same hits.
+    await writeFile(details, (await readFile(details, "utf8")).slice(0, -5));
+    expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
+    expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
+  });
+
+  it("searches an http registry through its cached index, offline too", async () => {
+    const ggenHome = home();
+    expect((await searchCatalog("beta", {}, { registries: [base], ggenHome }))[0]?.pack.id).toBe("io.t.beta");
+    down = true;
+    const hits2 = await searchCatalog("beta", {}, { registries: [base], ggenHome, offline: true });
+    expect(hits2[0]?.pack.id).toBe("io.t.beta");
   });
 });

@@ -2,12 +2,29 @@
 // GGEN_REGISTRY, .ggen/config.toml or the bundled fixtures/registry; the index cache under
 // $GGEN_HOME/marketplace/cache with a TTL and ETag/If-Modified-Since; content-addressed archives.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError } from "@ggen/contract";
-import { type IndexPack, type IndexVersion, parseIndex, type RegistryIndex } from "./registry-index.js";
+import {
+  type IndexPack,
+  type IndexVersion,
+  latestVersion,
+  parseIndex,
+  type RegistryIndex,
+} from "./registry-index.js";
+import {
+  prepareSearch,
+  type RankablePack,
+  restorePrepared,
+  type SearchablePack,
+  type SearchHit,
+  type SearchOptions,
+  type SerializedPostings,
+  search,
+  serializePostings,
+} from "./search.js";
 import { sha256, writeFileAtomic } from "./util.js";
 
 export interface RegistrySource {
@@ -190,18 +207,49 @@ function describeFetchError(e: unknown): string {
   return (e as Error).message ?? String(e);
 }
 
+/** A registry's index as a local file — the source itself, or its copy in the index cache, brought
+ * up to date — not yet read. The search snapshot is keyed by the file's identity, so a search can
+ * skip reading, parsing and validating an index it has already seen. */
+interface RegistryFile {
+  source: RegistrySource;
+  file: string;
+  base: string;
+  stale: boolean;
+  /** Set when the index was already parsed and validated on the way (a fresh http fetch). */
+  index?: RegistryIndex;
+}
+
 export async function loadRegistry(source: RegistrySource, opts: MarketOptions): Promise<LoadedRegistry> {
+  const f = await registryFile(source, opts);
+  return { source, index: await readRegistryIndex(f), base: f.base, stale: f.stale };
+}
+
+async function readRegistryIndex(f: RegistryFile): Promise<RegistryIndex> {
+  if (f.index) return f.index;
+  let text: string;
+  try {
+    text = await readFile(f.file, "utf8");
+  } catch (e) {
+    throw unreachable(f.source, e);
+  }
+  return parseIndex(text, f.file);
+}
+
+function unreachable(source: RegistrySource, e: unknown): GgenError {
+  return new GgenError(
+    "REGISTRY_UNREACHABLE",
+    `registry '${source.spec}' is unreachable: cannot read ${source.location} (${(e as NodeJS.ErrnoException).code ?? e})`,
+  );
+}
+
+async function registryFile(source: RegistrySource, opts: MarketOptions): Promise<RegistryFile> {
   if (source.kind === "local") {
-    let text: string;
     try {
-      text = await readFile(source.location, "utf8");
+      if (!(await stat(source.location)).isFile()) throw Object.assign(new Error(), { code: "EISDIR" });
     } catch (e) {
-      throw new GgenError(
-        "REGISTRY_UNREACHABLE",
-        `registry '${source.spec}' is unreachable: cannot read ${source.location} (${(e as NodeJS.ErrnoException).code ?? e})`,
-      );
+      throw unreachable(source, e);
     }
-    return { source, index: parseIndex(text, source.location), base: dirname(source.location), stale: false };
+    return { source, file: source.location, base: dirname(source.location), stale: false };
   }
   const dir = join(cacheDir(opts), "index", sha256(source.location).slice(0, 24));
   const indexFile = join(dir, "index.json");
@@ -214,9 +262,9 @@ export async function loadRegistry(source: RegistrySource, opts: MarketOptions):
     meta = undefined;
   }
   const base = new URL(".", source.location).href;
-  const fromCache = async (stale: boolean): Promise<LoadedRegistry> => ({
+  const fromCache = async (stale: boolean): Promise<RegistryFile> => ({
     source,
-    index: parseIndex(await readFile(indexFile, "utf8"), indexFile),
+    file: indexFile,
     base,
     stale,
   });
@@ -255,9 +303,9 @@ export async function loadRegistry(source: RegistrySource, opts: MarketOptions):
     ...(lastModified ? { lastModified } : {}),
   };
   await writeFileAtomic(metaFile, JSON.stringify(next));
-  return { source, index, base, stale: false };
+  return { source, file: indexFile, index, base, stale: false };
 
-  async function staleOr(why: string): Promise<LoadedRegistry> {
+  async function staleOr(why: string): Promise<RegistryFile> {
     if (meta) {
       opts.onWarning?.(
         `registry '${source.spec}' is ${why}; using the cached index from ${new Date(meta.fetchedAt).toISOString()}`,
@@ -291,6 +339,192 @@ export async function loadCatalog(opts: MarketOptions): Promise<Catalog> {
   }
   const list = registries.length === 1 ? registries[0]!.index.packs : [...packs.values()].map((e) => e.pack);
   return { registries, packs, list };
+}
+
+/** What a search snapshot keeps of a pack: enough to rank, filter and print a result row. */
+export interface PackSummary extends SearchablePack {
+  /** The newest non-yanked version. */
+  version: string;
+}
+
+const SNAPSHOT_FORMAT = "ggen-search-snapshot/4";
+const SNAPSHOTS_KEPT = 8;
+
+/**
+ * Searches the catalog of the configured registries. The first search over a given set of index
+ * files parses and validates them and saves the prepared search index as a snapshot in the cache;
+ * later searches over the same files load only the snapshot, skipping the parse, validation and
+ * tokenizing of every pack that dominate a large index.
+ *
+ * A snapshot is two files named by a hash of the index files' identities: `<key>.json` holds what
+ * ranking reads (columns of ids, names, tags, categories, scores, and the postings), and
+ * `<key>.details.ndjson` one line per pack with what only a result shows (description, keywords,
+ * version), read for the hits alone.
+ */
+export async function searchCatalog(
+  query: string,
+  searchOpts: SearchOptions,
+  opts: MarketOptions,
+): Promise<SearchHit<PackSummary>[]> {
+  const sources = await resolveRegistries(opts);
+  const files = await Promise.all(sources.map((s) => registryFile(s, opts)));
+  // A file's identity (path, inode, size, mtime in ns) stands for its content, as in make or git's
+  // index: hashing an 8 MB index on every search would cost more than the search itself.
+  const identities = await Promise.all(
+    files.map(async (f) => {
+      const st = await stat(f.file, { bigint: true });
+      return [f.source.priority, f.file, String(st.ino), String(st.size), String(st.mtimeNs)];
+    }),
+  );
+  const key = sha256(JSON.stringify([SNAPSHOT_FORMAT, ...identities]));
+  const dir = join(cacheDir(opts), "search");
+  const fromSnapshot = await searchSnapshot(dir, key, query, searchOpts);
+  if (fromSnapshot) return fromSnapshot;
+
+  const seen = new Set<string>();
+  const summaries: PackSummary[] = [];
+  for (const f of files) {
+    const index = await readRegistryIndex(f);
+    for (const p of index.packs) {
+      if (seen.has(p.id)) continue;
+      seen.add(p.id);
+      summaries.push({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        tags: p.tags,
+        keywords: p.keywords,
+        category: p.category,
+        downloads: p.downloads,
+        quality: { score: p.quality.score },
+        version: latestVersion(p).version,
+      });
+    }
+  }
+  const ix = prepareSearch(summaries);
+  await saveSnapshot(dir, key, summaries, serializePostings(ix));
+  return search(ix, query, searchOpts);
+}
+
+interface Snapshot extends SerializedPostings {
+  format: string;
+  packs: RankColumns;
+  /** Byte offset of each pack's line in the details file, then the file's size. */
+  details: number[];
+}
+
+/** What ranking reads, column by column: arrays of strings and numbers parse several times faster
+ * than as many small objects. */
+interface RankColumns {
+  id: string[];
+  name: string[];
+  category: string[];
+  /** Each pack's tags joined by U+001F. */
+  tags: string[];
+  downloads: number[];
+  quality: number[];
+}
+
+interface PackDetails {
+  description: string;
+  keywords: string[];
+  version: string;
+}
+
+interface RankRow extends RankablePack {
+  row: number;
+}
+
+const TAG_SEPARATOR = "\u001f";
+
+/** The hits from a saved snapshot, or undefined when there is none or it is damaged. */
+async function searchSnapshot(
+  dir: string,
+  key: string,
+  query: string,
+  searchOpts: SearchOptions,
+): Promise<SearchHit<PackSummary>[] | undefined> {
+  try {
+    const data = JSON.parse(await readFile(join(dir, `${key}.json`), "utf8")) as Snapshot;
+    if (data.format !== SNAPSHOT_FORMAT) return undefined;
+    const c = data.packs;
+    const rows = new Map<number, RankRow>();
+    const pack = (i: number): RankRow => {
+      let row = rows.get(i);
+      if (!row) {
+        const tags = c.tags[i]!;
+        row = {
+          row: i,
+          id: c.id[i]!,
+          name: c.name[i]!,
+          category: c.category[i]!,
+          tags: tags === "" ? [] : tags.split(TAG_SEPARATOR),
+          downloads: c.downloads[i]!,
+          quality: { score: c.quality[i]! },
+        };
+        rows.set(i, row);
+      }
+      return row;
+    };
+    const hits = search(restorePrepared({ ids: c.id, names: c.name, pack }, data), query, searchOpts);
+    const details = await readFile(join(dir, `${key}.details.ndjson`));
+    if (details.length !== data.details[c.id.length]) return undefined;
+    return hits.map(({ pack: { row, ...rank }, score, matched }) => {
+      const line = details.subarray(data.details[row]!, data.details[row + 1]!).toString("utf8");
+      return { pack: { ...rank, ...(JSON.parse(line) as PackDetails) }, score, matched };
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a read-only or full cache only costs the next search its speed. The details go
+ * first and the ranking file, which makes the snapshot count, last. Keeps the newest few. */
+async function saveSnapshot(
+  dir: string,
+  key: string,
+  packs: PackSummary[],
+  postings: SerializedPostings,
+): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const lines = packs.map(
+      (p) =>
+        `${JSON.stringify({ description: p.description, keywords: p.keywords, version: p.version } satisfies PackDetails)}\n`,
+    );
+    const offsets = [0];
+    for (const l of lines) offsets.push(offsets[offsets.length - 1]! + Buffer.byteLength(l));
+    await writeFileAtomic(join(dir, `${key}.details.ndjson`), lines.join(""));
+    const snapshot: Snapshot = {
+      format: SNAPSHOT_FORMAT,
+      packs: {
+        id: packs.map((p) => p.id),
+        name: packs.map((p) => p.name),
+        category: packs.map((p) => p.category),
+        tags: packs.map((p) => p.tags.join(TAG_SEPARATOR)),
+        downloads: packs.map((p) => p.downloads),
+        quality: packs.map((p) => p.quality.score),
+      },
+      details: offsets,
+      ...postings,
+    };
+    await writeFileAtomic(join(dir, `${key}.json`), JSON.stringify(snapshot));
+    const all = await Promise.all(
+      (await readdir(dir))
+        .filter((n) => n.endsWith(".json"))
+        .map(async (n) => ({ key: n.slice(0, -".json".length), t: (await stat(join(dir, n))).mtimeMs })),
+    );
+    all.sort((a, b) => b.t - a.t);
+    await Promise.all(
+      all
+        .slice(SNAPSHOTS_KEPT)
+        .flatMap((o) =>
+          [`${o.key}.json`, `${o.key}.details.ndjson`].map((n) => rm(join(dir, n), { force: true })),
+        ),
+    );
+  } catch {
+    // ignored on purpose, see above
+  }
 }
 
 /** Where a version's archive lives, absolute: a path or an http(s) URL. */

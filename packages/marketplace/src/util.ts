@@ -4,7 +4,8 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { GgenError, type SourceLocation } from "@ggen/contract";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import type { Ajv2020 } from "ajv/dist/2020.js";
+import { newAjv } from "./deps.js";
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
@@ -163,7 +164,7 @@ const compiled = new Map<object, ValidateFunction>();
 export function schemaValidator(schema: object): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    ajv ??= new Ajv2020({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajv ??= newAjv();
     v = ajv.compile(schema);
     compiled.set(schema, v);
   }

@@ -51,18 +51,21 @@ const search: CommandModule = {
     const minQ = argv["min-quality"] as number | undefined;
     if (minQ !== undefined && (Number.isNaN(minQ) || minQ < 0 || minQ > 100))
       throw await usage("--min-quality must be between 0 and 100");
-    const catalog = await m.loadCatalog(marketOptions(argv, out));
     const query = list(argv.query).join(" ");
     const tags = list(argv.tags);
-    const hits = m.search(catalog.list, query, {
-      limit,
-      ...(tags.length ? { tags } : {}),
-      ...(typeof argv.category === "string" ? { category: argv.category } : {}),
-      ...(minQ !== undefined ? { minQuality: minQ } : {}),
-    });
+    const hits = await m.searchCatalog(
+      query,
+      {
+        limit,
+        ...(tags.length ? { tags } : {}),
+        ...(typeof argv.category === "string" ? { category: argv.category } : {}),
+        ...(minQ !== undefined ? { minQuality: minQ } : {}),
+      },
+      marketOptions(argv, out),
+    );
     const rows = hits.map((h) => ({
       id: h.pack.id,
-      version: m.latestVersion(h.pack).version,
+      version: h.pack.version,
       quality: h.pack.quality.score,
       downloads: h.pack.downloads,
       category: h.pack.category,
