@@ -130,6 +130,38 @@ describe("ggen graph query", () => {
     expect(bad.status).toBe(2);
   });
 
+  it("--service answers SERVICE from a local file; an unbound endpoint is one clear line", () => {
+    writeFileSync(join(dir, "remote.ttl"), '@prefix ex: <http://example.org/> .\nex:a ex:city "Oslo" .\n');
+    const fed =
+      "SELECT ?n ?c WHERE { ?s ex:name ?n SERVICE <https://remote.example/sparql> { ?s ex:city ?c } }";
+    const r = run(
+      "graph",
+      "query",
+      "good.ttl",
+      "--query",
+      fed,
+      "--service",
+      "https://remote.example/sparql=remote.ttl",
+      "--format",
+      "csv",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("n,c\r\nAlice,Oslo\r\n");
+    const other = run(
+      "graph",
+      "query",
+      "good.ttl",
+      "--query",
+      fed.replace("remote.example", "other.example"),
+      "--service",
+      "https://remote.example/sparql=remote.ttl",
+    );
+    expect(other.status).toBe(1);
+    expect(other.stderr.trim().split("\n")).toHaveLength(1);
+    expect(other.stderr).toMatch(/SERVICE <https:\/\/other\.example\/sparql> has no local graph/);
+    expect(run("graph", "query", "good.ttl", "--query", fed, "--service", "remote.ttl").status).toBe(2);
+  });
+
   it("bad SPARQL: one line with file:line:col, exit 2", () => {
     const r = run("graph", "query", "good.ttl", "--query", "@bad.rq");
     expect(r.status, r.stderr).toBe(2);

@@ -46,7 +46,7 @@ PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX qt: <http://www.w3.org/2001/sw/DataAccess/tests/test-query#>
 PREFIX ut: <http://www.w3.org/2009/sparql/tests/test-update#>
 PREFIX dawgt: <http://www.w3.org/2001/sw/DataAccess/tests/test-dawg#>
-SELECT ?test ?type ?name ?action ?result ?query ?data ?graphData ?serviceData ?request ?approval WHERE {
+SELECT ?test ?type ?name ?action ?result ?query ?data ?graphData ?endpoint ?endpointData ?request ?approval WHERE {
   ?manifest mf:entries/rdf:rest*/rdf:first ?test .
   ?test rdf:type ?type .
   OPTIONAL { ?test mf:name ?name }
@@ -54,7 +54,7 @@ SELECT ?test ?type ?name ?action ?result ?query ?data ?graphData ?serviceData ?r
     OPTIONAL { ?action qt:query ?query }
     OPTIONAL { ?action qt:data ?data }
     OPTIONAL { ?action qt:graphData ?graphData }
-    OPTIONAL { ?action qt:serviceData ?serviceData }
+    OPTIONAL { ?action qt:serviceData [ qt:endpoint ?endpoint ; qt:data ?endpointData ] }
     OPTIONAL { ?action ut:request ?request }
   }
   OPTIONAL { ?test mf:result ?result }
@@ -70,7 +70,8 @@ interface ManifestTest {
   query?: string;
   data: string[];
   graphData: string[];
-  serviceData: boolean;
+  /** qt:serviceData: endpoint IRI → its data files. */
+  serviceData: Map<string, string[]>;
   request?: string;
   approval?: string;
 }
@@ -91,7 +92,7 @@ async function readManifest(path: string): Promise<{ tests: ManifestTest[]; base
           name: r.name?.value ?? "",
           data: [],
           graphData: [],
-          serviceData: false,
+          serviceData: new Map(),
         };
         byIri.set(iri, t);
         order.push(iri);
@@ -101,7 +102,11 @@ async function readManifest(path: string): Promise<{ tests: ManifestTest[]; base
       if (r.query) t.query = r.query.value;
       if (r.request) t.request = r.request.value;
       if (r.approval) t.approval = r.approval.value;
-      if (r.serviceData) t.serviceData = true;
+      if (r.endpoint && r.endpointData) {
+        const files = t.serviceData.get(r.endpoint.value) ?? [];
+        if (!files.includes(r.endpointData.value)) files.push(r.endpointData.value);
+        t.serviceData.set(r.endpoint.value, files);
+      }
       if (r.data && !t.data.includes(r.data.value)) t.data.push(r.data.value);
       if (r.graphData && !t.graphData.includes(r.graphData.value)) t.graphData.push(r.graphData.value);
     }
@@ -225,8 +230,20 @@ async function runQueryTest(t: ManifestTest): Promise<void> {
     }
   }
   const graph = await loadGraph(sources, { cache: false });
+  // qt:serviceData: each endpoint answered by a local graph of its data (see QueryOptions.services).
+  const services: Record<string, Graph> = {};
+  for (const [endpoint, files] of t.serviceData) {
+    services[endpoint] = await loadGraph(
+      files.map((f) => ({ path: fileURLToPath(f) })),
+      { cache: false },
+    );
+  }
   try {
-    const result = graph.query(text, { name: queryPath, baseIri: t.query });
+    const result = graph.query(text, {
+      name: queryPath,
+      baseIri: t.query,
+      ...(t.serviceData.size > 0 ? { services } : {}),
+    });
     if (!t.result) throw new Error("no mf:result");
     const resultPath = fileURLToPath(t.result);
     if (result.type === "graph") {
@@ -284,6 +301,7 @@ async function runQueryTest(t: ManifestTest): Promise<void> {
     }
   } finally {
     graph.free();
+    for (const g of Object.values(services)) g.free();
   }
 }
 
@@ -512,7 +530,6 @@ export async function runConformance(options: RunOptions = {}): Promise<TestResu
       };
       try {
         if (syntax) await runSparqlSyntaxTest(t, syntax);
-        else if (t.serviceData) throw new Error("needs SERVICE endpoints (qt:serviceData)");
         else await runQueryTest(t);
       } catch (e) {
         r.outcome = "failed";

@@ -5,6 +5,7 @@ import { n3lib, type OxStore, oxigraph } from "./engine.js";
 import { errorMessage, type Origin, syntaxError } from "./errors.js";
 import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";
 import { queryForm } from "./lexer.js";
+import { rewriteServices, type ServiceRewrite, serviceGraphName } from "./services.js";
 import { type JsonResults, type Row, rowsFromJson } from "./terms.js";
 
 /** Where a query comes from, for error locations, and the base IRI to resolve it against. */
@@ -18,6 +19,12 @@ export interface QueryOptions {
   baseIri?: string;
   /** false: run the query even when its result is memoized (and do not memoize it). Default true. */
   memo?: boolean;
+  /**
+   * SERVICE endpoints answered locally: endpoint IRI → the graph that plays its default graph.
+   * For hermetic runs of federated queries; a SERVICE to an endpoint not listed is an error
+   * (SILENT: one empty solution). Such queries are not memoized.
+   */
+  services?: Record<string, Graph>;
 }
 
 export type QueryResult =
@@ -252,6 +259,7 @@ export class OxGraph implements Graph {
 
   query(query: string, options?: QueryOptions): QueryResult {
     this.#live();
+    if (options?.services && /\bSERVICE\b/i.test(query)) return this.#withServices(query, options);
     const form = queryForm(query);
     if (form === "update") {
       throw new GgenError("SPARQL_FORM", "this is a SPARQL UPDATE; use update() (or `ggen graph update`)", {
@@ -277,6 +285,47 @@ export class OxGraph implements Graph {
     const rows = this.#tabular(query, options);
     if (typeof rows === "boolean") return { type: "ask", value: rows };
     return { type: "select", vars: rows.vars, rows: rows.rows.slice() };
+  }
+
+  /** Runs `query` over a copy of this dataset plus each called service's graph (see services.ts). */
+  #withServices(query: string, options: QueryOptions): QueryResult {
+    const services = options.services ?? {};
+    let rewritten: ServiceRewrite;
+    try {
+      rewritten = rewriteServices(query, new Set(Object.keys(services)), {
+        ...(options.baseIri !== undefined ? { baseIri: options.baseIri } : {}),
+        ...(options.name !== undefined ? { file: options.name } : {}),
+      });
+    } catch (e) {
+      if (e instanceof GgenError) throw e;
+      // sparqljs rejected it: let the engine report the syntax error with its position.
+      this.#run(query, options);
+      throw e;
+    }
+    const ox = oxigraph();
+    const store = new ox.Store(this.#live().store.match(null, null, null, null)) as OxStore;
+    for (const endpoint of rewritten.used) {
+      const service = services[endpoint];
+      if (!(service instanceof OxGraph))
+        throw new GgenError("SPARQL_SERVICE", `the graph for SERVICE <${endpoint}> is not a loaded graph`);
+      const name = ox.namedNode(serviceGraphName(endpoint));
+      for (const q of service.store.match(null, null, null, ox.defaultGraph()))
+        store.add(ox.quad(q.subject, q.predicate, q.object, name));
+    }
+    const federated = new OxGraph({
+      store,
+      refs: 0,
+      cached: false,
+      hash: sha256(this.#hash, "services", ...rewritten.used.map((e) => services[e]!.hash)),
+      prefixes: this.#entry.prefixes,
+      base: this.#entry.base,
+    });
+    try {
+      const { services: _, ...rest } = options;
+      return federated.query(rewritten.query, { ...rest, memo: false });
+    } finally {
+      federated.free();
+    }
   }
 
   #derived(quads: import("oxigraph").Quad[], query: string): Graph {

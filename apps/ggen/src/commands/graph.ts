@@ -102,7 +102,10 @@ function bindings(pairs: string[] | undefined): Record<string, unknown> {
   return vars;
 }
 
-const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: string; bind?: string[] }> = {
+const queryCommand: CommandModule<
+  object,
+  FilesArgs & { query: string; format?: string; bind?: string[]; service?: string[] }
+> = {
   command: "query <files..>",
   describe: "Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over RDF files",
   builder: (y) =>
@@ -124,7 +127,17 @@ const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: 
         describe:
           "name=value puts a value into ?name / $name (a string literal, or an IRI written <…>), escaped",
       })
+      .option("service", {
+        type: "string",
+        array: true,
+        describe:
+          "endpoint=file answers SERVICE <endpoint> from a local RDF file, so federated queries run offline",
+      })
       .example("$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results")
+      .example(
+        "$0 graph query local.ttl --query @fed.rq --service https://example.org/sparql=remote.ttl",
+        "SERVICE answered from a file",
+      )
       .example("$0 graph query shop.ttl --query @by-label.rq --bind label=Order", "Bind ?label safely")
       .example("$0 graph query a.ttl --query @shape.rq --format nt", "CONSTRUCT as N-Triples") as never,
   handler: async (argv) => {
@@ -133,10 +146,21 @@ const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: 
     const read = await readQuery(argv.query);
     const name = read.name;
     const text = argv.bind?.length ? rdf.bind(read.text, bindings(argv.bind)) : read.text;
+    const services: Record<string, import("@ggen/rdf").Graph> = {};
+    for (const spec of argv.service ?? []) {
+      const eq = spec.lastIndexOf("=");
+      if (eq <= 0 || eq === spec.length - 1)
+        throw new GgenError("USAGE", `--service '${spec}': expected endpoint=file`, { kind: "usage" });
+      services[spec.slice(0, eq)] = await rdf.loadGraph([{ path: spec.slice(eq + 1) }], { cache: false });
+    }
     const graph = await rdf.loadGraph(await sourcesOf(argv), { cache: false });
     try {
       const prefixed = withPrefixes(text, graph.prefixes);
-      const result = graph.query(prefixed.text, { name, line: 1 - prefixed.lines });
+      const result = graph.query(prefixed.text, {
+        name,
+        line: 1 - prefixed.lines,
+        ...(argv.service?.length ? { services } : {}),
+      });
       if (result.type === "graph") {
         const format = await rdfFormat(argv.format ?? "turtle");
         const dumped = result.graph.dump(format);
@@ -172,6 +196,7 @@ const queryCommand: CommandModule<object, FilesArgs & { query: string; format?: 
       }
     } finally {
       graph.free();
+      for (const g of Object.values(services)) g.free();
     }
   },
 };

@@ -1,0 +1,68 @@
+// SERVICE answered by local graphs, so that federated queries run hermetically (in tests, in a
+// cleanroom): no request leaves the machine. oxigraph's JS build has no service handler, so the
+// query is parsed (sparqljs) and each `SERVICE <endpoint> { … }` bound to a local graph becomes
+// `GRAPH <urn:ggen:service:…> { … }` over a store that holds the dataset plus those graphs.
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { GgenError } from "@ggen/contract";
+import type * as Sparqljs from "sparqljs";
+
+const require = createRequire(import.meta.url);
+let sparqljs: typeof Sparqljs | undefined;
+
+/** The named graph that stands for a SERVICE endpoint's default graph. */
+export function serviceGraphName(endpoint: string): string {
+  return `urn:ggen:service:${createHash("sha256").update(endpoint).digest("hex").slice(0, 32)}`;
+}
+
+export interface ServiceRewrite {
+  query: string;
+  /** The bound endpoints the query calls. */
+  used: string[];
+}
+
+/**
+ * Rewrites every SERVICE of `query`: a bound endpoint becomes a GRAPH over its stand-in graph; an
+ * unbound one is an error, unless SILENT, which the spec answers with one empty solution (as a
+ * failed call does). A variable endpoint cannot be resolved before evaluation: an error too.
+ */
+export function rewriteServices(
+  query: string,
+  endpoints: ReadonlySet<string>,
+  options: { baseIri?: string; file?: string } = {},
+): ServiceRewrite {
+  sparqljs ??= require("sparqljs") as typeof Sparqljs;
+  const parser = new sparqljs.Parser(options.baseIri ? { baseIRI: options.baseIri } : {});
+  const ast = parser.parse(query);
+  const used = new Set<string>();
+  const location = { file: options.file ?? "<query>" };
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (node === null || typeof node !== "object") return node;
+    const obj = node as Record<string, unknown>;
+    // rdf-data-factory terms are classes: keep them as they are.
+    if (typeof obj.termType === "string") return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = rewrite(v);
+    if (out.type !== "service") return out;
+    const s = out as unknown as Sparqljs.ServicePattern;
+    if (s.name.termType === "NamedNode" && endpoints.has(s.name.value)) {
+      used.add(s.name.value);
+      const name = { termType: "NamedNode", value: serviceGraphName(s.name.value) };
+      return { type: "graph", name, patterns: s.patterns };
+    }
+    if (s.silent) return { type: "group", patterns: [] };
+    if (s.name.termType === "Variable")
+      throw new GgenError(
+        "SPARQL_SERVICE",
+        `SERVICE ?${s.name.value}: a variable endpoint cannot be answered by a local graph`,
+        { location, hint: "name the endpoint, or add SILENT" },
+      );
+    throw new GgenError("SPARQL_SERVICE", `SERVICE <${s.name.value}> has no local graph`, {
+      location,
+      hint: `bound endpoints: ${[...endpoints].map((e) => `<${e}>`).join(", ") || "none"}`,
+    });
+  };
+  const rewritten = rewrite(ast) as Sparqljs.SparqlQuery;
+  return { query: new sparqljs.Generator().stringify(rewritten), used: [...used] };
+}
