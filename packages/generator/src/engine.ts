@@ -47,6 +47,9 @@ export interface GenerateOptions {
   /** The instant `now` returns (ISO string); default SOURCE_DATE_EPOCH, then the seed, then the clock. */
   now?: string;
   maxParallel?: number;
+  /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
+   * Handlebars parser and compiler; `ggen` uses $GGEN_HOME/cache/templates. None by default. */
+  cacheDir?: string;
   /** Non-fatal notes (skipped files, hooks not run). */
   onWarn?: (message: string) => void;
   /** Output of hooks. */
@@ -228,7 +231,7 @@ class Run {
     let t = this.templates.get(unit.file);
     if (!t) {
       const t0 = performance.now();
-      t = loadTemplate(unit.file, unit.display);
+      t = loadTemplate(unit.file, unit.display, this.opts.cacheDir);
       this.timings.parseMs += performance.now() - t0;
       this.templates.set(unit.file, t);
     }
@@ -600,7 +603,7 @@ async function processTemplate(run: Run, unit: TemplateUnit): Promise<Planned[]>
             { kind: "usage" },
           );
         const t0 = performance.now();
-        c = compile(readFileSync(fromAbs, "utf8"), run.rel(fromAbs), 1);
+        c = compile(readFileSync(fromAbs, "utf8"), run.rel(fromAbs), 1, run.opts.cacheDir);
         run.timings.parseMs += performance.now() - t0;
         bodies.set(fromAbs, c);
       }

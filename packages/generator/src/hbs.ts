@@ -1,16 +1,30 @@
 // One Handlebars environment with the ggen helpers, compiling with source positions: parse errors and
 // unknown helpers are reported at the template file's line and column.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { HelperDelegate } from "handlebars";
 import { at, fail, suggest } from "./errors.js";
 import { builtinHelpers, helpers, type RenderState, unwrap } from "./helpers.js";
-import { handlebars as loadHandlebars } from "./lazy.js";
+import { handlebarsRuntime, handlebars as loadHandlebars } from "./lazy.js";
 
 type Env = typeof import("handlebars");
 let env: Env | undefined;
+let runtimeEnv: Env | undefined;
 
+/** The full environment (parser + compiler) with the ggen helpers. */
 function handlebars(): Env {
-  if (env) return env;
-  env = loadHandlebars().create();
+  env ??= withHelpers(loadHandlebars().create());
+  return env;
+}
+
+/** The runtime-only environment with the same helpers, for precompiled templates. */
+function runtime(): Env {
+  runtimeEnv ??= withHelpers(handlebarsRuntime().create());
+  return runtimeEnv;
+}
+
+function withHelpers(env: Env): Env {
   for (const [name, fn] of Object.entries(helpers)) env.registerHelper(name, fn);
   // #if / #unless see a term's natural value ("false"^^xsd:boolean is false, 0 is falsy).
   for (const name of ["if", "unless"]) {
@@ -78,8 +92,53 @@ function checkHelpers(ast: unknown, file: string, firstLine: number): void {
   });
 }
 
-/** Compile Handlebars `text` that starts at `firstLine` of `file`. */
-export function compile(text: string, file: string, firstLine: number): Compiled {
+// Handlebars adds keys to the options object it is given: each call gets its own copy.
+const COMPILE_OPTIONS = { noEscape: true } as const;
+
+/**
+ * Compile Handlebars `text` that starts at `firstLine` of `file`. With `cacheDir`, the compiled
+ * template is kept there as Handlebars' precompiled JavaScript, named by a hash of the text, the
+ * Handlebars version and the helper names it was checked against: a later run with the same text
+ * loads only the Handlebars runtime — no parser, no compiler — which is most of a short run's
+ * start-up. A damaged entry is compiled again.
+ */
+export function compile(text: string, file: string, firstLine: number, cacheDir?: string): Compiled {
+  let tpl: HandlebarsTemplateDelegate | undefined;
+  const cached = cacheDir ? join(cacheDir, `${compiledKey(text)}.js`) : undefined;
+  if (cached) {
+    try {
+      tpl = runtime().template(specification(readFileSync(cached, "utf8")));
+    } catch {
+      tpl = undefined;
+    }
+  }
+  const run = tpl ?? compileChecked(text, file, firstLine, cached);
+  return (context, state) => {
+    try {
+      return run(context, { data: { ggen: state } });
+    } catch (e) {
+      if (e && typeof e === "object" && (e as { name?: string }).name === "GgenError") throw e;
+      const err = e as { message?: string; lineNumber?: number; column?: number };
+      const line = typeof err.lineNumber === "number" ? err.lineNumber + firstLine - 1 : undefined;
+      fail(
+        "TEMPLATE_RENDER",
+        `cannot render: ${String(err.message ?? e)
+          .split("\n")[0]!
+          .replace(/ - \d+:\d+$/, "")}`,
+        at(file, line, line !== undefined && typeof err.column === "number" ? err.column + 1 : undefined),
+        { kind: "usage" },
+      );
+    }
+  };
+}
+
+/** Parses (errors at file:line), checks helper names, compiles; saves the precompiled form to `saveAs`. */
+function compileChecked(
+  text: string,
+  file: string,
+  firstLine: number,
+  saveAs: string | undefined,
+): HandlebarsTemplateDelegate {
   const hb = handlebars();
   let ast: unknown;
   try {
@@ -101,24 +160,37 @@ export function compile(text: string, file: string, firstLine: number): Compiled
     );
   }
   checkHelpers(ast, file, firstLine);
-  const tpl = hb.compile(ast as Parameters<Env["compile"]>[0], { noEscape: true });
-  return (context, state) => {
-    try {
-      return tpl(context, { data: { ggen: state } });
-    } catch (e) {
-      if (e && typeof e === "object" && (e as { name?: string }).name === "GgenError") throw e;
-      const err = e as { message?: string; lineNumber?: number; column?: number };
-      const line = typeof err.lineNumber === "number" ? err.lineNumber + firstLine - 1 : undefined;
-      fail(
-        "TEMPLATE_RENDER",
-        `cannot render: ${String(err.message ?? e)
-          .split("\n")[0]!
-          .replace(/ - \d+:\d+$/, "")}`,
-        at(file, line, line !== undefined && typeof err.column === "number" ? err.column + 1 : undefined),
-        { kind: "usage" },
-      );
-    }
-  };
+  const program = ast as Parameters<Env["compile"]>[0];
+  if (!saveAs) return hb.compile(program, { ...COMPILE_OPTIONS });
+  const spec = hb.precompile(program, { ...COMPILE_OPTIONS }) as string;
+  saveCompiled(saveAs, spec);
+  return hb.template(specification(spec));
+}
+
+function compiledKey(text: string): string {
+  return createHash("sha256")
+    .update(
+      `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`,
+    )
+    .update(text)
+    .digest("hex");
+}
+
+/** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */
+function specification(js: string): Parameters<Env["template"]>[0] {
+  return new Function(`return (${js});`)() as Parameters<Env["template"]>[0];
+}
+
+/** Atomic and best effort: a read-only or full cache only costs later runs their speed. */
+function saveCompiled(file: string, spec: string): void {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, spec);
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** Does this text contain Handlebars at all? (plain frontmatter is parsed once, not rendered.) */

@@ -37,3 +37,10 @@ export function handlebars(): typeof import("handlebars") {
   }
   return handlebarsLib;
 }
+
+let runtimeLib: typeof import("handlebars") | undefined;
+/** The Handlebars runtime alone (no parser or compiler): enough to run precompiled templates. */
+export function handlebarsRuntime(): typeof import("handlebars") {
+  runtimeLib ??= (require("handlebars/runtime") as { default: typeof import("handlebars") }).default;
+  return runtimeLib;
+}

@@ -41,7 +41,8 @@ export interface LoadedTemplate {
 export const TEMPLATE_EXTENSIONS = [".tmpl", ".hbs"];
 const isTemplateFile = (f: string) => TEMPLATE_EXTENSIONS.some((e) => f.endsWith(e));
 
-export function loadTemplate(file: string, display: string): LoadedTemplate {
+/** Reads and compiles a template; `cacheDir` keeps compiled templates between runs (see `compile`). */
+export function loadTemplate(file: string, display: string, cacheDir?: string): LoadedTemplate {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -53,7 +54,7 @@ export function loadTemplate(file: string, display: string): LoadedTemplate {
   let frontCompiled: Compiled | undefined;
   let frontParsed: ParsedYaml | undefined;
   if (front !== undefined) {
-    if (hasMustache(front)) frontCompiled = compile(front, display, split.frontLine);
+    if (hasMustache(front)) frontCompiled = compile(front, display, split.frontLine, cacheDir);
     else frontParsed = parseYaml(front, display, split.frontLine);
   }
   return {
@@ -64,7 +65,7 @@ export function loadTemplate(file: string, display: string): LoadedTemplate {
     front,
     frontCompiled,
     frontParsed,
-    body: compile(split.body, display, split.bodyLine),
+    body: compile(split.body, display, split.bodyLine, cacheDir),
   };
 }
 
