@@ -1,6 +1,6 @@
 // Bad input: one clear line (with file:line:col where there is one), exit 2, nothing started.
 
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -17,8 +17,7 @@ afterAll(() => p.cleanup());
 
 /** Nothing was started: no environment, no run recorded. */
 function nothingStarted() {
-  const envs = join(p.dir, ".cleanroom", "envs");
-  expect(existsSync(envs) ? readdirSync(envs) : []).toEqual([]);
+  expect(p.envDirs()).toEqual([]);
   expect(existsSync(join(p.dir, ".cleanroom", "runs"))).toBe(false);
 }
 

@@ -1,8 +1,17 @@
 // Running the built program in a scratch project directory, and cleaning up after it.
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { environmentsRoot } from "@ggen/cleanroom-backends";
 
 export const bin = join(import.meta.dirname, "..", "dist", "bin.js");
 
@@ -11,6 +20,10 @@ export interface Project {
   write(rel: string, text: string): string;
   run(...args: string[]): SpawnSyncReturns<string>;
   json<T = unknown>(...args: string[]): T;
+  /** Where the local backend keeps this project's environment directories (outside the project). */
+  envRoot: string;
+  /** The environment directories there now. */
+  envDirs(): string[];
   cleanup(): void;
 }
 
@@ -23,8 +36,11 @@ export function project(prefix = "cleanroom-cli-"): Project {
       env: { ...process.env, NO_COLOR: "1" },
       timeout: 120_000,
     });
+  const envRoot = environmentsRoot(join(dir, ".cleanroom"));
   return {
     dir,
+    envRoot,
+    envDirs: () => (existsSync(envRoot) ? readdirSync(envRoot) : []),
     write(rel, text) {
       const p = join(dir, rel);
       mkdirSync(dirname(p), { recursive: true });

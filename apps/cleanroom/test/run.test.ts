@@ -1,15 +1,7 @@
 // Test runs, scenarios, results, reports, attestations and metrics through the built program.
 
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CleanroomRun } from "@ggen/contract";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -62,7 +54,7 @@ describe("test run and results", () => {
     // plain progress lines on stderr (not a TTY)
     expect(r.stderr).toMatch(/✗ test\/math\.test\.mjs failed/);
     expect(r.stderr).toMatch(/✓ test\/check\.sh passed/);
-    expect(readdirSync(join(p.dir, ".cleanroom", "envs"))).toEqual([]);
+    expect(p.envDirs()).toEqual([]);
     const envs = p.json<unknown[]>("environment", "list", "--backend", "local");
     expect(envs).toEqual([]);
   });
@@ -109,7 +101,8 @@ describe("exec", () => {
     );
     expect(r.status).toBe(3);
     expect(r.stdout).toContain('"name":"demo"');
-    expect(r.stdout).toMatch(/home=\S+\.cleanroom\/envs\/exec-/);
+    // The environment lived outside the project.
+    expect(r.stdout).toContain(`home=${p.envRoot}/exec-`);
     expect(p.json<unknown[]>("environment", "list", "--backend", "local")).toEqual([]);
     const none = p.run("exec", "--backend", "local");
     expect(none.status).toBe(2);

@@ -1,7 +1,7 @@
 // Environments and services across separate CLI calls (local backend, real PostgreSQL and Redis), and
 // ultra-fast-test on generated output that needs PostgreSQL. Everything started is stopped.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CleanroomRun } from "@ggen/contract";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -126,7 +126,7 @@ test("reaches the database", () => {
     expect(run.manifest?.path).toBe("gen/app/.ggen/manifest.json");
     expect(run.sources).toEqual([{ path: "gen/app/test/db.test.mjs", sha256: sha }]);
     // The throwaway environment and its PostgreSQL are gone.
-    expect(readdirSync(join(p.dir, ".cleanroom/envs"))).toEqual([]);
+    expect(p.envDirs()).toEqual([]);
     const state = JSON.parse(readFileSync(join(p.dir, ".cleanroom/state.json"), "utf8")) as {
       services: Record<string, { local?: { pid: number } }>;
     };

@@ -13,13 +13,21 @@ export interface EnvironmentSpec {
   cpus?: number;
   /** Host paths visible inside, read-only unless `writable`. */
   mounts?: { host: string; target: string; writable?: boolean }[];
-  /** Prepared package caches mounted read-only so isolated runs install offline. */
+  /**
+   * Prepared package caches, so isolated runs install offline; commands may write to their view of a
+   * cache (copy-on-write or a private copy), never to the shared cache.
+   */
   caches?: ("npm" | "cargo")[];
   env?: Record<string, string>;
   /** Process-count limit (cgroup pids, else RLIMIT_NPROC). Isolated environments default to config's. */
   pids?: number;
   /** CPU-time limit per command, in seconds (RLIMIT_CPU). */
   cpuSeconds?: number;
+  /**
+   * Belongs to the calling process (a run's throwaway environment): when that process is gone, even by
+   * SIGKILL, `environmentStatus` and `stale()` report the environment stale and `prune` removes it.
+   */
+  throwaway?: boolean;
 }
 
 export interface Environment {
@@ -99,9 +107,10 @@ export interface Backend {
   readonly name: BackendName;
   createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
   deleteEnvironment(name: string, options?: { force?: boolean }): Promise<void>;
+  /** `stale` says why an environment is no longer alive (its owner or directory gone…), when it is not. */
   environmentStatus(
     name: string,
-  ): Promise<(Environment & { services: Service[]; alive: boolean }) | undefined>;
+  ): Promise<(Environment & { services: Service[]; alive: boolean; stale?: string }) | undefined>;
   listEnvironments(): Promise<Environment[]>;
   startService(env: string, spec: ServiceSpec): Promise<Service>;
   stopService(env: string, name: string): Promise<void>;

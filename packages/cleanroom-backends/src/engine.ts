@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
 import type { Backend } from "./backend.js";
 import { type CleanroomConfig, type ConfigOverrides, loadConfig } from "./config.js";
-import { LocalBackend } from "./local/backend.js";
+import { environmentsRoot, LocalBackend } from "./local/backend.js";
 import { dockerUnavailable } from "./testcontainers/detect.js";
 
 export type { CleanroomConfig, ConfigOverrides } from "./config.js";
@@ -16,7 +16,7 @@ export type { RedisHandle, RedisInstance, RedisOptions } from "./services/redis.
 export { startRedis } from "./services/redis.js";
 export { dockerUnavailable } from "./testcontainers/detect.js";
 export { onInterrupt } from "./util/interrupt.js";
-export { LocalBackend };
+export { environmentsRoot, LocalBackend };
 
 export interface CreateBackendOptions {
   /** Where state and config.toml live (default `<cwd>/.cleanroom`). */

@@ -67,7 +67,7 @@ const create: CommandModule<object, Args> = {
         type: "string",
         array: true,
         choices: ["npm", "cargo"],
-        describe: "Mount a package cache read-only",
+        describe: "Give commands a package cache (copy-on-write: the shared cache is never written)",
       })
       .example(
         "cleanroom environment create --name ci --isolated --mount .:/workspace",
@@ -181,7 +181,7 @@ const status: CommandModule<object, Args> = {
       };
       out.data(safe, () =>
         [
-          `${s.name} (${s.backend}) ${s.alive ? "alive" : "NOT alive"}; isolation: ${isolationText(s.isolation)}`,
+          `${s.name} (${s.backend}) ${s.alive ? "alive" : `NOT alive${s.stale ? ` (stale: ${s.stale}; \`cleanroom container prune\` removes it)` : ""}`}; isolation: ${isolationText(s.isolation)}`,
           `  workdir ${s.workdir}, created ${s.createdAt}`,
           ...(s.services.length === 0
             ? ["  no services"]

@@ -75,6 +75,8 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       if (throwaway) {
         await backend.createEnvironment({
           name: throwaway,
+          // Killed before the finally below runs (SIGKILL), it is then reported stale and pruned.
+          throwaway: true,
           mounts: [{ host: projectRoot(), target: run.WORKSPACE, writable: true }],
         });
         const inWorkspace = run.backendExec(backend, throwaway);

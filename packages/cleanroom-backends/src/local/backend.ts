@@ -1,23 +1,27 @@
-// The local backend: environments are directories under <stateDir>/envs/<name>, commands run sandboxed
-// (see sandbox.ts), services are native programs (PostgreSQL, Redis) recorded in state so they outlive
-// one CLI call. Isolated environments (as root) get their own network namespace shared by their
-// services and commands: nothing but its own loopback.
+// The local backend: environments are directories under environmentsRoot(<stateDir>)/<name> — outside
+// the project, so nothing walking the project meets them or the links they hold back into it — commands
+// run sandboxed (see sandbox.ts), services are native programs (PostgreSQL, Redis) recorded in state
+// (<stateDir>/state.json) so they outlive one CLI call. Isolated environments (as root) get their own
+// network namespace shared by their services and commands: nothing but its own loopback.
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
+  renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { homedir, tmpdir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/contract";
 import type {
@@ -39,7 +43,8 @@ import {
 } from "../services/postgres.js";
 import { type RedisInstance, redisHandle, redisHealth, startRedis } from "../services/redis.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
-import { isAlive, killTree } from "../util/proc.js";
+import { removeTree } from "../util/fs.js";
+import { groupMembers, isAlive, killTree, processRef, refAlive } from "../util/proc.js";
 import { Cgroup, detectCgroups } from "./cgroup.js";
 import { capabilities, plannedIsolation, runSandboxed, type SandboxPlan } from "./sandbox.js";
 
@@ -60,24 +65,77 @@ export function configHash(parts: unknown): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
-/** Resolve `target` inside `root`, refusing escapes (also through symlinks). */
-export function inside(root: string, target: string): string {
+const within = (root: string, path: string): boolean => {
+  const rel = relative(root, path);
+  return rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+};
+
+/**
+ * Resolve `target` inside `root`, refusing escapes, also through symlinks. A path under one of `mounts`
+ * is checked against that mount's host directory (the link or placeholder at its target leads there),
+ * anything else against `root` — in both cases real path against real path, so a mount reached through
+ * a symlink is inside, and a symlink leading out of the root or out of the mount is not.
+ */
+export function inside(
+  root: string,
+  target: string,
+  mounts: readonly { host: string; target: string }[] = [],
+): string {
   const full = resolve(root, target.replace(/^\/+/, ""));
-  const rel = relative(root, full);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment`, { kind: "usage" });
+  if (!within(root, full)) {
+    throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment`, {
+      kind: "usage",
+      hint: "give a path inside the environment's workdir",
+    });
   }
-  let probe = full;
-  while (!existsSync(probe) && probe !== root) probe = dirname(probe);
-  const real = realpathSync(probe);
-  const realRoot = realpathSync(root);
-  const relReal = relative(realRoot, real);
-  if (relReal.startsWith("..") || isAbsolute(relReal)) {
+  const mount = mounts
+    .map((m) => ({ host: m.host, at: resolve(root, m.target.replace(/^\/+/, "")) }))
+    .filter((m) => within(m.at, full))
+    .sort((a, b) => b.at.length - a.at.length)[0];
+  const base = mount ? realpathSync(mount.host) : realpathSync(root);
+  // The same path as the host sees it, then its deepest existing part (which may be a symlink).
+  let probe = join(base, relative(mount ? mount.at : root, full));
+  while (!lstatSync(probe, { throwIfNoEntry: false }) && probe !== base) probe = dirname(probe);
+  let real: string | undefined;
+  try {
+    real = realpathSync(probe);
+  } catch {
+    real = undefined; // a dangling symlink: where it would lead is not known, so refuse it
+  }
+  if (real === undefined || !within(base, real)) {
     throw new GgenError("CLEANROOM_PATH", `${target} escapes the environment through a symlink`, {
       kind: "usage",
+      hint: "links inside an environment (or a mount) must stay inside it",
     });
   }
   return full;
+}
+
+/**
+ * Where a state dir's environment directories live: under the temp dir, per user, keyed by a hash of
+ * the state dir — never inside the project, whose tree would then hold links back into itself.
+ */
+export function environmentsRoot(stateDir: string): string {
+  // The real path of its nearest existing ancestor, so the key does not change once the dir is made.
+  let known = resolve(stateDir);
+  while (!existsSync(known) && dirname(known) !== known) known = dirname(known);
+  const key = configHash(join(realpathSync(known), relative(known, resolve(stateDir))));
+  return join(tmpdir(), `ggen-cleanroom-${process.getuid?.() ?? "user"}`, `envs-${key}`);
+}
+
+/** Make (or check) the per-user root under the shared temp dir: a real directory that we own. */
+function ensureUserRoot(dir: string): void {
+  // Traversable by all (PostgreSQL runs as another user), listable by us only.
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+    throw new GgenError(
+      "CLEANROOM_ENV_ROOT",
+      `${dir} is not a directory owned by you, so environments cannot live there`,
+      { hint: "remove it, or point TMPDIR at a directory of your own" },
+    );
+  }
 }
 
 const ALLOWED_HOST_ENV = ["PATH", "TERM"];
@@ -102,10 +160,14 @@ export class LocalBackend implements Backend {
   constructor(options: LocalBackendOptions) {
     this.state = new StateStore(options.stateDir);
     this.config = options.config;
+    this.envRoot = environmentsRoot(options.stateDir);
   }
 
+  /** Where this state dir's environment directories live (see environmentsRoot). */
+  readonly envRoot: string;
+
   private envDir(name: string): string {
-    return join(this.state.dir, "envs", name);
+    return join(this.envRoot, name);
   }
 
   private record(name: string): EnvironmentRecord {
@@ -137,7 +199,8 @@ export class LocalBackend implements Backend {
           hint: `delete it first, or use another name (backend ${existing.backend})`,
         });
       }
-      rmSync(dir, { recursive: true, force: true });
+      ensureUserRoot(dirname(this.envRoot));
+      removeTree(dir);
       for (const sub of ["work", "tmp", "outputs", "logs", "services"])
         mkdirSync(join(dir, sub), { recursive: true });
       const workdir = join(dir, "work");
@@ -182,6 +245,7 @@ export class LocalBackend implements Backend {
         dir,
         ...(netns ? { netns } : {}),
         ...(cgroup ? { cgroup } : {}),
+        ...(spec.throwaway ? { owner: processRef() } : {}),
       };
       state.environments[spec.name] = rec;
       return publicEnv(rec);
@@ -206,6 +270,8 @@ export class LocalBackend implements Backend {
   }
 
   private async teardown(rec: EnvironmentRecord): Promise<void> {
+    for (const c of rec.commands ?? []) killGroup(c.pgid, rec);
+    killMarked(rec);
     const layout = detectCgroups();
     if (layout && rec.cgroup) {
       await Cgroup.open(layout, rec.cgroup).remove();
@@ -215,7 +281,16 @@ export class LocalBackend implements Backend {
       const nsName = rec.netns.split("/").pop()!;
       await run("ip", ["netns", "del", nsName]).catch(() => undefined);
     }
-    rmSync(rec.dir, { recursive: true, force: true });
+    removeTree(rec.dir);
+    // The last environment of this state dir takes the (then empty) root with it; a racing create
+    // makes it again.
+    for (const dir of [this.envRoot, dirname(this.envRoot)]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break; // not empty, or gone
+      }
+    }
   }
 
   async environmentStatus(name: string) {
@@ -225,8 +300,8 @@ export class LocalBackend implements Backend {
     const services = Object.values(state.services)
       .filter((s) => s.environment === name)
       .map(toService);
-    const alive = existsSync(rec.dir) && (!rec.netns || existsSync(rec.netns));
-    return { ...publicEnv(rec), services, alive };
+    const stale = staleReason(rec);
+    return { ...publicEnv(rec), services, alive: stale === undefined, ...(stale ? { stale } : {}) };
   }
 
   async listEnvironments(): Promise<Environment[]> {
@@ -426,12 +501,17 @@ export class LocalBackend implements Backend {
       CI: "true",
       CLEANROOM_ENVIRONMENT: rec.name,
     });
-    const caches = cacheDirs();
     for (const cache of rec.spec.caches ?? []) {
       const target = join(rec.dir, "caches", cache);
-      if (cache === "npm") Object.assign(env, { npm_config_cache: target, npm_config_offline: "true" });
+      // npm: offline when isolated (there is no network); otherwise the cache first, the registry for
+      // what it lacks.
+      if (cache === "npm")
+        Object.assign(env, {
+          npm_config_cache: target,
+          npm_config_prefer_offline: "true",
+          ...(rec.spec.isolated ? { npm_config_offline: "true" } : {}),
+        });
       if (cache === "cargo") Object.assign(env, { CARGO_HOME: target, CARGO_NET_OFFLINE: "true" });
-      void caches;
     }
     for (const svc of Object.values(this.state.read().services)) {
       if (svc.environment === rec.name) Object.assign(env, svc.env);
@@ -449,27 +529,28 @@ export class LocalBackend implements Backend {
     if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
     const rec = this.record(envName);
     const isolated = rec.spec.isolated ?? false;
+    const bwrap = capabilities().bwrap;
     const layout = detectCgroups();
-    const cwd = options.cwd ? inside(rec.workdir, options.cwd) : rec.workdir;
-    const caches = cacheDirs();
+    const cwd = options.cwd ? inside(rec.workdir, options.cwd, rec.spec.mounts) : rec.workdir;
     const mounts = [
-      ...(isolated && capabilities().bwrap
+      ...(isolated && bwrap
         ? (rec.spec.mounts ?? []).map((m) => ({ ...m, target: inside(rec.workdir, m.target) }))
         : []),
-      ...(rec.spec.caches ?? [])
-        .filter((c) => existsSync(caches[c]))
-        .map((c) => ({ host: caches[c], target: join(rec.dir, "caches", c) })),
     ];
-    for (const m of mounts) {
-      if (m.target.startsWith(join(rec.dir, "caches"))) mkdirSync(m.target, { recursive: true });
-    }
+    const overlays = await this.cacheViews(rec);
     let cgroup: Cgroup | undefined;
     if (layout && rec.cgroup)
       cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
+    // The command's process group goes into the state entry while it runs: if this process is killed
+    // (SIGKILL, no cleanup), `prune` still finds what it left.
+    const by = processRef();
+    let recorded: Promise<void> | undefined;
+    let pgid: number | undefined;
     const plan: SandboxPlan = {
       isolated,
       writable: [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")],
       mounts,
+      overlays,
       netns: rec.netns,
       cwd,
       env: this.commandEnv(rec, options),
@@ -477,22 +558,14 @@ export class LocalBackend implements Backend {
       cpuSeconds: rec.spec.cpuSeconds,
       memoryMb: rec.spec.memoryMb,
       pids: rec.spec.pids,
+      onStart: (pid) => {
+        pgid = pid;
+        recorded = this.state.update((s) => {
+          const e = s.environments[envName];
+          if (e) e.commands = [...(e.commands ?? []), { pgid: pid, by }];
+        });
+      },
     };
-    if (!isolated || !capabilities().bwrap) {
-      // Without bubblewrap read-only views are not possible; caches get symlinks instead.
-      const { lstatSync, symlinkSync } = await import("node:fs");
-      for (const m of mounts) {
-        // Concurrent execs share the link: made once, and a racing second maker finds it there.
-        if (lstatSync(m.target, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
-        rmSync(m.target, { recursive: true, force: true });
-        try {
-          symlinkSync(m.host, m.target);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        }
-      }
-      plan.mounts = [];
-    }
     try {
       return await runSandboxed(plan, argv, {
         ...options,
@@ -500,12 +573,69 @@ export class LocalBackend implements Backend {
       });
     } finally {
       if (cgroup) await cgroup.remove();
+      if (recorded) {
+        await recorded;
+        await this.state.update((s) => {
+          const e = s.environments[envName];
+          if (!e?.commands) return;
+          e.commands = e.commands.filter((c) => c.pgid !== pgid);
+          if (e.commands.length === 0) delete e.commands;
+        });
+      }
     }
+  }
+
+  /**
+   * The package caches as commands see them, so that nothing run here writes into the shared cache —
+   * while npm can still write its own (it rewrites index buckets even to read metadata, so a read-only
+   * cache fails `npm install` without a lockfile with ENOTCACHED). Where an overlay can be mounted
+   * (root): copy-on-write over the shared cache, writes landing in the environment's upper layer (the
+   * overlays returned). Elsewhere: a private copy, made once per environment at its first command.
+   */
+  private async cacheViews(rec: EnvironmentRecord): Promise<NonNullable<SandboxPlan["overlays"]>> {
+    const hosts = cacheDirs();
+    const out: NonNullable<SandboxPlan["overlays"]> = [];
+    for (const name of rec.spec.caches ?? []) {
+      const host = hosts[name];
+      if (!existsSync(host)) continue;
+      const target = join(rec.dir, "caches", name);
+      // Overlay options separate paths with ',' and ':'; such paths take the copy instead.
+      if (capabilities().overlay && ![host, rec.dir].some((p) => /[,:\\]/.test(p))) {
+        const upper = join(rec.dir, "caches", `.${name}-upper`);
+        const work = join(rec.dir, "caches", `.${name}-work`);
+        for (const d of [target, upper, work]) mkdirSync(d, { recursive: true });
+        out.push({ lower: realpathSync(host), upper, work, target });
+        continue;
+      }
+      if (existsSync(target)) continue;
+      await this.state.lock(`cache-${rec.name}-${name}`, async () => {
+        if (existsSync(target)) return; // a concurrent exec made it
+        const tmp = `${target}.${process.pid}.tmp`;
+        removeTree(tmp);
+        mkdirSync(dirname(target), { recursive: true });
+        try {
+          // Copy-on-write where the filesystem can (reflink), a plain copy elsewhere.
+          await run("cp", ["-a", "--reflink=auto", host, tmp]);
+        } catch (error) {
+          removeTree(tmp);
+          throw new GgenError(
+            "CLEANROOM_CACHE",
+            `cannot copy the ${name} cache ${host}: ${(error as Error).message}`,
+            {
+              hint: "make the cache readable, or create the environment without --cache",
+              cause: error,
+            },
+          );
+        }
+        renameSync(tmp, target);
+      });
+    }
+    return out;
   }
 
   async copyIn(envName: string, hostPath: string, target: string): Promise<void> {
     const rec = this.record(envName);
-    const dest = inside(rec.workdir, target);
+    const dest = inside(rec.workdir, target, rec.spec.mounts);
     mkdirSync(dirname(dest), { recursive: true });
     cpSync(hostPath, dest, { recursive: true, force: true });
   }
@@ -515,7 +645,7 @@ export class LocalBackend implements Backend {
     const roots = [rec.workdir, join(rec.dir, "outputs")];
     const src = source.startsWith("@outputs/")
       ? inside(roots[1]!, source.slice(9))
-      : inside(rec.workdir, source);
+      : inside(rec.workdir, source, rec.spec.mounts);
     if (!existsSync(src)) {
       throw new GgenError("CLEANROOM_COPY", `${source} does not exist in environment ${envName}`, {
         kind: "usage",
@@ -555,14 +685,11 @@ export class LocalBackend implements Backend {
     };
   }
 
-  /** Stale entries: environments whose directory or namespace is gone, services whose process died. */
+  /** Stale entries: environments whose owner, directory or namespace is gone, services whose process died. */
   async stale(): Promise<{ environments: string[]; services: string[] }> {
     const state = this.state.read();
     const environments = Object.values(state.environments)
-      .filter(
-        (e) =>
-          e.backend === "local" && (!existsSync(e.dir) || (e.netns !== undefined && !existsSync(e.netns))),
-      )
+      .filter((e) => e.backend === "local" && staleReason(e) !== undefined)
       .map((e) => e.name);
     const services = Object.entries(state.services)
       .filter(([, s]) => s.backend === "local" && s.local && !isAlive(s.local.pid))
@@ -580,11 +707,32 @@ export class LocalBackend implements Backend {
       removed.push(`service ${key} (process ${svc.local?.pid} gone)`);
     }
     for (const name of stale.environments) {
-      await this.teardown(state.environments[name]!);
-      removed.push(`environment ${name} (directory or namespace gone)`);
+      const rec = state.environments[name]!;
+      const why = staleReason(rec);
+      // Its own services (started for it, still running) go with it, as on delete.
+      for (const [key, svc] of Object.entries(state.services)) {
+        if (svc.environment === name && !svc.persistent && !stale.services.includes(key)) {
+          await this.stopService(name, svc.name).catch(() => undefined);
+          removed.push(`service ${key}`);
+        }
+      }
+      for (const c of rec.commands ?? []) if (killGroup(c.pgid, rec)) removed.push(`process group ${c.pgid}`);
+      for (const pid of killMarked(rec)) removed.push(`process ${pid} (left by environment ${name})`);
+      await this.teardown(rec);
+      removed.push(`environment ${name} (${why})`);
+    }
+    // Commands whose caller died while the environment lives on (`cleanroom exec` killed): their groups.
+    const orphaned: { env: string; pgid: number }[] = [];
+    for (const rec of Object.values(state.environments)) {
+      if (rec.backend !== "local" || stale.environments.includes(rec.name)) continue;
+      for (const c of rec.commands ?? []) {
+        if (refAlive(c.by)) continue;
+        if (killGroup(c.pgid, rec)) removed.push(`process group ${c.pgid} (its caller ${c.by.pid} is gone)`);
+        orphaned.push({ env: rec.name, pgid: c.pgid });
+      }
     }
     if (options.all) {
-      for (const [key, svc] of Object.entries(state.services)) {
+      for (const [key, svc] of Object.entries(this.state.read().services)) {
         if (svc.backend === "local" && !stale.services.includes(key)) {
           await stopLocal(svc);
           removed.push(`service ${key}`);
@@ -600,6 +748,10 @@ export class LocalBackend implements Backend {
     await this.state.update((s) => {
       for (const key of stale.services) delete s.services[key];
       for (const name of stale.environments) delete s.environments[name];
+      for (const o of orphaned) {
+        const e = s.environments[o.env];
+        if (e?.commands) e.commands = e.commands.filter((c) => c.pgid !== o.pgid);
+      }
       if (options.all) {
         for (const [key, svc] of Object.entries(s.services))
           if (svc.backend === "local") delete s.services[key];
@@ -633,19 +785,45 @@ export class LocalBackend implements Backend {
         }
       }
     }
-    // Processes running inside this state dir (services whose entry was lost) that no entry owns.
+    // Processes running inside this state dir or its environments' root (services or commands whose
+    // entry was lost) that no entry owns.
     const ownedPids = new Set(
       Object.values(this.state.read().services)
         .map((s) => s.local?.pid)
         .filter((p): p is number => p !== undefined),
     );
-    const root = `${realpathSync(this.state.dir)}/`;
+    const roots = [this.state.dir, this.envRoot]
+      .filter((d) => existsSync(d))
+      .map((d) => `${realpathSync(d)}/`);
     // Commands running in a live environment are its own business, not orphans.
-    const live = Object.keys(this.state.read().environments).map((name) => `${root}envs/${name}/`);
-    for (const pid of orphanPids(root, ownedPids, live)) {
-      killTree(pid, "SIGKILL");
-      removed.push(`process ${pid} (running in ${root})`);
+    const live = Object.values(this.state.read().environments)
+      .filter((e) => e.backend === "local")
+      .map((e) => `${existsSync(e.dir) ? realpathSync(e.dir) : e.dir}/`);
+    for (const root of roots) {
+      for (const pid of orphanPids(root, ownedPids, live)) {
+        killTree(pid, "SIGKILL");
+        removed.push(`process ${pid} (running in ${root})`);
+      }
     }
+    // Environment directories no entry owns (an entry lost with its state file), under the lock so
+    // that an environment being created right now is not taken for one.
+    await this.state.update((s) => {
+      if (!existsSync(this.envRoot)) return;
+      const owned = new Set(Object.values(s.environments).map((e) => e.dir));
+      for (const entry of readdirSync(this.envRoot)) {
+        const dir = join(this.envRoot, entry);
+        if (owned.has(dir)) continue;
+        removeTree(dir);
+        removed.push(`directory ${dir}`);
+      }
+      for (const dir of [this.envRoot, dirname(this.envRoot)]) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          break;
+        }
+      }
+    });
     return { removed };
   }
 
@@ -684,6 +862,57 @@ function orphanPids(root: string, owned: Set<number>, live: string[]): number[] 
     }
   }
   return out;
+}
+
+/** Why an environment is stale (its owner, directory or namespace is gone), or undefined while it lives. */
+function staleReason(rec: EnvironmentRecord): string | undefined {
+  if (rec.owner && !refAlive(rec.owner)) return `its owner process ${rec.owner.pid} is gone`;
+  if (!existsSync(rec.dir)) return `its directory ${rec.dir} is gone`;
+  if (rec.netns !== undefined && !existsSync(rec.netns)) return `its network namespace ${rec.netns} is gone`;
+  return undefined;
+}
+
+/**
+ * Kill every process still carrying the environment's own TEST_TMPDIR (what its commands left, also
+ * one started just before its caller died and so never recorded). Returns their pids.
+ */
+function killMarked(rec: EnvironmentRecord): number[] {
+  const mark = `TEST_TMPDIR=${join(rec.dir, "tmp")}`;
+  const killed: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(mark)) continue;
+      process.kill(Number(entry), "SIGKILL");
+      killed.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return killed;
+}
+
+/**
+ * Kill process group `pgid` if it still belongs to `rec`: some member runs with the environment's own
+ * TEST_TMPDIR, so a group number reused by an unrelated program is left alone. True when killed.
+ */
+function killGroup(pgid: number, rec: EnvironmentRecord): boolean {
+  const mark = `TEST_TMPDIR=${join(rec.dir, "tmp")}`;
+  const members = groupMembers(pgid);
+  const ours = members.some((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(mark);
+    } catch {
+      return false;
+    }
+  });
+  if (!ours) return false;
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // gone meanwhile
+  }
+  return true;
 }
 
 function stripHandle<T extends object>(h: T): Record<string, unknown> {

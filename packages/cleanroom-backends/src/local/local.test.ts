@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -203,7 +204,7 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     await backend.exec("leak", ["sh", "-c", "sleep 6262 & echo bg"]);
     await backend.deleteEnvironment("leak");
     expect(netnsCount()).toBe(nsBefore);
-    expect(existsSync(join(stateDir, "envs", "leak"))).toBe(false);
+    expect(existsSync(join(backend.envRoot, "leak"))).toBe(false);
     expect(hostHas("sleep 6262")).toBe(false);
     expect(cgroupsOf("leak")).toEqual([]);
     const listening = execFileSync("sh", ["-c", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null"], {
@@ -372,64 +373,152 @@ describe("Ctrl-C", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(hostHas("sleep 7373")).toBe(false);
     expect(hostHasPrefix(`redis-server 127.0.0.1:${port}`)).toBe(0);
-    expect(existsSync(join(stateDir, "envs", "cc"))).toBe(false);
+    expect(existsSync(join(new LocalBackend({ stateDir, config: defaultConfig() }).envRoot, "cc"))).toBe(
+      false,
+    );
     expect(cgroupsOf("cc")).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   });
 });
 
-describe.skipIf(!caps.bwrap)("dependency cache", () => {
-  it("an isolated run (no network) installs from the read-only npm cache", async () => {
-    const { createHash } = await import("node:crypto");
+/**
+ * A prepared npm cache holding one tiny package — its tarball and its registry metadata (fetched once
+ * from a throwaway local registry, closed again, so installs must be offline) — and an app whose
+ * lockfile needs it.
+ */
+async function prepareNpmCache(work: string): Promise<{ cache: string; app: string; registry: string }> {
+  const cache = join(work, "cache");
+  const pkg = join(work, "pkg");
+  mkdirSync(pkg);
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "ggen-tiny", version: "1.0.0" }));
+  writeFileSync(join(pkg, "index.js"), "module.exports = 42;\n");
+  const npmEnv = { ...process.env, npm_config_cache: cache, npm_config_loglevel: "silent" };
+  execFileSync("npm", ["pack", "--silent"], { cwd: pkg, env: npmEnv, stdio: "ignore" });
+  const tgzFile = join(pkg, "ggen-tiny-1.0.0.tgz");
+  const tgz = readFileSync(tgzFile);
+  const integrity = `sha512-${createHash("sha512").update(tgz).digest("base64")}`;
+  const { createServer: createHttpServer } = await import("node:http");
+  const server = createHttpServer((req, res) => {
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    if (req.url === "/ggen-tiny") {
+      res.setHeader("content-type", "application/json");
+      const dist = { tarball: `${base}/ggen-tiny/-/ggen-tiny-1.0.0.tgz`, integrity };
+      res.end(
+        JSON.stringify({
+          name: "ggen-tiny",
+          "dist-tags": { latest: "1.0.0" },
+          versions: { "1.0.0": { name: "ggen-tiny", version: "1.0.0", dist } },
+        }),
+      );
+    } else if (req.url?.endsWith(".tgz")) res.end(tgz);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const registry = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const warm = join(work, "warm");
+  mkdirSync(warm);
+  writeFileSync(
+    join(warm, "package.json"),
+    JSON.stringify({ name: "warm", dependencies: { "ggen-tiny": "^1.0.0" } }),
+  );
+  try {
+    // An install through the registry leaves both its metadata and its tarball in the cache.
+    await new Promise<void>((ok, fail) =>
+      execFile(
+        "npm",
+        ["install", "--no-package-lock", "--no-audit", "--no-fund", "--registry", registry],
+        { cwd: warm, env: npmEnv },
+        (error) => (error ? fail(error) : ok()),
+      ),
+    );
+  } finally {
+    await new Promise((ok) => server.close(ok));
+  }
+  const app = join(work, "app");
+  mkdirSync(app);
+  const manifest = { name: "app", version: "1.0.0", dependencies: { "ggen-tiny": "1.0.0" } };
+  writeFileSync(join(app, "package.json"), JSON.stringify(manifest));
+  writeFileSync(
+    join(app, "package-lock.json"),
+    JSON.stringify({
+      name: "app",
+      version: "1.0.0",
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        "": manifest,
+        "node_modules/ggen-tiny": {
+          version: "1.0.0",
+          // Never fetched (offline): npm takes the tarball from its cache by integrity.
+          resolved: "http://registry.invalid/ggen-tiny/-/ggen-tiny-1.0.0.tgz",
+          integrity,
+        },
+      },
+    }),
+  );
+  return { cache, app, registry };
+}
+
+/** Every path under `dir` with its type, mode and content hash: equal before and after means untouched. */
+function treeDigest(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      h.update(`${p}\0${st.mode}\0`);
+      if (st.isDirectory()) walk(p);
+      else h.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
+}
+
+describe("dependency cache", () => {
+  // Installs with the lockfile (tarball by integrity), then without one (npm reads the package's
+  // metadata from the cache: it rewrites index buckets to do so, so the cache must take writes), then
+  // writes into the cache itself: a new file, and junk appended to an index entry. The command may
+  // write; the shared cache must not change.
+  const installAndWrite = [
+    "sh",
+    "-c",
+    "q='--offline --no-audit --no-fund'; req=\"console.log(require('ggen-tiny'))\"; " +
+      'npm ci $q >/dev/null 2>&1; node -e "$req"; rm -rf node_modules package-lock.json; ' +
+      'npm install $q --no-package-lock >/dev/null 2>&1; node -e "$req"; ' +
+      'touch "$npm_config_cache/x" && echo wrote-new; ' +
+      'f=$(find "$npm_config_cache/_cacache/index-v5" -type f | head -n 1); ' +
+      'echo junk >> "$f" && grep -c junk "$f"',
+  ];
+
+  async function installIn(isolated: boolean): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "ggen-npmcache-"));
     const saved = process.env.npm_config_cache;
     const stateDir = freshState();
     const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    const name = isolated ? "npm-iso" : "npm-plain";
     try {
-      const pkg = join(work, "pkg");
-      mkdirSync(pkg);
-      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "ggen-tiny", version: "1.0.0" }));
-      writeFileSync(join(pkg, "index.js"), "module.exports = 42;\n");
-      const npmEnv = { ...process.env, npm_config_cache: join(work, "cache"), npm_config_loglevel: "silent" };
-      execFileSync("npm", ["pack", "--silent"], { cwd: pkg, env: npmEnv, stdio: "ignore" });
-      const tgz = join(pkg, "ggen-tiny-1.0.0.tgz");
-      execFileSync("npm", ["cache", "add", tgz], { env: npmEnv, stdio: "ignore" });
-      const integrity = `sha512-${createHash("sha512").update(readFileSync(tgz)).digest("base64")}`;
-      const app = join(work, "app");
-      mkdirSync(app);
-      const manifest = { name: "app", version: "1.0.0", dependencies: { "ggen-tiny": "1.0.0" } };
-      writeFileSync(join(app, "package.json"), JSON.stringify(manifest));
-      writeFileSync(
-        join(app, "package-lock.json"),
-        JSON.stringify({
-          name: "app",
-          version: "1.0.0",
-          lockfileVersion: 3,
-          requires: true,
-          packages: {
-            "": manifest,
-            "node_modules/ggen-tiny": {
-              version: "1.0.0",
-              // Never fetched (offline): npm takes the tarball from its cache by integrity.
-              resolved: "http://registry.invalid/ggen-tiny/-/ggen-tiny-1.0.0.tgz",
-              integrity,
-            },
-          },
-        }),
-      );
-      process.env.npm_config_cache = join(work, "cache");
-      await backend.createEnvironment({ name: "npm", isolated: true, caches: ["npm"] });
-      await backend.copyIn("npm", app, "app");
-      const r = await backend.exec(
-        "npm",
-        [
-          "sh",
-          "-c",
-          'npm ci --offline --no-audit --no-fund >/dev/null 2>&1; node -e "console.log(require(\'ggen-tiny\'))"; touch "$npm_config_cache/x" 2>/dev/null || echo read-only',
-        ],
-        { cwd: "app", timeoutMs: 120_000 },
-      );
-      expect(r.stdout).toBe("42\nread-only\n");
+      const { cache, app, registry } = await prepareNpmCache(work);
+      const before = treeDigest(cache);
+      process.env.npm_config_cache = cache;
+      await backend.createEnvironment({ name, isolated, caches: ["npm"] });
+      await backend.copyIn(name, app, "app");
+      const r = await backend.exec(name, installAndWrite, {
+        cwd: "app",
+        timeoutMs: 120_000,
+        env: { npm_config_registry: registry },
+      });
+      // Both installs came from the cache, and the writes went through — into the environment's view.
+      expect(r.stdout).toBe("42\n42\nwrote-new\n1\n");
+      const seen = await backend.exec(name, [
+        "sh",
+        "-c",
+        'echo "$npm_config_cache $npm_config_prefer_offline"',
+      ]);
+      expect(seen.stdout.trim()).toBe(`${join(backend.envRoot, name, "caches", "npm")} true`);
+      // The shared cache is exactly as it was.
+      expect(treeDigest(cache)).toBe(before);
+      expect(existsSync(join(cache, "x"))).toBe(false);
     } finally {
       if (saved === undefined) delete process.env.npm_config_cache;
       else process.env.npm_config_cache = saved;
@@ -437,5 +526,13 @@ describe.skipIf(!caps.bwrap)("dependency cache", () => {
       rmSync(stateDir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
-  });
+  }
+
+  it("a non-isolated environment installs from the npm cache; its writes never reach the shared cache", () =>
+    installIn(false));
+
+  it.skipIf(!caps.bwrap && !caps.unshare)(
+    "an isolated run (no network) installs from the npm cache, which stays unchanged",
+    () => installIn(true),
+  );
 });

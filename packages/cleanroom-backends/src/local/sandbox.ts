@@ -3,6 +3,9 @@
 // namespace is entered), else `unshare` as root, else a plain process group. cgroups give limits and a
 // reliable kill of the whole tree; prlimit covers CPU time (and memory/processes without cgroups).
 import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Isolation } from "@ggen/contract";
 import type { ExecOptions, ExecResult } from "../backend.js";
 import { commandExists, isAlive, killTree } from "../util/proc.js";
@@ -16,6 +19,32 @@ export interface Capabilities {
   cgroups: boolean;
   prlimit: boolean;
   setpriv: boolean;
+  /** An overlay filesystem can be mounted in a private mount namespace (copy-on-write package caches). */
+  overlay: boolean;
+}
+
+/** Try an overlay mount in a throwaway mount namespace (root only: unshare --mount, mount -t overlay). */
+function overlayWorks(): boolean {
+  if (!isRoot() || !commandExists("unshare") || !commandExists("mount")) return false;
+  const dir = mkdtempSync(join(tmpdir(), "ggen-overlay-probe-"));
+  try {
+    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
+    return works([
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "mount",
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
+      `${dir}/merged`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let caps: Capabilities | undefined;
@@ -56,6 +85,7 @@ export function capabilities(): Capabilities {
     cgroups: detectCgroups() !== null,
     prlimit: commandExists("prlimit"),
     setpriv: works(["setpriv", "--pdeathsig=SIGKILL", "--", "true"]),
+    overlay: overlayWorks(),
   };
   return caps;
 }
@@ -118,6 +148,13 @@ export interface SandboxPlan {
   /** Used only without cgroups. */
   memoryMb?: number | undefined;
   pids?: number | undefined;
+  /**
+   * Copy-on-write views mounted (overlayfs, in a private mount namespace) before the command runs:
+   * reads see `lower`, writes land in `upper`, `lower` is never written.
+   */
+  overlays?: { lower: string; upper: string; work: string; target: string }[] | undefined;
+  /** Called with the command's pid (also its process group id) as soon as it runs. */
+  onStart?: ((pid: number) => void) | undefined;
 }
 
 /** The full argv for `argv` under the plan. */
@@ -144,6 +181,23 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
   // namespace takes the rest.
   if (c.setpriv) out.push("setpriv", "--pdeathsig=SIGKILL", "--");
   if (plan.isolated && plan.netns) out.push("nsenter", `--net=${plan.netns}`, "--");
+  const overlays = plan.overlays ?? [];
+  if (overlays.length > 0) {
+    // The mounts live in a mount namespace of the command's own, gone when its last process is.
+    out.push(
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-c",
+      'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 125; shift 4; n=$((n-1)); done; exec "$@"',
+      "cleanroom-overlay",
+      String(overlays.length),
+      ...overlays.flatMap((o) => [o.lower, o.upper, o.work, o.target]),
+    );
+  }
   if (plan.isolated && c.bwrap) {
     out.push(
       "bwrap",
@@ -166,6 +220,8 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
     );
     if (!plan.netns) out.push("--unshare-net");
     for (const dir of plan.writable) out.push("--bind", dir, dir);
+    // `--ro-bind / /` made the overlays read-only too; they are the command's to write.
+    for (const o of overlays) out.push("--bind", o.target, o.target);
     for (const m of plan.mounts) out.push(m.writable ? "--bind" : "--ro-bind", m.host, m.target);
     out.push("--chdir", plan.cwd, "--");
   } else if (plan.isolated && c.unshare) {
@@ -225,6 +281,7 @@ export async function runSandboxed(
     });
     const entry = { pid: child.pid ?? -1, cgroup: plan.cgroup };
     active.add(entry);
+    if (child.pid) plan.onStart?.(child.pid);
     const kill = async () => {
       if (plan.cgroup) await plan.cgroup.killAll();
       if (child.pid) {

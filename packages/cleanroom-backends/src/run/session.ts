@@ -33,7 +33,7 @@ export interface SessionOptions {
   /** Use this existing environment (it stays); otherwise a throwaway one is made and removed. */
   envName?: string;
   isolated?: boolean;
-  /** Package caches the throwaway environment mounts read-only (offline installs). */
+  /** Package caches the throwaway environment gets (offline installs; the shared cache is never written). */
   caches?: ("npm" | "cargo")[];
   services?: ServiceSpec[];
   resetBetween?: boolean;
@@ -92,6 +92,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       if (throwaway) {
         const made = await backend.createEnvironment({
           name: envName,
+          // If this process dies without tearing down (SIGKILL), status and prune see the owner gone.
+          throwaway: true,
           ...(options.isolated ? { isolated: true } : {}),
           ...(options.caches?.length ? { caches: options.caches } : {}),
           mounts: [{ host: options.root, target: WORKSPACE, writable: true }],

@@ -1,7 +1,7 @@
 // Native redis-server on a free 127.0.0.1 port and a unix socket; ready when PING answers PONG.
 // Reset is FLUSHALL.
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";

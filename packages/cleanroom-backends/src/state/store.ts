@@ -8,6 +8,7 @@ import type { Environment, ServiceSpec } from "../backend.js";
 import type { PostgresInstance } from "../services/postgres.js";
 import type { RedisInstance } from "../services/redis.js";
 import { atomicWrite, withLock } from "../util/fs.js";
+import type { ProcessRef } from "../util/proc.js";
 
 export interface EnvironmentRecord extends Environment {
   /** Host directory holding work/, tmp/, outputs/ (local) or the state of the container (testcontainers). */
@@ -18,6 +19,13 @@ export interface EnvironmentRecord extends Environment {
   containerId?: string;
   /** cgroup (v1) relative path holding the environment's limits (local). */
   cgroup?: string;
+  /** The process a throwaway environment belongs to: once it is gone the environment is stale. */
+  owner?: ProcessRef;
+  /**
+   * Commands running now (local): each one's process group and the process that started it, so that a
+   * caller killed with SIGKILL leaves groups that `prune` can find and kill.
+   */
+  commands?: { pgid: number; by: ProcessRef }[];
 }
 
 export interface ServiceRecord {

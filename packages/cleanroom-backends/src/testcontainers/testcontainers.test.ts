@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
+import { respCommands } from "../services/resp.js";
+import { freePort } from "../util/proc.js";
 import { dockerUnavailable } from "./detect.js";
 
 const reason = await dockerUnavailable();
@@ -49,6 +52,58 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
+  });
+
+  describe("ServiceSpec.port", () => {
+    let stateDir: string;
+    let backend: InstanceType<typeof TestcontainersBackend>;
+    beforeAll(() => {
+      stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-port-"));
+      backend = make(stateDir);
+    });
+    afterAll(async () => {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    it("starts Redis and PostgreSQL on the host port asked for, and they answer there", async () => {
+      await backend.createEnvironment({ name: "ports" });
+      const rp = await freePort();
+      const redis = await backend.startService("ports", { kind: "redis", port: rp });
+      expect(redis.port).toBe(rp);
+      expect(redis.env.REDIS_URL).toBe(`redis://127.0.0.1:${rp}`);
+      expect(await respCommands({ port: rp }, [["PING"]])).toEqual(["PONG"]);
+      const pp = await freePort();
+      const pgs = await backend.startService("ports", { kind: "postgres", port: pp, database: "fixed" });
+      expect(pgs.port).toBe(pp);
+      expect(pgs.env.PGPORT).toBe(String(pp));
+      const client = new pg.Client({ connectionString: pgs.url });
+      await client.connect();
+      try {
+        const r = await client.query("SELECT current_database() AS db, current_setting('port') AS port");
+        expect(r.rows[0]).toEqual({ db: "fixed", port: String(pp) });
+      } finally {
+        await client.end();
+      }
+      await backend.deleteEnvironment("ports");
+      // The ports are free again: nothing is left listening on them.
+      await expect(respCommands({ port: rp }, [["PING"]], 500)).rejects.toThrow(/ECONNREFUSED/);
+    });
+
+    it("in an isolated environment the port is the service's inside the environment's own network", async () => {
+      await backend.createEnvironment({ name: "ports-iso", isolated: true });
+      // Any number will do: the environment's network namespace is its own (network mode none).
+      const svc = await backend.startService("ports-iso", { kind: "redis", port: 16_379 });
+      expect(svc.port).toBe(16_379);
+      const r = await backend.exec("ports-iso", [
+        "node",
+        "-e",
+        "const s=require('net').connect(16379,'127.0.0.1');s.on('connect',()=>s.write('PING\\r\\n'));s.on('data',d=>{console.log(String(d).trim());process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(1)})",
+      ]);
+      expect(r.stdout.trim()).toBe("+PONG");
+      await backend.deleteEnvironment("ports-iso");
+      expect(await backend.containers()).toEqual([]);
+    });
   });
 
   describe("isolation and sharing", () => {

@@ -4,6 +4,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readlinkSync,
   renameSync,
   rmSync,
@@ -64,4 +65,29 @@ export function removeInstanceDir(dir: string): void {
     // no socket link: nothing else to remove
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Remove a tree, first giving the owner write permission back where a command took it away, since a
+ * non-root user cannot unlink the entries of a directory without it.
+ */
+export function removeTree(dir: string): void {
+  const restore = (p: string) => {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return;
+    if ((st.mode & 0o200) === 0) {
+      try {
+        chmodSync(p, st.mode | 0o200);
+      } catch {
+        return; // not ours: rmSync reports it
+      }
+    }
+    if (st.isDirectory()) for (const e of readdirSync(p)) restore(join(p, e));
+  };
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    restore(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -34,6 +34,47 @@ export function isAlive(pid: number | undefined): boolean {
   }
 }
 
+/** A process named so that a reused pid is not mistaken for it: its pid and its start time (in clock ticks). */
+export interface ProcessRef {
+  pid: number;
+  start: string;
+}
+
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 22 (starttime), counted after the parenthesised command name, which may hold spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function processRef(pid: number = process.pid): ProcessRef {
+  return { pid, start: startTicks(pid) ?? "" };
+}
+
+/** Is the process `ref` names still running (same pid, same start time, not a zombie)? */
+export function refAlive(ref: ProcessRef): boolean {
+  return isAlive(ref.pid) && (ref.start === "" || startTicks(ref.pid) === ref.start);
+}
+
+/** Members of process group `pgid`, read from /proc. */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(rest[2]) === pgid && rest[0] !== "Z") out.push(Number(entry));
+    } catch {
+      // raced with exit
+    }
+  }
+  return out;
+}
+
 /** Children of every process, read from /proc. */
 function childrenMap(): Map<number, number[]> {
   const map = new Map<number, number[]>();
