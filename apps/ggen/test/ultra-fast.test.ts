@@ -2,9 +2,11 @@
 // from the domain ontology, its tests run against a real PostgreSQL, deployed to a local release
 // directory, health-checked, reported; and a timeout that stops cleanly and leaves nothing running.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { dockerUnavailable } from "@ggen/cleanroom-backends";
 import { validate } from "@ggen/contract";
 import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +36,25 @@ function leftovers(root: string): string[] {
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// As the testcontainers backend's own tests do: without a Docker engine the container path is skipped,
+// and says so (scripts/ci/docker.sh starts one; .ci/run does it in CI).
+const noDocker = await dockerUnavailable();
+if (noDocker) {
+  console.warn(
+    `ultra-fast-deploy --backend testcontainers skipped: ${noDocker} (scripts/ci/docker.sh starts Docker; .ci/run does it in CI)`,
+  );
+}
+
+/** Containers the testcontainers backend started for `cwd`'s state dir (label io.ggen.cleanroom=<scope>). */
+function containersOf(cwd: string): string[] {
+  const scope = createHash("sha256").update(resolve(cwd, ".cleanroom")).digest("hex").slice(0, 12);
+  const r = spawnSync("docker", ["ps", "-aq", "--filter", `label=io.ggen.cleanroom=${scope}`], {
+    encoding: "utf8",
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.split("\n").filter(Boolean);
+}
 
 describe("ggen ultra-fast-deploy", () => {
   it("generates, tests against PostgreSQL, validates, deploys, verifies and reports", {
@@ -70,6 +91,11 @@ describe("ggen ultra-fast-deploy", () => {
     expect(report.stages.setup.startedAtMs).toBeLessThan(
       report.stages.generation.startedAtMs + report.stages.generation.durationMs,
     );
+    // Validation (build, lint, security) ran alongside the tests: it started before they ended.
+    expect(report.stages.validation.startedAtMs).toBeLessThan(
+      report.stages.testing.startedAtMs + report.stages.testing.durationMs,
+    );
+    expect(report.stages.setup.message).toMatch(/dependencies (installed|from the prepared tree)/);
     expect(report.metrics.testsExecuted).toBeGreaterThan(10);
     expect(report.metrics.testsFailed).toBe(0);
     expect(report.stages.testing.message).toMatch(/against postgres/);
@@ -156,7 +182,12 @@ describe("ggen ultra-fast-deploy", () => {
       "shop",
       "--json",
     );
-    expect(bad.status, bad.stderr.slice(-2000)).toBe(3);
+    expect(bad.status, bad.stderr.slice(-2000)).toBe(1);
+    expect(bad.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^ggen: error: verify failed and the deployment was rolled back to \S+ \(details: /,
+      ),
+    ]);
     const report = JSON.parse(bad.stdout);
     expect(validate("pipeline-report/v1", report).ok).toBe(true);
     expect(report.stages.marketplace.message).toMatch(/^io\.example\.wrong-port-service@/);
@@ -172,6 +203,89 @@ describe("ggen ultra-fast-deploy", () => {
       .trim()
       .split("\n");
     expect(metrics.length).toBe(2);
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it.skipIf(noDocker !== undefined)(
+    "--backend testcontainers: the generated tests run in a container against a PostgreSQL container",
+    { timeout: 300_000 },
+    () => {
+      const cwd = mkdtempSync(join(dir, "tc-"));
+      const r = ggen(
+        cwd,
+        "ultra-fast-deploy",
+        "--template",
+        "io.ggen.domain-service",
+        "--name",
+        "shop",
+        "--backend",
+        "testcontainers",
+        "--timeout",
+        "180s",
+        "--json",
+      );
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(validate("pipeline-report/v1", report).ok).toBe(true);
+      expect(report.backend).toBe("testcontainers");
+      expect(report.deploymentStatus).toBe("READY");
+      expect(report.stages.setup.message).toMatch(/^testcontainers backend; postgres ready/);
+      const run = JSON.parse(readFileSync(join(cwd, report.references.run.path), "utf8"));
+      expect(validate("cleanroom-run/v1", run).ok).toBe(true);
+      expect(run.environment.backend).toBe("testcontainers");
+      expect(run.environment.isolation.mechanism).toMatch(/^docker/);
+      expect(run.services.map((s: { name: string }) => s.name)).toContain("postgres");
+      expect(run.summary.total).toBeGreaterThan(10);
+      expect(run.summary.passed).toBe(run.summary.total);
+      // The environment and PostgreSQL containers are gone, and so is the deployed service.
+      expect(containersOf(cwd)).toEqual([]);
+      expect(leftovers(cwd)).toEqual([]);
+    },
+  );
+
+  it("failing generated tests stop the pipeline: validation (running alongside) is cancelled, nothing is left", {
+    timeout: 300_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(dir, "failing-"));
+    const src = join(dir, "failing-pack");
+    cpSync(join(fixtures, "templates"), src, { recursive: true });
+    const toml = join(src, "ggen.toml");
+    writeFileSync(
+      toml,
+      readFileSync(toml, "utf8").replace(
+        'id = "io.ggen.domain-service"',
+        'id = "io.example.failing-service"',
+      ),
+    );
+    const model = join(src, "templates", "model.test.mjs.tmpl");
+    const text = readFileSync(model, "utf8");
+    const broken = text.replace("assert.ok(entityList.length > 0);", "assert.ok(entityList.length < 0);");
+    expect(broken).not.toBe(text);
+    writeFileSync(model, broken);
+    const registry = join(dir, "failing-registry");
+    await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
+
+    const r = ggen(
+      cwd,
+      "ultra-fast-deploy",
+      "--registry",
+      registry,
+      "--template",
+      "io.example.failing-service",
+      "--name",
+      "shop",
+      "--json",
+    );
+    expect(r.status, r.stderr.slice(-2000)).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^ggen: error: 1 of \d+ generated tests failed \(details: /),
+    ]);
+    const report = JSON.parse(r.stdout);
+    expect(validate("pipeline-report/v1", report).ok).toBe(true);
+    expect(report.stages.testing.status).toBe("failed");
+    expect(report.stages.validation.status).toBe("skipped");
+    expect(report.stages.deployment.status).toBe("skipped");
+    expect(report.deploymentStatus).toBe("NOT_READY");
     expect(leftovers(cwd)).toEqual([]);
   });
 
@@ -204,6 +318,8 @@ describe("ggen ultra-fast-deploy", () => {
     expect(unknown.stderr).toMatch(
       /no pack 'io\.ggen\.domain-servce' in the registry \(did you mean 'io\.ggen\.domain-service'/,
     );
+    // Nothing was generated, so the output dir the run created is gone again.
+    expect(existsSync(join(cwd, "target/generated/x"))).toBe(false);
     const duration = ggen(cwd, "ultra-fast-deploy", "--template", "x", "--name", "x", "--timeout", "soon");
     expect(duration.status).toBe(2);
     expect(duration.stderr.trim().split("\n")).toHaveLength(1);

@@ -122,7 +122,8 @@ expect_body = "ok"
     await fs.writeFile(join(dir, "dist/server.js"), serviceSource("broken", 500));
     const second = await runPhases(c, ["deploy"], { env: "production" });
     expect(second.ok).toBe(false);
-    expect(second.exitCode).toBe(3);
+    expect(second.exitCode).toBe(1);
+    expect(second.rolledBack).toBe(true);
     expect(second.deployment?.status).toBe("rolled-back");
     expect(second.deployment?.rolledBackTo).toBe(first.deployment?.releaseId);
     expect(second.failure?.message).toMatch(/verify failed: .*HTTP 500 .*rolled back to/);

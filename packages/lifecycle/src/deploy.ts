@@ -162,8 +162,21 @@ async function createRelease(
   const releases = join(root, "releases");
   await fs.mkdir(releases, { recursive: true });
   const staging = join(releases, `.${id}.partial`);
-  await fs.cp(source, staging, { recursive: true, verbatimSymlinks: true });
+  await copyTree(source, staging);
   await fs.rename(staging, join(releases, id));
+}
+
+/** A recursive copy keeping symlinks as they are: cp(1) (an order of magnitude faster than fs.cp on
+ * a release with node_modules), fs.cp where cp fails or is missing. */
+async function copyTree(from: string, to: string): Promise<void> {
+  const ok = await new Promise<boolean>((res) => {
+    const child = spawn("cp", ["-a", from, to], { stdio: "ignore" });
+    child.once("error", () => res(false));
+    child.once("close", (code) => res(code === 0));
+  });
+  if (ok) return;
+  await fs.rm(to, { recursive: true, force: true });
+  await fs.cp(from, to, { recursive: true, verbatimSymlinks: true });
 }
 
 async function prune(

@@ -95,8 +95,10 @@ export interface RunResult {
   deployment?: DeployResult;
   /** The first failure, as the one line a CLI prints. */
   failure?: GgenError;
-  /** 0 ok, 1 failure, 3 verify failed and the previous release was restored. */
-  exitCode: 0 | 1 | 3;
+  /** 0 ok, 1 failure (a failed verify whose release was rolled back too: see `rolledBack`). */
+  exitCode: 0 | 1;
+  /** True when verify failed and the previous release was restored automatically. */
+  rolledBack?: boolean;
 }
 
 /** The environment in effect (an undeclared default environment is an empty one). */
@@ -473,7 +475,7 @@ export async function runPhases(
         if (dr.status !== "success") {
           status = "failed";
           message = `deploy to '${env.name}' ${dr.status === "rolled-back" ? "rolled back" : "failed"}: ${dr.message}`;
-          if (dr.status === "rolled-back") result.exitCode = 3;
+          if (dr.status === "rolled-back") result.rolledBack = true;
         }
       }
     } else if (status === "success" && name === "verify" && env.verify) {

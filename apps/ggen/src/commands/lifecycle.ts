@@ -147,9 +147,10 @@ async function runCommand(argv: Args, sequential: boolean): Promise<void> {
       }
       return `${text}\n${result.ok ? "ok" : "failed"} in ${secs(result.durationMs)}`;
     });
-    if (result.exitCode === 3 && result.failure) {
+    // A failed verify whose release was rolled back is a failure like any other: one line, exit 1.
+    if (result.rolledBack && result.failure) {
       process.stderr.write(`ggen: error: ${result.failure.toLine()}\n`);
-      process.exitCode = 3;
+      process.exitCode = 1;
       return;
     }
     if (result.failure) throw result.failure;

@@ -156,8 +156,10 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
         return lines.join("\n");
       });
       if (r.exitCode !== 0) {
-        process.exitCode = r.exitCode;
-        if (!out.json) out.warn(r.report.recommendation);
+        // One line (also with --json, on stderr); the report holds the detail. A rolled-back
+        // deployment is a failure like any other: exit 1 (130 after Ctrl-C, once cleaned up).
+        process.stderr.write(`ggen: error: ${r.error ?? r.report.recommendation}\n`);
+        process.exitCode = ctrl.signal.aborted ? 130 : 1;
       }
     } finally {
       view.close();

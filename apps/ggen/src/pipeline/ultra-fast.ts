@@ -3,11 +3,9 @@
 // → deploy + verify (automatic rollback) → pipeline-report/v1 with an in-toto attestation, and a
 // deployment-metrics/v1 record. Orchestration only: every step is a package's function.
 
-import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rmdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import {
   assertValid,
@@ -19,6 +17,7 @@ import {
   type StageStatus,
 } from "@ggen/contract";
 import type { StageView } from "@ggen/reporter";
+import { type PreparedDependencies, prepareDependencies } from "./deps.js";
 
 export const STAGES = [
   "marketplace",
@@ -56,7 +55,12 @@ export interface UltraFastOptions {
 export interface UltraFastResult {
   report: PipelineReport;
   reportPath: string;
-  exitCode: 0 | 1 | 3;
+  /** 0 ready and verified; 1 any failure (also a failed verify that was rolled back: see `rolledBack`). */
+  exitCode: 0 | 1;
+  /** The one line to print for a failure (the report holds the detail). */
+  error?: string;
+  /** The new release failed verify and the previous one was restored. */
+  rolledBack?: boolean;
   url?: string;
   /** The deployed service's pid, with --keep-running. */
   pid?: number;
@@ -90,43 +94,6 @@ function freePort(): Promise<number> {
 function splitTemplate(spec: string): { pack: string; template?: string } {
   const i = spec.indexOf(":");
   return i > 0 ? { pack: spec.slice(0, i), template: spec.slice(i + 1) } : { pack: spec };
-}
-
-/**
- * Fills npm's cache with the project's whole dependency tree (an install into a scratch dir, from the
- * cache where it can), so the isolated test run installs offline.
- */
-async function warmNpmCache(manifest: string, signal: AbortSignal): Promise<void> {
-  const scratch = await mkdtemp(join(tmpdir(), "ggen-npm-warm-"));
-  try {
-    await writeFile(join(scratch, "package.json"), manifest);
-    await new Promise<void>((res, rej) => {
-      execFile(
-        "npm",
-        [
-          "install",
-          "--prefer-offline",
-          "--no-audit",
-          "--no-fund",
-          "--ignore-scripts",
-          "--no-package-lock",
-          "--loglevel=error",
-        ],
-        { cwd: scratch, signal, timeout: 300_000 },
-        (err, _out, stderr) =>
-          err
-            ? rej(
-                new GgenError(
-                  "DEPENDENCY_CACHE",
-                  `could not warm the npm cache: ${stderr.trim().split("\n")[0] || err.message}`,
-                ),
-              )
-            : res(),
-      );
-    });
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
 }
 
 /** Ends what is still running with `status`, and marks what never started skipped — all but the
@@ -206,7 +173,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   };
   let deployment: PipelineReport["deployment"] | undefined;
   let deploymentStatus: PipelineReport["deploymentStatus"] = "NOT_READY";
-  let exitCode: 0 | 1 | 3 = 1;
+  let exitCode: 0 | 1 = 1;
+  let rolledBack = false;
   let failure: unknown;
   let url: string | undefined;
   let config: Awaited<ReturnType<typeof lifecycle.loadConfig>> | undefined;
@@ -216,7 +184,29 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   let metricsRef: Reference | undefined;
   let servicePid: number | undefined;
 
+  let createdOutDir = false;
   try {
+    // The cleanroom environment needs nothing from the pack: it is created while the marketplace
+    // stage runs (on testcontainers that is a container start); its services follow in setup.
+    createdOutDir = (await mkdir(outDir, { recursive: true })) !== undefined;
+    const environment = track(
+      (async () => {
+        const b = await cr.createBackend(o.backend, { stateDir });
+        backend = b;
+        const name = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
+        envName = name;
+        await b.createEnvironment({
+          name,
+          // Deleted when the run ends; if the run is killed, prune finds it by its dead owner.
+          throwaway: true,
+          ...(o.isolated ? { isolated: true } : {}),
+          caches: ["npm"],
+          mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
+        });
+        return { b, name };
+      })(),
+    );
+
     // 1. marketplace: resolve (a query with --first picks the best match) and install.
     const { pack: packSpec, template } = splitTemplate(o.template);
     const packId = await view.run(
@@ -249,7 +239,6 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     );
 
     // 2 ∥ 3. generation, while the environment, its services and the dependency cache get ready.
-    await mkdir(outDir, { recursive: true });
     const packDir = join(o.cwd, ".ggen", "packages", packId);
     // What the generated project will need (PostgreSQL, Redis) is read off the pack's templates, so
     // the services start while generation runs.
@@ -274,41 +263,22 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         ),
       (g) => `${g.files.length} files`,
     );
-    // Setup: the environment and its services start at once; the dependency cache warms as soon as
-    // the generated package.json exists. The stage ends when both are done.
-    let warmed = false;
+    // Setup: the environment and its services start at once; the project's dependencies (a copy of
+    // the tree prepared for its dependency set, installed first when there is none, which also warms
+    // npm's cache) land as soon as the generated package.json exists. The stage ends when both are done.
+    let deps: PreparedDependencies = { source: "none" };
     const setup = view.run(
       "setup",
       () =>
         guard(
           track(
             Promise.all([
-              (async () => {
-                backend = await cr.createBackend(o.backend, { stateDir });
-                envName = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
-                await backend.createEnvironment({
-                  name: envName,
-                  ...(o.isolated ? { isolated: true } : {}),
-                  caches: ["npm"],
-                  mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
-                });
-                return Promise.all(
-                  needs.map((n) =>
-                    (backend as NonNullable<typeof backend>).startService(envName as string, {
-                      kind: n.service,
-                    }),
-                  ),
-                );
-              })(),
+              environment.then(({ b, name }) =>
+                Promise.all(needs.map((n) => b.startService(name, { kind: n.service }))),
+              ),
               generation.then(
                 async () => {
-                  const manifest = await readFile(join(outDir, "package.json"), "utf8").catch(
-                    () => undefined,
-                  );
-                  if (manifest) {
-                    await warmNpmCache(manifest, signal);
-                    warmed = true;
-                  }
+                  deps = await prepareDependencies(outDir, { signal });
                   // A failed generation is the generation stage's failure, not this one's.
                 },
                 () => undefined,
@@ -317,7 +287,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
           ),
         ),
       (services) =>
-        `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}${warmed ? "; npm cache warm" : ""}`,
+        `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}${deps.source === "cache" ? "; dependencies from the prepared tree" : deps.source === "install" ? "; dependencies installed (and kept)" : ""}`,
     );
     const [generated, services] = await Promise.all([generation, setup]);
     gen = generated;
@@ -328,12 +298,15 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         sha256: sha256(await readFile(gen.manifestPath)),
       };
 
+    config = await lifecycle.loadConfig(outDir);
+    const loaded = config;
+
     // 4. the generated tests, in the cleanroom environment, against the real services.
     const files = await cr.selectFiles(outDir, {});
     const sourceRefs = generated.manifest.files
       .filter((f) => f.action !== "skipped")
       .map((f) => ({ path: f.path, sha256: f.sha256 }));
-    run = await view.run(
+    const testing = view.run(
       "testing",
       async () => {
         const session = await cr.runSession({
@@ -365,28 +338,60 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       (r) =>
         `${r.summary.passed}/${r.summary.total} passed${services.length ? ` against ${services.map((s) => s.kind).join(", ")}` : ""}`,
     );
+    track(testing);
 
-    // 5. validation: build + lint (phases) and the tests gate + security checks, in parallel.
-    config = await lifecycle.loadConfig(outDir);
-    const loaded = config;
-    const [phases, checks] = await view.run(
+    // 5. validation starts with the tests, not after them: build, bundle, lint (with the type check)
+    // and the security check need only the generated files and their dependencies; the tests gate
+    // reads the test run's report, so it alone waits for the tests. Independent checks run in parallel.
+    const validating = view.run(
       "validation",
       () =>
         guard(
-          Promise.all([
-            lifecycle.runPhases(loaded, ["bundle", "lint"], {
-              env: o.env,
-              signal,
-              jobs: 2,
-              yes: true,
-              ...(o.profile ? { profile: o.profile } : {}),
+          track(
+            Promise.all([
+              lifecycle.runPhases(loaded, ["bundle", "lint"], {
+                env: o.env,
+                signal,
+                jobs: 2,
+                yes: true,
+                ...(o.profile ? { profile: o.profile } : {}),
+              }),
+              lifecycle.validate(loaded, { checks: ["security"], env: o.env }),
+              // A failed test run ends the pipeline (below), which aborts the signal: this branch then
+              // rejects too, so the stage settles (as skipped) and the cleanup never waits on it.
+              testing.then(
+                () => lifecycle.validate(loaded, { checks: ["tests"], env: o.env }),
+                () =>
+                  new Promise<never>((_, rej) => {
+                    if (signal.aborted) rej(signal.reason);
+                    else signal.addEventListener("abort", () => rej(signal.reason), { once: true });
+                  }),
+              ),
+            ]).then(([p, security, tests]) => {
+              const all = [...security.findings, ...tests.findings];
+              const errors = all.filter((f) => f.severity === "error").length;
+              const warnings = all.filter((f) => f.severity === "warning").length;
+              return [
+                p,
+                {
+                  ...tests,
+                  checks: ["tests", "security"],
+                  findings: all,
+                  errors,
+                  warnings,
+                  passed: errors === 0,
+                },
+              ] as const;
             }),
-            lifecycle.validate(loaded, { checks: ["tests", "security"], env: o.env }),
-          ]),
+          ),
         ),
       ([p, c]) =>
         `${p.ok ? "build, lint ok" : "build/lint failed"}; ${c.errors} errors, ${c.warnings} warnings`,
     );
+    // Settled here too, so a rejection while the tests still run is never unhandled.
+    validating.catch(() => undefined);
+    run = await testing;
+    const [phases, checks] = await validating;
     const findings: Finding[] = checks.findings.slice(0, 50);
     const phaseOk = (n: string) =>
       phases.phases.some((p) => p.phase === n && (p.status === "success" || p.status === "cached"));
@@ -420,7 +425,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     if (env.verify) env.verify.url = env.verify.url.replace(/:\d+\//, `:${port}/`);
     const serviceEnv: Record<string, string> = { HOST: "127.0.0.1" };
     for (const s of services) Object.assign(serviceEnv, s.env);
-    const testing = run;
+    const testRun = run;
     const result = await view.run(
       "deployment",
       async () => {
@@ -435,11 +440,11 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
               .map((s) => [s.name, Math.round(s.durationMs ?? 0) / 1000]),
           ),
           testMetrics: {
-            totalTests: testing.summary.total,
-            passed: testing.summary.passed,
-            failed: testing.summary.failed,
-            skipped: testing.summary.skipped,
-            durationSeconds: Math.round(testing.timings.testMs) / 1000,
+            totalTests: testRun.summary.total,
+            passed: testRun.summary.passed,
+            failed: testRun.summary.failed,
+            skipped: testRun.summary.skipped,
+            durationSeconds: Math.round(testRun.timings.testMs) / 1000,
           },
         });
         deployed = true;
@@ -475,6 +480,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     }
   } catch (e) {
     failure = e;
+    // What still runs (validation alongside a failed test run, say) is cancelled, then awaited below.
+    if (!signal.aborted) abort.abort(new GgenError("CANCELLED", "cancelled: an earlier stage failed"));
     if (timedOut) {
       const running = [
         ...view.running(),
@@ -489,11 +496,14 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         `timed out after ${o.timeoutMs / 1000}s in ${running.join(", ") || "a stage"}`,
       );
     } else {
+      // Ctrl-C: whatever a stage made of being cut off (tests killed, say), the cause is the interrupt.
+      if (o.signal?.aborted) failure = new GgenError("INTERRUPTED", "interrupted");
       settle(view, "skipped");
     }
     const rolled = view.records().some((s) => s.status === "rolled-back");
     deploymentStatus = rolled ? "ROLLED_BACK" : deployed ? "FAILED" : "NOT_READY";
-    exitCode = rolled ? 3 : 1;
+    rolledBack = rolled;
+    exitCode = 1;
   } finally {
     clearTimeout(timer);
     // Work cut off by a timeout may still be finishing (a service coming up): let it land first, so
@@ -501,6 +511,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     await Promise.allSettled(inflight);
     // Test services and the environment go; the deployed service stays only with --keep-running.
     if (backend && envName) await backend.deleteEnvironment(envName, { force: true }).catch(() => {});
+    // Nothing generated (a bad pack name, say): the output dir this run created goes too, if empty.
+    if (createdOutDir && !gen) await rmdir(outDir).catch(() => {});
     const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
     if (typeof close === "function") await close.call(backend).catch(() => {});
     if (config && deployed && (!o.keepRunning || exitCode !== 0))
@@ -584,7 +596,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     recommendation:
       exitCode === 0
         ? `Ready: every stage passed and ${url ?? "the service"} answers its health check.`
-        : exitCode === 3
+        : rolledBack
           ? "Not ready: the new release failed verification and the previous release was restored."
           : `Not ready: ${failure instanceof Error ? failure.message : String(failure)}`,
     references: {
@@ -604,10 +616,19 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
   await writeAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   // Unexpected errors, and usage errors (a bad pack name, say), are the caller's to print and exit on.
   if (failure && !timedOut && (!(failure instanceof GgenError) || failure.kind === "usage")) throw failure;
+  const reportRel = relative(o.cwd, reportPath) || reportPath;
+  const error =
+    exitCode === 0
+      ? undefined
+      : rolledBack
+        ? `verify failed and the deployment was rolled back${deployment?.rolledBackTo ? ` to ${deployment.rolledBackTo}` : ""} (details: ${reportRel})`
+        : `${(failure instanceof Error ? failure.message : String(failure)).split("\n")[0]} (details: ${reportRel})`;
   return {
     report,
     reportPath,
     exitCode,
+    ...(error ? { error } : {}),
+    ...(rolledBack ? { rolledBack } : {}),
     ...(url ? { url } : {}),
     ...(servicePid ? { pid: servicePid } : {}),
     ...(releasesDir ? { releasesDir } : {}),
