@@ -5,7 +5,7 @@ import { n3lib, type OxStore, oxigraph } from "./engine.js";
 import { errorMessage, type Origin, syntaxError } from "./errors.js";
 import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";
 import { queryForm } from "./lexer.js";
-import { rewriteServices, type ServiceRewrite, serviceGraphName } from "./services.js";
+import { blankNodeScopeError, rewriteServices, type ServiceRewrite, serviceGraphName } from "./services.js";
 import { type JsonResults, type Row, rowsFromJson } from "./terms.js";
 
 /** Where a query comes from, for error locations, and the base IRI to resolve it against. */
@@ -344,6 +344,14 @@ export class OxGraph implements Graph {
 
   update(update: string, options?: QueryOptions): void {
     let entry = this.#live();
+    const scope = blankNodeScopeError(update);
+    if (scope) {
+      throw new GgenError("SPARQL_SYNTAX", `SPARQL syntax error: ${scope.message}`, {
+        kind: "usage",
+        location: { file: options?.name ?? "<update>", line: scope.line + (options?.line ?? 1) - 1 },
+      });
+    }
+
     if (entry.refs > 1 || entry.cached) {
       const ox = oxigraph();
       const copy = new ox.Store(entry.store.match(null, null, null, null)) as OxStore;

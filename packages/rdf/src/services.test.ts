@@ -92,3 +92,27 @@ describe("SERVICE answered by a local graph", () => {
     data.free();
   });
 });
+
+describe("blank node scope in updates", () => {
+  it("rejects a label reused across INSERT DATA operations, at the line of the reuse", async () => {
+    const g = await ttl("");
+    let err: unknown;
+    try {
+      g.update("PREFIX : <http://x/>\nINSERT DATA { _:b1 :p :o } ;\n\nINSERT DATA { _:b1 :p :o }", {
+        name: "u.ru",
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isGgenError(err) && err.code).toBe("SPARQL_SYNTAX");
+    expect((err as Error).message).toBe(
+      "SPARQL syntax error: a blank node label is reused across INSERT DATA operations",
+    );
+    expect(isGgenError(err) && err.location).toEqual({ file: "u.ru", line: 4 });
+    expect(g.size).toBe(0);
+    // Distinct labels, or one operation: fine.
+    g.update("PREFIX : <http://x/>\nINSERT DATA { _:b1 :p :o } ;\nINSERT DATA { _:b2 :p :o }");
+    expect(g.size).toBe(2);
+    g.free();
+  });
+});

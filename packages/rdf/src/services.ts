@@ -66,3 +66,38 @@ export function rewriteServices(
   const rewritten = rewrite(ast) as Sparqljs.SparqlQuery;
   return { query: new sparqljs.Generator().stringify(rewritten), used: [...used] };
 }
+
+/**
+ * SPARQL 1.1 (§19.6) scopes a blank node label to one INSERT DATA operation: a label reused across
+ * operations of one request is a syntax error. oxigraph 0.5 accepts it; sparqljs enforces the rule,
+ * so a request that could break it (two INSERT DATA, a `_:` label) is checked with sparqljs too.
+ * Returns the error message and the 1-based line of the reuse, or undefined when the rule holds.
+ */
+export function blankNodeScopeError(update: string): { message: string; line: number } | undefined {
+  const operations = [...update.matchAll(/\bINSERT\s+DATA\b/gi)];
+  if (operations.length < 2 || !update.includes("_:")) return undefined;
+  sparqljs ??= require("sparqljs") as typeof Sparqljs;
+  try {
+    new sparqljs.Parser().parse(update);
+    return undefined;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!/reuse blank node/i.test(message)) return undefined; // other errors: the engine reports them
+    // Where: the first label seen in an earlier INSERT DATA operation.
+    const seen = new Map<string, number>();
+    let line = 1;
+    outer: for (let k = 0; k < operations.length; k++) {
+      const start = operations[k]!.index!;
+      const end = k + 1 < operations.length ? operations[k + 1]!.index! : update.length;
+      for (const m of update.slice(start, end).matchAll(/_:([\w-]+)/g)) {
+        const first = seen.get(m[1]!);
+        if (first !== undefined && first !== k) {
+          line = update.slice(0, start + m.index!).split("\n").length;
+          break outer;
+        }
+        seen.set(m[1]!, k);
+      }
+    }
+    return { message: "a blank node label is reused across INSERT DATA operations", line };
+  }
+}
