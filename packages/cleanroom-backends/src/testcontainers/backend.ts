@@ -29,7 +29,7 @@ import type {
 import type { CleanroomConfig } from "../config.js";
 import { checkName, configHash, publicEnv, toService } from "../local/backend.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
-import { freePort, redactUrl } from "../util/proc.js";
+import { freePort, processRef, redactUrl, refAlive } from "../util/proc.js";
 
 type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["getById"]>;
 
@@ -183,6 +183,9 @@ export class TestcontainersBackend implements Backend {
       spec,
       dir: "",
       containerId: started.getId(),
+      // A throwaway environment belongs to this process: once it is gone, even by kill -9, the
+      // environment (and its containers) is stale and prune removes it.
+      ...(spec.throwaway ? { owner: processRef() } : {}),
     };
     try {
       await this.state.update((s) => {
@@ -254,7 +257,16 @@ export class TestcontainersBackend implements Backend {
     const services = Object.values(state.services)
       .filter((s) => s.environment === name)
       .map(toService);
-    return { ...publicEnv(rec), services, alive: await this.running(rec.containerId) };
+    const running = await this.running(rec.containerId);
+    const why = await this.staleReason(rec);
+    return { ...publicEnv(rec), services, alive: running && !why, ...(why ? { stale: why } : {}) };
+  }
+
+  /** Why an environment is stale (its owner process or its container is gone), or undefined. */
+  private async staleReason(rec: EnvironmentRecord): Promise<string | undefined> {
+    if (rec.owner && !refAlive(rec.owner)) return `its owner process ${rec.owner.pid} is gone`;
+    if (!(await this.running(rec.containerId))) return "its container is gone";
+    return undefined;
   }
 
   async listEnvironments(): Promise<Environment[]> {
@@ -828,7 +840,7 @@ export class TestcontainersBackend implements Backend {
     const state = this.state.read();
     const environments: string[] = [];
     for (const e of Object.values(state.environments)) {
-      if (e.backend === "testcontainers" && !(await this.running(e.containerId))) environments.push(e.name);
+      if (e.backend === "testcontainers" && (await this.staleReason(e))) environments.push(e.name);
     }
     const services: string[] = [];
     for (const [key, s] of Object.entries(state.services)) {
@@ -840,15 +852,24 @@ export class TestcontainersBackend implements Backend {
   async prune(options: { all?: boolean } = {}): Promise<{ removed: string[] }> {
     const removed: string[] = [];
     const stale = await this.stale();
+    const before = this.state.read();
+    // An environment whose owner died may still run: delete it the normal way (its non-persistent
+    // services, then its container) before forgetting it.
+    for (const name of stale.environments) {
+      const rec = before.environments[name];
+      if (!rec) continue;
+      const why = (await this.staleReason(rec)) ?? "stale";
+      await this.deleteEnvironment(name, { force: true }).catch(() => {});
+      removed.push(`environment ${name} (${why})`);
+    }
+    const after = this.state.read();
     await this.state.update((s) => {
       for (const key of stale.services) {
+        if (!after.services[key]) continue;
         delete s.services[key];
         removed.push(`service ${key} (container gone)`);
       }
-      for (const name of stale.environments) {
-        delete s.environments[name];
-        removed.push(`environment ${name} (container gone)`);
-      }
+      for (const name of stale.environments) delete s.environments[name];
     });
     const state = this.state.read();
     const owned = new Set<string>();

@@ -54,6 +54,56 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     }
   });
 
+  it("a throwaway environment whose owner was killed -9 is reported stale and pruned with its container", async () => {
+    const { spawn } = await import("node:child_process");
+    const { writeFileSync } = await import("node:fs");
+    const { pathToFileURL } = await import("node:url");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-orphan-"));
+    const dist = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
+    const script = join(stateDir, "owner.mjs");
+    // The owner: a separate process that creates a throwaway environment, then waits to be killed.
+    writeFileSync(
+      script,
+      `import { createBackend } from ${JSON.stringify(dist)};
+const b = await createBackend("testcontainers", { stateDir: ${JSON.stringify(stateDir)} });
+await b.createEnvironment({ name: "orphan", throwaway: true });
+console.log("READY");
+setInterval(() => {}, 1000);
+`,
+    );
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, GGEN_CLEANROOM_NO_PULL: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    try {
+      await new Promise<void>((ok, fail) => {
+        child.stdout.on("data", (d) => String(d).includes("READY") && ok());
+        child.on("exit", (code) => fail(new Error(`owner exited ${code} before READY: ${stderr}`)));
+      });
+      const backend = make(stateDir);
+      expect((await backend.environmentStatus("orphan"))?.alive).toBe(true);
+      expect(await backend.containers()).toHaveLength(1);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      const status = await backend.environmentStatus("orphan");
+      expect(status?.alive).toBe(false);
+      expect(status?.stale).toBe(`its owner process ${child.pid} is gone`);
+      expect((await backend.stale()).environments).toEqual(["orphan"]);
+      const { removed } = await backend.prune();
+      expect(removed).toContain(`environment orphan (its owner process ${child.pid} is gone)`);
+      expect(await backend.containers()).toEqual([]);
+      expect(await backend.environmentStatus("orphan")).toBeUndefined();
+    } finally {
+      child.kill("SIGKILL");
+      await make(stateDir).prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   describe("ServiceSpec.port", () => {
     let stateDir: string;
     let backend: InstanceType<typeof TestcontainersBackend>;
