@@ -29,11 +29,13 @@ import type {
 import type { CleanroomConfig } from "../config.js";
 import { checkName, configHash, publicEnv, toService } from "../local/backend.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
-import { freePort, processRef, redactUrl, refAlive } from "../util/proc.js";
+import { freePort, type ProcessRef, processRef, redactUrl } from "../util/proc.js";
+import { LABEL, ownerGone, ownerLabels, PERSISTENT, pruneVerdict } from "./owner.js";
 
 type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["getById"]>;
 
-export const LABEL = "io.ggen.cleanroom";
+export { LABEL } from "./owner.js";
+
 /** A pull that failed once in this process is not tried again (no registry here is the common case). */
 const pullFailures = new Map<string, Error>();
 const WORKDIR = "/work";
@@ -137,12 +139,16 @@ export class TestcontainersBackend implements Backend {
     const memoryMb = spec.memoryMb ?? this.config.environment.defaultMemoryMb;
     const cpus = spec.cpus ?? this.config.environment.defaultCpus;
     const pids = spec.pids ?? (isolated ? this.config.environment.defaultPids : undefined);
+    // A throwaway environment belongs to this process: once it is gone, even by kill -9, the
+    // environment and its containers are stale and prune removes them. The label is there before the
+    // state entry is, so a kill in between still leaves a container prune can judge.
+    const owner = spec.throwaway ? processRef() : undefined;
     let container = new CleanroomContainer(image)
       .withCommand(["sleep", "infinity"])
       .withEntrypoint([])
       .withNetworkMode(isolated ? "none" : "host")
       .withWorkingDir(WORKDIR)
-      .withLabels(this.labels("environment", spec.name))
+      .withLabels(this.labels("environment", spec.name, owner ? ownerLabels(owner) : {}))
       .withEnvironment({ TZ: "UTC", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" })
       .withPidsLimit(pids)
       .withAutoRemove(false);
@@ -183,9 +189,7 @@ export class TestcontainersBackend implements Backend {
       spec,
       dir: "",
       containerId: started.getId(),
-      // A throwaway environment belongs to this process: once it is gone, even by kill -9, the
-      // environment (and its containers) is stale and prune removes it.
-      ...(spec.throwaway ? { owner: processRef() } : {}),
+      ...(owner ? { owner } : {}),
     };
     try {
       await this.state.update((s) => {
@@ -264,7 +268,8 @@ export class TestcontainersBackend implements Backend {
 
   /** Why an environment is stale (its owner process or its container is gone), or undefined. */
   private async staleReason(rec: EnvironmentRecord): Promise<string | undefined> {
-    if (rec.owner && !refAlive(rec.owner)) return `its owner process ${rec.owner.pid} is gone`;
+    const gone = ownerGone(rec.owner);
+    if (gone) return gone;
     if (!(await this.running(rec.containerId))) return "its container is gone";
     return undefined;
   }
@@ -306,12 +311,14 @@ export class TestcontainersBackend implements Backend {
         );
       }
       if (persistent) {
-        // Found again by its configuration hash label, whoever started it.
+        // Found again by its configuration hash label, whoever started it — a persistent one only: a
+        // throwaway environment's own service of the same configuration goes when its owner does.
         const client = await this.client();
         const found = (await client.container.list()).find(
           (c) =>
             c.Labels[`${LABEL}.config-hash`] === hash &&
             c.Labels[LABEL] === this.scope &&
+            c.Labels[PERSISTENT] === "true" &&
             c.State === "running",
         );
         const known = Object.values(current.services).find((s) => s.container?.id === found?.Id);
@@ -323,7 +330,9 @@ export class TestcontainersBackend implements Backend {
           return toService(alias);
         }
       }
-      const svc = await this.launch(envName, name, spec, { network, isolated, persistent, hash });
+      // A persistent service is shared by design and outlives whoever started it: it carries no owner.
+      const owner = persistent ? undefined : rec.owner;
+      const svc = await this.launch(envName, name, spec, { network, isolated, persistent, hash, owner });
       await this.state.update((s) => {
         s.services[serviceKey(envName, name)] = svc;
       });
@@ -338,7 +347,13 @@ export class TestcontainersBackend implements Backend {
     envName: string,
     name: string,
     spec: ServiceSpec,
-    o: { network: string; isolated: boolean; persistent: boolean; hash: string },
+    o: {
+      network: string;
+      isolated: boolean;
+      persistent: boolean;
+      hash: string;
+      owner?: ProcessRef | undefined;
+    },
   ): Promise<ServiceRecord> {
     const t0 = performance.now();
     const image = await this.resolveImage(spec.kind, spec.image);
@@ -346,7 +361,8 @@ export class TestcontainersBackend implements Backend {
     const labels = this.labels("service", envName, {
       [`${LABEL}.service`]: name,
       [`${LABEL}.config-hash`]: o.hash,
-      ...(o.persistent ? { [`${LABEL}.persistent`]: "true" } : {}),
+      ...(o.persistent ? { [PERSISTENT]: "true" } : {}),
+      ...(o.owner ? ownerLabels(o.owner) : {}),
     });
     let container: GenericContainer;
     let port: number;
@@ -851,15 +867,18 @@ export class TestcontainersBackend implements Backend {
 
   async prune(options: { all?: boolean } = {}): Promise<{ removed: string[] }> {
     const removed: string[] = [];
+    const failed: string[] = [];
     const stale = await this.stale();
     const before = this.state.read();
     // An environment whose owner died may still run: delete it the normal way (its non-persistent
-    // services, then its container) before forgetting it.
+    // services, then its container) before forgetting it. A failure here is not final: its containers
+    // still carry the dead owner's labels (or lose their entry below), so the sweep tries them again and
+    // reports what it cannot remove.
     for (const name of stale.environments) {
       const rec = before.environments[name];
       if (!rec) continue;
       const why = (await this.staleReason(rec)) ?? "stale";
-      await this.deleteEnvironment(name, { force: true }).catch(() => {});
+      await this.deleteEnvironment(name, { force: true }).catch(() => undefined);
       removed.push(`environment ${name} (${why})`);
     }
     const after = this.state.read();
@@ -873,34 +892,61 @@ export class TestcontainersBackend implements Backend {
     });
     const state = this.state.read();
     const owned = new Set<string>();
-    if (!options.all) {
-      for (const e of Object.values(state.environments)) if (e.containerId) owned.add(e.containerId);
-      for (const s of Object.values(state.services)) if (s.container) owned.add(s.container.id);
-    }
-    const client = await this.client();
-    for (const info of await client.container.list()) {
-      if (info.Labels[LABEL] !== this.scope || owned.has(info.Id)) continue;
-      await this.removeContainer(info.Id);
+    for (const e of Object.values(state.environments)) if (e.containerId) owned.add(e.containerId);
+    for (const s of Object.values(state.services)) if (s.container) owned.add(s.container.id);
+    // Every container labelled for this state dir, stopped ones too: pruneVerdict decides (a dead owner,
+    // no entry, or --all removes; a live owner or an entry keeps; persistent services have no owner).
+    const gone = new Set<string>();
+    for (const info of await this.labelled()) {
+      const verdict = pruneVerdict(info.Labels, owned.has(info.Id), { all: options.all === true });
+      if (!verdict.remove) continue;
+      try {
+        await this.removeContainer(info.Id);
+      } catch (error) {
+        failed.push(`container ${info.Id.slice(0, 12)}: ${firstLine(error)}`);
+        continue;
+      }
+      gone.add(info.Id);
       removed.push(
-        `container ${info.Id.slice(0, 12)} (${info.Labels[`${LABEL}.role`]} ${info.Labels[`${LABEL}.environment`]})`,
+        `container ${info.Id.slice(0, 12)} (${info.Labels[`${LABEL}.role`]} ${info.Labels[`${LABEL}.environment`]}: ${verdict.why})`,
       );
     }
-    if (options.all) {
-      await this.state.update((s) => {
-        for (const [k, v] of Object.entries(s.services))
-          if (v.backend === "testcontainers") delete s.services[k];
+    await this.state.update((s) => {
+      for (const [k, v] of Object.entries(s.services)) {
+        // An entry whose container the sweep removed (a dead owner's service) names nothing any more.
+        if (v.backend === "testcontainers" && (options.all || (v.container && gone.has(v.container.id))))
+          delete s.services[k];
+      }
+      if (options.all) {
         for (const [k, v] of Object.entries(s.environments))
           if (v.backend === "testcontainers") delete s.environments[k];
+      }
+    });
+    if (failed.length > 0) {
+      throw new GgenError("CLEANROOM_PRUNE", `prune could not remove ${failed.join("; ")}`, {
+        hint: "check that Docker answers (`docker ps`), then run `cleanroom container prune` again",
       });
     }
     return { removed };
   }
 
-  /** Containers this backend's state dir owns (label io.ggen.cleanroom=<scope>), for leak checks. */
-  async containers(): Promise<string[]> {
+  /** Every container labelled for this state dir, running or not (prune must see stopped ones too). */
+  private async labelled() {
     const client = await this.client();
-    return (await client.container.list()).filter((c) => c.Labels[LABEL] === this.scope).map((c) => c.Id);
+    return await client.container.dockerode.listContainers({
+      all: true,
+      filters: { label: [`${LABEL}=${this.scope}`] },
+    });
   }
+
+  /** Containers this backend's state dir owns (label io.ggen.cleanroom=<scope>), stopped ones too, for leak checks. */
+  async containers(): Promise<string[]> {
+    return (await this.labelled()).map((c) => c.Id);
+  }
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split("\n")[0] ?? "";
 }
 
 interface DockerStats {

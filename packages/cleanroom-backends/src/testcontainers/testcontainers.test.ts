@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
 import { respCommands } from "../services/resp.js";
-import { freePort } from "../util/proc.js";
+import { freePort, type ProcessRef, processRef, refAlive } from "../util/proc.js";
 import { dockerUnavailable } from "./detect.js";
+import { ownerFromLabels, ownerGone, ownerLabels, pruneVerdict } from "./owner.js";
 
 const reason = await dockerUnavailable();
 if (reason) {
@@ -54,19 +56,31 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     }
   });
 
-  it("a throwaway environment whose owner was killed -9 is reported stale and pruned with its container", async () => {
-    const { spawn } = await import("node:child_process");
-    const { writeFileSync } = await import("node:fs");
+  it("a throwaway environment whose owner was killed -9 is stale; prune removes its containers, keeps the persistent one", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { existsSync, writeFileSync } = await import("node:fs");
     const { pathToFileURL } = await import("node:url");
+    const docker = (...args: string[]) => {
+      const r = spawnSync("docker", args, { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.split("\n").filter(Boolean);
+    };
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-orphan-"));
-    const dist = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "index.js")).href;
+    const distFile = join(import.meta.dirname, "..", "..", "dist", "index.js");
+    // The child runs the built package, as `cleanroom test run` does (turbo builds before testing).
+    expect(existsSync(distFile), "dist/index.js missing: pnpm --filter @ggen/cleanroom-backends build").toBe(
+      true,
+    );
     const script = join(stateDir, "owner.mjs");
-    // The owner: a separate process that creates a throwaway environment, then waits to be killed.
+    // The owner: a separate process that creates a throwaway environment, starts a service of its own
+    // and a persistent (shared) one, then waits to be killed.
     writeFileSync(
       script,
-      `import { createBackend } from ${JSON.stringify(dist)};
+      `import { createBackend } from ${JSON.stringify(pathToFileURL(distFile).href)};
 const b = await createBackend("testcontainers", { stateDir: ${JSON.stringify(stateDir)} });
 await b.createEnvironment({ name: "orphan", throwaway: true });
+await b.startService("orphan", { kind: "redis", name: "cache" });
+await b.startService("orphan", { kind: "redis", name: "shared", persistent: true });
 console.log("READY");
 setInterval(() => {}, 1000);
 `,
@@ -79,27 +93,85 @@ setInterval(() => {}, 1000);
     child.stderr.on("data", (d) => {
       stderr += d;
     });
+    const exited = new Promise((r) => child.once("exit", r));
+    const backend = make(stateDir);
     try {
       await new Promise<void>((ok, fail) => {
         child.stdout.on("data", (d) => String(d).includes("READY") && ok());
         child.on("exit", (code) => fail(new Error(`owner exited ${code} before READY: ${stderr}`)));
       });
-      const backend = make(stateDir);
+      const pid = child.pid!;
+      const state = backend.state.read();
+      const envId = state.environments.orphan!.containerId!;
+      const cacheId = state.services["orphan/cache"]!.container!.id;
+      const sharedId = state.services["orphan/shared"]!.container!.id;
+      // The owner is on the environment's container and its own service's, not on the persistent one.
+      const byOwner = `label=io.ggen.cleanroom.owner.pid=${pid}`;
+      expect(docker("ps", "-aq", "--no-trunc", "--filter", byOwner).sort()).toEqual([envId, cacheId].sort());
+      const [scope] = docker("inspect", "-f", '{{index .Config.Labels "io.ggen.cleanroom"}}', envId);
+      const [image] = docker("inspect", "-f", "{{.Config.Image}}", envId);
+      // A container the owner created but had not recorded yet (as when killed between `docker create`
+      // and the state write): created, never started, no state entry.
+      const [inflight] = docker(
+        "create",
+        ...["--label", `io.ggen.cleanroom=${scope}`, "--label", "io.ggen.cleanroom.role=environment"],
+        ...["--label", "io.ggen.cleanroom.environment=orphan"],
+        ...["--label", `io.ggen.cleanroom.owner.pid=${pid}`],
+        ...["--label", `io.ggen.cleanroom.owner.start=${state.environments.orphan!.owner!.start}`],
+        image!,
+        "sleep",
+        "infinity",
+      );
+      // While the owner lives, nothing of it is stale or pruned — not even the unrecorded container.
       expect((await backend.environmentStatus("orphan"))?.alive).toBe(true);
-      expect(await backend.containers()).toHaveLength(1);
+      expect(await backend.stale()).toEqual({ environments: [], services: [] });
+      expect((await backend.prune()).removed).toEqual([]);
+      expect((await backend.containers()).sort()).toEqual([envId, cacheId, sharedId, inflight!].sort());
+
       child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      await exited;
       const status = await backend.environmentStatus("orphan");
       expect(status?.alive).toBe(false);
-      expect(status?.stale).toBe(`its owner process ${child.pid} is gone`);
+      expect(status?.stale).toBe(`its owner process ${pid} is gone`);
       expect((await backend.stale()).environments).toEqual(["orphan"]);
       const { removed } = await backend.prune();
-      expect(removed).toContain(`environment orphan (its owner process ${child.pid} is gone)`);
-      expect(await backend.containers()).toEqual([]);
+      expect(removed).toContain(`environment orphan (its owner process ${pid} is gone)`);
+      expect(removed).toContain(
+        `container ${inflight!.slice(0, 12)} (environment orphan: its owner process ${pid} is gone)`,
+      );
+      expect(docker("ps", "-aq", "--filter", byOwner)).toEqual([]);
       expect(await backend.environmentStatus("orphan")).toBeUndefined();
+      expect(backend.state.read().services["orphan/cache"]).toBeUndefined();
+      // The persistent service is shared by design: it stays, running and recorded.
+      expect(docker("inspect", "-f", "{{.State.Running}}", sharedId)).toEqual(["true"]);
+      expect(backend.state.read().services["orphan/shared"]?.container?.id).toBe(sharedId);
+      expect(await backend.containers()).toEqual([sharedId]);
+      await backend.prune({ all: true });
+      expect(docker("ps", "-aq", "--filter", `label=io.ggen.cleanroom=${scope}`)).toEqual([]);
     } finally {
       child.kill("SIGKILL");
+      await exited;
       await make(stateDir).prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a live owner's throwaway environment is neither stale nor pruned", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-owned-"));
+    const backend = make(stateDir);
+    try {
+      await backend.createEnvironment({ name: "mine", throwaway: true });
+      await backend.startService("mine", { kind: "redis" });
+      const before = (await backend.containers()).sort();
+      expect(before).toHaveLength(2);
+      expect(backend.state.read().environments.mine?.owner?.pid).toBe(process.pid);
+      expect(await backend.environmentStatus("mine")).toMatchObject({ alive: true });
+      expect((await backend.prune()).removed).toEqual([]);
+      expect((await backend.containers()).sort()).toEqual(before);
+      await backend.deleteEnvironment("mine");
+      expect(await backend.containers()).toEqual([]);
+    } finally {
+      await backend.prune({ all: true });
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
@@ -217,5 +289,69 @@ setInterval(() => {}, 1000);
       // one environment + one shared redis
       expect(containers.length).toBe(2);
     });
+  });
+});
+
+// The pure part of the decision (no Docker): whose container is it, and is its owner still there?
+describe("container owners (no Docker)", () => {
+  const me = processRef();
+  let dead: ProcessRef = { pid: 0, start: "" };
+  beforeAll(async () => {
+    // A real process that ran and is gone: its ref read while it lived.
+    dead = await new Promise<ProcessRef>((ok) => {
+      const p = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+      p.once("spawn", () => {
+        const ref = processRef(p.pid!);
+        p.once("exit", () => ok(ref));
+        p.kill("SIGKILL");
+      });
+    });
+  });
+  // This process's pid with another start time: a pid the kernel gave to someone else since.
+  const reused = { pid: me.pid, start: String(Number(me.start) + 1) };
+  const labels = (ref: { pid: number; start: string }, extra: Record<string, string> = {}) => ({
+    "io.ggen.cleanroom": "scope",
+    ...ownerLabels(ref),
+    ...extra,
+  });
+
+  it("labels round-trip the owner; no or garbage labels name none", () => {
+    expect(me.start).not.toBe("");
+    expect(ownerFromLabels(ownerLabels(me))).toEqual(me);
+    expect(ownerFromLabels({ "io.ggen.cleanroom": "scope" })).toBeUndefined();
+    expect(ownerFromLabels({ "io.ggen.cleanroom.owner.pid": "x" })).toBeUndefined();
+  });
+
+  it("an owner is gone when its process exited or its pid was reused, with the local backend's wording", () => {
+    expect(refAlive(dead)).toBe(false);
+    expect(ownerGone(me)).toBeUndefined();
+    expect(ownerGone(undefined)).toBeUndefined();
+    expect(ownerGone(dead)).toBe(`its owner process ${dead.pid} is gone`);
+    expect(ownerGone(reused)).toBe(`its owner process ${me.pid} is gone`);
+  });
+
+  it("prune removes a dead owner's containers, owned or not, and keeps a live owner's", () => {
+    const gone = `its owner process ${dead.pid} is gone`;
+    expect(pruneVerdict(labels(dead), true)).toEqual({ remove: true, why: gone });
+    expect(pruneVerdict(labels(dead), false)).toEqual({ remove: true, why: gone });
+    expect(pruneVerdict(labels(reused), true).remove).toBe(true);
+    expect(pruneVerdict(labels(me), true)).toEqual({ remove: false, why: "a state entry owns it" });
+    // Unrecorded yet alive: being created right now.
+    expect(pruneVerdict(labels(me), false)).toEqual({
+      remove: false,
+      why: `its owner process ${me.pid} is alive`,
+    });
+  });
+
+  it("persistent services and owner-less containers go by their state entry only", () => {
+    const persistent = labels(dead, { "io.ggen.cleanroom.persistent": "true" });
+    expect(pruneVerdict(persistent, true)).toEqual({ remove: false, why: "a state entry owns it" });
+    expect(pruneVerdict(persistent, false)).toEqual({ remove: true, why: "no state entry owns it" });
+    expect(pruneVerdict({ "io.ggen.cleanroom": "scope" }, true).remove).toBe(false);
+    expect(pruneVerdict({ "io.ggen.cleanroom": "scope" }, false).remove).toBe(true);
+  });
+
+  it("--all removes everything, a live owner's too", () => {
+    expect(pruneVerdict(labels(me), true, { all: true })).toEqual({ remove: true, why: "prune --all" });
   });
 });
