@@ -206,6 +206,7 @@ describe("ggen ultra-fast-deploy", () => {
     expect(leftovers(cwd)).toEqual([]);
   });
 
+  // Skipped only when no Docker engine answers (the warning above says why); CI starts one and runs it.
   it.skipIf(noDocker !== undefined)(
     "--backend testcontainers: the generated tests run in a container against a PostgreSQL container",
     { timeout: 300_000 },

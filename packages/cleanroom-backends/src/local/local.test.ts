@@ -531,6 +531,7 @@ describe("dependency cache", () => {
   it("a non-isolated environment installs from the npm cache; its writes never reach the shared cache", () =>
     installIn(false));
 
+  // Isolation needs bubblewrap or unshare; CI installs bubblewrap (scripts/ci/system-deps.sh) and runs it.
   it.skipIf(!caps.bwrap && !caps.unshare)(
     "an isolated run (no network) installs from the npm cache, which stays unchanged",
     () => installIn(true),

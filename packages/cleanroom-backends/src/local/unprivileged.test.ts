@@ -90,6 +90,7 @@ async function runLockedDown(script: string, env: Record<string, string>): Promi
   return stdout;
 }
 
+// Skipped only without root or util-linux (`reason` says which); CI runs as root and runs it.
 it.skipIf(reason !== undefined)(
   "without root or user namespaces: isolation says what was not achieved, commands still run and are killed on timeout, the shared cache stays unchanged",
   async () => {
@@ -154,6 +155,7 @@ it.skipIf(reason !== undefined)(
   60_000,
 );
 
+// Skipped only without root or util-linux (`reason` says which); CI runs as root and runs it.
 it.skipIf(reason !== undefined)(
   "without cgroups, a caller killed with SIGKILL mid-exec leaves a process group that status and prune find and kill",
   async () => {
