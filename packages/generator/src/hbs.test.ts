@@ -5,21 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "./hbs.js";
-import { type RenderState, seededNow } from "./helpers.js";
+import { renderState } from "./testkit.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-hbs-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const state: RenderState = {
-  file: "t.tmpl",
-  lineOffset: 0,
-  seed: "s",
-  now: seededNow("s"),
-  graph: undefined,
-  rdf: undefined,
-  queryCache: new Map(),
-  uuidCounter: 0,
-};
+const state = renderState();
 const text = "export const {{camel name}} = {{#each items}}{{@index}}{{/each}};";
 
 describe("compiled-template cache", () => {

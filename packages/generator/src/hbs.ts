@@ -167,13 +167,10 @@ function compileChecked(
   return hb.template(specification(spec));
 }
 
+let keyPrefix: string | undefined;
 function compiledKey(text: string): string {
-  return createHash("sha256")
-    .update(
-      `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`,
-    )
-    .update(text)
-    .digest("hex");
+  keyPrefix ??= `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
+  return createHash("sha256").update(keyPrefix).update(text).digest("hex");
 }
 
 /** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */

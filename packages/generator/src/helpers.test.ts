@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "./hbs.js";
-import { localName, type RenderState, seededNow, seededUuid, sqlType, TermValue, tsType } from "./helpers.js";
+import { localName, seededNow, seededUuid, sqlType, TermValue, tsType } from "./helpers.js";
+import { renderState } from "./testkit.js";
 
-function state(over: Partial<RenderState> = {}): RenderState {
-  return {
-    file: "t.tmpl",
-    lineOffset: 0,
-    seed: "s",
-    now: seededNow("s"),
-    graph: undefined,
-    rdf: undefined,
-    queryCache: new Map(),
-    uuidCounter: 0,
-    ...over,
-  };
-}
+const state = renderState;
 const render = (text: string, ctx: Record<string, unknown> = {}, st = state()) =>
   compile(text, "t.tmpl", 1)(ctx, st);
 
