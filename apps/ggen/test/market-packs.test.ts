@@ -217,7 +217,7 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
   it("io.ggen.domain-service: the whole pack renders from its ontology", () => {
     const out = generate("io.ggen.domain-service");
     const lock = JSON.parse(readFileSync(join(b.project, "ggen.lock"), "utf8"));
-    expect(lock.packs["io.ggen.domain-service"].version).toBe("1.0.0");
+    expect(lock.packs["io.ggen.domain-service"].version).toBe("1.1.0");
     const manifest = JSON.parse(read(out, ".ggen/manifest.json"));
     expect(manifest.files.length).toBeGreaterThan(0);
     for (const f of manifest.files) expect(existsSync(join(out, f.path)), f.path).toBe(true);

@@ -22,6 +22,9 @@ const env = {
 };
 const ggen = (cwd: string, ...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: "utf8", timeout: 240_000 });
+/** `ggen ultra-fast-deploy` of the bundled domain-service pack as `shop`, plus `args`. */
+const shop = (cwd: string, ...args: string[]) =>
+  ggen(cwd, "ultra-fast-deploy", "--template", "io.ggen.domain-service", "--name", "shop", ...args);
 
 /** Processes still running from under `root`, plus services cleanroom's state still lists (a service
  * that came up after its environment went would be listed there). */
@@ -61,16 +64,7 @@ describe("ggen ultra-fast-deploy", () => {
     timeout: 300_000,
   }, () => {
     const cwd = mkdtempSync(join(dir, "ok-"));
-    const r = ggen(
-      cwd,
-      "ultra-fast-deploy",
-      "--template",
-      "io.ggen.domain-service",
-      "--name",
-      "shop",
-      "--keep-running",
-      "--json",
-    );
+    const r = shop(cwd, "--keep-running", "--json");
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const report = JSON.parse(r.stdout);
     const v = validate("pipeline-report/v1", report);
@@ -155,15 +149,7 @@ describe("ggen ultra-fast-deploy", () => {
     const registry = join(dir, "broken-registry");
     await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
 
-    const good = ggen(
-      cwd,
-      "ultra-fast-deploy",
-      "--template",
-      "io.ggen.domain-service",
-      "--name",
-      "shop",
-      "--json",
-    );
+    const good = shop(cwd, "--json");
     expect(good.status, good.stderr.slice(-2000)).toBe(0);
     const first = JSON.parse(good.stdout).deployment.releaseId as string;
 
@@ -212,19 +198,7 @@ describe("ggen ultra-fast-deploy", () => {
     { timeout: 300_000 },
     () => {
       const cwd = mkdtempSync(join(dir, "tc-"));
-      const r = ggen(
-        cwd,
-        "ultra-fast-deploy",
-        "--template",
-        "io.ggen.domain-service",
-        "--name",
-        "shop",
-        "--backend",
-        "testcontainers",
-        "--timeout",
-        "180s",
-        "--json",
-      );
+      const r = shop(cwd, "--backend", "testcontainers", "--timeout", "180s", "--json");
       expect(r.status, r.stderr.slice(-2000)).toBe(0);
       const report = JSON.parse(r.stdout);
       expect(validate("pipeline-report/v1", report).ok).toBe(true);
@@ -292,23 +266,37 @@ describe("ggen ultra-fast-deploy", () => {
 
   it("a timeout stops cleanly, names the stage, and leaves nothing running", { timeout: 120_000 }, () => {
     const cwd = mkdtempSync(join(dir, "timeout-"));
-    const r = ggen(
-      cwd,
-      "ultra-fast-deploy",
-      "--template",
-      "io.ggen.domain-service",
-      "--name",
-      "shop",
-      "--timeout",
-      "1200ms",
-      "--json",
-    );
+    const r = shop(cwd, "--timeout", "1200ms", "--json");
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(validate("pipeline-report/v1", report).ok).toBe(true);
     expect(report.recommendation).toMatch(/timed out after 1\.2s in \S+/);
     expect(report.stages.deployment?.status).not.toBe("success");
     expect(report.deploymentStatus).toBe("NOT_READY");
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it("profiles come from the generated make.toml: fast leaves the type check out; an unknown one stops before the tests", {
+    timeout: 300_000,
+  }, () => {
+    const cwd = mkdtempSync(join(dir, "profile-"));
+    const fast = shop(cwd, "--profile", "fast", "--json");
+    expect(fast.status, fast.stderr.slice(-2000)).toBe(0);
+    const report = JSON.parse(fast.stdout);
+    expect(validate("pipeline-report/v1", report).ok).toBe(true);
+    expect(report.deploymentStatus).toBe("READY");
+    // Lint did not run: it neither passed nor failed, and the stage says why.
+    expect(report.validation).not.toHaveProperty("lintPassed");
+    expect(report.validation).toMatchObject({ packageValid: true, buildPassed: true, publishReady: true });
+    expect(report.stages.validation.message).toMatch(/^build, bundle ok; lint skipped \(profile fast\);/);
+    // With --json no stage lines go to stderr: the error is its one line.
+    const bogus = shop(cwd, "--profile", "quick", "--json");
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr.trim().split("\n")).toEqual([
+      "ggen: error: make.toml: the generated make.toml has no profile 'quick' (profiles: fast, safe)",
+    ]);
+    const saved = JSON.parse(readFileSync(join(cwd, "target/ultra-fast/shop/report.json"), "utf8"));
+    expect(saved.stages.testing.status).toBe("skipped");
     expect(leftovers(cwd)).toEqual([]);
   });
 

@@ -32,7 +32,7 @@ export const defaultConfig = (): CleanroomConfig => ({
     fallbackImages: {
       postgres: "ggen/postgres:15-debian",
       redis: "ggen/redis:7-debian",
-      node: "ggen/node:bookworm",
+      node: "ggen/node:20-bookworm",
     },
     startTimeoutSeconds: 60,
     pull: !process.env.GGEN_CLEANROOM_NO_PULL,

@@ -1,8 +1,13 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
 import type { ContractKind } from "./index.js";
 import { assertValid, contractKinds, isGgenError, validate, validateDocument } from "./index.js";
+import { runtimeValidator } from "./validate.js";
 
 const dir = join(import.meta.dirname, "..", "examples");
 const read = (f: string) => JSON.parse(readFileSync(join(dir, f), "utf8"));
@@ -58,6 +63,28 @@ describe("assertValid", () => {
       expect(String((e as Error).message)).toMatch(
         /metrics\.jsonl:3 .*\/testMetrics\/totalTests is required/,
       );
+    }
+  });
+});
+
+describe("precompiled validators (scripts/compile-validators.mjs, what dist/ loads)", () => {
+  it("judge every example exactly as ajv compiling at run time does, errors included", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "ggen-validators-")), "validators.cjs");
+    execFileSync(process.execPath, [
+      join(import.meta.dirname, "..", "scripts", "compile-validators.mjs"),
+      out,
+    ]);
+    const precompiled = createRequire(import.meta.url)(out) as Record<string, ValidateFunction>;
+    for (const kind of contractKinds) {
+      const fn = precompiled[kind.replace(/\W/g, "_")];
+      expect(fn, kind).toBeTypeOf("function");
+      const runtime = runtimeValidator(kind);
+      const bad = read(`${fileOf(kind)}.invalid.json`) as { value: unknown };
+      for (const value of [read(`${fileOf(kind)}.json`), bad.value, {}, { kind }]) {
+        const ok = fn!(value);
+        expect(ok, kind).toBe(runtime(value));
+        expect(fn!.errors ?? null, kind).toEqual(runtime.errors ?? null);
+      }
     }
   });
 });

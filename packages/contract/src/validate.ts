@@ -5,6 +5,7 @@ import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" 
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
 import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
+import ajvOptions from "./ajv-options.json" with { type: "json" };
 import { GgenError } from "./errors.js";
 import type { ContractKind, ContractTypes } from "./types.js";
 
@@ -27,21 +28,40 @@ export type ValidationResult<K extends ContractKind> =
   | { ok: true; value: ContractTypes[K] }
   | { ok: false; errors: ContractIssue[] };
 
-// ajv costs ~80 ms to load; every program imports GgenError from here, so ajv is required on the first
-// validation only (both are CommonJS, hence require).
+// ajv costs ~80 ms to load and 0.2–0.4 s to compile the schemas; every program imports GgenError from
+// here. So validators come from dist/validators.cjs, precompiled at build time (scripts/
+// compile-validators.mjs), loaded on the first validation; without it (tests run from src) ajv compiles
+// the one schema asked for. Both are CommonJS, hence require.
 const require = createRequire(import.meta.url);
 
-let compiled: Map<ContractKind, ValidateFunction> | undefined;
+const compiled = new Map<ContractKind, ValidateFunction>();
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+let ajv: Ajv2020 | undefined;
 
-function validators(): Map<ContractKind, ValidateFunction> {
-  if (compiled) return compiled;
-  const { Ajv2020: AjvClass } = require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 };
-  const formats = require("ajv-formats") as { default?: unknown };
-  const addFormats = (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020;
-  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv);
-  compiled = new Map(contractKinds.map((k) => [k, ajv.compile(schemas[k])]));
-  return compiled;
+/** The validator ajv compiles now for `kind`, with the options the build precompiles with. */
+export function runtimeValidator(kind: ContractKind): ValidateFunction {
+  if (!ajv) {
+    const { Ajv2020: AjvClass } = require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 };
+    const formats = require("ajv-formats") as { default?: unknown };
+    const addFormats = (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020;
+    ajv = addFormats(new AjvClass(ajvOptions));
+  }
+  return ajv.getSchema(kind) ?? ajv.addSchema(schemas[kind], kind).getSchema(kind)!;
+}
+
+function validatorFor(kind: ContractKind): ValidateFunction {
+  let fn = compiled.get(kind);
+  if (fn) return fn;
+  if (precompiled === undefined) {
+    try {
+      precompiled = require("./validators.cjs") as Record<string, ValidateFunction>;
+    } catch {
+      precompiled = null;
+    }
+  }
+  fn = precompiled?.[kind.replace(/\W/g, "_")] ?? runtimeValidator(kind);
+  compiled.set(kind, fn);
+  return fn;
 }
 
 export function isContractKind(kind: string): kind is ContractKind {
@@ -68,8 +88,9 @@ function describe(e: ErrorObject): ContractIssue {
 
 /** Validate `value` against the schema of `kind`: the typed value, or every problem with its path. */
 export function validate<K extends ContractKind>(kind: K, value: unknown): ValidationResult<K> {
-  const fn = validators().get(kind);
-  if (!fn) throw new GgenError("CONTRACT_UNKNOWN_KIND", `unknown contract kind "${kind}"`, { kind: "usage" });
+  if (!isContractKind(kind))
+    throw new GgenError("CONTRACT_UNKNOWN_KIND", `unknown contract kind "${kind}"`, { kind: "usage" });
+  const fn = validatorFor(kind);
   if (fn(value)) return { ok: true, value: value as ContractTypes[K] };
   const seen = new Set<string>();
   const errors: ContractIssue[] = [];

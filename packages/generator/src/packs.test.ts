@@ -25,10 +25,10 @@ const toml = (id: string) =>
   `[pack]\nid = "${id}"\nversion = "2.0.0"\n[[templates]]\nname = "one"\npath = "t/one.tmpl"\ndescription = "first"\n[vars]\nx = 1\n[graphs]\nfiles = ["g.ttl"]\n`;
 
 describe("packs", () => {
-  it("the fixture pack is io.ggen.domain-service 1.0.0 and ships the domain ontology unchanged", () => {
+  it("the fixture pack is io.ggen.domain-service 1.1.0 and ships the domain ontology unchanged", () => {
     const p = readPack(fixturePack);
     expect(p.id).toBe("io.ggen.domain-service");
-    expect(p.version).toBe("1.0.0");
+    expect(p.version).toBe("1.1.0");
     expect(p.templates.map((t) => t.name)).toEqual(
       expect.arrayContaining([
         "sql-schema",

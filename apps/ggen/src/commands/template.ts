@@ -1,15 +1,8 @@
 // `ggen template …` and its alias `ggen gen`: render templates (@ggen/generator), list, inspect and
 // check vars. The generator is imported lazily so `--help` stays fast.
 
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import type { Argv, CommandModule } from "yargs";
-import { type Output, output } from "../context.js";
-
-/** Compiled templates kept between runs: $GGEN_HOME/cache/templates (GGEN_HOME defaults to ~/.ggen). */
-function templateCacheDir(): string {
-  return join(resolve(process.env.GGEN_HOME ?? join(homedir(), ".ggen")), "cache", "templates");
-}
+import { cacheDir, type Output, output } from "../context.js";
 
 type Args = Record<string, unknown>;
 
@@ -108,7 +101,7 @@ async function runGenerate(argv: Args, templates: string[]): Promise<void> {
       ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
       ...(typeof argv.now === "string" ? { now: argv.now } : {}),
       maxParallel,
-      cacheDir: templateCacheDir(),
+      cacheDir: cacheDir("templates"),
       onWarn: (w) => out.warn(w),
       onInfo: (m) => out.info(m),
     }),

@@ -8,9 +8,9 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { cacheDir } from "../context.js";
 
 export const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
@@ -23,7 +23,7 @@ export interface PreparedDependencies {
 
 /** Where prepared trees live: $GGEN_HOME/cache/node-modules (GGEN_HOME defaults to ~/.ggen). */
 export function dependencyCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(resolve(env.GGEN_HOME ?? join(homedir(), ".ggen")), "cache", "node-modules");
+  return cacheDir("node-modules", env);
 }
 
 type Manifest = Record<string, unknown> & {

@@ -17,6 +17,7 @@ import {
   type StageStatus,
 } from "@ggen/contract";
 import type { StageView } from "@ggen/reporter";
+import { cacheDir } from "../context.js";
 import { type PreparedDependencies, prepareDependencies } from "./deps.js";
 
 export const STAGES = [
@@ -257,6 +258,8 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
               outputDir: outDir,
               vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },
               force: true,
+              // Compiled templates are kept between runs, as `ggen gen` keeps them.
+              cacheDir: cacheDir("templates"),
               onWarn: o.onNote,
             }),
           ),
@@ -300,6 +303,16 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
 
     config = await lifecycle.loadConfig(outDir);
     const loaded = config;
+    // The profile comes from the generated make.toml: checked here, before anything runs under it.
+    const profile = o.profile ? loaded.profiles.get(o.profile) : undefined;
+    if (o.profile && !profile) {
+      const names = [...loaded.profiles.keys()];
+      throw new GgenError("UNKNOWN_PROFILE", `the generated make.toml has no profile '${o.profile}'`, {
+        kind: "usage",
+        location: { file: loaded.file },
+        hint: names.length ? `profiles: ${names.join(", ")}` : "the pack declares no [profiles.<name>]",
+      });
+    }
 
     // 4. the generated tests, in the cleanroom environment, against the real services.
     const files = await cr.selectFiles(outDir, {});
@@ -349,10 +362,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         guard(
           track(
             Promise.all([
+              // Under a profile its jobs and skips apply (fast skips the type check, say).
               lifecycle.runPhases(loaded, ["bundle", "lint"], {
                 env: o.env,
                 signal,
-                jobs: 2,
                 yes: true,
                 ...(o.profile ? { profile: o.profile } : {}),
               }),
@@ -385,8 +398,19 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
             }),
           ),
         ),
-      ([p, c]) =>
-        `${p.ok ? "build, lint ok" : "build/lint failed"}; ${c.errors} errors, ${c.warnings} warnings`,
+      ([p, c]) => {
+        const by = (ok: boolean) =>
+          p.phases
+            .filter((ph) => (ph.status === "success" || ph.status === "cached") === ok)
+            .filter((ph) => !p.plan.skipped.includes(ph.phase))
+            .map((ph) => ph.phase);
+        const parts = [
+          by(true).length ? `${by(true).join(", ")} ok` : "",
+          by(false).length ? `${by(false).join(", ")} failed` : "",
+        ];
+        if (p.plan.skipped.length) parts.push(`${p.plan.skipped.join(", ")} skipped (profile ${o.profile})`);
+        return `${parts.filter(Boolean).join("; ")}; ${c.errors} errors, ${c.warnings} warnings`;
+      },
     );
     // Settled here too, so a rejection while the tests still run is never unhandled.
     validating.catch(() => undefined);
@@ -395,10 +419,12 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     const findings: Finding[] = checks.findings.slice(0, 50);
     const phaseOk = (n: string) =>
       phases.phases.some((p) => p.phase === n && (p.status === "success" || p.status === "cached"));
+    // A phase the profile left out passed nothing and failed nothing: the report leaves it out too.
+    const ran = (n: string) => !phases.plan.skipped.includes(n);
     validation = {
       packageValid: phaseOk("bundle"),
-      buildPassed: phaseOk("build"),
-      lintPassed: phaseOk("lint"),
+      ...(ran("build") ? { buildPassed: phaseOk("build") } : {}),
+      ...(ran("lint") ? { lintPassed: phaseOk("lint") } : {}),
       testsPassed: !checks.findings.some((f) => f.check === "tests" && f.severity === "error"),
       securityPassed: !checks.findings.some((f) => f.check === "security" && f.severity === "error"),
       publishReady: phases.ok && checks.passed,
@@ -431,7 +457,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       async () => {
         const r = await lifecycle.deploy(loaded, o.env, {
           env: serviceEnv,
-          rollback: true,
+          // A failed verify rolls back, as the ultra-fast path promises — unless the profile itself
+          // says rollback = false.
+          rollback: profile?.rollback ?? true,
+          ...(profile?.verifyRetries !== undefined ? { verifyRetries: profile.verifyRetries } : {}),
           version: o.version ?? "0.1.0",
           phases: Object.fromEntries(
             view

@@ -72,7 +72,7 @@ describe("selectFiles", () => {
 });
 
 describe("runners", () => {
-  it("node --test: per-test results from TAP, suites as prefixes, failures with messages", async () => {
+  it("node's test runner: per-test results from TAP, suites as prefixes, failures with messages", async () => {
     const file = write("node/a.test.mjs", NODE_TEST);
     const out = await runTests([file], { root, exec: spawnExec, node: process.execPath });
     const byName = Object.fromEntries(out.tests.map((t) => [t.name, t]));
@@ -87,12 +87,35 @@ describe("runners", () => {
     expect(out.timeline[0]!.status).toBe("failed");
   });
 
-  it("a file that crashes before any test is one errored/failed result with its output", async () => {
-    const file = write("node/crash.test.mjs", "throw new Error('boom at import');\n");
+  it("a file that crashes before any test is one errored result with node's error line and its output", async () => {
+    const file = write(
+      "node/crash.test.mjs",
+      "console.log('loading');\nthrow new Error('boom at import');\n",
+    );
     const out = await runTests([file], { root, exec: spawnExec, node: process.execPath });
-    expect(out.tests.length).toBeGreaterThan(0);
-    expect(out.tests.every((t) => t.status !== "passed")).toBe(true);
-    expect(JSON.stringify(out.tests)).toContain("boom at import");
+    expect(out.tests).toHaveLength(1);
+    expect(out.tests[0]).toMatchObject({
+      id: "node/crash.test.mjs#(file)",
+      name: "(file)",
+      status: "errored",
+      failureMessage: "Error: boom at import",
+    });
+    expect(out.tests[0]!.outputTail).toContain("loading");
+  });
+
+  it("what a test prints is no test, even when it looks like TAP", async () => {
+    const file = write(
+      "node/chatty.test.mjs",
+      `import { test } from "node:test";
+test("talks", () => { console.log("ok"); console.log("ok 7 - fake"); console.log("not ok 8 - fake too"); });
+test("quiet", () => {});
+`,
+    );
+    const out = await runTests([file], { root, exec: spawnExec, node: process.execPath });
+    expect(out.tests.map((t) => [t.name, t.status])).toEqual([
+      ["talks", "passed"],
+      ["quiet", "passed"],
+    ]);
   });
 
   it("shell scripts: exit code per file, or TAP when the script speaks it; timeouts kill", async () => {

@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/contract";
 import pg from "pg";
-import { removeInstanceDir, socketDirFor, withLock } from "../util/fs.js";
+import { removeInstanceDir, removeInstanceDirAsync, socketDirFor, withLock } from "../util/fs.js";
 import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
 import { dropTo, type Ids, runAsUser } from "../util/user.js";
 
@@ -518,7 +518,7 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
       // SIGINT: PostgreSQL's fast shutdown.
       await stopProcess(inst.pid, "SIGINT", 10_000);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
-      removeInstanceDir(inst.dir);
+      await removeInstanceDirAsync(inst.dir);
     },
   };
 }

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
-import { removeInstanceDir, socketDirFor } from "../util/fs.js";
+import { removeInstanceDir, removeInstanceDirAsync, socketDirFor } from "../util/fs.js";
 import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
 import { dropTo } from "../util/user.js";
 import { respCommands } from "./resp.js";
@@ -203,7 +203,7 @@ export function redisHandle(inst: RedisInstance): RedisHandle {
     async stop() {
       await stopProcess(inst.pid, "SIGTERM", 5000);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
-      removeInstanceDir(inst.dir);
+      await removeInstanceDirAsync(inst.dir);
     },
   };
 }

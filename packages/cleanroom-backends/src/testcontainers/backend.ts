@@ -4,7 +4,18 @@
 // here without a bridge. Everything carries io.ggen.cleanroom labels so prune finds it.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
@@ -31,6 +42,7 @@ import { checkName, configHash, publicEnv, toService } from "../local/backend.js
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
 import { freePort, type ProcessRef, processRef, redactUrl } from "../util/proc.js";
 import { LABEL, ownerGone, ownerLabels, PERSISTENT, pruneVerdict } from "./owner.js";
+import { parseCgroupUsage, USAGE_SCRIPT } from "./usage.js";
 
 type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["getById"]>;
 
@@ -42,13 +54,31 @@ const WORKDIR = "/work";
 const TEST_TMPDIR = "/tmp/cleanroom";
 const OUTPUTS = "/outputs";
 
-/** GenericContainer plus a process-count limit (Docker's PidsLimit). */
+/** A Docker mount (HostConfig.Mounts): here, overlay volumes of the local driver. */
+interface DockerMount {
+  Type: "volume";
+  Target: string;
+  VolumeOptions: { DriverConfig: { Name: string; Options: Record<string, string> } };
+}
+
+/** GenericContainer plus a process-count limit (Docker's PidsLimit) and Docker mounts. */
 class CleanroomContainer extends GenericContainer {
   withPidsLimit(pids: number | undefined): this {
     if (pids) this.hostConfig.PidsLimit = pids;
     return this;
   }
+
+  withMounts(mounts: DockerMount[]): this {
+    if (mounts.length > 0) {
+      const hc = this.hostConfig as { Mounts?: DockerMount[] };
+      hc.Mounts = [...(hc.Mounts ?? []), ...mounts];
+    }
+    return this;
+  }
 }
+
+/** Overlay mount options cannot hold these in a path. */
+const OVERLAY_UNSAFE = /[,:\\\s]/;
 
 export interface TestcontainersBackendOptions {
   stateDir: string;
@@ -163,10 +193,65 @@ export class TestcontainersBackend implements Backend {
       target: posix.isAbsolute(m.target) ? m.target : posix.join(WORKDIR, m.target),
       mode: (m.writable ? "rw" : "ro") as "rw" | "ro",
     }));
+    // Package caches are copy-on-write: an overlay volume over the host's cache, whose upper layer (a
+    // directory of this environment's, removed with it) takes every write — npm writes to its cache
+    // even offline, and a read-only one fails installs without a lockfile (ENOTCACHED). The host's
+    // cache is never written. A cache whose path overlayfs cannot name is mounted read-only instead.
     const caches = cacheDirs();
-    for (const c of spec.caches ?? []) binds.push({ source: caches[c], target: `/caches/${c}`, mode: "ro" });
+    const mounts: DockerMount[] = [];
+    const cow = this.cowDir(spec.name);
+    if (existsSync(cow)) {
+      // Left by a run that died before its state entry (else the name check above stopped us), or
+      // another process creating this very environment right now.
+      const owner = readOwner(join(cow, OWNER_FILE));
+      if (owner && !ownerGone(owner)) {
+        throw new GgenError(
+          "CLEANROOM_ENV_EXISTS",
+          `environment ${spec.name} is being created by process ${owner.pid}`,
+          {
+            kind: "usage",
+          },
+        );
+      }
+      await this.removeCow(cow);
+    }
+    for (const c of spec.caches ?? []) {
+      const lower = caches[c];
+      const target = `/caches/${c}`;
+      if (!existsSync(lower) || OVERLAY_UNSAFE.test(lower) || OVERLAY_UNSAFE.test(cow)) {
+        binds.push({ source: lower, target, mode: "ro" });
+        continue;
+      }
+      const upper = join(cow, c, "upper");
+      const work = join(cow, c, "work");
+      mkdirSync(upper, { recursive: true });
+      mkdirSync(work, { recursive: true });
+      // Until the state entry exists, prune knows the layers by their creator (see prune).
+      writeFileSync(join(cow, OWNER_FILE), JSON.stringify(processRef()));
+      mounts.push({
+        Type: "volume",
+        Target: target,
+        VolumeOptions: {
+          DriverConfig: {
+            Name: "local",
+            Options: {
+              type: "overlay",
+              device: "overlay",
+              o: `lowerdir=${realpathSync(lower)},upperdir=${upper},workdir=${work}`,
+            },
+          },
+        },
+      });
+    }
     if (binds.length > 0) container = container.withBindMounts(binds);
-    const started = await container.start();
+    container = container.withMounts(mounts);
+    let started: StartedTestContainer;
+    try {
+      started = await container.start();
+    } catch (error) {
+      await this.removeCow(cow);
+      throw error;
+    }
     await (await this.client()).container.exec(await this.container(started.getId()), [
       "mkdir",
       "-p",
@@ -202,9 +287,39 @@ export class TestcontainersBackend implements Backend {
       });
     } catch (error) {
       await this.removeContainer(started.getId());
+      await this.removeCow(cow);
       throw error;
     }
     return publicEnv(rec);
+  }
+
+  /** Where an environment's copy-on-write cache layers live (on the Docker host: this machine). */
+  private cowDir(envName: string): string {
+    return join(cowRoot(this.scope), envName);
+  }
+
+  /**
+   * Removes copy-on-write layers. What the container wrote there belongs to its root, which this
+   * process may not be: then a one-off container of the environment image removes it.
+   */
+  async removeCow(dir: string): Promise<void> {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      if (!/EACCES|EPERM/.test(String((error as Error).message))) throw error;
+    }
+    const image = await this.resolveImage("node");
+    await new GenericContainer(image)
+      .withNetworkMode("none")
+      .withEntrypoint([])
+      .withCommand(["rm", "-rf", `/cow/${basename(dir)}`])
+      .withBindMounts([{ source: dirname(dir), target: "/cow", mode: "rw" }])
+      .withLabels({ [LABEL]: this.scope, [`${LABEL}.role`]: "cleanup" })
+      .withWaitStrategy(Wait.forOneShotStartup())
+      .withAutoRemove(true)
+      .start();
+    rmSync(dir, { recursive: true, force: true });
   }
 
   private async removeContainer(id: string): Promise<void> {
@@ -239,6 +354,7 @@ export class TestcontainersBackend implements Backend {
       if (svc.environment === name && !svc.persistent) await this.stopService(name, svc.name);
     }
     if (rec.containerId) await this.removeContainer(rec.containerId);
+    await this.removeCow(this.cowDir(name));
     await this.state.update((s) => {
       delete s.environments[name];
     });
@@ -393,13 +509,14 @@ export class TestcontainersBackend implements Backend {
           "-c",
           "full_page_writes=off",
         ])
-        .withHealthCheck({
-          test: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${port} -U ${user} -d ${database} || exit 1`],
-          interval: 100,
-          timeout: 2000,
-          retries: 600,
-        })
-        .withWaitStrategy(Wait.forHealthCheck());
+        // Polled while starting only: a Docker health check would go on exec'ing every interval for
+        // the container's whole life (half a core at 100 ms, taken from the tests). Over TCP, so the
+        // official image's socket-only init server does not count as ready.
+        .withWaitStrategy(
+          Wait.forSuccessfulCommand(
+            `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+          ),
+        );
       url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
       env = {
         DATABASE_URL: url,
@@ -427,16 +544,11 @@ export class TestcontainersBackend implements Backend {
       container = new GenericContainer(image)
         .withCommand(args)
         .withEnvironment(spec.env ?? {})
-        .withHealthCheck({
-          test: [
-            "CMD-SHELL",
+        .withWaitStrategy(
+          Wait.forSuccessfulCommand(
             `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
-          ],
-          interval: 100,
-          timeout: 2000,
-          retries: 600,
-        })
-        .withWaitStrategy(Wait.forHealthCheck());
+          ),
+        );
       if (spec.password)
         container = container.withEnvironment({ REDIS_PASSWORD: spec.password, ...(spec.env ?? {}) });
       url = `redis://${spec.password ? `:${encodeURIComponent(spec.password)}@` : ""}127.0.0.1:${port}`;
@@ -836,6 +948,20 @@ export class TestcontainersBackend implements Backend {
 
   async metrics(envName: string): Promise<BackendMetrics> {
     const rec = this.record(envName);
+    const read = await this.execIn(rec.containerId!, ["sh", "-c", USAGE_SCRIPT]).catch(() => undefined);
+    const usage = read?.exitCode === 0 ? parseCgroupUsage(read.stdout) : undefined;
+    if (usage) {
+      // As on the local backend: CPU time over the environment's lifetime.
+      const wall = Date.now() - Date.parse(rec.createdAt);
+      const cpuMs = usage.cpuUserMs + usage.cpuSystemMs;
+      return {
+        peakMemoryMb: Math.round(usage.peakMemoryMb * 10) / 10,
+        cpuPercent: wall > 0 ? Math.round((cpuMs / wall) * 1000) / 10 : 0,
+        cpuUserMs: Math.round(usage.cpuUserMs),
+        cpuSystemMs: Math.round(usage.cpuSystemMs),
+      };
+    }
+    // No readable cgroup inside (an image without sh, say): Docker's stats, a second slower.
     const stats = (await (
       await this.container(rec.containerId!)
     ).stats({ stream: false })) as unknown as DockerStats;
@@ -922,6 +1048,23 @@ export class TestcontainersBackend implements Backend {
           if (v.backend === "testcontainers") delete s.environments[k];
       }
     });
+    // Copy-on-write cache layers: judged like containers, by a state entry and by their creator.
+    const entries = this.state.read().environments;
+    const root = cowRoot(this.scope);
+    for (const name of existsSync(root) ? readdirSync(root) : []) {
+      const dir = join(root, name);
+      const owner = readOwner(join(dir, OWNER_FILE));
+      const verdict = pruneVerdict(owner ? ownerLabels(owner) : {}, entries[name] !== undefined, {
+        all: options.all === true,
+      });
+      if (!verdict.remove) continue;
+      try {
+        await this.removeCow(dir);
+        removed.push(`cache layers of ${name} (${verdict.why})`);
+      } catch (error) {
+        failed.push(`cache layers of ${name}: ${firstLine(error)}`);
+      }
+    }
     if (failed.length > 0) {
       throw new GgenError("CLEANROOM_PRUNE", `prune could not remove ${failed.join("; ")}`, {
         hint: "check that Docker answers (`docker ps`), then run `cleanroom container prune` again",
@@ -973,6 +1116,11 @@ export function demux(buf: Buffer): string {
   return Buffer.concat(parts).toString("utf8");
 }
 
+/** One word for `sh -c`, whatever it holds. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -1009,6 +1157,24 @@ async function putFile(
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+const OWNER_FILE = "owner.json";
+
+function readOwner(file: string): ProcessRef | undefined {
+  try {
+    const ref = JSON.parse(readFileSync(file, "utf8")) as ProcessRef;
+    return Number.isInteger(ref.pid) && ref.pid > 0
+      ? { pid: ref.pid, start: String(ref.start ?? "") }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per user and state dir, under the temp dir: the copy-on-write layers of its environments. */
+function cowRoot(scope: string): string {
+  return join(tmpdir(), `ggen-cleanroom-${process.getuid?.() ?? "user"}`, `tc-cow-${scope}`);
 }
 
 function cacheDirs(): Record<"npm" | "cargo", string> {

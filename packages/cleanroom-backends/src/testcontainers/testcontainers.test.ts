@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
+import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformance/npm-cache.js";
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
 import { respCommands } from "../services/resp.js";
 import { freePort, type ProcessRef, processRef, refAlive } from "../util/proc.js";
@@ -152,6 +153,118 @@ setInterval(() => {}, 1000);
       child.kill("SIGKILL");
       await exited;
       await make(stateDir).prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("metrics come from the environment's own cgroup: the CPU a command burned and its memory", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-metrics-"));
+    const backend = make(stateDir);
+    try {
+      await backend.createEnvironment({ name: "metrics" });
+      const before = await backend.metrics("metrics");
+      const r = await backend.exec("metrics", [
+        "node",
+        "-e",
+        "const a=[];const t=Date.now();while(Date.now()-t<400)a.push(new Array(1000).fill(1));console.log(a.length)",
+      ]);
+      expect(r.exitCode).toBe(0);
+      const after = await backend.metrics("metrics");
+      const cpu = (m: typeof after) => (m.cpuUserMs ?? 0) + (m.cpuSystemMs ?? 0);
+      // 400 ms of busy loop: at least a good part of it is CPU time in the container's cgroup.
+      expect(cpu(after) - cpu(before)).toBeGreaterThan(200);
+      expect(after.peakMemoryMb).toBeGreaterThan(20);
+      expect(after.cpuPercent).toBeGreaterThan(0);
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("the environment image runs Node.js 20 or later with npm (the generated projects' engines)", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-node-"));
+    const backend = make(stateDir);
+    try {
+      await backend.createEnvironment({ name: "node" });
+      const v = await backend.exec("node", ["node", "-p", "process.versions.node"]);
+      expect(Number(v.stdout.trim().split(".")[0])).toBeGreaterThanOrEqual(20);
+      const npm = await backend.exec("node", ["npm", "--version"]);
+      expect(npm.exitCode, npm.stderr).toBe(0);
+      expect(npm.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("the npm cache is copy-on-write: offline installs with and without a lockfile; the host's cache is unchanged; its layers go with the environment", async () => {
+    const { existsSync, readdirSync } = await import("node:fs");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-npm-"));
+    const backend = make(stateDir);
+    try {
+      await withPreparedNpmCache(async ({ cache, app, registry, before }) => {
+        await backend.createEnvironment({ name: "npm", caches: ["npm"] });
+        await backend.copyIn("npm", app, "app");
+        const r = await backend.exec("npm", installAndWrite, {
+          cwd: "app",
+          timeoutMs: 120_000,
+          env: { npm_config_registry: registry },
+        });
+        // Both installs came from the cache (the registry is closed), and the writes went through.
+        expect(r.stdout, r.stderr).toBe("42\n42\nwrote-new\n1\n");
+        expect(treeDigest(cache)).toBe(before);
+        expect(existsSync(join(cache, "x"))).toBe(false);
+      });
+      await backend.deleteEnvironment("npm");
+      // Nothing of the environment's copy-on-write layers is left on the host.
+      const layers = join(tmpdir(), `ggen-cleanroom-${process.getuid?.() ?? "user"}`);
+      const left = existsSync(layers)
+        ? readdirSync(layers)
+            .filter((d) => d.startsWith("tc-cow-"))
+            .flatMap((d) => readdirSync(join(layers, d)).filter((e) => e === "npm"))
+        : [];
+      expect(left).toEqual([]);
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("prune removes copy-on-write layers no environment owns (a dead creator's), keeps a live creator's", async () => {
+    const { existsSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-cow-"));
+    const backend = make(stateDir);
+    try {
+      // Where the layers of this state dir's environments go: found through a real environment.
+      await backend.createEnvironment({ name: "probe", caches: ["npm"] });
+      const { readdirSync } = await import("node:fs");
+      const base = join(tmpdir(), `ggen-cleanroom-${process.getuid?.() ?? "user"}`);
+      const root = readdirSync(base)
+        .map((d) => join(base, d))
+        .find((d) => existsSync(join(d, "probe")));
+      expect(root, "the probe environment's layers").toBeDefined();
+      await backend.deleteEnvironment("probe");
+      expect(existsSync(join(root!, "probe"))).toBe(false);
+      const dead = spawn(process.execPath, ["-e", "0"]);
+      await new Promise((ok) => dead.on("exit", ok));
+      const layer = (name: string, owner: ProcessRef) => {
+        mkdirSync(join(root!, name, "npm", "upper"), { recursive: true });
+        writeFileSync(join(root!, name, "owner.json"), JSON.stringify(owner));
+      };
+      layer("orphan", { pid: dead.pid!, start: "1" });
+      layer("creating", processRef());
+      const { removed } = await backend.prune();
+      expect(removed).toContain(`cache layers of orphan (its owner process ${dead.pid} is gone)`);
+      expect(existsSync(join(root!, "orphan"))).toBe(false);
+      expect(existsSync(join(root!, "creating"))).toBe(true);
+      // …and a live creator's name cannot be taken meanwhile.
+      await expect(backend.createEnvironment({ name: "creating", caches: ["npm"] })).rejects.toThrow(
+        /is being created by process/,
+      );
+      await backend.prune({ all: true });
+      expect(existsSync(join(root!, "creating"))).toBe(false);
+    } finally {
+      await backend.prune({ all: true });
       rmSync(stateDir, { recursive: true, force: true });
     }
   });

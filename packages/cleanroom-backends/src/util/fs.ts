@@ -11,6 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
@@ -65,6 +66,18 @@ export function removeInstanceDir(dir: string): void {
     // no socket link: nothing else to remove
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** removeInstanceDir off the event loop: a PostgreSQL data dir is a thousand files (~0.3 s of unlinks),
+ * which a running pipeline would otherwise wait on while it does nothing else. */
+export async function removeInstanceDirAsync(dir: string): Promise<void> {
+  const link = join(dir, "socket");
+  try {
+    if (lstatSync(link).isSymbolicLink()) await rm(readlinkSync(link), { recursive: true, force: true });
+  } catch {
+    // no socket link: nothing else to remove
+  }
+  await rm(dir, { recursive: true, force: true });
 }
 
 /**

@@ -35,9 +35,25 @@ function message(diag: Record<string, unknown>): string | undefined {
   return `${text}${extra}`;
 }
 
+const SUBTEST = /^(\s*)# Subtest: (.*)$/;
+
+export interface TapOptions {
+  /**
+   * node's reporter: what a test file prints shares stdout with the TAP stream (the file runs in the
+   * reporting process), so a line only counts from `TAP version` on, and a test point only when node
+   * announced it at that depth (`# Subtest: <name>`) — a printed "ok 5 - fake" is no test.
+   */
+  node?: boolean;
+}
+
 /** Tests from TAP text; empty when there is no TAP in it. */
-export function parseTap(text: string): ParsedTest[] {
-  const lines = text.split(/\r?\n/);
+export function parseTap(text: string, options: TapOptions = {}): ParsedTest[] {
+  let lines = text.split(/\r?\n/);
+  const announced = new Map<number, Set<string>>();
+  if (options.node) {
+    const start = lines.findIndex((l) => /^TAP version \d+\s*$/.test(l));
+    lines = start < 0 ? [] : lines.slice(start + 1);
+  }
   const pending = new Map<number, ParsedTest[]>();
   const take = (indent: number) => {
     const l = pending.get(indent) ?? [];
@@ -46,9 +62,18 @@ export function parseTap(text: string): ParsedTest[] {
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
+    if (options.node) {
+      const sub = SUBTEST.exec(line);
+      if (sub) {
+        const names = announced.get(sub[1]!.length) ?? new Set<string>();
+        announced.set(sub[1]!.length, names.add(sub[2]!.trim()));
+        continue;
+      }
+    }
     const m = POINT.exec(line);
     if (!m) continue;
     const indent = m[1]!.length;
+    if (options.node && !announced.get(indent)?.delete((m[4] ?? "").trim())) continue;
     const point: Point = {
       indent,
       ok: m[2]!.toLowerCase() === "ok",
