@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the tests use for real: Redis, Chromium (HTML report), Docker, debootstrap (local
-# images), bubblewrap + iproute2 + util-linux (isolation: bwrap, ip netns, nsenter, setpriv, prlimit),
+# images), bubblewrap + iproute2 + util-linux (isolation: bwrap, ip netns, nsenter, setpriv, prlimit, flock),
 # PostgreSQL (normally already on the machine). Installs only what is missing; apt-get update runs once,
 # and only when something is missing.
 set -euo pipefail
@@ -11,7 +11,7 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v ip >/dev/null || need+=(iproute2)
-{ command -v prlimit && command -v setpriv && command -v nsenter && command -v unshare; } >/dev/null || need+=(util-linux)
+{ command -v prlimit && command -v setpriv && command -v nsenter && command -v unshare && command -v flock; } >/dev/null || need+=(util-linux)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci: installing ${need[*]}"

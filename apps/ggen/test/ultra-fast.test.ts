@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dockerUnavailable } from "@ggen/cleanroom-backends";
+import { createBackend, dockerUnavailable } from "@ggen/cleanroom-backends";
 import { validate } from "@ggen/contract";
 import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
@@ -62,7 +62,7 @@ function containersOf(cwd: string): string[] {
 describe("ggen ultra-fast-deploy", () => {
   it("generates, tests against PostgreSQL, validates, deploys, verifies and reports", {
     timeout: 300_000,
-  }, () => {
+  }, async () => {
     const cwd = mkdtempSync(join(dir, "ok-"));
     const r = shop(cwd, "--keep-running", "--json");
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
@@ -117,9 +117,15 @@ describe("ggen ultra-fast-deploy", () => {
         encoding: "utf8",
       },
     );
-    expect(JSON.parse(health.stdout).status).toBe("ok");
+    // …with its database: the environment's PostgreSQL stays with --keep-running.
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: "ok", database: "up" });
     const stop = ggen(join(cwd, "target/generated/shop"), "lifecycle", "stop", "--env", "production");
     expect(stop.status, stop.stderr).toBe(0);
+    const env = JSON.parse(readFileSync(join(cwd, ".cleanroom", "state.json"), "utf8")).environments;
+    expect(Object.keys(env)).toHaveLength(1);
+    // What `cleanroom environment delete --name <it> --force` (the rest of the stop hint) does.
+    const backend = await createBackend("local", { stateDir: join(cwd, ".cleanroom") });
+    await backend.deleteEnvironment(Object.keys(env)[0]!, { force: true });
     expect(leftovers(cwd)).toEqual([]);
   });
 

@@ -150,7 +150,9 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
         ];
         if (r.releasesDir) lines.push(`Releases: ${relative(process.cwd(), r.releasesDir)}`);
         if (r.stopHint)
-          lines.push(`Running at ${r.url}${r.pid ? ` (pid ${r.pid})` : ""}; stop it with: ${r.stopHint}`);
+          lines.push(
+            `Running at ${r.url}${r.pid ? ` (pid ${r.pid})` : ""}${r.environment ? `, its services in cleanroom environment ${r.environment}` : ""}; stop them with: ${r.stopHint}`,
+          );
         else if (r.exitCode === 0)
           lines.push("The service was verified and stopped; pass --keep-running to leave it up.");
         return lines.join("\n");

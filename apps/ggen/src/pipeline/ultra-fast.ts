@@ -66,6 +66,8 @@ export interface UltraFastResult {
   /** The deployed service's pid, with --keep-running. */
   pid?: number;
   stopHint?: string;
+  /** The cleanroom environment left running with --keep-running (its services serve the deployment). */
+  environment?: string;
   /** Where the releases are. */
   releasesDir?: string;
 }
@@ -198,8 +200,9 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
         envName = name;
         await b.createEnvironment({
           name,
-          // Deleted when the run ends; if the run is killed, prune finds it by its dead owner.
-          throwaway: true,
+          // Deleted when the run ends; if the run is killed, prune finds it by its dead owner. With
+          // --keep-running it outlives the run (the deployed service uses its database): no owner then.
+          throwaway: !o.keepRunning,
           ...(o.isolated ? { isolated: true } : {}),
           caches: ["npm"],
           mounts: [{ host: outDir, target: cr.WORKSPACE, writable: true }],
@@ -270,6 +273,13 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     // the tree prepared for its dependency set, installed first when there is none, which also warms
     // npm's cache) land as soon as the generated package.json exists. The stage ends when both are done.
     let deps: PreparedDependencies = { source: "none" };
+    const dependencies = generation.then(
+      async () => {
+        deps = await prepareDependencies(outDir, { signal });
+      },
+      // A failed generation is the generation stage's failure, not this one's.
+      () => undefined,
+    );
     const setup = view.run(
       "setup",
       () =>
@@ -279,20 +289,18 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
               environment.then(({ b, name }) =>
                 Promise.all(needs.map((n) => b.startService(name, { kind: n.service }))),
               ),
-              generation.then(
-                async () => {
-                  deps = await prepareDependencies(outDir, { signal });
-                  // A failed generation is the generation stage's failure, not this one's.
-                },
-                () => undefined,
-              ),
+              dependencies,
             ]).then(([services]) => services),
           ),
         ),
       (services) =>
         `${backend?.name} backend; ${services.map((s) => `${s.kind} ready in ${Math.round(s.readyMs)} ms`).join(", ") || "no services"}${deps.source === "cache" ? "; dependencies from the prepared tree" : deps.source === "install" ? "; dependencies installed (and kept)" : ""}`,
     );
-    const [generated, services] = await Promise.all([generation, setup]);
+    // Awaited by the tests (below); a failure before then is theirs to report, never unhandled.
+    setup.catch(() => undefined);
+    // Validation needs the generated files and their dependencies, not the services: it goes as soon as
+    // those are there, while the services may still be coming up (a container start, say).
+    const [generated] = await Promise.all([generation, guard(dependencies)]);
     gen = generated;
     filesGenerated = gen.files.length;
     if (gen.manifestPath)
@@ -319,41 +327,44 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     const sourceRefs = generated.manifest.files
       .filter((f) => f.action !== "skipped")
       .map((f) => ({ path: f.path, sha256: f.sha256 }));
-    const testing = view.run(
-      "testing",
-      async () => {
-        const session = await cr.runSession({
-          root: outDir,
-          stateDir,
-          kind: "ultra-fast-test",
-          ...(backend ? { backend } : {}),
-          ...(envName ? { envName } : {}),
-          sourceRefs,
-          ...(manifestRef ? { manifest: manifestRef } : {}),
-          tool: { name: "ggen", version: o.ggenVersion },
-          signal,
-          onNote: o.onNote,
-          work: (ctx) => cr.testProject(outDir, ctx, { files, parallel: true }),
-        });
-        const text = `${JSON.stringify(session.run, null, 2)}\n`;
-        const file = join(outDir, ".ggen", "cleanroom-run.json");
-        await writeAtomic(file, text);
-        runRef = { path: relative(o.cwd, file), sha256: sha256(text) };
-        if (!cr.runPassed(session.run)) {
-          const s = session.run.summary;
-          throw new GgenError(
-            "TESTS_FAILED",
-            `${s.failed + s.errored + s.timedOut} of ${s.total} generated tests failed`,
-          );
-        }
-        return session.run;
-      },
-      (r) =>
-        `${r.summary.passed}/${r.summary.total} passed${services.length ? ` against ${services.map((s) => s.kind).join(", ")}` : ""}`,
+    // The tests start once the services answer.
+    const testing = setup.then((services) =>
+      view.run(
+        "testing",
+        async () => {
+          const session = await cr.runSession({
+            root: outDir,
+            stateDir,
+            kind: "ultra-fast-test",
+            ...(backend ? { backend } : {}),
+            ...(envName ? { envName } : {}),
+            sourceRefs,
+            ...(manifestRef ? { manifest: manifestRef } : {}),
+            tool: { name: "ggen", version: o.ggenVersion },
+            signal,
+            onNote: o.onNote,
+            work: (ctx) => cr.testProject(outDir, ctx, { files, parallel: true }),
+          });
+          const text = `${JSON.stringify(session.run, null, 2)}\n`;
+          const file = join(outDir, ".ggen", "cleanroom-run.json");
+          await writeAtomic(file, text);
+          runRef = { path: relative(o.cwd, file), sha256: sha256(text) };
+          if (!cr.runPassed(session.run)) {
+            const s = session.run.summary;
+            throw new GgenError(
+              "TESTS_FAILED",
+              `${s.failed + s.errored + s.timedOut} of ${s.total} generated tests failed`,
+            );
+          }
+          return session.run;
+        },
+        (r) =>
+          `${r.summary.passed}/${r.summary.total} passed${services.length ? ` against ${services.map((s) => s.kind).join(", ")}` : ""}`,
+      ),
     );
     track(testing);
 
-    // 5. validation starts with the tests, not after them: build, bundle, lint (with the type check)
+    // 5. validation starts before the tests, not after them: build, bundle, lint (with the type check)
     // and the security check need only the generated files and their dependencies; the tests gate
     // reads the test run's report, so it alone waits for the tests. Independent checks run in parallel.
     const validating = view.run(
@@ -439,6 +450,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     }
 
     // 6. deploy + verify, with automatic rollback; the service gets a free port and the database.
+    const services = await setup;
     const port = await freePort();
     const env = loaded.environments.get(o.env);
     if (!env?.deploy) {
@@ -539,13 +551,23 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     // what it started is in the environment when the environment goes.
     await Promise.allSettled(inflight);
     // Test services and the environment go; the deployed service stays only with --keep-running.
-    if (backend && envName) await backend.deleteEnvironment(envName, { force: true }).catch(() => {});
+    // Independent, so at once.
+    const b = backend as (typeof backend & { close?: () => Promise<void> }) | undefined;
+    // With --keep-running a ready service keeps its database: the environment stays (see stopHint).
+    const keepEnvironment = o.keepRunning && exitCode === 0;
+    const teardown = async () => {
+      if (b && envName && !keepEnvironment)
+        await b.deleteEnvironment(envName, { force: true }).catch(() => {});
+      if (typeof b?.close === "function") await b.close().catch(() => {});
+    };
+    await Promise.all([
+      teardown(),
+      config && deployed && (!o.keepRunning || exitCode !== 0)
+        ? lifecycle.stopService(config, o.env).catch(() => false)
+        : undefined,
+    ]);
     // Nothing generated (a bad pack name, say): the output dir this run created goes too, if empty.
     if (createdOutDir && !gen) await rmdir(outDir).catch(() => {});
-    const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
-    if (typeof close === "function") await close.call(backend).catch(() => {});
-    if (config && deployed && (!o.keepRunning || exitCode !== 0))
-      await lifecycle.stopService(config, o.env).catch(() => false);
   }
 
   // 7. the report: stages, metrics, validation, attestation (digest of the in-toto statement), references.
@@ -662,7 +684,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     ...(servicePid ? { pid: servicePid } : {}),
     ...(releasesDir ? { releasesDir } : {}),
     ...(o.keepRunning && exitCode === 0
-      ? { stopHint: `ggen --cwd ${outDir} lifecycle stop --env ${o.env}` }
+      ? {
+          stopHint: `ggen --cwd ${outDir} lifecycle stop --env ${o.env} && cleanroom --cwd ${o.cwd} environment delete --name ${envName} --force`,
+          ...(envName ? { environment: envName } : {}),
+        }
       : {}),
   };
 }

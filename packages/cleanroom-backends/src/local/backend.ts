@@ -20,6 +20,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { rm } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
@@ -537,7 +538,9 @@ export class LocalBackend implements Backend {
         ? (rec.spec.mounts ?? []).map((m) => ({ ...m, target: inside(rec.workdir, m.target) }))
         : []),
     ];
-    const overlays = await this.cacheViews(rec);
+    // A command running beside another takes private cache layers, here (removed after it).
+    const privateLayers = join(rec.dir, "caches", ".private", randomUUID().slice(0, 8));
+    const overlays = await this.cacheViews(rec, privateLayers);
     let cgroup: Cgroup | undefined;
     if (layout && rec.cgroup)
       cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
@@ -551,6 +554,7 @@ export class LocalBackend implements Backend {
       writable: [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")],
       mounts,
       overlays,
+      overlayLock: join(rec.dir, "caches", ".lock"),
       netns: rec.netns,
       cwd,
       env: this.commandEnv(rec, options),
@@ -573,6 +577,7 @@ export class LocalBackend implements Backend {
       });
     } finally {
       if (cgroup) await cgroup.remove();
+      if (overlays.length > 0) await rm(privateLayers, { recursive: true, force: true }).catch(() => {});
       if (recorded) {
         await recorded;
         await this.state.update((s) => {
@@ -592,7 +597,10 @@ export class LocalBackend implements Backend {
    * (root): copy-on-write over the shared cache, writes landing in the environment's upper layer (the
    * overlays returned). Elsewhere: a private copy, made once per environment at its first command.
    */
-  private async cacheViews(rec: EnvironmentRecord): Promise<NonNullable<SandboxPlan["overlays"]>> {
+  private async cacheViews(
+    rec: EnvironmentRecord,
+    privateLayers: string,
+  ): Promise<NonNullable<SandboxPlan["overlays"]>> {
     const hosts = cacheDirs();
     const out: NonNullable<SandboxPlan["overlays"]> = [];
     for (const name of rec.spec.caches ?? []) {
@@ -604,7 +612,14 @@ export class LocalBackend implements Backend {
         const upper = join(rec.dir, "caches", `.${name}-upper`);
         const work = join(rec.dir, "caches", `.${name}-work`);
         for (const d of [target, upper, work]) mkdirSync(d, { recursive: true });
-        out.push({ lower: realpathSync(host), upper, work, target });
+        out.push({
+          lower: realpathSync(host),
+          upper,
+          work,
+          privateUpper: join(privateLayers, `${name}-upper`),
+          privateWork: join(privateLayers, `${name}-work`),
+          target,
+        });
         continue;
       }
       if (existsSync(target)) continue;

@@ -413,6 +413,41 @@ describe("dependency cache", () => {
     }
   }
 
+  // Overlays need root (unshare --mount); CI runs as root. Elsewhere the cache is a private copy.
+  it.skipIf(!caps.overlay)(
+    "commands running at once all get the cache and see what an earlier one wrote; none is left a private layer",
+    async () => {
+      const stateDir = freshState();
+      const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+      try {
+        await withPreparedNpmCache(async ({ cache, before }) => {
+          await backend.createEnvironment({ name: "npm-par", caches: ["npm"] });
+          const first = await backend.exec("npm-par", ["sh", "-c", 'echo one > "$npm_config_cache/first"']);
+          expect(first.exitCode, first.stderr).toBe(0);
+          // Six at once: one holds the environment's layer, the others mount their own over it.
+          const runs = await Promise.all(
+            Array.from({ length: 6 }, (_, i) =>
+              backend.exec("npm-par", [
+                "sh",
+                "-c",
+                `cat "$npm_config_cache/first" && sleep 0.3 && echo ${i} > "$npm_config_cache/p${i}"`,
+              ]),
+            ),
+          );
+          for (const r of runs) {
+            expect(r.exitCode, r.stderr).toBe(0);
+            expect(r.stdout).toBe("one\n");
+          }
+          expect(treeDigest(cache)).toBe(before);
+          expect(readdirSync(join(backend.envRoot, "npm-par", "caches", ".private"))).toEqual([]);
+        });
+      } finally {
+        await backend.prune({ all: true });
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it("a non-isolated environment installs from the npm cache; its writes never reach the shared cache", () =>
     installIn(false));
 

@@ -150,9 +150,23 @@ export interface SandboxPlan {
   pids?: number | undefined;
   /**
    * Copy-on-write views mounted (overlayfs, in a private mount namespace) before the command runs:
-   * reads see `lower`, writes land in `upper`, `lower` is never written.
+   * reads see `lower`, writes land in `upper`, `lower` is never written. `upper`/`work` are the
+   * environment's, shared by its commands one at a time: the command that holds `overlayLock` (flock)
+   * mounts them; one running beside it mounts its own `privateUpper`/`privateWork` over both (it sees
+   * what earlier commands wrote; its own writes go when it ends) — two overlays on one upper/work dir
+   * race at mount time (EBUSY, a half-made work dir) and are undefined behaviour after.
    */
-  overlays?: { lower: string; upper: string; work: string; target: string }[] | undefined;
+  overlays?:
+    | {
+        lower: string;
+        upper: string;
+        work: string;
+        privateUpper: string;
+        privateWork: string;
+        target: string;
+      }[]
+    | undefined;
+  overlayLock?: string | undefined;
   /** Called with the command's pid (also its process group id) as soon as it runs. */
   onStart?: ((pid: number) => void) | undefined;
 }
@@ -192,10 +206,17 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
       "--",
       "sh",
       "-c",
-      'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 125; shift 4; n=$((n-1)); done; exec "$@"',
+      // fd 9 keeps the lock for as long as the command (and whatever it starts) runs.
+      "lock=$1; n=$2; shift 2; shared=0; " +
+        'if command -v flock >/dev/null 2>&1 && exec 9>>"$lock" && flock -n 9; then shared=1; else exec 9>&-; fi; ' +
+        'while [ "$n" -gt 0 ]; do ' +
+        'if [ "$shared" = 1 ]; then l=$1; u=$2; w=$3; else l=$2:$1; u=$4; w=$5; mkdir -p "$u" "$w" || exit 125; fi; ' +
+        'mount -t overlay overlay -o "lowerdir=$l,upperdir=$u,workdir=$w" "$6" || exit 125; ' +
+        'shift 6; n=$((n-1)); done; exec "$@"',
       "cleanroom-overlay",
+      plan.overlayLock ?? "/dev/null",
       String(overlays.length),
-      ...overlays.flatMap((o) => [o.lower, o.upper, o.work, o.target]),
+      ...overlays.flatMap((o) => [o.lower, o.upper, o.work, o.privateUpper, o.privateWork, o.target]),
     );
   }
   if (plan.isolated && c.bwrap) {

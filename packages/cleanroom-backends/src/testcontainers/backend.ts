@@ -42,6 +42,7 @@ import { checkName, configHash, publicEnv, toService } from "../local/backend.js
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
 import { freePort, type ProcessRef, processRef, redactUrl } from "../util/proc.js";
 import { LABEL, ownerGone, ownerLabels, PERSISTENT, pruneVerdict } from "./owner.js";
+import { ProbeWaitStrategy, postgresProbe, redisProbe } from "./probe.js";
 import { parseCgroupUsage, USAGE_SCRIPT } from "./usage.js";
 
 type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["getById"]>;
@@ -509,13 +510,17 @@ export class TestcontainersBackend implements Backend {
           "-c",
           "full_page_writes=off",
         ])
-        // Polled while starting only: a Docker health check would go on exec'ing every interval for
-        // the container's whole life (half a core at 100 ms, taken from the tests). Over TCP, so the
-        // official image's socket-only init server does not count as ready.
+        // Ready when its user can open its database: asked from here over the host's loopback (a real
+        // connection every 20 ms), or with pg_isready inside an isolated environment's network. Polled
+        // while starting only: a Docker health check would go on exec'ing for the container's whole life
+        // (half a core at 100 ms, taken from the tests). Over TCP, so the official image's socket-only
+        // init server does not count as ready.
         .withWaitStrategy(
-          Wait.forSuccessfulCommand(
-            `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
-          ),
+          o.isolated
+            ? Wait.forSuccessfulCommand(
+                `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+              )
+            : new ProbeWaitStrategy("postgres", postgresProbe({ port, user, password, database })),
         );
       url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
       env = {
@@ -545,9 +550,14 @@ export class TestcontainersBackend implements Backend {
         .withCommand(args)
         .withEnvironment(spec.env ?? {})
         .withWaitStrategy(
-          Wait.forSuccessfulCommand(
-            `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
-          ),
+          o.isolated
+            ? Wait.forSuccessfulCommand(
+                `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+              )
+            : new ProbeWaitStrategy(
+                "redis",
+                redisProbe({ port, ...(spec.password ? { password: spec.password } : {}) }),
+              ),
         );
       if (spec.password)
         container = container.withEnvironment({ REDIS_PASSWORD: spec.password, ...(spec.env ?? {}) });
