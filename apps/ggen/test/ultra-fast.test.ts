@@ -1,7 +1,7 @@
 // The ultra-fast path end to end on the bundled registry with the local backend: a service generated
 // from the domain ontology, its tests run against a real PostgreSQL, deployed to a local release
 // directory, health-checked, reported; and a timeout that stops cleanly and leaves nothing running.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -303,6 +303,29 @@ describe("ggen ultra-fast-deploy", () => {
     ]);
     const saved = JSON.parse(readFileSync(join(cwd, "target/ultra-fast/shop/report.json"), "utf8"));
     expect(saved.stages.testing.status).toBe("skipped");
+    expect(leftovers(cwd)).toEqual([]);
+  });
+
+  it("Ctrl-C while the environment and its database come up: exit 130, a report, nothing left", {
+    timeout: 120_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(dir, "sigint-"));
+    const child = spawn(
+      process.execPath,
+      [bin, "ultra-fast-deploy", "--template", "io.ggen.domain-service", "--name", "shop"],
+      { cwd, env, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
+    // The marketplace stage is done: generation and setup (state locks, a PostgreSQL starting) run now.
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (/marketplace/.test(stderr) && !child.killed) child.kill("SIGINT");
+    });
+    expect(await exited, stderr).toBe(130);
+    expect(stderr.trim().split("\n").at(-1)).toMatch(/^ggen: error: interrupted \(details: /);
+    const report = JSON.parse(readFileSync(join(cwd, "target/ultra-fast/shop/report.json"), "utf8"));
+    expect(report.deploymentStatus).toBe("NOT_READY");
     expect(leftovers(cwd)).toEqual([]);
   });
 

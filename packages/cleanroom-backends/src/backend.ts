@@ -103,6 +103,21 @@ export interface BackendMetrics {
   cpuSystemMs?: number;
 }
 
+/** An environment's metrics from its cgroup's totals: CPU time over the wall time since it was made. */
+export function lifetimeMetrics(
+  u: { peakMemoryMb: number; cpuUserMs: number; cpuSystemMs: number; cpuTotalMs?: number },
+  createdAt: string,
+): BackendMetrics {
+  const wall = Date.now() - Date.parse(createdAt);
+  const cpuMs = u.cpuTotalMs ?? u.cpuUserMs + u.cpuSystemMs;
+  return {
+    peakMemoryMb: Math.round(u.peakMemoryMb * 10) / 10,
+    cpuPercent: wall > 0 ? Math.round((cpuMs / wall) * 1000) / 10 : 0,
+    cpuUserMs: Math.round(u.cpuUserMs),
+    cpuSystemMs: Math.round(u.cpuSystemMs),
+  };
+}
+
 export interface Backend {
   readonly name: BackendName;
   createEnvironment(spec: EnvironmentSpec): Promise<Environment>;

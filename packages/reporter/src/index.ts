@@ -44,7 +44,7 @@ export { renderPipelineText, renderRunText, runSummaryLine } from "./render/text
 export type { GlobalOptions, Writer } from "./terminal/output.js";
 export { Output } from "./terminal/output.js";
 export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js";
-export { outputFor, runProgram, UsageError } from "./terminal/program.js";
+export { exitOnInterrupt, outputFor, runProgram, UsageError } from "./terminal/program.js";
 export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
 export type { StageRecord, StageViewOptions } from "./terminal/stages.js";

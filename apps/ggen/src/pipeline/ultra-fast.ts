@@ -93,6 +93,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A lifecycle phase that passed (ran now, or its inputs were unchanged). */
+const succeeded = (p: { status: string }) => p.status === "success" || p.status === "cached";
+
 /** `pack`, `pack:template`, or (with --first) a search query. */
 function splitTemplate(spec: string): { pack: string; template?: string } {
   const i = spec.indexOf(":");
@@ -410,15 +413,10 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
           ),
         ),
       ([p, c]) => {
-        const by = (ok: boolean) =>
-          p.phases
-            .filter((ph) => (ph.status === "success" || ph.status === "cached") === ok)
-            .filter((ph) => !p.plan.skipped.includes(ph.phase))
-            .map((ph) => ph.phase);
-        const parts = [
-          by(true).length ? `${by(true).join(", ")} ok` : "",
-          by(false).length ? `${by(false).join(", ")} failed` : "",
-        ];
+        const ran = p.phases.filter((ph) => !p.plan.skipped.includes(ph.phase));
+        const ok = ran.filter(succeeded).map((ph) => ph.phase);
+        const bad = ran.filter((ph) => !succeeded(ph)).map((ph) => ph.phase);
+        const parts = [ok.length ? `${ok.join(", ")} ok` : "", bad.length ? `${bad.join(", ")} failed` : ""];
         if (p.plan.skipped.length) parts.push(`${p.plan.skipped.join(", ")} skipped (profile ${o.profile})`);
         return `${parts.filter(Boolean).join("; ")}; ${c.errors} errors, ${c.warnings} warnings`;
       },
@@ -428,8 +426,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     run = await testing;
     const [phases, checks] = await validating;
     const findings: Finding[] = checks.findings.slice(0, 50);
-    const phaseOk = (n: string) =>
-      phases.phases.some((p) => p.phase === n && (p.status === "success" || p.status === "cached"));
+    const phaseOk = (n: string) => phases.phases.some((p) => p.phase === n && succeeded(p));
     // A phase the profile left out passed nothing and failed nothing: the report leaves it out too.
     const ran = (n: string) => !phases.plan.skipped.includes(n);
     validation = {
@@ -553,18 +550,15 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     // Test services and the environment go; the deployed service stays only with --keep-running.
     // Independent, so at once.
     const b = backend as (typeof backend & { close?: () => Promise<void> }) | undefined;
-    // With --keep-running a ready service keeps its database: the environment stays (see stopHint).
-    const keepEnvironment = o.keepRunning && exitCode === 0;
+    // With --keep-running a ready service stays, and so does its database: the environment (see stopHint).
+    const keep = o.keepRunning && exitCode === 0;
     const teardown = async () => {
-      if (b && envName && !keepEnvironment)
-        await b.deleteEnvironment(envName, { force: true }).catch(() => {});
+      if (b && envName && !keep) await b.deleteEnvironment(envName, { force: true }).catch(() => {});
       if (typeof b?.close === "function") await b.close().catch(() => {});
     };
     await Promise.all([
       teardown(),
-      config && deployed && (!o.keepRunning || exitCode !== 0)
-        ? lifecycle.stopService(config, o.env).catch(() => false)
-        : undefined,
+      config && deployed && !keep ? lifecycle.stopService(config, o.env).catch(() => false) : undefined,
     ]);
     // Nothing generated (a bad pack name, say): the output dir this run created goes too, if empty.
     if (createdOutDir && !gen) await rmdir(outDir).catch(() => {});

@@ -35,6 +35,7 @@ import type {
   Service,
   ServiceSpec,
 } from "../backend.js";
+import { lifetimeMetrics } from "../backend.js";
 import type { CleanroomConfig } from "../config.js";
 import {
   type PostgresInstance,
@@ -359,6 +360,7 @@ export class LocalBackend implements Backend {
       }
       const baseDir = join(rec.dir, "services");
       const timeoutMs = spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000;
+
       let local: PostgresInstance | RedisInstance;
       let url: string;
       let redactedUrl: string;
@@ -690,14 +692,7 @@ export class LocalBackend implements Backend {
     const rec = this.record(envName);
     const layout = detectCgroups();
     if (!layout || !rec.cgroup) return { peakMemoryMb: 0, cpuPercent: 0 };
-    const u = Cgroup.open(layout, rec.cgroup).usage();
-    const wall = Date.now() - Date.parse(rec.createdAt);
-    return {
-      peakMemoryMb: Math.round(u.peakMemoryMb * 10) / 10,
-      cpuPercent: wall > 0 ? Math.round((u.cpuTotalMs / wall) * 1000) / 10 : 0,
-      cpuUserMs: Math.round(u.cpuUserMs),
-      cpuSystemMs: Math.round(u.cpuSystemMs),
-    };
+    return lifetimeMetrics(Cgroup.open(layout, rec.cgroup).usage(), rec.createdAt);
   }
 
   /** Stale entries: environments whose owner, directory or namespace is gone, services whose process died. */
@@ -887,21 +882,35 @@ function staleReason(rec: EnvironmentRecord): string | undefined {
   return undefined;
 }
 
+const attempt = (f: () => boolean): boolean => {
+  try {
+    return f();
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Kill every process still carrying the environment's own TEST_TMPDIR (what its commands left, also
- * one started just before its caller died and so never recorded). Returns their pids.
+ * one started just before its caller died and so never recorded), and every process working in its
+ * services dir (a service whose caller died before recording it: PostgreSQL and Redis overwrite their
+ * environment with their process titles, but run in their data dirs). Returns their pids.
  */
 function killMarked(rec: EnvironmentRecord): number[] {
   const mark = `TEST_TMPDIR=${join(rec.dir, "tmp")}`;
+  const services = `${join(rec.dir, "services")}${sep}`;
   const killed: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    // Each unreadable (gone, or not ours) counts as no.
+    const marked = attempt(() => readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(mark));
+    const serving = attempt(() => `${readlinkSync(`/proc/${entry}/cwd`)}${sep}`.startsWith(services));
+    if (!marked && !serving) continue;
     try {
-      if (!readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(mark)) continue;
       process.kill(Number(entry), "SIGKILL");
       killed.push(Number(entry));
     } catch {
-      // gone, or not ours to read
+      // gone already
     }
   }
   return killed;

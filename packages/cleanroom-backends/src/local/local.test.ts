@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -17,6 +18,8 @@ import { defaultConfig } from "../config.js";
 import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformance/npm-cache.js";
 import { conformanceSuite, hostHas, startInWorker } from "../conformance/suite.js";
 import { createBackend } from "../engine.js";
+import { serviceKey } from "../state/store.js";
+import { isAlive } from "../util/proc.js";
 import { LocalBackend } from "./backend.js";
 import { detectCgroups } from "./cgroup.js";
 import { capabilities } from "./sandbox.js";
@@ -379,6 +382,37 @@ describe("Ctrl-C", () => {
     expect(cgroupsOf("cc")).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   });
+});
+
+describe("services cut off before their state entry", () => {
+  // Redis comes from Debian (scripts/ci/system-deps.sh installs it; CI has it and runs this).
+  it.skipIf(!existsSync("/usr/bin/redis-server"))(
+    "work in their environment's services dir, so deleting the environment kills one no entry names",
+    async () => {
+      const stateDir = freshState();
+      const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+      try {
+        await backend.createEnvironment({ name: "orphan-svc" });
+        await backend.startService("orphan-svc", { kind: "redis" });
+        const key = serviceKey("orphan-svc", "redis");
+        const pid = backend.state.read().services[key]!.local!.pid;
+        // What finds it then: it works in the environment's services dir.
+        expect(
+          readlinkSync(`/proc/${pid}/cwd`).startsWith(join(backend.envRoot, "orphan-svc", "services")),
+        ).toBe(true);
+        // As if the caller had been killed between starting it and recording it.
+        await backend.state.update((st) => {
+          delete st.services[key];
+        });
+        await backend.deleteEnvironment("orphan-svc");
+        for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(isAlive(pid)).toBe(false);
+      } finally {
+        await backend.prune({ all: true });
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("dependency cache", () => {

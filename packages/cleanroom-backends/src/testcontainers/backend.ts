@@ -37,6 +37,7 @@ import type {
   Service,
   ServiceSpec,
 } from "../backend.js";
+import { lifetimeMetrics } from "../backend.js";
 import type { CleanroomConfig } from "../config.js";
 import { checkName, configHash, publicEnv, toService } from "../local/backend.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
@@ -194,56 +195,8 @@ export class TestcontainersBackend implements Backend {
       target: posix.isAbsolute(m.target) ? m.target : posix.join(WORKDIR, m.target),
       mode: (m.writable ? "rw" : "ro") as "rw" | "ro",
     }));
-    // Package caches are copy-on-write: an overlay volume over the host's cache, whose upper layer (a
-    // directory of this environment's, removed with it) takes every write — npm writes to its cache
-    // even offline, and a read-only one fails installs without a lockfile (ENOTCACHED). The host's
-    // cache is never written. A cache whose path overlayfs cannot name is mounted read-only instead.
-    const caches = cacheDirs();
-    const mounts: DockerMount[] = [];
     const cow = this.cowDir(spec.name);
-    if (existsSync(cow)) {
-      // Left by a run that died before its state entry (else the name check above stopped us), or
-      // another process creating this very environment right now.
-      const owner = readOwner(join(cow, OWNER_FILE));
-      if (owner && !ownerGone(owner)) {
-        throw new GgenError(
-          "CLEANROOM_ENV_EXISTS",
-          `environment ${spec.name} is being created by process ${owner.pid}`,
-          {
-            kind: "usage",
-          },
-        );
-      }
-      await this.removeCow(cow);
-    }
-    for (const c of spec.caches ?? []) {
-      const lower = caches[c];
-      const target = `/caches/${c}`;
-      if (!existsSync(lower) || OVERLAY_UNSAFE.test(lower) || OVERLAY_UNSAFE.test(cow)) {
-        binds.push({ source: lower, target, mode: "ro" });
-        continue;
-      }
-      const upper = join(cow, c, "upper");
-      const work = join(cow, c, "work");
-      mkdirSync(upper, { recursive: true });
-      mkdirSync(work, { recursive: true });
-      // Until the state entry exists, prune knows the layers by their creator (see prune).
-      writeFileSync(join(cow, OWNER_FILE), JSON.stringify(processRef()));
-      mounts.push({
-        Type: "volume",
-        Target: target,
-        VolumeOptions: {
-          DriverConfig: {
-            Name: "local",
-            Options: {
-              type: "overlay",
-              device: "overlay",
-              o: `lowerdir=${realpathSync(lower)},upperdir=${upper},workdir=${work}`,
-            },
-          },
-        },
-      });
-    }
+    const mounts = await this.cacheMounts(spec, cow, binds);
     if (binds.length > 0) container = container.withBindMounts(binds);
     container = container.withMounts(mounts);
     let started: StartedTestContainer;
@@ -294,6 +247,57 @@ export class TestcontainersBackend implements Backend {
     return publicEnv(rec);
   }
 
+  /**
+   * The environment's package caches, copy-on-write: an overlay volume over the host's cache, whose
+   * upper layer (in `cow`, removed with the environment) takes every write — npm writes to its cache
+   * even offline, and a read-only one fails installs without a lockfile (ENOTCACHED). The host's cache
+   * is never written. A cache whose path overlayfs cannot name is bound read-only instead (into `binds`).
+   */
+  private async cacheMounts(
+    spec: EnvironmentSpec,
+    cow: string,
+    binds: { source: string; target: string; mode: "rw" | "ro" }[],
+  ): Promise<DockerMount[]> {
+    if (existsSync(cow)) {
+      // Left by a run that died before its state entry (else the name check stopped us), or another
+      // process creating this very environment right now.
+      const owner = readOwner(join(cow, OWNER_FILE));
+      if (owner && !ownerGone(owner)) {
+        throw new GgenError(
+          "CLEANROOM_ENV_EXISTS",
+          `environment ${spec.name} is being created by process ${owner.pid}`,
+          { kind: "usage" },
+        );
+      }
+      await this.removeCow(cow);
+    }
+    const caches = cacheDirs();
+    const mounts: DockerMount[] = [];
+    for (const c of spec.caches ?? []) {
+      const lower = caches[c];
+      const target = `/caches/${c}`;
+      if (!existsSync(lower) || OVERLAY_UNSAFE.test(lower) || OVERLAY_UNSAFE.test(cow)) {
+        binds.push({ source: lower, target, mode: "ro" });
+        continue;
+      }
+      const upper = join(cow, c, "upper");
+      const work = join(cow, c, "work");
+      mkdirSync(upper, { recursive: true });
+      mkdirSync(work, { recursive: true });
+      const o = `lowerdir=${realpathSync(lower)},upperdir=${upper},workdir=${work}`;
+      mounts.push({
+        Type: "volume",
+        Target: target,
+        VolumeOptions: {
+          DriverConfig: { Name: "local", Options: { type: "overlay", device: "overlay", o } },
+        },
+      });
+    }
+    // Until the state entry exists, prune knows the layers by their creator (see prune).
+    if (mounts.length > 0) writeFileSync(join(cow, OWNER_FILE), JSON.stringify(processRef()));
+    return mounts;
+  }
+
   /** Where an environment's copy-on-write cache layers live (on the Docker host: this machine). */
   private cowDir(envName: string): string {
     return join(cowRoot(this.scope), envName);
@@ -306,20 +310,25 @@ export class TestcontainersBackend implements Backend {
   async removeCow(dir: string): Promise<void> {
     try {
       rmSync(dir, { recursive: true, force: true });
-      return;
     } catch (error) {
       if (!/EACCES|EPERM/.test(String((error as Error).message))) throw error;
+      await this.removeInContainer(dir);
     }
+  }
+
+  /** Removes `dir` (on the Docker host) from inside a one-off container, as the container's root. */
+  async removeInContainer(dir: string): Promise<void> {
     const image = await this.resolveImage("node");
-    await new GenericContainer(image)
+    const done = await new GenericContainer(image)
       .withNetworkMode("none")
       .withEntrypoint([])
       .withCommand(["rm", "-rf", `/cow/${basename(dir)}`])
       .withBindMounts([{ source: dirname(dir), target: "/cow", mode: "rw" }])
       .withLabels({ [LABEL]: this.scope, [`${LABEL}.role`]: "cleanup" })
       .withWaitStrategy(Wait.forOneShotStartup())
-      .withAutoRemove(true)
       .start();
+    // Removed once it is done (and waited for, so nothing of it outlives this call).
+    await this.removeContainer(done.getId());
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -960,17 +969,7 @@ export class TestcontainersBackend implements Backend {
     const rec = this.record(envName);
     const read = await this.execIn(rec.containerId!, ["sh", "-c", USAGE_SCRIPT]).catch(() => undefined);
     const usage = read?.exitCode === 0 ? parseCgroupUsage(read.stdout) : undefined;
-    if (usage) {
-      // As on the local backend: CPU time over the environment's lifetime.
-      const wall = Date.now() - Date.parse(rec.createdAt);
-      const cpuMs = usage.cpuUserMs + usage.cpuSystemMs;
-      return {
-        peakMemoryMb: Math.round(usage.peakMemoryMb * 10) / 10,
-        cpuPercent: wall > 0 ? Math.round((cpuMs / wall) * 1000) / 10 : 0,
-        cpuUserMs: Math.round(usage.cpuUserMs),
-        cpuSystemMs: Math.round(usage.cpuSystemMs),
-      };
-    }
+    if (usage) return lifetimeMetrics(usage, rec.createdAt);
     // No readable cgroup inside (an image without sh, say): Docker's stats, a second slower.
     const stats = (await (
       await this.container(rec.containerId!)

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
@@ -225,6 +225,25 @@ setInterval(() => {}, 1000);
         : [];
       expect(left).toEqual([]);
     } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("layers a non-root caller cannot unlink go through a one-off container (run here as root, directly)", async () => {
+    const { existsSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-rmc-"));
+    const backend = make(stateDir);
+    const dir = join(mkdtempSync(join(tmpdir(), "ggen-tc-rmc-layers-")), "env");
+    try {
+      mkdirSync(join(dir, "npm", "upper", "_cacache"), { recursive: true });
+      writeFileSync(join(dir, "npm", "upper", "_cacache", "entry"), "x");
+      await backend.removeInContainer(dir);
+      expect(existsSync(dir)).toBe(false);
+      // The one-off container removed itself.
+      expect(await backend.containers()).toEqual([]);
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
       await backend.prune({ all: true });
       rmSync(stateDir, { recursive: true, force: true });
     }

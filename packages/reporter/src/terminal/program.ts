@@ -126,6 +126,22 @@ function explainUsage(
 }
 
 /** Parses argv, runs the command, and returns the exit code. Never throws. */
+/**
+ * Ctrl-C: the running command's own cleanup (finally blocks, its signal handlers) runs, then the program
+ * exits 130; a second Ctrl-C exits at once. The listener stays registered throughout: signal-exit (under
+ * proper-lockfile, while a lock is held) re-raises a signal it finds no other listener for, which would
+ * kill the program before any cleanup ran — a `once` listener is gone by then.
+ */
+export function exitOnInterrupt(graceMs = 5000): void {
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.exitCode = 130;
+    setTimeout(() => process.exit(130), graceMs).unref();
+  });
+}
+
 export async function runProgram(
   spec: ProgramSpec,
   argv: readonly string[],
