@@ -15,6 +15,7 @@ const programs = [
     sub: ["lifecycle", "list"],
     subTypo: ["market", "serch"],
     subMeant: "search",
+    badChoice: ["ultra-fast-deploy", "--template", "t", "--name", "n", "--backend", "nope"],
   },
   {
     name: "cleanroom",
@@ -23,6 +24,7 @@ const programs = [
     sub: ["environment", "list"],
     subTypo: ["environment", "craete"],
     subMeant: "create",
+    badChoice: ["test", "run", "--backend", "nope"],
   },
 ];
 
@@ -72,6 +74,15 @@ describe.each(programs)("$name program shell", (p) => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/unknown option '--verbos' \(did you mean '--verbose'\?\)/);
+  });
+
+  it("a value outside a flag's choices names the flag and the choices, on one line", () => {
+    const r = run(...p.badChoice);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `${p.name}: error: --backend "nope": expected one of auto, local, testcontainers\n`,
+    );
   });
 
   it("--debug adds the stack trace", () => {

@@ -116,6 +116,12 @@ describe("bad input", () => {
     const r = p.run("ultra-fast-test", "--manifest", "gen/manifest.json", "--backend", "local");
     expect(r.status).toBe(2);
     expect(oneLine(r)).toBe("cleanroom: error: gen/manifest.json: manifest not found: gen/manifest.json");
+    p.write("broken-manifest.json", '{\n  "kind": "generation-manifest/v1",\n  "files": [,]\n}\n');
+    const broken = p.run("ultra-fast-test", "--manifest", "broken-manifest.json", "--backend", "local");
+    expect(broken.status).toBe(2);
+    expect(oneLine(broken)).toBe(
+      'cleanroom: error: broken-manifest.json:3:13: not valid JSON: unexpected ","',
+    );
     p.write("bad-manifest.json", JSON.stringify({ kind: "generation-manifest/v1" }));
     const r2 = p.run("ultra-fast-test", "--manifest", "bad-manifest.json", "--backend", "local");
     expect(r2.status).toBe(2);

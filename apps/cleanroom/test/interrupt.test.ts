@@ -34,8 +34,11 @@ it("SIGINT kills the running step, tears down, records the run, exits 130", asyn
     stdio: "ignore",
   });
   const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
-  for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const pid = Number(readFileSync(pidFile, "utf8"));
+  // The shell creates the file before it writes the pid into it: wait for a whole line.
+  const pidIn = () => (existsSync(pidFile) ? /^(\d+)\n/.exec(readFileSync(pidFile, "utf8"))?.[1] : undefined);
+  for (let i = 0; i < 400 && !pidIn(); i++) await new Promise((r) => setTimeout(r, 50));
+  const pid = Number(pidIn());
+  expect(pid).toBeGreaterThan(0);
   expect(alive(pid)).toBe(true);
   child.kill("SIGINT");
   expect(await exited).toBe(130);

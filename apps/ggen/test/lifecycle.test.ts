@@ -193,9 +193,12 @@ describe("ggen lifecycle", () => {
       stdio: "ignore",
     });
     const pidFile = join(dir, "slow.pid");
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(pidFile)).toBe(true);
-    const shell = Number(readFileSync(pidFile, "utf8"));
+    // The shell creates the file before it writes the pid into it: wait for a whole line.
+    const pidIn = () =>
+      existsSync(pidFile) ? /^(\d+)\n/.exec(readFileSync(pidFile, "utf8"))?.[1] : undefined;
+    for (let i = 0; i < 400 && !pidIn(); i++) await new Promise((r) => setTimeout(r, 50));
+    const shell = Number(pidIn());
+    expect(shell).toBeGreaterThan(0);
     cleanups.push(() => {
       try {
         process.kill(-shell, "SIGKILL");

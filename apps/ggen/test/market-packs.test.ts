@@ -166,8 +166,11 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
         "pg_ctl",
         "-D",
         data,
+        // Its log goes to a file: a server holding pg_ctl's stdout would keep spawnSync waiting out its timeout.
+        "-l",
+        join(data, "server.log"),
         "-o",
-        `-p ${port} -k ${data} -c listen_addresses=''`,
+        `-p ${port} -k ${data} -c listen_addresses='' -c fsync=off`,
         "-w",
         "start",
       );

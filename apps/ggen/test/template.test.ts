@@ -311,7 +311,7 @@ describe("bad input: one line with file:line, nothing written", () => {
       { "t/x.tmpl": hello, "v.json": '{\n  "name": "a",,\n}' },
       ["--vars-file", "v.json"],
       2,
-      /v\.json:2:\d+: invalid JSON/,
+      /v\.json:2:15: not valid JSON: unexpected ","/,
     ],
     [
       "malformed vars file (TOML)",

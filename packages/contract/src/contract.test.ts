@@ -1,12 +1,22 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ValidateFunction } from "ajv";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { ContractKind } from "./index.js";
-import { assertValid, contractKinds, isGgenError, validate, validateDocument } from "./index.js";
+import {
+  assertValid,
+  contractKinds,
+  type GgenError,
+  isGgenError,
+  jsonErrorOffset,
+  lineColumn,
+  parseJson,
+  validate,
+  validateDocument,
+} from "./index.js";
 import { runtimeValidator } from "./validate.js";
 
 const dir = join(import.meta.dirname, "..", "examples");
@@ -69,7 +79,9 @@ describe("assertValid", () => {
 
 describe("precompiled validators (scripts/compile-validators.mjs, what dist/ loads)", () => {
   it("judge every example exactly as ajv compiling at run time does, errors included", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "ggen-validators-")), "validators.cjs");
+    const scratch = mkdtempSync(join(tmpdir(), "ggen-validators-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const out = join(scratch, "validators.cjs");
     execFileSync(process.execPath, [
       join(import.meta.dirname, "..", "scripts", "compile-validators.mjs"),
       out,
@@ -86,5 +98,24 @@ describe("precompiled validators (scripts/compile-validators.mjs, what dist/ loa
         expect(fn!.errors ?? null, kind).toEqual(runtime.errors ?? null);
       }
     }
+  });
+});
+
+describe("parseJson", () => {
+  it("points a syntax error at file:line:col", () => {
+    const text = '{\n  "a": [1, 2,],\n  "b": 3\n}';
+    expect(lineColumn(text, jsonErrorOffset(text))).toEqual({ line: 2, column: 14 });
+    expect(jsonErrorOffset('{"a": tru}')).toBe(6);
+    expect(jsonErrorOffset('{"a": 1')).toBe(7);
+    try {
+      parseJson(text, "m.json", "MANIFEST_INVALID", "usage");
+      expect.unreachable();
+    } catch (e) {
+      expect(isGgenError(e)).toBe(true);
+      expect((e as GgenError).toLine()).toBe('m.json:2:14: not valid JSON: unexpected "]"');
+      expect((e as GgenError).exitCode).toBe(2);
+    }
+    expect(() => parseJson('{"a": 1', "x.json", "X", "failure")).toThrow(/unexpected end of input/);
+    expect(parseJson('{"a": [1]}', "ok.json", "X", "usage")).toEqual({ a: [1] });
   });
 });

@@ -1,5 +1,6 @@
 export type { ErrorKind, GgenErrorOptions, SourceLocation } from "./errors.js";
 export { formatLocation, GgenError, isGgenError } from "./errors.js";
+export { jsonErrorOffset, lineColumn, parseJson } from "./json.js";
 export type {
   BackendName,
   CleanroomRun,

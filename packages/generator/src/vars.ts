@@ -2,6 +2,7 @@
 // --vars k=v and vars files (YAML, JSON, TOML), coercion and validation with file:line errors.
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
+import { parseJson } from "@ggen/contract";
 import { at, fail } from "./errors.js";
 import { parseYaml } from "./frontmatter.js";
 import { toml } from "./lazy.js";
@@ -210,33 +211,7 @@ export function loadVarsFile(file: string, display = file): Record<string, unkno
   const ext = extname(file).toLowerCase();
   let value: unknown;
   if (ext === ".json") {
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const pos = /position (\d+)/.exec(msg);
-      let line: number | undefined;
-      let col: number | undefined;
-      const lc = /line (\d+) column (\d+)/.exec(msg);
-      if (lc) {
-        line = Number(lc[1]);
-        col = Number(lc[2]);
-      } else if (pos) {
-        const before = text.slice(0, Number(pos[1]));
-        line = before.split("\n").length;
-        col = Number(pos[1]) - before.lastIndexOf("\n");
-      } else {
-        line = text.split("\n").length;
-      }
-      fail(
-        "VARS_SYNTAX",
-        `invalid JSON: ${msg.replace(/ in JSON at position.*$/, "").replace(/^JSON\.parse: /, "")}`,
-        at(display, line, col),
-        {
-          kind: "usage",
-        },
-      );
-    }
+    value = parseJson(text, display, "VARS_SYNTAX", "usage");
   } else if (ext === ".toml") {
     try {
       value = toml().parse(text);

@@ -153,19 +153,6 @@ export function toPosix(p: string): string {
   return sep === "/" ? p : p.split(sep).join("/");
 }
 
-/** 1-based line and column of a character offset in `text`. */
-export function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
-  }
-  return { line, column: offset - last };
-}
-
 const SECRET_NAME = /password|secret|token|key/i;
 
 /** Copies `env` with values of secret-looking names replaced by `***`. */

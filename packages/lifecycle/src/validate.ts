@@ -3,7 +3,13 @@
 // and warnings of the last build. Every finding has a file, a line where there is one, and a severity.
 import { promises as fs } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { type CleanroomRun, type Finding, GgenError, validate as validateContract } from "@ggen/contract";
+import {
+  type CleanroomRun,
+  type Finding,
+  GgenError,
+  parseJson,
+  validate as validateContract,
+} from "@ggen/contract";
 import { ADVISORIES, type Advisory, inRange } from "./advisories.js";
 import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
 import { exists, globFiles, globToRegExp, insideRoot, sha256File, walkFiles } from "./fsutil.js";
@@ -119,14 +125,7 @@ export async function readTestsReport(
     } catch {
       continue;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new GgenError("LIFECYCLE_TESTS_REPORT", `${rel} is not JSON: ${(e as Error).message}`, {
-        location: { file: rel },
-      });
-    }
+    const value = parseJson(text, rel, "LIFECYCLE_TESTS_REPORT", "failure");
     const r = validateContract("cleanroom-run/v1", value);
     if (!r.ok) {
       throw new GgenError(
@@ -439,15 +438,16 @@ async function loadAdvisories(config: LifecycleConfig): Promise<Advisory[]> {
   const extra = config.validation.advisories;
   if (!extra) return list;
   const abs = await insideRoot(config.root, extra, "advisories file");
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(await fs.readFile(abs, "utf8"));
+    text = await fs.readFile(abs, "utf8");
   } catch (e) {
     throw new GgenError("LIFECYCLE_ADVISORIES", `cannot read advisories ${extra}: ${(e as Error).message}`, {
       kind: "usage",
       location: { file: extra },
     });
   }
+  const value = parseJson(text, extra, "LIFECYCLE_ADVISORIES", "usage");
   if (!Array.isArray(value)) {
     throw new GgenError("LIFECYCLE_ADVISORIES", `${extra} must be a JSON array of advisories`, {
       kind: "usage",

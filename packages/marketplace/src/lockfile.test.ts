@@ -49,13 +49,3 @@ describe("lockfile", () => {
     expect(() => parseLock("[1,2]", "ggen.lock")).toThrow(/invalid lockfile/);
   });
 });
-
-describe("jsonErrorOffset", () => {
-  it("finds where JSON goes wrong", async () => {
-    const { jsonErrorOffset, lineColumn } = await import("./util.js");
-    const text = '{\n  "a": [1, 2,],\n  "b": 3\n}';
-    expect(lineColumn(text, jsonErrorOffset(text))).toEqual({ line: 2, column: 14 });
-    expect(jsonErrorOffset('{"a": tru}')).toBe(6);
-    expect(jsonErrorOffset('{"a": 1')).toBe(7);
-  });
-});

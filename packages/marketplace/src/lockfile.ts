@@ -2,9 +2,9 @@
 // lock so concurrent `ggen market add` runs in one project serialize instead of corrupting it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
+import { GgenError, parseJson } from "@ggen/contract";
 import lockSchema from "../schemas/lock.v1.json" with { type: "json" };
-import { describeSchemaError, lineOf, parseJson, schemaValidator, writeFileAtomic } from "./util.js";
+import { describeSchemaError, lineOf, schemaValidator, writeFileAtomic } from "./util.js";
 
 export const LOCK_FILE = "ggen.lock";
 export { lockSchema };

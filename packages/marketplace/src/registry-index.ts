@@ -1,9 +1,9 @@
 // The registry index (index.json): its types, and parsing + validation against the versioned schema.
 
-import { GgenError } from "@ggen/contract";
+import { GgenError, parseJson } from "@ggen/contract";
 import indexSchema from "../schemas/index.v1.json" with { type: "json" };
 import { semver } from "./deps.js";
-import { describeSchemaError, lineOf, parseJson, schemaValidator } from "./util.js";
+import { describeSchemaError, lineOf, schemaValidator } from "./util.js";
 
 export const INDEX_FORMAT = "ggen-registry-index/1";
 export { indexSchema };

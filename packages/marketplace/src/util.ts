@@ -1,8 +1,8 @@
-// Small shared pieces: id checks, JSON with error locations, hashing, atomic writes, schema checks.
+// Small shared pieces: id checks, hashing, atomic writes, schema checks.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { GgenError, type SourceLocation } from "@ggen/contract";
+import { GgenError, lineColumn, type SourceLocation } from "@ggen/contract";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import { newAjv } from "./deps.js";
@@ -32,130 +32,10 @@ export function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** 1-based line and column of a character offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
-  }
-  return { line, column: offset - last };
-}
-
 /** The 1-based line on which `needle` first appears, if it does. */
 export function lineOf(text: string, needle: string): number | undefined {
   const at = text.indexOf(needle);
   return at < 0 ? undefined : lineColumn(text, at).line;
-}
-
-/** JSON.parse, but a syntax error becomes a GgenError pointing at file:line:col. */
-export function parseJson(text: string, file: string, code: string, kind: "usage" | "failure"): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const pos = /position (\d+)/.exec(msg);
-    const at = pos ? Number(pos[1]) : jsonErrorOffset(text);
-    const location: SourceLocation = { file, ...lineColumn(text, at) };
-    const found = at >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[at])}`;
-    throw new GgenError(code, `not valid JSON: ${found}`, { kind, location });
-  }
-}
-
-/** Offset of the first syntax error in `text` (V8's messages do not always carry a position). */
-export function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
-  };
-  class Stop extends Error {}
-  const stop = (): never => {
-    throw new Stop();
-  };
-  const lit = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else stop();
-  };
-  const str = () => {
-    if (text[i] !== '"') stop();
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text.charCodeAt(i) < 0x20) stop();
-      i += text[i] === "\\" ? 2 : 1;
-    }
-    if (i >= text.length) stop();
-    i++;
-  };
-  const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m) stop();
-    i += m![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        str();
-        ws();
-        if (text[i] !== ":") stop();
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        stop();
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        stop();
-      }
-    } else if (c === '"') str();
-    else if (c === "t") lit("true");
-    else if (c === "f") lit("false");
-    else if (c === "n") lit("null");
-    else num();
-  };
-  try {
-    value();
-    ws();
-    return i;
-  } catch (e) {
-    if (e instanceof Stop) return i;
-    throw e;
-  }
 }
 
 let ajv: Ajv2020 | undefined;

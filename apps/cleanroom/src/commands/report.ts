@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { type GenerationManifest, GgenError, validate } from "@ggen/contract";
+import { type GenerationManifest, GgenError, parseJson, validate } from "@ggen/contract";
 import type { Argv, CommandModule } from "yargs";
 import { output, projectRoot, stateDir } from "../context.js";
 import { writeFileAtomic, writeOutput } from "./shared.js";
@@ -56,15 +56,7 @@ export async function readManifest(file: string): Promise<{ manifest: Generation
       location: { file },
     });
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new GgenError("MANIFEST_INVALID", `not JSON: ${(e as Error).message}`, {
-      kind: "usage",
-      location: { file },
-    });
-  }
+  const data = parseJson(text, file, "MANIFEST_INVALID", "usage");
   const r = validate("generation-manifest/v1", data);
   if (!r.ok) {
     const first = r.errors[0]!;

@@ -16,7 +16,6 @@ import {
   realpathSync,
   renameSync,
   rmdirSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -45,7 +44,7 @@ import {
 } from "../services/postgres.js";
 import { type RedisInstance, redisHandle, redisHealth, startRedis } from "../services/redis.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "../state/store.js";
-import { removeTree } from "../util/fs.js";
+import { removeInstanceDir, removeTree } from "../util/fs.js";
 import { groupMembers, isAlive, killTree, processRef, refAlive } from "../util/proc.js";
 import { Cgroup, detectCgroups } from "./cgroup.js";
 import { capabilities, plannedIsolation, runSandboxed, type SandboxPlan } from "./sandbox.js";
@@ -283,7 +282,7 @@ export class LocalBackend implements Backend {
       const nsName = rec.netns.split("/").pop()!;
       await run("ip", ["netns", "del", nsName]).catch(() => undefined);
     }
-    removeTree(rec.dir);
+    removeEnvironmentDir(rec.dir);
     // The last environment of this state dir takes the (then empty) root with it; a racing create
     // makes it again.
     for (const dir of [this.envRoot, dirname(this.envRoot)]) {
@@ -332,7 +331,7 @@ export class LocalBackend implements Backend {
       const existing = current.services[serviceKey(envName, name)];
       if (existing?.local && !isAlive(existing.local.pid)) {
         // A stale entry (the process died): its directory goes, a new service takes the name.
-        rmSync(existing.local.dir, { recursive: true, force: true });
+        removeInstanceDir(existing.local.dir);
       }
       if (existing?.local && isAlive(existing.local.pid)) {
         if (existing.configHash === hash) return toService(existing);
@@ -713,7 +712,7 @@ export class LocalBackend implements Backend {
     const state = this.state.read();
     for (const key of stale.services) {
       const svc = state.services[key]!;
-      if (svc.local) rmSync(svc.local.dir, { recursive: true, force: true });
+      if (svc.local) removeInstanceDir(svc.local.dir);
       removed.push(`service ${key} (process ${svc.local?.pid} gone)`);
     }
     for (const name of stale.environments) {
@@ -823,7 +822,7 @@ export class LocalBackend implements Backend {
       for (const entry of readdirSync(this.envRoot)) {
         const dir = join(this.envRoot, entry);
         if (owned.has(dir)) continue;
-        removeTree(dir);
+        removeEnvironmentDir(dir);
         removed.push(`directory ${dir}`);
       }
       for (const dir of [this.envRoot, dirname(this.envRoot)]) {
@@ -980,4 +979,18 @@ export function toService(svc: ServiceRecord): Service {
     readyMs: svc.readyMs,
     env: svc.env,
   };
+}
+
+/** An environment's directory, with the short socket dirs its services' links point to (outside it). */
+function removeEnvironmentDir(dir: string): void {
+  const services = join(dir, "services");
+  if (existsSync(services))
+    for (const entry of readdirSync(services)) {
+      try {
+        removeInstanceDir(join(services, entry));
+      } catch {
+        // removeTree below takes what this could not
+      }
+    }
+  removeTree(dir);
 }

@@ -62,10 +62,6 @@ function cgroupsOf(name: string): string[] {
   return out;
 }
 
-function processCount(): number {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).length;
-}
-
 describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () => {
   let stateDir: string;
   let backend: LocalBackend;
@@ -175,7 +171,6 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
   });
 
   it.skipIf(!caps.cgroups)("a fork bomb is stopped by the process limit, and nothing survives", async () => {
-    const before = processCount();
     const r = await backend.exec(
       env,
       ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 4242 & i=$((i+1)); done; wait"],
@@ -185,8 +180,9 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     );
     expect(r.limit).toBe("pids");
     expect(r.stderr).toMatch(/fork|Resource temporarily unavailable|Cannot allocate/i);
+    // The bomb's own processes, not the machine's count: other test files run beside this one.
     expect(hostHas("sleep 4242")).toBe(false);
-    expect(processCount()).toBeLessThan(before + 10);
+    expect(hostHas("-lt 500")).toBe(false);
   });
 
   it("a timed-out isolated command is killed with all its children", async () => {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type CleanroomRun, GgenError, validate } from "@ggen/contract";
+import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
 import lockfile from "proper-lockfile";
 import type { TimelineEntry } from "./result.js";
 
@@ -65,15 +65,7 @@ export async function loadRun(path: string): Promise<StoredRun> {
   } catch {
     throw new GgenError("RUN_NOT_FOUND", `no run at ${path}`, { kind: "usage", location: { file: path } });
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new GgenError("RUN_INVALID", `not JSON: ${(e as Error).message}`, {
-      kind: "usage",
-      location: { file: path },
-    });
-  }
+  const data = parseJson(text, path, "RUN_INVALID", "usage");
   const checked = validate("cleanroom-run/v1", data);
   if (!checked.ok) {
     const first = checked.errors[0]!;

@@ -12,8 +12,8 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
+  rmdirSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -313,6 +313,12 @@ export class TestcontainersBackend implements Backend {
     } catch (error) {
       if (!/EACCES|EPERM/.test(String((error as Error).message))) throw error;
       await this.removeInContainer(dir);
+    }
+    // The state dir's layer root goes with its last environment (another one's layers keep it).
+    try {
+      rmdirSync(dirname(dir));
+    } catch {
+      // not empty, or already gone
     }
   }
 
@@ -1159,7 +1165,6 @@ async function putFile(
 ) {
   const stage = mkdtempSync(join(tmpdir(), "ggen-stdin-"));
   try {
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(join(stage, basename(path)), content);
     const tar = spawn("tar", ["-C", stage, "-c", basename(path)], { stdio: ["ignore", "pipe", "inherit"] });
     await client.container.putArchive(container, tar.stdout, posix.dirname(path));
@@ -1209,5 +1214,3 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
-
-void statSync;

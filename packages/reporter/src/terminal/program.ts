@@ -122,10 +122,16 @@ function explainUsage(
     const hint = closest(unknownCmd[1]!, commandNames(spec.commands));
     return `unknown command '${unknownCmd[1]}'${hint ? ` (did you mean '${hint}'?)` : ""}`;
   }
+  // yargs: "Invalid values:\n  Argument: backend, Given: "nope", Choices: "auto", "local"" (one line per flag).
+  if (/^Invalid values:/.test(msg)) {
+    const bad = [...msg.matchAll(/Argument: ([^,]+), Given: (.+?), Choices: (.+)$/gm)].map(
+      ([, flag, given, choices]) => `--${flag} ${given}: expected one of ${choices!.replace(/"/g, "")}`,
+    );
+    if (bad.length > 0) return bad.join("; ");
+  }
   return msg.replace(/\n+/g, "; ");
 }
 
-/** Parses argv, runs the command, and returns the exit code. Never throws. */
 /**
  * Ctrl-C: the running command's own cleanup (finally blocks, its signal handlers) runs, then the program
  * exits 130; a second Ctrl-C exits at once. The listener stays registered throughout: signal-exit (under
