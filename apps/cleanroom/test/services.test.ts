@@ -30,6 +30,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+// Run when redis-server is installed: scripts/ci/system-deps.sh installs it, so CI runs this.
 describe.runIf(hasRedis)("environments and services, one CLI call at a time", () => {
   it("create, start redis, health, exec with REDIS_URL, stop, delete", () => {
     const env = p.json<{ name: string; backend: string }>(
@@ -80,6 +81,7 @@ describe.runIf(hasRedis)("environments and services, one CLI call at a time", ()
   }, 120_000);
 });
 
+// PostgreSQL 15 is on every machine of this kind; CI runs this.
 describe.runIf(hasPostgres)("ultra-fast-test", () => {
   it("mounts generated output, starts the PostgreSQL it needs, runs its tests, writes the run, stops everything", () => {
     const test = `import { test } from "node:test";
@@ -154,6 +156,7 @@ test("reaches the database", () => {
   }, 120_000);
 });
 
+// PostgreSQL 15 is on every machine of this kind; CI runs this.
 describe.runIf(hasPostgres)("--reset-between", () => {
   it("puts PostgreSQL back to its snapshot before each test file", () => {
     const t = `import { test } from "node:test";

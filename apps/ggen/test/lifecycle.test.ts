@@ -342,6 +342,7 @@ describe("ggen lifecycle usage", () => {
 
 describe("approval on a terminal", () => {
   const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+  // Skipped only without util-linux `script` (a pseudo-terminal); CI installs util-linux and runs it.
   it.skipIf(!hasScript)("asks on a TTY: 'y' deploys, 'n' does not", { timeout: 60_000 }, () => {
     const dir = project({
       "make.toml": `[phases.deploy]\n[environments.production]\nrequire_approval = true\n[environments.production.deploy]\nprovider = "command"\ncommand = "echo $GGEN_RELEASE >> deployed.txt"\n`,

@@ -62,6 +62,7 @@ function cgroupsOf(name: string): string[] {
   return out;
 }
 
+// Isolation needs bubblewrap or unshare; CI installs bubblewrap (scripts/ci/system-deps.sh) and runs it.
 describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () => {
   let stateDir: string;
   let backend: LocalBackend;
@@ -125,6 +126,7 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     expect(Number(r.stdout.trim())).toBeLessThan(5);
   });
 
+  // Read-only binds need bubblewrap; CI installs it and runs this.
   it.skipIf(!caps.bwrap)("host paths are read-only where asked, the host root is read-only", async () => {
     const r = await backend.exec(env, [
       "sh",
@@ -161,6 +163,7 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     await backend.stopService(env, svc.name);
   });
 
+  // Limits need a writable cgroup hierarchy; CI runs as root with one and runs this.
   it.skipIf(!caps.cgroups)("a memory hog is stopped by the memory limit", async () => {
     const r = await backend.exec(env, ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"], {
       timeoutMs: 60_000,
@@ -170,6 +173,7 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     expect(r.limit).toBe("memory");
   });
 
+  // Limits need a writable cgroup hierarchy; CI runs as root with one and runs this.
   it.skipIf(!caps.cgroups)("a fork bomb is stopped by the process limit, and nothing survives", async () => {
     const r = await backend.exec(
       env,

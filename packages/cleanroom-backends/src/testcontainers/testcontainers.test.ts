@@ -31,6 +31,7 @@ function make(stateDir: string) {
   return new TestcontainersBackend({ stateDir, config });
 }
 
+// Skipped only when no Docker engine answers (`reason` says why); .ci/run starts one and runs it.
 describe.skipIf(reason !== undefined)("testcontainers backend", () => {
   conformanceSuite("testcontainers", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-state-"));
