@@ -49,6 +49,6 @@ export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
 export type { StageRecord, StageViewOptions } from "./terminal/stages.js";
 export { StageView } from "./terminal/stages.js";
-export { closest, didYouMean, editDistance } from "./terminal/suggest.js";
+export { closest, didYouMean, editDistance } from "@ggen/support";
 export type { Column } from "./terminal/table.js";
 export { table } from "./terminal/table.js";

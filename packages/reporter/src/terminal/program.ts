@@ -5,7 +5,7 @@
 import { isGgenError } from "@ggen/contract";
 import type { Argv, CommandModule } from "yargs";
 import { type GlobalOptions, Output, type Writer } from "./output.js";
-import { closest } from "./suggest.js";
+import { closest } from "@ggen/support";
 
 export interface ProgramSpec {
   name: string;

@@ -1,22 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Output } from "./output.js";
-import { closest, didYouMean, editDistance } from "./suggest.js";
 import { table } from "./table.js";
-
-describe("suggestions", () => {
-  it("measures edit distance", () => {
-    expect(editDistance("kitten", "sitting")).toBe(3);
-    expect(editDistance("", "abc")).toBe(3);
-    expect(editDistance("same", "same")).toBe(0);
-  });
-  it("suggests the closest candidate within reach, and nothing for a far word", () => {
-    expect(closest("biuld", ["build", "test", "deploy"])).toBe("build");
-    expect(closest("dep", ["build", "deploy"])).toBe("deploy");
-    expect(closest("zzzzzz", ["build", "test"])).toBeUndefined();
-    expect(didYouMean("tset", ["test"])).toBe(" (did you mean 'test'?)");
-    expect(didYouMean("qqqq", ["test"])).toBe("");
-  });
-});
 
 describe("table", () => {
   it("aligns columns and clips long cells", () => {

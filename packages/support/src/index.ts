@@ -1,0 +1,12 @@
+export type { ContainOptions } from "./contain.js";
+export { isInside, realish, resolveInside, staysInside } from "./contain.js";
+export type { ErrorKind, GgenErrorOptions, SourceLocation } from "./errors.js";
+export { formatLocation, GgenError, isGgenError } from "./errors.js";
+export type { WriteOptions } from "./fs.js";
+export { tempPathFor, writeFileAtomic, writeFileAtomicSync } from "./fs.js";
+export { sha256, sha256File, sha256FileSync } from "./hash.js";
+export type { KeyValueOptions } from "./kv.js";
+export { parseKeyValues } from "./kv.js";
+export { freePort } from "./net.js";
+export { isSecretName, REDACTED, redactRecord, redactText, redactUrl, SECRET_NAME } from "./redact.js";
+export { closest, didYouMean, editDistance } from "./suggest.js";
