@@ -62,8 +62,11 @@ const dockerSh = (fn) => run("bash", ["-c", `source scripts/ci/docker.sh && ${fn
 
 /** Lines naming what is missing (empty when all is there). */
 async function preflight() {
-  if (!existsSync(bin("turbo"))) return [`${label}: the workspace is not installed: run npm run quickstart first`];
-  const problems = missingLines(label, missingPackages());
+  if (!existsSync(bin("turbo")))
+    return [`${label}: the workspace is not installed: run npm run quickstart first`];
+  const missing = missingPackages();
+  const absent = new Set(missing.map((p) => p.name));
+  const problems = missingLines(label, missing);
   if (problems.length > 0 && !allowMissing) return problems;
 
   const docker = await dockerSh("docker_start && docker_env");
@@ -72,19 +75,26 @@ async function preflight() {
     const eq = line.indexOf("=");
     if (eq > 0) process.env[line.slice(0, eq)] = line.slice(eq + 1);
   }
-  if (docker.code !== 0) problems.push(`${label}: no Docker engine with the local images (the line above says why)`);
+  if (docker.code !== 0)
+    problems.push(`${label}: no Docker engine with the local images (the line above says why)`);
 
   const build = await run(bin("turbo"), ["run", "build", "--output-logs=errors-only"]);
-  if (build.code !== 0 || interrupted) return [...problems, `${label}: the build failed (exit ${build.code})`];
+  if (build.code !== 0 || interrupted)
+    return [...problems, `${label}: the build failed (exit ${build.code})`];
 
   // Asked of the same code the tests ask, so the preflight and the skips cannot disagree.
   const { capabilities, dockerUnavailable } = await import("@ggen/cleanroom-backends");
   const caps = capabilities();
   if (process.getuid?.() !== 0)
-    problems.push(`${label}: not root: the namespace, cgroup and overlay tests of the local backend need root`);
-  if (!caps.bwrap) problems.push(`${label}: bubblewrap cannot make namespaces here (bwrap --unshare-pid fails)`);
-  if (!caps.cgroups) problems.push(`${label}: no writable cgroup (the memory and process limit tests need one)`);
-  if (!caps.overlay) problems.push(`${label}: overlayfs cannot be mounted here (the copy-on-write tests need it)`);
+    problems.push(
+      `${label}: not root: the namespace, cgroup and overlay tests of the local backend need root`,
+    );
+  if (!caps.bwrap && !absent.has("bubblewrap"))
+    problems.push(`${label}: bubblewrap cannot make namespaces here (bwrap --unshare-pid fails)`);
+  if (!caps.cgroups)
+    problems.push(`${label}: no writable cgroup (the memory and process limit tests need one)`);
+  if (!caps.overlay && !absent.has("util-linux"))
+    problems.push(`${label}: overlayfs cannot be mounted here (the copy-on-write tests need it)`);
   if (docker.code === 0) {
     const why = await dockerUnavailable(5000);
     if (why) problems.push(`${label}: Docker: ${why}`);

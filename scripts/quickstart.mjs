@@ -2,6 +2,7 @@
 // README's first command: the Debian packages the project uses (scripts/system-packages.txt: installed when
 // root with apt, otherwise named with the command that installs them), the workspace with the pinned pnpm,
 // the build, then the main job — which runs whenever its own needs (Node, PostgreSQL) are met.
+// GGEN_NO_APT=1 leaves the system alone even as root.
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -24,7 +25,7 @@ const major = Number(process.versions.node.split(".")[0]);
 if (major < 20) fail(`Node ${process.versions.node} is too old: Node 20 or later is needed`);
 
 let missing = missingPackages();
-if (missing.length > 0 && process.getuid?.() === 0) {
+if (missing.length > 0 && process.getuid?.() === 0 && process.env.GGEN_NO_APT !== "1") {
   const t0 = Date.now();
   say(`installing from Debian: ${missing.map((p) => p.name).join(" ")}`);
   const why = installPackages(missing, join(root, "target", "quickstart", "apt.log"));
@@ -61,5 +62,6 @@ const job = spawnSync(
   { stdio: "inherit", cwd: root },
 );
 step("ggen ultra-fast-deploy", job.status ?? 1);
-if (missing.length > 0) console.error("quickstart: npm test needs the missing packages above; it refuses to start without them");
+if (missing.length > 0)
+  console.error("quickstart: npm test needs the missing packages above; it refuses to start without them");
 console.log("\nNext: node apps/ggen/dist/bin.js --help, node apps/cleanroom/dist/bin.js --help, npm test");

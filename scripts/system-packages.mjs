@@ -45,8 +45,13 @@ function onPath(command, path) {
 
 /** @param {SystemPackage} pkg */
 export function isPresent(pkg, env = process.env) {
-  if (pkg.present.startsWith("cmd:")) return pkg.present.slice(4).split(",").every((c) => onPath(c, env.PATH));
+  if (pkg.present.startsWith("cmd:"))
+    return pkg.present
+      .slice(4)
+      .split(",")
+      .every((c) => onPath(c, env.PATH));
   if (pkg.present.startsWith("file:")) return existsSync(pkg.present.slice(5));
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not JavaScript's
   const r = spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg.name], { encoding: "utf8", env });
   return r.status === 0 && r.stdout.includes("install ok installed");
 }
@@ -116,7 +121,9 @@ function cli(argv) {
     if (missing.length === 0) return 0;
     const list = missing.map((p) => p.name).join(", ");
     const them = missing.length === 1 ? "it" : "them";
-    console.error(`${label}: missing ${list}: npm run quickstart installs ${them}, or: ${installCommand(missing)}`);
+    console.error(
+      `${label}: missing ${list}: npm run quickstart installs ${them}, or: ${installCommand(missing)}`,
+    );
     return 1;
   }
   if (command === "install") {

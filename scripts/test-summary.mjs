@@ -39,7 +39,8 @@ for (const file of reports.filter(existsSync)) {
     const bad = (suite.assertionResults ?? []).filter((a) => a.status === "failed");
     for (const a of bad) failures.push(`${where} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
     for (const a of suite.assertionResults ?? [])
-      if (a.status === "pending" || a.status === "skipped" || a.status === "todo") skips.push(`${where} > ${a.fullName}`);
+      if (a.status === "pending" || a.status === "skipped" || a.status === "todo")
+        skips.push(`${where} > ${a.fullName}`);
     // A file that failed to load or whose hook failed has no failed test of its own: it counts as one.
     if (suite.status === "failed" && bad.length === 0) {
       failed++;
