@@ -128,7 +128,7 @@ async function main() {
   for (const line of problems) console.error(line);
   if (problems.length > 0 && !allowMissing) {
     console.error(
-      `${label}: refused before any test ran: install what is named above (GGEN_ALLOW_MISSING=1 runs the rest, and their tests skip)`,
+      `${label}: refused before any test ran, for what is named above (GGEN_ALLOW_MISSING=1 runs the rest, and their tests skip)`,
     );
     return 1;
   }
