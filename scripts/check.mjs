@@ -10,7 +10,7 @@
 //   node scripts/check.mjs [--preflight]   (--preflight: only the preflight, then stop what it started)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { quietEnv } from "./pnpm.mjs";
@@ -25,21 +25,29 @@ Object.assign(process.env, quietEnv);
 
 let child;
 let interrupted;
+let cleaningUp = false;
 const exitCode = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 for (const signal of Object.keys(exitCode)) {
   process.on(signal, () => {
     if (!interrupted) console.error(`\n${label}: interrupted; stopping what this run started`);
     interrupted ??= signal;
-    // Ctrl-C reaches the whole foreground group; a signal sent to this process alone is passed on.
-    child?.kill(signal);
+    // Each step runs in its own process group (below): the signal goes to all of it, grandchildren too;
+    // never to the clean-up, which must finish.
+    try {
+      if (child?.pid && !cleaningUp) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
   });
 }
 
 /** Runs a command to its end; resolves to its exit code (128 + n when a signal ended it). */
-function run(cmd, args, { capture = false } = {}) {
+function run(cmd, args, { capture = false, env = process.env } = {}) {
   return new Promise((resolve) => {
     let stdout = "";
-    child = spawn(cmd, args, { cwd: root, stdio: ["inherit", capture ? "pipe" : "inherit", "inherit"] });
+    // No standard input (as in CI): a step in its own group must not wait on the terminal.
+    const stdio = ["ignore", capture ? "pipe" : "inherit", "inherit"];
+    child = spawn(cmd, args, { cwd: root, env, stdio, detached: true });
     child.stdout?.on("data", (d) => {
       stdout += d;
     });
@@ -49,7 +57,7 @@ function run(cmd, args, { capture = false } = {}) {
     });
     child.on("close", (code, signal) => {
       child = undefined;
-      resolve({ code: code ?? 128 + (signal === "SIGKILL" ? 9 : 15), stdout });
+      resolve({ code: code ?? 128 + (constants.signals[signal] ?? 0), stdout });
     });
   });
 }
@@ -57,8 +65,12 @@ function run(cmd, args, { capture = false } = {}) {
 // The dockerd this run starts, if any, is recorded here and only here: an engine found running is never ours.
 const scratch = mkdtempSync(join(tmpdir(), "ggen-check-"));
 const dockerStarted = join(scratch, "dockerd.pid");
-process.env.GGEN_DOCKER_STARTED = dockerStarted;
-const dockerSh = (fn) => run("bash", ["-c", `source scripts/ci/docker.sh && ${fn}`], { capture: true });
+// Given to docker.sh only: a per-run path in the tests' environment would change turbo's cache key each run.
+const dockerSh = (fn) =>
+  run("bash", ["-c", `source scripts/ci/docker.sh && ${fn}`], {
+    capture: true,
+    env: { ...process.env, GGEN_DOCKER_STARTED: dockerStarted },
+  });
 
 /** Lines naming what is missing (empty when all is there). */
 async function preflight() {
@@ -153,6 +165,7 @@ let code = 1;
 try {
   code = await main();
 } finally {
+  cleaningUp = true;
   if (existsSync(dockerStarted)) await dockerSh("docker_stop");
   rmSync(scratch, { recursive: true, force: true });
 }
