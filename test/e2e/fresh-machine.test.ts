@@ -1,7 +1,7 @@
 // A fresh machine: CI runs README's two commands and nothing else; what the project needs from the system
 // is named, never found missing deep in a log. A missing package is simulated with a PATH that hides it.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -68,10 +68,14 @@ describe("system packages", () => {
   });
 
   it("not root: the command to run says sudo", () => {
-    // As root, the check runs as nobody (setpriv from util-linux); otherwise as the caller.
+    // As root, the check runs as nobody (setpriv from util-linux), from a copy nobody can read wherever the
+    // checkout is; otherwise as the caller.
     const path = hiding("redis-server");
-    chmodSync(join(path, ".."), 0o755);
-    const argv = [process.execPath, join(repo, "scripts", "system-packages.mjs"), "check"];
+    const copy = join(path, "..");
+    chmodSync(copy, 0o755);
+    for (const f of ["system-packages.mjs", "system-packages.txt"])
+      copyFileSync(join(repo, "scripts", f), join(copy, f));
+    const argv = [process.execPath, join(copy, "system-packages.mjs"), "check"];
     const asNobody =
       process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
     const [cmd, ...args] = [...asNobody, ...argv];
