@@ -1,7 +1,15 @@
 // A fresh machine: CI runs README's two commands and nothing else; what the project needs from the system
 // is named, never found missing deep in a log. A missing package is simulated with a PATH that hides it.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -113,4 +121,20 @@ describe("examples stop with one line when a prerequisite is missing", () => {
     ]);
     expect(readdirSync(tmp)).toEqual([]); // stopped before making its work dir
   });
+});
+
+it("an example whose service fails to start stops with that one line, no stack from the script", () => {
+  // The issue's report: a redis-server that exits at start ended in a JSON.parse stack from the script.
+  const fake = mkdtempSync(join(tmpdir(), "ggen-fake-redis-"));
+  scratch.push(fake);
+  writeFileSync(join(fake, "redis-server"), "#!/bin/sh\necho cannot start >&2\nexit 1\n", { mode: 0o755 });
+  const r = spawnSync("bash", [join(repo, "examples", "microservice-redis.sh")], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${fake}:${process.env.PATH}`, GGEN_HOME: "", NO_COLOR: "1" },
+    timeout: 240_000,
+  });
+  expect(r.status).toBe(1);
+  expect(lines(r.stderr)).toEqual([
+    expect.stringMatching(/^cleanroom: error: redis-server exited during start: cannot start/),
+  ]);
 });
