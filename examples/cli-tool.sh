@@ -3,6 +3,7 @@
 # pack, generate the crate, run its tests in a cleanroom environment (cargo test results per test),
 # build the release binary and run it. With Docker answering, the Dockerfile is generated too.
 set -euo pipefail
+NEEDS="cargo"
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 trap 'cd / && rm -rf "$WORK"' EXIT

@@ -3,6 +3,7 @@
 # generation, testing (cleanroom on the generation manifest), validation, deployment — and the total
 # checked against the 60 s target. `ggen ultra-fast-deploy` does all of this in one command.
 set -euo pipefail
+NEEDS="postgresql-15 curl"
 source "$(dirname "$0")/lib.sh"
 PROJECT_NAME="my-service"
 SERVICE_TYPE="io.ggen.domain-service"

@@ -3,6 +3,7 @@
 # generate the service, start Redis in a cleanroom environment, run a smoke scenario against it
 # (steps with dependencies and expectations), and validate the sources.
 set -euo pipefail
+NEEDS="redis-server curl"
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 cleanup() {
@@ -24,7 +25,7 @@ cd order-service
 stage "3. Environment with Redis"
 cleanroom environment create --name microservice-test --backend local
 REDIS_PORT=$(cleanroom container start redis --env-name microservice-test --backend local --json |
-  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).port))')
+  json_field port)
 
 stage "4. Smoke scenario"
 cat >smoke.yaml <<YAML

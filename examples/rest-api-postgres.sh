@@ -2,6 +2,7 @@
 # Example 1: a REST API with PostgreSQL — install the domain-service pack, generate the API from the
 # shop ontology, test it in a cleanroom environment against a real PostgreSQL, validate, deploy, verify.
 set -euo pipefail
+NEEDS="postgresql-15 curl"
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 cleanup() {
@@ -26,7 +27,7 @@ cleanroom environment create --name api-test --backend local
 # The JSON never carries the password: we chose it, so we build the URL for the deploy step ourselves.
 PGPASS=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
 PGPORT=$(cleanroom container start postgres --env-name api-test --db apidb --user admin --password "$PGPASS" --backend local --json |
-  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).port))')
+  json_field port)
 export DATABASE_URL="postgresql://admin:$PGPASS@127.0.0.1:$PGPORT/apidb"
 
 stage "4. Integration tests"

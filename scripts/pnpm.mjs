@@ -7,6 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** What README's commands set for their children: no turbo telemetry banner, no npm update notice. */
+export const quietEnv = { TURBO_TELEMETRY_DISABLED: "1", npm_config_update_notifier: "false" };
 const pinned = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split("@")[1];
 
 function onPath() {
@@ -18,7 +20,7 @@ function onPath() {
 }
 
 export function pnpm(args, opts = {}) {
-  const env = { ...process.env, COREPACK_INTEGRITY_KEYS: "0", npm_config_update_notifier: "false" };
+  const env = { ...process.env, ...quietEnv, COREPACK_INTEGRITY_KEYS: "0" };
   const [cmd, argv] = onPath() ? ["pnpm", args] : ["npx", ["-y", `pnpm@${pinned}`, ...args]];
   const r = spawnSync(cmd, argv, { stdio: "inherit", cwd: root, env, ...opts });
   return r.status ?? 1;

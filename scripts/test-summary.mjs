@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Adds up every vitest JSON report the check wrote (each package's .test-results/vitest.json, restored
-// by turbo on a cache hit, plus the end-to-end suite) and prints one closing line for CI.
+// by turbo on a cache hit, plus the end-to-end suite) and prints one closing line for CI. With --no-skips
+// a skipped test fails the run too (npm test's preflight made sure nothing the tests need is missing).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,8 @@ let skipped = 0;
 let suites = 0;
 // What failed, by name, at the end of the log: CI may keep only the log's tail.
 const failures = [];
+const skips = [];
+const noSkips = process.argv.includes("--no-skips");
 const firstLine = (text) =>
   String(text ?? "")
     .replace(/\x1b\[[0-9;]*m/g, "")
@@ -35,6 +38,9 @@ for (const file of reports.filter(existsSync)) {
     const where = relative(root, suite.name);
     const bad = (suite.assertionResults ?? []).filter((a) => a.status === "failed");
     for (const a of bad) failures.push(`${where} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+    for (const a of suite.assertionResults ?? [])
+      if (a.status === "pending" || a.status === "skipped" || a.status === "todo")
+        skips.push(`${where} > ${a.fullName}`);
     // A file that failed to load or whose hook failed has no failed test of its own: it counts as one.
     if (suite.status === "failed" && bad.length === 0) {
       failed++;
@@ -44,5 +50,7 @@ for (const file of reports.filter(existsSync)) {
 }
 console.log(`\n${suites} test reports`);
 for (const f of failures) console.log(`FAILED ${f}`);
+if (noSkips) for (const s of skips) console.log(`SKIPPED ${s}: a prerequisite npm test's preflight missed`);
+// Last, alone on its line: what CI reads.
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 ? 1 : 0);
+process.exit(failed > 0 || (noSkips && skipped > 0) ? 1 : 0);

@@ -29,7 +29,7 @@ const node = (cwd: string, bin: string, ...args: string[]) =>
 const docker = spawnSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 }).status === 0;
 if (!docker) {
   console.warn(
-    "generated output in a container skipped: no Docker engine answers (scripts/ci/docker.sh starts one; .ci/run does it in CI)",
+    "generated output in a container skipped: no Docker engine answers (npm test starts one through scripts/ci/docker.sh)",
   );
 }
 

@@ -156,7 +156,7 @@ async function waitReady(inst: RedisInstance, timeoutMs: number): Promise<void> 
         "CLEANROOM_REDIS_START",
         `redis-server exited during start: ${readLog(inst.logFile).trim().split("\n").slice(-3).join(" | ")}`,
         {
-          hint: "is redis-server installed? scripts/ci/system-deps.sh installs it",
+          hint: "is redis-server installed? npm run quickstart installs it",
         },
       );
     }
