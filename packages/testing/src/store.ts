@@ -2,11 +2,11 @@
 // its timeline beside it, a `last` pointer, and one line per run in `.cleanroom/metrics.jsonl`
 // (appended under a lock so parallel runs never interleave half lines).
 
-import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { appendFile, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
 import lockfile from "proper-lockfile";
 import type { TimelineEntry } from "./result.js";
 
@@ -29,18 +29,6 @@ export interface MetricsEntry {
   /** Duration per step (scenario step, runner invocation, or stage) in ms. */
   steps: Record<string, number>;
   peakMemoryMb: number;
-}
-
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 const runsDir = (stateDir: string) => join(stateDir, "runs");
