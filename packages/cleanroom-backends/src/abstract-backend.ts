@@ -16,7 +16,16 @@ import type {
   ServiceSpec,
 } from "./backend.js";
 import type { CleanroomConfig } from "./config.js";
-import { checkName, ownerGone, publicEnv, serviceHash, toService } from "./state/records.js";
+import {
+  checkName,
+  ownerGone,
+  publicEnv,
+  type ServiceInstance,
+  type ServiceLaunch,
+  serviceHash,
+  serviceRecord,
+  toService,
+} from "./state/records.js";
 import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "./state/store.js";
 
 export interface BackendOptions {
@@ -42,13 +51,8 @@ export abstract class AbstractBackend implements Backend {
   protected abstract environmentGone(rec: EnvironmentRecord): Promise<string | undefined>;
   /** Where a service runs, as part of its configuration hash (a network namespace, a Docker network). */
   protected abstract serviceLocation(rec: EnvironmentRecord): Record<string, string>;
-  /** Starts a service's process or container, ready, and returns its entry (not yet in the state). */
-  protected abstract launchService(
-    rec: EnvironmentRecord,
-    name: string,
-    spec: ServiceSpec,
-    o: { hash: string; persistent: boolean },
-  ): Promise<ServiceRecord>;
+  /** Starts a service's process or container, ready, and says how to reach it. */
+  protected abstract startInstance(rec: EnvironmentRecord, want: ServiceLaunch): Promise<ServiceInstance>;
   /** A running persistent service of this configuration, started by anyone, that a new name may share. */
   protected abstract sharedService(
     hash: string,
@@ -159,9 +163,10 @@ export abstract class AbstractBackend implements Backend {
       }
       // Another environment (or process) may already run the same configuration: share it.
       const shared = persistent ? await this.sharedService(hash, Object.values(current.services)) : undefined;
+      const want = { name, spec, hash, persistent };
       const svc = shared
         ? { ...shared, environment: envName, name }
-        : await this.launchService(rec, name, spec, { hash, persistent });
+        : serviceRecord(this.name, envName, want, await this.startInstance(rec, want));
       await this.state.update((s) => {
         s.services[serviceKey(envName, name)] = svc;
       });

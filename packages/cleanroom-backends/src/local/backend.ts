@@ -22,14 +22,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/support";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
-import type {
-  BackendMetrics,
-  Environment,
-  EnvironmentSpec,
-  ExecOptions,
-  ExecResult,
-  ServiceSpec,
-} from "../backend.js";
+import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
   checkName,
   commandEnvironment,
@@ -37,7 +30,8 @@ import {
   environmentRecord,
   lifetimeMetrics,
   publicEnv,
-  serviceRecord,
+  type ServiceInstance,
+  type ServiceLaunch,
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
 import { removeInstanceDir, removeTree } from "../util/fs.js";
@@ -171,18 +165,12 @@ export class LocalBackend extends AbstractBackend {
     return { netns: rec.netns ?? "host" };
   }
 
-  protected async launchService(
-    rec: EnvironmentRecord,
-    name: string,
-    spec: ServiceSpec,
-    o: { hash: string; persistent: boolean },
-  ): Promise<ServiceRecord> {
-    const instance = await startNative(rec, spec, {
-      persistent: o.persistent,
+  protected async startInstance(rec: EnvironmentRecord, want: ServiceLaunch): Promise<ServiceInstance> {
+    return await startNative(rec, want.spec, {
+      persistent: want.persistent,
       stateDir: this.state.dir,
       config: this.config,
     });
-    return serviceRecord("local", rec.name, name, spec, o, instance);
   }
 
   protected async sharedService(hash: string, services: ServiceRecord[]): Promise<ServiceRecord | undefined> {

@@ -74,22 +74,28 @@ export function environmentRecord(
 export type ServiceInstance = Pick<ServiceRecord, "url" | "redactedUrl" | "env" | "readyMs"> &
   Pick<ServiceRecord, "local" | "container">;
 
+/** A service about to be started: its name, what was asked for, and its configuration hash. */
+export interface ServiceLaunch {
+  name: string;
+  spec: ServiceSpec;
+  hash: string;
+  persistent: boolean;
+}
+
 export function serviceRecord(
   backend: BackendName,
   environment: string,
-  name: string,
-  spec: ServiceSpec,
-  o: { hash: string; persistent: boolean },
+  want: ServiceLaunch,
   instance: ServiceInstance,
 ): ServiceRecord {
   return {
     environment,
-    name,
-    kind: spec.kind,
+    name: want.name,
+    kind: want.spec.kind,
     backend,
-    spec,
-    configHash: o.hash,
-    persistent: o.persistent,
+    spec: want.spec,
+    configHash: want.hash,
+    persistent: want.persistent,
     startedAt: new Date().toISOString(),
     ...(instance.local ? { local: instance.local } : {}),
     ...(instance.container ? { container: instance.container } : {}),

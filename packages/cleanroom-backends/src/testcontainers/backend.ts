@@ -6,21 +6,15 @@ import { posix, resolve } from "node:path";
 import { GgenError } from "@ggen/support";
 import type { StartedTestContainer } from "testcontainers";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
-import type {
-  BackendMetrics,
-  Environment,
-  EnvironmentSpec,
-  ExecOptions,
-  ExecResult,
-  ServiceSpec,
-} from "../backend.js";
+import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
   checkName,
   commandEnvironment,
   environmentRecord,
   lifetimeMetrics,
   publicEnv,
-  serviceRecord,
+  type ServiceInstance,
+  type ServiceLaunch,
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
 import { processRef } from "../util/proc.js";
@@ -170,27 +164,21 @@ export class TestcontainersBackend extends AbstractBackend {
     return { network: rec.spec.isolated ? `container:${rec.containerId}` : "host" };
   }
 
-  protected async launchService(
-    rec: EnvironmentRecord,
-    name: string,
-    spec: ServiceSpec,
-    o: { hash: string; persistent: boolean },
-  ): Promise<ServiceRecord> {
+  protected async startInstance(rec: EnvironmentRecord, want: ServiceLaunch): Promise<ServiceInstance> {
     // A persistent service is shared by design and outlives whoever started it: it carries no owner.
-    const owner = o.persistent ? undefined : rec.owner;
+    const owner = want.persistent ? undefined : rec.owner;
     const labels = this.docker.labels("service", rec.name, {
-      [`${LABEL}.service`]: name,
-      [`${LABEL}.config-hash`]: o.hash,
-      ...(o.persistent ? { [PERSISTENT]: "true" } : {}),
+      [`${LABEL}.service`]: want.name,
+      [`${LABEL}.config-hash`]: want.hash,
+      ...(want.persistent ? { [PERSISTENT]: "true" } : {}),
       ...(owner ? ownerLabels(owner) : {}),
     });
-    const instance = await startServiceContainer(this.docker, spec, {
+    return await startServiceContainer(this.docker, want.spec, {
       network: this.serviceLocation(rec).network!,
       isolated: rec.spec.isolated ?? false,
       labels,
-      timeoutMs: spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000,
+      timeoutMs: want.spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000,
     });
-    return serviceRecord("testcontainers", rec.name, name, spec, o, instance);
   }
 
   /**

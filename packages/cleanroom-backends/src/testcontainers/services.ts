@@ -189,20 +189,7 @@ export async function resetContainer(docker: Docker, svc: ContainerService): Pro
     const snapName = `${db}__cleanroom_snapshot`.slice(0, 63);
     const r = await docker.execIn(
       c.id,
-      [
-        "psql",
-        "-tA",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(c.port),
-        "-U",
-        c.user ?? "test",
-        "-d",
-        "postgres",
-        "-c",
-        `SELECT count(*) FROM pg_database WHERE datname = '${snapName}'`,
-      ],
+      psqlArgv(c, ["-tA"], `SELECT count(*) FROM pg_database WHERE datname = '${snapName}'`),
       { PGPASSWORD: c.password ?? "" },
     );
     const template = r.output.trim() === "1" ? snapName : "template1";
@@ -234,28 +221,18 @@ function redisCli(c: ContainerService["container"], command: string): string[] {
 
 async function psql(docker: Docker, svc: ContainerService, sql: string): Promise<void> {
   const c = svc.container;
-  const r = await docker.execIn(
-    c.id,
-    [
-      "psql",
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(c.port),
-      "-U",
-      c.user ?? "test",
-      "-d",
-      "postgres",
-      "-c",
-      sql,
-    ],
-    { PGPASSWORD: c.password ?? "" },
-  );
+  const r = await docker.execIn(c.id, psqlArgv(c, ["-v", "ON_ERROR_STOP=1"], sql), {
+    PGPASSWORD: c.password ?? "",
+  });
   if (r.exitCode !== 0) {
     throw new GgenError("CLEANROOM_PG_RESET", `psql failed in ${svc.name}: ${r.output.trim()}`);
   }
+}
+
+/** psql inside the container, as the service's user, on its maintenance database. */
+function psqlArgv(c: ContainerService["container"], flags: string[], sql: string): string[] {
+  const at = ["-h", "127.0.0.1", "-p", String(c.port), "-U", c.user ?? "test", "-d", "postgres"];
+  return ["psql", ...flags, ...at, "-c", sql];
 }
 
 /** One word for `sh -c`, whatever it holds. */
