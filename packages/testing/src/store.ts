@@ -40,9 +40,13 @@ export async function saveRun(
 ): Promise<string> {
   const dir = runsDir(stateDir);
   const path = join(dir, `${run.runId}.json`);
-  await writeFileAtomic(join(dir, `${run.runId}.timeline.json`), `${JSON.stringify(timeline)}\n`);
+  // The record is durable; its timeline (derived, for the HTML report) and the `last` pointer (lastRun
+  // falls back to the newest record) are only atomic.
+  await writeFileAtomic(join(dir, `${run.runId}.timeline.json`), `${JSON.stringify(timeline)}\n`, {
+    fsync: false,
+  });
   await writeFileAtomic(path, `${JSON.stringify(run, null, 2)}\n`);
-  await writeFileAtomic(join(dir, "last"), `${run.runId}\n`);
+  await writeFileAtomic(join(dir, "last"), `${run.runId}\n`, { fsync: false });
   return path;
 }
 
