@@ -57,6 +57,7 @@ describe.skipIf(nested)("README quick start from a fresh clone", () => {
       "generator",
       "marketplace",
       "cleanroom-backends",
+      "testing",
       "lifecycle",
       "reporter",
     ]) {

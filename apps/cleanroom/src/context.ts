@@ -1,6 +1,7 @@
 // What every command handler of this program shares: its Output, where state lives, the backend
 // (loaded lazily so --help stays fast), and small argument helpers.
 import { join, resolve } from "node:path";
+import type { BackendChoice } from "@ggen/cleanroom-backends";
 import { GgenError } from "@ggen/contract";
 import { type Output, outputFor } from "@ggen/reporter";
 import type { Argv } from "yargs";
@@ -15,8 +16,8 @@ export function notImplemented(what: string): never {
   throw new GgenError("NOT_IMPLEMENTED", `'${what}' is not implemented yet`);
 }
 
-export type BackendChoice = "auto" | "local" | "testcontainers";
-export const backendChoices = ["auto", "local", "testcontainers"] as const;
+export type { BackendChoice };
+export const backendChoices = ["auto", "local", "testcontainers"] as const satisfies readonly BackendChoice[];
 
 /** The project root commands work in (after --cwd). */
 export function projectRoot(): string {
@@ -57,10 +58,10 @@ export async function backendFor(choice: BackendChoice, name: string, out?: Outp
   try {
     const second = await loadBackend(other);
     if (await second.environmentStatus(name)) {
-      await release(first);
+      await first.close();
       return second;
     }
-    await release(second);
+    await second.close();
   } catch {
     // the other backend is not available here
   }
@@ -124,10 +125,4 @@ export function redactEnv(env: Record<string, string>): Record<string, string> {
       SECRET.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@"),
     ]),
   );
-}
-
-/** Lets go of what a backend object holds in-process (Docker clients), when it has anything. */
-export async function release(backend: unknown): Promise<void> {
-  const close = (backend as { close?: () => Promise<void> } | undefined)?.close;
-  if (typeof close === "function") await close.call(backend);
 }

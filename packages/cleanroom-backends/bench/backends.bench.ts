@@ -106,14 +106,14 @@ it.skipIf(dockerReason !== undefined)(
   async () => {
     const { GenericContainer, Wait } = await import("testcontainers");
     const { TestcontainersBackend } = await import("../src/testcontainers/backend.js");
-    const { freePort } = await import("../src/util/proc.js");
+    const { freePort } = await import("@ggen/support");
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-bench-tc-"));
     const config = defaultConfig();
     config.containers.pull = false;
     const tc = new TestcontainersBackend({ stateDir, config });
     try {
       await tc.createEnvironment({ name: "bench" });
-      const image = await tc.resolveImage("redis");
+      const image = await tc.docker.resolveImage("redis");
       let i = 0;
       const backend = await measure(
         "redis start+health+stop: testcontainers backend",

@@ -3,6 +3,9 @@
 
 import type { BackendName, Isolation } from "@ggen/contract";
 
+/** Which backend to use: `auto` picks testcontainers when Docker answers, local otherwise. */
+export type BackendChoice = "auto" | "local" | "testcontainers";
+
 export interface EnvironmentSpec {
   name: string;
   /** No network but loopback, own PID namespace, limits. */
@@ -103,21 +106,6 @@ export interface BackendMetrics {
   cpuSystemMs?: number;
 }
 
-/** An environment's metrics from its cgroup's totals: CPU time over the wall time since it was made. */
-export function lifetimeMetrics(
-  u: { peakMemoryMb: number; cpuUserMs: number; cpuSystemMs: number; cpuTotalMs?: number },
-  createdAt: string,
-): BackendMetrics {
-  const wall = Date.now() - Date.parse(createdAt);
-  const cpuMs = u.cpuTotalMs ?? u.cpuUserMs + u.cpuSystemMs;
-  return {
-    peakMemoryMb: Math.round(u.peakMemoryMb * 10) / 10,
-    cpuPercent: wall > 0 ? Math.round((cpuMs / wall) * 1000) / 10 : 0,
-    cpuUserMs: Math.round(u.cpuUserMs),
-    cpuSystemMs: Math.round(u.cpuSystemMs),
-  };
-}
-
 export interface Backend {
   readonly name: BackendName;
   createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
@@ -145,4 +133,10 @@ export interface Backend {
   outputs?(env: string): Promise<{ dir: string; files: string[] }>;
   /** State entries whose process, directory, namespace or container is gone (`prune` removes them). */
   stale?(): Promise<{ environments: string[]; services: string[] }>;
+  /**
+   * Lets go of what this object holds in-process (the testcontainers backend: its Docker client), so a
+   * program can end cleanly; call it once done with the object. Never stops an environment or a
+   * service: they live in the state dir and outlive the object by design. Safe to call twice.
+   */
+  close(): Promise<void>;
 }

@@ -3,9 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { parse } from "smol-toml";
+import type { BackendChoice } from "./backend.js";
 
 export interface CleanroomConfig {
-  backend: { type: "auto" | "local" | "testcontainers" };
+  backend: { type: BackendChoice };
   containers: {
     /** Image per service kind (and `node`, the environment image). */
     images: Record<string, string>;

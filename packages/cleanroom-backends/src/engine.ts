@@ -2,9 +2,10 @@
 // other packages' tests, configuration.
 import { resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import type { Backend } from "./backend.js";
+import type { Backend, BackendChoice } from "./backend.js";
 import { type CleanroomConfig, type ConfigOverrides, loadConfig } from "./config.js";
-import { environmentsRoot, LocalBackend } from "./local/backend.js";
+import { LocalBackend } from "./local/backend.js";
+import { environmentsRoot } from "./local/paths.js";
 import { dockerUnavailable } from "./testcontainers/detect.js";
 
 export type { CleanroomConfig, ConfigOverrides } from "./config.js";
@@ -24,8 +25,6 @@ export interface CreateBackendOptions {
   /** Overrides applied over `<stateDir>/config.toml`. */
   config?: ConfigOverrides;
 }
-
-export type BackendChoice = "auto" | "local" | "testcontainers";
 
 /** The backend plus why it was chosen (for `auto`: whether Docker answered). */
 export type ChosenBackend = Backend & { readonly chosenBecause?: string };

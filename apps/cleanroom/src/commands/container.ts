@@ -10,7 +10,6 @@ import {
   output,
   parsePairs,
   redactEnv,
-  release,
   requireEnvironment,
   secondsToMs,
 } from "../context.js";
@@ -147,7 +146,7 @@ const start: CommandModule<object, Args> = {
         ].join("\n"),
       );
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -183,7 +182,7 @@ const stop: CommandModule<object, Args> = {
       for (const n of names) await backend.stopService(s.name, n);
       out.data({ stopped: names }, () => (names.length ? `stopped ${names.join(", ")}` : "nothing to stop"));
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -227,7 +226,7 @@ const ls: CommandModule<object, Args> = {
             ]),
       );
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -247,7 +246,7 @@ const logs: CommandModule<object, Args> = {
       const text = await backend.serviceLogs(argv["env-name"], String(argv.name));
       out.data({ name: argv.name, logs: text }, () => text);
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -268,7 +267,7 @@ const health: CommandModule<object, Args> = {
       out.data(h, () => `${argv.name}: ${h.healthy ? "healthy" : "UNHEALTHY"} (${h.detail})`);
       if (!h.healthy) process.exitCode = 1;
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -287,7 +286,7 @@ const prune: CommandModule<object, Args> = {
       const r = await backend.prune({ all: argv.all === true });
       out.data(r, () => (r.removed.length ? `removed ${r.removed.join(", ")}` : "nothing to prune"));
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };

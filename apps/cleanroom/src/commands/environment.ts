@@ -10,7 +10,6 @@ import {
   output,
   projectRoot,
   redactEnv,
-  release,
   requireEnvironment,
 } from "../context.js";
 
@@ -108,7 +107,7 @@ const create: CommandModule<object, Args> = {
           `created environment ${env.name} (${env.backend}); isolation: ${isolationText(env.isolation)}\n  workdir ${env.workdir}`,
       );
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -132,7 +131,7 @@ const del: CommandModule<object, Args> = {
       await backend.deleteEnvironment(argv.name, { force: argv.force === true });
       out.data({ deleted: argv.name }, () => `deleted environment ${argv.name}`);
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -158,7 +157,7 @@ const ls: CommandModule<object, Args> = {
             ]),
       );
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };
@@ -191,7 +190,7 @@ const status: CommandModule<object, Args> = {
         ].join("\n"),
       );
     } finally {
-      await release(backend);
+      await backend.close();
     }
   },
 };

@@ -10,7 +10,6 @@ import {
   loadBackend,
   output,
   projectRoot,
-  release,
   requireEnvironment,
   secondsToMs,
   stateDir,
@@ -62,7 +61,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
         hint: "cleanroom exec --env <name> -- <command…>, or --scenario <file>",
       });
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
-    const run = await import("@ggen/cleanroom-backends");
+    const run = await import("@ggen/testing");
     // Without --env: a throwaway environment with the project mounted at workspace/, removed after.
     const throwaway = argv.env ? undefined : `exec-${randomBytes(4).toString("hex")}`;
     const name = argv.env ?? throwaway!;
@@ -100,14 +99,14 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       process.exitCode = r.timedOut ? 124 : (r.exitCode ?? 1);
     } finally {
       if (throwaway) await backend.deleteEnvironment(throwaway, { force: true }).catch(() => {});
-      await release(backend);
+      await backend.close();
     }
   },
 };
 
 async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Promise<void> {
   const scenario = await loadScenario(argv.scenario!);
-  const run = await import("@ggen/cleanroom-backends");
+  const run = await import("@ggen/testing");
   const { LiveSteps, renderRunText } = await import("@ggen/reporter");
   const root = projectRoot();
   let backend: Awaited<ReturnType<typeof backendFor>> | undefined;
@@ -151,6 +150,6 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
     if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
   } finally {
     live.stop();
-    await release(backend);
+    await backend?.close();
   }
 }

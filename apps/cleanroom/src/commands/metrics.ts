@@ -23,7 +23,7 @@ const show: CommandModule<object, ShowArgs> = {
       .example("cleanroom metrics show --detailed --output json", "Per step, as JSON") as Argv<ShowArgs>,
   handler: async (argv) => {
     const out = output(argv);
-    const { readMetrics } = await import("@ggen/cleanroom-backends");
+    const { readMetrics } = await import("@ggen/testing");
     const { summarizeMetrics, table, formatMs } = await import("@ggen/reporter");
     const { entries, skipped } = await readMetrics(stateDir());
     if (skipped) out.warn(`${skipped} unreadable line(s) in .cleanroom/metrics.jsonl skipped`);

@@ -165,12 +165,13 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     let statement: import("@ggen/reporter").Statement<unknown> | undefined;
     if (argv.provenance) {
       const { manifest, text } = await readManifest(argv.provenance);
-      const { sha256 } = await import("@ggen/cleanroom-backends");
+      const { sha256 } = await import("@ggen/support");
       statement = reporter.provenanceStatement(manifest, {
         manifestRef: { path: relative(root, argv.provenance), sha256: sha256(text) },
       });
     } else {
-      const { lastRun, loadRun, sha256 } = await import("@ggen/cleanroom-backends");
+      const { lastRun, loadRun } = await import("@ggen/testing");
+      const { sha256 } = await import("@ggen/support");
       const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
       if (!argv.attestation && !argv.sign) {
         const format = out.json ? "json" : argv.format;

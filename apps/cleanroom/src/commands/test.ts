@@ -11,7 +11,6 @@ import {
   loadBackend,
   output,
   projectRoot,
-  release,
   requireEnvironment,
   secondsToMs,
   stateDir,
@@ -84,7 +83,7 @@ const runCommand: CommandModule<object, RunArgs> = {
       ) as Argv<RunArgs>,
   handler: async (argv) => {
     const out = output(argv);
-    const run = await import("@ggen/cleanroom-backends");
+    const run = await import("@ggen/testing");
     const root = projectRoot();
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
     if (argv["max-parallel"] !== undefined && !(argv["max-parallel"] >= 1))
@@ -92,7 +91,7 @@ const runCommand: CommandModule<object, RunArgs> = {
     // Everything is checked before anything starts.
     const shard = argv.shard ? run.parseShard(argv.shard) : undefined;
     let files: string[] = [];
-    let scenario: import("@ggen/cleanroom-backends").Scenario | undefined;
+    let scenario: import("@ggen/testing").Scenario | undefined;
     if (argv.scenario) {
       scenario = await loadScenario(argv.scenario);
     } else {
@@ -149,7 +148,7 @@ const runCommand: CommandModule<object, RunArgs> = {
             ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
             ...(timeoutMs ? { timeoutMs } : {}),
             ...(shard ? { shard } : {}),
-            ...(argv.runner ? { runner: argv.runner as import("@ggen/cleanroom-backends").RunnerName } : {}),
+            ...(argv.runner ? { runner: argv.runner as import("@ggen/testing").RunnerName } : {}),
             ...(backend ? {} : { node: process.execPath }),
             ...(ctx.resetBetween ? { resetBetween: ctx.resetBetween } : {}),
             onEvent: (e) => {
@@ -174,13 +173,13 @@ const runCommand: CommandModule<object, RunArgs> = {
       if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
-      await release(backend);
+      await backend?.close();
     }
   },
 };
 
 export async function loadScenario(file: string) {
-  const { parseScenario } = await import("@ggen/cleanroom-backends");
+  const { parseScenario } = await import("@ggen/testing");
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -215,7 +214,7 @@ const resultsCommand: CommandModule<object, ResultsArgs> = {
       ) as Argv<ResultsArgs>,
   handler: async (argv) => {
     const out = output(argv);
-    const { lastRun, loadRun } = await import("@ggen/cleanroom-backends");
+    const { lastRun, loadRun } = await import("@ggen/testing");
     const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
     const { renderRun } = await import("@ggen/reporter");
     const format = out.json ? "json" : argv.format;

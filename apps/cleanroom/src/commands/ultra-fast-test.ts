@@ -9,7 +9,6 @@ import {
   loadBackend,
   output,
   projectRoot,
-  release,
   secondsToMs,
   stateDir,
 } from "../context.js";
@@ -73,7 +72,8 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
     const out = output(argv);
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
     const { manifest, text } = await readManifest(argv.manifest);
-    const run = await import("@ggen/cleanroom-backends");
+    const run = await import("@ggen/testing");
+    const { sha256 } = await import("@ggen/support");
     const root = projectRoot();
     const outRoot = findOutputRoot(argv.manifest, manifest.outputRoot, manifest.files[0]?.path);
     // Every file the manifest lists must be there; a changed one is tested as it is now, with a warning.
@@ -90,7 +90,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
             location: { file: argv.manifest },
           },
         );
-      const sha = run.sha256(readFileSync(abs));
+      const sha = sha256(readFileSync(abs));
       if (sha !== f.sha256) out.warn(`${f.path} changed since it was generated`);
       sourceRefs.push({ path: relative(root, abs), sha256: sha });
     }
@@ -113,7 +113,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         isolated: argv.isolated === true,
         caches: ["npm", "cargo"],
         sourceRefs,
-        manifest: { path: relative(root, resolve(argv.manifest)), sha256: run.sha256(text) },
+        manifest: { path: relative(root, resolve(argv.manifest)), sha256: sha256(text) },
         tool: { name: "cleanroom", version: pkg.version },
         onNote: (t) => out.verbose(t),
         work: (ctx) =>
@@ -141,7 +141,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
       if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
-      await release(backend);
+      await backend?.close();
     }
   },
 };

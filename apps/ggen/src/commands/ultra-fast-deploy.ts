@@ -1,4 +1,5 @@
 import { relative } from "node:path";
+import type { BackendChoice } from "@ggen/cleanroom-backends";
 import { GgenError } from "@ggen/contract";
 import type { Argv, CommandModule } from "yargs";
 import pkg from "../../package.json" with { type: "json" };
@@ -10,7 +11,7 @@ interface Args {
   version?: string;
   vars?: string[];
   env: string;
-  backend: "auto" | "local" | "testcontainers";
+  backend: BackendChoice;
   timeout: string;
   report?: string;
   profile?: string;

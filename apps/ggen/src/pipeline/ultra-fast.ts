@@ -144,10 +144,11 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
       );
     });
 
-  const [market, generator, cr, lifecycle, reporter] = await Promise.all([
+  const [market, generator, backends, cr, lifecycle, reporter] = await Promise.all([
     import("@ggen/marketplace"),
     import("@ggen/generator"),
     import("@ggen/cleanroom-backends"),
+    import("@ggen/testing"),
     import("@ggen/lifecycle"),
     import("@ggen/reporter"),
   ]);
@@ -164,7 +165,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     inflight.push(p.catch(() => undefined));
     return p;
   };
-  let backend: Awaited<ReturnType<typeof cr.createBackend>> | undefined;
+  let backend: Awaited<ReturnType<typeof backends.createBackend>> | undefined;
   let envName: string | undefined;
   let run: CleanroomRun | undefined;
   let runRef: Reference | undefined;
@@ -197,7 +198,7 @@ export async function ultraFastDeploy(o: UltraFastOptions): Promise<UltraFastRes
     createdOutDir = (await mkdir(outDir, { recursive: true })) !== undefined;
     const environment = track(
       (async () => {
-        const b = await cr.createBackend(o.backend, { stateDir });
+        const b = await backends.createBackend(o.backend, { stateDir });
         backend = b;
         const name = `ufd-${o.name}-${sessionId.slice(0, 6)}`;
         envName = name;

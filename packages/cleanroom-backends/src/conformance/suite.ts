@@ -11,6 +11,8 @@ import type { Backend } from "../backend.js";
 
 export interface ConformanceTarget {
   backend: Backend;
+  /** Another backend object on the same state dir (as the next CLI call would make). */
+  reopen(): Backend;
   /** Remove whatever the target itself made (its state dir). */
   cleanup(): Promise<void>;
 }
@@ -203,6 +205,21 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
       const m = await backend.metrics(env);
       expect(m.peakMemoryMb).toBeGreaterThanOrEqual(0);
       expect(m.cpuPercent).toBeGreaterThanOrEqual(0);
+    });
+
+    it("close() lets go of the object, never of the environments and services it started", async () => {
+      const name = `${env}-close`;
+      const other = target.reopen();
+      await other.createEnvironment({ name });
+      const svc = await other.startService(name, { kind: "redis" });
+      await other.close();
+      await other.close();
+      const status = await backend.environmentStatus(name);
+      expect(status?.alive).toBe(true);
+      expect(status?.services.map((s) => s.name)).toEqual([svc.name]);
+      expect((await backend.serviceHealth(name, svc.name)).healthy).toBe(true);
+      await backend.deleteEnvironment(name);
+      expect(await backend.environmentStatus(name)).toBeUndefined();
     });
 
     it("delete leaves nothing behind and prune finds nothing more", async () => {

@@ -33,6 +33,7 @@ conformanceSuite("local", async () => {
   const backend = new LocalBackend({ stateDir, config: defaultConfig() });
   return {
     backend,
+    reopen: () => new LocalBackend({ stateDir, config: defaultConfig() }),
     async cleanup() {
       await backend.prune({ all: true });
       rmSync(stateDir, { recursive: true, force: true });
@@ -254,7 +255,7 @@ describe("local state", () => {
     const b = new LocalBackend({ stateDir, config: defaultConfig() });
     try {
       await b.createEnvironment({ name: "ports" });
-      const { freePort } = await import("../util/proc.js");
+      const { freePort } = await import("@ggen/support");
       const rp = await freePort();
       const redis = await b.startService("ports", { kind: "redis", port: rp });
       expect(redis.port).toBe(rp);

@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
-import { environmentsRoot, inside, LocalBackend } from "./backend.js";
+import { LocalBackend } from "./backend.js";
+import { environmentsRoot, inside } from "./paths.js";
 
 const isUnder = (root: string, path: string) => {
   const rel = relative(root, path);

@@ -20,9 +20,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/contract";
+import { freePort, redactUrl } from "@ggen/support";
 import pg from "pg";
 import { removeInstanceDir, removeInstanceDirAsync, socketDirFor, withLock } from "../util/fs.js";
-import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
+import { isAlive, sleep, stopProcess } from "../util/proc.js";
 import { dropTo, type Ids, runAsUser } from "../util/user.js";
 
 const run = promisify(execFile);

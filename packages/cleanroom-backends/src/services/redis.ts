@@ -5,8 +5,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { freePort, redactUrl } from "@ggen/support";
 import { removeInstanceDir, removeInstanceDirAsync, socketDirFor } from "../util/fs.js";
-import { freePort, isAlive, redactUrl, sleep, stopProcess } from "../util/proc.js";
+import { isAlive, sleep, stopProcess } from "../util/proc.js";
 import { dropTo } from "../util/user.js";
 import { respCommands } from "./resp.js";
 

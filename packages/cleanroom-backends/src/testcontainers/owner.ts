@@ -2,7 +2,8 @@
 // without an engine. A throwaway environment's container and the non-persistent service containers it
 // starts carry their owner (pid + start time) as labels: the labels outlive the owner, also a kill -9
 // between `docker start` and the state write, when no state entry names the container yet.
-import { type ProcessRef, refAlive } from "../util/proc.js";
+import { ownerGone } from "../state/records.js";
+import type { ProcessRef } from "../util/proc.js";
 
 export const LABEL = "io.ggen.cleanroom";
 export const OWNER_PID = `${LABEL}.owner.pid`;
@@ -18,15 +19,6 @@ export function ownerFromLabels(labels: Record<string, string> | undefined): Pro
   const pid = Number(labels?.[OWNER_PID]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   return { pid, start: labels?.[OWNER_START] ?? "" };
-}
-
-/** Why something owned by `owner` is stale: the owner is gone (the local backend's wording), else undefined. */
-export function ownerGone(
-  owner: ProcessRef | undefined,
-  alive: (ref: ProcessRef) => boolean = refAlive,
-): string | undefined {
-  if (owner && !alive(owner)) return `its owner process ${owner.pid} is gone`;
-  return undefined;
 }
 
 export type PruneVerdict = { remove: true; why: string } | { remove: false; why: string };

@@ -2,15 +2,17 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { freePort } from "@ggen/support";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
 import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformance/npm-cache.js";
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
 import { respCommands } from "../services/resp.js";
-import { freePort, type ProcessRef, processRef, refAlive } from "../util/proc.js";
+import { ownerGone } from "../state/records.js";
+import { type ProcessRef, processRef, refAlive } from "../util/proc.js";
 import { dockerUnavailable } from "./detect.js";
-import { ownerFromLabels, ownerGone, ownerLabels, pruneVerdict } from "./owner.js";
+import { ownerFromLabels, ownerLabels, pruneVerdict } from "./owner.js";
 
 const reason = await dockerUnavailable();
 if (reason) {
@@ -38,6 +40,7 @@ describe.skipIf(reason !== undefined)("testcontainers backend", () => {
     const backend = make(stateDir);
     return {
       backend,
+      reopen: () => make(stateDir),
       async cleanup() {
         await backend.prune({ all: true });
         expect(await backend.containers()).toEqual([]);
@@ -239,7 +242,7 @@ setInterval(() => {}, 1000);
     try {
       mkdirSync(join(dir, "npm", "upper", "_cacache"), { recursive: true });
       writeFileSync(join(dir, "npm", "upper", "_cacache", "entry"), "x");
-      await backend.removeInContainer(dir);
+      await backend.layers.removeInContainer(dir);
       expect(existsSync(dir)).toBe(false);
       // The one-off container removed itself.
       expect(await backend.containers()).toEqual([]);

@@ -1,5 +1,6 @@
 // A container's resource use, read from its own cgroup with one exec: Docker's stats endpoint takes a
 // second to answer (it waits for its next sample), which a test run would spend doing nothing.
+import type { BackendMetrics } from "../backend.js";
 
 /** Prints the cgroup files that hold CPU time and peak memory, v2 first, v1 otherwise, one `name value…`
  * line each. */
@@ -49,5 +50,31 @@ export function parseCgroupUsage(text: string): CgroupUsage | undefined {
     cpuUserMs: totalMs * share,
     cpuSystemMs: totalMs * (1 - share),
     peakMemoryMb: mb(values.get("v1.peak")),
+  };
+}
+
+/** The part of Docker's stats answer that metrics read. */
+export interface DockerStats {
+  memory_stats?: { usage?: number; max_usage?: number };
+  cpu_stats?: {
+    online_cpus?: number;
+    system_cpu_usage?: number;
+    cpu_usage?: { total_usage?: number; usage_in_usermode?: number; usage_in_kernelmode?: number };
+  };
+  precpu_stats?: { system_cpu_usage?: number; cpu_usage?: { total_usage?: number } };
+}
+
+/** Metrics from Docker's stats (a second slower than the cgroup read; for images without sh). */
+export function statsMetrics(stats: DockerStats): BackendMetrics {
+  const mem = stats.memory_stats?.max_usage ?? stats.memory_stats?.usage ?? 0;
+  const cpuDelta =
+    (stats.cpu_stats?.cpu_usage?.total_usage ?? 0) - (stats.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (stats.cpu_stats?.system_cpu_usage ?? 0) - (stats.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = stats.cpu_stats?.online_cpus ?? 1;
+  return {
+    peakMemoryMb: Math.round((mem / 1024 / 1024) * 10) / 10,
+    cpuPercent: sysDelta > 0 ? Math.round((cpuDelta / sysDelta) * cpus * 1000) / 10 : 0,
+    cpuUserMs: Math.round((stats.cpu_stats?.cpu_usage?.usage_in_usermode ?? 0) / 1e6),
+    cpuSystemMs: Math.round((stats.cpu_stats?.cpu_usage?.usage_in_kernelmode ?? 0) / 1e6),
   };
 }

@@ -1,4 +1,4 @@
-// Atomic writes and file locks (proper-lockfile), as CONTRIBUTING.md asks.
+// File locks (proper-lockfile) shared across processes, and the directories services leave behind.
 import {
   chmodSync,
   lstatSync,
@@ -6,22 +6,13 @@ import {
   mkdtempSync,
   readdirSync,
   readlinkSync,
-  renameSync,
   rmSync,
   symlinkSync,
-  writeFileSync,
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
-
-export function atomicWrite(file: string, content: string, mode = 0o644): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  writeFileSync(tmp, content, { mode });
-  renameSync(tmp, file);
-}
 
 /** Run `fn` holding an exclusive lock on `path` (the path itself need not exist; its directory is made). */
 export async function withLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {

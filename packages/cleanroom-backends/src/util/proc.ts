@@ -1,21 +1,6 @@
-// Process helpers: free ports, liveness, killing a whole tree, waiting for a condition.
+// Process helpers: liveness, killing a whole tree, waiting for a condition.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-
-/** A port nobody listens on right now (bound then released on 127.0.0.1). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function isAlive(pid: number | undefined): boolean {
   if (!pid || pid <= 0) return false;
@@ -159,9 +144,4 @@ export function commandExists(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Redact a URL's password: postgres://u:***@host/db. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, "//$1:***@");
 }

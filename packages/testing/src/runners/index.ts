@@ -8,8 +8,8 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
+import type { ExecResult } from "@ggen/cleanroom-backends";
 import type { TestResult } from "@ggen/contract";
-import type { ExecResult } from "../exec.js";
 import { tail } from "../exec.js";
 import { parseLibtest } from "./libtest.js";
 import { type ParsedTest, parseTap } from "./tap.js";

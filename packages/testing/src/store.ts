@@ -2,11 +2,11 @@
 // its timeline beside it, a `last` pointer, and one line per run in `.cleanroom/metrics.jsonl`
 // (appended under a lock so parallel runs never interleave half lines).
 
-import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { appendFile, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
 import lockfile from "proper-lockfile";
 import type { TimelineEntry } from "./result.js";
 
@@ -31,18 +31,6 @@ export interface MetricsEntry {
   peakMemoryMb: number;
 }
 
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 const runsDir = (stateDir: string) => join(stateDir, "runs");
 
 export async function saveRun(
@@ -52,9 +40,13 @@ export async function saveRun(
 ): Promise<string> {
   const dir = runsDir(stateDir);
   const path = join(dir, `${run.runId}.json`);
-  await writeFileAtomic(join(dir, `${run.runId}.timeline.json`), `${JSON.stringify(timeline)}\n`);
+  // The record is durable; its timeline (derived, for the HTML report) and the `last` pointer (lastRun
+  // falls back to the newest record) are only atomic.
+  await writeFileAtomic(join(dir, `${run.runId}.timeline.json`), `${JSON.stringify(timeline)}\n`, {
+    fsync: false,
+  });
   await writeFileAtomic(path, `${JSON.stringify(run, null, 2)}\n`);
-  await writeFileAtomic(join(dir, "last"), `${run.runId}\n`);
+  await writeFileAtomic(join(dir, "last"), `${run.runId}\n`, { fsync: false });
   return path;
 }
 

@@ -1,6 +1,5 @@
 // Assembling a `cleanroom-run/v1`: summary from the tests, scenario steps as tests, hashes of sources.
 
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type {
@@ -11,6 +10,7 @@ import type {
   TestResult,
   TestSummary,
 } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
 import type { ScenarioResult } from "./dag.js";
 import { tail } from "./exec.js";
 
@@ -43,11 +43,7 @@ export function runPassed(run: Pick<CleanroomRun, "summary">): boolean {
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `run-${stamp}-${createHash("sha256").update(`${process.pid}${Math.random()}${now.getTime()}`).digest("hex").slice(0, 6)}`;
-}
-
-export function sha256(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  return `run-${stamp}-${sha256(`${process.pid}${Math.random()}${now.getTime()}`).slice(0, 6)}`;
 }
 
 /** References (path + sha256) for files under root, paths kept as given (relative to root). */

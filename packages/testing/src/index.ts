@@ -1,7 +1,8 @@
-// Test runs, runners and scenarios: the engine of the `cleanroom` program.
+// The test engine: test runs, runners, scenarios (a DAG of steps), sessions and the result store, over
+// any cleanroom Backend (or straight on the host).
 export type { ScenarioResult, ScenarioRunOptions, StepEvent, StepResult, StepStatus } from "./dag.js";
 export { checkExpect, runScenario } from "./dag.js";
-export type { ExecFn, ExecOptions, ExecResult } from "./exec.js";
+export type { ExecFn } from "./exec.js";
 export { spawnExec, tail } from "./exec.js";
 export { installCommand, installDependencies } from "./install.js";
 export type { Need, NeededService } from "./needs.js";
@@ -17,7 +18,6 @@ export {
   runPassed,
   scenarioTests,
   scenarioTimeline,
-  sha256,
   summarize,
 } from "./result.js";
 export type { CommandContext, ParsedTest, RunnerName, TestUnit } from "./runners/index.js";
@@ -37,6 +37,6 @@ export { findCycle, parseScenario } from "./scenario.js";
 export type { SessionOptions, SessionResult, WorkContext } from "./session.js";
 export { backendExec, runSession, WORKSPACE } from "./session.js";
 export type { MetricsEntry, StoredRun } from "./store.js";
-export { appendMetrics, lastRun, listRuns, loadRun, readMetrics, saveRun, writeFileAtomic } from "./store.js";
+export { appendMetrics, lastRun, listRuns, loadRun, readMetrics, saveRun } from "./store.js";
 export type { SelectOptions, TestRunOptions, TestRunOutcome, UnitEvent } from "./testrun.js";
 export { DEFAULT_GLOBS, parseShard, runTests, selectFiles, unitLabel } from "./testrun.js";

@@ -4,9 +4,7 @@
 // outlives it.
 
 import { spawn } from "node:child_process";
-import type { ExecOptions, ExecResult } from "../backend.js";
-
-export type { ExecOptions, ExecResult };
+import type { ExecOptions, ExecResult } from "@ggen/cleanroom-backends";
 
 /** Runs argv somewhere (a backend environment, or the host) and captures its output. */
 export type ExecFn = (argv: string[], options?: ExecOptions) => Promise<ExecResult>;

@@ -5,8 +5,9 @@
 
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
+import type { Backend, Service, ServiceSpec } from "@ggen/cleanroom-backends";
 import type { CleanroomRun, Reference, TestResult } from "@ggen/contract";
-import type { Backend, Service, ServiceSpec } from "../backend.js";
+import { isSecretName, redactText } from "@ggen/support";
 import { type ExecFn, spawnExec } from "./exec.js";
 import { buildRun, hashFiles, hostIsolation, newRunId, type TimelineEntry } from "./result.js";
 import { appendMetrics, type MetricsEntry, saveRun } from "./store.js";
@@ -163,7 +164,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const teardownMs = performance.now() - teardownStart;
   // Secrets the services were given never reach the stored run: their values become ***.
   const secrets = secretValues(services);
-  const scrub = (t: string) => secrets.reduce((acc, v) => acc.split(v).join("***"), t);
+  const scrub = (t: string) => redactText(t, secrets);
   if (secrets.length > 0)
     outcome.tests = outcome.tests.map((t) => ({
       ...t,
@@ -219,14 +220,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   return { run, timeline: outcome.timeline, path };
 }
 
-const SECRET_NAME = /password|secret|token|key/i;
-
 /** Values worth hiding: secret-looking variables, and passwords inside connection URLs. */
 export function secretValues(services: readonly Service[]): string[] {
   const out = new Set<string>();
   for (const s of services) {
     for (const [k, v] of Object.entries(s.env)) {
-      if (SECRET_NAME.test(k) && v.length >= 4) out.add(v);
+      if (isSecretName(k) && v.length >= 4) out.add(v);
       const m = /\/\/[^:/@]+:([^@]+)@/.exec(v);
       if (m?.[1] && m[1].length >= 4) {
         out.add(m[1]);

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Service } from "@ggen/cleanroom-backends";
 import { validate } from "@ggen/contract";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Service } from "../backend.js";
 import { runScenario } from "./dag.js";
 import { scenarioTests, scenarioTimeline } from "./result.js";
 import { parseScenario } from "./scenario.js";

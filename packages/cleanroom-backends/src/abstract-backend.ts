@@ -1,0 +1,208 @@
+// What both backends do the same way, around the state file: finding an environment's or a service's
+// entry, deleting an environment (its own services first), status and staleness, starting a service
+// once per configuration (under a lock, shared when persistent), stopping one that others may share.
+// A backend supplies the parts that touch processes or containers (like testcontainers-node's
+// AbstractStartedContainer, which implements the container interface by delegating to a started one).
+import type { BackendName } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
+import type {
+  Backend,
+  BackendMetrics,
+  Environment,
+  EnvironmentSpec,
+  ExecOptions,
+  ExecResult,
+  Service,
+  ServiceSpec,
+} from "./backend.js";
+import type { CleanroomConfig } from "./config.js";
+import {
+  checkName,
+  ownerGone,
+  publicEnv,
+  type ServiceInstance,
+  type ServiceLaunch,
+  serviceHash,
+  serviceRecord,
+  toService,
+} from "./state/records.js";
+import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } from "./state/store.js";
+
+export interface BackendOptions {
+  stateDir: string;
+  config: CleanroomConfig;
+}
+
+export abstract class AbstractBackend implements Backend {
+  abstract readonly name: BackendName;
+  readonly state: StateStore;
+  readonly config: CleanroomConfig;
+
+  constructor(options: BackendOptions) {
+    this.state = new StateStore(options.stateDir);
+    this.config = options.config;
+  }
+
+  // What a backend supplies.
+  abstract createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
+  /** Removes what the environment holds (processes, container, directories); its entry goes after. */
+  protected abstract removeEnvironment(rec: EnvironmentRecord): Promise<void>;
+  /** Why a live-owned environment is gone anyway (its directory, namespace or container), or undefined. */
+  protected abstract environmentGone(rec: EnvironmentRecord): Promise<string | undefined>;
+  /** Where a service runs, as part of its configuration hash (a network namespace, a Docker network). */
+  protected abstract serviceLocation(rec: EnvironmentRecord): Record<string, string>;
+  /** Starts a service's process or container, ready, and says how to reach it. */
+  protected abstract startInstance(rec: EnvironmentRecord, want: ServiceLaunch): Promise<ServiceInstance>;
+  /** A running persistent service of this configuration, started by anyone, that a new name may share. */
+  protected abstract sharedService(
+    hash: string,
+    services: ServiceRecord[],
+  ): Promise<ServiceRecord | undefined>;
+  /** What runs a service (its process, its container): equal ids are one service under two names. */
+  protected abstract instanceId(svc: ServiceRecord): string | undefined;
+  protected abstract instanceAlive(svc: ServiceRecord): Promise<boolean>;
+  protected abstract stopInstance(svc: ServiceRecord): Promise<void>;
+  /** A dead service's leftovers, before a new one takes its name. */
+  protected async discardService(_svc: ServiceRecord): Promise<void> {}
+  abstract serviceLogs(env: string, name: string): Promise<string>;
+  abstract serviceHealth(env: string, name: string): Promise<{ healthy: boolean; detail: string }>;
+  abstract resetService(env: string, name: string): Promise<void>;
+  abstract exec(env: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  abstract copyIn(env: string, hostPath: string, target: string): Promise<void>;
+  abstract copyOut(env: string, source: string, hostPath: string): Promise<void>;
+  abstract metrics(env: string): Promise<BackendMetrics>;
+  abstract prune(options?: { all?: boolean }): Promise<{ removed: string[] }>;
+
+  /** Nothing is held in-process by default: state lives in files. */
+  async close(): Promise<void> {}
+
+  /** This backend's entry for environment `name`; a usage error when there is none. */
+  protected record(name: string): EnvironmentRecord {
+    const rec = this.state.read().environments[name];
+    if (rec?.backend !== this.name) {
+      const flag = this.name === "local" ? "" : ` --backend ${this.name}`;
+      throw new GgenError("CLEANROOM_NO_ENV", `no ${this.name} environment named ${name}`, {
+        kind: "usage",
+        hint: `create it with \`cleanroom environment create --name <name>${flag}\``,
+      });
+    }
+    return rec;
+  }
+
+  /** This backend's entry for service `name` of environment `envName`; a usage error when there is none. */
+  protected service(envName: string, name: string): ServiceRecord {
+    const svc = this.state.read().services[serviceKey(envName, name)];
+    if (!svc || this.instanceId(svc) === undefined) {
+      throw new GgenError("CLEANROOM_NO_SERVICE", `no service ${name} in environment ${envName}`, {
+        kind: "usage",
+      });
+    }
+    return svc;
+  }
+
+  /** Why an environment is stale (its owner process gone, or what environmentGone says), or undefined. */
+  protected async staleReason(rec: EnvironmentRecord): Promise<string | undefined> {
+    return ownerGone(rec.owner) ?? (await this.environmentGone(rec));
+  }
+
+  async deleteEnvironment(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const state = this.state.read();
+    const rec = state.environments[name];
+    if (rec?.backend !== this.name) {
+      if (!options.force) this.record(name);
+      return;
+    }
+    for (const svc of Object.values(state.services)) {
+      if (svc.environment === name && !svc.persistent) await this.stopService(name, svc.name);
+    }
+    await this.removeEnvironment(rec);
+    await this.state.update((s) => {
+      delete s.environments[name];
+    });
+  }
+
+  async environmentStatus(name: string) {
+    const state = this.state.read();
+    const rec = state.environments[name];
+    if (rec?.backend !== this.name) return undefined;
+    const services = Object.values(state.services)
+      .filter((s) => s.environment === name)
+      .map(toService);
+    const stale = await this.staleReason(rec);
+    return { ...publicEnv(rec), services, alive: stale === undefined, ...(stale ? { stale } : {}) };
+  }
+
+  async listEnvironments(): Promise<Environment[]> {
+    return Object.values(this.state.read().environments)
+      .filter((e) => e.backend === this.name)
+      .map(publicEnv);
+  }
+
+  async startService(envName: string, spec: ServiceSpec): Promise<Service> {
+    const rec = this.record(envName);
+    const name = spec.name ?? spec.kind;
+    checkName("service", name);
+    const persistent = spec.persistent ?? rec.spec.persistent ?? false;
+    const hash = serviceHash(spec, this.serviceLocation(rec));
+    const start = async (): Promise<Service> => {
+      const current = this.state.read();
+      const existing = current.services[serviceKey(envName, name)];
+      if (existing && this.instanceId(existing) !== undefined) {
+        if (!(await this.instanceAlive(existing))) {
+          // A stale entry (its process or container died): a new service takes the name.
+          await this.discardService(existing);
+        } else if (existing.configHash === hash) {
+          return toService(existing);
+        } else {
+          throw new GgenError(
+            "CLEANROOM_SERVICE_EXISTS",
+            `service ${name} already runs in ${envName} with another configuration`,
+            { kind: "usage", hint: "stop it first, or give the new one another --name" },
+          );
+        }
+      }
+      // Another environment (or process) may already run the same configuration: share it.
+      const shared = persistent ? await this.sharedService(hash, Object.values(current.services)) : undefined;
+      const want = { name, spec, hash, persistent };
+      const svc = shared
+        ? { ...shared, environment: envName, name }
+        : serviceRecord(this.name, envName, want, await this.startInstance(rec, want));
+      await this.state.update((s) => {
+        s.services[serviceKey(envName, name)] = svc;
+      });
+      return toService(svc);
+    };
+    // One lock per configuration: parallel workers wait and then share instead of starting duplicates.
+    return persistent
+      ? await this.state.lock(`service-${hash}`, start)
+      : await this.state.lock(`svc-${envName}-${name}`, start);
+  }
+
+  /** Stops the service, unless another name shares its process or container: then only this name goes. */
+  async stopService(envName: string, name: string): Promise<void> {
+    const svc = this.service(envName, name);
+    const key = serviceKey(envName, name);
+    const id = this.instanceId(svc);
+    const shared = Object.entries(this.state.read().services).some(
+      ([k, s]) => k !== key && this.instanceId(s) === id,
+    );
+    if (!shared) await this.stopInstance(svc);
+    await this.state.update((s) => {
+      delete s.services[key];
+    });
+  }
+
+  /** Stale entries: environments whose owner (or what holds them) is gone, services whose instance died. */
+  async stale(): Promise<{ environments: string[]; services: string[] }> {
+    const state = this.state.read();
+    const environments: string[] = [];
+    for (const e of Object.values(state.environments)) {
+      if (e.backend === this.name && (await this.staleReason(e))) environments.push(e.name);
+    }
+    const services: string[] = [];
+    for (const [key, s] of Object.entries(state.services)) {
+      if (s.backend === this.name && !(await this.instanceAlive(s))) services.push(key);
+    }
+    return { environments, services };
+  }
+}
