@@ -7,6 +7,7 @@
 // --dry-run`) once that variable is set. The same home names a local file registry as the default
 // for `cargo publish`: cargo refuses to publish to a replaced crates.io, and a dry run needs a
 // registry index to check against.
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -80,7 +81,7 @@ export async function ensureFileRegistry(dir: string): Promise<FileRegistry> {
   const reg = { dir: root, indexDir, indexUrl: pathToFileURL(indexDir).href, cratesDir };
   if (existsSync(join(indexDir, ".git")) && existsSync(join(indexDir, "config.json"))) return reg;
   await mkdir(cratesDir, { recursive: true });
-  const scratch = `${indexDir}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const scratch = `${indexDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await mkdir(scratch, { recursive: true });
     // Cargo wants an `api` before it will even dry-run a publish; nothing ever calls it (a real publish
@@ -100,7 +101,10 @@ export async function ensureFileRegistry(dir: string): Promise<FileRegistry> {
     ]) {
       const r = await run("git", args, { cwd: scratch, env });
       if (r.code !== 0)
-        throw new GgenError("FILE_REGISTRY", `git ${args[0]} in ${scratch} failed: ${firstLine(r.stderr)}`);
+        throw new GgenError(
+          "FILE_REGISTRY",
+          `git ${args[0]} in ${scratch} failed: ${firstLine(r.stderr || r.stdout)}`,
+        );
     }
     // Another process may have finished first: keep its index.
     await rename(scratch, indexDir).catch(() => undefined);

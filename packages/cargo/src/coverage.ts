@@ -32,7 +32,11 @@ export interface FindToolsOptions {
   tools?: { profdata: string; cov: string };
 }
 
-async function llvmMajorOf(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+async function llvmMajorOf(
+  tool: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number | undefined> {
   const r = await run(tool, args, { env }).catch(() => undefined);
   return r ? parseLlvmVersion(r.stdout + r.stderr) : undefined;
 }

@@ -41,7 +41,14 @@ export function parsePackagingOutput(stderr: string, exitCode: number | null): P
   let size: string | undefined;
   let compressedSize: string | undefined;
   let verifying = false;
+  let continues = false;
   for (const line of lines) {
+    // Cargo explains some errors on the plain lines after them ("`package.publish` must be set…").
+    if (continues && line.trim() !== "" && !/^\s|^(warning|error)\b/.test(line)) {
+      errors[errors.length - 1] += ` ${line.trim()}`;
+      continue;
+    }
+    continues = false;
     const pkg = /^\s*Packaging (\S+) v(\S+)/.exec(line);
     if (pkg) crate = { name: pkg[1]!, version: pkg[2]! };
     const done = /^\s*Packaged (\d+) files?, ([\d.]+\s*\w+) \(([\d.]+\s*\w+) compressed\)/.exec(line);
@@ -54,9 +61,11 @@ export function parsePackagingOutput(stderr: string, exitCode: number | null): P
     const w = /^warning: (.+)$/.exec(line);
     if (w && !/aborting upload due to dry run/.test(w[1]!)) warnings.push(w[1]!);
     const e = /^error(\[\w+\])?: (.+)$/.exec(line);
-    if (e) errors.push(e[1] ? `${e[1].slice(1, -1)}: ${e[2]}` : e[2]!);
+    if (e) {
+      errors.push(e[1] ? `${e[1].slice(1, -1)}: ${e[2]}` : e[2]!);
+      continues = true;
+    }
   }
-  // Cargo's own explanation follows some errors on plain lines ("`package.publish` must be set…").
   if (exitCode !== 0 && errors.length === 0) errors.push(`cargo exited ${exitCode ?? "on a signal"}`);
   const uploadSkipped = has(/aborting upload due to dry run/);
   const verified = verifying && exitCode === 0 && errors.length === 0;

@@ -10,7 +10,7 @@
 // output (write aside, rename) rather than rewrite it, and every other file — fingerprints, dep-info,
 // build-script output, which cargo does rewrite in place — is a real copy. "copy" mode copies
 // everything (`cp -a --reflink=auto`: a true reflink on btrfs/xfs).
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import {
   copyFile,
@@ -206,7 +206,7 @@ export async function prepareTarget(opts: PrepareTargetOptions): Promise<Prepare
   if (!(await isEmptyDir(targetDir))) return { key, entry, targetDir, source: "present", env };
   if (!existsSync(join(entry, "meta.json"))) return { key, entry, targetDir, source: "cold", env };
   await rm(targetDir, { recursive: true, force: true });
-  const scratch = `${targetDir}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const scratch = `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
     await rename(scratch, targetDir);
@@ -289,7 +289,7 @@ export async function storeTarget(
 ): Promise<StoredTarget> {
   if (existsSync(join(prepared.entry, "meta.json"))) return { outcome: "kept", entry: prepared.entry };
   const own = await ownUnits(resolve(opts.crateDir), opts);
-  const scratch = `${prepared.entry}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const scratch = `${prepared.entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await mkdir(scratch, { recursive: true });
     await copyTarget(prepared.targetDir, join(scratch, "target"), opts.mode ?? "link");
