@@ -86,20 +86,33 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     expect(warm.code, warm.stderr).toBe(0);
     expect(compiledPackages(warm.stdout)).toEqual(["beta"]);
     // The entry is untouched by beta's build, and a crate keeps a target dir it already has.
-    expect(await storeTarget(second, { crateDir: beta, toolchain: t, env: env() })).toMatchObject({ outcome: "kept" });
-    expect((await prepareTarget({ crateDir: beta, toolchain: t, env: env(), cacheDir })).source).toBe("present");
+    expect(await storeTarget(second, { crateDir: beta, toolchain: t, env: env() })).toMatchObject({
+      outcome: "kept",
+    });
+    expect((await prepareTarget({ crateDir: beta, toolchain: t, env: env(), cacheDir })).source).toBe(
+      "present",
+    );
   });
 
   it("clippy's lints and rustfmt's diffs, read from the real tools", async () => {
     const sloppy = writeCrate(s.dir, "sloppy", {
-      "src/lib.rs": "//! Sloppy.\n\n/// Adds.\npub fn add(a: i32, b: i32) -> i32 {\n    return a + b;\n}\n\n/// Ok.\npub fn ok() -> bool { true }\n",
+      "src/lib.rs":
+        "//! Sloppy.\n\n/// Adds.\npub fn add(a: i32, b: i32) -> i32 {\n    return a + b;\n}\n\n/// Ok.\npub fn ok() -> bool { true }\n",
     });
     const lint = cargo(sloppy, ["clippy", "--all-targets", "--message-format=json"], env());
     const clippy = parseClippyJson(lint.stdout);
-    expect(clippy).toMatchObject({ warnings: 1, errors: 0, success: true, byLint: { "clippy::needless_return": 1 } });
+    expect(clippy).toMatchObject({
+      warnings: 1,
+      errors: 0,
+      success: true,
+      byLint: { "clippy::needless_return": 1 },
+    });
     expect(clippy.lints[0]).toMatchObject({ file: "src/lib.rs", line: 5 });
     const fmt = cargo(sloppy, ["fmt", "--check"], env());
-    const r = parseFmtCheck(fmt.stdout + fmt.stderr, fmt.code, { root: sloppy, files: await rustSources(sloppy) });
+    const r = parseFmtCheck(fmt.stdout + fmt.stderr, fmt.code, {
+      root: sloppy,
+      files: await rustSources(sloppy),
+    });
     expect(r.formatted).toBe(false);
     expect(r.unformatted).toEqual(["src/lib.rs"]);
     expect(r.files[0]?.hunks[0]?.removed).toEqual(["pub fn ok() -> bool { true }"]);
@@ -112,9 +125,17 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     const gamma = numbers(s.dir, "gamma");
     const ok = cargo(gamma, ["publish", "--dry-run", "--allow-dirty"], env());
     const r = parsePackagingOutput(ok.stderr, ok.code);
-    expect(r, ok.stderr).toMatchObject({ ok: true, verified: true, uploadSkipped: true, crate: { name: "gamma" } });
+    expect(r, ok.stderr).toMatchObject({
+      ok: true,
+      verified: true,
+      uploadSkipped: true,
+      crate: { name: "gamma" },
+    });
     const manifest = join(gamma, "Cargo.toml");
-    writeFileSync(manifest, readFileSync(manifest, "utf8").replace('license = "MIT"', 'license = "MIT"\npublish = false'));
+    writeFileSync(
+      manifest,
+      readFileSync(manifest, "utf8").replace('license = "MIT"', 'license = "MIT"\npublish = false'),
+    );
     const no = cargo(gamma, ["publish", "--dry-run", "--allow-dirty"], env());
     expect(parsePackagingOutput(no.stderr, no.code)).toMatchObject({ ok: false, uploadSkipped: false });
     expect(parsePackagingOutput(no.stderr, no.code).errors[0]).toMatch(/`gamma` cannot be published/);
@@ -138,10 +159,13 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     });
     expect(missingTool).toEqual({
       status: "unavailable",
-      reason: expect.stringMatching(/^no llvm-profdata\/llvm-cov of LLVM \d+ .*no\/llvm-profdata does not exist/),
+      reason: expect.stringMatching(
+        /^no llvm-profdata\/llvm-cov of LLVM \d+ .*no\/llvm-profdata does not exist/,
+      ),
     });
     const r = await measureCoverage({ crateDir: delta, toolchain: t, env: env() });
-    if (r.status === "unavailable") return void console.warn(`coverage tools not installed here: ${r.reason}`);
+    if (r.status === "unavailable")
+      return void console.warn(`coverage tools not installed here: ${r.reason}`);
     expect(r.tests.exitCode).toBe(0);
     expect(r.tests.stdout).toMatch(/test result: ok\. 1 passed/);
     // decimal() runs in the unit test, even() never: the file is partly covered.
@@ -152,23 +176,30 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
   });
 });
 
-describe.skipIf(missing(["remove_dir_all"]))("the audit on a lockfile cargo resolved from Debian", { timeout: 300_000 }, () => {
-  it("fails a crate on remove_dir_all 0.7 (RUSTSEC-2023-0018) and passes one without it", async () => {
-    const s = scratch("ggen-cargo-audit-");
-    try {
-      const home = await prepareCargoHome({ ggenHome: s.ggenHome });
-      const db = await loadAdvisoryDb(defaultAdvisoryDbDir());
-      const risky = writeCrate(s.dir, "risky", { "src/lib.rs": "" }, { deps: 'remove_dir_all = "0.7"' });
-      const lockText = await ensureLockfile(risky, { toolchain: toolchain!, env: home.env });
-      const r = auditCargoLock(lockText, db);
-      expect(r.audit_passed).toBe(false);
-      expect(r.vulnerabilities.map((v) => [v.id, v.package, v.version])).toEqual([
-        ["RUSTSEC-2023-0018", "remove_dir_all", "0.7.0"],
-      ]);
-      const fine = writeCrate(s.dir, "fine", { "src/lib.rs": "" }, { deps: 'itoa = "1"' });
-      expect(auditCargoLock(await ensureLockfile(fine, { toolchain: toolchain!, env: home.env }), db).audit_passed).toBe(true);
-    } finally {
-      s.cleanup();
-    }
-  });
-});
+describe.skipIf(missing(["remove_dir_all"]))(
+  "the audit on a lockfile cargo resolved from Debian",
+  { timeout: 300_000 },
+  () => {
+    it("fails a crate on remove_dir_all 0.7 (RUSTSEC-2023-0018) and passes one without it", async () => {
+      const s = scratch("ggen-cargo-audit-");
+      try {
+        const home = await prepareCargoHome({ ggenHome: s.ggenHome });
+        const db = await loadAdvisoryDb(defaultAdvisoryDbDir());
+        const risky = writeCrate(s.dir, "risky", { "src/lib.rs": "" }, { deps: 'remove_dir_all = "0.7"' });
+        const lockText = await ensureLockfile(risky, { toolchain: toolchain!, env: home.env });
+        const r = auditCargoLock(lockText, db);
+        expect(r.audit_passed).toBe(false);
+        expect(r.vulnerabilities.map((v) => [v.id, v.package, v.version])).toEqual([
+          ["RUSTSEC-2023-0018", "remove_dir_all", "0.7.0"],
+        ]);
+        const fine = writeCrate(s.dir, "fine", { "src/lib.rs": "" }, { deps: 'itoa = "1"' });
+        expect(
+          auditCargoLock(await ensureLockfile(fine, { toolchain: toolchain!, env: home.env }), db)
+            .audit_passed,
+        ).toBe(true);
+      } finally {
+        s.cleanup();
+      }
+    });
+  },
+);

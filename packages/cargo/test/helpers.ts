@@ -33,7 +33,11 @@ export interface Scratch {
 
 export function scratch(prefix: string): Scratch {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, ggenHome: join(dir, "ggen-home"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    ggenHome: join(dir, "ggen-home"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Writes a crate: Cargo.toml from `deps` and `extra`, and the given files. */
@@ -80,7 +84,10 @@ export function compiledPackages(stdout: string): string[] {
   for (const line of stdout.split("\n")) {
     if (!line.startsWith('{"reason":"compiler-artifact"')) continue;
     const m = JSON.parse(line) as { fresh: boolean; package_id: string; target: { name: string } };
-    if (!m.fresh) names.add(/#([^@]+)@/.exec(m.package_id)?.[1] ?? /\/([^/#]+)#/.exec(m.package_id)?.[1] ?? m.target.name);
+    if (!m.fresh)
+      names.add(
+        /#([^@]+)@/.exec(m.package_id)?.[1] ?? /\/([^/#]+)#/.exec(m.package_id)?.[1] ?? m.target.name,
+      );
   }
   return [...names].sort();
 }
