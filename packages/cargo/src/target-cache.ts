@@ -85,9 +85,9 @@ export function targetCacheKey(input: TargetKeyInput): string {
   return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, 24);
 }
 
-/** Where entries live: $GGEN_HOME/cache/cargo-target. */
-export function targetCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(ggenHome(env), "cache", "cargo-target");
+/** Where entries live: <ggenHome>/cache/cargo-target ($GGEN_HOME or ~/.ggen by default). */
+export function targetCacheDir(home: string = ggenHome()): string {
+  return join(home, "cache", "cargo-target");
 }
 
 export type CopyMode = "link" | "copy";
@@ -144,8 +144,10 @@ export interface PrepareTargetOptions {
   toolchain: Toolchain;
   /** Extra environment for cargo (e.g. the cargo home's CARGO_HOME, so the lockfile resolves offline). */
   env?: NodeJS.ProcessEnv;
-  /** Default targetCacheDir(). */
+  /** Default <ggenHome>/cache/cargo-target. */
   cacheDir?: string;
+  /** Default $GGEN_HOME or ~/.ggen. */
+  ggenHome?: string;
   /** Default <crateDir>/target. */
   targetDir?: string;
   mode?: CopyMode;
@@ -200,7 +202,7 @@ export async function prepareTarget(opts: PrepareTargetOptions): Promise<Prepare
   const manifestText = await readFile(join(crateDir, "Cargo.toml"), "utf8");
   const rustc = await rustcVersion(opts.toolchain, cargoEnv(opts));
   const key = targetCacheKey({ lockText, manifestText, rustcVersion: rustc.text, env: cargoEnv(opts) });
-  const entry = join(opts.cacheDir ?? targetCacheDir(opts.env), key);
+  const entry = join(opts.cacheDir ?? targetCacheDir(opts.ggenHome), key);
   const targetDir = resolve(opts.targetDir ?? join(crateDir, "target"));
   const env = { CARGO_TARGET_DIR: targetDir };
   if (!(await isEmptyDir(targetDir))) return { key, entry, targetDir, source: "present", env };

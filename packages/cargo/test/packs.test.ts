@@ -139,8 +139,14 @@ describe.skipIf(skip)("the Rust packs pass seed 001's checks offline", { timeout
     it(`${pack} --name my_service: fmt, clippy, test, doc, package, publish --dry-run, audit, coverage`, async () => {
       const dir = generate(pack, `${pack}-my_service`, "name=my_service", "version=0.1.0");
       const since = performance.now();
-      const target = await prepareTarget({ crateDir: dir, toolchain: t, env: home.env });
+      const target = await prepareTarget({
+        crateDir: dir,
+        toolchain: t,
+        env: home.env,
+        ggenHome: s.ggenHome,
+      });
       expect(target.source).toBe("cold");
+      expect(target.entry).toBe(join(s.ggenHome, "cache", "cargo-target", target.key));
       const took = await sixChecks(dir, target.env);
       await storeTarget(target, { crateDir: dir, toolchain: t, env: home.env });
       console.info(`${pack} cold (empty target cache): ${seconds(since)} s`, took);
@@ -171,7 +177,7 @@ describe.skipIf(skip)("the Rust packs pass seed 001's checks offline", { timeout
   it("a second io.ggen.rust-lib crate (other_service) reuses the cache and compiles only itself", async () => {
     const dir = generate("io.ggen.rust-lib", "other_service", "name=other_service");
     const since = performance.now();
-    const target = await prepareTarget({ crateDir: dir, toolchain: t, env: home.env });
+    const target = await prepareTarget({ crateDir: dir, toolchain: t, env: home.env, ggenHome: s.ggenHome });
     expect(target.source).toBe("cache");
     const build = cargo(dir, ["test", "--no-run", "--message-format=json"], { ...home.env, ...target.env });
     expect(build.code, build.stderr).toBe(0);
