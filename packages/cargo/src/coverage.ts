@@ -1,0 +1,254 @@
+// Line coverage of a crate's tests: `cargo test` with the crate's own code compiled with
+// `-C instrument-coverage` (a RUSTC_WORKSPACE_WRAPPER adds the flag to the workspace's crates only, so
+// the dependencies' compiled artifacts — the target cache — stay valid), then `llvm-profdata merge`
+// and `llvm-cov export`. The profiles rustc writes can only be read by the LLVM it was built with, so
+// the tools must be of rustc's LLVM major version; where none is found the result says
+// "unavailable" and why — never a number.
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { GgenError } from "@ggen/support";
+import { firstLine, run } from "./exec.js";
+import { rustcVersion, type Toolchain, which } from "./toolchain.js";
+
+export interface LlvmTools {
+  profdata: string;
+  cov: string;
+  llvmMajor: number;
+}
+
+export type CoverageTools = { available: true; tools: LlvmTools } | { available: false; reason: string };
+
+/** The major version in `llvm-profdata --version` output ("Debian LLVM version 22.1.8" → 22). */
+export function parseLlvmVersion(text: string): number | undefined {
+  const m = /LLVM version (\d+)\./.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface FindToolsOptions {
+  toolchain: Toolchain;
+  env?: NodeJS.ProcessEnv;
+  /** Use exactly these (no search): how a caller pins its tools, and how tests point at a missing one. */
+  tools?: { profdata: string; cov: string };
+}
+
+async function llvmMajorOf(
+  tool: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number | undefined> {
+  const r = await run(tool, args, { env }).catch(() => undefined);
+  return r ? parseLlvmVersion(r.stdout + r.stderr) : undefined;
+}
+
+/**
+ * llvm-profdata and llvm-cov of rustc's LLVM major version: given ones only, else $LLVM_PROFDATA and
+ * $LLVM_COV, rustup's llvm-tools component, /usr/lib/llvm-<major>/bin (Debian's llvm-<major>), then
+ * llvm-profdata-<major> and llvm-profdata on PATH.
+ */
+export async function findCoverageTools(opts: FindToolsOptions): Promise<CoverageTools> {
+  const env = { ...process.env, ...opts.env, ...opts.toolchain.env };
+  const rustc = await rustcVersion(opts.toolchain, env);
+  const major = rustc.version.llvmMajor;
+  if (major === undefined)
+    return { available: false, reason: `rustc ${rustc.version.release} does not report its LLVM version` };
+  const candidates: { profdata: string; cov: string }[] = [];
+  if (opts.tools) candidates.push(opts.tools);
+  else {
+    if (env.LLVM_PROFDATA && env.LLVM_COV)
+      candidates.push({ profdata: env.LLVM_PROFDATA, cov: env.LLVM_COV });
+    const sysroot = await run(opts.toolchain.rustc, ["--print", "sysroot"], { env }).catch(() => undefined);
+    if (sysroot?.code === 0) {
+      const bin = join(sysroot.stdout.trim(), "lib", "rustlib", rustc.version.host, "bin");
+      candidates.push({ profdata: join(bin, "llvm-profdata"), cov: join(bin, "llvm-cov") });
+    }
+    const debian = `/usr/lib/llvm-${major}/bin`;
+    candidates.push({ profdata: join(debian, "llvm-profdata"), cov: join(debian, "llvm-cov") });
+    for (const suffix of [`-${major}`, ""]) {
+      const profdata = which(`llvm-profdata${suffix}`, env);
+      const cov = which(`llvm-cov${suffix}`, env);
+      if (profdata && cov) candidates.push({ profdata, cov });
+    }
+  }
+  const rejected: string[] = [];
+  for (const c of candidates) {
+    if (!existsSync(c.profdata) || !existsSync(c.cov)) {
+      if (opts.tools) rejected.push(`${existsSync(c.profdata) ? c.cov : c.profdata} does not exist`);
+      continue;
+    }
+    // Older llvm-profdata answers --version only under a subcommand.
+    const profdata = await llvmMajorOf(c.profdata, ["merge", "--version"], env);
+    const cov = await llvmMajorOf(c.cov, ["--version"], env);
+    if (profdata === major && cov === major) return { available: true, tools: { ...c, llvmMajor: major } };
+    const [tool, found] = profdata === major ? [c.cov, cov] : [c.profdata, profdata];
+    const what = `${tool} is ${found === undefined ? "of an unknown LLVM" : `LLVM ${found}`}`;
+    if (!rejected.includes(what)) rejected.push(what);
+  }
+  const why = rejected.length > 0 ? `: ${rejected.join("; ")}` : "";
+  return {
+    available: false,
+    reason: `no llvm-profdata/llvm-cov of LLVM ${major} (rustc ${rustc.version.release}'s)${why}; install llvm-${major} or rustup's llvm-tools`,
+  };
+}
+
+export interface FileCoverage {
+  /** Relative to the crate. */
+  file: string;
+  lines: number;
+  covered: number;
+  percent: number;
+}
+
+export interface LineCoverage {
+  /** Percent of the crate's lines run by its tests, two decimals. */
+  percent: number;
+  lines: number;
+  covered: number;
+  files: FileCoverage[];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+interface LlvmCovExport {
+  data?: { files?: { filename: string; summary: { lines: { count: number; covered: number } } }[] }[];
+}
+
+/** Line coverage of the crate's own files (under `root`, not under `target`) from `llvm-cov export` JSON. Pure. */
+export function parseLlvmCovExport(
+  json: string,
+  opts: { root: string; exclude?: readonly string[] },
+): LineCoverage {
+  const doc = JSON.parse(json) as LlvmCovExport;
+  const root = resolve(opts.root);
+  const exclude = (opts.exclude ?? [join(root, "target")]).map((d) => resolve(d));
+  const files: FileCoverage[] = [];
+  for (const f of doc.data?.[0]?.files ?? []) {
+    const abs = isAbsolute(f.filename) ? f.filename : resolve(root, f.filename);
+    const rel = relative(root, abs);
+    if (rel.startsWith("..") || isAbsolute(rel) || exclude.some((d) => abs === d || abs.startsWith(`${d}/`)))
+      continue;
+    const { count, covered } = f.summary.lines;
+    files.push({
+      file: rel,
+      lines: count,
+      covered,
+      percent: count === 0 ? 100 : round2((100 * covered) / count),
+    });
+  }
+  files.sort((a, b) => a.file.localeCompare(b.file));
+  const lines = files.reduce((n, f) => n + f.lines, 0);
+  const covered = files.reduce((n, f) => n + f.covered, 0);
+  if (lines === 0) throw new GgenError("COVERAGE", `llvm-cov reported no line of ${root}`);
+  return { percent: round2((100 * covered) / lines), lines, covered, files };
+}
+
+export interface CoverageOptions {
+  crateDir: string;
+  toolchain: Toolchain;
+  /** The cargo run's environment additions: CARGO_HOME (cargo home), CARGO_TARGET_DIR (target cache). */
+  env?: NodeJS.ProcessEnv;
+  tools?: { profdata: string; cov: string };
+  /** Arguments after `cargo test` (e.g. ["--", "--test-threads=2"]). */
+  testArgs?: string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface TestRun {
+  exitCode: number | null;
+  /** libtest's output (cargo's JSON messages taken out) and cargo's stderr: what a libtest parser reads. */
+  stdout: string;
+  stderr: string;
+}
+
+export type CoverageResult =
+  | ({ status: "measured"; tools: LlvmTools; tests: TestRun } & LineCoverage)
+  | { status: "unavailable"; reason: string; tests?: TestRun };
+
+/** "87.5 %" or "unavailable (reason)": the report's coverage line. */
+export function describeCoverage(r: CoverageResult): string {
+  return r.status === "measured" ? `${r.percent} %` : `unavailable (${r.reason})`;
+}
+
+/**
+ * Runs the crate's tests instrumented and measures their line coverage. The tests' own result comes
+ * back too (`tests`), so one run can serve both the test stage and coverage. When no matching LLVM is
+ * found the tests are not run and the result is "unavailable".
+ */
+export async function measureCoverage(opts: CoverageOptions): Promise<CoverageResult> {
+  const found = await findCoverageTools(opts);
+  if (!found.available) return { status: "unavailable", reason: found.reason };
+  const { tools } = found;
+  const crateDir = resolve(opts.crateDir);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...opts.toolchain.env };
+  const targetDir = resolve(env.CARGO_TARGET_DIR ?? join(crateDir, "target"));
+  const work = join(targetDir, "ggen-coverage");
+  const profiles = join(work, "profiles");
+  await rm(profiles, { recursive: true, force: true });
+  await mkdir(profiles, { recursive: true });
+  const wrapper = join(work, "instrument-rustc.sh");
+  await writeFile(
+    wrapper,
+    '#!/bin/sh\n# cargo runs: <wrapper> <rustc> <args…>\nexec "$@" -C instrument-coverage\n',
+  );
+  await chmod(wrapper, 0o755);
+  const testEnv = {
+    ...env,
+    RUSTC_WORKSPACE_WRAPPER: wrapper,
+    LLVM_PROFILE_FILE: join(profiles, "%p-%m.profraw"),
+    CARGO_TARGET_DIR: targetDir,
+  };
+  const r = await run(opts.toolchain.cargo, ["test", "--message-format=json", ...(opts.testArgs ?? [])], {
+    cwd: crateDir,
+    env: testEnv,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  const objects = new Set<string>();
+  const testOutput: string[] = [];
+  for (const line of r.stdout.split("\n")) {
+    if (line.startsWith('{"reason":')) {
+      const msg = JSON.parse(line) as { reason: string; executable?: string | null };
+      if (msg.reason === "compiler-artifact" && msg.executable) objects.add(msg.executable);
+    } else testOutput.push(line);
+  }
+  const tests: TestRun = { exitCode: r.code, stdout: testOutput.join("\n"), stderr: r.stderr };
+  const raw = (await readdir(profiles)).filter((f) => f.endsWith(".profraw")).map((f) => join(profiles, f));
+  if (raw.length === 0 || objects.size === 0) {
+    const why =
+      r.code !== 0
+        ? `cargo test failed: ${firstLine(
+            r.stderr
+              .split("\n")
+              .filter((l) => l.startsWith("error"))
+              .join("\n") || r.stderr,
+          )}`
+        : "the tests wrote no profile";
+    return { status: "unavailable", reason: why, tests };
+  }
+  const merged = join(work, "merged.profdata");
+  const merge = await run(tools.profdata, ["merge", "-sparse", "-o", merged, ...raw], { env });
+  if (merge.code !== 0)
+    return { status: "unavailable", reason: `llvm-profdata merge failed: ${firstLine(merge.stderr)}`, tests };
+  const [first, ...rest] = [...objects];
+  const exp = await run(
+    tools.cov,
+    [
+      "export",
+      "-format=text",
+      "-summary-only",
+      `-instr-profile=${merged}`,
+      first!,
+      ...rest.flatMap((o) => ["-object", o]),
+    ],
+    { env },
+  );
+  if (exp.code !== 0)
+    return { status: "unavailable", reason: `llvm-cov export failed: ${firstLine(exp.stderr)}`, tests };
+  return {
+    status: "measured",
+    tools,
+    tests,
+    ...parseLlvmCovExport(exp.stdout, { root: crateDir, exclude: [targetDir] }),
+  };
+}

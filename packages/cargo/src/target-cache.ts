@@ -1,0 +1,312 @@
+// The seed's "pre-compiled common crates": a content-addressed cache of cargo target directories.
+// The key is the crate's dependency set — its locked packages from crates.io, the dependency tables
+// of its Cargo.toml (features included), rustc's `-vV` and the flags that change codegen — so two
+// crates with the same dependencies share one entry whatever their names. An entry holds the
+// dependencies' compiled artifacts only (the crate's own units are pruned), and a build gets its own
+// copy of it as <crate>/target: cargo then finds every dependency fresh and compiles just the crate.
+//
+// The copy is copy-on-write in effect: in "link" mode (the default) the compiled artifacts (.rlib,
+// .rmeta, .so, build-script executables) are hard links, because rustc and the linker replace an
+// output (write aside, rename) rather than rewrite it, and every other file — fingerprints, dep-info,
+// build-script output, which cargo does rewrite in place — is a real copy. "copy" mode copies
+// everything (`cp -a --reflink=auto`: a true reflink on btrfs/xfs).
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  utimes,
+} from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { GgenError, writeFileAtomic } from "@ggen/support";
+import { ggenHome } from "./cargo-home.js";
+import { firstLine, run } from "./exec.js";
+import { type LockedPackage, parseCargoLock, parseCargoManifest, type TomlTable } from "./manifest.js";
+import { rustcVersion, type Toolchain } from "./toolchain.js";
+
+/** Environment variables that change how dependencies compile, so they are part of the key. */
+export const CODEGEN_ENV = [
+  "RUSTFLAGS",
+  "CARGO_ENCODED_RUSTFLAGS",
+  "CARGO_BUILD_RUSTFLAGS",
+  "CARGO_BUILD_TARGET",
+  "CARGO_PROFILE_DEV_OPT_LEVEL",
+  "CARGO_PROFILE_DEV_DEBUG",
+  "CARGO_PROFILE_RELEASE_OPT_LEVEL",
+] as const;
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as TomlTable)[k])]),
+    );
+  return value;
+}
+
+export interface TargetKeyInput {
+  /** Cargo.lock text. */
+  lockText: string;
+  /** Cargo.toml text. */
+  manifestText: string;
+  /** `rustc -vV` output. */
+  rustcVersion: string;
+  /** Only CODEGEN_ENV is read. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The locked packages a crate depends on: all but its own (those without a source). */
+export const lockedDependencies = (lockText: string): LockedPackage[] =>
+  parseCargoLock(lockText)
+    .filter((p) => p.source !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+
+/** The cache key of a crate's dependency set (24 hex digits). Pure. */
+export function targetCacheKey(input: TargetKeyInput): string {
+  const manifest = parseCargoManifest(input.manifestText);
+  const env = Object.fromEntries(CODEGEN_ENV.filter((k) => input.env?.[k]).map((k) => [k, input.env![k]]));
+  const material = {
+    packages: lockedDependencies(input.lockText).map((p) => [p.name, p.version, p.source, p.checksum ?? ""]),
+    tables: canonical(manifest.dependencyTables),
+    rustc: input.rustcVersion.trim(),
+    env,
+  };
+  return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, 24);
+}
+
+/** Where entries live: <ggenHome>/cache/cargo-target ($GGEN_HOME or ~/.ggen by default). */
+export function targetCacheDir(home: string = ggenHome()): string {
+  return join(home, "cache", "cargo-target");
+}
+
+export type CopyMode = "link" | "copy";
+
+const ARTIFACT =
+  /\.(rlib|rmeta|so|dylib|a)$|(^|\/)build\/[^/]+\/(build-script-build|build_script_build-[0-9a-f]+)$/;
+
+/** Copies the tree `from` to `to` (which must not exist) the way `mode` says. */
+export async function copyTarget(from: string, to: string, mode: CopyMode): Promise<void> {
+  if (mode === "copy") {
+    const r = await run("cp", ["-a", "--reflink=auto", from, to]);
+    if (r.code !== 0) throw new GgenError("TARGET_CACHE", `copying ${from} failed: ${firstLine(r.stderr)}`);
+    return;
+  }
+  const walk = async (rel: string): Promise<void> => {
+    const src = join(from, rel);
+    const dst = join(to, rel);
+    const st = await lstat(src);
+    if (st.isDirectory()) {
+      await mkdir(dst, { recursive: true });
+      await Promise.all((await readdir(src)).map((name) => walk(rel ? `${rel}/${name}` : name)));
+    } else if (st.isSymbolicLink()) {
+      await symlink(await readlink(src), dst);
+    } else if (st.isFile()) {
+      if (ARTIFACT.test(rel)) {
+        try {
+          return await link(src, dst);
+        } catch {
+          // another file system: fall through to a copy
+        }
+      }
+      await copyFile(src, dst);
+      // cargo compares modification times (build-script rerun-if-changed, dep-info): keep them.
+      await utimes(dst, st.atime, st.mtime);
+    }
+  };
+  await walk("");
+}
+
+export interface PreparedTarget {
+  key: string;
+  /** The cache entry: <cacheDir>/<key>. */
+  entry: string;
+  /** The target directory the builds use (CARGO_TARGET_DIR). */
+  targetDir: string;
+  /** "cache": copied from the entry; "cold": no entry yet; "present": the crate already had a target dir, kept. */
+  source: "cache" | "cold" | "present";
+  /** Merge into a cargo run's environment. */
+  env: { CARGO_TARGET_DIR: string };
+}
+
+export interface PrepareTargetOptions {
+  crateDir: string;
+  toolchain: Toolchain;
+  /** Extra environment for cargo (e.g. the cargo home's CARGO_HOME, so the lockfile resolves offline). */
+  env?: NodeJS.ProcessEnv;
+  /** Default <ggenHome>/cache/cargo-target. */
+  cacheDir?: string;
+  /** Default $GGEN_HOME or ~/.ggen. */
+  ggenHome?: string;
+  /** Default <crateDir>/target. */
+  targetDir?: string;
+  mode?: CopyMode;
+  signal?: AbortSignal;
+}
+
+const cargoEnv = (o: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) => ({
+  ...process.env,
+  ...o.env,
+  ...o.toolchain.env,
+});
+
+/** Cargo.lock of the crate, written by `cargo generate-lockfile` when there is none yet. */
+export async function ensureLockfile(
+  crateDir: string,
+  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+): Promise<string> {
+  const file = join(crateDir, "Cargo.lock");
+  if (!existsSync(file)) {
+    const r = await run(opts.toolchain.cargo, ["generate-lockfile"], {
+      cwd: crateDir,
+      env: cargoEnv(opts),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (r.code !== 0) {
+      const why = r.stderr
+        .split("\n")
+        .find((l) => l.startsWith("error:"))
+        ?.replace(/^error:\s*/, "");
+      throw new GgenError(
+        "CARGO_LOCK",
+        `cannot resolve the dependencies of ${crateDir}: ${why ?? firstLine(r.stderr)}`,
+        {
+          hint: "offline, crates come from Debian's packages: see scripts/ci/rust-crates.txt",
+        },
+      );
+    }
+  }
+  return readFile(file, "utf8");
+}
+
+const isEmptyDir = async (dir: string) => (await readdir(dir).catch(() => [])).length === 0;
+
+/**
+ * Gives a crate its target directory for a build: a copy of the cache entry of its dependency set when
+ * there is one (cargo then compiles only the crate), else an empty one (`storeTarget` after the build
+ * fills the entry). A crate that already has a target directory keeps it.
+ */
+export async function prepareTarget(opts: PrepareTargetOptions): Promise<PreparedTarget> {
+  const crateDir = resolve(opts.crateDir);
+  const lockText = await ensureLockfile(crateDir, opts);
+  const manifestText = await readFile(join(crateDir, "Cargo.toml"), "utf8");
+  const rustc = await rustcVersion(opts.toolchain, cargoEnv(opts));
+  const key = targetCacheKey({ lockText, manifestText, rustcVersion: rustc.text, env: cargoEnv(opts) });
+  const entry = join(opts.cacheDir ?? targetCacheDir(opts.ggenHome), key);
+  const targetDir = resolve(opts.targetDir ?? join(crateDir, "target"));
+  const env = { CARGO_TARGET_DIR: targetDir };
+  if (!(await isEmptyDir(targetDir))) return { key, entry, targetDir, source: "present", env };
+  if (!existsSync(join(entry, "meta.json"))) return { key, entry, targetDir, source: "cold", env };
+  await rm(targetDir, { recursive: true, force: true });
+  const scratch = `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
+    await rename(scratch, targetDir);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { key, entry, targetDir, source: "cache", env };
+}
+
+/** The crate's own units, by the names cargo gives their files: from `cargo metadata --no-deps`. */
+async function ownUnits(crateDir: string, opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) {
+  const r = await run(opts.toolchain.cargo, ["metadata", "--no-deps", "--format-version", "1", "--offline"], {
+    cwd: crateDir,
+    env: cargoEnv(opts),
+  });
+  const packages = new Set<string>();
+  const crates = new Set<string>();
+  if (r.code === 0) {
+    const meta = JSON.parse(r.stdout) as { packages: { name: string; targets: { name: string }[] }[] };
+    for (const p of meta.packages) {
+      packages.add(p.name);
+      for (const t of p.targets) crates.add(t.name.replace(/-/g, "_"));
+    }
+  } else {
+    const name = parseCargoManifest(await readFile(join(crateDir, "Cargo.toml"), "utf8")).name;
+    packages.add(name);
+    crates.add(name.replace(/-/g, "_"));
+  }
+  return { packages, crates };
+}
+
+/** Whether a deps/ file (`libfoo-<hash>.rlib`, `foo-<hash>`, `foo-<hash>.d`) belongs to one of `crates`. */
+function ownFile(file: string, crates: Set<string>): boolean {
+  const base = /^(.+)-[0-9a-f]{16}(\..+)?$/.exec(file)?.[1];
+  if (base === undefined) return false;
+  return crates.has(base) || (base.startsWith("lib") && crates.has(base.slice(3)));
+}
+
+/** Removes the crate's own units from a copied target dir, leaving the dependencies' artifacts. */
+async function pruneOwnUnits(target: string, own: { packages: Set<string>; crates: Set<string> }) {
+  await rm(join(target, "doc"), { recursive: true, force: true });
+  await rm(join(target, "package"), { recursive: true, force: true });
+  await rm(join(target, "tmp"), { recursive: true, force: true });
+  for (const profile of await readdir(target, { withFileTypes: true })) {
+    const dir = join(target, profile.name);
+    if (!profile.isDirectory() || !existsSync(join(dir, "deps"))) continue;
+    await rm(join(dir, "incremental"), { recursive: true, force: true });
+    await rm(join(dir, "examples"), { recursive: true, force: true });
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      // Files directly in the profile dir are the crate's uplifted outputs (and cargo's lock).
+      if (!e.isDirectory()) await rm(join(dir, e.name), { force: true });
+    }
+    for (const f of await readdir(join(dir, "deps"))) {
+      if (ownFile(f, own.crates)) await rm(join(dir, "deps", f), { recursive: true, force: true });
+    }
+    for (const sub of [".fingerprint", "build"]) {
+      for (const f of await readdir(join(dir, sub)).catch(() => [] as string[])) {
+        const pkg = /^(.+)-[0-9a-f]{16}$/.exec(f)?.[1];
+        if (pkg !== undefined && own.packages.has(pkg))
+          await rm(join(dir, sub, f), { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+export interface StoredTarget {
+  /** "stored": the entry was written now; "kept": an entry was already there. */
+  outcome: "stored" | "kept";
+  entry: string;
+}
+
+/**
+ * After the crate's builds (build, test, clippy, doc: each compiles dependencies its own way) fills
+ * the cache entry of its dependency set from its target dir, without the crate's own units. An
+ * existing entry is kept; concurrent stores are safe (built aside, renamed into place).
+ */
+export async function storeTarget(
+  prepared: PreparedTarget,
+  opts: { crateDir: string; toolchain: Toolchain; env?: NodeJS.ProcessEnv; mode?: CopyMode },
+): Promise<StoredTarget> {
+  if (existsSync(join(prepared.entry, "meta.json"))) return { outcome: "kept", entry: prepared.entry };
+  const own = await ownUnits(resolve(opts.crateDir), opts);
+  const scratch = `${prepared.entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await mkdir(scratch, { recursive: true });
+    await copyTarget(prepared.targetDir, join(scratch, "target"), opts.mode ?? "link");
+    await pruneOwnUnits(join(scratch, "target"), own);
+    const meta = { key: prepared.key, created: new Date().toISOString(), from: [...own.packages] };
+    await writeFileAtomic(join(scratch, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`, { fsync: false });
+    // A leftover without meta.json is an interrupted store: replace it.
+    if (existsSync(prepared.entry) && !existsSync(join(prepared.entry, "meta.json")))
+      await rm(prepared.entry, { recursive: true, force: true });
+    const landed = await rename(scratch, prepared.entry).then(
+      () => true,
+      () => false, // another run's entry landed first: keep it
+    );
+    return { outcome: landed ? "stored" : "kept", entry: prepared.entry };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
