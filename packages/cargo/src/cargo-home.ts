@@ -1,5 +1,5 @@
 // Crates offline from Debian's packaged crates. `apt-get install librust-<crate>-dev` (the list is
-// scripts/ci/rust-crates.txt) puts crate sources with their checksums in /usr/share/cargo/registry,
+// scripts/system-packages.txt) puts crate sources with their checksums in /usr/share/cargo/registry,
 // which cargo reads as a *directory source* standing in for crates.io. The replacement lives in a
 // cargo home of ggen's own ($GGEN_HOME/cargo/home) that our runs select with CARGO_HOME: neither the
 // user's ~/.cargo/config.toml nor the generated crate (which must stay publishable to the real

@@ -181,7 +181,7 @@ export async function ensureLockfile(
         "CARGO_LOCK",
         `cannot resolve the dependencies of ${crateDir}: ${why ?? firstLine(r.stderr)}`,
         {
-          hint: "offline, crates come from Debian's packages: see scripts/ci/rust-crates.txt",
+          hint: "offline, crates come from Debian's packages: see scripts/system-packages.txt",
         },
       );
     }

@@ -1,6 +1,6 @@
 // Shared by the tests that run the real toolchain: a scratch dir with its own GGEN_HOME, small crates
 // written on the spot, and the rule for what the machine lacks — skipped with the reason locally,
-// a failure under CI (where scripts/ci/rust-crates.txt must have been installed).
+// a failure under CI (where scripts/system-packages.txt must have been installed).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ export function missing(crates: string[] = []): string | undefined {
     }),
   ];
   if (lacking.length === 0) return undefined;
-  const reason = `not installed: ${lacking.join(", ")} (see scripts/ci/rust-crates.txt)`;
+  const reason = `not installed: ${lacking.join(", ")} (see scripts/system-packages.txt)`;
   if (process.env.CI) throw new Error(reason);
   console.warn(`skipping: ${reason}`);
   return reason;
