@@ -2,13 +2,14 @@
 // (loaded lazily so --help stays fast), and small argument helpers.
 import { join, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import { type Output, outputFor } from "@ggen/reporter";
+import { type GlobalOptions, type Output, outputFor } from "@ggen/reporter";
 import type { Argv } from "yargs";
 
 export type { Output };
 
-export function output(argv: Record<string, unknown>): Output {
-  return outputFor(argv);
+/** (`Record<string, unknown>`: the argv of a yargs module not yet a defineCommand table.) */
+export function output(argv: Partial<GlobalOptions> | Record<string, unknown>): Output {
+  return outputFor(argv as Partial<GlobalOptions>);
 }
 
 export function notImplemented(what: string): never {

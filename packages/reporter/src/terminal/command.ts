@@ -8,7 +8,8 @@
 import type { Argv, CommandModule, Options, PositionalOptions } from "yargs";
 import type { GlobalOptions } from "./output.js";
 
-type Element<V> = NonNullable<V> extends readonly (infer E)[] ? E : NonNullable<V>;
+// `false` in a value's type is its `--no-<flag>` form (yargs negates any flag), so it adds no entry.
+type Element<V> = Exclude<NonNullable<V> extends readonly (infer E)[] ? E : NonNullable<V>, false>;
 
 /** The value part of an entry: its type (or choices, for a literal union) and whether it repeats. */
 type ValueSpec<V> = ([Element<V>] extends [string]
