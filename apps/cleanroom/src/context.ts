@@ -2,7 +2,7 @@
 // (loaded lazily so --help stays fast), and small argument helpers.
 import { join, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import { type GlobalOptions, type Output, outputFor } from "@ggen/reporter";
+import { type GlobalOptions, type OptionTable, type Output, outputFor } from "@ggen/reporter";
 import type { Argv } from "yargs";
 
 export type { Output };
@@ -29,12 +29,19 @@ export function stateDir(): string {
   return join(projectRoot(), ".cleanroom");
 }
 
-/** Adds `--backend auto|local|testcontainers`. */
+const backendHelp = "Where environments run: local (no Docker), testcontainers (Docker), or auto";
+
+/** `--backend auto|local|testcontainers`, for a command table's options. */
+export const backendFlag: OptionTable<{ backend: BackendChoice }> = {
+  backend: { choices: backendChoices, default: "auto", describe: backendHelp },
+};
+
+/** Adds `--backend auto|local|testcontainers` to a yargs module (ultra-fast-test, until it is a table). */
 export function backendOption<T>(y: Argv<T>) {
   return y.option("backend", {
     choices: backendChoices,
     default: "auto" as BackendChoice,
-    describe: "Where environments run: local (no Docker), testcontainers (Docker), or auto",
+    describe: backendHelp,
   });
 }
 
