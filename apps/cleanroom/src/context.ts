@@ -94,18 +94,6 @@ export async function requireEnvironment(backend: LoadedBackend, name: string) {
   return status;
 }
 
-/** KEY=VALUE pairs (repeatable flags) as an object; a usage error for anything else. */
-export function parsePairs(values: unknown, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of [values ?? []].flat()) {
-    const s = String(v);
-    const at = s.indexOf("=");
-    if (at <= 0) throw new GgenError("BAD_ARGUMENT", `${flag} ${s}: expected KEY=VALUE`, { kind: "usage" });
-    out[s.slice(0, at)] = s.slice(at + 1);
-  }
-  return out;
-}
-
 /** Seconds from a flag, as milliseconds; a usage error for non-positive numbers. */
 export function secondsToMs(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -120,18 +108,6 @@ export function secondsToMs(value: unknown, flag: string): number | undefined {
 /** Strings from a repeatable flag. */
 export function list(value: unknown): string[] {
   return [value ?? []].flat().map(String).filter(Boolean);
-}
-
-const SECRET = /password|secret|token|key/i;
-
-/** A service/env map with secret-looking values replaced by *** (and credentials out of URLs). */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      SECRET.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@"),
-    ]),
-  );
 }
 
 /** Lets go of what a backend object holds in-process (Docker clients), when it has anything. */

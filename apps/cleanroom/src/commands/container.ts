@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { GgenError } from "@ggen/contract";
 import { defineCommand, type OptionTable } from "@ggen/reporter";
+import { parseKeyValues, redactRecord } from "@ggen/support";
 import {
   type BackendChoice,
   backendFlag,
@@ -8,8 +9,6 @@ import {
   type LoadedBackend,
   loadBackend,
   output,
-  parsePairs,
-  redactEnv,
   release,
   requireEnvironment,
   secondsToMs,
@@ -108,7 +107,7 @@ const start = defineCommand<StartFlags>()({
   handler: async (argv) => {
     const out = output(argv);
     const service = String(argv.service);
-    const env = parsePairs(argv.env, "--env");
+    const env = parseKeyValues(argv.env ?? [], { flag: "--env", code: "BAD_ARGUMENT" });
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
     if (argv.port !== undefined) await assertPortFree(Number(argv.port));
     const isImage = /[:/]/.test(service);
@@ -156,11 +155,11 @@ const start = defineCommand<StartFlags>()({
           await backend.deleteEnvironment(DEFAULT_ENV, { force: true }).catch(() => {});
         throw e;
       }
-      const safe = { ...svc, url: svc.redactedUrl, env: redactEnv(svc.env) };
+      const safe = { ...svc, url: svc.redactedUrl, env: redactRecord(svc.env) };
       out.data(safe, () =>
         [
           `started ${svc.name} in ${svc.environment} (${backend.name}) at ${svc.redactedUrl}, ready in ${Math.round(svc.readyMs)} ms`,
-          ...Object.entries(redactEnv(svc.env)).map(([k, v]) => `  ${k}=${v}`),
+          ...Object.entries(redactRecord(svc.env)).map(([k, v]) => `  ${k}=${v}`),
         ].join("\n"),
       );
     } finally {

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { defineCommand } from "@ggen/reporter";
+import { redactRecord } from "@ggen/support";
 import {
   type BackendChoice,
   backendFlag,
@@ -9,7 +10,6 @@ import {
   loadBackend,
   output,
   projectRoot,
-  redactEnv,
   release,
   requireEnvironment,
 } from "../context.js";
@@ -184,7 +184,7 @@ const status = defineCommand<{ backend: BackendChoice; name: string }>()({
       const s = await requireEnvironment(backend, argv.name);
       const safe = {
         ...s,
-        services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactEnv(v.env) })),
+        services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactRecord(v.env) })),
       };
       out.data(safe, () =>
         [

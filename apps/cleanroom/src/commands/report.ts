@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { type GenerationManifest, GgenError, parseJson, validate } from "@ggen/contract";
 import { type CommandArgs, defineCommand } from "@ggen/reporter";
@@ -40,8 +40,8 @@ async function signingKey(keyFile: string | undefined, out: ReturnType<typeof ou
   const { generateSigningKey } = await import("@ggen/reporter");
   const k = generateSigningKey();
   await mkdir(dirname(priv), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(priv, k.privateKey);
-  await chmod(priv, 0o600);
+  // The private key is never readable by others, not even before the rename.
+  await writeFileAtomic(priv, k.privateKey, { mode: 0o600 });
   await writeFileAtomic(pub, k.publicKey);
   out.info(`made a signing key: ${relative(projectRoot(), priv)} (public: ${relative(projectRoot(), pub)})`);
   return k.privateKey;

@@ -2,6 +2,7 @@
 // syntax checks with file:line:column.
 import { GgenError } from "@ggen/contract";
 import { defineCommand, type OptionTable, table } from "@ggen/reporter";
+import { parseKeyValues, writeFileAtomic } from "@ggen/support";
 import { output } from "../context.js";
 
 const tabular = ["table", "json", "csv", "tsv"] as const;
@@ -89,13 +90,15 @@ async function rdfFormat(name: string) {
 /** `--bind name=value`: `<…>` makes an IRI, anything else a string literal; bind() escapes both. */
 function bindings(pairs: string[] | undefined): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf("=");
-    const key = eq > 0 ? pair.slice(0, eq).replace(/^[?$]/, "") : "";
+  for (const [name, value] of Object.entries(
+    parseKeyValues(pairs ?? [], { flag: "--bind", code: "BIND_ARG" }),
+  )) {
+    const key = name.replace(/^[?$]/, "");
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new GgenError("BIND_ARG", `--bind ${pair}: expected name=value`, { kind: "usage" });
+      throw new GgenError("BIND_ARG", `--bind '${name}=${value}': '${key}' is not a variable name`, {
+        kind: "usage",
+      });
     }
-    const value = pair.slice(eq + 1);
     vars[key] = /^<.*>$/.test(value) ? { iri: value.slice(1, -1) } : value;
   }
   return vars;
@@ -155,6 +158,7 @@ const queryCommand = defineCommand<QueryFlags>()({
     const text = argv.bind?.length ? rdf.bind(read.text, bindings(argv.bind)) : read.text;
     const services: Record<string, import("@ggen/rdf").Graph> = {};
     for (const spec of argv.service ?? []) {
+      // The last '=': an endpoint URL may have a query string (?default-graph-uri=…), a file name rarely does.
       const eq = spec.lastIndexOf("=");
       if (eq <= 0 || eq === spec.length - 1)
         throw new GgenError("USAGE", `--service '${spec}': expected endpoint=file`, { kind: "usage" });
@@ -264,10 +268,7 @@ const exportCommand = defineCommand<FilesArgs & { format: string; output?: strin
         }
       }
       if (argv.output) {
-        const { writeFile, rename } = await import("node:fs/promises");
-        const tmp = `${argv.output}.${process.pid}.tmp`;
-        await writeFile(tmp, text);
-        await rename(tmp, argv.output);
+        await writeFileAtomic(argv.output, text);
         out.data({ output: argv.output, format, quads: graph.size }, () => "");
         out.info(`wrote ${graph.size} quads to ${argv.output}`);
       } else {
