@@ -185,15 +185,14 @@ function relativeToCwd(p: string): string {
   return p.startsWith(cwd) ? p.slice(cwd.length) : p;
 }
 
+const templatePositional = {
+  template: { type: "string", describe: "Template file, pack:template, pack id or directory" },
+} as const;
+
 const generateCmd = defineCommand<GenerateFlags & { template: string }>()({
   command: "generate <template>",
   describe: "Render a template (a path, pack:template, or a pack id for all its templates)",
-  positionals: {
-    template: {
-      type: "string",
-      describe: "Template file, pack:template, pack id or directory",
-    },
-  },
+  positionals: templatePositional,
   options: generateFlags,
   examples: [
     ["ggen template generate fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template"],
@@ -353,12 +352,7 @@ export const templateCommand = defineCommand()({
 export const genCommand = defineCommand<GenerateFlags & { template: string }>()({
   command: "gen <template>",
   describe: "Alias of 'template generate'",
-  positionals: {
-    template: {
-      type: "string",
-      describe: "Template file, pack:template, pack id or directory",
-    },
-  },
+  positionals: templatePositional,
   options: generateFlags,
   examples: [
     ["ggen gen fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template"],
