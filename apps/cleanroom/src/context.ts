@@ -3,13 +3,14 @@
 import { join, resolve } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
 import { GgenError } from "@ggen/contract";
-import { type Output, outputFor } from "@ggen/reporter";
+import { type GlobalOptions, type OptionTable, type Output, outputFor } from "@ggen/reporter";
 import type { Argv } from "yargs";
 
 export type { Output };
 
-export function output(argv: Record<string, unknown>): Output {
-  return outputFor(argv);
+/** (`Record<string, unknown>`: the argv of a yargs module not yet a defineCommand table.) */
+export function output(argv: Partial<GlobalOptions> | Record<string, unknown>): Output {
+  return outputFor(argv as Partial<GlobalOptions>);
 }
 
 export function notImplemented(what: string): never {
@@ -29,12 +30,19 @@ export function stateDir(): string {
   return join(projectRoot(), ".cleanroom");
 }
 
-/** Adds `--backend auto|local|testcontainers`. */
+const backendHelp = "Where environments run: local (no Docker), testcontainers (Docker), or auto";
+
+/** `--backend auto|local|testcontainers`, for a command table's options. */
+export const backendFlag: OptionTable<{ backend: BackendChoice }> = {
+  backend: { choices: backendChoices, default: "auto", describe: backendHelp },
+};
+
+/** Adds `--backend auto|local|testcontainers` to a yargs module (ultra-fast-test, until it is a table). */
 export function backendOption<T>(y: Argv<T>) {
   return y.option("backend", {
     choices: backendChoices,
     default: "auto" as BackendChoice,
-    describe: "Where environments run: local (no Docker), testcontainers (Docker), or auto",
+    describe: backendHelp,
   });
 }
 
@@ -87,18 +95,6 @@ export async function requireEnvironment(backend: LoadedBackend, name: string) {
   return status;
 }
 
-/** KEY=VALUE pairs (repeatable flags) as an object; a usage error for anything else. */
-export function parsePairs(values: unknown, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of [values ?? []].flat()) {
-    const s = String(v);
-    const at = s.indexOf("=");
-    if (at <= 0) throw new GgenError("BAD_ARGUMENT", `${flag} ${s}: expected KEY=VALUE`, { kind: "usage" });
-    out[s.slice(0, at)] = s.slice(at + 1);
-  }
-  return out;
-}
-
 /** Seconds from a flag, as milliseconds; a usage error for non-positive numbers. */
 export function secondsToMs(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -113,16 +109,4 @@ export function secondsToMs(value: unknown, flag: string): number | undefined {
 /** Strings from a repeatable flag. */
 export function list(value: unknown): string[] {
   return [value ?? []].flat().map(String).filter(Boolean);
-}
-
-const SECRET = /password|secret|token|key/i;
-
-/** A service/env map with secret-looking values replaced by *** (and credentials out of URLs). */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      SECRET.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@"),
-    ]),
-  );
 }

@@ -3,12 +3,13 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import { type Output, outputFor } from "@ggen/reporter";
+import { type GlobalOptions, type Output, outputFor } from "@ggen/reporter";
 
 export type { Output };
 
-export function output(argv: Record<string, unknown>): Output {
-  return outputFor(argv);
+/** (`Record<string, unknown>`: the argv of a yargs module not yet a defineCommand table.) */
+export function output(argv: Partial<GlobalOptions> | Record<string, unknown>): Output {
+  return outputFor(argv as Partial<GlobalOptions>);
 }
 
 export function notImplemented(what: string): never {

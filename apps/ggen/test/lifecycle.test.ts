@@ -3,10 +3,9 @@
 // state file is whole afterwards.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@ggen/support";
 import { afterAll, describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js");
@@ -46,16 +45,6 @@ function oneLine(r: ReturnType<typeof ggen>, status: number, pattern: RegExp): v
 function stateIsWhole(dir: string): void {
   const f = join(dir, ".ggen/lifecycle-state.json");
   if (existsSync(f)) expect(JSON.parse(readFileSync(f, "utf8")).version).toBe(1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 }
 
 async function get(url: string): Promise<string | undefined> {

@@ -1,8 +1,6 @@
 // Shared by the market CLI tests: run the built ggen in a temp project with its own GGEN_HOME.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -51,15 +49,6 @@ export function sandbox(extraEnv: Record<string, string> = {}): Sandbox {
       }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
-}
-
-/** A loopback port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** One line on stderr, starting with "ggen: error:", and no stack trace. */

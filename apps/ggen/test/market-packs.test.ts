@@ -5,8 +5,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPort, type Sandbox, sandbox } from "./market-helpers.js";
+import { type Sandbox, sandbox } from "./market-helpers.js";
 
 let b: Sandbox;
 beforeAll(() => {
@@ -98,8 +99,8 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
     const out = generate("io.ggen.redis-service", "name=kv");
     expect(existsSync(join(b.project, ".ggen/packages/io.ggen.dockerfile/ggen.toml"))).toBe(true);
     if (!has("redis-server")) return void console.warn("redis-server not found; skipping the live check");
-    const redisPort = await closedPort();
-    const httpPort = await closedPort();
+    const redisPort = await freePort();
+    const httpPort = await freePort();
     const procs: ChildProcess[] = [];
     try {
       const redis = spawn("redis-server", ["--port", String(redisPort), "--save", "", "--appendonly", "no"], {
@@ -151,7 +152,7 @@ describe("bundled packs work end to end", { timeout: 300_000 }, () => {
     if (!existsSync(join(pg, "initdb")) || !has("runuser"))
       return void console.warn("PostgreSQL 15 not found; SQL not loaded");
     const data = join("/tmp", `ggen-pg-${process.pid}-${Date.now()}`);
-    const port = await closedPort();
+    const port = await freePort();
     const as = (cmd: string, ...args: string[]) =>
       spawnSync("runuser", ["-u", "nobody", "--", join(pg, cmd), ...args], {
         encoding: "utf8",

@@ -2,8 +2,9 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRegistry, sha256, writeTarGz } from "@ggen/marketplace";
+import { freePort } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPort, fixtureRegistry, oneLine, type Sandbox, sandbox } from "./market-helpers.js";
+import { fixtureRegistry, oneLine, type Sandbox, sandbox } from "./market-helpers.js";
 
 const boxes: Sandbox[] = [];
 const box = (env: Record<string, string> = {}) => {
@@ -275,7 +276,7 @@ describe("bad input: one clear line, nothing half-installed", { timeout: 60_000 
 
   it("unreachable registry", async () => {
     const b = box();
-    const port = await closedPort();
+    const port = await freePort();
     check(
       b.run("market", "search", "x", "--registry", `http://127.0.0.1:${port}/`),
       1,

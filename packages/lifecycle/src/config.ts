@@ -2,6 +2,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { closest } from "@ggen/support";
 import { parse as parseToml, TomlError } from "smol-toml";
 
 export interface PhaseConfig {
@@ -181,7 +182,7 @@ function bool(r: Reader, v: unknown, what: string, line?: number): boolean | und
 function known(r: Reader, t: Table, keys: readonly string[], where: string, line?: number): void {
   for (const k of Object.keys(t)) {
     if (!keys.includes(k)) {
-      const near = keys.find((c) => c.replace(/_/g, "") === k.replace(/[-_]/g, "")) ?? closestKey(k, keys);
+      const near = keys.find((c) => c.replace(/_/g, "") === k.replace(/[-_]/g, "")) ?? closest(k, keys);
       r.fail(
         `unknown key '${k}' in ${where}`,
         r.lineOf(new RegExp(`^\\s*"?${esc(k)}"?\\s*=`)) ?? line,
@@ -189,36 +190,6 @@ function known(r: Reader, t: Table, keys: readonly string[], where: string, line
       );
     }
   }
-}
-
-function closestKey(word: string, keys: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const k of keys) {
-    const d = levenshtein(word, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Edit distance counting an adjacent transposition as one edit (optimal string alignment). */
-export function levenshtein(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 const PHASE_KEYS = [
@@ -350,7 +321,7 @@ export function parseConfig(text: string, file: string, root: string, embedded =
       r.fail(`unknown hook '${hname}'`, line, "hooks are before_<phase>, after_<phase> or on_error");
     }
     if (m && !phases.has(m[2]!)) {
-      const near = closestKey(m[2]!, [...phases.keys()]);
+      const near = closest(m[2]!, [...phases.keys()]);
       r.fail(
         `hook '${hname}' names an unknown phase '${m[2]}'`,
         line,
@@ -526,7 +497,7 @@ function checkGraph(config: LifecycleConfig, r: Reader): void {
   for (const p of config.phases.values()) {
     for (const d of p.dependsOn) {
       if (!config.phases.has(d)) {
-        const near = closestKey(d, names);
+        const near = closest(d, names);
         r.fail(
           `phase '${p.name}' depends on an unknown phase '${d}'`,
           config.lines.get(`phase:${p.name}`),

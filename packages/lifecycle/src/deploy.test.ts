@@ -1,13 +1,14 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { validate as validateContract } from "@ggen/contract";
+import { freePort } from "@ggen/support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 import { currentRelease, deploy, listReleases, rollback, stopService, verify } from "./deploy.js";
 import { readMetricsFile } from "./metrics.js";
 import { runPhases } from "./runner.js";
 import { loadState } from "./state.js";
-import { cleanupProjects, freePort, project, serviceSource } from "./test-util.js";
+import { cleanupProjects, project, serviceSource } from "./test-util.js";
 
 afterAll(cleanupProjects);
 

@@ -276,6 +276,7 @@ async function startSupervisor(
       join(root, "supervisor.pid"),
       join(root, "service.pid"),
       join(root, "service.log"),
+      import.meta.resolve("@ggen/support"),
     ],
     { cwd, env: childEnv, detached: true, stdio: "ignore" },
   );

@@ -1,35 +1,9 @@
-// Small file helpers shared by the lifecycle: atomic writes, hashing, globbing, path containment.
-import { createHash, randomBytes } from "node:crypto";
+// Small file helpers of the lifecycle: globbing, input hashes, containment in the project root, process
+// liveness. Atomic writes, sha256 and redaction are @ggen/support's.
+import { createHash } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { GgenError } from "@ggen/contract";
-
-/** Writes `data` to a temp file in the same directory, fsyncs it and renames it over `file`. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "w");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-export async function sha256File(file: string): Promise<string> {
-  return sha256(await fs.readFile(file));
-}
+import { join, sep } from "node:path";
+import { resolveInside } from "@ggen/support";
 
 export async function exists(p: string): Promise<boolean> {
   try {
@@ -40,26 +14,9 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Resolves `p` against `root` and refuses anything that lands outside it (also through symlinks). */
-export async function insideRoot(root: string, p: string, what = "path"): Promise<string> {
-  const abs = resolve(root, p);
-  const check = (candidate: string, base: string) => {
-    const rel = relative(base, candidate);
-    if (rel.startsWith("..") || isAbsolute(rel)) {
-      throw new GgenError("LIFECYCLE_PATH_ESCAPE", `${what} '${p}' is outside the project root`, {
-        kind: "usage",
-      });
-    }
-  };
-  check(abs, resolve(root));
-  try {
-    const realRoot = await fs.realpath(root);
-    const real = await fs.realpath(abs);
-    check(real, realRoot);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
-  return abs;
+/** `p` resolved against the project root; a usage error when it lands outside (also through symlinks). */
+export function insideRoot(root: string, p: string, what = "path"): string {
+  return resolveInside(root, p, { what, code: "LIFECYCLE_PATH_ESCAPE" });
 }
 
 // Tools' own state (ggen, cleanroom, turbo) and build output are not the project's sources.
@@ -151,15 +108,6 @@ export async function hashFiles(root: string, files: readonly string[]): Promise
 
 export function toPosix(p: string): string {
   return sep === "/" ? p : p.split(sep).join("/");
-}
-
-const SECRET_NAME = /password|secret|token|key/i;
-
-/** Copies `env` with values of secret-looking names replaced by `***`. */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) out[k] = SECRET_NAME.test(k) ? "***" : v;
-  return out;
 }
 
 /** Whether a process is running (a zombie waiting to be reaped counts as gone). */

@@ -1,19 +1,10 @@
 // Pure planning: which phases a request needs (with their dependencies), in which order, in which waves.
 import { GgenError } from "@ggen/contract";
-import { type LifecycleConfig, levenshtein } from "./config.js";
+import { closest } from "@ggen/support";
+import type { LifecycleConfig } from "./config.js";
 
 export function suggestPhase(config: LifecycleConfig, word: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const k of config.phases.keys()) {
-    let d = levenshtein(word.toLowerCase(), k.toLowerCase());
-    if (k.startsWith(word) || word.startsWith(k)) d = Math.min(d, 1);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return closest(word, config.phases.keys());
 }
 
 export function unknownPhase(config: LifecycleConfig, name: string): GgenError {

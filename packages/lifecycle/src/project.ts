@@ -2,8 +2,9 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
 import { loadConfig } from "./config.js";
-import { exists, processAlive, writeFileAtomic } from "./fsutil.js";
+import { exists, processAlive } from "./fsutil.js";
 import { METRICS_FILE } from "./metrics.js";
 import { type LifecycleState, loadState, STATE_FILE, updateState } from "./state.js";
 

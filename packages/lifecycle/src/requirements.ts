@@ -3,6 +3,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { closest } from "@ggen/support";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
 import { execCommand } from "./exec.js";
@@ -265,16 +266,16 @@ export async function updateRequirement(
   const config = await asConfig(source);
   const reqs = await loadRequirements(config, file);
   if (!reqs.requirements.some((r) => r.id === id)) {
-    const { levenshtein } = await import("./config.js");
-    const near = reqs.requirements
-      .map((r) => ({ id: r.id, d: levenshtein(id, r.id) }))
-      .sort((a, b) => a.d - b.d)[0];
+    const near = closest(
+      id,
+      reqs.requirements.map((r) => r.id),
+    );
     throw new GgenError("LIFECYCLE_UNKNOWN_REQUIREMENT", `unknown requirement '${id}'`, {
       kind: "usage",
       location: { file: reqs.file },
       hint:
-        near && near.d <= Math.max(1, Math.floor(id.length / 3))
-          ? `did you mean '${near.id}'?`
+        near !== undefined
+          ? `did you mean '${near}'?`
           : `requirements: ${reqs.requirements.map((r) => r.id).join(", ")}`,
     });
   }

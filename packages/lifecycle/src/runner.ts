@@ -1,9 +1,10 @@
 // Runs phases: dependencies first, independent phases at once (p-limit), hooks, input-hash caching,
 // environment rules (tests/security gates, approval), deploy/verify, state and logs. Reports progress
-// through events; never prints.
+// through events; never prints. A run is a sequence of named steps over one explicit `Run` record.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { isSecretName, redactRecord, redactText, sha256, writeFileAtomic } from "@ggen/support";
 import pLimit from "p-limit";
 import {
   asConfig,
@@ -12,21 +13,13 @@ import {
   type LifecycleConfig,
   type PhaseConfig,
   type ProfileConfig,
+  type VerifyConfig,
 } from "./config.js";
 import { type DeployEvent, type DeployResult, deploy, environmentOf, verify } from "./deploy.js";
 import { execCommand } from "./exec.js";
-import {
-  exists,
-  globFiles,
-  hashFiles,
-  insideRoot,
-  processAlive,
-  redactEnv,
-  sha256,
-  writeFileAtomic,
-} from "./fsutil.js";
+import { exists, globFiles, hashFiles, insideRoot, processAlive } from "./fsutil.js";
 import { type Plan, planPhases } from "./plan.js";
-import { loadState, type PhaseRecord, updateState } from "./state.js";
+import { emptyState, type LifecycleState, loadState, type PhaseRecord, updateState } from "./state.js";
 import { readTestsReport, validate } from "./validate.js";
 
 export type LifecycleEvent =
@@ -140,111 +133,172 @@ export function effectiveRules(env: EnvironmentConfig, profile: ProfileConfig | 
   };
 }
 
-const SECRET_NAME = /password|secret|token|key/i;
-
-/** Replaces the values of secret-looking variables declared in the config with `***`. */
-function redact(line: string, vars: Record<string, string>): string {
-  let out = line;
-  for (const [k, v] of Object.entries(vars)) {
-    if (v.length >= 4 && SECRET_NAME.test(k) && out.includes(v)) out = out.split(v).join("***");
-  }
-  return out;
-}
-
 const lastLine = (tail: readonly string[]) =>
   tail
     .filter((l) => l.trim())
     .pop()
     ?.trim();
 
+/** One run: what it runs, where and under which rules, and what it has learned so far. */
+interface Run {
+  readonly config: LifecycleConfig;
+  readonly opts: RunOptions;
+  readonly env: EnvironmentConfig;
+  readonly profile: ProfileConfig | undefined;
+  readonly rules: ReturnType<typeof effectiveRules>;
+  readonly plan: Plan;
+  readonly noCache: boolean;
+  readonly started: number;
+  readonly emit: (e: LifecycleEvent) => void;
+  /** Each phase's outcome, once it has one. */
+  readonly outcomes: Map<string, PhaseOutcome>;
+  /** Filled in as the run goes (deployment, rolledBack) and at its end. */
+  readonly result: RunResult;
+  /** The state as the run found it (the last successes' input hashes). */
+  state: LifecycleState;
+  /** The variables every command sees (a phase adds its own env and GGEN_PHASE). */
+  baseVars: Record<string, string>;
+  /** A phase failed: phases that have not started are not run. */
+  failed: boolean;
+}
+
+/** Where a phase's outcome stands while it runs: the status so far, the last exit code, why it failed. */
+interface PhaseStep {
+  status: PhaseOutcome["status"];
+  exitCode: number | null;
+  message?: string;
+}
+
+/** What one phase's commands and hooks run with. */
+interface PhaseContext {
+  readonly stack: readonly string[];
+  readonly vars: Record<string, string>;
+  readonly cwd: string;
+  readonly deadline: number | undefined;
+  readonly log: string[];
+}
+
 export async function runPhases(
   source: ConfigSource,
   names: readonly string[],
   opts: RunOptions = {},
 ): Promise<RunResult> {
-  const config = await asConfig(source);
+  const run = planRun(await asConfig(source), names, opts);
+  run.emit({
+    type: "run-start",
+    runId: run.result.runId,
+    phases: run.plan.order,
+    waves: run.plan.waves,
+    environment: run.env.name,
+    ...(run.profile ? { profile: run.profile.name } : {}),
+  });
+  skipByProfile(run);
+  if (opts.dryRun) return dryRun(run);
+  // Approval comes first: nothing should run when the person says no.
+  await approve(run);
+  await recordRunStart(run);
+  try {
+    await runAll(run);
+  } finally {
+    await recordRunFinish(run);
+  }
+  return finish(run);
+}
+
+/** The environment, profile, rules and plan of a request; nothing runs yet. */
+function planRun(config: LifecycleConfig, names: readonly string[], opts: RunOptions): Run {
   const started = performance.now();
   const env = resolveEnv(config, opts.env);
   const profile = resolveProfile(config, opts.profile);
-  const rules = effectiveRules(env, profile);
   const plan = opts.sequential
     ? sequentialPlan(config, names, profile?.skip ?? [])
     : planPhases(config, names, profile?.skip ?? []);
   const runId = `run-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  const emit = (e: LifecycleEvent) => opts.onEvent?.(e);
-  const outcomes = new Map<string, PhaseOutcome>();
-  const result: RunResult = {
-    runId,
-    ok: true,
-    dryRun: opts.dryRun === true,
-    environment: env.name,
-    ...(profile ? { profile: profile.name } : {}),
+  return {
+    config,
+    opts,
+    env,
+    profile,
+    rules: effectiveRules(env, profile),
     plan,
-    phases: [],
-    durationMs: 0,
-    exitCode: 0,
+    noCache: opts.noCache === true || profile?.noCache === true,
+    started,
+    emit: (e) => opts.onEvent?.(e),
+    outcomes: new Map(),
+    result: {
+      runId,
+      ok: true,
+      dryRun: opts.dryRun === true,
+      environment: env.name,
+      ...(profile ? { profile: profile.name } : {}),
+      plan,
+      phases: [],
+      durationMs: 0,
+      exitCode: 0,
+    },
+    state: emptyState(),
+    baseVars: {},
+    failed: false,
   };
-  const phaseLoc = (p: string) => {
-    const line = config.lines.get(`phase:${p}`);
-    return { file: config.file, ...(line ? { line, column: 1 } : {}) };
-  };
+}
 
-  emit({
-    type: "run-start",
-    runId,
-    phases: plan.order,
-    waves: plan.waves,
-    environment: env.name,
-    ...(profile ? { profile: profile.name } : {}),
-  });
-  for (const s of plan.skipped) {
-    outcomes.set(s, {
+function skipByProfile(run: Run): void {
+  for (const s of run.plan.skipped) {
+    run.outcomes.set(s, {
       phase: s,
       status: "skipped",
       durationMs: 0,
       exitCode: null,
-      commands: config.phases.get(s)!.commands,
-      message: `skipped by profile ${profile?.name}`,
+      commands: run.config.phases.get(s)!.commands,
+      message: `skipped by profile ${run.profile?.name}`,
     });
-    emit({ type: "phase-skip", phase: s, reason: "profile" });
+    run.emit({ type: "phase-skip", phase: s, reason: "profile" });
   }
+}
 
-  if (opts.dryRun) {
-    for (const p of plan.order) {
-      outcomes.set(p, {
-        phase: p,
-        status: "not-run",
-        durationMs: 0,
-        exitCode: null,
-        commands: config.phases.get(p)!.commands,
-      });
-    }
-    result.phases = [...plan.skipped, ...plan.order].map((p) => outcomes.get(p)!);
-    result.durationMs = performance.now() - started;
-    return result;
+/** --dry-run: the plan, every phase not run. */
+function dryRun(run: Run): RunResult {
+  const { config, plan, outcomes, result } = run;
+  for (const p of plan.order) {
+    outcomes.set(p, {
+      phase: p,
+      status: "not-run",
+      durationMs: 0,
+      exitCode: null,
+      commands: config.phases.get(p)!.commands,
+    });
   }
+  result.phases = [...plan.skipped, ...plan.order].map((p) => outcomes.get(p)!);
+  result.durationMs = performance.now() - run.started;
+  return result;
+}
 
-  // Approval comes first: nothing should run when the person says no.
-  const deploying = plan.order.includes("deploy") && env.deploy !== undefined;
-  if (deploying && rules.requireApproval && !opts.yes) {
-    if (!opts.confirm) {
-      throw new GgenError("LIFECYCLE_APPROVAL_REQUIRED", `deploying to '${env.name}' requires approval`, {
-        kind: "usage",
-        hint: "pass --yes, or run on a terminal to be asked",
-      });
-    }
-    if (!(await opts.confirm(`Deploy ${config.name} to ${env.name}?`))) {
-      throw new GgenError("LIFECYCLE_APPROVAL_DECLINED", `deployment to '${env.name}' was not approved`);
-    }
+/** A deploy to an environment that requires approval needs --yes or a person's yes. */
+async function approve(run: Run): Promise<void> {
+  const { config, env, opts } = run;
+  const deploying = run.plan.order.includes("deploy") && env.deploy !== undefined;
+  if (!deploying || !run.rules.requireApproval || opts.yes) return;
+  if (!opts.confirm) {
+    throw new GgenError("LIFECYCLE_APPROVAL_REQUIRED", `deploying to '${env.name}' requires approval`, {
+      kind: "usage",
+      hint: "pass --yes, or run on a terminal to be asked",
+    });
   }
+  if (!(await opts.confirm(`Deploy ${config.name} to ${env.name}?`))) {
+    throw new GgenError("LIFECYCLE_APPROVAL_DECLINED", `deployment to '${env.name}' was not approved`);
+  }
+}
 
+/** The run in the state (runs whose process is gone become interrupted), then the state and base vars. */
+async function recordRunStart(run: Run): Promise<void> {
+  const { config, env, profile } = run;
   await updateState(
     config.root,
     (s) => {
       for (const r of s.runs) if (r.status === "running" && !processAlive(r.pid)) r.status = "interrupted";
       s.runs.push({
-        id: runId,
-        phases: plan.order,
+        id: run.result.runId,
+        phases: run.plan.order,
         startedAt: new Date().toISOString(),
         status: "running",
         pid: process.pid,
@@ -256,9 +310,8 @@ export async function runPhases(
     },
     config.stateBackups,
   );
-  const state = await loadState(config.root);
-
-  const baseVars: Record<string, string> = {
+  run.state = await loadState(config.root);
+  run.baseVars = {
     ...(process.env as Record<string, string>),
     ...env.vars,
     ...(profile?.env ?? {}),
@@ -266,372 +319,414 @@ export async function runPhases(
     GGEN_PROJECT_ROOT: config.root,
     ...(profile ? { GGEN_PROFILE: profile.name } : {}),
   };
-  let failed = false;
-  const noCache = opts.noCache === true || profile?.noCache === true;
+}
 
-  const runCommand = async (
-    phaseName: string,
-    command: string,
-    cwd: string,
-    vars: Record<string, string>,
-    deadline: number | undefined,
-    log: string[],
-  ) => {
-    const remaining = deadline === undefined ? 0 : Math.max(1, deadline - performance.now());
-    return execCommand(command, {
-      cwd,
-      env: vars,
-      timeoutMs: remaining,
-      onLine: (raw, stream) => {
-        const line = redact(raw, {
-          ...env.vars,
-          ...(profile?.env ?? {}),
-          ...(config.phases.get(phaseName)?.env ?? {}),
-        });
-        log.push(line);
-        emit({ type: "phase-output", phase: phaseName, line, stream });
-      },
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-  };
-
-  /** Runs hook entries (commands or phases); the first failure is returned as a message. */
-  const runHook = async (
-    hook: string,
-    stack: readonly string[],
-    vars: Record<string, string>,
-    deadline?: number,
-  ): Promise<string | undefined> => {
-    for (const entry of config.hooks.get(hook) ?? []) {
-      emit({ type: "hook-start", hook, entry });
-      let problem: string | undefined;
-      if (config.phases.has(entry)) {
-        if (stack.includes(entry)) problem = `hook recursion: ${[...stack, entry].join(" → ")}`;
-        else {
-          const o = await executePhase(entry, [...stack, entry]);
-          if (o.status !== "success" && o.status !== "cached")
-            problem = o.message ?? `phase '${entry}' ${o.status}`;
-        }
-      } else {
-        const r = await execCommand(entry, {
-          cwd: config.root,
-          env: vars,
-          ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - performance.now()) } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        if (r.timedOut) problem = `'${entry}' ran past the phase's timeout`;
-        else if (r.exitCode !== 0) {
-          const last = lastLine(r.tail);
-          problem = `'${entry}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
-        }
-      }
-      emit({ type: "hook-finish", hook, entry, ok: problem === undefined });
-      if (problem) return `hook ${hook} failed: ${problem}`;
-    }
-    return undefined;
-  };
-
-  const cacheKey = async (p: PhaseConfig, vars: Record<string, string>): Promise<string | undefined> => {
-    if (p.inputs.length === 0 || noCache) return undefined;
-    const files = await globFiles(config.root, p.inputs);
-    const contentHash = await hashFiles(config.root, files);
-    const relevantEnv = { ...env.vars, ...(profile?.env ?? {}), ...p.env };
-    return sha256(
-      JSON.stringify({
-        contentHash,
-        commands: p.commands,
-        cwd: p.cwd ?? "",
-        env: relevantEnv,
-        envName: vars.GGEN_ENV,
-      }),
-    );
-  };
-
-  const record = async (
-    name: string,
-    o: PhaseOutcome,
-    startedAt: string,
-    inputsHash: string | undefined,
-    log: string[],
-  ) => {
-    const status: PhaseRecord["status"] =
-      o.status === "cached"
-        ? "cached"
-        : o.status === "success"
-          ? "success"
-          : o.status === "timed-out"
-            ? "timed-out"
-            : "failed";
-    if (o.status !== "cached") {
-      await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.join("\n")}\n`);
-    }
-    await updateState(
-      config.root,
-      (s) => {
-        const prev = s.phases[name];
-        const rec: PhaseRecord = {
-          status,
-          startedAt,
-          durationMs: Math.round(o.durationMs),
-          exitCode: o.exitCode,
-          environment: env.name,
-        };
-        const keepHash =
-          status === "success" || status === "cached"
-            ? (inputsHash ?? (status === "cached" ? prev?.inputsHash : undefined))
-            : undefined;
-        if (keepHash) rec.inputsHash = keepHash;
-        if (o.message) rec.message = o.message;
-        s.phases[name] = rec;
-        s.history.push({
-          phase: name,
-          status,
-          at: new Date().toISOString(),
-          durationMs: Math.round(o.durationMs),
-          exitCode: o.exitCode,
-        });
-        s.history = s.history.slice(-200);
-        if (s.currentPhase === name) s.currentPhase = null;
-      },
-      config.stateBackups,
-    );
-  };
-
-  const executePhase = async (name: string, stack: readonly string[]): Promise<PhaseOutcome> => {
-    const p = config.phases.get(name)!;
-    const t0 = performance.now();
-    const startedAt = new Date().toISOString();
-    const vars = { ...baseVars, ...p.env, GGEN_PHASE: name };
-    const cwd = p.cwd ? await insideRoot(config.root, p.cwd, `phases.${name}.cwd`) : config.root;
-    const key = await cacheKey(p, vars);
-    const prev = state.phases[name];
-    if (key && prev?.inputsHash === key && (prev.status === "success" || prev.status === "cached")) {
-      const outputsOk = p.outputs.length === 0 || (await globFiles(config.root, p.outputs)).length > 0;
-      if (outputsOk) {
-        const o: PhaseOutcome = {
-          phase: name,
-          status: "cached",
-          durationMs: 0,
-          exitCode: 0,
-          commands: p.commands,
-          cached: true,
-          message: "inputs unchanged since the last success",
-        };
-        emit({ type: "phase-skip", phase: name, reason: "cached" });
-        await record(name, o, startedAt, key, []);
-        return o;
-      }
-    }
-    emit({ type: "phase-start", phase: name, commands: p.commands });
-    await updateState(
-      config.root,
-      (s) => {
-        s.currentPhase = name;
-      },
-      config.stateBackups,
-    );
-    const log: string[] = [];
-    const deadline = p.timeout ? t0 + p.timeout * 1000 : undefined;
-    let message: string | undefined;
-    let status: PhaseOutcome["status"] = "success";
-    let exitCode: number | null = 0;
-
-    message = await runHook(`before_${name}`, stack, vars, deadline);
-    if (message) status = "failed";
-    for (const c of status === "success" ? p.commands : []) {
-      const r = await runCommand(name, c, cwd, vars, deadline, log);
-      exitCode = r.exitCode;
-      if (r.timedOut) {
-        status = "timed-out";
-        message = `phase '${name}' timed out after ${p.timeout}s running '${c}'`;
-        break;
-      }
-      if (r.exitCode !== 0) {
-        status = "failed";
-        const last = lastLine(r.tail);
-        message = `phase '${name}' failed: '${c}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
-        break;
-      }
-    }
-    if (status === "success" && name === "deploy" && env.deploy) {
-      const gate = await runGates(name);
-      if (gate) {
-        status = "failed";
-        message = gate;
-      } else {
-        const testMetrics = await testMetricsFor();
-        const phasesSoFar: Record<string, number> = {};
-        for (const o of outcomes.values())
-          if (o.status === "success") phasesSoFar[o.phase] = Math.round(o.durationMs) / 1000;
-        const dr = await deploy(config, env.name, {
-          env: { ...env.vars, ...(profile?.env ?? {}), ...p.env },
-          rollback: rules.rollback,
-          ...(profile?.verifyRetries !== undefined ? { verifyRetries: profile.verifyRetries } : {}),
-          phases: phasesSoFar,
-          ...(testMetrics ? { testMetrics } : {}),
-          onEvent: emit,
-        });
-        result.deployment = dr;
-        if (dr.status !== "success") {
-          status = "failed";
-          message = `deploy to '${env.name}' ${dr.status === "rolled-back" ? "rolled back" : "failed"}: ${dr.message}`;
-          if (dr.status === "rolled-back") result.rolledBack = true;
-        }
-      }
-    } else if (status === "success" && name === "verify" && env.verify) {
-      const v = await verify(env.verify, {
-        ...(profile?.verifyRetries !== undefined ? { retries: profile.verifyRetries } : {}),
-        onEvent: emit,
-      });
-      if (!v.ok) {
-        status = "failed";
-        message = `verify of '${env.name}' failed: ${v.url}: ${v.detail} after ${v.attempts} attempt(s)`;
-      }
-    }
-    if (status === "success") {
-      const after = await runHook(`after_${name}`, stack, vars, deadline);
-      if (after) {
-        status = "failed";
-        message = after;
-      }
-    }
-    if (status !== "success") {
-      const onError = await runHook("on_error", [...stack, "on_error"], {
-        ...vars,
-        GGEN_FAILED_PHASE: name,
-        GGEN_ERROR: message ?? "",
-      });
-      if (onError) message = `${message}; ${onError}`;
-    }
-    const o: PhaseOutcome = {
-      phase: name,
-      status,
-      durationMs: performance.now() - t0,
-      exitCode,
-      commands: p.commands,
-      ...(message ? { message } : {}),
-    };
-    await record(name, o, startedAt, status === "success" ? key : undefined, log);
-    emit({
-      type: "phase-finish",
-      phase: name,
-      status,
-      durationMs: o.durationMs,
-      exitCode,
-      ...(message ? { message } : {}),
-    });
-    return o;
-  };
-
-  const testMetricsFor = async () => {
-    try {
-      const t = await readTestsReport(config);
-      if (!t) return undefined;
-      const s = t.run.summary;
-      return {
-        totalTests: s.total,
-        passed: s.passed,
-        failed: s.failed,
-        skipped: s.skipped,
-        durationSeconds: t.run.timings.testMs / 1000,
-      };
-    } catch {
-      return undefined;
-    }
-  };
-
-  const runGates = async (phase: string): Promise<string | undefined> => {
-    const checks = [
-      ...(rules.requireTests ? (["tests"] as const) : []),
-      ...(rules.requireSecurity ? (["security"] as const) : []),
-    ];
-    for (const check of checks) {
-      const v = await validate(config, { checks: [check], env: env.name });
-      emit({
-        type: "gate",
-        environment: env.name,
-        check,
-        ok: v.passed,
-        errors: v.errors,
-        warnings: v.warnings,
-      });
-      if (!v.passed) {
-        const f = v.findings.find((x) => x.severity === "error");
-        const where = f?.file ? `${f.file}${f.line ? `:${f.line}` : ""}: ` : "";
-        return `phase '${phase}' blocked: '${env.name}' requires ${check} checks to pass (${v.errors} error(s); ${where}${f?.message ?? ""})`;
-      }
-    }
-    return undefined;
-  };
-
-  const limit = pLimit(Math.max(1, opts.sequential ? 1 : (opts.jobs ?? profile?.jobs ?? 2)));
+/** Every planned phase after its dependencies: independent ones at once (up to jobs), or in order. */
+async function runAll(run: Run): Promise<void> {
+  const { opts, plan } = run;
+  const limit = pLimit(Math.max(1, opts.sequential ? 1 : (opts.jobs ?? run.profile?.jobs ?? 2)));
   const promises = new Map<string, Promise<PhaseOutcome>>();
   const schedule = (name: string): Promise<PhaseOutcome> => {
     const existing = promises.get(name);
     if (existing) return existing;
-    const p = config.phases.get(name)!;
     const promise = (async () => {
+      const p = run.config.phases.get(name)!;
       const deps = await Promise.all(p.dependsOn.filter((d) => plan.order.includes(d)).map(schedule));
       const bad = deps.find((d) => d.status !== "success" && d.status !== "cached");
-      if (bad) {
-        const o: PhaseOutcome = {
-          phase: name,
-          status: "blocked",
-          durationMs: 0,
-          exitCode: null,
-          commands: p.commands,
-          message: `not run: '${bad.phase}' ${bad.status}`,
-        };
-        emit({ type: "phase-skip", phase: name, reason: "blocked" });
-        return o;
-      }
-      return limit(async () => {
-        if (failed || opts.signal?.aborted) {
-          emit({ type: "phase-skip", phase: name, reason: "not-run" });
-          return {
-            phase: name,
-            status: "not-run",
-            durationMs: 0,
-            exitCode: null,
-            commands: p.commands,
-          } satisfies PhaseOutcome;
-        }
-        const o = await executePhase(name, [name]);
-        if (o.status !== "success" && o.status !== "cached") failed = true;
-        return o;
-      });
+      if (bad) return blocked(run, p, bad);
+      return limit(() => startPhase(run, p));
     })();
-    promise.then((o) => outcomes.set(name, o));
+    promise.then((o) => run.outcomes.set(name, o));
     promises.set(name, promise);
     return promise;
   };
-
-  try {
-    if (opts.sequential) {
-      for (const n of plan.order) await schedule(n);
-    } else {
-      await Promise.all(plan.order.map(schedule));
-    }
-  } finally {
-    const finalStatus = [...outcomes.values()].some((o) =>
-      ["failed", "timed-out", "blocked", "not-run"].includes(o.status),
-    )
-      ? "failed"
-      : "success";
-    await updateState(
-      config.root,
-      (s) => {
-        const run = s.runs.find((r) => r.id === runId);
-        if (run) {
-          run.status = finalStatus;
-          run.finishedAt = new Date().toISOString();
-        }
-        s.currentPhase = null;
-      },
-      config.stateBackups,
-    );
+  if (opts.sequential) {
+    for (const n of plan.order) await schedule(n);
+  } else {
+    await Promise.all(plan.order.map(schedule));
   }
+}
 
+function blocked(run: Run, p: PhaseConfig, bad: PhaseOutcome): PhaseOutcome {
+  run.emit({ type: "phase-skip", phase: p.name, reason: "blocked" });
+  return {
+    phase: p.name,
+    status: "blocked",
+    durationMs: 0,
+    exitCode: null,
+    commands: p.commands,
+    message: `not run: '${bad.phase}' ${bad.status}`,
+  };
+}
+
+/** A phase whose turn came: run it, unless the run already failed or was interrupted. */
+async function startPhase(run: Run, p: PhaseConfig): Promise<PhaseOutcome> {
+  if (run.failed || run.opts.signal?.aborted) {
+    run.emit({ type: "phase-skip", phase: p.name, reason: "not-run" });
+    return { phase: p.name, status: "not-run", durationMs: 0, exitCode: null, commands: p.commands };
+  }
+  const o = await executePhase(run, p.name, [p.name]);
+  if (o.status !== "success" && o.status !== "cached") run.failed = true;
+  return o;
+}
+
+/** One phase: cached, or its before hook, commands, deploy/verify and after hook; on_error on failure. */
+async function executePhase(run: Run, name: string, stack: readonly string[]): Promise<PhaseOutcome> {
+  const { config } = run;
+  const p = config.phases.get(name)!;
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const vars = { ...run.baseVars, ...p.env, GGEN_PHASE: name };
+  const cwd = p.cwd ? insideRoot(config.root, p.cwd, `phases.${name}.cwd`) : config.root;
+  const key = await cacheKey(run, p, vars);
+  const cached = await cachedOutcome(run, p, key);
+  if (cached) {
+    run.emit({ type: "phase-skip", phase: name, reason: "cached" });
+    await recordPhase(run, cached, startedAt, key, []);
+    return cached;
+  }
+  run.emit({ type: "phase-start", phase: name, commands: p.commands });
+  await updateState(
+    config.root,
+    (s) => {
+      s.currentPhase = name;
+    },
+    config.stateBackups,
+  );
+  const ctx: PhaseContext = {
+    stack,
+    vars,
+    cwd,
+    deadline: p.timeout ? t0 + p.timeout * 1000 : undefined,
+    log: [],
+  };
+  let step = await runPhaseSteps(run, p, ctx);
+  if (step.status !== "success") {
+    const onError = await runHook(run, "on_error", [...stack, "on_error"], {
+      ...vars,
+      GGEN_FAILED_PHASE: name,
+      GGEN_ERROR: step.message ?? "",
+    });
+    if (onError) step = { ...step, message: `${step.message}; ${onError}` };
+  }
+  const { status, exitCode, message } = step;
+  const o: PhaseOutcome = {
+    phase: name,
+    status,
+    durationMs: performance.now() - t0,
+    exitCode,
+    commands: p.commands,
+    ...(message ? { message } : {}),
+  };
+  await recordPhase(run, o, startedAt, status === "success" ? key : undefined, ctx.log);
+  run.emit({
+    type: "phase-finish",
+    phase: name,
+    status,
+    durationMs: o.durationMs,
+    exitCode,
+    ...(message ? { message } : {}),
+  });
+  return o;
+}
+
+/** The phase's input hash (its files, commands, cwd and env), when it declares inputs and caching is on. */
+async function cacheKey(run: Run, p: PhaseConfig, vars: Record<string, string>): Promise<string | undefined> {
+  if (p.inputs.length === 0 || run.noCache) return undefined;
+  const files = await globFiles(run.config.root, p.inputs);
+  const contentHash = await hashFiles(run.config.root, files);
+  const relevantEnv = { ...run.env.vars, ...(run.profile?.env ?? {}), ...p.env };
+  return sha256(
+    JSON.stringify({
+      contentHash,
+      commands: p.commands,
+      cwd: p.cwd ?? "",
+      env: relevantEnv,
+      envName: vars.GGEN_ENV,
+    }),
+  );
+}
+
+/** Cached: the inputs hash as at the last success and the outputs are still there. */
+async function cachedOutcome(
+  run: Run,
+  p: PhaseConfig,
+  key: string | undefined,
+): Promise<PhaseOutcome | undefined> {
+  const prev = run.state.phases[p.name];
+  if (!key || prev?.inputsHash !== key || (prev.status !== "success" && prev.status !== "cached")) {
+    return undefined;
+  }
+  const outputsOk = p.outputs.length === 0 || (await globFiles(run.config.root, p.outputs)).length > 0;
+  if (!outputsOk) return undefined;
+  return {
+    phase: p.name,
+    status: "cached",
+    durationMs: 0,
+    exitCode: 0,
+    commands: p.commands,
+    cached: true,
+    message: "inputs unchanged since the last success",
+  };
+}
+
+/** before hook → commands → deploy or verify → after hook; the first failure ends the phase. */
+async function runPhaseSteps(run: Run, p: PhaseConfig, ctx: PhaseContext): Promise<PhaseStep> {
+  const before = await runHook(run, `before_${p.name}`, ctx.stack, ctx.vars, ctx.deadline);
+  if (before) return { status: "failed", exitCode: 0, message: before };
+  const commands = await runCommands(run, p, ctx);
+  if (commands.status !== "success") return commands;
+  const provider =
+    p.name === "deploy" && run.env.deploy
+      ? await deployStep(run, p)
+      : p.name === "verify" && run.env.verify
+        ? await verifyStep(run, run.env.verify)
+        : undefined;
+  if (provider) return { status: "failed", exitCode: commands.exitCode, message: provider };
+  const after = await runHook(run, `after_${p.name}`, ctx.stack, ctx.vars, ctx.deadline);
+  if (after) return { status: "failed", exitCode: commands.exitCode, message: after };
+  return commands;
+}
+
+/** The phase's commands in order; the first that fails or times out ends the phase. */
+async function runCommands(run: Run, p: PhaseConfig, ctx: PhaseContext): Promise<PhaseStep> {
+  let exitCode: number | null = 0;
+  for (const c of p.commands) {
+    const r = await runCommand(run, p, c, ctx);
+    exitCode = r.exitCode;
+    if (r.timedOut) {
+      return {
+        status: "timed-out",
+        exitCode,
+        message: `phase '${p.name}' timed out after ${p.timeout}s running '${c}'`,
+      };
+    }
+    if (r.exitCode !== 0) {
+      const last = lastLine(r.tail);
+      return {
+        status: "failed",
+        exitCode,
+        message: `phase '${p.name}' failed: '${c}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`,
+      };
+    }
+  }
+  return { status: "success", exitCode };
+}
+
+/** One command of a phase, its output lines (secrets redacted) logged and sent as events. */
+function runCommand(run: Run, p: PhaseConfig, command: string, ctx: PhaseContext) {
+  const { env, profile, opts } = run;
+  const declared = { ...env.vars, ...(profile?.env ?? {}), ...p.env };
+  const secrets = Object.entries(declared)
+    .filter(([k]) => isSecretName(k))
+    .map(([, v]) => v);
+  const remaining = ctx.deadline === undefined ? 0 : Math.max(1, ctx.deadline - performance.now());
+  return execCommand(command, {
+    cwd: ctx.cwd,
+    env: ctx.vars,
+    timeoutMs: remaining,
+    onLine: (raw, stream) => {
+      const line = redactText(raw, secrets);
+      ctx.log.push(line);
+      run.emit({ type: "phase-output", phase: p.name, line, stream });
+    },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+/** Runs hook entries (commands or phases); the first failure is returned as a message. */
+async function runHook(
+  run: Run,
+  hook: string,
+  stack: readonly string[],
+  vars: Record<string, string>,
+  deadline?: number,
+): Promise<string | undefined> {
+  const { config, opts } = run;
+  for (const entry of config.hooks.get(hook) ?? []) {
+    run.emit({ type: "hook-start", hook, entry });
+    let problem: string | undefined;
+    if (config.phases.has(entry)) {
+      if (stack.includes(entry)) problem = `hook recursion: ${[...stack, entry].join(" → ")}`;
+      else {
+        const o = await executePhase(run, entry, [...stack, entry]);
+        if (o.status !== "success" && o.status !== "cached")
+          problem = o.message ?? `phase '${entry}' ${o.status}`;
+      }
+    } else {
+      const r = await execCommand(entry, {
+        cwd: config.root,
+        env: vars,
+        ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - performance.now()) } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      if (r.timedOut) problem = `'${entry}' ran past the phase's timeout`;
+      else if (r.exitCode !== 0) {
+        const last = lastLine(r.tail);
+        problem = `'${entry}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
+      }
+    }
+    run.emit({ type: "hook-finish", hook, entry, ok: problem === undefined });
+    if (problem) return `hook ${hook} failed: ${problem}`;
+  }
+  return undefined;
+}
+
+/** The deploy phase's deploy: behind the environment's gates, then deploy (with verify and rollback). */
+async function deployStep(run: Run, p: PhaseConfig): Promise<string | undefined> {
+  const { config, env, profile, result } = run;
+  const gate = await runGates(run, p.name);
+  if (gate) return gate;
+  const testMetrics = await testMetricsFor(config);
+  const phasesSoFar: Record<string, number> = {};
+  for (const o of run.outcomes.values())
+    if (o.status === "success") phasesSoFar[o.phase] = Math.round(o.durationMs) / 1000;
+  const dr = await deploy(config, env.name, {
+    env: { ...env.vars, ...(profile?.env ?? {}), ...p.env },
+    rollback: run.rules.rollback,
+    ...(profile?.verifyRetries !== undefined ? { verifyRetries: profile.verifyRetries } : {}),
+    phases: phasesSoFar,
+    ...(testMetrics ? { testMetrics } : {}),
+    onEvent: run.emit,
+  });
+  result.deployment = dr;
+  if (dr.status === "success") return undefined;
+  if (dr.status === "rolled-back") result.rolledBack = true;
+  return `deploy to '${env.name}' ${dr.status === "rolled-back" ? "rolled back" : "failed"}: ${dr.message}`;
+}
+
+/** The verify phase's health check of the environment. */
+async function verifyStep(run: Run, v: VerifyConfig): Promise<string | undefined> {
+  const { profile } = run;
+  const r = await verify(v, {
+    ...(profile?.verifyRetries !== undefined ? { retries: profile.verifyRetries } : {}),
+    onEvent: run.emit,
+  });
+  if (r.ok) return undefined;
+  return `verify of '${run.env.name}' failed: ${r.url}: ${r.detail} after ${r.attempts} attempt(s)`;
+}
+
+/** The tests and security checks an environment requires before a deploy; the first that fails blocks it. */
+async function runGates(run: Run, phase: string): Promise<string | undefined> {
+  const { config, env, rules } = run;
+  const checks = [
+    ...(rules.requireTests ? (["tests"] as const) : []),
+    ...(rules.requireSecurity ? (["security"] as const) : []),
+  ];
+  for (const check of checks) {
+    const v = await validate(config, { checks: [check], env: env.name });
+    run.emit({
+      type: "gate",
+      environment: env.name,
+      check,
+      ok: v.passed,
+      errors: v.errors,
+      warnings: v.warnings,
+    });
+    if (!v.passed) {
+      const f = v.findings.find((x) => x.severity === "error");
+      const where = f?.file ? `${f.file}${f.line ? `:${f.line}` : ""}: ` : "";
+      return `phase '${phase}' blocked: '${env.name}' requires ${check} checks to pass (${v.errors} error(s); ${where}${f?.message ?? ""})`;
+    }
+  }
+  return undefined;
+}
+
+/** The last tests report's counts, for the deployment metrics; none when there is no readable report. */
+async function testMetricsFor(config: LifecycleConfig) {
+  try {
+    const t = await readTestsReport(config);
+    if (!t) return undefined;
+    const s = t.run.summary;
+    return {
+      totalTests: s.total,
+      passed: s.passed,
+      failed: s.failed,
+      skipped: s.skipped,
+      durationSeconds: t.run.timings.testMs / 1000,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A phase's outcome in the state (and its log in .ggen/logs/), with the input hash a later run may skip on. */
+async function recordPhase(
+  run: Run,
+  o: PhaseOutcome,
+  startedAt: string,
+  inputsHash: string | undefined,
+  log: string[],
+): Promise<void> {
+  const { config } = run;
+  const name = o.phase;
+  const status: PhaseRecord["status"] =
+    o.status === "cached"
+      ? "cached"
+      : o.status === "success"
+        ? "success"
+        : o.status === "timed-out"
+          ? "timed-out"
+          : "failed";
+  if (o.status !== "cached") {
+    await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.join("\n")}\n`);
+  }
+  await updateState(
+    config.root,
+    (s) => {
+      const prev = s.phases[name];
+      const rec: PhaseRecord = {
+        status,
+        startedAt,
+        durationMs: Math.round(o.durationMs),
+        exitCode: o.exitCode,
+        environment: run.env.name,
+      };
+      const keepHash =
+        status === "success" || status === "cached"
+          ? (inputsHash ?? (status === "cached" ? prev?.inputsHash : undefined))
+          : undefined;
+      if (keepHash) rec.inputsHash = keepHash;
+      if (o.message) rec.message = o.message;
+      s.phases[name] = rec;
+      s.history.push({
+        phase: name,
+        status,
+        at: new Date().toISOString(),
+        durationMs: Math.round(o.durationMs),
+        exitCode: o.exitCode,
+      });
+      s.history = s.history.slice(-200);
+      if (s.currentPhase === name) s.currentPhase = null;
+    },
+    config.stateBackups,
+  );
+}
+
+/** The run's end in the state: failed when any phase did not succeed (or never ran). */
+async function recordRunFinish(run: Run): Promise<void> {
+  const finalStatus = [...run.outcomes.values()].some((o) =>
+    ["failed", "timed-out", "blocked", "not-run"].includes(o.status),
+  )
+    ? "failed"
+    : "success";
+  await updateState(
+    run.config.root,
+    (s) => {
+      const r = s.runs.find((x) => x.id === run.result.runId);
+      if (r) {
+        r.status = finalStatus;
+        r.finishedAt = new Date().toISOString();
+      }
+      s.currentPhase = null;
+    },
+    run.config.stateBackups,
+  );
+}
+
+/** The result: every phase in plan order, and the first failure as the one line a CLI prints. */
+function finish(run: Run): RunResult {
+  const { config, plan, outcomes, result } = run;
   result.phases = [...plan.skipped, ...plan.order].map((p) => outcomes.get(p)!).filter(Boolean);
   const firstBad = result.phases.find((o) => o.status === "failed" || o.status === "timed-out");
   if (
@@ -644,14 +739,17 @@ export async function runPhases(
     result.failure = new GgenError(
       firstBad?.status === "timed-out" ? "LIFECYCLE_TIMEOUT" : "LIFECYCLE_PHASE_FAILED",
       msg,
-      {
-        location: firstBad ? phaseLoc(firstBad.phase) : { file: config.file },
-      },
+      { location: firstBad ? phaseLocation(config, firstBad.phase) : { file: config.file } },
     );
   }
-  result.durationMs = performance.now() - started;
-  emit({ type: "run-finish", ok: result.ok, durationMs: result.durationMs });
+  result.durationMs = performance.now() - run.started;
+  run.emit({ type: "run-finish", ok: result.ok, durationMs: result.durationMs });
   return result;
+}
+
+function phaseLocation(config: LifecycleConfig, phase: string) {
+  const line = config.lines.get(`phase:${phase}`);
+  return { file: config.file, ...(line ? { line, column: 1 } : {}) };
 }
 
 /** `pipeline`: the named phases in the order given, each preceded by dependencies not yet listed. */
@@ -687,7 +785,7 @@ export async function describePhase(source: ConfigSource, name: string) {
     ...(p.description ? { description: p.description } : {}),
     commands: p.commands,
     ...(p.cwd ? { cwd: p.cwd } : {}),
-    env: redactEnv(p.env),
+    env: redactRecord(p.env),
     dependsOn: p.dependsOn,
     dependents,
     ...(p.timeout ? { timeout: p.timeout } : {}),

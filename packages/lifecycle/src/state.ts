@@ -3,8 +3,8 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
 import lockfile from "proper-lockfile";
-import { writeFileAtomic } from "./fsutil.js";
 
 export type RequirementStatus = "complete" | "incomplete" | "not-applicable";
 

@@ -1,18 +1,19 @@
 // The supervisor for the `process` deploy provider, run as `node -e SUPERVISOR_SOURCE`: it starts the
 // service, writes pid files, restarts it if it dies (a few times, with backoff) and stops it on SIGTERM.
-// Kept as source text so it runs the same from src/ (tests) and dist/ (bundled), with no path lookup.
+// Kept as source text so it runs the same from src/ (tests) and dist/ (bundled), with no path lookup;
+// it writes its pid files with @ggen/support's atomic write, imported from the URL it is given (the
+// caller resolves it, so the supervisor needs no module resolution of its own).
 
 export const SUPERVISOR_SOURCE = String.raw`
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
-const [command, cwd, pidFile, servicePidFile, logFile] = process.argv.slice(1);
+const [command, cwd, pidFile, servicePidFile, logFile, supportUrl] = process.argv.slice(1);
 const maxRestarts = Number(process.env.GGEN_SUPERVISOR_RESTARTS || "3");
 let child;
 let stopping = false;
 let restarts = 0;
 const log = fs.openSync(logFile, "a");
-const write = (f, s) => { const t = f + ".tmp" + process.pid; fs.writeFileSync(t, s); fs.renameSync(t, f); };
-write(pidFile, String(process.pid));
+let write;
 function start() {
   child = spawn("/bin/sh", ["-c", "exec " + command], { cwd, env: process.env, stdio: ["ignore", log, log] });
   write(servicePidFile, String(child.pid));
@@ -39,5 +40,12 @@ function stop() {
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.on("SIGHUP", () => {});
-start();
+import(supportUrl).then((support) => {
+  write = support.writeFileAtomicSync;
+  write(pidFile, String(process.pid));
+  if (!stopping) start();
+}, (e) => {
+  fs.writeSync(log, "[supervisor] cannot load " + supportUrl + ": " + e + "\n");
+  process.exit(1);
+});
 `;

@@ -1,6 +1,5 @@
 // Helpers for this package's tests: throwaway projects in a temp dir and a tiny HTTP service.
 import { promises as fs, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,18 +17,6 @@ export async function project(files: Record<string, string>): Promise<string> {
 
 export function cleanupProjects(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A Node HTTP service answering /health with `body` (status `status`), on $PORT. */

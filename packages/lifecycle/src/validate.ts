@@ -10,9 +10,10 @@ import {
   parseJson,
   validate as validateContract,
 } from "@ggen/contract";
+import { sha256File } from "@ggen/support";
 import { ADVISORIES, type Advisory, inRange } from "./advisories.js";
 import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
-import { exists, globFiles, globToRegExp, insideRoot, sha256File, walkFiles } from "./fsutil.js";
+import { exists, globFiles, globToRegExp, insideRoot, walkFiles } from "./fsutil.js";
 import { evaluateRequirements, loadRequirements } from "./requirements.js";
 import { loadState } from "./state.js";
 

@@ -1,4 +1,6 @@
 // Attestations (in-toto, SLSA, DSSE) and metrics across runs.
+
+export { closest, didYouMean, editDistance } from "@ggen/support";
 export type {
   DsseEnvelope,
   KeyPairPem,
@@ -41,6 +43,8 @@ export type { TimelineBar } from "./render/shared.js";
 export { escapeXml, failuresFirst, formatMs, impliedTimeline, runTimeline } from "./render/shared.js";
 export type { RunTextOptions } from "./render/text.js";
 export { renderPipelineText, renderRunText, runSummaryLine } from "./render/text.js";
+export type { Command, CommandArgs, OptionTable } from "./terminal/command.js";
+export { defineCommand } from "./terminal/command.js";
 export type { GlobalOptions, Writer } from "./terminal/output.js";
 export { Output } from "./terminal/output.js";
 export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js";
@@ -49,6 +53,5 @@ export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
 export type { StageRecord, StageViewOptions } from "./terminal/stages.js";
 export { StageView } from "./terminal/stages.js";
-export { closest, didYouMean, editDistance } from "@ggen/support";
 export type { Column } from "./terminal/table.js";
 export { table } from "./terminal/table.js";

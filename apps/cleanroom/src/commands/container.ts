@@ -1,31 +1,35 @@
 import { createServer } from "node:net";
 import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand, type OptionTable } from "@ggen/reporter";
+import { parseKeyValues, redactRecord } from "@ggen/support";
 import {
   type BackendChoice,
+  backendFlag,
   backendFor,
-  backendOption,
   type LoadedBackend,
   loadBackend,
   output,
-  parsePairs,
-  redactEnv,
   requireEnvironment,
   secondsToMs,
 } from "../context.js";
 
-type Args = Record<string, unknown> & { backend: BackendChoice; "env-name": string };
+/** The flags of the commands that work on one environment's services. */
+interface EnvFlags {
+  backend: BackendChoice;
+  "env-name": string;
+}
 
 export const KNOWN_SERVICES = ["postgres", "redis"];
 const DEFAULT_ENV = "default";
 
-function envOption<T>(y: Argv<T>) {
-  return backendOption(y).option("env-name", {
+const envFlags: OptionTable<EnvFlags> = {
+  ...backendFlag,
+  "env-name": {
     type: "string",
     default: DEFAULT_ENV,
     describe: "The environment the service belongs to (made if it is 'default' and missing)",
-  });
-}
+  },
+};
 
 /** Refuses a port something already listens on, before anything starts. */
 export async function assertPortFree(port: number): Promise<void> {
@@ -48,7 +52,7 @@ export async function assertPortFree(port: number): Promise<void> {
 }
 
 async function environmentFor(
-  argv: Args,
+  argv: EnvFlags,
   out: ReturnType<typeof output>,
   check: (b: LoadedBackend) => void = () => {},
 ): Promise<LoadedBackend & { madeDefault?: boolean }> {
@@ -64,33 +68,45 @@ async function environmentFor(
   return backend;
 }
 
-const start: CommandModule<object, Args> = {
+interface StartFlags extends EnvFlags {
+  service: string;
+  name?: string;
+  env?: string[];
+  db?: string;
+  user?: string;
+  password?: string;
+  port?: number;
+  "wait-ready": boolean;
+  timeout?: number;
+}
+
+const start = defineCommand<StartFlags>()({
   command: "start <service>",
   describe: "Start a service (postgres, redis, or an image with testcontainers)",
-  builder: (y) =>
-    envOption(y)
-      .positional("service", { type: "string", describe: "postgres, redis, or an image name" })
-      .option("name", { type: "string", describe: "Its name (default: the service)" })
-      .option("env", { type: "string", array: true, describe: "K=V for the service (repeatable)" })
-      .option("db", { type: "string", describe: "Database to create" })
-      .option("user", { type: "string" })
-      .option("password", { type: "string" })
-      .option("port", { type: "number", describe: "Host port (refused when in use; default a free one)" })
-      .option("wait-ready", {
-        type: "boolean",
-        default: true,
-        describe: "Return once it accepts connections",
-      })
-      .option("timeout", { type: "number", describe: "Seconds to wait for readiness" })
-      .example(
-        "cleanroom container start postgres --db testdb --wait-ready",
-        "PostgreSQL in the default environment",
-      )
-      .example("cleanroom container start redis --env-name ci", "Redis in environment ci") as Argv<Args>,
+  positionals: { service: { type: "string", describe: "postgres, redis, or an image name" } },
+  options: {
+    ...envFlags,
+    name: { type: "string", describe: "Its name (default: the service)" },
+    env: { type: "string", array: true, describe: "K=V for the service (repeatable)" },
+    db: { type: "string", describe: "Database to create" },
+    user: { type: "string", describe: null },
+    password: { type: "string", describe: null },
+    port: { type: "number", describe: "Host port (refused when in use; default a free one)" },
+    "wait-ready": {
+      type: "boolean",
+      default: true,
+      describe: "Return once it accepts connections",
+    },
+    timeout: { type: "number", describe: "Seconds to wait for readiness" },
+  },
+  examples: [
+    ["cleanroom container start postgres --db testdb --wait-ready", "PostgreSQL in the default environment"],
+    ["cleanroom container start redis --env-name ci", "Redis in environment ci"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const service = String(argv.service);
-    const env = parsePairs(argv.env, "--env");
+    const env = parseKeyValues(argv.env ?? [], { flag: "--env", code: "BAD_ARGUMENT" });
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
     if (argv.port !== undefined) await assertPortFree(Number(argv.port));
     const isImage = /[:/]/.test(service);
@@ -138,28 +154,31 @@ const start: CommandModule<object, Args> = {
           await backend.deleteEnvironment(DEFAULT_ENV, { force: true }).catch(() => {});
         throw e;
       }
-      const safe = { ...svc, url: svc.redactedUrl, env: redactEnv(svc.env) };
+      const safe = { ...svc, url: svc.redactedUrl, env: redactRecord(svc.env) };
       out.data(safe, () =>
         [
           `started ${svc.name} in ${svc.environment} (${backend.name}) at ${svc.redactedUrl}, ready in ${Math.round(svc.readyMs)} ms`,
-          ...Object.entries(redactEnv(svc.env)).map(([k, v]) => `  ${k}=${v}`),
+          ...Object.entries(redactRecord(svc.env)).map(([k, v]) => `  ${k}=${v}`),
         ].join("\n"),
       );
     } finally {
       await backend.close();
     }
   },
-};
+});
 
-const stop: CommandModule<object, Args> = {
+const stop = defineCommand<EnvFlags & { name?: string; all: boolean }>()({
   command: "stop [name]",
   describe: "Stop a service, or --all",
-  builder: (y) =>
-    envOption(y)
-      .positional("name", { type: "string" })
-      .option("all", { type: "boolean", default: false, describe: "Every service in the environment" })
-      .example("cleanroom container stop postgres", "Stop it")
-      .example("cleanroom container stop --all --env-name ci", "Stop everything in ci") as Argv<Args>,
+  positionals: { name: { type: "string", describe: null } },
+  options: {
+    ...envFlags,
+    all: { type: "boolean", default: false, describe: "Every service in the environment" },
+  },
+  examples: [
+    ["cleanroom container stop postgres", "Stop it"],
+    ["cleanroom container stop --all --env-name ci", "Stop everything in ci"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     if (!argv.name && !argv.all)
@@ -185,12 +204,13 @@ const stop: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const ls: CommandModule<object, Args> = {
+const ls = defineCommand<{ backend: BackendChoice }>()({
   command: "list",
   describe: "List services in every environment",
-  builder: (y) => backendOption(y).example("cleanroom container list --json", "As JSON") as Argv<Args>,
+  options: backendFlag,
+  examples: [["cleanroom container list --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await loadBackend(argv.backend, out);
@@ -229,15 +249,14 @@ const ls: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const logs: CommandModule<object, Args> = {
+const logs = defineCommand<EnvFlags & { name: string }>()({
   command: "logs <name>",
   describe: "Print a service's log",
-  builder: (y) =>
-    envOption(y)
-      .positional("name", { type: "string" })
-      .example("cleanroom container logs postgres", "Its log") as Argv<Args>,
+  positionals: { name: { type: "string", describe: null } },
+  options: envFlags,
+  examples: [["cleanroom container logs postgres", "Its log"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await backendFor(argv.backend, argv["env-name"], out);
@@ -249,15 +268,14 @@ const logs: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const health: CommandModule<object, Args> = {
+const health = defineCommand<EnvFlags & { name: string }>()({
   command: "health <name>",
   describe: "Check that a service answers",
-  builder: (y) =>
-    envOption(y)
-      .positional("name", { type: "string" })
-      .example("cleanroom container health postgres", "Healthy?") as Argv<Args>,
+  positionals: { name: { type: "string", describe: null } },
+  options: envFlags,
+  examples: [["cleanroom container health postgres", "Healthy?"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await backendFor(argv.backend, argv["env-name"], out);
@@ -270,15 +288,16 @@ const health: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const prune: CommandModule<object, Args> = {
+const prune = defineCommand<{ backend: BackendChoice; all: boolean }>()({
   command: "prune",
   describe: "Remove what cleanroom started that nothing owns any more",
-  builder: (y) =>
-    backendOption(y)
-      .option("all", { type: "boolean", default: false, describe: "Everything cleanroom started" })
-      .example("cleanroom container prune", "Clean up leftovers") as unknown as Argv<Args>,
+  options: {
+    ...backendFlag,
+    all: { type: "boolean", default: false, describe: "Everything cleanroom started" },
+  },
+  examples: [["cleanroom container prune", "Clean up leftovers"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await loadBackend(argv.backend, out);
@@ -289,19 +308,11 @@ const prune: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-export const containerCommand: CommandModule = {
+export const containerCommand = defineCommand()({
   command: "container",
   describe: "Start, stop, list and inspect service containers",
-  builder: (y) =>
-    y
-      .command(start as unknown as CommandModule)
-      .command(stop as unknown as CommandModule)
-      .command(ls as unknown as CommandModule)
-      .command(logs as unknown as CommandModule)
-      .command(health as unknown as CommandModule)
-      .command(prune as unknown as CommandModule)
-      .demandCommand(1, "give a container command: start, stop, list, logs, health or prune"),
-  handler: () => {},
-};
+  subcommands: [start, stop, ls, logs, health, prune],
+  requireSubcommand: "give a container command: start, stop, list, logs, health or prune",
+});

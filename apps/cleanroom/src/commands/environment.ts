@@ -1,19 +1,17 @@
 import { resolve } from "node:path";
 import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand } from "@ggen/reporter";
+import { redactRecord } from "@ggen/support";
 import {
   type BackendChoice,
+  backendFlag,
   backendFor,
-  backendOption,
   list,
   loadBackend,
   output,
   projectRoot,
-  redactEnv,
   requireEnvironment,
 } from "../context.js";
-
-type Args = Record<string, unknown> & { backend: BackendChoice; name: string };
 
 function isolationText(i: {
   network: boolean;
@@ -38,44 +36,56 @@ function parseMount(spec: string): { host: string; target: string; writable: boo
   return { host: resolve(host), target, writable: mode !== "ro" };
 }
 
-const create: CommandModule<object, Args> = {
+interface CreateFlags {
+  backend: BackendChoice;
+  name: string;
+  isolated: boolean;
+  persistent: boolean;
+  memory?: number;
+  cpus?: number;
+  mount?: string[];
+  workspace: boolean;
+  cache?: ("npm" | "cargo")[];
+}
+
+const create = defineCommand<CreateFlags>()({
   command: "create",
   describe: "Create an environment",
-  builder: (y) =>
-    backendOption(y)
-      .option("name", { type: "string", demandOption: true, describe: "Its name" })
-      .option("isolated", {
-        type: "boolean",
-        default: false,
-        describe: "No network but loopback, own PID namespace",
-      })
-      .option("persistent", { type: "boolean", default: false, describe: "Share services across runs" })
-      .option("memory", { type: "number", describe: "Memory limit in MB" })
-      .option("cpus", { type: "number", describe: "CPU limit" })
-      .option("mount", {
-        type: "string",
-        array: true,
-        describe: "host:/target[:ro|rw] (repeatable; default .:/workspace)",
-      })
-      .option("workspace", {
-        type: "boolean",
-        default: true,
-        describe: "Mount the project at /workspace when no --mount is given",
-      })
-      .option("cache", {
-        type: "string",
-        array: true,
-        choices: ["npm", "cargo"],
-        describe: "Give commands a package cache (copy-on-write: the shared cache is never written)",
-      })
-      .example(
-        "cleanroom environment create --name ci --isolated --mount .:/workspace",
-        "An isolated environment with the project",
-      )
-      .example(
-        "cleanroom environment create --name dev --persistent --cache npm",
-        "One whose services are shared",
-      ) as Argv<Args>,
+  options: {
+    ...backendFlag,
+    name: { type: "string", required: true, describe: "Its name" },
+    isolated: {
+      type: "boolean",
+      default: false,
+      describe: "No network but loopback, own PID namespace",
+    },
+    persistent: { type: "boolean", default: false, describe: "Share services across runs" },
+    memory: { type: "number", describe: "Memory limit in MB" },
+    cpus: { type: "number", describe: "CPU limit" },
+    mount: {
+      type: "string",
+      array: true,
+      describe: "host:/target[:ro|rw] (repeatable; default .:/workspace)",
+    },
+    workspace: {
+      type: "boolean",
+      default: true,
+      describe: "Mount the project at /workspace when no --mount is given",
+    },
+    cache: {
+      type: "string",
+      array: true,
+      choices: ["npm", "cargo"],
+      describe: "Give commands a package cache (copy-on-write: the shared cache is never written)",
+    },
+  },
+  examples: [
+    [
+      "cleanroom environment create --name ci --isolated --mount .:/workspace",
+      "An isolated environment with the project",
+    ],
+    ["cleanroom environment create --name dev --persistent --cache npm", "One whose services are shared"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     // Without --mount, the project is mounted at workspace/ so `test run --env` sees it.
@@ -110,19 +120,17 @@ const create: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const del: CommandModule<object, Args> = {
+const del = defineCommand<{ backend: BackendChoice; name: string; force: boolean }>()({
   command: "delete",
   describe: "Delete an environment, its services and files",
-  builder: (y) =>
-    backendOption(y)
-      .option("name", { type: "string", demandOption: true })
-      .option("force", { type: "boolean", default: false, describe: "Even with services running" })
-      .example(
-        "cleanroom environment delete --name ci --force",
-        "Stop its services and remove it",
-      ) as Argv<Args>,
+  options: {
+    ...backendFlag,
+    name: { type: "string", required: true, describe: null },
+    force: { type: "boolean", default: false, describe: "Even with services running" },
+  },
+  examples: [["cleanroom environment delete --name ci --force", "Stop its services and remove it"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await backendFor(argv.backend, argv.name, out);
@@ -134,12 +142,13 @@ const del: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const ls: CommandModule<object, Args> = {
+const ls = defineCommand<{ backend: BackendChoice }>()({
   command: "list",
   describe: "List environments",
-  builder: (y) => backendOption(y).example("cleanroom environment list --json", "As JSON") as Argv<Args>,
+  options: backendFlag,
+  examples: [["cleanroom environment list --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await loadBackend(argv.backend, out);
@@ -160,15 +169,13 @@ const ls: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-const status: CommandModule<object, Args> = {
+const status = defineCommand<{ backend: BackendChoice; name: string }>()({
   command: "status",
   describe: "Show an environment, its services and whether it is alive",
-  builder: (y) =>
-    backendOption(y)
-      .option("name", { type: "string", demandOption: true })
-      .example("cleanroom environment status --name ci --json", "As JSON") as Argv<Args>,
+  options: { ...backendFlag, name: { type: "string", required: true, describe: null } },
+  examples: [["cleanroom environment status --name ci --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
     const backend = await backendFor(argv.backend, argv.name, out);
@@ -176,7 +183,7 @@ const status: CommandModule<object, Args> = {
       const s = await requireEnvironment(backend, argv.name);
       const safe = {
         ...s,
-        services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactEnv(v.env) })),
+        services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactRecord(v.env) })),
       };
       out.data(safe, () =>
         [
@@ -193,18 +200,12 @@ const status: CommandModule<object, Args> = {
       await backend.close();
     }
   },
-};
+});
 
-export const environmentCommand: CommandModule = {
+export const environmentCommand = defineCommand()({
   command: "environment",
   aliases: ["env"],
   describe: "Create, delete, list and inspect environments",
-  builder: (y) =>
-    y
-      .command(create as unknown as CommandModule)
-      .command(del as unknown as CommandModule)
-      .command(ls as unknown as CommandModule)
-      .command(status as unknown as CommandModule)
-      .demandCommand(1, "give an environment command: create, delete, list or status"),
-  handler: () => {},
-};
+  subcommands: [create, del, ls, status],
+  requireSubcommand: "give an environment command: create, delete, list or status",
+});

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { relative } from "node:path";
 import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { type CommandArgs, defineCommand } from "@ggen/reporter";
 import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
+  backendFlag,
   backendFor,
-  backendOption,
   loadBackend,
   output,
   projectRoot,
@@ -16,37 +16,36 @@ import {
 } from "../context.js";
 import { loadScenario } from "./test.js";
 
-interface ExecArgs {
+interface ExecFlags {
+  backend: BackendChoice;
   env?: string;
   scenario?: string;
   timeout?: number;
   "max-parallel"?: number;
-  backend: BackendChoice;
   host: boolean;
-  "--"?: string[];
-  _: (string | number)[];
-  [k: string]: unknown;
 }
 
-export const execCommand: CommandModule<object, ExecArgs> = {
+type ExecArgs = CommandArgs<ExecFlags>;
+
+export const execCommand = defineCommand<ExecFlags>()({
   command: "exec",
   describe: "Run a command or scenario in an environment",
-  builder: (y) =>
-    backendOption(y)
-      .parserConfiguration({ "populate--": true })
-      .option("env", {
-        type: "string",
-        describe: "The environment (default: a throwaway one, removed after)",
-      })
-      .option("scenario", { type: "string", describe: "A scenario YAML: steps, depends, expect" })
-      .option("timeout", { type: "number", describe: "Seconds before the command is killed" })
-      .option("max-parallel", { type: "number", describe: "Scenario steps at once (concurrent scenarios)" })
-      .option("host", { type: "boolean", default: false, describe: "Run a scenario straight on the host" })
-      .example("cleanroom exec --env ci -- npm test", "Run a command in environment ci")
-      .example(
-        "cleanroom exec --scenario test_pipeline.yaml",
-        "Run a scenario's steps (a DAG)",
-      ) as Argv<ExecArgs>,
+  passthrough: true,
+  options: {
+    ...backendFlag,
+    env: {
+      type: "string",
+      describe: "The environment (default: a throwaway one, removed after)",
+    },
+    scenario: { type: "string", describe: "A scenario YAML: steps, depends, expect" },
+    timeout: { type: "number", describe: "Seconds before the command is killed" },
+    "max-parallel": { type: "number", describe: "Scenario steps at once (concurrent scenarios)" },
+    host: { type: "boolean", default: false, describe: "Run a scenario straight on the host" },
+  },
+  examples: [
+    ["cleanroom exec --env ci -- npm test", "Run a command in environment ci"],
+    ["cleanroom exec --scenario test_pipeline.yaml", "Run a scenario's steps (a DAG)"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const cmd = (argv["--"] ?? []).map(String);
@@ -102,7 +101,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       await backend.close();
     }
   },
-};
+});
 
 async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Promise<void> {
   const scenario = await loadScenario(argv.scenario!);

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand } from "@ggen/reporter";
 import { output, stateDir } from "../context.js";
 import { writeOutput } from "./shared.js";
 
@@ -7,20 +7,21 @@ interface ShowArgs {
   output?: "json" | "text";
   file?: string;
   last?: number;
-  [k: string]: unknown;
 }
 
-const show: CommandModule<object, ShowArgs> = {
+const show = defineCommand<ShowArgs>()({
   command: "show",
   describe: "Durations across runs (p50 / p95), from .cleanroom/metrics.jsonl",
-  builder: (y) =>
-    y
-      .option("detailed", { type: "boolean", default: false, describe: "p50 / p95 per step" })
-      .option("output", { choices: ["json", "text"] as const, describe: "Format (--json works too)" })
-      .option("file", { type: "string", describe: "Write to this file" })
-      .option("last", { type: "number", describe: "Only the last N runs" })
-      .example("cleanroom metrics show", "Totals across runs")
-      .example("cleanroom metrics show --detailed --output json", "Per step, as JSON") as Argv<ShowArgs>,
+  options: {
+    detailed: { type: "boolean", default: false, describe: "p50 / p95 per step" },
+    output: { choices: ["json", "text"], describe: "Format (--json works too)" },
+    file: { type: "string", describe: "Write to this file" },
+    last: { type: "number", describe: "Only the last N runs" },
+  },
+  examples: [
+    ["cleanroom metrics show", "Totals across runs"],
+    ["cleanroom metrics show --detailed --output json", "Per step, as JSON"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { readMetrics } = await import("@ggen/testing");
@@ -64,12 +65,11 @@ const show: CommandModule<object, ShowArgs> = {
     else if (json) out.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else out.stdout.write(`${text()}\n`);
   },
-};
+});
 
-export const metricsCommand: CommandModule = {
+export const metricsCommand = defineCommand()({
   command: "metrics",
   describe: "Show run metrics across runs",
-  builder: (y) =>
-    y.command(show as unknown as CommandModule).demandCommand(1, "give a metrics command: show"),
-  handler: () => {},
-};
+  subcommands: [show],
+  requireSubcommand: "give a metrics command: show",
+});

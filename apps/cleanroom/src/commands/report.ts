@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { type GenerationManifest, GgenError, parseJson, validate } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { type CommandArgs, defineCommand } from "@ggen/reporter";
 import { output, projectRoot, stateDir } from "../context.js";
 import { writeFileAtomic, writeOutput } from "./shared.js";
 
-interface ReportArgs {
+interface ReportFlags {
   format: "text" | "json" | "junit" | "html";
   attestation: boolean;
   provenance?: string;
@@ -15,8 +15,9 @@ interface ReportArgs {
   output?: string;
   run?: string;
   verify?: string;
-  [k: string]: unknown;
 }
+
+type ReportArgs = CommandArgs<ReportFlags>;
 
 const keyPaths = () => ({
   priv: join(stateDir(), "keys", "attestation.key"),
@@ -39,8 +40,8 @@ async function signingKey(keyFile: string | undefined, out: ReturnType<typeof ou
   const { generateSigningKey } = await import("@ggen/reporter");
   const k = generateSigningKey();
   await mkdir(dirname(priv), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(priv, k.privateKey);
-  await chmod(priv, 0o600);
+  // The private key is never readable by others, not even before the rename.
+  await writeFileAtomic(priv, k.privateKey, { mode: 0o600 });
   await writeFileAtomic(pub, k.publicKey);
   out.info(`made a signing key: ${relative(projectRoot(), priv)} (public: ${relative(projectRoot(), pub)})`);
   return k.privateKey;
@@ -117,46 +118,42 @@ async function verify(argv: ReportArgs, out: ReturnType<typeof output>): Promise
   if (!result.ok) process.exitCode = 1;
 }
 
-export const reportCommand: CommandModule<object, ReportArgs> = {
+export const reportCommand = defineCommand<ReportFlags>()({
   command: "report",
   describe: "Write or verify a report (json, junit, html) with an attestation",
-  builder: (y) =>
-    y
-      .option("format", { choices: ["text", "json", "junit", "html"] as const, default: "json" as const })
-      .option("attestation", {
-        type: "boolean",
-        default: false,
-        describe: "Write the in-toto test-result statement instead",
-      })
-      .option("provenance", {
-        type: "string",
-        describe: "Write SLSA provenance for this generation manifest instead",
-      })
-      .option("sign", {
-        type: "boolean",
-        default: false,
-        describe: "Sign the statement (DSSE, ed25519; key in .cleanroom/keys)",
-      })
-      .option("key", {
-        type: "string",
-        describe: "Private key to sign with, or public key to verify with (PEM)",
-      })
-      .option("output", { type: "string", describe: "Write to this file" })
-      .option("run", { type: "string", describe: "A stored run file (default: the last run)" })
-      .option("verify", {
-        type: "string",
-        describe: "Re-hash what an attestation names and say what changed",
-      })
-      .example("cleanroom report --format html --output report.html", "An HTML report of the last run")
-      .example("cleanroom report --format junit --output junit.xml", "JUnit XML for CI")
-      .example(
-        "cleanroom report --attestation --sign --output run.intoto.json",
-        "A signed test-result attestation",
-      )
-      .example(
-        "cleanroom report --verify run.intoto.json",
-        "Check it against the files now",
-      ) as Argv<ReportArgs>,
+  options: {
+    format: { choices: ["text", "json", "junit", "html"], default: "json", describe: null },
+    attestation: {
+      type: "boolean",
+      default: false,
+      describe: "Write the in-toto test-result statement instead",
+    },
+    provenance: {
+      type: "string",
+      describe: "Write SLSA provenance for this generation manifest instead",
+    },
+    sign: {
+      type: "boolean",
+      default: false,
+      describe: "Sign the statement (DSSE, ed25519; key in .cleanroom/keys)",
+    },
+    key: {
+      type: "string",
+      describe: "Private key to sign with, or public key to verify with (PEM)",
+    },
+    output: { type: "string", describe: "Write to this file" },
+    run: { type: "string", describe: "A stored run file (default: the last run)" },
+    verify: {
+      type: "string",
+      describe: "Re-hash what an attestation names and say what changed",
+    },
+  },
+  examples: [
+    ["cleanroom report --format html --output report.html", "An HTML report of the last run"],
+    ["cleanroom report --format junit --output junit.xml", "JUnit XML for CI"],
+    ["cleanroom report --attestation --sign --output run.intoto.json", "A signed test-result attestation"],
+    ["cleanroom report --verify run.intoto.json", "Check it against the files now"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     if (argv.verify) return verify(argv, out);
@@ -189,4 +186,4 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const doc = argv.sign ? reporter.signStatement(statement, await signingKey(argv.key, out)) : statement;
     await writeOutput(out, `${JSON.stringify(doc, null, 2)}\n`, argv.output);
   },
-};
+});

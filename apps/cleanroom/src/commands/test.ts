@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand } from "@ggen/reporter";
 import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
+  backendFlag,
   backendFor,
-  backendOption,
   list,
   loadBackend,
   output,
@@ -18,6 +18,7 @@ import {
 import { writeOutput } from "./shared.js";
 
 interface RunArgs {
+  backend: BackendChoice;
   env?: string;
   file?: string[];
   files?: string[];
@@ -29,58 +30,53 @@ interface RunArgs {
   "reset-between": boolean;
   "skip-slow": boolean;
   runner?: string;
-  backend: BackendChoice;
-  host: boolean;
   isolated: boolean;
-  [k: string]: unknown;
+  host: boolean;
 }
 
-const runCommand: CommandModule<object, RunArgs> = {
+const runCommand = defineCommand<RunArgs>()({
   command: "run",
   describe: "Run test files (or a scenario) in an environment and record the results",
-  builder: (y) =>
-    backendOption(y)
-      .option("env", {
-        type: "string",
-        describe: "Run in this existing environment (default: a throwaway one)",
-      })
-      .option("file", { type: "string", array: true, describe: "A test file (repeatable)" })
-      .option("files", { type: "string", array: true, describe: "A glob of test files (repeatable)" })
-      .option("scenario", { type: "string", describe: "Run a scenario YAML as the test run" })
-      .option("parallel", { type: "boolean", default: false, describe: "Run test files in parallel" })
-      .option("max-parallel", { type: "number", describe: "At most this many at once (default 4)" })
-      .option("timeout", { type: "number", describe: "Per runner invocation, in seconds" })
-      .option("shard", { type: "string", describe: "Only shard k of n (k/n)" })
-      .option("reset-between", {
-        type: "boolean",
-        default: false,
-        describe: "Reset services between test files",
-      })
-      .option("skip-slow", { type: "boolean", default: false, describe: "Skip files named *.slow.*" })
-      .option("runner", {
-        type: "string",
-        choices: ["node", "vitest", "shell", "cargo", "command"],
-        describe: "Force a runner instead of choosing by file type",
-      })
-      .option("isolated", {
-        type: "boolean",
-        default: false,
-        describe: "Make the throwaway environment isolated",
-      })
-      .option("host", {
-        type: "boolean",
-        default: false,
-        describe: "Run straight on the host, no environment (fastest, not hermetic)",
-      })
-      .example("cleanroom test run --file test/api.test.mjs", "Run one file in a throwaway environment")
-      .example(
-        "cleanroom test run --files 'test/**/*.test.mjs' --parallel --max-parallel 4",
-        "Run many, 4 at once",
-      )
-      .example(
-        "cleanroom test run --env ci --shard 1/2 --reset-between",
-        "Half the tests in environment ci",
-      ) as Argv<RunArgs>,
+  options: {
+    ...backendFlag,
+    env: {
+      type: "string",
+      describe: "Run in this existing environment (default: a throwaway one)",
+    },
+    file: { type: "string", array: true, describe: "A test file (repeatable)" },
+    files: { type: "string", array: true, describe: "A glob of test files (repeatable)" },
+    scenario: { type: "string", describe: "Run a scenario YAML as the test run" },
+    parallel: { type: "boolean", default: false, describe: "Run test files in parallel" },
+    "max-parallel": { type: "number", describe: "At most this many at once (default 4)" },
+    timeout: { type: "number", describe: "Per runner invocation, in seconds" },
+    shard: { type: "string", describe: "Only shard k of n (k/n)" },
+    "reset-between": {
+      type: "boolean",
+      default: false,
+      describe: "Reset services between test files",
+    },
+    "skip-slow": { type: "boolean", default: false, describe: "Skip files named *.slow.*" },
+    runner: {
+      type: "string",
+      choices: ["node", "vitest", "shell", "cargo", "command"],
+      describe: "Force a runner instead of choosing by file type",
+    },
+    isolated: {
+      type: "boolean",
+      default: false,
+      describe: "Make the throwaway environment isolated",
+    },
+    host: {
+      type: "boolean",
+      default: false,
+      describe: "Run straight on the host, no environment (fastest, not hermetic)",
+    },
+  },
+  examples: [
+    ["cleanroom test run --file test/api.test.mjs", "Run one file in a throwaway environment"],
+    ["cleanroom test run --files 'test/**/*.test.mjs' --parallel --max-parallel 4", "Run many, 4 at once"],
+    ["cleanroom test run --env ci --shard 1/2 --reset-between", "Half the tests in environment ci"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const run = await import("@ggen/testing");
@@ -176,7 +172,7 @@ const runCommand: CommandModule<object, RunArgs> = {
       await backend?.close();
     }
   },
-};
+});
 
 export async function loadScenario(file: string) {
   const { parseScenario } = await import("@ggen/testing");
@@ -196,22 +192,20 @@ interface ResultsArgs {
   format: "text" | "json" | "junit" | "html";
   output?: string;
   run?: string;
-  [k: string]: unknown;
 }
 
-const resultsCommand: CommandModule<object, ResultsArgs> = {
+const resultsCommand = defineCommand<ResultsArgs>()({
   command: "results",
   describe: "Show the last run's results (text, json, junit, html)",
-  builder: (y) =>
-    y
-      .option("format", { choices: ["text", "json", "junit", "html"] as const, default: "text" as const })
-      .option("output", { type: "string", describe: "Write to this file instead of stdout" })
-      .option("run", { type: "string", describe: "A stored run file instead of the last one" })
-      .example("cleanroom test results", "The last run as a table")
-      .example(
-        "cleanroom test results --format junit --output junit.xml",
-        "JUnit XML for CI",
-      ) as Argv<ResultsArgs>,
+  options: {
+    format: { choices: ["text", "json", "junit", "html"], default: "text", describe: null },
+    output: { type: "string", describe: "Write to this file instead of stdout" },
+    run: { type: "string", describe: "A stored run file instead of the last one" },
+  },
+  examples: [
+    ["cleanroom test results", "The last run as a table"],
+    ["cleanroom test results --format junit --output junit.xml", "JUnit XML for CI"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { lastRun, loadRun } = await import("@ggen/testing");
@@ -221,15 +215,11 @@ const resultsCommand: CommandModule<object, ResultsArgs> = {
     const text = renderRun(stored.run, format, { timeline: stored.timeline });
     await writeOutput(out, text, argv.output);
   },
-};
+});
 
-export const testCommand: CommandModule = {
+export const testCommand = defineCommand()({
   command: "test",
   describe: "Run tests and show results",
-  builder: (y) =>
-    y
-      .command(runCommand as unknown as CommandModule)
-      .command(resultsCommand as unknown as CommandModule)
-      .demandCommand(1, "give a test command: run or results"),
-  handler: () => {},
-};
+  subcommands: [runCommand, resultsCommand],
+  requireSubcommand: "give a test command: run or results",
+});

@@ -1,8 +1,8 @@
 // `ggen graph query|export|validate`: SPARQL over RDF files, conversion between serializations, and
 // syntax checks with file:line:column.
 import { GgenError } from "@ggen/contract";
-import { table } from "@ggen/reporter";
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand, type OptionTable, table } from "@ggen/reporter";
+import { parseKeyValues, writeFileAtomic } from "@ggen/support";
 import { output } from "../context.js";
 
 const tabular = ["table", "json", "csv", "tsv"] as const;
@@ -25,19 +25,19 @@ interface FilesArgs {
   "input-format"?: string;
 }
 
-function filesPositional<T>(y: Argv<T>) {
-  return y
-    .positional("files", {
-      type: "string",
-      array: true,
-      demandOption: true,
-      describe: "RDF files (format from the extension)",
-    })
-    .option("input-format", {
-      type: "string",
-      describe: "Format of the input files when their extension does not tell",
-    });
-}
+const files = {
+  type: "string",
+  array: true,
+  required: true,
+  describe: "RDF files (format from the extension)",
+} as const;
+
+const inputFormatFlag: OptionTable<Pick<FilesArgs, "input-format">> = {
+  "input-format": {
+    type: "string",
+    describe: "Format of the input files when their extension does not tell",
+  },
+};
 
 async function sourcesOf(argv: FilesArgs) {
   const { parseFormatName } = await import("@ggen/rdf");
@@ -90,56 +90,66 @@ async function rdfFormat(name: string) {
 /** `--bind name=value`: `<…>` makes an IRI, anything else a string literal; bind() escapes both. */
 function bindings(pairs: string[] | undefined): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf("=");
-    const key = eq > 0 ? pair.slice(0, eq).replace(/^[?$]/, "") : "";
+  for (const [name, value] of Object.entries(
+    parseKeyValues(pairs ?? [], { flag: "--bind", code: "BIND_ARG" }),
+  )) {
+    const key = name.replace(/^[?$]/, "");
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new GgenError("BIND_ARG", `--bind ${pair}: expected name=value`, { kind: "usage" });
+      throw new GgenError("BIND_ARG", `--bind '${name}=${value}': '${key}' is not a variable name`, {
+        kind: "usage",
+      });
     }
-    const value = pair.slice(eq + 1);
     vars[key] = /^<.*>$/.test(value) ? { iri: value.slice(1, -1) } : value;
   }
   return vars;
 }
 
-const queryCommand: CommandModule<
-  object,
-  FilesArgs & { query: string; format?: string; bind?: string[]; service?: string[] }
-> = {
+interface QueryFlags extends FilesArgs {
+  query: string;
+  format?: string;
+  bind?: string[];
+  service?: string[];
+}
+
+const queryCommand = defineCommand<QueryFlags>()({
   command: "query <files..>",
   describe: "Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over RDF files",
-  builder: (y) =>
-    filesPositional(y)
-      .option("query", {
-        type: "string",
-        demandOption: true,
-        describe: "SPARQL text, or @file to read it from a file",
-      })
-      .option("format", {
-        alias: "f",
-        type: "string",
-        describe: "table|json|csv|tsv for SELECT/ASK; turtle|nt|nq|trig|jsonld|rdfxml for CONSTRUCT/DESCRIBE",
-      })
-      .example("$0 graph query shop.ttl --query 'SELECT * { ?c a owl:Class }'", "Classes as a table")
-      .option("bind", {
-        type: "string",
-        array: true,
-        describe:
-          "name=value puts a value into ?name / $name (a string literal, or an IRI written <…>), escaped",
-      })
-      .option("service", {
-        type: "string",
-        array: true,
-        describe:
-          "endpoint=file answers SERVICE <endpoint> from a local RDF file, so federated queries run offline",
-      })
-      .example("$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results")
-      .example(
-        "$0 graph query local.ttl --query @fed.rq --service https://example.org/sparql=remote.ttl",
-        "SERVICE answered from a file",
-      )
-      .example("$0 graph query shop.ttl --query @by-label.rq --bind label=Order", "Bind ?label safely")
-      .example("$0 graph query a.ttl --query @shape.rq --format nt", "CONSTRUCT as N-Triples") as never,
+  positionals: { files },
+  options: {
+    ...inputFormatFlag,
+    query: {
+      type: "string",
+      required: true,
+      describe: "SPARQL text, or @file to read it from a file",
+    },
+    format: {
+      alias: "f",
+      type: "string",
+      describe: "table|json|csv|tsv for SELECT/ASK; turtle|nt|nq|trig|jsonld|rdfxml for CONSTRUCT/DESCRIBE",
+    },
+    bind: {
+      type: "string",
+      array: true,
+      describe:
+        "name=value puts a value into ?name / $name (a string literal, or an IRI written <…>), escaped",
+    },
+    service: {
+      type: "string",
+      array: true,
+      describe:
+        "endpoint=file answers SERVICE <endpoint> from a local RDF file, so federated queries run offline",
+    },
+  },
+  examples: [
+    ["$0 graph query shop.ttl --query 'SELECT * { ?c a owl:Class }'", "Classes as a table"],
+    ["$0 graph query shop.ttl --query @classes.rq --format json", "W3C SPARQL JSON results"],
+    [
+      "$0 graph query local.ttl --query @fed.rq --service https://example.org/sparql=remote.ttl",
+      "SERVICE answered from a file",
+    ],
+    ["$0 graph query shop.ttl --query @by-label.rq --bind label=Order", "Bind ?label safely"],
+    ["$0 graph query a.ttl --query @shape.rq --format nt", "CONSTRUCT as N-Triples"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
@@ -148,6 +158,7 @@ const queryCommand: CommandModule<
     const text = argv.bind?.length ? rdf.bind(read.text, bindings(argv.bind)) : read.text;
     const services: Record<string, import("@ggen/rdf").Graph> = {};
     for (const spec of argv.service ?? []) {
+      // The last '=': an endpoint URL may have a query string (?default-graph-uri=…), a file name rarely does.
       const eq = spec.lastIndexOf("=");
       if (eq <= 0 || eq === spec.length - 1)
         throw new GgenError("USAGE", `--service '${spec}': expected endpoint=file`, { kind: "usage" });
@@ -199,7 +210,7 @@ const queryCommand: CommandModule<
       for (const g of Object.values(services)) g.free();
     }
   },
-};
+});
 
 /**
  * Prefixes declared by the data are available to a query that does not declare them itself: a PREFIX
@@ -218,24 +229,28 @@ function withPrefixes(query: string, prefixes: Record<string, string>): { text: 
   return { text: lines.length ? `${lines.join("\n")}\n${query}` : query, lines: lines.length };
 }
 
-const exportCommand: CommandModule<object, FilesArgs & { format: string; output?: string }> = {
+const exportCommand = defineCommand<FilesArgs & { format: string; output?: string }>()({
   command: "export <files..>",
   describe: "Convert RDF files to one serialization",
-  builder: (y) =>
-    filesPositional(y)
-      .option("format", {
-        alias: "f",
-        type: "string",
-        demandOption: true,
-        describe: `Output serialization: ${serializations.join(", ")}`,
-      })
-      .option("output", {
-        alias: "o",
-        type: "string",
-        describe: "Write to this file (atomically) instead of stdout",
-      })
-      .example("$0 graph export shop.ttl --format nt", "Turtle to N-Triples")
-      .example("$0 graph export a.ttl b.trig --format trig -o all.trig", "Merge into one TriG file") as never,
+  positionals: { files },
+  options: {
+    ...inputFormatFlag,
+    format: {
+      alias: "f",
+      type: "string",
+      required: true,
+      describe: `Output serialization: ${serializations.join(", ")}`,
+    },
+    output: {
+      alias: "o",
+      type: "string",
+      describe: "Write to this file (atomically) instead of stdout",
+    },
+  },
+  examples: [
+    ["$0 graph export shop.ttl --format nt", "Turtle to N-Triples"],
+    ["$0 graph export a.ttl b.trig --format trig -o all.trig", "Merge into one TriG file"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
@@ -253,10 +268,7 @@ const exportCommand: CommandModule<object, FilesArgs & { format: string; output?
         }
       }
       if (argv.output) {
-        const { writeFile, rename } = await import("node:fs/promises");
-        const tmp = `${argv.output}.${process.pid}.tmp`;
-        await writeFile(tmp, text);
-        await rename(tmp, argv.output);
+        await writeFileAtomic(argv.output, text);
         out.data({ output: argv.output, format, quads: graph.size }, () => "");
         out.info(`wrote ${graph.size} quads to ${argv.output}`);
       } else {
@@ -266,15 +278,17 @@ const exportCommand: CommandModule<object, FilesArgs & { format: string; output?
       graph.free();
     }
   },
-};
+});
 
-const validateCommand: CommandModule<object, FilesArgs> = {
+const validateCommand = defineCommand<FilesArgs>()({
   command: "validate <files..>",
   describe: "Check RDF files for syntax errors (file:line:col; exit 1 on any)",
-  builder: (y) =>
-    filesPositional(y)
-      .example("$0 graph validate fixtures/domain/*.ttl", "Check every Turtle file")
-      .example("$0 graph validate data.rdf --json", "Report as JSON") as never,
+  positionals: { files },
+  options: inputFormatFlag,
+  examples: [
+    ["$0 graph validate fixtures/domain/*.ttl", "Check every Turtle file"],
+    ["$0 graph validate data.rdf --json", "Report as JSON"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
@@ -310,19 +324,16 @@ const validateCommand: CommandModule<object, FilesArgs> = {
       ...(last.hint ? { hint: last.hint } : {}),
     });
   },
-};
+});
 
-export const graphCommand: CommandModule = {
+export const graphCommand = defineCommand()({
   command: "graph <command>",
   describe: "Query, export and validate RDF graphs",
-  builder: (y) =>
-    y
-      .command(queryCommand as CommandModule)
-      .command(exportCommand as CommandModule)
-      .command(validateCommand as CommandModule)
-      .demandCommand(1, "graph needs a subcommand: query, export or validate")
-      .example("$0 graph query shop.ttl --query @q.rq --format csv", "Query a graph")
-      .example("$0 graph export shop.ttl --format jsonld", "Convert to JSON-LD")
-      .example("$0 graph validate shop.ttl other.rdf", "Check syntax"),
-  handler: () => {},
-};
+  subcommands: [queryCommand, exportCommand, validateCommand],
+  requireSubcommand: "graph needs a subcommand: query, export or validate",
+  examples: [
+    ["$0 graph query shop.ttl --query @q.rq --format csv", "Query a graph"],
+    ["$0 graph export shop.ttl --format jsonld", "Convert to JSON-LD"],
+    ["$0 graph validate shop.ttl other.rdf", "Check syntax"],
+  ],
+});

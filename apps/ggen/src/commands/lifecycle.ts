@@ -1,9 +1,7 @@
 // `ggen lifecycle …`: argument parsing and printing only; the work is in @ggen/lifecycle.
 import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { type CommandArgs, defineCommand, type OptionTable } from "@ggen/reporter";
 import { type Output, output } from "../context.js";
-
-type Args = Record<string, unknown>;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 
@@ -41,11 +39,22 @@ const SYMBOL: Record<string, string> = {
   "not-run": "·",
 };
 
-async function runCommand(argv: Args, sequential: boolean): Promise<void> {
+/** The flags of `run` and `pipeline`. */
+interface RunFlags {
+  phases: string[];
+  env?: string;
+  profile?: string;
+  "dry-run": boolean;
+  jobs?: number;
+  cache: boolean;
+  yes: boolean;
+}
+
+async function runCommand(argv: CommandArgs<RunFlags>, sequential: boolean): Promise<void> {
   const out = output(argv);
   const { runPhases } = await lib();
   const { Progress, table } = await import("@ggen/reporter");
-  const phases = ((argv.phases as string[] | undefined) ?? []).map(String);
+  const phases = (argv.phases ?? []).map(String);
   if (phases.length === 0) {
     throw new GgenError("USAGE", "name at least one phase, e.g. 'ggen lifecycle run build'", {
       kind: "usage",
@@ -64,7 +73,7 @@ async function runCommand(argv: Args, sequential: boolean): Promise<void> {
       ...(typeof argv.env === "string" ? { env: argv.env } : {}),
       ...(typeof argv.profile === "string" ? { profile: argv.profile } : {}),
       ...(typeof argv.jobs === "number" ? { jobs: argv.jobs } : {}),
-      dryRun: argv.dryRun === true,
+      dryRun: argv["dry-run"] === true,
       noCache: argv.cache === false,
       yes: argv.yes === true,
       ...(confirm ? { confirm } : {}),
@@ -160,34 +169,36 @@ async function runCommand(argv: Args, sequential: boolean): Promise<void> {
   }
 }
 
-function runOptions(y: Argv): Argv {
-  return y
-    .positional("phases", {
-      type: "string",
-      array: true,
-      describe: "Phases to run (with their dependencies)",
-    })
-    .option("env", { alias: "e", type: "string", describe: "Environment (default: default_env)" })
-    .option("profile", { alias: "p", type: "string", describe: "Deployment profile (fast, safe, …)" })
-    .option("dry-run", {
-      alias: "n",
-      type: "boolean",
-      default: false,
-      describe: "Print the plan; run nothing",
-    })
-    .option("jobs", { alias: "j", type: "number", describe: "Phases at once (default 2)" })
-    .option("cache", {
-      type: "boolean",
-      default: true,
-      describe: "Skip phases whose inputs are unchanged (--no-cache)",
-    })
-    .option("yes", {
-      alias: "y",
-      type: "boolean",
-      default: false,
-      describe: "Approve deployments that need approval",
-    });
-}
+const runFlags: OptionTable<Omit<RunFlags, "phases">> = {
+  env: { alias: "e", type: "string", describe: "Environment (default: default_env)" },
+  profile: { alias: "p", type: "string", describe: "Deployment profile (fast, safe, …)" },
+  "dry-run": {
+    alias: "n",
+    type: "boolean",
+    default: false,
+    describe: "Print the plan; run nothing",
+  },
+  jobs: { alias: "j", type: "number", describe: "Phases at once (default 2)" },
+  cache: {
+    type: "boolean",
+    default: true,
+    describe: "Skip phases whose inputs are unchanged (--no-cache)",
+  },
+  yes: {
+    alias: "y",
+    type: "boolean",
+    default: false,
+    describe: "Approve deployments that need approval",
+  },
+};
+
+const phasesPositional = {
+  phases: {
+    type: "string",
+    array: true,
+    describe: "Phases to run (with their dependencies)",
+  },
+} as const;
 
 function printFindings(out: Output, report: import("@ggen/lifecycle").ValidationReport): void {
   out.data(report, () => {
@@ -201,14 +212,14 @@ function printFindings(out: Output, report: import("@ggen/lifecycle").Validation
   });
 }
 
-const init: CommandModule = {
+const init = defineCommand<{ name: string; force: boolean }>()({
   command: "init",
   describe: "Scaffold make.toml, .ggen/ and the production requirements",
-  builder: (y) =>
-    y
-      .option("name", { type: "string", demandOption: true, describe: "Project name" })
-      .option("force", { type: "boolean", default: false, describe: "Overwrite existing files" })
-      .example("ggen lifecycle init --name shop", "Create make.toml and .ggen/"),
+  options: {
+    name: { type: "string", required: true, describe: "Project name" },
+    force: { type: "boolean", default: false, describe: "Overwrite existing files" },
+  },
+  examples: [["ggen lifecycle init --name shop", "Create make.toml and .ggen/"]],
   handler: async (argv) => {
     const out = output(argv);
     const { initProject } = await lib();
@@ -220,12 +231,12 @@ const init: CommandModule = {
       ].join("\n"),
     );
   },
-};
+});
 
-const list: CommandModule = {
+const list = defineCommand()({
   command: "list",
   describe: "List phases, environments and profiles",
-  builder: (y) => y.example("ggen lifecycle list", "Show every phase with its dependencies"),
+  examples: [["ggen lifecycle list", "Show every phase with its dependencies"]],
   handler: async (argv) => {
     const out = output(argv);
     const cfg = await config();
@@ -275,15 +286,13 @@ const list: CommandModule = {
       return `${t}\n\nenvironments: ${envs || "none"}\nprofiles: ${profs || "none"}`;
     });
   },
-};
+});
 
-const show: CommandModule = {
+const show = defineCommand<{ phase: string }>()({
   command: "show <phase>",
   describe: "Show a phase: commands, dependencies, hooks, cache, last run",
-  builder: (y) =>
-    y
-      .positional("phase", { type: "string", demandOption: true })
-      .example("ggen lifecycle show build", "What 'build' runs and when it last ran"),
+  positionals: { phase: { type: "string", required: true, describe: null } },
+  examples: [["ggen lifecycle show build", "What 'build' runs and when it last ran"]],
   handler: async (argv) => {
     const out = output(argv);
     const { describePhase } = await lib();
@@ -306,37 +315,41 @@ const show: CommandModule = {
       return lines.join("\n");
     });
   },
-};
+});
 
-const run: CommandModule = {
+const run = defineCommand<RunFlags>()({
   command: "run <phases..>",
   describe: "Run phases after their dependencies; independent phases run in parallel",
-  builder: (y) =>
-    runOptions(y)
-      .example("ggen lifecycle run build test", "Build and test")
-      .example("ggen lifecycle run deploy --env production --yes", "Deploy, verify, roll back on failure")
-      .example("ggen lifecycle run deploy --profile fast --dry-run", "Show what a fast deploy would run"),
+  positionals: phasesPositional,
+  options: runFlags,
+  examples: [
+    ["ggen lifecycle run build test", "Build and test"],
+    ["ggen lifecycle run deploy --env production --yes", "Deploy, verify, roll back on failure"],
+    ["ggen lifecycle run deploy --profile fast --dry-run", "Show what a fast deploy would run"],
+  ],
   handler: (argv) => runCommand(argv, false),
-};
+});
 
-const pipeline: CommandModule = {
+const pipeline = defineCommand<RunFlags>()({
   command: "pipeline <phases..>",
   describe: "Run phases one at a time, in the order given (each after its dependencies)",
-  builder: (y) => runOptions(y).example("ggen lifecycle pipeline build test package", "A strict sequence"),
+  positionals: phasesPositional,
+  options: runFlags,
+  examples: [["ggen lifecycle pipeline build test package", "A strict sequence"]],
   handler: (argv) => runCommand(argv, true),
-};
+});
 
-const readinessCmd: CommandModule = {
+const readinessCmd = defineCommand<{ "show-unmet": boolean; requirements?: string }>()({
   command: "readiness",
   describe: "Score the production requirements",
-  builder: (y) =>
-    y
-      .option("show-unmet", { type: "boolean", default: false, describe: "Only requirements not met" })
-      .option("requirements", {
-        type: "string",
-        describe: "Requirements file (default .ggen/production-requirements.yaml)",
-      })
-      .example("ggen lifecycle readiness --show-unmet", "What is left before production"),
+  options: {
+    "show-unmet": { type: "boolean", default: false, describe: "Only requirements not met" },
+    requirements: {
+      type: "string",
+      describe: "Requirements file (default .ggen/production-requirements.yaml)",
+    },
+  },
+  examples: [["ggen lifecycle readiness --show-unmet", "What is left before production"]],
   handler: async (argv) => {
     const out = output(argv);
     const { readiness } = await lib();
@@ -345,7 +358,9 @@ const readinessCmd: CommandModule = {
       await config(),
       typeof argv.requirements === "string" ? argv.requirements : undefined,
     );
-    const rows = argv.showUnmet ? r.requirements.filter((q) => q.status === "incomplete") : r.requirements;
+    const rows = argv["show-unmet"]
+      ? r.requirements.filter((q) => q.status === "incomplete")
+      : r.requirements;
     out.data({ ...r, requirements: rows }, () => {
       const t = table(rows, [
         { header: "ID", value: (q) => q.id },
@@ -359,55 +374,71 @@ const readinessCmd: CommandModule = {
       return `${t}\n\nscore ${r.score}/100 — ${r.ready ? "ready" : `not ready (${r.unmetRequired.join(", ")} unmet)`}\n${cats}`;
     });
   },
-};
+});
 
-const readinessUpdate: CommandModule = {
+interface ReadinessUpdateFlags {
+  requirement: string;
+  status: import("@ggen/lifecycle").RequirementStatus;
+  requirements?: string;
+}
+
+const readinessUpdate = defineCommand<ReadinessUpdateFlags>()({
   command: "readiness-update <requirement> <status>",
   describe: "Record a requirement's status",
-  builder: (y) =>
-    y
-      .positional("requirement", { type: "string", demandOption: true })
-      .positional("status", {
-        type: "string",
-        choices: ["complete", "incomplete", "not-applicable"],
-        demandOption: true,
-      })
-      .option("requirements", { type: "string", describe: "Requirements file" })
-      .example("ggen lifecycle readiness-update logging complete", "Mark logging as done"),
+  positionals: {
+    requirement: { type: "string", required: true, describe: null },
+    status: {
+      type: "string",
+      choices: ["complete", "incomplete", "not-applicable"],
+      required: true,
+      describe: null,
+    },
+  },
+  options: { requirements: { type: "string", describe: "Requirements file" } },
+  examples: [["ggen lifecycle readiness-update logging complete", "Mark logging as done"]],
   handler: async (argv) => {
     const out = output(argv);
     const { updateRequirement } = await lib();
     const r = await updateRequirement(
       await config(),
       String(argv.requirement),
-      argv.status as "complete" | "incomplete" | "not-applicable",
+      argv.status,
       typeof argv.requirements === "string" ? argv.requirements : undefined,
     );
     out.data(r, () => `${r.id}: ${r.previous ?? "unset"} → ${r.status}`);
   },
-};
+});
 
-const validateCmd: CommandModule = {
+interface ValidateFlags {
+  env?: string;
+  check?: import("@ggen/lifecycle").CheckName[];
+  requirements?: string;
+  "fail-on-warning": boolean;
+}
+
+const validateCmd = defineCommand<ValidateFlags>()({
   command: "validate",
   describe: "Check requirements, tests, security and the last build's errors and warnings",
-  builder: (y) =>
-    y
-      .option("env", { alias: "e", type: "string", describe: "Environment being validated for" })
-      .option("check", {
-        type: "string",
-        array: true,
-        choices: ["requirements", "tests", "security", "errors", "warnings"],
-        describe: "Run only these checks (repeatable)",
-      })
-      .option("requirements", { type: "string", describe: "Requirements file" })
-      .option("fail-on-warning", { type: "boolean", default: false, describe: "Warnings fail too" })
-      .example("ggen lifecycle validate --env production", "Every check")
-      .example("ggen lifecycle validate --check security --check errors --json", "Two checks, as JSON"),
+  options: {
+    env: { alias: "e", type: "string", describe: "Environment being validated for" },
+    check: {
+      type: "string",
+      array: true,
+      choices: ["requirements", "tests", "security", "errors", "warnings"],
+      describe: "Run only these checks (repeatable)",
+    },
+    requirements: { type: "string", describe: "Requirements file" },
+    "fail-on-warning": { type: "boolean", default: false, describe: "Warnings fail too" },
+  },
+  examples: [
+    ["ggen lifecycle validate --env production", "Every check"],
+    ["ggen lifecycle validate --check security --check errors --json", "Two checks, as JSON"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { validate } = await lib();
     const cfg = await config();
-    const checks = ((argv.check as string[] | undefined) ?? []).flatMap((c) => c.split(","));
+    const checks = (argv.check ?? []).flatMap((c) => c.split(","));
     const env = typeof argv.env === "string" ? argv.env : undefined;
     if (env !== undefined && !cfg.environments.has(env)) {
       throw new GgenError("LIFECYCLE_UNKNOWN_ENV", `unknown environment '${env}'`, {
@@ -419,7 +450,7 @@ const validateCmd: CommandModule = {
       checks: checks as import("@ggen/lifecycle").CheckName[],
       ...(env ? { env } : {}),
       ...(typeof argv.requirements === "string" ? { requirements: argv.requirements } : {}),
-      failOnWarning: argv.failOnWarning === true,
+      failOnWarning: argv["fail-on-warning"] === true,
     });
     printFindings(out, report);
     if (!report.passed) {
@@ -429,20 +460,22 @@ const validateCmd: CommandModule = {
       );
     }
   },
-};
+});
 
-const statusCmd: CommandModule = {
+const statusCmd = defineCommand<{ restore: boolean }>()({
   command: "status",
   describe: "Phases, current phase, interrupted runs and releases from the state",
-  builder: (y) =>
-    y
-      .option("restore", {
-        type: "boolean",
-        default: false,
-        describe: "Replace a corrupt state with its newest valid backup",
-      })
-      .example("ggen lifecycle status", "Where the project stands")
-      .example("ggen lifecycle status --restore", "Recover from a corrupt state file"),
+  options: {
+    restore: {
+      type: "boolean",
+      default: false,
+      describe: "Replace a corrupt state with its newest valid backup",
+    },
+  },
+  examples: [
+    ["ggen lifecycle status", "Where the project stands"],
+    ["ggen lifecycle status --restore", "Recover from a corrupt state file"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { status, restoreBackup } = await lib();
@@ -488,16 +521,16 @@ const statusCmd: CommandModule = {
       return lines.join("\n");
     });
   },
-};
+});
 
-const rollbackCmd: CommandModule = {
+const rollbackCmd = defineCommand<{ env: string; to?: string }>()({
   command: "rollback",
   describe: "Switch an environment back to the previous (or a named) release",
-  builder: (y) =>
-    y
-      .option("env", { alias: "e", type: "string", demandOption: true, describe: "Environment" })
-      .option("to", { type: "string", describe: "Release id (default: the one before the current)" })
-      .example("ggen lifecycle rollback --env production", "Back to the previous release"),
+  options: {
+    env: { alias: "e", type: "string", required: true, describe: "Environment" },
+    to: { type: "string", describe: "Release id (default: the one before the current)" },
+  },
+  examples: [["ggen lifecycle rollback --env production", "Back to the previous release"]],
   handler: async (argv) => {
     const out = output(argv);
     const { rollback } = await lib();
@@ -508,26 +541,24 @@ const rollbackCmd: CommandModule = {
     );
     out.data(r, () => `${r.environment}: ${r.from ?? "-"} → ${r.to}`);
   },
-};
+});
 
-const stopCmd: CommandModule = {
+const stopCmd = defineCommand<{ env: string }>()({
   command: "stop",
   describe: "Stop the service a 'process' deployment started",
-  builder: (y) =>
-    y
-      .option("env", { alias: "e", type: "string", demandOption: true, describe: "Environment" })
-      .example("ggen lifecycle stop --env staging", "Stop the staging service"),
+  options: { env: { alias: "e", type: "string", required: true, describe: "Environment" } },
+  examples: [["ggen lifecycle stop --env staging", "Stop the staging service"]],
   handler: async (argv) => {
     const out = output(argv);
     const { stopService } = await lib();
     const stopped = await stopService(await config(), String(argv.env));
     out.data({ environment: argv.env, stopped }, () => (stopped ? "stopped" : "nothing was running"));
   },
-};
+});
 
 const DEFAULT_HISTORY = ".ggen/deployments.jsonl";
 
-function metricsPath(argv: Args): string {
+function metricsPath(argv: { file?: string }): string {
   return typeof argv.file === "string" ? argv.file : DEFAULT_HISTORY;
 }
 
@@ -544,13 +575,13 @@ async function readRecords(out: Output, file: string) {
   return r.records;
 }
 
-const metricsShow: CommandModule = {
+const metricsShow = defineCommand<{ breakdown: boolean; file?: string }>()({
   command: "$0",
   describe: "Summarise the deployment history",
-  builder: (y) =>
-    y
-      .option("breakdown", { type: "boolean", default: false, describe: "Mean time per phase" })
-      .option("file", { type: "string", describe: "History file (default .ggen/deployments.jsonl)" }),
+  options: {
+    breakdown: { type: "boolean", default: false, describe: "Mean time per phase" },
+    file: { type: "string", describe: "History file (default .ggen/deployments.jsonl)" },
+  },
   handler: async (argv) => {
     const out = output(argv);
     const { summarizeMetrics } = await lib();
@@ -575,16 +606,16 @@ const metricsShow: CommandModule = {
       return lines.join("\n");
     });
   },
-};
+});
 
-const metricsAnalyze: CommandModule = {
+const metricsAnalyze = defineCommand<{ file: string; trends: boolean }>()({
   command: "analyze",
   describe: "Analyse a metrics file (JSON Lines, a JSON array or one record)",
-  builder: (y) =>
-    y
-      .option("file", { type: "string", demandOption: true, describe: "Metrics file" })
-      .option("trends", { type: "boolean", default: false, describe: "Trends of total and per-phase time" })
-      .example("ggen lifecycle metrics analyze --file metrics.json --trends", "Getting faster or slower?"),
+  options: {
+    file: { type: "string", required: true, describe: "Metrics file" },
+    trends: { type: "boolean", default: false, describe: "Trends of total and per-phase time" },
+  },
+  examples: [["ggen lifecycle metrics analyze --file metrics.json --trends", "Getting faster or slower?"]],
   handler: async (argv) => {
     const out = output(argv);
     const { summarizeMetrics, metricsTrends } = await lib();
@@ -616,26 +647,33 @@ const metricsAnalyze: CommandModule = {
       return lines.join("\n");
     });
   },
-};
+});
 
-const metricsCompare: CommandModule = {
+interface CompareFlags {
+  baseline: string;
+  file?: string;
+  tolerance: number;
+  "fail-on-regression": boolean;
+}
+
+const metricsCompare = defineCommand<CompareFlags>()({
   command: "compare",
   describe: "Compare the latest deployment with a baseline record",
-  builder: (y) =>
-    y
-      .option("baseline", { type: "string", demandOption: true, describe: "Baseline metrics file" })
-      .option("file", { type: "string", describe: "Current metrics (default: the history's last record)" })
-      .option("tolerance", {
-        type: "number",
-        default: 10,
-        describe: "Percent slower that counts as a regression",
-      })
-      .option("fail-on-regression", {
-        type: "boolean",
-        default: false,
-        describe: "Exit 1 when anything regressed",
-      })
-      .example("ggen lifecycle metrics compare --baseline baseline.json", "Slower than the baseline?"),
+  options: {
+    baseline: { type: "string", required: true, describe: "Baseline metrics file" },
+    file: { type: "string", describe: "Current metrics (default: the history's last record)" },
+    tolerance: {
+      type: "number",
+      default: 10,
+      describe: "Percent slower that counts as a regression",
+    },
+    "fail-on-regression": {
+      type: "boolean",
+      default: false,
+      describe: "Exit 1 when anything regressed",
+    },
+  },
+  examples: [["ggen lifecycle metrics compare --baseline baseline.json", "Slower than the baseline?"]],
   handler: async (argv) => {
     const out = output(argv);
     const { compareMetrics } = await lib();
@@ -666,27 +704,24 @@ const metricsCompare: CommandModule = {
       ]);
       return `${t}\n${c.regressions} regression(s) over ${argv.tolerance}%`;
     });
-    if (argv.failOnRegression === true && c.regressions > 0) {
+    if (argv["fail-on-regression"] === true && c.regressions > 0) {
       throw new GgenError(
         "LIFECYCLE_REGRESSION",
         `${c.regressions} metric(s) regressed more than ${argv.tolerance}% against ${argv.baseline}`,
       );
     }
   },
-};
+});
 
-const metrics: CommandModule = {
+const metrics = defineCommand()({
   command: "metrics",
   describe: "Deployment metrics: summary, analyze, compare",
-  builder: (y) =>
-    y
-      .command(metricsAnalyze)
-      .command(metricsCompare)
-      .command(metricsShow)
-      .example("ggen lifecycle metrics --breakdown", "Which phase takes the time")
-      .example("ggen lifecycle metrics analyze --file .ggen/deployments.jsonl --trends", "Trends"),
-  handler: () => undefined,
-};
+  subcommands: [metricsAnalyze, metricsCompare, metricsShow],
+  examples: [
+    ["ggen lifecycle metrics --breakdown", "Which phase takes the time"],
+    ["ggen lifecycle metrics analyze --file .ggen/deployments.jsonl --trends", "Trends"],
+  ],
+});
 
 const LIFECYCLE_COMMANDS = [
   "init",
@@ -703,27 +738,31 @@ const LIFECYCLE_COMMANDS = [
   "metrics",
 ];
 
-export const lifecycleCommand: CommandModule = {
+export const lifecycleCommand = defineCommand<{ command: string }>()({
   command: "lifecycle <command>",
   describe: "Run project phases, readiness, validation, deploy and rollback",
-  builder: (y) =>
-    y
-      .command(init)
-      .command(list)
-      .command(show)
-      .command(run)
-      .command(pipeline)
-      .command(readinessCmd)
-      .command(readinessUpdate)
-      .command(validateCmd)
-      .command(statusCmd)
-      .command(rollbackCmd)
-      .command(stopCmd)
-      .command(metrics)
-      .example("ggen lifecycle init --name shop", "Scaffold make.toml")
-      .example("ggen lifecycle run build test", "Run phases")
-      .example("ggen lifecycle readiness --show-unmet", "Production readiness")
-      .example("ggen lifecycle run deploy --env production --yes", "Deploy with verify and rollback"),
+  // The word in <command>, when no subcommand took it (the handler suggests one).
+  positionals: { command: null },
+  subcommands: [
+    init,
+    list,
+    show,
+    run,
+    pipeline,
+    readinessCmd,
+    readinessUpdate,
+    validateCmd,
+    statusCmd,
+    rollbackCmd,
+    stopCmd,
+    metrics,
+  ],
+  examples: [
+    ["ggen lifecycle init --name shop", "Scaffold make.toml"],
+    ["ggen lifecycle run build test", "Run phases"],
+    ["ggen lifecycle readiness --show-unmet", "Production readiness"],
+    ["ggen lifecycle run deploy --env production --yes", "Deploy with verify and rollback"],
+  ],
   handler: async (argv) => {
     // Reached only when no subcommand matched.
     const { didYouMean } = await import("@ggen/reporter");
@@ -739,4 +778,4 @@ export const lifecycleCommand: CommandModule = {
       { kind: "usage" },
     );
   },
-};
+});

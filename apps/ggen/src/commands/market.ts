@@ -1,11 +1,15 @@
 // `ggen market …`: find, install and manage template packs (@ggen/marketplace).
-import type { Argv, CommandModule } from "yargs";
+import { type CommandArgs, defineCommand } from "@ggen/reporter";
 import pkg from "../../package.json" with { type: "json" };
 import { type Output, output } from "../context.js";
 
-type Args = Record<string, unknown>;
+/** The flags `market` declares for every market command. */
+interface MarketFlags {
+  registry?: string[];
+  offline: boolean;
+}
 
-function marketOptions(argv: Args, out: Output) {
+function marketOptions(argv: CommandArgs<MarketFlags>, out: Output) {
   const registries = ([] as unknown[])
     .concat(argv.registry ?? [])
     .filter((r): r is string => typeof r === "string" && r.length > 0);
@@ -27,21 +31,31 @@ const list = (v: unknown): string[] =>
 
 const short = (s: string) => s.slice(0, 12);
 
-const search: CommandModule = {
+interface SearchFlags {
+  query?: string[];
+  tags?: string;
+  category?: string;
+  "min-quality"?: number;
+  limit: number;
+}
+
+const search = defineCommand<SearchFlags, MarketFlags>()({
   command: "search [query..]",
   describe: "Search packs by id, name, keyword, tag and description (typo-tolerant)",
-  builder: (y: Argv) =>
-    y
-      .positional("query", { type: "string", array: true, describe: "Words to look for" })
-      .option("tags", { type: "string", describe: "Only packs with all these tags (comma-separated)" })
-      .option("category", { type: "string", describe: "Only packs in this category" })
-      .option("min-quality", {
-        type: "number",
-        describe: "Only packs with at least this quality score (0-100)",
-      })
-      .option("limit", { type: "number", default: 20, describe: "At most this many results" })
-      .example("ggen market search rust cli", "Packs about Rust CLIs")
-      .example("ggen market search --tags production --min-quality 80", "Well-rated production packs"),
+  positionals: { query: { type: "string", array: true, describe: "Words to look for" } },
+  options: {
+    tags: { type: "string", describe: "Only packs with all these tags (comma-separated)" },
+    category: { type: "string", describe: "Only packs in this category" },
+    "min-quality": {
+      type: "number",
+      describe: "Only packs with at least this quality score (0-100)",
+    },
+    limit: { type: "number", default: 20, describe: "At most this many results" },
+  },
+  examples: [
+    ["ggen market search rust cli", "Packs about Rust CLIs"],
+    ["ggen market search --tags production --min-quality 80", "Well-rated production packs"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -84,7 +98,7 @@ const search: CommandModule = {
           ]),
     );
   },
-};
+});
 
 async function usage(msg: string): Promise<Error> {
   const { GgenError } = await import("@ggen/contract");
@@ -110,24 +124,28 @@ function describeChanges(changes: { id: string; from?: string; to: string; actio
     .join("\n");
 }
 
-const add: CommandModule = {
+const add = defineCommand<{ packs: string[]; force: boolean; deps: boolean }, MarketFlags>()({
   command: "add <packs..>",
   describe: "Install packs (id or id@range) and their dependencies into .ggen/packages, pinned in ggen.lock",
-  builder: (y: Argv) =>
-    y
-      .positional("packs", {
-        type: "string",
-        array: true,
-        describe: "Pack ids, optionally with @<semver range>",
-      })
-      .option("force", { type: "boolean", default: false, describe: "Reinstall even when already installed" })
-      .option("deps", {
-        type: "boolean",
-        default: true,
-        describe: "Install dependencies (--no-deps to skip)",
-      })
-      .example("ggen market add io.ggen.rust-cli", "Install the newest version")
-      .example("ggen market add io.ggen.node-cli@^1.0 io.ggen.docs", "Install several, one with a range"),
+  positionals: {
+    packs: {
+      type: "string",
+      array: true,
+      describe: "Pack ids, optionally with @<semver range>",
+    },
+  },
+  options: {
+    force: { type: "boolean", default: false, describe: "Reinstall even when already installed" },
+    deps: {
+      type: "boolean",
+      default: true,
+      describe: "Install dependencies (--no-deps to skip)",
+    },
+  },
+  examples: [
+    ["ggen market add io.ggen.rust-cli", "Install the newest version"],
+    ["ggen market add io.ggen.node-cli@^1.0 io.ggen.docs", "Install several, one with a range"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -143,21 +161,21 @@ const add: CommandModule = {
     );
     out.data(result.changes, () => describeChanges(result.changes));
   },
-};
+});
 
-const remove: CommandModule = {
+const remove = defineCommand<{ packs: string[]; force: boolean }, MarketFlags>()({
   command: "remove <packs..>",
   aliases: ["rm"],
   describe: "Remove installed packs (and dependencies nothing else needs)",
-  builder: (y: Argv) =>
-    y
-      .positional("packs", { type: "string", array: true })
-      .option("force", {
-        type: "boolean",
-        default: false,
-        describe: "Remove even when another pack depends on it",
-      })
-      .example("ggen market remove io.ggen.docs", "Uninstall a pack"),
+  positionals: { packs: { type: "string", array: true, describe: null } },
+  options: {
+    force: {
+      type: "boolean",
+      default: false,
+      describe: "Remove even when another pack depends on it",
+    },
+  },
+  examples: [["ggen market remove io.ggen.docs", "Uninstall a pack"]],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -167,27 +185,29 @@ const remove: CommandModule = {
     });
     out.data({ removed: r.removed }, () => r.removed.map((id) => `removed ${id}`).join("\n"));
   },
-};
+});
 
-const listCmd: CommandModule = {
+const listCmd = defineCommand<{ installed: boolean; updates: boolean }, MarketFlags>()({
   command: "list",
   aliases: ["ls"],
   describe:
     "List available packs, or installed ones (--installed), or installed ones with newer versions (--updates)",
-  builder: (y: Argv) =>
-    y
-      .option("installed", {
-        type: "boolean",
-        default: false,
-        describe: "Only packs installed in this project",
-      })
-      .option("updates", {
-        type: "boolean",
-        default: false,
-        describe: "Installed packs with a newer version",
-      })
-      .example("ggen market list --installed", "What this project has")
-      .example("ggen market list --updates", "What could be updated"),
+  options: {
+    installed: {
+      type: "boolean",
+      default: false,
+      describe: "Only packs installed in this project",
+    },
+    updates: {
+      type: "boolean",
+      default: false,
+      describe: "Installed packs with a newer version",
+    },
+  },
+  examples: [
+    ["ggen market list --installed", "What this project has"],
+    ["ggen market list --updates", "What could be updated"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -247,16 +267,16 @@ const listCmd: CommandModule = {
       ]),
     );
   },
-};
+});
 
-const info: CommandModule = {
+const info = defineCommand<{ id: string; "show-quality": boolean }, MarketFlags>()({
   command: "info <id>",
   describe: "Show a pack: versions, templates, dependencies, checksums (and --show-quality)",
-  builder: (y: Argv) =>
-    y
-      .positional("id", { type: "string" })
-      .option("show-quality", { type: "boolean", default: false, describe: "Show the quality score's parts" })
-      .example("ggen market info io.ggen.redis-service --show-quality", "Details and quality breakdown"),
+  positionals: { id: { type: "string", describe: null } },
+  options: {
+    "show-quality": { type: "boolean", default: false, describe: "Show the quality score's parts" },
+  },
+  examples: [["ggen market info io.ggen.redis-service --show-quality", "Details and quality breakdown"]],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -307,12 +327,12 @@ const info: CommandModule = {
       return lines.join("\n");
     });
   },
-};
+});
 
-const categories: CommandModule = {
+const categories = defineCommand<Record<never, never>, MarketFlags>()({
   command: "categories",
   describe: "List pack categories with counts",
-  builder: (y: Argv) => y.example("ggen market categories", "What kinds of packs exist"),
+  examples: [["ggen market categories", "What kinds of packs exist"]],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -330,21 +350,23 @@ const categories: CommandModule = {
       ]),
     );
   },
-};
+});
 
-const update: CommandModule = {
+const update = defineCommand<{ ids?: string[]; latest: boolean }, MarketFlags>()({
   command: "update [ids..]",
   describe: "Update installed packs within their ranges (--latest: to the newest version)",
-  builder: (y: Argv) =>
-    y
-      .positional("ids", { type: "string", array: true })
-      .option("latest", {
-        type: "boolean",
-        default: false,
-        describe: "Ignore the requested range; take the newest",
-      })
-      .example("ggen market update", "Update everything within its range")
-      .example("ggen market update io.ggen.node-cli --latest", "Move one pack to its newest version"),
+  positionals: { ids: { type: "string", array: true, describe: null } },
+  options: {
+    latest: {
+      type: "boolean",
+      default: false,
+      describe: "Ignore the requested range; take the newest",
+    },
+  },
+  examples: [
+    ["ggen market update", "Update everything within its range"],
+    ["ggen market update io.ggen.node-cli --latest", "Move one pack to its newest version"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -354,12 +376,12 @@ const update: CommandModule = {
     });
     out.data(r.changes, () => describeChanges(r.changes));
   },
-};
+});
 
-const verify: CommandModule = {
+const verify = defineCommand<Record<never, never>, MarketFlags>()({
   command: "verify",
   describe: "Re-hash installed packs against ggen.lock",
-  builder: (y: Argv) => y.example("ggen market verify", "Check nothing was changed by hand"),
+  examples: [["ggen market verify", "Check nothing was changed by hand"]],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
@@ -380,28 +402,29 @@ const verify: CommandModule = {
         { hint: "run 'ggen market add --force <id>' to reinstall" },
       );
   },
-};
+});
 
-export const marketCommand: CommandModule = {
+export const marketCommand = defineCommand<MarketFlags>()({
   command: "market <command>",
   describe: "Find, install and manage template packs",
-  builder: (y) =>
-    y
-      .option("registry", {
-        type: "string",
-        array: true,
-        describe:
-          "Registry dir, index file, file:// or http(s):// URL (repeatable; first wins). Default: $GGEN_REGISTRY, .ggen/config.toml, the bundled registry",
-      })
-      .option("offline", {
-        type: "boolean",
-        default: false,
-        describe: "Use only cached indexes and archives",
-      })
-      .command([search, add, remove, listCmd, info, categories, update, verify])
-      .demandCommand(1, "name a market command; see 'ggen market --help'")
-      .example("ggen market search rust", "Find packs")
-      .example("ggen market add io.ggen.rust-cli", "Install a pack")
-      .example("ggen market list --installed", "Installed packs"),
-  handler: () => {},
-};
+  options: {
+    registry: {
+      type: "string",
+      array: true,
+      describe:
+        "Registry dir, index file, file:// or http(s):// URL (repeatable; first wins). Default: $GGEN_REGISTRY, .ggen/config.toml, the bundled registry",
+    },
+    offline: {
+      type: "boolean",
+      default: false,
+      describe: "Use only cached indexes and archives",
+    },
+  },
+  subcommands: [search, add, remove, listCmd, info, categories, update, verify],
+  requireSubcommand: "name a market command; see 'ggen market --help'",
+  examples: [
+    ["ggen market search rust", "Find packs"],
+    ["ggen market add io.ggen.rust-cli", "Install a pack"],
+    ["ggen market list --installed", "Installed packs"],
+  ],
+});

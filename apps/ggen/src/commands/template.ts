@@ -1,10 +1,27 @@
 // `ggen template …` and its alias `ggen gen`: render templates (@ggen/generator), list, inspect and
 // check vars. The generator is imported lazily so `--help` stays fast.
 
-import type { Argv, CommandModule } from "yargs";
+import { type CommandArgs, defineCommand, type OptionTable } from "@ggen/reporter";
 import { cacheDir, type Output, output } from "../context.js";
 
-type Args = Record<string, unknown>;
+/** The flags of `template generate`, `template batch-generate` and `gen`. */
+interface GenerateFlags {
+  vars?: string[];
+  "vars-file"?: string[];
+  "output-dir": string;
+  graph?: string[];
+  "packs-dir"?: string;
+  force: boolean;
+  "dry-run": boolean;
+  diff: boolean;
+  check: boolean;
+  /** `--no-manifest` (false) writes none, like `--manifest none`. */
+  manifest?: string | false;
+  "allow-hooks": boolean;
+  seed?: string;
+  now?: string;
+  "max-parallel": number;
+}
 
 const strings = (v: unknown): string[] =>
   ([] as unknown[])
@@ -12,55 +29,58 @@ const strings = (v: unknown): string[] =>
     .map((x) => String(x))
     .filter((s) => s.length > 0);
 
-function generateOptions(y: Argv): Argv {
-  return y
-    .option("vars", {
-      type: "string",
-      array: true,
-      describe: "A template var as name=value (repeatable)",
-    })
-    .option("vars-file", {
-      type: "string",
-      array: true,
-      describe: "Vars from a .yaml/.yml/.json/.toml file (repeatable; --vars win)",
-    })
-    .option("output-dir", { alias: "o", type: "string", default: ".", describe: "Where files are written" })
-    .option("graph", {
-      type: "string",
-      array: true,
-      describe: "RDF graph file to use instead of the pack's default graphs (repeatable)",
-    })
-    .option("packs-dir", {
-      type: "string",
-      describe: "Installed packs (default .ggen/packages)",
-    })
-    .option("force", { type: "boolean", default: false, describe: "Overwrite existing files that differ" })
-    .option("dry-run", {
-      type: "boolean",
-      default: false,
-      describe: "Write nothing; list the planned actions",
-    })
-    .option("diff", { type: "boolean", default: false, describe: "Print unified diffs of what would change" })
-    .option("check", {
-      type: "boolean",
-      default: false,
-      describe: "Write nothing; exit 1 when any output differs from disk (drift)",
-    })
-    .option("manifest", {
-      type: "string",
-      describe: "Manifest path (default <output-dir>/.ggen/manifest.json; 'none' for no manifest)",
-    })
-    .option("allow-hooks", {
-      type: "boolean",
-      default: false,
-      describe: "Run sh_before/sh_after hooks (pack hooks also need the pack trusted in ggen.toml)",
-    })
-    .option("seed", { type: "string", describe: "Determinism seed for uuid/now (overrides the templates')" })
-    .option("now", { type: "string", describe: "The instant the now helper returns (ISO date)" })
-    .option("max-parallel", { type: "number", default: 8, describe: "Templates rendered concurrently" });
-}
+const generateFlags: OptionTable<GenerateFlags> = {
+  vars: {
+    type: "string",
+    array: true,
+    describe: "A template var as name=value (repeatable)",
+  },
+  "vars-file": {
+    type: "string",
+    array: true,
+    describe: "Vars from a .yaml/.yml/.json/.toml file (repeatable; --vars win)",
+  },
+  "output-dir": { alias: "o", type: "string", default: ".", describe: "Where files are written" },
+  graph: {
+    type: "string",
+    array: true,
+    describe: "RDF graph file to use instead of the pack's default graphs (repeatable)",
+  },
+  "packs-dir": {
+    type: "string",
+    describe: "Installed packs (default .ggen/packages)",
+  },
+  force: { type: "boolean", default: false, describe: "Overwrite existing files that differ" },
+  "dry-run": {
+    type: "boolean",
+    default: false,
+    describe: "Write nothing; list the planned actions",
+  },
+  diff: { type: "boolean", default: false, describe: "Print unified diffs of what would change" },
+  check: {
+    type: "boolean",
+    default: false,
+    describe: "Write nothing; exit 1 when any output differs from disk (drift)",
+  },
+  manifest: {
+    type: "string",
+    describe: "Manifest path (default <output-dir>/.ggen/manifest.json; 'none' for no manifest)",
+  },
+  "allow-hooks": {
+    type: "boolean",
+    default: false,
+    describe: "Run sh_before/sh_after hooks (pack hooks also need the pack trusted in ggen.toml)",
+  },
+  seed: { type: "string", describe: "Determinism seed for uuid/now (overrides the templates')" },
+  now: { type: "string", describe: "The instant the now helper returns (ISO date)" },
+  "max-parallel": { type: "number", default: 8, describe: "Templates rendered concurrently" },
+};
 
-async function runGenerate(argv: Args, templates: string[]): Promise<void> {
+const packsDirFlag = {
+  "packs-dir": { type: "string", describe: "Installed packs (default .ggen/packages)" },
+} as const satisfies OptionTable<{ "packs-dir"?: string }>;
+
+async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]): Promise<void> {
   const out = output(argv);
   const { GgenError } = await import("@ggen/contract");
   const { generate, parseVarPairs } = await import("@ggen/generator");
@@ -165,58 +185,53 @@ function relativeToCwd(p: string): string {
   return p.startsWith(cwd) ? p.slice(cwd.length) : p;
 }
 
-const generateCmd: CommandModule = {
+const templatePositional = {
+  template: { type: "string", describe: "Template file, pack:template, pack id or directory" },
+} as const;
+
+const generateCmd = defineCommand<GenerateFlags & { template: string }>()({
   command: "generate <template>",
   describe: "Render a template (a path, pack:template, or a pack id for all its templates)",
-  builder: (y: Argv) =>
-    generateOptions(y)
-      .positional("template", {
-        type: "string",
-        describe: "Template file, pack:template, pack id or directory",
-      })
-      .example(
-        "ggen template generate fixtures/templates/templates/schema.sql.tmpl -o out",
-        "Render one template",
-      )
-      .example(
-        "ggen template generate io.ggen.domain-service:sql-schema --vars name=shop",
-        "From an installed pack",
-      )
-      .example(
-        "ggen template generate io.ggen.domain-service -o svc --graph my.ttl",
-        "A whole pack on your ontology",
-      )
-      .example("ggen template generate t.tmpl --check", "Exit 1 when generated files drifted"),
+  positionals: templatePositional,
+  options: generateFlags,
+  examples: [
+    ["ggen template generate fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template"],
+    ["ggen template generate io.ggen.domain-service:sql-schema --vars name=shop", "From an installed pack"],
+    ["ggen template generate io.ggen.domain-service -o svc --graph my.ttl", "A whole pack on your ontology"],
+    ["ggen template generate t.tmpl --check", "Exit 1 when generated files drifted"],
+  ],
   handler: (argv) => runGenerate(argv, [String(argv.template)]),
-};
+});
 
-const batchCmd: CommandModule = {
+const batchCmd = defineCommand<GenerateFlags & { templates: string[] }>()({
   command: "batch-generate <templates..>",
   describe: "Render many templates concurrently, sharing parsed graphs and query results",
-  builder: (y: Argv) =>
-    generateOptions(y)
-      .positional("templates", { type: "string", array: true, describe: "Templates (paths, refs, dirs)" })
-      .example("ggen template batch-generate t/a.tmpl t/b.tmpl --vars-file vars.yaml", "Two templates")
-      .example(
-        "ggen template batch-generate templates/ --max-parallel 4 -o out",
-        "Every template in a folder",
-      ),
+  positionals: {
+    templates: { type: "string", array: true, describe: "Templates (paths, refs, dirs)" },
+  },
+  options: generateFlags,
+  examples: [
+    ["ggen template batch-generate t/a.tmpl t/b.tmpl --vars-file vars.yaml", "Two templates"],
+    ["ggen template batch-generate templates/ --max-parallel 4 -o out", "Every template in a folder"],
+  ],
   handler: (argv) => runGenerate(argv, strings(argv.templates)),
-};
+});
 
-const listCmd: CommandModule = {
+const listCmd = defineCommand<{ "packs-dir"?: string; dir?: string[] }>()({
   command: "list",
   describe: "List templates of installed packs and local template folders",
-  builder: (y: Argv) =>
-    y
-      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
-      .option("dir", {
-        type: "string",
-        array: true,
-        describe: "Also list .tmpl/.hbs files under this folder (default: templates, if present)",
-      })
-      .example("ggen template list", "Installed pack templates")
-      .example("ggen template list --packs-dir fixtures --json", "As JSON, from another packs folder"),
+  options: {
+    ...packsDirFlag,
+    dir: {
+      type: "string",
+      array: true,
+      describe: "Also list .tmpl/.hbs files under this folder (default: templates, if present)",
+    },
+  },
+  examples: [
+    ["ggen template list", "Installed pack templates"],
+    ["ggen template list --packs-dir fixtures --json", "As JSON, from another packs folder"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { listTemplates } = await import("@ggen/generator");
@@ -237,17 +252,17 @@ const listCmd: CommandModule = {
           ]),
     );
   },
-};
+});
 
-const inspectCmd: CommandModule = {
+const inspectCmd = defineCommand<{ template: string; "packs-dir"?: string }>()({
   command: "inspect <template>",
   describe: "Show a template's vars (types, defaults), graphs, queries and outputs",
-  builder: (y: Argv) =>
-    y
-      .positional("template", { type: "string", describe: "Template file, pack:template or pack id" })
-      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
-      .example("ggen template inspect fixtures/templates:sql-schema", "A pack template")
-      .example("ggen template inspect t.tmpl --json", "As JSON"),
+  positionals: { template: { type: "string", describe: "Template file, pack:template or pack id" } },
+  options: packsDirFlag,
+  examples: [
+    ["ggen template inspect fixtures/templates:sql-schema", "A pack template"],
+    ["ggen template inspect t.tmpl --json", "As JSON"],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const { inspectTemplate } = await import("@ggen/generator");
@@ -290,22 +305,22 @@ const inspectCmd: CommandModule = {
         .join("\n\n"),
     );
   },
-};
+});
 
-const validateVarsCmd: CommandModule = {
+const validateVarsCmd = defineCommand<{ "vars-file": string; template: string; "packs-dir"?: string }>()({
   command: "validate-vars <vars-file>",
   describe: "Check a vars file against a template's declarations",
-  builder: (y: Argv) =>
-    y
-      .positional("vars-file", { type: "string", describe: "A .yaml/.yml/.json/.toml vars file" })
-      .option("template", {
-        alias: "t",
-        type: "string",
-        demandOption: true,
-        describe: "Template to check against",
-      })
-      .option("packs-dir", { type: "string", describe: "Installed packs (default .ggen/packages)" })
-      .example("ggen template validate-vars vars.yaml --template t.tmpl", "Check vars before generating"),
+  positionals: { "vars-file": { type: "string", describe: "A .yaml/.yml/.json/.toml vars file" } },
+  options: {
+    template: {
+      alias: "t",
+      type: "string",
+      required: true,
+      describe: "Template to check against",
+    },
+    ...packsDirFlag,
+  },
+  examples: [["ggen template validate-vars vars.yaml --template t.tmpl", "Check vars before generating"]],
   handler: async (argv) => {
     const out = output(argv);
     const { validateVarsFile } = await import("@ggen/generator");
@@ -321,30 +336,27 @@ const validateVarsCmd: CommandModule = {
     });
     if (!r.ok) process.exitCode = 1;
   },
-};
+});
 
-export const templateCommand: CommandModule = {
+export const templateCommand = defineCommand()({
   command: "template",
   describe: "Render templates: generate, batch-generate, list, inspect, validate-vars",
-  builder: (y) =>
-    y
-      .command([generateCmd, batchCmd, listCmd, inspectCmd, validateVarsCmd])
-      .demandCommand(1, "name a template command: generate, batch-generate, list, inspect, validate-vars")
-      .example("ggen template generate t.tmpl --vars name=shop -o out", "Render a template")
-      .example("ggen template list", "Installed templates"),
-  handler: () => {},
-};
+  subcommands: [generateCmd, batchCmd, listCmd, inspectCmd, validateVarsCmd],
+  requireSubcommand: "name a template command: generate, batch-generate, list, inspect, validate-vars",
+  examples: [
+    ["ggen template generate t.tmpl --vars name=shop -o out", "Render a template"],
+    ["ggen template list", "Installed templates"],
+  ],
+});
 
-export const genCommand: CommandModule = {
+export const genCommand = defineCommand<GenerateFlags & { template: string }>()({
   command: "gen <template>",
   describe: "Alias of 'template generate'",
-  builder: (y: Argv) =>
-    generateOptions(y)
-      .positional("template", {
-        type: "string",
-        describe: "Template file, pack:template, pack id or directory",
-      })
-      .example("ggen gen fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template")
-      .example("ggen gen io.ggen.domain-service -o svc --vars name=shop", "Every template of a pack"),
+  positionals: templatePositional,
+  options: generateFlags,
+  examples: [
+    ["ggen gen fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template"],
+    ["ggen gen io.ggen.domain-service -o svc --vars name=shop", "Every template of a pack"],
+  ],
   handler: (argv) => runGenerate(argv, [String(argv.template)]),
-};
+});

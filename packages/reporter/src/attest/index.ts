@@ -3,7 +3,6 @@
 // and verification that re-hashes every named file and says what changed.
 
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -11,9 +10,9 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { CleanroomRun, GenerationManifest, Reference } from "@ggen/contract";
+import { isSecretName, REDACTED, sha256, sha256File } from "@ggen/support";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1";
@@ -49,13 +48,13 @@ export interface DsseEnvelope {
   signatures: { keyid: string; sig: string }[];
 }
 
-const SECRET = /password|secret|token|key/i;
-
 /** Values of secret-looking names replaced by `***`, recursively. */
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET.test(k) ? "***" : redact(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, isSecretName(k) ? REDACTED : redact(v)]),
+    );
   return value;
 }
 
@@ -201,7 +200,7 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
 
 export function keyId(publicKey: KeyObject): string {
   const der = publicKey.export({ type: "spki", format: "der" });
-  return `ed25519:${createHash("sha256").update(der).digest("hex").slice(0, 32)}`;
+  return `ed25519:${sha256(der).slice(0, 32)}`;
 }
 
 export interface KeyPairPem {
@@ -299,9 +298,7 @@ export async function verifyAttestation(
     if (!d.name || !expected || !fileLike(d.name) || d.uri) continue;
     const path = isAbsolute(d.name) ? d.name : join(options.root, d.name);
     try {
-      const actual = createHash("sha256")
-        .update(await readFile(path))
-        .digest("hex");
+      const actual = await sha256File(path);
       checks.push({ name: d.name, role, expected, actual, status: actual === expected ? "ok" : "changed" });
     } catch {
       checks.push({ name: d.name, role, expected, status: "missing" });

@@ -3,16 +3,18 @@
 // "did you mean" for unknown commands and flags.
 
 import { isGgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
-import { type GlobalOptions, Output, type Writer } from "./output.js";
 import { closest } from "@ggen/support";
+import type { Argv, CommandModule } from "yargs";
+import { type Command, isYargsModule, toYargsCommand } from "./command.js";
+import { type GlobalOptions, Output, type Writer } from "./output.js";
 
 export interface ProgramSpec {
   name: string;
   version: string;
   description: string;
+  // A yargs CommandModule is still accepted until the last commands are tables (defineCommand).
   // biome-ignore lint/suspicious/noExplicitAny: commands have their own argv types; yargs' variance needs any here.
-  commands: readonly CommandModule<any, any>[];
+  commands: readonly (Command | CommandModule<any, any>)[];
   examples: readonly [command: string, description: string][];
   epilogue?: string;
 }
@@ -194,7 +196,7 @@ export async function runProgram(
       }
       if (a.color === false) process.env.NO_COLOR = "1";
     })
-    .command(spec.commands as CommandModule[])
+    .command(spec.commands.map((c) => (isYargsModule(c) ? c : toYargsCommand(c))))
     .completion(
       "completion",
       "Print a shell completion script (bash/zsh): source <(" + spec.name + " completion)",
