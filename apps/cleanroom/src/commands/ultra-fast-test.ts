@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { GgenError, type Reference } from "@ggen/contract";
+import { relative } from "node:path";
+import { writeFileAtomic } from "@ggen/support";
 import type { Argv, CommandModule } from "yargs";
 import pkg from "../../package.json" with { type: "json" };
 import {
@@ -14,7 +13,6 @@ import {
   stateDir,
 } from "../context.js";
 import { readManifest } from "./report.js";
-import { writeFileAtomic } from "./shared.js";
 
 interface Args {
   manifest: string;
@@ -24,21 +22,6 @@ interface Args {
   host: boolean;
   parallel: boolean;
   [k: string]: unknown;
-}
-
-/** Where the generated files are: outputRoot from the project root, or next to the manifest. */
-function findOutputRoot(manifestPath: string, outputRoot: string, firstFile: string | undefined): string {
-  const candidates = [
-    isAbsolute(outputRoot) ? outputRoot : resolve(projectRoot(), outputRoot),
-    basename(dirname(manifestPath)) === ".ggen" ? dirname(dirname(resolve(manifestPath))) : undefined,
-    dirname(resolve(manifestPath)),
-  ].filter((c): c is string => c !== undefined);
-  for (const c of candidates) if (existsSync(c) && (!firstFile || existsSync(join(c, firstFile)))) return c;
-  throw new GgenError("OUTPUT_NOT_FOUND", `the generated output (${outputRoot}) is not there`, {
-    kind: "usage",
-    location: { file: manifestPath },
-    hint: "run ggen again, or run from the directory the manifest's outputRoot is relative to",
-  });
 }
 
 export const ultraFastTestCommand: CommandModule<object, Args> = {
@@ -73,64 +56,39 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
     const out = output(argv);
     const timeoutMs = secondsToMs(argv.timeout, "--timeout");
     const { manifest, text } = await readManifest(argv.manifest);
-    const run = await import("@ggen/cleanroom-backends");
+    const pipeline = await import("@ggen/pipeline");
     const root = projectRoot();
-    const outRoot = findOutputRoot(argv.manifest, manifest.outputRoot, manifest.files[0]?.path);
-    // Every file the manifest lists must be there; a changed one is tested as it is now, with a warning.
-    const sourceRefs: Reference[] = [];
-    for (const f of manifest.files) {
-      if (f.action === "skipped") continue;
-      const abs = join(outRoot, f.path);
-      if (!existsSync(abs))
-        throw new GgenError(
-          "FILE_NOT_FOUND",
-          `the manifest lists ${f.path} but it is not in ${relative(root, outRoot) || "."}`,
-          {
-            kind: "usage",
-            location: { file: argv.manifest },
-          },
-        );
-      const sha = run.sha256(readFileSync(abs));
-      if (sha !== f.sha256) out.warn(`${f.path} changed since it was generated`);
-      sourceRefs.push({ path: relative(root, abs), sha256: sha });
-    }
-    const needs = run.detectNeeds(
-      outRoot,
-      manifest.files.map((f) => f.path),
-    );
-    for (const n of needs) out.verbose(`needs ${n.service}: ${n.because}`);
-    const files = await run.selectFiles(outRoot, {});
+    // The pipeline's testing stage, from the manifest: its files checked against the disk.
+    const target = await pipeline.manifestTarget({
+      manifestPath: argv.manifest,
+      manifest,
+      manifestText: text,
+      cwd: root,
+      onChanged: (path) => out.warn(`${path} changed since it was generated`),
+    });
+    for (const n of target.needs) out.verbose(`needs ${n.service}: ${n.because}`);
     const backend = argv.host ? undefined : await loadBackend(argv.backend, out);
     const { LiveSteps, renderRunText } = await import("@ggen/reporter");
     const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
     try {
-      const result = await run.runSession({
-        root: outRoot,
+      const result = await pipeline.testGenerated(target, {
         stateDir: stateDir(),
-        kind: "ultra-fast-test",
+        tool: { name: "cleanroom", version: pkg.version },
         ...(backend ? { backend } : {}),
-        services: argv.host ? [] : needs.map((n) => ({ kind: n.service })),
+        services: argv.host ? [] : target.needs.map((n) => ({ kind: n.service })),
         isolated: argv.isolated === true,
         caches: ["npm", "cargo"],
-        sourceRefs,
-        manifest: { path: relative(root, resolve(argv.manifest)), sha256: run.sha256(text) },
-        tool: { name: "cleanroom", version: pkg.version },
+        parallel: argv.parallel,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        ...(backend ? {} : { node: process.execPath }),
         onNote: (t) => out.verbose(t),
-        work: (ctx) =>
-          run.testProject(outRoot, ctx, {
-            files,
-            parallel: argv.parallel,
-            ...(timeoutMs ? { timeoutMs } : {}),
-            ...(backend ? {} : { node: process.execPath }),
-            onEvent: (e) => {
-              if (e.type === "start") live.start(e.label);
-              else {
-                const bad =
-                  e.tests?.filter((t) => t.status !== "passed" && t.status !== "skipped").length ?? 0;
-                live.finish(e.label, bad ? "failed" : "passed", e.durationMs ?? 0);
-              }
-            },
-          }),
+        onEvent: (e) => {
+          if (e.type === "start") live.start(e.label);
+          else {
+            const bad = e.tests?.filter((t) => t.status !== "passed" && t.status !== "skipped").length ?? 0;
+            live.finish(e.label, bad ? "failed" : "passed", e.durationMs ?? 0);
+          }
+        },
       });
       live.stop();
       if (argv.report) {
@@ -138,7 +96,7 @@ export const ultraFastTestCommand: CommandModule<object, Args> = {
         out.info(`wrote ${argv.report}`);
       }
       out.data(result.run, () => `${renderRunText(result.run)}\nSaved ${relative(root, result.path)}`);
-      if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
+      if (!result.passed && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
       await release(backend);

@@ -1,8 +1,8 @@
 import { relative } from "node:path";
-import { GgenError } from "@ggen/contract";
+import { GgenError, parseKeyValues } from "@ggen/support";
 import type { Argv, CommandModule } from "yargs";
 import pkg from "../../package.json" with { type: "json" };
-import { output } from "../context.js";
+import { cacheDir, output } from "../context.js";
 
 interface Args {
   template: string;
@@ -32,16 +32,6 @@ export function parseDuration(text: string): number {
     });
   const n = Number(m[1]);
   return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
-}
-
-function parseVars(pairs: readonly string[] = []): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf("=");
-    if (i <= 0) throw new GgenError("USAGE", `--vars ${p}: expected key=value`, { kind: "usage" });
-    vars[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return vars;
 }
 
 export const ultraFastDeployCommand: CommandModule<object, Args> = {
@@ -112,16 +102,16 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const out = output(argv);
     const timeoutMs = parseDuration(argv.timeout);
-    const vars = parseVars(argv.vars);
+    const vars = parseKeyValues(argv.vars ?? [], { flag: "--vars", example: "name=shop" });
     const { StageView, renderPipeline } = await import("@ggen/reporter");
-    const { STAGES, ultraFastDeploy } = await import("../pipeline/ultra-fast.js");
+    const { STAGES, parsePackRef, ultraFastDeploy } = await import("@ggen/pipeline");
     const view = new StageView(STAGES, { enabled: !out.json && !argv.quiet });
     const ctrl = new AbortController();
     const onSigint = () => ctrl.abort(new GgenError("INTERRUPTED", "interrupted"));
     process.once("SIGINT", onSigint);
     try {
       const r = await ultraFastDeploy({
-        template: argv.template,
+        pack: parsePackRef(argv.template),
         name: argv.name,
         ...(argv.version ? { version: argv.version } : {}),
         vars,
@@ -138,6 +128,7 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
         offline: argv.offline,
         cwd: process.cwd(),
         ggenVersion: pkg.version,
+        cache: { templates: cacheDir("templates"), nodeModules: cacheDir("node-modules") },
         view,
         onNote: (t) => out.verbose(t),
         signal: ctrl.signal,
