@@ -70,15 +70,17 @@ export interface UltraFastResult {
 
 const ignore = () => undefined;
 
-/** The packages the stages load on first use, loaded while the first stages run. */
-function preload(): void {
-  for (const p of [
+/**
+ * The packages the stages load on first use, loaded before the first stage starts: their loading
+ * would otherwise compete with the marketplace stage for the one JavaScript thread (and count in it).
+ */
+async function preload(): Promise<void> {
+  await Promise.all([
     import("@ggen/marketplace"),
     import("@ggen/generator"),
     import("@ggen/lifecycle"),
     loadEngine(),
-  ])
-    p.catch(ignore);
+  ]);
 }
 
 /** Seconds per finished stage, for the deployment-metrics/v1 record. */
@@ -140,7 +142,7 @@ export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraF
   const run = new RunSignal(options.timeoutMs, options.signal);
   const ctx = createContext(options, run.signal);
   const runner = new StageRunner<NodeServiceOutputs>(ctx, view);
-  preload();
+  await preload();
   const made = runner.track(mkdir(ctx.paths.output, { recursive: true }));
   // The environment needs nothing from the pack: it is made while the marketplace stage runs (on
   // testcontainers that is a container start); its services follow in setup.
