@@ -4,12 +4,10 @@ import { join, resolve } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
 import { GgenError } from "@ggen/contract";
 import { type GlobalOptions, type OptionTable, type Output, outputFor } from "@ggen/reporter";
-import type { Argv } from "yargs";
 
 export type { Output };
 
-/** (`Record<string, unknown>`: the argv of a yargs module not yet a defineCommand table.) */
-export function output(argv: Partial<GlobalOptions> | Record<string, unknown>): Output {
+export function output(argv: Partial<GlobalOptions>): Output {
   return outputFor(argv as Partial<GlobalOptions>);
 }
 
@@ -36,15 +34,6 @@ const backendHelp = "Where environments run: local (no Docker), testcontainers (
 export const backendFlag: OptionTable<{ backend: BackendChoice }> = {
   backend: { choices: backendChoices, default: "auto", describe: backendHelp },
 };
-
-/** Adds `--backend auto|local|testcontainers` to a yargs module (ultra-fast-test, until it is a table). */
-export function backendOption<T>(y: Argv<T>) {
-  return y.option("backend", {
-    choices: backendChoices,
-    default: "auto" as BackendChoice,
-    describe: backendHelp,
-  });
-}
 
 export async function loadBackend(choice: BackendChoice, out?: Output) {
   const { createBackend } = await import("@ggen/cleanroom-backends");

@@ -7,8 +7,7 @@ import { type GlobalOptions, type Output, outputFor } from "@ggen/reporter";
 
 export type { Output };
 
-/** (`Record<string, unknown>`: the argv of a yargs module not yet a defineCommand table.) */
-export function output(argv: Partial<GlobalOptions> | Record<string, unknown>): Output {
+export function output(argv: Partial<GlobalOptions>): Output {
   return outputFor(argv as Partial<GlobalOptions>);
 }
 

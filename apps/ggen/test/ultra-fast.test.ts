@@ -343,6 +343,6 @@ describe("ggen ultra-fast-deploy", () => {
     expect(duration.stderr.trim().split("\n")).toHaveLength(1);
     const vars = ggen(cwd, "ultra-fast-deploy", "--template", "x", "--name", "x", "--vars", "novalue");
     expect(vars.status).toBe(2);
-    expect(vars.stderr).toMatch(/--vars novalue: expected key=value/);
+    expect(vars.stderr).toMatch(/--vars 'novalue': expected key=value \(e\.g\. --vars name=shop\)/);
   });
 });

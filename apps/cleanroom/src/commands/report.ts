@@ -3,8 +3,9 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { type GenerationManifest, GgenError, parseJson, validate } from "@ggen/contract";
 import { type CommandArgs, defineCommand } from "@ggen/reporter";
+import { writeFileAtomic } from "@ggen/support";
 import { output, projectRoot, stateDir } from "../context.js";
-import { writeFileAtomic, writeOutput } from "./shared.js";
+import { writeOutput } from "./shared.js";
 
 interface ReportFlags {
   format: "text" | "json" | "junit" | "html";

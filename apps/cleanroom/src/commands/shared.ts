@@ -2,9 +2,6 @@
 import { writeFileAtomic } from "@ggen/support";
 import type { Output } from "../context.js";
 
-// Re-exported for ultra-fast-test until it moves to @ggen/pipeline.
-export { writeFileAtomic };
-
 /** Rendered text to a file (saying so on stderr) or to stdout. */
 export async function writeOutput(out: Output, text: string, file?: string): Promise<void> {
   if (file) {

@@ -1,11 +1,11 @@
 import { relative } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
-import { GgenError } from "@ggen/contract";
-import type { Argv, CommandModule } from "yargs";
+import { defineCommand } from "@ggen/reporter";
+import { GgenError, parseKeyValues } from "@ggen/support";
 import pkg from "../../package.json" with { type: "json" };
-import { output } from "../context.js";
+import { cacheDir, output } from "../context.js";
 
-interface Args {
+interface UltraFastDeployFlags {
   template: string;
   name: string;
   version?: string;
@@ -21,8 +21,10 @@ interface Args {
   isolated: boolean;
   registry?: string[];
   offline: boolean;
-  [k: string]: unknown;
 }
+
+// The choices as data for --help (the type is the backends' own; importing their values would load them).
+const backendChoices = ["auto", "local", "testcontainers"] as const satisfies readonly BackendChoice[];
 
 /** "60s", "2m", "1500ms" or plain seconds. */
 export function parseDuration(text: string): number {
@@ -35,94 +37,58 @@ export function parseDuration(text: string): number {
   return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
 }
 
-function parseVars(pairs: readonly string[] = []): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf("=");
-    if (i <= 0) throw new GgenError("USAGE", `--vars ${p}: expected key=value`, { kind: "usage" });
-    vars[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return vars;
-}
-
-export const ultraFastDeployCommand: CommandModule<object, Args> = {
+export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
   command: "ultra-fast-deploy",
   describe: "From a template pack to a deployed, verified service, with a report",
-  builder: (y) =>
-    y
-      // --version here is the release's version, not the program's.
-      .version(false)
-      .option("template", {
-        type: "string",
-        demandOption: true,
-        describe: "pack[:template], or a search query with --first",
-      })
-      .option("name", { type: "string", demandOption: true, describe: "The project's name" })
-      .option("version", { type: "string", describe: "The release version" })
-      .option("vars", { type: "string", array: true, describe: "Template variables, key=value (repeatable)" })
-      .option("env", { type: "string", default: "production", describe: "Environment to deploy to" })
-      .option("backend", {
-        choices: ["auto", "local", "testcontainers"] as const,
-        default: "local" as const,
-        describe: "Where the generated tests run",
-      })
-      .option("timeout", { type: "string", default: "60s", describe: "Stop cleanly after this long" })
-      .option("report", { type: "string", describe: "Where the pipeline-report/v1 goes" })
-      .option("profile", {
-        type: "string",
-        describe: "Deployment profile (fast, safe…) from the generated make.toml",
-      })
-      .option("output", {
-        alias: "o",
-        type: "string",
-        describe: "Output dir (default target/generated/<name>)",
-      })
-      .option("first", {
-        type: "boolean",
-        default: false,
-        describe: "Treat --template as a query; take the best match",
-      })
-      .option("keep-running", {
-        type: "boolean",
-        default: false,
-        describe: "Leave the deployed service running",
-      })
-      .option("isolated", {
-        type: "boolean",
-        default: false,
-        describe: "Run the tests with no network but loopback",
-      })
-      .option("registry", {
-        type: "string",
-        array: true,
-        describe: "Registry (dir, file:, http(s):), highest priority first",
-      })
-      .option("offline", { type: "boolean", default: false, describe: "Use the cached registry index only" })
-      .example(
-        "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",
-        "The whole path on the bundled registry",
-      )
-      .example(
-        "ggen ultra-fast-deploy --template 'domain service' --first --name shop --keep-running",
-        "Pick the pack by search; keep it running",
-      )
-      .example(
-        "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop --backend testcontainers --timeout 90s",
-        "Test in Docker",
-      ) as Argv<Args>,
+  options: {
+    template: { type: "string", required: true, describe: "pack[:template], or a search query with --first" },
+    name: { type: "string", required: true, describe: "The project's name" },
+    // --version here is the release's version, not the program's.
+    version: { type: "string", describe: "The release version" },
+    vars: { type: "string", array: true, describe: "Template variables, key=value (repeatable)" },
+    env: { type: "string", default: "production", describe: "Environment to deploy to" },
+    backend: { choices: backendChoices, default: "local", describe: "Where the generated tests run" },
+    timeout: { type: "string", default: "60s", describe: "Stop cleanly after this long" },
+    report: { type: "string", describe: "Where the pipeline-report/v1 goes" },
+    profile: { type: "string", describe: "Deployment profile (fast, safe…) from the generated make.toml" },
+    output: { alias: "o", type: "string", describe: "Output dir (default target/generated/<name>)" },
+    first: { type: "boolean", default: false, describe: "Treat --template as a query; take the best match" },
+    "keep-running": { type: "boolean", default: false, describe: "Leave the deployed service running" },
+    isolated: { type: "boolean", default: false, describe: "Run the tests with no network but loopback" },
+    registry: {
+      type: "string",
+      array: true,
+      describe: "Registry (dir, file:, http(s):), highest priority first",
+    },
+    offline: { type: "boolean", default: false, describe: "Use the cached registry index only" },
+  },
+  examples: [
+    [
+      "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop",
+      "The whole path on the bundled registry",
+    ],
+    [
+      "ggen ultra-fast-deploy --template 'domain service' --first --name shop --keep-running",
+      "Pick the pack by search; keep it running",
+    ],
+    [
+      "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop --backend testcontainers --timeout 90s",
+      "Test in Docker",
+    ],
+  ],
   handler: async (argv) => {
     const out = output(argv);
     const timeoutMs = parseDuration(argv.timeout);
-    const vars = parseVars(argv.vars);
+    const vars = parseKeyValues(argv.vars ?? [], { flag: "--vars", example: "name=shop" });
     const { StageView, renderPipeline } = await import("@ggen/reporter");
-    const { STAGES, ultraFastDeploy } = await import("../pipeline/ultra-fast.js");
+    const { STAGES, parsePackRef, ultraFastDeploy } = await import("@ggen/pipeline");
     const view = new StageView(STAGES, { enabled: !out.json && !argv.quiet });
     const ctrl = new AbortController();
     const onSigint = () => ctrl.abort(new GgenError("INTERRUPTED", "interrupted"));
     process.once("SIGINT", onSigint);
     try {
       const r = await ultraFastDeploy({
-        template: argv.template,
+        pack: parsePackRef(argv.template),
         name: argv.name,
         ...(argv.version ? { version: argv.version } : {}),
         vars,
@@ -139,6 +105,7 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
         offline: argv.offline,
         cwd: process.cwd(),
         ggenVersion: pkg.version,
+        cache: { templates: cacheDir("templates"), nodeModules: cacheDir("node-modules") },
         view,
         onNote: (t) => out.verbose(t),
         signal: ctrl.signal,
@@ -169,4 +136,4 @@ export const ultraFastDeployCommand: CommandModule<object, Args> = {
       process.off("SIGINT", onSigint);
     }
   },
-};
+});

@@ -2,15 +2,14 @@
 // installs them (from npm's cache where it can, which warms that cache too) into a prepared tree under
 // $GGEN_HOME/cache/node-modules/<key>; every run copies that tree into the project. The key covers the
 // declared dependencies, Node's major version, the platform and the architecture; an entry older than
-// MAX_AGE_MS is installed afresh, so new releases within the declared ranges are picked up.
+// MAX_AGE_MS is installed afresh, so new releases within the declared ranges are picked up. The caller
+// says where the cache is (ggen: $GGEN_HOME/cache/node-modules).
 
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
-import { cacheDir } from "../context.js";
+import { GgenError, sha256 } from "@ggen/support";
 
 export const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
@@ -19,11 +18,6 @@ export interface PreparedDependencies {
    * the project declares no dependencies or already has node_modules. */
   source: "cache" | "install" | "none";
   key?: string;
-}
-
-/** Where prepared trees live: $GGEN_HOME/cache/node-modules (GGEN_HOME defaults to ~/.ggen). */
-export function dependencyCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return cacheDir("node-modules", env);
 }
 
 type Manifest = Record<string, unknown> & {
@@ -44,10 +38,7 @@ export function dependencyKey(manifest: Manifest): string | undefined {
   };
   if (Object.values(deps).every((d) => Object.keys(d).length === 0)) return undefined;
   const node = process.versions.node.split(".")[0];
-  return createHash("sha256")
-    .update(JSON.stringify({ deps, node, platform: process.platform, arch: process.arch }))
-    .digest("hex")
-    .slice(0, 24);
+  return sha256(JSON.stringify({ deps, node, platform: process.platform, arch: process.arch })).slice(0, 24);
 }
 
 function npmInstall(cwd: string, signal: AbortSignal): Promise<void> {
@@ -108,7 +99,7 @@ async function fresh(entry: string): Promise<boolean> {
  */
 export async function prepareDependencies(
   projectDir: string,
-  options: { cacheDir?: string; signal: AbortSignal },
+  options: { cacheDir: string; signal: AbortSignal },
 ): Promise<PreparedDependencies> {
   const pkgFile = join(projectDir, "package.json");
   if (!existsSync(pkgFile) || existsSync(join(projectDir, "node_modules"))) return { source: "none" };
@@ -121,7 +112,7 @@ export async function prepareDependencies(
   }
   const key = dependencyKey(manifest);
   if (!key) return { source: "none" };
-  const cacheDir = options.cacheDir ?? dependencyCacheDir();
+  const cacheDir = options.cacheDir;
   const entry = join(cacheDir, key);
   const target = join(projectDir, "node_modules");
   if (await fresh(entry)) {

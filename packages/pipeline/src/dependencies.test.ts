@@ -10,7 +10,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { dependencyCacheDir, dependencyKey, prepareDependencies } from "./deps.js";
+import { dependencyKey, prepareDependencies } from "./dependencies.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-deps-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,9 +68,5 @@ describe("prepareDependencies", () => {
     const none = project("none", { name: "none" });
     expect(await prepareDependencies(none, { cacheDir, signal })).toEqual({ source: "none" });
     expect(existsSync(cacheDir)).toBe(false);
-  });
-
-  it("lives under GGEN_HOME", () => {
-    expect(dependencyCacheDir({ GGEN_HOME: "/srv/ggen" })).toBe("/srv/ggen/cache/node-modules");
   });
 });

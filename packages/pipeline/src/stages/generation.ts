@@ -1,0 +1,52 @@
+// Generation: the pack's templates (one, or all of them) rendered into the output dir with the run's
+// vars, and the generation manifest that lists every file with its digest.
+
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import type { GenerationManifest, Reference } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
+import type { Stage } from "../stage.js";
+import type { ResolvedPack } from "./marketplace.js";
+
+export interface Generated {
+  /** The output dir. */
+  readonly root: string;
+  readonly manifest: GenerationManifest;
+  /** The manifest file, relative to the project (cwd). */
+  readonly manifestRef?: Reference;
+  readonly files: number;
+}
+
+export const generation: Stage<ResolvedPack, Generated, "generation"> = {
+  name: "generation",
+  onAbort: "stop-waiting",
+  async run(ctx, pack) {
+    const generator = await import("@ggen/generator");
+    const o = ctx.options;
+    const g = await generator.generate({
+      // The generator's own spelling of a PackRef (its API takes template specs).
+      templates: [pack.ref.template ? `${pack.ref.pack}:${pack.ref.template}` : pack.ref.pack],
+      cwd: o.cwd,
+      outputDir: ctx.paths.output,
+      vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },
+      force: true,
+      // Compiled templates are kept between runs, as `ggen gen` keeps them.
+      cacheDir: o.cache.templates,
+      onWarn: o.onNote,
+    });
+    return {
+      root: ctx.paths.output,
+      manifest: g.manifest,
+      ...(g.manifestPath
+        ? {
+            manifestRef: {
+              path: relative(o.cwd, g.manifestPath),
+              sha256: sha256(await readFile(g.manifestPath)),
+            },
+          }
+        : {}),
+      files: g.files.length,
+    };
+  },
+  describe: (g) => `${g.files} files`,
+};

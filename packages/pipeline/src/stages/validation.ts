@@ -1,0 +1,112 @@
+// Validation: build, bundle and lint (with the type check) under the run's profile, and the security
+// check, start as soon as the generated files and their dependencies are there — alongside the tests;
+// the tests gate reads the test run's report, so it alone waits for the tests.
+
+import type { Finding, PipelineReport } from "@ggen/contract";
+import type { RunResult, ValidationReport } from "@ggen/lifecycle";
+import { GgenError } from "@ggen/support";
+import type { Project } from "../project.js";
+import type { Stage } from "../stage.js";
+
+export interface ValidationInput {
+  readonly project: Project;
+  /** The test run: the tests gate waits for it (a failed one ends the run, which cancels this stage). */
+  readonly testing: Promise<unknown>;
+}
+
+export interface Validated {
+  readonly phases: RunResult;
+  /** The tests and security checks, together. */
+  readonly checks: ValidationReport;
+  /** The report's validation section. */
+  readonly validation: PipelineReport["validation"];
+}
+
+/** A lifecycle phase that passed (ran now, or its inputs were unchanged). */
+const succeeded = (p: { status: string }) => p.status === "success" || p.status === "cached";
+
+/** The report's validation section before (or without) a validation. */
+export const NOT_VALIDATED: PipelineReport["validation"] = {
+  packageValid: false,
+  testsPassed: false,
+  securityPassed: false,
+  publishReady: false,
+};
+
+/** The report's validation section from the phases and the checks. */
+export function validationSection(phases: RunResult, checks: ValidationReport): PipelineReport["validation"] {
+  const findings: Finding[] = checks.findings.slice(0, 50);
+  const phaseOk = (n: string) => phases.phases.some((p) => p.phase === n && succeeded(p));
+  // A phase the profile left out passed nothing and failed nothing: the report leaves it out too.
+  const ran = (n: string) => !phases.plan.skipped.includes(n);
+  return {
+    packageValid: phaseOk("bundle"),
+    ...(ran("build") ? { buildPassed: phaseOk("build") } : {}),
+    ...(ran("lint") ? { lintPassed: phaseOk("lint") } : {}),
+    testsPassed: !checks.findings.some((f) => f.check === "tests" && f.severity === "error"),
+    securityPassed: !checks.findings.some((f) => f.check === "security" && f.severity === "error"),
+    publishReady: phases.ok && checks.passed,
+    findings,
+  };
+}
+
+export const validation: Stage<ValidationInput, Validated, "validation"> = {
+  name: "validation",
+  onAbort: "stop-waiting",
+  async run(ctx, { project, testing }) {
+    const lifecycle = await import("@ggen/lifecycle");
+    const o = ctx.options;
+    const signal = ctx.signal;
+    const [phases, security, tests] = await Promise.all([
+      // Under a profile its jobs and skips apply (fast skips the type check, say).
+      lifecycle.runPhases(project.config, ["bundle", "lint"], {
+        env: o.env,
+        signal,
+        yes: true,
+        ...(o.profile ? { profile: o.profile } : {}),
+      }),
+      lifecycle.validate(project.config, { checks: ["security"], env: o.env }),
+      // A failed test run ends the pipeline, which aborts the signal: this branch then rejects too, so
+      // the stage settles (as skipped) and the cleanup never waits on it.
+      testing.then(
+        () => lifecycle.validate(project.config, { checks: ["tests"], env: o.env }),
+        () =>
+          new Promise<never>((_, rej) => {
+            if (signal.aborted) rej(signal.reason);
+            else signal.addEventListener("abort", () => rej(signal.reason), { once: true });
+          }),
+      ),
+    ]);
+    const findings = [...security.findings, ...tests.findings];
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const warnings = findings.filter((f) => f.severity === "warning").length;
+    const checks: ValidationReport = {
+      ...tests,
+      checks: ["tests", "security"],
+      findings,
+      errors,
+      warnings,
+      passed: errors === 0,
+    };
+    return { phases, checks, validation: validationSection(phases, checks) };
+  },
+  verdict: ({ phases, checks }) =>
+    phases.ok && checks.passed
+      ? undefined
+      : {
+          error: new GgenError(
+            "VALIDATION_FAILED",
+            phases.failure?.message ?? `validation found ${checks.errors} error(s)`,
+          ),
+          message: phases.failure?.message ?? "validation found errors",
+        },
+  describe: ({ phases: p, checks: c }, _input, ctx) => {
+    const ran = p.phases.filter((ph) => !p.plan.skipped.includes(ph.phase));
+    const ok = ran.filter(succeeded).map((ph) => ph.phase);
+    const bad = ran.filter((ph) => !succeeded(ph)).map((ph) => ph.phase);
+    const parts = [ok.length ? `${ok.join(", ")} ok` : "", bad.length ? `${bad.join(", ")} failed` : ""];
+    if (p.plan.skipped.length)
+      parts.push(`${p.plan.skipped.join(", ")} skipped (profile ${ctx.options.profile})`);
+    return `${parts.filter(Boolean).join("; ")}; ${c.errors} errors, ${c.warnings} warnings`;
+  },
+};
