@@ -52,8 +52,14 @@ export function packIdProblem(id: string): string | undefined {
 const require = createRequire(import.meta.url);
 let semverValid: ((v: string) => string | null) | undefined;
 let semverValidRange: ((r: string) => string | null) | undefined;
-const validVersion = (v: string) => (semverValid ??= require("semver/functions/valid"))(v) !== null;
-const validRange = (r: string) => (semverValidRange ??= require("semver/ranges/valid"))(r) !== null;
+function validVersion(v: string): boolean {
+  semverValid ??= require("semver/functions/valid") as (v: string) => string | null;
+  return semverValid(v) !== null;
+}
+function validRange(r: string): boolean {
+  semverValidRange ??= require("semver/ranges/valid") as (r: string) => string | null;
+  return semverValidRange(r) !== null;
+}
 
 const segments = (path: string): string[] => (path === "/" ? [] : path.slice(1).split("/"));
 
