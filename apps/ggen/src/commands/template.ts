@@ -63,7 +63,8 @@ function generateOptions(y: Argv): Argv {
 async function runGenerate(argv: Args, templates: string[]): Promise<void> {
   const out = output(argv);
   const { GgenError } = await import("@ggen/contract");
-  const { generate, parseVarPairs } = await import("@ggen/generator");
+  const { generate } = await import("@ggen/generator");
+  const { parseKeyValues } = await import("@ggen/support");
   const maxParallel = Number(argv["max-parallel"] ?? 8);
   if (!Number.isInteger(maxParallel) || maxParallel < 1) {
     throw new GgenError("USAGE", "--max-parallel must be a positive integer", { kind: "usage" });
@@ -88,7 +89,7 @@ async function runGenerate(argv: Args, templates: string[]): Promise<void> {
       templates,
       cwd: process.cwd(),
       outputDir: String(argv["output-dir"] ?? "."),
-      vars: parseVarPairs(strings(argv.vars)),
+      vars: parseKeyValues(strings(argv.vars), { flag: "--vars", code: "VARS_SYNTAX", example: "name=shop" }),
       varsFiles: strings(argv["vars-file"]),
       ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
@@ -222,7 +223,7 @@ const listCmd: CommandModule = {
     const { listTemplates } = await import("@ggen/generator");
     const { table } = await import("@ggen/reporter");
     const dirs = argv.dir === undefined ? ["templates"] : strings(argv.dir);
-    const rows = listTemplates({
+    const rows = await listTemplates({
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
       dirs,
@@ -251,7 +252,7 @@ const inspectCmd: CommandModule = {
   handler: async (argv) => {
     const out = output(argv);
     const { inspectTemplate } = await import("@ggen/generator");
-    const info = inspectTemplate(String(argv.template), {
+    const info = await inspectTemplate(String(argv.template), {
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
     });
@@ -309,7 +310,7 @@ const validateVarsCmd: CommandModule = {
   handler: async (argv) => {
     const out = output(argv);
     const { validateVarsFile } = await import("@ggen/generator");
-    const r = validateVarsFile(String(argv["vars-file"]), String(argv.template), {
+    const r = await validateVarsFile(String(argv["vars-file"]), String(argv.template), {
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
     });
