@@ -75,84 +75,86 @@ async function unifiedDiff(path: string, before: string | undefined, after: stri
 }
 
 /**
- * Each file against the disk: its writer first, then its injections in order. `current` is what the
+ * One file against the disk: its writer first, then its injections in order. `current` is what the
  * file will hold after this run; `desired` what the templates want (they differ when a file is
  * skipped), which is what --check and --diff compare with.
  */
-export async function decideActions(run: Run, groups: Map<string, Planned[]>): Promise<Decisions> {
-  const { opts } = run;
-  const out: Decisions = { files: [], writes: [], chmods: [] };
-  for (const [abs, group] of groups) {
-    const relPath = relative(run.outRoot, abs).split("\\").join("/");
-    const onDisk = readIfFile(abs, relPath);
-    let current = onDisk;
-    let desired = onDisk;
-    let mode: number | undefined;
-    const results: FileResult[] = [];
-    const ordered = [...group.filter((p) => !p.inject), ...group.filter((p) => p.inject)];
-    for (const p of ordered) {
-      const r = (action: FileAction, differs: boolean, reason?: string): FileResult => {
-        const fr: FileResult = {
-          path: relPath,
-          absPath: abs,
-          action,
-          bytes: 0,
-          sha256: "",
-          template: p.unit.display,
-          differs,
-        };
-        if (reason) fr.reason = reason;
-        return fr;
+async function decideFile(run: Run, abs: string, group: readonly Planned[], out: Decisions): Promise<void> {
+  const relPath = relative(run.outRoot, abs).split("\\").join("/");
+  const onDisk = readIfFile(abs, relPath);
+  let current = onDisk;
+  let desired = onDisk;
+  let mode: number | undefined;
+  const results: FileResult[] = [];
+  const ordered = [...group.filter((p) => !p.inject), ...group.filter((p) => p.inject)];
+  for (const p of ordered) {
+    const r = (action: FileAction, differs: boolean, reason?: string): FileResult => {
+      const fr: FileResult = {
+        path: relPath,
+        absPath: abs,
+        action,
+        bytes: 0,
+        sha256: "",
+        template: p.unit.display,
+        differs,
       };
-      if (p.mode !== undefined) mode = p.mode;
-      if (!p.inject) {
-        desired = p.content;
-        if (onDisk === undefined) {
-          current = p.content;
-          results.push(r("created", true));
-        } else if (onDisk === p.content) {
-          results.push(r("unchanged", false));
-        } else if (p.unlessExists) {
-          desired = onDisk;
-          results.push(r("skipped", false, "exists (unless_exists)"));
-        } else if (p.force || opts.force) {
-          current = p.content;
-          results.push(r("overwritten", true));
-        } else {
-          results.push(r("skipped", true, "exists and differs (use --force)"));
-          run.warn(`${relPath}: exists and differs; skipped (use --force to overwrite)`);
-        }
-        continue;
+      if (reason) fr.reason = reason;
+      return fr;
+    };
+    if (p.mode !== undefined) mode = p.mode;
+    if (!p.inject) {
+      desired = p.content;
+      if (onDisk === undefined) {
+        current = p.content;
+        results.push(r("created", true));
+      } else if (onDisk === p.content) {
+        results.push(r("unchanged", false));
+      } else if (p.unlessExists) {
+        desired = onDisk;
+        results.push(r("skipped", false, "exists (unless_exists)"));
+      } else if (p.force || run.opts.force) {
+        current = p.content;
+        results.push(r("overwritten", true));
+      } else {
+        results.push(r("skipped", true, "exists and differs (use --force)"));
+        run.warn(`${relPath}: exists and differs; skipped (use --force to overwrite)`);
       }
-      const io = p.inject!;
-      if (desired === undefined) {
-        results.push(r("skipped", false, "inject target does not exist"));
-        run.warn(`${relPath}: inject target does not exist; skipped (${p.unit.display})`);
-        continue;
-      }
-      const wanted = inject(desired, p.content, io);
-      if (!wanted.ok) {
-        const benign = wanted.reason === "skip_if matched";
-        results.push(r(benign ? "unchanged" : "skipped", false, wanted.reason));
-        if (!benign) run.warn(`${relPath}: ${wanted.reason}; injection skipped (${p.unit.display})`);
-        continue;
-      }
-      desired = wanted.content;
-      if (current !== undefined) {
-        const applied = inject(current, p.content, io);
-        if (applied.ok) current = applied.content;
-      }
-      results.push(r("injected", true));
+      continue;
     }
-    const finalContent = current ?? "";
-    for (const fr of results) {
-      fr.bytes = Buffer.byteLength(finalContent);
-      fr.sha256 = sha256(finalContent);
-      if (opts.diff && fr.differs) fr.diff = await unifiedDiff(relPath, onDisk, desired ?? "");
-      out.files.push(fr);
+    const io = p.inject!;
+    if (desired === undefined) {
+      results.push(r("skipped", false, "inject target does not exist"));
+      run.warn(`${relPath}: inject target does not exist; skipped (${p.unit.display})`);
+      continue;
     }
-    if (current !== undefined && current !== onDisk) out.writes.push({ abs, content: current, mode });
-    else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
+    const wanted = inject(desired, p.content, io);
+    if (!wanted.ok) {
+      const benign = wanted.reason === "skip_if matched";
+      results.push(r(benign ? "unchanged" : "skipped", false, wanted.reason));
+      if (!benign) run.warn(`${relPath}: ${wanted.reason}; injection skipped (${p.unit.display})`);
+      continue;
+    }
+    desired = wanted.content;
+    if (current !== undefined) {
+      const applied = inject(current, p.content, io);
+      if (applied.ok) current = applied.content;
+    }
+    results.push(r("injected", true));
   }
+  const finalContent = current ?? "";
+  for (const fr of results) {
+    fr.bytes = Buffer.byteLength(finalContent);
+    fr.sha256 = sha256(finalContent);
+    if (run.opts.diff && fr.differs) fr.diff = await unifiedDiff(relPath, onDisk, desired ?? "");
+    out.files.push(fr);
+  }
+  if (current !== undefined && current !== onDisk) out.writes.push({ abs, content: current, mode });
+  else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
+}
+
+/** Every planned file decided against the disk, in plan order. */
+export async function decideActions(run: Run, groups: Map<string, Planned[]>): Promise<Decisions> {
+  const out: Decisions = { files: [], writes: [], chmods: [] };
+  for (const [abs, group] of groups) await decideFile(run, abs, group, out);
   return out;
 }
