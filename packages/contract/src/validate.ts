@@ -86,7 +86,7 @@ export function isContractKind(kind: string): kind is ContractKind {
 }
 
 /** One ajv error as a path and a sentence ("/packs/0/name is required"): the one formatter of them. */
-export function describeSchemaError(e: ErrorObject): ContractIssue {
+function describeSchemaError(e: ErrorObject): ContractIssue {
   let path = e.instancePath || "/";
   let message = e.message ?? "is invalid";
   const p = e.params as Record<string, unknown>;
@@ -101,9 +101,6 @@ export function describeSchemaError(e: ErrorObject): ContractIssue {
   } else if (e.keyword === "additionalProperties") {
     path = `${e.instancePath}/${String(p.additionalProperty)}`;
     message = "is not allowed here";
-  } else if (e.keyword === "propertyNames") {
-    path = `${e.instancePath}/${String(p.propertyName)}`;
-    message = "is not a valid key";
   } else if (e.keyword === "enum") {
     message = `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
   } else if (e.keyword === "const") {
