@@ -353,7 +353,7 @@ describe("bad input: one line with file:line, nothing written", () => {
       { "t/x.tmpl": hello },
       ["--vars", "novalue"],
       2,
-      /--vars 'novalue': expected name=value/,
+      /--vars 'novalue': expected key=value/,
     ],
   ];
   it.each(cases)("%s", (_name, files, args, status, where) => {

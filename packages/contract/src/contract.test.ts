@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ValidateFunction } from "ajv";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { ContractKind } from "./index.js";
 import {
   assertValid,
   contractKinds,
@@ -17,29 +16,28 @@ import {
   validate,
   validateDocument,
 } from "./index.js";
-import { runtimeValidator } from "./validate.js";
+import { fileNameOf, runtimeValidator } from "./validate.js";
 
 const dir = join(import.meta.dirname, "..", "examples");
 const read = (f: string) => JSON.parse(readFileSync(join(dir, f), "utf8"));
-const fileOf = (kind: ContractKind) => kind.replace("/", ".");
 
 describe("contract examples", () => {
   it("has a valid and an invalid example for every kind", () => {
     const files = readdirSync(dir);
     for (const kind of contractKinds) {
-      expect(files).toContain(`${fileOf(kind)}.json`);
-      expect(files).toContain(`${fileOf(kind)}.invalid.json`);
+      expect(files).toContain(`${fileNameOf(kind)}.json`);
+      expect(files).toContain(`${fileNameOf(kind)}.invalid.json`);
     }
   });
 
   for (const kind of contractKinds) {
     it(`${kind}: the documented example validates`, () => {
-      const r = validate(kind, read(`${fileOf(kind)}.json`));
+      const r = validate(kind, read(`${fileNameOf(kind)}.json`));
       expect(r.ok ? [] : r.errors).toEqual([]);
     });
 
     it(`${kind}: the wrong example fails naming each wrong field`, () => {
-      const bad = read(`${fileOf(kind)}.invalid.json`) as { expect: string[]; value: unknown };
+      const bad = read(`${fileNameOf(kind)}.invalid.json`) as { expect: string[]; value: unknown };
       const r = validate(kind, bad.value);
       expect(r.ok).toBe(false);
       if (r.ok) return;
@@ -81,21 +79,20 @@ describe("precompiled validators (scripts/compile-validators.mjs, what dist/ loa
   it("judge every example exactly as ajv compiling at run time does, errors included", () => {
     const scratch = mkdtempSync(join(tmpdir(), "ggen-validators-"));
     onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
-    const out = join(scratch, "validators.cjs");
     execFileSync(process.execPath, [
       join(import.meta.dirname, "..", "scripts", "compile-validators.mjs"),
-      out,
+      scratch,
     ]);
-    const precompiled = createRequire(import.meta.url)(out) as Record<string, ValidateFunction>;
+    const load = createRequire(import.meta.url);
     for (const kind of contractKinds) {
-      const fn = precompiled[kind.replace(/\W/g, "_")];
+      const fn = (load(join(scratch, `${fileNameOf(kind)}.cjs`)) as { default: ValidateFunction }).default;
       expect(fn, kind).toBeTypeOf("function");
       const runtime = runtimeValidator(kind);
-      const bad = read(`${fileOf(kind)}.invalid.json`) as { value: unknown };
-      for (const value of [read(`${fileOf(kind)}.json`), bad.value, {}, { kind }]) {
-        const ok = fn!(value);
+      const bad = read(`${fileNameOf(kind)}.invalid.json`) as { value: unknown };
+      for (const value of [read(`${fileNameOf(kind)}.json`), bad.value, {}, { kind }]) {
+        const ok = fn(value);
         expect(ok, kind).toBe(runtime(value));
-        expect(fn!.errors ?? null, kind).toEqual(runtime.errors ?? null);
+        expect(fn.errors ?? null, kind).toEqual(runtime.errors ?? null);
       }
     }
   });

@@ -1,6 +1,9 @@
 export type { ErrorKind, GgenErrorOptions, SourceLocation } from "./errors.js";
 export { formatLocation, GgenError, isGgenError } from "./errors.js";
 export { jsonErrorOffset, lineColumn, parseJson } from "./json.js";
+export type { PackRef, TemplateRef } from "./pack.js";
+export { PACK_MANIFEST_FILE, packIdProblem, parsePackManifest, parseTemplateRef } from "./pack.js";
+export { parseToml, tomlKeyLocation } from "./toml.js";
 export type {
   BackendName,
   CleanroomRun,
@@ -11,16 +14,26 @@ export type {
   FileAction,
   Finding,
   GenerationManifest,
+  IndexPack,
+  IndexVersion,
   IsoDateTime,
   Isolation,
+  LockEntry,
+  Lockfile,
+  PackManifest,
+  PackManifestDocument,
+  PackTemplate,
   PipelineReport,
+  QualityScore,
   Reference,
+  RegistryIndex,
   Sha256,
   StageStatus,
   TestResult,
   TestStatus,
   TestSummary,
 } from "./types.js";
+export { REGISTRY_INDEX_FORMAT } from "./types.js";
 export type { ContractIssue, ValidationResult } from "./validate.js";
 export {
   assertValid,

@@ -160,11 +160,136 @@ export interface DeploymentMetrics {
   resourceUsage: { peakMemoryMb: number; cpuPercent: number };
 }
 
+// ---- the pack format: a pack's ggen.toml, a registry's index.json, a project's ggen.lock ----------
+
+export interface PackTemplate {
+  /** `<pack id>:<name>` addresses it. */
+  name: string;
+  /** Relative to the pack directory. */
+  path: string;
+  description?: string;
+}
+
+/** A ggen.toml as written (what the schema checks): only [pack] id and version are required. */
+export interface PackManifestDocument {
+  pack: {
+    id: string;
+    version: string;
+    name?: string;
+    description?: string;
+    license?: string;
+    homepage?: string;
+    author?: string;
+    ggen?: string;
+    tags?: string[];
+    keywords?: string[];
+    category?: string;
+  };
+  templates?: PackTemplate[];
+  vars?: Record<string, unknown>;
+  graphs?: { files?: string[] };
+  dependencies?: Record<string, string>;
+}
+
+/** A ggen.toml as `parsePackManifest` returns it: checked, with the defaults filled in. */
+export interface PackManifest {
+  pack: {
+    id: string;
+    /** Defaults to the id. */
+    name: string;
+    version: string;
+    description: string;
+    license?: string;
+    homepage?: string;
+    author?: string;
+    /** The ggen version range the pack needs. */
+    ggen?: string;
+    tags: string[];
+    keywords: string[];
+    category?: string;
+  };
+  templates: PackTemplate[];
+  /** Pack-level var defaults (a value, or a table with `default`, `type`, `description`…). */
+  vars: Record<string, unknown>;
+  /** Graph files, relative to the pack directory. */
+  graphs: { files: string[] };
+  /** Pack id → semver range. */
+  dependencies: Record<string, string>;
+}
+
+export const REGISTRY_INDEX_FORMAT = "ggen-registry-index/1";
+
+export interface IndexVersion {
+  version: string;
+  /** Archive location: relative to the index, `file:` or `http(s):`. */
+  url: string;
+  sha256: Sha256;
+  size: number;
+  published: string;
+  dependencies?: Record<string, string>;
+  /** The ggen version range this version needs. */
+  ggen?: string;
+  yanked?: boolean;
+}
+
+export interface QualityScore {
+  score: number;
+  parts: Record<string, number>;
+}
+
+export interface IndexPack {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  keywords: string[];
+  category: string;
+  license: string;
+  homepage?: string;
+  author?: string;
+  quality: QualityScore;
+  downloads: number;
+  templates?: { name: string; description?: string }[];
+  versions: IndexVersion[];
+}
+
+export interface RegistryIndex {
+  $schema?: string;
+  format: typeof REGISTRY_INDEX_FORMAT;
+  name?: string;
+  generated?: string;
+  packs: IndexPack[];
+}
+
+export interface LockEntry {
+  version: string;
+  /** sha256 of the archive, as the index listed it and as verified before extraction. */
+  sha256: Sha256;
+  /** sha256 over the installed tree; `ggen market verify` recomputes it. */
+  integrity: Sha256;
+  /** The registry it came from. */
+  source: string;
+  /** The archive's resolved location. */
+  archive: string;
+  /** The range asked for on the command line, or null when installed only as a dependency. */
+  requested: string | null;
+  /** Resolved dependencies: id → exact version. */
+  dependencies: Record<string, string>;
+}
+
+export interface Lockfile {
+  lockfileVersion: 1;
+  packs: Record<string, LockEntry>;
+}
+
 export interface ContractTypes {
   "generation-manifest/v1": GenerationManifest;
   "cleanroom-run/v1": CleanroomRun;
   "pipeline-report/v1": PipelineReport;
   "deployment-metrics/v1": DeploymentMetrics;
+  "pack-manifest/v1": PackManifestDocument;
+  "registry-index/v1": RegistryIndex;
+  "lockfile/v1": Lockfile;
 }
 
 export type ContractKind = keyof ContractTypes;

@@ -4,7 +4,10 @@ import type { Ajv2020 } from "ajv/dist/2020.js";
 import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
+import lockfile from "../schemas/lockfile.v1.json" with { type: "json" };
+import packManifest from "../schemas/pack-manifest.v1.json" with { type: "json" };
 import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
+import registryIndex from "../schemas/registry-index.v1.json" with { type: "json" };
 import ajvOptions from "./ajv-options.json" with { type: "json" };
 import { GgenError } from "./errors.js";
 import type { ContractKind, ContractTypes } from "./types.js";
@@ -14,9 +17,20 @@ export const schemas: Record<ContractKind, object> = {
   "cleanroom-run/v1": cleanroomRun,
   "pipeline-report/v1": pipelineReport,
   "deployment-metrics/v1": deploymentMetrics,
+  "pack-manifest/v1": packManifest,
+  "registry-index/v1": registryIndex,
+  "lockfile/v1": lockfile,
 };
 
 export const contractKinds = Object.keys(schemas) as ContractKind[];
+
+/** The kinds whose documents name themselves in a `kind` field (what `validateDocument` detects). */
+const selfDescribing: readonly ContractKind[] = [
+  "generation-manifest/v1",
+  "cleanroom-run/v1",
+  "pipeline-report/v1",
+  "deployment-metrics/v1",
+];
 
 export interface ContractIssue {
   /** JSON Pointer-like path to the offending value, e.g. `/files/0/sha256` ("/" for the root). */
@@ -29,13 +43,12 @@ export type ValidationResult<K extends ContractKind> =
   | { ok: false; errors: ContractIssue[] };
 
 // ajv costs ~80 ms to load and 0.2–0.4 s to compile the schemas; every program imports GgenError from
-// here. So validators come from dist/validators.cjs, precompiled at build time (scripts/
-// compile-validators.mjs), loaded on the first validation; without it (tests run from src) ajv compiles
-// the one schema asked for. Both are CommonJS, hence require.
+// here. So validators come from dist/validators/<name>.v<N>.cjs, precompiled at build time (scripts/
+// compile-validators.mjs), one file per kind so a lockfile check loads only the lockfile's; without
+// them (tests run from src) ajv compiles the one schema asked for. Both are CommonJS, hence require.
 const require = createRequire(import.meta.url);
 
 const compiled = new Map<ContractKind, ValidateFunction>();
-let precompiled: Record<string, ValidateFunction> | null | undefined;
 let ajv: Ajv2020 | undefined;
 
 /** The validator ajv compiles now for `kind`, with the options the build precompiles with. */
@@ -49,17 +62,21 @@ export function runtimeValidator(kind: ContractKind): ValidateFunction {
   return ajv.getSchema(kind) ?? ajv.addSchema(schemas[kind], kind).getSchema(kind)!;
 }
 
+/** `generation-manifest/v1` → `generation-manifest.v1`: the schema's and the precompiled file's name. */
+export const fileNameOf = (kind: ContractKind): string => kind.replace("/", ".");
+
+function precompiledValidator(kind: ContractKind): ValidateFunction | undefined {
+  try {
+    return (require(`./validators/${fileNameOf(kind)}.cjs`) as { default: ValidateFunction }).default;
+  } catch {
+    return undefined;
+  }
+}
+
 function validatorFor(kind: ContractKind): ValidateFunction {
   let fn = compiled.get(kind);
   if (fn) return fn;
-  if (precompiled === undefined) {
-    try {
-      precompiled = require("./validators.cjs") as Record<string, ValidateFunction>;
-    } catch {
-      precompiled = null;
-    }
-  }
-  fn = precompiled?.[kind.replace(/\W/g, "_")] ?? runtimeValidator(kind);
+  fn = precompiledValidator(kind) ?? runtimeValidator(kind);
   compiled.set(kind, fn);
   return fn;
 }
@@ -68,11 +85,17 @@ export function isContractKind(kind: string): kind is ContractKind {
   return Object.hasOwn(schemas, kind);
 }
 
-function describe(e: ErrorObject): ContractIssue {
+/** One ajv error as a path and a sentence ("/packs/0/name is required"): the one formatter of them. */
+function describeSchemaError(e: ErrorObject): ContractIssue {
   let path = e.instancePath || "/";
   let message = e.message ?? "is invalid";
   const p = e.params as Record<string, unknown>;
-  if (e.keyword === "required") {
+  // An error inside `propertyNames` is about a key, not a value: point at the key.
+  const key = (e as { propertyName?: string }).propertyName;
+  if (key !== undefined) {
+    path = `${e.instancePath}/${key}`;
+    message = `is not a valid key: ${message}`;
+  } else if (e.keyword === "required") {
     path = `${e.instancePath}/${String(p.missingProperty)}`;
     message = "is required";
   } else if (e.keyword === "additionalProperties") {
@@ -95,9 +118,10 @@ export function validate<K extends ContractKind>(kind: K, value: unknown): Valid
   const seen = new Set<string>();
   const errors: ContractIssue[] = [];
   for (const e of fn.errors ?? []) {
-    // anyOf branches repeat the same complaint; keep the first of each.
-    if (e.keyword === "anyOf") continue;
-    const issue = describe(e);
+    // anyOf branches repeat the same complaint, and a bad key's own errors say more than
+    // propertyNames' summary of them; keep the first of each.
+    if (e.keyword === "anyOf" || e.keyword === "propertyNames") continue;
+    const issue = describeSchemaError(e);
     const key = `${issue.path} ${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -126,17 +150,19 @@ export function validateDocument(
   | { ok: true; kind: ContractKind; value: ContractTypes[ContractKind] }
   | { ok: false; kind?: string; errors: ContractIssue[] } {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  if (typeof kind !== "string" || !isContractKind(kind)) {
+  if (typeof kind !== "string" || !selfDescribing.includes(kind as ContractKind)) {
     return {
       ok: false,
       errors: [
         {
           path: "/kind",
-          message: `must be one of ${contractKinds.map((k) => JSON.stringify(k)).join(", ")}`,
+          message: `must be one of ${selfDescribing.map((k) => JSON.stringify(k)).join(", ")}`,
         },
       ],
     };
   }
-  const r = validate(kind, value);
-  return r.ok ? { ok: true, kind, value: r.value } : { ok: false, kind, errors: r.errors };
+  const r = validate(kind as ContractKind, value);
+  return r.ok
+    ? { ok: true, kind: kind as ContractKind, value: r.value }
+    : { ok: false, kind, errors: r.errors };
 }

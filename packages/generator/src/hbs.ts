@@ -1,10 +1,10 @@
 // One Handlebars environment with the ggen helpers, compiling with source positions: parse errors and
 // unknown helpers are reported at the template file's line and column.
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { closest, sha256, writeFileAtomicSync } from "@ggen/support";
 import type { HelperDelegate } from "handlebars";
-import { at, fail, suggest } from "./errors.js";
+import { at, fail } from "./errors.js";
 import { builtinHelpers, helpers, type RenderState, unwrap } from "./helpers.js";
 import { handlebarsRuntime, handlebars as loadHandlebars } from "./lazy.js";
 
@@ -79,7 +79,7 @@ function checkHelpers(ast: unknown, file: string, firstLine: number): void {
     const name = path.parts[0]!;
     if (known.has(name)) return;
     const loc = (path as { loc?: Loc }).loc ?? n.loc;
-    const close = suggest(name, known);
+    const close = closest(name, known);
     fail(
       "TEMPLATE_UNKNOWN_HELPER",
       `unknown helper '${name}'`,
@@ -170,7 +170,7 @@ function compileChecked(
 let keyPrefix: string | undefined;
 function compiledKey(text: string): string {
   keyPrefix ??= `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
-  return createHash("sha256").update(keyPrefix).update(text).digest("hex");
+  return sha256(keyPrefix + text);
 }
 
 /** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */
@@ -180,13 +180,11 @@ function specification(js: string): Parameters<Env["template"]>[0] {
 
 /** Atomic and best effort: a read-only or full cache only costs later runs their speed. */
 function saveCompiled(file: string, spec: string): void {
-  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(tmp, spec);
-    renameSync(tmp, file);
+    // A cache of derived code, compiled again when missing: no fsync on a generation's hot path.
+    writeFileAtomicSync(file, spec, { fsync: false });
   } catch {
-    rmSync(tmp, { force: true });
+    // see above
   }
 }
 

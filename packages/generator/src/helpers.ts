@@ -1,9 +1,11 @@
 // Template helpers. Per-render state (graph, seed, clock, file) travels in Handlebars' `data` as
 // `data.ggen`, so one Handlebars environment serves every template of a run.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import type { Graph, Row } from "@ggen/rdf";
+import { sha256 } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
 import { at, fail } from "./errors.js";
-import type { Graph, RdfApi, Row } from "./rdf-api.js";
+import type { Rdf } from "./lazy.js";
 import { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } from "./text/cases.js";
 import { pluralize, singularize } from "./text/inflect.js";
 
@@ -15,7 +17,7 @@ export interface RenderState {
   seed: string | undefined;
   now: Date;
   graph: Graph | undefined;
-  rdf: RdfApi | undefined;
+  rdf: Rdf | undefined;
   /** Memoized query results of the run, keyed by graph hash and query text. */
   queryCache: Map<string, Row[]>;
   uuidCounter: number;
@@ -139,7 +141,7 @@ export function localName(iri: unknown): string {
 }
 
 export function seededUuid(seed: string, name: string): string {
-  const h = createHash("sha256").update(seed).update("\0").update(name).digest();
+  const h = Buffer.from(sha256(`${seed}\0${name}`), "hex");
   h[6] = (h[6]! & 0x0f) | 0x40;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString("hex");
@@ -148,7 +150,7 @@ export function seededUuid(seed: string, name: string): string {
 
 /** A fixed instant derived from a seed: 2020-01-01 plus up to ~5 years of seconds. */
 export function seededNow(seed: string): Date {
-  const h = createHash("sha256").update(`now\0${seed}`).digest();
+  const h = Buffer.from(sha256(`now\0${seed}`), "hex");
   return new Date(Date.UTC(2020, 0, 1) + (h.readUInt32BE(0) % (5 * 365 * 86400)) * 1000);
 }
 

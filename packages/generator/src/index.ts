@@ -9,18 +9,11 @@ export type { InjectOptions, InjectResult } from "./inject.js";
 export { inject } from "./inject.js";
 export type { InspectResult } from "./inspect.js";
 export { inspectTemplate, validateVarsFile } from "./inspect.js";
-export type { Pack, PackTemplate } from "./packs.js";
-export {
-  DEFAULT_PACKS_DIR,
-  findPack,
-  listPacks,
-  readPack,
-  resolvePackTemplate,
-  trustedPacks,
-} from "./packs.js";
+export type { PackTemplates } from "./packs.js";
+export { trustedPacks } from "./packs.js";
 export type { ListedTemplate } from "./resolve.js";
 export { listTemplates } from "./resolve.js";
 export { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } from "./text/cases.js";
 export { pluralize, singularize } from "./text/inflect.js";
 export type { VarDecl, VarType } from "./vars.js";
-export { checkVars, loadVarsFile, parseVarPairs } from "./vars.js";
+export { checkVars, loadVarsFile } from "./vars.js";

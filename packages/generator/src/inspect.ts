@@ -90,12 +90,12 @@ function describe(
   return { info, decls };
 }
 
-export function inspectTemplate(
+export async function inspectTemplate(
   ref: string,
   opts: { cwd?: string; packsDir?: string; vars?: Record<string, unknown> } = {},
-): InspectResult[] {
+): Promise<InspectResult[]> {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const units = resolveTemplates(
+  const units = await resolveTemplates(
     [ref],
     { cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
     trustedPacks(cwd),
@@ -112,14 +112,14 @@ export interface VarsCheck {
 }
 
 /** Check a vars file against the declarations of a template (or every template of a pack). */
-export function validateVarsFile(
+export async function validateVarsFile(
   varsFile: string,
   ref: string,
   opts: { cwd?: string; packsDir?: string } = {},
-): VarsCheck {
+): Promise<VarsCheck> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const given = loadVarsFile(resolve(cwd, varsFile), varsFile);
-  const units = resolveTemplates(
+  const units = await resolveTemplates(
     [ref],
     { cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
     trustedPacks(cwd),

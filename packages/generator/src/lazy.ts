@@ -1,6 +1,6 @@
-// Heavier dependencies loaded on first use (synchronously, through their CommonJS builds), so a run
-// that does not need them never pays for loading them: `ggen gen` with plain frontmatter skips `yaml`,
-// a project without packs skips `smol-toml`.
+// Heavier dependencies loaded on first use, so a run that does not need them never pays for loading
+// them: `ggen gen` with plain frontmatter skips `yaml`, a template without graphs skips @ggen/rdf (and
+// oxigraph), a template outside any pack skips @ggen/marketplace. CommonJS ones load synchronously.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -11,10 +11,19 @@ export function yaml(): typeof import("yaml") {
   return yamlLib;
 }
 
-let tomlLib: typeof import("smol-toml") | undefined;
-export function toml(): typeof import("smol-toml") {
-  tomlLib ??= require("smol-toml") as typeof import("smol-toml");
-  return tomlLib;
+/** @ggen/rdf's API; its types are imported with `import type`, erased at build time. */
+export type Rdf = typeof import("@ggen/rdf");
+let rdfLib: Promise<Rdf> | undefined;
+export function rdf(): Promise<Rdf> {
+  rdfLib ??= import("@ggen/rdf");
+  return rdfLib;
+}
+
+let marketplaceLib: Promise<typeof import("@ggen/marketplace")> | undefined;
+/** The marketplace reads packs (and knows where a project installs them). */
+export function marketplace(): Promise<typeof import("@ggen/marketplace")> {
+  marketplaceLib ??= import("@ggen/marketplace");
+  return marketplaceLib;
 }
 
 let handlebarsLib: typeof import("handlebars") | undefined;

@@ -1,29 +1,21 @@
-// Template packs: a directory with a `ggen.toml` ([pack], [[templates]], [vars], [graphs]), installed
-// under `<project>/.ggen/packages/<id>/`. Templates are addressed as `<pack id>:<template name>`.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { at, fail, suggest } from "./errors.js";
-import { isInside as inside } from "./fsutil.js";
-import { toml } from "./lazy.js";
+// Packs as the generator renders them. The marketplace reads packs (and alone knows where a project
+// installs them); here a PackRef becomes absolute template and graph paths, plus the project's trust.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { PACK_MANIFEST_FILE, type PackRef, parseToml } from "@ggen/contract";
+import { closest } from "@ggen/support";
+import { fail } from "./errors.js";
+import { marketplace } from "./lazy.js";
 
-export const DEFAULT_PACKS_DIR = ".ggen/packages";
-
-export interface PackTemplate {
-  name: string;
-  /** Absolute path of the template file. */
-  path: string;
-  description?: string;
-}
-
+/** A pack of a generation run. */
 export interface Pack {
   id: string;
-  name?: string;
   version: string;
-  description?: string;
   /** Absolute pack directory. */
   dir: string;
   manifestFile: string;
-  templates: PackTemplate[];
+  /** Its templates, with absolute paths. */
+  templates: { name: string; path: string; description?: string }[];
   vars: Record<string, unknown>;
   /** Absolute graph files from [graphs] files. */
   graphs: string[];
@@ -31,16 +23,22 @@ export interface Pack {
   trusted: boolean;
 }
 
+/** The templates of a pack the caller has already read (e.g. with the marketplace's `installedPack`). */
+export interface PackTemplates {
+  pack: PackRef;
+  /** One template by name; every template of the pack when absent. */
+  template?: string;
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Pack ids the project trusts to run hooks: `[packs] trusted = ["id", …]` in `<project>/ggen.toml`. */
 export function trustedPacks(projectDir: string): Set<string> {
-  const f = join(projectDir, "ggen.toml");
+  const f = join(projectDir, PACK_MANIFEST_FILE);
   if (!existsSync(f)) return new Set();
   try {
-    const doc = toml().parse(readFileSync(f, "utf8")) as Record<string, unknown>;
-    const packs = doc.packs;
+    const packs = parseToml(readFileSync(f, "utf8"), f, "PROJECT_CONFIG", "usage").packs;
     if (isObj(packs) && Array.isArray(packs.trusted)) return new Set(packs.trusted.map(String));
   } catch {
     // A broken project config trusts nothing.
@@ -48,146 +46,48 @@ export function trustedPacks(projectDir: string): Set<string> {
   return new Set();
 }
 
-export function readPack(dir: string, trusted: Set<string> = new Set()): Pack {
-  const abs = resolve(dir);
-  const manifestFile = join(abs, "ggen.toml");
-  let doc: Record<string, unknown>;
-  try {
-    doc = toml().parse(readFileSync(manifestFile, "utf8")) as Record<string, unknown>;
-  } catch (e) {
-    const te = e as { line?: number; column?: number; message?: string; code?: string };
-    if (te.code === "ENOENT")
-      fail("PACK_NOT_FOUND", "no ggen.toml in pack directory", at(manifestFile), { kind: "usage" });
-    fail(
-      "PACK_MANIFEST",
-      `invalid TOML: ${String(te.message ?? e).split("\n")[0]}`,
-      at(manifestFile, te.line, te.column),
-      {
-        kind: "usage",
-      },
-    );
-  }
-  const pack = doc.pack;
-  if (!isObj(pack) || typeof pack.id !== "string" || !pack.id) {
-    fail("PACK_MANIFEST", "missing [pack] id", at(manifestFile), { kind: "usage" });
-  }
-  const templates: PackTemplate[] = [];
-  const rawTemplates = Array.isArray(doc.templates) ? doc.templates : [];
-  for (const t of rawTemplates) {
-    if (!isObj(t) || typeof t.name !== "string" || typeof t.path !== "string") {
-      fail("PACK_MANIFEST", "every [[templates]] needs a name and a path", at(manifestFile), {
-        kind: "usage",
-      });
-    }
-    const p = resolve(abs, t.path);
-    if (!inside(abs, p))
-      fail("PACK_MANIFEST", `template '${t.name}' path leaves the pack`, at(manifestFile), { kind: "usage" });
-    const entry: PackTemplate = { name: t.name, path: p };
-    if (typeof t.description === "string") entry.description = t.description;
-    templates.push(entry);
-  }
-  const graphsTable = isObj(doc.graphs) ? doc.graphs : {};
-  const graphs = (Array.isArray(graphsTable.files) ? graphsTable.files : []).map((g) => {
-    const p = resolve(abs, String(g));
-    if (!inside(abs, p))
-      fail("PACK_MANIFEST", `graph '${String(g)}' leaves the pack`, at(manifestFile), { kind: "usage" });
-    return p;
-  });
-  const out: Pack = {
-    id: pack.id,
-    version: typeof pack.version === "string" ? pack.version : "0.0.0",
-    dir: abs,
-    manifestFile,
-    templates,
-    vars: isObj(doc.vars) ? doc.vars : {},
-    graphs,
-    trusted: trusted.has(pack.id),
+export function packOfRef(ref: PackRef, trusted: Set<string>): Pack {
+  const m = ref.manifest;
+  return {
+    id: ref.id,
+    version: ref.version,
+    dir: ref.dir,
+    manifestFile: join(ref.dir, PACK_MANIFEST_FILE),
+    templates: m.templates.map((t) => ({ ...t, path: resolve(ref.dir, t.path) })),
+    vars: m.vars,
+    graphs: m.graphs.files.map((g) => resolve(ref.dir, g)),
+    trusted: trusted.has(ref.id),
   };
-  if (typeof pack.name === "string") out.name = pack.name;
-  if (typeof pack.description === "string") out.description = pack.description;
-  return out;
 }
 
-/** Every pack directly under `packsDir` (and `packsDir` itself when it is a pack). */
-export function listPacks(packsDir: string, trusted: Set<string> = new Set()): Pack[] {
-  const abs = resolve(packsDir);
-  if (!existsSync(abs)) return [];
-  const out: Pack[] = [];
-  if (existsSync(join(abs, "ggen.toml"))) out.push(readPack(abs, trusted));
-  for (const name of readdirSync(abs).sort()) {
-    const d = join(abs, name);
-    if (existsSync(join(d, "ggen.toml")) && statSync(d).isDirectory()) out.push(readPack(d, trusted));
-  }
-  return out;
-}
-
-export interface ResolveOptions {
-  /** Project directory (default: the current directory). */
-  cwd?: string;
-  /** Where installed packs live (default `<cwd>/.ggen/packages`). */
-  packsDir?: string;
-}
-
-export function findPack(id: string, opts: ResolveOptions = {}): Pack {
-  const cwd = resolve(opts.cwd ?? process.cwd());
-  const packsDir = resolve(cwd, opts.packsDir ?? DEFAULT_PACKS_DIR);
-  const trusted = trustedPacks(cwd);
-  const direct = join(packsDir, id);
-  if (existsSync(join(direct, "ggen.toml"))) {
-    const p = readPack(direct, trusted);
-    if (p.id === id) return p;
-  }
-  const all = listPacks(packsDir, trusted);
-  const found = all.find((p) => p.id === id);
-  if (found) return found;
-  const close = suggest(
-    id,
-    all.map((p) => p.id),
-  );
-  fail("PACK_NOT_FOUND", `no installed pack '${id}' in ${relative(cwd, packsDir) || "."}`, undefined, {
-    kind: "usage",
-    hint: close ? `did you mean '${close}'?` : "install it with 'ggen market add', or pass --packs-dir",
-  });
-}
-
-/** Resolve `pack:template` from the installed packs of `projectDir`. */
-export function resolvePackTemplate(
-  projectDir: string,
-  ref: string,
-  packsDir?: string,
-): { pack: Pack; template: PackTemplate } {
-  const i = ref.lastIndexOf(":");
-  if (i <= 0) fail("TEMPLATE_REF", `'${ref}' is not a pack:template reference`, undefined, { kind: "usage" });
-  const id = ref.slice(0, i);
-  const name = ref.slice(i + 1);
-  const pack = findPack(id, packsDir === undefined ? { cwd: projectDir } : { cwd: projectDir, packsDir });
+/** The template `name` of `pack`, or a usage error with a did-you-mean. */
+export function templateOf(pack: Pack, name: string): Pack["templates"][number] {
   const template = pack.templates.find((t) => t.name === name);
-  if (!template) {
-    const close = suggest(
-      name,
-      pack.templates.map((t) => t.name),
-    );
-    fail("TEMPLATE_NOT_FOUND", `pack '${id}' has no template '${name}'`, undefined, {
-      kind: "usage",
-      hint: close
-        ? `did you mean '${id}:${close}'?`
-        : `it has: ${pack.templates.map((t) => t.name).join(", ")}`,
-    });
-  }
-  return { pack, template };
+  if (template) return template;
+  const close = closest(
+    name,
+    pack.templates.map((t) => t.name),
+  );
+  return fail("TEMPLATE_NOT_FOUND", `pack '${pack.id}' has no template '${name}'`, undefined, {
+    kind: "usage",
+    hint: close
+      ? `did you mean '${pack.id}:${close}'?`
+      : `it has: ${pack.templates.map((t) => t.name).join(", ")}`,
+  });
 }
 
 /** The pack a template file belongs to: the nearest ancestor directory (up to 4 up) with a ggen.toml [pack]. */
-export function packOf(file: string, trusted: Set<string>): Pack | undefined {
+export async function packOf(file: string, trusted: Set<string>): Promise<Pack | undefined> {
   let d = dirname(resolve(file));
   for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, "ggen.toml"))) {
+    if (existsSync(join(d, PACK_MANIFEST_FILE))) {
+      let pack: Pack;
       try {
-        const p = readPack(d, trusted);
-        if (p.templates.some((t) => t.path === resolve(file))) return p;
+        pack = packOfRef((await marketplace()).readPack(d), trusted);
       } catch {
         return undefined;
       }
+      if (pack.templates.some((t) => t.path === resolve(file))) return pack;
     }
     const up = dirname(d);
     if (up === d) break;

@@ -1,19 +1,14 @@
-// From what the user typed to template files: paths, `pack:template`, pack ids, directories.
+// From what the user typed to template files: paths, `pack:template`, pack ids, directories — or packs
+// the caller has already read.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { at, fail, suggest } from "./errors.js";
+import { PACK_MANIFEST_FILE, parseTemplateRef } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
+import { at, fail } from "./errors.js";
 import { type ParsedYaml, parseYaml, type SplitTemplate, splitTemplate } from "./frontmatter.js";
-import { sha256 } from "./fsutil.js";
 import { type Compiled, compile, hasMustache } from "./hbs.js";
-import {
-  DEFAULT_PACKS_DIR,
-  findPack,
-  listPacks,
-  type Pack,
-  packOf,
-  readPack,
-  resolvePackTemplate,
-} from "./packs.js";
+import { marketplace } from "./lazy.js";
+import { type Pack, type PackTemplates, packOf, packOfRef, templateOf } from "./packs.js";
 
 export interface TemplateUnit {
   /** Absolute template file. */
@@ -85,11 +80,12 @@ function walkTemplates(dir: string): string[] {
   return out;
 }
 
-export function resolveTemplates(
-  refs: readonly string[],
+/** Every template `refs` name, each once, in order. */
+export async function resolveTemplates(
+  refs: readonly (string | PackTemplates)[],
   opts: { cwd: string; packsDir?: string },
   trusted: Set<string>,
-): TemplateUnit[] {
+): Promise<TemplateUnit[]> {
   if (refs.length === 0) fail("TEMPLATE_REF", "no template given", undefined, { kind: "usage" });
   const units: TemplateUnit[] = [];
   const seen = new Set<string>();
@@ -98,65 +94,54 @@ export function resolveTemplates(
     seen.add(u.file);
     units.push(u);
   };
-  const fromPack = (pack: Pack, names?: string[]) => {
-    for (const t of pack.templates) {
-      if (names && !names.includes(t.name)) continue;
+  const fromPack = (pack: Pack, name?: string) => {
+    const chosen = name === undefined ? pack.templates : [templateOf(pack, name)];
+    for (const t of chosen)
       push({ file: t.path, display: display(opts.cwd, t.path), ref: `${pack.id}:${t.name}`, pack });
-    }
   };
+  const fromFile = async (file: string, ref: string) =>
+    push({ file, display: display(opts.cwd, file), ref, pack: await packOf(file, trusted) });
+  const readPack = async (dir: string) => packOfRef((await marketplace()).readPack(dir), trusted);
+  const findPack = async (id: string) =>
+    packOfRef(
+      (await marketplace()).findPack(id, {
+        projectDir: opts.cwd,
+        ...(opts.packsDir ? { packsDir: opts.packsDir } : {}),
+      }),
+      trusted,
+    );
   for (const ref of refs) {
+    if (typeof ref !== "string") {
+      fromPack(packOfRef(ref.pack, trusted), ref.template);
+      continue;
+    }
     const abs = resolve(opts.cwd, ref);
     if (existsSync(abs)) {
-      if (statSync(abs).isDirectory()) {
-        if (existsSync(join(abs, "ggen.toml"))) fromPack(readPack(abs, trusted));
-        else {
-          const files = walkTemplates(abs);
-          if (!files.length)
-            fail("TEMPLATE_NOT_FOUND", `no .tmpl or .hbs templates in '${ref}'`, undefined, {
-              kind: "usage",
-            });
-          for (const f of files)
-            push({
-              file: f,
-              display: display(opts.cwd, f),
-              ref: display(opts.cwd, f),
-              pack: packOf(f, trusted),
-            });
-        }
-      } else {
-        push({ file: abs, display: display(opts.cwd, abs), ref, pack: packOf(abs, trusted) });
+      if (!statSync(abs).isDirectory()) await fromFile(abs, ref);
+      else if (existsSync(join(abs, PACK_MANIFEST_FILE))) fromPack(await readPack(abs));
+      else {
+        const files = walkTemplates(abs);
+        if (!files.length)
+          fail("TEMPLATE_NOT_FOUND", `no .tmpl or .hbs templates in '${ref}'`, undefined, { kind: "usage" });
+        for (const f of files) await fromFile(f, display(opts.cwd, f));
       }
       continue;
     }
-    // `<pack dir>:<template>` (a pack directory that is not installed)
-    const colon = ref.lastIndexOf(":");
-    if (colon > 0) {
-      const left = resolve(opts.cwd, ref.slice(0, colon));
-      if (existsSync(join(left, "ggen.toml"))) {
-        const pack = readPack(left, trusted);
-        const name = ref.slice(colon + 1);
-        if (!pack.templates.some((t) => t.name === name)) {
-          const close = suggest(
-            name,
-            pack.templates.map((t) => t.name),
-          );
-          fail("TEMPLATE_NOT_FOUND", `pack '${pack.id}' has no template '${name}'`, undefined, {
-            kind: "usage",
-            hint: close ? `did you mean '${close}'?` : undefined,
-          });
-        }
-        fromPack(pack, [name]);
-        continue;
-      }
-      const { pack, template } = resolvePackTemplate(opts.cwd, ref, opts.packsDir);
-      fromPack(pack, [template.name]);
+    const { pack, template } = parseTemplateRef(ref);
+    if (template !== undefined) {
+      // `<pack dir>:<template>` (a pack directory that is not installed), else `<pack id>:<template>`.
+      const dir = resolve(opts.cwd, pack);
+      fromPack(
+        existsSync(join(dir, PACK_MANIFEST_FILE)) ? await readPack(dir) : await findPack(pack),
+        template,
+      );
       continue;
     }
     if (/[/\\]/.test(ref) || isTemplateFile(ref)) {
       fail("TEMPLATE_NOT_FOUND", `template '${ref}' not found`, undefined, { kind: "usage" });
     }
     // A pack id alone: every template of the pack.
-    fromPack(findPack(ref, { cwd: opts.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) }));
+    fromPack(await findPack(ref));
   }
   return units;
 }
@@ -168,18 +153,20 @@ export interface ListedTemplate {
   pack?: { id: string; version: string };
 }
 
-/** Templates of the installed packs and of local template directories. */
-export function listTemplates(
+/** Templates of the installed packs (or of a folder of packs) and of local template directories. */
+export async function listTemplates(
   opts: { cwd?: string; packsDir?: string; dirs?: string[] } = {},
-): ListedTemplate[] {
+): Promise<ListedTemplate[]> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const out: ListedTemplate[] = [];
-  for (const pack of listPacks(resolve(cwd, opts.packsDir ?? DEFAULT_PACKS_DIR))) {
-    for (const t of pack.templates) {
+  const market = await marketplace();
+  const packsDir = opts.packsDir === undefined ? market.packagesDir(cwd) : resolve(cwd, opts.packsDir);
+  for (const ref of market.listPacks(packsDir)) {
+    for (const t of ref.manifest.templates) {
       const e: ListedTemplate = {
-        ref: `${pack.id}:${t.name}`,
-        path: display(cwd, t.path),
-        pack: { id: pack.id, version: pack.version },
+        ref: `${ref.id}:${t.name}`,
+        path: display(cwd, resolve(ref.dir, t.path)),
+        pack: { id: ref.id, version: ref.version },
       };
       if (t.description) e.description = t.description;
       out.push(e);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkVars, coerce, parseVarDecls, parseVarPairs } from "./vars.js";
+import { checkVars, coerce, parseVarDecls } from "./vars.js";
 
 describe("vars", () => {
   it("coerces command-line strings to declared types", () => {
@@ -56,10 +56,5 @@ describe("vars", () => {
     const bad = checkVars({ n: "x", id: "ABC" }, decls);
     expect(bad.problems.map((p) => p.name)).toEqual(["n", "id"]);
     expect(checkVars({}, decls).problems[0]?.message).toBe("missing required var 'id'");
-  });
-
-  it("parses --vars pairs; '=' may appear in values", () => {
-    expect(parseVarPairs(["a=1", "url=postgres://x?y=z"])).toEqual({ a: "1", url: "postgres://x?y=z" });
-    expect(() => parseVarPairs(["=x"])).toThrowError(/expected name=value/);
   });
 });

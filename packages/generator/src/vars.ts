@@ -1,11 +1,11 @@
 // Template variables: declarations (type, required, description, enum, pattern, default), values from
-// --vars k=v and vars files (YAML, JSON, TOML), coercion and validation with file:line errors.
+// vars files (YAML, JSON, TOML; `--vars k=v` lists are @ggen/support's parseKeyValues), coercion and
+// validation with file:line errors.
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { parseJson } from "@ggen/contract";
+import { parseJson, parseToml } from "@ggen/contract";
 import { at, fail } from "./errors.js";
 import { parseYaml } from "./frontmatter.js";
-import { toml } from "./lazy.js";
 
 export type VarType = "string" | "number" | "integer" | "boolean" | "list" | "object";
 const VAR_TYPES: VarType[] = ["string", "number", "integer", "boolean", "list", "object"];
@@ -184,22 +184,6 @@ export function checkVars(
   return { vars, problems };
 }
 
-/** `--vars k=v` pairs (repeatable; a value may contain '='). */
-export function parseVarPairs(pairs: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of pairs) {
-    const i = p.indexOf("=");
-    if (i <= 0) {
-      fail("VARS_SYNTAX", `--vars '${p}': expected name=value`, undefined, {
-        kind: "usage",
-        hint: "e.g. --vars name=shop",
-      });
-    }
-    out[p.slice(0, i).trim()] = p.slice(i + 1);
-  }
-  return out;
-}
-
 /** Read a vars file (.yaml/.yml, .json, .toml); errors carry file:line:column. */
 export function loadVarsFile(file: string, display = file): Record<string, unknown> {
   let text: string;
@@ -213,15 +197,7 @@ export function loadVarsFile(file: string, display = file): Record<string, unkno
   if (ext === ".json") {
     value = parseJson(text, display, "VARS_SYNTAX", "usage");
   } else if (ext === ".toml") {
-    try {
-      value = toml().parse(text);
-    } catch (e) {
-      const te = e as { line?: number; column?: number; message?: string };
-      const first = String(te.message ?? e)
-        .split("\n")[0]!
-        .replace(/^Invalid TOML document: /, "");
-      fail("VARS_SYNTAX", `invalid TOML: ${first}`, at(display, te.line, te.column), { kind: "usage" });
-    }
+    value = parseToml(text, display, "VARS_SYNTAX", "usage");
   } else if (ext === ".yaml" || ext === ".yml") {
     value = parseYaml(text, display).value;
   } else {

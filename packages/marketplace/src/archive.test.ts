@@ -1,10 +1,10 @@
 import { lstat, mkdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isGgenError } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ArchiveEntry, extractSafe, treeHash, writeTarGz } from "./archive.js";
 import { tempDir } from "./testkit.js";
-import { sha256 } from "./util.js";
 
 let t: Awaited<ReturnType<typeof tempDir>>;
 beforeEach(async () => {

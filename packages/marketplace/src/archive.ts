@@ -6,7 +6,7 @@ import { lstat, readdir, readFile, readlink, realpath } from "node:fs/promises";
 import { posix, resolve as resolvePath, sep } from "node:path";
 import { gzipSync } from "node:zlib";
 import { GgenError } from "@ggen/contract";
-import { isInside } from "./util.js";
+import { isInside, sha256 } from "@ggen/support";
 
 export interface ArchiveEntry {
   path: string;
@@ -220,9 +220,7 @@ export async function treeHash(dir: string): Promise<string> {
       } else if (st.isSymbolicLink()) {
         h.update(`L ${r} ${await readlink(abs)}\n`);
       } else if (st.isFile()) {
-        const c = createHash("sha256")
-          .update(await readFile(abs))
-          .digest("hex");
+        const c = sha256(await readFile(abs));
         h.update(`F ${r} ${st.mode & 0o111 ? "x" : "-"} ${c}\n`);
       }
     }

@@ -4,14 +4,15 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { RegistryIndex } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractSafe } from "./archive.js";
-import { readPackManifest } from "./manifest.js";
+import { readPackManifest } from "./packs.js";
 import { buildRegistry, packDirsUnder } from "./publish.js";
-import { parseIndex, type RegistryIndex } from "./registry-index.js";
+import { parseIndex } from "./registry-index.js";
 import { defaultRegistryDir } from "./sources.js";
 import { tempDir } from "./testkit.js";
-import { sha256 } from "./util.js";
 
 const dir = defaultRegistryDir();
 let index: RegistryIndex;

@@ -1,39 +1,25 @@
 // Public entry of @ggen/marketplace: registries, search, install with lockfile and checksums.
+
+// The project's one sha256, re-exported for the packs' consumers that compare checksums.
+export { sha256 } from "@ggen/support";
 export type { ArchiveEntry, ExtractLimits } from "./archive.js";
 export { DEFAULT_LIMITS, extractSafe, treeHash, writeTarGz } from "./archive.js";
-export type {
-  InstallChange,
-  InstalledPack,
-  InstallOptions,
-  InstallResult,
-  VerifyEntry,
-} from "./install.js";
+export type { InstallChange, InstallOptions, InstallResult, VerifyEntry } from "./install.js";
+export { addPacks, parseSpec, removePacks, updatePacks, verifyPacks } from "./install.js";
+export { LOCK_FILE, parseLock, readLock, serializeLock } from "./lockfile.js";
+export type { FindPackOptions, InstalledPack } from "./packs.js";
 export {
-  addPacks,
+  findPack,
   installedPack,
   installedPacks,
+  listPacks,
   packagesDir,
-  parseSpec,
-  removePacks,
-  updatePacks,
-  verifyPacks,
-} from "./install.js";
-export type { LockEntry, Lockfile } from "./lockfile.js";
-export { LOCK_FILE, lockSchema, parseLock, readLock, serializeLock } from "./lockfile.js";
-export type { PackManifest, PackTemplate } from "./manifest.js";
-export { MANIFEST_FILE, parsePackManifest, readPackManifest } from "./manifest.js";
+  readPack,
+  readPackManifest,
+} from "./packs.js";
 export type { BuildRegistryOptions, PackedPack } from "./publish.js";
 export { buildRegistry, packDirectory, packDirsUnder, qualityOf } from "./publish.js";
-export type { IndexPack, IndexVersion, QualityScore, RegistryIndex } from "./registry-index.js";
-export {
-  bestVersion,
-  INDEX_FORMAT,
-  indexSchema,
-  isNewer,
-  latestVersion,
-  parseIndex,
-  validateIndex,
-} from "./registry-index.js";
+export { bestVersion, isNewer, latestVersion, parseIndex, validateIndex } from "./registry-index.js";
 export type { Requirement, Resolved } from "./resolve.js";
 export { resolveRequirements } from "./resolve.js";
 export type {
@@ -63,4 +49,3 @@ export {
   searchCatalog,
 } from "./sources.js";
 export { syntheticIndex } from "./synthetic.js";
-export { invalidIdReason, sha256 } from "./util.js";

@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { sha256 } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTarGz } from "./archive.js";
-import { addPacks, installedPack, removePacks, updatePacks, verifyPacks } from "./install.js";
+import { addPacks, removePacks, updatePacks, verifyPacks } from "./install.js";
 import { readLock } from "./lockfile.js";
+import { installedPack } from "./packs.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
-import { sha256 } from "./util.js";
 
 let t: Awaited<ReturnType<typeof tempDir>>;
 let registry: string;

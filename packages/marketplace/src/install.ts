@@ -4,11 +4,11 @@
 
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { GgenError } from "@ggen/contract";
+import { GgenError, type Lockfile, PACK_MANIFEST_FILE, type PackManifest } from "@ggen/contract";
 import { extractSafe, treeHash } from "./archive.js";
 import { semver } from "./deps.js";
-import { type LockEntry, type Lockfile, readLock, withProjectLock, writeLock } from "./lockfile.js";
-import { type PackManifest, readPackManifest } from "./manifest.js";
+import { readLock, withProjectLock, writeLock } from "./lockfile.js";
+import { packagesDir, readPackManifest } from "./packs.js";
 import { latestVersion } from "./registry-index.js";
 import { type Requirement, type Resolved, resolveRequirements } from "./resolve.js";
 import {
@@ -41,10 +41,6 @@ export interface InstallChange {
 export interface InstallResult {
   changes: InstallChange[];
   lock: Lockfile;
-}
-
-export function packagesDir(projectDir: string): string {
-  return join(projectDir, ".ggen", "packages");
 }
 
 /** Splits `id@range` (range defaults to `*`) and checks both. */
@@ -141,7 +137,7 @@ async function apply(
   for (const r of resolved.values()) {
     const old = lock.packs[r.pack.id];
     const same = old && old.version === r.version.version && old.sha256 === r.version.sha256;
-    const present = await pathExists(join(pkgDir, r.pack.id, "ggen.toml"));
+    const present = await pathExists(join(pkgDir, r.pack.id, PACK_MANIFEST_FILE));
     if (same && present && !(opts.force && forced.has(r.pack.id))) {
       changes.push({ id: r.pack.id, from: old.version, to: old.version, action: "unchanged" });
       continue;
@@ -339,38 +335,4 @@ export async function verifyPacks(opts: MarketOptions = {}): Promise<VerifyEntry
     });
   }
   return out;
-}
-
-export interface InstalledPack {
-  id: string;
-  dir: string;
-  version: string;
-  /** The archive's sha256 (as pinned in ggen.lock). */
-  sha256: string;
-  manifest: PackManifest;
-  lock: LockEntry;
-}
-
-/** An installed pack of a project (for the generator: `<id>:<template>` lookups). */
-export async function installedPack(projectDir: string, id: string): Promise<InstalledPack> {
-  assertPackId(id);
-  const root = resolve(projectDir);
-  const lock = await readLock(root);
-  const entry = lock.packs[id];
-  const dir = join(packagesDir(root), id);
-  if (!entry || !(await pathExists(dir)))
-    throw new GgenError("PACK_NOT_INSTALLED", `pack '${id}' is not installed in ${root}`, {
-      kind: "usage",
-      hint: `run 'ggen market add ${id}'`,
-    });
-  const manifest = await readPackManifest(dir);
-  return { id, dir, version: entry.version, sha256: entry.sha256, manifest, lock: entry };
-}
-
-/** Every installed pack, from the lock. */
-export async function installedPacks(projectDir: string): Promise<(LockEntry & { id: string })[]> {
-  const lock = await readLock(resolve(projectDir));
-  return Object.entries(lock.packs)
-    .map(([id, e]) => ({ id, ...e }))
-    .sort((a, b) => a.id.localeCompare(b.id));
 }

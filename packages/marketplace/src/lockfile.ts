@@ -1,34 +1,13 @@
-// ggen.lock: JSON, validated against schemas/lock.v1.json, written atomically under a proper-lockfile
-// lock so concurrent `ggen market add` runs in one project serialize instead of corrupting it.
+// ggen.lock: JSON, validated against @ggen/contract's lockfile/v1, written atomically under a
+// proper-lockfile lock so concurrent `ggen market add` runs in one project serialize instead of
+// corrupting it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { GgenError, parseJson } from "@ggen/contract";
-import lockSchema from "../schemas/lock.v1.json" with { type: "json" };
-import { describeSchemaError, lineOf, schemaValidator, writeFileAtomic } from "./util.js";
+import { GgenError, type LockEntry, type Lockfile, parseJson, validate } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
+import { lineOf } from "./util.js";
 
 export const LOCK_FILE = "ggen.lock";
-export { lockSchema };
-
-export interface LockEntry {
-  version: string;
-  /** sha256 of the archive, as the index listed it and as verified before extraction. */
-  sha256: string;
-  /** sha256 over the installed tree (see treeHash); `ggen market verify` recomputes it. */
-  integrity: string;
-  /** The registry it came from. */
-  source: string;
-  /** The archive's resolved location. */
-  archive: string;
-  /** The range asked for on the command line, or null when installed only as a dependency. */
-  requested: string | null;
-  /** Resolved dependencies: id → exact version. */
-  dependencies: Record<string, string>;
-}
-
-export interface Lockfile {
-  lockfileVersion: 1;
-  packs: Record<string, LockEntry>;
-}
 
 export const emptyLock = (): Lockfile => ({ lockfileVersion: 1, packs: {} });
 
@@ -38,19 +17,19 @@ export function lockPath(projectDir: string): string {
 
 export function parseLock(text: string, file: string): Lockfile {
   const data = parseJson(text, file, "LOCKFILE_INVALID", "usage");
-  const validate = schemaValidator(lockSchema);
-  if (!validate(data)) {
-    const err = validate.errors?.[0];
-    const msg = err ? describeSchemaError(err) : "does not match the lockfile schema";
-    const key = err?.instancePath.split("/")[2];
+  const r = validate("lockfile/v1", data);
+  if (!r.ok) {
+    const err = r.errors[0]!;
+    // The entry's key, to point at its line: /packs/<id>/…
+    const key = err.path.split("/")[2];
     const line = key ? lineOf(text, JSON.stringify(key.replace(/~1/g, "/").replace(/~0/g, "~"))) : undefined;
-    throw new GgenError("LOCKFILE_INVALID", `invalid lockfile: ${msg}`, {
+    throw new GgenError("LOCKFILE_INVALID", `invalid lockfile: ${err.path} ${err.message}`, {
       kind: "usage",
       location: { file, ...(line ? { line } : {}) },
       hint: "fix it, or delete it and run 'ggen market add' again",
     });
   }
-  return data as Lockfile;
+  return r.value;
 }
 
 /** The project's lock, or an empty one when there is none. */

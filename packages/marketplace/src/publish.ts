@@ -4,17 +4,19 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { collectEntries, writeTarGz } from "./archive.js";
-import { semver } from "./deps.js";
-import { type PackManifest, readPackManifest } from "./manifest.js";
 import {
-  INDEX_FORMAT,
   type IndexPack,
   type IndexVersion,
+  PACK_MANIFEST_FILE,
+  type PackManifest,
   type QualityScore,
+  REGISTRY_INDEX_FORMAT,
   type RegistryIndex,
-} from "./registry-index.js";
-import { sha256 } from "./util.js";
+} from "@ggen/contract";
+import { sha256 } from "@ggen/support";
+import { collectEntries, writeTarGz } from "./archive.js";
+import { semver } from "./deps.js";
+import { readPackManifest } from "./packs.js";
 
 export interface PackedPack {
   manifest: PackManifest;
@@ -122,7 +124,11 @@ export async function buildRegistry(opts: BuildRegistryOptions): Promise<Registr
       versions: list.map((x) => x.version),
     });
   }
-  const index: RegistryIndex = { format: INDEX_FORMAT, ...(opts.name ? { name: opts.name } : {}), packs };
+  const index: RegistryIndex = {
+    format: REGISTRY_INDEX_FORMAT,
+    ...(opts.name ? { name: opts.name } : {}),
+    packs,
+  };
   await writeFile(join(opts.outDir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }
@@ -136,5 +142,5 @@ export async function packDirsUnder(root: string): Promise<string[]> {
   return names
     .sort()
     .map((n) => join(root, n))
-    .filter((d) => existsSync(join(d, "ggen.toml")));
+    .filter((d) => existsSync(join(d, PACK_MANIFEST_FILE)));
 }

@@ -1,54 +1,17 @@
-// The registry index (index.json): its types, and parsing + validation against the versioned schema.
+// The registry index (index.json): parsing and validation against @ggen/contract's registry-index/v1,
+// then what a schema cannot check (semver versions and ranges, one entry per id).
 
-import { GgenError, parseJson } from "@ggen/contract";
-import indexSchema from "../schemas/index.v1.json" with { type: "json" };
+import {
+  GgenError,
+  type IndexPack,
+  type IndexVersion,
+  parseJson,
+  REGISTRY_INDEX_FORMAT,
+  type RegistryIndex,
+  validate,
+} from "@ggen/contract";
 import { semver } from "./deps.js";
-import { describeSchemaError, lineOf, schemaValidator } from "./util.js";
-
-export const INDEX_FORMAT = "ggen-registry-index/1";
-export { indexSchema };
-
-export interface IndexVersion {
-  version: string;
-  /** Archive location: relative to the index, `file:` or `http(s):`. */
-  url: string;
-  sha256: string;
-  size: number;
-  published: string;
-  dependencies?: Record<string, string>;
-  /** The ggen version range this version needs. */
-  ggen?: string;
-  yanked?: boolean;
-}
-
-export interface QualityScore {
-  score: number;
-  parts: Record<string, number>;
-}
-
-export interface IndexPack {
-  id: string;
-  name: string;
-  description: string;
-  tags: string[];
-  keywords: string[];
-  category: string;
-  license: string;
-  homepage?: string;
-  author?: string;
-  quality: QualityScore;
-  downloads: number;
-  templates?: { name: string; description?: string }[];
-  versions: IndexVersion[];
-}
-
-export interface RegistryIndex {
-  $schema?: string;
-  format: typeof INDEX_FORMAT;
-  name?: string;
-  generated?: string;
-  packs: IndexPack[];
-}
+import { lineOf } from "./util.js";
 
 /** Parses and validates an index; every problem is one GgenError naming `file` (and line when known). */
 export function parseIndex(text: string, file: string): RegistryIndex {
@@ -57,16 +20,15 @@ export function parseIndex(text: string, file: string): RegistryIndex {
 }
 
 export function validateIndex(data: unknown, file: string, text?: string): RegistryIndex {
-  const validate = schemaValidator(indexSchema);
-  if (!validate(data)) {
-    const err = validate.errors?.[0];
-    const msg = err ? describeSchemaError(err) : "does not match the index schema";
-    throw new GgenError("INDEX_INVALID", `malformed registry index: ${msg}`, {
-      location: { file, ...lineFor(data, err?.instancePath, text) },
-      hint: `expected format ${INDEX_FORMAT}`,
+  const r = validate("registry-index/v1", data);
+  if (!r.ok) {
+    const err = r.errors[0]!;
+    throw new GgenError("INDEX_INVALID", `malformed registry index: ${err.path} ${err.message}`, {
+      location: { file, ...lineFor(data, err.path, text) },
+      hint: `expected format ${REGISTRY_INDEX_FORMAT}`,
     });
   }
-  const index = data as RegistryIndex;
+  const index = r.value;
   const seen = new Set<string>();
   for (const [i, p] of index.packs.entries()) {
     if (seen.has(p.id))

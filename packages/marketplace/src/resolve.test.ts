@@ -1,5 +1,5 @@
+import type { IndexPack } from "@ggen/contract";
 import { describe, expect, it } from "vitest";
-import type { IndexPack } from "./registry-index.js";
 import { resolveRequirements } from "./resolve.js";
 
 function pack(id: string, versions: [string, Record<string, string>?][]): IndexPack {

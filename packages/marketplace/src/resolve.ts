@@ -1,9 +1,10 @@
 // Pure resolution: requested ranges + the catalog → one version per pack, transitively, preferring
 // already-locked versions; conflicts name both requirers.
 
+import type { IndexPack, IndexVersion } from "@ggen/contract";
 import { GgenError } from "@ggen/contract";
 import { semver } from "./deps.js";
-import { bestVersion, type IndexPack, type IndexVersion } from "./registry-index.js";
+import { bestVersion } from "./registry-index.js";
 import { didYouMeanPack } from "./search.js";
 
 export interface Requirement {

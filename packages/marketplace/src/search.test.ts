@@ -1,5 +1,5 @@
+import type { IndexPack } from "@ggen/contract";
 import { describe, expect, it } from "vitest";
-import type { IndexPack } from "./registry-index.js";
 import { boundedDistance, didYouMeanPack, search } from "./search.js";
 import { syntheticIndex } from "./synthetic.js";
 

@@ -1,7 +1,7 @@
 // Search over a catalog: an inverted index of words (built once per pack list), exact, prefix and
 // typo-tolerant matches, ranked by where the match is (id/name > keyword > tag > description) and
 // weighted by quality and downloads.
-import type { IndexPack } from "./registry-index.js";
+import type { IndexPack } from "@ggen/contract";
 
 export interface SearchOptions {
   tags?: string[];

@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { addPacks, installedPack } from "./install.js";
+import { addPacks } from "./install.js";
+import { installedPack } from "./packs.js";
 import { search } from "./search.js";
 import { loadCatalog, loadRegistry, parseRegistrySpec, resolveRegistries, searchCatalog } from "./sources.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
@@ -182,7 +183,7 @@ describe("choosing registries", () => {
     const proj = join(t.dir, "badcfg");
     await mkdir(join(proj, ".ggen"), { recursive: true });
     await writeFile(join(proj, ".ggen", "config.toml"), "[marketplace\nregistry_url = 1\n");
-    await expect(resolveRegistries({ projectDir: proj, env: {} })).rejects.toThrow(/not valid TOML/);
+    await expect(resolveRegistries({ projectDir: proj, env: {} })).rejects.toThrow(/invalid TOML/);
   });
 });
 

@@ -6,14 +6,9 @@ import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { GgenError } from "@ggen/contract";
-import {
-  type IndexPack,
-  type IndexVersion,
-  latestVersion,
-  parseIndex,
-  type RegistryIndex,
-} from "./registry-index.js";
+import { GgenError, type IndexPack, type IndexVersion, parseToml, type RegistryIndex } from "@ggen/contract";
+import { sha256, writeFileAtomic } from "@ggen/support";
+import { latestVersion, parseIndex } from "./registry-index.js";
 import {
   prepareSearch,
   type RankablePack,
@@ -25,7 +20,6 @@ import {
   search,
   serializePostings,
 } from "./search.js";
-import { sha256, writeFileAtomic } from "./util.js";
 
 export interface RegistrySource {
   /** As the user wrote it (or the bundled default's path). */
@@ -122,17 +116,7 @@ async function configRegistries(projectDir: string): Promise<{ spec: string; pri
   } catch {
     return [];
   }
-  const { parse } = await import("smol-toml");
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(text) as Record<string, unknown>;
-  } catch (e) {
-    const te = e as { line?: number; column?: number; message?: string };
-    throw new GgenError("CONFIG_INVALID", `not valid TOML: ${String(te.message).split("\n")[0]}`, {
-      kind: "usage",
-      location: { file, ...(te.line ? { line: te.line } : {}), ...(te.column ? { column: te.column } : {}) },
-    });
-  }
+  const doc = parseToml(text, file, "CONFIG_INVALID", "usage");
   const m = doc.marketplace as Record<string, unknown> | undefined;
   if (!m) return [];
   const out: { spec: string; priority?: number }[] = [];

@@ -1,5 +1,5 @@
 // A synthetic registry index of many packs (for benchmarks): deterministic from a seed.
-import { INDEX_FORMAT, type IndexPack, type RegistryIndex } from "./registry-index.js";
+import { type IndexPack, REGISTRY_INDEX_FORMAT, type RegistryIndex } from "@ggen/contract";
 
 const WORDS = (
   "rust node python go java kotlin swift ruby php elixir haskell scala deno bun typescript react vue svelte " +
@@ -84,5 +84,5 @@ export function syntheticIndex(count: number, seed = 42): RegistryIndex {
       versions,
     });
   }
-  return { format: INDEX_FORMAT, name: `synthetic-${count}`, packs };
+  return { format: REGISTRY_INDEX_FORMAT, name: `synthetic-${count}`, packs };
 }

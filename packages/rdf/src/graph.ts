@@ -146,7 +146,11 @@ function remember(key: string, value: { vars: string[]; rows: Row[] } | boolean)
 
 // ---- the Graph ------------------------------------------------------------------------------------
 
-function sha256(...parts: string[]): string {
+/**
+ * sha256 over parts, each followed by a NUL (so ("ab", "c") and ("a", "bc") differ), fed to the hash
+ * one by one: a graph's sources are hashed without first copying them into one string.
+ */
+function digestOf(...parts: string[]): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p).update("\u0000");
   return h.digest("hex");
@@ -316,7 +320,7 @@ export class OxGraph implements Graph {
       store,
       refs: 0,
       cached: false,
-      hash: sha256(this.#hash, "services", ...rewritten.used.map((e) => services[e]!.hash)),
+      hash: digestOf(this.#hash, "services", ...rewritten.used.map((e) => services[e]!.hash)),
       prefixes: this.#entry.prefixes,
       base: this.#entry.base,
     });
@@ -335,7 +339,7 @@ export class OxGraph implements Graph {
       store,
       refs: 0,
       cached: false,
-      hash: sha256(this.#hash, "construct", query),
+      hash: digestOf(this.#hash, "construct", query),
       prefixes: { ...this.#entry.prefixes },
       base: this.#entry.base,
     };
@@ -373,7 +377,7 @@ export class OxGraph implements Graph {
       });
     }
     entry.size = undefined;
-    this.#hash = sha256(this.#hash, "update", update);
+    this.#hash = digestOf(this.#hash, "update", update);
     entry.hash = this.#hash;
   }
 
@@ -471,4 +475,4 @@ function wrongForm(expected: string, got: QueryResult["type"], options: QueryOpt
   });
 }
 
-export { sha256 };
+export { digestOf };

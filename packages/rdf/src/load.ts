@@ -1,8 +1,9 @@
 // loadGraph(): read sources (files, strings, loopback URLs), parse them into one oxigraph Store, cache.
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GgenError } from "@ggen/contract";
+import { writeFileAtomic } from "@ggen/support";
 import { canonicalizeBlankNodes } from "./canonical.js";
 import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
 import { errorMessage, syntaxError } from "./errors.js";
@@ -18,11 +19,11 @@ import {
   cachedEntry,
   cacheEntry,
   countLoad,
+  digestOf,
   entrySize,
   type Graph,
   OxGraph,
   type StoreEntry,
-  sha256,
 } from "./graph.js";
 import { declarations } from "./prefixes.js";
 
@@ -264,12 +265,6 @@ async function readDiskCache(ox: Ox, dir: string, hash: string): Promise<StoreEn
   };
 }
 
-async function atomicWrite(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
@@ -279,8 +274,14 @@ async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
       base: entry.base,
       size: entrySize(entry),
     };
-    await atomicWrite(join(dir, `${entry.hash}.nq`), entry.store.dump({ format: mediaTypes.nquads }));
-    await atomicWrite(join(dir, `${entry.hash}.json`), JSON.stringify(meta));
+    // A cache of derived data, checked on read (size must match): no fsync, its loss costs a parse.
+    const cached = { fsync: false };
+    await writeFileAtomic(
+      join(dir, `${entry.hash}.nq`),
+      entry.store.dump({ format: mediaTypes.nquads }),
+      cached,
+    );
+    await writeFileAtomic(join(dir, `${entry.hash}.json`), JSON.stringify(meta), cached);
   } catch {
     // A cache that cannot be written only costs speed next time.
   }
@@ -292,7 +293,7 @@ export function contentHash(
 ): string {
   const parts: string[] = ["ggen-rdf/1"];
   for (const s of sources) parts.push(s.format, s.base ?? "", s.text);
-  return sha256(...parts);
+  return digestOf(...parts);
 }
 
 export async function loadGraph(sources: GraphSource[], options: LoadOptions = {}): Promise<Graph> {

@@ -2,9 +2,9 @@
 // cleanroom): no request leaves the machine. oxigraph's JS build has no service handler, so the
 // query is parsed (sparqljs) and each `SERVICE <endpoint> { … }` bound to a local graph becomes
 // `GRAPH <urn:ggen:service:…> { … }` over a store that holds the dataset plus those graphs.
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { GgenError } from "@ggen/contract";
+import { sha256 } from "@ggen/support";
 import type * as Sparqljs from "sparqljs";
 
 const require = createRequire(import.meta.url);
@@ -12,7 +12,7 @@ let sparqljs: typeof Sparqljs | undefined;
 
 /** The named graph that stands for a SERVICE endpoint's default graph. */
 export function serviceGraphName(endpoint: string): string {
-  return `urn:ggen:service:${createHash("sha256").update(endpoint).digest("hex").slice(0, 32)}`;
+  return `urn:ggen:service:${sha256(endpoint).slice(0, 32)}`;
 }
 
 export interface ServiceRewrite {

@@ -83,7 +83,8 @@ const packsDirFlag = {
 async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]): Promise<void> {
   const out = output(argv);
   const { GgenError } = await import("@ggen/contract");
-  const { generate, parseVarPairs } = await import("@ggen/generator");
+  const { generate } = await import("@ggen/generator");
+  const { parseKeyValues } = await import("@ggen/support");
   const maxParallel = Number(argv["max-parallel"] ?? 8);
   if (!Number.isInteger(maxParallel) || maxParallel < 1) {
     throw new GgenError("USAGE", "--max-parallel must be a positive integer", { kind: "usage" });
@@ -108,7 +109,7 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
       templates,
       cwd: process.cwd(),
       outputDir: String(argv["output-dir"] ?? "."),
-      vars: parseVarPairs(strings(argv.vars)),
+      vars: parseKeyValues(strings(argv.vars), { flag: "--vars", code: "VARS_SYNTAX", example: "name=shop" }),
       varsFiles: strings(argv["vars-file"]),
       ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
@@ -237,7 +238,7 @@ const listCmd = defineCommand<{ "packs-dir"?: string; dir?: string[] }>()({
     const { listTemplates } = await import("@ggen/generator");
     const { table } = await import("@ggen/reporter");
     const dirs = argv.dir === undefined ? ["templates"] : strings(argv.dir);
-    const rows = listTemplates({
+    const rows = await listTemplates({
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
       dirs,
@@ -266,7 +267,7 @@ const inspectCmd = defineCommand<{ template: string; "packs-dir"?: string }>()({
   handler: async (argv) => {
     const out = output(argv);
     const { inspectTemplate } = await import("@ggen/generator");
-    const info = inspectTemplate(String(argv.template), {
+    const info = await inspectTemplate(String(argv.template), {
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
     });
@@ -324,7 +325,7 @@ const validateVarsCmd = defineCommand<{ "vars-file": string; template: string; "
   handler: async (argv) => {
     const out = output(argv);
     const { validateVarsFile } = await import("@ggen/generator");
-    const r = validateVarsFile(String(argv["vars-file"]), String(argv.template), {
+    const r = await validateVarsFile(String(argv["vars-file"]), String(argv.template), {
       cwd: process.cwd(),
       ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
     });

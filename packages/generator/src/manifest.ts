@@ -1,0 +1,98 @@
+// The generation-manifest/v1 of a run: its inputs with digests (templates, graphs, vars files, packs),
+// the resolved vars with secrets redacted, every file, timings and counts.
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import type { GenerationManifest } from "@ggen/contract";
+import type { Graph } from "@ggen/rdf";
+import { isSecretName, REDACTED, sha256 } from "@ggen/support";
+import pkg from "../package.json" with { type: "json" };
+import type { Pack } from "./packs.js";
+import type { TemplateUnit } from "./resolve.js";
+import type { Run } from "./run.js";
+import type { FileResult } from "./types.js";
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `value` with the values of secret-looking keys (at any depth) replaced by ***. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (isObj(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) ? REDACTED : redact(v);
+    return out;
+  }
+  return value;
+}
+
+/** A pack's digest: its manifest, templates and graphs, as this run read them. */
+function packDigest(p: Pack): string {
+  const parts = [readFileSync(p.manifestFile)];
+  for (const t of p.templates) if (existsSync(t.path)) parts.push(readFileSync(t.path));
+  for (const g of p.graphs) if (existsSync(g)) parts.push(readFileSync(g));
+  return sha256(Buffer.concat(parts));
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+export interface ManifestInputs {
+  units: readonly TemplateUnit[];
+  files: readonly FileResult[];
+  /** Distinct output files. */
+  outputs: number;
+  graphs: readonly Graph[];
+  started: Date;
+}
+
+export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManifest {
+  const { units, files } = inputs;
+  const triples = inputs.graphs.reduce((n, g) => n + g.size, 0);
+  const packs = new Map<string, Pack>();
+  for (const u of units) if (u.pack) packs.set(u.pack.id, u.pack);
+  const templateInputs = new Map<string, string>();
+  for (const u of units) templateInputs.set(u.display, run.template(u).sha256);
+  const manifest: GenerationManifest = {
+    kind: "generation-manifest/v1",
+    tool: { name: "ggen", version: pkg.version },
+    startedAt: inputs.started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    outputRoot: run.rel(run.outRoot) || ".",
+    inputs: {
+      templates: [...templateInputs].map(([path, sha]) => ({ path, sha256: sha })),
+      graphs: [...run.graphInputs].map(([path, sha]) => ({
+        path: isAbsolute(path) ? run.rel(path) : path,
+        sha256: sha,
+      })),
+      varFiles: run.varFiles,
+      ...(packs.size
+        ? {
+            packs: [...packs.values()].map((p) => ({
+              id: p.id,
+              version: /^\d+\.\d+\.\d+/.test(p.version) ? p.version : "0.0.0",
+              sha256: packDigest(p),
+            })),
+          }
+        : {}),
+    },
+    vars: redact(run.resolvedVars) as Record<string, unknown>,
+    files: files.map((f) => ({
+      path: f.path,
+      sha256: f.sha256,
+      bytes: f.bytes,
+      action: f.action,
+      template: f.template,
+    })),
+    timings: {
+      parseMs: round(run.timings.parseMs),
+      rdfLoadMs: round(run.timings.rdfLoadMs),
+      sparqlMs: round(run.timings.sparqlMs),
+      renderMs: round(run.timings.renderMs),
+      writeMs: round(run.timings.writeMs),
+      totalMs: round(run.timings.totalMs),
+    },
+    counts: { templates: units.length, files: inputs.outputs, triples, queries: run.queries },
+  };
+  const seed = [...run.seeds][0];
+  if (seed !== undefined) manifest.seed = seed;
+  return manifest;
+}

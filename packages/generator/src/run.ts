@@ -1,0 +1,131 @@
+// The state of one generation: the options resolved against the project, the vars of the vars files,
+// the clock, and what the run memoizes and measures (loaded templates, graphs, query results, timings).
+import { readFileSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import type { Reference } from "@ggen/contract";
+import type { Graph, GraphSource, Row } from "@ggen/rdf";
+import { sha256 } from "@ggen/support";
+import { at, fail } from "./errors.js";
+import { type Rdf, rdf } from "./lazy.js";
+import { type LoadedTemplate, loadTemplate, type TemplateUnit } from "./resolve.js";
+import type { GenerateOptions, Hook } from "./types.js";
+import { loadVarsFile } from "./vars.js";
+
+/** Where a query comes from, for its errors. */
+export interface QuerySite {
+  file: string;
+  line: number | undefined;
+  what: string;
+  /** The query as written (before prefixes were added), to map error lines back. */
+  original?: string;
+}
+
+export class Run {
+  readonly cwd: string;
+  readonly outRoot: string;
+  readonly warnings: string[] = [];
+  readonly timings = { parseMs: 0, rdfLoadMs: 0, sparqlMs: 0, renderMs: 0, writeMs: 0, totalMs: 0 };
+  readonly graphs = new Map<string, Promise<Graph>>();
+  readonly graphInputs = new Map<string, string>();
+  readonly queryCache = new Map<string, Row[]>();
+  readonly templates = new Map<string, LoadedTemplate>();
+  readonly hooks: Hook[] = [];
+  readonly seeds = new Set<string>();
+  readonly resolvedVars: Record<string, unknown> = {};
+  queries = 0;
+  rdf: Rdf | undefined;
+  readonly now: Date | undefined;
+  readonly baseVars: Record<string, unknown>;
+  readonly varFiles: Reference[] = [];
+
+  constructor(readonly opts: GenerateOptions) {
+    this.cwd = resolve(opts.cwd ?? process.cwd());
+    this.outRoot = resolve(this.cwd, opts.outputDir ?? ".");
+    const fileVars: Record<string, unknown> = {};
+    for (const f of opts.varsFiles ?? []) {
+      const abs = resolve(this.cwd, f);
+      Object.assign(fileVars, loadVarsFile(abs, f));
+      this.varFiles.push({ path: f, sha256: sha256(readFileSync(abs)) });
+    }
+    this.baseVars = { ...fileVars, ...(opts.vars ?? {}) };
+    if (opts.now !== undefined) {
+      const d = new Date(opts.now);
+      if (Number.isNaN(d.getTime()))
+        fail("NOW_INVALID", `--now '${opts.now}' is not a date`, undefined, { kind: "usage" });
+      this.now = d;
+    } else if (process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH)) {
+      this.now = new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000);
+    }
+  }
+
+  warn(msg: string): void {
+    this.warnings.push(msg);
+    this.opts.onWarn?.(msg);
+  }
+
+  /** `p` relative to the project when it is inside it. */
+  rel(p: string): string {
+    const r = relative(this.cwd, p);
+    return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
+  }
+
+  /** A template, read and compiled once per run. */
+  template(unit: TemplateUnit): LoadedTemplate {
+    let t = this.templates.get(unit.file);
+    if (!t) {
+      const t0 = performance.now();
+      t = loadTemplate(unit.file, unit.display, this.opts.cacheDir);
+      this.timings.parseMs += performance.now() - t0;
+      this.templates.set(unit.file, t);
+    }
+    return t;
+  }
+
+  /** The graph of these sources, loaded once per run (@ggen/rdf is imported on the first one). */
+  async graph(sources: GraphSource[]): Promise<Graph> {
+    const key = JSON.stringify(sources);
+    let g = this.graphs.get(key);
+    if (!g) {
+      g = (async () => {
+        this.rdf ??= await rdf();
+        const t0 = performance.now();
+        const graph = await this.rdf.loadGraph(sources);
+        this.timings.rdfLoadMs += performance.now() - t0;
+        return graph;
+      })();
+      this.graphs.set(key, g);
+    }
+    return g;
+  }
+
+  /** A SELECT, memoized per (graph, query); a syntax error points into the template or query file. */
+  select(graph: Graph, query: string, where: QuerySite): Row[] {
+    const key = `${graph.hash}\0${query}`;
+    const hit = this.queryCache.get(key);
+    if (hit) return hit;
+    const t0 = performance.now();
+    let rows: Row[];
+    try {
+      rows = graph.select(query);
+    } catch (e) {
+      const err = e as { message?: string; location?: { line?: number; column?: number } };
+      const added = query.split("\n").length - (where.original ?? query).split("\n").length;
+      const qline = err.location?.line === undefined ? undefined : Math.max(1, err.location.line - added);
+      const line = where.line !== undefined && qline !== undefined ? where.line + qline - 1 : where.line;
+      const msg = String(err.message ?? e).split("\n")[0]!;
+      fail(
+        "SPARQL_SYNTAX",
+        `${where.what}: ${msg}`,
+        at(where.file, line, qline !== undefined ? err.location?.column : undefined),
+        {
+          kind: "usage",
+          cause: e,
+        },
+      );
+    }
+    this.timings.sparqlMs += performance.now() - t0;
+    this.queries++;
+    this.queryCache.set(key, rows);
+    return rows;
+  }
+}
