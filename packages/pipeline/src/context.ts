@@ -5,22 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
+import type { TemplateRef } from "@ggen/contract";
 import type { StageView } from "@ggen/reporter";
 
-/** A pack as asked for: `pack` or `pack:template` (with --first, `pack` is a search query). */
-export interface PackRef {
-  readonly pack: string;
-  readonly template?: string;
-}
-
-/** `pack` or `pack:template`, parsed once; everything after it passes the PackRef along. */
-export function parsePackRef(spec: string): PackRef {
-  const i = spec.indexOf(":");
-  return i > 0 ? { pack: spec.slice(0, i), template: spec.slice(i + 1) } : { pack: spec };
-}
-
 export interface UltraFastOptions {
-  pack: PackRef;
+  /** The pack asked for (`pack` or `pack:template`; with --first, `pack` is a search query). */
+  pack: TemplateRef;
   name: string;
   /** The release's version (also a template var). */
   version?: string;

@@ -1,6 +1,6 @@
 // @ggen/pipeline: the ultra-fast path as stages over one PipelineContext, and each stage for reuse.
-export type { PackRef, PipelineContext, PipelinePaths, UltraFastOptions } from "./context.js";
-export { createContext, parsePackRef } from "./context.js";
+export type { PipelineContext, PipelinePaths, UltraFastOptions } from "./context.js";
+export { createContext } from "./context.js";
 export type { PreparedDependencies } from "./dependencies.js";
 export { dependencyKey, MAX_AGE_MS, prepareDependencies } from "./dependencies.js";
 export type { Project } from "./project.js";

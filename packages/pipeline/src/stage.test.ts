@@ -1,14 +1,14 @@
 import { StageView } from "@ggen/reporter";
 import { GgenError } from "@ggen/support";
 import { describe, expect, it } from "vitest";
-import { createContext, parsePackRef, type UltraFastOptions } from "./context.js";
+import { createContext, type UltraFastOptions } from "./context.js";
 import { RunSignal, type Stage, StageRunner, settle } from "./stage.js";
 
 function setupRun(names: string[] = ["a", "b", "reporting"]) {
   const view = new StageView(names, { enabled: false });
   const signal = new RunSignal(600_000);
   const options: UltraFastOptions = {
-    pack: parsePackRef("p"),
+    pack: { pack: "p" },
     name: "shop",
     vars: {},
     env: "production",
@@ -29,14 +29,6 @@ function setupRun(names: string[] = ["a", "b", "reporting"]) {
 }
 
 const record = (view: StageView, name: string) => view.records().find((s) => s.name === name);
-
-describe("parsePackRef", () => {
-  it("splits at the first colon only", () => {
-    expect(parsePackRef("io.ggen.domain-service")).toEqual({ pack: "io.ggen.domain-service" });
-    expect(parsePackRef("io.ggen.x:api:v2")).toEqual({ pack: "io.ggen.x", template: "api:v2" });
-    expect(parsePackRef(":t")).toEqual({ pack: ":t" });
-  });
-});
 
 describe("createContext", () => {
   it("puts output, report and state under cwd, and names the environment after the run", () => {

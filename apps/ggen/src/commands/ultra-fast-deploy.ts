@@ -81,14 +81,15 @@ export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
     const timeoutMs = parseDuration(argv.timeout);
     const vars = parseKeyValues(argv.vars ?? [], { flag: "--vars", example: "name=shop" });
     const { StageView, renderPipeline } = await import("@ggen/reporter");
-    const { STAGES, parsePackRef, ultraFastDeploy } = await import("@ggen/pipeline");
+    const { STAGES, ultraFastDeploy } = await import("@ggen/pipeline");
+    const { parseTemplateRef } = await import("@ggen/contract");
     const view = new StageView(STAGES, { enabled: !out.json && !argv.quiet });
     const ctrl = new AbortController();
     const onSigint = () => ctrl.abort(new GgenError("INTERRUPTED", "interrupted"));
     process.once("SIGINT", onSigint);
     try {
       const r = await ultraFastDeploy({
-        pack: parsePackRef(argv.template),
+        pack: parseTemplateRef(argv.template),
         name: argv.name,
         ...(argv.version ? { version: argv.version } : {}),
         vars,

@@ -24,8 +24,7 @@ export const generation: Stage<ResolvedPack, Generated, "generation"> = {
     const generator = await import("@ggen/generator");
     const o = ctx.options;
     const g = await generator.generate({
-      // The generator's own spelling of a PackRef (its API takes template specs).
-      templates: [pack.ref.template ? `${pack.ref.pack}:${pack.ref.template}` : pack.ref.pack],
+      templates: [{ pack: pack.installed, ...(pack.ref.template ? { template: pack.ref.template } : {}) }],
       cwd: o.cwd,
       outputDir: ctx.paths.output,
       vars: { name: o.name, ...(o.version ? { version: o.version } : {}), ...o.vars },

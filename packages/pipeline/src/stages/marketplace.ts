@@ -1,20 +1,22 @@
 // Marketplace: the pack asked for (or, with --first, the best match for a query) resolved in the
 // registries and installed into the project, pinned in ggen.lock.
 
+import type { PackRef, TemplateRef } from "@ggen/contract";
 import { GgenError } from "@ggen/support";
-import type { PackRef } from "../context.js";
 import type { Stage } from "../stage.js";
 
 export interface ResolvedPack {
   /** The pack as resolved: `pack` is an installed pack's id, `template` as asked. */
-  readonly ref: PackRef;
+  readonly ref: TemplateRef;
+  /** The installed pack, read once (the generator takes it as it is). */
+  readonly installed: PackRef;
   readonly version: string;
   readonly sha256: string;
   /** Where it is installed. */
   readonly dir: string;
 }
 
-export const marketplace: Stage<PackRef, ResolvedPack, "marketplace"> = {
+export const marketplace: Stage<TemplateRef, ResolvedPack, "marketplace"> = {
   name: "marketplace",
   onAbort: "stop-waiting",
   async run(ctx, asked) {
@@ -46,6 +48,7 @@ export const marketplace: Stage<PackRef, ResolvedPack, "marketplace"> = {
     const installed = await market.installedPack(o.cwd, id);
     return {
       ref: { ...asked, pack: id },
+      installed,
       version: installed.version,
       sha256: installed.sha256,
       dir: installed.dir,
