@@ -145,7 +145,7 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     const wants = writeCrate(s.dir, "wants", { "src/lib.rs": "" }, { deps: 'itoa = "99"' });
     await expect(ensureLockfile(wants, { toolchain: t, env: env() })).rejects.toMatchObject({
       code: "CARGO_LOCK",
-      hint: expect.stringMatching(/rust-crates\.txt/),
+      hint: expect.stringMatching(/system-packages\.txt/),
     });
   });
 
