@@ -132,6 +132,18 @@ const steps = [
       "--outputFile.json=.test-results/vitest.json",
     ],
   ],
+  [
+    "hostile input",
+    bin("vitest"),
+    [
+      "run",
+      "--config",
+      "test/hostile/vitest.config.ts",
+      "--reporter=default",
+      "--reporter=json",
+      "--outputFile.json=.test-results/vitest.json",
+    ],
+  ],
 ];
 
 async function main() {
@@ -148,7 +160,8 @@ async function main() {
     console.log(`${label}: preflight ${problems.length > 0 ? "done, with the gaps above" : "passed"}`);
     return 0;
   }
-  rmSync(join(root, "test", "e2e", ".test-results"), { recursive: true, force: true });
+  for (const suite of ["e2e", "hostile"])
+    rmSync(join(root, "test", suite, ".test-results"), { recursive: true, force: true });
   const failed = [];
   for (const [name, cmd, args] of steps) {
     const r = await run(cmd, args);

@@ -13,6 +13,7 @@ for (const group of ["packages", "apps"]) {
     reports.push(join(root, group, name, ".test-results", "vitest.json"));
 }
 reports.push(join(root, "test", "e2e", ".test-results", "vitest.json"));
+reports.push(join(root, "test", "hostile", ".test-results", "vitest.json"));
 
 let passed = 0;
 let failed = 0;
