@@ -3,6 +3,8 @@ export { formatLocation, GgenError, isGgenError } from "./errors.js";
 export { jsonErrorOffset, lineColumn, parseJson } from "./json.js";
 export type { PackRef, TemplateRef } from "./pack.js";
 export { PACK_MANIFEST_FILE, packIdProblem, parsePackManifest, parseTemplateRef } from "./pack.js";
+export type { PatternMatch, PatternOptions, SafePattern } from "./pattern.js";
+export { compilePattern } from "./pattern.js";
 export { parseToml, tomlKeyLocation } from "./toml.js";
 export type {
   BackendName,
