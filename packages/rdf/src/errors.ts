@@ -106,3 +106,24 @@ export function syntaxError(
   if (loc) options.location = loc;
   return new GgenError(code, `${what}: ${simplify(cleanMessage(raw), text, pos)}`, options);
 }
+
+/**
+ * oxigraph panicked (a Rust panic is a WebAssembly trap): the WASM instance may be half-way through an
+ * operation and is never used again — the host that runs it is replaced (see client.ts).
+ */
+export class EngineFailure extends Error {
+  constructor(readonly summary: string) {
+    super(summary);
+    this.name = "EngineFailure";
+  }
+}
+
+export function isTrap(e: unknown): boolean {
+  // WebAssembly.RuntimeError: what a Rust panic (an `unreachable` trap) surfaces as; a stack overflow
+  // inside the engine (a query nested 100,000 deep) leaves it just as unknown.
+  return (
+    e instanceof EngineFailure ||
+    (e instanceof Error && e.name === "RuntimeError") ||
+    (e instanceof RangeError && /call stack/i.test(e.message))
+  );
+}

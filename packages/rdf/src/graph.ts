@@ -1,52 +1,25 @@
-// Graph: an oxigraph Store behind a content hash, with SPARQL queries memoized per (hash, query).
+// The host's side of a graph (see host.ts): an oxigraph Store behind a content hash, shared by every handle
+// with the same content, and the process-wide cache of parsed stores. SELECT/ASK results are memoized by
+// the client, which never waits on the host for a repeated query.
 import { createHash } from "node:crypto";
 import { GgenError } from "@ggen/contract";
 import { n3lib, type OxStore, oxigraph } from "./engine.js";
-import { errorMessage, type Origin, syntaxError } from "./errors.js";
+import { errorMessage, isTrap, type Origin, syntaxError } from "./errors.js";
 import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";
 import { queryForm } from "./lexer.js";
 import { blankNodeScopeError, rewriteServices, type ServiceRewrite, serviceGraphName } from "./services.js";
-import { type JsonResults, type Row, rowsFromJson } from "./terms.js";
 
-/** Where a query comes from, for error locations, and the base IRI to resolve it against. */
-export interface QueryOptions {
-  /** Label for errors, e.g. "templates/model.tmpl". */
+/** How the host runs one query: where it comes from (errors), its base IRI, the graphs SERVICE calls reach. */
+export interface RunOptions {
   name?: string;
-  /** Line (1-based) of the query's first character inside `name`. */
   line?: number;
-  /** Column (1-based) of the query's first character inside `name`. */
   column?: number;
   baseIri?: string;
-  /** false: run the query even when its result is memoized (and do not memoize it). Default true. */
-  memo?: boolean;
-  /**
-   * SERVICE endpoints answered locally: endpoint IRI → the graph that plays its default graph.
-   * For hermetic runs of federated queries; a SERVICE to an endpoint not listed is an error
-   * (SILENT: one empty solution). Such queries are not memoized.
-   */
-  services?: Record<string, Graph>;
+  services?: Record<string, OxGraph>;
 }
 
-export type QueryResult =
-  | { type: "select"; vars: string[]; rows: Row[] }
-  | { type: "ask"; value: boolean }
-  | { type: "graph"; graph: Graph };
-
-export interface Graph {
-  /** sha256 over the sources' content (+format and base), stable; changes with update(). */
-  readonly hash: string;
-  /** Number of quads. */
-  readonly size: number;
-  readonly prefixes: Record<string, string>;
-  readonly base: string | undefined;
-  select(query: string, options?: QueryOptions): Row[];
-  ask(query: string, options?: QueryOptions): boolean;
-  construct(query: string, options?: QueryOptions): Graph;
-  query(query: string, options?: QueryOptions): QueryResult;
-  update(update: string, options?: QueryOptions): void;
-  dump(format: RdfFormat): string;
-  free(): void;
-}
+/** A query's answer as it crosses to the client: SELECT/ASK as oxigraph's W3C JSON text, graphs as stores. */
+export type RawResult = { type: "tabular"; json: string } | { type: "graph"; graph: OxGraph };
 
 /** A store shared by every Graph handle with the same content (copy on write for update()). */
 export interface StoreEntry {
@@ -72,27 +45,21 @@ export function entrySize(e: StoreEntry): number {
 
 const MAX_CACHED_QUADS = 3_000_000;
 const storeCache = new Map<string, StoreEntry>();
-const counters = { parseHits: 0, parses: 0, diskHits: 0, memoHits: 0, queries: 0 };
+const counters = { parseHits: 0, parses: 0, diskHits: 0 };
 
-/** What the process-wide caches hold and how often they answered. */
-export interface CacheStats {
-  /** Parsed stores kept in the process cache, and their quads. */
+/** What the host's cache of parsed stores holds and how often it answered. */
+export interface StoreStats {
   stores: number;
   quads: number;
-  /** loadGraph calls answered from the process cache / from the disk cache / by parsing. */
   parseHits: number;
   diskHits: number;
   parses: number;
-  /** SELECT/ASK results memoized, queries answered from the memo, queries run. */
-  memoEntries: number;
-  memoHits: number;
-  queries: number;
 }
 
-export function cacheStats(): CacheStats {
+export function storeStats(): StoreStats {
   let quads = 0;
   for (const e of storeCache.values()) quads += entrySize(e);
-  return { stores: storeCache.size, quads, memoEntries: memo.size, ...counters };
+  return { stores: storeCache.size, quads, ...counters };
 }
 
 export function countLoad(kind: "parseHits" | "parses" | "diskHits"): void {
@@ -123,24 +90,12 @@ export function cacheEntry(entry: StoreEntry): void {
   }
 }
 
-/** Frees every cached store no Graph holds and forgets memoized results. */
-export function clearGraphCache(): void {
+/** Frees every cached store no handle holds. */
+export function clearStores(): void {
   for (const [hash, e] of storeCache) {
     storeCache.delete(hash);
     e.cached = false;
     if (e.refs === 0) e.store.free();
-  }
-  memo.clear();
-}
-
-const MAX_MEMO = 512;
-const memo = new Map<string, { vars: string[]; rows: Row[] } | boolean>();
-
-function remember(key: string, value: { vars: string[]; rows: Row[] } | boolean): void {
-  memo.set(key, value);
-  if (memo.size > MAX_MEMO) {
-    const first = memo.keys().next();
-    if (!first.done) memo.delete(first.value);
   }
 }
 
@@ -156,7 +111,7 @@ function digestOf(...parts: string[]): string {
   return h.digest("hex");
 }
 
-function origin(options: QueryOptions | undefined): Origin {
+function origin(options: RunOptions | undefined): Origin {
   const o: Origin = { name: options?.name ?? "<query>" };
   if (options?.line !== undefined) o.line = options.line;
   if (options?.column !== undefined) o.column = options.column;
@@ -167,7 +122,7 @@ function isSyntaxError(message: string): boolean {
   return /^error at \d+:\d+/.test(message) || /Parser error/.test(message);
 }
 
-export class OxGraph implements Graph {
+export class OxGraph {
   #entry: StoreEntry;
   #hash: string;
   #freed = false;
@@ -204,7 +159,7 @@ export class OxGraph implements Graph {
     return this.#entry;
   }
 
-  #run(query: string, options: QueryOptions | undefined, resultsFormat?: string): unknown {
+  #run(query: string, options: RunOptions | undefined, resultsFormat?: string): unknown {
     const store = this.#live().store;
     const opts: { base_iri?: string; results_format?: string } = {};
     if (options?.baseIri !== undefined) opts.base_iri = options.baseIri;
@@ -212,6 +167,7 @@ export class OxGraph implements Graph {
     try {
       return store.query(query, opts);
     } catch (e) {
+      if (isTrap(e)) throw e;
       const msg = errorMessage(e);
       if (isSyntaxError(msg)) throw syntaxError("SPARQL_SYNTAX", e, origin(options), "usage", query);
       throw new GgenError("SPARQL_EVAL", `SPARQL evaluation failed: ${msg}`, {
@@ -221,47 +177,8 @@ export class OxGraph implements Graph {
     }
   }
 
-  #memoKey(query: string, options: QueryOptions | undefined): string {
-    return `${this.#hash}\u0000${options?.baseIri ?? ""}\u0000${query}`;
-  }
-
-  #tabular(query: string, options: QueryOptions | undefined): { vars: string[]; rows: Row[] } | boolean {
-    const useMemo = options?.memo !== false;
-    const key = this.#memoKey(query, options);
-    const hit = useMemo ? memo.get(key) : undefined;
-    if (hit !== undefined) {
-      counters.memoHits++;
-      return hit;
-    }
-    counters.queries++;
-    const text = this.#run(query, options, "json");
-    if (typeof text !== "string")
-      throw new GgenError("SPARQL_EVAL", "unexpected result from the SPARQL engine");
-    const json = JSON.parse(text) as JsonResults;
-    const value = typeof json.boolean === "boolean" ? json.boolean : rowsFromJson(json);
-    if (useMemo) remember(key, value);
-    return value;
-  }
-
-  select(query: string, options?: QueryOptions): Row[] {
-    const r = this.query(query, options);
-    if (r.type !== "select") throw wrongForm("SELECT", r.type, options);
-    return r.rows;
-  }
-
-  ask(query: string, options?: QueryOptions): boolean {
-    const r = this.query(query, options);
-    if (r.type !== "ask") throw wrongForm("ASK", r.type, options);
-    return r.value;
-  }
-
-  construct(query: string, options?: QueryOptions): Graph {
-    const r = this.query(query, options);
-    if (r.type !== "graph") throw wrongForm("CONSTRUCT or DESCRIBE", r.type, options);
-    return r.graph;
-  }
-
-  query(query: string, options?: QueryOptions): QueryResult {
+  /** Runs any query form; SELECT and ASK answer as W3C JSON text. */
+  raw(query: string, options?: RunOptions): RawResult {
     this.#live();
     if (options?.services && /\bSERVICE\b/i.test(query)) return this.#withServices(query, options);
     const form = queryForm(query);
@@ -271,28 +188,24 @@ export class OxGraph implements Graph {
         location: { file: options?.name ?? "<query>" },
       });
     }
-    if (form === "select" || form === "ask") {
-      const r = this.#tabular(query, options);
-      if (typeof r === "boolean") return { type: "ask", value: r };
-      return { type: "select", vars: r.vars, rows: r.rows.slice() };
-    }
     if (form === "construct" || form === "describe") {
       const quads = this.#run(query, options) as import("oxigraph").Quad[];
       return { type: "graph", graph: this.#derived(quads, query) };
     }
-    // Unrecognised start: let the engine decide (or report the syntax error).
-    const r = this.#run(query, options);
-    if (typeof r === "boolean") return { type: "ask", value: r };
-    if (Array.isArray(r) && r.length > 0 && !(r[0] instanceof Map)) {
-      return { type: "graph", graph: this.#derived(r as import("oxigraph").Quad[], query) };
+    if (form === "unknown") {
+      // Unrecognised start: let the engine decide (or report the syntax error).
+      const r = this.#run(query, options);
+      if (Array.isArray(r) && r.length > 0 && !(r[0] instanceof Map))
+        return { type: "graph", graph: this.#derived(r as import("oxigraph").Quad[], query) };
     }
-    const rows = this.#tabular(query, options);
-    if (typeof rows === "boolean") return { type: "ask", value: rows };
-    return { type: "select", vars: rows.vars, rows: rows.rows.slice() };
+    const text = this.#run(query, options, "json");
+    if (typeof text !== "string")
+      throw new GgenError("SPARQL_EVAL", "unexpected result from the SPARQL engine");
+    return { type: "tabular", json: text };
   }
 
   /** Runs `query` over a copy of this dataset plus each called service's graph (see services.ts). */
-  #withServices(query: string, options: QueryOptions): QueryResult {
+  #withServices(query: string, options: RunOptions): RawResult {
     const services = options.services ?? {};
     let rewritten: ServiceRewrite;
     try {
@@ -309,9 +222,7 @@ export class OxGraph implements Graph {
     const ox = oxigraph();
     const store = new ox.Store(this.#live().store.match(null, null, null, null)) as OxStore;
     for (const endpoint of rewritten.used) {
-      const service = services[endpoint];
-      if (!(service instanceof OxGraph))
-        throw new GgenError("SPARQL_SERVICE", `the graph for SERVICE <${endpoint}> is not a loaded graph`);
+      const service = services[endpoint]!;
       const name = ox.namedNode(serviceGraphName(endpoint));
       for (const q of service.store.match(null, null, null, ox.defaultGraph()))
         store.add(ox.quad(q.subject, q.predicate, q.object, name));
@@ -326,13 +237,13 @@ export class OxGraph implements Graph {
     });
     try {
       const { services: _, ...rest } = options;
-      return federated.query(rewritten.query, { ...rest, memo: false });
+      return federated.raw(rewritten.query, rest);
     } finally {
       federated.free();
     }
   }
 
-  #derived(quads: import("oxigraph").Quad[], query: string): Graph {
+  #derived(quads: import("oxigraph").Quad[], query: string): OxGraph {
     const ox = oxigraph();
     const store = new ox.Store(quads) as OxStore;
     const entry: StoreEntry = {
@@ -346,7 +257,7 @@ export class OxGraph implements Graph {
     return new OxGraph(entry);
   }
 
-  update(update: string, options?: QueryOptions): void {
+  update(update: string, options?: RunOptions): void {
     let entry = this.#live();
     const scope = blankNodeScopeError(update);
     if (scope) {
@@ -369,6 +280,7 @@ export class OxGraph implements Graph {
     try {
       entry.store.update(update, opts);
     } catch (e) {
+      if (isTrap(e)) throw e;
       const msg = errorMessage(e);
       if (isSyntaxError(msg)) throw syntaxError("SPARQL_SYNTAX", e, origin(options), "usage", update);
       throw new GgenError("SPARQL_EVAL", `SPARQL update failed: ${msg}`, {
@@ -464,15 +376,6 @@ export function writeN3(nquads: string, prefixes: Record<string, string>): strin
   const head = Object.entries(prefixes).map(([p, ns]) => `@prefix ${p}: <${ns}> .`);
   const body = (byGraph.get("") ?? []).map((q) => triple(q, 0));
   return `${[...head, ...(head.length ? [""] : []), ...body].join("\n")}\n`;
-}
-
-function wrongForm(expected: string, got: QueryResult["type"], options: QueryOptions | undefined): GgenError {
-  const name = got === "graph" ? "CONSTRUCT/DESCRIBE" : got.toUpperCase();
-  return new GgenError("SPARQL_FORM", `expected a ${expected} query, got ${name}`, {
-    kind: "usage",
-    location: { file: options?.name ?? "<query>" },
-    hint: "use query() for any form",
-  });
 }
 
 export { digestOf };

@@ -2,6 +2,8 @@
 
 export type { IriValue, LiteralValue } from "./bind.js";
 export { bind, escapeString, iriRef, sparqlTerm } from "./bind.js";
+export type { CacheStats, Graph, QueryOptions, QueryResult } from "./client.js";
+export { cacheStats, clearGraphCache, loadGraph } from "./client.js";
 export type { RdfFormat } from "./formats.js";
 export {
   formatFromContentType,
@@ -10,12 +12,11 @@ export {
   parseFormatName,
   rdfFormats,
 } from "./formats.js";
-export type { CacheStats, Graph, QueryOptions, QueryResult } from "./graph.js";
-export { cacheStats, clearGraphCache } from "./graph.js";
 export type { QueryForm } from "./lexer.js";
-export { queryForm } from "./lexer.js";
-export type { GraphSource, LoadOptions } from "./load.js";
-export { contentHash, loadGraph } from "./load.js";
+export { queryForm, undeclaredPrefixes } from "./lexer.js";
+export type { RdfLimits } from "./limits.js";
+export { defaultRdfLimits, formatDuration, rdfLimits, setRdfLimits } from "./limits.js";
+export type { GraphSource, LoadOptions, SourceLimits } from "./load.js";
 export type { ResultsFormat, SparqlJson, SparqlJsonTerm } from "./results.js";
 export { compactTerm, formatResults, toCsv, toJsonTerm, toSparqlJson, toTsv, tsvTerm } from "./results.js";
 export type { SyntheticOptions } from "./synthetic.js";

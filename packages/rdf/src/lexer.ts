@@ -65,3 +65,32 @@ export function queryForm(text: string): QueryForm {
   }
   return "unknown";
 }
+
+/**
+ * The prefixes `query` uses (`ex:Thing`, `:local`, `^^xsd:int`) without declaring them in its own
+ * PREFIX lines, sorted. A query a pack ships must declare every prefix it uses: it runs on other
+ * people's graphs, whose prefixes are theirs.
+ */
+export function undeclaredPrefixes(query: string): string[] {
+  const declared = new Set<string>();
+  const used = new Set<string>();
+  let expectPrefixName = false;
+  let previous: Token | undefined;
+  for (const t of tokenize(query)) {
+    if (t.kind === "ws" || t.kind === "comment") continue;
+    if (expectPrefixName) {
+      expectPrefixName = false;
+      if (t.kind === "word" && t.text.endsWith(":")) declared.add(t.text.slice(0, -1));
+      else if (t.text === ":") declared.add("");
+      previous = t;
+      continue;
+    }
+    if (t.kind === "word" && t.text.toUpperCase() === "PREFIX") expectPrefixName = true;
+    else if (t.kind === "word" && t.text.includes(":")) {
+      const prefix = t.text.slice(0, t.text.indexOf(":"));
+      if (prefix !== "_") used.add(prefix);
+    } else if (t.text === ":" && previous?.text !== "PREFIX") used.add("");
+    previous = t;
+  }
+  return [...used].filter((p) => !declared.has(p)).sort();
+}

@@ -1,12 +1,12 @@
 // loadGraph(): read sources (files, strings, loopback URLs), parse them into one oxigraph Store, cache.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GgenError } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
+import { GgenError, isGgenError } from "@ggen/contract";
+import { formatSize, writeFileAtomic } from "@ggen/support";
 import { canonicalizeBlankNodes } from "./canonical.js";
 import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
-import { errorMessage, syntaxError } from "./errors.js";
+import { errorMessage, isTrap, syntaxError } from "./errors.js";
 import {
   formatFromContentType,
   formatFromPath,
@@ -21,11 +21,12 @@ import {
   countLoad,
   digestOf,
   entrySize,
-  type Graph,
   OxGraph,
   type StoreEntry,
 } from "./graph.js";
+import { formatDuration, type RdfLimits } from "./limits.js";
 import { declarations } from "./prefixes.js";
+import { checkRdfXml } from "./xml.js";
 
 /**
  * Where RDF comes from. `graph` (an IRI) loads a triple format's content into that named graph
@@ -41,7 +42,15 @@ export interface LoadOptions {
   cacheDir?: string;
   /** false: parse again, bypassing the process-wide and on-disk caches. Default true. */
   cache?: boolean;
+  /** Size and time limits for this load (default: the process's, see rdfLimits()). */
+  limits?: Partial<SourceLimits>;
 }
+
+/** The limits a load observes. */
+export type SourceLimits = Pick<
+  RdfLimits,
+  "maxSourceBytes" | "fetchConnectMs" | "fetchIdleMs" | "fetchTotalMs"
+>;
 
 interface ReadSource {
   name: string;
@@ -66,17 +75,157 @@ function isLoopback(host: string): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h.endsWith(".localhost");
 }
 
-async function readSource(source: GraphSource): Promise<ReadSource> {
-  const read = await readSourceText(source);
+async function readSource(source: GraphSource, limits: SourceLimits): Promise<ReadSource> {
+  const read = await readSourceText(source, limits);
   if (source.graph !== undefined) read.graph = source.graph;
   return read;
 }
 
-async function readSourceText(source: GraphSource): Promise<ReadSource> {
+function tooLarge(name: string, bytes: number | undefined, max: number): GgenError {
+  const size = bytes === undefined ? "more than" : `${formatSize(bytes)}, more than`;
+  return new GgenError("RDF_TOO_LARGE", `${size} the ${formatSize(max)} limit for a graph source`, {
+    location: { file: name },
+    hint: "raise it with GGEN_MAX_GRAPH_SIZE (e.g. 2G)",
+  });
+}
+
+/** A file's text, refusing what is not a regular file (a FIFO, /dev/zero) and what is past the limit. */
+async function readFileBounded(abs: string, name: string, max: number): Promise<string> {
+  const ioError = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    return new GgenError(
+      "RDF_READ",
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : `cannot read: ${errorMessage(e)}`,
+      {
+        kind: code === "ENOENT" || code === "EISDIR" ? "usage" : "failure",
+        location: { file: name },
+        cause: e,
+      },
+    );
+  };
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(abs);
+  } catch (e) {
+    throw ioError(e);
+  }
+  if (info.isDirectory()) throw ioError(Object.assign(new Error("directory"), { code: "EISDIR" }));
+  if (!info.isFile())
+    throw new GgenError("RDF_READ", "not a regular file", { kind: "usage", location: { file: name } });
+  if (info.size > max) throw tooLarge(name, info.size, max);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(abs, "r");
+  } catch (e) {
+    throw ioError(e);
+  }
+  try {
+    // Read one byte past the limit: a file that grew since stat() is caught here, not read whole.
+    const buf = Buffer.allocUnsafe(Math.min(max, info.size) + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n === buf.length) {
+        if (n > max) throw tooLarge(name, undefined, max);
+        break;
+      }
+    }
+    return buf.toString("utf8", 0, n);
+  } catch (e) {
+    throw isGgenError(e) ? e : ioError(e);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A loopback URL's body, within the connect, idle and total time limits and the size limit. */
+async function fetchBounded(
+  url: URL,
+  name: string,
+  limits: SourceLimits,
+): Promise<{ res: Response; text: string }> {
+  const abort = new AbortController();
+  let why = "";
+  const stop = (reason: string) => {
+    why = reason;
+    abort.abort();
+  };
+  const total = setTimeout(
+    () => stop(`took longer than ${formatDuration(limits.fetchTotalMs)} in all`),
+    limits.fetchTotalMs,
+  );
+  let idle = setTimeout(
+    () => stop(`sent no response within ${formatDuration(limits.fetchConnectMs)}`),
+    limits.fetchConnectMs,
+  );
+  const failed = (e: unknown) =>
+    new GgenError("RDF_URL", `cannot fetch ${name}: ${why || errorMessage(e)}`, {
+      cause: e,
+      ...(why ? { hint: "raise the limit with GGEN_FETCH_TIMEOUT" } : {}),
+    });
+  try {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { accept: Object.values(mediaTypes).join(", ") },
+        signal: abort.signal,
+      });
+    } catch (e) {
+      throw failed(e);
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new GgenError("RDF_URL", `cannot fetch ${name}: HTTP ${res.status}`);
+    }
+    const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+    if (declared > limits.maxSourceBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooLarge(name, declared, limits.maxSourceBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    const reader = res.body?.getReader();
+    const restartIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => stop(`stalled for ${formatDuration(limits.fetchIdleMs)}`), limits.fetchIdleMs);
+    };
+    restartIdle();
+    while (reader) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw failed(e);
+      }
+      if (chunk.done) break;
+      bytes += chunk.value.byteLength;
+      if (bytes > limits.maxSourceBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(name, undefined, limits.maxSourceBytes);
+      }
+      chunks.push(chunk.value);
+      restartIdle();
+    }
+    return { res, text: Buffer.concat(chunks).toString("utf8") };
+  } finally {
+    clearTimeout(total);
+    clearTimeout(idle);
+  }
+}
+
+async function readSourceText(source: GraphSource, limits: SourceLimits): Promise<ReadSource> {
   if ("text" in source) {
     const name = source.name ?? "<inline>";
     const format = checkFormat(source.format, name);
     if (!format) throw new GgenError("RDF_FORMAT", "an inline RDF source needs a format", { kind: "usage" });
+    if (source.text.length > limits.maxSourceBytes)
+      throw tooLarge(name, source.text.length, limits.maxSourceBytes);
     return { name, text: source.text, format, base: source.baseIri };
   }
   if ("path" in source) {
@@ -90,25 +239,7 @@ async function readSourceText(source: GraphSource): Promise<ReadSource> {
       });
     }
     const abs = resolve(name);
-    let text: string;
-    try {
-      text = await readFile(abs, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new GgenError(
-        "RDF_READ",
-        code === "ENOENT"
-          ? "no such file"
-          : code === "EISDIR"
-            ? "is a directory"
-            : `cannot read: ${errorMessage(e)}`,
-        {
-          kind: code === "ENOENT" || code === "EISDIR" ? "usage" : "failure",
-          location: { file: name },
-          cause: e,
-        },
-      );
-    }
+    let text = await readFileBounded(abs, name, limits.maxSourceBytes);
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return { name, text, format, base: pathToFileURL(abs).href };
   }
@@ -125,17 +256,7 @@ async function readSourceText(source: GraphSource): Promise<ReadSource> {
       hint: "download the file and load it by path",
     });
   }
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      headers: { accept: Object.values(mediaTypes).join(", ") },
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new GgenError("RDF_URL", `cannot fetch ${name}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (!res.ok) throw new GgenError("RDF_URL", `cannot fetch ${name}: HTTP ${res.status}`);
-  const text = await res.text();
+  const { res, text } = await fetchBounded(url, name, limits);
   const format =
     checkFormat(source.format, name) ??
     formatFromContentType(res.headers.get("content-type")) ??
@@ -154,7 +275,7 @@ async function readSourceText(source: GraphSource): Promise<ReadSource> {
 }
 
 /** Parses one source into the store; N3 that oxigraph cannot load (variables, @forAll…) goes through n3. */
-export function parseInto(ox: Ox, store: OxStore, src: ReadSource): void {
+export function parseInto(ox: Ox, store: OxStore, src: ReadSource, maxBytes: number): void {
   const opts: {
     format: string;
     no_transaction: boolean;
@@ -166,9 +287,11 @@ export function parseInto(ox: Ox, store: OxStore, src: ReadSource): void {
   };
   if (src.base !== undefined) opts.base_iri = src.base;
   if (src.graph !== undefined) opts.to_graph_name = ox.namedNode(src.graph);
+  if (src.format === "rdfxml") checkRdfXml(src.text, src.name, maxBytes);
   try {
     store.load(src.text, opts);
   } catch (e) {
+    if (isTrap(e)) throw e;
     if (src.format === "n3" && loadN3(ox, store, src)) return;
     throw syntaxError("RDF_SYNTAX", e, { name: src.name }, "failure", src.text);
   }
@@ -296,9 +419,14 @@ export function contentHash(
   return digestOf(...parts);
 }
 
-export async function loadGraph(sources: GraphSource[], options: LoadOptions = {}): Promise<Graph> {
+/** Reads and parses `sources` into a store (in the host, see host.ts), through the caches. */
+export async function loadStore(
+  sources: GraphSource[],
+  options: Omit<LoadOptions, "limits">,
+  limits: SourceLimits,
+): Promise<OxGraph> {
   const ox = await loadOxigraph();
-  const read = await Promise.all(sources.map(readSource));
+  const read = await Promise.all(sources.map((s) => readSource(s, limits)));
   const hash = contentHash(read);
   const useCache = options.cache !== false;
   if (useCache) {
@@ -319,7 +447,7 @@ export async function loadGraph(sources: GraphSource[], options: LoadOptions = {
     let blank = false;
     try {
       for (const src of read) {
-        parseInto(ox, store, src);
+        parseInto(ox, store, src, limits.maxSourceBytes);
         const d = declarations(src.text, src.format, src.base);
         for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
         base ??= d.base;
@@ -327,7 +455,8 @@ export async function loadGraph(sources: GraphSource[], options: LoadOptions = {
       blank =
         read.some((src) => mayHaveBlankNodes(src.text, src.format)) && canonicalizeBlankNodes(ox, store) > 0;
     } catch (e) {
-      store.free();
+      // A trapped engine is never called again, not even to free the store (see EngineFailure).
+      if (!isTrap(e)) store.free();
       throw e;
     }
     if (base === undefined && read.length === 1) base = read[0]?.base;
