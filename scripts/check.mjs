@@ -4,7 +4,8 @@
 // with the local images), the build, then what the tests need of this machine (root, working bubblewrap,
 // a writable cgroup, overlayfs, the W3C suites). Anything missing stops the run here, one line naming it;
 // GGEN_ALLOW_MISSING=1 runs the rest anyway (those tests then skip, and say so). Then lint, typecheck and
-// every test (turbo, cached), the repository-wide checks (root scripts' lint, README sync, fresh clone),
+// every test (turbo, cached), the repository-wide checks (root scripts' lint, declared and used
+// dependencies (knip), README sync, fresh clone),
 // and one closing summary line. Every step runs even after a failure so the summary tells the whole story.
 // A dockerd started here is stopped by its pid at the end, on failure and on Ctrl-C.
 //   node scripts/check.mjs [--preflight]   (--preflight: only the preflight, then stop what it started)
@@ -120,6 +121,8 @@ async function preflight() {
 const steps = [
   ["packages", bin("turbo"), ["run", "lint", "typecheck", "test", "--continue", "--output-logs=new-only"]],
   ["root lint", bin("biome"), ["check", "scripts", "bench", "test", ".ci"]],
+  // Every package's dependencies are used and every import is declared (knip.json; offline, no network).
+  ["dependencies", bin("knip"), ["--no-progress"]],
   [
     "repository tests",
     bin("vitest"),

@@ -13,8 +13,9 @@ import {
   rmSync,
   symlinkSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { freePort } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -136,9 +137,9 @@ describe("io.ggen.domain-service from the shop ontology", () => {
   it("typechecks (tsc --noEmit --checkJs over the JSDoc and the .d.ts)", () => {
     const nm = join(svc, "node_modules");
     mkdirSync(join(nm, "@types"), { recursive: true });
-    const gen = join(repo, "packages/generator/node_modules");
-    symlinkSync(realpathSync(join(gen, "pg")), join(nm, "pg"));
-    symlinkSync(realpathSync(join(gen, "@types/pg")), join(nm, "@types/pg"));
+    const require = createRequire(import.meta.url);
+    symlinkSync(dirname(require.resolve("pg/package.json")), join(nm, "pg"));
+    symlinkSync(dirname(require.resolve("@types/pg/package.json")), join(nm, "@types/pg"));
     symlinkSync(realpathSync(join(repo, "node_modules/@types/node")), join(nm, "@types/node"));
     const tsc = join(repo, "node_modules/typescript/bin/tsc");
     const r = spawnSync(process.execPath, [tsc, "--noEmit", "-p", svc], { encoding: "utf8" });

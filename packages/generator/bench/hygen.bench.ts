@@ -2,15 +2,17 @@
 // (a) one invocation rendering 5 files; (b) 500 files — 5 templates over 100 names — one ggen call
 // (for_each over a list var) against Hygen's 100 calls. Whole-process times, ratios from the same run.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { compareProcesses, record, repoRoot } from "@ggen/bench";
 import { afterAll, expect, it } from "vitest";
 
 const here = import.meta.dirname;
 const ggen = join(repoRoot, "apps/ggen/dist/bin.js");
-const hygen = join(realpathSync(join(here, "..", "node_modules", "hygen")), "dist", "bin.js");
+const require = createRequire(import.meta.url);
+const hygen = join(dirname(require.resolve("hygen/package.json")), "dist", "bin.js");
 const hygenEnv = {
   ...process.env,
   HYGEN_TMPLS: join(here, "fixtures/hygen/_templates"),

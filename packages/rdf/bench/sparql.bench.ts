@@ -96,6 +96,37 @@ it("SPARQL through @ggen/rdf against Comunica on a 100k-triple graph", async () 
   for (const r of results.slice(0, queries.length)) expect(r.ratio).toBeGreaterThan(0);
 });
 
+it("crossing to the host: queries through @ggen/rdf against oxigraph on this thread (the cost of the time limit)", async () => {
+  const text = syntheticGraph(TRIPLES);
+  const graph = await loadGraph([{ text, format: "ntriples" }], { cache: false });
+  const ox = await import("oxigraph");
+  const store = new ox.Store();
+  store.load(text, { format: "application/n-triples" });
+  const results: BenchResult[] = [];
+  for (const q of queries.filter((x) => x.kind === "select")) {
+    expect(graph.select(q.query, { memo: false }).length, q.name).toBe(
+      (
+        JSON.parse(store.query(q.query, { results_format: "json" }) as string) as {
+          results: { bindings: unknown[] };
+        }
+      ).results.bindings.length,
+    );
+    const subject = await measure(`host ${q.name}`, () => graph.select(q.query, { memo: false }), {
+      runs: 15,
+      warmup: 2,
+    });
+    const baseline = await measure(
+      `in-thread ${q.name}`,
+      () => JSON.parse(store.query(q.query, { results_format: "json" }) as string),
+      { runs: 15, warmup: 2 },
+    );
+    results.push(ratio(subject, baseline));
+  }
+  graph.free();
+  record("rdf-host-crossing", results);
+  for (const r of results) expect(r.ratio).toBeGreaterThan(0);
+});
+
 it("second load with the on-disk cache against the first load (Turtle, 100k triples)", async () => {
   // Turtle with prefixes, as a project's ontology would be written
   const nt = syntheticGraph(TRIPLES);

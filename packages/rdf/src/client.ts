@@ -12,8 +12,8 @@ import { formatDuration, rdfLimits } from "./limits.js";
 import type { GraphSource, LoadOptions, SourceLimits } from "./load.js";
 import { type JsonResults, type Row, rowsFromJson } from "./terms.js";
 import {
+  CALL_DONE,
   CALL_QUEUED,
-  CALL_STARTED,
   type CallAnswer,
   type CallRequest,
   type GraphMeta,
@@ -89,7 +89,9 @@ interface Host {
   worker: Worker;
   /** Where answers to waited-for calls arrive (read with receiveMessageOnPort, never listened to). */
   port: MessagePort;
-  flag: Int32Array;
+  /** The call's state (CALL_QUEUED → CALL_STARTED → CALL_DONE), and when the host started it (Date.now()). */
+  state: Int32Array;
+  startedAt: Float64Array;
   pending: Map<number, Pending>;
 }
 
@@ -127,9 +129,15 @@ function retire(h: Host, why: string): void {
 
 function startHost(): Host {
   const { port1, port2 } = new MessageChannel();
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(hostScript(), { workerData: { port: port2, flag }, transferList: [port2] });
-  const h: Host = { worker, port: port1, flag, pending: new Map() };
+  const shared = new SharedArrayBuffer(16);
+  const worker = new Worker(hostScript(), { workerData: { port: port2, shared }, transferList: [port2] });
+  const h: Host = {
+    worker,
+    port: port1,
+    state: new Int32Array(shared, 0, 1),
+    startedAt: new Float64Array(shared, 8, 1),
+    pending: new Map(),
+  };
   // An idle host never keeps the process alive; a pending load does (ref() in loadGraph).
   worker.unref();
   worker.on("message", (m: { id: number; ok?: GraphMeta; error?: WireError }) => {
@@ -159,25 +167,35 @@ interface Budget {
   line: number | undefined;
 }
 
-/** Posts a call and waits for its answer; past `budget` the host is ended and SPARQL_TIMEOUT thrown. */
+/**
+ * Posts a call and waits for its answer; past `budget` (counted from when the host took the call, which
+ * may be later: it may be parsing a load) the host is ended and SPARQL_TIMEOUT thrown. The host wakes
+ * this thread once, when the answer is posted.
+ */
 function callHost(h: Host, request: CallRequest, budget?: Budget): unknown {
-  Atomics.store(h.flag, 0, CALL_QUEUED);
+  Atomics.store(h.state, 0, CALL_QUEUED);
   h.port.postMessage(request);
-  // First until the host takes the call (it may be parsing a load), then for the call itself.
-  if (Atomics.wait(h.flag, 0, CALL_QUEUED, HOST_BUSY_MS) === "timed-out") {
-    retire(h, "no answer");
-    throw new GgenError("RDF_ENGINE", `the RDF engine did not answer within ${formatDuration(HOST_BUSY_MS)}`);
-  }
-  if (Atomics.wait(h.flag, 0, CALL_STARTED, budget?.ms ?? HOST_BUSY_MS) === "timed-out") {
-    retire(h, "a query ran past its time limit");
-    if (!budget) throw new GgenError("RDF_ENGINE", "the RDF engine did not finish");
-    throw new GgenError("SPARQL_TIMEOUT", `query ran past its ${formatDuration(budget.ms)} limit`, {
-      location: {
-        file: budget.name ?? "<query>",
-        ...(budget.line !== undefined && budget.line >= 1 ? { line: budget.line } : {}),
-      },
-      hint: "raise the limit with --query-timeout or GGEN_QUERY_TIMEOUT",
-    });
+  const posted = Date.now();
+  const limit = budget?.ms ?? HOST_BUSY_MS;
+  for (;;) {
+    const state = Atomics.load(h.state, 0);
+    if (state === CALL_DONE) break;
+    let wait: number;
+    if (state === CALL_QUEUED) {
+      wait = HOST_BUSY_MS - (Date.now() - posted);
+      if (wait <= 0) {
+        retire(h, "no answer");
+        throw new GgenError(
+          "RDF_ENGINE",
+          `the RDF engine did not answer within ${formatDuration(HOST_BUSY_MS)}`,
+        );
+      }
+      wait = Math.min(wait, limit);
+    } else {
+      wait = limit - (Date.now() - (h.startedAt[0] ?? 0));
+      if (wait <= 0) throw timedOut(h, budget);
+    }
+    Atomics.wait(h.state, 0, state, wait);
   }
   const answer = receiveMessageOnPort(h.port)?.message as CallAnswer | undefined;
   if (!answer) {
@@ -189,6 +207,18 @@ function callHost(h: Host, request: CallRequest, budget?: Budget): unknown {
     throw fromWire(answer.error);
   }
   return answer.ok;
+}
+
+function timedOut(h: Host, budget: Budget | undefined): GgenError {
+  retire(h, "a query ran past its time limit");
+  if (!budget) return new GgenError("RDF_ENGINE", "the RDF engine did not finish");
+  return new GgenError("SPARQL_TIMEOUT", `query ran past its ${formatDuration(budget.ms)} limit`, {
+    location: {
+      file: budget.name ?? "<query>",
+      ...(budget.line !== undefined && budget.line >= 1 ? { line: budget.line } : {}),
+    },
+    hint: "raise the limit with --query-timeout or GGEN_QUERY_TIMEOUT",
+  });
 }
 
 // ---- memoized results ----------------------------------------------------------------------------

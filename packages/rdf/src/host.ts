@@ -91,11 +91,14 @@ function call(m: CallRequest): unknown {
   }
 }
 
-const { port, flag } = workerData as { port: MessagePort; flag: Int32Array };
+const { port, shared } = workerData as { port: MessagePort; shared: SharedArrayBuffer };
+const state = new Int32Array(shared, 0, 1);
+const startedAt = new Float64Array(shared, 8, 1);
 
 port.on("message", (m: CallRequest) => {
-  Atomics.store(flag, 0, CALL_STARTED);
-  Atomics.notify(flag, 0);
+  // No wake-up for the start: the client reads startedAt when its wait for the answer times out.
+  startedAt[0] = Date.now();
+  Atomics.store(state, 0, CALL_STARTED);
   let answer: CallAnswer;
   try {
     answer = { ok: call(m) };
@@ -103,8 +106,8 @@ port.on("message", (m: CallRequest) => {
     answer = { error: wire(e, "options" in m ? m.options.name : undefined) };
   }
   port.postMessage(answer);
-  Atomics.store(flag, 0, CALL_DONE);
-  Atomics.notify(flag, 0);
+  Atomics.store(state, 0, CALL_DONE);
+  Atomics.notify(state, 0);
 });
 
 parentPort?.on("message", async (m: LoadRequest) => {
