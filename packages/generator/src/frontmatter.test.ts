@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseSimpleYaml, parseYaml, splitTemplate } from "./frontmatter.js";
+import {
+  parseSimpleYaml,
+  parseTemplateFront,
+  parseYaml,
+  plainScalar,
+  Slot,
+  splitTemplate,
+} from "./frontmatter.js";
 
 describe("splitTemplate", () => {
   it("finds the frontmatter, the body and their lines", () => {
@@ -70,16 +77,6 @@ describe("parseYaml", () => {
     expect(y.lineOf("vars.a")).toBe(7);
     expect(parseYaml("to: x\nforce: true", "t", 10).lineOf("force")).toBe(11);
   });
-  it("per-row documents reuse the parse of unchanged blocks, with the right lines", () => {
-    const doc = (n: number) => `to: out/${n}.txt\nvars:\n  names: { type: list }\n  n: 1\nfor_each: names`;
-    for (let i = 0; i < 3; i++) {
-      const y = parseYaml(doc(i), "t", 2);
-      expect(y.value).toEqual(parse(doc(i)));
-      expect(y.lineOf("to")).toBe(2);
-      expect(y.lineOf("vars.n")).toBe(5);
-      expect(y.valueLineOf("for_each")).toBe(6);
-    }
-  });
   it("syntax errors carry the template line and column", () => {
     expect(() => parseYaml("to: x\nvars: [a, b\n", "t.tmpl", 2)).toThrowError(
       expect.objectContaining({
@@ -90,5 +87,36 @@ describe("parseYaml", () => {
     expect(() => parseYaml("a: 1\na: 2\n", "t.tmpl", 2)).toThrowError(
       expect.objectContaining({ code: "YAML_SYNTAX" }),
     );
+  });
+});
+
+describe("parseTemplateFront", () => {
+  it("parses the structure once, before any var: values holding Handlebars become slots", () => {
+    const y = parseTemplateFront(
+      'to: src/{{kebab name}}.ts\nport: {{port}}\nq: "{{x}}"\nsh_after:\n  - echo {{name}}\nvars:\n  name: { default: "{{a}}-b" }',
+      "t.tmpl",
+      2,
+    );
+    const v = y.value as Record<string, unknown>;
+    expect(v.to).toEqual(new Slot("src/{{kebab name}}.ts", true, 2, "to"));
+    expect(v.port).toEqual(new Slot("{{port}}", true, 3, "port"));
+    expect(v.q).toEqual(new Slot("{{x}}", false, 4, "q"));
+    expect((v.sh_after as unknown[])[0]).toEqual(new Slot("echo {{name}}", true, 6, "sh_after"));
+    expect((v.vars as { name: { default: Slot } }).name.default.source).toBe("{{a}}-b");
+  });
+  it("refuses Handlebars in a key, an expression across lines, and the placeholder characters", () => {
+    expect(() => parseTemplateFront("{{k}}: 1", "t", 2)).toThrow(/a frontmatter key cannot hold Handlebars/);
+    expect(() => parseTemplateFront("to: {{#if\n x}}a{{/if}}", "t", 2)).toThrow(/spans lines/);
+    expect(() => parseTemplateFront("to: \uE000", "t", 2)).toThrow(/reserved characters/);
+  });
+  it("types a rendered plain scalar as YAML's core schema would, never as structure", () => {
+    expect(plainScalar("3000")).toBe(3000);
+    expect(plainScalar("0o755")).toBe(0o755);
+    expect(plainScalar(" true ")).toBe(true);
+    expect(plainScalar("")).toBeNull();
+    expect(plainScalar("1.5e3")).toBe(1500);
+    expect(plainScalar("a\nfrom: /etc/passwd")).toBe("a\nfrom: /etc/passwd");
+    expect(plainScalar("[a, b]")).toBe("[a, b]");
+    expect(plainScalar("{ x: 1 }")).toBe("{ x: 1 }");
   });
 });

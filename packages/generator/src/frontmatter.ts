@@ -2,6 +2,7 @@
 // file:line:column errors (line numbers are those of the template file, not of the snippet).
 import type { Document } from "yaml";
 import { at, fail } from "./errors.js";
+import type { Compiled } from "./hbs.js";
 import { yaml } from "./lazy.js";
 
 export interface SplitTemplate {
@@ -13,6 +14,13 @@ export interface SplitTemplate {
   /** 1-based line of the template file where the body starts. */
   bodyLine: number;
 }
+
+// Placeholders that stand for Handlebars expressions while a template's frontmatter is parsed (private-use
+// characters: a frontmatter containing them is refused), and the mark of a plain scalar.
+const OPEN = "\uE000";
+const CLOSE = "\uE001";
+const PLAIN = "\uE002";
+const RESERVED = /[\uE000-\uE002]/;
 
 export function splitTemplate(text: string, file: string): SplitTemplate {
   const src = text.startsWith("\uFEFF") ? text.slice(1) : text;
@@ -75,77 +83,32 @@ export function parseSimpleYaml(text: string, firstLine = 1): ParsedYaml | undef
     if (!m || m[2] === undefined || lines.has(m[1]!)) return undefined;
     const sc = simpleScalar(m[2]);
     if (!sc) return undefined;
-    value[m[1]!] = sc.value;
+    value[m[1]!] =
+      typeof sc.value === "string" && sc.value.includes(OPEN) && !/^["']/.test(m[2].trim())
+        ? PLAIN + sc.value
+        : sc.value;
     lines.set(m[1]!, i + firstLine);
   }
   return { value, lineOf: (p) => lines.get(p), valueLineOf: (p) => lines.get(p) };
 }
 
-const blockCache = new Map<string, ParsedYaml>();
-
-/**
- * A frontmatter rendered once per row (for_each) differs from row to row in a line or two: parse it as
- * independent top-level blocks (a `key:` line at column 0 and its indented continuation) and reuse the
- * parse of every block seen before. Anything unusual, or any error, goes to the whole-document parse.
- */
-function parseByBlocks(text: string, file: string, firstLine: number): ParsedYaml | undefined {
-  const lines = text.split("\n");
-  const blocks: { key: string; start: number; text: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (/^[A-Za-z_][\w-]*:/.test(line)) {
-      blocks.push({ key: line.slice(0, line.indexOf(":")), start: i, text: line });
-    } else if (line.trim() === "" || /^\s/.test(line) || line.startsWith("#")) {
-      const b = blocks[blocks.length - 1];
-      if (b) b.text += `\n${line}`;
-      else if (line.trim() !== "" && !line.startsWith("#")) return undefined;
-    } else {
-      return undefined;
-    }
-  }
-  const value: Record<string, unknown> = {};
-  const parts = new Map<string, { parsed: ParsedYaml; offset: number }>();
-  for (const b of blocks) {
-    if (parts.has(b.key)) return undefined;
-    let parsed = blockCache.get(b.text);
-    if (!parsed) {
-      try {
-        parsed = parseSimpleYaml(b.text, 1) ?? parseFull(b.text, file, 1);
-      } catch {
-        return undefined;
-      }
-      const v = parsed.value as Record<string, unknown> | null;
-      if (!v || typeof v !== "object" || Object.keys(v).length !== 1 || !Object.hasOwn(v, b.key))
-        return undefined;
-      if (blockCache.size > 5000) blockCache.clear();
-      blockCache.set(b.text, parsed);
-    }
-    value[b.key] = (parsed.value as Record<string, unknown>)[b.key];
-    parts.set(b.key, { parsed, offset: firstLine + b.start - 1 });
-  }
-  const find = (path: string, f: (p: ParsedYaml, path: string) => number | undefined) => {
-    const part = parts.get(path.split(".")[0]!);
-    if (!part) return undefined;
-    const line = f(part.parsed, path);
-    return line === undefined ? undefined : line + part.offset;
-  };
-  return {
-    value,
-    lineOf: (p) => find(p, (y, q) => y.lineOf(q)),
-    valueLineOf: (p) => find(p, (y, q) => y.valueLineOf(q)),
-  };
-}
-
 export function parseYaml(text: string, file: string, firstLine = 1): ParsedYaml {
-  const simple = parseSimpleYaml(text, firstLine);
-  if (simple) return simple;
-  return parseByBlocks(text, file, firstLine) ?? parseFull(text, file, firstLine);
+  return parseSimpleYaml(text, firstLine) ?? parseFull(text, file, firstLine);
 }
 
 function parseFull(text: string, file: string, firstLine: number): ParsedYaml {
-  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
+  const { isMap, isScalar, LineCounter, parseDocument, visit } = yaml();
   const lc = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (text.includes(OPEN)) {
+    // A plain (unquoted) scalar holding Handlebars is typed after rendering, like YAML would (see Slot).
+    visit(doc, {
+      Scalar(_key, node) {
+        if (node.type === "PLAIN" && typeof node.value === "string" && node.value.includes(OPEN))
+          node.value = PLAIN + node.value;
+      },
+    });
+  }
   const err = doc.errors[0];
   if (err) {
     const pos = lc.linePos(err.pos[0]);
@@ -181,4 +144,121 @@ function parseFull(text: string, file: string, firstLine: number): ParsedYaml {
     }
     return line;
   }
+}
+
+/**
+ * A value of a template's frontmatter that holds Handlebars: rendered on its own, its result is data —
+ * a string, or (when the scalar was plain) a YAML core-schema scalar — never YAML structure. So a var's
+ * value cannot add keys to a frontmatter, whatever it contains.
+ */
+export class Slot {
+  /** Set when the template is loaded (see resolve.ts). */
+  compiled: Compiled | undefined;
+  constructor(
+    /** The value's Handlebars text. */
+    readonly source: string,
+    /** Written without quotes: the rendered text is typed (number, boolean, null) like a plain scalar. */
+    readonly plain: boolean,
+    /** Template line of the source's first line. */
+    readonly line: number,
+    /** The top-level key it belongs to. */
+    readonly key: string,
+  ) {}
+}
+
+const MUSTACHE = /\{\{!--[\s\S]*?--\}\}|\{\{\{[\s\S]*?\}\}\}|\{\{[\s\S]*?\}\}/g;
+
+/**
+ * Parses a template's frontmatter once, before any var is known: every Handlebars expression stands in as
+ * a placeholder while the YAML is read, so the template's author alone decides its structure; each value
+ * holding one becomes a {@link Slot}. A key holding Handlebars, or an expression spanning lines, is refused.
+ */
+export function parseTemplateFront(text: string, file: string, firstLine: number): ParsedYaml {
+  const reserved = RESERVED.exec(text);
+  if (reserved) {
+    const line = firstLine + text.slice(0, reserved.index).split("\n").length - 1;
+    fail("TEMPLATE_FRONTMATTER", "frontmatter holds reserved characters (U+E000–U+E002)", at(file, line), {
+      kind: "usage",
+    });
+  }
+  const exprs: string[] = [];
+  const lines: number[] = [];
+  const lineAt = (index: number) => firstLine + text.slice(0, index).split("\n").length - 1;
+  const protectedText = text.replace(MUSTACHE, (m, index: number) => {
+    if (m.includes("\n"))
+      fail(
+        "TEMPLATE_FRONTMATTER",
+        "a Handlebars expression in the frontmatter spans lines",
+        at(file, lineAt(index)),
+        {
+          kind: "usage",
+          hint: "write it on one line",
+        },
+      );
+    exprs.push(m);
+    lines.push(lineAt(index));
+    return `${OPEN}${exprs.length - 1}${CLOSE}`;
+  });
+  const parsed = parseYaml(protectedText, file, firstLine);
+  const slotted = (v: unknown, key: string, path: string): unknown => {
+    if (typeof v === "string") {
+      if (!v.includes(OPEN)) return v;
+      const plain = v.startsWith(PLAIN);
+      const raw = plain ? v.slice(1) : v;
+      let first: number | undefined;
+      let before = "";
+      const source = raw.replace(/\uE000(\d+)\uE001/g, (_m, i: string, at: number) => {
+        if (first === undefined) {
+          first = lines[Number(i)];
+          before = raw.slice(0, at);
+        }
+        return exprs[Number(i)]!;
+      });
+      const line = (first ?? parsed.valueLineOf(path) ?? firstLine) - (before.split("\n").length - 1);
+      return new Slot(source, plain, line, key);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => slotted(x, key, `${path}.${i}`));
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes(OPEN))
+          fail(
+            "TEMPLATE_FRONTMATTER",
+            "a frontmatter key cannot hold Handlebars",
+            at(file, parsed.lineOf(path ? `${path}.${k}` : k) ?? firstLine),
+            {
+              kind: "usage",
+              hint: "keys are the template's structure; put Handlebars in values",
+            },
+          );
+        out[k] = slotted(x, key || k, path ? `${path}.${k}` : k);
+      }
+      return out;
+    }
+    return v;
+  };
+  return { ...parsed, value: slotted(parsed.value, "", "") };
+}
+
+/** Every slot of a parsed frontmatter value, in document order. */
+export function slotsOf(v: unknown, out: Slot[] = []): Slot[] {
+  if (v instanceof Slot) out.push(v);
+  else if (Array.isArray(v)) for (const x of v) slotsOf(x, out);
+  else if (v !== null && typeof v === "object") for (const x of Object.values(v)) slotsOf(x, out);
+  return out;
+}
+
+/** A rendered plain scalar, typed as YAML 1.2's core schema types a plain scalar: only ever a scalar. */
+export function plainScalar(text: string): unknown {
+  const t = text.trim();
+  if (/^(?:~|null|Null|NULL)?$/.test(t)) return null;
+  if (/^(?:true|True|TRUE)$/.test(t)) return true;
+  if (/^(?:false|False|FALSE)$/.test(t)) return false;
+  if (/^[-+]?[0-9]+$/.test(t)) return Number(t);
+  if (/^0o[0-7]+$/.test(t)) return Number.parseInt(t.slice(2), 8);
+  if (/^0x[0-9a-fA-F]+$/.test(t)) return Number.parseInt(t.slice(2), 16);
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(t)) return Number(t);
+  if (/^[-+]?\.(?:inf|Inf|INF)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+  if (/^\.(?:nan|NaN|NAN)$/.test(t)) return Number.NaN;
+  return t;
 }

@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { closest, sha256, writeFileAtomicSync } from "@ggen/support";
-import type { HelperDelegate } from "handlebars";
+import type { HelperDelegate, HelperOptions } from "handlebars";
 import { at, fail } from "./errors.js";
-import { builtinHelpers, helpers, type RenderState, unwrap } from "./helpers.js";
+import { builtinHelpers, HOOK_VALUE, helpers, type RenderState, unwrap } from "./helpers.js";
+import { generatorLimits } from "./input.js";
 import { handlebarsRuntime, handlebars as loadHandlebars } from "./lazy.js";
 
 type Env = typeof import("handlebars");
@@ -33,6 +34,30 @@ function withHelpers(env: Env): Env {
       return builtin.call(this, unwrap(cond), options);
     });
   }
+  // The render budget: {{#each}} iterations per rendered file (a product of big lists never ends soon).
+  const each = env.helpers.each as HelperDelegate;
+  env.registerHelper("each", function (this: unknown, items: unknown, options: HelperOptions) {
+    const st = (options.data as { ggen?: RenderState } | undefined)?.ggen;
+    if (st) {
+      const n = Array.isArray(items)
+        ? items.length
+        : items && typeof items === "object"
+          ? Object.keys(items).length
+          : 0;
+      st.iterations = (st.iterations ?? 0) + n;
+      const max = generatorLimits().maxIterations;
+      if (st.iterations > max) {
+        const loc = (options as unknown as { loc?: Loc }).loc;
+        fail(
+          "RENDER_BUDGET",
+          `rendering passed ${max.toLocaleString("en")} {{#each}} iterations (the render budget of one file)`,
+          at(st.file, loc ? loc.start.line + st.lineOffset : undefined),
+          { hint: "loop over less, or split the output into files (for_each)" },
+        );
+      }
+    }
+    return each.call(this, items, options);
+  });
   return env;
 }
 
@@ -74,7 +99,13 @@ function checkHelpers(ast: unknown, file: string, firstLine: number): void {
     if (path?.type !== "PathExpression" || path.data || path.depth !== 0 || path.parts?.length !== 1) return;
     const params = (n.params as unknown[] | undefined) ?? [];
     const hash = n.hash as { pairs?: unknown[] } | undefined;
-    const isCall = n.type === "SubExpression" || params.length > 0 || (hash?.pairs?.length ?? 0) > 0;
+    // A block is always a helper call: `{{#items}}…{{/items}}` sections over a var are not used here, and
+    // an unknown block helper would otherwise render its body silently.
+    const isCall =
+      n.type === "SubExpression" ||
+      n.type === "BlockStatement" ||
+      params.length > 0 ||
+      (hash?.pairs?.length ?? 0) > 0;
     if (!isCall) return;
     const name = path.parts[0]!;
     if (known.has(name)) return;
@@ -82,7 +113,7 @@ function checkHelpers(ast: unknown, file: string, firstLine: number): void {
     const close = closest(name, known);
     fail(
       "TEMPLATE_UNKNOWN_HELPER",
-      `unknown helper '${name}'`,
+      `unknown ${n.type === "BlockStatement" ? "block helper" : "helper"} '${name}'`,
       at(file, (loc?.start.line ?? 1) + firstLine - 1, (loc?.start.column ?? 0) + 1),
       {
         kind: "usage",
@@ -102,9 +133,15 @@ const COMPILE_OPTIONS = { noEscape: true } as const;
  * loads only the Handlebars runtime — no parser, no compiler — which is most of a short run's
  * start-up. A damaged entry is compiled again.
  */
-export function compile(text: string, file: string, firstLine: number, cacheDir?: string): Compiled {
+export function compile(
+  text: string,
+  file: string,
+  firstLine: number,
+  cacheDir?: string,
+  mode: CompileMode = "text",
+): Compiled {
   let tpl: HandlebarsTemplateDelegate | undefined;
-  const cached = cacheDir ? join(cacheDir, `${compiledKey(text)}.js`) : undefined;
+  const cached = cacheDir ? join(cacheDir, `${compiledKey(mode + text)}.js`) : undefined;
   if (cached) {
     try {
       tpl = runtime().template(specification(readFileSync(cached, "utf8")));
@@ -112,7 +149,7 @@ export function compile(text: string, file: string, firstLine: number, cacheDir?
       tpl = undefined;
     }
   }
-  const run = tpl ?? compileChecked(text, file, firstLine, cached);
+  const run = tpl ?? compileChecked(text, file, firstLine, cached, mode);
   return (context, state) => {
     try {
       return run(context, { data: { ggen: state } });
@@ -132,13 +169,81 @@ export function compile(text: string, file: string, firstLine: number, cacheDir?
   };
 }
 
+/**
+ * How a template's expressions are output. "text": as they are (no HTML escaping). "shell" (a hook's
+ * command): each expression's value is handed to the hook as an environment variable and only a
+ * placeholder reaches the command (see shellCommand in helpers.ts) — a value is never shell source.
+ */
+export type CompileMode = "text" | "shell";
+
+/**
+ * The budget checked before Handlebars parses a text (its parser is super-linear in nesting and its
+ * compiler costs about a millisecond an expression): block and subexpression nesting, expressions.
+ */
+function checkBudget(text: string, file: string, firstLine: number): void {
+  const { maxDepth, maxExpressions } = generatorLimits();
+  let depth = 0;
+  let count = 0;
+  const refuse = (index: number, message: string, hint: string) =>
+    fail("RENDER_BUDGET", message, at(file, firstLine + text.slice(0, index).split("\n").length - 1), {
+      kind: "usage",
+      hint,
+    });
+  for (const m of text.matchAll(/\{\{!--[\s\S]*?--\}\}|\{\{[\s\S]*?\}\}/g)) {
+    const tag = m[0];
+    if (tag.startsWith("{{!")) continue;
+    if (++count > maxExpressions)
+      refuse(
+        m.index,
+        `more than ${maxExpressions.toLocaleString("en")} Handlebars expressions in one template`,
+        "split the template",
+      );
+    if (/^\{\{~?\s*[#^](?!\s*\}\})/.test(tag)) depth++;
+    else if (/^\{\{~?\s*\//.test(tag)) depth--;
+    let parens = 0;
+    for (const c of tag) {
+      if (c === "(") parens++;
+      else if (c === ")") parens--;
+      if (depth + parens > maxDepth)
+        refuse(m.index, `blocks and subexpressions nest more than ${maxDepth} deep`, "flatten the template");
+    }
+  }
+}
+
+/** In shell mode every `{{expr}}` becomes `{{ggen_hook_value expr}}`: its value goes to the environment. */
+function shellValues(ast: unknown): void {
+  walk(ast, (n) => {
+    if (n.type !== "Program" || !Array.isArray(n.body)) return;
+    n.body = (n.body as Node[]).map((stmt) => {
+      if (stmt.type !== "MustacheStatement") return stmt;
+      const params = (stmt.params as unknown[]) ?? [];
+      const hash = stmt.hash as { pairs?: unknown[] } | undefined;
+      const value =
+        params.length > 0 || (hash?.pairs?.length ?? 0) > 0
+          ? { type: "SubExpression", path: stmt.path, params, hash, loc: stmt.loc }
+          : stmt.path;
+      const path = {
+        type: "PathExpression",
+        data: false,
+        depth: 0,
+        parts: [HOOK_VALUE],
+        original: HOOK_VALUE,
+        loc: stmt.loc,
+      };
+      return { ...stmt, path, params: [value], hash: undefined, escaped: false };
+    });
+  });
+}
+
 /** Parses (errors at file:line), checks helper names, compiles; saves the precompiled form to `saveAs`. */
 function compileChecked(
   text: string,
   file: string,
   firstLine: number,
   saveAs: string | undefined,
+  mode: CompileMode,
 ): HandlebarsTemplateDelegate {
+  checkBudget(text, file, firstLine);
   const hb = handlebars();
   let ast: unknown;
   try {
@@ -160,6 +265,7 @@ function compileChecked(
     );
   }
   checkHelpers(ast, file, firstLine);
+  if (mode === "shell") shellValues(ast);
   const program = ast as Parameters<Env["compile"]>[0];
   if (!saveAs) return hb.compile(program, { ...COMPILE_OPTIONS });
   const spec = hb.precompile(program, { ...COMPILE_OPTIONS }) as string;

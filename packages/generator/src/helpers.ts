@@ -25,7 +25,16 @@ export interface RenderState {
   queryPrefix?: string;
   /** Called for each query the sparql helper runs (for counts and timings). */
   onQuery?: (ms: number) => void;
+  /** Stop a query after this long (the run's --query-timeout); default @ggen/rdf's limit. */
+  queryTimeoutMs?: number;
+  /** {{#each}} iterations so far in this render (the render budget). */
+  iterations?: number;
+  /** A hook command's values (shell mode, see hbs.ts): the environment its placeholders refer to. */
+  hookValues?: string[];
 }
+
+/** The helper a hook's `{{expr}}` becomes: its value goes to the environment, a placeholder to the command. */
+export const HOOK_VALUE = "ggen_hook_value";
 
 /** A SPARQL term as templates see it: prints as its value, keeps type/datatype/language. */
 export class TermValue {
@@ -228,10 +237,25 @@ function runSparql(options: HelperOptions, query: unknown, hash: Record<string, 
   if (!rows) {
     const t0 = performance.now();
     try {
-      rows = st.graph.select(q);
+      rows = st.graph.select(q, st.queryTimeoutMs === undefined ? {} : { timeoutMs: st.queryTimeoutMs });
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      helperError(options, "sparql", msg.split("\n")[0]!);
+      const err = e as { code?: string; message?: string };
+      // A query past its limit is a failure (exit 1), not a mistake in the template.
+      if (err.code === "SPARQL_TIMEOUT" || err.code === "RDF_ENGINE") {
+        const loc = (options as unknown as { loc?: { start: { line: number; column: number } } }).loc;
+        fail(
+          err.code,
+          `sparql helper: ${String(err.message)}`,
+          at(st.file, loc ? loc.start.line + st.lineOffset : undefined),
+          {
+            hint:
+              err.code === "SPARQL_TIMEOUT"
+                ? "raise the limit with --query-timeout or GGEN_QUERY_TIMEOUT"
+                : undefined,
+          },
+        );
+      }
+      helperError(options, "sparql", String(err.message ?? e).split("\n")[0]!);
     }
     st.onQuery?.(performance.now() - t0);
     st.queryCache.set(key, rows);
@@ -372,6 +396,14 @@ export const helpers: Record<string, HelperDelegate> = {
     if (Array.isArray(v) || typeof v === "string") return v.length;
     if (v && typeof v === "object") return Object.keys(v).length;
     return 0;
+  },
+  [HOOK_VALUE]: (...args: unknown[]) => {
+    const { params, options } = argsOf(args);
+    const st = stateOf(options);
+    const v = prim(params[0]);
+    st.hookValues ??= [];
+    st.hookValues.push(Array.isArray(v) ? v.map((x) => str(prim(x))).join(",") : str(v));
+    return `\uE003${st.hookValues.length - 1}\uE004`;
   },
   includes: (...args: unknown[]) => {
     const { params } = argsOf(args);

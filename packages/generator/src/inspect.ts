@@ -1,9 +1,9 @@
 // `template inspect` and `template validate-vars`: what a template declares, without rendering outputs.
 import { isAbsolute, relative, resolve } from "node:path";
-import { at, fail } from "./errors.js";
-import { type ParsedYaml, parseYaml } from "./frontmatter.js";
+import type { ParsedYaml } from "./frontmatter.js";
 import { seededNow } from "./helpers.js";
 import { trustedPacks } from "./packs.js";
+import { frontValues } from "./render.js";
 import { type LoadedTemplate, loadTemplate, resolveTemplates, type TemplateUnit } from "./resolve.js";
 import { checkVars, loadVarsFile, parseVarDecls, type VarDecl, type VarProblem } from "./vars.js";
 
@@ -28,27 +28,17 @@ function frontOf(
   vars: Record<string, unknown>,
 ): { front: Record<string, unknown>; yaml: ParsedYaml | undefined } {
   if (tpl.front === undefined) return { front: {}, yaml: undefined };
-  let yaml = tpl.frontParsed;
-  if (tpl.frontCompiled) {
-    const text = tpl.frontCompiled(vars, {
-      file: tpl.display,
-      lineOffset: tpl.split.frontLine - 1,
-      seed: "inspect",
-      now: seededNow("inspect"),
-      graph: undefined,
-      rdf: undefined,
-      queryCache: new Map(),
-      uuidCounter: 0,
-    });
-    yaml = parseYaml(text, tpl.display, tpl.split.frontLine);
-  }
-  const v = yaml?.value;
-  if (v !== null && v !== undefined && (typeof v !== "object" || Array.isArray(v))) {
-    fail("TEMPLATE_FRONTMATTER", "frontmatter must be a YAML map", at(tpl.display, tpl.split.frontLine, 1), {
-      kind: "usage",
-    });
-  }
-  return { front: (v ?? {}) as Record<string, unknown>, yaml };
+  const front = frontValues(tpl.front.value, vars, {
+    file: tpl.display,
+    lineOffset: tpl.split.frontLine - 1,
+    seed: "inspect",
+    now: seededNow("inspect"),
+    graph: undefined,
+    rdf: undefined,
+    queryCache: new Map(),
+    uuidCounter: 0,
+  });
+  return { front: front as Record<string, unknown>, yaml: tpl.front };
 }
 
 function shown(p: string): string {
@@ -66,7 +56,8 @@ function describe(
   const tpl = loadTemplate(unit.file, unit.display);
   const { front, yaml } = frontOf(tpl, { ...(unit.pack?.vars ?? {}), ...given });
   const decls = parseVarDecls(front.vars, tpl.display, (p) => yaml?.lineOf(p));
-  const rawTo = tpl.front === undefined ? undefined : /^to:[ \t]*(.*)$/m.exec(tpl.front)?.[1]?.trim();
+  const rawTo =
+    tpl.split.front === undefined ? undefined : /^to:[ \t]*(.*)$/m.exec(tpl.split.front)?.[1]?.trim();
   const sparql =
     front.sparql && typeof front.sparql === "object" ? (front.sparql as Record<string, unknown>) : {};
   const info: InspectResult = {

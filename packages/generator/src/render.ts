@@ -1,22 +1,23 @@
 // Rendering one template into planned outputs, in named steps: resolve its vars (frontmatter rendered
 // with the given vars for the declarations, then with every var), load its graph, run its queries,
 // expand its rows (for_each), note its hooks, render each row's output. Nothing is written here.
-import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Graph } from "@ggen/rdf";
-import { closest, isInside } from "@ggen/support";
+import { closest } from "@ggen/support";
 import { at, fail } from "./errors.js";
-import { type ParsedYaml, parseYaml } from "./frontmatter.js";
-import { asList, type Front, isObj, loadGraph, prefixHeader, queryText } from "./graphs.js";
+import { type ParsedYaml, plainScalar, Slot } from "./frontmatter.js";
+import { type Front, isObj, loadGraph, prefixHeader, queryText, readRoot } from "./graphs.js";
 import { type Compiled, compile } from "./hbs.js";
 import { type RenderState, seededNow, type TemplateRow, toTemplateRows, withPrefixes } from "./helpers.js";
 import type { InjectOptions } from "./inject.js";
+import { containRead, readInput } from "./input.js";
 import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
+import { hookCommand, substitutionIn } from "./shell.js";
 import type { Planned } from "./types.js";
 import { checkVars, parseVarDecls, type VarDecl } from "./vars.js";
 
-const KNOWN_KEYS = [
+export const KNOWN_KEYS = [
   "to",
   "from",
   "vars",
@@ -69,7 +70,17 @@ export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Plan
   const tpl = run.template(unit);
   const { vars, front, yaml, seed } = resolveVars(run, unit, tpl);
   const graph = await loadGraph(run, unit, tpl, front, yaml);
-  const r: Rendering = { run, unit, tpl, vars, front, yaml, seed, graph, header: prefixHeader(front, graph) };
+  const r: Rendering = {
+    run,
+    unit,
+    tpl,
+    vars,
+    front,
+    yaml,
+    seed,
+    graph,
+    header: prefixHeader(front, graph, tpl.display, yaml),
+  };
   const sparql = runQueries(r, front, yaml);
   const items = rowsOf(r);
   collectHooks(r);
@@ -109,49 +120,120 @@ function stateFor(
       run.timings.sparqlMs += ms;
       run.queries++;
     },
+    ...(run.opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: run.opts.queryTimeoutMs } : {}),
   };
 }
 
-/** The frontmatter rendered with `context` and parsed (plain YAML is parsed once, when loaded). */
+/** A hook command as rendered: its text with placeholders, and the values they stand for (shell.ts). */
+class HookText {
+  constructor(
+    readonly text: string,
+    readonly values: string[],
+  ) {}
+  /** The command as it runs (for `template inspect`). */
+  toString(): string {
+    const c = hookCommand(this.text, this.values);
+    return typeof c === "string" ? this.text : c.command;
+  }
+}
+
+/** A frontmatter's values rendered with `context` (for `template inspect`). */
+export function frontValues(v: unknown, context: unknown, state: RenderState): unknown {
+  return renderValue(v, context, state);
+}
+
+/**
+ * The frontmatter's values with every slot rendered with `context` (only the top-level `keys` when
+ * given): each slot renders to data — a string, or a plain scalar's type — never to YAML structure.
+ */
+function renderValue(v: unknown, context: unknown, state: RenderState, keys?: ReadonlySet<string>): unknown {
+  if (v instanceof Slot) {
+    if (keys && !keys.has(v.key)) return undefined;
+    const st: RenderState = { ...state, lineOffset: v.line - 1 };
+    const shell = v.key === "sh_before" || v.key === "sh_after";
+    if (shell) st.hookValues = [];
+    const text = v.compiled!(context, st);
+    if (shell) return new HookText(text, st.hookValues ?? []);
+    return v.plain ? plainScalar(text) : text;
+  }
+  if (Array.isArray(v)) return v.map((x) => renderValue(x, context, state, keys));
+  if (isObj(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (!keys || keys.has(k)) out[k] = renderValue(x, context, state);
+    return out;
+  }
+  return v;
+}
+
+/** The frontmatter's values rendered with `context` (only `keys` when given); parsed once, when loaded. */
 function renderFront(
   run: Run,
   tpl: LoadedTemplate,
   context: Record<string, unknown>,
   state: RenderState,
+  keys?: ReadonlySet<string>,
 ): { front: Front; yaml: ParsedYaml | undefined } {
   if (tpl.front === undefined) return { front: {}, yaml: undefined };
-  let yaml: ParsedYaml;
-  if (tpl.frontCompiled) {
-    const t0 = performance.now();
-    const text = tpl.frontCompiled(context, state);
-    run.timings.renderMs += performance.now() - t0;
-    yaml = parseYaml(text, tpl.display, tpl.split.frontLine);
-  } else {
-    yaml = tpl.frontParsed!;
-  }
+  if (!tpl.slotted) return { front: tpl.front.value as Front, yaml: tpl.front };
+  const t0 = performance.now();
+  const front = renderValue(tpl.front.value, context, state, keys) as Front;
+  run.timings.renderMs += performance.now() - t0;
+  return { front, yaml: tpl.front };
+}
+
+/** What a template's frontmatter may be, checked once when it is loaded (before any var is known). */
+export function checkFront(yaml: ParsedYaml, file: string, frontLine: number): void {
   const v = yaml.value;
   if (v !== null && v !== undefined && !isObj(v)) {
     fail(
       "TEMPLATE_FRONTMATTER",
       "frontmatter must be a YAML map of keys (to, vars, rdf, sparql, …)",
-      at(tpl.display, tpl.split.frontLine, 1),
+      at(file, frontLine, 1),
       {
         kind: "usage",
       },
     );
   }
   const front = (v ?? {}) as Front;
+  const shape = (key: string, message: string) =>
+    fail("TEMPLATE_FRONTMATTER", `'${key}' ${message}`, at(file, yaml.lineOf(key)), { kind: "usage" });
+  const text = (x: unknown) => typeof x === "string" || x instanceof Slot;
   for (const k of Object.keys(front)) {
     if (!KNOWN_KEYS.includes(k)) {
       const close = closest(k, KNOWN_KEYS);
-      fail("TEMPLATE_FRONTMATTER", `unknown frontmatter key '${k}'`, at(tpl.display, yaml.lineOf(k), 1), {
+      fail("TEMPLATE_FRONTMATTER", `unknown frontmatter key '${k}'`, at(file, yaml.lineOf(k), 1), {
         kind: "usage",
         hint: close ? `did you mean '${close}'?` : `known keys: ${KNOWN_KEYS.join(", ")}`,
       });
     }
   }
-  return { front, yaml };
+  if (front.to !== undefined && front.to !== null && !text(front.to))
+    shape("to", "must be a path (a string), not a list or a map");
+  if (front.from !== undefined && front.from !== null && !text(front.from))
+    shape("from", "must be a file path (a string)");
+  for (const key of ["sh_before", "sh_after"]) {
+    const h = front[key];
+    if (h !== undefined && h !== null && !text(h) && !(Array.isArray(h) && h.every(text)))
+      shape(key, "must be a command (a string) or a list of commands");
+  }
+  if (front.prefixes !== undefined && front.prefixes !== null) {
+    if (!isObj(front.prefixes)) shape("prefixes", "must be a map of prefix → IRI");
+    for (const [p, iri] of Object.entries(front.prefixes as Record<string, unknown>)) {
+      if (!/^(?:[A-Za-z][\w.-]*)?$/.test(p) || !text(iri))
+        fail(
+          "TEMPLATE_FRONTMATTER",
+          `prefix '${p}': expected a name and an IRI`,
+          at(file, yaml.lineOf(`prefixes.${p}`) ?? yaml.lineOf("prefixes")),
+          {
+            kind: "usage",
+          },
+        );
+    }
+  }
 }
+
+/** What pass A needs: the declarations and the seed. */
+const PASS_A_KEYS: ReadonlySet<string> = new Set(["vars", "determinism"]);
 
 /**
  * Pass A renders the frontmatter with the given vars (pack defaults, vars files, --vars) for the
@@ -165,7 +247,7 @@ function resolveVars(
   const given = { ...(unit.pack?.vars ?? {}), ...run.baseVars };
   const seed0 = run.opts.seed;
   const stA = stateFor(run, tpl, seed0 ?? "ggen", undefined, tpl.split.frontLine - 1);
-  const a = renderFront(run, tpl, given, stA);
+  const a = renderFront(run, tpl, given, stA, PASS_A_KEYS);
   const decls: VarDecl[] = parseVarDecls(a.front.vars, tpl.display, (p) => a.yaml?.lineOf(p));
   const { vars, problems } = checkVars(given, decls);
   const p0 = problems[0];
@@ -178,7 +260,7 @@ function resolveVars(
   for (const [k, v] of Object.entries(vars)) if (!(k in run.resolvedVars)) run.resolvedVars[k] = v;
   const seedB = seed0 ?? seedOf(a.front.determinism);
   const stB = stateFor(run, tpl, seedB, undefined, tpl.split.frontLine - 1);
-  const b = tpl.frontCompiled ? renderFront(run, tpl, vars, stB) : a;
+  const b = renderFront(run, tpl, vars, stB);
   const seed = seed0 ?? seedOf(b.front.determinism);
   if (seed !== undefined) run.seeds.add(seed);
   return { vars, front: b.front, yaml: b.yaml, seed };
@@ -206,7 +288,7 @@ function runQueries(r: Rendering, f: Front, y: ParsedYaml | undefined): Record<s
         at(tpl.display, y?.lineOf(`sparql.${name}`)),
         { kind: "usage" },
       );
-    const q = queryText(qRaw, r.unit, tpl, y?.valueLineOf(`sparql.${name}`));
+    const q = queryText(qRaw, readRoot(r.run, r.unit), r.unit, tpl, y?.valueLineOf(`sparql.${name}`));
     out[name] = toTemplateRows(
       r.run.select(graph, withPrefixes(q.text, r.header), {
         file: q.file,
@@ -241,7 +323,7 @@ function rowsOf(r: Rendering): Item[] {
           kind: "usage",
         },
       );
-    const q = queryText(spec.query, r.unit, tpl, line);
+    const q = queryText(spec.query, readRoot(r.run, r.unit), r.unit, tpl, line);
     const rows = toTemplateRows(
       r.run.select(graph, withPrefixes(q.text, r.header), {
         file: q.file,
@@ -272,12 +354,64 @@ function rowsOf(r: Rendering): Item[] {
   return list.map((x) => ({ bindings: isObj(x) ? x : { [as]: x }, row: x }));
 }
 
-/** sh_before / sh_after, once per template (run, or not, by the write step). */
+/**
+ * sh_before / sh_after, once per template (run, or not, by the write step): one hook per command, each
+ * with its values as environment variables (shell.ts). A value holding a command substitution is refused
+ * when the hook would run (seed 002's promise).
+ */
 function collectHooks(r: Rendering): void {
+  const { run, unit, tpl } = r;
+  const wouldRun = run.opts.allowHooks === true && (!unit.pack || unit.pack.trusted);
   for (const when of ["before", "after"] as const) {
-    const cmds = asList(r.front[`sh_${when}`]);
-    if (cmds.length) r.run.hooks.push({ unit: r.unit, when, commands: cmds });
+    const key = `sh_${when}`;
+    const raw = r.front[key];
+    const line = r.yaml?.lineOf(key);
+    for (const c of raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw]) {
+      const h = c instanceof HookText ? c : new HookText(String(c), []);
+      const bad = substitutionIn(h.values);
+      if (bad !== undefined && wouldRun) {
+        fail(
+          "HOOK_VALUE",
+          `a value reaching ${key} holds a command substitution ($( or \`)`,
+          at(tpl.display, line),
+          {
+            kind: "usage",
+            hint: "hooks take values as data; pass one without $( or backticks",
+          },
+        );
+      }
+      const cmd = hookCommand(h.text, h.values);
+      if (typeof cmd === "string")
+        fail("HOOK_VALUE", `${key}: ${cmd}`, at(tpl.display, line), { kind: "usage" });
+      run.hooks.push({ unit, when, commands: [cmd.command], env: cmd.env });
+    }
   }
+}
+
+/** A rendered `to` that is a plain relative path, or a usage error naming what is wrong with it. */
+function outputPath(v: unknown, file: string, line: number | undefined): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "string" && typeof v !== "number")
+    fail("TEMPLATE_TO", "'to' must be a path (a string)", at(file, line), { kind: "usage" });
+  const to = String(v).trim();
+  const refuse = (why: string) =>
+    fail(
+      "TEMPLATE_TO",
+      `output path ${JSON.stringify(to.length > 120 ? `${to.slice(0, 117)}…` : to)} ${why}`,
+      at(file, line),
+      {
+        kind: "usage",
+        hint: "'to' is a plain relative path inside the output dir",
+      },
+    );
+  if (/[\u0000-\u001f\u007f]/.test(to)) refuse("holds a control character (a newline?)");
+  if (to.includes("\\")) refuse("holds a backslash");
+  if (to.startsWith("~")) refuse("starts with '~' (no home directories)");
+  if (to.endsWith("/")) refuse("ends with '/' (a directory, not a file)");
+  if (/%(?:2e|2f|5c|00)/i.test(to)) refuse("holds a percent-encoded '.', '/', '\\' or NUL");
+  if (Buffer.byteLength(to) > 4096) refuse("is longer than 4096 bytes");
+  if (to.split("/").some((part) => Buffer.byteLength(part) > 255)) refuse("has a name longer than 255 bytes");
+  return to;
 }
 
 /** Each item's output: its `to` (an empty one skips it), its body rendered, how it is written. */
@@ -293,7 +427,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
     let f = front;
     let y = r.yaml;
     // A frontmatter with Handlebars is rendered again per row: `to` (and queries) may use the row.
-    if (tpl.frontCompiled && item.row !== undefined) {
+    if (tpl.slotted && item.row !== undefined) {
       const c = renderFront(run, tpl, context, st);
       f = c.front;
       y = c.yaml;
@@ -306,7 +440,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
         at(tpl.display, tpl.split.front === undefined ? 1 : tpl.split.frontLine),
         { kind: "usage" },
       );
-    const to = f.to === null || f.to === undefined ? "" : String(f.to).trim();
+    const to = outputPath(f.to, tpl.display, y?.lineOf("to"));
     if (!to) continue; // An empty `to` skips the file (conditional output).
     const body = bodyOf(r, f, y, bodies);
     const t0 = performance.now();
@@ -314,6 +448,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       ...st,
       lineOffset: f.from ? 0 : tpl.split.bodyLine - 1,
       file: f.from ? run.rel(resolve(dirname(tpl.file), String(f.from))) : tpl.display,
+      iterations: 0,
     };
     const content = body(context, bodyState);
     run.timings.renderMs += performance.now() - t0;
@@ -331,29 +466,18 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
   return planned;
 }
 
-/** The template's body, or the one `from:` names (compiled once per template). */
+/** The template's body, or the one `from:` names (compiled once per template), read inside its root. */
 function bodyOf(r: Rendering, f: Front, y: ParsedYaml | undefined, bodies: Map<string, Compiled>): Compiled {
   const { run, unit, tpl } = r;
-  if (f.from === undefined || f.from === null) return tpl.body;
+  if (f.from === undefined || f.from === null || f.from === "") return tpl.body;
+  const line = y?.lineOf("from");
   const fromAbs = resolve(dirname(tpl.file), String(f.from));
-  if (unit.pack && !isInside(unit.pack.dir, fromAbs)) {
-    fail(
-      "TEMPLATE_FROM",
-      `'from' file '${String(f.from)}' is outside the pack`,
-      at(tpl.display, y?.lineOf("from")),
-      {
-        kind: "usage",
-      },
-    );
-  }
   let c = bodies.get(fromAbs);
   if (!c) {
-    if (!existsSync(fromAbs))
-      fail("TEMPLATE_FROM", `'from' file '${String(f.from)}' not found`, at(tpl.display, y?.lineOf("from")), {
-        kind: "usage",
-      });
+    containRead(readRoot(run, unit), fromAbs, `'from' file '${String(f.from)}'`, tpl.display, line);
+    const text = readInput(fromAbs, at(tpl.display, line), `'from' file '${String(f.from)}'`);
     const t0 = performance.now();
-    c = compile(readFileSync(fromAbs, "utf8"), run.rel(fromAbs), 1, run.opts.cacheDir);
+    c = compile(text, run.rel(fromAbs), 1, run.opts.cacheDir);
     run.timings.parseMs += performance.now() - t0;
     bodies.set(fromAbs, c);
   }
@@ -367,7 +491,18 @@ function parseMode(v: unknown, file: string, line: number | undefined): number |
     fail("TEMPLATE_CHMOD", `chmod must be an octal mode like 755, got ${JSON.stringify(v)}`, at(file, line), {
       kind: "usage",
     });
-  return Number.parseInt(s, 8);
+  const mode = Number.parseInt(s, 8);
+  if (mode & 0o7000)
+    fail(
+      "TEMPLATE_CHMOD",
+      `chmod ${s} sets the setuid, setgid or sticky bit; generated files never get them`,
+      at(file, line),
+      {
+        kind: "usage",
+        hint: "use permission bits only, e.g. 755",
+      },
+    );
+  return mode;
 }
 
 function injectOptions(f: Front, file: string, y: ParsedYaml | undefined): InjectOptions {

@@ -1,14 +1,22 @@
 // From what the user typed to template files: paths, `pack:template`, pack ids, directories — or packs
 // the caller has already read.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { PACK_MANIFEST_FILE, parseTemplateRef } from "@ggen/contract";
 import { sha256 } from "@ggen/support";
 import { at, fail } from "./errors.js";
-import { type ParsedYaml, parseYaml, type SplitTemplate, splitTemplate } from "./frontmatter.js";
-import { type Compiled, compile, hasMustache } from "./hbs.js";
+import {
+  type ParsedYaml,
+  parseTemplateFront,
+  type SplitTemplate,
+  slotsOf,
+  splitTemplate,
+} from "./frontmatter.js";
+import { type Compiled, compile } from "./hbs.js";
+import { containRead, readInput } from "./input.js";
 import { marketplace } from "./lazy.js";
 import { type Pack, type PackTemplates, packOf, packOfRef, templateOf } from "./packs.js";
+import { checkFront } from "./render.js";
 
 export interface TemplateUnit {
   /** Absolute template file. */
@@ -25,11 +33,10 @@ export interface LoadedTemplate {
   display: string;
   sha256: string;
   split: SplitTemplate;
-  front: string | undefined;
-  /** Set when the frontmatter contains Handlebars (rendered with vars before parsing). */
-  frontCompiled: Compiled | undefined;
-  /** Set when the frontmatter is plain YAML (parsed once). */
-  frontParsed: ParsedYaml | undefined;
+  /** The frontmatter, parsed once; a value holding Handlebars is a Slot, rendered per use. */
+  front: ParsedYaml | undefined;
+  /** Whether any value holds Handlebars. */
+  slotted: boolean;
   body: Compiled;
 }
 
@@ -38,19 +45,18 @@ const isTemplateFile = (f: string) => TEMPLATE_EXTENSIONS.some((e) => f.endsWith
 
 /** Reads and compiles a template; `cacheDir` keeps compiled templates between runs (see `compile`). */
 export function loadTemplate(file: string, display: string, cacheDir?: string): LoadedTemplate {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    fail("TEMPLATE_NOT_FOUND", "cannot read template", at(display), { kind: "usage" });
-  }
+  const text = readInput(file, at(display), "template");
   const split = splitTemplate(text, display);
-  const front = split.front;
-  let frontCompiled: Compiled | undefined;
-  let frontParsed: ParsedYaml | undefined;
-  if (front !== undefined) {
-    if (hasMustache(front)) frontCompiled = compile(front, display, split.frontLine, cacheDir);
-    else frontParsed = parseYaml(front, display, split.frontLine);
+  let front: ParsedYaml | undefined;
+  let slotted = false;
+  if (split.front !== undefined) {
+    front = parseTemplateFront(split.front, display, split.frontLine);
+    checkFront(front, display, split.frontLine);
+    for (const slot of slotsOf(front.value)) {
+      const shell = slot.key === "sh_before" || slot.key === "sh_after";
+      slot.compiled = compile(slot.source, display, slot.line, cacheDir, shell ? "shell" : "text");
+      slotted = true;
+    }
   }
   return {
     file,
@@ -58,10 +64,28 @@ export function loadTemplate(file: string, display: string, cacheDir?: string): 
     sha256: sha256(text),
     split,
     front,
-    frontCompiled,
-    frontParsed,
+    slotted,
     body: compile(split.body, display, split.bodyLine, cacheDir),
   };
+}
+
+const checkedPacks = new WeakSet<Pack>();
+
+/**
+ * A pack's templates and graphs are read only inside the pack, also through symlinks, and only when
+ * they are regular files (the manifest hashes every one of them).
+ */
+function checkPack(pack: Pack): Pack {
+  if (checkedPacks.has(pack)) return pack;
+  for (const f of [...pack.templates.map((t) => t.path), ...pack.graphs]) {
+    containRead({ dir: pack.dir, name: "the pack" }, f, `'${relative(pack.dir, f)}'`, pack.manifestFile);
+    if (existsSync(f) && !statSync(f).isFile())
+      fail("TEMPLATE_READ", `'${relative(pack.dir, f)}' is not a regular file`, at(pack.manifestFile), {
+        kind: "usage",
+      });
+  }
+  checkedPacks.add(pack);
+  return pack;
 }
 
 function display(cwd: string, p: string): string {
@@ -95,12 +119,15 @@ export async function resolveTemplates(
     units.push(u);
   };
   const fromPack = (pack: Pack, name?: string) => {
+    checkPack(pack);
     const chosen = name === undefined ? pack.templates : [templateOf(pack, name)];
     for (const t of chosen)
       push({ file: t.path, display: display(opts.cwd, t.path), ref: `${pack.id}:${t.name}`, pack });
   };
-  const fromFile = async (file: string, ref: string) =>
-    push({ file, display: display(opts.cwd, file), ref, pack: await packOf(file, trusted) });
+  const fromFile = async (file: string, ref: string) => {
+    const pack = await packOf(file, trusted);
+    push({ file, display: display(opts.cwd, file), ref, pack: pack ? checkPack(pack) : undefined });
+  };
   const readPack = async (dir: string) => packOfRef((await marketplace()).readPack(dir), trusted);
   const findPack = async (id: string) =>
     packOfRef(

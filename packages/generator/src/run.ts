@@ -106,9 +106,21 @@ export class Run {
     const t0 = performance.now();
     let rows: Row[];
     try {
-      rows = graph.select(query);
+      rows = graph.select(
+        query,
+        this.opts.queryTimeoutMs === undefined ? {} : { timeoutMs: this.opts.queryTimeoutMs },
+      );
     } catch (e) {
-      const err = e as { message?: string; location?: { line?: number; column?: number } };
+      const err = e as { code?: string; message?: string; location?: { line?: number; column?: number } };
+      // Past its time limit, or the engine failed: a failure of this query, at its place (exit 1).
+      if (err.code === "SPARQL_TIMEOUT" || err.code === "RDF_ENGINE") {
+        fail(err.code, `${where.what}: ${String(err.message)}`, at(where.file, where.line), {
+          ...(err.code === "SPARQL_TIMEOUT"
+            ? { hint: "raise the limit with --query-timeout or GGEN_QUERY_TIMEOUT" }
+            : {}),
+          cause: e,
+        });
+      }
       const added = query.split("\n").length - (where.original ?? query).split("\n").length;
       const qline = err.location?.line === undefined ? undefined : Math.max(1, err.location.line - added);
       const line = where.line !== undefined && qline !== undefined ? where.line + qline - 1 : where.line;

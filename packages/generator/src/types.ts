@@ -37,6 +37,8 @@ export interface GenerateOptions {
   /** The instant `now` returns (ISO string); default SOURCE_DATE_EPOCH, then the seed, then the clock. */
   now?: string;
   maxParallel?: number;
+  /** Stop any one SPARQL query after this long (ms; SPARQL_TIMEOUT, exit 1); default @ggen/rdf's (30 s). */
+  queryTimeoutMs?: number;
   /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
    * Handlebars parser and compiler; `ggen` uses $GGEN_HOME/cache/templates. None by default. */
   cacheDir?: string;
@@ -94,4 +96,6 @@ export interface Hook {
   unit: TemplateUnit;
   when: "before" | "after";
   commands: string[];
+  /** The values the commands refer to (GGEN_HOOK_VALUE_<n>): never spliced into the commands. */
+  env?: Record<string, string>;
 }

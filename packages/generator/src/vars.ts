@@ -1,11 +1,11 @@
 // Template variables: declarations (type, required, description, enum, pattern, default), values from
 // vars files (YAML, JSON, TOML; `--vars k=v` lists are @ggen/support's parseKeyValues), coercion and
 // validation with file:line errors.
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { parseJson, parseToml } from "@ggen/contract";
+import { compilePattern, parseJson, parseToml, type SafePattern } from "@ggen/contract";
 import { at, fail } from "./errors.js";
 import { parseYaml } from "./frontmatter.js";
+import { readInput } from "./input.js";
 
 export type VarType = "string" | "number" | "integer" | "boolean" | "list" | "object";
 const VAR_TYPES: VarType[] = ["string", "number", "integer", "boolean", "list", "object"];
@@ -22,6 +22,9 @@ export interface VarDecl {
   /** Line of the declaration in the template. */
   line?: number;
 }
+
+// Compiled patterns (RE2, linear time: a var's pattern is a user's regular expression), by source.
+const patterns = new Map<string, SafePattern>();
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -64,12 +67,11 @@ export function parseVarDecls(
       }
       if (v.pattern !== undefined) {
         decl.pattern = String(v.pattern);
-        try {
-          new RegExp(decl.pattern, "u");
-        } catch {
-          fail("TEMPLATE_VARS", `var '${name}': invalid pattern /${decl.pattern}/`, at(file, line), {
-            kind: "usage",
-          });
+        if (!patterns.has(decl.pattern)) {
+          patterns.set(
+            decl.pattern,
+            compilePattern(decl.pattern, { what: `var '${name}' pattern`, location: at(file, line) }),
+          );
         }
       }
       if (v.default !== undefined) decl.default = v.default;
@@ -176,7 +178,8 @@ export function checkVars(
       );
     }
     if (d.pattern !== undefined && typeOf(c.value) !== "object" && typeOf(c.value) !== "list") {
-      if (!new RegExp(d.pattern, "u").test(String(c.value))) {
+      const re = patterns.get(d.pattern) ?? compilePattern(d.pattern, { what: `var '${d.name}' pattern` });
+      if (!re.test(String(c.value))) {
         problem(`var '${d.name}' must match /${d.pattern}/, got ${JSON.stringify(c.value)}`);
       }
     }
@@ -186,12 +189,7 @@ export function checkVars(
 
 /** Read a vars file (.yaml/.yml, .json, .toml); errors carry file:line:column. */
 export function loadVarsFile(file: string, display = file): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    fail("VARS_FILE", `cannot read vars file`, at(display), { kind: "usage" });
-  }
+  const text = readInput(file, at(display), "vars file");
   const ext = extname(file).toLowerCase();
   let value: unknown;
   if (ext === ".json") {

@@ -24,7 +24,7 @@ function runHooks(run: Run, when: "before" | "after", results: HookResult[]): vo
             cwd: run.outRoot,
             encoding: "utf8",
             stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, GGEN_OUTPUT_DIR: run.outRoot, GGEN_TEMPLATE: h.unit.file },
+            env: { ...process.env, ...h.env, GGEN_OUTPUT_DIR: run.outRoot, GGEN_TEMPLATE: h.unit.file },
           });
           if (out.trim()) run.opts.onInfo?.(out.trimEnd());
           res.ran = true;
