@@ -2,7 +2,7 @@
 // syntax checks with file:line:column.
 import { GgenError } from "@ggen/contract";
 import { defineCommand, type OptionTable, table } from "@ggen/reporter";
-import { parseKeyValues, writeFileAtomic } from "@ggen/support";
+import { formatSize, parseDuration, parseKeyValues, writeFileAtomic } from "@ggen/support";
 import { output } from "../context.js";
 
 const tabular = ["table", "json", "csv", "tsv"] as const;
@@ -62,14 +62,23 @@ async function sourcesOf(argv: FilesArgs) {
   );
 }
 
+const MAX_QUERY_BYTES = 16 * 1024 * 1024;
+
 async function readQuery(q: string): Promise<{ text: string; name: string }> {
   if (q.startsWith("@")) {
     const file = q.slice(1);
-    const { readFile } = await import("node:fs/promises");
+    const { readFile, stat } = await import("node:fs/promises");
+    const refuse = (why: string) => new GgenError("QUERY_READ", why, { kind: "usage", location: { file } });
+    // A query file is a regular file of reasonable size: never a FIFO or /dev/zero read forever.
+    const info = await stat(file).catch(() => undefined);
+    if (!info) throw refuse("cannot read the query file");
+    if (!info.isFile()) throw refuse("the query file is not a regular file");
+    if (info.size > MAX_QUERY_BYTES)
+      throw refuse(`the query file is larger than ${formatSize(MAX_QUERY_BYTES)}`);
     try {
       return { text: await readFile(file, "utf8"), name: file };
     } catch {
-      throw new GgenError("QUERY_READ", "cannot read the query file", { kind: "usage", location: { file } });
+      throw refuse("cannot read the query file");
     }
   }
   return { text: q, name: "--query" };
@@ -109,6 +118,7 @@ interface QueryFlags extends FilesArgs {
   format?: string;
   bind?: string[];
   service?: string[];
+  "query-timeout"?: string;
 }
 
 const queryCommand = defineCommand<QueryFlags>()({
@@ -139,6 +149,10 @@ const queryCommand = defineCommand<QueryFlags>()({
       describe:
         "endpoint=file answers SERVICE <endpoint> from a local RDF file, so federated queries run offline",
     },
+    "query-timeout": {
+      type: "string",
+      describe: "Stop the query after this long (30s, 2m; default 30s or GGEN_QUERY_TIMEOUT): exit 1",
+    },
   },
   examples: [
     ["$0 graph query shop.ttl --query 'SELECT * { ?c a owl:Class }'", "Classes as a table"],
@@ -153,6 +167,9 @@ const queryCommand = defineCommand<QueryFlags>()({
   handler: async (argv) => {
     const out = output(argv);
     const rdf = await import("@ggen/rdf");
+    if (argv["query-timeout"] !== undefined) {
+      rdf.setRdfLimits({ queryTimeoutMs: parseDuration(argv["query-timeout"], { flag: "--query-timeout" }) });
+    }
     const read = await readQuery(argv.query);
     const name = read.name;
     const text = argv.bind?.length ? rdf.bind(read.text, bindings(argv.bind)) : read.text;

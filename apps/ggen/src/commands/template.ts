@@ -21,6 +21,7 @@ interface GenerateFlags {
   seed?: string;
   now?: string;
   "max-parallel": number;
+  "query-timeout"?: string;
 }
 
 const strings = (v: unknown): string[] =>
@@ -74,6 +75,11 @@ const generateFlags: OptionTable<GenerateFlags> = {
   seed: { type: "string", describe: "Determinism seed for uuid/now (overrides the templates')" },
   now: { type: "string", describe: "The instant the now helper returns (ISO date)" },
   "max-parallel": { type: "number", default: 8, describe: "Templates rendered concurrently" },
+  "query-timeout": {
+    type: "string",
+    describe:
+      "Stop any one SPARQL query after this long (30s, 2m; default 30s or GGEN_QUERY_TIMEOUT): exit 1",
+  },
 };
 
 const packsDirFlag = {
@@ -84,7 +90,7 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
   const out = output(argv);
   const { GgenError } = await import("@ggen/contract");
   const { generate } = await import("@ggen/generator");
-  const { parseKeyValues } = await import("@ggen/support");
+  const { parseDuration, parseKeyValues } = await import("@ggen/support");
   const maxParallel = Number(argv["max-parallel"] ?? 8);
   if (!Number.isInteger(maxParallel) || maxParallel < 1) {
     throw new GgenError("USAGE", "--max-parallel must be a positive integer", { kind: "usage" });
@@ -122,6 +128,9 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
       ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
       ...(typeof argv.now === "string" ? { now: argv.now } : {}),
       maxParallel,
+      ...(argv["query-timeout"] !== undefined
+        ? { queryTimeoutMs: parseDuration(argv["query-timeout"], { flag: "--query-timeout" }) }
+        : {}),
       cacheDir: cacheDir("templates"),
       onWarn: (w) => out.warn(w),
       onInfo: (m) => out.info(m),
