@@ -52,7 +52,7 @@ function withHelpers(env: Env): Env {
           "RENDER_BUDGET",
           `rendering passed ${max.toLocaleString("en")} {{#each}} iterations (the render budget of one file)`,
           at(st.file, loc ? loc.start.line + st.lineOffset : undefined),
-          { hint: "loop over less, or split the output into files (for_each)" },
+          { hint: "loop over less, split the output into files (for_each), or raise GGEN_RENDER_BUDGET" },
         );
       }
     }

@@ -20,17 +20,30 @@ export const defaultGeneratorLimits: Readonly<GeneratorLimits> = {
   maxInputBytes: 16 * 1024 * 1024,
   maxExpressions: 10_000,
   maxDepth: 100,
-  maxIterations: 10_000_000,
+  maxIterations: 1_000_000,
 };
 
 let current: GeneratorLimits | undefined;
 
-/** The limits in force: the defaults, GGEN_MAX_INPUT_SIZE for the size. */
+/** The limits in force: the defaults, GGEN_MAX_INPUT_SIZE for the size, GGEN_RENDER_BUDGET for the loops. */
 export function generatorLimits(): Readonly<GeneratorLimits> {
   if (!current) {
     current = { ...defaultGeneratorLimits };
     const size = process.env.GGEN_MAX_INPUT_SIZE;
     if (size) current.maxInputBytes = parseSize(size, { flag: "GGEN_MAX_INPUT_SIZE" });
+    const budget = process.env.GGEN_RENDER_BUDGET;
+    if (budget) {
+      if (!/^[1-9]\d*$/.test(budget))
+        fail(
+          "BAD_BUDGET",
+          `GGEN_RENDER_BUDGET ${JSON.stringify(budget)}: expected a number of iterations`,
+          undefined,
+          {
+            kind: "usage",
+          },
+        );
+      current.maxIterations = Number(budget);
+    }
   }
   return current;
 }
