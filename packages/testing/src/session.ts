@@ -4,9 +4,9 @@
 // with a line in `.cleanroom/metrics.jsonl`. Without a backend, commands run straight on the host.
 
 import { randomBytes } from "node:crypto";
-import { posix } from "node:path";
-import type { Backend, Service, ServiceSpec } from "@ggen/cleanroom-backends";
-import type { CleanroomRun, Reference, TestResult } from "@ggen/contract";
+import { posix, resolve } from "node:path";
+import type { Backend, Environment, EnvironmentSpec, Service, ServiceSpec } from "@ggen/cleanroom-backends";
+import { type CleanroomRun, GgenError, type Reference, type TestResult } from "@ggen/contract";
 import { isSecretName, redactText } from "@ggen/support";
 import { type ExecFn, spawnExec } from "./exec.js";
 import { buildRun, hashFiles, hostIsolation, newRunId, type TimelineEntry } from "./result.js";
@@ -22,8 +22,17 @@ export interface WorkContext {
   /** Variables that reach the services (DATABASE_URL…). */
   env: Record<string, string>;
   services: Service[];
+  /** The environment's limits (for saying which one killed a command). */
+  limits: { memoryMb?: number; pids?: number };
   resetBetween?: () => Promise<void>;
   signal?: AbortSignal;
+}
+
+/** What the work hands back: its tests and timeline, and the wall time per test file when it knows it. */
+export interface WorkOutcome {
+  tests: TestResult[];
+  timeline: TimelineEntry[];
+  files?: Record<string, number>;
 }
 
 export interface SessionOptions {
@@ -44,9 +53,11 @@ export interface SessionOptions {
   sourceRefs?: Reference[];
   manifest?: Reference;
   tool?: { name: string; version: string };
+  /** This run is one shard of a split suite (recorded in the run and its metrics line). */
+  shard?: { index: number; total: number; plan: string };
   signal?: AbortSignal;
   onNote?: (text: string) => void;
-  work: (ctx: WorkContext) => Promise<{ tests: TestResult[]; timeline: TimelineEntry[] }>;
+  work: (ctx: WorkContext) => Promise<WorkOutcome>;
 }
 
 export interface SessionResult {
@@ -77,7 +88,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let exec: ExecFn = spawnExec;
   let workdir = options.root;
   let resources: CleanroomRun["resources"] = { peakMemoryMb: 0, cpuPercent: 0 };
-  let outcome: { tests: TestResult[]; timeline: TimelineEntry[] } | undefined;
+  let outcome: WorkOutcome | undefined;
+  let limits: WorkContext["limits"] = {};
   let setupMs = 0;
   let testMs = 0;
   let teardownStart = 0;
@@ -100,11 +112,16 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           mounts: [{ host: options.root, target: WORKSPACE, writable: true }],
         });
         environment = { name: made.name, backend: made.backend, isolation: made.isolation };
+        limits = specLimits(made.spec);
       } else {
         const status = await backend.environmentStatus(envName);
-        if (!status) throw new Error(`no environment ${envName}`);
+        if (!status)
+          throw new GgenError("CLEANROOM_NO_ENV", `no environment '${envName}' (${backend.name} backend)`, {
+            kind: "usage",
+          });
         environment = { name: status.name, backend: status.backend, isolation: status.isolation };
         services = status.services;
+        limits = specLimits(status.spec);
       }
       for (const spec of options.services ?? []) {
         options.onNote?.(`starting ${spec.kind}…`);
@@ -115,11 +132,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       if (options.resetBetween) for (const s of services) await backend.snapshotService?.(envName, s.name);
       const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
       exec = backendExec(backend, envName, env);
-      workdir = WORKSPACE;
-      const mounted = throwaway ? WORKSPACE : await mountedWorkspace(backend, envName);
-      // Containers see an absolute mount target as is; the local backend keeps every target inside
-      // its workdir, where commands start.
-      if (mounted?.startsWith("/") && backend.name !== "local") workdir = mounted;
+      const status = throwaway ? undefined : await backend.environmentStatus(envName);
+      const mounted = throwaway ? WORKSPACE : status && projectMount(status, options.root, backend.name);
+      workdir = mounted ?? WORKSPACE;
       if (!mounted) {
         // An environment made without the project mounted: copy the project in (not its state or VCS).
         const { readdirSync } = await import("node:fs");
@@ -131,7 +146,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     }
     setupMs = performance.now() - t0;
     const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
-    const ctx: WorkContext = { exec, workdir, env, services, signal: abort.signal };
+    const ctx: WorkContext = { exec, workdir, env, services, limits, signal: abort.signal };
     if (backend && options.resetBetween && services.length > 0) {
       const b = backend;
       ctx.resetBetween = async () => {
@@ -178,6 +193,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     finishedAt,
     ...(options.tool ? { tool: options.tool } : {}),
     ...(options.manifest ? { manifest: options.manifest } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
     sources: options.sourceRefs ?? (await hashFiles(options.root, options.sources ?? [])),
     environment,
     services: services.map((s) => ({
@@ -215,6 +231,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       skipped: run.summary.skipped,
     },
     steps,
+    ...(outcome.files ? { files: outcome.files } : {}),
+    ...(options.shard ? { shard: { index: options.shard.index, total: options.shard.total } } : {}),
     peakMemoryMb: run.resources.peakMemoryMb,
   });
   return { run, timeline: outcome.timeline, path };
@@ -237,9 +255,26 @@ export function secretValues(services: readonly Service[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** The target of the environment's workspace mount (`workspace` or `/workspace`), if it has one. */
-async function mountedWorkspace(backend: Backend, env: string): Promise<string | undefined> {
-  const status = await backend.environmentStatus(env);
-  return (status?.spec.mounts ?? []).find((m) => posix.normalize(m.target.replace(/^\/+/, "")) === WORKSPACE)
-    ?.target;
+const specLimits = (spec: EnvironmentSpec): WorkContext["limits"] => ({
+  ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}),
+  ...(spec.pids ? { pids: spec.pids } : {}),
+});
+
+/**
+ * Where the project is inside an environment, as a cwd for its commands: the target of the mount whose
+ * host directory is the project root (else one mounted at `workspace`), or undefined when the project
+ * is not mounted. Containers see an absolute target as is; the local backend keeps every target inside
+ * its workdir, where commands start.
+ */
+export function projectMount(
+  env: Pick<Environment, "spec">,
+  root: string,
+  backend: Backend["name"],
+): string | undefined {
+  const mounts = env.spec.mounts ?? [];
+  const inside = (t: string) => posix.normalize(t.replace(/^\/+/, ""));
+  const m =
+    mounts.find((x) => resolve(x.host) === resolve(root)) ?? mounts.find((x) => inside(x.target) === WORKSPACE);
+  if (!m) return undefined;
+  return m.target.startsWith("/") && backend !== "local" ? m.target : inside(m.target);
 }

@@ -3,11 +3,10 @@
 // (appended under a lock so parallel runs never interleave half lines).
 
 import { mkdirSync } from "node:fs";
-import { appendFile, readdir, readFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
-import lockfile from "proper-lockfile";
+import { withLock, writeFileAtomic } from "@ggen/support";
 import type { TimelineEntry } from "./result.js";
 
 export interface StoredRun {
@@ -28,6 +27,10 @@ export interface MetricsEntry {
   tests: { total: number; passed: number; failed: number; skipped: number };
   /** Duration per step (scenario step, runner invocation, or stage) in ms. */
   steps: Record<string, number>;
+  /** Wall time per test file (relative path → ms): what shards are balanced by. */
+  files?: Record<string, number>;
+  /** The run was one shard of a split suite (such lines never balance a split: see fileDurations). */
+  shard?: { index: number; total: number };
   peakMemoryMb: number;
 }
 
@@ -50,13 +53,38 @@ export async function saveRun(
   return path;
 }
 
-export async function loadRun(path: string): Promise<StoredRun> {
-  let text: string;
+/** Past this a file given as a run, a scenario or an attestation is refused, not read. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A file the user named (a run, a scenario, an attestation, a key), read as UTF-8 — refused in one line
+ * when it is missing, not a regular file (a directory, /dev/zero, a FIFO would never end) or too big.
+ */
+export async function readInputFile(
+  path: string,
+  what: string,
+  options: { maxBytes?: number; code?: string } = {},
+): Promise<string> {
+  const max = options.maxBytes ?? MAX_INPUT_BYTES;
+  const code = options.code ?? "FILE_NOT_FOUND";
+  const fail = (why: string) =>
+    new GgenError(code, `${what} ${why}: ${path}`, { kind: "usage", location: { file: path } });
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    text = await readFile(path, "utf8");
+    info = await stat(path);
   } catch {
-    throw new GgenError("RUN_NOT_FOUND", `no run at ${path}`, { kind: "usage", location: { file: path } });
+    throw fail("not found");
   }
+  if (info.isDirectory()) throw fail("is a directory");
+  if (!info.isFile()) throw fail("is not a regular file");
+  if (info.size > max) throw fail(`is larger than ${Math.round(max / 1024 / 1024)} MiB`);
+  const buf = await readFile(path);
+  if (buf.length > max) throw fail(`is larger than ${Math.round(max / 1024 / 1024)} MiB`);
+  return buf.toString("utf8");
+}
+
+export async function loadRun(path: string): Promise<StoredRun> {
+  const text = await readInputFile(path, "run", { code: "RUN_NOT_FOUND" });
   const data = parseJson(text, path, "RUN_INVALID", "usage");
   const checked = validate("cleanroom-run/v1", data);
   if (!checked.ok) {
@@ -68,9 +96,10 @@ export async function loadRun(path: string): Promise<StoredRun> {
   }
   let timeline: TimelineEntry[] = [];
   try {
-    timeline = JSON.parse(
-      await readFile(path.replace(/\.json$/, ".timeline.json"), "utf8"),
-    ) as TimelineEntry[];
+    if (path.endsWith(".json")) {
+      const t: unknown = JSON.parse(await readInputFile(path.replace(/\.json$/, ".timeline.json"), "timeline"));
+      if (Array.isArray(t)) timeline = t as TimelineEntry[];
+    }
   } catch {
     // runs written elsewhere have no timeline; reports synthesize one
   }
@@ -111,17 +140,8 @@ export async function lastRun(stateDir: string): Promise<StoredRun> {
 export async function appendMetrics(stateDir: string, entry: MetricsEntry): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "metrics.jsonl");
-  const release = await lockfile.lock(stateDir, {
-    lockfilePath: `${file}.lock`,
-    realpath: false,
-    retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-    stale: 10_000,
-  });
-  try {
-    await appendFile(file, `${JSON.stringify(entry)}\n`);
-  } finally {
-    await release();
-  }
+  // A lock with an owner: a run killed while appending leaves a lock the next run takes over at once.
+  await withLock(file, () => appendFile(file, `${JSON.stringify(entry)}\n`), { what: "metrics.jsonl" });
 }
 
 /** Metrics lines, oldest first; a line that does not parse is skipped and counted. */
