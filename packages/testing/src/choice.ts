@@ -23,7 +23,12 @@ export function chooseEnvironment(asked: {
   if (asked.flag) return { name: asked.flag, source: "flag", live };
   const fromVar = asked.envVar?.trim();
   if (fromVar)
-    return { name: fromVar, source: "CLEANROOM_ENV", note: `environment ${fromVar} (from CLEANROOM_ENV)`, live };
+    return {
+      name: fromVar,
+      source: "CLEANROOM_ENV",
+      note: `environment ${fromVar} (from CLEANROOM_ENV)`,
+      live,
+    };
   if (live.length === 1)
     return {
       name: live[0]!,

@@ -1,16 +1,17 @@
 // The test engine: test runs, runners, scenarios (a DAG of steps), sessions and the result store, over
 // any cleanroom Backend (or straight on the host).
-export type { ScenarioResult, ScenarioRunOptions, StepEvent, StepResult, StepStatus } from "./dag.js";
-export { checkExpect, runScenario } from "./dag.js";
+
 export type { EnvironmentChoice } from "./choice.js";
 export { chooseEnvironment } from "./choice.js";
+export type { ScenarioResult, ScenarioRunOptions, StepEvent, StepResult, StepStatus } from "./dag.js";
+export { checkExpect, runScenario } from "./dag.js";
 export type { ExecFn } from "./exec.js";
 export { limitMessage, spawnExec, tail } from "./exec.js";
 export { installCommand, installDependencies } from "./install.js";
-export type { Need, NeededService } from "./needs.js";
-export { detectNeeds, serviceKinds } from "./needs.js";
 export type { ShardInput } from "./merge.js";
 export { checkShards, mergeRuns } from "./merge.js";
+export type { Need, NeededService } from "./needs.js";
+export { detectNeeds, serviceKinds } from "./needs.js";
 export type { ProjectTestOptions } from "./project.js";
 export { testProject } from "./project.js";
 export type { RunParts, TimelineEntry } from "./result.js";

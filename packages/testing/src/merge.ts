@@ -3,7 +3,13 @@
 // summary counted again. A missing, duplicated or foreign shard is an error naming it. Pure: runs in,
 // the merged run out.
 
-import { type CleanroomRun, GgenError, type Isolation, type Reference, type TestResult } from "@ggen/contract";
+import {
+  type CleanroomRun,
+  GgenError,
+  type Isolation,
+  type Reference,
+  type TestResult,
+} from "@ggen/contract";
 import { sha256 } from "@ggen/support";
 import { summarize } from "./result.js";
 
@@ -25,8 +31,7 @@ const label = (s: { index: number; total: number }) => `shard ${s.index}/${s.tot
 export function checkShards(inputs: readonly ShardInput[]): ShardInput[] {
   if (inputs.length === 0) throw fail("no shard runs to merge");
   for (const i of inputs)
-    if (!i.run.shard)
-      throw fail(`${i.path} is not a shard run (it was not run with --shard k/n)`, i.path);
+    if (!i.run.shard) throw fail(`${i.path} is not a shard run (it was not run with --shard k/n)`, i.path);
   const first = inputs[0]!;
   const total = first.run.shard!.total;
   const byIndex = new Map<number, ShardInput>();
@@ -55,7 +60,8 @@ export function checkShards(inputs: readonly ShardInput[]): ShardInput[] {
   return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
-const same = <T>(values: readonly T[]): boolean => values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]));
+const same = <T>(values: readonly T[]): boolean =>
+  values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]));
 
 function mergeIsolation(all: readonly Isolation[]): Isolation {
   const mechanisms = [...new Set(all.map((i) => i.mechanism).filter((m): m is string => Boolean(m)))];
@@ -104,7 +110,8 @@ export function mergeRuns(inputs: readonly ShardInput[]): CleanroomRun {
     .at(-1)!;
   const names = [...new Set(runs.map((r) => r.environment.name))];
   const services = new Map<string, CleanroomRun["services"][number]>();
-  for (const r of runs) for (const v of r.services) services.set(JSON.stringify([v.name, v.image, v.binary, v.endpoint]), v);
+  for (const r of runs)
+    for (const v of r.services) services.set(JSON.stringify([v.name, v.image, v.binary, v.endpoint]), v);
   const max = (f: (r: CleanroomRun) => number) => Math.max(...runs.map(f));
   const sum = (f: (r: CleanroomRun) => number | undefined) => runs.reduce((a, r) => a + (f(r) ?? 0), 0);
   const stamp = startedAt.replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -123,7 +130,9 @@ export function mergeRuns(inputs: readonly ShardInput[]): CleanroomRun {
       total: s.run.shard!.total,
       ...(s.attestation ? { attestation: s.attestation } : {}),
     })),
-    sources: [...sources.values()].map((v) => v.ref).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    sources: [...sources.values()]
+      .map((v) => v.ref)
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     environment: {
       name: names.length === 1 ? names[0]! : `${runs.length} shards`,
       backend: runs[0]!.environment.backend,

@@ -274,7 +274,8 @@ export function projectMount(
   const mounts = env.spec.mounts ?? [];
   const inside = (t: string) => posix.normalize(t.replace(/^\/+/, ""));
   const m =
-    mounts.find((x) => resolve(x.host) === resolve(root)) ?? mounts.find((x) => inside(x.target) === WORKSPACE);
+    mounts.find((x) => resolve(x.host) === resolve(root)) ??
+    mounts.find((x) => inside(x.target) === WORKSPACE);
   if (!m) return undefined;
   return m.target.startsWith("/") && backend !== "local" ? m.target : inside(m.target);
 }

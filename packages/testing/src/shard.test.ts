@@ -10,7 +10,10 @@ describe("planShards", () => {
   it("by file count without durations: every file once, the same split every time", () => {
     const p = planShards(files, 2);
     expect(p.by).toBe("count");
-    expect(p.shards).toEqual([["a.test.mjs", "c.test.mjs", "e.test.mjs"], ["b.test.mjs", "d.test.mjs"]]);
+    expect(p.shards).toEqual([
+      ["a.test.mjs", "c.test.mjs", "e.test.mjs"],
+      ["b.test.mjs", "d.test.mjs"],
+    ]);
     expect(planShards([...files].reverse(), 2)).toEqual(p);
   });
 
@@ -64,7 +67,13 @@ describe("mergeRuns", () => {
       startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, index)),
       finishedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, index + 2)),
       environment: { name: `run-${index}`, backend: "local", isolation: hostIsolation },
-      tests: names.map((n) => ({ id: `${n}#t`, file: n, name: "t", status: "passed" as const, durationMs: 1 })),
+      tests: names.map((n) => ({
+        id: `${n}#t`,
+        file: n,
+        name: "t",
+        status: "passed" as const,
+        durationMs: 1,
+      })),
       timings: { setupMs: index, testMs: 10, teardownMs: 1 },
     });
     run.shard = { index, total, plan };
@@ -96,7 +105,11 @@ describe("mergeRuns", () => {
     expect(() => mergeRuns([shardRun(1, 2, ["a"]), shardRun(2, 2, ["b"], "c".repeat(64))])).toThrow(
       /shard-2\.json \(shard 2\/2\) belongs to another split than shard-1\.json/,
     );
-    expect(() => mergeRuns([shardRun(1, 2, ["a"]), shardRun(2, 3, ["b"])])).toThrow(/shard-2\.json is shard 2\/3/);
-    expect(() => mergeRuns([shardRun(1, 2, ["a"]), shardRun(2, 2, ["a"])])).toThrow(/test 'a#t' is in shard 1\/2/);
+    expect(() => mergeRuns([shardRun(1, 2, ["a"]), shardRun(2, 3, ["b"])])).toThrow(
+      /shard-2\.json is shard 2\/3/,
+    );
+    expect(() => mergeRuns([shardRun(1, 2, ["a"]), shardRun(2, 2, ["a"])])).toThrow(
+      /test 'a#t' is in shard 1\/2/,
+    );
   });
 });

@@ -97,7 +97,9 @@ export async function loadRun(path: string): Promise<StoredRun> {
   let timeline: TimelineEntry[] = [];
   try {
     if (path.endsWith(".json")) {
-      const t: unknown = JSON.parse(await readInputFile(path.replace(/\.json$/, ".timeline.json"), "timeline"));
+      const t: unknown = JSON.parse(
+        await readInputFile(path.replace(/\.json$/, ".timeline.json"), "timeline"),
+      );
       if (Array.isArray(t)) timeline = t as TimelineEntry[];
     }
   } catch {

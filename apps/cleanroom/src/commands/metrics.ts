@@ -1,12 +1,12 @@
 import { defineCommand } from "@ggen/reporter";
-import { output, stateDir } from "../context.js";
+import { output, positiveFlag, stateDir } from "../context.js";
 import { writeOutput } from "./shared.js";
 
 interface ShowArgs {
   detailed: boolean;
   output?: "json" | "text";
   file?: string;
-  last?: number;
+  last?: string;
 }
 
 const show = defineCommand<ShowArgs>()({
@@ -16,7 +16,7 @@ const show = defineCommand<ShowArgs>()({
     detailed: { type: "boolean", default: false, describe: "p50 / p95 per step" },
     output: { choices: ["json", "text"], describe: "Format (--json works too)" },
     file: { type: "string", describe: "Write to this file" },
-    last: { type: "number", describe: "Only the last N runs" },
+    last: { type: "string", describe: "Only the last N runs" },
   },
   examples: [
     ["cleanroom metrics show", "Totals across runs"],
@@ -28,7 +28,8 @@ const show = defineCommand<ShowArgs>()({
     const { summarizeMetrics, table, formatMs } = await import("@ggen/reporter");
     const { entries, skipped } = await readMetrics(stateDir());
     if (skipped) out.warn(`${skipped} unreadable line(s) in .cleanroom/metrics.jsonl skipped`);
-    const lines = argv.last ? entries.slice(-argv.last) : entries;
+    const last = positiveFlag(argv.last, "--last", { integer: true });
+    const lines = last ? entries.slice(-last) : entries;
     const summary = summarizeMetrics(lines);
     const data = argv.detailed ? summary : { ...summary, steps: undefined };
     const json = out.json || argv.output === "json";

@@ -176,12 +176,7 @@ function toResult(file: string, t: ParsedTest): TestResult {
  * Per-test results of a unit from its runner's output; a whole-file result when there are none.
  * `killedBy` names the resource limit that stopped the runner ("memory limit 512 MiB reached: killed").
  */
-export function parseUnit(
-  unit: TestUnit,
-  result: ExecResult,
-  root: string,
-  killedBy?: string,
-): TestResult[] {
+export function parseUnit(unit: TestUnit, result: ExecResult, root: string, killedBy?: string): TestResult[] {
   const file0 = unit.files[0]!;
   let tests: TestResult[] = [];
   const output = `${result.stdout}\n${result.stderr}`;
