@@ -22,8 +22,8 @@ export interface ShardInput {
   attestation?: Reference;
 }
 
-const fail = (message: string, file?: string) =>
-  new GgenError("MERGE_INVALID", message, { kind: "usage", ...(file ? { location: { file } } : {}) });
+// Messages name the shard files themselves (often two of them), so no single location is given.
+const fail = (message: string) => new GgenError("MERGE_INVALID", message, { kind: "usage" });
 
 const label = (s: { index: number; total: number }) => `shard ${s.index}/${s.total}`;
 
@@ -31,21 +31,19 @@ const label = (s: { index: number; total: number }) => `shard ${s.index}/${s.tot
 export function checkShards(inputs: readonly ShardInput[]): ShardInput[] {
   if (inputs.length === 0) throw fail("no shard runs to merge");
   for (const i of inputs)
-    if (!i.run.shard) throw fail(`${i.path} is not a shard run (it was not run with --shard k/n)`, i.path);
+    if (!i.run.shard) throw fail(`${i.path} is not a shard run (it was not run with --shard k/n)`);
   const first = inputs[0]!;
   const total = first.run.shard!.total;
   const byIndex = new Map<number, ShardInput>();
   for (const i of inputs) {
     const s = i.run.shard!;
-    if (s.total !== total)
-      throw fail(`${i.path} is ${label(s)}, but ${first.path} is one of ${total}`, i.path);
+    if (s.total !== total) throw fail(`${i.path} is ${label(s)}, but ${first.path} is one of ${total}`);
     if (s.plan !== first.run.shard!.plan)
       throw fail(
         `${i.path} (${label(s)}) belongs to another split than ${first.path}: the files or their recorded durations differed when the shards were planned`,
-        i.path,
       );
     const twin = byIndex.get(s.index);
-    if (twin) throw fail(`${label(s)} is given twice: ${twin.path} and ${i.path}`, i.path);
+    if (twin) throw fail(`${label(s)} is given twice: ${twin.path} and ${i.path}`);
     byIndex.set(s.index, i);
   }
   const missing = Array.from({ length: total }, (_, k) => k + 1).filter((k) => !byIndex.has(k));
@@ -87,7 +85,6 @@ export function mergeRuns(inputs: readonly ShardInput[]): CleanroomRun {
       if (other)
         throw fail(
           `test '${t.id}' is in ${label(other.run.shard!)} (${other.path}) and ${label(s.run.shard!)} (${s.path})`,
-          s.path,
         );
       owner.set(t.id, s);
       tests.push(t);
@@ -99,7 +96,6 @@ export function mergeRuns(inputs: readonly ShardInput[]): CleanroomRun {
       if (known && known.ref.sha256 !== ref.sha256)
         throw fail(
           `${ref.path} differs between shards: ${known.from.path} tested ${known.ref.sha256.slice(0, 12)}…, ${s.path} tested ${ref.sha256.slice(0, 12)}…`,
-          s.path,
         );
       sources.set(ref.path, { ref, from: s });
     }

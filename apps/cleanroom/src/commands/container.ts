@@ -62,10 +62,15 @@ async function environmentFor(
   out: ReturnType<typeof output>,
   check: (b: LoadedBackend) => void = () => {},
 ): Promise<{ backend: LoadedBackend; name: string; madeDefault: boolean }> {
-  const { backend, choice } = await currentEnvironment({ ...argv, env: envName(argv, "--set-env") }, out);
+  const { backend, choice } = await currentEnvironment({ ...argv, env: envName(argv, "--set-env") }, out, {
+    say: false,
+  });
   try {
     check(backend);
-    if (choice.name) return { backend, name: choice.name, madeDefault: false };
+    if (choice.name) {
+      if (choice.note) out.info(`using ${choice.note}`);
+      return { backend, name: choice.name, madeDefault: false };
+    }
     if (choice.live.length > 1)
       throw new GgenError(
         "CLEANROOM_WHICH_ENV",

@@ -110,7 +110,7 @@ interface MergeFlags {
   junit?: string;
   html?: string;
   tap?: string;
-  attestation?: string;
+  attest?: string;
   sign: boolean;
   key?: string;
 }
@@ -132,9 +132,10 @@ const mergeCommand = defineCommand<MergeFlags>()({
     junit: { type: "string", describe: "Also write JUnit XML here" },
     html: { type: "string", describe: "Also write the HTML report here" },
     tap: { type: "string", describe: "Also write TAP here" },
-    attestation: {
+    // Not --attestation: report's own --attestation (a switch) reaches its subcommands.
+    attest: {
       type: "string",
-      describe: "Also write one test-result attestation for the merged run, referencing the shards'",
+      describe: "Also write one test-result attestation for the merged run here, referencing the shards'",
     },
     sign: { type: "boolean", default: false, describe: "Sign that attestation (DSSE, ed25519)" },
     key: { type: "string", describe: "Private key to sign with; public key to check the shards' with (PEM)" },
@@ -142,7 +143,7 @@ const mergeCommand = defineCommand<MergeFlags>()({
   examples: [
     ["cleanroom report merge shard-*.json -o run.json", "One run from every shard"],
     [
-      "cleanroom report merge shard-1.json shard-2.json -o run.json --junit junit.xml --attestation run.intoto.json",
+      "cleanroom report merge shard-1.json shard-2.json -o run.json --junit junit.xml --attest run.intoto.json",
       "…with JUnit and an attestation (each shard's <run>.intoto.json is verified and referenced)",
     ],
   ],
@@ -152,23 +153,36 @@ const mergeCommand = defineCommand<MergeFlags>()({
     const reporter = await import("@ggen/reporter");
     const { sha256File } = await import("@ggen/support");
     const root = projectRoot();
+    // `shard-*.json` also matches the shards' attestations (`shard-1.intoto.json`): those are taken as
+    // the attestations of the runs given beside them, never as runs.
+    const given = argv.runs.map(String);
+    const runs = given.filter((f) => !f.endsWith(".intoto.json"));
+    for (const a of given.filter((f) => f.endsWith(".intoto.json")))
+      if (!runs.some((r) => resolve(attestationBeside(r)) === resolve(a)))
+        throw new GgenError(
+          "MERGE_INVALID",
+          `${a} is an attestation, but its run ${a.replace(/\.intoto\.json$/, ".json")} is not given`,
+          {
+            kind: "usage",
+          },
+        );
     const inputs: import("@ggen/testing").ShardInput[] = [];
-    for (const file of argv.runs.map(String)) {
+    for (const file of runs) {
       const stored = await t.loadRun(file);
       inputs.push({ path: relative(root, resolve(file)), sha256: await sha256File(file), run: stored.run });
     }
     // Each shard's attestation (when any shard has one, every shard must): verified, and of that run.
-    const attested = argv.runs.map((f) => existsSync(attestationBeside(String(f))));
+    const attested = runs.map((f) => existsSync(attestationBeside(f)));
     if (attested.some(Boolean)) {
-      const lacking = argv.runs.filter((_, i) => !attested[i]);
+      const lacking = runs.filter((_, i) => !attested[i]);
       if (lacking.length > 0)
         throw new GgenError(
           "MERGE_INVALID",
-          `no attestation for ${lacking.join(", ")} (expected ${lacking.map((f) => attestationBeside(String(f))).join(", ")}), though other shards have one`,
+          `no attestation for ${lacking.join(", ")} (expected ${lacking.map(attestationBeside).join(", ")}), though other shards have one`,
           { kind: "usage" },
         );
       for (const [i, input] of inputs.entries()) {
-        const file = attestationBeside(String(argv.runs[i]));
+        const file = attestationBeside(runs[i]!);
         // --key is the private key when signing the merged statement: shards are checked with the project's.
         const r = await checkAttestation(file, argv.sign ? undefined : argv.key);
         const bad = r.checks.find((c) => c.status !== "ok");
@@ -176,9 +190,8 @@ const mergeCommand = defineCommand<MergeFlags>()({
           throw new GgenError(
             "ATTESTATION_INVALID",
             bad
-              ? `${file} does not verify: ${bad.name} is ${bad.status}`
+              ? `${file} does not verify: ${bad.name} ${bad.status === "missing" ? "is missing" : "changed"}`
               : `${file} does not verify: its signature is invalid`,
-            { location: { file } },
           );
         const config =
           ((r.statement.predicate ?? {}) as { configuration?: import("@ggen/reporter").ResourceDescriptor[] })
@@ -187,9 +200,7 @@ const mergeCommand = defineCommand<MergeFlags>()({
           (d) => d.digest?.sha256 === input.sha256 || d.annotations?.runId === input.run.runId,
         );
         if (!ofThisRun)
-          throw new GgenError("ATTESTATION_INVALID", `${file} attests another run than ${input.path}`, {
-            location: { file },
-          });
+          throw new GgenError("ATTESTATION_INVALID", `${file} attests another run than ${input.path}`);
         if (r.signed && r.signatureValid === undefined)
           out.warn(`${file} is signed, but there is no public key to check it (give --key)`);
         input.attestation = { path: relative(root, resolve(file)), sha256: await sha256File(file) };
@@ -208,15 +219,15 @@ const mergeCommand = defineCommand<MergeFlags>()({
       await writeFileAtomic(file, reporter.renderRun(merged, format));
       wrote.push(file);
     }
-    if (argv.attestation) {
+    if (argv.attest) {
       const { sha256 } = await import("@ggen/support");
       const statement = reporter.testResultStatement(merged, {
         runRef: { path: relative(root, resolve(argv.output)), sha256: sha256(text) },
         configuration: inputs.flatMap((i) => (i.attestation ? [i.attestation] : [])),
       });
       const doc = argv.sign ? reporter.signStatement(statement, await signingKey(argv.key, out)) : statement;
-      await writeFileAtomic(argv.attestation, `${JSON.stringify(doc, null, 2)}\n`);
-      wrote.push(argv.attestation);
+      await writeFileAtomic(argv.attest, `${JSON.stringify(doc, null, 2)}\n`);
+      wrote.push(argv.attest);
     }
     out.info(`wrote ${wrote.join(", ")}`);
     out.data(merged, () =>
