@@ -1,7 +1,7 @@
 // What every command handler of this program shares: its Output, where state lives, the backend
 // (loaded lazily so --help stays fast), and small argument helpers.
 import { join, resolve } from "node:path";
-import type { BackendChoice } from "@ggen/cleanroom-backends";
+import type { BackendChoice, ConfigOverrides } from "@ggen/cleanroom-backends";
 import { GgenError } from "@ggen/contract";
 import { type GlobalOptions, type OptionTable, type Output, outputFor } from "@ggen/reporter";
 
@@ -70,10 +70,14 @@ export async function loadBackend(argv: BackendChoice | Partial<BackendFlags>, o
   const choice = flags.backend ?? "auto";
   const engine = engineOf(flags);
   const { createBackend } = await import("@ggen/cleanroom-backends");
-  // An engine named on the line is the one to use: never a silent fallback to the local backend.
+  // An engine named on the line is the one to use: never a silent fallback to the local backend. It is
+  // the backend instance's engine option ([backend] docker_host) and this process's DOCKER_HOST, for
+  // what reads that (the engine probe, testcontainers' client).
   if (engine) process.env.DOCKER_HOST = engine;
+  const config = engine ? ({ backend: { dockerHost: engine } } as unknown as ConfigOverrides) : undefined;
   const backend = await createBackend(engine && choice === "auto" ? "testcontainers" : choice, {
     stateDir: stateDir(),
+    ...(config ? { config } : {}),
   });
   if (out && choice === "auto" && backend.chosenBecause) out.verbose(backend.chosenBecause);
   return backend;
@@ -258,4 +262,41 @@ export async function liveEnvironments(
     }
   }
   return found;
+}
+
+/** What the test engine reads of `.cleanroom/config.toml` (`[testing]`, `[metrics]`; parsed and checked there). */
+interface EngineConfig {
+  testing?: {
+    defaultParallel?: boolean;
+    maxParallelTests?: number;
+    testTimeoutSeconds?: number;
+    collectLogs?: boolean;
+    collectMetrics?: boolean;
+    resultsDir?: string;
+  };
+  metrics?: { enabled?: boolean; detailed?: boolean; metricsFile?: string };
+}
+
+/** The engine's settings from config.toml: where runs and metrics go, and the test run's defaults. */
+export async function engineSettings() {
+  const { loadConfig } = await import("@ggen/cleanroom-backends");
+  const { storeAt } = await import("@ggen/testing");
+  // The backends' parser owns the file (every key checked at file:line:col); these sections are ours to use.
+  const config = loadConfig(stateDir()) as unknown as EngineConfig;
+  const testing = config.testing ?? {};
+  const metrics = config.metrics ?? {};
+  const root = projectRoot();
+  const recordMetrics = metrics.enabled !== false && testing.collectMetrics !== false;
+  return {
+    store: storeAt(stateDir(), {
+      runsDir: testing.resultsDir ? resolve(root, testing.resultsDir) : undefined,
+      metricsFile: recordMetrics
+        ? metrics.metricsFile
+          ? resolve(root, metrics.metricsFile)
+          : undefined
+        : false,
+    }),
+    testing,
+    metrics,
+  };
 }

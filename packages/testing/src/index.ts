@@ -43,7 +43,7 @@ export type { SessionOptions, SessionResult, WorkContext, WorkOutcome } from "./
 export { backendExec, projectMount, runSession, WORKSPACE } from "./session.js";
 export type { ShardPlan, ShardSpec } from "./shard.js";
 export { fileDurations, parseShard, planShards } from "./shard.js";
-export type { MetricsEntry, StoredRun } from "./store.js";
+export type { MetricsEntry, StoredRun, StoreLocation, StoreRef } from "./store.js";
 export {
   appendMetrics,
   lastRun,
@@ -53,6 +53,7 @@ export {
   readInputFile,
   readMetrics,
   saveRun,
+  storeAt,
 } from "./store.js";
 export type { SelectOptions, TestRunOptions, TestRunOutcome, UnitEvent } from "./testrun.js";
 export { DEFAULT_GLOBS, runTests, selectFiles, shardFiles, unitLabel } from "./testrun.js";

@@ -10,7 +10,7 @@ import { type CleanroomRun, GgenError, type Reference, type TestResult } from "@
 import { isSecretName, redactText } from "@ggen/support";
 import { type ExecFn, spawnExec } from "./exec.js";
 import { buildRun, hashFiles, hostIsolation, newRunId, type TimelineEntry } from "./result.js";
-import { appendMetrics, type MetricsEntry, saveRun } from "./store.js";
+import { appendMetrics, type MetricsEntry, type StoreLocation, saveRun } from "./store.js";
 
 /** Where the project root appears inside an environment (relative to its workdir). */
 export const WORKSPACE = "workspace";
@@ -38,6 +38,10 @@ export interface WorkOutcome {
 export interface SessionOptions {
   root: string;
   stateDir: string;
+  /** Where the run and its metrics line go (default: under stateDir). */
+  store?: StoreLocation;
+  /** false: tests' output tails are not kept in the stored run (`[testing] collect_logs = false`). */
+  keepOutput?: boolean;
   kind: MetricsEntry["kind"];
   backend?: Backend;
   /** Use this existing environment (it stays); otherwise a throwaway one is made and removed. */
@@ -186,6 +190,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       ...(t.failureMessage ? { failureMessage: scrub(t.failureMessage) } : {}),
       ...(t.outputTail ? { outputTail: scrub(t.outputTail) } : {}),
     }));
+  if (options.keepOutput === false) outcome.tests = outcome.tests.map(({ outputTail: _, ...t }) => t);
   const finishedAt = new Date();
   const run = buildRun({
     runId,
@@ -212,10 +217,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       ...(resources.cpuSystemMs !== undefined ? { cpuSystemMs: Math.round(resources.cpuSystemMs) } : {}),
     },
   });
-  const path = await saveRun(options.stateDir, run, outcome.timeline);
+  const store = options.store ?? options.stateDir;
+  const path = await saveRun(store, run, outcome.timeline);
   const steps: Record<string, number> = {};
   for (const t of outcome.timeline) steps[t.name] = t.durationMs;
-  await appendMetrics(options.stateDir, {
+  await appendMetrics(store, {
     runId: run.runId,
     at: run.finishedAt,
     kind: options.kind,

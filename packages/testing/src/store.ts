@@ -2,9 +2,9 @@
 // its timeline beside it, a `last` pointer, and one line per run in `.cleanroom/metrics.jsonl`
 // (appended under a lock so parallel runs never interleave half lines).
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { appendFile, readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
 import { withLock, writeFileAtomic } from "@ggen/support";
 import type { TimelineEntry } from "./result.js";
@@ -34,14 +34,38 @@ export interface MetricsEntry {
   peakMemoryMb: number;
 }
 
-const runsDir = (stateDir: string) => join(stateDir, "runs");
+/**
+ * Where runs and metrics are kept: by default `<stateDir>/runs/` and `<stateDir>/metrics.jsonl`;
+ * `.cleanroom/config.toml`'s `[testing] results_dir` and `[metrics] metrics_file` move them, and
+ * `metricsFile: false` (`[metrics] enabled = false`, `[testing] collect_metrics = false`) records none.
+ */
+export interface StoreLocation {
+  runsDir: string;
+  metricsFile: string | false;
+}
+
+/** A store under `stateDir`, with what the configuration moved. */
+export function storeAt(
+  stateDir: string,
+  moved: { runsDir?: string | undefined; metricsFile?: string | false | undefined } = {},
+): StoreLocation {
+  return {
+    runsDir: moved.runsDir ?? join(stateDir, "runs"),
+    metricsFile: moved.metricsFile ?? join(stateDir, "metrics.jsonl"),
+  };
+}
+
+/** Every store function takes a state dir (the default layout under it) or a StoreLocation. */
+export type StoreRef = string | StoreLocation;
+const where = (s: StoreRef): StoreLocation => (typeof s === "string" ? storeAt(s) : s);
+const runsDir = (s: StoreRef) => where(s).runsDir;
 
 export async function saveRun(
-  stateDir: string,
+  store: StoreRef,
   run: CleanroomRun,
   timeline: TimelineEntry[] = [],
 ): Promise<string> {
-  const dir = runsDir(stateDir);
+  const dir = runsDir(store);
   const path = join(dir, `${run.runId}.json`);
   // The record is durable; its timeline (derived, for the HTML report) and the `last` pointer (lastRun
   // falls back to the newest record) are only atomic.
@@ -108,58 +132,64 @@ export async function loadRun(path: string): Promise<StoredRun> {
   return { run: checked.value, timeline, path };
 }
 
-export async function listRuns(stateDir: string): Promise<string[]> {
+export async function listRuns(store: StoreRef): Promise<string[]> {
   try {
-    const names = await readdir(runsDir(stateDir));
+    const names = await readdir(runsDir(store));
     return names
       .filter((n) => n.endsWith(".json") && !n.endsWith(".timeline.json"))
       .sort()
-      .map((n) => join(runsDir(stateDir), n));
+      .map((n) => join(runsDir(store), n));
   } catch {
     return [];
   }
 }
 
-/** The last run stored under stateDir; a usage error when there is none. */
-export async function lastRun(stateDir: string): Promise<StoredRun> {
+/** The last run stored; a usage error when there is none. */
+export async function lastRun(store: StoreRef): Promise<StoredRun> {
   let id: string | undefined;
   try {
-    id = (await readFile(join(runsDir(stateDir), "last"), "utf8")).trim();
+    id = (await readInputFile(join(runsDir(store), "last"), "last-run pointer", { maxBytes: 4096 })).trim();
   } catch {
-    id = (await listRuns(stateDir))
+    id = (await listRuns(store))
       .at(-1)
       ?.replace(/^.*\//, "")
       .replace(/\.json$/, "");
   }
   if (!id)
-    throw new GgenError("NO_RUNS", `no test runs recorded under ${runsDir(stateDir)}`, {
+    throw new GgenError("NO_RUNS", `no test runs recorded under ${runsDir(store)}`, {
       kind: "usage",
       hint: "run 'cleanroom test run' first",
     });
-  return loadRun(join(runsDir(stateDir), `${id}.json`));
+  // A pointer is a run id, never a path: it cannot lead out of the runs directory.
+  if (!/^[\w.-]+$/.test(id) || id.startsWith("."))
+    throw new GgenError("NO_RUNS", `the last-run pointer in ${runsDir(store)} is not a run id`, {
+      kind: "usage",
+    });
+  return loadRun(join(runsDir(store), `${id}.json`));
 }
 
-export async function appendMetrics(stateDir: string, entry: MetricsEntry): Promise<void> {
-  mkdirSync(stateDir, { recursive: true });
-  const file = join(stateDir, "metrics.jsonl");
+/** Appends a line to the metrics file (nothing when the store records no metrics). */
+export async function appendMetrics(store: StoreRef, entry: MetricsEntry): Promise<void> {
+  const file = where(store).metricsFile;
+  if (file === false) return;
+  mkdirSync(dirname(file), { recursive: true });
   // A lock with an owner: a run killed while appending leaves a lock the next run takes over at once.
-  await withLock(file, () => appendFile(file, `${JSON.stringify(entry)}\n`), { what: "metrics.jsonl" });
+  await withLock(file, () => appendFile(file, `${JSON.stringify(entry)}\n`), { what: basename(file) });
 }
 
-/** Metrics lines, oldest first; a line that does not parse is skipped and counted. */
-export async function readMetrics(stateDir: string): Promise<{ entries: MetricsEntry[]; skipped: number }> {
-  let text = "";
-  try {
-    text = await readFile(join(stateDir, "metrics.jsonl"), "utf8");
-  } catch {
-    return { entries: [], skipped: 0 };
-  }
+/** Metrics lines, oldest first; a line that is not a JSON object is skipped and counted. */
+export async function readMetrics(store: StoreRef): Promise<{ entries: MetricsEntry[]; skipped: number }> {
+  const file = where(store).metricsFile;
+  if (file === false || !existsSync(file)) return { entries: [], skipped: 0 };
+  const text = await readInputFile(file, "metrics file");
   const entries: MetricsEntry[] = [];
   let skipped = 0;
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     try {
-      entries.push(JSON.parse(line) as MetricsEntry);
+      const value: unknown = JSON.parse(line);
+      if (value && typeof value === "object" && !Array.isArray(value)) entries.push(value as MetricsEntry);
+      else skipped++;
     } catch {
       skipped++;
     }

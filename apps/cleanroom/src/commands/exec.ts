@@ -9,6 +9,7 @@ import {
   currentEnvironment,
   durationFlag,
   ENV_RULE,
+  engineSettings,
   envFlag,
   output,
   positiveFlag,
@@ -119,6 +120,7 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
   const run = await import("@ggen/testing");
   const { LiveSteps, renderRunText } = await import("@ggen/reporter");
   const root = projectRoot();
+  const { store, testing } = await engineSettings();
   const current = argv.host ? undefined : await currentEnvironment(argv, out);
   const backend = current?.backend;
   const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
@@ -126,6 +128,8 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
     const result = await run.runSession({
       root,
       stateDir: stateDir(),
+      store,
+      ...(testing.collectLogs === false ? { keepOutput: false } : {}),
       kind: "scenario",
       ...(backend ? { backend } : {}),
       ...(current?.choice.name ? { envName: current.choice.name } : {}),

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { type GenerationManifest, GgenError, parseJson, validate } from "@ggen/contract";
 import { type CommandArgs, defineCommand } from "@ggen/reporter";
 import { writeFileAtomic } from "@ggen/support";
-import { output, projectRoot, stateDir } from "../context.js";
+import { engineSettings, output, projectRoot, stateDir } from "../context.js";
 import { annotate, writeOutput } from "./shared.js";
 
 /** An attestation file verified against the project (and the public key, when there is one). */
@@ -298,7 +298,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
     } else {
       const { lastRun, loadRun } = await import("@ggen/testing");
       const { sha256 } = await import("@ggen/support");
-      const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
+      const stored = argv.run ? await loadRun(argv.run) : await lastRun((await engineSettings()).store);
       if (!argv.attestation && !argv.sign) {
         const format = out.json ? "json" : argv.format;
         await writeOutput(

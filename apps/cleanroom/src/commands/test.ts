@@ -9,6 +9,7 @@ import {
   currentEnvironment,
   durationFlag,
   ENV_RULE,
+  engineSettings,
   envFlag,
   list,
   output,
@@ -25,7 +26,7 @@ interface RunArgs {
   file?: string[];
   files?: string[];
   scenario?: string;
-  parallel: boolean;
+  parallel?: boolean;
   "max-parallel"?: string;
   timeout?: string;
   shard?: string;
@@ -47,9 +48,19 @@ const runCommand = defineCommand<RunArgs>()({
     file: { type: "string", array: true, describe: "A test file (repeatable)" },
     files: { type: "string", array: true, describe: "A glob of test files (repeatable)" },
     scenario: { type: "string", describe: "Run a scenario YAML as the test run" },
-    parallel: { type: "boolean", default: false, describe: "Run test files in parallel" },
-    "max-parallel": { type: "string", describe: "At most this many at once (default 4)" },
-    timeout: { type: "string", describe: "Per runner invocation: 60s, 2m (a bare number is seconds)" },
+    parallel: {
+      type: "boolean",
+      describe: "Run test files in parallel (default: config.toml's [testing] default_parallel, else no)",
+    },
+    "max-parallel": {
+      type: "string",
+      describe: "At most this many at once (default: [testing] max_parallel_tests, else 4)",
+    },
+    timeout: {
+      type: "string",
+      describe:
+        "Per runner invocation: 60s, 2m; a bare number is seconds (default: [testing] test_timeout_seconds)",
+    },
     shard: {
       type: "string",
       describe: "Only shard k of n (k/n), balanced by the durations in .cleanroom/metrics.jsonl",
@@ -96,8 +107,13 @@ const runCommand = defineCommand<RunArgs>()({
     const run = await import("@ggen/testing");
     const root = projectRoot();
     // Everything is checked before anything starts.
-    const timeoutMs = await durationFlag(argv.timeout, "--timeout");
-    const maxParallel = positiveFlag(argv["max-parallel"], "--max-parallel", { integer: true });
+    const { store, testing } = await engineSettings();
+    const timeoutMs =
+      (await durationFlag(argv.timeout, "--timeout")) ??
+      (testing.testTimeoutSeconds ? testing.testTimeoutSeconds * 1000 : undefined);
+    const maxParallel =
+      positiveFlag(argv["max-parallel"], "--max-parallel", { integer: true }) ?? testing.maxParallelTests;
+    const parallel = argv.parallel ?? testing.defaultParallel ?? false;
     const shardSpec = argv.shard !== undefined ? run.parseShard(argv.shard) : undefined;
     if (shardSpec && argv.scenario)
       throw new GgenError("BAD_ARGUMENT", "--shard splits test files, not a scenario", { kind: "usage" });
@@ -113,7 +129,7 @@ const runCommand = defineCommand<RunArgs>()({
         skipSlow: argv["skip-slow"],
       });
       if (shardSpec) {
-        const { entries } = await run.readMetrics(stateDir());
+        const { entries } = await run.readMetrics(store);
         const mine = run.shardFiles(root, files, shardSpec, run.fileDurations(entries));
         out.info(
           `shard ${shardSpec.index}/${shardSpec.total}: ${mine.files.length} of ${files.length} files (balanced by ${mine.plan.by === "durations" ? "recorded durations" : "file count"})`,
@@ -132,6 +148,8 @@ const runCommand = defineCommand<RunArgs>()({
       const result = await run.runSession({
         root,
         stateDir: stateDir(),
+        store,
+        ...(testing.collectLogs === false ? { keepOutput: false } : {}),
         kind: scenario ? "scenario" : "test",
         ...(backend ? { backend } : {}),
         ...(envName ? { envName } : {}),
@@ -163,7 +181,7 @@ const runCommand = defineCommand<RunArgs>()({
             env: ctx.env,
             limits: ctx.limits,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
-            parallel: argv.parallel,
+            parallel,
             ...(maxParallel ? { maxParallel } : {}),
             ...(timeoutMs ? { timeoutMs } : {}),
             ...(shard ? { shard } : {}),
@@ -233,7 +251,7 @@ const resultsCommand = defineCommand<ResultsArgs>()({
   handler: async (argv) => {
     const out = output(argv);
     const { lastRun, loadRun, runPassed } = await import("@ggen/testing");
-    const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
+    const stored = argv.run ? await loadRun(argv.run) : await lastRun((await engineSettings()).store);
     const { renderRun } = await import("@ggen/reporter");
     const format = out.json ? "json" : argv.format;
     const text = renderRun(stored.run, format, { timeline: stored.timeline });
