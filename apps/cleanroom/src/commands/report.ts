@@ -171,6 +171,8 @@ const mergeCommand = defineCommand<MergeFlags>()({
       const stored = await t.loadRun(file);
       inputs.push({ path: relative(root, resolve(file)), sha256: await sha256File(file), run: stored.run });
     }
+    // Every shard of one split, once each — checked before anything about their attestations.
+    t.checkShards(inputs);
     // Each shard's attestation (when any shard has one, every shard must): verified, and of that run.
     const attested = runs.map((f) => existsSync(attestationBeside(f)));
     if (attested.some(Boolean)) {
