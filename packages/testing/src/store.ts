@@ -92,7 +92,7 @@ export async function readInputFile(
   const max = options.maxBytes ?? MAX_INPUT_BYTES;
   const code = options.code ?? "FILE_NOT_FOUND";
   const fail = (why: string) =>
-    new GgenError(code, `${what} ${why}: ${path}`, { kind: "usage", location: { file: path } });
+    new GgenError(code, `${what} ${why}`, { kind: "usage", location: { file: path } });
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
@@ -177,7 +177,26 @@ export async function appendMetrics(store: StoreRef, entry: MetricsEntry): Promi
   await withLock(file, () => appendFile(file, `${JSON.stringify(entry)}\n`), { what: basename(file) });
 }
 
-/** Metrics lines, oldest first; a line that is not a JSON object is skipped and counted. */
+const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const numbersIn = (v: unknown) =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every(finite);
+
+/** A metrics line of the shape this package writes (a hand-edited or foreign line is skipped, not trusted). */
+function isMetricsEntry(v: unknown): v is MetricsEntry {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.runId === "string" &&
+    typeof e.at === "string" &&
+    !Number.isNaN(Date.parse(e.at)) &&
+    ["totalMs", "setupMs", "testMs", "teardownMs"].every((k) => finite(e[k])) &&
+    numbersIn(e.tests) &&
+    numbersIn(e.steps) &&
+    (e.files === undefined || numbersIn(e.files))
+  );
+}
+
+/** Metrics lines, oldest first; a line that is not a metrics entry is skipped and counted. */
 export async function readMetrics(store: StoreRef): Promise<{ entries: MetricsEntry[]; skipped: number }> {
   const file = where(store).metricsFile;
   if (file === false || !existsSync(file)) return { entries: [], skipped: 0 };
@@ -188,7 +207,7 @@ export async function readMetrics(store: StoreRef): Promise<{ entries: MetricsEn
     if (!line.trim()) continue;
     try {
       const value: unknown = JSON.parse(line);
-      if (value && typeof value === "object" && !Array.isArray(value)) entries.push(value as MetricsEntry);
+      if (isMetricsEntry(value)) entries.push(value);
       else skipped++;
     } catch {
       skipped++;

@@ -59,6 +59,24 @@ async function signingKey(keyFile: string | undefined, out: ReturnType<typeof ou
   return k.privateKey;
 }
 
+/** A DSSE envelope of the statement, signed with the key (a file that is no ed25519 key says so). */
+async function signed(
+  statement: import("@ggen/reporter").Statement<unknown>,
+  keyFile: string | undefined,
+  out: ReturnType<typeof output>,
+) {
+  const { signStatement } = await import("@ggen/reporter");
+  const key = await signingKey(keyFile, out);
+  try {
+    return signStatement(statement, key);
+  } catch {
+    throw new GgenError("KEY_INVALID", "not an ed25519 private key (PEM)", {
+      kind: "usage",
+      location: { file: keyFile ?? keyPaths().priv },
+    });
+  }
+}
+
 export async function readManifest(file: string): Promise<{ manifest: GenerationManifest; text: string }> {
   const { readInputFile } = await import("@ggen/testing");
   const text = await readInputFile(file, "manifest");
@@ -101,7 +119,14 @@ async function verify(argv: ReportArgs, out: ReturnType<typeof output>): Promise
         ),
       ].join("\n"),
   );
-  if (!result.ok) process.exitCode = 1;
+  if (!result.ok)
+    // The report above says what changed; the error line says that it failed, through the one renderer.
+    throw new GgenError(
+      "ATTESTATION_MISMATCH",
+      result.signatureValid === false
+        ? `${file} does not verify: its signature is invalid`
+        : `${file} does not verify: ${bad.length} of ${result.checks.length} files changed or missing`,
+    );
 }
 
 interface MergeFlags {
@@ -227,7 +252,7 @@ const mergeCommand = defineCommand<MergeFlags>()({
         runRef: { path: relative(root, resolve(argv.output)), sha256: sha256(text) },
         configuration: inputs.flatMap((i) => (i.attestation ? [i.attestation] : [])),
       });
-      const doc = argv.sign ? reporter.signStatement(statement, await signingKey(argv.key, out)) : statement;
+      const doc = argv.sign ? await signed(statement, argv.key, out) : statement;
       await writeFileAtomic(argv.attest, `${JSON.stringify(doc, null, 2)}\n`);
       wrote.push(argv.attest);
     }
@@ -314,7 +339,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
         runRef: { path: relative(root, stored.path), sha256: sha256(await readFile(stored.path)) },
       });
     }
-    const doc = argv.sign ? reporter.signStatement(statement, await signingKey(argv.key, out)) : statement;
+    const doc = argv.sign ? await signed(statement, argv.key, out) : statement;
     await writeOutput(out, `${JSON.stringify(doc, null, 2)}\n`, argv.output);
   },
 });

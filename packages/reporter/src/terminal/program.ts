@@ -253,7 +253,12 @@ export async function runProgram(
     const c = (e as NodeJS.ErrnoException).code;
     line = c && !e.message.includes(c) ? `${c}: ${e.message}` : e.message;
   }
-  stderr.write(`${spec.name}: error: ${line.split("\n")[0]}\n`);
+  // What came from the input (a file name, a value) may hold control bytes: shown escaped, never raw.
+  const safe = (line.split("\n")[0] ?? "").replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  stderr.write(`${spec.name}: error: ${safe}\n`);
   if (debug) {
     const stack = e instanceof Error && e.stack ? e.stack : new Error(line).stack;
     stderr.write(`${stack}\n`);
