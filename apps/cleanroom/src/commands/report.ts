@@ -270,7 +270,8 @@ const mergeCommand = defineCommand<MergeFlags>()({
 
 export const reportCommand = defineCommand<ReportFlags>()({
   command: "report",
-  describe: "Write or verify a report (json, junit, html) with an attestation",
+  describe:
+    "Write or verify a report (json, junit, html, tap) with an attestation; --verify exits 1 on a mismatch",
   options: {
     format: {
       choices: ["text", "json", "junit", "html", "tap"],
