@@ -71,7 +71,7 @@ describe("bad input", () => {
   it("a missing scenario file", () => {
     const r = p.run("exec", "--scenario", "absent.yaml");
     expect(r.status).toBe(2);
-    expect(oneLine(r)).toBe("cleanroom: error: absent.yaml: scenario not found: absent.yaml");
+    expect(oneLine(r)).toBe("cleanroom: error: absent.yaml: scenario not found");
   });
 
   it("an unknown service, with a suggestion", () => {
@@ -115,7 +115,7 @@ describe("bad input", () => {
   it("a missing manifest, and a file that is not one", () => {
     const r = p.run("ultra-fast-test", "--manifest", "gen/manifest.json", "--backend", "local");
     expect(r.status).toBe(2);
-    expect(oneLine(r)).toBe("cleanroom: error: gen/manifest.json: manifest not found: gen/manifest.json");
+    expect(oneLine(r)).toBe("cleanroom: error: gen/manifest.json: manifest not found");
     p.write("broken-manifest.json", '{\n  "kind": "generation-manifest/v1",\n  "files": [,]\n}\n');
     const broken = p.run("ultra-fast-test", "--manifest", "broken-manifest.json", "--backend", "local");
     expect(broken.status).toBe(2);
@@ -138,10 +138,10 @@ describe("bad input", () => {
     p.write("t/a.test.mjs", "");
     const shard = p.run("test", "run", "--files", "t/*.mjs", "--shard", "0/2");
     expect(shard.status).toBe(2);
-    expect(oneLine(shard)).toBe("cleanroom: error: --shard 0/2: expected k/n with 1 ≤ k ≤ n");
+    expect(oneLine(shard)).toBe('cleanroom: error: --shard "0/2": expected k/n with 1 ≤ k ≤ n');
     const t = p.run("test", "run", "--files", "t/*.mjs", "--timeout", "-1");
     expect(t.status).toBe(2);
-    expect(oneLine(t)).toMatch(/--timeout -1: expected a positive number of seconds/);
+    expect(oneLine(t)).toMatch(/--timeout "-1": expected a duration such as 50s, 2m or 1500ms/);
     nothingStarted();
   });
 

@@ -19,6 +19,8 @@ export interface Project {
   dir: string;
   write(rel: string, text: string): string;
   run(...args: string[]): SpawnSyncReturns<string>;
+  /** The program with more environment variables (CLEANROOM_ENV, GITHUB_ACTIONS…). */
+  runWith(env: NodeJS.ProcessEnv, ...args: string[]): SpawnSyncReturns<string>;
   json<T = unknown>(...args: string[]): T;
   /** Where the local backend keeps this project's environment directories (outside the project). */
   envRoot: string;
@@ -29,13 +31,15 @@ export interface Project {
 
 export function project(prefix = "cleanroom-cli-"): Project {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  const run = (...args: string[]) =>
+  const runWith = (env: NodeJS.ProcessEnv, ...args: string[]) =>
     spawnSync(process.execPath, [bin, ...args], {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
+      // What the machine running the tests has set must not choose for them.
+      env: { ...process.env, NO_COLOR: "1", CLEANROOM_ENV: "", GITHUB_ACTIONS: "", ...env },
       timeout: 120_000,
     });
+  const run = (...args: string[]) => runWith({}, ...args);
   const envRoot = environmentsRoot(join(dir, ".cleanroom"));
   return {
     dir,
@@ -48,6 +52,7 @@ export function project(prefix = "cleanroom-cli-"): Project {
       return p;
     },
     run,
+    runWith,
     json<T>(...args: string[]): T {
       const r = run("--json", ...args);
       if (r.stdout.trim() === "") throw new Error(`no JSON from ${args.join(" ")}: ${r.stderr}`);

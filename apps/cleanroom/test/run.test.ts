@@ -70,7 +70,8 @@ describe("test run and results", () => {
       "test/ok.test.mjs",
     ]);
     const junit = p.run("test", "results", "--format", "junit", "--output", "out/junit.xml");
-    expect(junit.status).toBe(0);
+    // The report is written; the exit code is the run's outcome (it failed).
+    expect(junit.status).toBe(1);
     const xml = readFileSync(join(p.dir, "out/junit.xml"), "utf8");
     expect(xml).toMatch(/<testsuites name="run-[^"]+" tests="6" failures="1" errors="0" skipped="1"/);
     expect(xml).toContain('<testcase name="group &gt; inner ok" classname="test/math.test.mjs"');
@@ -259,6 +260,7 @@ describe("reports and attestations", () => {
     expect(bad.stdout).toMatch(
       /changed: test\/ok\.test\.mjs \(subject\) sha256 [0-9a-f]{12}… → [0-9a-f]{12}…/,
     );
+    expect(bad.stderr).toBe("cleanroom: error: att.json does not verify: 1 of 2 files changed or missing\n");
   });
 
   it("metrics show --detailed gives p50 / p95 per step across runs", () => {

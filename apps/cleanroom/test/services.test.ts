@@ -59,7 +59,7 @@ describe.runIf(hasRedis)("environments and services, one CLI call at a time", ()
     expect(list).toContainEqual(expect.objectContaining({ environment: "svc", name: "redis" }));
     const h = p.run("container", "health", "redis", "--env-name", "svc");
     expect(h.status).toBe(0);
-    expect(h.stdout).toMatch(/^redis: healthy/);
+    expect(h.stdout).toMatch(/^redis \(svc\): healthy/);
     const status = p.json<{ alive: boolean; services: { name: string }[] }>(
       "environment",
       "status",

@@ -57,6 +57,8 @@ export interface TestResult {
   durationMs: number;
   failureMessage?: string;
   outputTail?: string;
+  /** Where the test is declared in its file (1-based), when the runner says. */
+  line?: number;
 }
 
 export interface TestSummary {
@@ -76,6 +78,10 @@ export interface CleanroomRun {
   startedAt: IsoDateTime;
   finishedAt: IsoDateTime;
   manifest?: Reference;
+  /** One shard of a split suite; `plan` (sha256 of the whole split) is equal in every shard of one suite. */
+  shard?: { index: number; total: number; plan: string };
+  /** A merged run: the shard runs it combines (and their attestations), in shard order. */
+  shards?: { path: string; sha256: string; index: number; total: number; attestation?: Reference }[];
   sources?: Reference[];
   environment: { name: string; backend: BackendName; isolation: Isolation };
   services: { name: string; image?: string; binary?: string; readyMs: number; endpoint?: string }[];

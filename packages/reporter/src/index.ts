@@ -34,13 +34,15 @@ export { LiveSteps } from "./live.js";
 export type { MetricsLine, MetricsSummary, StepStats } from "./metrics.js";
 export { percentile, stats, summarizeMetrics } from "./metrics.js";
 export type { PipelineFormat, RunFormat } from "./render/formats.js";
-export { renderPipeline, renderRun } from "./render/formats.js";
+export { renderPipeline, renderRun, runFormats } from "./render/formats.js";
+export { renderGithubAnnotations } from "./render/github.js";
 // Renderers for cleanroom-run/v1 and pipeline-report/v1.
 export type { RunHtmlOptions } from "./render/html.js";
 export { pipelineTimeline, renderPipelineHtml, renderRunHtml, timelineSvg } from "./render/html.js";
 export { renderJunit } from "./render/junit.js";
 export type { TimelineBar } from "./render/shared.js";
 export { escapeXml, failuresFirst, formatMs, impliedTimeline, runTimeline } from "./render/shared.js";
+export { renderTap } from "./render/tap.js";
 export type { RunTextOptions } from "./render/text.js";
 export { renderPipelineText, renderRunText, runSummaryLine } from "./render/text.js";
 export type { Command, CommandArgs, OptionTable } from "./terminal/command.js";

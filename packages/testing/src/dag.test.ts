@@ -169,6 +169,22 @@ steps:
     expect(r.ok).toBe(false);
   });
 
+  it("a timeout past Node's 24.8-day clamp (31 days) does not fire at once", async () => {
+    const s = parseScenario(
+      `timeout_ms: 2678400000
+steps:
+  - name: wait
+    run: sleep 0.3 && echo done
+    timeout_ms: 2678400000
+`,
+      "s.yaml",
+    );
+    const r = await runScenario(s, { exec: spawnExec });
+    expect(r.steps[0]!.status).toBe("passed");
+    expect(r.steps[0]!.stdout).toBe("done\n");
+    expect(r.timedOut).toBe(false);
+  });
+
   it("keeps a parallel:false step alone", async () => {
     const log = join(dir, "excl.log");
     const s = parseScenario(

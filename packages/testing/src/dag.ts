@@ -5,6 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import { isAbsolute, join } from "node:path";
+import { longTimeout } from "@ggen/support";
 import pLimit from "p-limit";
 import { type ExecFn, tail } from "./exec.js";
 import type { Scenario, ScenarioStep } from "./scenario.js";
@@ -112,9 +113,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   let scenarioTimedOut = false;
   const onOuterAbort = () => abort.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  // longTimeout: a scenario's timeout_ms past Node's 24.8-day clamp must not fire at once.
   const timer =
     scenario.timeoutMs !== undefined
-      ? setTimeout(() => {
+      ? longTimeout(() => {
           scenarioTimedOut = true;
           abort.abort();
         }, scenario.timeoutMs)
@@ -211,7 +213,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   try {
     steps = await Promise.all(scenario.steps.map(schedule));
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
   return {

@@ -5,6 +5,7 @@
 
 import { spawn } from "node:child_process";
 import type { ExecOptions, ExecResult } from "@ggen/cleanroom-backends";
+import { formatSize, longTimeout } from "@ggen/support";
 
 /** Runs argv somewhere (a backend environment, or the host) and captures its output. */
 export type ExecFn = (argv: string[], options?: ExecOptions) => Promise<ExecResult>;
@@ -61,9 +62,10 @@ export const spawnExec: ExecFn = (argv, options = {}) => {
       termTimer = setTimeout(() => killGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
       termTimer.unref();
     };
+    // longTimeout: a timeout past Node's 24.8-day clamp must not fire at once.
     const timer =
       options.timeoutMs !== undefined && options.timeoutMs > 0
-        ? setTimeout(() => {
+        ? longTimeout(() => {
             timedOut = true;
             stop();
           }, options.timeoutMs)
@@ -76,7 +78,7 @@ export const spawnExec: ExecFn = (argv, options = {}) => {
     const finish = () => {
       if (settled || !exit) return;
       settled = true;
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       if (termTimer) clearTimeout(termTimer);
       options.signal?.removeEventListener("abort", onAbort);
       resolve({
@@ -111,4 +113,19 @@ export function tail(text: string, lines = 20, maxChars = 4000): string {
   let t = all.slice(-lines).join("\n");
   if (t.length > maxChars) t = t.slice(-maxChars);
   return t;
+}
+
+/**
+ * What stopped a command when a resource limit did (the backend says which; the environment's spec says
+ * how much): "memory limit 512 MiB reached: killed". Timeouts are reported as timeouts, not here.
+ */
+export function limitMessage(
+  result: Pick<ExecResult, "limit">,
+  limits: { memoryMb?: number; pids?: number } = {},
+): string | undefined {
+  if (result.limit === "memory")
+    return `memory limit ${limits.memoryMb ? `${formatSize(Math.round(limits.memoryMb * 1024 * 1024))} ` : ""}reached: killed`;
+  if (result.limit === "pids")
+    return `process limit ${limits.pids ? `${limits.pids} ` : ""}reached: new processes refused`;
+  return undefined;
 }

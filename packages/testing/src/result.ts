@@ -90,6 +90,7 @@ export interface RunParts {
   startedAt: Date;
   finishedAt: Date;
   manifest?: Reference;
+  shard?: CleanroomRun["shard"];
   sources?: Reference[];
   environment: { name: string; backend: BackendName; isolation: Isolation };
   services?: CleanroomRun["services"];
@@ -120,6 +121,7 @@ export function buildRun(parts: RunParts): CleanroomRun {
   };
   if (parts.tool) run.tool = parts.tool;
   if (parts.manifest) run.manifest = parts.manifest;
+  if (parts.shard) run.shard = parts.shard;
   if (parts.sources) run.sources = parts.sources;
   return run;
 }

@@ -95,8 +95,21 @@ describe("parseScenario", () => {
       /^s\.yaml:4:17: timeout_ms must be an integer/,
     );
     expect(fails("steps:\n  - name: a\n    run: x\n    expect: { stdout_matches: '(' }\n")).toMatch(
-      /^s\.yaml:4:\d+: expect.stdout_matches: Invalid regular expression/,
+      /^s\.yaml:4:\d+: expect.stdout_matches \/\(\/ is not a supported pattern/,
     );
+  });
+
+  it("runs expected-output patterns on RE2: backreferences refused, no catastrophic backtracking", () => {
+    expect(fails("steps:\n  - name: a\n    run: x\n    expect: { stdout_matches: '(a)\\1' }\n")).toMatch(
+      /^s\.yaml:4:31: expect.stdout_matches \/\(a\)\\1\/ is not a supported pattern/,
+    );
+    const s = parseScenario(
+      "steps:\n  - name: a\n    run: x\n    expect: { stdout_matches: '^(a+)+$' }\n",
+      "s.yaml",
+    );
+    // 50k characters: a backtracking engine would not return; RE2 does (and says no).
+    expect(s.steps[0]!.expect.stdoutMatches[0]!.test(`${"a".repeat(50_000)}!`)).toBe(false);
+    expect(s.steps[0]!.expect.stdoutMatches[0]!.test("aaa")).toBe(true);
   });
 
   it("findCycle finds none in a DAG", () => {

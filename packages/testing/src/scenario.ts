@@ -2,16 +2,18 @@
 // and column of every problem. The steps may sit at the top level or under a `scenario:` key (the
 // seeds' shape). Pure: text in, a checked Scenario (or a GgenError pointing into the file) out.
 
-import { GgenError } from "@ggen/contract";
+import { compilePattern, GgenError, type SafePattern } from "@ggen/contract";
+import { closest } from "@ggen/support";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 
 export interface StepExpect {
   /** Exit codes that count as success (default [0]). */
   exitCodes: number[];
   stdoutContains: string[];
-  stdoutMatches: RegExp[];
+  /** Users' patterns run on RE2 (compilePattern): linear time, no catastrophic backtracking. */
+  stdoutMatches: SafePattern[];
   stderrContains: string[];
-  stderrMatches: RegExp[];
+  stderrMatches: SafePattern[];
 }
 
 export interface ScenarioStep {
@@ -127,15 +129,16 @@ class Checker {
     });
   }
 
-  regexps(node: Node | undefined, what: string): RegExp[] {
+  patterns(node: Node | undefined, what: string): SafePattern[] {
     const sources = this.strings(node, what);
     return sources.map((s, i) => {
-      try {
-        return new RegExp(s, "m");
-      } catch (e) {
-        const item = isSeq(node) ? (node.items[i] as Node) : node;
-        return this.fail(item, `${what}: ${(e as Error).message}`);
-      }
+      const item = isSeq(node) ? (node.items[i] as Node) : node;
+      const pos = this.lines.linePos(item?.range?.[0] ?? 0);
+      return compilePattern(s, {
+        flags: "m",
+        what,
+        location: { file: this.file, line: pos.line, column: pos.col },
+      });
     });
   }
 
@@ -173,8 +176,8 @@ function parseExpect(c: Checker, node: Node | undefined, step: string): StepExpe
   }
   expect.stdoutContains = c.strings(c.get(m, "stdout_contains"), "expect.stdout_contains");
   expect.stderrContains = c.strings(c.get(m, "stderr_contains"), "expect.stderr_contains");
-  expect.stdoutMatches = c.regexps(c.get(m, "stdout_matches"), "expect.stdout_matches");
-  expect.stderrMatches = c.regexps(c.get(m, "stderr_matches"), "expect.stderr_matches");
+  expect.stdoutMatches = c.patterns(c.get(m, "stdout_matches"), "expect.stdout_matches");
+  expect.stderrMatches = c.patterns(c.get(m, "stderr_matches"), "expect.stderr_matches");
   return expect;
 }
 
@@ -304,31 +307,4 @@ export function findCycle(
     if (found) return found;
   }
   return undefined;
-}
-
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let score = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < score) {
-      score = d;
-      best = c;
-    }
-  }
-  return score <= Math.max(1, Math.ceil(word.length / 3)) ? best : undefined;
 }

@@ -4,13 +4,13 @@
 // with a line in `.cleanroom/metrics.jsonl`. Without a backend, commands run straight on the host.
 
 import { randomBytes } from "node:crypto";
-import { posix } from "node:path";
-import type { Backend, Service, ServiceSpec } from "@ggen/cleanroom-backends";
-import type { CleanroomRun, Reference, TestResult } from "@ggen/contract";
+import { posix, resolve } from "node:path";
+import type { Backend, Environment, EnvironmentSpec, Service, ServiceSpec } from "@ggen/cleanroom-backends";
+import { type CleanroomRun, GgenError, type Reference, type TestResult } from "@ggen/contract";
 import { isSecretName, redactText } from "@ggen/support";
 import { type ExecFn, spawnExec } from "./exec.js";
 import { buildRun, hashFiles, hostIsolation, newRunId, type TimelineEntry } from "./result.js";
-import { appendMetrics, type MetricsEntry, saveRun } from "./store.js";
+import { appendMetrics, type MetricsEntry, type StoreLocation, saveRun } from "./store.js";
 
 /** Where the project root appears inside an environment (relative to its workdir). */
 export const WORKSPACE = "workspace";
@@ -22,13 +22,26 @@ export interface WorkContext {
   /** Variables that reach the services (DATABASE_URL…). */
   env: Record<string, string>;
   services: Service[];
+  /** The environment's limits (for saying which one killed a command). */
+  limits: { memoryMb?: number; pids?: number };
   resetBetween?: () => Promise<void>;
   signal?: AbortSignal;
+}
+
+/** What the work hands back: its tests and timeline, and the wall time per test file when it knows it. */
+export interface WorkOutcome {
+  tests: TestResult[];
+  timeline: TimelineEntry[];
+  files?: Record<string, number>;
 }
 
 export interface SessionOptions {
   root: string;
   stateDir: string;
+  /** Where the run and its metrics line go (default: under stateDir). */
+  store?: StoreLocation;
+  /** false: tests' output tails are not kept in the stored run (`[testing] collect_logs = false`). */
+  keepOutput?: boolean;
   kind: MetricsEntry["kind"];
   backend?: Backend;
   /** Use this existing environment (it stays); otherwise a throwaway one is made and removed. */
@@ -44,9 +57,11 @@ export interface SessionOptions {
   sourceRefs?: Reference[];
   manifest?: Reference;
   tool?: { name: string; version: string };
+  /** This run is one shard of a split suite (recorded in the run and its metrics line). */
+  shard?: { index: number; total: number; plan: string };
   signal?: AbortSignal;
   onNote?: (text: string) => void;
-  work: (ctx: WorkContext) => Promise<{ tests: TestResult[]; timeline: TimelineEntry[] }>;
+  work: (ctx: WorkContext) => Promise<WorkOutcome>;
 }
 
 export interface SessionResult {
@@ -77,7 +92,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let exec: ExecFn = spawnExec;
   let workdir = options.root;
   let resources: CleanroomRun["resources"] = { peakMemoryMb: 0, cpuPercent: 0 };
-  let outcome: { tests: TestResult[]; timeline: TimelineEntry[] } | undefined;
+  let outcome: WorkOutcome | undefined;
+  let limits: WorkContext["limits"] = {};
   let setupMs = 0;
   let testMs = 0;
   let teardownStart = 0;
@@ -100,11 +116,16 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           mounts: [{ host: options.root, target: WORKSPACE, writable: true }],
         });
         environment = { name: made.name, backend: made.backend, isolation: made.isolation };
+        limits = specLimits(made.spec);
       } else {
         const status = await backend.environmentStatus(envName);
-        if (!status) throw new Error(`no environment ${envName}`);
+        if (!status)
+          throw new GgenError("CLEANROOM_NO_ENV", `no environment '${envName}' (${backend.name} backend)`, {
+            kind: "usage",
+          });
         environment = { name: status.name, backend: status.backend, isolation: status.isolation };
         services = status.services;
+        limits = specLimits(status.spec);
       }
       for (const spec of options.services ?? []) {
         options.onNote?.(`starting ${spec.kind}…`);
@@ -115,11 +136,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       if (options.resetBetween) for (const s of services) await backend.snapshotService?.(envName, s.name);
       const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
       exec = backendExec(backend, envName, env);
-      workdir = WORKSPACE;
-      const mounted = throwaway ? WORKSPACE : await mountedWorkspace(backend, envName);
-      // Containers see an absolute mount target as is; the local backend keeps every target inside
-      // its workdir, where commands start.
-      if (mounted?.startsWith("/") && backend.name !== "local") workdir = mounted;
+      const status = throwaway ? undefined : await backend.environmentStatus(envName);
+      const mounted = throwaway ? WORKSPACE : status && projectMount(status, options.root, backend.name);
+      workdir = mounted ?? WORKSPACE;
       if (!mounted) {
         // An environment made without the project mounted: copy the project in (not its state or VCS).
         const { readdirSync } = await import("node:fs");
@@ -131,7 +150,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     }
     setupMs = performance.now() - t0;
     const env = Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>;
-    const ctx: WorkContext = { exec, workdir, env, services, signal: abort.signal };
+    const ctx: WorkContext = { exec, workdir, env, services, limits, signal: abort.signal };
     if (backend && options.resetBetween && services.length > 0) {
       const b = backend;
       ctx.resetBetween = async () => {
@@ -171,6 +190,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       ...(t.failureMessage ? { failureMessage: scrub(t.failureMessage) } : {}),
       ...(t.outputTail ? { outputTail: scrub(t.outputTail) } : {}),
     }));
+  if (options.keepOutput === false) outcome.tests = outcome.tests.map(({ outputTail: _, ...t }) => t);
   const finishedAt = new Date();
   const run = buildRun({
     runId,
@@ -178,6 +198,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     finishedAt,
     ...(options.tool ? { tool: options.tool } : {}),
     ...(options.manifest ? { manifest: options.manifest } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
     sources: options.sourceRefs ?? (await hashFiles(options.root, options.sources ?? [])),
     environment,
     services: services.map((s) => ({
@@ -196,10 +217,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       ...(resources.cpuSystemMs !== undefined ? { cpuSystemMs: Math.round(resources.cpuSystemMs) } : {}),
     },
   });
-  const path = await saveRun(options.stateDir, run, outcome.timeline);
+  const store = options.store ?? options.stateDir;
+  const path = await saveRun(store, run, outcome.timeline);
   const steps: Record<string, number> = {};
   for (const t of outcome.timeline) steps[t.name] = t.durationMs;
-  await appendMetrics(options.stateDir, {
+  await appendMetrics(store, {
     runId: run.runId,
     at: run.finishedAt,
     kind: options.kind,
@@ -215,6 +237,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       skipped: run.summary.skipped,
     },
     steps,
+    ...(outcome.files ? { files: outcome.files } : {}),
+    ...(options.shard ? { shard: { index: options.shard.index, total: options.shard.total } } : {}),
     peakMemoryMb: run.resources.peakMemoryMb,
   });
   return { run, timeline: outcome.timeline, path };
@@ -237,9 +261,27 @@ export function secretValues(services: readonly Service[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** The target of the environment's workspace mount (`workspace` or `/workspace`), if it has one. */
-async function mountedWorkspace(backend: Backend, env: string): Promise<string | undefined> {
-  const status = await backend.environmentStatus(env);
-  return (status?.spec.mounts ?? []).find((m) => posix.normalize(m.target.replace(/^\/+/, "")) === WORKSPACE)
-    ?.target;
+const specLimits = (spec: EnvironmentSpec): WorkContext["limits"] => ({
+  ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}),
+  ...(spec.pids ? { pids: spec.pids } : {}),
+});
+
+/**
+ * Where the project is inside an environment, as a cwd for its commands: the target of the mount whose
+ * host directory is the project root (else one mounted at `workspace`), or undefined when the project
+ * is not mounted. Containers see an absolute target as is; the local backend keeps every target inside
+ * its workdir, where commands start.
+ */
+export function projectMount(
+  env: Pick<Environment, "spec">,
+  root: string,
+  backend: Backend["name"],
+): string | undefined {
+  const mounts = env.spec.mounts ?? [];
+  const inside = (t: string) => posix.normalize(t.replace(/^\/+/, ""));
+  const m =
+    mounts.find((x) => resolve(x.host) === resolve(root)) ??
+    mounts.find((x) => inside(x.target) === WORKSPACE);
+  if (!m) return undefined;
+  return m.target.startsWith("/") && backend !== "local" ? m.target : inside(m.target);
 }

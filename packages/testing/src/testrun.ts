@@ -7,7 +7,7 @@ import { join, posix, relative, resolve, sep } from "node:path";
 import { GgenError, type TestResult } from "@ggen/contract";
 import pLimit from "p-limit";
 import { glob } from "tinyglobby";
-import type { ExecFn } from "./exec.js";
+import { type ExecFn, limitMessage } from "./exec.js";
 import type { TimelineEntry } from "./result.js";
 import {
   parseUnit,
@@ -17,29 +17,19 @@ import {
   uniqueIds,
   unitCommand,
 } from "./runners/index.js";
+import { planShards, type ShardPlan, type ShardSpec } from "./shard.js";
 
 export interface SelectOptions {
   /** Explicit files (each must exist). */
   files?: readonly string[];
   /** Glob patterns relative to root (each must match something). */
   globs?: readonly string[];
-  /** "k/n": keep every file whose index mod n is k-1 (sorted order). */
-  shard?: string;
   /** Drop files whose name has `.slow.` in it. */
   skipSlow?: boolean;
 }
 
 export const DEFAULT_GLOBS = ["**/*.{test,spec}.{js,mjs,cjs,ts,mts,cts}"];
 const IGNORE = ["**/node_modules/**", "**/dist/**", "**/.git/**", "**/.cleanroom/**", "**/target/**"];
-
-export function parseShard(shard: string): { index: number; total: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(shard.trim());
-  const index = Number(m?.[1]);
-  const total = Number(m?.[2]);
-  if (!m || total < 1 || index < 1 || index > total)
-    throw new GgenError("BAD_SHARD", `--shard ${shard}: expected k/n with 1 ≤ k ≤ n`, { kind: "usage" });
-  return { index, total };
-}
 
 /** The test files to run, as absolute paths, sorted; usage errors for anything missing or empty. */
 export async function selectFiles(root: string, options: SelectOptions): Promise<string[]> {
@@ -74,16 +64,27 @@ export async function selectFiles(root: string, options: SelectOptions): Promise
   }
   let files = [...found].sort();
   if (options.skipSlow) files = files.filter((f) => !/\.slow\./.test(f));
-  if (options.shard) {
-    const { index, total } = parseShard(options.shard);
-    files = files.filter((_, i) => i % total === index - 1);
-  }
   for (const f of files) {
     if (!f.startsWith(root + sep) && f !== root)
       throw new GgenError("OUTSIDE_ROOT", `${relative(root, f)} is outside ${root}`, { kind: "usage" });
     statSync(f);
   }
   return files;
+}
+
+/**
+ * This shard's files (absolute, sorted) out of the whole selection, and the split they belong to
+ * (balanced by `durations`, relative path → ms, when there are any).
+ */
+export function shardFiles(
+  root: string,
+  files: readonly string[],
+  shard: ShardSpec,
+  durations?: ReadonlyMap<string, number>,
+): { files: string[]; plan: ShardPlan } {
+  const rel = files.map((f) => relative(root, f).split(sep).join("/"));
+  const plan = planShards(rel, shard.total, durations);
+  return { files: plan.shards[shard.index - 1]!.map((f) => join(root, f)), plan };
 }
 
 export interface UnitEvent {
@@ -104,7 +105,9 @@ export interface TestRunOptions {
   maxParallel?: number;
   timeoutMs?: number;
   env?: Record<string, string>;
-  shard?: { index: number; total: number };
+  shard?: ShardSpec;
+  /** The environment's limits, for the message when one kills a runner ("memory limit 512 MiB reached"). */
+  limits?: { memoryMb?: number; pids?: number };
   node?: string;
   /** Called before each runner invocation with --reset-between (services back to their snapshot). */
   resetBetween?: () => Promise<void>;
@@ -116,6 +119,8 @@ export interface TestRunOutcome {
   tests: TestResult[];
   timeline: TimelineEntry[];
   durationMs: number;
+  /** Wall time per test file (relative path → ms): what later shards are balanced by. */
+  files: Record<string, number>;
 }
 
 export function unitLabel(unit: TestUnit): string {
@@ -133,6 +138,7 @@ export async function runTests(files: readonly string[], options: TestRunOptions
   const limit = pLimit(options.parallel ? Math.max(1, options.maxParallel ?? 4) : 1);
   const t0 = performance.now();
   const timeline: TimelineEntry[] = [];
+  const fileMs: Record<string, number> = {};
   const baseEnv: Record<string, string> = { ...options.env };
   if (options.shard) {
     baseEnv.TEST_SHARD_INDEX = String(options.shard.index - 1);
@@ -156,8 +162,9 @@ export async function runTests(files: readonly string[], options: TestRunOptions
           ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
-        const tests = parseUnit(unit, result, options.root);
+        const tests = parseUnit(unit, result, options.root, limitMessage(result, options.limits));
         const durationMs = performance.now() - start;
+        for (const [file, ms] of Object.entries(splitDuration(unit, tests, durationMs))) fileMs[file] = ms;
         const bad = tests.find(
           (t) => t.status === "failed" || t.status === "errored" || t.status === "timed-out",
         );
@@ -174,5 +181,19 @@ export async function runTests(files: readonly string[], options: TestRunOptions
     ),
   );
   timeline.sort((a, b) => a.startMs - b.startMs);
-  return { tests: uniqueIds(perUnit.flat()), timeline, durationMs: performance.now() - t0 };
+  const perFile: Record<string, number> = {};
+  for (const f of Object.keys(fileMs).sort()) perFile[f] = fileMs[f]!;
+  return { tests: uniqueIds(perUnit.flat()), timeline, durationMs: performance.now() - t0, files: perFile };
+}
+
+/** A unit's wall time per file: all of it for one file, else shared by the files' test time. */
+function splitDuration(unit: TestUnit, tests: readonly TestResult[], ms: number): Record<string, number> {
+  const files = unit.files;
+  if (files.length === 1) return { [files[0]!]: Math.round(ms) };
+  const own = new Map<string, number>(files.map((f) => [f, 0]));
+  for (const t of tests) if (own.has(t.file)) own.set(t.file, own.get(t.file)! + t.durationMs);
+  const sum = [...own.values()].reduce((a, b) => a + b, 0);
+  const out: Record<string, number> = {};
+  for (const [f, v] of own) out[f] = Math.round(sum > 0 ? (ms * v) / sum : ms / files.length);
+  return out;
 }

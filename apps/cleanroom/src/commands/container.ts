@@ -5,31 +5,33 @@ import { parseKeyValues, redactRecord } from "@ggen/support";
 import {
   type BackendChoice,
   backendFlag,
-  backendFor,
+  currentEnvironment,
+  durationFlag,
+  ENV_RULE,
+  envFlag,
+  envName,
   type LoadedBackend,
+  liveEnvironments,
   loadBackend,
   output,
-  requireEnvironment,
-  secondsToMs,
+  positiveFlag,
+  projectBackends,
 } from "../context.js";
 
 /** The flags of the commands that work on one environment's services. */
 interface EnvFlags {
   backend: BackendChoice;
-  "env-name": string;
+  "docker-host"?: string;
+  env?: string;
 }
 
 export const KNOWN_SERVICES = ["postgres", "redis"];
 const DEFAULT_ENV = "default";
 
-const envFlags: OptionTable<EnvFlags> = {
+const envFlags = (rule: string): OptionTable<EnvFlags> => ({
   ...backendFlag,
-  "env-name": {
-    type: "string",
-    default: DEFAULT_ENV,
-    describe: "The environment the service belongs to (made if it is 'default' and missing)",
-  },
-};
+  ...envFlag(`The environment (${ENV_RULE} ${rule})`),
+});
 
 /** Refuses a port something already listens on, before anything starts. */
 export async function assertPortFree(port: number): Promise<void> {
@@ -51,33 +53,108 @@ export async function assertPortFree(port: number): Promise<void> {
   });
 }
 
+/**
+ * Where a service starts: the current environment (--env, CLEANROOM_ENV, the only live one); with none, a
+ * new environment `default` — a service must outlive the command, so never a throwaway one.
+ */
 async function environmentFor(
   argv: EnvFlags,
   out: ReturnType<typeof output>,
   check: (b: LoadedBackend) => void = () => {},
-): Promise<LoadedBackend & { madeDefault?: boolean }> {
-  const name = argv["env-name"];
-  const backend = await backendFor(argv.backend, name, out);
-  check(backend);
-  if (!(await backend.environmentStatus(name))) {
-    if (name !== DEFAULT_ENV) await requireEnvironment(backend, name);
+): Promise<{ backend: LoadedBackend; name: string; madeDefault: boolean }> {
+  const { backend, choice } = await currentEnvironment({ ...argv, env: envName(argv, "--set-env") }, out, {
+    say: false,
+  });
+  try {
+    check(backend);
+    if (choice.name) {
+      if (choice.note) out.info(`using ${choice.note}`);
+      return { backend, name: choice.name, madeDefault: false };
+    }
+    if (choice.live.length > 1)
+      throw new GgenError(
+        "CLEANROOM_WHICH_ENV",
+        `${choice.live.length} live environments (${choice.live.join(", ")}): name the one for this service with --env`,
+        { kind: "usage", hint: "or set CLEANROOM_ENV" },
+      );
+    if (await backend.environmentStatus(DEFAULT_ENV))
+      return { backend, name: DEFAULT_ENV, madeDefault: false };
     await backend.createEnvironment({ name: DEFAULT_ENV });
-    out.info(`created environment ${DEFAULT_ENV} (${backend.name})`);
-    return Object.assign(backend, { madeDefault: true });
+    out.info(
+      `created environment ${DEFAULT_ENV} (${backend.name}): there was no live environment in this project`,
+    );
+    return { backend, name: DEFAULT_ENV, madeDefault: true };
+  } catch (e) {
+    await backend.close();
+    throw e;
   }
-  return backend;
+}
+
+/**
+ * The environments a service command looks in: the one named (--env, CLEANROOM_ENV), else every
+ * environment of the project.
+ */
+async function serviceScope(
+  argv: EnvFlags,
+  out: ReturnType<typeof output>,
+): Promise<{ backends: LoadedBackend[]; envs: { name: string; backend: LoadedBackend }[]; named: boolean }> {
+  const flag = envName(argv);
+  if (flag || process.env.CLEANROOM_ENV?.trim()) {
+    const { backend, choice } = await currentEnvironment(argv, out);
+    return { backends: [backend], envs: [{ name: choice.name!, backend }], named: true };
+  }
+  const backends = await projectBackends(argv, out);
+  return { backends, envs: await liveEnvironments(backends, { all: true }), named: false };
+}
+
+/** The one environment holding service `name` in the scope; a usage error naming the choices otherwise. */
+async function findService(
+  scope: Awaited<ReturnType<typeof serviceScope>>,
+  name: string,
+): Promise<{ env: string; backend: LoadedBackend }> {
+  const holders: { env: string; backend: LoadedBackend }[] = [];
+  const known: string[] = [];
+  for (const e of scope.envs) {
+    const s = await e.backend.environmentStatus(e.name);
+    for (const v of s?.services ?? []) {
+      known.push(v.name);
+      if (v.name === name) holders.push({ env: e.name, backend: e.backend });
+    }
+  }
+  if (holders.length === 1) return holders[0]!;
+  const where = scope.named ? `environment ${scope.envs[0]!.name}` : "this project";
+  if (holders.length === 0) {
+    const { didYouMean } = await import("@ggen/reporter");
+    throw new GgenError(
+      "CLEANROOM_NO_SERVICE",
+      `no service '${name}' in ${where}${didYouMean(name, known)}`,
+      {
+        kind: "usage",
+        ...(known.length ? { hint: `services: ${[...new Set(known)].join(", ")}` } : {}),
+      },
+    );
+  }
+  throw new GgenError(
+    "CLEANROOM_WHICH_ENV",
+    `service '${name}' is in ${holders.length} environments (${holders.map((h) => h.env).join(", ")}): name one with --env`,
+    { kind: "usage" },
+  );
+}
+
+async function closeAll(backends: readonly LoadedBackend[]): Promise<void> {
+  for (const b of backends) await b.close();
 }
 
 interface StartFlags extends EnvFlags {
   service: string;
   name?: string;
-  env?: string[];
+  "set-env"?: string[];
   db?: string;
   user?: string;
   password?: string;
-  port?: number;
+  port?: string;
   "wait-ready": boolean;
-  timeout?: number;
+  timeout?: string;
 }
 
 const start = defineCommand<StartFlags>()({
@@ -85,30 +162,43 @@ const start = defineCommand<StartFlags>()({
   describe: "Start a service (postgres, redis, or an image with testcontainers)",
   positionals: { service: { type: "string", describe: "postgres, redis, or an image name" } },
   options: {
-    ...envFlags,
+    ...envFlags("a new environment 'default'"),
     name: { type: "string", describe: "Its name (default: the service)" },
-    env: { type: "string", array: true, describe: "K=V for the service (repeatable)" },
+    "set-env": {
+      type: "string",
+      alias: "e",
+      array: true,
+      describe: "KEY=VALUE for the service (repeatable)",
+    },
     db: { type: "string", describe: "Database to create" },
     user: { type: "string", describe: null },
     password: { type: "string", describe: null },
-    port: { type: "number", describe: "Host port (refused when in use; default a free one)" },
+    port: { type: "string", describe: "Host port (refused when in use; default a free one)" },
     "wait-ready": {
       type: "boolean",
       default: true,
       describe: "Return once it accepts connections",
     },
-    timeout: { type: "number", describe: "Seconds to wait for readiness" },
+    timeout: {
+      type: "string",
+      describe: "How long to wait for readiness: 30s, 2m (a bare number is seconds)",
+    },
   },
   examples: [
-    ["cleanroom container start postgres --db testdb --wait-ready", "PostgreSQL in the default environment"],
-    ["cleanroom container start redis --env-name ci", "Redis in environment ci"],
+    ["cleanroom container start postgres --db testdb --wait-ready", "PostgreSQL in the current environment"],
+    ["cleanroom container start redis --env ci", "Redis in environment ci"],
+    [
+      "cleanroom container start nginx:1.27 -e NGINX_PORT=8080 --backend testcontainers",
+      "An image, with a variable",
+    ],
   ],
   handler: async (argv) => {
     const out = output(argv);
     const service = String(argv.service);
-    const env = parseKeyValues(argv.env ?? [], { flag: "--env", code: "BAD_ARGUMENT" });
-    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
-    if (argv.port !== undefined) await assertPortFree(Number(argv.port));
+    const env = parseKeyValues(argv["set-env"] ?? [], { flag: "--set-env", code: "BAD_ARGUMENT" });
+    const timeoutMs = await durationFlag(argv.timeout, "--timeout");
+    const port = positiveFlag(argv.port, "--port", { integer: true, max: 65535 });
+    if (port !== undefined) await assertPortFree(port);
     const isImage = /[:/]/.test(service);
     if (!KNOWN_SERVICES.includes(service) && !isImage) {
       const { didYouMean } = await import("@ggen/reporter");
@@ -121,7 +211,11 @@ const start = defineCommand<StartFlags>()({
         },
       );
     }
-    const backend = await environmentFor(argv, out, (b) => {
+    const {
+      backend,
+      name: envName,
+      madeDefault,
+    } = await environmentFor(argv, out, (b) => {
       if (isImage && b.name === "local")
         throw new GgenError(
           "UNKNOWN_SERVICE",
@@ -143,15 +237,14 @@ const start = defineCommand<StartFlags>()({
         ...(argv.user ? { user: String(argv.user) } : {}),
         ...(argv.password ? { password: String(argv.password) } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
-        ...(argv.port !== undefined ? { port: Number(argv.port) } : {}),
+        ...(port !== undefined ? { port } : {}),
       };
       let svc: Awaited<ReturnType<typeof backend.startService>>;
       try {
-        svc = await backend.startService(argv["env-name"], spec);
+        svc = await backend.startService(envName, spec);
       } catch (e) {
         // The environment made just for this service goes with it.
-        if (backend.madeDefault)
-          await backend.deleteEnvironment(DEFAULT_ENV, { force: true }).catch(() => {});
+        if (madeDefault) await backend.deleteEnvironment(DEFAULT_ENV, { force: true }).catch(() => {});
         throw e;
       }
       const safe = { ...svc, url: svc.redactedUrl, env: redactRecord(svc.env) };
@@ -172,48 +265,59 @@ const stop = defineCommand<EnvFlags & { name?: string; all: boolean }>()({
   describe: "Stop a service, or --all",
   positionals: { name: { type: "string", describe: null } },
   options: {
-    ...envFlags,
-    all: { type: "boolean", default: false, describe: "Every service in the environment" },
+    ...envFlags("the environment holding the service; with --all, every environment"),
+    all: {
+      type: "boolean",
+      default: false,
+      describe: "Every service of the project (of --env's environment, when given)",
+    },
   },
   examples: [
     ["cleanroom container stop postgres", "Stop it"],
-    ["cleanroom container stop --all --env-name ci", "Stop everything in ci"],
+    ["cleanroom container stop --all", "Stop every service of the project"],
+    ["cleanroom container stop --all --env ci", "Stop everything in ci"],
   ],
   handler: async (argv) => {
     const out = output(argv);
     if (!argv.name && !argv.all)
       throw new GgenError("BAD_ARGUMENT", "give a service name or --all", { kind: "usage" });
-    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    if (argv.name && argv.all)
+      throw new GgenError("BAD_ARGUMENT", "give a service name or --all, not both", { kind: "usage" });
+    const scope = await serviceScope(argv, out);
     try {
-      const s = await requireEnvironment(backend, argv["env-name"]);
-      const names = argv.all ? s.services.map((v) => v.name) : [String(argv.name)];
-      if (!argv.all && !s.services.some((v) => v.name === names[0])) {
-        const { didYouMean } = await import("@ggen/reporter");
-        throw new GgenError(
-          "CLEANROOM_NO_SERVICE",
-          `no service '${names[0]}' in ${s.name}${didYouMean(
-            names[0]!,
-            s.services.map((v) => v.name),
-          )}`,
-          { kind: "usage" },
-        );
+      const stopped: { environment: string; name: string }[] = [];
+      if (argv.all) {
+        for (const e of scope.envs) {
+          const s = await e.backend.environmentStatus(e.name);
+          for (const v of s?.services ?? []) {
+            await e.backend.stopService(e.name, v.name);
+            stopped.push({ environment: e.name, name: v.name });
+          }
+        }
+      } else {
+        const holder = await findService(scope, String(argv.name));
+        await holder.backend.stopService(holder.env, String(argv.name));
+        stopped.push({ environment: holder.env, name: String(argv.name) });
       }
-      for (const n of names) await backend.stopService(s.name, n);
-      out.data({ stopped: names }, () => (names.length ? `stopped ${names.join(", ")}` : "nothing to stop"));
+      out.data({ stopped }, () =>
+        stopped.length
+          ? `stopped ${stopped.map((v) => `${v.name} (${v.environment})`).join(", ")}`
+          : "nothing to stop",
+      );
     } finally {
-      await backend.close();
+      await closeAll(scope.backends);
     }
   },
 });
 
-const ls = defineCommand<{ backend: BackendChoice }>()({
+const ls = defineCommand<{ backend: BackendChoice; "docker-host"?: string }>()({
   command: "list",
   describe: "List services in every environment",
   options: backendFlag,
   examples: [["cleanroom container list --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await loadBackend(argv.backend, out);
+    const backend = await loadBackend(argv, out);
     try {
       const rows: {
         environment: string;
@@ -255,42 +359,45 @@ const logs = defineCommand<EnvFlags & { name: string }>()({
   command: "logs <name>",
   describe: "Print a service's log",
   positionals: { name: { type: "string", describe: null } },
-  options: envFlags,
+  options: envFlags("the environment holding the service"),
   examples: [["cleanroom container logs postgres", "Its log"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    const scope = await serviceScope(argv, out);
     try {
-      await requireEnvironment(backend, argv["env-name"]);
-      const text = await backend.serviceLogs(argv["env-name"], String(argv.name));
-      out.data({ name: argv.name, logs: text }, () => text);
+      const holder = await findService(scope, String(argv.name));
+      const text = await holder.backend.serviceLogs(holder.env, String(argv.name));
+      out.data({ name: argv.name, environment: holder.env, logs: text }, () => text);
     } finally {
-      await backend.close();
+      await closeAll(scope.backends);
     }
   },
 });
 
 const health = defineCommand<EnvFlags & { name: string }>()({
   command: "health <name>",
-  describe: "Check that a service answers",
+  describe: "Check that a service answers; exit 1 when it does not",
   positionals: { name: { type: "string", describe: null } },
-  options: envFlags,
+  options: envFlags("the environment holding the service"),
   examples: [["cleanroom container health postgres", "Healthy?"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await backendFor(argv.backend, argv["env-name"], out);
+    const scope = await serviceScope(argv, out);
     try {
-      await requireEnvironment(backend, argv["env-name"]);
-      const h = await backend.serviceHealth(argv["env-name"], String(argv.name));
-      out.data(h, () => `${argv.name}: ${h.healthy ? "healthy" : "UNHEALTHY"} (${h.detail})`);
+      const holder = await findService(scope, String(argv.name));
+      const h = await holder.backend.serviceHealth(holder.env, String(argv.name));
+      out.data(
+        { ...h, environment: holder.env },
+        () => `${argv.name} (${holder.env}): ${h.healthy ? "healthy" : "UNHEALTHY"} (${h.detail})`,
+      );
       if (!h.healthy) process.exitCode = 1;
     } finally {
-      await backend.close();
+      await closeAll(scope.backends);
     }
   },
 });
 
-const prune = defineCommand<{ backend: BackendChoice; all: boolean }>()({
+const prune = defineCommand<{ backend: BackendChoice; "docker-host"?: string; all: boolean }>()({
   command: "prune",
   describe: "Remove what cleanroom started that nothing owns any more",
   options: {
@@ -300,7 +407,7 @@ const prune = defineCommand<{ backend: BackendChoice; all: boolean }>()({
   examples: [["cleanroom container prune", "Clean up leftovers"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await loadBackend(argv.backend, out);
+    const backend = await loadBackend(argv, out);
     try {
       const r = await backend.prune({ all: argv.all === true });
       out.data(r, () => (r.removed.length ? `removed ${r.removed.join(", ")}` : "nothing to prune"));

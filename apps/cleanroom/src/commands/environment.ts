@@ -6,9 +6,12 @@ import {
   type BackendChoice,
   backendFlag,
   backendFor,
+  currentEnvironment,
+  ENV_RULE,
   list,
   loadBackend,
   output,
+  positiveFlag,
   projectRoot,
   requireEnvironment,
 } from "../context.js";
@@ -38,11 +41,12 @@ function parseMount(spec: string): { host: string; target: string; writable: boo
 
 interface CreateFlags {
   backend: BackendChoice;
+  "docker-host"?: string;
   name: string;
-  isolated: boolean;
+  isolated?: boolean;
   persistent: boolean;
-  memory?: number;
-  cpus?: number;
+  memory?: string;
+  cpus?: string;
   mount?: string[];
   workspace: boolean;
   cache?: ("npm" | "cargo")[];
@@ -53,15 +57,14 @@ const create = defineCommand<CreateFlags>()({
   describe: "Create an environment",
   options: {
     ...backendFlag,
-    name: { type: "string", required: true, describe: "Its name" },
+    name: { type: "string", alias: "env", required: true, describe: "Its name (also --env)" },
     isolated: {
       type: "boolean",
-      default: false,
-      describe: "No network but loopback, own PID namespace",
+      describe: "No network but loopback, own PID namespace (default: config.toml's default_isolated)",
     },
     persistent: { type: "boolean", default: false, describe: "Share services across runs" },
-    memory: { type: "number", describe: "Memory limit in MB" },
-    cpus: { type: "number", describe: "CPU limit" },
+    memory: { type: "string", describe: "Memory limit: 512M, 4G (a bare number is MiB)" },
+    cpus: { type: "string", describe: "CPU limit (1.5 = one and a half CPUs)" },
     mount: {
       type: "string",
       array: true,
@@ -85,6 +88,7 @@ const create = defineCommand<CreateFlags>()({
       "An isolated environment with the project",
     ],
     ["cleanroom environment create --name dev --persistent --cache npm", "One whose services are shared"],
+    ["cleanroom environment create --name big --memory 4G --cpus 2", "With limits"],
   ],
   handler: async (argv) => {
     const out = output(argv);
@@ -92,22 +96,20 @@ const create = defineCommand<CreateFlags>()({
     const mounts = list(argv.mount).map(parseMount);
     if (mounts.length === 0 && argv.workspace !== false)
       mounts.push({ host: projectRoot(), target: "workspace", writable: true });
-    for (const [flag, v] of [
-      ["--memory", argv.memory],
-      ["--cpus", argv.cpus],
-    ] as const)
-      if (v !== undefined && !(Number(v) > 0))
-        throw new GgenError("BAD_ARGUMENT", `${flag} ${String(v)}: expected a positive number`, {
-          kind: "usage",
-        });
-    const backend = await loadBackend(argv.backend, out);
+    const { parseSize } = await import("@ggen/support");
+    const memoryMb =
+      argv.memory === undefined
+        ? undefined
+        : Math.max(1, Math.round(parseSize(argv.memory, { flag: "--memory", bare: "M" }) / 1024 / 1024));
+    const cpus = positiveFlag(argv.cpus, "--cpus");
+    const backend = await loadBackend(argv, out);
     try {
       const env = await backend.createEnvironment({
         name: argv.name,
-        isolated: argv.isolated === true,
+        ...(argv.isolated !== undefined ? { isolated: argv.isolated } : {}),
         persistent: argv.persistent === true,
-        ...(argv.memory !== undefined ? { memoryMb: Number(argv.memory) } : {}),
-        ...(argv.cpus !== undefined ? { cpus: Number(argv.cpus) } : {}),
+        ...(memoryMb !== undefined ? { memoryMb } : {}),
+        ...(cpus !== undefined ? { cpus } : {}),
         ...(mounts.length ? { mounts } : {}),
         ...(list(argv.cache).length ? { caches: list(argv.cache) as ("npm" | "cargo")[] } : {}),
       });
@@ -122,36 +124,38 @@ const create = defineCommand<CreateFlags>()({
   },
 });
 
-const del = defineCommand<{ backend: BackendChoice; name: string; force: boolean }>()({
-  command: "delete",
-  describe: "Delete an environment, its services and files",
-  options: {
-    ...backendFlag,
-    name: { type: "string", required: true, describe: null },
-    force: { type: "boolean", default: false, describe: "Even with services running" },
+const del = defineCommand<{ backend: BackendChoice; "docker-host"?: string; name: string; force: boolean }>()(
+  {
+    command: "delete",
+    describe: "Delete an environment, its services and files",
+    options: {
+      ...backendFlag,
+      name: { type: "string", alias: "env", required: true, describe: "Which one (also --env)" },
+      force: { type: "boolean", default: false, describe: "Even with services running" },
+    },
+    examples: [["cleanroom environment delete --name ci --force", "Stop its services and remove it"]],
+    handler: async (argv) => {
+      const out = output(argv);
+      const backend = await backendFor(argv, argv.name, out);
+      try {
+        await requireEnvironment(backend, argv.name);
+        await backend.deleteEnvironment(argv.name, { force: argv.force === true });
+        out.data({ deleted: argv.name }, () => `deleted environment ${argv.name}`);
+      } finally {
+        await backend.close();
+      }
+    },
   },
-  examples: [["cleanroom environment delete --name ci --force", "Stop its services and remove it"]],
-  handler: async (argv) => {
-    const out = output(argv);
-    const backend = await backendFor(argv.backend, argv.name, out);
-    try {
-      await requireEnvironment(backend, argv.name);
-      await backend.deleteEnvironment(argv.name, { force: argv.force === true });
-      out.data({ deleted: argv.name }, () => `deleted environment ${argv.name}`);
-    } finally {
-      await backend.close();
-    }
-  },
-});
+);
 
-const ls = defineCommand<{ backend: BackendChoice }>()({
+const ls = defineCommand<{ backend: BackendChoice; "docker-host"?: string }>()({
   command: "list",
   describe: "List environments",
   options: backendFlag,
   examples: [["cleanroom environment list --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await loadBackend(argv.backend, out);
+    const backend = await loadBackend(argv, out);
     try {
       const envs = await backend.listEnvironments();
       const { table } = await import("@ggen/reporter");
@@ -171,16 +175,31 @@ const ls = defineCommand<{ backend: BackendChoice }>()({
   },
 });
 
-const status = defineCommand<{ backend: BackendChoice; name: string }>()({
+const status = defineCommand<{ backend: BackendChoice; "docker-host"?: string; name?: string }>()({
   command: "status",
   describe: "Show an environment, its services and whether it is alive",
-  options: { ...backendFlag, name: { type: "string", required: true, describe: null } },
+  options: {
+    ...backendFlag,
+    name: {
+      type: "string",
+      alias: "env",
+      describe: `Which one (also --env; ${ENV_RULE} an error)`,
+    },
+  },
   examples: [["cleanroom environment status --name ci --json", "As JSON"]],
   handler: async (argv) => {
     const out = output(argv);
-    const backend = await backendFor(argv.backend, argv.name, out);
+    const { backend, choice } = await currentEnvironment({ ...argv, env: argv.name }, out);
     try {
-      const s = await requireEnvironment(backend, argv.name);
+      if (!choice.name)
+        throw new GgenError(
+          "CLEANROOM_NO_ENV",
+          choice.live.length
+            ? `${choice.live.length} live environments (${choice.live.join(", ")}): name one with --name`
+            : "no live environment in this project",
+          { kind: "usage", hint: "cleanroom environment list shows them all" },
+        );
+      const s = await requireEnvironment(backend, choice.name);
       const safe = {
         ...s,
         services: s.services.map((v) => ({ ...v, url: v.redactedUrl, env: redactRecord(v.env) })),

@@ -6,22 +6,25 @@ import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
   backendFlag,
-  backendFor,
-  loadBackend,
+  currentEnvironment,
+  durationFlag,
+  ENV_RULE,
+  engineSettings,
+  envFlag,
   output,
+  positiveFlag,
   projectRoot,
-  requireEnvironment,
-  secondsToMs,
   stateDir,
 } from "../context.js";
 import { loadScenario } from "./test.js";
 
 interface ExecFlags {
   backend: BackendChoice;
+  "docker-host"?: string;
   env?: string;
   scenario?: string;
-  timeout?: number;
-  "max-parallel"?: number;
+  timeout?: string;
+  "max-parallel"?: string;
   host: boolean;
 }
 
@@ -29,21 +32,22 @@ type ExecArgs = CommandArgs<ExecFlags>;
 
 export const execCommand = defineCommand<ExecFlags>()({
   command: "exec",
-  describe: "Run a command or scenario in an environment",
+  describe: "Run a command or scenario in an environment, in the project (mounted)",
   passthrough: true,
   options: {
     ...backendFlag,
-    env: {
-      type: "string",
-      describe: "The environment (default: a throwaway one, removed after)",
-    },
+    ...envFlag(`The environment (${ENV_RULE} a throwaway one, removed after)`),
     scenario: { type: "string", describe: "A scenario YAML: steps, depends, expect" },
-    timeout: { type: "number", describe: "Seconds before the command is killed" },
-    "max-parallel": { type: "number", describe: "Scenario steps at once (concurrent scenarios)" },
+    timeout: {
+      type: "string",
+      describe: "Kill the command after this long: 50s, 2m (a bare number is seconds)",
+    },
+    "max-parallel": { type: "string", describe: "Scenario steps at once (concurrent scenarios)" },
     host: { type: "boolean", default: false, describe: "Run a scenario straight on the host" },
   },
   examples: [
-    ["cleanroom exec --env ci -- npm test", "Run a command in environment ci"],
+    ["cleanroom exec --env ci -- npm test", "Run a command in environment ci, in the project"],
+    ["cleanroom exec --timeout 2m -- make check", "In a throwaway environment, killed after 2 minutes"],
     ["cleanroom exec --scenario test_pipeline.yaml", "Run a scenario's steps (a DAG)"],
   ],
   handler: async (argv) => {
@@ -59,32 +63,37 @@ export const execCommand = defineCommand<ExecFlags>()({
         kind: "usage",
         hint: "cleanroom exec --env <name> -- <command…>, or --scenario <file>",
       });
-    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
+    const timeoutMs = await durationFlag(argv.timeout, "--timeout");
     const run = await import("@ggen/testing");
-    // Without --env: a throwaway environment with the project mounted at workspace/, removed after.
-    const throwaway = argv.env ? undefined : `exec-${randomBytes(4).toString("hex")}`;
-    const name = argv.env ?? throwaway!;
-    const backend = argv.env
-      ? await backendFor(argv.backend, argv.env, out)
-      : await loadBackend(argv.backend, out);
+    const root = projectRoot();
+    const { backend, choice } = await currentEnvironment(argv, out);
+    // Without an environment: a throwaway one with the project mounted at workspace/, removed after.
+    const throwaway = choice.name ? undefined : `exec-${randomBytes(4).toString("hex")}`;
+    const name = choice.name ?? throwaway!;
     try {
       let env: Record<string, string> = {};
-      let exec = (a: string[], o: import("@ggen/cleanroom-backends").ExecOptions) => backend.exec(name, a, o);
+      let limits: { memoryMb?: number; pids?: number } = {};
+      let cwd: string | undefined = run.WORKSPACE;
       if (throwaway) {
         await backend.createEnvironment({
           name: throwaway,
           // Killed before the finally below runs (SIGKILL), it is then reported stale and pruned.
           throwaway: true,
-          mounts: [{ host: projectRoot(), target: run.WORKSPACE, writable: true }],
+          mounts: [{ host: root, target: run.WORKSPACE, writable: true }],
         });
-        const inWorkspace = run.backendExec(backend, throwaway);
-        exec = (a, o) => inWorkspace(a, { ...o, cwd: run.WORKSPACE });
       } else {
-        const status = await requireEnvironment(backend, name);
+        const status = (await backend.environmentStatus(name))!;
         env = Object.assign({}, ...status.services.map((s) => s.env)) as Record<string, string>;
+        limits = { ...(status.spec.memoryMb ? { memoryMb: status.spec.memoryMb } : {}) };
+        if (status.spec.pids) limits.pids = status.spec.pids;
+        // A named environment runs commands in the project, like a throwaway one: where it is mounted.
+        cwd = run.projectMount(status, root, backend.name);
+        if (!cwd) out.info(`environment ${name} does not mount this project: running in its workdir`);
       }
+      const exec = run.backendExec(backend, name);
       const r = await exec(cmd, {
         env,
+        ...(cwd ? { cwd } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
         ...(out.json
           ? {}
@@ -93,8 +102,10 @@ export const execCommand = defineCommand<ExecFlags>()({
                 (stream === "stdout" ? out.stdout : out.stderr).write(chunk),
             }),
       });
-      if (out.json) out.data(r, () => "");
-      if (r.timedOut) out.warn(`timed out after ${argv.timeout} s; killed`);
+      const killedBy = run.limitMessage(r, limits);
+      if (out.json) out.data(killedBy ? { ...r, limitMessage: killedBy } : r, () => "");
+      if (r.timedOut) out.warn(`timed out after ${argv.timeout}; killed`);
+      else if (killedBy) out.warn(killedBy);
       process.exitCode = r.timedOut ? 124 : (r.exitCode ?? 1);
     } finally {
       if (throwaway) await backend.deleteEnvironment(throwaway, { force: true }).catch(() => {});
@@ -105,22 +116,23 @@ export const execCommand = defineCommand<ExecFlags>()({
 
 async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Promise<void> {
   const scenario = await loadScenario(argv.scenario!);
+  const maxParallel = positiveFlag(argv["max-parallel"], "--max-parallel", { integer: true });
   const run = await import("@ggen/testing");
   const { LiveSteps, renderRunText } = await import("@ggen/reporter");
   const root = projectRoot();
-  let backend: Awaited<ReturnType<typeof backendFor>> | undefined;
-  if (!argv.host) {
-    backend = argv.env ? await backendFor(argv.backend, argv.env, out) : await loadBackend(argv.backend, out);
-    if (argv.env) await requireEnvironment(backend, argv.env);
-  }
+  const { store, testing } = await engineSettings();
+  const current = argv.host ? undefined : await currentEnvironment(argv, out);
+  const backend = current?.backend;
   const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
   try {
     const result = await run.runSession({
       root,
       stateDir: stateDir(),
+      store,
+      ...(testing.collectLogs === false ? { keepOutput: false } : {}),
       kind: "scenario",
       ...(backend ? { backend } : {}),
-      ...(argv.env ? { envName: argv.env } : {}),
+      ...(current?.choice.name ? { envName: current.choice.name } : {}),
       sources: [relative(root, scenario.file)],
       tool: { name: "cleanroom", version: pkg.version },
       work: async (ctx) => {
@@ -129,7 +141,7 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
           cwd: ctx.workdir,
           env: ctx.env,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
-          ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+          ...(maxParallel ? { maxParallel } : {}),
           onEvent: (e) => {
             if (e.type === "start") live.start(e.step);
             else

@@ -1,22 +1,25 @@
 import { defineCommand } from "@ggen/reporter";
-import { output, stateDir } from "../context.js";
+import { engineSettings, output, positiveFlag } from "../context.js";
 import { writeOutput } from "./shared.js";
 
 interface ShowArgs {
-  detailed: boolean;
+  detailed?: boolean;
   output?: "json" | "text";
   file?: string;
-  last?: number;
+  last?: string;
 }
 
 const show = defineCommand<ShowArgs>()({
   command: "show",
   describe: "Durations across runs (p50 / p95), from .cleanroom/metrics.jsonl",
   options: {
-    detailed: { type: "boolean", default: false, describe: "p50 / p95 per step" },
+    detailed: {
+      type: "boolean",
+      describe: "p50 / p95 per step (default: config.toml's [metrics] detailed)",
+    },
     output: { choices: ["json", "text"], describe: "Format (--json works too)" },
     file: { type: "string", describe: "Write to this file" },
-    last: { type: "number", describe: "Only the last N runs" },
+    last: { type: "string", describe: "Only the last N runs" },
   },
   examples: [
     ["cleanroom metrics show", "Totals across runs"],
@@ -26,11 +29,14 @@ const show = defineCommand<ShowArgs>()({
     const out = output(argv);
     const { readMetrics } = await import("@ggen/testing");
     const { summarizeMetrics, table, formatMs } = await import("@ggen/reporter");
-    const { entries, skipped } = await readMetrics(stateDir());
-    if (skipped) out.warn(`${skipped} unreadable line(s) in .cleanroom/metrics.jsonl skipped`);
-    const lines = argv.last ? entries.slice(-argv.last) : entries;
+    const { store, metrics } = await engineSettings();
+    const { entries, skipped } = await readMetrics(store);
+    if (skipped) out.warn(`${skipped} unreadable line(s) in ${store.metricsFile} skipped`);
+    const detailed = argv.detailed ?? metrics.detailed ?? false;
+    const last = positiveFlag(argv.last, "--last", { integer: true });
+    const lines = last ? entries.slice(-last) : entries;
     const summary = summarizeMetrics(lines);
-    const data = argv.detailed ? summary : { ...summary, steps: undefined };
+    const data = detailed ? summary : { ...summary, steps: undefined };
     const json = out.json || argv.output === "json";
     const text = () => {
       if (summary.runs === 0) return "no runs recorded yet (.cleanroom/metrics.jsonl is empty)";
@@ -45,7 +51,7 @@ const show = defineCommand<ShowArgs>()({
           { header: "LAST", value: (r) => formatMs(r.last), align: "right" },
         ]),
       ];
-      if (argv.detailed && summary.steps.length > 0) {
+      if (detailed && summary.steps.length > 0) {
         parts.push(
           "",
           table(summary.steps, [

@@ -1,4 +1,5 @@
 // Helpers the command handlers share (not a command).
+import type { CleanroomRun } from "@ggen/contract";
 import { writeFileAtomic } from "@ggen/support";
 import type { Output } from "../context.js";
 
@@ -8,4 +9,14 @@ export async function writeOutput(out: Output, text: string, file?: string): Pro
     await writeFileAtomic(file, text);
     out.info(`wrote ${file}`);
   } else out.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/**
+ * In GitHub Actions (GITHUB_ACTIONS=true): an annotation per failed test and a notice with the counts,
+ * on stdout where the runner reads workflow commands (stderr with --json, so stdout stays JSON).
+ */
+export async function annotate(out: Output, run: CleanroomRun): Promise<void> {
+  if (process.env.GITHUB_ACTIONS !== "true") return;
+  const { renderGithubAnnotations } = await import("@ggen/reporter");
+  (out.json ? out.stderr : out.stdout).write(renderGithubAnnotations(run));
 }

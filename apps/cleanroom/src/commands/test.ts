@@ -1,55 +1,74 @@
-import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { defineCommand } from "@ggen/reporter";
+import { writeFileAtomic } from "@ggen/support";
 import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
   backendFlag,
-  backendFor,
+  currentEnvironment,
+  durationFlag,
+  ENV_RULE,
+  engineSettings,
+  envFlag,
   list,
-  loadBackend,
   output,
+  positiveFlag,
   projectRoot,
-  requireEnvironment,
-  secondsToMs,
   stateDir,
 } from "../context.js";
-import { writeOutput } from "./shared.js";
+import { annotate, writeOutput } from "./shared.js";
 
 interface RunArgs {
   backend: BackendChoice;
+  "docker-host"?: string;
   env?: string;
   file?: string[];
   files?: string[];
   scenario?: string;
-  parallel: boolean;
-  "max-parallel"?: number;
-  timeout?: number;
+  parallel?: boolean;
+  "max-parallel"?: string;
+  timeout?: string;
   shard?: string;
+  report?: string;
   "reset-between": boolean;
   "skip-slow": boolean;
   runner?: string;
-  isolated: boolean;
+  isolated?: boolean;
   host: boolean;
 }
 
 const runCommand = defineCommand<RunArgs>()({
   command: "run",
-  describe: "Run test files (or a scenario) in an environment and record the results",
+  describe:
+    "Run test files (or a scenario) in an environment and record the results; exit 1 when a test fails",
   options: {
     ...backendFlag,
-    env: {
-      type: "string",
-      describe: "Run in this existing environment (default: a throwaway one)",
-    },
+    ...envFlag(`The environment (${ENV_RULE} a throwaway one)`),
     file: { type: "string", array: true, describe: "A test file (repeatable)" },
     files: { type: "string", array: true, describe: "A glob of test files (repeatable)" },
     scenario: { type: "string", describe: "Run a scenario YAML as the test run" },
-    parallel: { type: "boolean", default: false, describe: "Run test files in parallel" },
-    "max-parallel": { type: "number", describe: "At most this many at once (default 4)" },
-    timeout: { type: "number", describe: "Per runner invocation, in seconds" },
-    shard: { type: "string", describe: "Only shard k of n (k/n)" },
+    parallel: {
+      type: "boolean",
+      describe: "Run test files in parallel (default: config.toml's [testing] default_parallel, else no)",
+    },
+    "max-parallel": {
+      type: "string",
+      describe: "At most this many at once (default: [testing] max_parallel_tests, else 4)",
+    },
+    timeout: {
+      type: "string",
+      describe:
+        "Per runner invocation: 60s, 2m; a bare number is seconds (default: [testing] test_timeout_seconds)",
+    },
+    shard: {
+      type: "string",
+      describe: "Only shard k of n (k/n), balanced by the durations in .cleanroom/metrics.jsonl",
+    },
+    report: {
+      type: "string",
+      describe: "Also write the cleanroom-run/v1 here (a shard's, for report merge)",
+    },
     "reset-between": {
       type: "boolean",
       default: false,
@@ -63,7 +82,6 @@ const runCommand = defineCommand<RunArgs>()({
     },
     isolated: {
       type: "boolean",
-      default: false,
       describe: "Make the throwaway environment isolated",
     },
     host: {
@@ -73,20 +91,34 @@ const runCommand = defineCommand<RunArgs>()({
     },
   },
   examples: [
-    ["cleanroom test run --file test/api.test.mjs", "Run one file in a throwaway environment"],
+    [
+      "cleanroom test run --file test/api.test.mjs",
+      "Run one file in the current (or a throwaway) environment",
+    ],
     ["cleanroom test run --files 'test/**/*.test.mjs' --parallel --max-parallel 4", "Run many, 4 at once"],
-    ["cleanroom test run --env ci --shard 1/2 --reset-between", "Half the tests in environment ci"],
+    ["cleanroom test run --env ci --timeout 2m --reset-between", "In environment ci, 2 minutes per runner"],
+    [
+      "cleanroom test run --shard 2/3 --report shard-2.json --docker-host tcp://ci-2:2375",
+      "One shard of three, on another Docker engine",
+    ],
   ],
   handler: async (argv) => {
     const out = output(argv);
     const run = await import("@ggen/testing");
     const root = projectRoot();
-    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
-    if (argv["max-parallel"] !== undefined && !(argv["max-parallel"] >= 1))
-      throw new GgenError("BAD_ARGUMENT", "--max-parallel must be at least 1", { kind: "usage" });
     // Everything is checked before anything starts.
-    const shard = argv.shard ? run.parseShard(argv.shard) : undefined;
+    const { store, testing } = await engineSettings();
+    const timeoutMs =
+      (await durationFlag(argv.timeout, "--timeout")) ??
+      (testing.testTimeoutSeconds ? testing.testTimeoutSeconds * 1000 : undefined);
+    const maxParallel =
+      positiveFlag(argv["max-parallel"], "--max-parallel", { integer: true }) ?? testing.maxParallelTests;
+    const parallel = argv.parallel ?? testing.defaultParallel ?? false;
+    const shardSpec = argv.shard !== undefined ? run.parseShard(argv.shard) : undefined;
+    if (shardSpec && argv.scenario)
+      throw new GgenError("BAD_ARGUMENT", "--shard splits test files, not a scenario", { kind: "usage" });
     let files: string[] = [];
+    let shard: { index: number; total: number; plan: string } | undefined;
     let scenario: import("@ggen/testing").Scenario | undefined;
     if (argv.scenario) {
       scenario = await loadScenario(argv.scenario);
@@ -94,16 +126,21 @@ const runCommand = defineCommand<RunArgs>()({
       files = await run.selectFiles(root, {
         files: list(argv.file),
         globs: list(argv.files),
-        ...(argv.shard ? { shard: argv.shard } : {}),
         skipSlow: argv["skip-slow"],
       });
+      if (shardSpec) {
+        const { entries } = await run.readMetrics(store);
+        const mine = run.shardFiles(root, files, shardSpec, run.fileDurations(entries));
+        out.info(
+          `shard ${shardSpec.index}/${shardSpec.total}: ${mine.files.length} of ${files.length} files (balanced by ${mine.plan.by === "durations" ? "recorded durations" : "file count"})`,
+        );
+        files = mine.files;
+        shard = { ...shardSpec, plan: mine.plan.plan };
+      }
     }
-    const backend = argv.host
-      ? undefined
-      : argv.env
-        ? await backendFor(argv.backend, argv.env, out)
-        : await loadBackend(argv.backend, out);
-    if (backend && argv.env) await requireEnvironment(backend, argv.env);
+    const current = argv.host ? undefined : await currentEnvironment(argv, out);
+    const backend = current?.backend;
+    const envName = current?.choice.name;
     const { LiveSteps, renderRunText } = await import("@ggen/reporter");
     const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
     const sources = scenario ? [relative(root, scenario.file)] : files.map((f) => relative(root, f));
@@ -111,12 +148,15 @@ const runCommand = defineCommand<RunArgs>()({
       const result = await run.runSession({
         root,
         stateDir: stateDir(),
+        store,
+        ...(testing.collectLogs === false ? { keepOutput: false } : {}),
         kind: scenario ? "scenario" : "test",
         ...(backend ? { backend } : {}),
-        ...(argv.env ? { envName: argv.env } : {}),
-        isolated: argv.isolated,
+        ...(envName ? { envName } : {}),
+        ...(argv.isolated !== undefined ? { isolated: argv.isolated } : {}),
         resetBetween: argv["reset-between"],
         sources,
+        ...(shard ? { shard } : {}),
         tool: { name: "cleanroom", version: pkg.version },
         onNote: (t) => out.verbose(t),
         work: async (ctx) => {
@@ -126,7 +166,7 @@ const runCommand = defineCommand<RunArgs>()({
               cwd: ctx.workdir,
               env: ctx.env,
               ...(ctx.signal ? { signal: ctx.signal } : {}),
-              ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+              ...(maxParallel ? { maxParallel } : {}),
               onEvent: (e) => {
                 if (e.type === "start") live.start(e.step);
                 else live.finish(e.step, e.result.status, e.result.durationMs, e.result.message);
@@ -139,9 +179,10 @@ const runCommand = defineCommand<RunArgs>()({
             exec: ctx.exec,
             workdir: ctx.workdir,
             env: ctx.env,
+            limits: ctx.limits,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
-            parallel: argv.parallel,
-            ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
+            parallel,
+            ...(maxParallel ? { maxParallel } : {}),
             ...(timeoutMs ? { timeoutMs } : {}),
             ...(shard ? { shard } : {}),
             ...(argv.runner ? { runner: argv.runner as import("@ggen/testing").RunnerName } : {}),
@@ -161,11 +202,16 @@ const runCommand = defineCommand<RunArgs>()({
               }
             },
           });
-          return { tests: r.tests, timeline: r.timeline };
+          return { tests: r.tests, timeline: r.timeline, files: r.files };
         },
       });
       live.stop();
+      if (argv.report) {
+        await writeFileAtomic(argv.report, `${JSON.stringify(result.run, null, 2)}\n`);
+        out.info(`wrote ${argv.report}`);
+      }
       out.data(result.run, () => `${renderRunText(result.run)}\nSaved ${relative(root, result.path)}`);
+      await annotate(out, result.run);
       if (!run.runPassed(result.run) && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();
@@ -175,45 +221,44 @@ const runCommand = defineCommand<RunArgs>()({
 });
 
 export async function loadScenario(file: string) {
-  const { parseScenario } = await import("@ggen/testing");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new GgenError("FILE_NOT_FOUND", `scenario not found: ${file}`, {
-      kind: "usage",
-      location: { file },
-    });
-  }
-  return parseScenario(text, file);
+  const { parseScenario, readInputFile } = await import("@ggen/testing");
+  return parseScenario(await readInputFile(file, "scenario"), file);
 }
 
 interface ResultsArgs {
-  format: "text" | "json" | "junit" | "html";
+  format: "text" | "json" | "junit" | "html" | "tap";
   output?: string;
   run?: string;
 }
 
 const resultsCommand = defineCommand<ResultsArgs>()({
   command: "results",
-  describe: "Show the last run's results (text, json, junit, html)",
+  describe: "Show the last run's results (text, json, junit, html, tap); exit 1 when that run failed",
   options: {
-    format: { choices: ["text", "json", "junit", "html"], default: "text", describe: null },
+    format: {
+      choices: ["text", "json", "junit", "html", "tap"],
+      default: "text",
+      describe: "text, json, junit (JUnit XML), html, or tap (TAP 14)",
+    },
     output: { type: "string", describe: "Write to this file instead of stdout" },
     run: { type: "string", describe: "A stored run file instead of the last one" },
   },
   examples: [
     ["cleanroom test results", "The last run as a table"],
     ["cleanroom test results --format junit --output junit.xml", "JUnit XML for CI"],
+    ["cleanroom test results --format tap", "TAP for tools that read it"],
   ],
   handler: async (argv) => {
     const out = output(argv);
-    const { lastRun, loadRun } = await import("@ggen/testing");
-    const stored = argv.run ? await loadRun(argv.run) : await lastRun(stateDir());
+    const { lastRun, loadRun, runPassed } = await import("@ggen/testing");
+    const stored = argv.run ? await loadRun(argv.run) : await lastRun((await engineSettings()).store);
     const { renderRun } = await import("@ggen/reporter");
     const format = out.json ? "json" : argv.format;
     const text = renderRun(stored.run, format, { timeline: stored.timeline });
     await writeOutput(out, text, argv.output);
+    await annotate(out, stored.run);
+    // The outcome decides the exit code, whatever the format: a failed run is a failure to report.
+    if (!runPassed(stored.run)) process.exitCode = 1;
   },
 });
 

@@ -5,18 +5,20 @@ import pkg from "../../package.json" with { type: "json" };
 import {
   type BackendChoice,
   backendFlag,
+  durationFlag,
   loadBackend,
   output,
   projectRoot,
-  secondsToMs,
   stateDir,
 } from "../context.js";
 import { readManifest } from "./report.js";
+import { annotate } from "./shared.js";
 
 interface UltraFastTestFlags {
   backend: BackendChoice;
+  "docker-host"?: string;
   manifest: string;
-  timeout?: number;
+  timeout?: string;
   report?: string;
   parallel: boolean;
   host: boolean;
@@ -29,7 +31,7 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
   options: {
     ...backendFlag,
     manifest: { type: "string", required: true, describe: "A generation-manifest/v1 (ggen writes it)" },
-    timeout: { type: "number", describe: "Seconds per runner invocation" },
+    timeout: { type: "string", describe: "Per runner invocation: 60s, 2m (a bare number is seconds)" },
     report: { type: "string", describe: "Also write the cleanroom-run/v1 here" },
     parallel: { type: "boolean", default: true, describe: "Run test files in parallel" },
     host: { type: "boolean", default: false, describe: "Run on the host, no environment or services" },
@@ -41,11 +43,11 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
   },
   examples: [
     ["cleanroom ultra-fast-test --manifest out/.ggen/manifest.json", "Test generated output"],
-    ["cleanroom ultra-fast-test --manifest m.json --report run.json --timeout 60", "…and keep the run"],
+    ["cleanroom ultra-fast-test --manifest m.json --report run.json --timeout 60s", "…and keep the run"],
   ],
   handler: async (argv) => {
     const out = output(argv);
-    const timeoutMs = secondsToMs(argv.timeout, "--timeout");
+    const timeoutMs = await durationFlag(argv.timeout, "--timeout");
     const { manifest, text } = await readManifest(argv.manifest);
     const pipeline = await import("@ggen/pipeline");
     const root = projectRoot();
@@ -58,7 +60,7 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
       onChanged: (path) => out.warn(`${path} changed since it was generated`),
     });
     for (const n of target.needs) out.verbose(`needs ${n.service}: ${n.because}`);
-    const backend = argv.host ? undefined : await loadBackend(argv.backend, out);
+    const backend = argv.host ? undefined : await loadBackend(argv, out);
     const { LiveSteps, renderRunText } = await import("@ggen/reporter");
     const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
     try {
@@ -87,6 +89,7 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
         out.info(`wrote ${argv.report}`);
       }
       out.data(result.run, () => `${renderRunText(result.run)}\nSaved ${relative(root, result.path)}`);
+      await annotate(out, result.run);
       if (!result.passed && !process.exitCode) process.exitCode = 1;
     } finally {
       live.stop();

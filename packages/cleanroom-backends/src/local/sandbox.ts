@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Isolation } from "@ggen/contract";
+import { longTimeout } from "@ggen/support";
 import type { ExecOptions, ExecResult } from "../backend.js";
 import { commandExists, isAlive, killTree } from "../util/proc.js";
 import { isRoot } from "../util/user.js";
@@ -314,9 +315,10 @@ export async function runSandboxed(
         if (isAlive(child.pid)) killTree(child.pid, "SIGKILL");
       }
     };
+    // longTimeout: a timeout past Node's 24.8-day clamp must not fire at once.
     const timer =
       options.timeoutMs && options.timeoutMs > 0
-        ? setTimeout(() => {
+        ? longTimeout(() => {
             timedOut = true;
             void kill();
           }, options.timeoutMs)
@@ -339,7 +341,7 @@ export async function runSandboxed(
     const finish = async (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       options.signal?.removeEventListener("abort", onAbort);
       // Anything the command left running in its cgroup or process group goes with it.
       await kill();

@@ -4,9 +4,11 @@ import type { CleanroomRun, PipelineReport } from "@ggen/contract";
 import { renderPipelineHtml, renderRunHtml } from "./html.js";
 import { renderJunit } from "./junit.js";
 import type { TimelineBar } from "./shared.js";
+import { renderTap } from "./tap.js";
 import { renderPipelineText, renderRunText } from "./text.js";
 
-export type RunFormat = "text" | "json" | "junit" | "html";
+export type RunFormat = "text" | "json" | "junit" | "html" | "tap";
+export const runFormats = ["text", "json", "junit", "html", "tap"] as const satisfies readonly RunFormat[];
 export type PipelineFormat = "text" | "json" | "html";
 
 export function renderRun(
@@ -23,6 +25,8 @@ export function renderRun(
       return renderJunit(run);
     case "html":
       return renderRunHtml(run, options.timeline ? { timeline: options.timeline } : {});
+    case "tap":
+      return renderTap(run);
   }
 }
 

@@ -131,8 +131,9 @@ export function toYargsCommand(c: Command): CommandModule {
     describe: c.describe,
     builder: (y: Argv) => {
       let b = c.passthrough ? y.parserConfiguration({ "populate--": true }) : y;
-      // A command's own --version (a release's, a pack's) is that, not the program's version.
-      if (c.options && "version" in c.options) b = b.version(false);
+      // --version is the program's version at the top level only: under a command it is that command's
+      // own flag (a release's, a pack's) or an unknown option, never the program's version.
+      b = b.version(false);
       for (const [name, spec] of Object.entries(c.positionals ?? {})) {
         if (spec) b = b.positional(name, argOptions(spec));
       }

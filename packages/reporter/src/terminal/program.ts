@@ -82,8 +82,11 @@ function explainUsage(
   const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknownArg) {
     const words = unknownArg[1]!.split(", ");
-    const first = words[0]!;
-    const flagLike = argv.some((a) => a.replace(/^-+/, "").split("=")[0] === first && a.startsWith("-"));
+    const isFlag = (w: string) =>
+      argv.some((a) => a.startsWith("-") && a.replace(/^-+/, "").split("=")[0] === w);
+    // An unknown command is named before any complaint about the options given to it.
+    const first = words.find((w) => !isFlag(w)) ?? words[0]!;
+    const flagLike = isFlag(first);
     if (!flagLike) {
       const here = levelCommands(parser);
       const hint = closest(first, here.length > 0 ? here : commandNames(spec.commands));
@@ -93,6 +96,8 @@ function explainUsage(
       ?.getOptions;
     const known = typeof getOptions === "function" ? Object.keys(getOptions.call(y).key ?? {}) : [];
     const options = [...new Set([...known, ...GLOBAL_FLAGS])];
+    if (first === "version")
+      return `unknown option '--version' here ('${spec.name} --version' is the program's version)`;
     const hint = closest(first, options);
     return `unknown option '--${first}'${hint ? ` (did you mean '--${hint}'?)` : ""}`;
   }
@@ -248,7 +253,12 @@ export async function runProgram(
     const c = (e as NodeJS.ErrnoException).code;
     line = c && !e.message.includes(c) ? `${c}: ${e.message}` : e.message;
   }
-  stderr.write(`${spec.name}: error: ${line.split("\n")[0]}\n`);
+  // What came from the input (a file name, a value) may hold control bytes: shown escaped, never raw.
+  const safe = (line.split("\n")[0] ?? "").replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  stderr.write(`${spec.name}: error: ${safe}\n`);
   if (debug) {
     const stack = e instanceof Error && e.stack ? e.stack : new Error(line).stack;
     stderr.write(`${stack}\n`);

@@ -166,11 +166,17 @@ function toResult(file: string, t: ParsedTest): TestResult {
   if (t.suite) r.suite = t.suite;
   if (t.failureMessage) r.failureMessage = t.failureMessage;
   if (t.outputTail) r.outputTail = t.outputTail;
+  // A line only when the location is in this file (the environment may see it under another root).
+  const loc = t.location;
+  if (loc && loc.line >= 1 && (loc.file === file || loc.file.endsWith(`/${file}`))) r.line = loc.line;
   return r;
 }
 
-/** Per-test results of a unit from its runner's output; a whole-file result when there are none. */
-export function parseUnit(unit: TestUnit, result: ExecResult, root: string): TestResult[] {
+/**
+ * Per-test results of a unit from its runner's output; a whole-file result when there are none.
+ * `killedBy` names the resource limit that stopped the runner ("memory limit 512 MiB reached: killed").
+ */
+export function parseUnit(unit: TestUnit, result: ExecResult, root: string, killedBy?: string): TestResult[] {
   const file0 = unit.files[0]!;
   let tests: TestResult[] = [];
   const output = `${result.stdout}\n${result.stderr}`;
@@ -210,7 +216,18 @@ export function parseUnit(unit: TestUnit, result: ExecResult, root: string): Tes
     (t) => t.status === "failed" || t.status === "errored" || t.status === "timed-out",
   );
   const label = unit.runner === "cargo" ? unit.dir : file0;
-  if (result.timedOut) {
+  if (killedBy && !result.timedOut) {
+    // A limit stopped the runner: that is the failure, whatever it printed before.
+    tests.push({
+      id: `${label}#(limit)`,
+      file: file0,
+      name: "(limit)",
+      status: "errored",
+      durationMs: Math.round(result.durationMs),
+      failureMessage: killedBy,
+      outputTail: tail(output),
+    });
+  } else if (result.timedOut) {
     tests.push({
       id: `${label}#(timed out)`,
       file: file0,

@@ -11,6 +11,8 @@ export interface ParsedTest {
   durationMs: number;
   failureMessage?: string;
   outputTail?: string;
+  /** node's `location: '<file>:<line>:<col>'`: the file and line the test is declared at. */
+  location?: { file: string; line: number };
 }
 
 const POINT = /^(\s*)(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$/i;
@@ -130,6 +132,8 @@ export function parseTap(text: string, options: TapOptions = {}): ParsedTest[] {
       status: point.directive ? "skipped" : point.ok ? "passed" : "failed",
       durationMs: num(point.diag.duration_ms),
     };
+    const at = typeof point.diag.location === "string" ? /^(.*):(\d+):\d+$/.exec(point.diag.location) : null;
+    if (at) t.location = { file: at[1]!, line: Number(at[2]) };
     const failureType = point.diag.failureType;
     if (!point.ok && !point.directive) {
       if (failureType === "cancelledByParent" || failureType === "hookFailed") t.status = "errored";
