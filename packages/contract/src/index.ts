@@ -20,6 +20,7 @@ export type {
   IndexVersion,
   IsoDateTime,
   Isolation,
+  LifecycleStateDocument,
   LockEntry,
   Lockfile,
   PackManifest,

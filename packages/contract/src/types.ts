@@ -148,8 +148,12 @@ export interface DeploymentMetrics {
   name?: string;
   version?: string;
   status: "success" | "failed" | "rolled-back";
+  /** Wall time from the run's start to the end of the deployment (parallel stages count once). */
   totalTimeSeconds: number;
+  /** Seconds per phase or stage (durations; overlapping ones ran in parallel). */
   phases: Record<string, number>;
+  /** When each stage ran: its start (offset from the run's start) and duration, in seconds. */
+  stages?: Record<string, { startSeconds: number; durationSeconds: number }>;
   testMetrics: {
     totalTests: number;
     passed: number;
@@ -282,6 +286,58 @@ export interface Lockfile {
   packs: Record<string, LockEntry>;
 }
 
+/** A project's .ggen/lifecycle-state.json (written and read by @ggen/lifecycle). */
+export interface LifecycleStateDocument {
+  version: 1;
+  updatedAt: string;
+  currentPhase: string | null;
+  environment: string | null;
+  phases: Record<
+    string,
+    {
+      status: "success" | "failed" | "cached" | "timed-out";
+      startedAt: string;
+      durationMs: number;
+      exitCode: number | null;
+      environment?: string;
+      inputsHash?: string;
+      message?: string;
+    }
+  >;
+  history: {
+    phase: string;
+    status: "success" | "failed" | "cached" | "timed-out";
+    at: string;
+    durationMs: number;
+    exitCode: number | null;
+  }[];
+  runs: {
+    id: string;
+    phases: string[];
+    startedAt: string;
+    finishedAt?: string;
+    status: "running" | "success" | "failed" | "interrupted";
+    pid: number;
+    /** The process's start time (clock ticks since boot), so a reused pid is not taken for it. */
+    start?: string;
+    environment?: string;
+    profile?: string;
+  }[];
+  requirements: Record<string, "complete" | "incomplete" | "not-applicable">;
+  environments: Record<
+    string,
+    {
+      current?: string;
+      lastDeployAt?: string;
+      releases: {
+        id: string;
+        deployedAt: string;
+        status: "active" | "previous" | "failed" | "rolled-back";
+      }[];
+    }
+  >;
+}
+
 export interface ContractTypes {
   "generation-manifest/v1": GenerationManifest;
   "cleanroom-run/v1": CleanroomRun;
@@ -290,6 +346,7 @@ export interface ContractTypes {
   "pack-manifest/v1": PackManifestDocument;
   "registry-index/v1": RegistryIndex;
   "lockfile/v1": Lockfile;
+  "lifecycle-state/v1": LifecycleStateDocument;
 }
 
 export type ContractKind = keyof ContractTypes;
