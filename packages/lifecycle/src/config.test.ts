@@ -52,7 +52,7 @@ jobs = 4
       commands: ["a", "b"],
       env: { X: "1" },
       dependsOn: ["setup"],
-      timeout: 5,
+      timeoutMs: 5000,
     });
     expect(c.hooks.get("before_build")).toEqual(["echo hi"]);
     const prod = c.environments.get("production")!;

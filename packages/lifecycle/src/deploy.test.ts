@@ -79,7 +79,7 @@ describe("deploy lock", () => {
       if (await fs.stat(join(dir, ".ggen/deploy-staging.lock")).catch(() => undefined)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await expect(deploy(c, "staging")).rejects.toThrow("another deploy or rollback of 'staging' is running");
+    await expect(deploy(c, "staging")).rejects.toThrow(/^the deploy of 'staging' is locked by process \d+/);
     await fs.writeFile(join(dir, "go"), "");
     expect((await first).status).toBe("success");
     // Released: the next deploy goes through.

@@ -110,7 +110,7 @@ on_error = "echo \\"error in $GGEN_FAILED_PHASE\\" >> log.txt"
     const r = await runPhases(await loadConfig(dir), ["after"]);
     expect(r.failure?.code).toBe("LIFECYCLE_TIMEOUT");
     expect(r.failure?.toLine()).toBe(
-      "make.toml:1:1: phase 'slow' timed out after 0.5s running 'sleep 30 & echo $! > child.pid; wait'",
+      "make.toml:1:1: phase 'slow' timed out after 500ms running 'sleep 30 & echo $! > child.pid; wait'",
     );
     expect(r.phases.map((p) => p.status)).toEqual(["timed-out", "blocked"]);
     const childPid = Number(await read(dir, "child.pid"));

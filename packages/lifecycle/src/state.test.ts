@@ -55,7 +55,7 @@ describe("state", () => {
     }
     expect(err).toBeInstanceOf(GgenError);
     expect((err as GgenError).toLine()).toMatch(
-      /^\.ggen\/lifecycle-state\.json: \.ggen\/lifecycle-state\.json is corrupt: .+ \(newest valid backup is \.ggen\/lifecycle-state\.json\.bak\.1; restore it with 'ggen lifecycle status --restore'\)$/,
+      /^\.ggen\/lifecycle-state\.json:1:\d+: \.ggen\/lifecycle-state\.json is corrupt: .+ \(newest valid backup is \.ggen\/lifecycle-state\.json\.bak\.1; restore it with 'ggen lifecycle status --restore'\)$/,
     );
     // Writers refuse to build on a corrupt file rather than silently starting afresh.
     await expect(
