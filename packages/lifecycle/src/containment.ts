@@ -97,8 +97,9 @@ export class PhaseProcesses {
   private readonly seen = new Map<number, ProcessRef>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor() {
-    const base = cgroupV2Base();
+  /** `mode` "process-tree" declines a cgroup even where one could be made. */
+  constructor(mode: "auto" | "process-tree" = "auto") {
+    const base = mode === "auto" ? cgroupV2Base() : null;
     let dir: string | undefined;
     if (base) {
       dir = join(base, `ggen-phase-${this.token}`);

@@ -17,6 +17,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Characters of one line passed on; the rest of a longer line is cut (default 64 Ki). */
   lineChars?: number;
+  /** "process-tree" declines a cgroup even where one could be made (default "auto"). */
+  containment?: "auto" | "process-tree";
 }
 
 export interface ExecResult {
@@ -97,7 +99,7 @@ function spawnFailure(command: string, cwd: string, e: NodeJS.ErrnoException): G
 
 export function execCommand(command: string, opts: ExecOptions): Promise<ExecResult> {
   const started = performance.now();
-  const procs = new PhaseProcesses();
+  const procs = new PhaseProcesses(opts.containment);
   return new Promise((resolve, reject) => {
     const { file, args } = procs.wrap(command);
     const child = spawn(file, args, {

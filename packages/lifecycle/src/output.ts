@@ -1,8 +1,16 @@
 // What is kept of a phase's output for its log (.ggen/logs/<phase>.log): the start and the end, within a
 // budget of characters, and a line saying how much in between was not kept. A phase printing gigabytes
-// costs memory for the budget only.
+// costs memory for the budget only; the end is held in blocks of joined lines, so millions of short lines
+// are a few strings, not millions.
 
 export const DEFAULT_LOG_CHARS = 1024 * 1024;
+const BLOCK_CHARS = 64 * 1024;
+
+interface Block {
+  text: string;
+  lines: number;
+  chars: number;
+}
 
 export class KeptOutput {
   private readonly headBudget: number;
@@ -10,9 +18,10 @@ export class KeptOutput {
   private readonly head: string[] = [];
   private headChars = 0;
   private headFull = false;
-  private tail: string[] = [];
-  private tailFrom = 0;
-  private tailChars = 0;
+  private blocks: Block[] = [];
+  private blocksChars = 0;
+  private open: string[] = [];
+  private openChars = 0;
   private droppedLines = 0;
   private droppedChars = 0;
 
@@ -32,18 +41,19 @@ export class KeptOutput {
       }
       this.headFull = true;
     }
-    this.tail.push(line);
-    this.tailChars += size;
-    while (this.tailChars > this.tailBudget && this.tailFrom < this.tail.length) {
-      const gone = this.tail[this.tailFrom++]!;
-      this.tailChars -= gone.length + 1;
-      this.droppedLines++;
-      this.droppedChars += gone.length + 1;
-    }
-    // Drop the consumed front now and then, so the array stays near the budget's size.
-    if (this.tailFrom > 1024 && this.tailFrom * 2 > this.tail.length) {
-      this.tail = this.tail.slice(this.tailFrom);
-      this.tailFrom = 0;
+    this.open.push(line);
+    this.openChars += size;
+    if (this.openChars < BLOCK_CHARS) return;
+    this.blocks.push({ text: this.open.join("\n"), lines: this.open.length, chars: this.openChars });
+    this.blocksChars += this.openChars;
+    this.open = [];
+    this.openChars = 0;
+    // Whole blocks go from the front while what stays still fills the budget.
+    while (this.blocks.length > 0 && this.blocksChars - this.blocks[0]!.chars >= this.tailBudget) {
+      const gone = this.blocks.shift()!;
+      this.blocksChars -= gone.chars;
+      this.droppedLines += gone.lines;
+      this.droppedChars += gone.chars;
     }
   }
 
@@ -52,13 +62,16 @@ export class KeptOutput {
     return this.droppedLines > 0;
   }
 
-  lines(): string[] {
-    const rest = this.tail.slice(this.tailFrom);
-    if (!this.droppedLines) return [...this.head, ...rest];
-    return [
-      ...this.head,
-      `[… ${this.droppedLines} line(s), ${this.droppedChars} characters not kept: over the log limit …]`,
-      ...rest,
-    ];
+  /** The log: the first lines, what was not kept, the last lines. */
+  text(): string {
+    const parts = [...this.head];
+    if (this.droppedLines) {
+      parts.push(
+        `[… ${this.droppedLines} line(s), ${this.droppedChars} characters not kept: over the log limit …]`,
+      );
+    }
+    for (const b of this.blocks) parts.push(b.text);
+    parts.push(...this.open);
+    return parts.join("\n");
   }
 }

@@ -619,8 +619,12 @@ function runCommand(run: Run, p: PhaseConfig, command: string, ctx: PhaseContext
   const { env, profile, opts } = run;
   const declared = { ...env.vars, ...(profile?.env ?? {}), ...p.env };
   const secrets = Object.entries(declared)
-    .filter(([k]) => isSecretName(k))
-    .map(([, v]) => v);
+    .filter(([k]) => isSecretName(k) && k.length > 0)
+    .map(([, v]) => v)
+    .filter((v) => v.length > 3);
+  // Most lines hold no secret and no URL: they skip redactText (a flood of lines costs per line).
+  const redact = (line: string) =>
+    line.includes("@") || secrets.some((s) => line.includes(s)) ? redactText(line, secrets) : line;
   const remaining = ctx.deadline === undefined ? 0 : Math.max(1, ctx.deadline - performance.now());
   return execCommand(command, {
     cwd: ctx.cwd,
@@ -628,7 +632,7 @@ function runCommand(run: Run, p: PhaseConfig, command: string, ctx: PhaseContext
     timeoutMs: remaining,
     lineChars: run.config.limits.lineChars,
     onLine: (raw, stream) => {
-      const line = redactText(raw, secrets);
+      const line = redact(raw);
       ctx.log.push(line);
       run.emit({ type: "phase-output", phase: p.name, line, stream });
     },
@@ -814,7 +818,7 @@ async function recordPhase(
           ? "timed-out"
           : "failed";
   if (log) {
-    await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.lines().join("\n")}\n`, {
+    await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.text()}\n`, {
       fsync: false,
     });
   }

@@ -129,7 +129,7 @@ export async function loadState(dir: string): Promise<LifecycleState> {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === "EISDIR" ? "a directory where the state file should be" : (e as Error).message.split("\n")[0];
-    throw new GgenError("LIFECYCLE_STATE_CORRUPT", `${STATE_FILE} is corrupt: ${why}`, {
+    throw new GgenError("LIFECYCLE_STATE_CORRUPT", `the lifecycle state is corrupt: ${why}`, {
       location: isGgenError(e) && e.location ? e.location : { file: STATE_FILE },
       hint: rel
         ? `newest valid backup is ${rel}; restore it with 'ggen lifecycle status --restore'`
