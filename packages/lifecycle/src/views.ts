@@ -21,7 +21,11 @@ const SYMBOL: Record<string, string> = {
   "not-run": "·",
 };
 
-/** Where a run's progress goes: notes at three levels, and a live line of what is running. */
+/**
+ * Where a run's progress goes: a line per phase (`info`: a program shows these on a terminal, and with
+ * --verbose elsewhere — the result's table says the same on stdout), details (`verbose`), warnings, and a
+ * live line of what is running.
+ */
 export interface RunPrinter {
   info(text: string): void;
   verbose(text: string): void;

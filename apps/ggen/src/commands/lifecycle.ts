@@ -60,7 +60,9 @@ async function runCommand(argv: CommandArgs<RunFlags>, sequential: boolean): Pro
       ...(confirm ? { confirm } : {}),
       signal: abort.signal,
       onEvent: printRunEvents({
-        info: (t) => out.info(t),
+        // A line per phase on a terminal; piped, the result's table (stdout) says it, and stderr keeps
+        // to what went wrong.
+        info: (t) => (process.stderr.isTTY ? out.info(t) : out.verbose(t)),
         verbose: (t) => out.verbose(t),
         warn: (t) => out.warn(t),
         progress,
