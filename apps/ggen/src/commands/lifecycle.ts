@@ -108,17 +108,9 @@ const phasesPositional = {
 // What --help says a run guarantees (README's security section says it at length): what a timeout or
 // Ctrl-C reaches, and how much output is held.
 const RUN_EXAMPLES = [
-  [
-    "ggen lifecycle run test",
-    "Over its timeout or on Ctrl-C a phase loses every process it started: as root with a writable cgroup v2 its " +
-      "cgroup is emptied; elsewhere its process group, its descendants by /proc parent links and every process " +
-      "still carrying its GGEN_PHASE_RUN variable are killed (one that leaves the group, is re-parented and " +
-      "clears its environment can escape there)",
-  ],
-  [
-    "ggen lifecycle run build -v",
-    "Output streams as it comes; a line over [limits] line (64K) is cut, the log keeps [limits] log (1M): its start and end",
-  ],
+  ["ggen lifecycle run test", "Timeout or Ctrl-C: as root with cgroup v2, all the phase started dies"],
+  ["ggen lifecycle run test -v", "Elsewhere: its group, /proc descendants, GGEN_PHASE_RUN carriers die"],
+  ["ggen lifecycle run build -v", "A line over [limits] line (64K) is cut; the log keeps [limits] log (1M)"],
 ] as const;
 
 const init = defineCommand<{ name: string; force: boolean }>()({
