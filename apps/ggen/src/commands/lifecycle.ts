@@ -108,9 +108,9 @@ const phasesPositional = {
 // What --help says a run guarantees (README's security section says it at length): what a timeout or
 // Ctrl-C reaches, and how much output is held.
 const RUN_EXAMPLES = [
-  ["ggen lifecycle run test", "Timeout or Ctrl-C: as root with cgroup v2, all the phase started dies"],
-  ["ggen lifecycle run test -v", "Elsewhere: its group, /proc descendants, GGEN_PHASE_RUN carriers die"],
-  ["ggen lifecycle run build -v", "A line over [limits] line (64K) is cut; the log keeps [limits] log (1M)"],
+  ["ggen lifecycle run test", "Timeout/Ctrl-C: as root on cgroup v2, all the phase started dies"],
+  ["ggen lifecycle run test -v", "Elsewhere: its group, /proc descendants, GGEN_PHASE_RUN carriers"],
+  ["ggen lifecycle run build -v", "Lines over [limits] line (64K) are cut; a log keeps [limits] log"],
 ] as const;
 
 const init = defineCommand<{ name: string; force: boolean }>()({
