@@ -286,56 +286,62 @@ export interface Lockfile {
   packs: Record<string, LockEntry>;
 }
 
+/** A phase's last run in the lifecycle state. */
+export interface LifecyclePhaseRecord {
+  status: "success" | "failed" | "cached" | "timed-out";
+  startedAt: string;
+  durationMs: number;
+  exitCode: number | null;
+  environment?: string;
+  /** Digest of the phase's inputs at its last success (the cache key). */
+  inputsHash?: string;
+  message?: string;
+}
+
+export interface LifecycleReleaseRecord {
+  id: string;
+  deployedAt: string;
+  status: "active" | "previous" | "failed" | "rolled-back";
+}
+
+export interface LifecycleEnvironmentState {
+  current?: string;
+  releases: LifecycleReleaseRecord[];
+  lastDeployAt?: string;
+}
+
+export interface LifecycleRunRecord {
+  id: string;
+  phases: string[];
+  startedAt: string;
+  finishedAt?: string;
+  /** "interrupted": its process died mid-run (kill -9, power loss); noticed by the next run. */
+  status: "running" | "success" | "failed" | "interrupted";
+  pid: number;
+  /** The process's start time (clock ticks since boot), so a reused pid is not taken for it. */
+  start?: string;
+  environment?: string;
+  profile?: string;
+}
+
 /** A project's .ggen/lifecycle-state.json (written and read by @ggen/lifecycle). */
 export interface LifecycleStateDocument {
   version: 1;
   updatedAt: string;
   currentPhase: string | null;
   environment: string | null;
-  phases: Record<
-    string,
-    {
-      status: "success" | "failed" | "cached" | "timed-out";
-      startedAt: string;
-      durationMs: number;
-      exitCode: number | null;
-      environment?: string;
-      inputsHash?: string;
-      message?: string;
-    }
-  >;
+  phases: Record<string, LifecyclePhaseRecord>;
+  /** Completed phases in completion order (the last 200). */
   history: {
     phase: string;
-    status: "success" | "failed" | "cached" | "timed-out";
+    status: LifecyclePhaseRecord["status"];
     at: string;
     durationMs: number;
     exitCode: number | null;
   }[];
-  runs: {
-    id: string;
-    phases: string[];
-    startedAt: string;
-    finishedAt?: string;
-    status: "running" | "success" | "failed" | "interrupted";
-    pid: number;
-    /** The process's start time (clock ticks since boot), so a reused pid is not taken for it. */
-    start?: string;
-    environment?: string;
-    profile?: string;
-  }[];
+  runs: LifecycleRunRecord[];
   requirements: Record<string, "complete" | "incomplete" | "not-applicable">;
-  environments: Record<
-    string,
-    {
-      current?: string;
-      lastDeployAt?: string;
-      releases: {
-        id: string;
-        deployedAt: string;
-        status: "active" | "previous" | "failed" | "rolled-back";
-      }[];
-    }
-  >;
+  environments: Record<string, LifecycleEnvironmentState>;
 }
 
 export interface ContractTypes {

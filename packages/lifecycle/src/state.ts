@@ -2,66 +2,26 @@
 // reported with the newest valid backup; nothing here ever leaves a half-written state behind.
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { GgenError, isGgenError, parseJson, validate } from "@ggen/contract";
+import {
+  GgenError,
+  isGgenError,
+  type LifecycleEnvironmentState,
+  type LifecyclePhaseRecord,
+  type LifecycleReleaseRecord,
+  type LifecycleRunRecord,
+  type LifecycleStateDocument,
+  parseJson,
+  validate,
+} from "@ggen/contract";
 import { withLock, writeFileAtomic } from "@ggen/support";
 
-export type RequirementStatus = "complete" | "incomplete" | "not-applicable";
-
-export interface PhaseRecord {
-  status: "success" | "failed" | "cached" | "timed-out";
-  startedAt: string;
-  durationMs: number;
-  exitCode: number | null;
-  environment?: string;
-  /** Digest of the phase's inputs at its last success (the cache key). */
-  inputsHash?: string;
-  message?: string;
-}
-
-export interface ReleaseRecord {
-  id: string;
-  deployedAt: string;
-  status: "active" | "previous" | "failed" | "rolled-back";
-}
-
-export interface EnvironmentState {
-  current?: string;
-  releases: ReleaseRecord[];
-  lastDeployAt?: string;
-}
-
-export interface RunRecord {
-  id: string;
-  phases: string[];
-  startedAt: string;
-  finishedAt?: string;
-  /** "interrupted": its process died mid-run (kill -9, power loss); noticed by the next run. */
-  status: "running" | "success" | "failed" | "interrupted";
-  pid: number;
-  /** The process's start time (clock ticks since boot): a reused pid is not taken for it. */
-  start?: string;
-  environment?: string;
-  profile?: string;
-}
-
-export interface LifecycleState {
-  version: 1;
-  updatedAt: string;
-  currentPhase: string | null;
-  environment: string | null;
-  phases: Record<string, PhaseRecord>;
-  /** Completed phases in completion order (last 200). */
-  history: {
-    phase: string;
-    status: PhaseRecord["status"];
-    at: string;
-    durationMs: number;
-    exitCode: number | null;
-  }[];
-  runs: RunRecord[];
-  requirements: Record<string, RequirementStatus>;
-  environments: Record<string, EnvironmentState>;
-}
+// The state's shapes are the lifecycle-state/v1 contract's (@ggen/contract), under this package's names.
+export type RequirementStatus = LifecycleStateDocument["requirements"][string];
+export type PhaseRecord = LifecyclePhaseRecord;
+export type ReleaseRecord = LifecycleReleaseRecord;
+export type EnvironmentState = LifecycleEnvironmentState;
+export type RunRecord = LifecycleRunRecord;
+export type LifecycleState = LifecycleStateDocument;
 
 export const STATE_FILE = ".ggen/lifecycle-state.json";
 
