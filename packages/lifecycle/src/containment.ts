@@ -204,24 +204,27 @@ export class PhaseProcesses {
 
   /**
    * Done with the command: the sweep stops and the cgroup goes. What the command left running on
-   * purpose (a phase that succeeded) moves to this process's own cgroup first, so it keeps running.
+   * purpose (a phase that succeeded) moves to this process's own cgroup first, so it keeps running. A
+   * cgroup whose last process just exited can stay busy for a moment: removal is retried for up to 2 s.
    */
-  dispose(): void {
+  async dispose(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     if (!this.cgroup) return;
     const procs = join(this.cgroup, "cgroup.procs");
     const parent = join(this.cgroup, "..", "cgroup.procs");
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 200; i++) {
       try {
         rmdirSync(this.cgroup);
         return;
-      } catch {
-        try {
-          for (const l of readFileSync(procs, "utf8").split("\n")) if (l) writeFileSync(parent, l);
-        } catch {
-          // gone meanwhile
-        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       }
+      try {
+        for (const l of readFileSync(procs, "utf8").split("\n")) if (l) writeFileSync(parent, l);
+      } catch {
+        // gone meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 }

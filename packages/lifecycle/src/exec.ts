@@ -170,7 +170,7 @@ export function execCommand(command: string, opts: ExecOptions): Promise<ExecRes
       const settle = async () => {
         // A timed-out or interrupted command leaves nothing behind.
         if (timedOut || interrupted) await procs.killAll();
-        procs.dispose();
+        await procs.dispose();
         resolve({
           command,
           exitCode: exit?.code ?? null,
@@ -188,8 +188,7 @@ export function execCommand(command: string, opts: ExecOptions): Promise<ExecRes
       if (finished) return;
       finished = true;
       clearTimers();
-      procs.dispose();
-      reject(spawnFailure(command, opts.cwd, e));
+      void procs.dispose().then(() => reject(spawnFailure(command, opts.cwd, e)));
     });
     child.on("exit", (code, sig) => {
       exit = { code, signal: sig };
