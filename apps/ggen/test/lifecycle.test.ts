@@ -73,9 +73,11 @@ describe("ggen lifecycle", () => {
     expect(result.ok).toBe(true);
     expect(result.plan.waves).toContainEqual(["build", "lint"]);
 
-    const again = ggen(dir, "lifecycle", "run", "build");
+    // Piped, the line per phase is --verbose's; the table on stdout says the same.
+    const again = ggen(dir, "lifecycle", "run", "build", "--verbose");
     expect(again.status).toBe(0);
     expect(again.stderr).toContain("build cached (inputs unchanged)");
+    expect(ggen(dir, "lifecycle", "run", "build").stdout).toMatch(/^build +cached /m);
 
     const show = ggen(dir, "lifecycle", "show", "build");
     expect(show.stdout).toContain("run order:  init → setup → build");
@@ -139,7 +141,7 @@ describe("ggen lifecycle", () => {
     oneLine(
       ggen(dir, "lifecycle", "run", "slow"),
       1,
-      /^ggen: error: make\.toml:6:1: phase 'slow' timed out after 0\.3s running 'sleep 20'$/,
+      /^ggen: error: make\.toml:6:1: phase 'slow' timed out after 300ms running 'sleep 20'$/,
     );
     stateIsWhole(dir);
 

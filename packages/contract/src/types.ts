@@ -154,8 +154,12 @@ export interface DeploymentMetrics {
   name?: string;
   version?: string;
   status: "success" | "failed" | "rolled-back";
+  /** Wall time from the run's start to the end of the deployment (parallel stages count once). */
   totalTimeSeconds: number;
+  /** Seconds per phase or stage (durations; overlapping ones ran in parallel). */
   phases: Record<string, number>;
+  /** When each stage ran: its start (offset from the run's start) and duration, in seconds. */
+  stages?: Record<string, { startSeconds: number; durationSeconds: number }>;
   testMetrics: {
     totalTests: number;
     passed: number;
@@ -288,6 +292,64 @@ export interface Lockfile {
   packs: Record<string, LockEntry>;
 }
 
+/** A phase's last run in the lifecycle state. */
+export interface LifecyclePhaseRecord {
+  status: "success" | "failed" | "cached" | "timed-out";
+  startedAt: string;
+  durationMs: number;
+  exitCode: number | null;
+  environment?: string;
+  /** Digest of the phase's inputs at its last success (the cache key). */
+  inputsHash?: string;
+  message?: string;
+}
+
+export interface LifecycleReleaseRecord {
+  id: string;
+  deployedAt: string;
+  status: "active" | "previous" | "failed" | "rolled-back";
+}
+
+export interface LifecycleEnvironmentState {
+  current?: string;
+  releases: LifecycleReleaseRecord[];
+  lastDeployAt?: string;
+}
+
+export interface LifecycleRunRecord {
+  id: string;
+  phases: string[];
+  startedAt: string;
+  finishedAt?: string;
+  /** "interrupted": its process died mid-run (kill -9, power loss); noticed by the next run. */
+  status: "running" | "success" | "failed" | "interrupted";
+  pid: number;
+  /** The process's start time (clock ticks since boot), so a reused pid is not taken for it. */
+  start?: string;
+  environment?: string;
+  profile?: string;
+}
+
+/** A project's .ggen/lifecycle-state.json (written and read by @ggen/lifecycle). */
+export interface LifecycleStateDocument {
+  version: 1;
+  updatedAt: string;
+  currentPhase: string | null;
+  environment: string | null;
+  phases: Record<string, LifecyclePhaseRecord>;
+  /** Completed phases in completion order (the last 200). */
+  history: {
+    phase: string;
+    status: LifecyclePhaseRecord["status"];
+    at: string;
+    durationMs: number;
+    exitCode: number | null;
+  }[];
+  runs: LifecycleRunRecord[];
+  requirements: Record<string, "complete" | "incomplete" | "not-applicable">;
+  environments: Record<string, LifecycleEnvironmentState>;
+}
+
 export interface ContractTypes {
   "generation-manifest/v1": GenerationManifest;
   "cleanroom-run/v1": CleanroomRun;
@@ -296,6 +358,7 @@ export interface ContractTypes {
   "pack-manifest/v1": PackManifestDocument;
   "registry-index/v1": RegistryIndex;
   "lockfile/v1": Lockfile;
+  "lifecycle-state/v1": LifecycleStateDocument;
 }
 
 export type ContractKind = keyof ContractTypes;

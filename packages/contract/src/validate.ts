@@ -4,6 +4,7 @@ import type { Ajv2020 } from "ajv/dist/2020.js";
 import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
+import lifecycleState from "../schemas/lifecycle-state.v1.json" with { type: "json" };
 import lockfile from "../schemas/lockfile.v1.json" with { type: "json" };
 import packManifest from "../schemas/pack-manifest.v1.json" with { type: "json" };
 import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
@@ -20,6 +21,7 @@ export const schemas: Record<ContractKind, object> = {
   "pack-manifest/v1": packManifest,
   "registry-index/v1": registryIndex,
   "lockfile/v1": lockfile,
+  "lifecycle-state/v1": lifecycleState,
 };
 
 export const contractKinds = Object.keys(schemas) as ContractKind[];

@@ -52,7 +52,7 @@ jobs = 4
       commands: ["a", "b"],
       env: { X: "1" },
       dependsOn: ["setup"],
-      timeout: 5,
+      timeoutMs: 5000,
     });
     expect(c.hooks.get("before_build")).toEqual(["echo hi"]);
     const prod = c.environments.get("production")!;
@@ -111,6 +111,69 @@ jobs = 4
   it("rejects a hook on a phase that does not exist", () => {
     const e = errorOf(() => parse(`[phases.build]\n[hooks]\nbefore_biuld = "x"\n`));
     expect(e.toLine()).toContain("make.toml:3:1: hook 'before_biuld' names an unknown phase 'biuld'");
+  });
+});
+
+describe("values with units and bounds", () => {
+  it("takes durations with units (bare numbers: seconds, or ms for *_ms keys) and sizes", () => {
+    const c = parse(`
+[limits]
+line = "16K"
+log = "4M"
+[phases.a]
+timeout = "2m"
+[phases.b]
+timeout = 90
+[phases.c]
+timeout = 0
+[environments.e.verify]
+url = "http://127.0.0.1:1/"
+interval_ms = "1s"
+timeout_ms = 250
+`);
+    expect(c.phases.get("a")?.timeoutMs).toBe(120_000);
+    expect(c.phases.get("b")?.timeoutMs).toBe(90_000);
+    expect(c.phases.get("c")?.timeoutMs).toBeUndefined();
+    expect(c.environments.get("e")?.verify).toMatchObject({ intervalMs: 1000, timeoutMs: 250 });
+    expect(c.limits).toEqual({ lineChars: 16 * 1024, logChars: 4 * 1024 * 1024 });
+  });
+
+  it.each([
+    [
+      `[phases.a]\ntimeout = "soon"\n`,
+      'make.toml:2:1: phases.a.timeout "soon": expected a duration such as 50s, 2m or 1500ms',
+    ],
+    [`[phases.a]\ncwd = "/tmp"\n`, "make.toml:2:1: phases.a.cwd '/tmp' must be relative to the project"],
+    [
+      `[phases.a]\ncwd = "../elsewhere"\n`,
+      "make.toml:2:1: phases.a.cwd '../elsewhere' leads outside the project",
+    ],
+    [`[phases.a]\n[profiles.p]\njobs = 0\n`, "make.toml:3:1: profiles.p.jobs must be a whole number >= 1"],
+    [`[phases.a]\n[profiles.p]\njobs = 1.5\n`, "make.toml:3:1: profiles.p.jobs must be a whole number >= 1"],
+    [
+      `[environments.e.deploy]\nprovider = "release-dir"\nkeep = 1\n`,
+      "make.toml:3:1: environments.e.deploy.keep must be a whole number >= 2",
+    ],
+    [
+      `[environments.e.deploy]\nprovider = "release-dir"\nport = 70000\n`,
+      "make.toml:3:1: environments.e.deploy.port must be a whole number from 1 to 65535",
+    ],
+    [
+      `[environments.e.deploy]\nprovider = "release-dir"\ndir = "/srv"\n`,
+      "make.toml:3:1: environments.e.deploy.dir '/srv' must be relative to the project",
+    ],
+    [`[limits]\nlog = "lots"\n`, 'make.toml:2:1: limits.log "lots": expected a size such as 512M or 4G'],
+    [`[phases.a]\nsh_before = { cmd = 1 }\n`, "make.toml:2:1: unknown key 'sh_before' in phase 'a'"],
+    [
+      `[phases.a]\ncommand = [{ a = 1 }]\n`,
+      "make.toml:2:1: phases.a.command must be a string or a list of strings",
+    ],
+    [
+      `[phases.a]\n[hooks]\nbefore_a = { sh = "x" }\n`,
+      "make.toml:3:1: hooks.before_a must be a string or a list of strings",
+    ],
+  ])("refuses %j at its key", (text, line) => {
+    expect(errorOf(() => parse(text)).toLine()).toContain(line);
   });
 });
 

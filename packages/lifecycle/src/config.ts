@@ -1,19 +1,31 @@
-// make.toml (or [lifecycle] in ggen.toml): parsing and checking. Pure apart from reading the file.
+// make.toml (or [lifecycle] in ggen.toml): parsing and checking, with every complaint at the key's
+// file:line:col; .ggen/config.toml and .ggen/deployment-profiles.toml are merged in (settings.ts).
+// Pure apart from reading the files.
 import { promises as fs } from "node:fs";
-import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
-import { closest } from "@ggen/support";
-import { parse as parseToml, TomlError } from "smol-toml";
+import { isAbsolute, join } from "node:path";
+import { GgenError, type SourceLocation } from "@ggen/contract";
+import { closest, isInside } from "@ggen/support";
+import { DEFAULT_LINE_CHARS } from "./exec.js";
+import { DEFAULT_LOG_CHARS } from "./output.js";
+import {
+  emptySettings,
+  loadSettings,
+  type ProfileSource,
+  type ProjectSettings,
+  parseProfileTable,
+} from "./settings.js";
+import { isTable, type KeyPath, type Table, TomlReader } from "./toml-reader.js";
 
 export interface PhaseConfig {
   name: string;
   description?: string;
   commands: string[];
+  /** Relative to the project (checked to stay inside it). */
   cwd?: string;
   env: Record<string, string>;
   dependsOn: string[];
-  /** Seconds; 0 or absent means no limit. */
-  timeout?: number;
+  /** The whole phase, hooks included; absent means no limit. */
+  timeoutMs?: number;
   inputs: string[];
   outputs: string[];
 }
@@ -84,6 +96,20 @@ export interface ValidationConfig {
   advisories?: string;
 }
 
+/** How much of a phase's output is held: one line, and what its log keeps (characters). */
+export interface OutputLimitsConfig {
+  lineChars: number;
+  logChars: number;
+}
+
+/** What the deploy phase does beyond the environment's own rules ([deployment] of .ggen/config.toml). */
+export interface DeployPolicy {
+  /** Run every validate check (not only the environment's gates) before deploying. */
+  validateBeforeDeploy: boolean;
+  /** A time limit on rollback commands. */
+  rollbackTimeoutMs?: number;
+}
+
 export interface LifecycleConfig {
   /** Project root (absolute). */
   root: string;
@@ -91,105 +117,22 @@ export interface LifecycleConfig {
   file: string;
   name: string;
   defaultEnv: string;
+  /** The profile a run uses when none is asked for. */
+  defaultProfile?: string;
+  /** Rotating backups of the state; 0 keeps none. */
   stateBackups: number;
   requirementsFile: string;
   phases: Map<string, PhaseConfig>;
   hooks: Map<string, string[]>;
+  /** A limit on each hook command (the phase's own timeout applies too). */
+  hookTimeoutMs?: number;
   environments: Map<string, EnvironmentConfig>;
   profiles: Map<string, ProfileConfig>;
   validation: ValidationConfig;
+  limits: OutputLimitsConfig;
+  deployPolicy: DeployPolicy;
   /** Where each phase/env/profile/hook is declared, for error locations. */
-  lines: Map<string, number>;
-}
-
-type Table = Record<string, unknown>;
-
-const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v);
-
-class Reader {
-  constructor(
-    readonly file: string,
-    readonly text: string,
-  ) {}
-
-  /** The 1-based line of the first line matching `re`, if any. */
-  lineOf(re: RegExp): number | undefined {
-    const lines = this.text.split("\n");
-    for (let i = 0; i < lines.length; i++) if (re.test(lines[i]!)) return i + 1;
-    return undefined;
-  }
-
-  fail(message: string, line?: number, hint?: string): never {
-    throw new GgenError("LIFECYCLE_CONFIG", message, {
-      kind: "usage",
-      location: line === undefined ? { file: this.file } : { file: this.file, line, column: 1 },
-      ...(hint ? { hint } : {}),
-    });
-  }
-}
-
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-function headerLine(r: Reader, section: string, name: string): number | undefined {
-  return (
-    r.lineOf(new RegExp(`^\\s*\\[\\s*(lifecycle\\.)?${esc(section)}\\.("?)${esc(name)}\\2\\s*\\]`)) ??
-    r.lineOf(new RegExp(`^\\s*${esc(name)}\\s*=`))
-  );
-}
-
-function str(r: Reader, v: unknown, what: string, line?: number): string {
-  if (typeof v !== "string") r.fail(`${what} must be a string`, line);
-  return v;
-}
-
-function optStr(r: Reader, v: unknown, what: string, line?: number): string | undefined {
-  return v === undefined ? undefined : str(r, v, what, line);
-}
-
-function strList(r: Reader, v: unknown, what: string, line?: number): string[] {
-  if (v === undefined) return [];
-  if (typeof v === "string") return [v];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-    r.fail(`${what} must be a string or a list of strings`, line);
-  }
-  return v as string[];
-}
-
-function strMap(r: Reader, v: unknown, what: string, line?: number): Record<string, string> {
-  if (v === undefined) return {};
-  if (!isTable(v)) r.fail(`${what} must be a table of strings`, line);
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x === "string") out[k] = x;
-    else if (typeof x === "number" || typeof x === "boolean") out[k] = String(x);
-    else r.fail(`${what}.${k} must be a string`, line);
-  }
-  return out;
-}
-
-function num(r: Reader, v: unknown, what: string, line?: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) r.fail(`${what} must be a number >= 0`, line);
-  return v;
-}
-
-function bool(r: Reader, v: unknown, what: string, line?: number): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "boolean") r.fail(`${what} must be true or false`, line);
-  return v;
-}
-
-function known(r: Reader, t: Table, keys: readonly string[], where: string, line?: number): void {
-  for (const k of Object.keys(t)) {
-    if (!keys.includes(k)) {
-      const near = keys.find((c) => c.replace(/_/g, "") === k.replace(/[-_]/g, "")) ?? closest(k, keys);
-      r.fail(
-        `unknown key '${k}' in ${where}`,
-        r.lineOf(new RegExp(`^\\s*"?${esc(k)}"?\\s*=`)) ?? line,
-        near ? `did you mean '${near}'?` : `known keys: ${keys.join(", ")}`,
-      );
-    }
-  }
+  locations: Map<string, SourceLocation>;
 }
 
 const PHASE_KEYS = [
@@ -214,18 +157,6 @@ const ENV_KEYS = [
 ] as const;
 const DEPLOY_KEYS = ["provider", "command", "commands", "rollback", "source", "dir", "keep", "start", "port"];
 const VERIFY_KEYS = ["url", "retries", "interval_ms", "timeout_ms", "expect_status", "expect_body"];
-const PROFILE_KEYS = [
-  "description",
-  "skip",
-  "jobs",
-  "env",
-  "require_tests",
-  "require_security",
-  "require_approval",
-  "rollback",
-  "verify_retries",
-  "no_cache",
-];
 const VALIDATION_KEYS = [
   "tests_report",
   "coverage_threshold",
@@ -235,264 +166,297 @@ const VALIDATION_KEYS = [
   "allow_secrets",
   "advisories",
 ];
+const LIMIT_KEYS = ["line", "log"];
+const PROJECT_KEYS = ["name", "default_env", "state_backups", "requirements"];
 const TOP_KEYS = [
+  ...PROJECT_KEYS,
   "project",
-  "name",
-  "default_env",
-  "state_backups",
-  "requirements",
   "phases",
   "hooks",
   "environments",
   "profiles",
   "validation",
+  "limits",
 ];
 
 export const PHASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** Parses config text (`file` names it in errors). `embedded` means the `[lifecycle]` table of ggen.toml. */
-export function parseConfig(text: string, file: string, root: string, embedded = false): LifecycleConfig {
-  const r: Reader = new Reader(file, text);
-  let doc: Table;
-  try {
-    doc = parseToml(text) as Table;
-  } catch (e) {
-    if (e instanceof TomlError) {
-      const first = e.message.split("\n")[0]!.replace(/^Invalid TOML document:\s*/, "");
-      throw new GgenError("LIFECYCLE_CONFIG", `invalid TOML: ${first}`, {
-        kind: "usage",
-        location: { file, line: e.line, column: e.column },
-      });
-    }
-    throw e;
-  }
-  if (embedded) {
-    const lc = doc.lifecycle;
-    if (!isTable(lc)) r.fail("ggen.toml has no [lifecycle] table", undefined, "run 'ggen lifecycle init'");
-    doc = lc;
-  }
-  known(r, doc, TOP_KEYS, "the config");
-  const rawProject = doc.project ?? {};
-  if (!isTable(rawProject)) r.fail("[project] must be a table");
-  known(r, rawProject, ["name", "default_env", "state_backups", "requirements"], "[project]");
-  // These settings may sit in [project] or at the top level.
-  const project: Table = { ...doc, ...rawProject };
-  const name = optStr(r, project.name, "project.name") ?? root.split("/").pop() ?? "app";
+/** A relative path that stays inside the project when read as written (symlinks are checked at use). */
+function projectPath(r: TomlReader, root: string, v: unknown, path: KeyPath): string | undefined {
+  const p = r.optStr(v, path);
+  if (p === undefined) return undefined;
+  if (isAbsolute(p)) r.fail(`${r.name(path)} '${p}' must be relative to the project`, path);
+  if (!isInside(root, join(root, p))) r.fail(`${r.name(path)} '${p}' leads outside the project`, path);
+  return p;
+}
 
-  const lines = new Map<string, number>();
-  const phases = new Map<string, PhaseConfig>();
-  const rawPhases = doc.phases ?? {};
-  if (!isTable(rawPhases)) r.fail("phases must be a table ([phases.<name>])", r.lineOf(/^\s*phases\s*=/));
-  for (const [pname, raw] of Object.entries(rawPhases)) {
-    const line = headerLine(r, "phases", pname);
-    if (line !== undefined) lines.set(`phase:${pname}`, line);
-    if (!PHASE_NAME.test(pname))
-      r.fail(`phase name '${pname}' may only use letters, digits, '.', '_' and '-'`, line);
-    if (!isTable(raw)) r.fail(`phase '${pname}' must be a table`, line);
-    known(r, raw, PHASE_KEYS, `phase '${pname}'`, line);
-    const commands = [
-      ...strList(r, raw.command, `phases.${pname}.command`, line),
-      ...strList(r, raw.commands, `phases.${pname}.commands`, line),
-    ];
-    const timeout = num(r, raw.timeout, `phases.${pname}.timeout`, line);
-    const description = optStr(r, raw.description, `phases.${pname}.description`, line);
-    const cwd = optStr(r, raw.cwd, `phases.${pname}.cwd`, line);
-    phases.set(pname, {
-      name: pname,
-      commands,
-      env: strMap(r, raw.env, `phases.${pname}.env`, line),
-      dependsOn: strList(r, raw.depends_on, `phases.${pname}.depends_on`, line),
-      inputs: strList(r, raw.inputs, `phases.${pname}.inputs`, line),
-      outputs: strList(r, raw.outputs, `phases.${pname}.outputs`, line),
-      ...(timeout ? { timeout } : {}),
-      ...(description ? { description } : {}),
-      ...(cwd ? { cwd } : {}),
-    });
-  }
+function parsePhase(r: TomlReader, root: string, name: string, raw: unknown): PhaseConfig {
+  const at = (k: string): KeyPath => ["phases", name, k];
+  if (!PHASE_NAME.test(name))
+    r.fail(`phase name '${name}' may only use letters, digits, '.', '_' and '-'`, ["phases", name]);
+  if (!isTable(raw)) r.fail(`phase '${name}' must be a table`, ["phases", name]);
+  r.known(raw, ["phases", name], PHASE_KEYS, `phase '${name}'`);
+  const phase: PhaseConfig = {
+    name,
+    commands: [...r.strList(raw.command, at("command")), ...r.strList(raw.commands, at("commands"))],
+    env: r.strMap(raw.env, at("env")),
+    dependsOn: r.strList(raw.depends_on, at("depends_on")),
+    inputs: r.strList(raw.inputs, at("inputs")),
+    outputs: r.strList(raw.outputs, at("outputs")),
+  };
+  const timeoutMs = r.duration(raw.timeout, at("timeout"), "s", true);
+  if (timeoutMs !== undefined) phase.timeoutMs = timeoutMs;
+  const description = r.optStr(raw.description, at("description"));
+  if (description) phase.description = description;
+  const cwd = projectPath(r, root, raw.cwd, at("cwd"));
+  if (cwd) phase.cwd = cwd;
+  return phase;
+}
 
-  const hooks = new Map<string, string[]>();
-  const rawHooks = doc.hooks ?? {};
-  if (!isTable(rawHooks)) r.fail("hooks must be a table ([hooks])", r.lineOf(/^\s*hooks\s*=/));
-  for (const [hname, raw] of Object.entries(rawHooks)) {
-    const line = r.lineOf(new RegExp(`^\\s*"?${esc(hname)}"?\\s*=`)) ?? headerLine(r, "hooks", hname);
-    if (line !== undefined) lines.set(`hook:${hname}`, line);
-    const m = /^(before|after)_(.+)$/.exec(hname);
-    if (!m && hname !== "on_error") {
-      r.fail(`unknown hook '${hname}'`, line, "hooks are before_<phase>, after_<phase> or on_error");
-    }
+function parseHooks(r: TomlReader, doc: Table, phases: Map<string, PhaseConfig>, config: LifecycleConfig) {
+  for (const [hook, raw] of Object.entries(
+    r.table(doc.hooks, ["hooks"], "hooks must be a table ([hooks])"),
+  )) {
+    const path = ["hooks", hook];
+    config.locations.set(`hook:${hook}`, r.where(path));
+    const m = /^(before|after)_(.+)$/.exec(hook);
+    if (!m && hook !== "on_error")
+      r.fail(`unknown hook '${hook}'`, path, "hooks are before_<phase>, after_<phase> or on_error");
     if (m && !phases.has(m[2]!)) {
       const near = closest(m[2]!, [...phases.keys()]);
       r.fail(
-        `hook '${hname}' names an unknown phase '${m[2]}'`,
-        line,
+        `hook '${hook}' names an unknown phase '${m[2]}'`,
+        path,
         near ? `did you mean '${m[1]}_${near}'?` : undefined,
       );
     }
-    hooks.set(hname, strList(r, raw, `hooks.${hname}`, line));
+    config.hooks.set(hook, r.strList(raw, path));
   }
+}
 
-  const environments = new Map<string, EnvironmentConfig>();
-  const rawEnvs = doc.environments ?? {};
-  if (!isTable(rawEnvs)) r.fail("environments must be a table ([environments.<name>])");
-  for (const [ename, raw] of Object.entries(rawEnvs)) {
-    const line = headerLine(r, "environments", ename);
-    if (line !== undefined) lines.set(`env:${ename}`, line);
-    if (!isTable(raw)) r.fail(`environment '${ename}' must be a table`, line);
-    known(r, raw, ENV_KEYS, `environment '${ename}'`, line);
-    const env: EnvironmentConfig = {
-      name: ename,
-      vars: strMap(r, raw.vars, `environments.${ename}.vars`, line),
-      requireTests: bool(r, raw.require_tests, `environments.${ename}.require_tests`, line) ?? false,
-      requireSecurity: bool(r, raw.require_security, `environments.${ename}.require_security`, line) ?? false,
-      requireApproval: bool(r, raw.require_approval, `environments.${ename}.require_approval`, line) ?? false,
-      rollback: bool(r, raw.rollback, `environments.${ename}.rollback`, line) ?? false,
-    };
-    if (raw.deploy !== undefined) env.deploy = parseDeploy(r, raw.deploy, ename);
-    if (raw.verify !== undefined) env.verify = parseVerify(r, raw.verify, ename);
-    environments.set(ename, env);
+function parseEnvironment(
+  r: TomlReader,
+  root: string,
+  name: string,
+  raw: unknown,
+  defaults: ProjectSettings["environmentDefaults"],
+): EnvironmentConfig {
+  const path = ["environments", name];
+  const at = (k: string): KeyPath => [...path, k];
+  if (!isTable(raw)) r.fail(`environment '${name}' must be a table`, path);
+  r.known(raw, path, ENV_KEYS, `environment '${name}'`);
+  const env: EnvironmentConfig = {
+    name,
+    vars: r.strMap(raw.vars, at("vars")),
+    requireTests: r.bool(raw.require_tests, at("require_tests")) ?? defaults.requireTests ?? false,
+    requireSecurity:
+      r.bool(raw.require_security, at("require_security")) ?? defaults.requireSecurity ?? false,
+    requireApproval: r.bool(raw.require_approval, at("require_approval")) ?? false,
+    rollback: r.bool(raw.rollback, at("rollback")) ?? defaults.rollback ?? false,
+  };
+  if (raw.deploy !== undefined) env.deploy = parseDeploy(r, root, raw.deploy, name);
+  if (raw.verify !== undefined) env.verify = parseVerify(r, raw.verify, name);
+  return env;
+}
+
+function parseDeploy(r: TomlReader, root: string, raw: unknown, env: string): DeployConfig {
+  const path = ["environments", env, "deploy"];
+  const at = (k: string): KeyPath => [...path, k];
+  const d = r.table(raw, path);
+  r.known(d, path, DEPLOY_KEYS, `environments.${env}.deploy`);
+  const provider = r.str(d.provider ?? "command", at("provider"));
+  if (provider !== "command" && provider !== "release-dir" && provider !== "process")
+    r.fail(`unknown deploy provider '${provider}'`, at("provider"), "use command, release-dir or process");
+  const deploy: DeployConfig = {
+    provider,
+    commands: [...r.strList(d.command, at("command")), ...r.strList(d.commands, at("commands"))],
+    rollbackCommands: r.strList(d.rollback, at("rollback")),
+    source: projectPath(r, root, d.source, at("source")) ?? "dist",
+    dir: projectPath(r, root, d.dir, at("dir")) ?? `.ggen/deploy/${env}`,
+    // The current and the previous release are never pruned, so fewer than 2 cannot be kept.
+    keep: r.int(d.keep, at("keep"), 2) ?? 5,
+  };
+  const start = r.optStr(d.start, at("start"));
+  if (start) deploy.start = start;
+  const port = r.int(d.port, at("port"), 1, 65535);
+  if (port !== undefined) deploy.port = port;
+  if (provider === "command" && deploy.commands.length === 0)
+    r.fail(`environments.${env}.deploy: provider 'command' needs command or commands`, path);
+  if (provider === "process" && !deploy.start)
+    r.fail(
+      `environments.${env}.deploy: provider 'process' needs start (the command that runs the service)`,
+      path,
+    );
+  return deploy;
+}
+
+function parseVerify(r: TomlReader, raw: unknown, env: string): VerifyConfig {
+  const path = ["environments", env, "verify"];
+  const at = (k: string): KeyPath => [...path, k];
+  const v = r.table(raw, path);
+  r.known(v, path, VERIFY_KEYS, `environments.${env}.verify`);
+  const url = r.str(v.url, at("url"));
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    r.fail(`environments.${env}.verify.url '${url}' is not an http(s) URL`, at("url"));
   }
+  const verify: VerifyConfig = {
+    url,
+    retries: r.int(v.retries, at("retries"), 1) ?? 10,
+    intervalMs: r.duration(v.interval_ms, at("interval_ms"), "ms") ?? 300,
+    timeoutMs: r.duration(v.timeout_ms, at("timeout_ms"), "ms") ?? 2000,
+    expectStatus: r.int(v.expect_status, at("expect_status"), 100, 599) ?? 200,
+  };
+  const body = r.optStr(v.expect_body, at("expect_body"));
+  if (body !== undefined) verify.expectBody = body;
+  return verify;
+}
 
-  const profiles = new Map<string, ProfileConfig>();
-  const rawProfiles = doc.profiles ?? {};
-  if (!isTable(rawProfiles)) r.fail("profiles must be a table ([profiles.<name>])");
-  for (const [pname, raw] of Object.entries(rawProfiles)) {
-    const line = headerLine(r, "profiles", pname);
-    if (line !== undefined) lines.set(`profile:${pname}`, line);
-    if (!isTable(raw)) r.fail(`profile '${pname}' must be a table`, line);
-    known(r, raw, PROFILE_KEYS, `profile '${pname}'`, line);
-    const p: ProfileConfig = {
-      name: pname,
-      skip: strList(r, raw.skip, `profiles.${pname}.skip`, line),
-      env: strMap(r, raw.env, `profiles.${pname}.env`, line),
-    };
-    const description = optStr(r, raw.description, `profiles.${pname}.description`, line);
-    if (description) p.description = description;
-    const jobs = num(r, raw.jobs, `profiles.${pname}.jobs`, line);
-    if (jobs !== undefined) p.jobs = Math.max(1, Math.floor(jobs));
-    const flags = [
-      ["requireTests", "require_tests"],
-      ["requireSecurity", "require_security"],
-      ["requireApproval", "require_approval"],
-      ["rollback", "rollback"],
-      ["noCache", "no_cache"],
-    ] as const;
-    for (const [key, tomlKey] of flags) {
-      const b = bool(r, raw[tomlKey], `profiles.${pname}.${tomlKey}`, line);
-      if (b !== undefined) p[key] = b;
-    }
-    const vr = num(r, raw.verify_retries, `profiles.${pname}.verify_retries`, line);
-    if (vr !== undefined) p.verifyRetries = Math.floor(vr);
-    for (const s of p.skip) {
-      if (!phases.has(s)) r.fail(`profile '${pname}' skips an unknown phase '${s}'`, line);
-    }
-    profiles.set(pname, p);
-  }
-
-  const rawVal = doc.validation ?? {};
-  if (!isTable(rawVal)) r.fail("validation must be a table ([validation])");
-  known(r, rawVal, VALIDATION_KEYS, "[validation]");
+function parseValidation(r: TomlReader, doc: Table): ValidationConfig {
+  const v = r.table(doc.validation, ["validation"], "validation must be a table ([validation])");
+  const at = (k: string): KeyPath => ["validation", k];
+  r.known(v, ["validation"], VALIDATION_KEYS, "[validation]");
   const forbidden: Record<string, string[]> = {};
-  if (rawVal.forbidden !== undefined) {
-    if (!isTable(rawVal.forbidden)) r.fail("validation.forbidden must be a table of extension = [patterns]");
-    for (const [ext, pats] of Object.entries(rawVal.forbidden)) {
-      forbidden[ext] = strList(r, pats, `validation.forbidden.${ext}`);
-    }
+  for (const [ext, pats] of Object.entries(
+    r.table(v.forbidden, at("forbidden"), "validation.forbidden must be a table of extension = [patterns]"),
+  )) {
+    forbidden[ext] = r.strList(pats, ["validation", "forbidden", ext]);
   }
   const validation: ValidationConfig = {
-    testsReport: strList(r, rawVal.tests_report, "validation.tests_report"),
-    buildPhase: optStr(r, rawVal.build_phase, "validation.build_phase") ?? "build",
-    sources: strList(r, rawVal.sources, "validation.sources"),
+    testsReport: r.strList(v.tests_report, at("tests_report")),
+    buildPhase: r.optStr(v.build_phase, at("build_phase")) ?? "build",
+    sources: r.strList(v.sources, at("sources")),
     forbidden,
-    allowSecrets: strList(r, rawVal.allow_secrets, "validation.allow_secrets"),
+    allowSecrets: r.strList(v.allow_secrets, at("allow_secrets")),
   };
   if (validation.testsReport.length === 0) {
     validation.testsReport = [".ggen/cleanroom-run.json", "cleanroom-run.json"];
   }
-  const cov = num(r, rawVal.coverage_threshold, "validation.coverage_threshold");
+  const cov = r.num(v.coverage_threshold, at("coverage_threshold"), 0, 100);
   if (cov !== undefined) validation.coverageThreshold = cov;
-  const adv = optStr(r, rawVal.advisories, "validation.advisories");
+  const adv = r.optStr(v.advisories, at("advisories"));
   if (adv) validation.advisories = adv;
+  return validation;
+}
+
+function parseLimits(r: TomlReader, doc: Table): OutputLimitsConfig {
+  const t = r.table(doc.limits, ["limits"], "limits must be a table ([limits])");
+  r.known(t, ["limits"], LIMIT_KEYS, "[limits]");
+  return {
+    lineChars: r.size(t.line, ["limits", "line"]) ?? DEFAULT_LINE_CHARS,
+    logChars: r.size(t.log, ["limits", "log"]) ?? DEFAULT_LOG_CHARS,
+  };
+}
+
+/**
+ * Parses config text (`file` names it in errors). `embedded` means the `[lifecycle]` table of ggen.toml.
+ * `settings` are what .ggen/config.toml and .ggen/deployment-profiles.toml add (defaults when absent).
+ */
+export function parseConfig(
+  text: string,
+  file: string,
+  root: string,
+  embedded = false,
+  settings: ProjectSettings = emptySettings(),
+): LifecycleConfig {
+  const outer = new TomlReader(file, text, "LIFECYCLE_CONFIG");
+  if (embedded && !isTable(outer.doc.lifecycle))
+    outer.fail("ggen.toml has no [lifecycle] table", [], "run 'ggen lifecycle init'");
+  const r = embedded ? new TomlReader(file, text, "LIFECYCLE_CONFIG", ["lifecycle"]) : outer;
+  const doc = embedded ? (outer.doc.lifecycle as Table) : outer.doc;
+  r.known(doc, [], TOP_KEYS, "the config");
+  const rawProject = r.table(doc.project, ["project"], "[project] must be a table");
+  r.known(rawProject, ["project"], PROJECT_KEYS, "[project]");
+  // These settings may sit in [project] or at the top level.
+  const proj = (k: string): { value: unknown; path: KeyPath } =>
+    rawProject[k] !== undefined
+      ? { value: rawProject[k], path: ["project", k] }
+      : { value: doc[k], path: [k] };
+  const name = r.optStr(proj("name").value, proj("name").path) ?? root.split("/").pop() ?? "app";
 
   const config: LifecycleConfig = {
     root,
     file,
     name,
-    defaultEnv: optStr(r, project.default_env, "default_env") ?? "development",
-    stateBackups: Math.max(1, Math.floor(num(r, project.state_backups, "state_backups") ?? 5)),
-    requirementsFile: optStr(r, project.requirements, "requirements") ?? ".ggen/production-requirements.yaml",
-    phases,
-    hooks,
-    environments,
-    profiles,
-    validation,
-    lines,
+    defaultEnv:
+      r.optStr(proj("default_env").value, proj("default_env").path) ?? settings.defaultEnv ?? "development",
+    stateBackups:
+      r.int(proj("state_backups").value, proj("state_backups").path, 0) ?? settings.stateBackups ?? 5,
+    requirementsFile:
+      r.optStr(proj("requirements").value, proj("requirements").path) ??
+      settings.requirementsFile ??
+      ".ggen/production-requirements.yaml",
+    phases: new Map(),
+    hooks: new Map(),
+    environments: new Map(),
+    profiles: new Map(),
+    validation: parseValidation(r, doc),
+    limits: parseLimits(r, doc),
+    deployPolicy: settings.deployPolicy,
+    locations: new Map(),
   };
+  if (settings.hookTimeoutMs !== undefined) config.hookTimeoutMs = settings.hookTimeoutMs;
+
+  for (const [pname, raw] of Object.entries(
+    r.table(doc.phases, ["phases"], "phases must be a table ([phases.<name>])"),
+  )) {
+    config.locations.set(`phase:${pname}`, r.where(["phases", pname]));
+    config.locations.set(`cwd:${pname}`, r.where(["phases", pname, "cwd"]));
+    config.phases.set(pname, parsePhase(r, root, pname, raw));
+  }
+  parseHooks(r, doc, config.phases, config);
+  for (const [ename, raw] of Object.entries(
+    r.table(doc.environments, ["environments"], "environments must be a table ([environments.<name>])"),
+  )) {
+    config.locations.set(`env:${ename}`, r.where(["environments", ename]));
+    config.environments.set(ename, parseEnvironment(r, root, ename, raw, settings.environmentDefaults));
+  }
+  const profiles: ProfileSource[] = Object.entries(
+    r.table(doc.profiles, ["profiles"], "profiles must be a table ([profiles.<name>])"),
+  ).map(([pname, raw]) => ({ name: pname, raw, reader: r, path: ["profiles", pname] }));
+  for (const p of [...profiles, ...settings.profiles]) {
+    const seen = config.locations.get(`profile:${p.name}`);
+    if (seen) {
+      p.reader.fail(
+        `profile '${p.name}' is declared twice`,
+        p.path,
+        `also at ${seen.file}${seen.line ? `:${seen.line}` : ""}`,
+      );
+    }
+    config.locations.set(`profile:${p.name}`, p.reader.where(p.path));
+    const profile = parseProfileTable(p);
+    for (const s of profile.skip) {
+      if (!config.phases.has(s))
+        p.reader.fail(`profile '${p.name}' skips an unknown phase '${s}'`, [...p.path, "skip"]);
+    }
+    config.profiles.set(p.name, profile);
+  }
+  if (settings.defaultProfile) {
+    const { value, location } = settings.defaultProfile;
+    if (!config.profiles.has(value)) {
+      const near = closest(value, [...config.profiles.keys()]);
+      throw new GgenError(
+        "LIFECYCLE_CONFIG",
+        `[deployment] default_profile '${value}' is not a declared profile`,
+        {
+          kind: "usage",
+          location,
+          hint: near
+            ? `did you mean '${near}'?`
+            : `profiles: ${[...config.profiles.keys()].join(", ") || "none"}`,
+        },
+      );
+    }
+    config.defaultProfile = value;
+  }
   checkGraph(config, r);
   return config;
 }
 
-function parseDeploy(r: Reader, raw: unknown, env: string): DeployConfig {
-  const line = r.lineOf(new RegExp(`^\\s*\\[\\s*(lifecycle\\.)?environments\\.${esc(env)}\\.deploy\\s*\\]`));
-  if (!isTable(raw)) r.fail(`environments.${env}.deploy must be a table`, line);
-  known(r, raw, DEPLOY_KEYS, `environments.${env}.deploy`, line);
-  const provider = str(r, raw.provider ?? "command", `environments.${env}.deploy.provider`, line);
-  if (provider !== "command" && provider !== "release-dir" && provider !== "process") {
-    r.fail(`unknown deploy provider '${provider}'`, line, "use command, release-dir or process");
-  }
-  const d: DeployConfig = {
-    provider,
-    commands: [
-      ...strList(r, raw.command, `environments.${env}.deploy.command`, line),
-      ...strList(r, raw.commands, `environments.${env}.deploy.commands`, line),
-    ],
-    rollbackCommands: strList(r, raw.rollback, `environments.${env}.deploy.rollback`, line),
-    source: optStr(r, raw.source, `environments.${env}.deploy.source`, line) ?? "dist",
-    dir: optStr(r, raw.dir, `environments.${env}.deploy.dir`, line) ?? `.ggen/deploy/${env}`,
-    keep: Math.max(2, Math.floor(num(r, raw.keep, `environments.${env}.deploy.keep`, line) ?? 5)),
-  };
-  const start = optStr(r, raw.start, `environments.${env}.deploy.start`, line);
-  if (start) d.start = start;
-  const port = num(r, raw.port, `environments.${env}.deploy.port`, line);
-  if (port !== undefined) d.port = Math.floor(port);
-  if (provider === "command" && d.commands.length === 0) {
-    r.fail(`environments.${env}.deploy: provider 'command' needs command or commands`, line);
-  }
-  if (provider === "process" && !d.start) {
-    r.fail(
-      `environments.${env}.deploy: provider 'process' needs start (the command that runs the service)`,
-      line,
-    );
-  }
-  return d;
-}
-
-function parseVerify(r: Reader, raw: unknown, env: string): VerifyConfig {
-  const line = r.lineOf(new RegExp(`^\\s*\\[\\s*(lifecycle\\.)?environments\\.${esc(env)}\\.verify\\s*\\]`));
-  if (!isTable(raw)) r.fail(`environments.${env}.verify must be a table`, line);
-  known(r, raw, VERIFY_KEYS, `environments.${env}.verify`, line);
-  const url = str(r, raw.url, `environments.${env}.verify.url`, line);
-  try {
-    const u = new URL(url);
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
-  } catch {
-    r.fail(`environments.${env}.verify.url '${url}' is not an http(s) URL`, line);
-  }
-  const v: VerifyConfig = {
-    url,
-    retries: Math.floor(num(r, raw.retries, `environments.${env}.verify.retries`, line) ?? 10),
-    intervalMs: num(r, raw.interval_ms, `environments.${env}.verify.interval_ms`, line) ?? 300,
-    timeoutMs: num(r, raw.timeout_ms, `environments.${env}.verify.timeout_ms`, line) ?? 2000,
-    expectStatus: Math.floor(
-      num(r, raw.expect_status, `environments.${env}.verify.expect_status`, line) ?? 200,
-    ),
-  };
-  const body = optStr(r, raw.expect_body, `environments.${env}.verify.expect_body`, line);
-  if (body !== undefined) v.expectBody = body;
-  return v;
-}
-
 /** Unknown dependencies, dependency cycles and hook recursion are configuration errors. */
-function checkGraph(config: LifecycleConfig, r: Reader): void {
+function checkGraph(config: LifecycleConfig, r: TomlReader): void {
   const names = [...config.phases.keys()];
   for (const p of config.phases.values()) {
     for (const d of p.dependsOn) {
@@ -500,16 +464,14 @@ function checkGraph(config: LifecycleConfig, r: Reader): void {
         const near = closest(d, names);
         r.fail(
           `phase '${p.name}' depends on an unknown phase '${d}'`,
-          config.lines.get(`phase:${p.name}`),
+          ["phases", p.name],
           near ? `did you mean '${near}'?` : undefined,
         );
       }
     }
   }
   const cycle = findCycle(names, (n) => config.phases.get(n)?.dependsOn ?? []);
-  if (cycle) {
-    r.fail(`dependency cycle: ${cycle.join(" → ")}`, config.lines.get(`phase:${cycle[0]}`));
-  }
+  if (cycle) r.fail(`dependency cycle: ${cycle.join(" → ")}`, ["phases", cycle[0]!]);
   // Hooks may run phases; a phase reachable from its own hooks would recurse forever.
   const hookEdges = (n: string): string[] => {
     const out: string[] = [];
@@ -521,16 +483,12 @@ function checkGraph(config: LifecycleConfig, r: Reader): void {
   };
   const hookCycle = findCycle(names, hookEdges);
   if (hookCycle) {
+    const first = hookCycle[0]!;
     r.fail(
       `hook recursion: ${hookCycle.join(" → ")}`,
-      config.lines.get(`hook:before_${hookCycle[0]}`) ?? config.lines.get(`hook:after_${hookCycle[0]}`),
+      ["hooks", config.hooks.has(`before_${first}`) ? `before_${first}` : `after_${first}`],
       "a hook may not run a phase that leads back to itself",
     );
-  }
-  for (const entry of config.hooks.get("on_error") ?? []) {
-    if (config.phases.has(entry) && hookEdges(entry).length > 0) {
-      // on_error phases run without their own hooks; nothing to check beyond existence.
-    }
   }
 }
 
@@ -567,7 +525,10 @@ export function findCycle(
 
 export const CONFIG_FILES = ["make.toml", "ggen.toml"] as const;
 
-/** Loads make.toml, or the [lifecycle] table of ggen.toml, from `dir`. */
+/**
+ * Loads make.toml, or the [lifecycle] table of ggen.toml, from `dir`, with .ggen/config.toml and
+ * .ggen/deployment-profiles.toml merged in.
+ */
 export async function loadConfig(dir: string): Promise<LifecycleConfig> {
   for (const f of CONFIG_FILES) {
     let text: string;
@@ -578,7 +539,7 @@ export async function loadConfig(dir: string): Promise<LifecycleConfig> {
       throw e;
     }
     if (f === "ggen.toml" && !/^\s*\[\s*lifecycle[\].]/m.test(text)) continue;
-    return parseConfig(text, f, dir, f === "ggen.toml");
+    return parseConfig(text, f, dir, f === "ggen.toml", await loadSettings(dir));
   }
   throw new GgenError("LIFECYCLE_NO_CONFIG", `no make.toml (or [lifecycle] in ggen.toml) in ${dir}`, {
     kind: "usage",
@@ -591,4 +552,9 @@ export type ConfigSource = LifecycleConfig | string;
 
 export async function asConfig(source: ConfigSource): Promise<LifecycleConfig> {
   return typeof source === "string" ? loadConfig(source) : source;
+}
+
+/** Where a phase is declared, for a failure's location. */
+export function phaseLocation(config: LifecycleConfig, phase: string): SourceLocation {
+  return config.locations.get(`phase:${phase}`) ?? { file: config.file };
 }

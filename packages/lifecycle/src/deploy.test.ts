@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { validate as validateContract } from "@ggen/contract";
 import { freePort } from "@ggen/support";
@@ -79,11 +81,66 @@ describe("deploy lock", () => {
       if (await fs.stat(join(dir, ".ggen/deploy-staging.lock")).catch(() => undefined)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await expect(deploy(c, "staging")).rejects.toThrow("another deploy or rollback of 'staging' is running");
+    await expect(deploy(c, "staging")).rejects.toThrow(/^the deploy of 'staging' is locked by process \d+/);
     await fs.writeFile(join(dir, "go"), "");
     expect((await first).status).toBe("success");
     // Released: the next deploy goes through.
     expect((await deploy(c, "staging")).status).toBe("success");
+  });
+});
+
+describe("crash consistency", () => {
+  it("a deploy killed mid-copy leaves a lock and a partial copy: the next one takes over at once", async () => {
+    const dir = await project({
+      "dist/app.txt": "v1",
+      "make.toml": `[environments.staging.deploy]\nprovider = "release-dir"\nsource = "dist"\ndir = "deploy"\n`,
+    });
+    // What kill -9 leaves: the lock of a process that is gone, and the release it was copying.
+    const dead = spawnSync("true").pid!;
+    await fs.mkdir(join(dir, "deploy/releases/.20260101-000000-000-dead.partial"), { recursive: true });
+    await fs.mkdir(join(dir, ".ggen"), { recursive: true });
+    await fs.writeFile(
+      join(dir, ".ggen/deploy-staging.lock"),
+      JSON.stringify({ pid: dead, start: "1", host: hostname(), since: new Date().toISOString() }),
+    );
+    const r = await deploy(await loadConfig(dir), "staging");
+    expect(r.status).toBe("success");
+    expect(await fs.readdir(join(dir, "deploy/releases"))).toEqual([r.releaseId]);
+    expect(await fs.readdir(join(dir, ".ggen"))).not.toContain("deploy-staging.lock");
+  });
+});
+
+describe("metrics of a run", () => {
+  it("a deploy after parallel phases records the wall time, with each phase's start and duration", async () => {
+    const dir = await project({
+      "make.toml": `
+[phases.a]
+command = "sleep 0.6"
+[phases.b]
+command = "sleep 0.6"
+[phases.deploy]
+depends_on = ["a", "b"]
+[environments.staging.deploy]
+provider = "command"
+command = "true"
+`,
+    });
+    const started = Date.now();
+    const r = await runPhases(await loadConfig(dir), ["deploy"], { env: "staging", jobs: 2 });
+    const wall = (Date.now() - started) / 1000;
+    expect(r.ok).toBe(true);
+    const [m] = (await readMetricsFile(join(dir, ".ggen/deployments.jsonl"))).records;
+    expect(m!.phases.a).toBeGreaterThanOrEqual(0.6);
+    expect(m!.phases.b).toBeGreaterThanOrEqual(0.6);
+    // Both phases ran at once: the total is at most the wall time, less than their sum plus the deploy.
+    expect(m!.totalTimeSeconds).toBeLessThanOrEqual(wall);
+    expect(m!.totalTimeSeconds).toBeGreaterThanOrEqual(0.6);
+    // They overlapped: each started before the other ended.
+    const { a, b } = m!.stages as Record<string, { startSeconds: number; durationSeconds: number }>;
+    expect(a!.startSeconds).toBeLessThan(b!.startSeconds + b!.durationSeconds);
+    expect(b!.startSeconds).toBeLessThan(a!.startSeconds + a!.durationSeconds);
+    expect(m!.stages!.deployment!.startSeconds).toBeGreaterThanOrEqual(0.6);
+    expect(validateContract("deployment-metrics/v1", m).ok).toBe(true);
   });
 });
 

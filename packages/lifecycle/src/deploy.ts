@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
 import { type DeploymentMetrics, GgenError } from "@ggen/contract";
-import lockfile from "proper-lockfile";
+import { withLock } from "@ggen/support";
 import {
   asConfig,
   type ConfigSource,
@@ -16,7 +16,7 @@ import {
 } from "./config.js";
 import { execCommand } from "./exec.js";
 import { exists, insideRoot, processAlive } from "./fsutil.js";
-import { appendDeploymentMetrics } from "./metrics.js";
+import { appendDeploymentMetrics, type RunTimeline, type StageTiming, timelineMetrics } from "./metrics.js";
 import { type ReleaseRecord, updateState } from "./state.js";
 import { SUPERVISOR_SOURCE } from "./supervisor.js";
 
@@ -47,6 +47,8 @@ export interface DeployResult {
   durationMs: number;
   /** Seconds per step (deployment, verification, rollback). */
   phases: Record<string, number>;
+  /** The same steps on the run's clock (offsets from the timeline's start, or from this deploy's). */
+  steps: StageTiming[];
   metrics?: DeploymentMetrics;
 }
 
@@ -59,7 +61,15 @@ export interface DeployOptions {
   /** Roll back automatically when verify fails (default: the environment's `rollback`). */
   rollback?: boolean;
   verifyRetries?: number;
-  /** Seconds of earlier phases to include in the metrics record. */
+  /**
+   * The run this deploy ends, on one clock: the metrics record keeps each stage's start and duration,
+   * adds the deploy's own steps, and takes the wall time from `timeline.startedAt` as its total.
+   */
+  timeline?: RunTimeline;
+  /**
+   * @deprecated Durations without start times: they are taken to have run one after another (the total
+   * adds them up, which overcounts stages that ran in parallel). Pass `timeline`.
+   */
   phases?: Record<string, number>;
   testMetrics?: DeploymentMetrics["testMetrics"];
   /** Append a deployment-metrics/v1 record (default true). */
@@ -91,10 +101,7 @@ function deployConfigOf(config: LifecycleConfig, envName: string): DeployConfig 
       `environment '${envName}' has no [environments.${envName}.deploy]`,
       {
         kind: "usage",
-        location: {
-          file: config.file,
-          ...(config.lines.get(`env:${envName}`) ? { line: config.lines.get(`env:${envName}`)! } : {}),
-        },
+        location: config.locations.get(`env:${envName}`) ?? { file: config.file },
       },
     );
   }
@@ -161,21 +168,39 @@ async function createRelease(
   }
   const releases = join(root, "releases");
   await fs.mkdir(releases, { recursive: true });
+  await removePartials(root);
   const staging = join(releases, `.${id}.partial`);
-  await copyTree(source, staging);
-  await fs.rename(staging, join(releases, id));
+  try {
+    await copyTree(source, staging);
+    await fs.rename(staging, join(releases, id));
+  } catch (e) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Leftovers of a release copy that was interrupted (kill -9): only ever under the deploy lock. */
+async function removePartials(root: string): Promise<void> {
+  for (const e of await fs.readdir(join(root, "releases")).catch(() => [] as string[])) {
+    if (e.endsWith(".partial")) await fs.rm(join(root, "releases", e), { recursive: true, force: true });
+  }
 }
 
 /** A recursive copy keeping symlinks as they are: cp(1) (an order of magnitude faster than fs.cp on
- * a release with node_modules), fs.cp where cp fails or is missing. */
+ * a release with node_modules), fs.cp where cp fails or is missing. cp runs under `setpriv --pdeathsig`
+ * where util-linux has it, so a deploy killed with -9 does not leave it copying. */
 async function copyTree(from: string, to: string): Promise<void> {
-  const ok = await new Promise<boolean>((res) => {
-    const child = spawn("cp", ["-a", from, to], { stdio: "ignore" });
-    child.once("error", () => res(false));
-    child.once("close", (code) => res(code === 0));
-  });
-  if (ok) return;
-  await fs.rm(to, { recursive: true, force: true });
+  const run = (file: string, args: string[]) =>
+    new Promise<boolean>((res) => {
+      const child = spawn(file, args, { stdio: "ignore" });
+      child.once("error", () => res(false));
+      child.once("close", (code) => res(code === 0));
+    });
+  const cp = ["cp", "-a", from, to];
+  for (const [file, ...args] of [["setpriv", "--pdeathsig", "KILL", "--", ...cp], cp]) {
+    if (await run(file!, args)) return;
+    await fs.rm(to, { recursive: true, force: true });
+  }
   await fs.cp(from, to, { recursive: true, verbatimSymlinks: true });
 }
 
@@ -193,10 +218,7 @@ async function prune(
     await fs.rm(join(root, "releases", id), { recursive: true, force: true });
     removed.push(id);
   }
-  // Leftovers of an interrupted release copy.
-  for (const e of await fs.readdir(join(root, "releases")).catch(() => [] as string[])) {
-    if (e.endsWith(".partial")) await fs.rm(join(root, "releases", e), { recursive: true, force: true });
-  }
+  await removePartials(root);
   return removed;
 }
 
@@ -366,26 +388,16 @@ export async function verifyEnvironment(
 
 // ---- deploy / rollback ---------------------------------------------------------------------------
 
-/** One deploy or rollback per environment at a time (across processes); a second one fails at once. */
-async function withDeployLock<T>(config: LifecycleConfig, envName: string, fn: () => Promise<T>): Promise<T> {
-  const target = join(config.root, ".ggen", `deploy-${envName}`);
-  await fs.mkdir(join(config.root, ".ggen"), { recursive: true });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(target, { realpath: false, stale: 10_000 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ELOCKED") {
-      throw new GgenError("LIFECYCLE_DEPLOY_BUSY", `another deploy or rollback of '${envName}' is running`, {
-        hint: "wait for it to finish",
-      });
-    }
-    throw e;
-  }
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => undefined);
-  }
+/**
+ * One deploy or rollback per environment at a time (across processes): a second one fails at once while
+ * the first runs; a lock whose owner died (kill -9) is taken over at once.
+ */
+function withDeployLock<T>(config: LifecycleConfig, envName: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(join(config.root, ".ggen", `deploy-${envName}`), fn, {
+    waitMs: 0,
+    what: `the deploy of '${envName}'`,
+    code: "LIFECYCLE_DEPLOY_BUSY",
+  });
 }
 
 async function recordRelease(
@@ -460,6 +472,8 @@ async function deployLocked(
   const d = deployConfigOf(config, envName);
   const backups = opts.backups ?? config.stateBackups;
   const started = performance.now();
+  const startedAt = Date.now();
+  const origin = opts.timeline?.startedAt ?? startedAt;
   const vars = baseEnv(config, env, opts.env);
   const result: DeployResult = {
     environment: envName,
@@ -467,6 +481,12 @@ async function deployLocked(
     status: "success",
     durationMs: 0,
     phases: {},
+    steps: [],
+  };
+  // Each step on the run's clock (and in seconds, as DeployResult.phases has always had them).
+  const step = (name: string, from: number, to = Date.now()) => {
+    result.steps.push({ name, startedAtMs: from - origin, durationMs: to - from });
+    result.phases[name] = (to - from) / 1000;
   };
   let deployError: unknown;
   try {
@@ -504,7 +524,7 @@ async function deployLocked(
     result.status = "failed";
     result.message = e instanceof Error ? e.message : String(e);
   }
-  result.phases.deployment = (performance.now() - started) / 1000;
+  step("deployment", startedAt);
   opts.onEvent?.({
     type: "deploy-finish",
     environment: envName,
@@ -514,18 +534,19 @@ async function deployLocked(
 
   const shouldVerify = opts.verify ?? env.verify !== undefined;
   if (!deployError && shouldVerify && env.verify) {
+    const verifyFrom = Date.now();
     const v = await verify(env.verify, {
       ...(opts.verifyRetries !== undefined ? { retries: opts.verifyRetries } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     });
     result.verify = v;
-    result.phases.verification = v.durationMs / 1000;
+    step("verification", verifyFrom);
     if (!v.ok) {
       result.status = "failed";
       result.message = `verify failed: ${v.url}: ${v.detail} after ${v.attempts} attempt(s)`;
       const canRollback = opts.rollback ?? env.rollback;
       if (canRollback && (result.previousRelease || d.rollbackCommands.length > 0)) {
-        const t0 = performance.now();
+        const rollbackFrom = Date.now();
         try {
           const rb = await rollbackLocked(config, envName, {
             backups,
@@ -542,7 +563,7 @@ async function deployLocked(
         } catch (e) {
           result.message += `; rollback failed: ${(e as Error).message}`;
         }
-        result.phases.rollback = (performance.now() - t0) / 1000;
+        step("rollback", rollbackFrom);
       } else if (canRollback) {
         result.message += "; no previous release to roll back to";
       }
@@ -552,8 +573,6 @@ async function deployLocked(
 
   if (opts.recordMetrics !== false) {
     const usage = process.resourceUsage();
-    const totalPhases = { ...(opts.phases ?? {}), ...result.phases };
-    const total = Object.values(opts.phases ?? {}).reduce((a, b) => a + b, 0) + result.durationMs / 1000;
     const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
     const record: DeploymentMetrics = {
       kind: "deployment-metrics/v1",
@@ -563,10 +582,7 @@ async function deployLocked(
       name: config.name,
       ...(opts.version ? { version: opts.version } : {}),
       status: result.status,
-      totalTimeSeconds: Math.round(total * 1000) / 1000,
-      phases: Object.fromEntries(
-        Object.entries(totalPhases).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
-      ),
+      ...deployTiming(opts, result, origin),
       testMetrics: opts.testMetrics ?? { totalTests: 0, passed: 0, failed: 0, durationSeconds: 0 },
       resourceUsage: {
         peakMemoryMb: Math.round((usage.maxRSS / 1024) * 10) / 10,
@@ -577,6 +593,20 @@ async function deployLocked(
     result.metrics = record;
   }
   return result;
+}
+
+/** The record's total, phases and stages: the wall time of the run's timeline (see DeployOptions). */
+function deployTiming(opts: DeployOptions, result: DeployResult, origin: number) {
+  if (!opts.timeline && opts.phases) {
+    const phases = { ...opts.phases, ...result.phases };
+    const total = Object.values(opts.phases).reduce((a, b) => a + b, 0) + result.durationMs / 1000;
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      totalTimeSeconds: round(total),
+      phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])),
+    };
+  }
+  return timelineMetrics({ startedAt: origin, stages: [...(opts.timeline?.stages ?? []), ...result.steps] });
 }
 
 export interface RollbackResult {
@@ -625,8 +655,19 @@ async function rollbackLocked(
       );
     }
     const to = opts.to ?? "previous";
+    const limit = config.deployPolicy.rollbackTimeoutMs;
     for (const c of d.rollbackCommands) {
-      const r = await execCommand(c, { cwd: config.root, env: { ...vars, GGEN_ROLLBACK_TO: to } });
+      const r = await execCommand(c, {
+        cwd: config.root,
+        env: { ...vars, GGEN_ROLLBACK_TO: to },
+        ...(limit !== undefined ? { timeoutMs: limit } : {}),
+      });
+      if (r.timedOut) {
+        throw new GgenError(
+          "LIFECYCLE_ROLLBACK_FAILED",
+          `rollback command '${c}' ran past [deployment] rollback_timeout_seconds (${limit! / 1000}s)`,
+        );
+      }
       if (r.exitCode !== 0) {
         throw new GgenError(
           "LIFECYCLE_ROLLBACK_FAILED",

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
 import { join, sep } from "node:path";
+import { compilePattern, type SafePattern } from "@ggen/contract";
 import { resolveInside } from "@ggen/support";
 
 export async function exists(p: string): Promise<boolean> {
@@ -56,8 +57,11 @@ export async function walkFiles(
   return out.sort();
 }
 
-/** Compiles a glob (`**`, `*`, `?`, `{a,b}`) to a RegExp over "/"-separated relative paths. */
-export function globToRegExp(glob: string): RegExp {
+/**
+ * Compiles a glob (`**`, `*`, `?`, `{a,b}`) to a pattern over "/"-separated relative paths — on RE2, like
+ * every pattern a user writes, so `*a*a*a*…` cannot backtrack catastrophically.
+ */
+export function globPattern(glob: string): SafePattern {
   let re = "";
   const g = glob.replace(/^\.\//, "");
   for (let i = 0; i < g.length; i++) {
@@ -83,13 +87,13 @@ export function globToRegExp(glob: string): RegExp {
     } else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   }
   // A bare directory name matches everything below it.
-  return new RegExp(`^${re}(?:/.*)?$`);
+  return compilePattern(`^${re}(?:/.*)?$`, { what: `glob '${glob}'` });
 }
 
 /** The files under `root` matching any of `globs`, sorted. */
 export async function globFiles(root: string, globs: readonly string[]): Promise<string[]> {
   if (globs.length === 0) return [];
-  const res = globs.map(globToRegExp);
+  const res = globs.map(globPattern);
   const all = await walkFiles(root, new Set([".git", "node_modules", ".ggen", ".cleanroom"]));
   return all.filter((f) => res.some((r) => r.test(f)));
 }

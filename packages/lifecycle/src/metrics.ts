@@ -1,16 +1,68 @@
-// deployment-metrics/v1 history (.ggen/deployments.jsonl): append, read, summarise, trends, compare.
+// deployment-metrics/v1 history (.ggen/deployments.jsonl, or $GGEN_METRICS_FILE): append, read,
+// summarise, trends, compare. A record's total is the run's wall time; each stage keeps its start
+// offset and duration, so stages that ran in parallel are never added up.
 import { promises as fs } from "node:fs";
-import { join } from "node:path";
-import { type DeploymentMetrics, GgenError, validate } from "@ggen/contract";
-import lockfile from "proper-lockfile";
+import { isAbsolute, join, resolve } from "node:path";
+import { type DeploymentMetrics, GgenError, parseJson, validate } from "@ggen/contract";
+import { withLock } from "@ggen/support";
 
 export const METRICS_FILE = ".ggen/deployments.jsonl";
 
-/** Validates `record` against deployment-metrics/v1 and appends it (one line) under a lock. */
+/** Where deployment records are written and read: $GGEN_METRICS_FILE (relative to the project) or METRICS_FILE. */
+export function metricsFileOf(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.GGEN_METRICS_FILE?.trim();
+  return chosen ? resolve(root, chosen) : join(root, METRICS_FILE);
+}
+
+/** One stage of a run as a timeline has it: offsets from the run's start, in milliseconds. */
+export interface StageTiming {
+  name: string;
+  /** When it started, from the run's start (absent: it never started). */
+  startedAtMs?: number;
+  durationMs?: number;
+}
+
+/** A run's stages on one clock: `startedAt` (epoch ms) is where the offsets count from. */
+export interface RunTimeline {
+  startedAt: number;
+  stages: readonly StageTiming[];
+}
+
+const secs = (ms: number) => Math.round(ms) / 1000;
+
+/**
+ * The timing part of a deployment-metrics/v1 record: each finished stage's duration (`phases`) and its
+ * start and duration (`stages`), and the total as wall time from the run's start to `endedAt` (epoch
+ * ms) — never the sum of stages that overlapped.
+ */
+export function timelineMetrics(
+  t: RunTimeline,
+  endedAt: number = Date.now(),
+): Pick<DeploymentMetrics, "totalTimeSeconds" | "phases"> & {
+  stages: NonNullable<DeploymentMetrics["stages"]>;
+} {
+  const phases: Record<string, number> = {};
+  const stages: NonNullable<DeploymentMetrics["stages"]> = {};
+  let end = endedAt - t.startedAt;
+  for (const s of t.stages) {
+    if (s.startedAtMs === undefined || s.durationMs === undefined) continue;
+    const start = Math.max(0, s.startedAtMs);
+    const duration = Math.max(0, s.durationMs);
+    phases[s.name] = secs(duration);
+    stages[s.name] = { startSeconds: secs(start), durationSeconds: secs(duration) };
+    end = Math.max(end, start + duration);
+  }
+  return { totalTimeSeconds: secs(Math.max(0, end)), phases, stages };
+}
+
+/**
+ * Validates `record` against deployment-metrics/v1 and appends it (one line) under a lock. `file` is
+ * relative to `dir` (default: $GGEN_METRICS_FILE, else .ggen/deployments.jsonl).
+ */
 export async function appendDeploymentMetrics(
   dir: string,
   record: DeploymentMetrics,
-  file = METRICS_FILE,
+  file?: string,
 ): Promise<void> {
   const r = validate("deployment-metrics/v1", record);
   if (!r.ok) {
@@ -19,25 +71,22 @@ export async function appendDeploymentMetrics(
       `deployment metrics record is not a valid deployment-metrics/v1: ${r.errors.map((e) => `${e.path} ${e.message}`).join("; ")}`,
     );
   }
-  const path = join(dir, file);
+  const path = file === undefined ? metricsFileOf(dir) : isAbsolute(file) ? file : join(dir, file);
   await fs.mkdir(join(path, ".."), { recursive: true });
-  const release = await lockfile.lock(path, {
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-  });
-  try {
-    // A line is appended in one write; a torn last line (power loss) is skipped by the reader.
-    const handle = await fs.open(path, "a");
-    try {
-      await handle.write(`${JSON.stringify(record)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } finally {
-    await release();
-  }
+  // A line is appended in one write; a torn last line (power loss) is skipped by the reader.
+  await withLock(
+    path,
+    async () => {
+      const handle = await fs.open(path, "a");
+      try {
+        await handle.write(`${JSON.stringify(record)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    { what: path, code: "LIFECYCLE_METRICS_LOCKED" },
+  );
 }
 
 export interface MetricsProblem {
@@ -46,26 +95,61 @@ export interface MetricsProblem {
 }
 
 /**
- * Reads metrics from a file: JSON Lines, a JSON array or one JSON object. Invalid records are reported
- * with their line, not fatal (a torn last line must not hide the history).
+ * Reads metrics from a file: JSON Lines, a JSON array or one JSON object. Lenient (the history): an
+ * invalid record is reported with its line, not fatal — a torn last line must not hide the history.
+ * Strict (a file a person names): the first invalid record, bad JSON, a binary file or an empty one is a
+ * usage error at its file:line.
  */
 export async function readMetricsFile(
   path: string,
   display = path,
+  mode: "lenient" | "strict" = "lenient",
 ): Promise<{ records: DeploymentMetrics[]; problems: MetricsProblem[] }> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fs.readFile(path, "utf8");
+    bytes = await fs.readFile(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new GgenError("LIFECYCLE_METRICS_MISSING", `no metrics file ${display}`, {
-        kind: "usage",
-        location: { file: display },
-      });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR") {
+      throw new GgenError(
+        "LIFECYCLE_METRICS_MISSING",
+        code === "EISDIR" ? `${display} is a directory, not a metrics file` : `no metrics file ${display}`,
+        { kind: "usage", location: { file: display } },
+      );
     }
     throw e;
   }
-  return parseMetrics(text, display);
+  const bad = (message: string, line?: number): never => {
+    throw new GgenError("LIFECYCLE_METRICS_INVALID", `${message}`, {
+      kind: "usage",
+      location: { file: display, ...(line ? { line } : {}) },
+      hint: "a metrics file holds deployment-metrics/v1 records: JSON Lines, a JSON array or one object",
+    });
+  };
+  const text = bytes.toString("utf8");
+  // JSON never holds raw control characters (but tab, CR and LF), nor invalid UTF-8: such a file is binary.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(text))
+    bad("not a text file (binary or not UTF-8)");
+  const read = parseMetrics(text, display);
+  if (mode === "lenient") return read;
+  const lastLine = text.trimEnd().split("\n").length;
+  // A torn last line (no newline after it) is what a crash mid-append leaves: skipped, as in the history.
+  const torn = (p: MetricsProblem) =>
+    p.line === lastLine && !text.endsWith("\n") && read.problems.length === 1 && read.records.length > 0;
+  const first = read.problems.find((p) => !torn(p));
+  if (first) bad(first.message, first.line);
+  if (read.records.length === 0) bad("no deployment-metrics/v1 record");
+  return read;
+}
+
+/** JSON text → value, or the syntax error as a problem (its message never echoes the input's bytes). */
+function parseValue(text: string, display: string): { value: unknown } | { error: string } {
+  try {
+    return { value: parseJson(text, display, "LIFECYCLE_METRICS_INVALID", "usage") };
+  } catch (e) {
+    const loc = (e as GgenError).location;
+    return { error: `${(e as Error).message}${loc?.column ? ` at column ${loc.column}` : ""}` };
+  }
 }
 
 export function parseMetrics(
@@ -75,38 +159,33 @@ export function parseMetrics(
   const records: DeploymentMetrics[] = [];
   const problems: MetricsProblem[] = [];
   const trimmed = text.trim();
-  const add = (value: unknown, line: number) => {
+  const add = (value: unknown, line: number, where = "") => {
     const r = validate("deployment-metrics/v1", value);
     if (r.ok) records.push(r.value);
-    else problems.push({ line, message: r.errors.map((e) => `${e.path} ${e.message}`).join("; ") });
+    else {
+      const at = (path: string) => (where ? `record ${where}${path === "/" ? "" : path}` : path);
+      problems.push({ line, message: r.errors.map((e) => `${at(e.path)} ${e.message}`).join("; ") });
+    }
   };
   if (trimmed.startsWith("[") || (trimmed.startsWith("{") && !trimmed.includes("\n{"))) {
-    try {
-      const v = JSON.parse(trimmed) as unknown;
-      if (Array.isArray(v)) for (const x of v) add(x, 1);
+    const parsed = parseValue(trimmed, display);
+    if ("value" in parsed) {
+      const v = parsed.value;
+      if (Array.isArray(v)) for (const [i, x] of v.entries()) add(x, 1, `[${i}]`);
       else add(v, 1);
       return { records, problems };
-    } catch (e) {
-      if (trimmed.startsWith("[")) {
-        throw new GgenError(
-          "LIFECYCLE_METRICS_INVALID",
-          `${display}: invalid JSON: ${(e as Error).message}`,
-          {
-            kind: "usage",
-            location: { file: display, line: 1 },
-          },
-        );
-      }
+    }
+    if (trimmed.startsWith("[")) {
+      problems.push({ line: 1, message: parsed.error });
+      return { records, problems };
     }
   }
   const lines = text.split("\n");
   lines.forEach((l, i) => {
     if (!l.trim()) return;
-    try {
-      add(JSON.parse(l), i + 1);
-    } catch (e) {
-      problems.push({ line: i + 1, message: `invalid JSON: ${(e as Error).message}` });
-    }
+    const parsed = parseValue(l, display);
+    if ("value" in parsed) add(parsed.value, i + 1);
+    else problems.push({ line: i + 1, message: parsed.error });
   });
   return { records, problems };
 }
@@ -256,4 +335,27 @@ export function compareMetrics(
     };
   });
   return { deltas, regressions: deltas.filter((d) => d.regression).length };
+}
+
+/**
+ * The records a command reads: a file a person names (`file`, relative to `root`: strict — see
+ * readMetricsFile), else the history ($GGEN_METRICS_FILE or .ggen/deployments.jsonl: lenient, none
+ * when absent; each skipped record told to `onSkipped`).
+ */
+export async function readMetricsRecords(
+  root: string,
+  file: string | undefined,
+  onSkipped: (note: string) => void = () => undefined,
+): Promise<DeploymentMetrics[]> {
+  if (file !== undefined) return (await readMetricsFile(resolve(root, file), file, "strict")).records;
+  const history = metricsFileOf(root);
+  const display = history.startsWith(`${root}/`) ? history.slice(root.length + 1) : history;
+  const exists = await fs.stat(history).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return [];
+  const r = await readMetricsFile(history, display);
+  for (const p of r.problems) onSkipped(`${display}:${p.line}: skipped an invalid record: ${p.message}`);
+  return r.records;
 }

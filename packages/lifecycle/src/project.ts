@@ -2,10 +2,10 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
+import { refAlive, writeFileAtomic } from "@ggen/support";
 import { loadConfig } from "./config.js";
-import { exists, processAlive } from "./fsutil.js";
-import { METRICS_FILE } from "./metrics.js";
+import { exists } from "./fsutil.js";
+import { metricsFileOf } from "./metrics.js";
 import { type LifecycleState, loadState, STATE_FILE, updateState } from "./state.js";
 
 export function makeTomlTemplate(name: string): string {
@@ -158,8 +158,6 @@ export async function initProject(dir: string, opts: { name: string; force?: boo
   return { name: opts.name, created, kept };
 }
 
-const alive = processAlive;
-
 export interface StatusReport {
   project: string;
   configFile: string;
@@ -179,7 +177,9 @@ export async function status(dir: string): Promise<StatusReport> {
   const config = await loadConfig(dir);
   const state: LifecycleState = await loadState(dir);
   const running = state.runs.filter((r) => r.status === "running");
-  const interrupted = running.filter((r) => r.pid !== process.pid && !alive(r.pid));
+  const interrupted = running.filter(
+    (r) => r.pid !== process.pid && !refAlive({ pid: r.pid, start: r.start ?? "" }),
+  );
   const live = running.filter((r) => !interrupted.includes(r));
   const phases = [...config.phases.keys()].map((name) => {
     const rec = state.phases[name];
@@ -199,9 +199,7 @@ export async function status(dir: string): Promise<StatusReport> {
   });
   let deployments = 0;
   try {
-    deployments = (await fs.readFile(join(dir, METRICS_FILE), "utf8"))
-      .split("\n")
-      .filter((l) => l.trim()).length;
+    deployments = (await fs.readFile(metricsFileOf(dir), "utf8")).split("\n").filter((l) => l.trim()).length;
   } catch {
     // no deployments yet
   }

@@ -2,8 +2,8 @@
 // check each requirement automatically (a command, a file that must exist, a pattern in the sources).
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
-import { closest } from "@ggen/support";
+import { compilePattern, GgenError } from "@ggen/contract";
+import { closest, parseDuration } from "@ggen/support";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
 import { execCommand } from "./exec.js";
@@ -11,7 +11,7 @@ import { exists, globFiles, insideRoot } from "./fsutil.js";
 import { loadState, type RequirementStatus, updateState } from "./state.js";
 
 export type RequirementCheck =
-  | { command: string; timeout?: number }
+  | { command: string /** Default 60 s. */; timeoutMs?: number }
   | { file: string }
   | { pattern: string; files: string[]; absent: boolean };
 
@@ -97,14 +97,25 @@ export function parseRequirements(text: string, file: string): RequirementsFile 
       if (typeof c !== "object" || c === null)
         fail(`requirement '${v.id}': check must be a mapping`, pos.line);
       if (typeof c.command === "string") {
-        r.check = { command: c.command, ...(typeof c.timeout === "number" ? { timeout: c.timeout } : {}) };
+        let timeoutMs: number | undefined;
+        if (c.timeout !== undefined) {
+          if (typeof c.timeout !== "number" && typeof c.timeout !== "string")
+            fail(`requirement '${v.id}': check.timeout must be a duration such as 60s or 2m`, pos.line);
+          try {
+            timeoutMs = parseDuration(c.timeout, { flag: `requirement '${v.id}' check.timeout` });
+          } catch (e) {
+            fail((e as Error).message, pos.line);
+          }
+        }
+        r.check = { command: c.command, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
       } else if (typeof c.file === "string") r.check = { file: c.file };
       else if (typeof c.pattern === "string") {
-        try {
-          new RegExp(c.pattern);
-        } catch (e) {
-          fail(`requirement '${v.id}': bad pattern: ${(e as Error).message}`, pos.line);
-        }
+        // Checked here (RE2: no backtracking), so a bad one is refused at its line before anything runs.
+        compilePattern(c.pattern, {
+          flags: "m",
+          what: `requirement '${v.id}' pattern`,
+          location: { file, line: pos.line, column: pos.col },
+        });
         const files =
           typeof c.files === "string" ? [c.files] : Array.isArray(c.files) ? c.files.map(String) : ["**/*"];
         r.check = { pattern: c.pattern, files, absent: c.absent === true };
@@ -157,7 +168,7 @@ export async function runRequirementCheck(
     const r = await execCommand(c.command, {
       cwd: config.root,
       env: process.env as Record<string, string>,
-      timeoutMs: (c.timeout ?? 60) * 1000,
+      timeoutMs: c.timeoutMs ?? 60_000,
     });
     return r.exitCode === 0
       ? { met: true, detail: `'${c.command}' passed` }
@@ -172,7 +183,7 @@ export async function runRequirementCheck(
     const ok = await exists(await insideRoot(config.root, c.file, "requirement file"));
     return { met: ok, detail: ok ? `${c.file} exists` : `${c.file} is missing` };
   }
-  const re = new RegExp(c.pattern, "m");
+  const re = compilePattern(c.pattern, { flags: "m", what: "requirement pattern" });
   const files = await globFiles(config.root, c.files);
   for (const f of files) {
     let text: string;

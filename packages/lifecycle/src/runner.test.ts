@@ -110,7 +110,7 @@ on_error = "echo \\"error in $GGEN_FAILED_PHASE\\" >> log.txt"
     const r = await runPhases(await loadConfig(dir), ["after"]);
     expect(r.failure?.code).toBe("LIFECYCLE_TIMEOUT");
     expect(r.failure?.toLine()).toBe(
-      "make.toml:1:1: phase 'slow' timed out after 0.5s running 'sleep 30 & echo $! > child.pid; wait'",
+      "make.toml:1:1: phase 'slow' timed out after 500ms running 'sleep 30 & echo $! > child.pid; wait'",
     );
     expect(r.phases.map((p) => p.status)).toEqual(["timed-out", "blocked"]);
     const childPid = Number(await read(dir, "child.pid"));
@@ -244,5 +244,67 @@ describe("hook timeouts", () => {
     const r = await runPhases(await loadConfig(dir), ["build"]);
     expect(r.failure?.message).toBe("hook before_build failed: 'sleep 30' ran past the phase's timeout");
     await expect(fs.access(join(dir, "built"))).rejects.toThrow();
+  });
+});
+
+describe("settings a run honours", () => {
+  it("[lifecycle] hooks_timeout_seconds stops a hook on its own", async () => {
+    const dir = await project({
+      "make.toml": `[phases.build]\ncommand = "touch built"\n[hooks]\nbefore_build = "sleep 30"\n`,
+      ".ggen/config.toml": `[lifecycle]\nhooks_timeout_seconds = "300ms"\n`,
+    });
+    const r = await runPhases(await loadConfig(dir), ["build"]);
+    expect(r.failure?.message).toBe(
+      "hook before_build failed: 'sleep 30' ran past [lifecycle] hooks_timeout_seconds (300ms)",
+    );
+  });
+
+  it("[deployment] default_profile is the profile of a run that names none", async () => {
+    const dir = await project({
+      "make.toml": `[phases.a]\ncommand = "echo $MODE > mode.txt"\n[profiles.quiet]\nenv = { MODE = "quiet" }\n`,
+      ".ggen/config.toml": `[deployment]\ndefault_profile = "quiet"\n`,
+    });
+    const r = await runPhases(await loadConfig(dir), ["a"]);
+    expect(r.profile).toBe("quiet");
+    expect(await read(dir, "mode.txt")).toBe("quiet\n");
+  });
+
+  it("[deployment] validate_before_deploy blocks a deploy the validation fails", async () => {
+    const dir = await project({
+      "make.toml": `[phases.deploy]\n[environments.staging.deploy]\nprovider = "command"\ncommand = "touch deployed"\n`,
+      ".ggen/config.toml": `[deployment]\nvalidate_before_deploy = true\n`,
+      ".ggen/production-requirements.yaml": `requirements:\n  - id: docs\n    name: Docs\n    required: true\n    check: { file: README.md }\n`,
+    });
+    const r = await runPhases(await loadConfig(dir), ["deploy"], { env: "staging" });
+    expect(r.ok).toBe(false);
+    expect(r.failure?.message).toMatch(
+      /^phase 'deploy' blocked: \[deployment\] validate_before_deploy requires validation to pass \(\d+ error\(s\); /,
+    );
+    await expect(fs.access(join(dir, "deployed"))).rejects.toThrow();
+  });
+});
+
+describe("bad input refused before anything runs", () => {
+  it.each([
+    ["missing", `cwd = "nope"`, "make.toml:4:1: phases.b.cwd 'nope' does not exist"],
+    ["a file", `cwd = "make.toml"`, "make.toml:4:1: phases.b.cwd 'make.toml' is not a directory"],
+    ["a symlink out", `cwd = "out"`, "make.toml:4:1: phases.b.cwd 'out' leads outside the project"],
+  ])("a phase cwd that is %s", async (_, cwd, line) => {
+    const dir = await project({
+      "make.toml": `[phases.a]\ncommand = "touch ran"\n[phases.b]\n${cwd}\ndepends_on = ["a"]\ncommand = "true"\n`,
+    });
+    await fs.symlink("/tmp", join(dir, "out"));
+    const err = await runPhases(await loadConfig(dir), ["b"]).catch((e) => e);
+    expect(err.toLine()).toBe(line);
+    expect(err.kind).toBe("usage");
+    await expect(fs.access(join(dir, "ran"))).rejects.toThrow();
+  });
+
+  it.each([0, -3, 1.5, Number.NaN])("jobs %s", async (jobs) => {
+    const dir = await project({ "make.toml": `[phases.a]\ncommand = "touch ran"\n` });
+    await expect(runPhases(await loadConfig(dir), ["a"], { jobs })).rejects.toThrow(
+      /^--jobs ".*": expected a whole number of phases, 1 or more$/,
+    );
+    await expect(fs.access(join(dir, "ran"))).rejects.toThrow();
   });
 });

@@ -2,9 +2,19 @@
 // environment rules (tests/security gates, approval), deploy/verify, state and logs. Reports progress
 // through events; never prints. A run is a sequence of named steps over one explicit `Run` record.
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
-import { isSecretName, redactRecord, redactText, sha256, writeFileAtomic } from "@ggen/support";
+import { GgenError, isGgenError } from "@ggen/contract";
+import {
+  isSecretName,
+  processRef,
+  redactRecord,
+  redactText,
+  refAlive,
+  resolveInside,
+  sha256,
+  writeFileAtomic,
+} from "@ggen/support";
 import pLimit from "p-limit";
 import {
   asConfig,
@@ -13,14 +23,16 @@ import {
   type LifecycleConfig,
   type PhaseConfig,
   type ProfileConfig,
+  phaseLocation,
   type VerifyConfig,
 } from "./config.js";
 import { type DeployEvent, type DeployResult, deploy, environmentOf, verify } from "./deploy.js";
 import { execCommand } from "./exec.js";
-import { exists, globFiles, hashFiles, insideRoot, processAlive } from "./fsutil.js";
+import { exists, globFiles, hashFiles } from "./fsutil.js";
+import { KeptOutput } from "./output.js";
 import { type Plan, planPhases } from "./plan.js";
 import { emptyState, type LifecycleState, loadState, type PhaseRecord, updateState } from "./state.js";
-import { readTestsReport, validate } from "./validate.js";
+import { CHECKS, type CheckName, readTestsReport, validate } from "./validate.js";
 
 export type LifecycleEvent =
   | {
@@ -53,7 +65,7 @@ export interface RunOptions {
   env?: string;
   profile?: string;
   dryRun?: boolean;
-  /** Phases run at once; default: the profile's jobs, else 2. */
+  /** Phases run at once (a whole number >= 1); default: the profile's jobs, else 2. */
   jobs?: number;
   /** Run phases one at a time in the order given (ggen lifecycle pipeline). */
   sequential?: boolean;
@@ -69,6 +81,8 @@ export interface RunOptions {
 export interface PhaseOutcome {
   phase: string;
   status: "success" | "failed" | "timed-out" | "cached" | "skipped" | "blocked" | "not-run";
+  /** When it started, from the run's start (absent when it did not run). */
+  startedAtMs?: number;
   durationMs: number;
   exitCode: number | null;
   commands: string[];
@@ -149,6 +163,8 @@ interface Run {
   readonly plan: Plan;
   readonly noCache: boolean;
   readonly started: number;
+  /** The run's start on the wall clock (epoch ms): the origin of its timeline. */
+  readonly startedAt: number;
   readonly emit: (e: LifecycleEvent) => void;
   /** Each phase's outcome, once it has one. */
   readonly outcomes: Map<string, PhaseOutcome>;
@@ -175,7 +191,7 @@ interface PhaseContext {
   readonly vars: Record<string, string>;
   readonly cwd: string;
   readonly deadline: number | undefined;
-  readonly log: string[];
+  readonly log: KeptOutput;
 }
 
 export async function runPhases(
@@ -205,14 +221,59 @@ export async function runPhases(
   return finish(run);
 }
 
+/**
+ * Phases at once, as typed (`--jobs 4`): a whole number >= 1, else a usage error echoing what was typed.
+ * Undefined stays undefined (the profile's jobs, else 2).
+ */
+export function parseJobs(jobs: string | number | undefined, what = "--jobs"): number | undefined {
+  if (jobs === undefined) return undefined;
+  const text = String(jobs).trim();
+  if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
+  throw new GgenError(
+    "LIFECYCLE_BAD_JOBS",
+    `${what} ${JSON.stringify(text)}: expected a whole number of phases, 1 or more`,
+    { kind: "usage" },
+  );
+}
+
+/**
+ * Every planned phase's working directory: inside the project (also through symlinks), there, and a
+ * directory — checked before anything runs, so a bad one is a usage error at its key, not a crash.
+ */
+function checkPhaseDirs(config: LifecycleConfig, phases: readonly string[]): void {
+  for (const name of phases) {
+    const cwd = config.phases.get(name)?.cwd;
+    if (!cwd) continue;
+    const location = config.locations.get(`cwd:${name}`) ?? phaseLocation(config, name);
+    const fail = (why: string): never => {
+      throw new GgenError("LIFECYCLE_PHASE_CWD", `phases.${name}.cwd '${cwd}' ${why}`, {
+        kind: "usage",
+        location,
+      });
+    };
+    let abs = "";
+    try {
+      abs = resolveInside(config.root, cwd, { what: `phases.${name}.cwd`, code: "LIFECYCLE_PATH_ESCAPE" });
+    } catch {
+      fail("leads outside the project");
+    }
+    const stat = statSync(abs, { throwIfNoEntry: false });
+    if (!stat) fail("does not exist");
+    else if (!stat.isDirectory()) fail("is not a directory");
+  }
+}
+
 /** The environment, profile, rules and plan of a request; nothing runs yet. */
 function planRun(config: LifecycleConfig, names: readonly string[], opts: RunOptions): Run {
   const started = performance.now();
+  parseJobs(opts.jobs);
   const env = resolveEnv(config, opts.env);
-  const profile = resolveProfile(config, opts.profile);
+  const profile = resolveProfile(config, opts.profile ?? config.defaultProfile);
   const plan = opts.sequential
     ? sequentialPlan(config, names, profile?.skip ?? [])
     : planPhases(config, names, profile?.skip ?? []);
+  const hookPhases = [...config.hooks.values()].flat().filter((e) => config.phases.has(e));
+  checkPhaseDirs(config, [...plan.order, ...hookPhases]);
   const runId = `run-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   return {
     config,
@@ -223,6 +284,7 @@ function planRun(config: LifecycleConfig, names: readonly string[], opts: RunOpt
     plan,
     noCache: opts.noCache === true || profile?.noCache === true,
     started,
+    startedAt: Date.now(),
     emit: (e) => opts.onEvent?.(e),
     outcomes: new Map(),
     result: {
@@ -295,13 +357,18 @@ async function recordRunStart(run: Run): Promise<void> {
   await updateState(
     config.root,
     (s) => {
-      for (const r of s.runs) if (r.status === "running" && !processAlive(r.pid)) r.status = "interrupted";
+      for (const r of s.runs) {
+        if (r.status === "running" && !refAlive({ pid: r.pid, start: r.start ?? "" }))
+          r.status = "interrupted";
+      }
+      const me = processRef();
       s.runs.push({
         id: run.result.runId,
         phases: run.plan.order,
         startedAt: new Date().toISOString(),
         status: "running",
-        pid: process.pid,
+        pid: me.pid,
+        ...(me.start ? { start: me.start } : {}),
         environment: env.name,
         ...(profile ? { profile: profile.name } : {}),
       });
@@ -335,8 +402,10 @@ async function runAll(run: Run): Promise<void> {
       const bad = deps.find((d) => d.status !== "success" && d.status !== "cached");
       if (bad) return blocked(run, p, bad);
       return limit(() => startPhase(run, p));
-    })();
-    promise.then((o) => run.outcomes.set(name, o));
+    })().then((o) => {
+      run.outcomes.set(name, o);
+      return o;
+    });
     promises.set(name, promise);
     return promise;
   };
@@ -365,9 +434,37 @@ async function startPhase(run: Run, p: PhaseConfig): Promise<PhaseOutcome> {
     run.emit({ type: "phase-skip", phase: p.name, reason: "not-run" });
     return { phase: p.name, status: "not-run", durationMs: 0, exitCode: null, commands: p.commands };
   }
-  const o = await executePhase(run, p.name, [p.name]);
+  const o = await executePhaseSafely(run, p.name, [p.name]);
   if (o.status !== "success" && o.status !== "cached") run.failed = true;
   return o;
+}
+
+/** A phase whose work threw (a command that could not start, a state it could not write) failed: its
+ * error becomes its message, never an unhandled rejection. */
+async function executePhaseSafely(run: Run, name: string, stack: readonly string[]): Promise<PhaseOutcome> {
+  const t0 = performance.now();
+  try {
+    return await executePhase(run, name, stack);
+  } catch (e) {
+    const message = isGgenError(e) ? e.toLine() : e instanceof Error ? e.message : String(e);
+    run.emit({
+      type: "phase-finish",
+      phase: name,
+      status: "failed",
+      durationMs: performance.now() - t0,
+      exitCode: null,
+      message,
+    });
+    return {
+      phase: name,
+      status: "failed",
+      startedAtMs: Date.now() - run.startedAt - (performance.now() - t0),
+      durationMs: performance.now() - t0,
+      exitCode: null,
+      commands: run.config.phases.get(name)?.commands ?? [],
+      message: `phase '${name}' failed: ${message}`,
+    };
+  }
 }
 
 /** One phase: cached, or its before hook, commands, deploy/verify and after hook; on_error on failure. */
@@ -375,14 +472,17 @@ async function executePhase(run: Run, name: string, stack: readonly string[]): P
   const { config } = run;
   const p = config.phases.get(name)!;
   const t0 = performance.now();
+  const startedAtMs = Date.now() - run.startedAt;
   const startedAt = new Date().toISOString();
   const vars = { ...run.baseVars, ...p.env, GGEN_PHASE: name };
-  const cwd = p.cwd ? insideRoot(config.root, p.cwd, `phases.${name}.cwd`) : config.root;
+  const cwd = p.cwd
+    ? resolveInside(config.root, p.cwd, { what: `phases.${name}.cwd`, code: "LIFECYCLE_PATH_ESCAPE" })
+    : config.root;
   const key = await cacheKey(run, p, vars);
   const cached = await cachedOutcome(run, p, key);
   if (cached) {
     run.emit({ type: "phase-skip", phase: name, reason: "cached" });
-    await recordPhase(run, cached, startedAt, key, []);
+    await recordPhase(run, cached, startedAt, key, undefined);
     return cached;
   }
   run.emit({ type: "phase-start", phase: name, commands: p.commands });
@@ -397,8 +497,8 @@ async function executePhase(run: Run, name: string, stack: readonly string[]): P
     stack,
     vars,
     cwd,
-    deadline: p.timeout ? t0 + p.timeout * 1000 : undefined,
-    log: [],
+    deadline: p.timeoutMs ? t0 + p.timeoutMs : undefined,
+    log: new KeptOutput(config.limits.logChars),
   };
   let step = await runPhaseSteps(run, p, ctx);
   if (step.status !== "success") {
@@ -413,6 +513,7 @@ async function executePhase(run: Run, name: string, stack: readonly string[]): P
   const o: PhaseOutcome = {
     phase: name,
     status,
+    startedAtMs,
     durationMs: performance.now() - t0,
     exitCode,
     commands: p.commands,
@@ -498,7 +599,7 @@ async function runCommands(run: Run, p: PhaseConfig, ctx: PhaseContext): Promise
       return {
         status: "timed-out",
         exitCode,
-        message: `phase '${p.name}' timed out after ${p.timeout}s running '${c}'`,
+        message: `phase '${p.name}' timed out after ${formatMs(p.timeoutMs ?? 0)} running '${c}'`,
       };
     }
     if (r.exitCode !== 0) {
@@ -518,15 +619,20 @@ function runCommand(run: Run, p: PhaseConfig, command: string, ctx: PhaseContext
   const { env, profile, opts } = run;
   const declared = { ...env.vars, ...(profile?.env ?? {}), ...p.env };
   const secrets = Object.entries(declared)
-    .filter(([k]) => isSecretName(k))
-    .map(([, v]) => v);
+    .filter(([k]) => isSecretName(k) && k.length > 0)
+    .map(([, v]) => v)
+    .filter((v) => v.length > 3);
+  // Most lines hold no secret and no URL: they skip redactText (a flood of lines costs per line).
+  const redact = (line: string) =>
+    line.includes("@") || secrets.some((s) => line.includes(s)) ? redactText(line, secrets) : line;
   const remaining = ctx.deadline === undefined ? 0 : Math.max(1, ctx.deadline - performance.now());
   return execCommand(command, {
     cwd: ctx.cwd,
     env: ctx.vars,
     timeoutMs: remaining,
+    lineChars: run.config.limits.lineChars,
     onLine: (raw, stream) => {
-      const line = redactText(raw, secrets);
+      const line = redact(raw);
       ctx.log.push(line);
       run.emit({ type: "phase-output", phase: p.name, line, stream });
     },
@@ -542,34 +648,69 @@ async function runHook(
   vars: Record<string, string>,
   deadline?: number,
 ): Promise<string | undefined> {
-  const { config, opts } = run;
+  const { config } = run;
   for (const entry of config.hooks.get(hook) ?? []) {
     run.emit({ type: "hook-start", hook, entry });
     let problem: string | undefined;
     if (config.phases.has(entry)) {
       if (stack.includes(entry)) problem = `hook recursion: ${[...stack, entry].join(" → ")}`;
       else {
-        const o = await executePhase(run, entry, [...stack, entry]);
+        const o = await executePhaseSafely(run, entry, [...stack, entry]);
         if (o.status !== "success" && o.status !== "cached")
           problem = o.message ?? `phase '${entry}' ${o.status}`;
       }
     } else {
-      const r = await execCommand(entry, {
-        cwd: config.root,
-        env: vars,
-        ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - performance.now()) } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      if (r.timedOut) problem = `'${entry}' ran past the phase's timeout`;
-      else if (r.exitCode !== 0) {
-        const last = lastLine(r.tail);
-        problem = `'${entry}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
-      }
+      problem = await runHookCommand(run, entry, vars, deadline);
     }
     run.emit({ type: "hook-finish", hook, entry, ok: problem === undefined });
     if (problem) return `hook ${hook} failed: ${problem}`;
   }
   return undefined;
+}
+
+/** One hook command, within the phase's deadline and [lifecycle] hooks_timeout_seconds; its problem, if any. */
+async function runHookCommand(
+  run: Run,
+  entry: string,
+  vars: Record<string, string>,
+  deadline: number | undefined,
+): Promise<string | undefined> {
+  const { config, opts } = run;
+  const phaseLeft = deadline === undefined ? undefined : Math.max(1, deadline - performance.now());
+  const hookLimit = config.hookTimeoutMs;
+  const limit = phaseLeft === undefined ? hookLimit : Math.min(phaseLeft, hookLimit ?? phaseLeft);
+  let r: Awaited<ReturnType<typeof execCommand>>;
+  try {
+    r = await execCommand(entry, {
+      cwd: config.root,
+      env: vars,
+      lineChars: config.limits.lineChars,
+      ...(limit !== undefined ? { timeoutMs: limit } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  if (r.timedOut) {
+    return hookLimit !== undefined && limit === hookLimit
+      ? `'${entry}' ran past [lifecycle] hooks_timeout_seconds (${formatMs(hookLimit)})`
+      : `'${entry}' ran past the phase's timeout`;
+  }
+  if (r.exitCode !== 0) {
+    const last = lastLine(r.tail);
+    return `'${entry}' exited with ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
+  }
+  return undefined;
+}
+
+/** "90s", "2m 5s", "1500ms": a limit as a person reads it. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ""}`;
+  const h = Math.floor(s / 3600);
+  return `${h}h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)}m` : ""}`;
 }
 
 /** The deploy phase's deploy: behind the environment's gates, then deploy (with verify and rollback). */
@@ -578,14 +719,15 @@ async function deployStep(run: Run, p: PhaseConfig): Promise<string | undefined>
   const gate = await runGates(run, p.name);
   if (gate) return gate;
   const testMetrics = await testMetricsFor(config);
-  const phasesSoFar: Record<string, number> = {};
-  for (const o of run.outcomes.values())
-    if (o.status === "success") phasesSoFar[o.phase] = Math.round(o.durationMs) / 1000;
+  // The phases that ran before the deploy, on the run's clock: the record's total is wall time.
+  const stages = [...run.outcomes.values()]
+    .filter((o) => o.status === "success" && o.startedAtMs !== undefined)
+    .map((o) => ({ name: o.phase, startedAtMs: o.startedAtMs!, durationMs: o.durationMs }));
   const dr = await deploy(config, env.name, {
     env: { ...env.vars, ...(profile?.env ?? {}), ...p.env },
     rollback: run.rules.rollback,
     ...(profile?.verifyRetries !== undefined ? { verifyRetries: profile.verifyRetries } : {}),
-    phases: phasesSoFar,
+    timeline: { startedAt: run.startedAt, stages },
     ...(testMetrics ? { testMetrics } : {}),
     onEvent: run.emit,
   });
@@ -609,12 +751,16 @@ async function verifyStep(run: Run, v: VerifyConfig): Promise<string | undefined
 /** The tests and security checks an environment requires before a deploy; the first that fails blocks it. */
 async function runGates(run: Run, phase: string): Promise<string | undefined> {
   const { config, env, rules } = run;
-  const checks = [
-    ...(rules.requireTests ? (["tests"] as const) : []),
-    ...(rules.requireSecurity ? (["security"] as const) : []),
-  ];
-  for (const check of checks) {
-    const v = await validate(config, { checks: [check], env: env.name });
+  // [deployment] validate_before_deploy: every check (requirements, tests, security, errors) at once.
+  const checks: CheckName[][] = config.deployPolicy.validateBeforeDeploy
+    ? [[...CHECKS.filter((c) => c !== "warnings")]]
+    : [
+        ...(rules.requireTests ? [["tests" as const]] : []),
+        ...(rules.requireSecurity ? [["security" as const]] : []),
+      ];
+  for (const group of checks) {
+    const check = group.join("+");
+    const v = await validate(config, { checks: group, env: env.name });
     run.emit({
       type: "gate",
       environment: env.name,
@@ -626,7 +772,10 @@ async function runGates(run: Run, phase: string): Promise<string | undefined> {
     if (!v.passed) {
       const f = v.findings.find((x) => x.severity === "error");
       const where = f?.file ? `${f.file}${f.line ? `:${f.line}` : ""}: ` : "";
-      return `phase '${phase}' blocked: '${env.name}' requires ${check} checks to pass (${v.errors} error(s); ${where}${f?.message ?? ""})`;
+      const rule = config.deployPolicy.validateBeforeDeploy
+        ? "[deployment] validate_before_deploy requires validation"
+        : `'${env.name}' requires ${check} checks`;
+      return `phase '${phase}' blocked: ${rule} to pass (${v.errors} error(s); ${where}${f?.message ?? ""})`;
     }
   }
   return undefined;
@@ -656,7 +805,7 @@ async function recordPhase(
   o: PhaseOutcome,
   startedAt: string,
   inputsHash: string | undefined,
-  log: string[],
+  log: KeptOutput | undefined,
 ): Promise<void> {
   const { config } = run;
   const name = o.phase;
@@ -668,8 +817,10 @@ async function recordPhase(
         : o.status === "timed-out"
           ? "timed-out"
           : "failed";
-  if (o.status !== "cached") {
-    await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.join("\n")}\n`);
+  if (log) {
+    await writeFileAtomic(join(config.root, ".ggen", "logs", `${name}.log`), `${log.text()}\n`, {
+      fsync: false,
+    });
   }
   await updateState(
     config.root,
@@ -747,11 +898,6 @@ function finish(run: Run): RunResult {
   return result;
 }
 
-function phaseLocation(config: LifecycleConfig, phase: string) {
-  const line = config.lines.get(`phase:${phase}`);
-  return { file: config.file, ...(line ? { line, column: 1 } : {}) };
-}
-
 /** `pipeline`: the named phases in the order given, each preceded by dependencies not yet listed. */
 function sequentialPlan(config: LifecycleConfig, names: readonly string[], skip: readonly string[]): Plan {
   const order: string[] = [];
@@ -788,7 +934,7 @@ export async function describePhase(source: ConfigSource, name: string) {
     env: redactRecord(p.env),
     dependsOn: p.dependsOn,
     dependents,
-    ...(p.timeout ? { timeout: p.timeout } : {}),
+    ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
     inputs: p.inputs,
     outputs: p.outputs,
     ...(outputsPresent !== undefined ? { outputsPresent } : {}),

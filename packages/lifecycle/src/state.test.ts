@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { GgenError } from "@ggen/contract";
 import { afterAll, describe, expect, it } from "vitest";
@@ -55,7 +57,7 @@ describe("state", () => {
     }
     expect(err).toBeInstanceOf(GgenError);
     expect((err as GgenError).toLine()).toMatch(
-      /^\.ggen\/lifecycle-state\.json: \.ggen\/lifecycle-state\.json is corrupt: .+ \(newest valid backup is \.ggen\/lifecycle-state\.json\.bak\.1; restore it with 'ggen lifecycle status --restore'\)$/,
+      /^\.ggen\/lifecycle-state\.json:1:\d+: the lifecycle state is corrupt: .+ \(newest valid backup is \.ggen\/lifecycle-state\.json\.bak\.1; restore it with 'ggen lifecycle status --restore'\)$/,
     );
     // Writers refuse to build on a corrupt file rather than silently starting afresh.
     await expect(
@@ -65,5 +67,33 @@ describe("state", () => {
     ).rejects.toThrow(/corrupt/);
     expect(await restoreBackup(dir)).toBe(".ggen/lifecycle-state.json.bak.1");
     expect((await loadState(dir)).requirements).toEqual({ a: "complete" });
+  });
+
+  it("a state of the wrong shape is one line naming the first wrong key", async () => {
+    const dir = await project({});
+    await updateState(dir, () => undefined);
+    const s = JSON.parse(await fs.readFile(join(dir, STATE_FILE), "utf8"));
+    s.environments.e2 = 5;
+    await fs.writeFile(join(dir, STATE_FILE), JSON.stringify(s));
+    const err = await loadState(dir).catch((e: GgenError) => e);
+    expect((err as GgenError).toLine()).toMatch(
+      /^\.ggen\/lifecycle-state\.json: the lifecycle state is corrupt: \/environments\/e2 must be object \(/,
+    );
+    await expect(updateState(dir, (x) => void (x.environments.e2 ??= { releases: [] }))).rejects.toThrow(
+      "the lifecycle state is corrupt",
+    );
+  });
+
+  it("a lock left by a process that died is taken over at once", async () => {
+    const dir = await project({});
+    const dead = spawnSync("true").pid!;
+    await fs.mkdir(join(dir, ".ggen"), { recursive: true });
+    await fs.writeFile(
+      join(dir, `${STATE_FILE}.lock`),
+      JSON.stringify({ pid: dead, start: "1", host: hostname(), since: new Date().toISOString() }),
+    );
+    await updateState(dir, (s) => void (s.requirements.a = "complete"));
+    expect((await loadState(dir)).requirements.a).toBe("complete");
+    await expect(fs.access(join(dir, `${STATE_FILE}.lock`))).rejects.toThrow();
   });
 });

@@ -2,65 +2,26 @@
 // reported with the newest valid backup; nothing here ever leaves a half-written state behind.
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
-import lockfile from "proper-lockfile";
+import {
+  GgenError,
+  isGgenError,
+  type LifecycleEnvironmentState,
+  type LifecyclePhaseRecord,
+  type LifecycleReleaseRecord,
+  type LifecycleRunRecord,
+  type LifecycleStateDocument,
+  parseJson,
+  validate,
+} from "@ggen/contract";
+import { withLock, writeFileAtomic } from "@ggen/support";
 
-export type RequirementStatus = "complete" | "incomplete" | "not-applicable";
-
-export interface PhaseRecord {
-  status: "success" | "failed" | "cached" | "timed-out";
-  startedAt: string;
-  durationMs: number;
-  exitCode: number | null;
-  environment?: string;
-  /** Digest of the phase's inputs at its last success (the cache key). */
-  inputsHash?: string;
-  message?: string;
-}
-
-export interface ReleaseRecord {
-  id: string;
-  deployedAt: string;
-  status: "active" | "previous" | "failed" | "rolled-back";
-}
-
-export interface EnvironmentState {
-  current?: string;
-  releases: ReleaseRecord[];
-  lastDeployAt?: string;
-}
-
-export interface RunRecord {
-  id: string;
-  phases: string[];
-  startedAt: string;
-  finishedAt?: string;
-  /** "interrupted": its process died mid-run (kill -9, power loss); noticed by the next run. */
-  status: "running" | "success" | "failed" | "interrupted";
-  pid: number;
-  environment?: string;
-  profile?: string;
-}
-
-export interface LifecycleState {
-  version: 1;
-  updatedAt: string;
-  currentPhase: string | null;
-  environment: string | null;
-  phases: Record<string, PhaseRecord>;
-  /** Completed phases in completion order (last 200). */
-  history: {
-    phase: string;
-    status: PhaseRecord["status"];
-    at: string;
-    durationMs: number;
-    exitCode: number | null;
-  }[];
-  runs: RunRecord[];
-  requirements: Record<string, RequirementStatus>;
-  environments: Record<string, EnvironmentState>;
-}
+// The state's shapes are the lifecycle-state/v1 contract's (@ggen/contract), under this package's names.
+export type RequirementStatus = LifecycleStateDocument["requirements"][string];
+export type PhaseRecord = LifecyclePhaseRecord;
+export type ReleaseRecord = LifecycleReleaseRecord;
+export type EnvironmentState = LifecycleEnvironmentState;
+export type RunRecord = LifecycleRunRecord;
+export type LifecycleState = LifecycleStateDocument;
 
 export const STATE_FILE = ".ggen/lifecycle-state.json";
 
@@ -80,21 +41,13 @@ export function emptyState(): LifecycleState {
 
 const backupName = (file: string, i: number) => `${file}.bak.${i}`;
 
+/** The state, checked against lifecycle-state/v1: a wrong shape is one line naming the first wrong key. */
 function check(value: unknown): LifecycleState {
-  const v = value as Partial<LifecycleState> | null;
-  if (
-    !v ||
-    typeof v !== "object" ||
-    v.version !== 1 ||
-    typeof v.phases !== "object" ||
-    !Array.isArray(v.history) ||
-    !Array.isArray(v.runs) ||
-    typeof v.requirements !== "object" ||
-    typeof v.environments !== "object"
-  ) {
-    throw new Error("not a lifecycle state (version 1)");
-  }
-  return v as LifecycleState;
+  const r = validate("lifecycle-state/v1", value);
+  if (r.ok) return r.value;
+  const first = r.errors[0]!;
+  const more = r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : "";
+  throw new Error(`${first.path} ${first.message}${more}`);
 }
 
 async function readState(file: string): Promise<LifecycleState | undefined> {
@@ -105,8 +58,12 @@ async function readState(file: string): Promise<LifecycleState | undefined> {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
   }
-  return check(JSON.parse(text));
+  return check(parseState(text));
 }
+
+/** JSON text → value; a syntax error says where, never echoing the bytes it met. */
+const parseState = (text: string): unknown =>
+  parseJson(text, STATE_FILE, "LIFECYCLE_STATE_CORRUPT", "failure");
 
 /** The newest backup that parses, if any. */
 export async function newestValidBackup(dir: string, count = 20): Promise<string | undefined> {
@@ -129,16 +86,15 @@ export async function loadState(dir: string): Promise<LifecycleState> {
   } catch (e) {
     const backup = await newestValidBackup(dir);
     const rel = backup ? backup.slice(dir.length + 1) : undefined;
-    throw new GgenError(
-      "LIFECYCLE_STATE_CORRUPT",
-      `${STATE_FILE} is corrupt: ${(e as Error).message.split("\n")[0]}`,
-      {
-        location: { file: STATE_FILE },
-        hint: rel
-          ? `newest valid backup is ${rel}; restore it with 'ggen lifecycle status --restore'`
-          : "no valid backup; delete the file to start afresh",
-      },
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "EISDIR" ? "a directory where the state file should be" : (e as Error).message.split("\n")[0];
+    throw new GgenError("LIFECYCLE_STATE_CORRUPT", `the lifecycle state is corrupt: ${why}`, {
+      location: isGgenError(e) && e.location ? e.location : { file: STATE_FILE },
+      hint: rel
+        ? `newest valid backup is ${rel}; restore it with 'ggen lifecycle status --restore'`
+        : "no valid backup; delete the file to start afresh",
+    });
   }
 }
 
@@ -151,36 +107,12 @@ export async function restoreBackup(dir: string): Promise<string> {
     });
   }
   const file = join(dir, STATE_FILE);
-  await withLock(file, async () => {
-    await writeFileAtomic(file, await fs.readFile(backup));
-  });
+  await withLock(file, async () => writeFileAtomic(file, await fs.readFile(backup)), STATE_LOCK);
   return backup.slice(dir.length + 1);
 }
 
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  await fs.mkdir(join(file, ".."), { recursive: true });
-  let release: (() => Promise<void>) | undefined;
-  try {
-    release = await lockfile.lock(file, {
-      realpath: false,
-      stale: 10_000,
-      retries: { retries: 100, factor: 1.2, minTimeout: 20, maxTimeout: 250 },
-    });
-  } catch (e) {
-    throw new GgenError(
-      "LIFECYCLE_STATE_LOCKED",
-      `${STATE_FILE} is locked by another ggen: ${(e as Error).message}`,
-      {
-        hint: "wait for the other run to finish",
-      },
-    );
-  }
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => undefined);
-  }
-}
+// A lock whose owner died (kill -9) is taken over at once; a live one is waited for, then reported.
+const STATE_LOCK = { what: STATE_FILE, code: "LIFECYCLE_STATE_LOCKED", waitMs: 60_000 } as const;
 
 // One writer at a time inside this process too (parallel phases update the same file).
 const queues = new Map<string, Promise<unknown>>();
@@ -196,22 +128,26 @@ export async function updateState(
   const next = prev
     .catch(() => undefined)
     .then(() =>
-      withLock(file, async () => {
-        let current: LifecycleState;
-        let raw: Buffer | undefined;
-        try {
-          raw = await fs.readFile(file);
-          current = check(JSON.parse(raw.toString("utf8")));
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === "ENOENT") current = emptyState();
-          else return loadState(dir); // throws the corrupt-state error with its backup hint
-        }
-        mutate(current);
-        current.updatedAt = new Date().toISOString();
-        if (raw) await rotate(file, raw, backups);
-        await writeFileAtomic(file, `${JSON.stringify(current, null, 2)}\n`);
-        return current;
-      }),
+      withLock(
+        file,
+        async () => {
+          let current: LifecycleState;
+          let raw: Buffer | undefined;
+          try {
+            raw = await fs.readFile(file);
+            current = check(parseState(raw.toString("utf8")));
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === "ENOENT") current = emptyState();
+            else return loadState(dir); // throws the corrupt-state error with its backup hint
+          }
+          mutate(current);
+          current.updatedAt = new Date().toISOString();
+          if (raw && backups > 0) await rotate(file, raw, backups);
+          await writeFileAtomic(file, `${JSON.stringify(current, null, 2)}\n`);
+          return current;
+        },
+        STATE_LOCK,
+      ),
     );
   queues.set(file, next);
   try {

@@ -13,7 +13,7 @@ import {
 import { sha256File } from "@ggen/support";
 import { ADVISORIES, type Advisory, inRange } from "./advisories.js";
 import { asConfig, type ConfigSource, type LifecycleConfig } from "./config.js";
-import { exists, globFiles, globToRegExp, insideRoot, walkFiles } from "./fsutil.js";
+import { exists, globFiles, globPattern, insideRoot, walkFiles } from "./fsutil.js";
 import { evaluateRequirements, loadRequirements } from "./requirements.js";
 import { loadState } from "./state.js";
 
@@ -308,7 +308,7 @@ async function sourceFiles(config: LifecycleConfig): Promise<string[]> {
   const files = config.validation.sources.length
     ? await globFiles(config.root, config.validation.sources)
     : await walkFiles(config.root);
-  const allow = config.validation.allowSecrets.map(globToRegExp);
+  const allow = config.validation.allowSecrets.map(globPattern);
   return files.filter((f) => !allow.some((r) => r.test(f)));
 }
 
