@@ -79,9 +79,11 @@ describe("state", () => {
     expect((err as GgenError).toLine()).toMatch(
       /^\.ggen\/lifecycle-state\.json: the lifecycle state is corrupt: \/environments\/e2 must be object \(/,
     );
-    await expect(updateState(dir, (x) => void (x.environments.e2 ??= { releases: [] }))).rejects.toThrow(
-      "the lifecycle state is corrupt",
-    );
+    await expect(
+      updateState(dir, (x) => {
+        x.environments.e2 ??= { releases: [] };
+      }),
+    ).rejects.toThrow("the lifecycle state is corrupt");
   });
 
   it("a lock left by a process that died is taken over at once", async () => {
@@ -92,7 +94,9 @@ describe("state", () => {
       join(dir, `${STATE_FILE}.lock`),
       JSON.stringify({ pid: dead, start: "1", host: hostname(), since: new Date().toISOString() }),
     );
-    await updateState(dir, (s) => void (s.requirements.a = "complete"));
+    await updateState(dir, (s) => {
+      s.requirements.a = "complete";
+    });
     expect((await loadState(dir)).requirements.a).toBe("complete");
     await expect(fs.access(join(dir, `${STATE_FILE}.lock`))).rejects.toThrow();
   });
