@@ -22,6 +22,7 @@ export type {
   Isolation,
   LockEntry,
   Lockfile,
+  PackContract,
   PackManifest,
   PackManifestDocument,
   PackTemplate,
@@ -45,3 +46,5 @@ export {
   validate,
   validateDocument,
 } from "./validate.js";
+export type { VarsSchemaCheck } from "./vars-schema.js";
+export { compileVarsSchema } from "./vars-schema.js";
