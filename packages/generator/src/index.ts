@@ -9,6 +9,7 @@ export type { InjectOptions, InjectResult } from "./inject.js";
 export { inject } from "./inject.js";
 export type { InspectResult } from "./inspect.js";
 export { inspectTemplate, validateVarsFile } from "./inspect.js";
+export { ContractViolations, shapesFiles } from "./pack-contract.js";
 export type { PackTemplates } from "./packs.js";
 export { trustedPacks } from "./packs.js";
 export type { ListedTemplate } from "./resolve.js";

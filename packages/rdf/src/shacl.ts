@@ -186,6 +186,15 @@ export async function validateShapes(
     if (at) v.location = at;
     violations.push(v);
   }
+  // Deterministic order, as a reader goes through the files: by place, then by sentence.
+  const order = (v: ShapeViolation) =>
+    [v.location?.file ?? "\uffff", v.location?.line ?? 0, v.location?.column ?? 0] as const;
+  violations.sort((a, b) => {
+    const [fa, la, ca] = order(a);
+    const [fb, lb, cb] = order(b);
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    return la - lb || ca - cb || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+  });
   return { conforms: report.conforms, violations };
 }
 

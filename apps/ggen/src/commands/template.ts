@@ -105,33 +105,50 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
   const label =
     templates.length === 1 ? `generating ${templates[0]}` : `generating ${templates.length} templates`;
   const result = await progress.run(label, () =>
-    generate({
-      templates,
-      cwd: process.cwd(),
-      outputDir: String(argv["output-dir"] ?? "."),
-      vars: parseKeyValues(strings(argv.vars), { flag: "--vars", code: "VARS_SYNTAX", example: "name=shop" }),
-      varsFiles: strings(argv["vars-file"]),
-      ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
-      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
-      force: argv.force === true,
-      mode,
-      diff: argv.diff === true,
-      ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
-      ...(manifest === false ? { manifest: false } : {}),
-      allowHooks: argv["allow-hooks"] === true,
-      ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
-      ...(typeof argv.now === "string" ? { now: argv.now } : {}),
-      maxParallel,
-      cacheDir: cacheDir("templates"),
-      onWarn: (w) => out.warn(w),
-      onInfo: (m) => out.info(m),
-    }),
+    printViolations(
+      generate({
+        templates,
+        cwd: process.cwd(),
+        outputDir: String(argv["output-dir"] ?? "."),
+        vars: parseKeyValues(strings(argv.vars), {
+          flag: "--vars",
+          code: "VARS_SYNTAX",
+          example: "name=shop",
+        }),
+        varsFiles: strings(argv["vars-file"]),
+        ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
+        ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+        force: argv.force === true,
+        mode,
+        diff: argv.diff === true,
+        ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
+        ...(manifest === false ? { manifest: false } : {}),
+        allowHooks: argv["allow-hooks"] === true,
+        ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
+        ...(typeof argv.now === "string" ? { now: argv.now } : {}),
+        maxParallel,
+        cacheDir: cacheDir("templates"),
+        onWarn: (w) => out.warn(w),
+        onInfo: (m) => out.info(m),
+      }),
+    ),
   );
   report(out, result, mode);
   if (mode === "check" && result.drift) {
     const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;
     process.stderr.write(`ggen: drift: ${n} file(s) differ from what the templates generate\n`);
     process.exitCode = 1;
+  }
+}
+
+/** A pack contract's violations, one line each: all but the last here, the last raised (its exit code). */
+async function printViolations<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    const many = (e as { violations?: { toLine(): string }[] }).violations;
+    for (const v of many?.slice(0, -1) ?? []) process.stderr.write(`ggen: error: ${v.toLine()}\n`);
+    throw e;
   }
 }
 
