@@ -88,6 +88,8 @@ export interface Planned {
   force: boolean;
   unlessExists: boolean;
   mode: number | undefined;
+  /** `backup: true`: keep `<file>.bak` (the old bytes) before the file is changed. */
+  backup: boolean;
 }
 
 export interface Hook {
