@@ -10,6 +10,8 @@ export { inject } from "./inject.js";
 export type { InspectResult } from "./inspect.js";
 export { inspectTemplate, validateVarsFile } from "./inspect.js";
 export { ContractViolations, shapesFiles } from "./pack-contract.js";
+export type { PackTestCase, PackTestOptions, PackTestResult } from "./pack-test.js";
+export { describeCase, testPack } from "./pack-test.js";
 export type { PackTemplates } from "./packs.js";
 export { trustedPacks } from "./packs.js";
 export type { ListedTemplate } from "./resolve.js";

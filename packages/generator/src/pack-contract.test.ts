@@ -81,8 +81,8 @@ describe("pack contracts", () => {
       generate({ templates: ["pack"], cwd: d, outputDir: "out", graphs: ["library.ttl"], manifest: false }),
     );
     expect(e.violations.map((v) => v.toLine())).toEqual([
-      "library.ttl:4:3: ex:b2 has no ex:title (shape ex:BookShape) of acme.library",
-      "library.ttl:5:1: ex:b3 has no ex:title (shape ex:BookShape) of acme.library",
+      "library.ttl:4:3: ex:b2 has no ex:title (shape ex:BookShape of acme.library)",
+      "library.ttl:5:1: ex:b3 has no ex:title (shape ex:BookShape of acme.library)",
     ]);
     expect(e.kind).toBe("usage");
     expect(existsSync(join(d, "out"))).toBe(false);

@@ -76,7 +76,7 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
     .filter((v) => v.severity === "Violation")
     .map(
       (v) =>
-        new GgenError("PACK_CONTRACT", `${v.message} of ${pack.id}`, {
+        new GgenError("PACK_CONTRACT", v.message.replace(/\)$/, ` of ${pack.id})`), {
           kind: "usage",
           location: v.location
             ? { ...v.location, file: run.rel(v.location.file) }

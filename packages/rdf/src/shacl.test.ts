@@ -108,6 +108,13 @@ const cases: { name: string; shapes: string; data: string; expect: string[] }[] 
     expect: ["ex:b1 ex:pages 0 is less than 1 (shape ex:S)"],
   },
   {
+    name: "a blank focus node is named by the IRI that holds it",
+    shapes:
+      "ex:S a sh:NodeShape ; sh:targetClass ex:Restriction ; sh:property [ sh:path ex:card ; sh:datatype xsd:integer ] .",
+    data: 'ex:Book ex:sub [ a ex:Restriction ; ex:card "one" ] .',
+    expect: ['ex:Book ex:sub [ … ] ex:card "one" is not a xsd:integer (shape ex:S)'],
+  },
+  {
     name: "deactivated shapes are not checked",
     shapes:
       "ex:S a sh:NodeShape ; sh:deactivated true ; sh:targetClass ex:Book ; sh:property [ sh:path ex:title ; sh:minCount 1 ] .",

@@ -95,9 +95,10 @@ export async function validateShapes(
     });
   }
   const validator = new Validator(shapesStore as never);
+  const dataStore = storeOf(data);
   let report: Awaited<ReturnType<typeof validator.validate>>;
   try {
-    report = await validator.validate(storeOf(data) as never);
+    report = await validator.validate(dataStore as never);
   } catch (e) {
     throw new GgenError("SHACL_SHAPES", `the shapes cannot be used: ${String((e as Error).message ?? e)}`, {
       kind: "usage",
@@ -145,11 +146,17 @@ export async function validateShapes(
   const violations: ShapeViolation[] = [];
   for (const r of report.results.slice(0, limit)) {
     const focus = toTerm(r.focusNode as RdfjsTerm);
+    // A blank node means nothing to the user: name it by the IRI that holds it (`ex:Book
+    // rdfs:subClassOf [ … ]`), and locate it there.
+    const owner = focus.type === "blank" ? ownerOf(dataStore, r.focusNode as RdfjsTerm) : undefined;
+    const focusText = owner
+      ? `${show(toTerm(owner.subject))} ${owner.path.map((p) => show(toTerm(p))).join("/")} [ … ]`
+      : show(focus);
     const source = r.sourceShape as RdfjsTerm;
-    const owner = shapesStore.getSubjects(namedNode(`${SH}property`), source as never, null)[0] as
+    const nodeShape = shapesStore.getSubjects(namedNode(`${SH}property`), source as never, null)[0] as
       | RdfjsTerm
       | undefined;
-    const shape = toTerm(owner && owner.termType === "NamedNode" ? owner : source);
+    const shape = toTerm(nodeShape && nodeShape.termType === "NamedNode" ? nodeShape : source);
     const component = (r.sourceConstraintComponent as RdfjsTerm).value
       .replace(SH, "")
       .replace(/ConstraintComponent$/, "");
@@ -164,7 +171,7 @@ export async function validateShapes(
     };
     const engineSays = r.message.map((m) => (m as RdfjsTerm).value).join("; ");
     const sentence = describe({
-      focus: show(focus),
+      focus: focusText,
       path,
       value: value && show(value),
       component,
@@ -182,10 +189,25 @@ export async function validateShapes(
     };
     if (path !== undefined) v.path = path;
     if (value !== undefined) v.value = value;
-    const at = focus.type === "iri" ? located(focus.value) : undefined;
+    const at = focus.type === "iri" ? located(focus.value) : owner ? located(owner.subject.value) : undefined;
     if (at) v.location = at;
     violations.push(v);
   }
+  // A value of the wrong datatype also fails every range comparison: the datatype says it all.
+  const mistyped = new Set(
+    violations
+      .filter((v) => v.component === "Datatype")
+      .map((v) => `${v.focus.value} ${v.path} ${v.value?.value}`),
+  );
+  const kept = violations.filter(
+    (v) =>
+      !(
+        /^(Min|Max)(In|Ex)clusive$/.test(v.component) &&
+        mistyped.has(`${v.focus.value} ${v.path} ${v.value?.value}`)
+      ),
+  );
+  violations.length = 0;
+  violations.push(...kept);
   // Deterministic order, as a reader goes through the files: by place, then by sentence.
   const order = (v: ShapeViolation) =>
     [v.location?.file ?? "\uffff", v.location?.line ?? 0, v.location?.column ?? 0] as const;
@@ -196,6 +218,22 @@ export async function validateShapes(
     return la - lb || ca - cb || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
   });
   return { conforms: report.conforms, violations };
+}
+
+/** The IRI a blank node hangs from (up to three blank nodes up), and the predicates on the way. */
+function ownerOf(store: N3Store, node: RdfjsTerm): { subject: RdfjsTerm; path: RdfjsTerm[] } | undefined {
+  let current = node;
+  const path: RdfjsTerm[] = [];
+  for (let depth = 0; depth < 3; depth++) {
+    const q = store.getQuads(null, null, current as never, null)[0] as
+      | { subject: RdfjsTerm; predicate: RdfjsTerm }
+      | undefined;
+    if (!q) return undefined;
+    path.unshift(q.predicate);
+    if (q.subject.termType === "NamedNode") return { subject: q.subject, path };
+    current = q.subject;
+  }
+  return undefined;
 }
 
 interface Parts {
