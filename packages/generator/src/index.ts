@@ -20,3 +20,5 @@ export { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } 
 export { pluralize, singularize } from "./text/inflect.js";
 export type { VarDecl, VarType } from "./vars.js";
 export { checkVars, loadVarsFile } from "./vars.js";
+export type { WatchOptions, WatchRun } from "./watch.js";
+export { watchGenerate } from "./watch.js";

@@ -133,7 +133,7 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
       } else if (p.unlessExists) {
         desired = onDisk;
         results.push(r("skipped", false, "exists (unless_exists)"));
-      } else if (p.force || run.opts.force) {
+      } else if (p.force || run.opts.force || run.opts.owned?.get(abs) === sha256(onDisk)) {
         current = p.content;
         results.push(r("overwritten", true));
       } else {

@@ -40,6 +40,11 @@ export interface GenerateOptions {
   /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
    * Handlebars parser and compiler; `ggen` uses $GGEN_HOME/cache/templates. None by default. */
   cacheDir?: string;
+  /**
+   * Files this caller wrote before (absolute path → sha256 of what it wrote): one still holding exactly
+   * that is overwritten without --force (`--watch` passes what its earlier runs wrote).
+   */
+  owned?: ReadonlyMap<string, string>;
   /** Non-fatal notes (skipped files, hooks not run). */
   onWarn?: (message: string) => void;
   /** Output of hooks. */
