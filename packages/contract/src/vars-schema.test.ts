@@ -32,6 +32,22 @@ describe("compileVarsSchema", () => {
     ]);
   });
 
+  it("runs patterns on RE2: a catastrophic one answers at once, a backreference is refused", () => {
+    const c = compileVarsSchema(
+      JSON.stringify({ properties: { a: { type: "string", pattern: "^(a+)+$" } } }),
+      "s.json",
+    );
+    expect(c({ a: `${"a".repeat(50_000)}!` })).toEqual([
+      { path: "/a", message: 'must match pattern "^(a+)+$"' },
+    ]);
+    expect(() =>
+      compileVarsSchema(
+        JSON.stringify({ properties: { a: { type: "string", pattern: "(a)\\1" } } }),
+        "s.json",
+      ),
+    ).toThrow(/not a supported pattern|invalid JSON Schema/);
+  });
+
   it("compiles draft-07 schemas too", () => {
     const c = compileVarsSchema(
       JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", required: ["a"] }),

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import type { ValidateFunction } from "ajv";
 import { GgenError } from "./errors.js";
 import { parseJson } from "./json.js";
+import { compilePattern } from "./pattern.js";
 import { type ContractIssue, describeSchemaError } from "./validate.js";
 
 const require = createRequire(import.meta.url);
@@ -20,7 +21,18 @@ function engine(draft07: boolean): AjvLike {
       : (require("ajv/dist/2020.js") as { Ajv2020: new (o: object) => AjvLike }).Ajv2020;
     const formats = require("ajv-formats") as { default?: unknown };
     const addFormats = (formats.default ?? formats) as (ajv: AjvLike) => AjvLike;
-    a = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true, allowUnionTypes: true }));
+    // A schema's `pattern`s run on RE2 (compilePattern), so no pattern can backtrack catastrophically.
+    const regExp = Object.assign(
+      (pattern: string, flags: string) => {
+        const re = compilePattern(pattern, { flags, what: "vars schema pattern" });
+        // ajv keys compiled patterns by their text.
+        return { test: (s: string) => re.test(s), toString: () => `/${pattern}/${flags}` };
+      },
+      { code: "compilePattern" },
+    );
+    a = addFormats(
+      new Ajv({ allErrors: true, strict: false, coerceTypes: true, allowUnionTypes: true, code: { regExp } }),
+    );
     engines.set(key, a);
   }
   return a;

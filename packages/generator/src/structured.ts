@@ -112,7 +112,12 @@ export function editValue(body: string, e: StructuredEdit): unknown {
   const doc = yaml().parseDocument(body);
   if (doc.errors.length > 0)
     refuse(e, `the template body is not a YAML/JSON value: ${doc.errors[0]!.message.split("\n")[0]}`);
-  const v = doc.toJS() as unknown;
+  let v: unknown;
+  try {
+    v = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    refuse(e, `the template body cannot be read: ${String((err as Error).message ?? err).split("\n")[0]}`);
+  }
   if (v === null || v === undefined) refuse(e, "inject needs a value: give 'value:' or a body");
   return v;
 }
@@ -224,7 +229,13 @@ function editYaml(text: string, value: unknown, e: StructuredEdit): EditResult {
   const Y = yaml();
   const doc = Y.parseDocument(text);
   if (doc.errors.length > 0) refuse(e, `not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    // Aliases expand: a "billion laughs" file stops at the alias budget instead of filling memory.
+    root = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    refuse(e, `cannot read it: ${String((err as Error).message ?? err).split("\n")[0]}`);
+  }
   const p = plan(root, value, e);
   if (p === "same") return { changed: false };
   const eol = text.includes("\r\n") ? "\r\n" : "\n";

@@ -158,6 +158,20 @@ describe("validateShapes (SHACL Core)", () => {
     d.free();
   });
 
+  it("runs sh:pattern on RE2: a catastrophic pattern answers at once, a backreference is refused", async () => {
+    const long = "a".repeat(30_000);
+    const r = await check(
+      'ex:S a sh:NodeShape ; sh:targetNode ex:b ; sh:property [ sh:path ex:isbn ; sh:pattern "^(a+)+$" ] .',
+      `ex:b ex:isbn "${long}!" .`,
+    );
+    expect(r.violations.map((v) => v.component)).toEqual(["Pattern"]);
+    const e = await check(
+      'ex:S a sh:NodeShape ; sh:targetNode ex:b ; sh:property [ sh:path ex:isbn ; sh:pattern "(a)\\\\1" ] .',
+      'ex:b ex:isbn "aa" .',
+    ).catch((x: unknown) => x);
+    expect(isGgenError(e) && [e.code, e.kind]).toEqual(["BAD_PATTERN", "usage"]);
+  });
+
   it("refuses SPARQL-based constraints instead of skipping them", async () => {
     const e = await check(
       'ex:S a sh:NodeShape ; sh:targetClass ex:Book ; sh:sparql [ sh:select "SELECT $this WHERE { }" ] .',

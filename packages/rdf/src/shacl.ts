@@ -6,7 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GgenError, type SourceLocation } from "@ggen/contract";
+import {
+  compilePattern,
+  GgenError,
+  isGgenError,
+  type SafePattern,
+  type SourceLocation,
+} from "@ggen/contract";
 import { n3lib } from "./engine.js";
 import { formatFromPath } from "./formats.js";
 import type { Graph } from "./graph.js";
@@ -75,6 +81,36 @@ function storeOf(graph: Graph): N3Store {
 let engineLib: Promise<typeof import("rdf-validate-shacl")> | undefined;
 
 /**
+ * The engine runs sh:pattern with JavaScript's backtracking RegExp; a pack's pattern on a user's value
+ * must not hang a run, so its pattern check runs on RE2 (compilePattern) instead. The registry holds
+ * the validator object, so replacing its `validate` is enough.
+ */
+async function loadEngine(): Promise<typeof import("rdf-validate-shacl")> {
+  const engine = await import("rdf-validate-shacl");
+  const { default: validators } = await import("rdf-validate-shacl/src/validators.js");
+  const cache = new Map<string, SafePattern>();
+  const pattern = validators.validatePattern as { validate: (...a: never[]) => boolean };
+  pattern.validate = ((
+    context: { ns: { sh: Record<string, unknown> } },
+    _focus: unknown,
+    valueNode: RdfjsTerm,
+    constraint: { getParameterValue(t: unknown): RdfjsTerm | undefined },
+  ) => {
+    if (valueNode.termType === "BlankNode") return false;
+    const source = constraint.getParameterValue(context.ns.sh.pattern)?.value ?? "";
+    const flags = constraint.getParameterValue(context.ns.sh.flags)?.value ?? "";
+    const key = `${flags}/${source}`;
+    let re = cache.get(key);
+    if (!re) {
+      re = compilePattern(source, { flags, what: "sh:pattern" });
+      cache.set(key, re);
+    }
+    return re.test(valueNode.value);
+  }) as never;
+  return engine;
+}
+
+/**
  * Validates `data` against the shapes in `shapes` (SHACL Core, with rdfs:subClassOf of the data graph
  * for targets and sh:class). SPARQL-based constraints are refused (a usage error), never skipped.
  */
@@ -83,7 +119,7 @@ export async function validateShapes(
   shapes: Graph,
   options: ValidateShapesOptions = {},
 ): Promise<ShapesReport> {
-  engineLib ??= import("rdf-validate-shacl");
+  engineLib ??= loadEngine();
   const { default: Validator } = await engineLib;
   const shapesStore = storeOf(shapes);
   const n3 = n3lib();
@@ -100,6 +136,7 @@ export async function validateShapes(
   try {
     report = await validator.validate(dataStore as never);
   } catch (e) {
+    if (isGgenError(e)) throw e;
     throw new GgenError("SHACL_SHAPES", `the shapes cannot be used: ${String((e as Error).message ?? e)}`, {
       kind: "usage",
       cause: e,
