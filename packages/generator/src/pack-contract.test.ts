@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -115,5 +115,25 @@ describe("pack contracts", () => {
     expect(e.violations[0]!.toLine()).toBe(
       'pack/ggen.toml:8:1: var \'name\' must match pattern "^[a-z]+$", got "LIB" (vars schema of acme.library)',
     );
+  });
+});
+
+describe("pack contract cache", () => {
+  it("a check that passed is remembered by its inputs; a changed graph is checked again", async () => {
+    const d = project(pack);
+    const cacheDir = join(d, "cache");
+    await generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir });
+    const remembered = readdirSync(join(cacheDir, "contracts"));
+    expect(remembered).toHaveLength(2);
+    // Same inputs: the remembered passes are used, nothing new is remembered.
+    await generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir, force: true });
+    expect(readdirSync(join(cacheDir, "contracts")).sort()).toEqual([...remembered].sort());
+    writeFileSync(join(d, "pack/g/library.ttl"), "@prefix ex: <http://example.org/> .\nex:b9 a ex:Book .\n");
+    const e = await failure(
+      generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir }),
+    );
+    expect(e.violations.map((v) => v.toLine())).toEqual([
+      "pack/g/library.ttl:2:1: ex:b9 has no ex:title (shape ex:BookShape of acme.library)",
+    ]);
   });
 });

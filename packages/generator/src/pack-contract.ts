@@ -12,6 +12,7 @@ import {
   tomlKeyLocation,
 } from "@ggen/contract";
 import type { GraphSource } from "@ggen/rdf";
+import { sha256, sha256FileSync, writeFileAtomicSync } from "@ggen/support";
 import { parseYaml } from "./frontmatter.js";
 import type { Pack } from "./packs.js";
 import type { TemplateUnit } from "./resolve.js";
@@ -61,6 +62,23 @@ export async function checkPackContracts(run: Run, units: readonly TemplateUnit[
   if (violations.length > 0) throw new ContractViolations(violations);
 }
 
+/**
+ * A check that passed is remembered under the run's cache dir (`contracts/<sha256 of its inputs>`), so
+ * the next run over the same graph, shapes and vars skips loading the SHACL engine and ajv. Failures are
+ * never remembered: they are worked out again, to be reported.
+ */
+function passedBefore(run: Run, key: string): boolean {
+  return run.opts.cacheDir !== undefined && existsSync(join(run.opts.cacheDir, "contracts", key));
+}
+function rememberPass(run: Run, key: string): void {
+  if (run.opts.cacheDir === undefined) return;
+  try {
+    writeFileAtomicSync(join(run.opts.cacheDir, "contracts", key), "", { fsync: false });
+  } catch {
+    // Best effort: a cache that cannot be written only costs the next run the check.
+  }
+}
+
 async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   const inputs =
     run.opts.graphs !== undefined ? run.opts.graphs.map((g) => resolve(run.cwd, g)) : pack.graphs;
@@ -70,8 +88,11 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   // Absolute paths: @ggen/rdf reads relative ones against the process's cwd, not the run's.
   const sources: GraphSource[] = inputs.map((g) => ({ path: g }));
   const data = await run.graph(sources);
+  const key = sha256(["shapes/1", data.hash, ...files.map((f) => `${f}\0${sha256FileSync(f)}`)].join("\0"));
+  if (passedBefore(run, key)) return [];
   const shapes = await run.graph(files.map((f) => ({ path: f })));
   const report = await run.rdf!.validateShapes(data, shapes, { sources });
+  if (report.violations.every((v) => v.severity !== "Violation")) rememberPass(run, key);
   return report.violations
     .filter((v) => v.severity === "Violation")
     .map(
@@ -111,9 +132,12 @@ function checkVarsSchema(run: Run, pack: Pack): GgenError[] {
       location: { file: shown },
     });
   }
-  const check = compileVarsSchema(text, shown);
   const vars = { ...packDefaults(pack), ...run.baseVars };
-  return check(vars).map((issue) => {
+  const key = sha256(["vars/1", text, JSON.stringify(vars)].join("\0"));
+  if (passedBefore(run, key)) return [];
+  const issues = compileVarsSchema(text, shown)(vars);
+  if (issues.length === 0) rememberPass(run, key);
+  return issues.map((issue) => {
     const segs = issue.path.split("/").filter(Boolean);
     const name = segs.join(".");
     const value = segs.reduce<unknown>(

@@ -38,7 +38,8 @@ export interface GenerateOptions {
   now?: string;
   maxParallel?: number;
   /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
-   * Handlebars parser and compiler; `ggen` uses $GGEN_HOME/cache/templates. None by default. */
+   * Handlebars parser and compiler, and the digests of pack contract checks that passed (`contracts/`);
+   * `ggen` uses $GGEN_HOME/cache/templates. None by default. */
   cacheDir?: string;
   /**
    * Files this caller wrote before (absolute path → sha256 of what it wrote): one still holding exactly
