@@ -3,6 +3,7 @@ import pkg from "../package.json" with { type: "json" };
 import { graphCommand } from "./commands/graph.js";
 import { lifecycleCommand } from "./commands/lifecycle.js";
 import { marketCommand } from "./commands/market.js";
+import { packCommand } from "./commands/pack.js";
 import { genCommand, templateCommand } from "./commands/template.js";
 import { ultraFastDeployCommand } from "./commands/ultra-fast-deploy.js";
 
@@ -16,6 +17,7 @@ export const program: ProgramSpec = {
     genCommand,
     graphCommand,
     marketCommand,
+    packCommand,
     lifecycleCommand,
     ultraFastDeployCommand,
   ],

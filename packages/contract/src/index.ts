@@ -27,6 +27,7 @@ export type {
   LifecycleStateDocument,
   LockEntry,
   Lockfile,
+  PackContract,
   PackManifest,
   PackManifestDocument,
   PackTemplate,
@@ -50,3 +51,5 @@ export {
   validate,
   validateDocument,
 } from "./validate.js";
+export type { VarsSchemaCheck } from "./vars-schema.js";
+export { compileVarsSchema } from "./vars-schema.js";

@@ -142,6 +142,10 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
   }
   const files = m.graphs?.files ?? [];
   for (const [i, f] of files.entries()) staysInPack(f, "graph file", ["graphs", "files", i]);
+  const shapes = m.contract?.shapes ?? [];
+  for (const [i, f] of shapes.entries()) staysInPack(f, "shapes file", ["contract", "shapes", i]);
+  const varsSchema = m.contract?.vars_schema;
+  if (varsSchema !== undefined) staysInPack(varsSchema, "vars schema", ["contract", "vars_schema"]);
   const dependencies = m.dependencies ?? {};
   for (const [dep, range] of Object.entries(dependencies)) {
     if (!validRange(range))
@@ -167,6 +171,7 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
     templates,
     vars: m.vars ?? {},
     graphs: { files },
+    contract: { shapes, ...(varsSchema !== undefined ? { varsSchema } : {}) },
     dependencies: { ...dependencies },
   };
 }

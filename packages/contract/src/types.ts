@@ -198,7 +198,15 @@ export interface PackManifestDocument {
   templates?: PackTemplate[];
   vars?: Record<string, unknown>;
   graphs?: { files?: string[] };
+  contract?: { shapes?: string[]; vars_schema?: string };
   dependencies?: Record<string, string>;
+}
+
+/** `[contract]` of a ggen.toml: SHACL shapes the input graph must satisfy, a JSON Schema for the vars. */
+export interface PackContract {
+  /** Shapes files, or directories of them. */
+  shapes: string[];
+  varsSchema?: string;
 }
 
 /** A ggen.toml as `parsePackManifest` returns it: checked, with the defaults filled in. */
@@ -223,6 +231,8 @@ export interface PackManifest {
   vars: Record<string, unknown>;
   /** Graph files, relative to the pack directory. */
   graphs: { files: string[] };
+  /** What the pack's input must satisfy, checked before rendering (paths relative to the pack). */
+  contract: PackContract;
   /** Pack id → semver range. */
   dependencies: Record<string, string>;
 }

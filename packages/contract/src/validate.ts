@@ -88,7 +88,7 @@ export function isContractKind(kind: string): kind is ContractKind {
 }
 
 /** One ajv error as a path and a sentence ("/packs/0/name is required"): the one formatter of them. */
-function describeSchemaError(e: ErrorObject): ContractIssue {
+export function describeSchemaError(e: ErrorObject): ContractIssue {
   let path = e.instancePath || "/";
   let message = e.message ?? "is invalid";
   const p = e.params as Record<string, unknown>;

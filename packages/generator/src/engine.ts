@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@ggen/support";
 import pLimit from "p-limit";
 import { buildManifest } from "./manifest.js";
+import { checkPackContracts } from "./pack-contract.js";
 import { trustedPacks } from "./packs.js";
 import { decideActions, planOutputs } from "./plan.js";
 import { renderTemplate, startClock } from "./render.js";
@@ -28,6 +29,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
     trustedPacks(run.cwd),
   );
+  // A pack's contract (shapes, vars schema) is checked before anything is rendered.
+  await checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
   const planned = (await Promise.all(units.map((u) => limit(() => renderTemplate(run, u))))).flat();
   const groups = planOutputs(run, planned);

@@ -9,6 +9,9 @@ export type { InjectOptions, InjectResult } from "./inject.js";
 export { inject } from "./inject.js";
 export type { InspectResult } from "./inspect.js";
 export { inspectTemplate, validateVarsFile } from "./inspect.js";
+export { ContractViolations, shapesFiles } from "./pack-contract.js";
+export type { PackTestCase, PackTestOptions, PackTestResult } from "./pack-test.js";
+export { describeCase, testPack } from "./pack-test.js";
 export type { PackTemplates } from "./packs.js";
 export { trustedPacks } from "./packs.js";
 export type { ListedTemplate } from "./resolve.js";
@@ -17,3 +20,5 @@ export { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } 
 export { pluralize, singularize } from "./text/inflect.js";
 export type { VarDecl, VarType } from "./vars.js";
 export { checkVars, loadVarsFile } from "./vars.js";
+export type { WatchOptions, WatchRun } from "./watch.js";
+export { watchGenerate } from "./watch.js";

@@ -1,4 +1,10 @@
-// Injection into an existing file: pure string → string, so it is tested without a disk.
+// Injection into an existing file: pure string → string, so it is tested without a disk. Text
+// injection places the body at a line (anchors are literal strings or `/regex/flags`, run on RE2 through
+// @ggen/contract's compilePattern: linear time, whatever the pattern); structural injection sets a key
+// of a JSON/YAML/TOML file (structured.ts).
+import { compilePattern, type SafePattern, type SourceLocation } from "@ggen/contract";
+import { editStructured, type StructuredEdit } from "./structured.js";
+
 export interface InjectOptions {
   before?: string;
   after?: string;
@@ -9,19 +15,38 @@ export interface InjectOptions {
   skip_if?: string;
   /** true: the file ends with a newline after the injection; false: the snippet's trailing newline is dropped. */
   eof_last?: boolean;
+  /** `inject: { path, value, add }`: a structural edit instead of a text insertion. */
+  structured?: StructuredEdit;
+  /** The template line declaring the injection, for pattern errors. */
+  where?: SourceLocation;
 }
+
+/** Why an injection changed nothing because what it adds is there already (re-runs are idempotent). */
+export const ALREADY_PRESENT = "already present";
 
 export type InjectResult = { ok: true; content: string } | { ok: false; reason: string };
 
-/** `/re/flags` is a regular expression; anything else matches literally. */
-export function toMatcher(pattern: string): RegExp {
-  const m = /^\/(.+)\/([gimsuy]*)$/s.exec(pattern);
-  if (m) return new RegExp(m[1]!, m[2]!.replace("g", ""));
-  return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+const compiled = new Map<string, SafePattern>();
+
+/** `/re/flags` is a regular expression (RE2); anything else matches literally. */
+export function toMatcher(pattern: string, where?: SourceLocation): SafePattern {
+  let c = compiled.get(pattern);
+  if (c) return c;
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
+  c = m
+    ? compilePattern(m[1]!, { flags: m[2]!, what: "inject anchor", ...(where ? { location: where } : {}) })
+    : compilePattern(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), { what: "inject anchor" });
+  if (compiled.size > 1000) compiled.clear();
+  compiled.set(pattern, c);
+  return c;
 }
 
 export function inject(existing: string, snippet: string, o: InjectOptions): InjectResult {
-  if (o.skip_if !== undefined && toMatcher(o.skip_if).test(existing))
+  if (o.structured) {
+    const r = editStructured(existing, snippet, o.structured);
+    return r.changed ? { ok: true, content: r.content } : { ok: false, reason: ALREADY_PRESENT };
+  }
+  if (o.skip_if !== undefined && toMatcher(o.skip_if, o.where).test(existing))
     return { ok: false, reason: "skip_if matched" };
   let body = snippet;
   if (o.eof_last === false) body = body.replace(/\r?\n$/, "");
@@ -43,7 +68,7 @@ export function inject(existing: string, snippet: string, o: InjectOptions): Inj
   const pattern = o.before ?? o.after;
   if (pattern === undefined)
     return { ok: false, reason: "inject needs one of before, after, prepend, append, at_line" };
-  const re = toMatcher(pattern);
+  const re = toMatcher(pattern, o.where);
   const i = lines.findIndex((l) => re.test(l));
   if (i < 0) return { ok: false, reason: `pattern ${pattern} not found` };
   const at = o.before !== undefined ? i : i + 1;

@@ -19,6 +19,8 @@ export interface Pack {
   vars: Record<string, unknown>;
   /** Absolute graph files from [graphs] files. */
   graphs: string[];
+  /** [contract]: absolute shapes files/dirs and vars schema file. */
+  contract: { shapes: string[]; varsSchema?: string };
   /** Set from the project's config ([packs] trusted = [...] in <project>/ggen.toml), never by the pack. */
   trusted: boolean;
 }
@@ -56,6 +58,10 @@ export function packOfRef(ref: PackRef, trusted: Set<string>): Pack {
     templates: m.templates.map((t) => ({ ...t, path: resolve(ref.dir, t.path) })),
     vars: m.vars,
     graphs: m.graphs.files.map((g) => resolve(ref.dir, g)),
+    contract: {
+      shapes: m.contract.shapes.map((f) => resolve(ref.dir, f)),
+      ...(m.contract.varsSchema !== undefined ? { varsSchema: resolve(ref.dir, m.contract.varsSchema) } : {}),
+    },
     trusted: trusted.has(ref.id),
   };
 }

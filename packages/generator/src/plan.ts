@@ -6,7 +6,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { FileAction } from "@ggen/contract";
 import { sha256, staysInside } from "@ggen/support";
 import { at, fail } from "./errors.js";
-import { inject } from "./inject.js";
+import { ALREADY_PRESENT, inject } from "./inject.js";
 import type { Run } from "./run.js";
 import type { FileResult, Planned } from "./types.js";
 
@@ -50,15 +50,30 @@ export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, 
 /** What the write step does: files to write (atomically) and modes to set on unchanged files. */
 export interface Decisions {
   files: FileResult[];
-  writes: { abs: string; content: string; mode: number | undefined }[];
+  /** `backup`: the file exists and its template asked for `<file>.bak` first. */
+  writes: { abs: string; content: string; mode: number | undefined; backup?: true }[];
   chmods: { abs: string; mode: number }[];
 }
 
-function readIfFile(abs: string, display: string): string | undefined {
+function readIfFile(abs: string, display: string, injected: boolean): string | undefined {
   if (!existsSync(abs)) return undefined;
   if (statSync(abs).isDirectory())
     fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
-  return readFileSync(abs, "utf8");
+  const bytes = readFileSync(abs);
+  if (!injected) return bytes.toString("utf8");
+  // An injection rewrites the file: one that is not UTF-8 would lose bytes in the decode, so it is refused.
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fail(
+      "INJECT_TARGET_ENCODING",
+      `inject target '${display}' is not valid UTF-8; not touched`,
+      { file: display },
+      {
+        kind: "failure",
+      },
+    );
+  }
 }
 
 async function unifiedDiff(path: string, before: string | undefined, after: string): Promise<string> {
@@ -81,10 +96,15 @@ async function unifiedDiff(path: string, before: string | undefined, after: stri
  */
 async function decideFile(run: Run, abs: string, group: readonly Planned[], out: Decisions): Promise<void> {
   const relPath = relative(run.outRoot, abs).split("\\").join("/");
-  const onDisk = readIfFile(abs, relPath);
+  const onDisk = readIfFile(
+    abs,
+    relPath,
+    group.some((p) => p.inject),
+  );
   let current = onDisk;
   let desired = onDisk;
   let mode: number | undefined;
+  let backup = false;
   const results: FileResult[] = [];
   const ordered = [...group.filter((p) => !p.inject), ...group.filter((p) => p.inject)];
   for (const p of ordered) {
@@ -102,6 +122,7 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
       return fr;
     };
     if (p.mode !== undefined) mode = p.mode;
+    if (p.backup) backup = true;
     if (!p.inject) {
       desired = p.content;
       if (onDisk === undefined) {
@@ -112,7 +133,7 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
       } else if (p.unlessExists) {
         desired = onDisk;
         results.push(r("skipped", false, "exists (unless_exists)"));
-      } else if (p.force || run.opts.force) {
+      } else if (p.force || run.opts.force || run.opts.owned?.get(abs) === sha256(onDisk)) {
         current = p.content;
         results.push(r("overwritten", true));
       } else {
@@ -123,13 +144,14 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
     }
     const io = p.inject!;
     if (desired === undefined) {
-      results.push(r("skipped", false, "inject target does not exist"));
-      run.warn(`${relPath}: inject target does not exist; skipped (${p.unit.display})`);
-      continue;
+      fail("INJECT_TARGET_MISSING", `inject target '${relPath}' does not exist`, at(p.unit.display, p.line), {
+        kind: "failure",
+        hint: "create it first (another template in the same run may write it), or drop inject",
+      });
     }
     const wanted = inject(desired, p.content, io);
     if (!wanted.ok) {
-      const benign = wanted.reason === "skip_if matched";
+      const benign = wanted.reason === "skip_if matched" || wanted.reason === ALREADY_PRESENT;
       results.push(r(benign ? "unchanged" : "skipped", false, wanted.reason));
       if (!benign) run.warn(`${relPath}: ${wanted.reason}; injection skipped (${p.unit.display})`);
       continue;
@@ -148,7 +170,13 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
     if (run.opts.diff && fr.differs) fr.diff = await unifiedDiff(relPath, onDisk, desired ?? "");
     out.files.push(fr);
   }
-  if (current !== undefined && current !== onDisk) out.writes.push({ abs, content: current, mode });
+  if (current !== undefined && current !== onDisk)
+    out.writes.push({
+      abs,
+      content: current,
+      mode,
+      ...(backup && onDisk !== undefined ? { backup: true } : {}),
+    });
   else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
 }
 

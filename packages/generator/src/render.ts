@@ -9,11 +9,18 @@ import { type ParsedYaml, plainScalar, Slot } from "./frontmatter.js";
 import { type Front, isObj, loadGraph, prefixHeader, queryText, readRoot } from "./graphs.js";
 import { type Compiled, compile } from "./hbs.js";
 import { type RenderState, seededNow, type TemplateRow, toTemplateRows, withPrefixes } from "./helpers.js";
-import type { InjectOptions } from "./inject.js";
+import { type InjectOptions, toMatcher } from "./inject.js";
 import { containRead, readInput } from "./input.js";
 import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
 import { hookCommand, substitutionIn } from "./shell.js";
+import {
+  type EditFormat,
+  formatOf,
+  loadStructured,
+  parseKeyPath,
+  type StructuredEdit,
+} from "./structured.js";
 import type { Planned } from "./types.js";
 import { checkVars, parseVarDecls, type VarDecl } from "./vars.js";
 
@@ -43,6 +50,9 @@ export const KNOWN_KEYS = [
   "sh_after",
   "determinism",
   "description",
+  "when",
+  "skip_empty",
+  "backup",
 ];
 
 /** What every step after the vars knows about the template being rendered. */
@@ -84,7 +94,9 @@ export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Plan
   const sparql = runQueries(r, front, yaml);
   const items = rowsOf(r);
   collectHooks(r);
-  return renderItems(r, items, sparql);
+  const planned = renderItems(r, items, sparql);
+  for (const p of planned) if (p.inject?.structured) await loadStructured(p.inject.structured.format);
+  return planned;
 }
 
 function seedOf(v: unknown): string | undefined {
@@ -442,6 +454,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       );
     const to = outputPath(f.to, tpl.display, y?.lineOf("to"));
     if (!to) continue; // An empty `to` skips the file (conditional output).
+    if (!guardHolds(r, f, y)) continue; // `when:` is false: no output.
     const body = bodyOf(r, f, y, bodies);
     const t0 = performance.now();
     const bodyState = {
@@ -452,12 +465,14 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
     };
     const content = body(context, bodyState);
     run.timings.renderMs += performance.now() - t0;
+    if (flag(f, "skip_empty", tpl.display, y) && content.trim() === "") continue; // blank body: no file
     planned.push({
       unit,
       to,
       line: y?.lineOf("to"),
       content,
-      inject: f.inject === true ? injectOptions(f, tpl.display, y) : undefined,
+      inject: injectOf(f, to, tpl.display, y),
+      backup: flag(f, "backup", tpl.display, y),
       force: f.force === true,
       unlessExists: f.unless_exists === true,
       mode: parseMode(f.chmod, tpl.display, y?.lineOf("chmod")),
@@ -505,6 +520,102 @@ function parseMode(v: unknown, file: string, line: number | undefined): number |
   return mode;
 }
 
+/** A boolean key (`skip_empty`, `backup`): true, false or absent; anything else is a usage error. */
+function flag(f: Front, key: string, file: string, y: ParsedYaml | undefined): boolean {
+  const v = f[key];
+  if (v === undefined || v === null || v === false || v === "false") return false;
+  if (v === true || v === "true") return true;
+  return fail(
+    "TEMPLATE_FRONTMATTER",
+    `'${key}' must be true or false, got ${JSON.stringify(v)}`,
+    at(file, y?.lineOf(key)),
+    {
+      kind: "usage",
+    },
+  );
+}
+
+/**
+ * `when:` — a SPARQL ASK on the template's graph (or `@file.rq`), or a boolean (a var rendered into
+ * it: `when: "{{with_tests}}"`). False: the output is not produced.
+ */
+function guardHolds(r: Rendering, f: Front, y: ParsedYaml | undefined): boolean {
+  const w = f.when;
+  if (w === undefined || w === null) return true;
+  if (typeof w === "boolean") return w;
+  const text = String(w).trim();
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === "true";
+  const line = y?.valueLineOf("when");
+  if (text === "")
+    fail("TEMPLATE_WHEN", "'when' is empty: give an ASK query or true/false", at(r.tpl.display, line), {
+      kind: "usage",
+    });
+  if (!r.graph)
+    fail(
+      "TEMPLATE_NO_GRAPH",
+      "'when' needs a graph for its ASK query (add rdf: or rdf_inline:)",
+      at(r.tpl.display, line),
+      {
+        kind: "usage",
+      },
+    );
+  const q = queryText(text, readRoot(r.run, r.unit), r.unit, r.tpl, line);
+  const full = withPrefixes(q.text, r.header);
+  const added = full.split("\n").length - q.text.split("\n").length;
+  const options = { name: q.file, ...(q.line !== undefined ? { line: q.line - added } : {}) };
+  const form = r.run.rdf?.queryForm(q.text);
+  if (form !== "ask")
+    fail(
+      "TEMPLATE_WHEN",
+      `'when' must be an ASK query (or true/false), got ${form === undefined ? "text" : form.toUpperCase()}`,
+      at(r.tpl.display, line),
+      {
+        kind: "usage",
+      },
+    );
+  return r.graph.ask(full, options);
+}
+
+/** `inject: true` (text, at a line) or `inject: { path, value?, add?, format? }` (a key of JSON/YAML/TOML). */
+function injectOf(f: Front, to: string, file: string, y: ParsedYaml | undefined): InjectOptions | undefined {
+  if (f.inject === undefined || f.inject === null || f.inject === false) return undefined;
+  if (f.inject === true) return injectOptions(f, file, y);
+  const line = y?.lineOf("inject");
+  const bad = (message: string): never =>
+    fail("TEMPLATE_INJECT", message, at(file, line), {
+      kind: "usage",
+      hint: 'e.g. inject: { path: "dependencies.pg", value: "^8.11" }',
+    });
+  if (!isObj(f.inject))
+    return bad("'inject' must be true (text) or a map { path, value } (JSON, YAML, TOML)");
+  const spec = f.inject;
+  for (const k of Object.keys(spec))
+    if (!["path", "value", "add", "format"].includes(k))
+      bad(`unknown inject key '${k}' (path, value, add, format)`);
+  const raw = spec.path;
+  const path = Array.isArray(raw)
+    ? raw.map((s) => (typeof s === "number" ? s : String(s)))
+    : typeof raw === "string"
+      ? parseKeyPath(raw)
+      : bad("inject needs 'path': the key to set, like dependencies.pg");
+  if (typeof path === "string") return bad(`inject path '${String(raw)}' ${path}`);
+  if (path.length === 0) return bad("inject path is empty");
+  const format = (spec.format === undefined ? formatOf(to) : String(spec.format)) as EditFormat | undefined;
+  if (format !== "json" && format !== "yaml" && format !== "toml")
+    return bad(
+      spec.format === undefined
+        ? `cannot tell the format of '${to}' for a structural inject: give format: json, yaml or toml`
+        : `inject format must be json, yaml or toml, got '${String(spec.format)}'`,
+    );
+  if (spec.add !== undefined && typeof spec.add !== "boolean") bad("inject 'add' must be true or false");
+  const edit: StructuredEdit = { path, format, target: to, where: at(file, line) };
+  if (spec.value !== undefined) edit.value = spec.value;
+  if (spec.add === true) edit.add = true;
+  for (const k of ["before", "after", "prepend", "append", "at_line", "skip_if"])
+    if (f[k] !== undefined) bad(`'${k}' is for text injection (inject: true), not for a structural inject`);
+  return { structured: edit };
+}
+
 function injectOptions(f: Front, file: string, y: ParsedYaml | undefined): InjectOptions {
   const o: InjectOptions = {};
   if (f.before !== undefined) o.before = String(f.before);
@@ -526,6 +637,12 @@ function injectOptions(f: Front, file: string, y: ParsedYaml | undefined): Injec
   }
   if (f.skip_if !== undefined) o.skip_if = String(f.skip_if);
   if (typeof f.eof_last === "boolean") o.eof_last = f.eof_last;
+  // Anchors are compiled now, so a bad pattern is reported at its template line before anything runs.
+  for (const k of ["before", "after", "skip_if"] as const) {
+    const v = o[k];
+    if (v !== undefined) toMatcher(v, at(file, y?.lineOf(k)));
+  }
+  o.where = at(file, y?.lineOf("inject"));
   if (o.before === undefined && o.after === undefined && !o.prepend && !o.append && o.at_line === undefined) {
     fail(
       "TEMPLATE_INJECT",

@@ -40,8 +40,14 @@ export interface GenerateOptions {
   /** Stop any one SPARQL query after this long (ms; SPARQL_TIMEOUT, exit 1); default @ggen/rdf's (30 s). */
   queryTimeoutMs?: number;
   /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
-   * Handlebars parser and compiler; `ggen` uses $GGEN_HOME/cache/templates. None by default. */
+   * Handlebars parser and compiler, and the digests of pack contract checks that passed (`contracts/`);
+   * `ggen` uses $GGEN_HOME/cache/templates. None by default. */
   cacheDir?: string;
+  /**
+   * Files this caller wrote before (absolute path → sha256 of what it wrote): one still holding exactly
+   * that is overwritten without --force (`--watch` passes what its earlier runs wrote).
+   */
+  owned?: ReadonlyMap<string, string>;
   /** Non-fatal notes (skipped files, hooks not run). */
   onWarn?: (message: string) => void;
   /** Output of hooks. */
@@ -90,6 +96,8 @@ export interface Planned {
   force: boolean;
   unlessExists: boolean;
   mode: number | undefined;
+  /** `backup: true`: keep `<file>.bak` (the old bytes) before the file is changed. */
+  backup: boolean;
 }
 
 export interface Hook {

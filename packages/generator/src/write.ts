@@ -1,7 +1,9 @@
 // The write step: sh_before hooks, every decided file written atomically, modes set, sh_after hooks.
 // Only reached in "write" mode, after the whole plan was checked.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
+import { relative } from "node:path";
 import { writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import type { Decisions } from "./plan.js";
@@ -55,11 +57,17 @@ export async function writeOutputs(run: Run, decided: Decisions): Promise<HookRe
   const w0 = performance.now();
   // Derived files, a thousand in a run: atomic renames without fsync (a crash can lose the new content,
   // never tear a file), which keeps generation several times faster than fsyncing each.
-  for (const w of decided.writes)
+  for (const w of decided.writes) {
+    // `backup: true`: the old bytes, exactly, as <file>.bak (atomically) before the file changes.
+    if (w.backup) {
+      writeFileAtomicSync(`${w.abs}.bak`, readFileSync(w.abs), { fsync: false });
+      run.opts.onInfo?.(`kept ${relative(run.outRoot, w.abs)}.bak`);
+    }
     writeFileAtomicSync(w.abs, w.content, {
       fsync: false,
       ...(w.mode !== undefined ? { mode: w.mode } : {}),
     });
+  }
   for (const c of decided.chmods) await chmod(c.abs, c.mode);
   run.timings.writeMs += performance.now() - w0;
   runHooks(run, "after", hooks);

@@ -297,14 +297,24 @@ const exportCommand = defineCommand<FilesArgs & { format: string; output?: strin
   },
 });
 
-const validateCommand = defineCommand<FilesArgs>()({
+// `--shapes` takes one value per flag (repeat it): an array flag would swallow the data files after it.
+const validateCommand = defineCommand<FilesArgs & { shapes?: string }>()({
   command: "validate <files..>",
-  describe: "Check RDF files for syntax errors (file:line:col; exit 1 on any)",
+  describe:
+    "Check RDF files for syntax errors, and with --shapes against SHACL shapes (file:line:col; exit 1 on any)",
   positionals: { files },
-  options: inputFormatFlag,
+  options: {
+    ...inputFormatFlag,
+    shapes: {
+      type: "string",
+      describe:
+        "SHACL shapes file (repeatable): the files, read as one graph, must conform; each violation is reported at the line of its focus node",
+    },
+  },
   examples: [
     ["$0 graph validate fixtures/domain/*.ttl", "Check every Turtle file"],
     ["$0 graph validate data.rdf --json", "Report as JSON"],
+    ["$0 graph validate --shapes shapes/book.ttl library.ttl", "Check the data against SHACL shapes"],
   ],
   handler: async (argv) => {
     const out = output(argv);
@@ -325,11 +335,63 @@ const validateCommand = defineCommand<FilesArgs>()({
         report.push({ file, ok: false, error: e.toLine() });
       }
     }
-    out.data({ valid: errors.length === 0, files: report }, () =>
-      report
-        .filter((r) => r.ok)
-        .map((r) => `ok ${r.file} (${r.quads} quads)`)
-        .join("\n"),
+    const shapesFiles = ([] as unknown[]).concat(argv.shapes ?? []).map(String);
+    let violations: import("@ggen/rdf").ShapeViolation[] = [];
+    if (errors.length === 0 && shapesFiles.length > 0) {
+      const shapes = await rdf.loadGraph(
+        shapesFiles.map((f) => ({ path: f })),
+        { cache: false },
+      );
+      const data = await rdf.loadGraph(sources, { cache: false });
+      try {
+        violations = (await rdf.validateShapes(data, shapes, { sources })).violations;
+      } finally {
+        data.free();
+        shapes.free();
+      }
+      for (const v of violations) {
+        if (v.severity !== "Violation") {
+          const at = v.location ? `${v.location.file}:${v.location.line}:${v.location.column}: ` : "";
+          out.warn(`${at}${v.message} (${v.severity.toLowerCase()})`);
+          continue;
+        }
+        errors.push(
+          new GgenError("SHACL_VIOLATION", v.message, {
+            kind: "failure",
+            location: v.location ?? { file: argv.files[0] ?? "" },
+          }),
+        );
+      }
+    }
+    out.data(
+      {
+        valid: errors.length === 0,
+        files: report,
+        ...(shapesFiles.length > 0
+          ? {
+              shapes: shapesFiles,
+              conforms: errors.length === 0,
+              violations: violations.map((v) => ({
+                ...(v.location ? { location: v.location } : {}),
+                focus: v.focus.value,
+                shape: v.shape.value,
+                component: v.component,
+                severity: v.severity,
+                ...(v.path !== undefined ? { path: v.path } : {}),
+                ...(v.value !== undefined ? { value: v.value.value } : {}),
+                message: v.message,
+              })),
+            }
+          : {}),
+      },
+      () =>
+        report
+          .filter((r) => r.ok)
+          .map((r) => `ok ${r.file} (${r.quads} quads)`)
+          .concat(
+            shapesFiles.length > 0 && errors.length === 0 ? [`conforms to ${shapesFiles.join(", ")}`] : [],
+          )
+          .join("\n"),
     );
     if (errors.length === 0) return;
     // Every error but the last as its own line; the last is raised so the exit code follows it.

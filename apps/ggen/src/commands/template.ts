@@ -22,6 +22,7 @@ interface GenerateFlags {
   now?: string;
   "max-parallel": number;
   "query-timeout"?: string;
+  watch: boolean;
 }
 
 const strings = (v: unknown): string[] =>
@@ -80,6 +81,12 @@ const generateFlags: OptionTable<GenerateFlags> = {
     describe:
       "Stop any one SPARQL query after this long (30s, 2m; default 30s or GGEN_QUERY_TIMEOUT): exit 1",
   },
+  watch: {
+    type: "boolean",
+    default: false,
+    describe:
+      "Generate, then again on every change of the templates, graphs or vars files (debounced), printing what changed; Ctrl-C stops (writes are atomic)",
+  },
 };
 
 const packsDirFlag = {
@@ -110,37 +117,91 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
   const progress = new Progress({ enabled: !out.json && !out.options.quiet });
   const label =
     templates.length === 1 ? `generating ${templates[0]}` : `generating ${templates.length} templates`;
-  const result = await progress.run(label, () =>
-    generate({
-      templates,
-      cwd: process.cwd(),
-      outputDir: String(argv["output-dir"] ?? "."),
-      vars: parseKeyValues(strings(argv.vars), { flag: "--vars", code: "VARS_SYNTAX", example: "name=shop" }),
-      varsFiles: strings(argv["vars-file"]),
-      ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
-      ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
-      force: argv.force === true,
-      mode,
-      diff: argv.diff === true,
-      ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
-      ...(manifest === false ? { manifest: false } : {}),
-      allowHooks: argv["allow-hooks"] === true,
-      ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
-      ...(typeof argv.now === "string" ? { now: argv.now } : {}),
-      maxParallel,
-      ...(argv["query-timeout"] !== undefined
-        ? { queryTimeoutMs: parseDuration(argv["query-timeout"], { flag: "--query-timeout" }) }
-        : {}),
-      cacheDir: cacheDir("templates"),
-      onWarn: (w) => out.warn(w),
-      onInfo: (m) => out.info(m),
+  if (argv.watch === true && mode === "check") {
+    throw new GgenError("USAGE", "--watch and --check cannot be combined", { kind: "usage" });
+  }
+  const options: import("@ggen/generator").GenerateOptions = {
+    templates,
+    cwd: process.cwd(),
+    outputDir: String(argv["output-dir"] ?? "."),
+    vars: parseKeyValues(strings(argv.vars), {
+      flag: "--vars",
+      code: "VARS_SYNTAX",
+      example: "name=shop",
     }),
-  );
+    varsFiles: strings(argv["vars-file"]),
+    ...(argv.graph !== undefined ? { graphs: strings(argv.graph) } : {}),
+    ...(typeof argv["packs-dir"] === "string" ? { packsDir: argv["packs-dir"] } : {}),
+    force: argv.force === true,
+    mode,
+    diff: argv.diff === true,
+    ...(typeof manifest === "string" ? { manifest: manifest === "none" ? false : manifest } : {}),
+    ...(manifest === false ? { manifest: false } : {}),
+    allowHooks: argv["allow-hooks"] === true,
+    ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
+    ...(typeof argv.now === "string" ? { now: argv.now } : {}),
+    maxParallel,
+    ...(argv["query-timeout"] !== undefined
+      ? { queryTimeoutMs: parseDuration(argv["query-timeout"], { flag: "--query-timeout" }) }
+      : {}),
+    cacheDir: cacheDir("templates"),
+    onWarn: (w) => out.warn(w),
+    onInfo: (m) => out.info(m),
+  };
+  if (argv.watch === true) {
+    await watch(out, options, mode);
+    return;
+  }
+  const result = await progress.run(label, () => printViolations(generate(options)));
   report(out, result, mode);
   if (mode === "check" && result.drift) {
     const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;
     process.stderr.write(`ggen: drift: ${n} file(s) differ from what the templates generate\n`);
     process.exitCode = 1;
+  }
+}
+
+/** `--watch`: a run now and on every change, until Ctrl-C (SIGINT) or SIGTERM. */
+async function watch(
+  out: Output,
+  options: import("@ggen/generator").GenerateOptions,
+  mode: string,
+): Promise<void> {
+  const { watchGenerate } = await import("@ggen/generator");
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  process.once("SIGINT", abort);
+  process.once("SIGTERM", abort);
+  try {
+    await watchGenerate(options, {
+      signal: stop.signal,
+      onReady: (paths) => out.info(`watching ${paths.join(", ")} (Ctrl-C to stop)`),
+      onRun: ({ changed, result, error }) => {
+        if (changed.length) out.info(`changed: ${changed.join(", ")}`);
+        if (result) report(out, result, mode);
+        if (error) {
+          const many = (error as { violations?: { toLine(): string }[] }).violations;
+          const one = error as { toLine?: () => string; message?: string };
+          const lines = many?.map((v) => v.toLine()) ?? [one.toLine?.() ?? String(one.message ?? error)];
+          for (const l of lines) process.stderr.write(`ggen: error: ${l}\n`);
+        }
+      },
+    });
+  } finally {
+    process.off("SIGINT", abort);
+    process.off("SIGTERM", abort);
+  }
+  out.info("stopped watching");
+}
+
+/** A pack contract's violations, one line each: all but the last here, the last raised (its exit code). */
+async function printViolations<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    const many = (e as { violations?: { toLine(): string }[] }).violations;
+    for (const v of many?.slice(0, -1) ?? []) process.stderr.write(`ggen: error: ${v.toLine()}\n`);
+    throw e;
   }
 }
 

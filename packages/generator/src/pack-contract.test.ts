@@ -1,0 +1,139 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { generate } from "./engine.js";
+import { ContractViolations } from "./pack-contract.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function project(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), "ggen-contract-"));
+  dirs.push(d);
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(d, p)), { recursive: true });
+    writeFileSync(join(d, p), text);
+  }
+  return d;
+}
+
+const pack = {
+  "pack/ggen.toml": `[pack]
+id = "acme.library"
+version = "1.0.0"
+[[templates]]
+name = "books"
+path = "t/books.tmpl"
+[vars]
+name = "lib"
+port = { default = 3000, type = "integer" }
+[graphs]
+files = ["g/library.ttl"]
+[contract]
+shapes = ["shapes"]
+vars_schema = "vars.schema.json"
+`,
+  "pack/t/books.tmpl": `---
+to: books.txt
+sparql:
+  books: "SELECT ?b WHERE { ?b a <http://example.org/Book> } ORDER BY ?b"
+---
+{{#each sparql.books}}{{b}}
+{{/each}}`,
+  "pack/g/library.ttl": '@prefix ex: <http://example.org/> .\nex:b1 a ex:Book ; ex:title "T" .\n',
+  "pack/shapes/book.ttl": `@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:BookShape a sh:NodeShape ; sh:targetClass ex:Book ;
+  sh:property [ sh:path ex:title ; sh:minCount 1 ] .
+`,
+  "pack/vars.schema.json": JSON.stringify({
+    type: "object",
+    required: ["name"],
+    properties: { name: { type: "string", pattern: "^[a-z]+$" }, port: { type: "integer", maximum: 65535 } },
+  }),
+};
+
+async function failure(p: Promise<unknown>): Promise<ContractViolations> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ContractViolations);
+  return e as ContractViolations;
+}
+
+describe("pack contracts", () => {
+  it("renders when the graph and vars satisfy the pack's shapes and vars schema", async () => {
+    const d = project(pack);
+    const r = await generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false });
+    expect(r.files.map((f) => f.path)).toEqual(["books.txt"]);
+  });
+
+  it("reports every shape violation in the user's graph at file:line:col, before rendering anything", async () => {
+    const d = project({
+      ...pack,
+      "library.ttl":
+        '@prefix ex: <http://example.org/> .\nex:b1 a ex:Book ; ex:title "A" .\n\n  ex:b2 a ex:Book .\nex:b3 a ex:Book .\n',
+    });
+    const e = await failure(
+      generate({ templates: ["pack"], cwd: d, outputDir: "out", graphs: ["library.ttl"], manifest: false }),
+    );
+    expect(e.violations.map((v) => v.toLine())).toEqual([
+      "library.ttl:4:3: ex:b2 has no ex:title (shape ex:BookShape of acme.library)",
+      "library.ttl:5:1: ex:b3 has no ex:title (shape ex:BookShape of acme.library)",
+    ]);
+    expect(e.kind).toBe("usage");
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
+  it("checks vars against the schema and points at where each value came from", async () => {
+    const d = project({ ...pack, "vars.yaml": "# vars\nname: Lib\n" });
+    const e = await failure(
+      generate({
+        templates: ["pack"],
+        cwd: d,
+        outputDir: "out",
+        varsFiles: ["vars.yaml"],
+        vars: { port: "70000" },
+        mode: "dry-run",
+      }),
+    );
+    expect(e.violations.map((v) => v.toLine())).toEqual([
+      'vars.yaml:2:1: var \'name\' must match pattern "^[a-z]+$", got "Lib" (vars schema of acme.library)',
+      "--vars port: var 'port' must be <= 65535, got \"70000\" (vars schema of acme.library)",
+    ]);
+  });
+
+  it("a pack default that breaks the schema points at ggen.toml", async () => {
+    const d = project({
+      ...pack,
+      "pack/ggen.toml": pack["pack/ggen.toml"].replace('name = "lib"', 'name = "LIB"'),
+    });
+    const e = await failure(generate({ templates: ["pack"], cwd: d, outputDir: "out", mode: "dry-run" }));
+    expect(e.violations[0]!.toLine()).toBe(
+      'pack/ggen.toml:8:1: var \'name\' must match pattern "^[a-z]+$", got "LIB" (vars schema of acme.library)',
+    );
+  });
+});
+
+describe("pack contract cache", () => {
+  it("a check that passed is remembered by its inputs; a changed graph is checked again", async () => {
+    const d = project(pack);
+    const cacheDir = join(d, "cache");
+    await generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir });
+    const remembered = readdirSync(join(cacheDir, "contracts"));
+    expect(remembered).toHaveLength(2);
+    // Same inputs: the remembered passes are used, nothing new is remembered.
+    await generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir, force: true });
+    expect(readdirSync(join(cacheDir, "contracts")).sort()).toEqual([...remembered].sort());
+    writeFileSync(join(d, "pack/g/library.ttl"), "@prefix ex: <http://example.org/> .\nex:b9 a ex:Book .\n");
+    const e = await failure(
+      generate({ templates: ["pack"], cwd: d, outputDir: "out", manifest: false, cacheDir }),
+    );
+    expect(e.violations.map((v) => v.toLine())).toEqual([
+      "pack/g/library.ttl:2:1: ex:b9 has no ex:title (shape ex:BookShape of acme.library)",
+    ]);
+  });
+});
