@@ -26,7 +26,7 @@ export interface Provenance {
   vars: Sha256;
   graph?: Sha256;
   query?: Sha256;
-  /** Keyed digest of every input together (secrets included): unchanged inputs are not rendered again. */
+  /** Digest of every input together (secret vars included, only as part of the digest): unchanged inputs are not rendered again. */
   inputs: Sha256;
   /** The body ran SPARQL itself (the sparql helper): a changed graph renders it again. */
   inline?: boolean;

@@ -55,7 +55,7 @@ export const {{camel name}} = "{{greeting}}, {{name}}";
 `;
 
 describe("generate", () => {
-  it("creates, then reports unchanged, skips a changed file, and overwrites with force", async () => {
+  it("creates, reports unchanged, keeps edits, skips files it did not generate, and overwrites with force", async () => {
     const d = project({ "t/hello.tmpl": hello });
     const r1 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
     expect(r1.files.map((f) => [f.path, f.action])).toEqual([["src/order-line.ts", "created"]]);
@@ -63,20 +63,31 @@ describe("generate", () => {
     const r2 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
     expect(r2.files[0]!.action).toBe("unchanged");
     expect(r2.drift).toBe(false);
+    // An edit to a generated file is the user's: the same inputs keep it (and say so, as drift).
     writeFileSync(join(d, "out/src/order-line.ts"), "edited\n");
+    const r3 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
+    expect(r3.files[0]).toMatchObject({ action: "unchanged", reason: "your edits kept", differs: true });
+    expect(r3.drift).toBe(true);
+    expect(read(d, "out/src/order-line.ts")).toBe("edited\n");
+    // A file ggen never generated there (no lock entry) is skipped unless --force.
+    writeFileSync(join(d, "out/src/other.ts"), "mine\n");
     const warnings: string[] = [];
-    const r3 = await gen(d, {
+    const r4 = await gen(d, {
       templates: ["t/hello.tmpl"],
-      vars: { name: "Order Line" },
+      vars: { name: "Other" },
+      manifest: "other-manifest.json",
       onWarn: (w) => warnings.push(w),
     });
-    expect(r3.files[0]!.action).toBe("skipped");
-    expect(r3.drift).toBe(true);
+    expect(r4.files[0]!.action).toBe("skipped");
     expect(warnings[0]).toMatch(/exists and differs/);
-    expect(read(d, "out/src/order-line.ts")).toBe("edited\n");
-    const r4 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" }, force: true });
-    expect(r4.files[0]!.action).toBe("overwritten");
-    expect(read(d, "out/src/order-line.ts")).toMatch(/orderLine/);
+    expect(read(d, "out/src/other.ts")).toBe("mine\n");
+    const r5 = await gen(d, {
+      templates: ["t/hello.tmpl"],
+      vars: { name: "Order Line", greeting: "Hi" },
+      force: true,
+    });
+    expect(r5.files[0]!.action).toBe("overwritten");
+    expect(read(d, "out/src/order-line.ts")).toBe('export const orderLine = "Hi, Order Line";\n');
   });
 
   it("dry-run writes nothing; check reports drift; diff is unified", async () => {

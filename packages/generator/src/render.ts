@@ -315,13 +315,28 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       lineOffset: f.from ? 0 : tpl.split.bodyLine - 1,
       file: f.from ? run.rel(resolve(dirname(tpl.file), String(f.from))) : tpl.display,
     };
-    const content = body(context, bodyState);
+    const from = f.from ? { from: resolve(dirname(tpl.file), String(f.from)) } : {};
+    const io = {
+      unit,
+      tpl,
+      vars: r.vars,
+      row: item.row,
+      sparql: context.sparql as object,
+      graph: r.graph,
+      to,
+      ...from,
+    };
+    const provenance = f.inject === true ? undefined : run.regen?.inputsOf(run, io);
+    const reused = provenance && run.regen?.reusable(run, to, provenance);
+    const content = reused ? undefined : body(context, bodyState);
     run.timings.renderMs += performance.now() - t0;
     planned.push({
       unit,
       to,
       line: y?.lineOf("to"),
       content,
+      ...(reused ? { reused } : {}),
+      ...(provenance ? { provenance } : {}),
       inject: f.inject === true ? injectOptions(f, tpl.display, y) : undefined,
       force: f.force === true,
       unlessExists: f.unless_exists === true,

@@ -18,6 +18,8 @@ export interface TemplateUnit {
   /** `pack:template` when it comes from a pack. */
   ref: string;
   pack: Pack | undefined;
+  /** What the user named as a whole (`pack:<id>`, `dir:<abs>`): outputs of it no run produces are orphans. */
+  scope?: string;
 }
 
 export interface LoadedTemplate {
@@ -97,10 +99,22 @@ export async function resolveTemplates(
   const fromPack = (pack: Pack, name?: string) => {
     const chosen = name === undefined ? pack.templates : [templateOf(pack, name)];
     for (const t of chosen)
-      push({ file: t.path, display: display(opts.cwd, t.path), ref: `${pack.id}:${t.name}`, pack });
+      push({
+        file: t.path,
+        display: display(opts.cwd, t.path),
+        ref: `${pack.id}:${t.name}`,
+        pack,
+        ...(name === undefined ? { scope: `pack:${pack.id}` } : {}),
+      });
   };
-  const fromFile = async (file: string, ref: string) =>
-    push({ file, display: display(opts.cwd, file), ref, pack: await packOf(file, trusted) });
+  const fromFile = async (file: string, ref: string, scope?: string) =>
+    push({
+      file,
+      display: display(opts.cwd, file),
+      ref,
+      pack: await packOf(file, trusted),
+      ...(scope ? { scope } : {}),
+    });
   const readPack = async (dir: string) => packOfRef((await marketplace()).readPack(dir), trusted);
   const findPack = async (id: string) =>
     packOfRef(
@@ -123,7 +137,7 @@ export async function resolveTemplates(
         const files = walkTemplates(abs);
         if (!files.length)
           fail("TEMPLATE_NOT_FOUND", `no .tmpl or .hbs templates in '${ref}'`, undefined, { kind: "usage" });
-        for (const f of files) await fromFile(f, display(opts.cwd, f));
+        for (const f of files) await fromFile(f, display(opts.cwd, f), `dir:${abs}`);
       }
       continue;
     }

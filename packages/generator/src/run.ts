@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import type { Graph, GraphSource, Row } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
+import type { Regeneration } from "./delta.js";
 import { at, fail } from "./errors.js";
 import { type Rdf, rdf } from "./lazy.js";
 import { type LoadedTemplate, loadTemplate, type TemplateUnit } from "./resolve.js";
@@ -37,6 +38,8 @@ export class Run {
   readonly now: Date | undefined;
   readonly baseVars: Record<string, unknown>;
   readonly varFiles: Reference[] = [];
+  /** The lock, the base store and the delta decisions (set by the engine). */
+  regen: Regeneration | undefined;
 
   constructor(readonly opts: GenerateOptions) {
     this.cwd = resolve(opts.cwd ?? process.cwd());
