@@ -169,7 +169,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     path: o.path,
     ...(o.template !== undefined ? { template: o.template } : {}),
     edited: o.edited,
-    status: o.onDisk === undefined ? "gone" : o.pruned && writing ? "deleted" : "kept",
+    status: o.onDisk === undefined ? "gone" : o.pruned ? "deleted" : "kept",
   }));
   return {
     files: decided.files,

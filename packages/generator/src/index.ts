@@ -7,6 +7,8 @@ export { generate, mergeOf, redact } from "./engine.js";
 export { splitTemplate } from "./frontmatter.js";
 export { helperNames } from "./hbs.js";
 export { localName, seededUuid, sqlType, TermValue, tsType } from "./helpers.js";
+export type { GraphDiff, Impact } from "./impact.js";
+export { diffGraphs, impactOf } from "./impact.js";
 export type { InjectOptions, InjectResult } from "./inject.js";
 export { inject } from "./inject.js";
 export type { InspectResult } from "./inspect.js";

@@ -89,7 +89,7 @@ export interface OrphanResult {
   template?: string;
   /** Differs from what was generated (so never pruned). */
   edited: boolean;
-  /** "deleted" by --prune, "kept", or "gone" (the user deleted it already). */
+  /** "deleted" by --prune (by the real run, in a dry run or plan), "kept", or "gone" (deleted already). */
   status: "deleted" | "kept" | "gone";
 }
 
