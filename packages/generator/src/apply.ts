@@ -62,8 +62,8 @@ export async function planFiles(p: PlanInputs): Promise<PlanFile[]> {
     const f: PlanFile = {
       path: d.path,
       action: d.action,
-      current: digestOrNull(d.onDisk),
-      next: digestOrNull(d.next),
+      current: d.diskDigest ?? digestOrNull(d.onDisk),
+      next: d.diskDigest ?? digestOrNull(d.next),
       generated: d.generatedDigest ?? null,
     };
     if (p.diffs && d.next !== d.onDisk) f.diff = await unifiedDiff(d.path, d.onDisk, d.next);
@@ -177,10 +177,10 @@ export async function applyPlan(
     const p = resolve(outRoot, f.path);
     if (!staysInside(outRoot, p))
       fail("PATH_ESCAPE", `plan path '${f.path}' escapes the output dir`, undefined, { kind: "usage" });
-    const text = existsSync(p) && statSync(p).isFile() ? readFileSync(p, "utf8") : undefined;
-    if (existsSync(p) && text === undefined) changed.push(f.path);
-    else if (digestOrNull(text) !== f.current) changed.push(f.path);
-    onDisk.set(f.path, text);
+    const raw = existsSync(p) && statSync(p).isFile() ? readFileSync(p) : undefined;
+    if (existsSync(p) && raw === undefined) changed.push(f.path);
+    else if ((raw === undefined ? null : sha256(raw)) !== f.current) changed.push(f.path);
+    onDisk.set(f.path, raw?.toString("utf8"));
   }
   if (changed.length)
     fail(

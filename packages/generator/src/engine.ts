@@ -6,7 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { MergeStrategy } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
+import { staysInside, writeFileAtomic } from "@ggen/support";
 import pLimit from "p-limit";
 import { planDocument, supersededBases } from "./apply.js";
 import { Regeneration } from "./delta.js";
@@ -40,6 +40,19 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const mode = opts.mode ?? "write";
   const merge = mergeOf(opts);
   const manifestPath = manifestPathOf(run.cwd, run.outRoot, opts.manifest);
+  if (
+    manifestPath !== undefined &&
+    !staysInside(run.cwd, manifestPath) &&
+    !staysInside(run.outRoot, manifestPath)
+  )
+    fail(
+      "MANIFEST_PATH",
+      `manifest '${opts.manifest}' is outside the project and the output dir`,
+      undefined,
+      {
+        kind: "usage",
+      },
+    );
   const planPath = opts.plan === undefined ? undefined : resolve(run.cwd, opts.plan);
   if (planPath !== undefined && existsSync(planPath) && statSync(planPath).isDirectory())
     fail("PLAN_PATH", `plan '${opts.plan}' is a directory`, undefined, { kind: "usage" });

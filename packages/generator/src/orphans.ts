@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ManifestFile, ManifestOrphan } from "@ggen/contract";
-import { sha256 } from "@ggen/support";
+import { sha256, staysInside } from "@ggen/support";
 import type { Lock } from "./lock.js";
 import type { TemplateUnit } from "./resolve.js";
 
@@ -82,6 +82,8 @@ export function scanOrphans(
   }
   for (const c of candidates) {
     const abs = resolve(outRoot, c.path);
+    // A lock is input too: an entry reaching out of the output dir (through a link) is never touched.
+    if (!staysInside(outRoot, abs)) continue;
     const onDisk = existsSync(abs) && statSync(abs).isFile() ? readFileSync(abs, "utf8") : undefined;
     const edited = onDisk !== undefined && sha256(onDisk) !== c.generated;
     const o: Orphan = {

@@ -60,6 +60,8 @@ export interface DecidedFile {
   onDisk: string | undefined;
   /** After the run (undefined: not there). */
   next: string | undefined;
+  /** sha256 of the bytes on disk, for a file kept as it is because it is not UTF-8 text. */
+  diskDigest?: string;
   /** What the templates want there (what --check compares with). */
   desired: string | undefined;
   /** What the templates generated for it: the next base (undefined for injection-only files). */
@@ -88,11 +90,14 @@ export interface DecideContext {
   merge: MergeStrategy;
 }
 
-function readIfFile(abs: string, display: string): string | undefined {
+/** The file's text; `lossy` when it is not valid UTF-8 (decoding would change its bytes). */
+function readIfFile(abs: string, display: string): { text: string; lossy: boolean } | undefined {
   if (!existsSync(abs)) return undefined;
   if (statSync(abs).isDirectory())
     fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
-  return readFileSync(abs, "utf8");
+  const raw = readFileSync(abs);
+  const text = raw.toString("utf8");
+  return { text, lossy: text.includes("\ufffd") && !Buffer.from(text).equals(raw) };
 }
 
 export async function unifiedDiff(
@@ -133,8 +138,15 @@ async function decideFile(
   out: Decisions,
 ): Promise<void> {
   const relPath = relative(run.outRoot, abs).split("\\").join("/");
-  const onDisk = readIfFile(abs, relPath);
+  const read = readIfFile(abs, relPath);
+  const onDisk = read?.text;
   const entry = ctx.lock?.files.get(relPath);
+  const writer = group.find((p) => !p.inject);
+  if (read?.lossy && !(run.opts.force || writer?.force)) {
+    // Merging or injecting would rewrite bytes that are not UTF-8 text: leave the file as it is.
+    keepAsIs(run, relPath, abs, group, entry, out, "not UTF-8 text: left as it is (--force replaces it)");
+    return;
+  }
   let current = onDisk;
   let desired = onDisk;
   let mode: number | undefined;
@@ -143,7 +155,6 @@ async function decideFile(
   let drift: boolean | undefined;
   const results: FileResult[] = [];
   const note: { reason?: string; conflicts?: number; regions?: RegionNote[]; skipped?: boolean } = {};
-  const writer = group.find((p) => !p.inject);
   const r = (p: Planned, action: FileAction, differs: boolean, reason?: string): FileResult => {
     const fr: FileResult = {
       path: relPath,
@@ -305,6 +316,50 @@ async function decideFile(
   out.decided.push(decided);
   if (current !== undefined && current !== onDisk) out.writes.push({ abs, content: current, mode });
   else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
+}
+
+/** A file left untouched (every output of it skipped), its last lock entry kept. */
+function keepAsIs(
+  run: Run,
+  relPath: string,
+  abs: string,
+  group: readonly Planned[],
+  entry: ManifestFile | undefined,
+  out: Decisions,
+  reason: string,
+): void {
+  run.warn(`${relPath}: ${reason}`);
+  const digest = sha256(readFileSync(abs));
+  const bytes = statSync(abs).size;
+  for (const p of group)
+    out.files.push({
+      path: relPath,
+      absPath: abs,
+      action: "skipped",
+      bytes,
+      sha256: digest,
+      template: p.unit.display,
+      differs: true,
+      reason,
+    });
+  const lockEntry: ManifestFile = entry
+    ? { ...entry, sha256: digest, bytes, action: "skipped" }
+    : { path: relPath, sha256: digest, bytes, action: "skipped", template: group[0]!.unit.display };
+  out.decided.push({
+    abs,
+    path: relPath,
+    action: "skip",
+    onDisk: undefined,
+    next: undefined,
+    desired: undefined,
+    generated: undefined,
+    generatedDigest: lockEntry.generated,
+    mode: undefined,
+    template: lockEntry.template,
+    reason,
+    diskDigest: digest,
+    entry: lockEntry,
+  });
 }
 
 /** Every planned file decided against the disk and the lock, in plan order. */

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, relative } from "node:path";
-import { isInside, writeFileAtomicSync } from "@ggen/support";
+import { isInside, staysInside, writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import type { Run } from "./run.js";
 import { BaseStore } from "./store.js";
@@ -123,14 +123,24 @@ function checkParents(root: string, p: string): void {
 export function preflight(ws: WriteSet): void {
   if (existsSync(ws.outRoot) && !statSync(ws.outRoot).isDirectory())
     fail("OUTPUT_DIR", `output dir '${ws.outRoot}' is a file`, undefined, { kind: "usage" });
+  const contained = (p: string, what: string) => {
+    if (!staysInside(ws.outRoot, p))
+      fail("PATH_ESCAPE", `${what} '${shown(ws.outRoot, p)}' leads outside the output dir`, undefined, {
+        kind: "usage",
+      });
+  };
   for (const f of ws.files) {
+    contained(f.abs, "output");
     checkParents(ws.outRoot, f.abs);
     if (existsSync(f.abs) && lstatSync(f.abs).isDirectory())
       fail("OUTPUT_IS_DIR", `output '${shown(ws.outRoot, f.abs)}' is a directory`, undefined, {
         kind: "usage",
       });
   }
-  if (ws.bases.size) checkParents(ws.outRoot, ws.store.blobPath("0".repeat(64)));
+  if (ws.bases.size) {
+    contained(ws.store.blobPath("0".repeat(64)), "the base store");
+    checkParents(ws.outRoot, ws.store.blobPath("0".repeat(64)));
+  }
   const m = ws.manifest;
   if (m) {
     if (existsSync(m.path) && statSync(m.path).isDirectory())
@@ -140,8 +150,9 @@ export function preflight(ws: WriteSet): void {
       });
     if (ws.files.some((f) => f.abs === m.path))
       fail("MANIFEST_PATH", `manifest '${m.path}' is also an output`, undefined, { kind: "usage" });
-    // Directories are made for the manifest only inside the output dir.
-    if (!isInside(ws.outRoot, m.path) && !existsSync(dirname(m.path)))
+    // Directories are made for the manifest only inside the output dir (and not through a link out of it).
+    if (isInside(ws.outRoot, m.path)) contained(m.path, "manifest");
+    else if (!existsSync(dirname(m.path)))
       fail("MANIFEST_PATH", `the manifest's directory '${dirname(m.path)}' does not exist`, undefined, {
         kind: "usage",
         hint: "create it, or keep the manifest inside the output dir",
