@@ -192,7 +192,12 @@ async function decideFile(
       results.push(r(p, "skipped", false, "exists (unless_exists)"));
     } else {
       const baseDigest = entry?.generated;
-      const base = baseDigest ? ctx.store.get(baseDigest) : undefined;
+      // Unedited (the disk is the last base): no need to read the base store.
+      const base = baseDigest
+        ? sha256(onDisk) === baseDigest
+          ? onDisk
+          : ctx.store.get(baseDigest)
+        : undefined;
       const m = regenerate(relPath, base, onDisk, p.content, strategy);
       if (m.problem) run.warn(`${relPath}: protected regions not read (${m.problem}); merged as plain lines`);
       if (m.regions.length) note.regions = m.regions;

@@ -3,7 +3,7 @@
 // the output dir); then sh_before hooks, every file written atomically, orphans deleted, modes set, the
 // bases and the manifest (the lock) written last. A failure part way puts back every file it changed.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { isInside, staysInside, writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
@@ -209,11 +209,19 @@ export function executeWrites(
       });
     }
     for (const c of ws.chmods) chmodSync(c.abs, c.mode);
+    // Bases are named by their digest and checked against it when read, so a torn one is only a
+    // missing one: written in place, without the temp file and rename of an atomic write.
     for (const [digest, content] of ws.bases) {
       const p = ws.store.blobPath(digest);
       if (existsSync(p)) continue;
       track(p);
-      writeFileAtomicSync(p, BaseStore.compress(content), { fsync: false });
+      mkdirSync(dirname(p), { recursive: true });
+      try {
+        // wx: never through a link someone left at the blob's name.
+        writeFileSync(p, BaseStore.compress(content), { flag: "wx" });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
     }
     if (ws.manifest) {
       track(ws.manifest.path);
