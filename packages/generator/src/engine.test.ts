@@ -1,33 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { assertValid } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GenerateOptions, generate } from "./engine.js";
+import { project, removeProjects } from "./testkit.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function project(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), "ggen-gen-"));
-  dirs.push(d);
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(d, p)), { recursive: true });
-    writeFileSync(join(d, p), text);
-  }
-  return d;
-}
+afterEach(removeProjects);
 const read = (d: string, p: string) => readFileSync(join(d, p), "utf8");
 const gen = (cwd: string, o: Omit<GenerateOptions, "cwd">) => generate({ cwd, outputDir: "out", ...o });
 
@@ -354,8 +332,7 @@ describe("bad input writes nothing", () => {
 
   it("a symlink leading out of the output dir", async () => {
     const d = project({ "t/x.tmpl": "---\nto: link/evil.txt\n---\nx\n", "out/keep.txt": "k" });
-    const outside = mkdtempSync(join(tmpdir(), "ggen-outside-"));
-    dirs.push(outside);
+    const outside = project({});
     symlinkSync(outside, join(d, "out/link"));
     const e = await failure(gen(d, { templates: ["t/x.tmpl"] }));
     expect(e.code).toBe("PATH_ESCAPE");

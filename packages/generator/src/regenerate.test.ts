@@ -1,39 +1,17 @@
 // Regeneration with the user's edits: three-way merges against the base store, merge strategies,
 // protected regions, orphans, delta-driven rendering, plans applied, and failures that write nothing.
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { assertValid, type GenerationManifest } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyPlan } from "./apply.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
+import { project, removeProjects, writeIn } from "./testkit.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function project(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), "ggen-regen-"));
-  dirs.push(d);
-  for (const [p, text] of Object.entries(files)) write(d, p, text);
-  return d;
-}
-function write(d: string, p: string, text: string): void {
-  mkdirSync(dirname(join(d, p)), { recursive: true });
-  writeFileSync(join(d, p), text);
-}
+afterEach(removeProjects);
+const write = writeIn;
 const read = (d: string, p: string) => readFileSync(join(d, p), "utf8");
 const gen = (cwd: string, o: Omit<GenerateOptions, "cwd">) => generate({ cwd, outputDir: "out", ...o });
 const lockOf = (d: string) => JSON.parse(read(d, "out/.ggen/manifest.json")) as GenerationManifest;
