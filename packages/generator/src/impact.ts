@@ -18,7 +18,8 @@ export interface GraphDiff {
 export async function diffGraphs(older: string, newer: string, cwd = process.cwd()): Promise<GraphDiff> {
   const r = await rdf();
   const lines = async (file: string) => {
-    const g = await r.loadGraph([{ path: resolve(cwd, file) }]);
+    // As given when it is relative to the process's cwd, so errors name the file as the user wrote it.
+    const g = await r.loadGraph([{ path: resolve(cwd) === process.cwd() ? file : resolve(cwd, file) }]);
     try {
       return new Set(
         g
