@@ -102,13 +102,11 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     });
   };
   let manifest = lockOf();
+  const before = new Map(decided.decided.map((d) => [d.abs, d.onDisk]));
   const ws: WriteSet = {
     outRoot: run.outRoot,
     files: [
-      ...decided.writes.map((w) => ({
-        ...w,
-        previous: decided.decided.find((d) => d.abs === w.abs)?.onDisk,
-      })),
+      ...decided.writes.map((w) => ({ ...w, previous: before.get(w.abs) })),
       ...scan.orphans
         .filter((o) => o.pruned)
         .map((o) => ({ abs: o.abs, content: undefined, previous: o.onDisk })),

@@ -169,7 +169,12 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
   report(out, result, typeof argv.plan === "string" ? "plan" : mode);
   if (mode === "check" && result.drift) {
     const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;
-    process.stderr.write(`ggen: drift: ${n} file(s) differ from what the templates generate\n`);
+    const orphans = result.orphans.filter((o) => o.status !== "gone").length;
+    process.stderr.write(
+      `ggen: drift: ${n} file(s) differ from what the templates generate${
+        orphans ? `; ${orphans} orphan(s) no template produces` : ""
+      }\n`,
+    );
     process.exitCode = 1;
   }
   if (mode === "write" && argv.plan === undefined && result.conflicts.length) {
