@@ -94,7 +94,8 @@ const generateFlags: OptionTable<GenerateFlags> = {
   },
   manifest: {
     type: "string",
-    describe: "Manifest path (default <output-dir>/.ggen/manifest.json; 'none' for no manifest)",
+    describe:
+      "Manifest (the lock regeneration merges against), default <output-dir>/.ggen/manifest.json; 'none': no lock",
   },
   "allow-hooks": {
     type: "boolean",
