@@ -30,12 +30,14 @@ const digestOrNull = (s: string | undefined) => (s === undefined ? null : sha256
 /** Bases the old lock named that the new one does not (their blobs can go once the new lock is written). */
 export function supersededBases(old: GenerationManifest | undefined, next: GenerationManifest): string[] {
   if (!old) return [];
-  const keep = new Set<string>();
+  const keep = new Set<string>(next.inputs.graphs.map((g) => g.sha256));
   for (const f of next.files) if (f.generated) keep.add(f.generated);
   for (const o of next.orphans ?? []) keep.add(o.generated);
   const out = new Set<string>();
   for (const f of old.files) if (f.generated && !keep.has(f.generated)) out.add(f.generated);
   for (const o of old.orphans ?? []) if (!keep.has(o.generated)) out.add(o.generated);
+  // The graph texts kept for the snapshot (snapshot.ts).
+  for (const g of old.inputs.graphs) if (!keep.has(g.sha256)) out.add(g.sha256);
   return [...out];
 }
 

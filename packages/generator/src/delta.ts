@@ -12,6 +12,7 @@ import type { Lock } from "./lock.js";
 import { redact } from "./manifest.js";
 import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
+import type { GraphSnapshots } from "./snapshot.js";
 import type { BaseStore } from "./store.js";
 
 /** JSON with keys sorted, so equal values digest equally whatever their key order. */
@@ -40,6 +41,8 @@ export class Regeneration {
     readonly store: BaseStore,
     /** Render everything (no lock to compare with, or asked to). */
     readonly full: boolean,
+    /** Graphs answered from the last generation's snapshot (none without a lock to write). */
+    readonly snapshots: GraphSnapshots | undefined,
   ) {}
 
   /** Digest of a value computed once per object (a template's query results are shared by its rows). */

@@ -17,10 +17,11 @@ import { scanOrphans } from "./orphans.js";
 import { trustedPacks } from "./packs.js";
 import { decideActions, planOutputs } from "./plan.js";
 import { renderTemplate, startClock } from "./render.js";
-import { resolveTemplates } from "./resolve.js";
+import { resolveTemplates, type TemplateUnit } from "./resolve.js";
 import { Run } from "./run.js";
+import { GraphSnapshots } from "./snapshot.js";
 import { BaseStore } from "./store.js";
-import type { GenerateOptions, GenerateResult, OrphanResult } from "./types.js";
+import type { GenerateOptions, GenerateResult, OrphanResult, Planned } from "./types.js";
 import { executeWrites, hooksOf, type WriteSet } from "./write.js";
 
 export { redact } from "./manifest.js";
@@ -29,6 +30,26 @@ export type { FileResult, GenerateOptions, GenerateResult, HookResult, OrphanRes
 /** The merge strategy of a run: --merge, else generated-wins with --force, else three-way. */
 export function mergeOf(opts: Pick<GenerateOptions, "merge" | "force">): MergeStrategy {
   return opts.merge ?? (opts.force ? "generated-wins" : "three-way");
+}
+
+/**
+ * One template's outputs. A graph answered from the last generation's snapshot may be asked a query it
+ * has no answer for: then the whole graph is loaded and the template rendered again.
+ */
+async function renderUnit(run: Run, unit: TemplateUnit): Promise<Planned[]> {
+  try {
+    return await renderTemplate(run, unit);
+  } catch (e) {
+    const wanting = run.regen?.snapshots?.wanting() ?? [];
+    // No snapshot graph fell short: the failure is the template's own.
+    if (wanting.length === 0) throw e;
+    const t0 = performance.now();
+    await Promise.all(wanting.map((g) => g.loadWhole()));
+    run.timings.rdfLoadMs += performance.now() - t0;
+    // The first attempt's hooks are noted again by the second.
+    for (let i = run.hooks.length - 1; i >= 0; i--) if (run.hooks[i]!.unit === unit) run.hooks.splice(i, 1);
+    return renderTemplate(run, unit);
+  }
 }
 
 /** Render templates and write (or plan, or check) their outputs. */
@@ -63,14 +84,15 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   // The lock first: a manifest path that cannot be one stops the run before anything is rendered.
   const lock = readLock(manifestPath, run.cwd, run.outRoot, (w) => run.warn(w));
   const store = new BaseStore(run.outRoot);
-  run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined);
+  const snapshots = manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd);
+  run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
   const units = await resolveTemplates(
     opts.templates,
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
     trustedPacks(run.cwd),
   );
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
-  const planned = (await Promise.all(units.map((u) => limit(() => renderTemplate(run, u))))).flat();
+  const planned = (await Promise.all(units.map((u) => limit(() => renderUnit(run, u))))).flat();
   const groups = planOutputs(run, planned);
   if (manifestPath !== undefined && groups.has(manifestPath))
     fail("MANIFEST_PATH", `manifest '${opts.manifest ?? manifestPath}' is also an output`, undefined, {
@@ -131,6 +153,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       },
     };
     ws.superseded = supersededBases(lock?.manifest, manifest);
+    if (snapshots) ws.snapshots = snapshots;
   }
   const conflicts = decided.decided.filter((d) => d.action === "conflict").map((d) => d.path);
   const planInputs = {
@@ -191,6 +214,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     orphans,
     rendered,
     reused,
+    snapshot: snapshots ? { ...snapshots.stats } : undefined,
     hooks,
     warnings: run.warnings,
     plan,

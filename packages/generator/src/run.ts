@@ -91,8 +91,11 @@ export class Run {
     if (!g) {
       g = (async () => {
         this.rdf ??= await rdf();
+        const r = this.rdf;
         const t0 = performance.now();
-        const graph = await this.rdf.loadGraph(sources);
+        const load = () => r.loadGraph(sources);
+        // From the last generation's snapshot when there is one (see snapshot.ts).
+        const graph = (await this.regen?.snapshots?.graph(r, sources, load)) ?? (await load());
         this.timings.rdfLoadMs += performance.now() - t0;
         return graph;
       })();

@@ -114,6 +114,8 @@ export interface GenerateResult {
   /** Outputs rendered, and those not rendered because their inputs had not changed. */
   rendered: number;
   reused: number;
+  /** How graphs were answered: queries with the last run's rows, on subgraphs, and whole graphs loaded. */
+  snapshot: { reusedQueries: number; subgraphQueries: number; fullLoads: number } | undefined;
   /** The generation-plan/v1 (with `plan`: also written there). */
   plan: GenerationPlan | undefined;
   planPath: string | undefined;

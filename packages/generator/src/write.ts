@@ -5,9 +5,11 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, relative } from "node:path";
+import { gzipSync } from "node:zlib";
 import { isInside, staysInside, writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import type { Run } from "./run.js";
+import { GraphSnapshots } from "./snapshot.js";
 import { BaseStore } from "./store.js";
 import type { HookResult } from "./types.js";
 
@@ -41,6 +43,8 @@ export interface WriteSet {
   manifest?: { path: string; text: string | (() => string) };
   /** Bases the previous lock named and the new one does not: removed after the lock is written. */
   superseded: string[];
+  /** Graph texts and query results for the next run's snapshot (see snapshot.ts). */
+  snapshots?: GraphSnapshots;
   hooks: HookToRun[];
 }
 
@@ -174,6 +178,32 @@ function firstMissing(p: string): string | undefined {
   return missing;
 }
 
+/** A file named by what it holds (or by its key): written in place, never through a link at its name. */
+function writeNamed(p: string, data: Buffer, exclusive: boolean): void {
+  mkdirSync(dirname(p), { recursive: true });
+  if (!exclusive) rmSync(p, { force: true });
+  try {
+    writeFileSync(p, data, { flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+}
+
+/** The graph texts (gzip level 1: they can be large) and the query results of this run's snapshots. */
+function writeSnapshots(ws: WriteSet, s: GraphSnapshots, track: (p: string) => void): void {
+  for (const [digest, text] of s.texts) {
+    const p = ws.store.blobPath(digest);
+    if (existsSync(p)) continue;
+    track(p);
+    writeNamed(p, gzipSync(text, { level: 1 }), true);
+  }
+  for (const [key, rows] of s.results) {
+    const p = s.resultsPath(key);
+    track(p);
+    writeNamed(p, GraphSnapshots.compressResults(rows), false);
+  }
+}
+
 /** Writes `ws`; returns what each hook did. On a failure every file is put back as it was. */
 export function executeWrites(
   ws: WriteSet,
@@ -215,14 +245,9 @@ export function executeWrites(
       const p = ws.store.blobPath(digest);
       if (existsSync(p)) continue;
       track(p);
-      mkdirSync(dirname(p), { recursive: true });
-      try {
-        // wx: never through a link someone left at the blob's name.
-        writeFileSync(p, BaseStore.compress(content), { flag: "wx" });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
+      writeNamed(p, BaseStore.compress(content), true);
     }
+    if (ws.snapshots) writeSnapshots(ws, ws.snapshots, track);
     if (ws.manifest) {
       track(ws.manifest.path);
       const text = ws.manifest.text;
@@ -240,6 +265,8 @@ export function executeWrites(
     throw e;
   }
   for (const digest of ws.superseded) rmSync(ws.store.blobPath(digest), { force: true });
+  for (const key of ws.snapshots?.supersededResults ?? [])
+    rmSync(ws.snapshots!.resultsPath(key), { force: true });
   runHooks(ws, "after", hooks, notes);
   return hooks;
 }
