@@ -1,5 +1,6 @@
 import type { ProgramSpec } from "@ggen/reporter";
 import pkg from "../package.json" with { type: "json" };
+import { applyCommand } from "./commands/apply.js";
 import { graphCommand } from "./commands/graph.js";
 import { lifecycleCommand } from "./commands/lifecycle.js";
 import { marketCommand } from "./commands/market.js";
@@ -15,6 +16,7 @@ export const program: ProgramSpec = {
   commands: [
     templateCommand,
     genCommand,
+    applyCommand,
     graphCommand,
     marketCommand,
     packCommand,

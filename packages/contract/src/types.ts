@@ -9,7 +9,49 @@ export interface Reference {
   sha256: Sha256;
 }
 
-export type FileAction = "created" | "overwritten" | "injected" | "unchanged" | "skipped";
+export type FileAction =
+  | "created"
+  | "overwritten"
+  | "merged"
+  | "conflict"
+  | "injected"
+  | "unchanged"
+  | "skipped";
+
+/** The inputs one output was generated from, as digests (vars with secrets redacted). */
+export interface Provenance {
+  /** id@version of the template's pack. */
+  pack?: string;
+  template: Sha256;
+  vars: Sha256;
+  graph?: Sha256;
+  query?: Sha256;
+  /** Digest of every input together (secret vars included, only as part of the digest): unchanged inputs are not rendered again. */
+  inputs: Sha256;
+  /** The body ran SPARQL itself (the sparql helper): a changed graph renders it again. */
+  inline?: boolean;
+}
+
+export interface ManifestFile {
+  path: string;
+  /** What is on disk after the run. */
+  sha256: Sha256;
+  bytes: number;
+  action: FileAction;
+  template?: string;
+  /** What the templates generated: the base of the next three-way merge. */
+  generated?: Sha256;
+  conflicts?: number;
+  provenance?: Provenance;
+}
+
+/** An output no run produces any more, still on disk (edited, or not pruned). */
+export interface ManifestOrphan {
+  path: string;
+  generated: Sha256;
+  template?: string;
+  pack?: string;
+}
 
 export interface GenerationManifest {
   kind: "generation-manifest/v1";
@@ -25,7 +67,8 @@ export interface GenerationManifest {
     packs?: { id: string; version: string; sha256: Sha256 }[];
   };
   vars: Record<string, unknown>;
-  files: { path: string; sha256: Sha256; bytes: number; action: FileAction; template?: string }[];
+  files: ManifestFile[];
+  orphans?: ManifestOrphan[];
   timings: {
     parseMs: number;
     rdfLoadMs: number;
@@ -360,8 +403,50 @@ export interface LifecycleStateDocument {
   environments: Record<string, LifecycleEnvironmentState>;
 }
 
+export type MergeStrategy = "three-way" | "generated-wins" | "manual-wins" | "fail-on-conflict";
+export type PlanAction = "create" | "update" | "unchanged" | "skip" | "conflict" | "delete-orphan";
+
+export interface PlanFile {
+  /** Relative to the output root. */
+  path: string;
+  action: PlanAction;
+  /** sha256 on disk when planned; null: not there. */
+  current: Sha256 | null;
+  /** sha256 after apply; null: not there. */
+  next: Sha256 | null;
+  /** sha256 of what the templates generate (differs from next when edits were merged in). */
+  generated?: Sha256 | null;
+  /** Unified diff from current to next. */
+  diff?: string;
+  mode?: number;
+  template?: string;
+  reason?: string;
+  conflicts?: number;
+  regions?: { name: string; status: "kept" | "dropped" }[];
+}
+
+export interface GenerationPlan {
+  kind: "generation-plan/v1";
+  tool: { name: string; version: string };
+  createdAt: IsoDateTime;
+  /** Absolute. */
+  outputRoot: string;
+  merge: MergeStrategy;
+  prune: boolean;
+  files: PlanFile[];
+  summary: Partial<Record<PlanAction, number>>;
+  rendered?: number;
+  reused?: number;
+  hooks?: { template: string; when: "before" | "after"; command: string; env?: Record<string, string> }[];
+  manifest?: { path: string; document: GenerationManifest };
+  /** gzip + base64 contents by sha256: generated bases apply cannot rebuild from the diffs. */
+  blobs?: Record<Sha256, string>;
+  warnings?: string[];
+}
+
 export interface ContractTypes {
   "generation-manifest/v1": GenerationManifest;
+  "generation-plan/v1": GenerationPlan;
   "cleanroom-run/v1": CleanroomRun;
   "pipeline-report/v1": PipelineReport;
   "deployment-metrics/v1": DeploymentMetrics;

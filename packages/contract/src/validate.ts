@@ -4,6 +4,7 @@ import type { Ajv2020 } from "ajv/dist/2020.js";
 import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
+import generationPlan from "../schemas/generation-plan.v1.json" with { type: "json" };
 import lifecycleState from "../schemas/lifecycle-state.v1.json" with { type: "json" };
 import lockfile from "../schemas/lockfile.v1.json" with { type: "json" };
 import packManifest from "../schemas/pack-manifest.v1.json" with { type: "json" };
@@ -15,6 +16,7 @@ import type { ContractKind, ContractTypes } from "./types.js";
 
 export const schemas: Record<ContractKind, object> = {
   "generation-manifest/v1": generationManifest,
+  "generation-plan/v1": generationPlan,
   "cleanroom-run/v1": cleanroomRun,
   "pipeline-report/v1": pipelineReport,
   "deployment-metrics/v1": deploymentMetrics,
@@ -29,6 +31,7 @@ export const contractKinds = Object.keys(schemas) as ContractKind[];
 /** The kinds whose documents name themselves in a `kind` field (what `validateDocument` detects). */
 const selfDescribing: readonly ContractKind[] = [
   "generation-manifest/v1",
+  "generation-plan/v1",
   "cleanroom-run/v1",
   "pipeline-report/v1",
   "deployment-metrics/v1",

@@ -1,33 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { assertValid } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GenerateOptions, generate } from "./engine.js";
+import { project, removeProjects } from "./testkit.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function project(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), "ggen-gen-"));
-  dirs.push(d);
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(d, p)), { recursive: true });
-    writeFileSync(join(d, p), text);
-  }
-  return d;
-}
+afterEach(removeProjects);
 const read = (d: string, p: string) => readFileSync(join(d, p), "utf8");
 const gen = (cwd: string, o: Omit<GenerateOptions, "cwd">) => generate({ cwd, outputDir: "out", ...o });
 
@@ -55,7 +33,7 @@ export const {{camel name}} = "{{greeting}}, {{name}}";
 `;
 
 describe("generate", () => {
-  it("creates, then reports unchanged, skips a changed file, and overwrites with force", async () => {
+  it("creates, reports unchanged, keeps edits, skips files it did not generate, and overwrites with force", async () => {
     const d = project({ "t/hello.tmpl": hello });
     const r1 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
     expect(r1.files.map((f) => [f.path, f.action])).toEqual([["src/order-line.ts", "created"]]);
@@ -63,20 +41,31 @@ describe("generate", () => {
     const r2 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
     expect(r2.files[0]!.action).toBe("unchanged");
     expect(r2.drift).toBe(false);
+    // An edit to a generated file is the user's: the same inputs keep it (and say so, as drift).
     writeFileSync(join(d, "out/src/order-line.ts"), "edited\n");
+    const r3 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" } });
+    expect(r3.files[0]).toMatchObject({ action: "unchanged", reason: "your edits kept", differs: true });
+    expect(r3.drift).toBe(true);
+    expect(read(d, "out/src/order-line.ts")).toBe("edited\n");
+    // A file ggen never generated there (no lock entry) is skipped unless --force.
+    writeFileSync(join(d, "out/src/other.ts"), "mine\n");
     const warnings: string[] = [];
-    const r3 = await gen(d, {
+    const r4 = await gen(d, {
       templates: ["t/hello.tmpl"],
-      vars: { name: "Order Line" },
+      vars: { name: "Other" },
+      manifest: "other-manifest.json",
       onWarn: (w) => warnings.push(w),
     });
-    expect(r3.files[0]!.action).toBe("skipped");
-    expect(r3.drift).toBe(true);
+    expect(r4.files[0]!.action).toBe("skipped");
     expect(warnings[0]).toMatch(/exists and differs/);
-    expect(read(d, "out/src/order-line.ts")).toBe("edited\n");
-    const r4 = await gen(d, { templates: ["t/hello.tmpl"], vars: { name: "Order Line" }, force: true });
-    expect(r4.files[0]!.action).toBe("overwritten");
-    expect(read(d, "out/src/order-line.ts")).toMatch(/orderLine/);
+    expect(read(d, "out/src/other.ts")).toBe("mine\n");
+    const r5 = await gen(d, {
+      templates: ["t/hello.tmpl"],
+      vars: { name: "Order Line", greeting: "Hi" },
+      force: true,
+    });
+    expect(r5.files[0]!.action).toBe("overwritten");
+    expect(read(d, "out/src/order-line.ts")).toBe('export const orderLine = "Hi, Order Line";\n');
   });
 
   it("dry-run writes nothing; check reports drift; diff is unified", async () => {
@@ -343,8 +332,7 @@ describe("bad input writes nothing", () => {
 
   it("a symlink leading out of the output dir", async () => {
     const d = project({ "t/x.tmpl": "---\nto: link/evil.txt\n---\nx\n", "out/keep.txt": "k" });
-    const outside = mkdtempSync(join(tmpdir(), "ggen-outside-"));
-    dirs.push(outside);
+    const outside = project({});
     symlinkSync(outside, join(d, "out/link"));
     const e = await failure(gen(d, { templates: ["t/x.tmpl"] }));
     expect(e.code).toBe("PATH_ESCAPE");

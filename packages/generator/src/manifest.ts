@@ -1,15 +1,16 @@
 // The generation-manifest/v1 of a run: its inputs with digests (templates, graphs, vars files, packs),
-// the resolved vars with secrets redacted, every file, timings and counts.
+// the resolved vars with secrets redacted, every file with its provenance (the lock the next run merges
+// against: what was generated, from which pack, template, vars, graph and query results), the orphans,
+// timings and counts.
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import type { GenerationManifest } from "@ggen/contract";
+import type { GenerationManifest, ManifestFile, ManifestOrphan } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { isSecretName, REDACTED, sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
 import type { Pack } from "./packs.js";
 import type { TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
-import type { FileResult } from "./types.js";
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -37,7 +38,9 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 export interface ManifestInputs {
   units: readonly TemplateUnit[];
-  files: readonly FileResult[];
+  /** The lock's entries: this run's files, then those of earlier runs it did not render. */
+  files: readonly ManifestFile[];
+  orphans: readonly ManifestOrphan[];
   /** Distinct output files. */
   outputs: number;
   graphs: readonly Graph[];
@@ -75,13 +78,8 @@ export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManif
         : {}),
     },
     vars: redact(run.resolvedVars) as Record<string, unknown>,
-    files: files.map((f) => ({
-      path: f.path,
-      sha256: f.sha256,
-      bytes: f.bytes,
-      action: f.action,
-      template: f.template,
-    })),
+    files: [...files],
+    ...(inputs.orphans.length ? { orphans: [...inputs.orphans] } : {}),
     timings: {
       parseMs: round(run.timings.parseMs),
       rdfLoadMs: round(run.timings.rdfLoadMs),

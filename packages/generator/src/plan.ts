@@ -1,13 +1,17 @@
 // The plan: every planned output checked (inside the output dir, also through symlinks; one writer per
-// file, any number of injections), then decided against the disk — created, overwritten, injected,
-// unchanged or skipped — with the content each file ends up with. Nothing is written here.
+// file, any number of injections), then decided against the disk and the lock — created, overwritten,
+// merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
+// content each file ends up with. Nothing is written here.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import type { FileAction } from "@ggen/contract";
+import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
 import { sha256, staysInside } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import { ALREADY_PRESENT, inject } from "./inject.js";
+import type { Lock } from "./lock.js";
+import { type RegionNote, regenerate } from "./merge.js";
 import type { Run } from "./run.js";
+import type { BaseStore } from "./store.js";
 import type { FileResult, Planned } from "./types.js";
 
 /** The planned outputs by absolute path, each path checked. */
@@ -47,129 +51,288 @@ export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, 
   return groups;
 }
 
-/** What the write step does: files to write (atomically) and modes to set on unchanged files. */
+/** One file after deciding: what is there, what will be, what the templates generated. */
+export interface DecidedFile {
+  abs: string;
+  path: string;
+  action: PlanAction;
+  /** On disk now (undefined: not there). */
+  onDisk: string | undefined;
+  /** After the run (undefined: not there). */
+  next: string | undefined;
+  /** sha256 of the bytes on disk, for a file kept as it is because it is not UTF-8 text. */
+  diskDigest?: string;
+  /** What the templates want there (what --check compares with). */
+  desired: string | undefined;
+  /** What the templates generated for it: the next base (undefined for injection-only files). */
+  generated: string | undefined;
+  generatedDigest: string | undefined;
+  mode: number | undefined;
+  template: string | undefined;
+  reason?: string;
+  conflicts?: number;
+  regions?: RegionNote[];
+  /** The lock entry this run records for the file. */
+  entry: ManifestFile;
+}
+
+/** What the write step does: files to write (atomically), modes to set, orphans to delete. */
 export interface Decisions {
   files: FileResult[];
+  decided: DecidedFile[];
   /** `backup`: the file exists and its template asked for `<file>.bak` first. */
   writes: { abs: string; content: string; mode: number | undefined; backup?: true }[];
   chmods: { abs: string; mode: number }[];
 }
 
-function readIfFile(abs: string, display: string, injected: boolean): string | undefined {
+export interface DecideContext {
+  lock: Lock | undefined;
+  store: BaseStore;
+  merge: MergeStrategy;
+}
+
+/** The file's text; `lossy` when it is not valid UTF-8 (decoding would change its bytes). */
+function readIfFile(abs: string, display: string): { text: string; lossy: boolean } | undefined {
   if (!existsSync(abs)) return undefined;
   if (statSync(abs).isDirectory())
     fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
-  const bytes = readFileSync(abs);
-  if (!injected) return bytes.toString("utf8");
-  // An injection rewrites the file: one that is not UTF-8 would lose bytes in the decode, so it is refused.
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return fail(
-      "INJECT_TARGET_ENCODING",
-      `inject target '${display}' is not valid UTF-8; not touched`,
-      { file: display },
-      {
-        kind: "failure",
-      },
-    );
-  }
+  const raw = readFileSync(abs);
+  const text = raw.toString("utf8");
+  return { text, lossy: text.includes("\ufffd") && !Buffer.from(text).equals(raw) };
 }
 
-async function unifiedDiff(path: string, before: string | undefined, after: string): Promise<string> {
+export async function unifiedDiff(
+  path: string,
+  before: string | undefined,
+  after: string | undefined,
+): Promise<string> {
   const { createTwoFilesPatch } = await import("diff");
   return createTwoFilesPatch(
     before === undefined ? "/dev/null" : `a/${path}`,
-    `b/${path}`,
+    after === undefined ? "/dev/null" : `b/${path}`,
     before ?? "",
-    after,
+    after ?? "",
     undefined,
     undefined,
     { context: 3 },
   );
 }
 
+/** The writer's content: rendered now, or (not rendered: inputs unchanged) the base the lock names. */
+function theirsOf(p: Planned, ctx: DecideContext, onDisk: string | undefined): string | undefined {
+  if (p.content !== undefined) return p.content;
+  if (p.reused === undefined) return undefined;
+  if (onDisk !== undefined && sha256(onDisk) === p.reused) return onDisk;
+  return ctx.store.get(p.reused);
+}
+
 /**
- * One file against the disk: its writer first, then its injections in order. `current` is what the
- * file will hold after this run; `desired` what the templates want (they differ when a file is
- * skipped), which is what --check and --diff compare with.
+ * One file against the disk and the lock: its writer first, then its injections in order. `current` is
+ * what the file will hold after this run; `desired` what the templates want (they differ when a file is
+ * skipped or edits are kept), which is what --check compares with.
  */
-async function decideFile(run: Run, abs: string, group: readonly Planned[], out: Decisions): Promise<void> {
+async function decideFile(
+  run: Run,
+  ctx: DecideContext,
+  abs: string,
+  group: readonly Planned[],
+  out: Decisions,
+): Promise<void> {
   const relPath = relative(run.outRoot, abs).split("\\").join("/");
-  const onDisk = readIfFile(
-    abs,
-    relPath,
-    group.some((p) => p.inject),
-  );
+  const read = readIfFile(abs, relPath);
+  const onDisk = read?.text;
+  const entry = ctx.lock?.files.get(relPath);
+  const writer = group.find((p) => !p.inject);
+  if (read?.lossy && !writer) {
+    // An injection rewrites the file: one that is not UTF-8 would lose bytes in the decode.
+    const first = group[0];
+    fail(
+      "INJECT_TARGET_ENCODING",
+      `inject target '${relPath}' is not valid UTF-8; not touched`,
+      first ? at(first.unit.display, first.line) : { file: relPath },
+      { kind: "failure" },
+    );
+  }
+  if (read?.lossy && !(run.opts.force || writer?.force)) {
+    // Merging or injecting would rewrite bytes that are not UTF-8 text: leave the file as it is.
+    keepAsIs(run, relPath, abs, group, entry, out, "not UTF-8 text: left as it is (--force replaces it)");
+    return;
+  }
   let current = onDisk;
   let desired = onDisk;
   let mode: number | undefined;
+  let generated: string | undefined;
+  let generatedDigest: string | undefined;
+  let drift: boolean | undefined;
   let backup = false;
   const results: FileResult[] = [];
-  const ordered = [...group.filter((p) => !p.inject), ...group.filter((p) => p.inject)];
-  for (const p of ordered) {
-    const r = (action: FileAction, differs: boolean, reason?: string): FileResult => {
-      const fr: FileResult = {
-        path: relPath,
-        absPath: abs,
-        action,
-        bytes: 0,
-        sha256: "",
-        template: p.unit.display,
-        differs,
-      };
-      if (reason) fr.reason = reason;
-      return fr;
+  const note: { reason?: string; conflicts?: number; regions?: RegionNote[]; skipped?: boolean } = {};
+  const r = (p: Planned, action: FileAction, differs: boolean, reason?: string): FileResult => {
+    const fr: FileResult = {
+      path: relPath,
+      absPath: abs,
+      action,
+      bytes: 0,
+      sha256: "",
+      template: p.unit.display,
+      differs,
     };
+    if (reason) fr.reason = reason;
+    return fr;
+  };
+  if (writer) {
+    const p = writer;
     if (p.mode !== undefined) mode = p.mode;
     if (p.backup) backup = true;
-    if (!p.inject) {
-      desired = p.content;
-      if (onDisk === undefined) {
-        current = p.content;
-        results.push(r("created", true));
-      } else if (onDisk === p.content) {
-        results.push(r("unchanged", false));
-      } else if (p.unlessExists) {
-        desired = onDisk;
-        results.push(r("skipped", false, "exists (unless_exists)"));
-      } else if (p.force || run.opts.force || run.opts.owned?.get(abs) === sha256(onDisk)) {
-        current = p.content;
-        results.push(r("overwritten", true));
+    const theirs = theirsOf(p, ctx, onDisk);
+    generatedDigest = p.reused ?? sha256(p.content ?? "");
+    generated = theirs;
+    desired = theirs ?? onDisk;
+    const strategy: MergeStrategy = p.force ? "generated-wins" : ctx.merge;
+    if (onDisk === undefined) {
+      current = theirs;
+      results.push(r(p, "created", true));
+    } else if (p.content === undefined) {
+      // Not rendered: the inputs are those of the last generation, so theirs is the base, and the
+      // three-way result is what is on disk.
+      drift = sha256(onDisk) !== generatedDigest;
+      results.push(r(p, "unchanged", drift, drift ? "your edits kept" : undefined));
+    } else if (onDisk === theirs) {
+      results.push(r(p, "unchanged", false));
+    } else if (p.unlessExists) {
+      desired = onDisk;
+      note.skipped = true;
+      results.push(r(p, "skipped", false, "exists (unless_exists)"));
+    } else {
+      const baseDigest = entry?.generated;
+      // Unedited (the disk is the last base): no need to read the base store.
+      const base = baseDigest
+        ? sha256(onDisk) === baseDigest
+          ? onDisk
+          : ctx.store.get(baseDigest)
+        : undefined;
+      const m = regenerate(relPath, base, onDisk, p.content, strategy);
+      if (m.problem) run.warn(`${relPath}: protected regions not read (${m.problem}); merged as plain lines`);
+      if (m.regions.length) note.regions = m.regions;
+      for (const d of m.regions.filter((x) => x.status === "dropped"))
+        run.warn(
+          `${relPath}: protected region '${d.name}' is no longer in the template (${p.unit.display})${
+            base === undefined ? "" : "; its lines were merged, check the result"
+          }`,
+        );
+      desired = m.content;
+      if (m.content === onDisk) {
+        results.push(r(p, "unchanged", true, "your edits kept"));
+      } else if (base === undefined) {
+        if (p.force || run.opts.force) {
+          current = m.content;
+          results.push(r(p, "overwritten", true));
+        } else {
+          desired = p.content;
+          note.skipped = true;
+          results.push(r(p, "skipped", true, "exists and differs, not generated here before (use --force)"));
+          run.warn(`${relPath}: exists and differs; skipped (use --force to overwrite)`);
+        }
+      } else if (m.conflicts > 0 && (strategy === "three-way" || strategy === "fail-on-conflict")) {
+        current = m.content;
+        note.conflicts = m.conflicts;
+        results.push(r(p, "conflict", true, `${m.conflicts} conflict(s) marked in the file`));
+      } else if (onDisk === base || m.content === p.content) {
+        current = m.content;
+        results.push(r(p, "overwritten", true));
       } else {
-        results.push(r("skipped", true, "exists and differs (use --force)"));
-        run.warn(`${relPath}: exists and differs; skipped (use --force to overwrite)`);
+        current = m.content;
+        results.push(
+          r(
+            p,
+            "merged",
+            true,
+            m.conflicts > 0
+              ? `your edits merged; ${m.conflicts} conflict(s) resolved: ${strategy}`
+              : "your edits merged",
+          ),
+        );
       }
-      continue;
     }
+  }
+  for (const p of group.filter((x) => x.inject)) {
     const io = p.inject!;
+    const content = p.content ?? "";
     if (desired === undefined) {
       fail("INJECT_TARGET_MISSING", `inject target '${relPath}' does not exist`, at(p.unit.display, p.line), {
         kind: "failure",
         hint: "create it first (another template in the same run may write it), or drop inject",
       });
     }
-    const wanted = inject(desired, p.content, io);
+    const wanted = inject(desired, content, io);
     if (!wanted.ok) {
       const benign = wanted.reason === "skip_if matched" || wanted.reason === ALREADY_PRESENT;
-      results.push(r(benign ? "unchanged" : "skipped", false, wanted.reason));
+      results.push(r(p, benign ? "unchanged" : "skipped", false, wanted.reason));
       if (!benign) run.warn(`${relPath}: ${wanted.reason}; injection skipped (${p.unit.display})`);
       continue;
     }
     desired = wanted.content;
     if (current !== undefined) {
-      const applied = inject(current, p.content, io);
+      const applied = inject(current, content, io);
       if (applied.ok) current = applied.content;
     }
-    results.push(r("injected", true));
+    results.push(r(p, "injected", true));
   }
   const finalContent = current ?? "";
+  const finalDigest = sha256(finalContent);
+  if (drift === undefined) drift = desired !== onDisk;
   for (const fr of results) {
     fr.bytes = Buffer.byteLength(finalContent);
-    fr.sha256 = sha256(finalContent);
-    if (run.opts.diff && fr.differs) fr.diff = await unifiedDiff(relPath, onDisk, desired ?? "");
+    fr.sha256 = finalDigest;
+    if (fr.action === "unchanged" && writer?.content === undefined) fr.differs = drift;
     out.files.push(fr);
   }
+  const head = results[0];
+  const action: PlanAction =
+    note.conflicts !== undefined
+      ? "conflict"
+      : current === onDisk
+        ? head?.action === "skipped"
+          ? "skip"
+          : "unchanged"
+        : onDisk === undefined
+          ? "create"
+          : "update";
+  const lockEntry: ManifestFile = {
+    path: relPath,
+    sha256: finalDigest,
+    bytes: Buffer.byteLength(finalContent),
+    action: head?.action ?? "unchanged",
+  };
+  if (writer) lockEntry.template = writer.unit.display;
+  else if (head) lockEntry.template = head.template;
+  if (writer && !note.skipped && generatedDigest !== undefined) {
+    lockEntry.generated = generatedDigest;
+    if (writer.provenance) lockEntry.provenance = writer.provenance;
+  } else if (note.skipped && entry?.generated) {
+    // Skipped: the last generation's base still stands.
+    lockEntry.generated = entry.generated;
+    if (entry.provenance) lockEntry.provenance = entry.provenance;
+  }
+  if (note.conflicts !== undefined) lockEntry.conflicts = note.conflicts;
+  const decided: DecidedFile = {
+    abs,
+    path: relPath,
+    action,
+    onDisk,
+    next: current,
+    desired,
+    generated: lockEntry.generated === generatedDigest ? generated : undefined,
+    generatedDigest: lockEntry.generated,
+    mode,
+    template: lockEntry.template,
+    entry: lockEntry,
+  };
+  const reason = results.find((x) => x.reason)?.reason;
+  if (reason) decided.reason = reason;
+  if (note.conflicts !== undefined) decided.conflicts = note.conflicts;
+  if (note.regions) decided.regions = note.regions;
+  out.decided.push(decided);
   if (current !== undefined && current !== onDisk)
     out.writes.push({
       abs,
@@ -180,9 +343,57 @@ async function decideFile(run: Run, abs: string, group: readonly Planned[], out:
   else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
 }
 
-/** Every planned file decided against the disk, in plan order. */
-export async function decideActions(run: Run, groups: Map<string, Planned[]>): Promise<Decisions> {
-  const out: Decisions = { files: [], writes: [], chmods: [] };
-  for (const [abs, group] of groups) await decideFile(run, abs, group, out);
+/** A file left untouched (every output of it skipped), its last lock entry kept. */
+function keepAsIs(
+  run: Run,
+  relPath: string,
+  abs: string,
+  group: readonly Planned[],
+  entry: ManifestFile | undefined,
+  out: Decisions,
+  reason: string,
+): void {
+  run.warn(`${relPath}: ${reason}`);
+  const digest = sha256(readFileSync(abs));
+  const bytes = statSync(abs).size;
+  for (const p of group)
+    out.files.push({
+      path: relPath,
+      absPath: abs,
+      action: "skipped",
+      bytes,
+      sha256: digest,
+      template: p.unit.display,
+      differs: true,
+      reason,
+    });
+  const lockEntry: ManifestFile = entry
+    ? { ...entry, sha256: digest, bytes, action: "skipped" }
+    : { path: relPath, sha256: digest, bytes, action: "skipped", template: group[0]!.unit.display };
+  out.decided.push({
+    abs,
+    path: relPath,
+    action: "skip",
+    onDisk: undefined,
+    next: undefined,
+    desired: undefined,
+    generated: undefined,
+    generatedDigest: lockEntry.generated,
+    mode: undefined,
+    template: lockEntry.template,
+    reason,
+    diskDigest: digest,
+    entry: lockEntry,
+  });
+}
+
+/** Every planned file decided against the disk and the lock, in plan order. */
+export async function decideActions(
+  run: Run,
+  ctx: DecideContext,
+  groups: Map<string, Planned[]>,
+): Promise<Decisions> {
+  const out: Decisions = { files: [], decided: [], writes: [], chmods: [] };
+  for (const [abs, group] of groups) await decideFile(run, ctx, abs, group, out);
   return out;
 }

@@ -463,15 +463,31 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       file: f.from ? run.rel(resolve(dirname(tpl.file), String(f.from))) : tpl.display,
       iterations: 0,
     };
-    const content = body(context, bodyState);
+    const from = f.from ? { from: resolve(dirname(tpl.file), String(f.from)) } : {};
+    const io = {
+      unit,
+      tpl,
+      vars: r.vars,
+      row: item.row,
+      sparql: context.sparql as object,
+      graph: r.graph,
+      to,
+      ...from,
+    };
+    const inject = injectOf(f, to, tpl.display, y);
+    const provenance = inject ? undefined : run.regen?.inputsOf(run, io);
+    const reused = provenance && run.regen?.reusable(run, to, provenance);
+    const content = reused ? undefined : body(context, bodyState);
     run.timings.renderMs += performance.now() - t0;
-    if (flag(f, "skip_empty", tpl.display, y) && content.trim() === "") continue; // blank body: no file
+    if (flag(f, "skip_empty", tpl.display, y) && content !== undefined && content.trim() === "") continue; // blank body: no file
     planned.push({
       unit,
       to,
       line: y?.lineOf("to"),
       content,
-      inject: injectOf(f, to, tpl.display, y),
+      ...(reused ? { reused } : {}),
+      ...(provenance ? { provenance } : {}),
+      inject,
       backup: flag(f, "backup", tpl.display, y),
       force: f.force === true,
       unlessExists: f.unless_exists === true,

@@ -26,6 +26,8 @@ export interface TemplateUnit {
   /** `pack:template` when it comes from a pack. */
   ref: string;
   pack: Pack | undefined;
+  /** What the user named as a whole (`pack:<id>`, `dir:<abs>`): outputs of it no run produces are orphans. */
+  scope?: string;
 }
 
 export interface LoadedTemplate {
@@ -122,11 +124,23 @@ export async function resolveTemplates(
     checkPack(pack);
     const chosen = name === undefined ? pack.templates : [templateOf(pack, name)];
     for (const t of chosen)
-      push({ file: t.path, display: display(opts.cwd, t.path), ref: `${pack.id}:${t.name}`, pack });
+      push({
+        file: t.path,
+        display: display(opts.cwd, t.path),
+        ref: `${pack.id}:${t.name}`,
+        pack,
+        ...(name === undefined ? { scope: `pack:${pack.id}` } : {}),
+      });
   };
-  const fromFile = async (file: string, ref: string) => {
+  const fromFile = async (file: string, ref: string, scope?: string) => {
     const pack = await packOf(file, trusted);
-    push({ file, display: display(opts.cwd, file), ref, pack: pack ? checkPack(pack) : undefined });
+    push({
+      file,
+      display: display(opts.cwd, file),
+      ref,
+      pack: pack ? checkPack(pack) : undefined,
+      ...(scope ? { scope } : {}),
+    });
   };
   const readPack = async (dir: string) => packOfRef((await marketplace()).readPack(dir), trusted);
   const findPack = async (id: string) =>
@@ -150,7 +164,7 @@ export async function resolveTemplates(
         const files = walkTemplates(abs);
         if (!files.length)
           fail("TEMPLATE_NOT_FOUND", `no .tmpl or .hbs templates in '${ref}'`, undefined, { kind: "usage" });
-        for (const f of files) await fromFile(f, display(opts.cwd, f));
+        for (const f of files) await fromFile(f, display(opts.cwd, f), `dir:${abs}`);
       }
       continue;
     }

@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import type { Graph, GraphSource, Row } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
+import type { Regeneration } from "./delta.js";
 import { at, fail } from "./errors.js";
 import { type Rdf, rdf } from "./lazy.js";
 import { type LoadedTemplate, loadTemplate, type TemplateUnit } from "./resolve.js";
@@ -37,6 +38,8 @@ export class Run {
   readonly now: Date | undefined;
   readonly baseVars: Record<string, unknown>;
   readonly varFiles: Reference[] = [];
+  /** The lock, the base store and the delta decisions (set by the engine). */
+  regen: Regeneration | undefined;
 
   constructor(readonly opts: GenerateOptions) {
     this.cwd = resolve(opts.cwd ?? process.cwd());
@@ -88,8 +91,11 @@ export class Run {
     if (!g) {
       g = (async () => {
         this.rdf ??= await rdf();
+        const r = this.rdf;
         const t0 = performance.now();
-        const graph = await this.rdf.loadGraph(sources);
+        const load = () => r.loadGraph(sources);
+        // From the last generation's snapshot when there is one (see snapshot.ts).
+        const graph = (await this.regen?.snapshots?.graph(r, sources, load)) ?? (await load());
         this.timings.rdfLoadMs += performance.now() - t0;
         return graph;
       })();

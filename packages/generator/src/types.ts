@@ -1,5 +1,11 @@
 // What a generation takes and returns (the public API), and what its steps hand each other.
-import type { FileAction, GenerationManifest } from "@ggen/contract";
+import type {
+  FileAction,
+  GenerationManifest,
+  GenerationPlan,
+  MergeStrategy,
+  Provenance,
+} from "@ggen/contract";
 import type { InjectOptions } from "./inject.js";
 import type { PackTemplates } from "./packs.js";
 import type { TemplateUnit } from "./resolve.js";
@@ -22,13 +28,31 @@ export interface GenerateOptions {
   graphs?: string[];
   /** A folder of packs to find pack ids in, instead of the project's installed packs. */
   packsDir?: string;
-  /** Overwrite existing files that differ. */
+  /**
+   * Overwrite existing files ggen did not generate here (no base in the lock); without `merge`, also
+   * resolves conflicts in favour of the new render (generated-wins). Protected regions are kept even then.
+   */
   force?: boolean;
+  /**
+   * How overlapping changes (your edits vs the new render) end up: "three-way" (default: conflict
+   * markers in the file, reported), "generated-wins", "manual-wins", or "fail-on-conflict" (nothing is
+   * written when any file conflicts).
+   */
+  merge?: MergeStrategy;
+  /** Delete orphans (outputs no run produces any more) that were not edited; edited ones are kept. */
+  prune?: boolean;
+  /** Write a generation-plan/v1 here (relative to cwd) instead of writing files. */
+  plan?: string;
+  /** Render every output, even those whose inputs are unchanged since the last generation. */
+  full?: boolean;
   /** "write" (default), "dry-run" (plan only) or "check" (plan and compare with disk). */
   mode?: "write" | "dry-run" | "check";
   /** Compute unified diffs of changed files. */
   diff?: boolean;
-  /** Manifest path (relative to cwd), or false for none; default `<outputDir>/.ggen/manifest.json`. */
+  /**
+   * Manifest path (relative to cwd), or false for none (then no lock: no three-way merge, no orphans);
+   * default `<outputDir>/.ggen/manifest.json`. Outside the output dir its directory must exist.
+   */
   manifest?: string | false;
   /** Run sh_before/sh_after hooks (pack templates also need the pack trusted by the project). */
   allowHooks?: boolean;
@@ -68,6 +92,15 @@ export interface FileResult {
   diff?: string;
 }
 
+export interface OrphanResult {
+  path: string;
+  template?: string;
+  /** Differs from what was generated (so never pruned). */
+  edited: boolean;
+  /** "deleted" by --prune (by the real run, in a dry run or plan), "kept", or "gone" (deleted already). */
+  status: "deleted" | "kept" | "gone";
+}
+
 export interface HookResult {
   template: string;
   when: "before" | "after";
@@ -82,6 +115,18 @@ export interface GenerateResult {
   manifestPath: string | undefined;
   /** Some output differs from disk (what --check reports). */
   drift: boolean;
+  /** Files left with conflict markers (or, with fail-on-conflict, that stopped the run). */
+  conflicts: string[];
+  /** Outputs earlier runs generated that no template produces any more. */
+  orphans: OrphanResult[];
+  /** Outputs rendered, and those not rendered because their inputs had not changed. */
+  rendered: number;
+  reused: number;
+  /** How graphs were answered: queries with the last run's rows, on subgraphs, and whole graphs loaded. */
+  snapshot: { reusedQueries: number; subgraphQueries: number; fullLoads: number } | undefined;
+  /** The generation-plan/v1 (with `plan`: also written there). */
+  plan: GenerationPlan | undefined;
+  planPath: string | undefined;
   hooks: HookResult[];
   warnings: string[];
 }
@@ -91,7 +136,11 @@ export interface Planned {
   unit: TemplateUnit;
   to: string;
   line: number | undefined;
-  content: string;
+  /** The rendered content; undefined when not rendered (inputs unchanged: see `reused`). */
+  content: string | undefined;
+  /** Not rendered: the digest of what the lock says this output generated last time. */
+  reused?: string;
+  provenance?: Provenance;
   inject: InjectOptions | undefined;
   force: boolean;
   unlessExists: boolean;

@@ -405,14 +405,78 @@ const validateCommand = defineCommand<FilesArgs & { shapes?: string }>()({
   },
 });
 
+interface DiffFlags {
+  old: string;
+  new: string;
+  impact: boolean;
+  manifest?: string;
+  "output-dir": string;
+  vars?: string[];
+}
+
+const diffCommand = defineCommand<DiffFlags>()({
+  command: "diff <old> <new>",
+  describe:
+    "Triples added and removed between two graphs (--impact: the generated outputs that would change)",
+  positionals: {
+    old: { type: "string", describe: "The graph before (any RDF file)" },
+    new: { type: "string", describe: "The graph after" },
+  },
+  options: {
+    impact: {
+      type: "boolean",
+      default: false,
+      describe: "Also list the outputs of the generation manifest that would change on the new graph",
+    },
+    manifest: {
+      type: "string",
+      describe: "The generation manifest (default <output-dir>/.ggen/manifest.json)",
+    },
+    "output-dir": { alias: "o", type: "string", default: ".", describe: "The generated output dir" },
+    vars: {
+      type: "string",
+      array: true,
+      describe: "Vars the manifest redacted (secrets), as name=value (repeatable)",
+    },
+  },
+  examples: [
+    ["$0 graph diff shop-v1.ttl shop.ttl", "+/- lines of N-Quads"],
+    ["$0 graph diff shop-v1.ttl shop.ttl --impact -o svc", "And which files of svc would change"],
+  ],
+  handler: async (argv) => {
+    const out = output(argv);
+    const g = await import("@ggen/generator");
+    const diff = await g.diffGraphs(argv.old, argv.new, process.cwd());
+    const impact = argv.impact
+      ? await g.impactOf({
+          graph: argv.new,
+          cwd: process.cwd(),
+          outputDir: String(argv["output-dir"] ?? "."),
+          ...(typeof argv.manifest === "string" ? { manifest: argv.manifest } : {}),
+          vars: parseKeyValues((argv.vars ?? []).map(String), { flag: "--vars", code: "VARS_SYNTAX" }),
+        })
+      : undefined;
+    out.data({ ...diff, ...(impact ? { impact } : {}) }, () => {
+      const lines = [...diff.removed.map((l) => `- ${l}`), ...diff.added.map((l) => `+ ${l}`)];
+      lines.push(`${diff.added.length} added, ${diff.removed.length} removed`);
+      if (impact) {
+        for (const i of impact) lines.push(`${i.change.padEnd(8)} ${i.path}`);
+        lines.push(`${impact.length} output(s) would change`);
+      }
+      return lines.join("\n");
+    });
+  },
+});
+
 export const graphCommand = defineCommand()({
   command: "graph <command>",
-  describe: "Query, export and validate RDF graphs",
-  subcommands: [queryCommand, exportCommand, validateCommand],
-  requireSubcommand: "graph needs a subcommand: query, export or validate",
+  describe: "Query, export, validate and diff RDF graphs",
+  subcommands: [queryCommand, exportCommand, validateCommand, diffCommand],
+  requireSubcommand: "graph needs a subcommand: query, export, validate or diff",
   examples: [
     ["$0 graph query shop.ttl --query @q.rq --format csv", "Query a graph"],
     ["$0 graph export shop.ttl --format jsonld", "Convert to JSON-LD"],
     ["$0 graph validate shop.ttl other.rdf", "Check syntax"],
+    ["$0 graph diff old.ttl shop.ttl --impact", "What changed, and what it regenerates"],
   ],
 });

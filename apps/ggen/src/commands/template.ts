@@ -23,6 +23,10 @@ interface GenerateFlags {
   "max-parallel": number;
   "query-timeout"?: string;
   watch: boolean;
+  plan?: string;
+  merge?: "three-way" | "generated-wins" | "manual-wins" | "fail-on-conflict";
+  prune: boolean;
+  full: boolean;
 }
 
 const strings = (v: unknown): string[] =>
@@ -52,7 +56,33 @@ const generateFlags: OptionTable<GenerateFlags> = {
     type: "string",
     describe: "Installed packs (default .ggen/packages)",
   },
-  force: { type: "boolean", default: false, describe: "Overwrite existing files that differ" },
+  force: {
+    type: "boolean",
+    default: false,
+    describe:
+      "Overwrite files ggen did not generate here; without --merge, conflicts go to the new render (generated-wins). Protected regions are kept",
+  },
+  merge: {
+    choices: ["three-way", "generated-wins", "manual-wins", "fail-on-conflict"],
+    describe:
+      "Your edits vs the new render where both changed the same lines: three-way (default: conflict markers, exit 1), generated-wins, manual-wins, fail-on-conflict (write nothing)",
+  },
+  prune: {
+    type: "boolean",
+    default: false,
+    describe:
+      "Delete orphans (outputs no template produces any more) you did not edit; edited ones are kept and listed",
+  },
+  plan: {
+    type: "string",
+    describe:
+      "Write nothing but this generation-plan/v1 (actions, digests, diffs); 'ggen apply FILE' carries it out",
+  },
+  full: {
+    type: "boolean",
+    default: false,
+    describe: "Render every output, also those whose inputs did not change since the last generation",
+  },
   "dry-run": {
     type: "boolean",
     default: false,
@@ -66,7 +96,8 @@ const generateFlags: OptionTable<GenerateFlags> = {
   },
   manifest: {
     type: "string",
-    describe: "Manifest path (default <output-dir>/.ggen/manifest.json; 'none' for no manifest)",
+    describe:
+      "Manifest (the lock regeneration merges against), default <output-dir>/.ggen/manifest.json; 'none': no lock",
   },
   "allow-hooks": {
     type: "boolean",
@@ -111,6 +142,11 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
       },
     );
   }
+  if (typeof argv.plan === "string" && (argv.check === true || argv["dry-run"] === true)) {
+    throw new GgenError("USAGE", "--plan already writes nothing; drop --check / --dry-run", {
+      kind: "usage",
+    });
+  }
   const manifest = argv.manifest;
   const mode = argv.check === true ? "check" : argv["dry-run"] === true ? "dry-run" : "write";
   const { Progress } = await import("@ggen/reporter");
@@ -119,6 +155,9 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
     templates.length === 1 ? `generating ${templates[0]}` : `generating ${templates.length} templates`;
   if (argv.watch === true && mode === "check") {
     throw new GgenError("USAGE", "--watch and --check cannot be combined", { kind: "usage" });
+  }
+  if (argv.watch === true && typeof argv.plan === "string") {
+    throw new GgenError("USAGE", "--watch and --plan cannot be combined", { kind: "usage" });
   }
   const options: import("@ggen/generator").GenerateOptions = {
     templates,
@@ -141,6 +180,10 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
     ...(typeof argv.seed === "string" ? { seed: argv.seed } : {}),
     ...(typeof argv.now === "string" ? { now: argv.now } : {}),
     maxParallel,
+    ...(argv.merge !== undefined ? { merge: argv.merge } : {}),
+    prune: argv.prune === true,
+    full: argv.full === true,
+    ...(typeof argv.plan === "string" ? { plan: argv.plan } : {}),
     ...(argv["query-timeout"] !== undefined
       ? { queryTimeoutMs: parseDuration(argv["query-timeout"], { flag: "--query-timeout" }) }
       : {}),
@@ -153,10 +196,21 @@ async function runGenerate(argv: CommandArgs<GenerateFlags>, templates: string[]
     return;
   }
   const result = await progress.run(label, () => printViolations(generate(options)));
-  report(out, result, mode);
+  report(out, result, typeof argv.plan === "string" ? "plan" : mode);
   if (mode === "check" && result.drift) {
     const n = new Set(result.files.filter((f) => f.differs).map((f) => f.path)).size;
-    process.stderr.write(`ggen: drift: ${n} file(s) differ from what the templates generate\n`);
+    const orphans = result.orphans.filter((o) => o.status !== "gone").length;
+    process.stderr.write(
+      `ggen: drift: ${n} file(s) differ from what the templates generate${
+        orphans ? `; ${orphans} orphan(s) no template produces` : ""
+      }\n`,
+    );
+    process.exitCode = 1;
+  }
+  if (mode === "write" && argv.plan === undefined && result.conflicts.length) {
+    process.stderr.write(
+      `ggen: ${result.conflicts.length} file(s) with conflict markers: ${result.conflicts.join(", ")}\n`,
+    );
     process.exitCode = 1;
   }
 }
@@ -225,25 +279,50 @@ function report(out: Output, r: Result, mode: string): void {
     })),
     counts,
     hooks: r.hooks,
+    conflicts: r.conflicts,
+    orphans: r.orphans,
+    rendered: r.rendered,
+    reused: r.reused,
+    plan: r.planPath ?? null,
     manifest: r.manifestPath ?? null,
     timings: r.manifest.timings,
     warnings: r.warnings,
   };
   out.data(value, () => {
     const lines: string[] = [];
-    const verb = mode === "write" ? "" : mode === "dry-run" ? "would be " : "";
+    const would = mode === "dry-run" || mode === "plan";
+    const verb = would ? "would be " : "";
     for (const f of r.files) {
       lines.push(
-        `${(verb + f.action).padEnd(mode === "dry-run" ? 21 : 12)} ${f.path}${f.reason ? `  (${f.reason})` : ""}`,
+        `${(verb + f.action).padEnd(would ? 21 : 12)} ${f.path}${f.reason ? `  (${f.reason})` : ""}`,
       );
       if (f.diff) lines.push(f.diff.trimEnd());
+    }
+    for (const o of r.orphans) {
+      const what =
+        o.status === "deleted"
+          ? would
+            ? "would be deleted"
+            : "deleted"
+          : o.status === "gone"
+            ? "gone"
+            : "kept";
+      const why = o.edited
+        ? "orphan, edited: kept"
+        : o.status === "kept"
+          ? "orphan: no template produces it; --prune deletes it"
+          : "orphan";
+      lines.push(`${what.padEnd(would ? 21 : 12)} ${o.path}  (${why})`);
     }
     const summary = Object.entries(counts)
       .map(([k, n]) => `${n} ${k}`)
       .join(", ");
     const files = new Set(r.files.map((f) => f.path)).size;
     let tail = `${files} file(s)${summary ? `: ${summary}` : ""} in ${Math.round(r.manifest.timings.totalMs)} ms`;
+    if (r.reused) tail += `; ${r.reused} not rendered (inputs unchanged)`;
+    if (r.orphans.length) tail += `; ${r.orphans.length} orphan(s)`;
     if (mode === "dry-run") tail += " (dry run: nothing written)";
+    if (mode === "plan" && r.planPath) tail += ` (nothing written; plan: ${relativeToCwd(r.planPath)})`;
     if (mode === "check") tail += r.drift ? " (drift)" : " (no drift)";
     if (r.manifestPath) tail += `\nmanifest: ${relativeToCwd(r.manifestPath)}`;
     lines.push(tail);
@@ -270,6 +349,15 @@ const generateCmd = defineCommand<GenerateFlags & { template: string }>()({
     ["ggen template generate io.ggen.domain-service:sql-schema --vars name=shop", "From an installed pack"],
     ["ggen template generate io.ggen.domain-service -o svc --graph my.ttl", "A whole pack on your ontology"],
     ["ggen template generate t.tmpl --check", "Exit 1 when generated files drifted"],
+    [
+      "ggen template generate io.ggen.domain-service --graph shop.ttl --plan plan.json",
+      "Plan a regeneration",
+    ],
+    [
+      "ggen template generate io.ggen.domain-service --graph shop.ttl --prune",
+      "Regenerate, keep edits, prune",
+    ],
+    ["ggen template generate t.tmpl --merge fail-on-conflict", "Write nothing if an edit conflicts"],
   ],
   handler: (argv) => runGenerate(argv, [String(argv.template)]),
 });
@@ -428,6 +516,7 @@ export const genCommand = defineCommand<GenerateFlags & { template: string }>()(
   examples: [
     ["ggen gen fixtures/templates/templates/schema.sql.tmpl -o out", "Render one template"],
     ["ggen gen io.ggen.domain-service -o svc --vars name=shop", "Every template of a pack"],
+    ["ggen gen io.ggen.domain-service -o svc --diff --dry-run", "What a regeneration would change"],
   ],
   handler: (argv) => runGenerate(argv, [String(argv.template)]),
 });

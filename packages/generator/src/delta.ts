@@ -1,0 +1,123 @@
+// Delta-driven regeneration: each output's inputs as digests (its provenance in the lock), and the
+// decision not to render an output whose inputs are those the lock recorded for it — its content is then
+// the base the lock names. Inputs: the template (and its `from:` file), the vars, the for_each row, the
+// results of its named queries, and the graph when its body runs SPARQL itself.
+import { existsSync, readFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import type { Provenance } from "@ggen/contract";
+import type { Graph } from "@ggen/rdf";
+import { sha256 } from "@ggen/support";
+import pkg from "../package.json" with { type: "json" };
+import type { Lock } from "./lock.js";
+import { redact } from "./manifest.js";
+import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
+import type { Run } from "./run.js";
+import type { GraphSnapshots } from "./snapshot.js";
+import type { BaseStore } from "./store.js";
+
+/** JSON with keys sorted, so equal values digest equally whatever their key order. */
+export function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (x === null || typeof x !== "object" || Array.isArray(x)) return x;
+    const o = x as Record<string, unknown>;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(o).sort()) sorted[k] = o[k];
+    return sorted;
+  });
+}
+
+/** A body that calls the sparql helper (`(sparql …)`, `{{sparql …}}`, `{{#sparql …}}`). */
+const INLINE_SPARQL = /(?:\(|\{\{[~#]*)\s*sparql\s/;
+
+/** The regeneration state of one run: the lock read, the base store, what was rendered or reused. */
+export class Regeneration {
+  rendered = 0;
+  reused = 0;
+  private readonly digests = new WeakMap<object, string>();
+  private readonly fileDigests = new Map<string, string>();
+
+  constructor(
+    readonly lock: Lock | undefined,
+    readonly store: BaseStore,
+    /** Render everything (no lock to compare with, or asked to). */
+    readonly full: boolean,
+    /** Graphs answered from the last generation's snapshot (none without a lock to write). */
+    readonly snapshots: GraphSnapshots | undefined,
+  ) {}
+
+  /** Digest of a value computed once per object (a template's query results are shared by its rows). */
+  private digestOnce(v: object): string {
+    let d = this.digests.get(v);
+    if (d === undefined) {
+      d = sha256(stableJson(v));
+      this.digests.set(v, d);
+    }
+    return d;
+  }
+
+  private fileDigest(abs: string): string {
+    let d = this.fileDigests.get(abs);
+    if (d === undefined) {
+      d = existsSync(abs) ? sha256(readFileSync(abs)) : "";
+      this.fileDigests.set(abs, d);
+    }
+    return d;
+  }
+
+  /** The provenance of one output about to be rendered. */
+  inputsOf(
+    run: Run,
+    o: {
+      unit: TemplateUnit;
+      tpl: LoadedTemplate;
+      vars: Record<string, unknown>;
+      row: unknown;
+      sparql: object;
+      graph: Graph | undefined;
+      to: string;
+      from?: string;
+    },
+  ): Provenance {
+    const fromDigest = o.from === undefined ? "" : this.fileDigest(o.from);
+    const template = fromDigest ? sha256(`${o.tpl.sha256}\0${fromDigest}`) : o.tpl.sha256;
+    const inline =
+      INLINE_SPARQL.test(o.tpl.split.body) ||
+      (o.from !== undefined && existsSync(o.from) && INLINE_SPARQL.test(readFileSync(o.from, "utf8")));
+    const query = sha256(`${stableJson(o.row ?? null)}\0${this.digestOnce(o.sparql)}`);
+    const graph = o.graph ? sha256(o.graph.hash) : undefined;
+    const vars = sha256(stableJson(redact(o.vars)));
+    // Secret vars count here too (a changed password renders again), as a digest only.
+    const inputs = sha256(
+      stableJson({
+        tool: pkg.version,
+        template,
+        vars: o.vars,
+        seed: run.opts.seed ?? null,
+        now: run.now?.toISOString() ?? null,
+        query,
+        graph: inline ? (graph ?? null) : null,
+        to: o.to,
+        pack: o.unit.pack ? `${o.unit.pack.id}@${o.unit.pack.version}` : null,
+      }),
+    );
+    const p: Provenance = { template, vars, inputs };
+    if (o.unit.pack) p.pack = `${o.unit.pack.id}@${o.unit.pack.version}`;
+    if (graph) p.graph = graph;
+    p.query = query;
+    if (inline) p.inline = true;
+    return p;
+  }
+
+  /**
+   * The digest of what the lock says this output generated, when its inputs are those recorded and that
+   * content can be had (on disk, or in the base store): it need not be rendered again.
+   */
+  reusable(run: Run, to: string, p: Provenance): string | undefined {
+    if (this.full || !this.lock) return undefined;
+    const abs = resolve(run.outRoot, to);
+    const e = this.lock.files.get(relative(run.outRoot, abs).split("\\").join("/"));
+    if (!e?.generated || e.provenance?.inputs !== p.inputs) return undefined;
+    if (!existsSync(abs) && !this.store.has(e.generated)) return undefined;
+    return e.generated;
+  }
+}

@@ -1,0 +1,95 @@
+// What a graph change means: the triples added and removed between two graphs, and which outputs of a
+// generation manifest would change if the templates ran on the new graph (a dry run against the lock:
+// only outputs whose query results change are rendered, and those whose content changes are listed).
+import { resolve } from "node:path";
+import { REDACTED } from "@ggen/support";
+import { generate } from "./engine.js";
+import { fail } from "./errors.js";
+import { rdf } from "./lazy.js";
+import { manifestPathOf, readLock } from "./lock.js";
+
+export interface GraphDiff {
+  /** N-Quads lines, sorted. */
+  added: string[];
+  removed: string[];
+}
+
+/** Triples (quads) in `newer` and not in `older`, and the reverse; blank nodes compared canonically. */
+export async function diffGraphs(older: string, newer: string, cwd = process.cwd()): Promise<GraphDiff> {
+  const r = await rdf();
+  const lines = async (file: string) => {
+    // As given when it is relative to the process's cwd, so errors name the file as the user wrote it.
+    const g = await r.loadGraph([{ path: resolve(cwd) === process.cwd() ? file : resolve(cwd, file) }]);
+    try {
+      return new Set(
+        g
+          .dump("nquads")
+          .split("\n")
+          .filter((l) => l.trim().length > 0),
+      );
+    } finally {
+      g.free();
+    }
+  };
+  const [a, b] = [await lines(older), await lines(newer)];
+  return {
+    added: [...b].filter((l) => !a.has(l)).sort(),
+    removed: [...a].filter((l) => !b.has(l)).sort(),
+  };
+}
+
+export interface Impact {
+  path: string;
+  change: "changed" | "added" | "removed";
+  template?: string;
+}
+
+/**
+ * The outputs of the manifest (default `<outputDir>/.ggen/manifest.json`) that would change if its
+ * templates ran with `graph` as their graph (as `ggen gen --graph` does), with the manifest's vars
+ * (secret ones must be given again in `vars`).
+ */
+export async function impactOf(opts: {
+  graph: string;
+  cwd?: string;
+  outputDir?: string;
+  manifest?: string;
+  vars?: Record<string, unknown>;
+  packsDir?: string;
+}): Promise<Impact[]> {
+  const cwd = resolve(opts.cwd ?? process.cwd());
+  const outRoot = resolve(cwd, opts.outputDir ?? ".");
+  const manifestPath = manifestPathOf(cwd, outRoot, opts.manifest);
+  const lock = readLock(manifestPath, cwd, outRoot, () => undefined);
+  if (!lock)
+    fail("MANIFEST_NOT_FOUND", `no generation manifest at '${manifestPath}'`, undefined, {
+      kind: "usage",
+      hint: "generate first, or pass --manifest / --output-dir",
+    });
+  const templates = [...new Set(lock.manifest.files.map((f) => f.template).filter((t) => t !== undefined))];
+  if (templates.length === 0) return [];
+  const vars: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(lock.manifest.vars)) if (v !== REDACTED) vars[k] = v;
+  const r = await generate({
+    templates,
+    cwd,
+    outputDir: outRoot,
+    ...(opts.manifest !== undefined ? { manifest: opts.manifest } : {}),
+    graphs: [opts.graph],
+    vars: { ...vars, ...(opts.vars ?? {}) },
+    mode: "dry-run",
+    ...(opts.packsDir ? { packsDir: opts.packsDir } : {}),
+  });
+  const out: Impact[] = [];
+  const seen = new Set<string>();
+  for (const f of r.manifest.files) {
+    if (seen.has(f.path)) continue;
+    seen.add(f.path);
+    const before = lock.files.get(f.path);
+    const change = !before ? "added" : before.generated !== f.generated ? "changed" : undefined;
+    if (change) out.push({ path: f.path, change, ...(f.template ? { template: f.template } : {}) });
+  }
+  for (const o of r.orphans)
+    out.push({ path: o.path, change: "removed", ...(o.template ? { template: o.template } : {}) });
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}

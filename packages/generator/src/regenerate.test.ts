@@ -1,0 +1,463 @@
+// Regeneration with the user's edits: three-way merges against the base store, merge strategies,
+// protected regions, orphans, delta-driven rendering, plans applied, and failures that write nothing.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { assertValid, type GenerationManifest } from "@ggen/contract";
+import { afterEach, describe, expect, it } from "vitest";
+import { applyPlan } from "./apply.js";
+import { type GenerateOptions, generate } from "./engine.js";
+import { mergeLines } from "./merge.js";
+import { parseRegions } from "./regions.js";
+import { project, removeProjects, writeIn } from "./testkit.js";
+
+afterEach(removeProjects);
+const write = writeIn;
+const read = (d: string, p: string) => readFileSync(join(d, p), "utf8");
+const gen = (cwd: string, o: Omit<GenerateOptions, "cwd">) => generate({ cwd, outputDir: "out", ...o });
+const lockOf = (d: string) => JSON.parse(read(d, "out/.ggen/manifest.json")) as GenerationManifest;
+/** Every file under `root` (but .ggen) with its content. */
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === ".ggen") continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(dir, e.name), r);
+      else out[r] = readFileSync(join(dir, e.name), "utf8");
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+// A service file: a header from `title`, fields from `fields`, a footer, and a protected region.
+const service = `---
+to: src/{{name}}.ts
+vars:
+  name: svc
+  heading: Service
+  fields: { type: list, default: [id] }
+  footer: end
+---
+// {{heading}}
+export interface Entity {
+{{#each fields}}
+  {{this}}: string;
+{{/each}}
+}
+
+export function helper() {
+  return 1;
+}
+
+// ggen:manual custom
+// put your code here
+// ggen:end
+
+export const footer = "{{footer}}";
+`;
+
+describe("three-way regeneration", () => {
+  it("merges non-overlapping edits cleanly and keeps them", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await gen(d, { templates: ["t/svc.tmpl"] });
+    const edited = read(d, "out/src/svc.ts").replace("return 1;", "return 2; // mine");
+    write(d, "out/src/svc.ts", edited);
+    const r = await gen(d, { templates: ["t/svc.tmpl"], vars: { fields: "id,rating" } });
+    expect(r.files[0]).toMatchObject({ action: "merged", reason: "your edits merged" });
+    const now = read(d, "out/src/svc.ts");
+    expect(now).toContain("return 2; // mine");
+    expect(now).toContain("  rating: string;");
+    expect(r.conflicts).toEqual([]);
+    // The base is now the new render: regenerating again changes nothing.
+    const again = await gen(d, { templates: ["t/svc.tmpl"], vars: { fields: "id,rating" } });
+    expect(again.files[0]!.action).toBe("unchanged");
+    expect(read(d, "out/src/svc.ts")).toBe(now);
+  });
+
+  it("leaves overlapping edits as conflict markers (three-way), or resolves them by strategy", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await gen(d, { templates: ["t/svc.tmpl"] });
+    const mine = read(d, "out/src/svc.ts").replace("// Service", "// My service");
+    write(d, "out/src/svc.ts", mine);
+    const snapshot = join(d, "snapshot");
+    cpSync(join(d, "out"), snapshot, { recursive: true });
+    const restore = () => {
+      rmSync(join(d, "out"), { recursive: true });
+      cpSync(snapshot, join(d, "out"), { recursive: true });
+    };
+    const theirs = { heading: "Shop service" };
+    const r = await gen(d, { templates: ["t/svc.tmpl"], vars: theirs });
+    expect(r.conflicts).toEqual(["src/svc.ts"]);
+    expect(r.files[0]).toMatchObject({ action: "conflict" });
+    expect(read(d, "out/src/svc.ts")).toContain(
+      "<<<<<<< yours (on disk)\n// My service\n||||||| generated before\n// Service\n=======\n// Shop service\n>>>>>>> generated now\n",
+    );
+    expect(lockOf(d).files[0]).toMatchObject({ action: "conflict", conflicts: 1 });
+    restore();
+    await gen(d, { templates: ["t/svc.tmpl"], vars: theirs, merge: "generated-wins" });
+    expect(read(d, "out/src/svc.ts")).toMatch(/^\/\/ Shop service\n/);
+    restore();
+    await gen(d, { templates: ["t/svc.tmpl"], vars: theirs, merge: "manual-wins" });
+    expect(read(d, "out/src/svc.ts")).toMatch(/^\/\/ My service\n/);
+    restore();
+    await gen(d, { templates: ["t/svc.tmpl"], vars: theirs, force: true });
+    expect(read(d, "out/src/svc.ts")).toMatch(/^\/\/ Shop service\n/);
+  });
+
+  it("fail-on-conflict writes nothing at all, not even the files that merge cleanly", async () => {
+    const d = project({ "t/svc.tmpl": service, "t/other.tmpl": "---\nto: other.txt\n---\n{{heading}}\n" });
+    await gen(d, { templates: ["t"] });
+    write(d, "out/src/svc.ts", read(d, "out/src/svc.ts").replace("// Service", "// Mine"));
+    const before = tree(join(d, "out"));
+    const lockBefore = read(d, "out/.ggen/manifest.json");
+    await expect(
+      gen(d, { templates: ["t"], vars: { heading: "Changed" }, merge: "fail-on-conflict" }),
+    ).rejects.toMatchObject({
+      code: "MERGE_CONFLICT",
+      message: expect.stringMatching(/src\/svc\.ts.*nothing written/),
+    });
+    expect(tree(join(d, "out"))).toEqual(before);
+    expect(read(d, "out/.ggen/manifest.json")).toBe(lockBefore);
+  });
+
+  it("mergeLines: clean, overlapping and identical changes", () => {
+    expect(mergeLines("a\nb\nc\nd\ne\n", "a\nB\nc\nd\ne\n", "a\nb\nc\nd\nE\n", "three-way")).toEqual({
+      content: "a\nB\nc\nd\nE\n",
+      conflicts: 0,
+    });
+    expect(mergeLines("a\n", "x\n", "y\n", "manual-wins")).toEqual({ content: "x\n", conflicts: 1 });
+    expect(mergeLines("a\n", "y\n", "y\n", "three-way")).toEqual({ content: "y\n", conflicts: 0 });
+  });
+});
+
+describe("protected regions", () => {
+  it("keep the user's lines byte for byte while the rest is regenerated, even with --force", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await gen(d, { templates: ["t/svc.tmpl"] });
+    const mine = "  const x = 1;\t// tabs and trailing spaces  \n\n  export const y = x;\n";
+    write(d, "out/src/svc.ts", read(d, "out/src/svc.ts").replace("// put your code here\n", mine));
+    await gen(d, {
+      templates: ["t/svc.tmpl"],
+      vars: { fields: "id,name", footer: "fin" },
+      force: true,
+    });
+    const now = read(d, "out/src/svc.ts");
+    expect(now).toContain(`// ggen:manual custom\n${mine}// ggen:end\n`);
+    expect(now).toContain('export const footer = "fin";');
+    expect(now).toContain("  name: string;");
+  });
+
+  it("a region the template drops is reported, and an edited one conflicts instead of vanishing", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await gen(d, { templates: ["t/svc.tmpl"] });
+    write(d, "out/src/svc.ts", read(d, "out/src/svc.ts").replace("// put your code here", "keep me"));
+    write(
+      d,
+      "t/svc.tmpl",
+      service.replace("// ggen:manual custom\n// put your code here\n// ggen:end\n", ""),
+    );
+    const warnings: string[] = [];
+    const r = await gen(d, { templates: ["t/svc.tmpl"], onWarn: (w) => warnings.push(w) });
+    expect(warnings.join("\n")).toMatch(/protected region 'custom' is no longer in the template/);
+    expect(r.files[0]!.action).toBe("conflict");
+    expect(read(d, "out/src/svc.ts")).toContain("keep me");
+  });
+
+  it("reads markers in the file's comment syntax, and the original's MANUAL form", () => {
+    const sql = "-- ggen:manual extra\nCREATE INDEX i ON t (x);\n-- ggen:end\n";
+    expect(parseRegions(sql, "schema.sql").regions.map((r) => [r.name, r.body])).toEqual([
+      ["extra", "CREATE INDEX i ON t (x);\n"],
+    ]);
+    expect(parseRegions("# ggen:manual a\nx: 1\n# ggen:end\n", "c.yaml").regions).toHaveLength(1);
+    expect(
+      parseRegions("<!-- ggen:manual notes -->\nhi\n<!-- ggen:end -->\n", "README.md").regions,
+    ).toHaveLength(1);
+    // `#` is not a comment in TypeScript: not a marker there.
+    expect(parseRegions("# ggen:manual a\nx\n# ggen:end\n", "a.ts").regions).toEqual([]);
+    const legacy = parseRegions("// MANUAL: custom logic\nmine();\n// END MANUAL\n", "a.rs");
+    expect(legacy.regions.map((r) => [r.name, r.body])).toEqual([["custom logic", "mine();\n"]]);
+    expect(parseRegions("// ggen:manual a\n// ggen:manual b\n// ggen:end\n", "a.ts").problem).toMatch(
+      /region inside region/,
+    );
+  });
+});
+
+// One file per item: removing an item leaves an orphan.
+const perItem = `---
+to: "items/{{item}}.txt"
+for_each: items
+vars:
+  items: { type: list, default: [a, b, c] }
+  suffix: "."
+---
+item {{item}}{{suffix}}
+`;
+
+describe("orphans", () => {
+  it("are listed; --prune deletes unedited ones and keeps (and lists) edited ones", async () => {
+    const d = project({ "t/item.tmpl": perItem });
+    await gen(d, { templates: ["t/item.tmpl"], vars: { items: "a,b,c,d" } });
+    write(d, "out/items/d.txt", "my notes\n");
+    const listed = await gen(d, { templates: ["t/item.tmpl"], vars: { items: "a,b" } });
+    expect(listed.orphans).toEqual([
+      { path: "items/c.txt", template: "t/item.tmpl", edited: false, status: "kept" },
+      { path: "items/d.txt", template: "t/item.tmpl", edited: true, status: "kept" },
+    ]);
+    expect(existsSync(join(d, "out/items/c.txt"))).toBe(true);
+    expect(lockOf(d).orphans?.map((o) => o.path)).toEqual(["items/c.txt", "items/d.txt"]);
+    const pruned = await gen(d, { templates: ["t/item.tmpl"], vars: { items: "a,b" }, prune: true });
+    expect(pruned.orphans.map((o) => [o.path, o.status])).toEqual([
+      ["items/c.txt", "deleted"],
+      ["items/d.txt", "kept"],
+    ]);
+    expect(existsSync(join(d, "out/items/c.txt"))).toBe(false);
+    expect(read(d, "out/items/d.txt")).toBe("my notes\n");
+    expect(lockOf(d).orphans?.map((o) => o.path)).toEqual(["items/d.txt"]);
+  });
+
+  it("outputs of templates a run does not render are not orphans: their lock entries are kept", async () => {
+    const d = project({ "t/item.tmpl": perItem, "u/one.tmpl": "---\nto: one.txt\n---\none\n" });
+    await gen(d, { templates: ["t/item.tmpl"] });
+    const r = await gen(d, { templates: ["u/one.tmpl"] });
+    expect(r.orphans).toEqual([]);
+    expect(
+      lockOf(d)
+        .files.map((f) => f.path)
+        .sort(),
+    ).toEqual(["items/a.txt", "items/b.txt", "items/c.txt", "one.txt"]);
+  });
+});
+
+const byRow = `---
+to: "items/{{local item}}.txt"
+rdf: ../items.ttl
+prefixes: { ex: "http://example.org/" }
+for_each: "SELECT ?item ?label WHERE { ?item ex:label ?label } ORDER BY ?item"
+vars:
+  suffix: "."
+---
+item {{label}}{{suffix}}
+`;
+const items = (labels: string[]) =>
+  `@prefix ex: <http://example.org/> .\n${labels.map((l, i) => `ex:i${i} ex:label "${l}" .`).join("\n")}\n`;
+
+describe("delta-driven regeneration", () => {
+  it("renders only outputs whose inputs changed, and counts the others", async () => {
+    const d = project({ "t/item.tmpl": byRow, "items.ttl": items(["a", "b", "c"]) });
+    const first = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([first.rendered, first.reused]).toEqual([3, 0]);
+    const same = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([same.rendered, same.reused]).toEqual([0, 3]);
+    write(d, "items.ttl", items(["a", "b", "x"]));
+    const one = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([one.rendered, one.reused]).toEqual([1, 2]);
+    expect(read(d, "out/items/i2.txt")).toBe("item x.\n");
+    const all = await gen(d, { templates: ["t/item.tmpl"], vars: { suffix: "!" } });
+    expect([all.rendered, all.reused]).toEqual([3, 0]);
+    expect(read(d, "out/items/i0.txt")).toBe("item a!\n");
+    // A deleted output whose inputs did not change comes back from the base store.
+    rmSync(join(d, "out/items/i1.txt"));
+    const back = await gen(d, { templates: ["t/item.tmpl"], vars: { suffix: "!" } });
+    expect(back.reused).toBe(3);
+    expect(back.files.find((f) => f.path === "items/i1.txt")!.action).toBe("created");
+    expect(read(d, "out/items/i1.txt")).toBe("item b!\n");
+    const full = await gen(d, { templates: ["t/item.tmpl"], vars: { suffix: "!" }, full: true });
+    expect(full.rendered).toBe(3);
+  });
+
+  it("the lock records provenance per output and stays a valid manifest", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await gen(d, { templates: ["t/svc.tmpl"], vars: { db_password: "hunter2" } });
+    const text = read(d, "out/.ggen/manifest.json");
+    expect(text).not.toContain("hunter2");
+    const m = assertValid("generation-manifest/v1", JSON.parse(text));
+    expect(m.files[0]!.provenance).toMatchObject({
+      template: expect.stringMatching(/^[0-9a-f]{64}$/),
+      vars: expect.stringMatching(/^[0-9a-f]{64}$/),
+      query: expect.stringMatching(/^[0-9a-f]{64}$/),
+      inputs: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(m.files[0]!.generated).toBe(m.files[0]!.sha256);
+    const blob = join(d, "out/.ggen/base", m.files[0]!.generated!.slice(0, 2), `${m.files[0]!.generated}.gz`);
+    expect(existsSync(blob)).toBe(true);
+  });
+});
+
+describe("plans", () => {
+  it("a plan applied gives exactly what a real run gives; --dry-run and --diff show the same", async () => {
+    const d = project({ "t/svc.tmpl": service, "t/item.tmpl": perItem });
+    await gen(d, { templates: ["t"] });
+    write(d, "out/src/svc.ts", read(d, "out/src/svc.ts").replace("return 1;", "return 2;"));
+    write(d, "out/src/svc.ts", read(d, "out/src/svc.ts").replace("// Service", "// Mine"));
+    const twin = project({});
+    cpSync(d, twin, { recursive: true });
+    const change: Omit<GenerateOptions, "cwd"> = {
+      templates: ["t"],
+      vars: { heading: "Shop", fields: "id,rating", items: "a,b" },
+      prune: true,
+    };
+    const dry = await gen(d, { ...change, mode: "dry-run", diff: true });
+    const planned = await gen(d, { ...change, plan: "plan.json" });
+    expect(tree(join(d, "out"))).toEqual(tree(join(twin, "out"))); // planning wrote nothing
+    const plan = assertValid("generation-plan/v1", JSON.parse(read(d, "plan.json")));
+    expect(plan.summary).toMatchObject({ conflict: 1, "delete-orphan": 1, unchanged: 2 });
+    expect(plan.files.find((f) => f.path === "items/c.txt")).toMatchObject({
+      action: "delete-orphan",
+      next: null,
+    });
+    const real = await gen(twin, change);
+    expect(planned.files.map((f) => [f.path, f.action])).toEqual(real.files.map((f) => [f.path, f.action]));
+    expect(dry.files.map((f) => f.diff)).toEqual(
+      plan.files.filter((f) => f.action !== "delete-orphan").map((f) => f.diff),
+    );
+    await applyPlan("plan.json", { cwd: d });
+    expect(tree(join(d, "out"))).toEqual(tree(join(twin, "out")));
+    const a = lockOf(d);
+    const b = JSON.parse(read(twin, "out/.ggen/manifest.json")) as GenerationManifest;
+    expect(a.files).toEqual(b.files);
+    expect(a.orphans).toEqual(b.orphans);
+    // The applied lock serves the next regeneration like a real run's.
+    const next = await gen(d, change);
+    expect(next.files.every((f) => f.action === "unchanged" || f.action === "conflict")).toBe(true);
+  });
+
+  it("apply refuses, naming the files, when the disk changed since the plan, and writes nothing", async () => {
+    const d = project({ "t/svc.tmpl": service, "t/item.tmpl": perItem });
+    await gen(d, { templates: ["t"] });
+    await gen(d, { templates: ["t"], vars: { heading: "New" }, plan: "plan.json" });
+    write(d, "out/items/a.txt", "changed\n");
+    const before = tree(join(d, "out"));
+    await expect(applyPlan("plan.json", { cwd: d })).rejects.toMatchObject({
+      code: "PLAN_STALE",
+      message: expect.stringContaining("items/a.txt"),
+    });
+    expect(tree(join(d, "out"))).toEqual(before);
+  });
+});
+
+describe("failure safety", () => {
+  it("a manifest path that is a directory fails before any output is written", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    mkdirSync(join(d, "m.json"));
+    await expect(gen(d, { templates: ["t/svc.tmpl"], manifest: "m.json" })).rejects.toMatchObject({
+      code: "MANIFEST_PATH",
+    });
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
+  it("a manifest in a directory that does not exist, outside the output dir, is refused and creates nothing", async () => {
+    const d = project({ "t/svc.tmpl": service });
+    await expect(
+      gen(d, { templates: ["t/svc.tmpl"], manifest: "nowhere/deep/m.json" }),
+    ).rejects.toMatchObject({
+      code: "MANIFEST_PATH",
+    });
+    expect(existsSync(join(d, "nowhere"))).toBe(false);
+    expect(existsSync(join(d, "out"))).toBe(false);
+    // Inside the output dir its directories are made.
+    await gen(d, { templates: ["t/svc.tmpl"], manifest: "out/meta/m.json" });
+    expect(existsSync(join(d, "out/meta/m.json"))).toBe(true);
+  });
+
+  it("an output whose parent is a file fails before the other outputs are written", async () => {
+    const d = project({ "t/a.tmpl": "---\nto: a.txt\n---\na\n", "t/b.tmpl": "---\nto: b/x.txt\n---\nb\n" });
+    write(d, "out/b", "a file where a directory should be\n");
+    await expect(gen(d, { templates: ["t"] })).rejects.toMatchObject({ code: "OUTPUT_PARENT" });
+    expect(tree(join(d, "out"))).toEqual({ b: "a file where a directory should be\n" });
+    expect(existsSync(join(d, "out/.ggen"))).toBe(false);
+  });
+});
+
+// A graph of people, teams and "reportsTo" chains, as N-Triples, edited at random between regenerations.
+const EX = "http://example.org/";
+const nt = (s: string, p: string, o: string) => `<${EX}${s}> <${EX}${p}> ${o} .`;
+function randomGraph(rand: () => number, n: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    lines.push(nt(`p${i}`, "type", `<${EX}Person>`));
+    lines.push(nt(`p${i}`, "name", `"Person ${i}"`));
+    if (rand() < 0.7) lines.push(nt(`p${i}`, "team", `<${EX}t${Math.floor(rand() * 4)}>`));
+    if (i > 0 && rand() < 0.6) lines.push(nt(`p${i}`, "reportsTo", `<${EX}p${Math.floor(rand() * i)}>`));
+    if (rand() < 0.3) lines.push(nt(`p${i}`, "nick", `"n${i} . # not a comment"`));
+  }
+  for (let t = 0; t < 4; t++) lines.push(nt(`t${t}`, "label", `"Team ${t}"`));
+  return lines;
+}
+function edit(rand: () => number, lines: string[]): string[] {
+  const out = [...lines];
+  const k = 1 + Math.floor(rand() * 3);
+  for (let j = 0; j < k; j++) {
+    const r = rand();
+    const i = Math.floor(rand() * out.length);
+    if (r < 0.35) out.splice(i, 1);
+    else if (r < 0.7)
+      out.push(
+        nt(
+          `p${Math.floor(rand() * 30)}`,
+          ["nick", "team", "reportsTo", "label"][j % 4]!,
+          `"x${Math.floor(rand() * 99)}"`,
+        ),
+      );
+    else out.push(nt(`p${Math.floor(rand() * 30)}`, "team", `<${EX}t${Math.floor(rand() * 5)}>`));
+  }
+  return out;
+}
+const people = `---
+to: "people/{{local p}}.txt"
+rdf: ../g.nt
+prefixes: { ex: "http://example.org/" }
+for_each: "SELECT ?p ?name WHERE { ?p ex:type ex:Person ; ex:name ?name } ORDER BY ?p ?name"
+sparql:
+  teams: "SELECT ?p ?t ?label WHERE { ?p ex:team ?t . OPTIONAL { ?t ex:label ?label } } ORDER BY ?p ?t ?label"
+  chain: "SELECT ?p (COUNT(?boss) AS ?n) WHERE { ?p ex:type ex:Person . OPTIONAL { ?p ex:reportsTo+ ?boss } } GROUP BY ?p ORDER BY ?p"
+  loners: "SELECT ?p WHERE { ?p ex:type ex:Person FILTER NOT EXISTS { ?p ex:team ?any } } ORDER BY ?p"
+---
+{{name}}{{#each (where sparql.teams "p" p)}} team={{local t}}{{#if label}} ({{label}}){{/if}}{{/each}}
+{{#each (where sparql.chain "p" p)}}bosses={{n}}{{/each}}
+loner={{#each (where sparql.loners "p" p)}}yes{{/each}}
+`;
+const summary = `---
+to: summary.txt
+rdf: ../g.nt
+prefixes: { ex: "http://example.org/" }
+sparql:
+  all: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+  nicks: "SELECT ?p ?nick WHERE { ?p ex:nick ?nick } ORDER BY ?p ?nick"
+---
+triples={{#each sparql.all}}{{n}}{{/each}}
+{{#each sparql.nicks}}{{local p}}={{nick}}
+{{/each}}{{#each (sparql "SELECT ?t WHERE { ?t ex:label ?l } ORDER BY ?t")}}{{local t}} {{/each}}
+`;
+
+describe("graph snapshots (regenerating after a graph change without loading it whole)", () => {
+  it("give exactly what a full generation gives, over many random edits", async () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    let lines = randomGraph(rand, 40);
+    const d = project({
+      "t/people.tmpl": people,
+      "t/summary.tmpl": summary,
+      "g.nt": `${lines.join("\n")}\n`,
+    });
+    await gen(d, { templates: ["t"] });
+    const used = { reusedQueries: 0, subgraphQueries: 0 };
+    for (let round = 0; round < 12; round++) {
+      lines = edit(rand, lines);
+      write(d, "g.nt", `${lines.join("\n")}\n`);
+      const delta = await gen(d, { templates: ["t"], prune: true });
+      used.reusedQueries += delta.snapshot?.reusedQueries ?? 0;
+      used.subgraphQueries += delta.snapshot?.subgraphQueries ?? 0;
+      const fresh = project({ "t/people.tmpl": people, "t/summary.tmpl": summary, "g.nt": read(d, "g.nt") });
+      await gen(fresh, { templates: ["t"] });
+      expect(tree(join(d, "out")), `round ${round}`).toEqual(tree(join(fresh, "out")));
+    }
+    // The rounds did answer queries without the whole graph (else this test proves nothing).
+    expect(used.reusedQueries).toBeGreaterThan(0);
+    expect(used.subgraphQueries).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,425 @@
+// Regenerating after a graph change without loading the whole graph again. For a graph made of N-Triples
+// files (no blank nodes), the last generation's text and query results are kept in the base store; the
+// next run diffs the texts line by line, and answers each SELECT:
+// - with the last run's rows when no added or removed triple matches any of the query's triple patterns
+//   (a query's solutions only ever use triples its patterns match, so they cannot have changed);
+// - otherwise on the subgraph of the triples its patterns can match (its result there is its result on
+//   the whole graph);
+// - and on the whole graph, loaded once, whenever that cannot be shown: GRAPH, SERVICE, FROM, zero-length
+//   paths (`*`, `?`: they range over every node), negated property sets, a parse it cannot follow, or a
+//   subgraph that is most of the graph. Anything but SELECT goes to the whole graph too.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { Graph, GraphSource, QueryOptions, QueryResult, RdfFormat, Row } from "@ggen/rdf";
+import { sha256 } from "@ggen/support";
+import type { Rdf } from "./lazy.js";
+import type { Lock } from "./lock.js";
+import type { BaseStore } from "./store.js";
+
+/** A triple pattern: each position an N-Triples IRI (`<…>`) or undefined (anything). */
+interface Pattern {
+  s?: string;
+  p?: string;
+  o?: string;
+}
+
+type SparqlParser = { parse(q: string): unknown };
+let parser: SparqlParser | undefined;
+function sparqlParser(): SparqlParser {
+  if (!parser) {
+    const { Parser } = createRequire(import.meta.url)("sparqljs") as { Parser: new () => SparqlParser };
+    parser = new Parser();
+  }
+  return parser;
+}
+
+const iriOf = (t: unknown): string | undefined => {
+  const term = t as { termType?: string; value?: string } | undefined;
+  return term?.termType === "NamedNode" ? `<${term.value}>` : undefined;
+};
+
+/** Predicates a property path walks, or undefined when it can match anything (`!`, `*`, `?`). */
+function pathPredicates(path: unknown, out: string[]): boolean {
+  const p = path as { type?: string; pathType?: string; items?: unknown[]; termType?: string };
+  if (p.termType === "NamedNode") {
+    out.push(iriOf(p)!);
+    return true;
+  }
+  if (p.type !== "path" || !Array.isArray(p.items)) return false;
+  if (p.pathType === "!" || p.pathType === "*" || p.pathType === "?") return false;
+  return p.items.every((i) => pathPredicates(i, out));
+}
+
+/**
+ * The triple patterns of a SELECT or ASK (every BGP, OPTIONAL, UNION, MINUS, EXISTS and subquery),
+ * or undefined when its result may depend on triples no pattern names.
+ */
+export function triplePatterns(query: string): Pattern[] | undefined {
+  let ast: unknown;
+  try {
+    ast = sparqlParser().parse(query);
+  } catch {
+    return undefined;
+  }
+  const a = ast as { type?: string; queryType?: string; from?: { default?: unknown[]; named?: unknown[] } };
+  if (a.type !== "query" || (a.queryType !== "SELECT" && a.queryType !== "ASK")) return undefined;
+  const patterns: Pattern[] = [];
+  let ok = true;
+  const walk = (node: unknown): void => {
+    if (!ok || node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    const n = node as Record<string, unknown>;
+    if (n.type === "graph" || n.type === "service") ok = false;
+    const from = n.from as { default?: unknown[]; named?: unknown[] } | undefined;
+    if (from && ((from.default?.length ?? 0) > 0 || (from.named?.length ?? 0) > 0)) ok = false;
+    if (Array.isArray(n.triples)) {
+      for (const t of n.triples as { subject: unknown; predicate: unknown; object: unknown }[]) {
+        const s = iriOf(t.subject);
+        const o = iriOf(t.object);
+        const pred = t.predicate as { type?: string; termType?: string };
+        if ((t.subject as { termType?: string }).termType === "Quad") ok = false;
+        if (pred.type === "path") {
+          const preds: string[] = [];
+          if (!pathPredicates(pred, preds)) ok = false;
+          // A path's steps go through any nodes: only its predicates are known.
+          for (const p of preds) patterns.push({ p });
+        } else {
+          const pat: Pattern = {};
+          if (s) pat.s = s;
+          const p = iriOf(pred);
+          if (p) pat.p = p;
+          if (o) pat.o = o;
+          patterns.push(pat);
+        }
+      }
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== "triples" && k !== "template") walk(v);
+  };
+  walk(ast);
+  return ok ? patterns : undefined;
+}
+
+/** One N-Triples line as its three terms; `wild` when it cannot be read simply (it then matches anything). */
+interface Line {
+  s: string;
+  p: string;
+  o: string;
+  wild: boolean;
+}
+
+const LINE = /^\s*(<[^>\s]*>)\s+(<[^>\s]*>)\s+(\S.*?)\s*\.\s*(?:#.*)?$/;
+
+function readLine(text: string): Line | undefined {
+  const t = text.trim();
+  if (t === "" || t.startsWith("#")) return undefined;
+  const m = LINE.exec(text);
+  if (!m || text.includes("\\")) return { s: "", p: "", o: "", wild: true };
+  return { s: m[1]!, p: m[2]!, o: m[3]!, wild: false };
+}
+
+const matches = (l: Line, pats: readonly Pattern[]): boolean =>
+  l.wild ||
+  pats.some(
+    (x) =>
+      (x.s === undefined || x.s === l.s) &&
+      (x.p === undefined || x.p === l.p) &&
+      (x.o === undefined || x.o === l.o),
+  );
+
+/** The N-Triples sources a snapshot can stand for, read; undefined when any is not one. */
+export function readNTriples(
+  sources: readonly GraphSource[],
+): { abs: string; text: string; digest: string }[] | undefined {
+  const out: { abs: string; text: string; digest: string }[] = [];
+  for (const s of sources) {
+    if (!("path" in s) || (s.format !== undefined && s.format !== "ntriples") || !/\.nt$/i.test(s.path))
+      return undefined;
+    const abs = resolve(s.path);
+    let text: string;
+    try {
+      text = readFileSync(abs, "utf8");
+    } catch {
+      return undefined; // the ordinary load reports it
+    }
+    if (text.includes("_:")) return undefined;
+    out.push({ abs, text, digest: sha256(text) });
+  }
+  return out.length ? out : undefined;
+}
+
+/** Where a source set's query results are kept: by the digests of its texts. */
+const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/1\0${digests.join("\0")}`);
+
+export interface SnapshotStats {
+  /** Queries answered with the last run's rows, on a subgraph, and whole graphs loaded. */
+  reusedQueries: number;
+  subgraphQueries: number;
+  fullLoads: number;
+}
+
+/** The snapshots of a run: the graphs it answered, their texts and the rows to keep for the next run. */
+export class GraphSnapshots {
+  readonly stats: SnapshotStats = { reusedQueries: 0, subgraphQueries: 0, fullLoads: 0 };
+  /** Texts to keep as bases (by digest), and results to write (by set key). */
+  readonly texts = new Map<string, string>();
+  readonly results = new Map<string, Record<string, Row[]>>();
+  /** Results files of the last generation's graphs, replaced by this run's. */
+  readonly supersededResults = new Set<string>();
+  private readonly graphs: SnapshotGraph[] = [];
+
+  constructor(
+    private readonly store: BaseStore,
+    private readonly lock: Lock | undefined,
+    private readonly cwd: string,
+  ) {}
+
+  resultsPath(key: string): string {
+    return join(this.store.dir, "results", `${key}.json.gz`);
+  }
+
+  static compressResults(rows: Record<string, Row[]>): Buffer {
+    return gzipSync(JSON.stringify(rows), { level: 1 });
+  }
+
+  private previousResults(key: string): Record<string, Row[]> | undefined {
+    try {
+      return JSON.parse(gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8")) as Record<
+        string,
+        Row[]
+      >;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Graphs that were ever asked what only the whole graph can answer (a template that failed renders again
+   * once they are loaded). Never cleared: templates render concurrently, and one that failed on a graph
+   * another has since loaded must still render again.
+   */
+  wanting(): SnapshotGraph[] {
+    return this.graphs.filter((g) => g.wantsWhole);
+  }
+
+  /**
+   * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
+   * sources are not N-Triples files without blank nodes (then they are loaded as usual).
+   */
+  async graph(rdf: Rdf, sources: GraphSource[], load: () => Promise<Graph>): Promise<Graph | undefined> {
+    const read = readNTriples(sources);
+    if (!read) return undefined;
+    for (const r of read) this.texts.set(r.digest, r.text);
+    const rows: Record<string, Row[]> = {};
+    this.results.set(setKey(read.map((r) => r.digest)), rows);
+    const hash = rdf.contentHash(
+      read.map((r) => ({
+        format: "ntriples" as RdfFormat,
+        base: pathToFileURL(r.abs).href,
+        // As @ggen/rdf reads it (without a byte order mark), so the hash is the whole graph's.
+        text: r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text,
+      })),
+    );
+    const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats);
+    this.graphs.push(g);
+    const previous = this.previous(read);
+    if (previous) await g.answerFrom(previous.rows, previous.changed);
+    else await g.loadWhole();
+    return g;
+  }
+
+  /** The last generation's rows for these files and the lines that changed since, when both are known. */
+  private previous(
+    read: readonly { abs: string; text: string }[],
+  ): { rows: Record<string, Row[]>; changed: Line[] } | undefined {
+    const byPath = new Map(
+      (this.lock?.manifest.inputs.graphs ?? []).map((g) => [resolve(this.cwd, g.path), g.sha256] as const),
+    );
+    const digests = read.map((r) => byPath.get(r.abs));
+    if (!digests.every((d): d is string => d !== undefined)) return undefined;
+    const key = setKey(digests);
+    if (key !== setKey(read.map((r) => sha256(r.text)))) this.supersededResults.add(key);
+    const rows = this.previousResults(key);
+    if (!rows) return undefined;
+    const before: string[] = [];
+    for (const d of digests) {
+      const t = this.store.get(d);
+      if (t === undefined) return undefined;
+      before.push(t);
+    }
+    const oldLines = new Set(before.join("\n").split("\n"));
+    const newLines = new Set(
+      read
+        .map((r) => r.text)
+        .join("\n")
+        .split("\n"),
+    );
+    const changed: Line[] = [];
+    for (const l of newLines) if (!oldLines.has(l)) pushLine(changed, l);
+    for (const l of oldLines) if (!newLines.has(l)) pushLine(changed, l);
+    return { rows, changed };
+  }
+}
+
+function pushLine(out: Line[], text: string): void {
+  const l = readLine(text);
+  if (l) out.push(l);
+}
+
+/** The constant terms a line must contain to match any of `pats`; undefined when one has none. */
+function needles(pats: readonly Pattern[]): string[][] | undefined {
+  const out: string[][] = [];
+  for (const p of pats) {
+    const c = [p.s, p.p, p.o].filter((x): x is string => x !== undefined);
+    if (c.length === 0) return undefined;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * The Graph templates see. Before rendering, the last run's queries are answered (their rows kept, or
+ * recomputed on a subgraph); a query it has no answer for (new, or not a SELECT) marks it `wantsWhole`
+ * and throws, and the engine loads the whole graph and renders that template again.
+ */
+export class SnapshotGraph implements Graph {
+  readonly prefixes: Record<string, string> = {};
+  readonly base: string | undefined;
+  wantsWhole = false;
+  private whole: Graph | undefined;
+  private loading: Promise<void> | undefined;
+  private readonly answers = new Map<string, Row[]>();
+  private triplesCount: number | undefined;
+
+  constructor(
+    private readonly rdf: Rdf,
+    readonly hash: string,
+    private readonly read: { abs: string; text: string }[],
+    private readonly keep: Record<string, Row[]>,
+    private readonly load: () => Promise<Graph>,
+    private readonly stats: SnapshotStats,
+  ) {
+    this.base = read.length === 1 ? pathToFileURL(read[0]!.abs).href : undefined;
+  }
+
+  /** Distinct triple lines (oxigraph's count when the whole graph is loaded). */
+  private get triples(): number {
+    if (this.triplesCount === undefined) {
+      const lines = new Set<string>();
+      for (const r of this.read)
+        for (const l of r.text.split("\n")) {
+          const t = l.trim();
+          if (t && !t.startsWith("#")) lines.add(t);
+        }
+      this.triplesCount = lines.size;
+    }
+    return this.triplesCount;
+  }
+
+  get size(): number {
+    return this.whole?.size ?? this.triples;
+  }
+
+  /** Loads the whole graph once, however many templates ask at the same time. */
+  loadWhole(): Promise<void> {
+    this.loading ??= this.load().then((g) => {
+      this.whole = g;
+      this.stats.fullLoads++;
+    });
+    return this.loading;
+  }
+
+  /** Answers the last run's queries: kept rows where no changed line matches, else on a subgraph. */
+  async answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): Promise<void> {
+    const affected: { query: string; pats: Pattern[]; needles: string[][] }[] = [];
+    for (const [query, rows] of Object.entries(previous)) {
+      const pats = triplePatterns(query);
+      if (!pats) continue; // answered by the whole graph, if it is asked again
+      if (!changed.some((l) => matches(l, pats))) {
+        this.answers.set(query, rows);
+        this.stats.reusedQueries++;
+        continue;
+      }
+      const n = needles(pats);
+      if (n) affected.push({ query, pats, needles: n });
+    }
+    if (affected.length === 0) return;
+    const kept = affected.map(() => [] as string[]);
+    let total = 0;
+    for (const r of this.read)
+      for (const text of r.text.split("\n")) {
+        for (let i = 0; i < affected.length; i++) {
+          const a = affected[i]!;
+          // A line with escapes may spell a needle another way: it is read (and sends the query whole).
+          if (!text.includes("\\") && !a.needles.some((n) => n.every((c) => text.includes(c)))) continue;
+          const l = readLine(text);
+          if (!l) continue;
+          // A line it cannot read simply: the whole graph answers instead.
+          if (l.wild) return;
+          if (matches(l, a.pats)) {
+            kept[i]!.push(text);
+            total++;
+          }
+        }
+      }
+    // Subgraphs that are most of the graph are no saving.
+    if (total > this.triples / 2) return;
+    for (let i = 0; i < affected.length; i++) {
+      const sub = await this.rdf.loadGraph(
+        [{ text: `${kept[i]!.join("\n")}\n`, format: "ntriples", name: "subgraph" }],
+        {
+          cache: false,
+        },
+      );
+      try {
+        this.answers.set(affected[i]!.query, sub.select(affected[i]!.query));
+        this.stats.subgraphQueries++;
+      } finally {
+        sub.free();
+      }
+    }
+  }
+
+  private wholeNow(): Graph {
+    if (this.whole) return this.whole;
+    this.wantsWhole = true;
+    throw new Error("this query needs the whole graph (loading it, then rendering again)");
+  }
+
+  select(query: string, options?: QueryOptions): Row[] {
+    const rows = this.whole
+      ? this.whole.select(query, options)
+      : (this.answers.get(query) ?? this.wholeNow().select(query, options));
+    this.keep[query] = rows;
+    return rows;
+  }
+
+  ask(query: string, options?: QueryOptions): boolean {
+    return this.wholeNow().ask(query, options);
+  }
+
+  construct(query: string, options?: QueryOptions): Graph {
+    return this.wholeNow().construct(query, options);
+  }
+
+  query(query: string, options?: QueryOptions): QueryResult {
+    return this.wholeNow().query(query, options);
+  }
+
+  update(update: string, options?: QueryOptions): void {
+    this.wholeNow().update(update, options);
+  }
+
+  dump(format: RdfFormat): string {
+    return this.wholeNow().dump(format);
+  }
+
+  free(): void {
+    this.whole?.free();
+  }
+}
