@@ -257,6 +257,7 @@ async function decideFile(
   }
   for (const p of group.filter((x) => x.inject)) {
     const io = p.inject!;
+    if (p.backup) backup = true;
     const content = p.content ?? "";
     if (desired === undefined) {
       fail("INJECT_TARGET_MISSING", `inject target '${relPath}' does not exist`, at(p.unit.display, p.line), {
