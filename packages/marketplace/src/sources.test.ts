@@ -104,9 +104,9 @@ describe("http registry", () => {
   it("fails clearly when unreachable with no cache, and --offline uses only the cache", async () => {
     const port = await closedPort();
     const dead = parseRegistrySpec(`http://127.0.0.1:${port}/`, 1, t.dir);
-    await expect(loadRegistry(dead, { ggenHome: home(), timeoutMs: 2000 })).rejects.toThrow(
-      new RegExp(`registry 'http://127.0.0.1:${port}/' is unreachable \\(ECONNREFUSED\\)`),
-    );
+    await expect(
+      loadRegistry(dead, { ggenHome: home(), limits: { connectTimeoutMs: 2000 } }),
+    ).rejects.toThrow(new RegExp(`registry 'http://127.0.0.1:${port}/' is unreachable \\(ECONNREFUSED\\)`));
     const ggenHome = home();
     const src = parseRegistrySpec(base, 1, t.dir);
     await expect(loadRegistry(src, { ggenHome, offline: true })).rejects.toThrow(
