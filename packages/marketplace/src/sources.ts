@@ -621,11 +621,13 @@ export async function fetchArchive(
     } catch (e) {
       if (!(e instanceof FetchProblem)) throw e;
       if (e.kind === "interrupted") throw interrupted();
+      if (e.kind === "too-large")
+        throw cap < v.size
+          ? new GgenError("ARCHIVE_TOO_LARGE", `${id}@${v.version}: archive ${location} is ${e.message}`)
+          : biggerThanIndexed(id, v, location);
       throw new GgenError(
-        e.kind === "too-large" ? "ARCHIVE_TOO_LARGE" : "ARCHIVE_UNREACHABLE",
-        e.kind === "too-large"
-          ? `${id}@${v.version}: archive ${location} is larger than the index says (${formatSize(v.size)})${cap < v.size ? ` or ${e.message}` : ""}`
-          : `${id}@${v.version}: cannot download ${location} (${e.message})`,
+        "ARCHIVE_UNREACHABLE",
+        `${id}@${v.version}: cannot download ${location} (${e.message})`,
       );
     }
     if (res.status < 200 || res.status >= 300)
@@ -638,11 +640,7 @@ export async function fetchArchive(
     try {
       data = await readRegularFile(location, cap, "maxArchiveBytes");
     } catch (e) {
-      if (e instanceof FetchProblem)
-        throw new GgenError(
-          "ARCHIVE_TOO_LARGE",
-          `${id}@${v.version}: archive ${location} is larger than the index says (${formatSize(v.size)})`,
-        );
+      if (e instanceof FetchProblem) throw biggerThanIndexed(id, v, location);
       throw new GgenError(
         "ARCHIVE_UNREACHABLE",
         `${id}@${v.version}: cannot read archive ${location} (${(e as NodeJS.ErrnoException).code ?? e})`,
@@ -656,7 +654,7 @@ export async function fetchArchive(
       `${id}@${v.version}: checksum mismatch: the index says sha256 ${v.sha256.slice(0, 16)}…, the archive is ${actual.slice(0, 16)}…`,
       {
         location: { file: archiveDisplay(location) },
-        hint: "nothing was installed; the registry or archive was tampered with or is out of date",
+        hint: TAMPERED,
       },
     );
   if (data.byteLength !== v.size)
@@ -666,6 +664,17 @@ export async function fetchArchive(
     );
   await writeFileAtomic(file, data);
   return file;
+}
+
+const TAMPERED = "nothing was installed; the registry or archive was tampered with or is out of date";
+
+/** An archive with more bytes than its index entry: not the archive that was published. */
+function biggerThanIndexed(id: string, v: IndexVersion, location: string): GgenError {
+  return new GgenError(
+    "CHECKSUM_MISMATCH",
+    `${id}@${v.version}: checksum mismatch: the archive is larger than the ${formatSize(v.size)} the index says`,
+    { location: { file: archiveDisplay(location) }, hint: TAMPERED },
+  );
 }
 
 export async function pathExists(p: string): Promise<boolean> {

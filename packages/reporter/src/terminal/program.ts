@@ -216,5 +216,6 @@ export async function runProgram(
     const stack = e instanceof Error && e.stack ? e.stack : new Error(line).stack;
     stderr.write(`${stack}\n`);
   }
-  return exitCode;
+  // A command that failed because Ctrl-C stopped it still exits 130 (set by exitOnInterrupt).
+  return process.exitCode === 130 ? 130 : exitCode;
 }

@@ -129,7 +129,7 @@ describe("--version", () => {
     expect(await run(["template", "list", "--version"])).toMatchObject({
       code: 2,
       out: "",
-      err: "demo: error: unknown option '--version'\n",
+      err: "demo: error: unknown option '--version' here ('demo --version' is the program's version)\n",
     });
   });
 

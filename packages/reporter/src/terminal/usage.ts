@@ -138,6 +138,8 @@ export function unknownMessage(d: Diagnosis, program: string): string | undefine
   }
   if (d.unknownOption) {
     const { flag, suggestion } = d.unknownOption;
+    if (flag === "--version")
+      return `unknown option '--version' here ('${program} --version' is the program's version)`;
     return `unknown option '${flag}'${suggestion ? ` (did you mean '${suggestion}'?)` : ""}`;
   }
   return undefined;
