@@ -96,9 +96,15 @@ export function diagnose(
         } else spec = known.get(bare);
       }
       if (inline !== undefined) continue;
-      // yargs gives an unknown flag the next word as its value: skip it as yargs does.
-      const need = unknown ? "one" : arity(spec);
-      if (need === "one" && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) i++;
+      // An unknown flag may take the next word as its value, as yargs reads it — unless that word is a
+      // command here (`--verbos market list` is about --verbos, not about 'list').
+      const next = argv[i + 1];
+      const need = unknown
+        ? next !== undefined && level.some((c) => c.names.includes(next))
+          ? "none"
+          : "one"
+        : arity(spec);
+      if (need === "one" && next !== undefined && !next.startsWith("-")) i++;
       else if (need === "many") while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) i++;
       continue;
     }
