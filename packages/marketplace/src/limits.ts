@@ -92,8 +92,38 @@ export function describeLimit(name: keyof MarketLimits, value: number): string {
   return `${shown}; ${spec.env} or [marketplace] ${spec.key} in .ggen/config.toml`;
 }
 
-/** The keys `[marketplace]` accepts: the registries and the limits. */
-const KNOWN_KEYS = new Set(["registry_url", "registries", ...Object.values(LIMITS).map((l) => l.key)]);
+/**
+ * Keys seed 002 documents that the marketplace cannot honour as asked: accepted with the value that
+ * describes what it does, refused otherwise (never silently ignored), with what to do instead.
+ */
+const FIXED: Readonly<Record<string, { accepts: unknown; why: string }>> = {
+  cache_enabled: { accepts: true, why: "indexes and archives are always cached (archives by sha256)" },
+  verify_checksums: {
+    accepts: true,
+    why: "every archive's sha256 and size are always checked against the index",
+  },
+  allow_prerelease: {
+    accepts: false,
+    why: "a prerelease is installed only when the range names one (id@^1.2.0-beta)",
+  },
+  cache_dir: {
+    accepts: undefined,
+    why: "the cache is $GGEN_HOME/marketplace/cache: set GGEN_HOME to move it",
+  },
+  install_dir: {
+    accepts: undefined,
+    why: "packs are installed per project in .ggen/packages and pinned in ggen.lock",
+  },
+};
+
+/** The keys `[marketplace]` accepts: the registries, the index TTL, the limits and the fixed ones. */
+const KNOWN_KEYS = new Set([
+  "registry_url",
+  "registries",
+  "cache_ttl_seconds",
+  ...Object.values(LIMITS).map((l) => l.key),
+  ...Object.keys(FIXED),
+]);
 
 export interface MarketConfig {
   file: string;
@@ -118,15 +148,35 @@ export async function readMarketConfig(projectDir: string): Promise<MarketConfig
       kind: "usage",
       location: { file },
     });
-  for (const key of Object.keys(section)) {
-    if (!KNOWN_KEYS.has(key)) {
-      const line = lineOf(text, key);
+  for (const [key, value] of Object.entries(section)) {
+    const line = lineOf(text, key);
+    const location = { file, ...(line ? { line } : {}) };
+    if (!KNOWN_KEYS.has(key))
       throw new GgenError("CONFIG_INVALID", `[marketplace] has no key '${key}'`, {
         kind: "usage",
-        location: { file, ...(line ? { line } : {}) },
+        location,
         hint: `known: ${[...KNOWN_KEYS].join(", ")}`,
       });
-    }
+    const fixed = FIXED[key];
+    if (fixed && value !== fixed.accepts)
+      throw new GgenError(
+        "CONFIG_UNSUPPORTED",
+        `[marketplace] ${key} = ${JSON.stringify(value)} is not supported: ${fixed.why}`,
+        {
+          kind: "usage",
+          location,
+          hint: fixed.accepts === undefined ? `remove ${key}` : `remove it or set ${key} = ${fixed.accepts}`,
+        },
+      );
+    if (key === "cache_ttl_seconds" && !(typeof value === "number" && Number.isFinite(value) && value >= 0))
+      throw new GgenError(
+        "CONFIG_INVALID",
+        "[marketplace] cache_ttl_seconds must be a number of seconds (0 or more)",
+        {
+          kind: "usage",
+          location,
+        },
+      );
   }
   return { file, text, section: section as Record<string, unknown> };
 }

@@ -9,7 +9,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError, type IndexPack, type IndexVersion, type RegistryIndex } from "@ggen/contract";
 import { formatSize, sha256, writeFileAtomic } from "@ggen/support";
 import { FetchProblem, type HttpResponse, httpGet } from "./http.js";
-import { describeLimit, type MarketLimits, readMarketConfig, resolveLimits } from "./limits.js";
+import {
+  describeLimit,
+  type MarketConfig,
+  type MarketLimits,
+  readMarketConfig,
+  resolveLimits,
+} from "./limits.js";
 import { latestVersion, parseIndex } from "./registry-index.js";
 import {
   prepareSearch,
@@ -53,18 +59,21 @@ export interface MarketOptions {
   signal?: AbortSignal;
 }
 
-const resolved = new WeakMap<MarketOptions, Promise<MarketLimits>>();
+const configs = new WeakMap<MarketOptions, Promise<MarketConfig | undefined>>();
 
-/** The limits for these options (the environment and `[marketplace]` read once per options object). */
-export function marketLimits(opts: MarketOptions): Promise<MarketLimits> {
-  let p = resolved.get(opts);
+/** `[marketplace]` of the project's .ggen/config.toml, read once per options object. */
+function marketConfig(opts: MarketOptions): Promise<MarketConfig | undefined> {
+  let p = configs.get(opts);
   if (!p) {
-    p = readMarketConfig(resolve(opts.projectDir ?? process.cwd())).then((config) =>
-      resolveLimits(opts.limits, opts.env ?? process.env, config),
-    );
-    resolved.set(opts, p);
+    p = readMarketConfig(resolve(opts.projectDir ?? process.cwd()));
+    configs.set(opts, p);
   }
   return p;
+}
+
+/** The limits for these options: explicit, then the environment, then `[marketplace]`, then the defaults. */
+export async function marketLimits(opts: MarketOptions): Promise<MarketLimits> {
+  return resolveLimits(opts.limits, opts.env ?? process.env, await marketConfig(opts));
 }
 
 export function ggenHome(opts: MarketOptions): string {
@@ -126,8 +135,8 @@ export function parseRegistrySpec(spec: string, priority: number, base: string):
   return { spec: s, kind: "local", location, priority };
 }
 
-async function configRegistries(projectDir: string): Promise<{ spec: string; priority?: number }[]> {
-  const config = await readMarketConfig(projectDir);
+async function configRegistries(opts: MarketOptions): Promise<{ spec: string; priority?: number }[]> {
+  const config = await marketConfig(opts);
   if (!config) return [];
   const m = config.section;
   const out: { spec: string; priority?: number }[] = [];
@@ -165,7 +174,7 @@ export async function resolveRegistries(opts: MarketOptions): Promise<RegistrySo
   if (opts.registries && opts.registries.length > 0)
     return ranked(opts.registries.flatMap(split), process.cwd());
   if (env.GGEN_REGISTRY?.trim()) return ranked(split(env.GGEN_REGISTRY), process.cwd());
-  const fromConfig = await configRegistries(projectDir);
+  const fromConfig = await configRegistries(opts);
   if (fromConfig.length > 0) return ranked(fromConfig, join(projectDir, ".ggen"));
   return [parseRegistrySpec(defaultRegistryDir(), 0, process.cwd())];
 }
@@ -186,10 +195,12 @@ interface CacheMeta {
   lastModified?: string;
 }
 
-function ttlMs(opts: MarketOptions): number {
+/** The index cache's TTL: opts.ttlSeconds, then $GGEN_MARKET_TTL, then `cache_ttl_seconds`, then an hour. */
+async function ttlMs(opts: MarketOptions): Promise<number> {
   const env = opts.env ?? process.env;
   const fromEnv = env.GGEN_MARKET_TTL !== undefined ? Number(env.GGEN_MARKET_TTL) : Number.NaN;
-  const s = opts.ttlSeconds ?? (Number.isFinite(fromEnv) ? fromEnv : 3600);
+  const fromConfig = (await marketConfig(opts))?.section.cache_ttl_seconds as number | undefined;
+  const s = opts.ttlSeconds ?? (Number.isFinite(fromEnv) ? fromEnv : (fromConfig ?? 3600));
   return s * 1000;
 }
 
@@ -269,7 +280,9 @@ function unreachable(source: RegistrySource, e: unknown): GgenError {
 async function registryFile(source: RegistrySource, opts: MarketOptions): Promise<RegistryFile> {
   if (source.kind === "local") {
     try {
-      if (!(await stat(source.location)).isFile()) throw Object.assign(new Error(), { code: "EISDIR" });
+      const st = await stat(source.location);
+      if (!st.isFile())
+        throw Object.assign(new Error(), { code: st.isDirectory() ? "EISDIR" : "not a regular file" });
     } catch (e) {
       throw unreachable(source, e);
     }
@@ -299,7 +312,7 @@ async function registryFile(source: RegistrySource, opts: MarketOptions): Promis
       });
     return fromCache(false);
   }
-  if (meta && Date.now() - meta.fetchedAt < ttlMs(opts)) return fromCache(false);
+  if (meta && Date.now() - meta.fetchedAt < (await ttlMs(opts))) return fromCache(false);
   const headers: Record<string, string> = { accept: "application/json" };
   if (meta?.etag) headers["if-none-match"] = meta.etag;
   if (meta?.lastModified) headers["if-modified-since"] = meta.lastModified;

@@ -407,10 +407,13 @@ const update = defineCommand<{ ids?: string[]; latest: boolean }, MarketFlags>()
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
-    const r = await m.updatePacks(list(argv.ids), {
-      ...marketOptions(argv, out),
-      latest: argv.latest === true,
-    });
+    const r = await interruptible((signal) =>
+      m.updatePacks(list(argv.ids), {
+        ...marketOptions(argv, out),
+        latest: argv.latest === true,
+        signal,
+      }),
+    );
     out.data(r.changes, () => describeChanges(r.changes));
   },
 });
