@@ -133,7 +133,9 @@ export class Sandbox {
       if (!existsSync(dir)) return;
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, e.name);
-        if (/\.lock$|\.staging|\.tmp$/.test(e.name)) leftovers.push(relative(this.root, p));
+        // ggen.lock is the project's pinned packs (a document, not a lock); ggen.lock.lock is a lock.
+        if (/\.lock$|\.staging|\.tmp$/.test(e.name) && e.name !== "ggen.lock")
+          leftovers.push(relative(this.root, p));
         if (e.isDirectory() && !e.isSymbolicLink()) walk(p);
       }
     };

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
-import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256 } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTarGz } from "./archive.js";
-import { addPacks, removePacks, updatePacks, verifyPacks } from "./install.js";
+import { addPacks, parseSpec, removePacks, updatePacks, verifyPacks } from "./install.js";
 import { readLock } from "./lockfile.js";
 import { installedPack } from "./packs.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
@@ -215,5 +216,115 @@ describe("update, remove, verify", () => {
     );
     await expect(installedPack(p, "io.t.solo")).rejects.toThrow(/invalid lockfile/);
     await expect(addPacks(["io.t.app"], opts(p))).rejects.toThrow(/invalid lockfile/);
+  });
+});
+
+describe("crash consistency and internal directories", () => {
+  const pkgs = (p: string) => join(p, ".ggen", "packages");
+
+  it("takes over a lock and sweeps staging left by a killed process, at once", async () => {
+    const p = fresh();
+    await addPacks(["io.t.solo"], opts(p));
+    // What kill -9 during an add leaves: the lock (owner gone), a staging dir, a lock temp file.
+    await writeFile(
+      join(p, "ggen.lock.lock"),
+      JSON.stringify({ pid: 999_999_999, start: "1", host: hostname(), since: new Date().toISOString() }),
+    );
+    await mkdir(join(pkgs(p), ".staging-999999999-abc", "io.t.app"), { recursive: true });
+    await writeFile(join(p, "ggen.lock.lock.999999999.0a0b.tmp"), "{}");
+    const started = Date.now();
+    await addPacks(["io.t.app"], opts(p));
+    expect(Date.now() - started).toBeLessThan(20_000); // not the 30 s staleness wait of old
+    expect(await packDirs(p)).toEqual(["io.t.app", "io.t.base", "io.t.solo"]);
+    expect((await readdir(p)).filter((n) => n.startsWith("ggen.lock."))).toEqual([]);
+  });
+
+  it("takes over the directory lock proper-lockfile used to leave", async () => {
+    const p = fresh();
+    await mkdir(join(p, "ggen.lock.lock"), { recursive: true });
+    await addPacks(["io.t.solo"], opts(p));
+    expect(existsSync(join(p, "ggen.lock.lock"))).toBe(false);
+  });
+
+  it("stops with nothing installed when its signal is aborted", async () => {
+    const p = fresh();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(addPacks(["io.t.app"], opts(p, { signal: ac.signal }))).rejects.toThrow(/interrupted/);
+    expect(await packDirs(p)).toEqual([]);
+    expect(existsSync(join(p, "ggen.lock"))).toBe(false);
+  });
+
+  it("never follows a planted .trash symlink, and refuses a symlinked .ggen/packages", async () => {
+    const p = fresh();
+    const elsewhere = join(t.dir, `elsewhere-${n++}`);
+    await mkdir(elsewhere);
+    await addPacks(["io.t.solo"], opts(p));
+    await symlink(elsewhere, join(pkgs(p), ".trash"));
+    await removePacks(["io.t.solo"], opts(p));
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect(await packDirs(p)).toEqual([]);
+
+    const q = fresh();
+    await mkdir(join(q, ".ggen"), { recursive: true });
+    await symlink(elsewhere, pkgs(q));
+    await expect(addPacks(["io.t.solo"], opts(q))).rejects.toThrow(/\.ggen\/packages is a symlink/);
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it("reinstalls a pack whose tree no longer matches the lock (an install cut inside the swap)", async () => {
+    const p = fresh();
+    await addPacks(["io.t.solo"], opts(p));
+    await writeFile(join(pkgs(p), "io.t.solo", "templates", "hello.txt.tmpl"), "half\n");
+    const r = await addPacks(["io.t.solo"], opts(p));
+    expect(r.changes).toEqual([{ id: "io.t.solo", from: "1.0.0", to: "1.0.0", action: "reinstalled" }]);
+    expect((await verifyPacks(opts(p))).map((v) => v.status)).toEqual(["ok"]);
+  });
+});
+
+describe("verify names what is wrong", () => {
+  it("the files changed, added and removed (from the cached archive), and unpinned pack directories", async () => {
+    const p = fresh();
+    await addPacks(["io.t.solo"], opts(p));
+    const dir = join(p, ".ggen", "packages", "io.t.solo");
+    await appendFile(join(dir, "ggen.toml"), "\n# edited\n");
+    await writeFile(join(dir, "extra.txt"), "x");
+    await rm(join(dir, "templates", "hello.txt.tmpl"));
+    await mkdir(join(p, ".ggen", "packages", "io.t.stray"));
+    const v = await verifyPacks(opts(p));
+    expect(v.map((e) => `${e.id} ${e.status} ${e.problems.join(", ")}`)).toEqual([
+      "io.t.solo modified added extra.txt, changed ggen.toml, removed templates/hello.txt.tmpl",
+      "io.t.stray unlocked not in ggen.lock",
+    ]);
+  });
+
+  it("SPARQL queries that use a prefix they do not declare", async () => {
+    const reg = await tinyRegistry(join(t.dir, `q-${n++}`), [
+      {
+        id: "io.t.q",
+        version: "1.0.0",
+        files: {
+          "queries/good.rq": "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nSELECT ?c { ?c a owl:Class }\n",
+          "queries/bad.rq": "SELECT ?c {\n  ?c a owl:Class ; rdfs:label ?l }\n",
+        },
+      },
+    ]);
+    const p = fresh();
+    await addPacks(["io.t.q"], { ...opts(p), registries: [reg] });
+    const [v] = await verifyPacks({ ...opts(p), registries: [reg] });
+    expect(v).toMatchObject({
+      status: "undeclared-prefix",
+      problems: [
+        "queries/bad.rq:2 uses 'owl:' without a PREFIX",
+        "queries/bad.rq:2 uses 'rdfs:' without a PREFIX",
+      ],
+    });
+  });
+});
+
+describe("parseSpec", () => {
+  it("refuses an empty range after '@' as a usage error", () => {
+    expect(() => parseSpec("io.t.solo@")).toThrow(/'io.t.solo@': the version range after '@' is empty/);
+    expect(parseSpec("io.t.solo")).toEqual({ id: "io.t.solo", range: "*" });
   });
 });

@@ -1,26 +1,35 @@
-// Installing into a project: resolve → fetch + verify + extract every pack into staging in parallel
-// (p-limit) → swap staging dirs into .ggen/packages/<id> → write ggen.lock, all under the project
-// lock. Any failure before the swap removes every staging dir, so nothing is half-installed.
+// Installing into a project, all or nothing: under the project lock, resolve → fetch, check and extract
+// every pack into one fresh staging directory (p-limit) → check each staged pack (manifest, tree hash)
+// → swap the staged packs into .ggen/packages/<id> (rolled back if a rename fails) → write ggen.lock,
+// which is the commit. A failure or Ctrl-C before the swap removes the staging directory, so nothing
+// is half-installed; a kill -9 leaves it for the next command to sweep, and an install cut inside the
+// swap is caught by the tree hashes (verify says "modified", the next add reinstalls).
 
-import { mkdir, rename, rm } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { GgenError, type Lockfile, PACK_MANIFEST_FILE, type PackManifest } from "@ggen/contract";
-import { extractSafe, treeHash } from "./archive.js";
+import { sha256, sha256File } from "@ggen/support";
+import { archiveContents, extractSafe, treeHash } from "./archive.js";
 import { semver } from "./deps.js";
+import { ensurePackagesDir, freshDir, INTERNAL_DIR, sweepLeftovers } from "./layout.js";
 import { readLock, withProjectLock, writeLock } from "./lockfile.js";
 import { packagesDir, readPackManifest } from "./packs.js";
+import { undeclaredPrefixes } from "./query-prefixes.js";
 import { latestVersion } from "./registry-index.js";
 import { type Requirement, type Resolved, resolveRequirements } from "./resolve.js";
 import {
   archiveDisplay,
   archiveLocation,
   type Catalog,
+  cacheDir,
   fetchArchive,
+  interrupted,
   loadCatalog,
   type MarketOptions,
+  marketLimits,
   pathExists,
 } from "./sources.js";
-import { assertPackId, randomSuffix } from "./util.js";
+import { assertPackId } from "./util.js";
 
 export interface InstallOptions extends MarketOptions {
   force?: boolean;
@@ -47,8 +56,13 @@ export interface InstallResult {
 export function parseSpec(spec: string): { id: string; range: string } {
   const at = spec.lastIndexOf("@");
   const id = at > 0 ? spec.slice(0, at) : spec;
-  const range = at > 0 ? spec.slice(at + 1) || "*" : "*";
+  const range = at > 0 ? spec.slice(at + 1).trim() : "*";
   assertPackId(id);
+  if (range === "")
+    throw new GgenError("INVALID_RANGE", `'${spec}': the version range after '@' is empty`, {
+      kind: "usage",
+      hint: `write '${id}' for the newest version, or '${id}@^1.0'`,
+    });
   if (semver().validRange(range) === null)
     throw new GgenError("INVALID_RANGE", `invalid version range '${range}' in '${spec}'`, {
       kind: "usage",
@@ -61,6 +75,18 @@ function project(opts: MarketOptions): string {
   return resolve(opts.projectDir ?? process.cwd());
 }
 
+/** Runs a change of the project under its lock, after sweeping what a killed command left. */
+function locked<T>(dir: string, opts: MarketOptions, fn: () => Promise<T>): Promise<T> {
+  return withProjectLock(
+    dir,
+    async () => {
+      await sweepLeftovers(dir);
+      return fn();
+    },
+    opts.onWarning,
+  );
+}
+
 /** `ggen market add`: installs packs (and their dependencies) and pins them in ggen.lock. */
 export async function addPacks(specs: readonly string[], opts: InstallOptions = {}): Promise<InstallResult> {
   const parsed = specs.map(parseSpec);
@@ -68,7 +94,7 @@ export async function addPacks(specs: readonly string[], opts: InstallOptions = 
   const dir = project(opts);
   await mkdir(dir, { recursive: true });
   const catalog = opts.catalog ?? (await loadCatalog(opts));
-  return withProjectLock(dir, async () => {
+  return locked(dir, opts, async () => {
     const lock = await readLock(dir);
     const roots: Requirement[] = [];
     const named = new Set(parsed.map((p) => p.id));
@@ -87,7 +113,7 @@ export async function updatePacks(
 ): Promise<InstallResult> {
   const dir = project(opts);
   const catalog = opts.catalog ?? (await loadCatalog(opts));
-  return withProjectLock(dir, async () => {
+  return locked(dir, opts, async () => {
     const lock = await readLock(dir);
     for (const id of ids) {
       assertPackId(id);
@@ -131,13 +157,14 @@ async function apply(
     ...(opts.noDeps ? { noDeps: true } : {}),
     ...(opts.ggenVersion ? { ggenVersion: opts.ggenVersion } : {}),
   });
-  const pkgDir = packagesDir(dir);
+  const pkgDir = await ensurePackagesDir(dir);
   const work: Resolved[] = [];
   const changes: InstallChange[] = [];
   for (const r of resolved.values()) {
     const old = lock.packs[r.pack.id];
     const same = old && old.version === r.version.version && old.sha256 === r.version.sha256;
-    const present = await pathExists(join(pkgDir, r.pack.id, PACK_MANIFEST_FILE));
+    // Present means as the lock pins it, file for file: an install cut short is redone.
+    const present = same && (await intact(join(pkgDir, r.pack.id), old.integrity));
     if (same && present && !(opts.force && forced.has(r.pack.id))) {
       changes.push({ id: r.pack.id, from: old.version, to: old.version, action: "unchanged" });
       continue;
@@ -150,48 +177,77 @@ async function apply(
       action: !old ? "installed" : same ? "reinstalled" : "updated",
     });
   }
-  const staged = await stageAll(pkgDir, catalog, work, opts);
-  const next: Lockfile = { lockfileVersion: 1, packs: {} };
-  // Keep lock entries of packs the resolution no longer reaches only when --no-deps left them out.
-  for (const r of resolved.values()) {
-    const id = r.pack.id;
-    const s = staged.get(id);
-    const old = lock.packs[id];
-    const entry = catalog.packs.get(id)!;
-    next.packs[id] = {
-      version: r.version.version,
-      sha256: r.version.sha256,
-      integrity: s?.integrity ?? old!.integrity,
-      source: entry.registry.source.spec,
-      archive: archiveDisplay(archiveLocation(entry, r.version)),
-      requested: pinRange(requested.get(id), r.version.version) ?? old?.requested ?? null,
-      dependencies: r.dependencies,
-    };
+  const staging = work.length > 0 ? await freshDir(pkgDir, "staging") : undefined;
+  try {
+    const staged = staging ? await stageAll(staging, catalog, work, opts) : new Map<string, Staged>();
+    const next: Lockfile = { lockfileVersion: 1, packs: {} };
+    // Keep lock entries of packs the resolution no longer reaches only when --no-deps left them out.
+    for (const r of resolved.values()) {
+      const id = r.pack.id;
+      const s = staged.get(id);
+      const old = lock.packs[id];
+      const entry = catalog.packs.get(id)!;
+      next.packs[id] = {
+        version: r.version.version,
+        sha256: r.version.sha256,
+        integrity: s?.integrity ?? old!.integrity,
+        source: entry.registry.source.spec,
+        archive: archiveDisplay(archiveLocation(entry, r.version)),
+        requested: pinRange(requested.get(id), r.version.version) ?? old?.requested ?? null,
+        dependencies: r.dependencies,
+      };
+    }
+    const orphans = Object.keys(lock.packs).filter((id) => !next.packs[id]);
+    // The last moment to stop with nothing changed.
+    if (opts.signal?.aborted) throw interrupted();
+    const trash = await freshDir(pkgDir, "trash");
+    await swapIn(pkgDir, staged, trash);
+    await writeLock(dir, next);
+    for (const id of orphans) {
+      const from = join(pkgDir, id);
+      if (await pathExists(from)) await rename(from, join(trash, id));
+      changes.push({ id, from: lock.packs[id]!.version, to: "", action: "removed" });
+    }
+    await rm(trash, { recursive: true, force: true });
+    changes.sort((a, b) => a.id.localeCompare(b.id));
+    return { changes, lock: next };
+  } finally {
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
-  const orphans = Object.keys(lock.packs).filter((id) => !next.packs[id]);
-  // Swap staged packs in, then write the lock; drop dirs of packs no longer needed.
-  const trash = join(pkgDir, ".trash");
+}
+
+/** Does the installed tree at `packDir` hash to what the lock recorded? */
+async function intact(packDir: string, integrity: string): Promise<boolean> {
+  if (!(await pathExists(join(packDir, PACK_MANIFEST_FILE)))) return false;
+  return (await treeHash(packDir)) === integrity;
+}
+
+/**
+ * Moves each staged pack to `.ggen/packages/<id>` (an installed one goes to `trash` first). When a
+ * rename fails half way, the packs already moved are put back, so the tree matches the old lock.
+ */
+async function swapIn(pkgDir: string, staged: Map<string, Staged>, trash: string): Promise<void> {
+  const done: { id: string; replaced: boolean; from: string }[] = [];
   try {
     for (const [id, s] of staged) {
       const final = join(pkgDir, id);
-      if (await pathExists(final)) {
-        await mkdir(trash, { recursive: true });
-        await rename(final, join(trash, `${id}-${randomSuffix()}`));
+      const replaced = await pathExists(final);
+      if (replaced) await rename(final, join(trash, id));
+      try {
+        await rename(s.dir, final);
+      } catch (e) {
+        if (replaced) await rename(join(trash, id), final);
+        throw e;
       }
-      await rename(s.dir, final);
+      done.push({ id, replaced, from: s.dir });
     }
-  } finally {
-    for (const s of staged.values()) await rm(s.dir, { recursive: true, force: true });
+  } catch (e) {
+    for (const d of done.reverse()) {
+      await rename(join(pkgDir, d.id), d.from).catch(() => undefined);
+      if (d.replaced) await rename(join(trash, d.id), join(pkgDir, d.id)).catch(() => undefined);
+    }
+    throw e;
   }
-  await writeLock(dir, next);
-  for (const id of orphans) {
-    await rm(join(pkgDir, id), { recursive: true, force: true });
-    changes.push({ id, from: lock.packs[id]!.version, to: "", action: "removed" });
-  }
-  await rm(trash, { recursive: true, force: true });
-  await rm(join(pkgDir, ".staging"), { recursive: true, force: true }).catch(() => {});
-  changes.sort((a, b) => a.id.localeCompare(b.id));
-  return { changes, lock: next };
 }
 
 interface Staged {
@@ -201,28 +257,25 @@ interface Staged {
 }
 
 async function stageAll(
-  pkgDir: string,
+  staging: string,
   catalog: Catalog,
   work: Resolved[],
   opts: InstallOptions,
 ): Promise<Map<string, Staged>> {
   const staged = new Map<string, Staged>();
-  const dirs: string[] = [];
-  if (work.length === 0) return staged;
   const { default: pLimit } = await import("p-limit");
   const limit = pLimit(opts.concurrency ?? 4);
-  const stagingRoot = join(pkgDir, ".staging");
-  await mkdir(stagingRoot, { recursive: true });
+  const limits = await marketLimits(opts);
   const results = await Promise.allSettled(
     work.map((r) =>
       limit(async () => {
+        if (opts.signal?.aborted) throw interrupted();
         const entry = catalog.packs.get(r.pack.id)!;
         const loc = archiveLocation(entry, r.version);
         const archive = await fetchArchive(r.pack.id, r.version, loc, opts);
-        const dir = join(stagingRoot, `${r.pack.id}-${randomSuffix()}`);
-        dirs.push(dir);
-        await mkdir(dir, { recursive: true });
-        await extractSafe(archive, dir);
+        const dir = join(staging, r.pack.id);
+        await mkdir(dir, { mode: 0o755 });
+        await extractSafe(archive, dir, { maxEntries: limits.maxEntries, maxBytes: limits.maxUnpackedBytes });
         const manifest = await readPackManifest(dir);
         if (manifest.pack.id !== r.pack.id || manifest.pack.version !== r.version.version)
           throw new GgenError(
@@ -235,11 +288,7 @@ async function stageAll(
     ),
   );
   const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
-  if (failed) {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-    await rm(stagingRoot, { recursive: true, force: true }).catch(() => {});
-    throw failed.reason;
-  }
+  if (failed) throw opts.signal?.aborted ? interrupted() : failed.reason;
   return staged;
 }
 
@@ -260,7 +309,7 @@ export async function removePacks(
   opts: MarketOptions & { force?: boolean } = {},
 ): Promise<{ removed: string[]; lock: Lockfile }> {
   const dir = project(opts);
-  return withProjectLock(dir, async () => {
+  return locked(dir, opts, async () => {
     const lock = await readLock(dir);
     for (const id of ids) {
       assertPackId(id);
@@ -289,19 +338,18 @@ export async function removePacks(
     const removed = Object.keys(lock.packs).filter((id) => !keep.has(id));
     const next: Lockfile = { lockfileVersion: 1, packs: {} };
     for (const id of keep) next.packs[id] = lock.packs[id]!;
-    const trash = join(packagesDir(dir), ".trash");
-    await mkdir(trash, { recursive: true });
-    const moved: string[] = [];
-    for (const id of removed) {
-      const from = join(packagesDir(dir), id);
-      if (await pathExists(from)) {
-        const to = join(trash, `${id}-${randomSuffix()}`);
-        await rename(from, to);
-        moved.push(to);
+    const pkgDir = await ensurePackagesDir(dir);
+    // A fresh trash directory: a `.trash` planted as a symlink elsewhere is never written into.
+    const trash = await freshDir(pkgDir, "trash");
+    try {
+      for (const id of removed) {
+        const from = join(pkgDir, id);
+        if (await pathExists(from)) await rename(from, join(trash, id));
       }
+      await writeLock(dir, next);
+    } finally {
+      await rm(trash, { recursive: true, force: true });
     }
-    await writeLock(dir, next);
-    await rm(trash, { recursive: true, force: true });
     return { removed: removed.sort(), lock: next };
   });
 }
@@ -309,30 +357,138 @@ export async function removePacks(
 export interface VerifyEntry {
   id: string;
   version: string;
-  status: "ok" | "modified" | "missing";
+  /**
+   * ok: the tree is what the lock pins, file for file, and its queries declare their prefixes;
+   * modified / missing: it is not, or is gone; unlocked: a pack directory ggen.lock does not pin;
+   * undeclared-prefix: a SPARQL query uses a prefix it does not declare.
+   */
+  status: "ok" | "modified" | "missing" | "unlocked" | "undeclared-prefix";
   expected: string;
   actual?: string;
+  /** What is wrong, one short phrase each (files changed, added or removed; queries and prefixes). */
+  problems: string[];
 }
 
-/** `ggen market verify`: re-hashes every installed pack against ggen.lock. */
+const SHOWN = 8;
+
+/** The installed tree's files, links and directories with digests, as archiveContents lists an archive. */
+async function treeContents(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (rel: string) => {
+    for (const d of await readdir(rel ? join(dir, rel) : dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      const abs = join(dir, r);
+      if (d.isDirectory()) {
+        out.set(r, "dir");
+        await walk(r);
+      } else if (d.isSymbolicLink()) out.set(r, `symlink ${await readlink(abs)}`);
+      else if (d.isFile()) out.set(r, `file ${sha256(await readFile(abs))}`);
+      else out.set(r, "special");
+    }
+  };
+  await walk("");
+  return out;
+}
+
+/** Names what differs between an installed pack and its archive (from the archive cache), when cached. */
+async function differences(packDir: string, sha: string, opts: MarketOptions): Promise<string[]> {
+  const archive = join(cacheDir(opts), "archives", `${sha}.tar.gz`);
+  let listed: Awaited<ReturnType<typeof archiveContents>>;
+  try {
+    if ((await sha256File(archive)) !== sha) return [];
+    const limits = await marketLimits(opts);
+    listed = await archiveContents(archive, {
+      maxEntries: limits.maxEntries,
+      maxBytes: limits.maxUnpackedBytes,
+    });
+  } catch {
+    return [];
+  }
+  const want = new Map<string, string>();
+  for (const [rel, e] of listed) {
+    want.set(
+      rel,
+      e.kind === "file" ? `file ${e.digest}` : e.kind === "symlink" ? `symlink ${e.digest}` : "dir",
+    );
+    // Directories an archive implies by its paths.
+    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) want.set(rel.slice(0, i), "dir");
+  }
+  const have = await treeContents(packDir);
+  const out: string[] = [];
+  for (const [rel, v] of have) {
+    const w = want.get(rel);
+    if (w === undefined) out.push(`added ${rel}`);
+    else if (w !== v) out.push(`changed ${rel}`);
+  }
+  for (const rel of want.keys()) if (!have.has(rel)) out.push(`removed ${rel}`);
+  return out.sort();
+}
+
+/** The SPARQL files of a pack (`*.rq`, `*.sparql`) whose queries use prefixes they do not declare. */
+async function prefixProblems(packDir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = await readdir(rel ? join(packDir, rel) : packDir, { withFileTypes: true });
+    for (const d of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) await walk(r);
+      else if (d.isFile() && /\.(rq|sparql)$/i.test(d.name)) {
+        for (const u of undeclaredPrefixes(await readFile(join(packDir, r), "utf8")))
+          out.push(`${r}:${u.line} uses '${u.prefix}:' without a PREFIX`);
+      }
+    }
+  };
+  await walk("");
+  return out;
+}
+
+const clip = (items: string[]) =>
+  items.length > SHOWN ? [...items.slice(0, SHOWN), `and ${items.length - SHOWN} more`] : items;
+
+/**
+ * `ggen market verify`: every installed pack against ggen.lock — the tree hash recorded at install
+ * covers each file's path, content and exec bit, so any changed, added or removed file fails it (and
+ * is named when the archive is in the cache); pack directories the lock does not pin fail; and each
+ * pack's SPARQL queries must declare every prefix they use.
+ */
 export async function verifyPacks(opts: MarketOptions = {}): Promise<VerifyEntry[]> {
   const dir = project(opts);
   const lock = await readLock(dir);
+  const pkgDir = packagesDir(dir);
   const out: VerifyEntry[] = [];
   for (const [id, e] of Object.entries(lock.packs).sort(([a], [b]) => a.localeCompare(b))) {
-    const packDir = join(packagesDir(dir), id);
-    if (!(await pathExists(packDir))) {
-      out.push({ id, version: e.version, status: "missing", expected: e.integrity });
+    const packDir = join(pkgDir, id);
+    if (!(await isRealDir(packDir))) {
+      out.push({ id, version: e.version, status: "missing", expected: e.integrity, problems: [] });
       continue;
     }
     const actual = await treeHash(packDir);
+    if (actual !== e.integrity) {
+      const problems = clip(await differences(packDir, e.sha256, opts));
+      out.push({ id, version: e.version, status: "modified", expected: e.integrity, actual, problems });
+      continue;
+    }
+    const prefixes = await prefixProblems(packDir);
     out.push({
       id,
       version: e.version,
-      status: actual === e.integrity ? "ok" : "modified",
+      status: prefixes.length > 0 ? "undeclared-prefix" : "ok",
       expected: e.integrity,
       actual,
+      problems: clip(prefixes),
     });
   }
+  for (const name of (await readdir(pkgDir).catch(() => [] as string[])).sort()) {
+    if (INTERNAL_DIR.test(name) || lock.packs[name]) continue;
+    out.push({ id: name, version: "", status: "unlocked", expected: "", problems: ["not in ggen.lock"] });
+  }
   return out;
+}
+
+async function isRealDir(p: string): Promise<boolean> {
+  try {
+    return (await lstat(p)).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -1,10 +1,9 @@
-// ggen.lock: JSON, validated against @ggen/contract's lockfile/v1, written atomically under a
-// proper-lockfile lock so concurrent `ggen market add` runs in one project serialize instead of
-// corrupting it.
+// ggen.lock: JSON, validated against @ggen/contract's lockfile/v1, written atomically under the
+// project lock so concurrent `ggen market add` runs in one project serialize instead of corrupting it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GgenError, type LockEntry, type Lockfile, parseJson, validate } from "@ggen/contract";
-import { writeFileAtomic } from "@ggen/support";
+import { withLock, writeFileAtomic } from "@ggen/support";
 import { lineOf } from "./util.js";
 
 export const LOCK_FILE = "ggen.lock";
@@ -40,6 +39,8 @@ export async function readLock(projectDir: string): Promise<Lockfile> {
     text = await readFile(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyLock();
+    // The shell words a system error; a read of a directory carries no path of its own.
+    (e as NodeJS.ErrnoException).path ??= file;
     throw e;
   }
   return parseLock(text, file);
@@ -68,25 +69,26 @@ export async function writeLock(projectDir: string, lock: Lockfile): Promise<voi
   await writeFileAtomic(lockPath(projectDir), serializeLock(lock));
 }
 
-/** Runs `fn` holding the project's lock (ggen.lock.lock), waiting for other holders. */
-export async function withProjectLock<T>(projectDir: string, fn: () => Promise<T>): Promise<T> {
-  const lockfile = await import("proper-lockfile");
-  const lock = lockfile.default?.lock ?? lockfile.lock;
-  let release: () => Promise<void>;
-  try {
-    release = await lock(lockPath(projectDir), {
-      realpath: false,
-      stale: 30_000,
-      retries: { retries: 600, factor: 1, minTimeout: 50, maxTimeout: 100 },
-    });
-  } catch (e) {
-    throw new GgenError("LOCK_BUSY", `another ggen is changing this project (${(e as Error).message})`, {
-      location: { file: lockPath(projectDir) },
-    });
-  }
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
+/**
+ * Runs `fn` holding the project's lock (`ggen.lock.lock`, @ggen/support's withLock): another live ggen
+ * is waited for (up to a minute); a lock left by a dead process (kill -9) is taken over at once.
+ */
+export async function withProjectLock<T>(
+  projectDir: string,
+  fn: () => Promise<T>,
+  onWait?: (message: string) => void,
+): Promise<T> {
+  return withLock(lockPath(projectDir), fn, {
+    what: `${LOCK_FILE} of ${projectDir}`,
+    code: "LOCK_BUSY",
+    waitMs: 60_000,
+    ...(onWait
+      ? {
+          onWait: (owner) =>
+            onWait(
+              `waiting for ${owner ? `process ${owner.pid}` : "another ggen"} to finish changing this project`,
+            ),
+        }
+      : {}),
+  });
 }

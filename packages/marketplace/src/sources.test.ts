@@ -10,7 +10,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addPacks } from "./install.js";
 import { installedPack } from "./packs.js";
 import { search } from "./search.js";
-import { loadCatalog, loadRegistry, parseRegistrySpec, resolveRegistries, searchCatalog } from "./sources.js";
+import {
+  loadCatalog,
+  loadRegistry,
+  marketLimits,
+  parseRegistrySpec,
+  resolveRegistries,
+  searchCatalog,
+} from "./sources.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
 
 let t: Awaited<ReturnType<typeof tempDir>>;
@@ -104,9 +111,9 @@ describe("http registry", () => {
   it("fails clearly when unreachable with no cache, and --offline uses only the cache", async () => {
     const port = await closedPort();
     const dead = parseRegistrySpec(`http://127.0.0.1:${port}/`, 1, t.dir);
-    await expect(loadRegistry(dead, { ggenHome: home(), timeoutMs: 2000 })).rejects.toThrow(
-      new RegExp(`registry 'http://127.0.0.1:${port}/' is unreachable \\(ECONNREFUSED\\)`),
-    );
+    await expect(
+      loadRegistry(dead, { ggenHome: home(), limits: { connectTimeoutMs: 2000 } }),
+    ).rejects.toThrow(new RegExp(`registry 'http://127.0.0.1:${port}/' is unreachable \\(ECONNREFUSED\\)`));
     const ggenHome = home();
     const src = parseRegistrySpec(base, 1, t.dir);
     await expect(loadRegistry(src, { ggenHome, offline: true })).rejects.toThrow(
@@ -164,6 +171,41 @@ describe("choosing registries", () => {
     expect(fromFlag.map((s) => s.spec)).toEqual([registry]);
     const bundled = await resolveRegistries({ projectDir: t.dir, env: {} });
     expect(bundled[0]?.location).toMatch(/fixtures\/registry\/index.json$/);
+  });
+
+  it("[marketplace] sets the limits and the TTL, refuses what it cannot honour at file:line, the environment wins", async () => {
+    const proj = join(t.dir, "cfg-limits");
+    await mkdir(join(proj, ".ggen"), { recursive: true });
+    const cfg = (text: string) => writeFile(join(proj, ".ggen", "config.toml"), `[marketplace]\n${text}`);
+    await cfg(
+      'max_archive_size = "2M"\ntimeout = "90s"\nmax_entries = 50\ncache_ttl_seconds = 10\ncache_enabled = true\n',
+    );
+    expect(await marketLimits({ projectDir: proj, env: {} })).toMatchObject({
+      maxArchiveBytes: 2 << 20,
+      totalTimeoutMs: 90_000,
+      maxEntries: 50,
+    });
+    expect(
+      (await marketLimits({ projectDir: proj, env: { GGEN_MARKET_MAX_ARCHIVE: "3M" } })).maxArchiveBytes,
+    ).toBe(3 << 20);
+    // Seed 002's keys: each honoured, or refused with what to do instead.
+    await cfg('registry_url = "x"\ncache_dir = "~/.ggen/marketplace/cache"\n');
+    await expect(marketLimits({ projectDir: proj, env: {} })).rejects.toThrow(
+      /\[marketplace\] cache_dir = "~\/.ggen\/marketplace\/cache" is not supported: .*set GGEN_HOME/,
+    );
+    await cfg("verify_checksums = false\n");
+    await expect(marketLimits({ projectDir: proj, env: {} })).rejects.toThrow(
+      /verify_checksums = false is not supported/,
+    );
+    await cfg("\ntimout = 3\n");
+    await expect(marketLimits({ projectDir: proj, env: {} })).rejects.toMatchObject({
+      message: "[marketplace] has no key 'timout'",
+      location: { line: 3 },
+    });
+    await cfg('idle_timeout = "soon"\n');
+    await expect(marketLimits({ projectDir: proj, env: {} })).rejects.toThrow(
+      /\[marketplace\] idle_timeout "soon": expected a duration/,
+    );
   });
 
   it("gives an id to the highest-priority registry that lists it", async () => {

@@ -2,12 +2,20 @@
 // GGEN_REGISTRY, .ggen/config.toml or the bundled fixtures/registry; the index cache under
 // $GGEN_HOME/marketplace/cache with a TTL and ETag/If-Modified-Since; content-addressed archives.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { GgenError, type IndexPack, type IndexVersion, parseToml, type RegistryIndex } from "@ggen/contract";
-import { sha256, writeFileAtomic } from "@ggen/support";
+import { GgenError, type IndexPack, type IndexVersion, type RegistryIndex } from "@ggen/contract";
+import { formatSize, sha256, writeFileAtomic } from "@ggen/support";
+import { FetchProblem, type HttpResponse, httpGet } from "./http.js";
+import {
+  describeLimit,
+  type MarketConfig,
+  type MarketLimits,
+  readMarketConfig,
+  resolveLimits,
+} from "./limits.js";
 import { latestVersion, parseIndex } from "./registry-index.js";
 import {
   prepareSearch,
@@ -45,8 +53,27 @@ export interface MarketOptions {
   /** The running ggen's version, checked against each version's `ggen` range. */
   ggenVersion?: string;
   onWarning?: (message: string) => void;
-  /** HTTP timeout per request in ms (default 10000). */
-  timeoutMs?: number;
+  /** Size and time limits; unset ones come from the environment, `[marketplace]`, the defaults. */
+  limits?: Partial<MarketLimits>;
+  /** Ends downloads early (Ctrl-C): nothing is installed. */
+  signal?: AbortSignal;
+}
+
+const configs = new WeakMap<MarketOptions, Promise<MarketConfig | undefined>>();
+
+/** `[marketplace]` of the project's .ggen/config.toml, read once per options object. */
+function marketConfig(opts: MarketOptions): Promise<MarketConfig | undefined> {
+  let p = configs.get(opts);
+  if (!p) {
+    p = readMarketConfig(resolve(opts.projectDir ?? process.cwd()));
+    configs.set(opts, p);
+  }
+  return p;
+}
+
+/** The limits for these options: explicit, then the environment, then `[marketplace]`, then the defaults. */
+export async function marketLimits(opts: MarketOptions): Promise<MarketLimits> {
+  return resolveLimits(opts.limits, opts.env ?? process.env, await marketConfig(opts));
 }
 
 export function ggenHome(opts: MarketOptions): string {
@@ -108,17 +135,10 @@ export function parseRegistrySpec(spec: string, priority: number, base: string):
   return { spec: s, kind: "local", location, priority };
 }
 
-async function configRegistries(projectDir: string): Promise<{ spec: string; priority?: number }[]> {
-  const file = join(projectDir, ".ggen", "config.toml");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    return [];
-  }
-  const doc = parseToml(text, file, "CONFIG_INVALID", "usage");
-  const m = doc.marketplace as Record<string, unknown> | undefined;
-  if (!m) return [];
+async function configRegistries(opts: MarketOptions): Promise<{ spec: string; priority?: number }[]> {
+  const config = await marketConfig(opts);
+  if (!config) return [];
+  const m = config.section;
   const out: { spec: string; priority?: number }[] = [];
   if (typeof m.registry_url === "string") out.push({ spec: m.registry_url });
   if (Array.isArray(m.registries)) {
@@ -130,7 +150,7 @@ async function configRegistries(projectDir: string): Promise<{ spec: string; pri
       } else
         throw new GgenError("CONFIG_INVALID", "[marketplace] registries entries need a url", {
           kind: "usage",
-          location: { file },
+          location: { file: config.file },
         });
     }
   }
@@ -154,7 +174,7 @@ export async function resolveRegistries(opts: MarketOptions): Promise<RegistrySo
   if (opts.registries && opts.registries.length > 0)
     return ranked(opts.registries.flatMap(split), process.cwd());
   if (env.GGEN_REGISTRY?.trim()) return ranked(split(env.GGEN_REGISTRY), process.cwd());
-  const fromConfig = await configRegistries(projectDir);
+  const fromConfig = await configRegistries(opts);
   if (fromConfig.length > 0) return ranked(fromConfig, join(projectDir, ".ggen"));
   return [parseRegistrySpec(defaultRegistryDir(), 0, process.cwd())];
 }
@@ -175,20 +195,18 @@ interface CacheMeta {
   lastModified?: string;
 }
 
-function ttlMs(opts: MarketOptions): number {
+/** The index cache's TTL: opts.ttlSeconds, then $GGEN_MARKET_TTL, then `cache_ttl_seconds`, then an hour. */
+async function ttlMs(opts: MarketOptions): Promise<number> {
   const env = opts.env ?? process.env;
   const fromEnv = env.GGEN_MARKET_TTL !== undefined ? Number(env.GGEN_MARKET_TTL) : Number.NaN;
-  const s = opts.ttlSeconds ?? (Number.isFinite(fromEnv) ? fromEnv : 3600);
+  const fromConfig = (await marketConfig(opts))?.section.cache_ttl_seconds as number | undefined;
+  const s = opts.ttlSeconds ?? (Number.isFinite(fromEnv) ? fromEnv : (fromConfig ?? 3600));
   return s * 1000;
 }
 
-function describeFetchError(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-  if (cause?.code) return cause.code;
-  if (cause?.errors?.[0]?.code) return cause.errors[0].code;
-  if (cause?.message) return cause.message;
-  if ((e as Error).name === "TimeoutError") return "timed out";
-  return (e as Error).message ?? String(e);
+/** The error of a download ended by Ctrl-C (or another abort of the options' signal). */
+export function interrupted(): GgenError {
+  return new GgenError("INTERRUPTED", "interrupted; nothing was installed");
 }
 
 /** A registry's index as a local file — the source itself, or its copy in the index cache, brought
@@ -205,18 +223,51 @@ interface RegistryFile {
 
 export async function loadRegistry(source: RegistrySource, opts: MarketOptions): Promise<LoadedRegistry> {
   const f = await registryFile(source, opts);
-  return { source, index: await readRegistryIndex(f), base: f.base, stale: f.stale };
+  return { source, index: await readRegistryIndex(f, opts), base: f.base, stale: f.stale };
 }
 
-async function readRegistryIndex(f: RegistryFile): Promise<RegistryIndex> {
+async function readRegistryIndex(f: RegistryFile, opts: MarketOptions): Promise<RegistryIndex> {
   if (f.index) return f.index;
-  let text: string;
+  const limits = await marketLimits(opts);
+  let data: Buffer;
   try {
-    text = await readFile(f.file, "utf8");
+    data = await readRegularFile(f.file, limits.maxIndexBytes);
   } catch (e) {
+    if (e instanceof FetchProblem)
+      throw new GgenError("REGISTRY_TOO_LARGE", `registry '${f.source.spec}': index ${e.message}`, {
+        location: { file: f.file },
+      });
     throw unreachable(f.source, e);
   }
-  return parseIndex(text, f.file);
+  return parseIndex(data.toString("utf8"), f.file);
+}
+
+/** A local file's bytes, refused when it is not a regular file (a FIFO, /dev/zero) or is past `max`. */
+async function readRegularFile(
+  file: string,
+  max: number,
+  limit: "maxIndexBytes" | "maxArchiveBytes" = "maxIndexBytes",
+): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const st = await handle.stat();
+    if (!st.isFile())
+      throw Object.assign(new Error("not a regular file"), { code: st.isDirectory() ? "EISDIR" : "ENOTREG" });
+    if (st.size > max) throw new FetchProblem(`is larger than ${describeLimit(limit, max)}`, "too-large");
+    // Read at most max + 1 bytes: a file growing under us is still bounded.
+    const buf = Buffer.alloc(Math.min(st.size, max) + 1);
+    let at = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, at, buf.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+      if (at === buf.length) break;
+    }
+    if (at > max) throw new FetchProblem(`is larger than ${describeLimit(limit, max)}`, "too-large");
+    return buf.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
 }
 
 function unreachable(source: RegistrySource, e: unknown): GgenError {
@@ -229,7 +280,9 @@ function unreachable(source: RegistrySource, e: unknown): GgenError {
 async function registryFile(source: RegistrySource, opts: MarketOptions): Promise<RegistryFile> {
   if (source.kind === "local") {
     try {
-      if (!(await stat(source.location)).isFile()) throw Object.assign(new Error(), { code: "EISDIR" });
+      const st = await stat(source.location);
+      if (!st.isFile())
+        throw Object.assign(new Error(), { code: st.isDirectory() ? "EISDIR" : "not a regular file" });
     } catch (e) {
       throw unreachable(source, e);
     }
@@ -259,27 +312,42 @@ async function registryFile(source: RegistrySource, opts: MarketOptions): Promis
       });
     return fromCache(false);
   }
-  if (meta && Date.now() - meta.fetchedAt < ttlMs(opts)) return fromCache(false);
+  if (meta && Date.now() - meta.fetchedAt < (await ttlMs(opts))) return fromCache(false);
   const headers: Record<string, string> = { accept: "application/json" };
   if (meta?.etag) headers["if-none-match"] = meta.etag;
   if (meta?.lastModified) headers["if-modified-since"] = meta.lastModified;
-  let res: Response;
+  const limits = await marketLimits(opts);
+  let res: HttpResponse;
   try {
-    res = await fetch(source.location, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+    res = await httpGet(source.location, {
+      headers,
+      limits,
+      maxBytes: limits.maxIndexBytes,
+      maxBytesLimit: "maxIndexBytes",
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   } catch (e) {
-    return staleOr(`unreachable (${describeFetchError(e)})`);
+    if (!(e instanceof FetchProblem)) throw e;
+    if (e.kind === "interrupted") throw interrupted();
+    return staleOr(
+      e.kind === "too-large" ? `refused: its index is ${e.message}` : `unreachable (${e.message})`,
+    );
   }
   if (res.status === 304 && meta) {
     await writeFileAtomic(metaFile, JSON.stringify({ ...meta, fetchedAt: Date.now() }));
     return fromCache(false);
   }
-  if (!res.ok) return staleOr(`unreachable (HTTP ${res.status})`);
-  const text = await res.text();
+  if (res.status < 200 || res.status >= 300) return staleOr(`unreachable (HTTP ${res.status})`);
+  const text = res.body.toString("utf8");
   const index = parseIndex(text, source.location);
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(indexFile, text);
-  const etag = res.headers.get("etag");
-  const lastModified = res.headers.get("last-modified");
+  const header = (name: string) => {
+    const v = res.headers[name];
+    return typeof v === "string" ? v : undefined;
+  };
+  const etag = header("etag");
+  const lastModified = header("last-modified");
   const next: CacheMeta = {
     url: source.location,
     fetchedAt: Date.now(),
@@ -368,7 +436,7 @@ export async function searchCatalog(
   const seen = new Set<string>();
   const summaries: PackSummary[] = [];
   for (const f of files) {
-    const index = await readRegistryIndex(f);
+    const index = await readRegistryIndex(f, opts);
     for (const p of index.packs) {
       if (seen.has(p.id)) continue;
       seen.add(p.id);
@@ -537,35 +605,55 @@ export async function fetchArchive(
 ): Promise<string> {
   const file = join(cacheDir(opts), "archives", `${v.sha256}.tar.gz`);
   try {
-    const cached = await readFile(file);
+    const cached = await readRegularFile(file, v.size, "maxArchiveBytes");
     if (sha256(cached) === v.sha256) return file;
     await rm(file, { force: true });
   } catch {
-    // Not cached yet.
+    // Not cached yet (or not what the index pins: fetched again).
   }
+  const limits = await marketLimits(opts);
+  if (v.size > limits.maxArchiveBytes)
+    throw new GgenError(
+      "ARCHIVE_TOO_LARGE",
+      `${id}@${v.version}: the index says the archive is ${formatSize(v.size)}, larger than ${describeLimit("maxArchiveBytes", limits.maxArchiveBytes)}`,
+    );
+  // The index says how big the archive is: nothing past that (or the limit) is read.
+  const cap = Math.min(v.size, limits.maxArchiveBytes);
   let data: Uint8Array;
   if (/^https?:/i.test(location)) {
     if (opts.offline)
       throw new GgenError("OFFLINE_NO_CACHE", `--offline: ${id}@${v.version} is not in the archive cache`);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(location, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+      res = await httpGet(location, {
+        limits,
+        maxBytes: cap,
+        maxBytesLimit: "maxArchiveBytes",
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (e) {
+      if (!(e instanceof FetchProblem)) throw e;
+      if (e.kind === "interrupted") throw interrupted();
+      if (e.kind === "too-large")
+        throw cap < v.size
+          ? new GgenError("ARCHIVE_TOO_LARGE", `${id}@${v.version}: archive ${location} is ${e.message}`)
+          : biggerThanIndexed(id, v, location);
       throw new GgenError(
         "ARCHIVE_UNREACHABLE",
-        `${id}@${v.version}: cannot download ${location} (${describeFetchError(e)})`,
+        `${id}@${v.version}: cannot download ${location} (${e.message})`,
       );
     }
-    if (!res.ok)
+    if (res.status < 200 || res.status >= 300)
       throw new GgenError(
         "ARCHIVE_UNREACHABLE",
         `${id}@${v.version}: cannot download ${location} (HTTP ${res.status})`,
       );
-    data = new Uint8Array(await res.arrayBuffer());
+    data = res.body;
   } else {
     try {
-      data = await readFile(location);
+      data = await readRegularFile(location, cap, "maxArchiveBytes");
     } catch (e) {
+      if (e instanceof FetchProblem) throw biggerThanIndexed(id, v, location);
       throw new GgenError(
         "ARCHIVE_UNREACHABLE",
         `${id}@${v.version}: cannot read archive ${location} (${(e as NodeJS.ErrnoException).code ?? e})`,
@@ -579,7 +667,7 @@ export async function fetchArchive(
       `${id}@${v.version}: checksum mismatch: the index says sha256 ${v.sha256.slice(0, 16)}…, the archive is ${actual.slice(0, 16)}…`,
       {
         location: { file: archiveDisplay(location) },
-        hint: "nothing was installed; the registry or archive was tampered with or is out of date",
+        hint: TAMPERED,
       },
     );
   if (data.byteLength !== v.size)
@@ -589,6 +677,17 @@ export async function fetchArchive(
     );
   await writeFileAtomic(file, data);
   return file;
+}
+
+const TAMPERED = "nothing was installed; the registry or archive was tampered with or is out of date";
+
+/** An archive with more bytes than its index entry: not the archive that was published. */
+function biggerThanIndexed(id: string, v: IndexVersion, location: string): GgenError {
+  return new GgenError(
+    "CHECKSUM_MISMATCH",
+    `${id}@${v.version}: checksum mismatch: the archive is larger than the ${formatSize(v.size)} the index says`,
+    { location: { file: archiveDisplay(location) }, hint: TAMPERED },
+  );
 }
 
 export async function pathExists(p: string): Promise<boolean> {

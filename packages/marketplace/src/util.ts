@@ -1,5 +1,4 @@
-// Small shared pieces of the marketplace: pack id checks, lines of JSON text, unique suffixes.
-import { randomBytes } from "node:crypto";
+// Small shared pieces of the marketplace: pack id checks, lines of JSON text.
 import { GgenError, lineColumn, packIdProblem, type SourceLocation } from "@ggen/contract";
 
 export function assertPackId(id: string, where?: SourceLocation): void {
@@ -15,8 +14,4 @@ export function assertPackId(id: string, where?: SourceLocation): void {
 export function lineOf(text: string, needle: string): number | undefined {
   const at = text.indexOf(needle);
   return at < 0 ? undefined : lineColumn(text, at).line;
-}
-
-export function randomSuffix(): string {
-  return `${process.pid}-${randomBytes(4).toString("hex")}`;
 }

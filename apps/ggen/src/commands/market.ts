@@ -124,7 +124,26 @@ function describeChanges(changes: { id: string; from?: string; to: string; actio
     .join("\n");
 }
 
-const add = defineCommand<{ packs: string[]; force: boolean; deps: boolean }, MarketFlags>()({
+interface AddFlags {
+  packs: string[];
+  version?: string;
+  force: boolean;
+  deps: boolean;
+}
+
+/** Aborted on Ctrl-C while `run` lasts, so a download stops and nothing is installed. */
+async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const abort = () => ac.abort();
+  process.on("SIGINT", abort);
+  try {
+    return await run(ac.signal);
+  } finally {
+    process.off("SIGINT", abort);
+  }
+}
+
+const add = defineCommand<AddFlags, MarketFlags>()({
   command: "add <packs..>",
   describe: "Install packs (id or id@range) and their dependencies into .ggen/packages, pinned in ggen.lock",
   positionals: {
@@ -135,6 +154,10 @@ const add = defineCommand<{ packs: string[]; force: boolean; deps: boolean }, Ma
     },
   },
   options: {
+    version: {
+      type: "string",
+      describe: "The version (or semver range) of the one pack named: the same as <pack>@<version>",
+    },
     force: { type: "boolean", default: false, describe: "Reinstall even when already installed" },
     deps: {
       type: "boolean",
@@ -144,20 +167,34 @@ const add = defineCommand<{ packs: string[]; force: boolean; deps: boolean }, Ma
   },
   examples: [
     ["ggen market add io.ggen.rust-cli", "Install the newest version"],
+    ["ggen market add io.ggen.docs --version 1.0.0", "Install one version"],
     ["ggen market add io.ggen.node-cli@^1.0 io.ggen.docs", "Install several, one with a range"],
   ],
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
     const { Progress } = await import("@ggen/reporter");
-    const packs = list(argv.packs);
+    let packs = list(argv.packs);
+    if (argv.version !== undefined) {
+      const version = String(argv.version).trim();
+      if (packs.length !== 1 || packs[0]!.includes("@") || version === "")
+        throw await usage(
+          version === ""
+            ? "--version needs a version, such as --version 1.0.0"
+            : "--version applies to one pack named without @<range>: 'ggen market add <pack> --version <version>'",
+        );
+      packs = [`${packs[0]}@${version}`];
+    }
     const progress = new Progress({ enabled: !out.json && !out.options.quiet });
-    const result = await progress.run(`installing ${packs.join(", ")}`, () =>
-      m.addPacks(packs, {
-        ...marketOptions(argv, out),
-        force: argv.force === true,
-        noDeps: argv.deps === false,
-      }),
+    const result = await interruptible((signal) =>
+      progress.run(`installing ${packs.join(", ")}`, () =>
+        m.addPacks(packs, {
+          ...marketOptions(argv, out),
+          force: argv.force === true,
+          noDeps: argv.deps === false,
+          signal,
+        }),
+      ),
     );
     out.data(result.changes, () => describeChanges(result.changes));
   },
@@ -370,17 +407,21 @@ const update = defineCommand<{ ids?: string[]; latest: boolean }, MarketFlags>()
   handler: async (argv) => {
     const out = output(argv);
     const m = await import("@ggen/marketplace");
-    const r = await m.updatePacks(list(argv.ids), {
-      ...marketOptions(argv, out),
-      latest: argv.latest === true,
-    });
+    const r = await interruptible((signal) =>
+      m.updatePacks(list(argv.ids), {
+        ...marketOptions(argv, out),
+        latest: argv.latest === true,
+        signal,
+      }),
+    );
     out.data(r.changes, () => describeChanges(r.changes));
   },
 });
 
 const verify = defineCommand<Record<never, never>, MarketFlags>()({
   command: "verify",
-  describe: "Re-hash installed packs against ggen.lock",
+  describe:
+    "Check every installed pack against ggen.lock, file for file, and that its SPARQL queries declare their prefixes (exit 1 when any does not)",
   examples: [["ggen market verify", "Check nothing was changed by hand"]],
   handler: async (argv) => {
     const out = output(argv);
@@ -391,7 +432,10 @@ const verify = defineCommand<Record<never, never>, MarketFlags>()({
       rows.length === 0
         ? "no packs installed"
         : rows
-            .map((r) => `${r.status === "ok" ? "ok      " : r.status.padEnd(8)} ${r.id}@${r.version}`)
+            .map(
+              (r) =>
+                `${r.status === "ok" ? "ok      " : r.status.padEnd(8)} ${r.version ? `${r.id}@${r.version}` : r.id}${r.problems.length > 0 ? `: ${r.problems.join("; ")}` : ""}`,
+            )
             .join("\n"),
     );
     const bad = rows.filter((r) => r.status !== "ok");
@@ -399,7 +443,11 @@ const verify = defineCommand<Record<never, never>, MarketFlags>()({
       throw new GgenError(
         "VERIFY_FAILED",
         `${bad.length} pack(s) do not match ggen.lock: ${bad.map((b) => `${b.id} (${b.status})`).join(", ")}`,
-        { hint: "run 'ggen market add --force <id>' to reinstall" },
+        {
+          hint: bad.every((b) => b.status === "undeclared-prefix")
+            ? "the pack's queries need PREFIX declarations; tell its author"
+            : "run 'ggen market add --force <id>' to reinstall",
+        },
       );
   },
 });

@@ -117,13 +117,13 @@ function argOptions(spec: ArgSpec): Options & PositionalOptions {
   return o;
 }
 
-/** The table as a yargs command module (yargs itself is loaded by runProgram, never here). */
 /** A yargs module given as it is (not a table): it has a builder. */
 // biome-ignore lint/suspicious/noExplicitAny: yargs' own argv types vary by command.
 export function isYargsModule(c: Command | CommandModule<any, any>): c is CommandModule<any, any> {
   return "builder" in c;
 }
 
+/** The table as a yargs command module (yargs itself is loaded by runProgram, never here). */
 export function toYargsCommand(c: Command): CommandModule {
   return {
     command: c.command,
@@ -131,8 +131,8 @@ export function toYargsCommand(c: Command): CommandModule {
     describe: c.describe,
     builder: (y: Argv) => {
       let b = c.passthrough ? y.parserConfiguration({ "populate--": true }) : y;
-      // --version is the program's version at the top level only: under a command it is that command's
-      // own flag (a release's, a pack's) or an unknown option, never the program's version.
+      // --version is the program's only at the top level: under a command it is that command's own
+      // option (a release's, a pack's) or an unknown option, never the program's version.
       b = b.version(false);
       for (const [name, spec] of Object.entries(c.positionals ?? {})) {
         if (spec) b = b.positional(name, argOptions(spec));

@@ -1,6 +1,8 @@
 // What a command prints: data as JSON with --json, text otherwise; notes go to stderr so stdout stays
 // parseable; --quiet silences notes, never data or errors.
 
+import { escapeControl } from "./error-line.js";
+
 export interface GlobalOptions {
   json: boolean;
   verbose: boolean;
@@ -53,7 +55,8 @@ export class Output {
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.paint("warning:", 33)} ${text}\n`);
+    // A warning echoes input (a registry's name, a file's text) like an error line: escaped the same way.
+    this.stderr.write(`${this.paint("warning:", 33)} ${escapeControl(text)}\n`);
   }
 
   paint(text: string, code: number): string {

@@ -2,11 +2,13 @@
 // (a single line, the stack only with --debug), exit codes 0 ok / 1 failure / 2 usage, and
 // "did you mean" for unknown commands and flags.
 
-import { isGgenError } from "@ggen/contract";
-import { closest } from "@ggen/support";
+import { createRequire } from "node:module";
 import type { Argv, CommandModule } from "yargs";
 import { type Command, isYargsModule, toYargsCommand } from "./command.js";
+import { COMPLETION_SHELLS, completionScript, defaultShell } from "./completion.js";
+import { errorLine } from "./error-line.js";
 import { type GlobalOptions, Output, type Writer } from "./output.js";
+import { type CommandEntry, diagnose, namesOf, unknownMessage } from "./usage.js";
 
 export interface ProgramSpec {
   name: string;
@@ -24,8 +26,6 @@ export interface RunOptions {
   stderr?: Writer;
   env?: NodeJS.ProcessEnv;
 }
-
-const GLOBAL_FLAGS = ["json", "verbose", "quiet", "debug", "cwd", "color", "no-color", "help", "version"];
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -49,85 +49,31 @@ export function outputFor(argv: Partial<GlobalOptions>, io: RunOptions = {}): Ou
   );
 }
 
-/** Names of the commands at the level yargs was parsing when it failed (subcommands included). */
-function levelCommands(parser: Argv | undefined): string[] {
-  try {
-    const internal = (
-      parser as unknown as {
-        getInternalMethods?: () => { getCommandInstance(): { getCommands(): string[] } };
-      }
-    )?.getInternalMethods?.();
-    return internal?.getCommandInstance().getCommands() ?? [];
-  } catch {
-    return [];
-  }
+/** The program's top level as the usage walk sees it: its tables, and the shell's own completion. */
+function topLevel(spec: ProgramSpec): CommandEntry[] {
+  const entries: CommandEntry[] = spec.commands.map((c) =>
+    isYargsModule(c)
+      ? {
+          names: [c.command, c.aliases]
+            .flat()
+            .filter((x): x is string => typeof x === "string")
+            .map((a) => a.split(" ")[0]!),
+        }
+      : { names: namesOf(c), table: c },
+  );
+  entries.push({ names: ["completion"] });
+  return entries;
 }
 
-function commandNames(commands: ProgramSpec["commands"]): string[] {
-  const names: string[] = [];
-  for (const c of commands) {
-    const all = [c.command, c.aliases].flat().filter((x): x is string => typeof x === "string");
-    for (const a of all) names.push(a.split(" ")[0]!);
-  }
-  return names;
-}
-
-function explainUsage(
-  msg: string,
-  y: Argv | undefined,
-  spec: ProgramSpec,
-  argv: readonly string[],
-  parser?: Argv,
-): string {
-  const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
-  if (unknownArg) {
-    const words = unknownArg[1]!.split(", ");
-    const isFlag = (w: string) =>
-      argv.some((a) => a.startsWith("-") && a.replace(/^-+/, "").split("=")[0] === w);
-    // An unknown command is named before any complaint about the options given to it.
-    const first = words.find((w) => !isFlag(w)) ?? words[0]!;
-    const flagLike = isFlag(first);
-    if (!flagLike) {
-      const here = levelCommands(parser);
-      const hint = closest(first, here.length > 0 ? here : commandNames(spec.commands));
-      return `unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}; see '${spec.name} --help'`;
-    }
-    const getOptions = (y as unknown as { getOptions?: () => { key?: Record<string, unknown> } } | undefined)
-      ?.getOptions;
-    const known = typeof getOptions === "function" ? Object.keys(getOptions.call(y).key ?? {}) : [];
-    const options = [...new Set([...known, ...GLOBAL_FLAGS])];
-    if (first === "version")
-      return `unknown option '--version' here ('${spec.name} --version' is the program's version)`;
-    const hint = closest(first, options);
-    return `unknown option '--${first}'${hint ? ` (did you mean '--${hint}'?)` : ""}`;
-  }
-  // A parent command that demands a subcommand took the misspelt word as its positional: name that word.
-  const here = levelCommands(parser);
-  if (here.length > 0) {
-    const words = argv.filter((a, i) => !a.startsWith("-") && argv[i - 1] !== "--cwd");
-    const known = new Set([...here, ...commandNames(spec.commands)]);
-    let last = -1;
-    words.forEach((w, i) => {
-      if (known.has(w)) last = i;
-    });
-    const candidate = words[last + 1];
-    if (last >= 0 && candidate !== undefined && !here.includes(candidate)) {
-      const hint = closest(candidate, here);
-      return `unknown command '${candidate}'${hint ? ` (did you mean '${hint}'?)` : ""}; see '${spec.name} ${words
-        .slice(0, last + 1)
-        .join(" ")} --help'`;
-    }
-  }
+function explainUsage(msg: string, spec: ProgramSpec, argv: readonly string[]): string {
+  const d = diagnose(topLevel(spec), argv, { topLevelFlags: ["version"] });
+  const unknown = unknownMessage(d, spec.name);
+  if (unknown) return unknown;
+  const where = [spec.name, ...d.path].join(" ");
   if (/^Not enough non-option arguments/.test(msg)) {
-    // The command path: the words on the line, less flags and --cwd's value.
-    const words = argv.filter((a, i) => !a.startsWith("-") && argv[i - 1] !== "--cwd");
-    const what = here.length > 0 ? `a command (${here.join(", ")})` : "an argument";
-    return `'${[spec.name, ...words].join(" ")}' needs ${what}; see '${[spec.name, ...words].join(" ")} --help'`;
-  }
-  const unknownCmd = /^Unknown command: (.+)$/.exec(msg);
-  if (unknownCmd) {
-    const hint = closest(unknownCmd[1]!, commandNames(spec.commands));
-    return `unknown command '${unknownCmd[1]}'${hint ? ` (did you mean '${hint}'?)` : ""}`;
+    const hasSub = d.path.length === 0 || d.here.length > 0;
+    const what = hasSub && d.here.length > 0 ? `a command (${d.here.join(", ")})` : "an argument";
+    return `'${where}' needs ${what}; see '${where} --help'`;
   }
   // yargs: "Invalid values:\n  Argument: backend, Given: "nope", Choices: "auto", "local"" (one line per flag).
   if (/^Invalid values:/.test(msg)) {
@@ -136,7 +82,18 @@ function explainUsage(
     );
     if (bad.length > 0) return bad.join("; ");
   }
+  const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknownArg) return `unexpected argument '${unknownArg[1]!.split(", ")[0]}'; see '${where} --help'`;
   return msg.replace(/\n+/g, "; ");
+}
+
+/** Help is wrapped to the terminal (at most 120 columns), to $COLUMNS or 80 when piped; GGEN_HELP_WRAP=none
+ * leaves lines whole (the README command reference is built from --help). */
+function helpWidth(env: NodeJS.ProcessEnv): number | null {
+  if (env.GGEN_HELP_WRAP === "none") return null;
+  if (process.stdout.isTTY && process.stdout.columns) return Math.min(120, process.stdout.columns);
+  const cols = Number(env.COLUMNS);
+  return Number.isInteger(cols) && cols >= 40 ? Math.min(120, cols) : 80;
 }
 
 /**
@@ -162,10 +119,13 @@ export async function runProgram(
 ): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const stdout = io.stdout ?? process.stdout;
+  const env = io.env ?? process.env;
   const debug = argv.includes("--debug");
-  const { default: yargs } = await import("yargs");
-  let failure: { message: string; error?: unknown; usage: boolean } | undefined;
+  let failure: { error: unknown; usage: boolean } | undefined;
 
+  // yargs' ESM build wraps help every N characters, mid-word; its CommonJS build (cliui with wrap-ansi)
+  // wraps at word boundaries. Same package, same version.
+  const yargs = createRequire(import.meta.url)("yargs") as typeof import("yargs").default;
   const parser = yargs([...argv])
     .scriptName(spec.name)
     .usage(`${spec.name} — ${spec.description}\n\nUsage: ${spec.name} <command> [options]`)
@@ -202,23 +162,34 @@ export async function runProgram(
       if (a.color === false) process.env.NO_COLOR = "1";
     })
     .command(spec.commands.map((c) => (isYargsModule(c) ? c : toYargsCommand(c))))
-    .completion(
-      "completion",
-      "Print a shell completion script (bash/zsh): source <(" + spec.name + " completion)",
-    )
+    // yargs answers `--get-yargs-completions` from the tables; its own script command (which picks the
+    // shell from $SHELL) is hidden under a name nobody types, and `completion [shell]` is ours.
+    .completion("__yargs-completion-script", false)
+    .command({
+      command: "completion [shell]",
+      describe: `Print a shell completion script (${COMPLETION_SHELLS.join(" or ")}): source <(${spec.name} completion)`,
+      builder: (y: Argv) =>
+        y.version(false).positional("shell", {
+          type: "string",
+          describe: `${COMPLETION_SHELLS.join(" or ")} (default: the login shell's, else bash)`,
+        }),
+      handler: (a) => {
+        const shell = typeof a.shell === "string" ? a.shell : defaultShell(env);
+        stdout.write(completionScript(spec.name, shell));
+      },
+    })
     .demandCommand(1, `no command given; see '${spec.name} --help'`)
     .strict()
     .help()
     .alias("help", "h")
     .version(spec.version)
-    // GGEN_HELP_WRAP=none: no wrapping (the README command reference is built from --help).
-    .wrap(process.env.GGEN_HELP_WRAP === "none" ? null : Math.min(120, process.stdout.columns ?? 120))
+    .wrap(helpWidth(env))
     .exitProcess(false)
     .showHelpOnFail(false)
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       if (err) throw err;
       // Throwing stops yargs before it runs a handler with arguments it did not understand.
-      throw new UsageError(explainUsage(msg, y, spec, argv, parser));
+      throw new UsageError(explainUsage(msg, spec, argv));
     });
   for (const [cmd, desc] of spec.examples) parser.example(cmd, desc);
   if (spec.epilogue) parser.epilogue(spec.epilogue);
@@ -231,11 +202,7 @@ export async function runProgram(
   try {
     await parser.parseAsync();
   } catch (e) {
-    failure = {
-      message: e instanceof Error ? e.message : String(e),
-      error: e,
-      usage: e instanceof UsageError,
-    };
+    failure = { error: e, usage: e instanceof UsageError };
   } finally {
     console.log = origLog;
     console.error = origErr;
@@ -243,25 +210,12 @@ export async function runProgram(
   if (!failure) return typeof process.exitCode === "number" ? process.exitCode : 0;
 
   const e = failure.error;
-  let line = failure.message;
-  let code = failure.usage ? 2 : 1;
-  if (isGgenError(e)) {
-    line = e.toLine();
-    code = e.exitCode;
-  } else if (e instanceof Error && !failure.usage && !debug) {
-    // An unexpected error: still one line, with its code when Node gave one (ENOENT, EACCES…).
-    const c = (e as NodeJS.ErrnoException).code;
-    line = c && !e.message.includes(c) ? `${c}: ${e.message}` : e.message;
-  }
-  // What came from the input (a file name, a value) may hold control bytes: shown escaped, never raw.
-  const safe = (line.split("\n")[0] ?? "").replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-  stderr.write(`${spec.name}: error: ${safe}\n`);
+  const { line, exitCode } = errorLine(e, failure.usage);
+  stderr.write(`${spec.name}: error: ${line}\n`);
   if (debug) {
     const stack = e instanceof Error && e.stack ? e.stack : new Error(line).stack;
     stderr.write(`${stack}\n`);
   }
-  return code;
+  // A command that failed because Ctrl-C stopped it still exits 130 (set by exitOnInterrupt).
+  return process.exitCode === 130 ? 130 : exitCode;
 }
