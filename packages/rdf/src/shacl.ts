@@ -146,7 +146,10 @@ export async function validateShapes(
   const show = (t: Term) => {
     if (t.type !== "literal") return compactTerm(t, prefixes);
     const plain = NUMERIC.test(t.datatype ?? "") && /^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(t.value);
-    return plain ? t.value : JSON.stringify(t.value) + (t.language ? `@${t.language}` : "");
+    if (plain) return t.value;
+    // A sentence names the value, it does not reproduce it: long literals are cut (the file:line says where).
+    const v = t.value.length > 80 ? `${t.value.slice(0, 60)}… (${t.value.length} characters)` : t.value;
+    return JSON.stringify(v) + (t.language ? `@${t.language}` : "");
   };
   const one = (s: RdfjsTerm, p: string): RdfjsTerm | undefined =>
     shapesStore.getObjects(s as never, namedNode(p), null)[0] as RdfjsTerm | undefined;
