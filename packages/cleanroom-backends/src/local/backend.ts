@@ -20,7 +20,7 @@ import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { GgenError } from "@ggen/support";
+import { GgenError, processRef, refAlive } from "@ggen/support";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
@@ -35,7 +35,7 @@ import {
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
 import { removeInstanceDir, removeTree } from "../util/fs.js";
-import { isAlive, killTree, processRef, refAlive } from "../util/proc.js";
+import { isAlive, killTree } from "../util/proc.js";
 import { cacheViews } from "./caches.js";
 import { Cgroup, detectCgroups } from "./cgroup.js";
 import { ensureUserRoot, environmentsRoot, inside, removeEnvironmentDir } from "./paths.js";

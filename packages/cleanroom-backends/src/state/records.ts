@@ -1,9 +1,8 @@
 // What both backends write into and read from the state file, in one place: names and configuration
 // hashes, new environment and service entries, their public views, owners, and lifetime metrics.
 import type { BackendName, Isolation } from "@ggen/contract";
-import { GgenError, sha256 } from "@ggen/support";
+import { GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
 import type { BackendMetrics, Environment, EnvironmentSpec, Service, ServiceSpec } from "../backend.js";
-import { type ProcessRef, processRef, refAlive } from "../util/proc.js";
 import type { EnvironmentRecord, ServiceRecord } from "./store.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

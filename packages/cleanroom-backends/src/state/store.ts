@@ -4,12 +4,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BackendName } from "@ggen/contract";
 import { GgenError } from "@ggen/contract";
-import { writeFileAtomicSync } from "@ggen/support";
+import { type ProcessRef, withLock, writeFileAtomicSync } from "@ggen/support";
 import type { Environment, ServiceSpec } from "../backend.js";
 import type { PostgresInstance } from "../services/postgres.js";
 import type { RedisInstance } from "../services/redis.js";
-import { withLock } from "../util/fs.js";
-import type { ProcessRef } from "../util/proc.js";
 
 export interface EnvironmentRecord extends Environment {
   /** Host directory holding work/, tmp/, outputs/ (local) or the state of the container (testcontainers). */
@@ -86,19 +84,26 @@ export class StateStore {
 
   /** Read-modify-write under the lock; `fn` may mutate the state and return a value. */
   update<T>(fn: (state: StateFile) => T | Promise<T>): Promise<T> {
-    return withLock(this.file, async () => {
-      const state = this.read();
-      const result = await fn(state);
-      // Service entries hold credentials: readable by the owner only. Atomic, not fsync'ed: the file is
-      // rewritten as every command starts and ends (an fsync costs ~10 ms each), and what it describes
-      // (processes, containers) does not outlive a power loss either; prune finds what would be left.
-      writeFileAtomicSync(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, fsync: false });
-      return result;
-    });
+    return withLock(
+      this.file,
+      async () => {
+        const state = this.read();
+        const result = await fn(state);
+        // Service entries hold credentials: readable by the owner only. Atomic, not fsync'ed: the file is
+        // rewritten as every command starts and ends (an fsync costs ~10 ms each), and what it describes
+        // (processes, containers) does not outlive a power loss either; prune finds what would be left.
+        writeFileAtomicSync(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, fsync: false });
+        return result;
+      },
+      { what: this.file, code: "CLEANROOM_LOCKED" },
+    );
   }
 
   /** Hold the lock of a named resource (e.g. a persistent service's config hash) while `fn` runs. */
   lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return withLock(join(this.dir, "locks", name), fn);
+    return withLock(join(this.dir, "locks", name), fn, {
+      what: `${name} (${this.dir})`,
+      code: "CLEANROOM_LOCKED",
+    });
   }
 }

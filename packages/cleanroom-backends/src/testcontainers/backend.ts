@@ -3,7 +3,7 @@
 // namespace (`container:<id>`, isolated) or the host's (`host`, on a free loopback port) — dockerd runs
 // here without a bridge. Everything carries io.ggen.cleanroom labels so prune finds it.
 import { posix, resolve } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, processRef } from "@ggen/support";
 import type { StartedTestContainer } from "testcontainers";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
@@ -17,7 +17,6 @@ import {
   type ServiceLaunch,
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
-import { processRef } from "../util/proc.js";
 import { type Bind, CacheLayers } from "./cache-layers.js";
 import { CleanroomContainer, Docker, firstLine } from "./docker.js";
 import {

@@ -14,13 +14,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, type ProcessRef, processRef } from "@ggen/support";
 import { GenericContainer, Wait } from "testcontainers";
 import type { EnvironmentSpec } from "../backend.js";
 import { hostCacheDirs } from "../host-caches.js";
 import { ownerGone } from "../state/records.js";
 import type { EnvironmentRecord } from "../state/store.js";
-import { type ProcessRef, processRef } from "../util/proc.js";
 import { type Docker, type DockerMount, firstLine } from "./docker.js";
 import { LABEL, ownerLabels, pruneVerdict } from "./owner.js";
 

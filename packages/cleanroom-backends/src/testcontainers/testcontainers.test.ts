@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { freePort } from "@ggen/support";
+import { freePort, type ProcessRef, processRef, refAlive } from "@ggen/support";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
@@ -10,7 +10,6 @@ import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformanc
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
 import { respCommands } from "../services/resp.js";
 import { ownerGone } from "../state/records.js";
-import { type ProcessRef, processRef, refAlive } from "../util/proc.js";
 import { dockerUnavailable } from "./detect.js";
 import { ownerFromLabels, ownerLabels, pruneVerdict } from "./owner.js";
 

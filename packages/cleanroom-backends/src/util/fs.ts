@@ -1,4 +1,4 @@
-// File locks (proper-lockfile) shared across processes, and the directories services leave behind.
+// The directories services leave behind, and removing trees a command made read-only.
 import {
   chmodSync,
   lstatSync,
@@ -12,24 +12,6 @@ import {
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import lockfile from "proper-lockfile";
-
-/** Run `fn` holding an exclusive lock on `path` (the path itself need not exist; its directory is made). */
-export async function withLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
-  mkdirSync(dirname(path), { recursive: true });
-  const release = await lockfile.lock(path, {
-    realpath: false,
-    lockfilePath: `${path}.lock`,
-    stale: 30_000,
-    update: 5_000,
-    retries: { retries: 2000, minTimeout: 10, maxTimeout: 100, factor: 1.2 },
-  });
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => undefined);
-  }
-}
 
 /**
  * A directory for a service's unix socket. A socket path may be at most 107 bytes, so when `<dir>/socket`
