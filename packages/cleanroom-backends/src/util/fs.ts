@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 
 /**
  * A directory for a service's unix socket. A socket path may be at most 107 bytes, so when `<dir>/socket`
