@@ -2,7 +2,14 @@
 // hashes, new environment and service entries, their public views, owners, and lifetime metrics.
 import type { BackendName, Isolation } from "@ggen/contract";
 import { GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
-import type { BackendMetrics, Environment, EnvironmentSpec, Service, ServiceSpec } from "../backend.js";
+import type {
+  BackendMetrics,
+  Environment,
+  EnvironmentSpec,
+  Guarantees,
+  Service,
+  ServiceSpec,
+} from "../backend.js";
 import type { EnvironmentRecord, ServiceRecord } from "./store.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -47,6 +54,9 @@ export function environmentRecord(
     workdir: string;
     dir: string;
     isolation: Isolation;
+    guarantees?: Guarantees | undefined;
+    /** How the local backend wraps commands (see local/isolation.ts). */
+    sandbox?: EnvironmentRecord["sandbox"];
     owner?: ProcessRef | undefined;
     netns?: string | undefined;
     cgroup?: string | undefined;
@@ -60,8 +70,10 @@ export function environmentRecord(
     workdir: at.workdir,
     createdAt: new Date().toISOString(),
     isolation: at.isolation,
+    ...(at.guarantees ? { guarantees: at.guarantees } : {}),
     spec,
     dir: at.dir,
+    ...(at.sandbox ? { sandbox: at.sandbox } : {}),
     ...(at.netns ? { netns: at.netns } : {}),
     ...(at.cgroup ? { cgroup: at.cgroup } : {}),
     ...(at.containerId ? { containerId: at.containerId } : {}),
@@ -112,6 +124,7 @@ export function publicEnv(rec: EnvironmentRecord): Environment {
     workdir: rec.workdir,
     createdAt: rec.createdAt,
     isolation: rec.isolation,
+    ...(rec.guarantees ? { guarantees: rec.guarantees } : {}),
     spec: rec.spec,
   };
 }
