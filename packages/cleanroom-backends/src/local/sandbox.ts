@@ -238,10 +238,10 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
     if (plan.isolated) {
       out.push("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
       if (ownNet) out.push("--unshare-net");
-    } else if (c.root) {
-      // Not isolated: root keeps its powers, but not the one that could remount a read-only mount.
-      out.push("--cap-add", "ALL", "--cap-drop", "CAP_SYS_ADMIN");
     }
+    // Run by root, bubblewrap leaves the command every capability — enough to remount a read-only mount
+    // read-write. Isolated: none; otherwise all but that one.
+    if (c.root) out.push("--cap-drop", plan.isolated ? "ALL" : "CAP_SYS_ADMIN");
     out.push(...(plan.bwrap ?? []), "--chdir", plan.cwd, "--");
   } else if (shell) {
     out.push(
