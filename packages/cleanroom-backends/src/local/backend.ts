@@ -46,6 +46,7 @@ import {
   environmentsRoot,
   hostTopLevel,
   inside,
+  mountTable,
   placeMount,
   removeEnvironmentDir,
 } from "./paths.js";
@@ -341,6 +342,7 @@ export class LocalBackend extends AbstractBackend {
       mounts,
       newRoot,
       procKnobs: ["sys", "sysrq-trigger", "irq", "bus"].filter((k) => existsSync(`/proc/${k}`)),
+      submounts: sandbox === "bwrap" ? [] : mountTable().filter((m) => m.path !== "/"),
     });
     if (sandbox === "bwrap") return { bwrap: bwrapArgs(ops, newRoot, isolated) };
     const root = newRoot ? join(rec.dir, "sandbox", "root") : "";

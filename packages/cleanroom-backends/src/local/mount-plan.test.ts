@@ -20,6 +20,12 @@ const input = (over: Partial<FsPlanInput>): FsPlanInput => ({
   mounts: [{ host: "/src/my project", target: "/workspace", writable: false, file: false }],
   newRoot: true,
   procKnobs: ["sys", "bus"],
+  submounts: [
+    { path: "/sys/fs/cgroup", options: ["rw", "nosuid", "relatime"] },
+    { path: "/usr/share/ro", options: ["ro", "nodev"] },
+    { path: "/tmp/docker", options: ["rw"] },
+    { path: "/dev/shm", options: ["rw"] },
+  ],
   ...over,
 });
 
@@ -39,6 +45,8 @@ describe("the filesystem of an isolated command", () => {
       { kind: "tmpfs", target: "/run", mode: "755" },
       { kind: "bind", source: `${env}/work`, target: `${env}/work`, readOnly: false },
       { kind: "bind", source: "/src/my project", target: "/workspace", readOnly: true },
+      // What came along with a read-only bind is made read-only (not /dev's, not what a tmpfs hides).
+      { kind: "remount-ro", target: "/sys/fs/cgroup", flags: ["nosuid", "relatime"] },
     ]);
   });
 
@@ -52,14 +60,15 @@ describe("the filesystem of an isolated command", () => {
 
   it("as an fstab under the new root's directory: escapes, read-only binds, mount points made where they can be", () => {
     const table = fstab(ops, "/r").split("\n");
-    expect(table).toContain("/usr /r/usr none bind,ro,X-mount.mkdir 0 0");
-    expect(table).toContain("/.dockerenv /r/.dockerenv none bind,ro 0 0");
+    expect(table).toContain("/usr /r/usr none rbind,ro,X-mount.mkdir 0 0");
+    expect(table).toContain("none /r/sys/fs/cgroup none remount,bind,ro,nosuid,relatime 0 0");
+    expect(table).toContain("/.dockerenv /r/.dockerenv none rbind,ro 0 0");
     expect(table).toContain("proc /r/proc proc nosuid,nodev,noexec 0 0");
     expect(table).toContain("/r/proc/sys /r/proc/sys none bind,ro 0 0");
     expect(table).toContain("/dev /r/dev none rbind 0 0");
     expect(table).toContain("tmpfs /r/dev/shm tmpfs mode=1777,nosuid,nodev 0 0");
     expect(table).toContain(`${env}/work /r${env}/work none rbind,X-mount.mkdir 0 0`);
-    expect(table).toContain("/src/my\\040project /r/workspace none bind,ro,X-mount.mkdir 0 0");
+    expect(table).toContain("/src/my\\040project /r/workspace none rbind,ro,X-mount.mkdir 0 0");
     // Symlinks are not mounts: they are in the skeleton.
     expect(table.join("\n")).not.toContain("usr/bin");
   });
@@ -114,7 +123,7 @@ describe("the filesystem of a plain command with mounts", () => {
       "/src",
       `${env}/work/ro`,
     ]);
-    expect(fstab(ops, "")).toBe(`/src ${env}/work/ro none bind,ro,X-mount.mkdir 0 0\n`);
+    expect(fstab(ops, "")).toBe(`/src ${env}/work/ro none rbind,ro,X-mount.mkdir 0 0\n`);
   });
 
   it("with a new root (an absolute target), binds the host's tree writable and recursive", () => {

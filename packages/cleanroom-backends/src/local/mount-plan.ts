@@ -6,8 +6,14 @@
 import { posix } from "node:path";
 
 export type FsOp =
-  /** `source` (a host path) at `target`; read-only binds are not recursive in fstab (ro is per mount). */
+  /** `source` (a host path) at `target`, with the mounts under it (recursive). */
   | { kind: "bind"; source: string; target: string; readOnly: boolean; file?: boolean }
+  /**
+   * A mount that came with a recursive read-only bind, made read-only too: read-only is per mount, and
+   * bubblewrap does it itself (fstab only). A user namespace cannot bind a tree without the mounts under
+   * it (they are locked), so they are bound and then made read-only, one by one.
+   */
+  | { kind: "remount-ro"; target: string; flags: string[] }
   | { kind: "symlink"; target: string; link: string }
   | { kind: "tmpfs"; target: string; mode: string }
   /** A fresh procfs (the command's own PID namespace), its kernel knobs (`sys`, `sysrq-trigger`…) read-only. */
@@ -36,7 +42,15 @@ export interface FsPlanInput {
   newRoot: boolean;
   /** The kernel knobs under /proc this kernel has (sys, sysrq-trigger, irq, bus), made read-only. */
   procKnobs: string[];
+  /**
+   * The host's mounts (from /proc/self/mountinfo): those under a read-only bind are made read-only, keeping
+   * their other flags (nosuid, nodev… may be locked: a remount without them is refused).
+   */
+  submounts: { path: string; options: string[] }[];
 }
+
+/** Per-mount flags a remount keeps (a user namespace may not clear them). */
+const KEPT_FLAGS = new Set(["nosuid", "nodev", "noexec", "noatime", "nodiratime", "relatime", "strictatime"]);
 
 /** Top-level entries that are never bound as they are (they are made fresh, or bound specially). */
 const SPECIAL = new Set(["proc", "dev", "sys", "tmp", "run"]);
@@ -82,13 +96,30 @@ export function fsOps(p: FsPlanInput): FsOp[] {
       readOnly: !m.writable,
       ...(m.file ? { file: true } : {}),
     });
-  return ops;
+  // What each read-only bind brought along is made read-only right after all binds (a later bind may sit
+  // on top of one, which is then not reachable: it stays as the host has it, under the bind).
+  const remounts: FsOp[] = [];
+  for (const op of ops) {
+    if (op.kind !== "bind" || !op.readOnly || op.file) continue;
+    for (const sub of p.submounts) {
+      if (sub.options.includes("ro")) continue; // read-only already
+      const rel = posix.relative(op.source, sub.path);
+      if (rel && !rel.startsWith("..") && !posix.isAbsolute(rel))
+        remounts.push({
+          kind: "remount-ro",
+          target: posix.join(op.target, rel),
+          flags: sub.options.filter((o) => KEPT_FLAGS.has(o)),
+        });
+    }
+  }
+  return [...ops, ...remounts];
 }
 
 /** bubblewrap's arguments for the operations (its root is a tmpfs it builds; `--remount-ro /` at the end). */
 export function bwrapArgs(ops: FsOp[], newRoot: boolean, isolated: boolean): string[] {
   const out: string[] = newRoot ? [] : ["--dev-bind", "/", "/"];
   for (const op of ops) {
+    if (op.kind === "remount-ro") continue; // --ro-bind is recursively read-only
     if (op.kind === "bind") {
       // Host device nodes keep working where the host's /dev (or a tree holding device nodes) is bound.
       const flag = op.readOnly ? "--ro-bind" : op.target === "/dev" || !isolated ? "--dev-bind" : "--bind";
@@ -119,10 +150,11 @@ export function fstab(ops: FsOp[], root: string): string {
     if (op.kind === "bind") {
       // X-mount.mkdir makes a mount point that is missing (inside a tmpfs); on a read-only tree the
       // skeleton already holds it. A read-only bind is two steps (bind, then remount ro), which libmount does.
-      const opts = [op.readOnly ? "bind,ro" : "rbind", ...(op.file ? [] : ["X-mount.mkdir"])];
+      const opts = [op.readOnly ? "rbind,ro" : "rbind", ...(op.file ? [] : ["X-mount.mkdir"])];
       lines.push(`${field(op.source)} ${at(op.target)} none ${opts.join(",")} 0 0`);
-    } else if (op.kind === "tmpfs")
-      lines.push(`tmpfs ${at(op.target)} tmpfs mode=${op.mode},nosuid,nodev 0 0`);
+    } else if (op.kind === "remount-ro")
+      lines.push(`none ${at(op.target)} none ${["remount", "bind", "ro", ...op.flags].join(",")} 0 0`);
+    else if (op.kind === "tmpfs") lines.push(`tmpfs ${at(op.target)} tmpfs mode=${op.mode},nosuid,nodev 0 0`);
     else if (op.kind === "proc") {
       lines.push(`proc ${at(op.target)} proc nosuid,nodev,noexec 0 0`);
       // As procfs under bubblewrap: the kernel's knobs are not the command's to turn.
@@ -154,9 +186,11 @@ export function skeleton(ops: FsOp[]): {
   const covered = new Set<string>();
   for (const op of ops) {
     if (op.kind === "symlink") covered.add(op.link.slice(1));
+    else if (op.kind === "remount-ro") continue;
     else if (op.target.split("/").filter(Boolean).length === 1) covered.add(op.target.slice(1));
   }
   for (const op of ops) {
+    if (op.kind === "remount-ro") continue;
     if (op.kind === "symlink") {
       links.push({ link: op.link.slice(1), target: op.target });
       continue;

@@ -86,29 +86,38 @@ export function ensureUserRoot(dir: string): void {
   }
 }
 
-/** Mount points at or under `dir` in this process's mount namespace, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  let real = dir;
-  try {
-    real = realpathSync(dir);
-  } catch {
-    // gone: nothing can be mounted under it
-    return [];
-  }
+/** Every mount in this process's mount namespace (from /proc/self/mountinfo): its point and its options. */
+export function mountTable(): { path: string; options: string[] }[] {
   let info = "";
   try {
     info = readFileSync("/proc/self/mountinfo", "utf8");
   } catch {
     return [];
   }
+  const unescape = (p: string) =>
+    p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
   return info
     .split("\n")
-    .map((line) =>
-      (line.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) =>
-        String.fromCharCode(Number.parseInt(o, 8)),
-      ),
-    )
-    .filter((p) => p !== "" && isInside(real, p))
+    .map((line) => line.split(" "))
+    .filter((f) => (f[4] ?? "") !== "")
+    .map((f) => ({ path: unescape(f[4]!), options: (f[5] ?? "").split(",") }));
+}
+
+/** Every mount point in this process's mount namespace. */
+export function mountPoints(): string[] {
+  return mountTable().map((m) => m.path);
+}
+
+/** Mount points at or under `dir` in this process's mount namespace, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  let real = dir;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return []; // gone: nothing can be mounted under it
+  }
+  return mountPoints()
+    .filter((p) => isInside(real, p))
     .sort((a, b) => b.length - a.length);
 }
 
