@@ -94,13 +94,13 @@ export function mountTable(): { path: string; options: string[] }[] {
   } catch {
     return [];
   }
-  const unescape = (p: string) =>
+  const decode = (p: string) =>
     p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
   return info
     .split("\n")
     .map((line) => line.split(" "))
     .filter((f) => (f[4] ?? "") !== "")
-    .map((f) => ({ path: unescape(f[4]!), options: (f[5] ?? "").split(",") }));
+    .map((f) => ({ path: decode(f[4]!), options: (f[5] ?? "").split(",") }));
 }
 
 /** Every mount point in this process's mount namespace. */
