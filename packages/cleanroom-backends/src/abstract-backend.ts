@@ -31,6 +31,11 @@ import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } fr
 export interface BackendOptions {
   stateDir: string;
   config: CleanroomConfig;
+  /**
+   * The Docker engine (testcontainers backend), as DOCKER_HOST names one: `unix:///…/docker.sock`,
+   * `tcp://host:2375`. Default: config.toml's `docker_host`, else DOCKER_HOST, else the system socket.
+   */
+  engine?: string | undefined;
 }
 
 export abstract class AbstractBackend implements Backend {

@@ -83,7 +83,7 @@ export const defaultConfig = (): CleanroomConfig => ({
       node: "ggen/node:20-bookworm",
     },
     startTimeoutSeconds: 60,
-    stopTimeoutSeconds: 10,
+    stopTimeoutSeconds: 0,
     pull: !process.env.GGEN_CLEANROOM_NO_PULL,
     alwaysPull: false,
     pullTimeoutSeconds: 30,

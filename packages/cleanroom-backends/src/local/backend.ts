@@ -29,6 +29,7 @@ import {
   commandEnvironment,
   configHash,
   environmentRecord,
+  isolationOf,
   lifetimeMetrics,
   publicEnv,
   type ServiceInstance,
@@ -51,7 +52,7 @@ import {
   removeEnvironmentDir,
 } from "./paths.js";
 import { killGroup, killMarked, orphanPids } from "./processes.js";
-import { capabilities, isolationOf, runSandboxed, type SandboxPlan } from "./sandbox.js";
+import { capabilities, runSandboxed, type SandboxPlan } from "./sandbox.js";
 import {
   nativeHealth,
   nativeLogs,
@@ -239,7 +240,9 @@ export class LocalBackend extends AbstractBackend {
   }
 
   protected async stopInstance(svc: ServiceRecord): Promise<void> {
-    await stopNative(svc.local);
+    // stop_timeout_seconds when config.toml sets it; else each service's own grace.
+    const set = this.config.locations["containers.stop_timeout_seconds"];
+    await stopNative(svc.local, set ? this.config.containers.stopTimeoutSeconds * 1000 : undefined);
   }
 
   /** A dead service's directory goes before a new service takes its name. */

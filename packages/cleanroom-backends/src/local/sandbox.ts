@@ -5,8 +5,9 @@
 // of the whole tree; prlimit covers CPU time (and memory/processes without cgroups).
 import { execFileSync, spawn } from "node:child_process";
 import type { Isolation } from "@ggen/contract";
-import { formatSize, longTimeout } from "@ggen/support";
+import { longTimeout } from "@ggen/support";
 import type { ExecOptions, ExecResult } from "../backend.js";
+import { isolationOf, limitMessage } from "../state/records.js";
 import { commandExists, isAlive, killTree } from "../util/proc.js";
 import { isRoot } from "../util/user.js";
 import { type Cgroup, detectCgroups } from "./cgroup.js";
@@ -92,23 +93,6 @@ export function plannedIsolation(isolated: boolean, wantsLimits: boolean): Isola
   });
   if (!plan.ok) return { network: false, pid: false, filesystem: false, limits: false, mechanism: "refused" };
   return isolationOf(plan.guarantees);
-}
-
-/** The contract's summary of guarantees. */
-export function isolationOf(g: {
-  network: boolean;
-  pid: boolean;
-  filesystem: boolean;
-  limits: object;
-  mechanism: string;
-}): Isolation {
-  return {
-    network: g.network,
-    pid: g.pid,
-    filesystem: g.filesystem,
-    limits: Object.keys(g.limits).length > 0,
-    mechanism: g.mechanism,
-  };
 }
 
 export interface SandboxPlan {
@@ -283,16 +267,6 @@ function hookExit(): void {
       }
     }
   });
-}
-
-/** What a program prints when a limit stopped the command. */
-export function limitMessage(limit: "memory" | "pids" | "timeout", value: number | undefined): string {
-  if (limit === "memory")
-    return `memory limit ${value ? `${formatSize(Math.round(value))} ` : ""}reached: killed`;
-  if (limit === "pids")
-    return `process limit ${value ?? ""}${value ? " " : ""}reached: the command could not start more`;
-  const s = value === undefined ? undefined : value / 1000;
-  return `time limit ${s === undefined ? "" : `${Number.isInteger(s) ? s : s.toFixed(1)} s `}reached: killed`;
 }
 
 /** Run under the plan; on timeout/abort kill the whole tree (cgroup, PID namespace, process group, marker). */

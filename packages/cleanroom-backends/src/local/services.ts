@@ -91,14 +91,14 @@ export function nativeRunning(local: NativeInstance): boolean {
   }
 }
 
-export async function stopNative(local: NativeInstance | undefined): Promise<void> {
+export async function stopNative(local: NativeInstance | undefined, graceMs?: number): Promise<void> {
   if (!local) return;
   if (!nativeRunning(local)) {
     removeInstanceDir(local.dir);
     return;
   }
-  if (local.kind === "postgres") await postgresHandle(local).stop();
-  else await redisHandle(local).stop();
+  if (local.kind === "postgres") await postgresHandle(local).stop(graceMs);
+  else await redisHandle(local).stop(graceMs);
 }
 
 export function nativeLogs(local: NativeInstance): string {

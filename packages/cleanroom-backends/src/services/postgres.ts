@@ -77,7 +77,8 @@ export interface PostgresHandle extends PostgresInstance {
   /** Drop and re-create the database from the snapshot (or empty). Milliseconds, no restart. */
   reset(): Promise<void>;
   logs(): string;
-  stop(): Promise<void>;
+  /** Stops it (`graceMs`: how long it may take before it is killed) and removes its directory. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function postgresBinDir(override?: string): string {
@@ -520,9 +521,9 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
         return "";
       }
     },
-    async stop() {
+    async stop(graceMs = 10_000) {
       // SIGINT: PostgreSQL's fast shutdown.
-      await stopProcess(inst.pid, "SIGINT", 10_000);
+      await stopProcess(inst.pid, "SIGINT", graceMs);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
       await removeInstanceDirAsync(inst.dir);
     },

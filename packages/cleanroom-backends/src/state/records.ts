@@ -1,7 +1,7 @@
 // What both backends write into and read from the state file, in one place: names and configuration
 // hashes, new environment and service entries, their public views, owners, and lifetime metrics.
 import type { BackendName, Isolation } from "@ggen/contract";
-import { GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
+import { formatSize, GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
 import type {
   BackendMetrics,
   Environment,
@@ -115,6 +115,27 @@ export function serviceRecord(
     env: instance.env,
     readyMs: instance.readyMs,
   };
+}
+
+/** The contract's summary of guarantees. */
+export function isolationOf(g: Guarantees): Isolation {
+  return {
+    network: g.network,
+    pid: g.pid,
+    filesystem: g.filesystem,
+    limits: Object.keys(g.limits).length > 0,
+    mechanism: g.mechanism,
+  };
+}
+
+/** What a program prints when a limit stopped the command. */
+export function limitMessage(limit: "memory" | "pids" | "timeout", value: number | undefined): string {
+  if (limit === "memory")
+    return `memory limit ${value ? `${formatSize(Math.round(value))} ` : ""}reached: killed`;
+  if (limit === "pids")
+    return `process limit ${value ?? ""}${value ? " " : ""}reached: the command could not start more`;
+  const s = value === undefined ? undefined : value / 1000;
+  return `time limit ${s === undefined ? "" : `${Number.isInteger(s) ? s : s.toFixed(1)} s `}reached: killed`;
 }
 
 export function publicEnv(rec: EnvironmentRecord): Environment {

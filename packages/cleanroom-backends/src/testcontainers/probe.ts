@@ -57,10 +57,16 @@ export class ProbeWaitStrategy implements WaitStrategy {
   }
 }
 
-/** PostgreSQL is ready when its user can open its database over TCP. */
-export function postgresProbe(c: { port: number; user: string; password: string; database: string }): Probe {
+/** PostgreSQL is ready when its user can open its database over TCP (at the engine's address). */
+export function postgresProbe(c: {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}): Probe {
   return async () => {
-    const client = new pg.Client({ host: "127.0.0.1", connectionTimeoutMillis: 1000, ...c });
+    const client = new pg.Client({ connectionTimeoutMillis: 1000, ...c });
     client.on("error", () => undefined);
     try {
       await client.connect();
@@ -72,9 +78,9 @@ export function postgresProbe(c: { port: number; user: string; password: string;
 }
 
 /** Redis is ready when it answers PING with PONG (authenticated when it has a password). */
-export function redisProbe(c: { port: number; password?: string }): Probe {
+export function redisProbe(c: { host: string; port: number; password?: string }): Probe {
   return async () => {
-    const target = { host: "127.0.0.1", port: c.port, ...(c.password ? { password: c.password } : {}) };
+    const target = { host: c.host, port: c.port, ...(c.password ? { password: c.password } : {}) };
     const [pong] = await respCommands(target, [["PING"]]);
     return pong === "PONG";
   };
