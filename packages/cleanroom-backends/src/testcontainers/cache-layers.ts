@@ -15,13 +15,13 @@ import {
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { GgenError, type ProcessRef, processRef } from "@ggen/support";
-import { Wait } from "testcontainers";
 import type { EnvironmentSpec } from "../backend.js";
 import { hostCacheDirs } from "../host-caches.js";
 import { ownerGone } from "../state/records.js";
 import type { EnvironmentRecord } from "../state/store.js";
 import { CleanroomContainer, type Docker, type DockerMount, firstLine } from "./docker.js";
 import { LABEL, ownerLabels, pruneVerdict } from "./owner.js";
+import { exitedProbe, ProbeWaitStrategy } from "./probe.js";
 
 /** Overlay mount options cannot hold these in a path. */
 const OVERLAY_UNSAFE = /[,:\\\s]/;
@@ -123,7 +123,7 @@ export class CacheLayers {
       .withCommand(["rm", "-rf", `/cow/${basename(dir)}`])
       .withBindMounts([{ source: dirname(dir), target: "/cow", mode: "rw" }])
       .withLabels({ [LABEL]: this.docker.scope, [`${LABEL}.role`]: "cleanup" })
-      .withWaitStrategy(Wait.forOneShotStartup())
+      .withWaitStrategy(new ProbeWaitStrategy("cleanup", exitedProbe(this.docker), 50, true))
       .startOn(await this.docker.client());
     // Removed once it is done (and waited for, so nothing of it outlives this call).
     await this.docker.removeContainer(done.getId());

@@ -20,6 +20,7 @@ import { DockerNetworkClient } from "testcontainers/build/container-runtime/clie
 import type { CleanroomConfig } from "../config.js";
 import { engineEndpoint, engineHost, engineIsRemote, engineUrl } from "./detect.js";
 import { LABEL } from "./owner.js";
+import { ProbeWaitStrategy, started } from "./probe.js";
 
 export type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["getById"]>;
 
@@ -41,6 +42,12 @@ export type AnyMount = DockerMount | { Type: "volume"; Target: string };
  * start on a given engine's client.
  */
 export class CleanroomContainer extends GenericContainer {
+  constructor(image: string) {
+    super(image);
+    // testcontainers' default (host ports) asks its process-wide client; this backend may have another.
+    this.withWaitStrategy(new ProbeWaitStrategy("container", started));
+  }
+
   withPidsLimit(pids: number | undefined): this {
     if (pids) this.hostConfig.PidsLimit = pids;
     return this;

@@ -34,8 +34,11 @@ const COUNTERS =
 const WRAPPER = `${COUNTERS}; f=$1; shift; c0=$(counters | tr "\\n" " "); "$@"; rc=$?; c1=$(counters | tr "\\n" " "); if [ "$rc" != 0 ] && [ "$c0" != "$c1" ]; then echo "$c0|$c1" > "$f"; fi; exit $rc`;
 
 /** Kills every process in the container whose environment holds the marker (what escaped with setsid too). */
-const KILL_MARKED =
-  'for p in /proc/[0-9]*; do if tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "$1"; then kill -9 "${p#/proc/}" 2>/dev/null; fi; done; true';
+const KILL_MARKED = [
+  "for p in /proc/[0-9]*; do",
+  '  if tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "$1"; then kill -9 "$(basename "$p")" 2>/dev/null; fi',
+  "done; true",
+].join("\n");
 
 export interface ContainerExecOptions extends ExecOptions {
   /** The environment's limits, for the message when one stops the command. */

@@ -2,12 +2,12 @@
 // readiness check, then health, snapshot and reset through the programs inside them (psql, redis-cli).
 import { randomBytes } from "node:crypto";
 import { freePort, GgenError, redactUrl } from "@ggen/support";
-import { type StartedTestContainer, Wait } from "testcontainers";
+import type { StartedTestContainer } from "testcontainers";
 import type { ServiceSpec } from "../backend.js";
 import type { ServiceInstance } from "../state/records.js";
 import type { ServiceRecord } from "../state/store.js";
 import { CleanroomContainer, type Docker } from "./docker.js";
-import { ProbeWaitStrategy, postgresProbe, redisProbe } from "./probe.js";
+import { commandProbe, ProbeWaitStrategy, postgresProbe, redisProbe } from "./probe.js";
 
 export type ContainerService = ServiceRecord & { container: NonNullable<ServiceRecord["container"]> };
 
@@ -67,8 +67,13 @@ export async function startServiceContainer(
       // init server does not count as ready.
       .withWaitStrategy(
         o.isolated
-          ? Wait.forSuccessfulCommand(
-              `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+          ? new ProbeWaitStrategy(
+              "postgres",
+              commandProbe(
+                docker,
+                `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+              ),
+              100,
             )
           : new ProbeWaitStrategy("postgres", postgresProbe({ host, port, user, password, database })),
       );
@@ -101,8 +106,13 @@ export async function startServiceContainer(
       .withEnvironment(spec.env ?? {})
       .withWaitStrategy(
         o.isolated
-          ? Wait.forSuccessfulCommand(
-              `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+          ? new ProbeWaitStrategy(
+              "redis",
+              commandProbe(
+                docker,
+                `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+              ),
+              100,
             )
           : new ProbeWaitStrategy(
               "redis",

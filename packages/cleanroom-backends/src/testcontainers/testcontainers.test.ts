@@ -399,6 +399,16 @@ setInterval(() => {}, 1000);
       );
       expect(hog.timedOut).toBe(false);
       expect(hog.exitCode).toBe(137);
+      expect(hog.limit).toBe("memory");
+      expect(hog.limitMessage).toBe("memory limit 256 MiB reached: killed");
+      // The seed's read_only_root_fs: the image is read-only, the work, temp and outputs dirs are not.
+      expect(env.guarantees).toMatchObject({ readOnlyRoot: true, filesystem: true });
+      const writes = await backend.exec("iso", [
+        "sh",
+        "-c",
+        "touch /etc/x 2>/dev/null && echo wrote-etc; touch /x 2>/dev/null && echo wrote-root; touch /work/w /tmp/t /outputs/o && echo wrote-own",
+      ]);
+      expect(writes.stdout).toBe("wrote-own\n");
       const bomb = await backend.exec(
         "iso",
         ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 60 & i=$((i+1)); done; wait"],
