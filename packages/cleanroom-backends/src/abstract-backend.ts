@@ -15,7 +15,7 @@ import type {
   Service,
   ServiceSpec,
 } from "./backend.js";
-import type { CleanroomConfig } from "./config.js";
+import { type CleanroomConfig, configKey } from "./config.js";
 import {
   checkName,
   ownerGone,
@@ -31,6 +31,11 @@ import { type EnvironmentRecord, type ServiceRecord, StateStore, serviceKey } fr
 export interface BackendOptions {
   stateDir: string;
   config: CleanroomConfig;
+  /**
+   * The Docker engine (testcontainers backend), as DOCKER_HOST names one: `unix:///…/docker.sock`,
+   * `tcp://host:2375`. Default: config.toml's `docker_host`, else DOCKER_HOST, else the system socket.
+   */
+  engine?: string | undefined;
 }
 
 export abstract class AbstractBackend implements Backend {
@@ -72,6 +77,74 @@ export abstract class AbstractBackend implements Backend {
   abstract copyOut(env: string, source: string, hostPath: string): Promise<void>;
   abstract metrics(env: string): Promise<BackendMetrics>;
   abstract prune(options?: { all?: boolean }): Promise<{ removed: string[] }>;
+
+  /**
+   * The spec with config.toml's defaults and [policy] applied: `isolated` decided (default_isolated;
+   * enforce_isolation makes an unset one isolated and refuses an explicit false; allow_host_network = false
+   * refuses a non-isolated one), limits asked (the spec's, else config.toml's, else the policy's maximum)
+   * checked against the policy's maximums. `defaults` are built-in defaults, applied only where they can be.
+   */
+  protected resolveSpec(spec: EnvironmentSpec): { spec: EnvironmentSpec; defaults: { pids?: number } } {
+    const { policy, environment: env } = this.config;
+    const isolated = spec.isolated ?? (env.defaultIsolated || policy.enforceIsolation);
+    const refuse = (key: string, message: string): never => {
+      throw new GgenError(
+        "CLEANROOM_POLICY",
+        `environment ${spec.name}: ${message} (${configKey(this.config, key)})`,
+        {
+          kind: "usage",
+          hint: "change the request, or the policy in .cleanroom/config.toml",
+        },
+      );
+    };
+    if (!isolated && policy.enforceIsolation)
+      refuse("policy.enforce_isolation", "is not isolated, and the policy requires isolation");
+    if (!isolated && !policy.allowHostNetwork)
+      refuse(
+        "policy.allow_host_network",
+        "is not isolated, so it would use the host's network, which the policy forbids",
+      );
+    const capped = (asked: number | undefined, max: number | undefined, key: string, what: string) => {
+      if (asked !== undefined && max !== undefined && asked > max)
+        refuse(key, `${what} ${asked} is over the policy's maximum ${max}`);
+      return asked ?? max;
+    };
+    const memoryMb = capped(
+      spec.memoryMb ?? env.defaultMemoryMb,
+      policy.maxMemoryMb,
+      "policy.max_memory_mb",
+      "memory (MiB)",
+    );
+    const cpus = capped(spec.cpus ?? env.defaultCpus, policy.maxCpus, "policy.max_cpus", "CPUs");
+    // default_pids counts as asked when config.toml sets it; the built-in one applies where it can.
+    const pidsAsked =
+      spec.pids ??
+      (isolated && this.config.locations["environment.default_pids"] ? env.defaultPids : undefined);
+    const resolved: EnvironmentSpec = {
+      ...spec,
+      isolated,
+      ...(memoryMb !== undefined ? { memoryMb } : {}),
+      ...(cpus !== undefined ? { cpus } : {}),
+      ...(pidsAsked !== undefined ? { pids: pidsAsked } : {}),
+    };
+    return { spec: resolved, defaults: isolated && pidsAsked === undefined ? { pids: env.defaultPids } : {} };
+  }
+
+  /** `policy.max_containers`: environments plus services this state dir holds, before one more is made. */
+  protected checkCapacity(what: string): void {
+    const max = this.config.policy.maxContainers;
+    if (max === undefined) return;
+    const state = this.state.read();
+    const n = Object.keys(state.environments).length + Object.keys(state.services).length;
+    if (n >= max)
+      throw new GgenError(
+        "CLEANROOM_POLICY",
+        `${what}: ${n} environments and services exist, the policy's maximum is ${max} (${configKey(this.config, "policy.max_containers")})`,
+        {
+          hint: "delete some (`cleanroom environment list`, `cleanroom container prune`), or raise the maximum",
+        },
+      );
+  }
 
   /** Nothing is held in-process by default: state lives in files. */
   async close(): Promise<void> {}
@@ -161,6 +234,7 @@ export abstract class AbstractBackend implements Backend {
           );
         }
       }
+      this.checkCapacity(`service ${name}`);
       // Another environment (or process) may already run the same configuration: share it.
       const shared = persistent ? await this.sharedService(hash, Object.values(current.services)) : undefined;
       const want = { name, spec, hash, persistent };

@@ -8,13 +8,21 @@ export type BackendChoice = "auto" | "local" | "testcontainers";
 
 export interface EnvironmentSpec {
   name: string;
-  /** No network but loopback, own PID namespace, limits. */
+  /**
+   * No network but loopback, own PID namespace, the host read-only (a read-only root, private /tmp),
+   * limits — refused where the machine cannot give it. Unset: `[environment] default_isolated`.
+   */
   isolated?: boolean;
   /** Keep services across CLI calls; found again by a hash of their configuration. */
   persistent?: boolean;
+  /** Memory limit in MiB (fractions allowed: `parseSize(text) / 2 ** 20`). */
   memoryMb?: number;
   cpus?: number;
-  /** Host paths visible inside, read-only unless `writable`. */
+  /**
+   * Host paths visible inside, read-only unless `writable`. A relative target is under the workdir; an
+   * absolute one (`/workspace`) is at that path (local: in the command's mount namespace, also reachable
+   * under the workdir).
+   */
   mounts?: { host: string; target: string; writable?: boolean }[];
   /**
    * Prepared package caches, so isolated runs install offline; commands may write to their view of a
@@ -33,6 +41,38 @@ export interface EnvironmentSpec {
   throwaway?: boolean;
 }
 
+/**
+ * What an environment's commands are guaranteed, as applied when it was made — never more than is
+ * enforced: a guarantee the machine cannot give is refused at create, not reported. `isolation` (the
+ * contract's summary, recorded in runs) is derived from it.
+ */
+export interface Guarantees {
+  /** No network but the environment's own loopback (and its services). */
+  network: boolean;
+  /** Own PID namespace: commands see only their own processes. */
+  pid: boolean;
+  /** The host is not writable: only the workdir, its temp and outputs dirs, and writable mounts. */
+  filesystem: boolean;
+  /** The root filesystem is read-only (the seed's `read_only_root_fs`). */
+  readOnlyRoot: boolean;
+  /** /tmp (and /run) are the environment's own. */
+  privateTmp: boolean;
+  /** Every mount asked read-only is read-only (true when none is). */
+  readOnlyMounts: boolean;
+  /** Mount targets are at the path asked (`/workspace`), not only under the workdir. */
+  mountTargets: boolean;
+  /** The limits asked and what enforces each. */
+  limits: {
+    memoryMb?: { value: number; by: "cgroup" | "rlimit" | "docker" };
+    cpus?: { value: number; by: "cgroup" | "docker" };
+    pids?: { value: number; by: "cgroup" | "rlimit" | "docker" };
+    cpuSeconds?: { value: number; by: "rlimit" };
+  };
+  /** How a timeout takes a command's whole tree, also what escaped with setsid. */
+  kill: "cgroup" | "pid-namespace" | "process-group+marker";
+  mechanism: string;
+}
+
 export interface Environment {
   name: string;
   backend: BackendName;
@@ -40,6 +80,8 @@ export interface Environment {
   workdir: string;
   createdAt: string;
   isolation: Isolation;
+  /** What is enforced, in detail (absent in entries written before it existed). */
+  guarantees?: Guarantees;
   spec: EnvironmentSpec;
 }
 
@@ -97,6 +139,10 @@ export interface ExecResult {
   timedOut: boolean;
   /** Which limit stopped the command, when one did. */
   limit?: "memory" | "pids" | "timeout";
+  /** That limit's value: bytes (memory), processes (pids), milliseconds (timeout). */
+  limitValue?: number;
+  /** What a program prints about it, in text mode: `memory limit 512 MiB reached: killed`. */
+  limitMessage?: string;
 }
 
 export interface BackendMetrics {

@@ -1,6 +1,14 @@
 // The conformance suite both backends pass: local.test.ts and testcontainers.test.ts call it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,6 +112,56 @@ export function conformanceSuite(label: string, make: () => Promise<ConformanceT
       expect(r.timedOut).toBe(true);
       expect(r.stdout).toContain("started");
       expect(hostHas(marker)).toBe(false);
+    });
+
+    it("a command that escaped with setsid dies with its timeout", async () => {
+      const marker = `sleep ${50000 + (process.pid % 9000)}`;
+      const r = await backend.exec(env, ["sh", "-c", `setsid ${marker} & ${marker} & echo started; wait`], {
+        timeoutMs: 1500,
+      });
+      expect(r.timedOut).toBe(true);
+      expect(r.limit).toBe("timeout");
+      expect(r.limitMessage).toBe("time limit 1.5 s reached: killed");
+      for (let i = 0; i < 50 && hostHas(marker); i++) await new Promise((ok) => setTimeout(ok, 20));
+      expect(hostHas(marker)).toBe(false);
+    });
+
+    it("a timeout past Node's 24.8-day timer limit does not fire at once", async () => {
+      const r = await backend.exec(env, ["sh", "-c", "sleep 0.3; echo finished"], {
+        timeoutMs: 2_678_400_000,
+      });
+      expect(r.timedOut).toBe(false);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe("finished\n");
+    });
+
+    it("mounts: a relative target under the workdir, an absolute one at its path; read-only ones read-only", async () => {
+      const name = `${env}-mounts`;
+      const ro = mkdtempSync(join(tmpdir(), "ggen-conf-ro-"));
+      const rw = mkdtempSync(join(tmpdir(), "ggen-conf-rw-"));
+      writeFileSync(join(ro, "Cargo.toml"), "[package]\n");
+      try {
+        const made = await backend.createEnvironment({
+          name,
+          mounts: [
+            { host: ro, target: "/workspace", writable: false },
+            { host: rw, target: "out", writable: true },
+          ],
+        });
+        expect(made.guarantees).toMatchObject({ readOnlyMounts: true, mountTargets: true });
+        const r = await backend.exec(name, [
+          "sh",
+          "-c",
+          "cat /workspace/Cargo.toml; touch /workspace/new 2>/dev/null && echo wrote-ro; echo w > out/made && echo wrote-rw",
+        ]);
+        expect(r.stdout).toBe("[package]\nwrote-rw\n");
+        expect(readFileSync(join(rw, "made"), "utf8")).toBe("w\n");
+        expect(readdirSync(ro)).toEqual(["Cargo.toml"]);
+      } finally {
+        await backend.deleteEnvironment(name, { force: true }).catch(() => undefined);
+        rmSync(ro, { recursive: true, force: true });
+        rmSync(rw, { recursive: true, force: true });
+      }
     });
 
     it("an aborted command is killed with its children", async () => {
@@ -287,4 +345,25 @@ export function startInWorker(
         : fail(new Error(`worker ${i} exited ${code}: ${err}`)),
     );
   });
+}
+
+/**
+ * A PATH without `tool`: a directory of links to everything on the current PATH but it, outside /tmp (an
+ * isolated command's /tmp is its own, and it must find its programs).
+ */
+export function pathWithout(tool: string): { path: string; dispose(): void } {
+  const dir = mkdtempSync("/var/tmp/ggen-path-without-");
+  for (const from of (process.env.PATH ?? "").split(":").filter(Boolean)) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(from);
+    } catch {
+      continue; // not a directory here
+    }
+    for (const name of entries) {
+      if (name === tool || lstatSync(join(dir, name), { throwIfNoEntry: false })) continue;
+      symlinkSync(join(from, name), join(dir, name));
+    }
+  }
+  return { path: dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

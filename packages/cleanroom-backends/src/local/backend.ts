@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   realpathSync,
@@ -18,9 +19,9 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, posix, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { GgenError } from "@ggen/support";
+import { GgenError, isInside, processRef, refAlive, writeFileAtomicSync } from "@ggen/support";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
@@ -28,22 +29,34 @@ import {
   commandEnvironment,
   configHash,
   environmentRecord,
+  isolationOf,
   lifetimeMetrics,
   publicEnv,
   type ServiceInstance,
   type ServiceLaunch,
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
-import { removeInstanceDir, removeTree } from "../util/fs.js";
-import { isAlive, killTree, processRef, refAlive } from "../util/proc.js";
+import { removeInstanceDir } from "../util/fs.js";
+import { killTree } from "../util/proc.js";
 import { cacheViews } from "./caches.js";
 import { Cgroup, detectCgroups } from "./cgroup.js";
-import { ensureUserRoot, environmentsRoot, inside, removeEnvironmentDir } from "./paths.js";
+import { planIsolation, type SandboxKind } from "./isolation.js";
+import { bwrapArgs, fsOps, fstab, skeleton } from "./mount-plan.js";
+import {
+  ensureUserRoot,
+  environmentsRoot,
+  hostTopLevel,
+  inside,
+  mountTable,
+  placeMount,
+  removeEnvironmentDir,
+} from "./paths.js";
 import { killGroup, killMarked, orphanPids } from "./processes.js";
-import { capabilities, plannedIsolation, runSandboxed, type SandboxPlan } from "./sandbox.js";
+import { capabilities, runSandboxed, type SandboxPlan } from "./sandbox.js";
 import {
   nativeHealth,
   nativeLogs,
+  nativeRunning,
   resetNative,
   snapshotNative,
   startNative,
@@ -70,16 +83,39 @@ export class LocalBackend extends AbstractBackend {
     return join(this.envRoot, name);
   }
 
-  async createEnvironment(spec: EnvironmentSpec): Promise<Environment> {
-    checkName("environment", spec.name);
-    const isolated = spec.isolated ?? false;
-    const limits = {
-      memoryMb: spec.memoryMb ?? this.config.environment.defaultMemoryMb,
-      cpus: spec.cpus ?? this.config.environment.defaultCpus,
-      pids: spec.pids ?? (isolated ? this.config.environment.defaultPids : undefined),
-    };
-    const wantsLimits = Boolean(limits.memoryMb || limits.cpus || limits.pids || spec.cpuSeconds);
+  async createEnvironment(asked: EnvironmentSpec): Promise<Environment> {
+    checkName("environment", asked.name);
+    const { spec, defaults } = this.resolveSpec(asked);
+    const isolated = spec.isolated === true;
     const dir = this.envDir(spec.name);
+    // Everything that can be refused is refused before anything is made.
+    const mounts = (spec.mounts ?? []).map((m) => {
+      const st = statSync(m.host, { throwIfNoEntry: false });
+      if (!st) {
+        throw new GgenError("CLEANROOM_MOUNT", `mount source ${m.host} does not exist`, {
+          kind: "usage",
+          hint: "create it first, or give a path that exists",
+        });
+      }
+      const file = !st.isDirectory();
+      return { ...m, file, at: placeMount(m.target, { envDir: dir, isolated, file }) };
+    });
+    const plan = planIsolation(capabilities(), {
+      isolated,
+      mounts: mounts.map((m) => ({ writable: m.writable === true, absolute: m.at.absolute !== undefined })),
+      limits: { memoryMb: spec.memoryMb, cpus: spec.cpus, pids: spec.pids, cpuSeconds: spec.cpuSeconds },
+      defaults,
+    });
+    if (!plan.ok)
+      throw new GgenError(
+        "CLEANROOM_UNSUPPORTED",
+        `cannot create environment ${spec.name} here: ${plan.missing}`,
+      );
+    this.checkCapacity(`environment ${spec.name}`);
+    // What is recorded is what is applied: a built-in default that cannot be enforced here is not.
+    const applied: EnvironmentSpec = { ...spec };
+    for (const [k, v] of Object.entries(plan.limits)) if (v !== undefined) Object.assign(applied, { [k]: v });
+    if (plan.limits.pids === undefined) delete applied.pids;
     return await this.state.update(async (state) => {
       const existing = state.environments[spec.name];
       if (existing) {
@@ -89,47 +125,72 @@ export class LocalBackend extends AbstractBackend {
         });
       }
       ensureUserRoot(dirname(this.envRoot));
-      removeTree(dir);
-      for (const sub of ["work", "tmp", "outputs", "logs", "services"])
-        mkdirSync(join(dir, sub), { recursive: true });
-      const workdir = join(dir, "work");
-      const isolation = plannedIsolation(isolated, wantsLimits);
-      const c = capabilities();
-      for (const m of spec.mounts ?? []) {
-        if (!existsSync(m.host)) {
-          throw new GgenError("CLEANROOM_MOUNT", `mount source ${m.host} does not exist`, { kind: "usage" });
+      // Whatever a create killed midway left under this name (no entry owns it) goes first.
+      removeEnvironmentDir(dir);
+      const made: { netns?: string; cgroup?: Cgroup } = {};
+      try {
+        for (const sub of ["work", "tmp", "outputs", "logs", "services"])
+          mkdirSync(join(dir, sub), { recursive: true });
+        const workdir = join(dir, "work");
+        for (const m of mounts) {
+          const target = join(workdir, m.at.relative);
+          mkdirSync(dirname(target), { recursive: true });
+          if (plan.sandbox === "none") {
+            // No mount namespace (only writable mounts under the workdir): a symlink.
+            symlinkSync(resolve(m.host), target);
+          } else if (m.file)
+            writeFileSync(target, ""); // a mount point the sandbox mounts over
+          else mkdirSync(target, { recursive: true });
         }
-        const target = inside(workdir, m.target);
-        mkdirSync(dirname(target), { recursive: true });
-        if (isolated && c.bwrap) {
-          // A placeholder the sandbox mounts over.
-          if (statSync(m.host).isDirectory()) mkdirSync(target, { recursive: true });
-          else writeFileSync(target, "");
-        } else {
-          // No mount namespace: a symlink (not read-only; the isolation report says filesystem: false).
-          symlinkSync(resolve(m.host), target);
+        let netns: string | undefined;
+        if (plan.netns) {
+          const nsName = `ggen-${this.cgroupPrefix()}${configHash([spec.name, randomUUID()]).slice(0, 6)}`;
+          await run("ip", ["netns", "add", nsName], { timeout: 60_000 });
+          netns = `/run/netns/${nsName}`;
+          made.netns = nsName;
+          await run("ip", ["netns", "exec", nsName, "ip", "link", "set", "lo", "up"], { timeout: 60_000 });
         }
+        let cgroup: string | undefined;
+        const layout = detectCgroups();
+        if (layout) {
+          cgroup = `ggen-cleanroom/${this.cgroupPrefix()}${spec.name}`;
+          made.cgroup = Cgroup.open(layout, cgroup);
+          made.cgroup.create(plan.limits);
+        }
+        const rec = environmentRecord("local", applied, {
+          workdir,
+          dir,
+          isolation: isolationOf(plan.guarantees),
+          guarantees: plan.guarantees,
+          sandbox: plan.sandbox,
+          netns,
+          cgroup,
+        });
+        state.environments[spec.name] = rec;
+        return publicEnv(rec);
+      } catch (error) {
+        // A failed create leaves nothing: its cgroup, namespace and directory go.
+        if (made.cgroup) await made.cgroup.remove().catch(() => undefined);
+        if (made.netns) await run("ip", ["netns", "del", made.netns]).catch(() => undefined);
+        removeEnvironmentDir(dir);
+        this.removeEmptyRoots();
+        throw error;
       }
-      let netns: string | undefined;
-      if (isolated && c.netns) {
-        const nsName = `ggen-${this.cgroupPrefix()}${configHash([spec.name, randomUUID()]).slice(0, 6)}`;
-        await run("ip", ["netns", "add", nsName]);
-        await run("ip", ["netns", "exec", nsName, "ip", "link", "set", "lo", "up"]);
-        netns = `/run/netns/${nsName}`;
-      }
-      let cgroup: string | undefined;
-      const layout = detectCgroups();
-      if (layout) {
-        cgroup = `ggen-cleanroom/${this.cgroupPrefix()}${spec.name}`;
-        Cgroup.open(layout, cgroup).create(limits);
-      }
-      const rec = environmentRecord("local", spec, { workdir, dir, isolation, netns, cgroup });
-      state.environments[spec.name] = rec;
-      return publicEnv(rec);
     });
   }
 
-  /** Kills what the environment runs, removes its cgroup, namespace and directory. */
+  /** The environments root, and the per-user dir above it, once they are empty (a racing create remakes them). */
+  private removeEmptyRoots(): void {
+    for (const dir of [this.envRoot, dirname(this.envRoot)]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break; // not empty, or gone
+      }
+    }
+  }
+
+  /** Kills what the environment runs, removes its cgroup, namespace, mounts and directory. */
   protected async removeEnvironment(rec: EnvironmentRecord): Promise<void> {
     for (const c of rec.commands ?? []) killGroup(c.pgid, rec);
     killMarked(rec);
@@ -143,15 +204,8 @@ export class LocalBackend extends AbstractBackend {
       await run("ip", ["netns", "del", nsName]).catch(() => undefined);
     }
     removeEnvironmentDir(rec.dir);
-    // The last environment of this state dir takes the (then empty) root with it; a racing create
-    // makes it again.
-    for (const dir of [this.envRoot, dirname(this.envRoot)]) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        break; // not empty, or gone
-      }
-    }
+    // The last environment of this state dir takes the (then empty) root with it.
+    this.removeEmptyRoots();
   }
 
   protected async environmentGone(rec: EnvironmentRecord): Promise<string | undefined> {
@@ -174,7 +228,7 @@ export class LocalBackend extends AbstractBackend {
   }
 
   protected async sharedService(hash: string, services: ServiceRecord[]): Promise<ServiceRecord | undefined> {
-    return services.find((s) => s.persistent && s.configHash === hash && s.local && isAlive(s.local.pid));
+    return services.find((s) => s.persistent && s.configHash === hash && s.local && nativeRunning(s.local));
   }
 
   protected instanceId(svc: ServiceRecord): string | undefined {
@@ -182,11 +236,13 @@ export class LocalBackend extends AbstractBackend {
   }
 
   protected async instanceAlive(svc: ServiceRecord): Promise<boolean> {
-    return svc.local !== undefined && isAlive(svc.local.pid);
+    return svc.local !== undefined && nativeRunning(svc.local);
   }
 
   protected async stopInstance(svc: ServiceRecord): Promise<void> {
-    await stopNative(svc.local);
+    // stop_timeout_seconds when config.toml sets it; else each service's own grace.
+    const set = this.config.locations["containers.stop_timeout_seconds"];
+    await stopNative(svc.local, set ? this.config.containers.stopTimeoutSeconds * 1000 : undefined);
   }
 
   /** A dead service's directory goes before a new service takes its name. */
@@ -244,18 +300,77 @@ export class LocalBackend extends AbstractBackend {
     });
   }
 
+  /**
+   * How this environment's commands are wrapped now: as recorded at create, or an equivalent one when
+   * that tool went away (bubblewrap and a mount namespace give the same guarantees) — never less.
+   */
+  private sandboxFor(rec: EnvironmentRecord): SandboxKind {
+    const c = capabilities();
+    const recorded = rec.sandbox ?? (rec.spec.isolated ? "bwrap" : "none");
+    if (recorded === "none") return "none";
+    if (c.bwrap) return "bwrap";
+    if (c.root && c.unshare) return "unshare";
+    if (!c.root && c.userns) return "userns";
+    throw new GgenError(
+      "CLEANROOM_UNSUPPORTED",
+      `environment ${rec.name} needs a mount namespace for its guarantees, and none can be made here now (bubblewrap, unshare and user namespaces do not work)`,
+      { hint: "install bubblewrap, or run as the user (root) that created it" },
+    );
+  }
+
+  /** The filesystem a command of `rec` sees (see mount-plan.ts), rendered for `sandbox`. */
+  private filesystem(rec: EnvironmentRecord, sandbox: SandboxKind): Pick<SandboxPlan, "bwrap" | "fstab"> {
+    if (sandbox === "none") return {};
+    const isolated = rec.spec.isolated === true;
+    const mounts = (rec.spec.mounts ?? []).flatMap((m) => {
+      const st = statSync(m.host, { throwIfNoEntry: false });
+      if (!st) {
+        throw new GgenError("CLEANROOM_MOUNT", `mount source ${m.host} of environment ${rec.name} is gone`, {
+          hint: "create it again, or delete the environment",
+        });
+      }
+      const file = !st.isDirectory();
+      const rel = posix.normalize(m.target.replace(/^\/+/, ""));
+      const writable = m.writable === true;
+      const under = { host: m.host, target: join(rec.workdir, rel), writable, file };
+      return posix.isAbsolute(m.target) ? [under, { ...under, target: posix.normalize(m.target) }] : [under];
+    });
+    const newRoot = isolated || mounts.some((m) => !isInside(rec.workdir, m.target));
+    const writable = [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")];
+    if ((rec.spec.caches ?? []).length > 0) writable.push(join(rec.dir, "caches"));
+    const ops = fsOps({
+      isolated,
+      topLevel: newRoot ? hostTopLevel() : [],
+      writable,
+      mounts,
+      newRoot,
+      procKnobs: ["sys", "sysrq-trigger", "irq", "bus"].filter((k) => existsSync(`/proc/${k}`)),
+      submounts: sandbox === "bwrap" ? [] : mountTable().filter((m) => m.path !== "/"),
+    });
+    if (sandbox === "bwrap") return { bwrap: bwrapArgs(ops, newRoot, isolated) };
+    const root = newRoot ? join(rec.dir, "sandbox", "root") : "";
+    if (root) {
+      const skel = skeleton(ops);
+      for (const d of skel.dirs) mkdirSync(join(root, d), { recursive: true });
+      for (const f of skel.files) if (!existsSync(join(root, f))) writeFileSync(join(root, f), "");
+      for (const l of skel.links)
+        if (!lstatSync(join(root, l.link), { throwIfNoEntry: false }))
+          symlinkSync(l.target, join(root, l.link));
+    }
+    const table = fstab(ops, root);
+    const file = join(rec.dir, "sandbox", `fstab-${configHash(table)}`);
+    if (!existsSync(file)) writeFileAtomicSync(file, table, { fsync: false });
+    return { fstab: { root, file } };
+  }
+
   async exec(envName: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
     const rec = this.record(envName);
     const isolated = rec.spec.isolated ?? false;
-    const bwrap = capabilities().bwrap;
+    const sandbox = this.sandboxFor(rec);
     const layout = detectCgroups();
     const cwd = options.cwd ? inside(rec.workdir, options.cwd, rec.spec.mounts) : rec.workdir;
-    const mounts = [
-      ...(isolated && bwrap
-        ? (rec.spec.mounts ?? []).map((m) => ({ ...m, target: inside(rec.workdir, m.target) }))
-        : []),
-    ];
+    const filesystem = this.filesystem(rec, sandbox);
     // A command running beside another takes private cache layers, here (removed after it).
     const privateLayers = join(rec.dir, "caches", ".private", randomUUID().slice(0, 8));
     const overlays = await cacheViews(rec, privateLayers, (name, fn) => this.state.lock(name, fn));
@@ -268,9 +383,9 @@ export class LocalBackend extends AbstractBackend {
     let recorded: Promise<void> | undefined;
     let pgid: number | undefined;
     const plan: SandboxPlan = {
+      sandbox,
       isolated,
-      writable: [join(rec.dir, "work"), join(rec.dir, "tmp"), join(rec.dir, "outputs")],
-      mounts,
+      ...filesystem,
       overlays,
       overlayLock: join(rec.dir, "caches", ".lock"),
       netns: rec.netns,
@@ -280,6 +395,8 @@ export class LocalBackend extends AbstractBackend {
       cpuSeconds: rec.spec.cpuSeconds,
       memoryMb: rec.spec.memoryMb,
       pids: rec.spec.pids,
+      limits: { memoryMb: rec.spec.memoryMb, pids: rec.spec.pids },
+      marker: `CLEANROOM_EXEC=${randomUUID()}`,
       onStart: (pid) => {
         pgid = pid;
         recorded = this.state.update((s) => {
@@ -355,6 +472,7 @@ export class LocalBackend extends AbstractBackend {
 
   async prune(options: { all?: boolean } = {}): Promise<{ removed: string[] }> {
     const removed: string[] = [];
+    const failed: string[] = [];
     const stale = await this.stale();
     const state = this.state.read();
     for (const key of stale.services) {
@@ -374,8 +492,10 @@ export class LocalBackend extends AbstractBackend {
       }
       for (const c of rec.commands ?? []) if (killGroup(c.pgid, rec)) removed.push(`process group ${c.pgid}`);
       for (const pid of killMarked(rec)) removed.push(`process ${pid} (left by environment ${name})`);
-      await this.removeEnvironment(rec);
-      removed.push(`environment ${name} (${why})`);
+      await this.removeEnvironment(rec).then(
+        () => removed.push(`environment ${name} (${why})`),
+        (error: Error) => failed.push(error.message),
+      );
     }
     // Commands whose caller died while the environment lives on (`cleanroom exec` killed): their groups.
     const orphaned: { env: string; pgid: number }[] = [];
@@ -396,8 +516,10 @@ export class LocalBackend extends AbstractBackend {
       }
       for (const rec of Object.values(state.environments)) {
         if (rec.backend === "local" && !stale.environments.includes(rec.name)) {
-          await this.removeEnvironment(rec);
-          removed.push(`environment ${rec.name}`);
+          await this.removeEnvironment(rec).then(
+            () => removed.push(`environment ${rec.name}`),
+            (error: Error) => failed.push(error.message),
+          );
         }
       }
     }
@@ -415,32 +537,37 @@ export class LocalBackend extends AbstractBackend {
           if (rec.backend === "local") delete s.environments[name];
       }
     });
-    // Orphans no state entry owns: service dirs of dead processes, cgroups, namespaces.
-    const layout = detectCgroups();
-    if (layout) {
-      const owned = new Set(Object.values(this.state.read().environments).map((e) => e.cgroup));
-      const parent = layout.parents.pids ?? layout.parents.memory;
-      const base = parent ? join(parent, "ggen-cleanroom") : undefined;
-      if (base && existsSync(base)) {
-        for (const entry of readdirSync(base)) {
+    // cgroups and network namespaces named for this state dir that no entry owns (a create killed midway,
+    // a failed one), under the lock so that one being created right now is not taken for one.
+    await this.state.update(async (s) => {
+      const layout = detectCgroups();
+      if (layout) {
+        const owned = new Set(Object.values(s.environments).map((e) => e.cgroup));
+        const names = new Set<string>();
+        for (const parent of Object.values(layout.parents)) {
+          const base = parent ? join(parent, "ggen-cleanroom") : undefined;
+          if (base && existsSync(base))
+            for (const entry of readdirSync(base))
+              if (entry.startsWith(this.cgroupPrefix())) names.add(entry);
+        }
+        for (const entry of names) {
           const rel = `ggen-cleanroom/${entry}`;
-          if (!owned.has(rel) && entry.startsWith(this.cgroupPrefix())) {
-            await Cgroup.open(layout, rel).remove();
-            removed.push(`cgroup ${rel}`);
+          if (owned.has(rel)) continue;
+          await Cgroup.open(layout, rel).remove();
+          removed.push(`cgroup ${rel}`);
+        }
+        Cgroup.open(layout, "ggen-cleanroom").removeIfEmpty();
+      }
+      const ownedNs = new Set(Object.values(s.environments).map((e) => e.netns));
+      if (existsSync("/run/netns")) {
+        for (const ns of readdirSync("/run/netns")) {
+          if (ns.startsWith(`ggen-${this.cgroupPrefix()}`) && !ownedNs.has(`/run/netns/${ns}`)) {
+            await run("ip", ["netns", "del", ns]).catch(() => undefined);
+            removed.push(`network namespace ${ns}`);
           }
         }
       }
-    }
-    // Network namespaces named for this state dir that no environment owns.
-    const ownedNs = new Set(Object.values(this.state.read().environments).map((e) => e.netns));
-    if (existsSync("/run/netns")) {
-      for (const ns of readdirSync("/run/netns")) {
-        if (ns.startsWith(`ggen-${this.cgroupPrefix()}`) && !ownedNs.has(`/run/netns/${ns}`)) {
-          await run("ip", ["netns", "del", ns]).catch(() => undefined);
-          removed.push(`network namespace ${ns}`);
-        }
-      }
-    }
+    });
     // Processes running inside this state dir or its environments' root (services or commands whose
     // entry was lost) that no entry owns.
     const ownedPids = new Set(
@@ -469,17 +596,19 @@ export class LocalBackend extends AbstractBackend {
       for (const entry of readdirSync(this.envRoot)) {
         const dir = join(this.envRoot, entry);
         if (owned.has(dir)) continue;
-        removeEnvironmentDir(dir);
-        removed.push(`directory ${dir}`);
-      }
-      for (const dir of [this.envRoot, dirname(this.envRoot)]) {
         try {
-          rmdirSync(dir);
-        } catch {
-          break;
+          removeEnvironmentDir(dir);
+          removed.push(`directory ${dir}`);
+        } catch (error) {
+          failed.push((error as Error).message);
         }
       }
+      this.removeEmptyRoots();
     });
+    if (failed.length > 0)
+      throw new GgenError("CLEANROOM_PRUNE", `prune could not remove everything: ${failed.join("; ")}`, {
+        hint: "unmount or stop what holds it, then run `cleanroom container prune` again",
+      });
     return { removed };
   }
 

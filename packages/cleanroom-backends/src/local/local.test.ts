@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
 import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformance/npm-cache.js";
-import { conformanceSuite, hostHas, startInWorker } from "../conformance/suite.js";
+import { conformanceSuite, hostHas, pathWithout, startInWorker } from "../conformance/suite.js";
 import { createBackend } from "../engine.js";
 import { serviceKey } from "../state/store.js";
 import { isAlive } from "../util/proc.js";
@@ -63,15 +63,26 @@ function cgroupsOf(name: string): string[] {
   return out;
 }
 
-// Isolation needs bubblewrap or unshare; CI installs bubblewrap (scripts/ci/system-deps.sh) and runs it.
-describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () => {
+// Isolation needs root (npm test's preflight checks it), and runs twice: with bubblewrap, and with it
+// hidden from PATH, where a private mount namespace built by `mount -a` must give the same guarantees.
+describe.each([
+  ["bubblewrap", false],
+  ["no bubblewrap (hidden from PATH)", true],
+] as const)("local isolation (for real), %s", (_label, hideBwrap) => {
   let stateDir: string;
+  let hidden: { path: string; dispose(): void } | undefined;
+  const savedPath = process.env.PATH;
   let backend: LocalBackend;
   let server: Server;
   let hostPort = 0;
   const env = "iso";
 
   beforeAll(async () => {
+    if (hideBwrap) {
+      hidden = pathWithout("bwrap");
+      process.env.PATH = hidden.path;
+    }
+    expect(capabilities().bwrap).toBe(!hideBwrap);
     stateDir = freshState();
     backend = new LocalBackend({ stateDir, config: defaultConfig() });
     server = createServer((s) => {
@@ -88,7 +99,10 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
       isolated: true,
       memoryMb: 256,
       pids: 64,
-      mounts: [{ host: ro, target: "ro" }],
+      mounts: [
+        { host: ro, target: "ro" },
+        { host: ro, target: "/workspace" },
+      ],
     });
   });
 
@@ -96,6 +110,8 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     server?.close();
     await backend?.prune({ all: true });
     rmSync(stateDir, { recursive: true, force: true });
+    process.env.PATH = savedPath;
+    hidden?.dispose();
   });
 
   const connect = (port: number) => [
@@ -104,11 +120,13 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     `require('net').connect(${port},'127.0.0.1').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(1)})`,
   ];
 
-  it("reports the isolation achieved", async () => {
+  it("reports the isolation applied, by the mechanism this machine has", async () => {
     const status = await backend.environmentStatus(env);
-    expect(status?.isolation.network).toBe(true);
-    expect(status?.isolation.pid).toBe(true);
-    expect(status?.isolation.mechanism).toMatch(/bubblewrap|unshare/);
+    expect(status?.isolation).toMatchObject({ network: true, pid: true, filesystem: true, limits: true });
+    expect(status?.guarantees).toMatchObject({ readOnlyRoot: true, privateTmp: true, readOnlyMounts: true });
+    expect(status?.isolation.mechanism).toBe(
+      hideBwrap ? "mount-namespace+netns+cgroups" : "bubblewrap+netns+cgroups",
+    );
   });
 
   it("an isolated command cannot connect to a port the host has open (a plain one can)", async () => {
@@ -127,15 +145,25 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     expect(Number(r.stdout.trim())).toBeLessThan(5);
   });
 
-  // Read-only binds need bubblewrap; CI installs it and runs this.
-  it.skipIf(!caps.bwrap)("host paths are read-only where asked, the host root is read-only", async () => {
+  it("host paths are read-only where asked, the host root is read-only, /tmp is private, the mount cannot be undone", async () => {
     const r = await backend.exec(env, [
       "sh",
       "-c",
-      "cat ro/data.txt; echo x > ro/new 2>/dev/null && echo wrote-ro; touch /etc/ggen-escape 2>/dev/null && echo wrote-etc; echo w > mine && echo wrote-work",
+      [
+        "cat ro/data.txt /workspace/data.txt",
+        "echo x > ro/new 2>/dev/null && echo wrote-ro",
+        "echo x > /workspace/new 2>/dev/null && echo wrote-workspace",
+        "touch /etc/ggen-escape 2>/dev/null && echo wrote-etc",
+        "touch /ggen-escape 2>/dev/null && echo wrote-root",
+        "touch /tmp/ggen-escape-tmp && echo wrote-private-tmp",
+        "mount -o remount,rw /workspace 2>/dev/null && echo remounted",
+        "echo w > mine && echo wrote-work",
+      ].join("; "),
     ]);
-    expect(r.stdout).toBe("read onlywrote-work\n");
-    expect(existsSync("/etc/ggen-escape")).toBe(false);
+    expect(r.stdout).toBe("read onlyread onlywrote-private-tmp\nwrote-work\n");
+    for (const p of ["/etc/ggen-escape", "/ggen-escape", "/tmp/ggen-escape-tmp", "/workspace"])
+      expect(existsSync(p)).toBe(false);
+    expect(readdirSync(join(stateDir, "ro-src"))).toEqual(["data.txt"]);
   });
 
   it("services in an isolated environment are reachable from its commands", async () => {
@@ -164,18 +192,18 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
     await backend.stopService(env, svc.name);
   });
 
-  // Limits need a writable cgroup hierarchy; CI runs as root with one and runs this.
-  it.skipIf(!caps.cgroups)("a memory hog is stopped by the memory limit", async () => {
+  it("a memory hog is stopped by the memory limit, and the result says so", async () => {
     const r = await backend.exec(env, ["node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"], {
       timeoutMs: 60_000,
     });
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).not.toBe(0);
     expect(r.limit).toBe("memory");
+    expect(r.limitValue).toBe(256 * 1024 * 1024);
+    expect(r.limitMessage).toBe("memory limit 256 MiB reached: killed");
   });
 
-  // Limits need a writable cgroup hierarchy; CI runs as root with one and runs this.
-  it.skipIf(!caps.cgroups)("a fork bomb is stopped by the process limit, and nothing survives", async () => {
+  it("a fork bomb is stopped by the process limit, and nothing survives", async () => {
     const r = await backend.exec(
       env,
       ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 4242 & i=$((i+1)); done; wait"],
@@ -184,6 +212,7 @@ describe.skipIf(!caps.bwrap && !caps.unshare)("local isolation (for real)", () =
       },
     );
     expect(r.limit).toBe("pids");
+    expect(r.limitMessage).toBe("process limit 64 reached: the command could not start more");
     expect(r.stderr).toMatch(/fork|Resource temporarily unavailable|Cannot allocate/i);
     // The bomb's own processes, not the machine's count: other test files run beside this one.
     expect(hostHas("sleep 4242")).toBe(false);
@@ -386,34 +415,30 @@ describe("Ctrl-C", () => {
 });
 
 describe("services cut off before their state entry", () => {
-  // Redis comes from Debian (scripts/ci/system-deps.sh installs it; CI has it and runs this).
-  it.skipIf(!existsSync("/usr/bin/redis-server"))(
-    "work in their environment's services dir, so deleting the environment kills one no entry names",
-    async () => {
-      const stateDir = freshState();
-      const backend = new LocalBackend({ stateDir, config: defaultConfig() });
-      try {
-        await backend.createEnvironment({ name: "orphan-svc" });
-        await backend.startService("orphan-svc", { kind: "redis" });
-        const key = serviceKey("orphan-svc", "redis");
-        const pid = backend.state.read().services[key]!.local!.pid;
-        // What finds it then: it works in the environment's services dir.
-        expect(
-          readlinkSync(`/proc/${pid}/cwd`).startsWith(join(backend.envRoot, "orphan-svc", "services")),
-        ).toBe(true);
-        // As if the caller had been killed between starting it and recording it.
-        await backend.state.update((st) => {
-          delete st.services[key];
-        });
-        await backend.deleteEnvironment("orphan-svc");
-        for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-        expect(isAlive(pid)).toBe(false);
-      } finally {
-        await backend.prune({ all: true });
-        rmSync(stateDir, { recursive: true, force: true });
-      }
-    },
-  );
+  it("work in their environment's services dir, so deleting the environment kills one no entry names", async () => {
+    const stateDir = freshState();
+    const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    try {
+      await backend.createEnvironment({ name: "orphan-svc" });
+      await backend.startService("orphan-svc", { kind: "redis" });
+      const key = serviceKey("orphan-svc", "redis");
+      const pid = backend.state.read().services[key]!.local!.pid;
+      // What finds it then: it works in the environment's services dir.
+      expect(
+        readlinkSync(`/proc/${pid}/cwd`).startsWith(join(backend.envRoot, "orphan-svc", "services")),
+      ).toBe(true);
+      // As if the caller had been killed between starting it and recording it.
+      await backend.state.update((st) => {
+        delete st.services[key];
+      });
+      await backend.deleteEnvironment("orphan-svc");
+      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("dependency cache", () => {
@@ -448,47 +473,190 @@ describe("dependency cache", () => {
     }
   }
 
-  // Overlays need root (unshare --mount); CI runs as root. Elsewhere the cache is a private copy.
-  it.skipIf(!caps.overlay)(
-    "commands running at once all get the cache and see what an earlier one wrote; none is left a private layer",
-    async () => {
-      const stateDir = freshState();
-      const backend = new LocalBackend({ stateDir, config: defaultConfig() });
-      try {
-        await withPreparedNpmCache(async ({ cache, before }) => {
-          await backend.createEnvironment({ name: "npm-par", caches: ["npm"] });
-          const first = await backend.exec("npm-par", ["sh", "-c", 'echo one > "$npm_config_cache/first"']);
-          expect(first.exitCode, first.stderr).toBe(0);
-          // Six at once: one holds the environment's layer, the others mount their own over it.
-          const runs = await Promise.all(
-            Array.from({ length: 6 }, (_, i) =>
-              backend.exec("npm-par", [
-                "sh",
-                "-c",
-                `cat "$npm_config_cache/first" && sleep 0.3 && echo ${i} > "$npm_config_cache/p${i}"`,
-              ]),
-            ),
-          );
-          for (const r of runs) {
-            expect(r.exitCode, r.stderr).toBe(0);
-            expect(r.stdout).toBe("one\n");
-          }
-          expect(treeDigest(cache)).toBe(before);
-          expect(readdirSync(join(backend.envRoot, "npm-par", "caches", ".private"))).toEqual([]);
-        });
-      } finally {
-        await backend.prune({ all: true });
-        rmSync(stateDir, { recursive: true, force: true });
-      }
-    },
-  );
+  // Overlays need root (unshare --mount), which npm test's preflight checks.
+  it("commands running at once all get the cache and see what an earlier one wrote; none is left a private layer", async () => {
+    const stateDir = freshState();
+    const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    try {
+      await withPreparedNpmCache(async ({ cache, before }) => {
+        await backend.createEnvironment({ name: "npm-par", caches: ["npm"] });
+        const first = await backend.exec("npm-par", ["sh", "-c", 'echo one > "$npm_config_cache/first"']);
+        expect(first.exitCode, first.stderr).toBe(0);
+        // Six at once: one holds the environment's layer, the others mount their own over it.
+        const runs = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            backend.exec("npm-par", [
+              "sh",
+              "-c",
+              `cat "$npm_config_cache/first" && sleep 0.3 && echo ${i} > "$npm_config_cache/p${i}"`,
+            ]),
+          ),
+        );
+        for (const r of runs) {
+          expect(r.exitCode, r.stderr).toBe(0);
+          expect(r.stdout).toBe("one\n");
+        }
+        expect(treeDigest(cache)).toBe(before);
+        expect(readdirSync(join(backend.envRoot, "npm-par", "caches", ".private"))).toEqual([]);
+      });
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 
   it("a non-isolated environment installs from the npm cache; its writes never reach the shared cache", () =>
     installIn(false));
 
-  // Isolation needs bubblewrap or unshare; CI installs bubblewrap (scripts/ci/system-deps.sh) and runs it.
-  it.skipIf(!caps.bwrap && !caps.unshare)(
-    "an isolated run (no network) installs from the npm cache, which stays unchanged",
-    () => installIn(true),
-  );
+  it("an isolated run (no network) installs from the npm cache, which stays unchanged", () =>
+    installIn(true));
+});
+
+describe("refusals leave nothing, and nothing a command mounted outlives its environment", () => {
+  let stateDir: string;
+  let backend: LocalBackend;
+  let outside: string;
+
+  beforeAll(() => {
+    stateDir = freshState();
+    backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    outside = mkdtempSync(join(tmpdir(), "ggen-outside-"));
+    writeFileSync(join(outside, "keep.txt"), "precious");
+  });
+
+  afterAll(async () => {
+    await backend.prune({ all: true });
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  const nothingOf = (name: string) => {
+    expect(existsSync(join(backend.envRoot, name))).toBe(false);
+    expect(cgroupsOf(name)).toEqual([]);
+    expect(backend.state.read().environments[name]).toBeUndefined();
+  };
+
+  it("refuses a missing mount source, an escaping target and a target it cannot make, before making anything", async () => {
+    const cases: [string, { host: string; target: string; writable?: boolean }, RegExp][] = [
+      ["missing", { host: join(outside, "nope"), target: "w" }, /mount source .* does not exist/],
+      ["escape", { host: outside, target: "../../x" }, /is not a path inside the environment/],
+      ["kernel", { host: outside, target: "/proc/x" }, /is a kernel filesystem/],
+      [
+        "host-dir",
+        { host: outside, target: "/usr/ggen-new-dir" },
+        /would have to be made inside \/usr on the host/,
+      ],
+      ["own-dir", { host: outside, target: "/tmp" }, /would hide the environment's own directories/],
+    ];
+    for (const [name, mount, message] of cases) {
+      await expect(backend.createEnvironment({ name, mounts: [mount] })).rejects.toMatchObject({
+        code: "CLEANROOM_MOUNT",
+        kind: "usage",
+        message: expect.stringMatching(message),
+      });
+      nothingOf(name);
+    }
+    expect(existsSync("/usr/ggen-new-dir")).toBe(false);
+  });
+
+  it("a create that fails midway removes its directory and cgroup", async () => {
+    const file = join(outside, "keep.txt");
+    // The second mount's target lies under the first one's, which is a file: its mount point cannot be made.
+    await expect(
+      backend.createEnvironment({
+        name: "midway",
+        isolated: true,
+        mounts: [
+          { host: file, target: "a" },
+          { host: outside, target: "a/b" },
+        ],
+      }),
+    ).rejects.toThrow();
+    nothingOf("midway");
+    expect(readFileSync(file, "utf8")).toBe("precious");
+  });
+
+  it("a tmpfs and a bind mount a command made inside its environment are unmounted, never emptied, on delete", async () => {
+    await backend.createEnvironment({ name: "mounter" });
+    const r = await backend.exec("mounter", [
+      "sh",
+      "-c",
+      `mkdir t b && mount -t tmpfs cleanroom-test t && echo x > t/f && mount --bind ${outside} b && echo mounted`,
+    ]);
+    expect(r.stdout).toBe("mounted\n");
+    await backend.deleteEnvironment("mounter");
+    nothingOf("mounter");
+    expect(readFileSync(join(outside, "keep.txt"), "utf8")).toBe("precious");
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain("mounter");
+  });
+
+  it("a state file of the wrong shape is refused in one line naming the field", async () => {
+    const file = join(stateDir, "state.json");
+    const saved = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+    try {
+      writeFileSync(file, JSON.stringify({ environments: { e2: 5 }, services: {} }));
+      await expect(backend.listEnvironments()).rejects.toMatchObject({
+        code: "CLEANROOM_STATE",
+        message: "not a cleanroom state: environments.e2: expected an object, got 5",
+      });
+      writeFileSync(file, "{ not json");
+      await expect(backend.listEnvironments()).rejects.toMatchObject({
+        code: "CLEANROOM_STATE",
+        message: expect.stringMatching(/^not valid JSON/),
+        location: { file, line: 1, column: 3 },
+      });
+    } finally {
+      if (saved === undefined) rmSync(file, { force: true });
+      else writeFileSync(file, saved);
+    }
+  });
+
+  it("an entry whose directory lies outside the environments root is refused: delete and prune never remove it", async () => {
+    await backend.createEnvironment({ name: "victim" });
+    const file = join(stateDir, "state.json");
+    const state = JSON.parse(readFileSync(file, "utf8"));
+    state.environments.victim.dir = outside;
+    state.environments.victim.workdir = join(outside, "work");
+    writeFileSync(file, JSON.stringify(state));
+    for (const attempt of [() => backend.deleteEnvironment("victim"), () => backend.prune()]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: "CLEANROOM_STATE",
+        message: expect.stringContaining("environments.victim.dir"),
+      });
+    }
+    expect(readFileSync(join(outside, "keep.txt"), "utf8")).toBe("precious");
+    rmSync(file);
+    await backend.prune(); // the real directory, now owned by no entry
+    nothingOf("victim");
+  });
+});
+
+describe("policy (.cleanroom/config.toml)", () => {
+  it("enforce_isolation makes environments isolated and refuses a plain one; max_memory_mb caps and limits", async () => {
+    const stateDir = freshState();
+    try {
+      writeFileSync(
+        join(stateDir, "config.toml"),
+        "[policy]\nenforce_isolation = true\nmax_memory_mb = 512\n",
+      );
+      const { loadConfig } = await import("../config.js");
+      const backend = new LocalBackend({ stateDir, config: loadConfig(stateDir) });
+      await expect(backend.createEnvironment({ name: "plain", isolated: false })).rejects.toMatchObject({
+        code: "CLEANROOM_POLICY",
+        message: expect.stringMatching(
+          /is not isolated, and the policy requires isolation \(policy\.enforce_isolation \(.*config\.toml:2:1\)\)/,
+        ),
+      });
+      await expect(backend.createEnvironment({ name: "big", memoryMb: 1024 })).rejects.toMatchObject({
+        code: "CLEANROOM_POLICY",
+        message: expect.stringContaining("memory (MiB) 1024 is over the policy's maximum 512"),
+      });
+      const made = await backend.createEnvironment({ name: "default" });
+      expect(made.spec).toMatchObject({ isolated: true, memoryMb: 512 });
+      expect(made.guarantees?.limits.memoryMb).toEqual({ value: 512, by: "cgroup" });
+      await backend.prune({ all: true });
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 });

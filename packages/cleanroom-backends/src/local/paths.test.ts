@@ -130,7 +130,11 @@ describe("paths inside an environment", () => {
     symlinkSync(project, link);
     stateDir = join(base, "state");
     backend = new LocalBackend({ stateDir, config: defaultConfig() });
-    await backend.createEnvironment({ name: "m", mounts: [{ host: link, target: "workspace" }] });
+    // Writable and not isolated: no mount namespace is needed, so the mount is a symlink.
+    await backend.createEnvironment({
+      name: "m",
+      mounts: [{ host: link, target: "workspace", writable: true }],
+    });
   });
 
   afterAll(async () => {

@@ -45,22 +45,14 @@ const attempt = (f: () => boolean): boolean => {
   }
 };
 
-/**
- * Kill every process still carrying the environment's own TEST_TMPDIR (what its commands left, also
- * one started just before its caller died and so never recorded), and every process working in its
- * services dir (a service whose caller died before recording it: PostgreSQL and Redis overwrite their
- * environment with their process titles, but run in their data dirs). Returns their pids.
- */
-export function killMarked(rec: EnvironmentRecord): number[] {
-  const mark = `TEST_TMPDIR=${join(rec.dir, "tmp")}`;
-  const services = `${join(rec.dir, "services")}${sep}`;
+/** Kill every process (but this one) whose environment holds `mark` (`NAME=value`); returns their pids. */
+export function killCarrying(mark: string, alsoIf: (pid: string) => boolean = () => false): number[] {
   const killed: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     // Each unreadable (gone, or not ours) counts as no.
     const marked = attempt(() => readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(mark));
-    const serving = attempt(() => `${readlinkSync(`/proc/${entry}/cwd`)}${sep}`.startsWith(services));
-    if (!marked && !serving) continue;
+    if (!marked && !alsoIf(entry)) continue;
     try {
       process.kill(Number(entry), "SIGKILL");
       killed.push(Number(entry));
@@ -69,6 +61,19 @@ export function killMarked(rec: EnvironmentRecord): number[] {
     }
   }
   return killed;
+}
+
+/**
+ * Kill every process still carrying the environment's own TEST_TMPDIR (what its commands left, also
+ * one started just before its caller died and so never recorded), and every process working in its
+ * services dir (a service whose caller died before recording it: PostgreSQL and Redis overwrite their
+ * environment with their process titles, but run in their data dirs). Returns their pids.
+ */
+export function killMarked(rec: EnvironmentRecord): number[] {
+  const services = `${join(rec.dir, "services")}${sep}`;
+  return killCarrying(`TEST_TMPDIR=${join(rec.dir, "tmp")}`, (pid) =>
+    attempt(() => `${readlinkSync(`/proc/${pid}/cwd`)}${sep}`.startsWith(services)),
+  );
 }
 
 /**

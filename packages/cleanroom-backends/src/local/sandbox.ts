@@ -1,146 +1,108 @@
-// Detect what isolation this machine allows and build the command line that achieves it:
-// bubblewrap (read-only host, private /tmp, own PID namespace, own network unless the environment's
-// namespace is entered), else `unshare` as root, else a plain process group. cgroups give limits and a
-// reliable kill of the whole tree; prlimit covers CPU time (and memory/processes without cgroups).
+// What isolation this machine allows, and the command line that applies an environment's plan
+// (isolation.ts decides it; mount-plan.ts lays out the filesystem): bubblewrap, or — without it — a
+// private mount namespace built by `mount -a` as root (or as root mapped in a user namespace), with the
+// command's capabilities dropped so that it cannot undo a read-only mount. cgroups give limits and a kill
+// of the whole tree; prlimit covers CPU time (and memory/processes without cgroups).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Isolation } from "@ggen/contract";
 import { longTimeout } from "@ggen/support";
 import type { ExecOptions, ExecResult } from "../backend.js";
+import { isolationOf, limitMessage } from "../state/records.js";
 import { commandExists, isAlive, killTree } from "../util/proc.js";
 import { isRoot } from "../util/user.js";
 import { type Cgroup, detectCgroups } from "./cgroup.js";
+import { type Capabilities, planIsolation, type SandboxKind } from "./isolation.js";
+import { killCarrying } from "./processes.js";
 
-export interface Capabilities {
-  bwrap: boolean;
-  unshare: boolean;
-  netns: boolean;
-  cgroups: boolean;
-  prlimit: boolean;
-  setpriv: boolean;
-  /** An overlay filesystem can be mounted in a private mount namespace (copy-on-write package caches). */
-  overlay: boolean;
-}
+export type { Capabilities } from "./isolation.js";
 
-/** Try an overlay mount in a throwaway mount namespace (root only: unshare --mount, mount -t overlay). */
-function overlayWorks(): boolean {
-  if (!isRoot() || !commandExists("unshare") || !commandExists("mount")) return false;
-  const dir = mkdtempSync(join(tmpdir(), "ggen-overlay-probe-"));
-  try {
-    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
-    return works([
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "mount",
-      "-t",
-      "overlay",
-      "overlay",
-      "-o",
-      `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
-      `${dir}/merged`,
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-let caps: Capabilities | undefined;
-
+/** Runs `argv`; true when it exits 0 within the (generous: the machine may be loaded) time limit. */
 function works(argv: string[]): boolean {
   try {
-    execFileSync(argv[0]!, argv.slice(1), { stdio: "ignore", timeout: 5000 });
+    execFileSync(argv[0]!, argv.slice(1), { stdio: "ignore", timeout: 30_000 });
     return true;
   } catch {
     return false;
   }
 }
 
+/**
+ * Can an overlay be mounted? Tried in a throwaway mount namespace on a tmpfs of its own, so the probe
+ * leaves nothing on disk, whatever happens to this process meanwhile.
+ */
+function overlayWorks(): boolean {
+  if (!isRoot() || !commandExists("unshare") || !commandExists("mount")) return false;
+  return works([
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    "mount -t tmpfs cleanroom-probe /tmp && cd /tmp && mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w m",
+  ]);
+}
+
+let cached: { path: string; caps: Capabilities } | undefined;
+
+/**
+ * What this machine allows, probed once per process (and again when PATH changes: a tool hidden from it is
+ * not there). No probe makes a network namespace: creating one waits while the kernel tears others down.
+ */
 export function capabilities(): Capabilities {
-  if (caps) return caps;
+  const path = process.env.PATH ?? "";
+  if (cached?.path === path) return cached.caps;
   const root = isRoot();
-  caps = {
+  const caps: Capabilities = {
+    root,
     bwrap:
       commandExists("bwrap") &&
-      works([
-        "bwrap",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--unshare-net",
-        "true",
-      ]),
+      works(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"]),
     unshare:
       root &&
       commandExists("unshare") &&
-      works(["unshare", "--pid", "--fork", "--mount-proc", "--net", "true"]),
+      commandExists("mount") &&
+      commandExists("pivot_root") &&
+      works(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "true"]),
+    userns:
+      !root &&
+      commandExists("unshare") &&
+      commandExists("mount") &&
+      commandExists("pivot_root") &&
+      works(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"]),
     netns: root && commandExists("ip") && commandExists("nsenter"),
     cgroups: detectCgroups() !== null,
     prlimit: commandExists("prlimit"),
     setpriv: works(["setpriv", "--pdeathsig=SIGKILL", "--", "true"]),
     overlay: overlayWorks(),
   };
+  cached = { path, caps };
   return caps;
 }
 
-/** What an environment gets here, reported as the contract's Isolation. */
+/**
+ * What an environment would get here, as the contract's Isolation. Deprecated: environments record what
+ * they got (`guarantees`); kept for callers of the first API. Refused requests report nothing enforced.
+ */
 export function plannedIsolation(isolated: boolean, wantsLimits: boolean): Isolation {
-  const c = capabilities();
-  const limits = wantsLimits && (c.cgroups || c.prlimit);
-  const limitMech = c.cgroups ? "cgroups" : c.prlimit ? "prlimit" : "";
-  if (!isolated) {
-    return {
-      network: false,
-      pid: c.cgroups,
-      filesystem: false,
-      limits,
-      mechanism: [
-        "env-scrub",
-        c.cgroups ? "cgroup-kill" : "process-group",
-        ...(limits ? [limitMech] : []),
-      ].join("+"),
-    };
-  }
-  if (c.bwrap) {
-    return {
-      network: true,
-      pid: true,
-      filesystem: true,
-      limits,
-      mechanism: ["bubblewrap", ...(c.netns ? ["netns"] : []), ...(limits ? [limitMech] : [])].join("+"),
-    };
-  }
-  if (c.unshare) {
-    return {
-      network: true,
-      pid: true,
-      filesystem: false,
-      limits,
-      mechanism: ["unshare", ...(limits ? [limitMech] : [])].join("+"),
-    };
-  }
-  return {
-    network: false,
-    pid: false,
-    filesystem: false,
-    limits,
-    mechanism: ["process-group", ...(limits ? [limitMech] : [])].join("+"),
-  };
+  const plan = planIsolation(capabilities(), {
+    isolated,
+    mounts: [],
+    limits: {},
+    defaults: wantsLimits ? { pids: 1024 } : {},
+  });
+  if (!plan.ok) return { network: false, pid: false, filesystem: false, limits: false, mechanism: "refused" };
+  return isolationOf(plan.guarantees);
 }
 
 export interface SandboxPlan {
+  sandbox: SandboxKind;
   isolated: boolean;
-  /** Directories the command may write (work, tmp, outputs). */
-  writable: string[];
-  mounts: { host: string; target: string; writable?: boolean }[];
+  /** Bubblewrap's filesystem arguments (sandbox "bwrap"). */
+  bwrap?: string[] | undefined;
+  /** The new root's directory and the fstab `mount -a` applies (sandboxes "unshare", "userns"). */
+  fstab?: { root: string; file: string } | undefined;
+  /** The environment's network namespace (root); otherwise an isolated command gets one of its own. */
   netns?: string | undefined;
   cwd: string;
   env: Record<string, string>;
@@ -168,9 +130,39 @@ export interface SandboxPlan {
       }[]
     | undefined;
   overlayLock?: string | undefined;
+  /**
+   * `NAME=value` every process of the command inherits: without a cgroup or a PID namespace, what escaped
+   * the process group (setsid) is found by it and killed with the rest.
+   */
+  marker: string;
+  /** The limits' values, for `limitMessage`. */
+  limits?: { memoryMb?: number | undefined; pids?: number | undefined } | undefined;
   /** Called with the command's pid (also its process group id) as soon as it runs. */
   onStart?: ((pid: number) => void) | undefined;
 }
+
+/**
+ * Builds the command's root from the fstab (`mount -a`, one process for all mounts), makes it read-only,
+ * moves into it (pivot_root: the host's root is then unmounted, not merely out of sight), and drops the
+ * capabilities that could undo any of it. Without a new root the mounts go over the host's paths.
+ */
+const MOUNT_SCRIPT = [
+  "set -e",
+  "root=$1 fstab=$2 cwd=$3 caps=$4 lo=$5; shift 5",
+  'if [ "$lo" = 1 ]; then ip link set lo up 2>/dev/null || true; fi',
+  'if [ -n "$root" ]; then',
+  '  mount --bind "$root" "$root"',
+  '  mount -a -T "$fstab"',
+  '  mount -o remount,bind,ro "$root"',
+  '  cd "$root"',
+  "  pivot_root . .",
+  "  umount -l .",
+  "else",
+  '  mount -a -T "$fstab"',
+  "fi",
+  'cd "$cwd"',
+  'exec setpriv --bounding-set="$caps" --inh-caps="$caps" --no-new-privs -- "$@"',
+].join("\n");
 
 /** The full argv for `argv` under the plan. */
 export function wrap(plan: SandboxPlan, argv: string[]): string[] {
@@ -189,7 +181,7 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
   }
   const rl: string[] = [];
   if (plan.cpuSeconds) rl.push(`--cpu=${plan.cpuSeconds}`);
-  if (!plan.cgroup && plan.memoryMb) rl.push(`--as=${plan.memoryMb * 1024 * 1024}`);
+  if (!plan.cgroup && plan.memoryMb) rl.push(`--as=${Math.round(plan.memoryMb * 1024 * 1024)}`);
   if (!plan.cgroup && plan.pids) rl.push(`--nproc=${plan.pids}`);
   if (rl.length > 0 && c.prlimit) out.push("prlimit", ...rl, "--");
   // If this process dies (even by a signal), the command's leader goes too; the cgroup or the PID
@@ -197,14 +189,19 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
   if (c.setpriv) out.push("setpriv", "--pdeathsig=SIGKILL", "--");
   if (plan.isolated && plan.netns) out.push("nsenter", `--net=${plan.netns}`, "--");
   const overlays = plan.overlays ?? [];
-  if (overlays.length > 0) {
+  const shell = plan.sandbox === "unshare" || plan.sandbox === "userns";
+  const ownNet = plan.isolated && !plan.netns;
+  if (overlays.length > 0 || shell) {
     // The mounts live in a mount namespace of the command's own, gone when its last process is.
+    out.push("unshare");
+    if (plan.sandbox === "userns") out.push("--user", "--map-root-user");
+    out.push("--mount", "--propagation", "private");
+    if (shell && plan.isolated) out.push("--pid", "--fork", "--kill-child");
+    if (shell && ownNet) out.push("--net");
+    out.push("--");
+  }
+  if (overlays.length > 0) {
     out.push(
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "--",
       "sh",
       "-c",
       // fd 9 keeps the lock for as long as the command (and whatever it starts) runs.
@@ -220,36 +217,28 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
       ...overlays.flatMap((o) => [o.lower, o.upper, o.work, o.privateUpper, o.privateWork, o.target]),
     );
   }
-  if (plan.isolated && c.bwrap) {
+  if (plan.sandbox === "bwrap") {
+    out.push("bwrap", "--die-with-parent");
+    if (plan.isolated) {
+      out.push("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
+      if (ownNet) out.push("--unshare-net");
+    }
+    // Run by root, bubblewrap leaves the command every capability — enough to remount a read-only mount
+    // read-write. Isolated: none; otherwise all but that one.
+    if (c.root) out.push("--cap-drop", plan.isolated ? "ALL" : "CAP_SYS_ADMIN");
+    out.push(...(plan.bwrap ?? []), "--chdir", plan.cwd, "--");
+  } else if (shell) {
     out.push(
-      "bwrap",
-      "--die-with-parent",
-      "--ro-bind",
-      "/",
-      "/",
-      "--dev",
-      "/dev",
-      "--proc",
-      "/proc",
-      "--tmpfs",
-      "/tmp",
-      "--tmpfs",
-      "/run",
-      "--unshare-pid",
-      "--unshare-ipc",
-      "--unshare-uts",
-      "--unshare-cgroup-try",
+      "sh",
+      "-c",
+      MOUNT_SCRIPT,
+      "cleanroom-sandbox",
+      plan.fstab?.root ?? "",
+      plan.fstab?.file ?? "/dev/null",
+      plan.cwd,
+      plan.isolated ? "-all" : "-sys_admin",
+      ownNet ? "1" : "0",
     );
-    if (!plan.netns) out.push("--unshare-net");
-    for (const dir of plan.writable) out.push("--bind", dir, dir);
-    // `--ro-bind / /` made the overlays read-only too; they are the command's to write.
-    for (const o of overlays) out.push("--bind", o.target, o.target);
-    for (const m of plan.mounts) out.push(m.writable ? "--bind" : "--ro-bind", m.host, m.target);
-    out.push("--chdir", plan.cwd, "--");
-  } else if (plan.isolated && c.unshare) {
-    out.push("unshare", "--pid", "--fork", "--kill-child", "--mount-proc");
-    if (!plan.netns) out.push("--net");
-    out.push("--");
   }
   out.push(...argv);
   return out;
@@ -280,12 +269,12 @@ function hookExit(): void {
   });
 }
 
-/** Run under the plan; on timeout/abort kill the whole tree (cgroup, process group, namespace). */
+/** Run under the plan; on timeout/abort kill the whole tree (cgroup, PID namespace, process group, marker). */
 export async function runSandboxed(
   plan: SandboxPlan,
   argv: string[],
   options: ExecOptions,
-): Promise<ExecResult & { limit?: "memory" | "pids" | "timeout" }> {
+): Promise<ExecResult> {
   const started = performance.now();
   const full = wrap(plan, argv);
   const before = plan.cgroup?.counters();
@@ -297,7 +286,7 @@ export async function runSandboxed(
     let settled = false;
     const child = spawn(full[0]!, full.slice(1), {
       cwd: plan.cwd,
-      env: plan.env,
+      env: { ...plan.env, [plan.marker.split("=")[0]!]: plan.marker.slice(plan.marker.indexOf("=") + 1) },
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -314,6 +303,8 @@ export async function runSandboxed(
         }
         if (isAlive(child.pid)) killTree(child.pid, "SIGKILL");
       }
+      // What left the process group (setsid) and the cgroup's reach: found by the command's marker.
+      if (!plan.cgroup) killCarrying(plan.marker);
     };
     // longTimeout: a timeout past Node's 24.8-day clamp must not fire at once.
     const timer =
@@ -343,14 +334,22 @@ export async function runSandboxed(
       settled = true;
       timer?.clear();
       options.signal?.removeEventListener("abort", onAbort);
-      // Anything the command left running in its cgroup or process group goes with it.
+      // Anything the command left running in its cgroup, process group or namespace goes with it.
       await kill();
       active.delete(entry);
       const after = plan.cgroup?.counters();
       let limit: "memory" | "pids" | "timeout" | undefined;
-      if (timedOut) limit = "timeout";
-      else if (before && after && after.oomKills > before.oomKills) limit = "memory";
-      else if (before && after && after.pidsMax > before.pidsMax) limit = "pids";
+      let limitValue: number | undefined;
+      if (timedOut) {
+        limit = "timeout";
+        limitValue = options.timeoutMs;
+      } else if (before && after && after.oomKills > before.oomKills) {
+        limit = "memory";
+        limitValue = plan.limits?.memoryMb === undefined ? undefined : plan.limits.memoryMb * 1024 * 1024;
+      } else if (before && after && after.pidsMax > before.pidsMax) {
+        limit = "pids";
+        limitValue = plan.limits?.pids;
+      }
       if (spawnError) stderr += `cleanroom: cannot run ${argv[0]}: ${spawnError.message}\n`;
       resolve({
         exitCode: spawnError ? 127 : code,
@@ -359,7 +358,13 @@ export async function runSandboxed(
         stderr,
         durationMs: Math.round(performance.now() - started),
         timedOut,
-        ...(limit ? { limit } : {}),
+        ...(limit
+          ? {
+              limit,
+              ...(limitValue !== undefined ? { limitValue } : {}),
+              limitMessage: limitMessage(limit, limitValue),
+            }
+          : {}),
       });
     };
     child.on("error", (error) => void finish(null, null, error));

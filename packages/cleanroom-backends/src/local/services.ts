@@ -1,8 +1,9 @@
 // The local backend's services: native PostgreSQL and Redis, started detached (they outlive this
 // process, found again through their state entry) in the environment's network namespace when it has
 // one. What goes into the entry is the handle's data, never its functions or credentials twice.
+import { readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, isInside } from "@ggen/support";
 import type { ServiceSpec } from "../backend.js";
 import type { CleanroomConfig } from "../config.js";
 import {
@@ -14,6 +15,8 @@ import {
 import { type RedisInstance, redisHandle, redisHealth, startRedis } from "../services/redis.js";
 import type { ServiceInstance } from "../state/records.js";
 import type { EnvironmentRecord } from "../state/store.js";
+import { removeInstanceDir } from "../util/fs.js";
+import { isAlive } from "../util/proc.js";
 
 type NativeInstance = PostgresInstance | RedisInstance;
 
@@ -73,10 +76,29 @@ function instanceData<T extends object>(h: T): Record<string, unknown> {
   return out;
 }
 
-export async function stopNative(local: NativeInstance | undefined): Promise<void> {
+/**
+ * Is the service's process running, and is it the service? PostgreSQL and Redis work in their own dirs, so
+ * a pid whose working directory is elsewhere is not the service (a pid reused since, or an entry that names
+ * another process): it is never signalled.
+ */
+export function nativeRunning(local: NativeInstance): boolean {
+  if (!isAlive(local.pid)) return false;
+  try {
+    const cwd = readlinkSync(`/proc/${local.pid}/cwd`);
+    return isInside(realpathSync(local.dir), cwd);
+  } catch {
+    return false; // its dir is gone, or the process is not ours to look at
+  }
+}
+
+export async function stopNative(local: NativeInstance | undefined, graceMs?: number): Promise<void> {
   if (!local) return;
-  if (local.kind === "postgres") await postgresHandle(local).stop();
-  else await redisHandle(local).stop();
+  if (!nativeRunning(local)) {
+    removeInstanceDir(local.dir);
+    return;
+  }
+  if (local.kind === "postgres") await postgresHandle(local).stop(graceMs);
+  else await redisHandle(local).stop(graceMs);
 }
 
 export function nativeLogs(local: NativeInstance): string {

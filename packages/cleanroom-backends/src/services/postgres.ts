@@ -20,9 +20,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { GgenError } from "@ggen/contract";
-import { freePort, redactUrl } from "@ggen/support";
+import { freePort, redactUrl, withLock } from "@ggen/support";
 import pg from "pg";
-import { removeInstanceDir, removeInstanceDirAsync, socketDirFor, withLock } from "../util/fs.js";
+import { removeInstanceDir, removeInstanceDirAsync, socketDirFor } from "../util/fs.js";
 import { isAlive, sleep, stopProcess } from "../util/proc.js";
 import { dropTo, type Ids, runAsUser } from "../util/user.js";
 
@@ -77,7 +77,8 @@ export interface PostgresHandle extends PostgresInstance {
   /** Drop and re-create the database from the snapshot (or empty). Milliseconds, no restart. */
   reset(): Promise<void>;
   logs(): string;
-  stop(): Promise<void>;
+  /** Stops it (`graceMs`: how long it may take before it is killed) and removes its directory. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function postgresBinDir(override?: string): string {
@@ -232,30 +233,35 @@ export async function postgresTemplate(binDir = postgresBinDir()): Promise<strin
   if (existsSync(ready)) return template;
   mkdirSync(root, { recursive: true, mode: 0o755 });
   chmodSync(root, 0o755);
-  await withLock(join(root, TEMPLATE), async () => {
-    if (existsSync(ready)) return;
-    rmSync(template, { recursive: true, force: true });
-    await initdb(binDir, template, ids);
-    // A spare database, renamed at start: ALTER DATABASE … RENAME is instant, CREATE DATABASE is not.
-    await new Promise<void>((ok, fail) => {
-      const argv = [...dropTo(ids), bin(binDir, "postgres"), "--single", "-D", template, "template1"];
-      const child = spawn(argv[0]!, argv.slice(1), {
-        stdio: ["pipe", "ignore", "pipe"],
-        env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
+  await withLock(
+    join(root, TEMPLATE),
+    async () => {
+      if (existsSync(ready)) return;
+      rmSync(template, { recursive: true, force: true });
+      await initdb(binDir, template, ids);
+      // A spare database, renamed at start: ALTER DATABASE … RENAME is instant, CREATE DATABASE is not.
+      await new Promise<void>((ok, fail) => {
+        const argv = [...dropTo(ids), bin(binDir, "postgres"), "--single", "-D", template, "template1"];
+        const child = spawn(argv[0]!, argv.slice(1), {
+          stdio: ["pipe", "ignore", "pipe"],
+          env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
+        });
+        let err = "";
+        child.stderr.on("data", (d) => {
+          err += d;
+        });
+        child.on("error", fail);
+        child.on("close", (code) =>
+          code === 0 ? ok() : fail(new GgenError("CLEANROOM_PG_INITDB", `postgres --single failed: ${err}`)),
+        );
+        child.stdin.end(`CREATE DATABASE ${SPARE}\n`);
       });
-      let err = "";
-      child.stderr.on("data", (d) => {
-        err += d;
-      });
-      child.on("error", fail);
-      child.on("close", (code) =>
-        code === 0 ? ok() : fail(new GgenError("CLEANROOM_PG_INITDB", `postgres --single failed: ${err}`)),
-      );
-      child.stdin.end(`CREATE DATABASE ${SPARE}\n`);
-    });
-    const { writeFileSync } = await import("node:fs");
-    writeFileSync(ready, new Date().toISOString());
-  });
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(ready, new Date().toISOString());
+    },
+    // initdb takes seconds; another process doing it is waited for, a dead one's lock taken over.
+    { what: "the PostgreSQL template", waitMs: 120_000 },
+  );
   return template;
 }
 
@@ -515,9 +521,9 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
         return "";
       }
     },
-    async stop() {
+    async stop(graceMs = 10_000) {
       // SIGINT: PostgreSQL's fast shutdown.
-      await stopProcess(inst.pid, "SIGINT", 10_000);
+      await stopProcess(inst.pid, "SIGINT", graceMs);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
       await removeInstanceDirAsync(inst.dir);
     },

@@ -42,7 +42,8 @@ export interface RedisHandle extends RedisInstance {
   reset(): Promise<void>;
   command(...args: string[]): Promise<unknown>;
   logs(): string;
-  stop(): Promise<void>;
+  /** Stops it (`graceMs`: how long it may take before it is killed) and removes its directory. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const running = new Set<RedisInstance>();
@@ -201,8 +202,8 @@ export function redisHandle(inst: RedisInstance): RedisHandle {
     logs() {
       return readLog(inst.logFile);
     },
-    async stop() {
-      await stopProcess(inst.pid, "SIGTERM", 5000);
+    async stop(graceMs = 5000) {
+      await stopProcess(inst.pid, "SIGTERM", graceMs);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
       await removeInstanceDirAsync(inst.dir);
     },

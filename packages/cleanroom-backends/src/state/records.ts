@@ -1,9 +1,15 @@
 // What both backends write into and read from the state file, in one place: names and configuration
 // hashes, new environment and service entries, their public views, owners, and lifetime metrics.
 import type { BackendName, Isolation } from "@ggen/contract";
-import { GgenError, sha256 } from "@ggen/support";
-import type { BackendMetrics, Environment, EnvironmentSpec, Service, ServiceSpec } from "../backend.js";
-import { type ProcessRef, processRef, refAlive } from "../util/proc.js";
+import { formatSize, GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
+import type {
+  BackendMetrics,
+  Environment,
+  EnvironmentSpec,
+  Guarantees,
+  Service,
+  ServiceSpec,
+} from "../backend.js";
 import type { EnvironmentRecord, ServiceRecord } from "./store.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -48,6 +54,9 @@ export function environmentRecord(
     workdir: string;
     dir: string;
     isolation: Isolation;
+    guarantees?: Guarantees | undefined;
+    /** How the local backend wraps commands (see local/isolation.ts). */
+    sandbox?: EnvironmentRecord["sandbox"];
     owner?: ProcessRef | undefined;
     netns?: string | undefined;
     cgroup?: string | undefined;
@@ -61,8 +70,10 @@ export function environmentRecord(
     workdir: at.workdir,
     createdAt: new Date().toISOString(),
     isolation: at.isolation,
+    ...(at.guarantees ? { guarantees: at.guarantees } : {}),
     spec,
     dir: at.dir,
+    ...(at.sandbox ? { sandbox: at.sandbox } : {}),
     ...(at.netns ? { netns: at.netns } : {}),
     ...(at.cgroup ? { cgroup: at.cgroup } : {}),
     ...(at.containerId ? { containerId: at.containerId } : {}),
@@ -106,6 +117,27 @@ export function serviceRecord(
   };
 }
 
+/** The contract's summary of guarantees. */
+export function isolationOf(g: Guarantees): Isolation {
+  return {
+    network: g.network,
+    pid: g.pid,
+    filesystem: g.filesystem,
+    limits: Object.keys(g.limits).length > 0,
+    mechanism: g.mechanism,
+  };
+}
+
+/** What a program prints when a limit stopped the command. */
+export function limitMessage(limit: "memory" | "pids" | "timeout", value: number | undefined): string {
+  if (limit === "memory")
+    return `memory limit ${value ? `${formatSize(Math.round(value))} ` : ""}reached: killed`;
+  if (limit === "pids")
+    return `process limit ${value ?? ""}${value ? " " : ""}reached: the command could not start more`;
+  const s = value === undefined ? undefined : value / 1000;
+  return `time limit ${s === undefined ? "" : `${Number.isInteger(s) ? s : s.toFixed(1)} s `}reached: killed`;
+}
+
 export function publicEnv(rec: EnvironmentRecord): Environment {
   return {
     name: rec.name,
@@ -113,6 +145,7 @@ export function publicEnv(rec: EnvironmentRecord): Environment {
     workdir: rec.workdir,
     createdAt: rec.createdAt,
     isolation: rec.isolation,
+    ...(rec.guarantees ? { guarantees: rec.guarantees } : {}),
     spec: rec.spec,
   };
 }

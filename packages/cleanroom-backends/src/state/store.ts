@@ -1,19 +1,22 @@
 // Backend state under <stateDir>/state.json: environments and services that outlive one CLI call.
 // Reads are lock-free (writes are atomic renames); every change goes through `update`, under a file lock.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { BackendName } from "@ggen/contract";
-import { GgenError } from "@ggen/contract";
-import { writeFileAtomicSync } from "@ggen/support";
+import { GgenError, parseJson } from "@ggen/contract";
+import { type ProcessRef, withLock, writeFileAtomicSync } from "@ggen/support";
 import type { Environment, ServiceSpec } from "../backend.js";
+import type { SandboxKind } from "../local/isolation.js";
+import { environmentsRoot } from "../local/paths.js";
 import type { PostgresInstance } from "../services/postgres.js";
 import type { RedisInstance } from "../services/redis.js";
-import { withLock } from "../util/fs.js";
-import type { ProcessRef } from "../util/proc.js";
+import { checkState, type StateRoots } from "./schema.js";
 
 export interface EnvironmentRecord extends Environment {
   /** Host directory holding work/, tmp/, outputs/ (local) or the state of the container (testcontainers). */
   dir: string;
+  /** How commands are wrapped (local): bubblewrap, a mount namespace (root, or a user namespace), or none. */
+  sandbox?: SandboxKind;
   /** Network namespace path (local, isolated, root). */
   netns?: string;
   /** Container id of the environment container (testcontainers). */
@@ -71,34 +74,53 @@ export class StateStore {
   }
 
   read(): StateFile {
-    if (!existsSync(this.file)) return { version: 1, environments: {}, services: {} };
+    let text: string;
     try {
-      const parsed = JSON.parse(readFileSync(this.file, "utf8")) as StateFile;
-      return { version: 1, environments: parsed.environments ?? {}, services: parsed.services ?? {} };
+      text = readFileSync(this.file, "utf8");
     } catch (error) {
-      throw new GgenError("CLEANROOM_STATE", `cannot read ${this.file}: ${(error as Error).message}`, {
-        location: { file: this.file },
-        hint: "remove the file to start from a clean state",
-        cause: error,
-      });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { version: 1, environments: {}, services: {} };
+      throw new GgenError(
+        "CLEANROOM_STATE",
+        code === "EISDIR" ? "is a directory, not the state file" : `cannot be read (${code})`,
+        { location: { file: this.file }, hint: "remove it to start from a clean state", cause: error },
+      );
     }
+    return checkState(parseJson(text, this.file, "CLEANROOM_STATE", "failure"), this.file, this.roots());
   }
+
+  /** What this state dir owns, for checking the paths its entries name (see uncontained). */
+  private roots(): StateRoots {
+    if (!this.owned) {
+      const root = environmentsRoot(this.dir);
+      this.owned = { stateDir: this.dir, envRootTail: [basename(dirname(root)), basename(root)] };
+    }
+    return this.owned;
+  }
+  private owned: StateRoots | undefined;
 
   /** Read-modify-write under the lock; `fn` may mutate the state and return a value. */
   update<T>(fn: (state: StateFile) => T | Promise<T>): Promise<T> {
-    return withLock(this.file, async () => {
-      const state = this.read();
-      const result = await fn(state);
-      // Service entries hold credentials: readable by the owner only. Atomic, not fsync'ed: the file is
-      // rewritten as every command starts and ends (an fsync costs ~10 ms each), and what it describes
-      // (processes, containers) does not outlive a power loss either; prune finds what would be left.
-      writeFileAtomicSync(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, fsync: false });
-      return result;
-    });
+    return withLock(
+      this.file,
+      async () => {
+        const state = this.read();
+        const result = await fn(state);
+        // Service entries hold credentials: readable by the owner only. Atomic, not fsync'ed: the file is
+        // rewritten as every command starts and ends (an fsync costs ~10 ms each), and what it describes
+        // (processes, containers) does not outlive a power loss either; prune finds what would be left.
+        writeFileAtomicSync(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, fsync: false });
+        return result;
+      },
+      { what: this.file, code: "CLEANROOM_LOCKED" },
+    );
   }
 
   /** Hold the lock of a named resource (e.g. a persistent service's config hash) while `fn` runs. */
   lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return withLock(join(this.dir, "locks", name), fn);
+    return withLock(join(this.dir, "locks", name), fn, {
+      what: `${name} (${this.dir})`,
+      code: "CLEANROOM_LOCKED",
+    });
   }
 }

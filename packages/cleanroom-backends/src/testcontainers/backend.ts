@@ -2,22 +2,30 @@
 // `host` otherwise) that commands exec in; services are containers sharing the environment's network
 // namespace (`container:<id>`, isolated) or the host's (`host`, on a free loopback port) — dockerd runs
 // here without a bridge. Everything carries io.ggen.cleanroom labels so prune finds it.
+import { existsSync } from "node:fs";
 import { posix, resolve } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, processRef } from "@ggen/support";
 import type { StartedTestContainer } from "testcontainers";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
-import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
+import type {
+  BackendMetrics,
+  Environment,
+  EnvironmentSpec,
+  ExecOptions,
+  ExecResult,
+  Guarantees,
+} from "../backend.js";
 import {
   checkName,
   commandEnvironment,
   environmentRecord,
+  isolationOf,
   lifetimeMetrics,
   publicEnv,
   type ServiceInstance,
   type ServiceLaunch,
 } from "../state/records.js";
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
-import { processRef } from "../util/proc.js";
 import { type Bind, CacheLayers } from "./cache-layers.js";
 import { CleanroomContainer, Docker, firstLine } from "./docker.js";
 import {
@@ -51,7 +59,7 @@ export class TestcontainersBackend extends AbstractBackend {
 
   constructor(options: TestcontainersBackendOptions) {
     super(options);
-    this.docker = new Docker(options.stateDir, options.config);
+    this.docker = new Docker(options.stateDir, options.config, options.engine);
     this.layers = new CacheLayers(this.docker);
   }
 
@@ -71,19 +79,29 @@ export class TestcontainersBackend extends AbstractBackend {
     return rec.containerId;
   }
 
-  async createEnvironment(spec: EnvironmentSpec): Promise<Environment> {
-    checkName("environment", spec.name);
+  async createEnvironment(asked: EnvironmentSpec): Promise<Environment> {
+    checkName("environment", asked.name);
+    const { spec, defaults } = this.resolveSpec(asked);
     if (this.state.read().environments[spec.name]) {
       throw new GgenError("CLEANROOM_ENV_EXISTS", `environment ${spec.name} already exists`, {
         kind: "usage",
         hint: "delete it first, or use another name",
       });
     }
-    const isolated = spec.isolated ?? false;
+    this.checkCapacity(`environment ${spec.name}`);
+    for (const m of spec.mounts ?? []) {
+      if (!existsSync(m.host)) {
+        throw new GgenError("CLEANROOM_MOUNT", `mount source ${m.host} does not exist`, {
+          kind: "usage",
+          hint: "create it first, or give a path that exists",
+        });
+      }
+    }
+    const isolated = spec.isolated === true;
     const image = await this.docker.resolveImage("node");
-    const memoryMb = spec.memoryMb ?? this.config.environment.defaultMemoryMb;
-    const cpus = spec.cpus ?? this.config.environment.defaultCpus;
-    const pids = spec.pids ?? (isolated ? this.config.environment.defaultPids : undefined);
+    const memoryMb = spec.memoryMb;
+    const cpus = spec.cpus;
+    const pids = spec.pids ?? defaults.pids;
     // A throwaway environment belongs to this process: once it is gone, even by kill -9, the
     // environment and its containers are stale and prune removes them. The label is there before the
     // state entry is, so a kill in between still leaves a container prune can judge.
@@ -97,6 +115,14 @@ export class TestcontainersBackend extends AbstractBackend {
       .withEnvironment({ TZ: "UTC", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" })
       .withPidsLimit(pids)
       .withAutoRemove(false);
+    if (isolated) {
+      // The seed's read_only_root_fs and no_new_privileges: the image is read-only, the places commands
+      // write are the container's own volumes (removed with it).
+      container = container
+        .withReadOnlyRoot()
+        .withSecurityOpt("no-new-privileges")
+        .withMounts([WORKDIR, "/tmp", OUTPUTS].map((Target) => ({ Type: "volume" as const, Target })));
+    }
     if (memoryMb || cpus) {
       container = container.withResourcesQuota({
         ...(memoryMb ? { memory: memoryMb / 1024 } : {}),
@@ -114,25 +140,40 @@ export class TestcontainersBackend extends AbstractBackend {
     container = container.withMounts(mounts);
     let started: StartedTestContainer;
     try {
-      started = await container.start();
+      started = await container.startOn(await this.docker.client());
     } catch (error) {
       await this.layers.remove(cow);
       throw error;
     }
     await this.docker.execIn(started.getId(), ["mkdir", "-p", WORKDIR, TEST_TMPDIR, OUTPUTS]);
-    const rec = environmentRecord("testcontainers", spec, {
-      workdir: WORKDIR,
-      dir: "",
-      isolation: {
-        network: isolated,
-        pid: true,
-        filesystem: true,
-        limits: Boolean(memoryMb || cpus || pids),
-        mechanism: `docker:${isolated ? "none" : "host"}-network`,
+    const guarantees: Guarantees = {
+      network: isolated,
+      pid: true,
+      filesystem: true,
+      readOnlyRoot: isolated,
+      privateTmp: true,
+      readOnlyMounts: true,
+      mountTargets: true,
+      limits: {
+        ...(memoryMb ? { memoryMb: { value: memoryMb, by: "docker" as const } } : {}),
+        ...(cpus ? { cpus: { value: cpus, by: "docker" as const } } : {}),
+        ...(pids ? { pids: { value: pids, by: "docker" as const } } : {}),
       },
-      containerId: started.getId(),
-      owner,
-    });
+      kill: "process-group+marker",
+      mechanism: `docker:${isolated ? "none" : "host"}-network${isolated ? "+read-only-root" : ""}`,
+    };
+    const rec = environmentRecord(
+      "testcontainers",
+      { ...spec, ...(pids ? { pids } : {}) },
+      {
+        workdir: WORKDIR,
+        dir: "",
+        isolation: isolationOf(guarantees),
+        guarantees,
+        containerId: started.getId(),
+        owner,
+      },
+    );
     try {
       await this.state.update((s) => {
         if (s.environments[spec.name]) {
@@ -206,7 +247,8 @@ export class TestcontainersBackend extends AbstractBackend {
   }
 
   protected async stopInstance(svc: ServiceRecord): Promise<void> {
-    if (svc.container) await this.docker.removeContainer(svc.container.id);
+    if (svc.container)
+      await this.docker.removeContainer(svc.container.id, this.config.containers.stopTimeoutSeconds);
   }
 
   private containerService(envName: string, name: string): ContainerService {
@@ -251,7 +293,10 @@ export class TestcontainersBackend extends AbstractBackend {
     const rec = this.record(envName);
     const timeoutMs = options.timeoutMs ?? this.config.environment.defaultTimeoutSeconds * 1000;
     const env = this.commandEnv(rec, options);
-    return await execInContainer(this.docker, this.containerOf(envName, rec), argv, env, timeoutMs, options);
+    return await execInContainer(this.docker, this.containerOf(envName, rec), argv, env, timeoutMs, {
+      ...options,
+      limits: { memoryMb: rec.spec.memoryMb, pids: rec.spec.pids },
+    });
   }
 
   async copyIn(envName: string, hostPath: string, target: string): Promise<void> {

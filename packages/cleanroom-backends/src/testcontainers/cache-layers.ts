@@ -14,15 +14,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { GgenError } from "@ggen/support";
-import { GenericContainer, Wait } from "testcontainers";
+import { GgenError, type ProcessRef, processRef } from "@ggen/support";
 import type { EnvironmentSpec } from "../backend.js";
 import { hostCacheDirs } from "../host-caches.js";
 import { ownerGone } from "../state/records.js";
 import type { EnvironmentRecord } from "../state/store.js";
-import { type ProcessRef, processRef } from "../util/proc.js";
-import { type Docker, type DockerMount, firstLine } from "./docker.js";
+import { CleanroomContainer, type Docker, type DockerMount, firstLine } from "./docker.js";
 import { LABEL, ownerLabels, pruneVerdict } from "./owner.js";
+import { exitedProbe, ProbeWaitStrategy } from "./probe.js";
 
 /** Overlay mount options cannot hold these in a path. */
 const OVERLAY_UNSAFE = /[,:\\\s]/;
@@ -118,14 +117,14 @@ export class CacheLayers {
   /** Removes `dir` (on the Docker host) from inside a one-off container, as the container's root. */
   async removeInContainer(dir: string): Promise<void> {
     const image = await this.docker.resolveImage("node");
-    const done = await new GenericContainer(image)
+    const done = await new CleanroomContainer(image)
       .withNetworkMode("none")
       .withEntrypoint([])
       .withCommand(["rm", "-rf", `/cow/${basename(dir)}`])
       .withBindMounts([{ source: dirname(dir), target: "/cow", mode: "rw" }])
       .withLabels({ [LABEL]: this.docker.scope, [`${LABEL}.role`]: "cleanup" })
-      .withWaitStrategy(Wait.forOneShotStartup())
-      .start();
+      .withWaitStrategy(new ProbeWaitStrategy("cleanup", exitedProbe(this.docker), 50, true))
+      .startOn(await this.docker.client());
     // Removed once it is done (and waited for, so nothing of it outlives this call).
     await this.docker.removeContainer(done.getId());
     rmSync(dir, { recursive: true, force: true });

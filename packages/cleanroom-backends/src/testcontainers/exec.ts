@@ -2,43 +2,87 @@
 // command's whole process group), Docker's multiplexed output parsed as it arrives, and copies through
 // tar archives. Paths stay inside the environment's workdir (or its outputs folder).
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, resolve } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, longTimeout } from "@ggen/support";
 import type { ContainerRuntimeClient } from "testcontainers";
 import type { ExecOptions, ExecResult } from "../backend.js";
+import { limitMessage } from "../state/records.js";
 import type { Docker, DockerContainer } from "./docker.js";
 
 export const WORKDIR = "/work";
 export const TEST_TMPDIR = "/tmp/cleanroom";
 export const OUTPUTS = "/outputs";
 
-/** Runs argv in the container with `env`, killed (with its children) after `timeoutMs` or on abort. */
+/**
+ * The container's OOM kills and process-limit hits (cgroup v2, else v1), on one line: read before and after
+ * a command, so that the result can say which limit stopped it.
+ */
+const COUNTERS =
+  "counters() { for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do " +
+  '[ -r "$f" ] && sed -n "s/^oom_kill //p" "$f" && break; done; ' +
+  "for f in /sys/fs/cgroup/pids.events /sys/fs/cgroup/pids/pids.events; do " +
+  '[ -r "$f" ] && sed -n "s/^max //p" "$f" && break; done; }';
+
+/**
+ * Runs the command (GNU timeout's command line, after the counters file) and, when it failed and a limit
+ * counter moved meanwhile, writes `before|after` to the file. It stays the parent: GNU timeout leads a
+ * process group of its own, which is what it kills.
+ */
+const WRAPPER = `${COUNTERS}; f=$1; shift; c0=$(counters | tr "\\n" " "); "$@"; rc=$?; c1=$(counters | tr "\\n" " "); if [ "$rc" != 0 ] && [ "$c0" != "$c1" ]; then echo "$c0|$c1" > "$f"; fi; exit $rc`;
+
+/** Kills every process in the container whose environment holds the marker (what escaped with setsid too). */
+const KILL_MARKED = [
+  "for p in /proc/[0-9]*; do",
+  '  if tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "$1"; then kill -9 "$(basename "$p")" 2>/dev/null; fi',
+  "done; true",
+].join("\n");
+
+export interface ContainerExecOptions extends ExecOptions {
+  /** The environment's limits, for the message when one stops the command. */
+  limits?: { memoryMb?: number | undefined; pids?: number | undefined };
+}
+
+/**
+ * Runs argv in the container with `env`, killed after `timeoutMs` or on abort: GNU timeout kills the
+ * command's process group, and a sweep by the command's marker takes what left it (setsid); both work on a
+ * remote engine (no host pid is signalled).
+ */
 export async function execInContainer(
   docker: Docker,
   containerId: string,
   argv: string[],
   env: Record<string, string>,
   timeoutMs: number,
-  options: ExecOptions = {},
+  options: ContainerExecOptions = {},
 ): Promise<ExecResult> {
   const t0 = performance.now();
   const cwd = options.cwd ? containerPath(options.cwd) : WORKDIR;
   const client = await docker.client();
   const container = client.container.getById(containerId);
+  const id = randomUUID();
+  const marker = `CLEANROOM_EXEC=${id}`;
   let stdinFile: string | undefined;
   if (options.stdin !== undefined) {
-    stdinFile = `${TEST_TMPDIR}/.stdin-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    stdinFile = `${TEST_TMPDIR}/.stdin-${id}`;
     await putFile(client, container, stdinFile, options.stdin);
   }
-  // GNU timeout runs the command in its own process group and kills the whole group.
+  const countersFile = `${TEST_TMPDIR}/.limits-${id}`;
   const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(2);
   const script = stdinFile ? 'f=$1; shift; exec "$@" < "$f"' : 'shift; exec "$@" < /dev/null';
-  const full = ["timeout", "-s", "KILL", seconds, "sh", "-c", script, "sh", stdinFile ?? "-", ...argv];
+  const full = [
+    "sh",
+    "-c",
+    WRAPPER,
+    "cleanroom-exec",
+    countersFile,
+    ...["timeout", "-s", "KILL", seconds, "sh", "-c", script, "sh", stdinFile ?? "-", ...argv],
+  ];
   const exec = await container.exec({
     Cmd: full,
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Env: [...Object.entries(env).map(([k, v]) => `${k}=${v}`), marker],
     WorkingDir: cwd,
     AttachStdin: false,
     AttachStdout: true,
@@ -47,43 +91,45 @@ export async function execInContainer(
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
   let stdout = "";
   let stderr = "";
+  let timedOut = false;
+  const sweep = () =>
+    docker.execIn(containerId, ["sh", "-c", KILL_MARKED, "sh", marker]).catch(() => undefined);
   // Docker multiplexes both streams: 8-byte frame headers (stream id, size), parsed as data arrives.
   let pending = Buffer.alloc(0);
-  const onAbort = () => {
-    void exec.inspect().then((info) => {
-      // The exec's leader is GNU timeout, leader of its own process group (a host pid here).
-      if (info.Pid > 0) {
-        try {
-          process.kill(-info.Pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
-    });
-  };
+  const onAbort = () => void sweep();
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  await new Promise<void>((ok, fail) => {
-    stream.on("data", (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 8) {
-        const size = pending.readUInt32BE(4);
-        if (pending.length < 8 + size) break;
-        const text = pending.subarray(8, 8 + size).toString("utf8");
-        if (pending[0] === 2) {
-          stderr += text;
-          options.onOutput?.(text, "stderr");
-        } else {
-          stdout += text;
-          options.onOutput?.(text, "stdout");
+  // Past the timeout, what escaped the process group still holds the output open: the sweep ends it.
+  // longTimeout: Node fires a setTimeout of 24.8 days or more at once.
+  const timer = longTimeout(() => {
+    timedOut = true;
+    void sweep();
+  }, timeoutMs);
+  try {
+    await new Promise<void>((ok, fail) => {
+      stream.on("data", (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 8) {
+          const size = pending.readUInt32BE(4);
+          if (pending.length < 8 + size) break;
+          const text = pending.subarray(8, 8 + size).toString("utf8");
+          if (pending[0] === 2) {
+            stderr += text;
+            options.onOutput?.(text, "stderr");
+          } else {
+            stdout += text;
+            options.onOutput?.(text, "stdout");
+          }
+          pending = pending.subarray(8 + size);
         }
-        pending = pending.subarray(8 + size);
-      }
+      });
+      stream.on("end", () => ok());
+      stream.on("close", () => ok());
+      stream.on("error", fail);
     });
-    stream.on("end", () => ok());
-    stream.on("close", () => ok());
-    stream.on("error", fail);
-  });
-  options.signal?.removeEventListener("abort", onAbort);
+  } finally {
+    timer.clear();
+    options.signal?.removeEventListener("abort", onAbort);
+  }
   let exitCode: number | null = null;
   for (let i = 0; i < 100; i++) {
     const info = await exec.inspect();
@@ -95,7 +141,35 @@ export async function execInContainer(
   }
   if (stdinFile) await client.container.exec(container, ["rm", "-f", stdinFile]).catch(() => undefined);
   const durationMs = Math.round(performance.now() - t0);
-  const timedOut = exitCode === 137 && durationMs >= timeoutMs - 50;
+  timedOut ||= exitCode === 137 && durationMs >= timeoutMs - 50;
+  let limit: ExecResult["limit"];
+  let limitValue: number | undefined;
+  if (timedOut) {
+    limit = "timeout";
+    limitValue = timeoutMs;
+  } else if (exitCode !== 0) {
+    // Only a failed command can have been stopped by a limit: its counters, when one moved.
+    const read = await docker.execIn(containerId, [
+      "sh",
+      "-c",
+      'cat "$1" 2>/dev/null; rm -f "$1"',
+      "sh",
+      countersFile,
+    ]);
+    const [before, after] = read.stdout
+      .trim()
+      .split("|")
+      .map((part) => part.trim().split(/\s+/).map(Number));
+    if (before && after) {
+      if ((after[0] ?? 0) > (before[0] ?? 0)) {
+        limit = "memory";
+        limitValue = options.limits?.memoryMb ? options.limits.memoryMb * 1024 * 1024 : undefined;
+      } else if ((after[1] ?? 0) > (before[1] ?? 0)) {
+        limit = "pids";
+        limitValue = options.limits?.pids;
+      }
+    }
+  }
   return {
     exitCode,
     signal: exitCode === 137 ? "SIGKILL" : null,
@@ -103,7 +177,13 @@ export async function execInContainer(
     stderr,
     durationMs,
     timedOut,
-    ...(timedOut ? { limit: "timeout" as const } : {}),
+    ...(limit
+      ? {
+          limit,
+          ...(limitValue !== undefined ? { limitValue } : {}),
+          limitMessage: limitMessage(limit, limitValue),
+        }
+      : {}),
   };
 }
 

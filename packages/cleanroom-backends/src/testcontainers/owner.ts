@@ -2,8 +2,9 @@
 // without an engine. A throwaway environment's container and the non-persistent service containers it
 // starts carry their owner (pid + start time) as labels: the labels outlive the owner, also a kill -9
 // between `docker start` and the state write, when no state entry names the container yet.
+
+import type { ProcessRef } from "@ggen/support";
 import { ownerGone } from "../state/records.js";
-import type { ProcessRef } from "../util/proc.js";
 
 export const LABEL = "io.ggen.cleanroom";
 export const OWNER_PID = `${LABEL}.owner.pid`;

@@ -47,8 +47,8 @@ describe("probe wait strategy (no Docker)", () => {
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     const port = (server.address() as { port: number }).port;
     try {
-      expect(await redisProbe({ port, password: "pw" })()).toBe(true);
-      expect(await redisProbe({ port })()).toBe(false);
+      expect(await redisProbe({ host: "127.0.0.1", port, password: "pw" })()).toBe(true);
+      expect(await redisProbe({ host: "127.0.0.1", port })()).toBe(false);
     } finally {
       await new Promise((ok) => server.close(ok));
     }

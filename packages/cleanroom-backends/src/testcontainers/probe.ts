@@ -5,12 +5,17 @@
 import pg from "pg";
 import type { WaitStrategy } from "testcontainers";
 import { respCommands } from "../services/resp.js";
+import type { Docker } from "./docker.js";
 
 type Container = Parameters<WaitStrategy["waitUntilReady"]>[0];
 
-/** A probe: resolves true when the service answers as it should; false or a throw means not yet. */
-export type Probe = () => Promise<boolean>;
+/** A probe of a container: resolves true when it answers as it should; false or a throw means not yet. */
+export type Probe = (containerId?: string) => Promise<boolean>;
 
+/**
+ * Waits until a probe answers. Also the only wait strategy this backend uses: testcontainers' own ones ask
+ * the process-wide client, which is not the engine a backend may have been given.
+ */
 export class ProbeWaitStrategy implements WaitStrategy {
   private timeoutMs = 60_000;
   private timeoutSet = false;
@@ -19,6 +24,8 @@ export class ProbeWaitStrategy implements WaitStrategy {
     private readonly what: string,
     private readonly probe: Probe,
     private readonly intervalMs = 20,
+    /** A container that runs to its end: its exit is the answer (the probe sees it), not a failure. */
+    private readonly oneShot = false,
   ) {}
 
   withStartupTimeout(ms: number): this {
@@ -40,12 +47,12 @@ export class ProbeWaitStrategy implements WaitStrategy {
     let last = "";
     for (let i = 1; ; i++) {
       try {
-        if (await this.probe()) return;
+        if (await this.probe(container.id)) return;
       } catch (error) {
         last = String((error as Error)?.message ?? error).split("\n")[0] ?? "";
       }
       // A container that exited will never answer: say so now, not at the deadline.
-      if (i % 10 === 0) {
+      if (!this.oneShot && i % 10 === 0) {
         const state = (await container.inspect()).State;
         if (!state.Running)
           throw new Error(`${this.what} exited while starting (exit code ${state.ExitCode})`);
@@ -57,10 +64,29 @@ export class ProbeWaitStrategy implements WaitStrategy {
   }
 }
 
-/** PostgreSQL is ready when its user can open its database over TCP. */
-export function postgresProbe(c: { port: number; user: string; password: string; database: string }): Probe {
+/** Ready once started (a container with nothing to ask). */
+export const started: Probe = async () => true;
+
+/** Ready when `command` succeeds inside the container (`sh -c`, on the backend's own engine). */
+export function commandProbe(docker: Docker, command: string): Probe {
+  return async (id) => (await docker.execIn(id!, ["/bin/sh", "-c", command])).exitCode === 0;
+}
+
+/** Done when the container exited (a one-off: what it did is checked after). */
+export function exitedProbe(docker: Docker): Probe {
+  return async (id) => !(await (await docker.container(id!)).inspect()).State.Running;
+}
+
+/** PostgreSQL is ready when its user can open its database over TCP (at the engine's address). */
+export function postgresProbe(c: {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}): Probe {
   return async () => {
-    const client = new pg.Client({ host: "127.0.0.1", connectionTimeoutMillis: 1000, ...c });
+    const client = new pg.Client({ connectionTimeoutMillis: 1000, ...c });
     client.on("error", () => undefined);
     try {
       await client.connect();
@@ -72,9 +98,9 @@ export function postgresProbe(c: { port: number; user: string; password: string;
 }
 
 /** Redis is ready when it answers PING with PONG (authenticated when it has a password). */
-export function redisProbe(c: { port: number; password?: string }): Probe {
+export function redisProbe(c: { host: string; port: number; password?: string }): Probe {
   return async () => {
-    const target = { host: "127.0.0.1", port: c.port, ...(c.password ? { password: c.password } : {}) };
+    const target = { host: c.host, port: c.port, ...(c.password ? { password: c.password } : {}) };
     const [pong] = await respCommands(target, [["PING"]]);
     return pong === "PONG";
   };

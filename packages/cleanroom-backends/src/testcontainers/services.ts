@@ -2,24 +2,36 @@
 // readiness check, then health, snapshot and reset through the programs inside them (psql, redis-cli).
 import { randomBytes } from "node:crypto";
 import { freePort, GgenError, redactUrl } from "@ggen/support";
-import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers";
+import type { StartedTestContainer } from "testcontainers";
 import type { ServiceSpec } from "../backend.js";
 import type { ServiceInstance } from "../state/records.js";
 import type { ServiceRecord } from "../state/store.js";
-import type { Docker } from "./docker.js";
-import { ProbeWaitStrategy, postgresProbe, redisProbe } from "./probe.js";
+import { CleanroomContainer, type Docker } from "./docker.js";
+import { commandProbe, ProbeWaitStrategy, postgresProbe, redisProbe } from "./probe.js";
 
 export type ContainerService = ServiceRecord & { container: NonNullable<ServiceRecord["container"]> };
 
-/** Starts the container for `spec`, ready (or past its start timeout: an error), and how to reach it. */
+/**
+ * Starts the container for `spec`, ready (or past its start timeout: an error), and how to reach it: on
+ * the engine's host network at the engine's address (this machine's loopback for a local engine), or at
+ * 127.0.0.1 inside an isolated environment's network. On a remote engine's host a service listens on every
+ * address (else nothing off that host reaches it), and Redis gets a password when none was given.
+ */
 export async function startServiceContainer(
   docker: Docker,
-  spec: ServiceSpec,
+  wanted: ServiceSpec,
   o: { network: string; isolated: boolean; labels: Record<string, string>; timeoutMs: number },
 ): Promise<ServiceInstance & { container: NonNullable<ServiceRecord["container"]> }> {
   const t0 = performance.now();
-  const image = await docker.resolveImage(spec.kind, spec.image);
-  let container: GenericContainer;
+  const image = await docker.resolveImage(wanted.kind, wanted.image);
+  const host = o.isolated ? "127.0.0.1" : docker.serviceHost;
+  const exposed = !o.isolated && docker.remote;
+  const listen = exposed ? "0.0.0.0" : "127.0.0.1";
+  const spec: ServiceSpec =
+    exposed && wanted.kind === "redis" && !wanted.password
+      ? { ...wanted, password: randomBytes(12).toString("hex") }
+      : wanted;
+  let container: CleanroomContainer;
   let port: number;
   let url: string;
   let env: Record<string, string>;
@@ -29,7 +41,7 @@ export async function startServiceContainer(
     const password = spec.password ?? randomBytes(12).toString("hex");
     const database = spec.database ?? "test";
     port = spec.port ?? (o.isolated ? 5432 : await freePort());
-    container = new GenericContainer(image)
+    container = new CleanroomContainer(image)
       .withEnvironment({
         POSTGRES_USER: user,
         POSTGRES_PASSWORD: password,
@@ -40,7 +52,7 @@ export async function startServiceContainer(
       .withCommand([
         "postgres",
         "-c",
-        "listen_addresses=127.0.0.1",
+        `listen_addresses=${listen}`,
         "-c",
         "fsync=off",
         "-c",
@@ -55,15 +67,20 @@ export async function startServiceContainer(
       // init server does not count as ready.
       .withWaitStrategy(
         o.isolated
-          ? Wait.forSuccessfulCommand(
-              `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+          ? new ProbeWaitStrategy(
+              "postgres",
+              commandProbe(
+                docker,
+                `pg_isready -q -h 127.0.0.1 -p ${port} -U ${shellQuote(user)} -d ${shellQuote(database)}`,
+              ),
+              100,
             )
-          : new ProbeWaitStrategy("postgres", postgresProbe({ port, user, password, database })),
+          : new ProbeWaitStrategy("postgres", postgresProbe({ host, port, user, password, database })),
       );
-    url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${urlHost(host)}:${port}/${encodeURIComponent(database)}`;
     env = {
       DATABASE_URL: url,
-      PGHOST: "127.0.0.1",
+      PGHOST: host,
       PGPORT: String(port),
       PGUSER: user,
       PGPASSWORD: password,
@@ -77,30 +94,35 @@ export async function startServiceContainer(
       "--port",
       String(port),
       "--bind",
-      "127.0.0.1",
+      listen,
       "--save",
       "",
       "--appendonly",
       "no",
     ];
     if (spec.password) args.push("--requirepass", spec.password);
-    container = new GenericContainer(image)
+    container = new CleanroomContainer(image)
       .withCommand(args)
       .withEnvironment(spec.env ?? {})
       .withWaitStrategy(
         o.isolated
-          ? Wait.forSuccessfulCommand(
-              `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+          ? new ProbeWaitStrategy(
+              "redis",
+              commandProbe(
+                docker,
+                `redis-cli -p ${port} ${spec.password ? '-a "$REDIS_PASSWORD" --no-auth-warning' : ""} ping | grep -q PONG`,
+              ),
+              100,
             )
           : new ProbeWaitStrategy(
               "redis",
-              redisProbe({ port, ...(spec.password ? { password: spec.password } : {}) }),
+              redisProbe({ host, port, ...(spec.password ? { password: spec.password } : {}) }),
             ),
       );
     if (spec.password)
       container = container.withEnvironment({ REDIS_PASSWORD: spec.password, ...(spec.env ?? {}) });
-    url = `redis://${spec.password ? `:${encodeURIComponent(spec.password)}@` : ""}127.0.0.1:${port}`;
-    env = { REDIS_URL: url, REDIS_HOST: "127.0.0.1", REDIS_PORT: String(port) };
+    url = `redis://${spec.password ? `:${encodeURIComponent(spec.password)}@` : ""}${urlHost(host)}:${port}`;
+    env = { REDIS_URL: url, REDIS_HOST: host, REDIS_PORT: String(port) };
     if (spec.password) extra = { password: spec.password };
   } else {
     // Any other image: started as is, ready when its container health check (if any) passes.
@@ -115,7 +137,7 @@ export async function startServiceContainer(
       );
     }
     port = 0;
-    container = new GenericContainer(image).withEnvironment(spec.env ?? {});
+    container = new CleanroomContainer(image).withEnvironment(spec.env ?? {});
     url = "";
     env = {};
   }
@@ -124,9 +146,9 @@ export async function startServiceContainer(
     .withLabels(o.labels)
     .withStartupTimeout(o.timeoutMs)
     .withAutoRemove(false)
-    .start();
+    .startOn(await docker.client());
   return {
-    container: { id: started.getId(), image, port, host: "127.0.0.1", ...extra },
+    container: { id: started.getId(), image, port, host, ...extra },
     url,
     redactedUrl: redactUrl(url),
     env,
@@ -233,6 +255,11 @@ async function psql(docker: Docker, svc: ContainerService, sql: string): Promise
 function psqlArgv(c: ContainerService["container"], flags: string[], sql: string): string[] {
   const at = ["-h", "127.0.0.1", "-p", String(c.port), "-U", c.user ?? "test", "-d", "postgres"];
   return ["psql", ...flags, ...at, "-c", sql];
+}
+
+/** A host as a URL names it (an IPv6 address in brackets). */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 /** One word for `sh -c`, whatever it holds. */

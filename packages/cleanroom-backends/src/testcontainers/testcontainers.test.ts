@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { freePort } from "@ggen/support";
+import { freePort, type ProcessRef, processRef, refAlive } from "@ggen/support";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
@@ -10,16 +10,10 @@ import { installAndWrite, treeDigest, withPreparedNpmCache } from "../conformanc
 import { conformanceSuite, startInWorker } from "../conformance/suite.js";
 import { respCommands } from "../services/resp.js";
 import { ownerGone } from "../state/records.js";
-import { type ProcessRef, processRef, refAlive } from "../util/proc.js";
 import { dockerUnavailable } from "./detect.js";
 import { ownerFromLabels, ownerLabels, pruneVerdict } from "./owner.js";
 
 const reason = await dockerUnavailable();
-if (reason) {
-  console.warn(
-    `testcontainers backend tests skipped: ${reason} (scripts/ci/docker.sh starts Docker; .ci/run does it in CI)`,
-  );
-}
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
@@ -33,8 +27,11 @@ function make(stateDir: string) {
   return new TestcontainersBackend({ stateDir, config });
 }
 
-// Skipped only when no Docker engine answers (`reason` says why); .ci/run starts one and runs it.
-describe.skipIf(reason !== undefined)("testcontainers backend", () => {
+it("a Docker engine answers (scripts/ci/docker.sh starts one; npm test does)", () => {
+  expect(reason).toBeUndefined();
+});
+
+describe("testcontainers backend", () => {
   conformanceSuite("testcontainers", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-state-"));
     const backend = make(stateDir);
@@ -402,6 +399,16 @@ setInterval(() => {}, 1000);
       );
       expect(hog.timedOut).toBe(false);
       expect(hog.exitCode).toBe(137);
+      expect(hog.limit).toBe("memory");
+      expect(hog.limitMessage).toBe("memory limit 256 MiB reached: killed");
+      // The seed's read_only_root_fs: the image is read-only, the work, temp and outputs dirs are not.
+      expect(env.guarantees).toMatchObject({ readOnlyRoot: true, filesystem: true });
+      const writes = await backend.exec("iso", [
+        "sh",
+        "-c",
+        "touch /etc/x 2>/dev/null && echo wrote-etc; touch /x 2>/dev/null && echo wrote-root; touch /work/w /tmp/t /outputs/o && echo wrote-own",
+      ]);
+      expect(writes.stdout).toBe("wrote-own\n");
       const bomb = await backend.exec(
         "iso",
         ["sh", "-c", "i=0; while [ $i -lt 500 ]; do sleep 60 & i=$((i+1)); done; wait"],

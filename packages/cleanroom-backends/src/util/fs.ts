@@ -1,4 +1,4 @@
-// File locks (proper-lockfile) shared across processes, and the directories services leave behind.
+// The directories services leave behind, and removing trees a command made read-only.
 import {
   chmodSync,
   lstatSync,
@@ -11,25 +11,7 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import lockfile from "proper-lockfile";
-
-/** Run `fn` holding an exclusive lock on `path` (the path itself need not exist; its directory is made). */
-export async function withLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
-  mkdirSync(dirname(path), { recursive: true });
-  const release = await lockfile.lock(path, {
-    realpath: false,
-    lockfilePath: `${path}.lock`,
-    stale: 30_000,
-    update: 5_000,
-    retries: { retries: 2000, minTimeout: 10, maxTimeout: 100, factor: 1.2 },
-  });
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => undefined);
-  }
-}
+import { basename, join } from "node:path";
 
 /**
  * A directory for a service's unix socket. A socket path may be at most 107 bytes, so when `<dir>/socket`
@@ -48,26 +30,31 @@ export function socketDirFor(dir: string, longestName = 20): string {
   return short;
 }
 
+/** Where `<dir>/socket` links to when it is a short socket dir made by socketDirFor, else undefined. */
+function socketLink(dir: string): string | undefined {
+  try {
+    const link = join(dir, "socket");
+    if (!lstatSync(link).isSymbolicLink()) return undefined;
+    const target = readlinkSync(link);
+    // Only what socketDirFor makes: the link is on disk, and may have been changed since.
+    return /^ggen-sock-[A-Za-z0-9]{6}$/.test(basename(target)) ? target : undefined;
+  } catch {
+    return undefined; // no socket link: nothing else to remove
+  }
+}
+
 /** Removes a service instance's directory and, when its socket lives elsewhere (a link), that too. */
 export function removeInstanceDir(dir: string): void {
-  const link = join(dir, "socket");
-  try {
-    if (lstatSync(link).isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
-  } catch {
-    // no socket link: nothing else to remove
-  }
+  const link = socketLink(dir);
+  if (link) rmSync(link, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
 
 /** removeInstanceDir off the event loop: a PostgreSQL data dir is a thousand files (~0.3 s of unlinks),
  * which a running pipeline would otherwise wait on while it does nothing else. */
 export async function removeInstanceDirAsync(dir: string): Promise<void> {
-  const link = join(dir, "socket");
-  try {
-    if (lstatSync(link).isSymbolicLink()) await rm(readlinkSync(link), { recursive: true, force: true });
-  } catch {
-    // no socket link: nothing else to remove
-  }
+  const link = socketLink(dir);
+  if (link) await rm(link, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
 }
 

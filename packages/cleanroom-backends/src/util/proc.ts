@@ -1,15 +1,12 @@
 // Process helpers: liveness, killing a whole tree, waiting for a condition.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { isAlive as isRunning } from "@ggen/support";
 
+/** Like @ggen/support's isAlive, and a zombie (which answers kill(0)) counts as gone: a service that
+ * exited but was not reaped yet must be taken for dead. */
 export function isAlive(pid: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // A zombie answers kill(0) but is gone for our purposes.
+  if (!isRunning(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
@@ -17,31 +14,6 @@ export function isAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-/** A process named so that a reused pid is not mistaken for it: its pid and its start time (in clock ticks). */
-export interface ProcessRef {
-  pid: number;
-  start: string;
-}
-
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 22 (starttime), counted after the parenthesised command name, which may hold spaces.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function processRef(pid: number = process.pid): ProcessRef {
-  return { pid, start: startTicks(pid) ?? "" };
-}
-
-/** Is the process `ref` names still running (same pid, same start time, not a zombie)? */
-export function refAlive(ref: ProcessRef): boolean {
-  return isAlive(ref.pid) && (ref.start === "" || startTicks(ref.pid) === ref.start);
 }
 
 /** Members of process group `pgid`, read from /proc. */
