@@ -184,7 +184,9 @@ describe("[pipeline] of a pack", () => {
       expect(e.message).toMatch(message);
       expect(e.location?.line).toBeGreaterThan(good.split("\n").length);
     }
-    const noVersion = thrown(() => parsePackManifest(withPipeline(stage('name = "a"\nrun = ["x"]'), ""), "g"));
+    const noVersion = thrown(() =>
+      parsePackManifest(withPipeline(stage('name = "a"\nrun = ["x"]'), ""), "g"),
+    );
     expect(noVersion.message).toMatch(/\[pipeline\]/);
   });
 });

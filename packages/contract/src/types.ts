@@ -140,6 +140,8 @@ export interface PipelineReport {
     auditPassed?: boolean;
     publishReady: boolean;
     findings?: Finding[];
+    /** The checks that did not run: their false means "not checked" (revision 1.1). */
+    skipped?: string[];
   };
   attestation: {
     hermeticExecution: boolean;

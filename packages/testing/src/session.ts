@@ -46,7 +46,8 @@ export interface SessionOptions {
   tool?: { name: string; version: string };
   signal?: AbortSignal;
   onNote?: (text: string) => void;
-  work: (ctx: WorkContext) => Promise<{ tests: TestResult[]; timeline: TimelineEntry[] }>;
+  /** The tests (and, when the work measured it, line coverage in percent for the run's summary). */
+  work: (ctx: WorkContext) => Promise<{ tests: TestResult[]; timeline: TimelineEntry[]; coveragePercent?: number }>;
 }
 
 export interface SessionResult {
@@ -77,7 +78,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let exec: ExecFn = spawnExec;
   let workdir = options.root;
   let resources: CleanroomRun["resources"] = { peakMemoryMb: 0, cpuPercent: 0 };
-  let outcome: { tests: TestResult[]; timeline: TimelineEntry[] } | undefined;
+  let outcome: { tests: TestResult[]; timeline: TimelineEntry[]; coveragePercent?: number } | undefined;
   let setupMs = 0;
   let testMs = 0;
   let teardownStart = 0;
@@ -188,6 +189,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       endpoint: s.redactedUrl.replace(/\/\/[^@/]*@/, "//"),
     })),
     tests: outcome.tests,
+    ...(outcome.coveragePercent !== undefined ? { coveragePercent: outcome.coveragePercent } : {}),
     timings: { setupMs, testMs, teardownMs },
     resources: {
       peakMemoryMb: Math.round(resources.peakMemoryMb * 10) / 10,

@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Backend, ServiceSpec } from "@ggen/cleanroom-backends";
-import type { CleanroomRun, GenerationManifest, Reference } from "@ggen/contract";
+import type { CleanroomRun, GenerationManifest, PipelineCoverage, Reference } from "@ggen/contract";
 import { GgenError, sha256, writeFileAtomic } from "@ggen/support";
+import { v8Coverage } from "../declared/coverage.js";
 import { loadEngine, type Need, type SessionResult, type UnitEvent } from "../engine.js";
 import type { Stage } from "../stage.js";
 import type { Generated } from "./generation.js";
@@ -21,15 +22,16 @@ export interface TestTarget {
   readonly manifest?: Reference;
 }
 
-/** A generation that just ran: its files as the manifest recorded them. */
-export async function generatedTarget(generated: Generated): Promise<TestTarget> {
+/** A generation that just ran: its files as the manifest recorded them, named relative to `cwd` (the project). */
+export async function generatedTarget(generated: Generated, cwd: string): Promise<TestTarget> {
   const { selectFiles } = await loadEngine();
+  const base = relative(cwd, generated.root);
   return {
     root: generated.root,
     files: await selectFiles(generated.root, {}),
     sourceRefs: generated.manifest.files
       .filter((f) => f.action !== "skipped")
-      .map((f) => ({ path: f.path, sha256: f.sha256 })),
+      .map((f) => ({ path: join(base, f.path), sha256: f.sha256 })),
     ...(generated.manifestRef ? { manifest: generated.manifestRef } : {}),
   };
 }
@@ -117,14 +119,19 @@ export interface TestOptions {
   onEvent?: (e: UnitEvent) => void;
   onNote?: (text: string) => void;
   signal?: AbortSignal;
+  /** Measure line coverage of the target's own sources while its tests run (V8, for Node tests). */
+  coverage?: "v8";
+  /** More variables for the tests (a crate's cargo home and target dir). */
+  env?: Record<string, string>;
 }
 
 /** The target's tests, as one recorded run (dependencies installed offline first). */
 export async function testGenerated(
   target: TestTarget,
   o: TestOptions,
-): Promise<SessionResult & { passed: boolean }> {
+): Promise<SessionResult & { passed: boolean; coverage?: PipelineCoverage }> {
   const { runPassed, runSession, testProject } = await loadEngine();
+  let coverage: PipelineCoverage | undefined;
   const session = await runSession({
     root: target.root,
     stateDir: o.stateDir,
@@ -142,16 +149,33 @@ export async function testGenerated(
     tool: o.tool,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onNote ? { onNote: o.onNote } : {}),
-    work: (ctx) =>
-      testProject(target.root, ctx, {
-        files: target.files,
-        parallel: o.parallel,
-        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
-        ...(o.node ? { node: o.node } : {}),
-        ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-      }),
+    work: async (ctx) => {
+      // V8 names scripts by their path as the tests see it: that path first, from the environment.
+      let setup: Awaited<ReturnType<typeof v8Coverage>> | undefined;
+      if (o.coverage === "v8") {
+        const pwd = await ctx.exec(["pwd"], {
+          cwd: ctx.workdir,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        const visibleRoot = pwd.exitCode === 0 ? pwd.stdout.trim() : target.root;
+        setup = await v8Coverage({ root: target.root, visibleRoot });
+      }
+      const r = await testProject(
+        target.root,
+        { ...ctx, env: { ...ctx.env, ...o.env, ...setup?.env } },
+        {
+          files: target.files,
+          parallel: o.parallel,
+          ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+          ...(o.node ? { node: o.node } : {}),
+          ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+        },
+      );
+      if (setup) coverage = await setup.read();
+      return { ...r, ...(coverage?.status === "measured" ? { coveragePercent: coverage.percent } : {}) };
+    },
   });
-  return { ...session, passed: runPassed(session.run) };
+  return { ...session, passed: runPassed(session.run), ...(coverage ? { coverage } : {}) };
 }
 
 export interface TestingInput {
@@ -163,6 +187,8 @@ export interface TestingInput {
 
 export interface Tested {
   readonly run: CleanroomRun;
+  /** Line coverage of the generated sources by their tests, or why there is none. */
+  readonly coverage?: PipelineCoverage;
   /** The run as written into the output (.ggen/cleanroom-run.json), relative to cwd. */
   readonly runRef: Reference;
   readonly passed: boolean;
@@ -180,6 +206,7 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       parallel: true,
       signal: ctx.signal,
       onNote: ctx.options.onNote,
+      coverage: "v8",
     });
     const text = `${JSON.stringify(session.run, null, 2)}\n`;
     const file = join(input.target.root, ".ggen", "cleanroom-run.json");
@@ -188,6 +215,7 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       run: session.run,
       runRef: { path: relative(ctx.paths.cwd, file), sha256: sha256(text) },
       passed: session.passed,
+      ...(session.coverage ? { coverage: session.coverage } : {}),
     };
   },
   verdict: ({ run, passed }) => {
@@ -200,6 +228,6 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       ),
     };
   },
-  describe: ({ run }, { prepared }) =>
-    `${run.summary.passed}/${run.summary.total} passed${prepared.services.length ? ` against ${prepared.services.map((s) => s.kind).join(", ")}` : ""}`,
+  describe: ({ run, coverage }, { prepared }) =>
+    `${run.summary.passed}/${run.summary.total} passed${prepared.services.length ? ` against ${prepared.services.map((s) => s.kind).join(", ")}` : ""}${coverage ? `; coverage ${coverage.status === "measured" ? `${coverage.percent} %` : `unavailable (${coverage.reason})`}` : ""}`,
 };
