@@ -10,7 +10,7 @@ export { GATES, gatesOf, planPipeline, RESERVED_STAGES } from "./declared/plan.j
 export type { DeclaredRun, DeclaredRunInput, DeclaredStageResult } from "./declared/run.js";
 export { runDeclared } from "./declared/run.js";
 export type { LaneDirs, PreparedToolchain, ToolchainInput } from "./declared/toolchains.js";
-export { TOOLCHAINS } from "./declared/toolchains.js";
+export { projectToolchain, TOOLCHAINS } from "./declared/toolchains.js";
 export type { PreparedDependencies } from "./dependencies.js";
 export { dependencyKey, MAX_AGE_MS, prepareDependencies } from "./dependencies.js";
 export type { Project } from "./project.js";
@@ -45,7 +45,7 @@ export { OUTCOME_PREDICATE, reporting } from "./stages/reporting.js";
 export type { DependencySummary, Environment, Prepared, SetupInput } from "./stages/setup.js";
 export { closeEnvironment, neededServices, openBackend, openEnvironment, setup } from "./stages/setup.js";
 export type { ManifestInput, Tested, TestingInput, TestOptions, TestTarget } from "./stages/testing.js";
-export { generatedTarget, manifestTarget, testGenerated, testing } from "./stages/testing.js";
+export { crateTarget, generatedTarget, manifestTarget, testGenerated, testing } from "./stages/testing.js";
 export type { ToolchainReady, ToolchainSetupInput } from "./stages/toolchain-setup.js";
 export { toolchainSetup } from "./stages/toolchain-setup.js";
 export type { Validated, ValidationInput } from "./stages/validation.js";

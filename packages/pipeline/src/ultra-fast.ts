@@ -224,8 +224,12 @@ async function recordDeployment(
 }
 
 export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraFastResult> {
-  // A bad name or an output outside the project is refused before anything is created.
-  pipelinePaths(options);
+  // A bad name, an output outside the project or a signing key that is no key is refused before
+  // anything runs (with --sign, the project's key is made now, as `cleanroom report --sign` makes it).
+  const paths = pipelinePaths(options);
+  const { projectSigningKey } = await import("@ggen/reporter");
+  const key = await projectSigningKey(paths.state, { create: options.sign === true });
+  if (key?.created) options.onNote(`made a signing key: ${relative(paths.cwd, key.privateKeyFile)}`);
   const view = options.view;
   const run = new RunSignal(options.timeoutMs, options.signal);
   const ctx = createContext(options, run.signal);

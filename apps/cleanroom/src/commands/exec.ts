@@ -113,6 +113,9 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
     backend = argv.env ? await backendFor(argv.backend, argv.env, out) : await loadBackend(argv.backend, out);
     if (argv.env) await requireEnvironment(backend, argv.env);
   }
+  // A crate's commands get ggen's cargo home (offline crates, `cargo audit` as the built-in audit).
+  const toolchain = await (await import("@ggen/pipeline")).projectToolchain(root);
+  for (const note of toolchain?.notes ?? []) out.info(note);
   const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
   try {
     const result = await run.runSession({
@@ -127,7 +130,7 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
         const r = await run.runScenario(scenario, {
           exec: ctx.exec,
           cwd: ctx.workdir,
-          env: ctx.env,
+          env: { ...toolchain?.env, ...ctx.env },
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           ...(argv["max-parallel"] ? { maxParallel: argv["max-parallel"] } : {}),
           onEvent: (e) => {

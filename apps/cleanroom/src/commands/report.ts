@@ -81,7 +81,7 @@ async function verify(argv: ReportArgs, out: ReturnType<typeof output>): Promise
       location: { file },
     });
   }
-  const { verifyAttestation } = await import("@ggen/reporter");
+  const { verifyAttestation, verifyProblem } = await import("@ggen/reporter");
   const pubFile = argv.key ?? (existsSync(keyPaths().pub) ? keyPaths().pub : undefined);
   let result: Awaited<ReturnType<typeof verifyAttestation>>;
   try {
@@ -116,7 +116,11 @@ async function verify(argv: ReportArgs, out: ReturnType<typeof output>): Promise
         ),
       ].join("\n"),
   );
-  if (!result.ok) process.exitCode = 1;
+  if (!result.ok) {
+    // The outcome is a failure: one line on stderr too (with --json as well), the detail above.
+    process.stderr.write(`cleanroom: error: ${verifyProblem(result)}\n`);
+    process.exitCode = 1;
+  }
 }
 
 export const reportCommand = defineCommand<ReportFlags>()({
@@ -146,7 +150,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
     run: { type: "string", describe: "A stored run file (default: the last run)" },
     verify: {
       type: "string",
-      describe: "Re-hash what an attestation names and say what changed",
+      describe: "Re-hash what an attestation names and say what changed (exit 1 when it does not verify)",
     },
   },
   examples: [
@@ -165,6 +169,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
       const { manifest, text } = await readManifest(argv.provenance);
       const { sha256 } = await import("@ggen/support");
       statement = reporter.provenanceStatement(manifest, {
+        root,
         manifestRef: { path: relative(root, argv.provenance), sha256: sha256(text) },
       });
     } else {
@@ -181,6 +186,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
         return;
       }
       statement = reporter.testResultStatement(stored.run, {
+        root,
         runRef: { path: relative(root, stored.path), sha256: sha256(await readFile(stored.path)) },
       });
     }

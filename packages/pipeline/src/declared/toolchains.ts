@@ -152,3 +152,28 @@ export const TOOLCHAINS: Readonly<
     finish: async () => undefined,
   }),
 };
+
+/**
+ * The environment a project's own commands need from its toolchain when run by hand (a scenario, a
+ * test run): for a crate (a Cargo.toml at `root`), ggen's cargo home — Debian's crates offline, the
+ * local registry for `cargo publish`, `cargo audit` as the built-in audit when cargo-audit is not
+ * installed — and its target dir filled from the cache. Undefined for anything else.
+ */
+export async function projectToolchain(
+  root: string,
+  signal?: AbortSignal,
+): Promise<{ env: Record<string, string>; notes: string[] } | undefined> {
+  if (!existsSync(join(root, "Cargo.toml"))) return undefined;
+  const cargo = await import("@ggen/cargo");
+  const toolchain = cargo.requireToolchain();
+  const home = await cargo.prepareCargoHome();
+  // A crate whose dependencies do not resolve still runs: cargo then says why, in the step's output.
+  const target = await cargo
+    .prepareTarget({ crateDir: root, toolchain, env: home.env, ...(signal ? { signal } : {}) })
+    .catch(() => undefined);
+  const notes = [`cargo: crates from ${home.crateDir} through ggen's cargo home (${home.dir})`];
+  if (home.auditShim)
+    notes.push("cargo-audit is not installed: `cargo audit` runs ggen's built-in RustSec audit");
+  if (target?.source === "cache") notes.push("target dir: dependencies from the cache");
+  return { env: { ...toolchain.env, ...home.env, CARGO_TERM_COLOR: "never" }, notes };
+}

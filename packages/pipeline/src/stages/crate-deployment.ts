@@ -64,8 +64,12 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
     let crateFile = packaging
       ? join(ready.toolchain.lane(packaging.lane).targetDir ?? "", "package", crateName)
       : "";
+    // The build lane's target dir has the dependencies built (not only checked): the consumer builds there.
+    const buildTarget =
+      ready.toolchain.lane(checked.plan.stages.find((s) => s.gate === "build")?.lane).targetDir ??
+      join(generated.root, "target");
     if (!packaging || !existsSync(crateFile)) {
-      const target = ready.toolchain.lane().targetDir ?? join(generated.root, "target");
+      const target = buildTarget;
       const r = await cargo.runTool(toolchain.cargo, ["package", "--no-verify", "--allow-dirty", "--quiet"], {
         cwd: generated.root,
         env: { ...process.env, ...toolchain.env, ...home.env, CARGO_TARGET_DIR: target },
@@ -91,7 +95,7 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       dir: join(ctx.paths.cwd, ".ggen", "deploy", "verify", m.name),
       toolchain,
       crateDir: home.crateDir,
-      ...(ready.toolchain.lane().targetDir ? { targetDir: ready.toolchain.lane().targetDir } : {}),
+      targetDir: buildTarget,
     });
     const base = { provider: "cargo-registry" as const, releaseId, registry: dir, artifact };
     if (built.code === 0)

@@ -46,8 +46,8 @@ export async function reporting(ctx: PipelineContext, input: ReportingInput): Pr
   const { projectSigningKey, provenanceStatement, signStatement, testResultStatement, keyIdOf } =
     await import("@ggen/reporter");
   const cwd = ctx.paths.cwd;
+  // The project's key (checked, or made with --sign, before the run started).
   const key = await projectSigningKey(ctx.paths.state, { create: ctx.options.sign === true });
-  if (key?.created) ctx.options.onNote(`made a signing key: ${relative(cwd, key.privateKeyFile)}`);
   /** Writes a statement (signed when there is a key): its reference, and the digest of the statement itself. */
   const write = async (file: string, statement: Statement<unknown>) => {
     const doc = key ? signStatement(statement, key.privateKeyPem, key.privateKeyFile) : statement;

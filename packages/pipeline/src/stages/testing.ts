@@ -100,6 +100,40 @@ export async function manifestTarget(input: ManifestInput): Promise<TestTarget &
   };
 }
 
+/**
+ * A crate as the seed names it (`--manifest target/generated/Cargo.toml`): its tests (cargo test,
+ * libtest results), its sources as they are now, the Cargo.toml as the run's manifest reference.
+ */
+export async function crateTarget(input: {
+  manifestPath: string;
+  cwd: string;
+}): Promise<TestTarget & { needs: Need[] }> {
+  const { detectNeeds } = await loadEngine();
+  const { rustSources } = await import("@ggen/cargo");
+  const file = resolve(input.cwd, input.manifestPath);
+  if (!existsSync(file))
+    throw new GgenError("FILE_NOT_FOUND", `manifest not found: ${input.manifestPath}`, {
+      kind: "usage",
+      location: { file: input.manifestPath },
+    });
+  const root = dirname(file);
+  const files = [
+    "Cargo.toml",
+    ...(existsSync(join(root, "Cargo.lock")) ? ["Cargo.lock"] : []),
+    ...(await rustSources(root)),
+  ];
+  return {
+    root,
+    files: [file],
+    sourceRefs: files.map((f) => ({
+      path: relative(input.cwd, join(root, f)),
+      sha256: sha256(readFileSync(join(root, f))),
+    })),
+    manifest: { path: relative(input.cwd, file), sha256: sha256(readFileSync(file)) },
+    needs: detectNeeds(root, files),
+  };
+}
+
 export interface TestOptions {
   /** cleanroom's state dir: the run is recorded there. */
   stateDir: string;
