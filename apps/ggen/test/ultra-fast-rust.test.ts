@@ -158,6 +158,56 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     ]);
   });
 
+  it("a published crate its consumer cannot build is rolled back: the registry offers the previous build again", {
+    timeout: 450_000,
+  }, async () => {
+    const before = readFileSync(join(cwd, ".ggen/deploy/registry/index/my/_s/my_service"), "utf8");
+    const crate = join(cwd, ".ggen/deploy/registry/crates/my_service/my_service-0.1.0.crate");
+    const previous = readFileSync(crate);
+    // It builds where it was generated, but its package leaves out a file it includes; and this pack's
+    // dry run skips the verifying build, so only the deploy's consumer build can find out.
+    const registry = await variant("io.example.rust-unpackaged-file", (t) => {
+      append(
+        join(t, "lib.rs.tmpl"),
+        '\n/// Bundled data.\npub const DATA: &str = include_str!("../data.txt");\n',
+      );
+      writeFileSync(join(t, "data.txt.tmpl"), "---\nto: data.txt\n---\nsome data\n");
+      const manifest = join(t, "..", "ggen.toml");
+      writeFileSync(
+        manifest,
+        readFileSync(manifest, "utf8")
+          .replace(
+            'run = ["cargo", "publish", "--dry-run", "--allow-dirty"]',
+            'run = ["cargo", "publish", "--dry-run", "--allow-dirty", "--no-verify"]',
+          )
+          .replace(
+            "[pipeline]",
+            '[[templates]]\nname = "data"\npath = "templates/data.txt.tmpl"\n\n[pipeline]',
+          ),
+      );
+    });
+    const r = deploy(
+      cwd,
+      "io.example.rust-unpackaged-file",
+      "--registry",
+      registry,
+      "--version",
+      "0.1.0",
+      "--json",
+    );
+    expect(r.status, r.stderr.slice(-3000)).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.gates.every((g: { status: string }) => g.status === "passed")).toBe(true);
+    expect(report.deploymentStatus).toBe("ROLLED_BACK");
+    expect(report.stages.deployment).toMatchObject({
+      status: "rolled-back",
+      message: expect.stringMatching(/does not build from the registry/),
+    });
+    expect(report.deployment).toMatchObject({ provider: "cargo-registry", rolledBackTo: "my_service@0.1.0" });
+    expect(readFileSync(join(cwd, ".ggen/deploy/registry/index/my/_s/my_service"), "utf8")).toBe(before);
+    expect(readFileSync(crate).equals(previous)).toBe(true);
+  });
+
   const notReady = async (id: string, edit: (templates: string) => void, gate: string, why: RegExp) => {
     const registry = await variant(id, edit);
     const at = mkdtempSync(join(dir, `${id}-`));

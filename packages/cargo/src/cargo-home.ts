@@ -159,7 +159,11 @@ async function auditShim(dir: string, opts: CargoHomeOptions): Promise<string | 
     await rm(file, { force: true });
     return undefined;
   }
-  const bin = fileURLToPath(new URL("./audit-bin.js", import.meta.url));
+  // Beside this module in dist/; from the sources (tests), the built one.
+  const bin = ["./audit-bin.js", "../dist/audit-bin.js"]
+    .map((u) => fileURLToPath(new URL(u, import.meta.url)))
+    .find((f) => existsSync(f));
+  if (!bin) return undefined;
   const text = `#!/bin/sh\n# Written by ggen (@ggen/cargo): cargo-audit is not installed, so \`cargo audit\` runs ggen's\n# built-in RustSec audit (bundled advisories) and says so.\nexec ${shellQuote(process.execPath)} ${shellQuote(bin)} "$@"\n`;
   if ((await readFile(file, "utf8").catch(() => undefined)) !== text) {
     await mkdir(dirname(file), { recursive: true });

@@ -200,6 +200,8 @@ export interface ConsumerOptions {
   targetDir?: string;
   /** The directory source standing in for crates.io (default Debian's). */
   crateDir?: string;
+  /** More environment for cargo: the codegen settings the target dir was built with, so it is reused. */
+  env?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -253,6 +255,7 @@ export async function buildConsumer(o: ConsumerOptions): Promise<RunResult> {
     env: {
       ...process.env,
       ...o.toolchain.env,
+      ...o.env,
       CARGO_HOME: home,
       CARGO_TARGET_DIR: o.targetDir ?? join(o.dir, "target"),
       CARGO_TERM_COLOR: "never",

@@ -114,7 +114,7 @@ async function nodeService(
   // those are there, while the services may still be coming up (a container start, say).
   const [gen] = await Promise.all([generated, runner.guard(dependencies)]);
   const project = await loadProject(ctx, gen.root);
-  const target = await generatedTarget(gen, ctx.paths.cwd);
+  const target = await generatedTarget(gen);
   // The tests start once the services answer.
   const tested = runner.track(
     Promise.all([prepared, environment]).then(([p, env]) =>
@@ -154,6 +154,17 @@ async function declaredPipeline(
   environment: Promise<Environment>,
 ): Promise<void> {
   const plan = planPipeline(pack.installed.manifest.pipeline!, join(pack.dir, "ggen.toml"));
+  // The container images carry Node and the services, not a Rust toolchain: said now, not as a failed build.
+  const env = await runner.guard(environment);
+  if (plan.toolchain === "cargo" && env.backend.name !== "local")
+    throw new GgenError(
+      "BACKEND_UNSUPPORTED",
+      `${pack.ref.pack} builds with cargo, which runs on the local backend only`,
+      {
+        kind: "usage",
+        hint: "pass --backend local",
+      },
+    );
   const generated = await runner.run(generation, pack);
   // The setup line of this path is the toolchain's (the Node service's is its services').
   const ready = (await runner.run(toolchainSetup, { plan, generated, environment })) as ToolchainReady;

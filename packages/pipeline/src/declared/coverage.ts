@@ -31,6 +31,8 @@ export interface CoverageTarget {
   readonly targetDir?: string;
   readonly visibleTargetDir?: string;
   readonly env?: Record<string, string>;
+  /** llvm tools found already (the toolchain's setup looks while it prepares). */
+  readonly tools?: import("@ggen/cargo").CoverageTools;
 }
 
 // ---- V8 ----------------------------------------------------------------------------------------
@@ -163,8 +165,12 @@ export async function llvmCoverage(
   const cargo = await import("@ggen/cargo");
   const targetDir = t.targetDir ?? join(t.root, "target");
   const visibleTarget = t.visibleTargetDir ?? posix.join(t.visibleRoot, "target");
-  const toolchain = cargo.requireToolchain();
-  const found = await cargo.findCoverageTools({ toolchain, ...(t.env ? { env: t.env } : {}) });
+  const found =
+    t.tools ??
+    (await cargo.findCoverageTools({
+      toolchain: cargo.requireToolchain(),
+      ...(t.env ? { env: t.env } : {}),
+    }));
   if (!found.available) {
     const reason = found.reason;
     return {

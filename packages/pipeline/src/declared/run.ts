@@ -52,10 +52,17 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
   const tests: TestResult[] = [];
   let coverage: PipelineCoverage | undefined;
 
-  // Coverage is set up before anything builds: an llvm-cov stage's whole lane builds instrumented, so
-  // its build and its tests share their artifacts.
+  // Coverage is set up before anything builds: an llvm-cov stage, and the stages of its lane it comes
+  // after (its build), build instrumented, so they share their artifacts; the lane's other stages (a
+  // publish dry run) build as usual.
   const setups = new Map<string, CoverageSetup>();
-  const laneExtra = new Map<string, Record<string, string>>();
+  const instrumented = new Map<string, Record<string, string>>();
+  const byName = new Map(plan.stages.map((s) => [s.name, s]));
+  const before = (s: PlannedStage): PlannedStage[] =>
+    s.after.flatMap((d) => {
+      const dep = byName.get(d);
+      return dep && dep.lane === s.lane ? [dep, ...before(dep)] : [];
+    });
   for (const s of plan.stages) {
     if (!s.coverage) continue;
     const lane = toolchain.lane(s.lane);
@@ -65,11 +72,13 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
       ...(lane.targetDir ? { targetDir: lane.targetDir } : {}),
       ...(lane.visibleTargetDir ? { visibleTargetDir: lane.visibleTargetDir } : {}),
       env: toolchain.env,
+      ...(toolchain.coverageTools ? { tools: toolchain.coverageTools } : {}),
     };
     if (s.coverage === "llvm-cov") {
       const llvm = await llvmCoverage(target);
       setups.set(s.name, llvm);
-      laneExtra.set(s.lane ?? "", { ...laneExtra.get(s.lane ?? ""), ...llvm.laneEnv });
+      for (const t of [s, ...before(s)])
+        instrumented.set(t.name, { ...instrumented.get(t.name), ...llvm.laneEnv });
     } else setups.set(s.name, await v8Coverage(target));
   }
 
@@ -77,7 +86,7 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     ...input.env,
     ...toolchain.env,
     ...toolchain.lane(s.lane).env,
-    ...laneExtra.get(s.lane ?? ""),
+    ...instrumented.get(s.name),
     ...setups.get(s.name)?.env,
   });
   const exec: Exec = async (argv, o = {}) => {

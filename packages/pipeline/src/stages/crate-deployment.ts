@@ -9,6 +9,7 @@ import { join, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import { GgenError, isInside, sha256File } from "@ggen/support";
 import type { PipelineContext } from "../context.js";
+import { CARGO_CODEGEN_ENV } from "../declared/toolchains.js";
 import type { Stage } from "../stage.js";
 import type { Checked } from "./declared-checks.js";
 import type { Generated } from "./generation.js";
@@ -72,7 +73,13 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       const target = buildTarget;
       const r = await cargo.runTool(toolchain.cargo, ["package", "--no-verify", "--allow-dirty", "--quiet"], {
         cwd: generated.root,
-        env: { ...process.env, ...toolchain.env, ...home.env, CARGO_TARGET_DIR: target },
+        env: {
+          ...process.env,
+          ...toolchain.env,
+          ...home.env,
+          ...CARGO_CODEGEN_ENV,
+          CARGO_TARGET_DIR: target,
+        },
         signal: ctx.signal,
       });
       crateFile = join(target, "package", crateName);
@@ -96,6 +103,7 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       toolchain,
       crateDir: home.crateDir,
       targetDir: buildTarget,
+      env: { ...CARGO_CODEGEN_ENV },
     });
     const base = { provider: "cargo-registry" as const, releaseId, registry: dir, artifact };
     if (built.code === 0)

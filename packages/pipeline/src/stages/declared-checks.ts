@@ -35,12 +35,11 @@ export interface ChecksHooks {
   onEnd(stage: string, result: DeclaredStageResult): void;
 }
 
-/** The generated files as the run's sources: names relative to the project (cwd), as every attestation names them. */
-export function sourceRefsOf(ctx: PipelineContext, generated: Generated): Reference[] {
-  const base = relative(ctx.paths.cwd, generated.root);
+/** The generated files as the run's sources: relative to the output, as the Node service's run names them. */
+export function sourceRefsOf(generated: Generated): Reference[] {
   return generated.manifest.files
     .filter((f) => f.action !== "skipped")
-    .map((f) => ({ path: join(base, f.path), sha256: f.sha256 }));
+    .map((f) => ({ path: f.path, sha256: f.sha256 }));
 }
 
 export async function runChecks(
@@ -58,7 +57,7 @@ export async function runChecks(
     kind: "ultra-fast-test",
     backend: ready.environment.backend,
     envName: ready.environment.name,
-    sourceRefs: sourceRefsOf(ctx, generated),
+    sourceRefs: sourceRefsOf(generated),
     ...(generated.manifestRef ? { manifest: generated.manifestRef } : {}),
     tool: { name: "ggen", version: ctx.options.ggenVersion },
     signal: ctx.signal,

@@ -74,7 +74,13 @@ export async function reporting(ctx: PipelineContext, input: ReportingInput): Pr
   // The test run with its real counts and failures when there is one; else what was generated; else
   // the outcome itself (never an empty statement: two different failures never share a digest).
   const statement: Statement<unknown> = tested
-    ? testResultStatement(tested.run, { root: cwd, runRef: tested.runRef, configuration })
+    ? testResultStatement(tested.run, {
+        root: cwd,
+        // The run names its sources relative to the output; the statement, relative to the project.
+        ...(generated ? { sourcePrefix: relative(cwd, generated.root) } : {}),
+        runRef: tested.runRef,
+        configuration,
+      })
     : (provenance ?? {
         _type: "https://in-toto.io/Statement/v1",
         subject: [],

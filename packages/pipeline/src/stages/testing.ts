@@ -22,16 +22,16 @@ export interface TestTarget {
   readonly manifest?: Reference;
 }
 
-/** A generation that just ran: its files as the manifest recorded them, named relative to `cwd` (the project). */
-export async function generatedTarget(generated: Generated, cwd: string): Promise<TestTarget> {
+/** A generation that just ran: its files as the manifest recorded them (relative to the output, as the
+ * generated project's own `lifecycle validate` reads the run). */
+export async function generatedTarget(generated: Generated): Promise<TestTarget> {
   const { selectFiles } = await loadEngine();
-  const base = relative(cwd, generated.root);
   return {
     root: generated.root,
     files: await selectFiles(generated.root, {}),
     sourceRefs: generated.manifest.files
       .filter((f) => f.action !== "skipped")
-      .map((f) => ({ path: join(base, f.path), sha256: f.sha256 })),
+      .map((f) => ({ path: f.path, sha256: f.sha256 })),
     ...(generated.manifestRef ? { manifest: generated.manifestRef } : {}),
   };
 }

@@ -37,6 +37,7 @@ export const toolchainSetup: Stage<ToolchainSetupInput, ToolchainReady, "setup">
       lanes: plan.lanes,
       signal: ctx.signal,
       nodeModulesCache: ctx.options.cache.nodeModules,
+      llvmCoverage: plan.stages.some((s) => s.coverage === "llvm-cov"),
     });
     return { environment: env, toolchain, visibleRoot };
   },

@@ -102,6 +102,8 @@ export function testResultOf(run: CleanroomRun): TestResultPredicate["result"] {
 export interface TestStatementOptions {
   /** The directory every path in the statement is relative to (recorded in it). */
   root?: string;
+  /** Put before the run's source names, when the run names them relative to a directory under root. */
+  sourcePrefix?: string;
   /** Where the run is stored and its digest: part of the configuration. */
   runRef?: Reference;
   /** More configuration (a scenario file, a config file) with digests. */
@@ -142,7 +144,11 @@ export function testResultStatement(
   if (options.url) predicate.url = options.url;
   return {
     _type: STATEMENT_TYPE,
-    subject: (run.sources ?? []).map(ref),
+    subject: (run.sources ?? []).map((r) =>
+      ref(
+        options.sourcePrefix && !isAbsolute(r.path) ? { ...r, path: join(options.sourcePrefix, r.path) } : r,
+      ),
+    ),
     predicateType: TEST_RESULT_PREDICATE,
     predicate,
   };
