@@ -19,6 +19,26 @@ function dockerAnswers(): boolean {
   return spawnSync("docker", ["info"], { stdio: "ignore", timeout: 5000 }).status === 0;
 }
 
+/** One `ggen ultra-fast-deploy --json` in `cwd` with GGEN_HOME `home`: its wall time and stdout; throws unless it exits 0. */
+function deployOnce(
+  cwd: string,
+  home: string,
+  args: string[],
+  timeout: number,
+): { ms: number; stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [bin, "ultra-fast-deploy", ...args, "--json"], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GGEN_HOME: home, GGEN_CLEANROOM_NO_PULL: "1" },
+    timeout,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    throw new Error(`ultra-fast-deploy ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return { ms, stdout: r.stdout };
+}
+
 function measure(backend: "local" | "testcontainers", totalTarget: number): BenchResult[] {
   const totals: number[] = [];
   const stages = new Map<string, number[]>();
@@ -26,34 +46,21 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
   try {
     for (let i = 0; i < RUNS + 1; i++) {
       const cwd = mkdtempSync(join(tmpdir(), "ggen-bench-ufd-"));
-      const t0 = performance.now();
-      const r = spawnSync(
-        process.execPath,
-        [
-          bin,
-          "ultra-fast-deploy",
-          "--template",
-          "io.ggen.domain-service",
-          "--name",
-          "bench",
-          "--backend",
-          backend,
-          "--json",
-        ],
-        {
+      let stdout: string;
+      let ms: number;
+      try {
+        ({ ms, stdout } = deployOnce(
           cwd,
-          encoding: "utf8",
-          env: { ...process.env, GGEN_HOME: home, GGEN_CLEANROOM_NO_PULL: "1" },
-          timeout: 180_000,
-        },
-      );
-      const ms = performance.now() - t0;
-      rmSync(cwd, { recursive: true, force: true });
-      if (r.status !== 0)
-        throw new Error(`ultra-fast-deploy (${backend}) exited ${r.status}: ${r.stderr.slice(-2000)}`);
+          home,
+          ["--template", "io.ggen.domain-service", "--name", "bench", "--backend", backend],
+          180_000,
+        ));
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
       if (i === 0) continue; // the first run warms the npm cache and the PostgreSQL pool
       totals.push(ms);
-      const report = JSON.parse(r.stdout) as { stages: Record<string, { durationMs: number }> };
+      const report = JSON.parse(stdout) as { stages: Record<string, { durationMs: number }> };
       for (const [name, s] of Object.entries(report.stages))
         stages.set(name, [...(stages.get(name) ?? []), s.durationMs]);
     }
@@ -78,28 +85,13 @@ interface CrateRun {
 function crateRun(pack: string, home: string): CrateRun {
   const cwd = mkdtempSync(join(tmpdir(), "ggen-bench-crate-"));
   try {
-    const t0 = performance.now();
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        "ultra-fast-deploy",
-        "--template",
-        pack,
-        "--name",
-        "my_service",
-        "--version",
-        "0.1.0",
-        "--timeout",
-        "600s",
-        "--json",
-      ],
-      { cwd, encoding: "utf8", env: { ...process.env, GGEN_HOME: home }, timeout: 660_000 },
+    const { ms, stdout } = deployOnce(
+      cwd,
+      home,
+      ["--template", pack, "--name", "my_service", "--version", "0.1.0", "--timeout", "600s"],
+      660_000,
     );
-    const ms = performance.now() - t0;
-    if (r.status !== 0)
-      throw new Error(`ultra-fast-deploy ${pack} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-    const report = JSON.parse(r.stdout) as {
+    const report = JSON.parse(stdout) as {
       stages: CrateRun["stages"];
       references: { run: { path: string } };
     };
