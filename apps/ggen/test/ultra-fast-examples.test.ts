@@ -51,7 +51,8 @@ describe("examples", () => {
     const r = run("concept-to-crate.sh", 590_000);
     expect(r.status, (r.stdout + r.stderr).slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/PASSED +\d+ tests: \d+ passed/);
-    // Every step of the seed's two scenarios ran; none failed (one over the seed's budget is said).
+    // Every step of the seed's two scenarios is accounted for and none failed; one over the seed's budget
+    // (written for an idle machine), or kept from running by one, is said, and the scenario runs again warm.
     for (const step of [
       "cargo-build",
       "cargo-fmt-check",
@@ -62,7 +63,8 @@ describe("examples", () => {
       "audit-check",
       "dry-run-publish",
     ])
-      expect(r.stdout).toMatch(new RegExp(`^(passed|timed-out) +${step} `, "m"));
+      expect(r.stdout).toMatch(new RegExp(`^(passed|timed-out|skipped) +${step} `, "m"));
+    expect(r.stdout).not.toMatch(/^failed /m);
     expect(r.stderr).toMatch(
       /cargo-audit is not installed: `cargo audit` runs ggen's built-in RustSec audit/,
     );
