@@ -37,15 +37,17 @@ const deploy = (cwd: string, template: string, ...args: string[]) =>
     ...args,
   );
 
-/** A copy of the Rust CLI pack as `id`, changed by `edit` (the template dir), in a registry of its own. */
-async function variant(id: string, edit: (templates: string) => void): Promise<string> {
+/** A copy of the Rust CLI pack as `id`, changed by `edit` (the template dir), in a registry of its own
+ * (with the original pack too when `withOriginal`: a project whose ggen.lock names it can use it). */
+async function variant(id: string, edit: (templates: string) => void, withOriginal = false): Promise<string> {
   const src = join(dir, "packs", id);
   cpSync(join(packs, "io.ggen.rust-cli"), src, { recursive: true });
   const manifest = join(src, "ggen.toml");
   writeFileSync(manifest, readFileSync(manifest, "utf8").replace('id = "io.ggen.rust-cli"', `id = "${id}"`));
   edit(join(src, "templates"));
   const out = join(dir, "registries", id);
-  await buildRegistry({ packDirs: [src], outDir: out, published: "2026-01-01T00:00:00Z" });
+  const packDirs = withOriginal ? [src, join(packs, "io.ggen.rust-cli")] : [src];
+  await buildRegistry({ packDirs, outDir: out, published: "2026-01-01T00:00:00Z" });
   return out;
 }
 const append = (file: string, text: string) => writeFileSync(file, `${readFileSync(file, "utf8")}${text}`);
@@ -166,26 +168,35 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     const previous = readFileSync(crate);
     // It builds where it was generated, but its package leaves out a file it includes; and this pack's
     // dry run skips the verifying build, so only the deploy's consumer build can find out.
-    const registry = await variant("io.example.rust-unpackaged-file", (t) => {
-      append(
-        join(t, "lib.rs.tmpl"),
-        '\n/// Bundled data.\npub const DATA: &str = include_str!("../data.txt");\n',
-      );
-      writeFileSync(join(t, "data.txt.tmpl"), "---\nto: data.txt\n---\nsome data\n");
-      const manifest = join(t, "..", "ggen.toml");
-      writeFileSync(
-        manifest,
-        readFileSync(manifest, "utf8")
-          .replace(
-            'run = ["cargo", "publish", "--dry-run", "--allow-dirty"]',
-            'run = ["cargo", "publish", "--dry-run", "--allow-dirty", "--no-verify"]',
-          )
-          .replace(
-            "[pipeline]",
-            '[[templates]]\nname = "data"\npath = "templates/data.txt.tmpl"\n\n[pipeline]',
+    const registry = await variant(
+      "io.example.rust-unpackaged-file",
+      (t) => {
+        // Before the test module (clippy's items_after_test_module).
+        const lib = join(t, "lib.rs.tmpl");
+        writeFileSync(
+          lib,
+          readFileSync(lib, "utf8").replace(
+            "#[cfg(test)]",
+            '/// Bundled data.\npub const DATA: &str = include_str!("../data.txt");\n\n#[cfg(test)]',
           ),
-      );
-    });
+        );
+        writeFileSync(join(t, "data.txt.tmpl"), "---\nto: data.txt\n---\nsome data\n");
+        const manifest = join(t, "..", "ggen.toml");
+        writeFileSync(
+          manifest,
+          readFileSync(manifest, "utf8")
+            .replace(
+              'run = ["cargo", "publish", "--dry-run", "--allow-dirty"]',
+              'run = ["cargo", "publish", "--dry-run", "--allow-dirty", "--no-verify"]',
+            )
+            .replace(
+              "[pipeline]",
+              '[[templates]]\nname = "data"\npath = "templates/data.txt.tmpl"\n\n[pipeline]',
+            ),
+        );
+      },
+      true,
+    );
     const r = deploy(
       cwd,
       "io.example.rust-unpackaged-file",
@@ -197,7 +208,8 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     );
     expect(r.status, r.stderr.slice(-3000)).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.gates.every((g: { status: string }) => g.status === "passed")).toBe(true);
+    expect(report.gates, `${r.stdout.slice(0, 3000)}\n${r.stderr.slice(-2000)}`).toBeDefined();
+    expect(report.gates.filter((g: { status: string }) => g.status !== "passed")).toEqual([]);
     expect(report.deploymentStatus).toBe("ROLLED_BACK");
     expect(report.stages.deployment).toMatchObject({
       status: "rolled-back",

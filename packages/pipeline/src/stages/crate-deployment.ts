@@ -102,7 +102,9 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       dir: join(ctx.paths.cwd, ".ggen", "deploy", "verify", m.name),
       toolchain,
       crateDir: home.crateDir,
-      targetDir: buildTarget,
+      // The crate's target dir spares rebuilding its dependencies, but cargo never rebuilds a registry
+      // crate it has built before under the same name and version: a replaced version gets a fresh one.
+      ...(published.replaced ? {} : { targetDir: buildTarget }),
       env: { ...CARGO_CODEGEN_ENV },
     });
     const base = { provider: "cargo-registry" as const, releaseId, registry: dir, artifact };
