@@ -51,6 +51,11 @@ async function variant(id: string, edit: (templates: string) => void, withOrigin
   return out;
 }
 const append = (file: string, text: string) => writeFileSync(file, `${readFileSync(file, "utf8")}${text}`);
+/** Adds an item to the crate's lib.rs before its test module (clippy's items_after_test_module). */
+const beforeTests = (templates: string, item: string) => {
+  const lib = join(templates, "lib.rs.tmpl");
+  writeFileSync(lib, readFileSync(lib, "utf8").replace("#[cfg(test)]", `${item}\n\n#[cfg(test)]`));
+};
 
 const GATES = ["build", "tests", "lint", "format", "package", "docs", "audit", "publish"];
 
@@ -171,15 +176,7 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     const registry = await variant(
       "io.example.rust-unpackaged-file",
       (t) => {
-        // Before the test module (clippy's items_after_test_module).
-        const lib = join(t, "lib.rs.tmpl");
-        writeFileSync(
-          lib,
-          readFileSync(lib, "utf8").replace(
-            "#[cfg(test)]",
-            '/// Bundled data.\npub const DATA: &str = include_str!("../data.txt");\n\n#[cfg(test)]',
-          ),
-        );
+        beforeTests(t, '/// Bundled data.\npub const DATA: &str = include_str!("../data.txt");');
         writeFileSync(join(t, "data.txt.tmpl"), "---\nto: data.txt\n---\nsome data\n");
         const manifest = join(t, "..", "ggen.toml");
         writeFileSync(
@@ -263,16 +260,11 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
   }, async () => {
     const report = await notReady(
       "io.example.rust-clippy-warning",
-      (t) => {
-        const lib = join(t, "lib.rs.tmpl");
-        writeFileSync(
-          lib,
-          readFileSync(lib, "utf8").replace(
-            "#[cfg(test)]",
-            "/// How many words were given.\npub fn word_count(words: &Vec<String>) -> usize {\n    words.len()\n}\n\n#[cfg(test)]",
-          ),
-        );
-      },
+      (t) =>
+        beforeTests(
+          t,
+          "/// How many words were given.\npub fn word_count(words: &Vec<String>) -> usize {\n    words.len()\n}",
+        ),
       "lint",
       /clippy: 1 warning \(clippy::ptr_arg at src\/lib\.rs:\d+\)/,
     );
