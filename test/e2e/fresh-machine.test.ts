@@ -105,6 +105,7 @@ describe("examples stop with one line when a prerequisite is missing", () => {
     ["rest-api-postgres.sh", "curl", "curl"],
     ["complete.sh", "curl", "curl"],
     ["cli-tool.sh", "cargo", "cargo"],
+    ["concept-to-crate.sh", "cargo", "cargo"],
   ] as const;
   it.each(cases)("%s without %s", (script, hidden, pkg) => {
     const tmp = mkdtempSync(join(tmpdir(), "ggen-example-tmp-"));

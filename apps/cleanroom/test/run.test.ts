@@ -260,7 +260,7 @@ describe("reports and attestations", () => {
     expect(bad.stdout).toMatch(
       /changed: test\/ok\.test\.mjs \(subject\) sha256 [0-9a-f]{12}… → [0-9a-f]{12}…/,
     );
-    expect(bad.stderr).toBe("cleanroom: error: att.json does not verify: 1 of 2 files changed or missing\n");
+    expect(bad.stderr).toBe("cleanroom: error: attestation does not verify: test/ok.test.mjs changed\n");
   });
 
   it("metrics show --detailed gives p50 / p95 per step across runs", () => {

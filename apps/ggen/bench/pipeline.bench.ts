@@ -1,8 +1,12 @@
 // `pnpm bench:pipeline`: the whole ultra-fast path end to end, several runs, per-stage medians, for the
 // local backend and (when Docker answers) testcontainers. Targets: ≤ 10 s total local, ≤ 15 s
 // testcontainers, reporting ≤ 0.1 s — recorded next to the measurements, never asserted as timings.
+// The Rust crate path (seed 001: concept → deployed crate): ≤ 20 s cold (an empty target cache: a new
+// GGEN_HOME), ≤ 8 s warm (the dependency set cached), for io.ggen.rust-cli and the seed's own
+// my_service (io.ggen.rust-lib, serde & co); with the CPU time of the checks (from the run's cgroup),
+// which the machine's load does not inflate the way it inflates wall time.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BenchResult, record, repoRoot, summarize, withTarget } from "@ggen/bench";
@@ -15,6 +19,26 @@ function dockerAnswers(): boolean {
   return spawnSync("docker", ["info"], { stdio: "ignore", timeout: 5000 }).status === 0;
 }
 
+/** One `ggen ultra-fast-deploy --json` in `cwd` with GGEN_HOME `home`: its wall time and stdout; throws unless it exits 0. */
+function deployOnce(
+  cwd: string,
+  home: string,
+  args: string[],
+  timeout: number,
+): { ms: number; stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [bin, "ultra-fast-deploy", ...args, "--json"], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GGEN_HOME: home, GGEN_CLEANROOM_NO_PULL: "1" },
+    timeout,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    throw new Error(`ultra-fast-deploy ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return { ms, stdout: r.stdout };
+}
+
 function measure(backend: "local" | "testcontainers", totalTarget: number): BenchResult[] {
   const totals: number[] = [];
   const stages = new Map<string, number[]>();
@@ -22,34 +46,21 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
   try {
     for (let i = 0; i < RUNS + 1; i++) {
       const cwd = mkdtempSync(join(tmpdir(), "ggen-bench-ufd-"));
-      const t0 = performance.now();
-      const r = spawnSync(
-        process.execPath,
-        [
-          bin,
-          "ultra-fast-deploy",
-          "--template",
-          "io.ggen.domain-service",
-          "--name",
-          "bench",
-          "--backend",
-          backend,
-          "--json",
-        ],
-        {
+      let stdout: string;
+      let ms: number;
+      try {
+        ({ ms, stdout } = deployOnce(
           cwd,
-          encoding: "utf8",
-          env: { ...process.env, GGEN_HOME: home, GGEN_CLEANROOM_NO_PULL: "1" },
-          timeout: 180_000,
-        },
-      );
-      const ms = performance.now() - t0;
-      rmSync(cwd, { recursive: true, force: true });
-      if (r.status !== 0)
-        throw new Error(`ultra-fast-deploy (${backend}) exited ${r.status}: ${r.stderr.slice(-2000)}`);
+          home,
+          ["--template", "io.ggen.domain-service", "--name", "bench", "--backend", backend],
+          180_000,
+        ));
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
       if (i === 0) continue; // the first run warms the npm cache and the PostgreSQL pool
       totals.push(ms);
-      const report = JSON.parse(r.stdout) as { stages: Record<string, { durationMs: number }> };
+      const report = JSON.parse(stdout) as { stages: Record<string, { durationMs: number }> };
       for (const [name, s] of Object.entries(report.stages))
         stages.set(name, [...(stages.get(name) ?? []), s.durationMs]);
     }
@@ -63,6 +74,103 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
   }
   return out;
 }
+
+interface CrateRun {
+  ms: number;
+  stages: Record<string, { durationMs: number }>;
+  cpuMs: number;
+}
+
+/** One `ultra-fast-deploy` of a Rust pack in a fresh project; throws unless READY. */
+function crateRun(pack: string, home: string): CrateRun {
+  const cwd = mkdtempSync(join(tmpdir(), "ggen-bench-crate-"));
+  try {
+    const { ms, stdout } = deployOnce(
+      cwd,
+      home,
+      ["--template", pack, "--name", "my_service", "--version", "0.1.0", "--timeout", "600s"],
+      660_000,
+    );
+    const report = JSON.parse(stdout) as {
+      stages: CrateRun["stages"];
+      references: { run: { path: string } };
+    };
+    const run = JSON.parse(readFileSync(join(cwd, report.references.run.path), "utf8")) as {
+      resources: { cpuUserMs?: number; cpuSystemMs?: number };
+    };
+    return {
+      ms,
+      stages: report.stages,
+      cpuMs: (run.resources.cpuUserMs ?? 0) + (run.resources.cpuSystemMs ?? 0),
+    };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** Cold runs (each its own new GGEN_HOME) and warm runs (one home, after a run that fills it). */
+function measureCrate(pack: string, coldRuns: number, warmRuns: number): BenchResult[] {
+  const label = pack.replace(/^io\.ggen\./, "");
+  const cold: CrateRun[] = [];
+  for (let i = 0; i < coldRuns; i++) {
+    const home = mkdtempSync(join(tmpdir(), "ggen-bench-cold-"));
+    try {
+      cold.push(crateRun(pack, home));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  const warm: CrateRun[] = [];
+  const home = mkdtempSync(join(tmpdir(), "ggen-bench-warm-"));
+  try {
+    crateRun(pack, home);
+    for (let i = 0; i < warmRuns; i++) warm.push(crateRun(pack, home));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  const out: BenchResult[] = [];
+  for (const [kind, runs, target] of [
+    ["cold", cold, 20_000],
+    ["warm", warm, 8_000],
+  ] as const) {
+    if (runs.length === 0) continue;
+    out.push(
+      withTarget(
+        summarize(
+          `${label}: concept → deployed crate, ${kind}`,
+          runs.map((r) => r.ms),
+        ),
+        target,
+      ),
+    );
+    out.push(
+      summarize(
+        `${label}: CPU of the checks, ${kind}`,
+        runs.map((r) => r.cpuMs),
+      ),
+    );
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r.stages)))];
+    for (const name of names)
+      out.push(
+        summarize(
+          `${label}: stage ${name}, ${kind}`,
+          runs.map((r) => r.stages[name]?.durationMs ?? 0),
+        ),
+      );
+  }
+  return out;
+}
+
+it("the Rust crate path, cold and warm, per stage", { timeout: 3_600_000 }, () => {
+  const runs = Number(process.env.GGEN_BENCH_CRATE_RUNS ?? 3);
+  const results = [
+    ...measureCrate("io.ggen.rust-cli", runs, runs),
+    // The seed's own crate compiles serde, serde_json, thiserror and anyhow when cold: one cold run.
+    ...measureCrate("io.ggen.rust-lib", 1, runs),
+  ];
+  record("pipeline-crate", results);
+  expect(results[0]!.runs).toBe(runs);
+});
 
 it("the ultra-fast path end to end, per stage", { timeout: 900_000 }, () => {
   const results = measure("local", 10_000);

@@ -11,8 +11,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError, writeFileAtomic } from "@ggen/support";
 import { firstLine, run } from "./exec.js";
 import type { ManifestDependency } from "./manifest.js";
@@ -124,6 +124,8 @@ export interface CargoHome {
   registry: FileRegistry;
   /** Merge into a cargo run's environment: CARGO_HOME. */
   env: Record<string, string>;
+  /** `cargo audit` runs ggen's built-in audit (cargo-audit is not installed): <home>/bin/cargo-audit is its shim. */
+  auditShim?: string;
 }
 
 export interface CargoHomeOptions {
@@ -134,7 +136,43 @@ export interface CargoHomeOptions {
   /** The local registry `cargo publish` targets; default <ggenHome>/cargo/registry. */
   registryDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where cargo-audit would be if installed (default: PATH, then ~/.cargo/bin). */
+  searchPath?: string;
 }
+
+/**
+ * `cargo audit` for a home whose machine has no cargo-audit: cargo looks for `cargo-<name>` in
+ * $CARGO_HOME/bin first, so a shim there runs the built-in audit (which says so). Removed again when a
+ * real cargo-audit is found, so it never shadows one.
+ */
+async function auditShim(dir: string, opts: CargoHomeOptions): Promise<string | undefined> {
+  const file = join(dir, "bin", "cargo-audit");
+  const env = opts.env ?? process.env;
+  const path =
+    opts.searchPath ?? [env.PATH ?? "", join(env.HOME ?? homedir(), ".cargo", "bin")].join(delimiter);
+  const installed = path
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, "cargo-audit"))
+    .find((f) => f !== file && existsSync(f));
+  if (installed) {
+    await rm(file, { force: true });
+    return undefined;
+  }
+  // Beside this module in dist/; from the sources (tests), the built one.
+  const bin = ["./audit-bin.js", "../dist/audit-bin.js"]
+    .map((u) => fileURLToPath(new URL(u, import.meta.url)))
+    .find((f) => existsSync(f));
+  if (!bin) return undefined;
+  const text = `#!/bin/sh\n# Written by ggen (@ggen/cargo): cargo-audit is not installed, so \`cargo audit\` runs ggen's\n# built-in RustSec audit (bundled advisories) and says so.\nexec ${shellQuote(process.execPath)} ${shellQuote(bin)} "$@"\n`;
+  if ((await readFile(file, "utf8").catch(() => undefined)) !== text) {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFileAtomic(file, text, { mode: 0o755 });
+  }
+  return file;
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Writes (or keeps) ggen's cargo home and its local registry; returns where they are and the env to use. */
 export async function prepareCargoHome(opts: CargoHomeOptions = {}): Promise<CargoHome> {
@@ -149,7 +187,15 @@ export async function prepareCargoHome(opts: CargoHomeOptions = {}): Promise<Car
     await mkdir(dir, { recursive: true });
     await writeFileAtomic(configFile, text);
   }
-  return { dir, configFile, crateDir, registry, env: { CARGO_HOME: dir } };
+  const shim = await auditShim(dir, opts);
+  return {
+    dir,
+    configFile,
+    crateDir,
+    registry,
+    env: { CARGO_HOME: dir },
+    ...(shim ? { auditShim: shim } : {}),
+  };
 }
 
 export interface VendoredCrate {

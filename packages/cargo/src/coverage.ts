@@ -6,9 +6,9 @@
 // "unavailable" and why — never a number.
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, posix, relative, resolve } from "node:path";
 import { GgenError } from "@ggen/support";
-import { firstLine, run } from "./exec.js";
+import { firstLine, type RunResult, run } from "./exec.js";
 import { rustcVersion, type Toolchain, which } from "./toolchain.js";
 
 export interface LlvmTools {
@@ -170,6 +170,142 @@ export function describeCoverage(r: CoverageResult): string {
   return r.status === "measured" ? `${r.percent} %` : `unavailable (${r.reason})`;
 }
 
+/** Runs a command somewhere (the host, or an environment) and keeps its output. */
+export type ToolRunner = (argv: string[]) => Promise<RunResult>;
+
+export interface Instrumentation {
+  /** Merge into the environment of every cargo run that should build instrumented (one target dir). */
+  env: { RUSTC_WORKSPACE_WRAPPER: string; LLVM_PROFILE_FILE: string };
+  /** Where the profiles land, on this machine. */
+  profilesDir: string;
+  /** The same, as the commands see it. */
+  visibleProfilesDir: string;
+  /** The merged profile, as the commands see it. */
+  visibleMerged: string;
+}
+
+/**
+ * Sets up instrumented builds of a crate's own code: a RUSTC_WORKSPACE_WRAPPER that adds
+ * `-C instrument-coverage` (to the workspace's crates only, so the dependencies' cached artifacts stay
+ * valid) and a fresh profiles dir. `dir` is a directory of this machine; `visibleDir` is the same
+ * directory as the commands see it (they may run in an environment that mounts it elsewhere).
+ */
+export async function prepareInstrumentation(
+  dir: string,
+  visibleDir: string = dir,
+): Promise<Instrumentation> {
+  const profilesDir = join(dir, "profiles");
+  await rm(profilesDir, { recursive: true, force: true });
+  await mkdir(profilesDir, { recursive: true });
+  const wrapper = join(dir, "instrument-rustc.sh");
+  await writeFile(
+    wrapper,
+    '#!/bin/sh\n# cargo runs: <wrapper> <rustc> <args…>\nexec "$@" -C instrument-coverage\n',
+  );
+  await chmod(wrapper, 0o755);
+  const visibleProfilesDir = posix.join(visibleDir, "profiles");
+  return {
+    env: {
+      RUSTC_WORKSPACE_WRAPPER: posix.join(visibleDir, "instrument-rustc.sh"),
+      LLVM_PROFILE_FILE: posix.join(visibleProfilesDir, "%p-%m.profraw"),
+    },
+    profilesDir,
+    visibleProfilesDir,
+    visibleMerged: posix.join(visibleDir, "merged.profdata"),
+  };
+}
+
+/** `cargo test …` with `--message-format=json` added (before any `--`), so the test executables are named. */
+export function withJsonMessages(argv: readonly string[]): string[] {
+  if (argv.some((a) => a.startsWith("--message-format"))) return [...argv];
+  const end = argv.indexOf("--");
+  const at = end < 0 ? argv.length : end;
+  return [...argv.slice(0, at), "--message-format=json", ...argv.slice(at)];
+}
+
+/** Splits `cargo test --message-format=json` stdout into the executables built and libtest's own text. */
+export function splitTestOutput(stdout: string): { objects: string[]; text: string } {
+  const objects = new Set<string>();
+  const text: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith('{"reason":')) {
+      try {
+        const msg = JSON.parse(line) as { reason: string; executable?: string | null };
+        if (msg.reason === "compiler-artifact" && msg.executable) objects.add(msg.executable);
+      } catch {
+        text.push(line);
+      }
+    } else text.push(line);
+  }
+  return { objects: [...objects], text: text.join("\n") };
+}
+
+/** Why no coverage came out of a test run that produced no profile. */
+function noProfileReason(r: RunResult): string {
+  return r.code !== 0
+    ? `cargo test failed: ${firstLine(
+        r.stderr
+          .split("\n")
+          .filter((l) => l.startsWith("error"))
+          .join("\n") || r.stderr,
+      )}`
+    : "the tests wrote no profile";
+}
+
+export interface CollectOptions {
+  tools: LlvmTools;
+  instrumentation: Instrumentation;
+  /** The executables the instrumented test run built, as the commands see them. */
+  objects: readonly string[];
+  /** The crate, and its target dir, as the commands see them. */
+  root: string;
+  targetDir: string;
+  /** Runs llvm-profdata / llvm-cov where the profiles and objects are (default: here). */
+  run?: ToolRunner;
+  /** The test run's result, to say why there is no profile. */
+  testRun?: RunResult;
+}
+
+/** Merges the profiles an instrumented run wrote and measures the crate's line coverage. */
+export async function collectCoverage(
+  o: CollectOptions,
+): Promise<{ status: "measured"; coverage: LineCoverage } | { status: "unavailable"; reason: string }> {
+  const exec: ToolRunner = o.run ?? (([cmd, ...args]) => run(cmd!, args));
+  const raw = (await readdir(o.instrumentation.profilesDir).catch(() => [] as string[]))
+    .filter((f) => f.endsWith(".profraw"))
+    .sort()
+    .map((f) => posix.join(o.instrumentation.visibleProfilesDir, f));
+  if (raw.length === 0 || o.objects.length === 0)
+    return {
+      status: "unavailable",
+      reason: o.testRun ? noProfileReason(o.testRun) : "the tests wrote no profile",
+    };
+  const merged = o.instrumentation.visibleMerged;
+  const merge = await exec([o.tools.profdata, "merge", "-sparse", "-o", merged, ...raw]);
+  if (merge.code !== 0)
+    return { status: "unavailable", reason: `llvm-profdata merge failed: ${firstLine(merge.stderr)}` };
+  const [first, ...rest] = o.objects;
+  const exp = await exec([
+    o.tools.cov,
+    "export",
+    "-format=text",
+    "-summary-only",
+    `-instr-profile=${merged}`,
+    first!,
+    ...rest.flatMap((obj) => ["-object", obj]),
+  ]);
+  if (exp.code !== 0)
+    return { status: "unavailable", reason: `llvm-cov export failed: ${firstLine(exp.stderr)}` };
+  try {
+    return {
+      status: "measured",
+      coverage: parseLlvmCovExport(exp.stdout, { root: o.root, exclude: [o.targetDir] }),
+    };
+  } catch (e) {
+    return { status: "unavailable", reason: (e as Error).message };
+  }
+}
+
 /**
  * Runs the crate's tests instrumented and measures their line coverage. The tests' own result comes
  * back too (`tests`), so one run can serve both the test stage and coverage. When no matching LLVM is
@@ -182,73 +318,24 @@ export async function measureCoverage(opts: CoverageOptions): Promise<CoverageRe
   const crateDir = resolve(opts.crateDir);
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...opts.toolchain.env };
   const targetDir = resolve(env.CARGO_TARGET_DIR ?? join(crateDir, "target"));
-  const work = join(targetDir, "ggen-coverage");
-  const profiles = join(work, "profiles");
-  await rm(profiles, { recursive: true, force: true });
-  await mkdir(profiles, { recursive: true });
-  const wrapper = join(work, "instrument-rustc.sh");
-  await writeFile(
-    wrapper,
-    '#!/bin/sh\n# cargo runs: <wrapper> <rustc> <args…>\nexec "$@" -C instrument-coverage\n',
-  );
-  await chmod(wrapper, 0o755);
-  const testEnv = {
-    ...env,
-    RUSTC_WORKSPACE_WRAPPER: wrapper,
-    LLVM_PROFILE_FILE: join(profiles, "%p-%m.profraw"),
-    CARGO_TARGET_DIR: targetDir,
-  };
-  const r = await run(opts.toolchain.cargo, ["test", "--message-format=json", ...(opts.testArgs ?? [])], {
+  const instrumentation = await prepareInstrumentation(join(targetDir, "ggen-coverage"));
+  const r = await run(opts.toolchain.cargo, withJsonMessages(["test", ...(opts.testArgs ?? [])]), {
     cwd: crateDir,
-    env: testEnv,
+    env: { ...env, ...instrumentation.env, CARGO_TARGET_DIR: targetDir },
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   });
-  const objects = new Set<string>();
-  const testOutput: string[] = [];
-  for (const line of r.stdout.split("\n")) {
-    if (line.startsWith('{"reason":')) {
-      const msg = JSON.parse(line) as { reason: string; executable?: string | null };
-      if (msg.reason === "compiler-artifact" && msg.executable) objects.add(msg.executable);
-    } else testOutput.push(line);
-  }
-  const tests: TestRun = { exitCode: r.code, stdout: testOutput.join("\n"), stderr: r.stderr };
-  const raw = (await readdir(profiles)).filter((f) => f.endsWith(".profraw")).map((f) => join(profiles, f));
-  if (raw.length === 0 || objects.size === 0) {
-    const why =
-      r.code !== 0
-        ? `cargo test failed: ${firstLine(
-            r.stderr
-              .split("\n")
-              .filter((l) => l.startsWith("error"))
-              .join("\n") || r.stderr,
-          )}`
-        : "the tests wrote no profile";
-    return { status: "unavailable", reason: why, tests };
-  }
-  const merged = join(work, "merged.profdata");
-  const merge = await run(tools.profdata, ["merge", "-sparse", "-o", merged, ...raw], { env });
-  if (merge.code !== 0)
-    return { status: "unavailable", reason: `llvm-profdata merge failed: ${firstLine(merge.stderr)}`, tests };
-  const [first, ...rest] = [...objects];
-  const exp = await run(
-    tools.cov,
-    [
-      "export",
-      "-format=text",
-      "-summary-only",
-      `-instr-profile=${merged}`,
-      first!,
-      ...rest.flatMap((o) => ["-object", o]),
-    ],
-    { env },
-  );
-  if (exp.code !== 0)
-    return { status: "unavailable", reason: `llvm-cov export failed: ${firstLine(exp.stderr)}`, tests };
-  return {
-    status: "measured",
+  const { objects, text } = splitTestOutput(r.stdout);
+  const tests: TestRun = { exitCode: r.code, stdout: text, stderr: r.stderr };
+  const c = await collectCoverage({
     tools,
-    tests,
-    ...parseLlvmCovExport(exp.stdout, { root: crateDir, exclude: [targetDir] }),
-  };
+    instrumentation,
+    objects,
+    root: crateDir,
+    targetDir,
+    run: ([cmd, ...args]) => run(cmd!, args, { env }),
+    testRun: r,
+  });
+  if (c.status === "unavailable") return { status: "unavailable", reason: c.reason, tests };
+  return { status: "measured", tools, tests, ...c.coverage };
 }

@@ -15,21 +15,28 @@ export {
 export type { ClippyDiagnostic, ClippyResult } from "./clippy.js";
 export { parseClippyJson } from "./clippy.js";
 export type {
+  CollectOptions,
   CoverageOptions,
   CoverageResult,
   CoverageTools,
   FileCoverage,
   FindToolsOptions,
+  Instrumentation,
   LineCoverage,
   LlvmTools,
   TestRun,
+  ToolRunner,
 } from "./coverage.js";
 export {
+  collectCoverage,
   describeCoverage,
   findCoverageTools,
   measureCoverage,
   parseLlvmCovExport,
   parseLlvmVersion,
+  prepareInstrumentation,
+  splitTestOutput,
+  withJsonMessages,
 } from "./coverage.js";
 export type { RunResult } from "./exec.js";
 export { run as runTool } from "./exec.js";
@@ -39,6 +46,15 @@ export type { CrateManifest, LockedPackage, ManifestDependency } from "./manifes
 export { parseCargoLock, parseCargoManifest } from "./manifest.js";
 export type { PackagingResult, PublishProblems } from "./publish.js";
 export { parsePackagingOutput, publishProblems } from "./publish.js";
+export type { ConsumerOptions, IndexSnapshot, Published } from "./registry.js";
+export {
+  buildConsumer,
+  CRATES_IO_INDEX,
+  indexEntry,
+  indexPath,
+  publishCrate,
+  restoreIndex,
+} from "./registry.js";
 export type {
   CopyMode,
   PreparedTarget,
@@ -50,6 +66,7 @@ export {
   CODEGEN_ENV,
   copyTarget,
   ensureLockfile,
+  LANES_DIR,
   lockedDependencies,
   prepareTarget,
   storeTarget,

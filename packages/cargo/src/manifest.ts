@@ -41,6 +41,8 @@ export interface ManifestDependency {
 export interface CrateManifest {
   name: string;
   version: string;
+  /** The library's crate name, as code refers to it ([lib] name, else the package name with '_'). */
+  lib: string;
   dependencies: ManifestDependency[];
   /** The tables that decide how dependencies build, for cache keys. */
   dependencyTables: TomlTable;
@@ -91,9 +93,12 @@ export function parseCargoManifest(text: string, file = "Cargo.toml"): CrateMani
   for (const key of ["features", "profile", "patch", "replace"]) {
     if (doc[key] !== undefined) dependencyTables[key] = doc[key];
   }
+  const name = typeof pkg.name === "string" ? pkg.name : "";
+  const lib = isTable(doc.lib) && typeof doc.lib.name === "string" ? doc.lib.name : name.replace(/-/g, "_");
   return {
-    name: typeof pkg.name === "string" ? pkg.name : "",
+    name,
     version: typeof pkg.version === "string" ? pkg.version : "",
+    lib,
     dependencies,
     dependencyTables,
   };

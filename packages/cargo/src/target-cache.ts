@@ -92,17 +92,25 @@ export function targetCacheDir(home: string = ggenHome()): string {
 
 export type CopyMode = "link" | "copy";
 
+/** Under a crate's target dir: the target dirs of other lanes (builds that run beside the main one). */
+export const LANES_DIR = "ggen-lanes";
+
 const ARTIFACT =
   /\.(rlib|rmeta|so|dylib|a)$|(^|\/)build\/[^/]+\/(build-script-build|build_script_build-[0-9a-f]+)$/;
 
-/** Copies the tree `from` to `to` (which must not exist) the way `mode` says. */
-export async function copyTarget(from: string, to: string, mode: CopyMode): Promise<void> {
-  if (mode === "copy") {
+/**
+ * Copies the tree `from` to `to` (which must not exist) the way `mode` says. With `merge`, `to` may
+ * exist and files already there are kept (a second target dir's units joining the first's).
+ */
+export async function copyTarget(from: string, to: string, mode: CopyMode, merge = false): Promise<void> {
+  if (mode === "copy" && !merge) {
     const r = await run("cp", ["-a", "--reflink=auto", from, to]);
     if (r.code !== 0) throw new GgenError("TARGET_CACHE", `copying ${from} failed: ${firstLine(r.stderr)}`);
     return;
   }
   const walk = async (rel: string): Promise<void> => {
+    // Never part of a copy: other lanes' target dirs (merged on their own) and coverage profiles.
+    if (rel === LANES_DIR || rel === "ggen-coverage") return;
     const src = join(from, rel);
     const dst = join(to, rel);
     const st = await lstat(src);
@@ -110,8 +118,10 @@ export async function copyTarget(from: string, to: string, mode: CopyMode): Prom
       await mkdir(dst, { recursive: true });
       await Promise.all((await readdir(src)).map((name) => walk(rel ? `${rel}/${name}` : name)));
     } else if (st.isSymbolicLink()) {
+      if (merge && existsSync(dst)) return;
       await symlink(await readlink(src), dst);
     } else if (st.isFile()) {
+      if (merge && existsSync(dst)) return;
       if (ARTIFACT.test(rel)) {
         try {
           return await link(src, dst);
@@ -252,6 +262,9 @@ async function pruneOwnUnits(target: string, own: { packages: Set<string>; crate
   await rm(join(target, "doc"), { recursive: true, force: true });
   await rm(join(target, "package"), { recursive: true, force: true });
   await rm(join(target, "tmp"), { recursive: true, force: true });
+  // The pipeline's own: other lanes' target dirs (merged in separately) and coverage profiles.
+  await rm(join(target, LANES_DIR), { recursive: true, force: true });
+  await rm(join(target, "ggen-coverage"), { recursive: true, force: true });
   for (const profile of await readdir(target, { withFileTypes: true })) {
     const dir = join(target, profile.name);
     if (!profile.isDirectory() || !existsSync(join(dir, "deps"))) continue;
@@ -287,7 +300,14 @@ export interface StoredTarget {
  */
 export async function storeTarget(
   prepared: PreparedTarget,
-  opts: { crateDir: string; toolchain: Toolchain; env?: NodeJS.ProcessEnv; mode?: CopyMode },
+  opts: {
+    crateDir: string;
+    toolchain: Toolchain;
+    env?: NodeJS.ProcessEnv;
+    mode?: CopyMode;
+    /** Other target dirs the crate's builds used (lanes run beside the main one): their units join the entry. */
+    lanes?: readonly string[];
+  },
 ): Promise<StoredTarget> {
   if (existsSync(join(prepared.entry, "meta.json"))) return { outcome: "kept", entry: prepared.entry };
   const own = await ownUnits(resolve(opts.crateDir), opts);
@@ -295,6 +315,8 @@ export async function storeTarget(
   try {
     await mkdir(scratch, { recursive: true });
     await copyTarget(prepared.targetDir, join(scratch, "target"), opts.mode ?? "link");
+    for (const lane of opts.lanes ?? [])
+      if (existsSync(lane)) await copyTarget(lane, join(scratch, "target"), opts.mode ?? "link", true);
     await pruneOwnUnits(join(scratch, "target"), own);
     const meta = { key: prepared.key, created: new Date().toISOString(), from: [...own.packages] };
     await writeFileAtomic(join(scratch, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`, { fsync: false });

@@ -92,12 +92,27 @@ export function parseRustcVersion(text: string): RustcVersion {
 }
 
 /** `rustc -vV` of the toolchain, raw (it feeds cache keys) and parsed. */
-export async function rustcVersion(
+// One `rustc -vV` per rustc (and rustup toolchain override) per process: every cache key and coverage
+// lookup of a run asks for it, and a rustc does not change under a running program.
+const versions = new Map<string, Promise<{ text: string; version: RustcVersion }>>();
+
+export function rustcVersion(
   toolchain: Toolchain,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ text: string; version: RustcVersion }> {
-  const r = await run(toolchain.rustc, ["-vV"], { env: { ...env, ...toolchain.env } });
-  if (r.code !== 0)
-    throw new GgenError("RUSTC_VERSION", `'rustc -vV' failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
-  return { text: r.stdout, version: parseRustcVersion(r.stdout) };
+  const key = [toolchain.rustc, env.RUSTUP_TOOLCHAIN ?? "", env.RUSTC ?? ""].join("\0");
+  let p = versions.get(key);
+  if (!p) {
+    p = run(toolchain.rustc, ["-vV"], { env: { ...env, ...toolchain.env } }).then((r) => {
+      if (r.code !== 0)
+        throw new GgenError(
+          "RUSTC_VERSION",
+          `'rustc -vV' failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+        );
+      return { text: r.stdout, version: parseRustcVersion(r.stdout) };
+    });
+    versions.set(key, p);
+    p.catch(() => versions.delete(key));
+  }
+  return p;
 }

@@ -139,3 +139,54 @@ describe("TOML with places", () => {
     expect(e.code).toBe("VARS_SYNTAX");
   });
 });
+
+describe("[pipeline] of a pack", () => {
+  const withPipeline = (stages: string, head = 'version = 1\ntoolchain = "cargo"') =>
+    `${good}\n[pipeline]\n${head}\n${stages}`;
+  const stage = (body: string) => `\n[[pipeline.stages]]\n${body}\n`;
+
+  it("is read as declared: stages with commands or built-ins, parsers, after, lanes, coverage, deploy", () => {
+    const m = parsePackManifest(
+      `${withPipeline(
+        stage('name = "build"\ngate = "build"\nrun = ["cargo", "build"]\nlane = "main"') +
+          stage(
+            'name = "test"\ngate = "tests"\nrun = ["cargo", "test"]\nparse = "libtest"\nafter = ["build"]\nlane = "main"\ncoverage = "llvm-cov"\ntimeout = "30s"',
+          ) +
+          stage('name = "audit"\ngate = "audit"\nuses = "rustsec-audit"'),
+      )}\n[pipeline.deploy]\nuses = "cargo-registry"\n`,
+      "ggen.toml",
+    );
+    expect(m.pipeline?.toolchain).toBe("cargo");
+    expect(m.pipeline?.stages.map((s) => s.name)).toEqual(["build", "test", "audit"]);
+    expect(m.pipeline?.stages[1]).toMatchObject({ parse: "libtest", after: ["build"], coverage: "llvm-cov" });
+    expect(m.pipeline?.deploy).toEqual({ uses: "cargo-registry" });
+    expect(parsePackManifest(good, "ggen.toml").pipeline).toBeUndefined();
+  });
+
+  it("refuses what could never run, at the stage's line", () => {
+    const cases: [string, RegExp, number][] = [
+      [stage('name = "a"\nrun = ["x"]') + stage('name = "a"\nrun = ["y"]'), /name 'a' is used twice/, 0],
+      [stage('name = "a"\nrun = ["x"]\nafter = ["b"]'), /runs after 'b', which is not a stage/, 0],
+      [
+        stage('name = "a"\nrun = ["x"]\nafter = ["b"]') + stage('name = "b"\nrun = ["x"]\nafter = ["a"]'),
+        /after forms a cycle: a → b → a/,
+        0,
+      ],
+      [stage('name = "a"\nuses = "rustsec-audit"\ncoverage = "llvm-cov"'), /coverage needs a command/, 0],
+      [stage('name = "a"\nrun = ["x"]\nparse = "junit-xml"'), /\[\[pipeline\.stages\]\] #1 parse/, 0],
+      [stage('name = "a"'), /#1 needs run \(a command\) or uses/, 0],
+      [stage('name = "a"\nrun = ["x"]\ntimeout = "soon"'), /timeout/, 0],
+    ];
+    for (const [stages, message] of cases) {
+      const text = withPipeline(stages);
+      const e = thrown(() => parsePackManifest(text, "ggen.toml"));
+      expect(e.code).toBe("MANIFEST_INVALID");
+      expect(e.message).toMatch(message);
+      expect(e.location?.line).toBeGreaterThan(good.split("\n").length);
+    }
+    const noVersion = thrown(() =>
+      parsePackManifest(withPipeline(stage('name = "a"\nrun = ["x"]'), ""), "g"),
+    );
+    expect(noVersion.message).toMatch(/\[pipeline\]/);
+  });
+});

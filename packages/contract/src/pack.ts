@@ -6,7 +6,7 @@ import { isAbsolute, normalize, resolve, sep } from "node:path";
 import { isInside } from "@ggen/support";
 import { GgenError } from "./errors.js";
 import { parseToml, tomlKeyLocation } from "./toml.js";
-import type { PackManifest, PackManifestDocument, PackTemplate } from "./types.js";
+import type { PackManifest, PackManifestDocument, PackPipeline, PackTemplate } from "./types.js";
 import { type ContractIssue, validate } from "./validate.js";
 
 /** A pack's manifest file, at the root of the pack directory. */
@@ -76,6 +76,8 @@ function placeOf(segs: readonly string[]): string {
   if (table === undefined) return "ggen.toml";
   if (table === "templates" && rest[0] !== undefined && /^\d+$/.test(rest[0]))
     return `[[templates]] #${Number(rest[0]) + 1}${rest.length > 1 ? ` ${rest.slice(1).join(".")}` : ""}`;
+  if (table === "pipeline" && rest[0] === "stages" && rest[1] !== undefined && /^\d+$/.test(rest[1]))
+    return `[[pipeline.stages]] #${Number(rest[1]) + 1}${rest.length > 2 ? ` ${rest.slice(2).join(".")}` : ""}`;
   return `[${table}]${rest.length ? ` ${rest.join(".")}` : ""}`;
 }
 
@@ -89,6 +91,8 @@ function sentence(issue: ContractIssue, doc: unknown): string {
   if (issue.path === "/pack/version") return `[pack] version must be semver, got ${JSON.stringify(value)}`;
   if (segs[0] === "dependencies" && segs.length === 2 && issue.message.startsWith("is not a valid key"))
     return `[dependencies] '${segs[1]}' ${packIdProblem(segs[1]!) ?? "is not a valid pack id"}`;
+  if (segs[0] === "pipeline" && /^(run|uses)$/.test(segs.at(-1) ?? "") && issue.message === "is required")
+    return `${placeOf(segs.slice(0, -1))} needs run (a command) or uses (a built-in check), one of them`;
   return `${placeOf(segs)} ${issue.message}`;
 }
 
@@ -154,6 +158,7 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
         dep,
       ]);
   }
+  if (m.pipeline) checkPipeline(m.pipeline, fail);
   return {
     pack: {
       id: p.id,
@@ -173,5 +178,47 @@ export function parsePackManifest(text: string, file: string, dir?: string): Pac
     graphs: { files },
     contract: { shapes, ...(varsSchema !== undefined ? { varsSchema } : {}) },
     dependencies: { ...dependencies },
+    ...(m.pipeline ? { pipeline: m.pipeline } : {}),
   };
+}
+
+/** What the schema cannot say of a [pipeline]: unique names, `after` naming earlier-declared or later stages that exist, no cycle. */
+function checkPipeline(
+  pipeline: PackPipeline,
+  fail: (message: string, path: readonly (string | number)[]) => never,
+): void {
+  const at = (i: number, ...rest: (string | number)[]) => ["pipeline", "stages", i, ...rest];
+  const index = new Map<string, number>();
+  for (const [i, s] of pipeline.stages.entries()) {
+    if (index.has(s.name)) fail(`[[pipeline.stages]] name '${s.name}' is used twice`, at(i, "name"));
+    index.set(s.name, i);
+  }
+  for (const [i, s] of pipeline.stages.entries()) {
+    for (const [j, dep] of (s.after ?? []).entries()) {
+      if (dep === s.name) fail(`[[pipeline.stages]] '${s.name}' cannot run after itself`, at(i, "after", j));
+      if (!index.has(dep)) {
+        const names = [...index.keys()].join(", ");
+        fail(`[[pipeline.stages]] '${s.name}' runs after '${dep}', which is not a stage (stages: ${names})`, [
+          ...at(i, "after", j),
+        ]);
+      }
+    }
+    if (s.coverage && !s.run)
+      fail(`[[pipeline.stages]] '${s.name}': coverage needs a command (run)`, at(i, "coverage"));
+    if (s.uses && s.parse && s.parse !== s.uses)
+      fail(`[[pipeline.stages]] '${s.name}': ${s.uses} has its own parser`, at(i, "parse"));
+  }
+  // A cycle through `after` would never start: name it.
+  const state = new Map<string, "open" | "done">();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "open") {
+      const cycle = [...path.slice(path.indexOf(name)), name].join(" → ");
+      fail(`[[pipeline.stages]] after forms a cycle: ${cycle}`, at(index.get(name)!, "after"));
+    }
+    state.set(name, "open");
+    for (const dep of pipeline.stages[index.get(name)!]!.after ?? []) visit(dep, [...path, name]);
+    state.set(name, "done");
+  };
+  for (const s of pipeline.stages) visit(s.name, []);
 }

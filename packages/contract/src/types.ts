@@ -145,6 +145,18 @@ export interface Finding {
   line?: number;
 }
 
+export type PipelineCoverage =
+  | { status: "measured"; percent: number; lines?: number; covered?: number; tool?: string }
+  | { status: "unavailable"; reason: string };
+
+export interface GateResult {
+  name: PipelineGate;
+  status: "passed" | "failed" | "skipped";
+  /** The declared stages that decide it. */
+  stages: string[];
+  message?: string;
+}
+
 export interface PipelineReport {
   kind: "pipeline-report/v1";
   sessionId: string;
@@ -160,6 +172,8 @@ export interface PipelineReport {
     testsPassed: number;
     testsFailed: number;
     coveragePercentage?: number;
+    /** Measured, or unavailable with the reason (revision 1.1). */
+    coverage?: PipelineCoverage;
     lintWarnings?: number;
     buildArtifacts?: number;
     filesGenerated?: number;
@@ -171,9 +185,12 @@ export interface PipelineReport {
     testsPassed: boolean;
     securityPassed: boolean;
     docsBuilt?: boolean;
+    formatValid?: boolean;
     auditPassed?: boolean;
     publishReady: boolean;
     findings?: Finding[];
+    /** The checks that did not run: their false means "not checked" (revision 1.1). */
+    skipped?: string[];
   };
   attestation: {
     hermeticExecution: boolean;
@@ -182,9 +199,21 @@ export interface PipelineReport {
     digest: string;
     statementPath?: string;
     signed?: boolean;
+    keyId?: string;
   };
   deploymentStatus: DeploymentStatus;
-  deployment?: { releaseId?: string; url?: string; provider?: string; rolledBackTo?: string };
+  deployment?: {
+    releaseId?: string;
+    url?: string;
+    provider?: string;
+    rolledBackTo?: string;
+    registry?: string;
+    artifact?: Reference;
+  };
+  /** The crate or npm package built (revision 1.1). */
+  package?: { name: string; version?: string; ecosystem: "cargo" | "npm" };
+  /** Seed 001's quality gates the pack declares (revision 1.1). */
+  gates?: GateResult[];
   recommendation: string;
   references: { manifest?: Reference; run?: Reference; metrics?: Reference };
 }
@@ -201,8 +230,8 @@ export interface DeploymentMetrics {
   totalTimeSeconds: number;
   /** Seconds per phase or stage (durations; overlapping ones ran in parallel). */
   phases: Record<string, number>;
-  /** When each stage ran: its start (offset from the run's start) and duration, in seconds. */
-  stages?: Record<string, { startSeconds: number; durationSeconds: number }>;
+  /** Start offset and duration per stage, in seconds (revision 1.1). */
+  stages?: Record<string, { startSeconds: number; durationSeconds: number; status?: string }>;
   testMetrics: {
     totalTests: number;
     passed: number;
@@ -243,6 +272,45 @@ export interface PackManifestDocument {
   graphs?: { files?: string[] };
   contract?: { shapes?: string[]; vars_schema?: string };
   dependencies?: Record<string, string>;
+  pipeline?: PackPipeline;
+}
+
+/** A quality gate of seed 001: every declared one must pass for READY. */
+export type PipelineGate = "build" | "tests" | "lint" | "format" | "package" | "docs" | "audit" | "publish";
+
+/** The result parsers a declared stage may name (the pipeline's registry). */
+export type PipelineParser =
+  | "exit-code"
+  | "libtest"
+  | "tap"
+  | "vitest-json"
+  | "clippy-json"
+  | "fmt-check"
+  | "cargo-package"
+  | "rustsec-audit";
+
+/** One stage a pack declares: a command (argv) or a built-in check, with the parser of its result. */
+export interface PipelineStageDecl {
+  name: string;
+  description?: string;
+  gate?: PipelineGate;
+  run?: string[];
+  uses?: "rustsec-audit";
+  /** Default: the built-in's own parser for `uses`, exit-code for `run`. */
+  parse?: PipelineParser;
+  after?: string[];
+  lane?: string;
+  coverage?: "llvm-cov" | "v8";
+  /** A duration (30s, 2m). */
+  timeout?: string;
+}
+
+/** A pack's [pipeline]: what its output needs to be tested, validated and deployed (version 1). */
+export interface PackPipeline {
+  version: 1;
+  toolchain?: "cargo" | "npm" | "none";
+  stages: PipelineStageDecl[];
+  deploy?: { uses: "cargo-registry"; description?: string };
 }
 
 /** `[contract]` of a ggen.toml: SHACL shapes the input graph must satisfy, a JSON Schema for the vars. */
@@ -278,6 +346,8 @@ export interface PackManifest {
   contract: PackContract;
   /** Pack id → semver range. */
   dependencies: Record<string, string>;
+  /** What the output's pipeline is, when the pack declares it (stages checked: names, after, no cycle). */
+  pipeline?: PackPipeline;
 }
 
 export const REGISTRY_INDEX_FORMAT = "ggen-registry-index/1";

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
 import type { TemplateRef } from "@ggen/contract";
 import type { StageView } from "@ggen/reporter";
+import { GgenError, staysInside } from "@ggen/support";
 
 export interface UltraFastOptions {
   /** The pack asked for (`pack` or `pack:template`; with --first, `pack` is a search query). */
@@ -27,6 +28,10 @@ export interface UltraFastOptions {
   /** Treat `pack.pack` as a search query and take the best match. */
   first: boolean;
   keepRunning: boolean;
+  /** Sign the attestation with the project's ed25519 key (made when there is none); it is signed anyway when one exists. */
+  sign?: boolean;
+  /** Where a crate is published (default <cwd>/.ggen/deploy/registry): the one output that may be outside the project. */
+  deployRegistry?: string;
   /** The tests get no network but loopback. */
   isolated: boolean;
   registries?: string[];
@@ -67,20 +72,48 @@ export interface PipelineContext {
   readonly signal: AbortSignal;
 }
 
+/** A project name: letters, digits, '.', '_' and '-', starting with a letter or digit — never a path. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * What the run would write, checked before anything is created: the name is a name (no '/', no '..',
+ * not absolute), and the output dir and the report stay inside the project, also through symlinks.
+ */
+export function pipelinePaths(
+  options: Pick<UltraFastOptions, "cwd" | "name" | "output" | "report">,
+): PipelinePaths {
+  const name = options.name;
+  if (!NAME.test(name) || name.includes(".."))
+    throw new GgenError("BAD_NAME", `--name ${JSON.stringify(name)}: a name, not a path`, {
+      kind: "usage",
+      hint: "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+    });
+  const cwd = resolve(options.cwd);
+  const inside = (p: string, flag: string) => {
+    const abs = resolve(cwd, p);
+    if (!staysInside(cwd, abs) || abs === cwd)
+      throw new GgenError("PATH_ESCAPE", `${flag} ${JSON.stringify(p)} is not inside the project (${cwd})`, {
+        kind: "usage",
+        hint: "every output of the run stays under the project directory",
+      });
+    return abs;
+  };
+  return Object.freeze({
+    cwd,
+    output: inside(options.output ?? join("target", "generated", name), "--output"),
+    report: inside(options.report ?? join("target", "ultra-fast", name, "report.json"), "--report"),
+    state: join(cwd, ".cleanroom"),
+  });
+}
+
 export function createContext(options: UltraFastOptions, signal: AbortSignal): PipelineContext {
   const sessionId = randomUUID();
-  const cwd = options.cwd;
   return Object.freeze({
     options,
     sessionId,
     startedAt: new Date(),
-    paths: Object.freeze({
-      cwd,
-      output: resolve(cwd, options.output ?? join("target", "generated", options.name)),
-      report: resolve(cwd, options.report ?? join("target", "ultra-fast", options.name, "report.json")),
-      state: join(cwd, ".cleanroom"),
-    }),
-    environmentName: `ufd-${options.name}-${sessionId.slice(0, 6)}`,
+    paths: pipelinePaths(options),
+    environmentName: `ufd-${options.name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${sessionId.slice(0, 6)}`,
     signal,
   });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   buildReport,
   deploymentOf,
+  deploymentRecord,
   deploymentStatusOf,
   failureLine,
   type Outcome,
@@ -122,5 +123,66 @@ describe("how a run ended", () => {
     expect(deploymentStatusOf(outcome)).toBe("FAILED");
     expect(deploymentOf(outcome)).toBeUndefined();
     expect(failureLine(outcome, "r.json")).toBe("timed out after 60s in deployment (details: r.json)");
+  });
+});
+
+describe("a crate's report (revision 1.1)", () => {
+  it("gates, coverage (or its absence), package, registry and signature land in a valid report", () => {
+    const outcome: Outcome = {
+      ok: true,
+      stages: [stage("test", "success", { startedAtMs: 100, durationMs: 400 })],
+      deployed: {
+        provider: "cargo-registry",
+        releaseId: "my_service@0.1.0",
+        registry: ".ggen/deploy/registry",
+        artifact: {
+          path: ".ggen/deploy/registry/crates/my_service/my_service-0.1.0.crate",
+          sha256: "b".repeat(64),
+        },
+      },
+    };
+    const r = buildReport({
+      ...input(outcome),
+      gates: [{ name: "tests", status: "passed", stages: ["test"] }],
+      coverage: { status: "unavailable", reason: "no llvm-profdata of LLVM 22" },
+      lintWarnings: 0,
+      package: { name: "my_service", version: "0.1.0", ecosystem: "cargo" },
+      statement: { digest: "a".repeat(64), path: "attestation.intoto.json", keyId: "ed25519:abc" },
+    });
+    const v = validate("pipeline-report/v1", r);
+    expect(v.ok ? [] : v.errors).toEqual([]);
+    expect(r.metrics.coveragePercentage).toBeUndefined();
+    expect(r.metrics.coverage).toEqual({ status: "unavailable", reason: "no llvm-profdata of LLVM 22" });
+    expect(r.attestation).toMatchObject({ signed: true, keyId: "ed25519:abc" });
+    expect(r.deployment).toMatchObject({ registry: ".ggen/deploy/registry", releaseId: "my_service@0.1.0" });
+    expect(r.recommendation).toMatch(
+      /^Ready: every quality gate passed and my_service@0\.1\.0 was published/,
+    );
+  });
+});
+
+describe("deploymentRecord", () => {
+  it("total is the wall time, not the sum of stages that overlapped; each stage keeps its offset", () => {
+    const rec = deploymentRecord({
+      deploymentId: "my_service@0.1.0",
+      at: new Date("2026-01-13T10:00:10.000Z"),
+      name: "my_service",
+      environment: "production",
+      status: "success",
+      wallMs: 10_000,
+      stages: [
+        stage("build", "success", { startedAtMs: 1000, durationMs: 6000 }),
+        stage("clippy", "success", { startedAtMs: 1000, durationMs: 7000 }),
+        stage("never", "skipped"),
+      ],
+      resources: { peakMemoryMb: 100, cpuPercent: 50 },
+    });
+    expect(validate("deployment-metrics/v1", rec).ok).toBe(true);
+    expect(rec.totalTimeSeconds).toBe(10);
+    expect(rec.phases).toEqual({ build: 6, clippy: 7 });
+    expect(rec.stages).toEqual({
+      build: { startSeconds: 1, durationSeconds: 6, status: "success" },
+      clippy: { startSeconds: 1, durationSeconds: 7, status: "success" },
+    });
   });
 });

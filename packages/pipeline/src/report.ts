@@ -1,7 +1,15 @@
 // The pipeline-report/v1 of a run, from what the run produced: pure (no clock, no files), so every
 // field is decided here and nowhere else.
 
-import type { BackendName, CleanroomRun, PipelineReport, StageStatus } from "@ggen/contract";
+import type {
+  BackendName,
+  CleanroomRun,
+  DeploymentMetrics,
+  GateResult,
+  PipelineCoverage,
+  PipelineReport,
+  StageStatus,
+} from "@ggen/contract";
 import type { StageRecord } from "@ggen/reporter";
 
 /** How a run ended, as the report and the caller see it. */
@@ -18,6 +26,9 @@ export interface Outcome {
     readonly releaseId?: string;
     readonly rolledBackTo?: string;
     readonly url?: string;
+    /** A crate's registry (as the report shows it) and the published .crate. */
+    readonly registry?: string;
+    readonly artifact?: { readonly path: string; readonly sha256: string };
   };
 }
 
@@ -32,8 +43,14 @@ export interface ReportInput {
   readonly filesGenerated: number;
   readonly run?: CleanroomRun;
   readonly validation: PipelineReport["validation"];
-  /** The in-toto statement's digest and where it is, relative to the report. */
-  readonly statement: { readonly digest: string; readonly path: string };
+  /** The quality gates the pack declares, as they ended. */
+  readonly gates?: readonly GateResult[];
+  readonly coverage?: PipelineCoverage;
+  /** Lint warnings when a parser counted them (else the validation's warnings are counted). */
+  readonly lintWarnings?: number;
+  readonly package?: PipelineReport["package"];
+  /** The in-toto statement's digest and where it is, relative to the report; signed with keyId when signed. */
+  readonly statement: { readonly digest: string; readonly path: string; readonly keyId?: string };
   readonly references: PipelineReport["references"];
   /** The reporting stage's own timing, and the run's total, in ms from the start. */
   readonly reporting: { readonly startedAtMs: number; readonly durationMs: number };
@@ -55,18 +72,31 @@ export function deploymentStatusOf(outcome: Outcome): PipelineReport["deployment
 export function deploymentOf(outcome: Outcome): PipelineReport["deployment"] | undefined {
   const d = outcome.deployed;
   if (!d) return undefined;
+  const where = {
+    ...(d.registry ? { registry: d.registry } : {}),
+    ...(d.artifact ? { artifact: { path: d.artifact.path, sha256: d.artifact.sha256 } } : {}),
+  };
   if (outcome.ok)
     return {
       provider: d.provider,
       ...(d.releaseId ? { releaseId: d.releaseId } : {}),
       ...(d.url ? { url: d.url } : {}),
+      ...where,
     };
-  return d.rolledBackTo ? { provider: d.provider, rolledBackTo: d.rolledBackTo } : undefined;
+  return d.rolledBackTo
+    ? { provider: d.provider, rolledBackTo: d.rolledBackTo, ...(d.registry ? { registry: d.registry } : {}) }
+    : undefined;
 }
 
 export function recommendationOf(outcome: Outcome): string {
-  if (outcome.ok)
-    return `Ready: every stage passed and ${outcome.deployed?.url ?? "the service"} answers its health check.`;
+  if (outcome.ok) {
+    const d = outcome.deployed;
+    if (d?.registry)
+      return `Ready: every quality gate passed and ${d.releaseId ?? "the crate"} was published to ${d.registry}, where a crate depending on it builds.`;
+    return d
+      ? `Ready: every stage passed and ${d.url ?? "the service"} answers its health check.`
+      : "Ready: every quality gate passed.";
+  }
   return rolledBack(outcome)
     ? "Not ready: the new release failed verification and the previous release was restored."
     : `Not ready: ${outcome.failure instanceof Error ? outcome.failure.message : String(outcome.failure)}`;
@@ -106,6 +136,9 @@ export function buildReport(input: ReportInput): PipelineReport {
   };
   const deployment = deploymentOf(outcome);
   const r = input.references;
+  const cov = input.coverage;
+  const percent =
+    cov?.status === "measured" ? cov.percent : cov === undefined ? run?.summary.coveragePercent : undefined;
   return {
     kind: "pipeline-report/v1",
     sessionId: input.sessionId,
@@ -120,10 +153,10 @@ export function buildReport(input: ReportInput): PipelineReport {
       testsExecuted: run?.summary.total ?? 0,
       testsPassed: run?.summary.passed ?? 0,
       testsFailed: (run?.summary.failed ?? 0) + (run?.summary.errored ?? 0) + (run?.summary.timedOut ?? 0),
-      ...(run?.summary.coveragePercent !== undefined
-        ? { coveragePercentage: run.summary.coveragePercent }
-        : {}),
-      lintWarnings: input.validation.findings?.filter((f) => f.severity === "warning").length ?? 0,
+      ...(percent !== undefined ? { coveragePercentage: percent } : {}),
+      ...(cov ? { coverage: cov } : {}),
+      lintWarnings:
+        input.lintWarnings ?? input.validation.findings?.filter((f) => f.severity === "warning").length ?? 0,
       filesGenerated: input.filesGenerated,
     },
     validation: input.validation,
@@ -133,15 +166,75 @@ export function buildReport(input: ReportInput): PipelineReport {
       reproducible: run !== undefined,
       digest: `sha256:${input.statement.digest}`,
       statementPath: input.statement.path,
-      signed: false,
+      signed: input.statement.keyId !== undefined,
+      ...(input.statement.keyId ? { keyId: input.statement.keyId } : {}),
     },
     deploymentStatus: deploymentStatusOf(outcome),
     ...(deployment ? { deployment } : {}),
+    ...(input.package ? { package: input.package } : {}),
+    ...(input.gates ? { gates: input.gates.map((g) => ({ ...g, stages: [...g.stages] })) } : {}),
     recommendation: recommendationOf(outcome),
     references: {
       ...(r.manifest ? { manifest: r.manifest } : {}),
       ...(r.run ? { run: r.run } : {}),
       ...(r.metrics ? { metrics: r.metrics } : {}),
     },
+  };
+}
+
+/** Start offset and duration of every stage that ran, in seconds, from the stage records. */
+export function stageTimes(stages: readonly StageRecord[]): NonNullable<DeploymentMetrics["stages"]> {
+  const out: NonNullable<DeploymentMetrics["stages"]> = {};
+  for (const s of stages) {
+    if (s.startedAtMs === undefined || s.durationMs === undefined) continue;
+    out[s.name] = {
+      startSeconds: Math.round(s.startedAtMs) / 1000,
+      durationSeconds: Math.round(s.durationMs) / 1000,
+      status: s.status,
+    };
+  }
+  return out;
+}
+
+export interface DeploymentRecordInput {
+  readonly deploymentId: string;
+  readonly at: Date;
+  readonly name: string;
+  readonly version?: string;
+  readonly environment?: string;
+  readonly status: DeploymentMetrics["status"];
+  /** Wall time from the run's start to the end of the deployment. */
+  readonly wallMs: number;
+  readonly stages: readonly StageRecord[];
+  readonly run?: CleanroomRun;
+  readonly resources: DeploymentMetrics["resourceUsage"];
+}
+
+/**
+ * The deployment-metrics/v1 record of a run: total = wall time (stages that ran side by side are not
+ * added up), each stage with its start offset and duration; `phases` keeps seconds per stage. Pure.
+ */
+export function deploymentRecord(i: DeploymentRecordInput): DeploymentMetrics {
+  const stages = stageTimes(i.stages);
+  const s = i.run?.summary;
+  return {
+    kind: "deployment-metrics/v1",
+    deploymentId: i.deploymentId,
+    timestamp: i.at.toISOString(),
+    ...(i.environment ? { environment: i.environment } : {}),
+    name: i.name,
+    ...(i.version ? { version: i.version } : {}),
+    status: i.status,
+    totalTimeSeconds: Math.round(i.wallMs) / 1000,
+    phases: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, v.durationSeconds])),
+    stages,
+    testMetrics: {
+      totalTests: s?.total ?? 0,
+      passed: s?.passed ?? 0,
+      failed: (s?.failed ?? 0) + (s?.errored ?? 0) + (s?.timedOut ?? 0),
+      skipped: s?.skipped ?? 0,
+      durationSeconds: Math.round(i.run?.timings.testMs ?? 0) / 1000,
+    },
+    resourceUsage: i.resources,
   };
 }

@@ -4,6 +4,7 @@ export { closest, didYouMean, editDistance } from "@ggen/support";
 export type {
   DsseEnvelope,
   KeyPairPem,
+  ProjectKey,
   ProvenanceOptions,
   ResourceDescriptor,
   Statement,
@@ -14,11 +15,18 @@ export type {
 } from "./attest/index.js";
 export {
   DSSE_PAYLOAD_TYPE,
+  ed25519PrivateKey,
+  ed25519PublicKey,
   generateSigningKey,
   keyId,
+  keyIdOf,
   pae,
+  projectKeyPaths,
+  projectSigningKey,
   provenanceStatement,
+  ROOT_DESCRIPTOR,
   readAttestation,
+  recordedRoot,
   redact,
   SLSA_PROVENANCE_PREDICATE,
   STATEMENT_TYPE,
@@ -28,6 +36,7 @@ export {
   testResultStatement,
   verifyAttestation,
   verifyEnvelope,
+  verifyProblem,
 } from "./attest/index.js";
 export type { LiveStepsOptions } from "./live.js";
 export { LiveSteps } from "./live.js";

@@ -95,6 +95,8 @@ export interface RunParts {
   environment: { name: string; backend: BackendName; isolation: Isolation };
   services?: CleanroomRun["services"];
   tests: TestResult[];
+  /** Line coverage the work measured (percent). */
+  coveragePercent?: number;
   timings: Omit<CleanroomRun["timings"], "totalMs"> & { totalMs?: number };
   resources?: CleanroomRun["resources"];
 }
@@ -110,7 +112,10 @@ export function buildRun(parts: RunParts): CleanroomRun {
     environment: parts.environment,
     services: parts.services ?? [],
     tests: parts.tests,
-    summary: summarize(parts.tests),
+    summary: {
+      ...summarize(parts.tests),
+      ...(parts.coveragePercent !== undefined ? { coveragePercent: parts.coveragePercent } : {}),
+    },
     timings: {
       setupMs: round(parts.timings.setupMs),
       testMs: round(parts.timings.testMs),

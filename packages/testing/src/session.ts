@@ -33,6 +33,8 @@ export interface WorkOutcome {
   tests: TestResult[];
   timeline: TimelineEntry[];
   files?: Record<string, number>;
+  /** Line coverage in percent, when the work measured it (for the run's summary). */
+  coveragePercent?: number;
 }
 
 export interface SessionOptions {
@@ -209,6 +211,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       endpoint: s.redactedUrl.replace(/\/\/[^@/]*@/, "//"),
     })),
     tests: outcome.tests,
+    ...(outcome.coveragePercent !== undefined ? { coveragePercent: outcome.coveragePercent } : {}),
     timings: { setupMs, testMs, teardownMs },
     resources: {
       peakMemoryMb: Math.round(resources.peakMemoryMb * 10) / 10,

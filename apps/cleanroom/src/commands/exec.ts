@@ -123,6 +123,9 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
   const { store, testing } = await engineSettings();
   const current = argv.host ? undefined : await currentEnvironment(argv, out);
   const backend = current?.backend;
+  // A crate's commands get ggen's cargo home (offline crates, `cargo audit` as the built-in audit).
+  const toolchain = await (await import("@ggen/pipeline")).projectToolchain(root);
+  for (const note of toolchain?.notes ?? []) out.info(note);
   const live = new LiveSteps({ enabled: !out.json && !argv.quiet, verbose: argv.verbose === true });
   try {
     const result = await run.runSession({
@@ -139,7 +142,7 @@ async function execScenario(argv: ExecArgs, out: ReturnType<typeof output>): Pro
         const r = await run.runScenario(scenario, {
           exec: ctx.exec,
           cwd: ctx.workdir,
-          env: ctx.env,
+          env: { ...toolchain?.env, ...ctx.env },
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           ...(maxParallel ? { maxParallel } : {}),
           onEvent: (e) => {

@@ -119,14 +119,11 @@ async function verify(argv: ReportArgs, out: ReturnType<typeof output>): Promise
         ),
       ].join("\n"),
   );
-  if (!result.ok)
-    // The report above says what changed; the error line says that it failed, through the one renderer.
-    throw new GgenError(
-      "ATTESTATION_MISMATCH",
-      result.signatureValid === false
-        ? `${file} does not verify: its signature is invalid`
-        : `${file} does not verify: ${bad.length} of ${result.checks.length} files changed or missing`,
-    );
+  if (!result.ok) {
+    // The report above says what changed; the error line names it, through the one renderer.
+    const { verifyProblem } = await import("@ggen/reporter");
+    throw new GgenError("ATTESTATION_MISMATCH", verifyProblem(result) ?? `${file} does not verify`);
+  }
 }
 
 interface MergeFlags {
@@ -321,6 +318,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
       const { manifest, text } = await readManifest(argv.provenance);
       const { sha256 } = await import("@ggen/support");
       statement = reporter.provenanceStatement(manifest, {
+        root,
         manifestRef: { path: relative(root, argv.provenance), sha256: sha256(text) },
       });
     } else {
@@ -337,6 +335,7 @@ export const reportCommand = defineCommand<ReportFlags>()({
         return;
       }
       statement = reporter.testResultStatement(stored.run, {
+        root,
         runRef: { path: relative(root, stored.path), sha256: sha256(await readFile(stored.path)) },
       });
     }

@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { basename, relative } from "node:path";
 import { defineCommand } from "@ggen/reporter";
 import { writeFileAtomic } from "@ggen/support";
 import pkg from "../../package.json" with { type: "json" };
@@ -27,11 +27,19 @@ interface UltraFastTestFlags {
 
 export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
   command: "ultra-fast-test",
-  describe: "Test the output a generation manifest describes, in a fresh environment",
+  describe:
+    "Test generated output (a generation manifest, or a crate's Cargo.toml) in a fresh environment (exit 1 when a test fails)",
   options: {
     ...backendFlag,
-    manifest: { type: "string", required: true, describe: "A generation-manifest/v1 (ggen writes it)" },
-    timeout: { type: "string", describe: "Per runner invocation: 60s, 2m (a bare number is seconds)" },
+    manifest: {
+      type: "string",
+      required: true,
+      describe: "A generation-manifest/v1 (ggen writes it), or a crate's Cargo.toml",
+    },
+    timeout: {
+      type: "string",
+      describe: "Per runner invocation: 60s, 2m, 1500ms (a bare number is seconds)",
+    },
     report: { type: "string", describe: "Also write the cleanroom-run/v1 here" },
     parallel: { type: "boolean", default: true, describe: "Run test files in parallel" },
     host: { type: "boolean", default: false, describe: "Run on the host, no environment or services" },
@@ -44,21 +52,34 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
   examples: [
     ["cleanroom ultra-fast-test --manifest out/.ggen/manifest.json", "Test generated output"],
     ["cleanroom ultra-fast-test --manifest m.json --report run.json --timeout 60s", "…and keep the run"],
+    [
+      "cleanroom ultra-fast-test --manifest target/generated/Cargo.toml --timeout 50s",
+      "A crate: cargo test, per test",
+    ],
   ],
   handler: async (argv) => {
     const out = output(argv);
     const timeoutMs = await durationFlag(argv.timeout, "--timeout");
-    const { manifest, text } = await readManifest(argv.manifest);
     const pipeline = await import("@ggen/pipeline");
     const root = projectRoot();
-    // The pipeline's testing stage, from the manifest: its files checked against the disk.
-    const target = await pipeline.manifestTarget({
-      manifestPath: argv.manifest,
-      manifest,
-      manifestText: text,
-      cwd: root,
-      onChanged: (path) => out.warn(`${path} changed since it was generated`),
-    });
+    const crate = basename(argv.manifest) === "Cargo.toml";
+    // The pipeline's testing stage, from the manifest (its files checked against the disk), or from a
+    // crate's Cargo.toml as seed 001 gives it.
+    const target = crate
+      ? await pipeline.crateTarget({ manifestPath: argv.manifest, cwd: root })
+      : await (async () => {
+          const { manifest, text } = await readManifest(argv.manifest);
+          return pipeline.manifestTarget({
+            manifestPath: argv.manifest,
+            manifest,
+            manifestText: text,
+            cwd: root,
+            onChanged: (path) => out.warn(`${path} changed since it was generated`),
+          });
+        })();
+    // A crate's tests get ggen's cargo home (Debian's crates offline) and its cached target dir.
+    const toolchain = await pipeline.projectToolchain(target.root);
+    for (const note of toolchain?.notes ?? []) out.verbose(note);
     for (const n of target.needs) out.verbose(`needs ${n.service}: ${n.because}`);
     const backend = argv.host ? undefined : await loadBackend(argv, out);
     const { LiveSteps, renderRunText } = await import("@ggen/reporter");
@@ -71,6 +92,7 @@ export const ultraFastTestCommand = defineCommand<UltraFastTestFlags>()({
         services: argv.host ? [] : target.needs.map((n) => ({ kind: n.service })),
         isolated: argv.isolated === true,
         caches: ["npm", "cargo"],
+        ...(toolchain ? { env: toolchain.env } : {}),
         parallel: argv.parallel,
         ...(timeoutMs ? { timeoutMs } : {}),
         ...(backend ? {} : { node: process.execPath }),

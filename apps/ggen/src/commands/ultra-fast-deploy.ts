@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import type { BackendChoice } from "@ggen/cleanroom-backends";
 import { defineCommand } from "@ggen/reporter";
-import { GgenError, parseKeyValues } from "@ggen/support";
+import { GgenError, parseDuration, parseKeyValues } from "@ggen/support";
 import pkg from "../../package.json" with { type: "json" };
 import { cacheDir, output } from "../context.js";
 
@@ -21,28 +21,20 @@ interface UltraFastDeployFlags {
   isolated: boolean;
   registry?: string[];
   offline: boolean;
+  sign: boolean;
+  "deploy-registry"?: string;
 }
 
 // The choices as data for --help (the type is the backends' own; importing their values would load them).
 const backendChoices = ["auto", "local", "testcontainers"] as const satisfies readonly BackendChoice[];
 
-/** "60s", "2m", "1500ms" or plain seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m)
-    throw new GgenError("USAGE", `--timeout ${text}: give a duration such as 60s, 2m or 1500ms`, {
-      kind: "usage",
-    });
-  const n = Number(m[1]);
-  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
-}
-
 export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
   command: "ultra-fast-deploy",
-  describe: "From a template pack to a deployed, verified service, with a report",
+  describe:
+    "From a template pack to a deployed, verified service or crate, with a report (exit 1 unless READY)",
   options: {
     template: { type: "string", required: true, describe: "pack[:template], or a search query with --first" },
-    name: { type: "string", required: true, describe: "The project's name" },
+    name: { type: "string", required: true, describe: "The project's name (a name, not a path)" },
     // --version here is the release's version, not the program's.
     version: { type: "string", describe: "The release version" },
     vars: { type: "string", array: true, describe: "Template variables, key=value (repeatable)" },
@@ -61,6 +53,16 @@ export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
       describe: "Registry (dir, file:, http(s):), highest priority first",
     },
     offline: { type: "boolean", default: false, describe: "Use the cached registry index only" },
+    sign: {
+      type: "boolean",
+      default: false,
+      describe:
+        "Sign the attestations with the project's ed25519 key (made if missing; used anyway when present)",
+    },
+    "deploy-registry": {
+      type: "string",
+      describe: "Where a crate is published (default .ggen/deploy/registry)",
+    },
   },
   examples: [
     [
@@ -75,10 +77,14 @@ export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
       "ggen ultra-fast-deploy --template io.ggen.domain-service --name shop --backend testcontainers --timeout 90s",
       "Test in Docker",
     ],
+    [
+      "ggen ultra-fast-deploy --template io.ggen.rust-cli --name my_service --version 0.1.0 --report report.json",
+      "A Rust crate: the pack's own stages, then a verified publish to .ggen/deploy/registry",
+    ],
   ],
   handler: async (argv) => {
     const out = output(argv);
-    const timeoutMs = parseDuration(argv.timeout);
+    const timeoutMs = parseDuration(argv.timeout, { flag: "--timeout" });
     const vars = parseKeyValues(argv.vars ?? [], { flag: "--vars", example: "name=shop" });
     const { StageView, renderPipeline } = await import("@ggen/reporter");
     const { STAGES, ultraFastDeploy } = await import("@ggen/pipeline");
@@ -104,6 +110,8 @@ export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
         isolated: argv.isolated,
         ...(argv.registry ? { registries: argv.registry } : {}),
         offline: argv.offline,
+        sign: argv.sign,
+        ...(argv["deploy-registry"] ? { deployRegistry: argv["deploy-registry"] } : {}),
         cwd: process.cwd(),
         ggenVersion: pkg.version,
         cache: { templates: cacheDir("templates"), nodeModules: cacheDir("node-modules") },
@@ -113,16 +121,26 @@ export const ultraFastDeployCommand = defineCommand<UltraFastDeployFlags>()({
       });
       view.close();
       out.data(r.report, () => {
-        const lines = [
-          renderPipeline(r.report, "text").trimEnd(),
-          `Report: ${relative(process.cwd(), r.reportPath)}`,
-        ];
-        if (r.releasesDir) lines.push(`Releases: ${relative(process.cwd(), r.releasesDir)}`);
+        const lines = [renderPipeline(r.report, "text").trimEnd()];
+        const rep = r.report;
+        if (rep.gates?.length)
+          lines.push(
+            `Gates: ${rep.gates.map((g) => `${g.status === "passed" ? "✓" : g.status === "failed" ? "✗" : "-"} ${g.name}`).join("  ")}`,
+          );
+        const cov = rep.metrics.coverage;
+        if (cov && cov.status === "unavailable") lines.push(`Coverage: unavailable (${cov.reason})`);
+        if (rep.validation.skipped?.length)
+          lines.push(`Not checked (skipped): ${rep.validation.skipped.join(", ")}`);
+        lines.push(`Report: ${relative(process.cwd(), r.reportPath)}`);
+        if (r.releasesDir)
+          lines.push(
+            `${rep.package?.ecosystem === "cargo" ? "Registry" : "Releases"}: ${relative(process.cwd(), r.releasesDir) || "."}`,
+          );
         if (r.stopHint)
           lines.push(
             `Running at ${r.url}${r.pid ? ` (pid ${r.pid})` : ""}${r.environment ? `, its services in cleanroom environment ${r.environment}` : ""}; stop them with: ${r.stopHint}`,
           );
-        else if (r.exitCode === 0)
+        else if (r.exitCode === 0 && rep.package?.ecosystem !== "cargo")
           lines.push("The service was verified and stopped; pass --keep-running to leave it up.");
         return lines.join("\n");
       });

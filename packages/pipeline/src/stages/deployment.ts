@@ -43,8 +43,6 @@ export interface DeploymentInput {
   readonly plan: DeploymentPlan;
   readonly prepared: Prepared;
   readonly tested: Tested;
-  /** Seconds of the stages before, for the deployment-metrics/v1 record. */
-  readonly stageSeconds: Record<string, number>;
 }
 
 export interface Deployed {
@@ -54,8 +52,8 @@ export interface Deployed {
   readonly releaseId?: string;
   readonly rolledBackTo?: string;
   readonly message?: string;
-  /** The deployment-metrics/v1 records (JSON Lines). */
-  readonly metricsFile: string;
+  /** Where the run's deployment-metrics/v1 record goes: the generated project. */
+  readonly metricsDir: string;
   /** The service's pid, when it stays running (--keep-running). */
   readonly pid?: number;
 }
@@ -64,12 +62,11 @@ export const deployment: Stage<DeploymentInput, Deployed, "deployment"> = {
   name: "deployment",
   // The deploy itself cannot be cut off half-way; over --timeout it is undone afterwards.
   onAbort: "finish",
-  async run(ctx, { project, plan, prepared, tested, stageSeconds }) {
+  async run(ctx, { project, plan, prepared }) {
     const lifecycle = await import("@ggen/lifecycle");
     const o = ctx.options;
     const env: Record<string, string> = { HOST: "127.0.0.1" };
     for (const s of prepared.services) Object.assign(env, s.env);
-    const run = tested.run;
     const r = await lifecycle.deploy(plan.config, o.env, {
       env,
       // A failed verify rolls back, as the ultra-fast path promises — unless the profile itself says
@@ -79,14 +76,9 @@ export const deployment: Stage<DeploymentInput, Deployed, "deployment"> = {
         ? { verifyRetries: project.profile.verifyRetries }
         : {}),
       version: o.version ?? "0.1.0",
-      phases: stageSeconds,
-      testMetrics: {
-        totalTests: run.summary.total,
-        passed: run.summary.passed,
-        failed: run.summary.failed,
-        skipped: run.summary.skipped,
-        durationSeconds: Math.round(run.timings.testMs) / 1000,
-      },
+      // The run writes its own record afterwards: its wall time and every stage's offset, which the
+      // deploy alone cannot know.
+      recordMetrics: false,
     });
     const pid =
       r.status === "success" && o.keepRunning
@@ -99,7 +91,7 @@ export const deployment: Stage<DeploymentInput, Deployed, "deployment"> = {
       ...(r.releaseId ? { releaseId: r.releaseId } : {}),
       ...(r.rolledBackTo ? { rolledBackTo: r.rolledBackTo } : {}),
       ...(r.message ? { message: r.message } : {}),
-      metricsFile: join(project.config.root, lifecycle.METRICS_FILE),
+      metricsDir: project.config.root,
       ...(pid > 0 ? { pid } : {}),
     };
   },

@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Backend, ServiceSpec } from "@ggen/cleanroom-backends";
-import type { CleanroomRun, GenerationManifest, Reference } from "@ggen/contract";
+import type { CleanroomRun, GenerationManifest, PipelineCoverage, Reference } from "@ggen/contract";
 import { GgenError, sha256, writeFileAtomic } from "@ggen/support";
+import { v8Coverage } from "../declared/coverage.js";
 import { loadEngine, type Need, type SessionResult, type UnitEvent } from "../engine.js";
 import type { Stage } from "../stage.js";
 import type { Generated } from "./generation.js";
@@ -21,7 +22,8 @@ export interface TestTarget {
   readonly manifest?: Reference;
 }
 
-/** A generation that just ran: its files as the manifest recorded them. */
+/** A generation that just ran: its files as the manifest recorded them (relative to the output, as the
+ * generated project's own `lifecycle validate` reads the run). */
 export async function generatedTarget(generated: Generated): Promise<TestTarget> {
   const { selectFiles } = await loadEngine();
   return {
@@ -98,6 +100,40 @@ export async function manifestTarget(input: ManifestInput): Promise<TestTarget &
   };
 }
 
+/**
+ * A crate as the seed names it (`--manifest target/generated/Cargo.toml`): its tests (cargo test,
+ * libtest results), its sources as they are now, the Cargo.toml as the run's manifest reference.
+ */
+export async function crateTarget(input: {
+  manifestPath: string;
+  cwd: string;
+}): Promise<TestTarget & { needs: Need[] }> {
+  const { detectNeeds } = await loadEngine();
+  const { rustSources } = await import("@ggen/cargo");
+  const file = resolve(input.cwd, input.manifestPath);
+  if (!existsSync(file))
+    throw new GgenError("FILE_NOT_FOUND", `manifest not found: ${input.manifestPath}`, {
+      kind: "usage",
+      location: { file: input.manifestPath },
+    });
+  const root = dirname(file);
+  const files = [
+    "Cargo.toml",
+    ...(existsSync(join(root, "Cargo.lock")) ? ["Cargo.lock"] : []),
+    ...(await rustSources(root)),
+  ];
+  return {
+    root,
+    files: [file],
+    sourceRefs: files.map((f) => ({
+      path: relative(input.cwd, join(root, f)),
+      sha256: sha256(readFileSync(join(root, f))),
+    })),
+    manifest: { path: relative(input.cwd, file), sha256: sha256(readFileSync(file)) },
+    needs: detectNeeds(root, files),
+  };
+}
+
 export interface TestOptions {
   /** cleanroom's state dir: the run is recorded there. */
   stateDir: string;
@@ -117,14 +153,19 @@ export interface TestOptions {
   onEvent?: (e: UnitEvent) => void;
   onNote?: (text: string) => void;
   signal?: AbortSignal;
+  /** Measure line coverage of the target's own sources while its tests run (V8, for Node tests). */
+  coverage?: "v8";
+  /** More variables for the tests (a crate's cargo home and target dir). */
+  env?: Record<string, string>;
 }
 
 /** The target's tests, as one recorded run (dependencies installed offline first). */
 export async function testGenerated(
   target: TestTarget,
   o: TestOptions,
-): Promise<SessionResult & { passed: boolean }> {
+): Promise<SessionResult & { passed: boolean; coverage?: PipelineCoverage }> {
   const { runPassed, runSession, testProject } = await loadEngine();
+  let coverage: PipelineCoverage | undefined;
   const session = await runSession({
     root: target.root,
     stateDir: o.stateDir,
@@ -142,16 +183,33 @@ export async function testGenerated(
     tool: o.tool,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onNote ? { onNote: o.onNote } : {}),
-    work: (ctx) =>
-      testProject(target.root, ctx, {
-        files: target.files,
-        parallel: o.parallel,
-        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
-        ...(o.node ? { node: o.node } : {}),
-        ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-      }),
+    work: async (ctx) => {
+      // V8 names scripts by their path as the tests see it: that path first, from the environment.
+      let setup: Awaited<ReturnType<typeof v8Coverage>> | undefined;
+      if (o.coverage === "v8") {
+        const pwd = await ctx.exec(["pwd"], {
+          cwd: ctx.workdir,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        const visibleRoot = pwd.exitCode === 0 ? pwd.stdout.trim() : target.root;
+        setup = await v8Coverage({ root: target.root, visibleRoot });
+      }
+      const r = await testProject(
+        target.root,
+        { ...ctx, env: { ...ctx.env, ...o.env, ...setup?.env } },
+        {
+          files: target.files,
+          parallel: o.parallel,
+          ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+          ...(o.node ? { node: o.node } : {}),
+          ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+        },
+      );
+      if (setup) coverage = await setup.read();
+      return { ...r, ...(coverage?.status === "measured" ? { coveragePercent: coverage.percent } : {}) };
+    },
   });
-  return { ...session, passed: runPassed(session.run) };
+  return { ...session, passed: runPassed(session.run), ...(coverage ? { coverage } : {}) };
 }
 
 export interface TestingInput {
@@ -163,6 +221,8 @@ export interface TestingInput {
 
 export interface Tested {
   readonly run: CleanroomRun;
+  /** Line coverage of the generated sources by their tests, or why there is none. */
+  readonly coverage?: PipelineCoverage;
   /** The run as written into the output (.ggen/cleanroom-run.json), relative to cwd. */
   readonly runRef: Reference;
   readonly passed: boolean;
@@ -180,6 +240,7 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       parallel: true,
       signal: ctx.signal,
       onNote: ctx.options.onNote,
+      coverage: "v8",
     });
     const text = `${JSON.stringify(session.run, null, 2)}\n`;
     const file = join(input.target.root, ".ggen", "cleanroom-run.json");
@@ -188,6 +249,7 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       run: session.run,
       runRef: { path: relative(ctx.paths.cwd, file), sha256: sha256(text) },
       passed: session.passed,
+      ...(session.coverage ? { coverage: session.coverage } : {}),
     };
   },
   verdict: ({ run, passed }) => {
@@ -200,6 +262,6 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       ),
     };
   },
-  describe: ({ run }, { prepared }) =>
-    `${run.summary.passed}/${run.summary.total} passed${prepared.services.length ? ` against ${prepared.services.map((s) => s.kind).join(", ")}` : ""}`,
+  describe: ({ run, coverage }, { prepared }) =>
+    `${run.summary.passed}/${run.summary.total} passed${prepared.services.length ? ` against ${prepared.services.map((s) => s.kind).join(", ")}` : ""}${coverage ? `; coverage ${coverage.status === "measured" ? `${coverage.percent} %` : `unavailable (${coverage.reason})`}` : ""}`,
 };

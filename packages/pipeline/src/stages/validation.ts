@@ -2,7 +2,7 @@
 // check, start as soon as the generated files and their dependencies are there — alongside the tests;
 // the tests gate reads the test run's report, so it alone waits for the tests.
 
-import type { Finding, PipelineReport } from "@ggen/contract";
+import type { Finding, GateResult, PipelineReport } from "@ggen/contract";
 import type { RunResult, ValidationReport } from "@ggen/lifecycle";
 import { GgenError } from "@ggen/support";
 import type { Project } from "../project.js";
@@ -31,6 +31,7 @@ export const NOT_VALIDATED: PipelineReport["validation"] = {
   testsPassed: false,
   securityPassed: false,
   publishReady: false,
+  skipped: ["packageValid", "testsPassed", "securityPassed", "publishReady"],
 };
 
 /** The report's validation section from the phases and the checks. */
@@ -110,3 +111,42 @@ export const validation: Stage<ValidationInput, Validated, "validation"> = {
     return `${parts.filter(Boolean).join("; ")}; ${c.errors} errors, ${c.warnings} warnings`;
   },
 };
+
+/**
+ * The quality gates of a Node service's run (make.toml phases, the security check, the tests): a check
+ * that did not run — validation cut off by a failed test run, a phase the profile leaves out — is
+ * skipped, never failed.
+ */
+export function nodeGates(
+  validated: Validated | undefined,
+  tests: { ran: boolean; passed: boolean },
+): GateResult[] {
+  const phase = (name: string, gate: GateResult["name"]): GateResult => {
+    const p = validated?.phases.phases.find((x) => x.phase === name);
+    const skipped = !validated || !p || validated.phases.plan.skipped.includes(name);
+    return {
+      name: gate,
+      status: skipped ? "skipped" : succeeded(p) ? "passed" : "failed",
+      stages: ["validation"],
+      ...(skipped ? {} : succeeded(p) ? {} : { message: `phase ${name} ${p.status}` }),
+    };
+  };
+  const security =
+    validated?.checks.findings.filter((f) => f.check === "security" && f.severity === "error") ?? [];
+  return [
+    phase("build", "build"),
+    {
+      name: "tests",
+      status: !tests.ran ? "skipped" : tests.passed ? "passed" : "failed",
+      stages: ["testing"],
+    },
+    phase("lint", "lint"),
+    phase("bundle", "package"),
+    {
+      name: "audit",
+      status: !validated ? "skipped" : security.length ? "failed" : "passed",
+      stages: ["validation"],
+      ...(security[0] ? { message: security[0].message } : {}),
+    },
+  ];
+}

@@ -7,14 +7,18 @@ import { afterAll, describe, expect, it } from "vitest";
 import { sampleRun } from "../render/fixtures.test-helpers.js";
 import {
   generateSigningKey,
+  keyIdOf,
   pae,
+  projectSigningKey,
   provenanceStatement,
+  recordedRoot,
   SLSA_PROVENANCE_PREDICATE,
   signStatement,
   TEST_RESULT_PREDICATE,
   testResultStatement,
   verifyAttestation,
   verifyEnvelope,
+  verifyProblem,
 } from "./index.js";
 
 const root = mkdtempSync(join(tmpdir(), "attest-"));
@@ -110,5 +114,86 @@ describe("attestations", () => {
       "src/b.ts:missing",
     ]);
     expect(bad.checks[0]!.actual).toBe(sha("export const a = 2;\n"));
+  });
+
+  it("records its root, so it verifies from anywhere; a root that is gone falls back to the one given", async () => {
+    const a = put("proj/src/a.ts", "a\n");
+    const run = { ...sampleRun(2, 0), sources: [{ path: "src/a.ts", sha256: a.sha256 }] };
+    const st = testResultStatement(run, { root: join(root, "proj") });
+    expect(recordedRoot(st)).toBe(join(root, "proj"));
+    const elsewhere = await verifyAttestation(JSON.stringify(st), { root: "/" });
+    expect(elsewhere.root).toBe(join(root, "proj"));
+    expect(elsewhere.ok).toBe(true);
+    const prov = provenanceStatement(
+      {
+        ...JSON.parse(
+          readFileSync(
+            join(import.meta.dirname, "../../../contract/examples/generation-manifest.v1.json"),
+            "utf8",
+          ),
+        ),
+        files: [],
+      },
+      { root: join(root, "proj"), backend: "local" },
+    );
+    expect(recordedRoot(prov)).toBe(join(root, "proj"));
+    const gone = testResultStatement(run, { root: join(root, "moved-away") });
+    const fallback = await verifyAttestation(JSON.stringify(gone), { root: join(root, "proj") });
+    expect(fallback.root).toBe(join(root, "proj"));
+    expect(fallback.ok).toBe(true);
+  });
+
+  it("names what does not verify in one line", async () => {
+    const a = put("p2/src/a.ts", "a\n");
+    const runRef = put("p2/.ggen/run.json", "{}");
+    const st = testResultStatement(
+      { ...sampleRun(1, 0), sources: [{ path: "src/a.ts", sha256: a.sha256 }] },
+      {
+        root: join(root, "p2"),
+        runRef: { path: ".ggen/run.json", sha256: runRef.sha256 },
+      },
+    );
+    writeFileSync(join(root, "p2/src/a.ts"), "tampered\n");
+    writeFileSync(join(root, "p2/.ggen/run.json"), '{"summary":"all passed"}');
+    const r = await verifyAttestation(JSON.stringify(st), { root: "/" });
+    expect(verifyProblem(r)).toBe("attestation does not verify: src/a.ts changed; .ggen/run.json changed");
+    expect(verifyProblem({ ...r, ok: true })).toBeUndefined();
+  });
+
+  it("a key that is not ed25519 is one clear error, never OpenSSL's", () => {
+    const st = testResultStatement(sampleRun(1, 0));
+    for (const garbage of ["garbage", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])
+      expect(() => signStatement(st, garbage, "k.pem")).toThrow(/^k\.pem: not an ed25519 private key$/);
+    const env = signStatement(st, generateSigningKey().privateKey);
+    expect(() => verifyEnvelope(env, "nope")).toThrow(/not an ed25519 public key/);
+    expect(
+      verifyEnvelope({ ...env, signatures: [{ keyid: "", sig: "!!" }] }, generateSigningKey().publicKey),
+    ).toBe(false);
+  });
+
+  it("the project's key: made once with create, found afterwards, a signed statement checked with it from its root", async () => {
+    const state = join(root, "p3", ".cleanroom");
+    expect(await projectSigningKey(state, { create: false })).toBeUndefined();
+    const made = await projectSigningKey(state, { create: true });
+    expect(made?.created).toBe(true);
+    const again = await projectSigningKey(state, { create: false });
+    expect(again?.privateKeyPem).toBe(made?.privateKeyPem);
+    expect(keyIdOf(again!.privateKeyPem)).toMatch(/^ed25519:[0-9a-f]{32}$/);
+    const src = put("p3/x.txt", "x");
+    const st = testResultStatement(
+      { ...sampleRun(1, 0), sources: [{ path: "x.txt", sha256: src.sha256 }] },
+      { root: join(root, "p3") },
+    );
+    const env = signStatement(st, made!.privateKeyPem);
+    const r = await verifyAttestation(JSON.stringify(env), { root: "/" });
+    expect(r).toMatchObject({ ok: true, signed: true, signatureValid: true, publicKey: made!.publicKeyFile });
+  });
+
+  it("a tampered or garbled attestation says what it is not", async () => {
+    await expect(verifyAttestation("{", { root })).rejects.toThrow(/^the attestation is not JSON/);
+    await expect(verifyAttestation("[]", { root })).rejects.toThrow(/not an in-toto Statement v1/);
+    await expect(
+      verifyAttestation(JSON.stringify({ payloadType: "x", payload: "bm9wZQ==", signatures: [] }), { root }),
+    ).rejects.toThrow(/^the DSSE payload is not JSON/);
   });
 });

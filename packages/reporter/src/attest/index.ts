@@ -10,9 +10,12 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { isAbsolute, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CleanroomRun, GenerationManifest, Reference } from "@ggen/contract";
-import { isSecretName, REDACTED, sha256, sha256File } from "@ggen/support";
+import { GgenError, isSecretName, REDACTED, sha256, sha256File, writeFileAtomic } from "@ggen/support";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1";
@@ -60,6 +63,35 @@ export function redact(value: unknown): unknown {
 
 const ref = (r: Reference): ResourceDescriptor => ({ name: r.path, digest: { sha256: r.sha256 } });
 
+/**
+ * The name of the descriptor that records the root every file name of a statement is relative to:
+ * `{ name: "ggen:root", uri: "file:///…" }`, among the test-result predicate's configuration or the
+ * provenance's byproducts (where descriptors belong), so `--verify` finds the files from anywhere.
+ */
+export const ROOT_DESCRIPTOR = "ggen:root";
+
+const rootDescriptor = (root: string): ResourceDescriptor => ({
+  name: ROOT_DESCRIPTOR,
+  uri: pathToFileURL(resolve(root)).href,
+});
+
+/** The root a statement records (an absolute path), if it records one. */
+export function recordedRoot(statement: Statement): string | undefined {
+  const p = (statement.predicate ?? {}) as {
+    configuration?: ResourceDescriptor[];
+    runDetails?: { byproducts?: ResourceDescriptor[] };
+  };
+  const d = [...(p.configuration ?? []), ...(p.runDetails?.byproducts ?? [])].find(
+    (x) => x?.name === ROOT_DESCRIPTOR && typeof x.uri === "string",
+  );
+  if (!d?.uri?.startsWith("file:")) return undefined;
+  try {
+    return fileURLToPath(d.uri);
+  } catch {
+    return undefined;
+  }
+}
+
 /** PASSED when everything passed, WARNED when some were skipped, FAILED when any failed, errored or timed out. */
 export function testResultOf(run: CleanroomRun): TestResultPredicate["result"] {
   const s = run.summary;
@@ -68,6 +100,10 @@ export function testResultOf(run: CleanroomRun): TestResultPredicate["result"] {
 }
 
 export interface TestStatementOptions {
+  /** The directory every path in the statement is relative to (recorded in it). */
+  root?: string;
+  /** Put before the run's source names, when the run names them relative to a directory under root. */
+  sourcePrefix?: string;
   /** Where the run is stored and its digest: part of the configuration. */
   runRef?: Reference;
   /** More configuration (a scenario file, a config file) with digests. */
@@ -86,6 +122,7 @@ export function testResultStatement(
       : []),
     ...(run.manifest ? [{ ...ref(run.manifest), annotations: { kind: "generation-manifest/v1" } }] : []),
     ...(options.configuration ?? []).map(ref),
+    ...(options.root ? [rootDescriptor(options.root)] : []),
     {
       name: `environment:${run.environment.name}`,
       annotations: {
@@ -107,13 +144,19 @@ export function testResultStatement(
   if (options.url) predicate.url = options.url;
   return {
     _type: STATEMENT_TYPE,
-    subject: (run.sources ?? []).map(ref),
+    subject: (run.sources ?? []).map((r) =>
+      ref(
+        options.sourcePrefix && !isAbsolute(r.path) ? { ...r, path: join(options.sourcePrefix, r.path) } : r,
+      ),
+    ),
     predicateType: TEST_RESULT_PREDICATE,
     predicate,
   };
 }
 
 export interface ProvenanceOptions {
+  /** The directory every path in the statement is relative to (recorded in it). */
+  root?: string;
   /** Where the manifest is and its digest. */
   manifestRef?: Reference;
   backend?: string;
@@ -177,8 +220,13 @@ export function provenanceStatement(
           startedOn: options.startedOn ?? manifest.startedAt,
           finishedOn: options.finishedOn ?? manifest.finishedAt,
         },
-        ...(options.backend
-          ? { byproducts: [{ name: "backend", annotations: { backend: options.backend } }] }
+        ...(options.backend || options.root
+          ? {
+              byproducts: [
+                ...(options.backend ? [{ name: "backend", annotations: { backend: options.backend } }] : []),
+                ...(options.root ? [rootDescriptor(options.root)] : []),
+              ],
+            }
           : {}),
       },
     },
@@ -216,8 +264,45 @@ export function generateSigningKey(): KeyPairPem {
   };
 }
 
-export function signStatement(statement: Statement<unknown>, privateKeyPem: string): DsseEnvelope {
-  const key = createPrivateKey(privateKeyPem);
+/** The private key in `pem`, which must be an ed25519 key; anything else is one clear error. */
+export function ed25519PrivateKey(pem: string, file?: string): KeyObject {
+  let key: KeyObject | undefined;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    key = undefined;
+  }
+  if (key?.asymmetricKeyType !== "ed25519")
+    throw new GgenError("KEY_INVALID", `${file ? `${file}: ` : ""}not an ed25519 private key`, {
+      kind: "usage",
+      ...(file ? { location: { file } } : {}),
+      hint: "a PEM (PKCS#8) ed25519 key, as `cleanroom report --sign` makes in .cleanroom/keys/attestation.key",
+    });
+  return key;
+}
+
+/** The public key in `pem` (an ed25519 public key, or a private key to take it from). */
+export function ed25519PublicKey(pem: string, file?: string): KeyObject {
+  let key: KeyObject | undefined;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    key = undefined;
+  }
+  if (key?.asymmetricKeyType !== "ed25519")
+    throw new GgenError("KEY_INVALID", `${file ? `${file}: ` : ""}not an ed25519 public key`, {
+      kind: "usage",
+      ...(file ? { location: { file } } : {}),
+    });
+  return key;
+}
+
+export function signStatement(
+  statement: Statement<unknown>,
+  privateKeyPem: string,
+  file?: string,
+): DsseEnvelope {
+  const key = ed25519PrivateKey(privateKeyPem, file);
   const payload = Buffer.from(JSON.stringify(statement), "utf8");
   const sig = sign(null, pae(DSSE_PAYLOAD_TYPE, payload), key);
   return {
@@ -227,15 +312,72 @@ export function signStatement(statement: Statement<unknown>, privateKeyPem: stri
   };
 }
 
-export function verifyEnvelope(envelope: DsseEnvelope, publicKeyPem: string): boolean {
-  const key = createPublicKey(publicKeyPem);
+export function verifyEnvelope(envelope: DsseEnvelope, publicKeyPem: string, file?: string): boolean {
+  const key = ed25519PublicKey(publicKeyPem, file);
   const id = keyId(key);
   const payload = Buffer.from(envelope.payload, "base64");
-  return envelope.signatures.some(
-    (s) =>
-      (s.keyid === id || !s.keyid) &&
-      verify(null, pae(envelope.payloadType, payload), key, Buffer.from(s.sig, "base64")),
-  );
+  return envelope.signatures.some((s) => {
+    if (s.keyid && s.keyid !== id) return false;
+    try {
+      return verify(null, pae(envelope.payloadType, payload), key, Buffer.from(String(s.sig), "base64"));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Where a project keeps its signing key (`cleanroom report --sign` makes it), under its state dir. */
+export function projectKeyPaths(stateDir: string): { privateKey: string; publicKey: string } {
+  return {
+    privateKey: join(stateDir, "keys", "attestation.key"),
+    publicKey: join(stateDir, "keys", "attestation.pub"),
+  };
+}
+
+export interface ProjectKey {
+  privateKeyPem: string;
+  privateKeyFile: string;
+  publicKeyFile: string;
+  /** Made now (it did not exist). */
+  created: boolean;
+}
+
+/**
+ * The project's ed25519 signing key: the one in `<stateDir>/keys/` when there is one, else (with
+ * `create`) a new one written there (private key mode 600), else undefined.
+ */
+export async function projectSigningKey(
+  stateDir: string,
+  options: { create: boolean },
+): Promise<ProjectKey | undefined> {
+  const paths = projectKeyPaths(stateDir);
+  if (existsSync(paths.privateKey)) {
+    const pem = await readFile(paths.privateKey, "utf8");
+    ed25519PrivateKey(pem, paths.privateKey);
+    return {
+      privateKeyPem: pem,
+      privateKeyFile: paths.privateKey,
+      publicKeyFile: paths.publicKey,
+      created: false,
+    };
+  }
+  if (!options.create) return undefined;
+  const k = generateSigningKey();
+  await mkdir(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
+  // Never readable by others, not even before the rename.
+  await writeFileAtomic(paths.privateKey, k.privateKey, { mode: 0o600 });
+  await writeFileAtomic(paths.publicKey, k.publicKey);
+  return {
+    privateKeyPem: k.privateKey,
+    privateKeyFile: paths.privateKey,
+    publicKeyFile: paths.publicKey,
+    created: true,
+  };
+}
+
+/** The key id of a PEM key (public, or private to take it from), as signatures name it. */
+export function keyIdOf(pem: string): string {
+  return keyId(ed25519PublicKey(pem));
 }
 
 // ---- verification ----
@@ -252,6 +394,10 @@ export interface SubjectCheck {
 export interface VerifyResult {
   ok: boolean;
   signed: boolean;
+  /** The directory the names were resolved against: the one the statement records, when it is there. */
+  root: string;
+  /** Where the public key came from, when the signature was checked. */
+  publicKey?: string;
   /** undefined when unsigned or no public key was given. */
   signatureValid?: boolean;
   statement: Statement;
@@ -260,28 +406,57 @@ export interface VerifyResult {
 
 /** A statement or a DSSE envelope, parsed; throws a plain Error saying what is wrong. */
 export function readAttestation(text: string): { statement: Statement; envelope?: DsseEnvelope } {
-  const data = JSON.parse(text) as Record<string, unknown>;
+  const json = (t: string, what: string): unknown => {
+    try {
+      return JSON.parse(t);
+    } catch (e) {
+      throw new Error(`${what} is not JSON (${(e as Error).message.split("\n")[0]})`);
+    }
+  };
+  const data = json(text, "the attestation") as Record<string, unknown> | null;
+  if (data === null || typeof data !== "object" || Array.isArray(data))
+    throw new Error("not an in-toto Statement v1 or a DSSE envelope");
+  let statement: Statement;
+  let envelope: DsseEnvelope | undefined;
   if (typeof data.payload === "string" && Array.isArray(data.signatures)) {
-    const envelope = data as unknown as DsseEnvelope;
-    const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as Statement;
-    if (statement._type !== STATEMENT_TYPE) throw new Error(`DSSE payload is not an in-toto Statement v1`);
-    return { statement, envelope };
+    envelope = data as unknown as DsseEnvelope;
+    statement = json(
+      Buffer.from(envelope.payload, "base64").toString("utf8"),
+      "the DSSE payload",
+    ) as Statement;
+    if (statement?._type !== STATEMENT_TYPE)
+      throw new Error("the DSSE payload is not an in-toto Statement v1");
+  } else {
+    if (data._type !== STATEMENT_TYPE) throw new Error("not an in-toto Statement v1 or a DSSE envelope");
+    statement = data as unknown as Statement;
   }
-  if (data._type !== STATEMENT_TYPE) throw new Error(`not an in-toto Statement v1 or a DSSE envelope`);
-  return { statement: data as unknown as Statement };
+  if (!Array.isArray(statement.subject) || typeof statement.predicateType !== "string")
+    throw new Error("the statement has no subject list or no predicateType");
+  return { statement, ...(envelope ? { envelope } : {}) };
 }
 
 const fileLike = (name: string) => !/^[a-z][a-z0-9+.-]*:/i.test(name) && !name.startsWith("environment:");
 
 /**
  * Re-hashes every subject, and every configuration entry / resolved dependency that names a file,
- * relative to root; checks the signature when a public key is given.
+ * relative to the root the statement records (`options.root` when it records none, or when the
+ * recorded one is gone); checks the signature with the given public key, else with the recorded
+ * root's project key (.cleanroom/keys/attestation.pub).
  */
 export async function verifyAttestation(
   text: string,
-  options: { root: string; publicKeyPem?: string },
+  options: { root: string; publicKeyPem?: string; publicKeyFile?: string },
 ): Promise<VerifyResult> {
   const { statement, envelope } = readAttestation(text);
+  const recorded = recordedRoot(statement);
+  const isDir = (d: string) => {
+    try {
+      return statSync(d).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const root = recorded && isDir(recorded) ? recorded : options.root;
   const entries: { d: ResourceDescriptor; role: SubjectCheck["role"] }[] = statement.subject.map((d) => ({
     d,
     role: "subject" as const,
@@ -296,7 +471,7 @@ export async function verifyAttestation(
   for (const { d, role } of entries) {
     const expected = d.digest?.sha256;
     if (!d.name || !expected || !fileLike(d.name) || d.uri) continue;
-    const path = isAbsolute(d.name) ? d.name : join(options.root, d.name);
+    const path = isAbsolute(d.name) ? d.name : join(root, d.name);
     try {
       const actual = await sha256File(path);
       checks.push({ name: d.name, role, expected, actual, status: actual === expected ? "ok" : "changed" });
@@ -307,12 +482,34 @@ export async function verifyAttestation(
   const result: VerifyResult = {
     ok: checks.every((c) => c.status === "ok"),
     signed: envelope !== undefined,
+    root,
     statement,
     checks,
   };
-  if (envelope && options.publicKeyPem) {
-    result.signatureValid = verifyEnvelope(envelope, options.publicKeyPem);
-    if (!result.signatureValid) result.ok = false;
+  if (envelope) {
+    let pem = options.publicKeyPem;
+    let from = options.publicKeyFile;
+    if (pem === undefined) {
+      const file = projectKeyPaths(join(root, ".cleanroom")).publicKey;
+      if (existsSync(file)) {
+        pem = await readFile(file, "utf8");
+        from = file;
+      }
+    }
+    if (pem !== undefined) {
+      result.signatureValid = verifyEnvelope(envelope, pem, from);
+      if (from) result.publicKey = from;
+      if (!result.signatureValid) result.ok = false;
+    }
   }
   return result;
+}
+
+/** What makes a verification fail, in one line ("src/a.ts changed; src/b.ts missing; signature invalid"). */
+export function verifyProblem(result: VerifyResult): string | undefined {
+  if (result.ok) return undefined;
+  const parts = result.checks.filter((c) => c.status !== "ok").map((c) => `${c.name} ${c.status}`);
+  if (result.signatureValid === false) parts.push("signature invalid");
+  const shown = parts.slice(0, 4).join("; ");
+  return `attestation does not verify: ${shown}${parts.length > 4 ? `; and ${parts.length - 4} more` : ""}`;
 }

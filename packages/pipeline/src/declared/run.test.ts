@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecOptions, ExecResult } from "@ggen/cleanroom-backends";
+import { afterAll, describe, expect, it } from "vitest";
+import { planPipeline } from "./plan.js";
+import { runDeclared } from "./run.js";
+import { TOOLCHAINS } from "./toolchains.js";
+
+const root = mkdtempSync(join(tmpdir(), "declared-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** An exec that answers from a table by the command's first word, and logs starts and ends. */
+function fakeExec(answers: Record<string, Partial<ExecResult>>, log: string[]) {
+  const running = new Set<string>();
+  let most = 0;
+  const exec = async (argv: string[], _o?: ExecOptions): Promise<ExecResult> => {
+    const name = argv[0]!;
+    log.push(`start ${name}`);
+    running.add(name);
+    most = Math.max(most, running.size);
+    // Let the others start before this one ends.
+    await new Promise((r) => setTimeout(r, 5));
+    running.delete(name);
+    log.push(`end ${name}`);
+    return {
+      exitCode: 0,
+      signal: null,
+      stdout: "",
+      stderr: "",
+      durationMs: 5,
+      timedOut: false,
+      ...answers[name],
+    };
+  };
+  return { exec, most: () => most };
+}
+
+const none = await TOOLCHAINS.none({
+  root,
+  visibleRoot: root,
+  lanes: [],
+  signal: new AbortController().signal,
+  nodeModulesCache: root,
+});
+
+describe("runDeclared", () => {
+  it("runs what it can at once, one stage of a lane at a time, and skips what comes after a failure", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "a", run: ["a"], lane: "one", gate: "build" },
+        { name: "b", run: ["b"], lane: "one", gate: "lint" },
+        { name: "c", run: ["c"], gate: "format" },
+        { name: "d", run: ["d"], after: ["c"], gate: "tests", parse: "tap" },
+        { name: "e", run: ["e"], after: ["d"], gate: "docs" },
+      ],
+    });
+    const log: string[] = [];
+    const tap = "TAP version 13\nok 1 - adds\nnot ok 2 - subtracts\n1..2\n";
+    const f = fakeExec({ d: { exitCode: 1, stdout: tap } }, log);
+    const ended: string[] = [];
+    const r = await runDeclared({
+      plan,
+      root,
+      visibleRoot: root,
+      workdir: root,
+      exec: f.exec,
+      toolchain: none,
+      signal: new AbortController().signal,
+      onEnd: (name, res) => ended.push(`${name}:${res.status}`),
+    });
+    // a and b share a lane: b starts only after a ended.
+    expect(log.indexOf("start b")).toBeGreaterThan(log.indexOf("end a"));
+    // a (lane one) and c (no lane) ran side by side.
+    expect(log.indexOf("start c")).toBeLessThan(log.indexOf("end a"));
+    expect(f.most()).toBeGreaterThanOrEqual(2);
+    expect(r.stages.get("d")).toMatchObject({ status: "failed", summary: "1/2 passed; failed: subtracts" });
+    expect(r.stages.get("e")).toMatchObject({ status: "skipped", summary: "not run: d did not pass" });
+    expect(log).not.toContain("start e");
+    expect(r.tests.map((t) => `${t.name}:${t.status}`)).toEqual(["adds:passed", "subtracts:failed"]);
+    expect(ended).toContain("e:skipped");
+  });
+
+  it("a stage over its timeout is timed out; an aborted run starts nothing more", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "slow", run: ["slow"], timeout: "1s" },
+        { name: "next", run: ["next"], after: ["slow"] },
+      ],
+    });
+    const log: string[] = [];
+    const f = fakeExec({ slow: { exitCode: null, signal: "SIGKILL", timedOut: true } }, log);
+    const r = await runDeclared({
+      plan,
+      root,
+      visibleRoot: root,
+      workdir: root,
+      exec: f.exec,
+      toolchain: none,
+      signal: new AbortController().signal,
+    });
+    expect(r.stages.get("slow")?.status).toBe("timed-out");
+    expect(r.stages.get("next")?.status).toBe("skipped");
+
+    const ctrl = new AbortController();
+    ctrl.abort(new Error("stop"));
+    const cut = await runDeclared({
+      plan,
+      root,
+      visibleRoot: root,
+      workdir: root,
+      exec: f.exec,
+      toolchain: none,
+      signal: ctrl.signal,
+    });
+    expect([...cut.stages.values()].map((s) => s.summary)).toEqual([
+      "not started: the run was cut off",
+      "not started: the run was cut off",
+    ]);
+  });
+
+  it("a command that cannot start fails its stage with the reason", async () => {
+    const plan = planPipeline({ version: 1, stages: [{ name: "x", run: ["x"] }] });
+    const r = await runDeclared({
+      plan,
+      root,
+      visibleRoot: root,
+      workdir: root,
+      exec: async () => {
+        throw new Error("spawn x ENOENT");
+      },
+      toolchain: none,
+      signal: new AbortController().signal,
+    });
+    expect(r.stages.get("x")).toMatchObject({ status: "failed", summary: "spawn x ENOENT" });
+  });
+});

@@ -1,0 +1,203 @@
+// Runs a pack's declared stages: each as soon as the stages it comes after have ended and its lane is
+// free (a lane's stages share a build directory, so they go one at a time); a stage whose dependency
+// did not pass is skipped, not failed. Each command's result goes through its named parser. Runs
+// through any exec function: a cleanroom environment's, or the host's.
+
+import type { PipelineCoverage, TestResult } from "@ggen/contract";
+import type { ExecFn } from "../engine.js";
+import { type CoverageSetup, type Exec, llvmCoverage, v8Coverage } from "./coverage.js";
+import { BUILTINS, type CommandOutput, PARSERS, type StageFacts } from "./parsers.js";
+import type { DeclaredStatus, PipelinePlan, PlannedStage } from "./plan.js";
+import type { PreparedToolchain } from "./toolchains.js";
+
+export interface DeclaredStageResult {
+  readonly status: DeclaredStatus;
+  readonly summary: string;
+  readonly facts?: StageFacts;
+  readonly coverage?: PipelineCoverage;
+  /** From the start of the run of the stages. */
+  readonly startMs: number;
+  readonly durationMs: number;
+}
+
+export interface DeclaredRun {
+  readonly stages: ReadonlyMap<string, DeclaredStageResult>;
+  /** Every test result the stages' parsers read. */
+  readonly tests: readonly TestResult[];
+  readonly coverage?: PipelineCoverage;
+}
+
+export interface DeclaredRunInput {
+  readonly plan: PipelinePlan;
+  /** The generated output here, and as the commands see it. */
+  readonly root: string;
+  readonly visibleRoot: string;
+  /** Where commands start, in the exec function's terms. */
+  readonly workdir: string;
+  readonly exec: ExecFn;
+  readonly toolchain: PreparedToolchain;
+  /** The environment's own variables (its services'). */
+  readonly env?: Record<string, string>;
+  readonly signal: AbortSignal;
+  readonly maxParallel?: number;
+  readonly onStart?: (stage: string) => void;
+  readonly onEnd?: (stage: string, result: DeclaredStageResult) => void;
+}
+
+/** Runs the plan's stages to the end (or the abort); never throws for a stage that failed. */
+export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun> {
+  const { plan, toolchain, signal } = input;
+  const t0 = performance.now();
+  const results = new Map<string, DeclaredStageResult>();
+  const tests: TestResult[] = [];
+  let coverage: PipelineCoverage | undefined;
+
+  // Coverage is set up before anything builds: an llvm-cov stage, and the stages of its lane it comes
+  // after (its build), build instrumented, so they share their artifacts; the lane's other stages (a
+  // publish dry run) build as usual.
+  const setups = new Map<string, CoverageSetup>();
+  const instrumented = new Map<string, Record<string, string>>();
+  const byName = new Map(plan.stages.map((s) => [s.name, s]));
+  const before = (s: PlannedStage): PlannedStage[] =>
+    s.after.flatMap((d) => {
+      const dep = byName.get(d);
+      return dep && dep.lane === s.lane ? [dep, ...before(dep)] : [];
+    });
+  for (const s of plan.stages) {
+    if (!s.coverage) continue;
+    const lane = toolchain.lane(s.lane);
+    const target = {
+      root: input.root,
+      visibleRoot: input.visibleRoot,
+      ...(lane.targetDir ? { targetDir: lane.targetDir } : {}),
+      ...(lane.visibleTargetDir ? { visibleTargetDir: lane.visibleTargetDir } : {}),
+      env: toolchain.env,
+      ...(toolchain.coverageTools ? { tools: toolchain.coverageTools } : {}),
+    };
+    if (s.coverage === "llvm-cov") {
+      const llvm = await llvmCoverage(target);
+      setups.set(s.name, llvm);
+      for (const t of [s, ...before(s)])
+        instrumented.set(t.name, { ...instrumented.get(t.name), ...llvm.laneEnv });
+    } else setups.set(s.name, await v8Coverage(target));
+  }
+
+  const envOf = (s: PlannedStage) => ({
+    ...input.env,
+    ...toolchain.env,
+    ...toolchain.lane(s.lane).env,
+    ...instrumented.get(s.name),
+    ...setups.get(s.name)?.env,
+  });
+  const exec: Exec = async (argv, o = {}) => {
+    const r = await input.exec(argv, {
+      cwd: input.workdir,
+      env: { ...input.env, ...toolchain.env, ...o.env },
+      signal,
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    });
+    return r;
+  };
+
+  const runOne = async (s: PlannedStage): Promise<Omit<DeclaredStageResult, "startMs" | "durationMs">> => {
+    let output: CommandOutput;
+    if (s.uses) output = await BUILTINS[s.uses](input.root);
+    else {
+      const setup = setups.get(s.name);
+      const argv = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
+      output = await exec(argv, { env: envOf(s), ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) });
+      if (setup) {
+        const c = await setup.collect(output, (a) => exec(a, { env: envOf(s) }));
+        output = c.output;
+        coverage = c.coverage;
+        if (signal.aborted) return { status: "skipped", summary: "cut off" };
+        const facts = await PARSERS[s.parse]({ stage: s.name, root: input.root, output });
+        return finish(s, output, facts, c.coverage);
+      }
+    }
+    if (signal.aborted) return { status: "skipped", summary: "cut off" };
+    return finish(s, output, await PARSERS[s.parse]({ stage: s.name, root: input.root, output }));
+  };
+
+  const finish = (
+    s: PlannedStage,
+    output: CommandOutput,
+    facts: StageFacts,
+    cov?: PipelineCoverage,
+  ): Omit<DeclaredStageResult, "startMs" | "durationMs"> => {
+    if (facts.tests) tests.push(...facts.tests);
+    const timedOut = output.timedOut;
+    return {
+      status: timedOut ? "timed-out" : facts.ok ? "passed" : "failed",
+      summary: timedOut
+        ? `over its timeout (${Math.round((s.timeoutMs ?? 0) / 1000)} s)`
+        : `${facts.summary}${cov ? `; coverage ${cov.status === "measured" ? `${cov.percent} %` : `unavailable (${cov.reason})`}` : ""}`,
+      facts,
+      ...(cov ? { coverage: cov } : {}),
+    };
+  };
+
+  const pending = [...plan.stages];
+  const running = new Map<string, Promise<void>>();
+  const busyLanes = new Set<string>();
+  const max = Math.max(1, input.maxParallel ?? 4);
+  const end = (name: string, r: DeclaredStageResult) => {
+    results.set(name, r);
+    input.onEnd?.(name, r);
+  };
+
+  while (pending.length > 0 || running.size > 0) {
+    // Stages that can never run: a dependency did not pass, or the run was cut off.
+    for (let i = 0; i < pending.length; i++) {
+      const s = pending[i]!;
+      const blocker = signal.aborted
+        ? "cut off"
+        : s.after.find((d) => results.has(d) && results.get(d)!.status !== "passed");
+      if (!blocker) continue;
+      pending.splice(i--, 1);
+      const at = performance.now() - t0;
+      end(s.name, {
+        status: "skipped",
+        summary:
+          blocker === "cut off" ? "not started: the run was cut off" : `not run: ${blocker} did not pass`,
+        startMs: at,
+        durationMs: 0,
+      });
+    }
+    for (let i = 0; i < pending.length && running.size < max; i++) {
+      const s = pending[i]!;
+      if (!s.after.every((d) => results.get(d)?.status === "passed")) continue;
+      if (s.lane && busyLanes.has(s.lane)) continue;
+      pending.splice(i--, 1);
+      if (s.lane) busyLanes.add(s.lane);
+      input.onStart?.(s.name);
+      const start = performance.now();
+      const p = runOne(s)
+        .catch((e: unknown) => ({
+          status: signal.aborted ? ("skipped" as const) : ("failed" as const),
+          summary: signal.aborted ? "cut off" : (e instanceof Error ? e.message : String(e)).split("\n")[0]!,
+        }))
+        .then((r) => {
+          end(s.name, { ...r, startMs: start - t0, durationMs: performance.now() - start });
+          if (s.lane) busyLanes.delete(s.lane);
+          running.delete(s.name);
+        });
+      running.set(s.name, p);
+    }
+    if (running.size === 0) {
+      if (pending.length === 0) break;
+      // Nothing runs and nothing can start: only a stage waiting on a lane or a dependency that will
+      // never end could cause this, which the plan's checks rule out — but never spin.
+      for (const s of pending.splice(0))
+        end(s.name, {
+          status: "skipped",
+          summary: "not run",
+          startMs: performance.now() - t0,
+          durationMs: 0,
+        });
+      break;
+    }
+    await Promise.race(running.values());
+  }
+  return { stages: results, tests, ...(coverage ? { coverage } : {}) };
+}

@@ -1,0 +1,203 @@
+// How the environment is prepared before a pack's stages run, by the toolchain it names: cargo (ggen's
+// cargo home serving Debian's crates, one target dir per lane from the dependency set's cache entry,
+// the entry filled afterwards), npm (the dependency set's prepared node_modules), none. The stages'
+// commands then run verbatim with the environment given here.
+
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { PackPipeline, PipelineReport } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
+import { prepareDependencies } from "../dependencies.js";
+
+export interface ToolchainInput {
+  /** The generated output here, and as the stages' commands see it. */
+  readonly root: string;
+  readonly visibleRoot: string;
+  readonly lanes: readonly string[];
+  readonly signal: AbortSignal;
+  /** Where the npm toolchain keeps prepared node_modules trees. */
+  readonly nodeModulesCache: string;
+  /** A stage measures coverage with llvm-cov: its tools are looked up while the rest is prepared. */
+  readonly llvmCoverage?: boolean;
+}
+
+export interface LaneDirs {
+  /** The lane's build directory here, and as the commands see it (cargo's CARGO_TARGET_DIR). */
+  readonly targetDir?: string;
+  readonly visibleTargetDir?: string;
+  readonly env: Record<string, string>;
+}
+
+export interface PreparedToolchain {
+  readonly name: NonNullable<PackPipeline["toolchain"]>;
+  /** Every stage's environment. */
+  readonly env: Record<string, string>;
+  /** A lane's build directory and environment (no lane: the first lane's). */
+  lane(name?: string): LaneDirs;
+  /** The setup line: "cargo 1.95.0; target cache: hit". */
+  readonly summary: string;
+  readonly package?: NonNullable<PipelineReport["package"]>;
+  /** After the stages: keeps what the next run of the same dependency set can reuse (when `complete`). */
+  finish(complete: boolean): Promise<string | undefined>;
+  /** llvm-profdata/llvm-cov of rustc's LLVM, when asked for (or why there are none). */
+  readonly coverageTools?: import("@ggen/cargo").CoverageTools;
+}
+
+/**
+ * How ggen's runs compile a crate's own code: one-shot builds, so no incremental state to write, and
+ * no debuginfo (coverage has its own mapping; a test's panic still names its file and line) — about a
+ * quarter less CPU for build and test. Part of the target cache's key, like every codegen setting.
+ */
+export const CARGO_CODEGEN_ENV: Readonly<Record<string, string>> = {
+  CARGO_INCREMENTAL: "0",
+  CARGO_PROFILE_DEV_DEBUG: "0",
+};
+
+/** Where lanes after the first keep their target dirs, under the crate's own target dir. */
+const laneDir = (root: string, lanes: readonly string[], lane: string | undefined, lanesDir: string) =>
+  !lane || lane === lanes[0] ? join(root, "target") : join(root, "target", lanesDir, lane);
+
+async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain> {
+  const cargo = await import("@ggen/cargo");
+  const toolchain = cargo.requireToolchain();
+  const home = await cargo.prepareCargoHome();
+  const manifestText = await readFile(join(input.root, "Cargo.toml"), "utf8");
+  const manifest = cargo.parseCargoManifest(manifestText, join(input.root, "Cargo.toml"));
+  const missing = cargo.missingCrates(manifest.dependencies, await cargo.vendoredCrates(home.crateDir));
+  if (missing.length > 0)
+    throw new GgenError(
+      "CRATES_MISSING",
+      `no offline source for ${missing.map((m) => `${m.name} ${m.req}`).join(", ")}`,
+      {
+        hint: `install ${missing.map((m) => m.debianPackage).join(" ")} (scripts/system-packages.txt lists them)`,
+      },
+    );
+  const [target, coverageTools] = await Promise.all([
+    cargo.prepareTarget({
+      crateDir: input.root,
+      toolchain,
+      env: { ...home.env, ...CARGO_CODEGEN_ENV },
+      signal: input.signal,
+    }),
+    input.llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
+  ]);
+  const lanes = input.lanes.slice(1);
+  for (const lane of lanes) {
+    const dir = laneDir(input.root, input.lanes, lane, cargo.LANES_DIR);
+    const empty = (await readdir(dir).catch(() => [])).length === 0;
+    // A lane starts from the same cache entry as the main one: its dependencies are fresh there too.
+    if (target.source === "cache" && empty) await cargo.copyTarget(join(target.entry, "target"), dir, "link");
+  }
+  const env: Record<string, string> = {
+    ...toolchain.env,
+    ...home.env,
+    ...CARGO_CODEGEN_ENV,
+    CARGO_TERM_COLOR: "never",
+  };
+  const lane = (name?: string): LaneDirs => {
+    const targetDir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
+    const rel = posix.join(...targetDir.slice(input.root.length + 1).split("/"));
+    const visibleTargetDir = posix.join(input.visibleRoot, rel);
+    return { targetDir, visibleTargetDir, env: { CARGO_TARGET_DIR: visibleTargetDir } };
+  };
+  const cacheWord = {
+    cache: "hit",
+    cold: "cold (filled after the builds)",
+    present: "kept from the last run",
+  }[target.source];
+  return {
+    name: "cargo",
+    env,
+    lane,
+    summary: `${home.auditShim ? "cargo audit → built-in audit; " : ""}target cache ${cacheWord}`,
+    package: { name: manifest.name, version: manifest.version, ecosystem: "cargo" },
+    ...(coverageTools ? { coverageTools } : {}),
+    finish: async (complete) => {
+      if (!complete || target.source !== "cold") return undefined;
+      const stored = await cargo.storeTarget(target, {
+        crateDir: input.root,
+        toolchain,
+        env: { ...home.env, ...CARGO_CODEGEN_ENV },
+        lanes: lanes.map((l) => laneDir(input.root, input.lanes, l, cargo.LANES_DIR)),
+      });
+      return stored.outcome === "stored" ? `target cache entry ${target.key} stored` : undefined;
+    },
+  };
+}
+
+async function npmToolchain(input: ToolchainInput): Promise<PreparedToolchain> {
+  const prepared = await prepareDependencies(input.root, {
+    cacheDir: input.nodeModulesCache,
+    signal: input.signal,
+  });
+  const pkgFile = join(input.root, "package.json");
+  const pkg = existsSync(pkgFile)
+    ? (JSON.parse(await readFile(pkgFile, "utf8")) as { name?: string; version?: string })
+    : {};
+  return {
+    name: "npm",
+    env: {},
+    lane: () => ({ env: {} }),
+    summary: {
+      cache: "dependencies from the prepared tree",
+      install: "dependencies installed (and kept)",
+      none: "",
+    }[prepared.source],
+    ...(pkg.name
+      ? {
+          package: {
+            name: pkg.name,
+            ...(pkg.version ? { version: pkg.version } : {}),
+            ecosystem: "npm" as const,
+          },
+        }
+      : {}),
+    finish: async () => undefined,
+  };
+}
+
+/** The toolchains a pack may name. */
+export const TOOLCHAINS: Readonly<
+  Record<NonNullable<PackPipeline["toolchain"]>, (input: ToolchainInput) => Promise<PreparedToolchain>>
+> = {
+  cargo: cargoToolchain,
+  npm: npmToolchain,
+  none: async () => ({
+    name: "none",
+    env: {},
+    lane: () => ({ env: {} }),
+    summary: "",
+    finish: async () => undefined,
+  }),
+};
+
+/**
+ * The environment a project's own commands need from its toolchain when run by hand (a scenario, a
+ * test run): for a crate (a Cargo.toml at `root`), ggen's cargo home — Debian's crates offline, the
+ * local registry for `cargo publish`, `cargo audit` as the built-in audit when cargo-audit is not
+ * installed — and its target dir filled from the cache. Undefined for anything else.
+ */
+export async function projectToolchain(
+  root: string,
+  signal?: AbortSignal,
+): Promise<{ env: Record<string, string>; notes: string[] } | undefined> {
+  if (!existsSync(join(root, "Cargo.toml"))) return undefined;
+  const cargo = await import("@ggen/cargo");
+  const toolchain = cargo.requireToolchain();
+  const home = await cargo.prepareCargoHome();
+  // A crate whose dependencies do not resolve still runs: cargo then says why, in the step's output.
+  const target = await cargo
+    .prepareTarget({
+      crateDir: root,
+      toolchain,
+      env: { ...home.env, ...CARGO_CODEGEN_ENV },
+      ...(signal ? { signal } : {}),
+    })
+    .catch(() => undefined);
+  const notes = [`cargo: crates from ${home.crateDir} through ggen's cargo home (${home.dir})`];
+  if (home.auditShim)
+    notes.push("cargo-audit is not installed: `cargo audit` runs ggen's built-in RustSec audit");
+  if (target?.source === "cache") notes.push("target dir: dependencies from the cache");
+  return { env: { ...toolchain.env, ...home.env, ...CARGO_CODEGEN_ENV, CARGO_TERM_COLOR: "never" }, notes };
+}
