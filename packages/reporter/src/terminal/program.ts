@@ -98,11 +98,13 @@ function helpWidth(env: NodeJS.ProcessEnv): number | null {
 
 /**
  * Ctrl-C: the running command's own cleanup (finally blocks, its signal handlers) runs, then the program
- * exits 130; a second Ctrl-C exits at once. The listener stays registered throughout: signal-exit (under
+ * exits 130; a second Ctrl-C exits at once. The grace is long (30 s) because cleanup that is cut short
+ * leaves containers, databases and locks behind — stopping a PostgreSQL that is still starting takes
+ * seconds on a loaded machine; whoever cannot wait presses Ctrl-C again. The listener stays registered throughout: signal-exit (under
  * proper-lockfile, while a lock is held) re-raises a signal it finds no other listener for, which would
  * kill the program before any cleanup ran — a `once` listener is gone by then.
  */
-export function exitOnInterrupt(graceMs = 5000): void {
+export function exitOnInterrupt(graceMs = 30_000): void {
   let interrupted = false;
   process.on("SIGINT", () => {
     if (interrupted) process.exit(130);
