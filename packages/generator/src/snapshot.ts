@@ -26,11 +26,15 @@ interface Pattern {
   o?: string;
 }
 
+import type * as SparqlJs from "sparqljs";
+
 type SparqlParser = { parse(q: string): unknown };
 let parser: SparqlParser | undefined;
 function sparqlParser(): SparqlParser {
   if (!parser) {
-    const { Parser } = createRequire(import.meta.url)("sparqljs") as { Parser: new () => SparqlParser };
+    const { Parser } = createRequire(import.meta.url)("sparqljs") as {
+      Parser: typeof SparqlJs.Parser;
+    };
     parser = new Parser();
   }
   return parser;
