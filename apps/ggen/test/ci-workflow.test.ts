@@ -4,7 +4,7 @@
 // the project, the shards as separate processes at once, artifacts handed from job to job, `if:` obeyed —
 // ending in report merge, report --verify and the JUnit the publish step reads. The commands are run, not
 // the Actions runner: each `uses:` step the workflow has is played by the few lines that do its part here.
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -108,34 +108,24 @@ function runs(condition: string | undefined, failed: boolean): boolean {
 }
 
 function sh(command: string, cwd: string): Promise<StepResult> {
-  return new Promise((resolve, reject) => {
-    // Actions' `run:` on Linux: bash -e {0}; GITHUB_ACTIONS=true as on a runner.
-    const child = spawn("bash", ["-e", "-c", command], {
-      cwd,
-      env: {
-        ...process.env,
-        PATH: `${shim}:${process.env.PATH}`,
-        CI: "true",
-        GITHUB_ACTIONS: "true",
-        CLEANROOM_ENV: "",
-        NO_COLOR: "1",
-        npm_config_audit: "false",
-        npm_config_fund: "false",
-        npm_config_update_notifier: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ step: command, status, stdout, stderr }));
-  });
+  // Actions' `run:` on Linux: bash -e {0}; GITHUB_ACTIONS=true as on a runner.
+  const env = {
+    ...process.env,
+    PATH: `${shim}:${process.env.PATH}`,
+    CI: "true",
+    GITHUB_ACTIONS: "true",
+    CLEANROOM_ENV: "",
+    NO_COLOR: "1",
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_update_notifier: "false",
+  };
+  return new Promise((resolve) =>
+    execFile("bash", ["-e", "-c", command], { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const status = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ step: command, status, stdout, stderr });
+    }),
+  );
 }
 
 const lines = (v: unknown) =>
