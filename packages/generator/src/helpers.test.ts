@@ -19,6 +19,13 @@ describe("helpers", () => {
     );
     expect(render("{{#pascal}}order line{{/pascal}}")).toBe("OrderLine");
   });
+  it("range counts from 1 to n, or from a to b, and refuses what is no count", () => {
+    expect(render("[{{join (range n) ', '}}]", { n: 3 })).toBe("[1, 2, 3]");
+    expect(render("{{#each (range 2 4)}}<{{this}}>{{/each}}", {})).toBe("<2><3><4>");
+    expect(render("[{{join (range 0) ', '}}]", {})).toBe("[]");
+    expect(() => render("{{range n}}", { n: "two" })).toThrow(/range: expects whole numbers, got two/);
+    expect(() => render("{{range 1 n}}", { n: 1e9 })).toThrow(/range: at most 10000 numbers/);
+  });
   it("does not HTML-escape (this is code generation)", () => {
     expect(render("{{x}}", { x: 'a < b && "c"' })).toBe('a < b && "c"');
   });

@@ -286,6 +286,8 @@ const plainCase = (f: (s: unknown) => string): HelperDelegate =>
     return blockOrValue.call(this, args, (t) => f(t));
   };
 
+const RANGE_MAX = 10_000;
+
 export const helpers: Record<string, HelperDelegate> = {
   camel: plainCase(camelCase),
   pascal: plainCase(pascalCase),
@@ -390,6 +392,20 @@ export const helpers: Record<string, HelperDelegate> = {
   replace: (...args: unknown[]) => {
     const { params } = argsOf(args);
     return str(params[0]).split(str(params[1])).join(str(params[2]));
+  },
+  // Counting templates (one CI job per shard) need a list of n numbers; bounded so a var cannot make it huge.
+  range: (...args: unknown[]) => {
+    const { params, options } = argsOf(args);
+    const [from, to] = params.length >= 2 ? [num(params[0]), num(params[1])] : [1, num(params[0])];
+    if (!Number.isInteger(from) || !Number.isInteger(to))
+      helperError(
+        options,
+        "range",
+        `expects whole numbers, got ${params.map((p) => str(prim(p))).join(" ")}`,
+      );
+    if (to - from >= RANGE_MAX)
+      helperError(options, "range", `at most ${RANGE_MAX} numbers, got ${to - from + 1}`);
+    return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
   },
   len: (...args: unknown[]) => {
     const v = argsOf(args).params[0];
