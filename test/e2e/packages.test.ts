@@ -32,7 +32,8 @@ const publishable = ["packages", "apps"].flatMap((group) =>
 );
 const libraries = publishable.filter((m) => !m.bin);
 const rootDev = readJson<Manifest>(join(repo, "package.json")).devDependencies ?? {};
-const tarballName = (name: string, version: string) => `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`;
+const tarballName = (name: string, version: string) =>
+  `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`;
 
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -107,9 +108,12 @@ describe("packed packages install and work outside the workspace", () => {
         packed.main,
         packed.types,
         ...Object.values(packed.bin ?? {}),
-        ...Object.values(packed.exports ?? {}).flatMap((e) => (typeof e === "string" ? [] : Object.values(e))),
+        ...Object.values(packed.exports ?? {}).flatMap((e) =>
+          typeof e === "string" ? [] : Object.values(e),
+        ),
       ].filter((p): p is string => typeof p === "string");
       expect(declared.length, m.name).toBeGreaterThan(0);
+      expect(files, `${m.name}: README.md`).toContain("README.md");
       for (const p of declared) expect(files, `${m.name}: ${p}`).toContain(p.replace(/^\.\//, ""));
     }
   });
@@ -132,13 +136,26 @@ describe("packed packages install and work outside the workspace", () => {
     const work = join(project, "work");
     mkdirSync(work);
     writeFileSync(join(work, "hello.tmpl"), "---\nto: out/hello.txt\n---\nHello {{name}}\n");
-    const gen = sh("npx", ["ggen", "template", "generate", "hello.tmpl", "--vars", "name=World"], work, npmEnv);
+    const gen = sh(
+      "npx",
+      ["ggen", "template", "generate", "hello.tmpl", "--vars", "name=World"],
+      work,
+      npmEnv,
+    );
     expect(gen.status, gen.err).toBe(0);
     expect(readFileSync(join(work, "out", "hello.txt"), "utf8")).toBe("Hello World\n");
 
-    writeFileSync(join(work, "g.ttl"), '@prefix ex: <http://example.org/> .\nex:a ex:name "Alice" .\nex:b ex:name "Bob" .\n');
+    writeFileSync(
+      join(work, "g.ttl"),
+      '@prefix ex: <http://example.org/> .\nex:a ex:name "Alice" .\nex:b ex:name "Bob" .\n',
+    );
     const query = "SELECT ?n WHERE { ?s <http://example.org/name> ?n } ORDER BY ?n";
-    const q = sh("npx", ["ggen", "graph", "query", "g.ttl", "--query", query, "--format", "json"], work, npmEnv);
+    const q = sh(
+      "npx",
+      ["ggen", "graph", "query", "g.ttl", "--query", query, "--format", "json"],
+      work,
+      npmEnv,
+    );
     expect(q.status, q.err).toBe(0);
     expect(q.out).toContain("Alice");
     expect(q.out).toContain("Bob");
