@@ -193,25 +193,19 @@ describe("packed packages install and work outside the workspace", () => {
         files: ["main.ts"],
       }),
     );
-    // Every library's declarations are read (skipLibCheck is off), and the result type narrows.
-    const good = [
+    // Every library's declarations are read (skipLibCheck is off), the result type narrows, and a wrong
+    // contract kind is a type error: were the types missing or `any`, the directive would be unused (an error).
+    const main = [
       'import { validate, type CleanroomRun } from "@ggen/contract";',
       ...libraries.map((m, i) => `import type * as T${i} from "${m.name}";`),
       `export type All = [${libraries.map((_, i) => `typeof T${i}`).join(", ")}];`,
       'const r = validate("cleanroom-run/v1", JSON.parse("{}"));',
       "export const run: CleanroomRun | undefined = r.ok ? r.value : undefined;",
+      "// @ts-expect-error: not a contract kind",
+      'validate("no-such-kind/v1", {});',
     ].join("\n");
-    const tsc = join(project, "node_modules", ".bin", "tsc");
-    writeFileSync(join(project, "main.ts"), `${good}\n`);
-    const ok = sh(tsc, ["-p", "."], project);
-    expect(ok.status, ok.out + ok.err).toBe(0);
-
-    writeFileSync(
-      join(project, "main.ts"),
-      'import { validate } from "@ggen/contract";\nvalidate("no-such-kind/v1", {});\n',
-    );
-    const wrong = sh(tsc, ["-p", "."], project);
-    expect(wrong.status).not.toBe(0);
-    expect(wrong.out).toContain("no-such-kind/v1");
+    writeFileSync(join(project, "main.ts"), `${main}\n`);
+    const tsc = sh(join(project, "node_modules", ".bin", "tsc"), ["-p", "."], project);
+    expect(tsc.status, tsc.out + tsc.err).toBe(0);
   });
 });
