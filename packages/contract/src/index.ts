@@ -5,7 +5,7 @@ export type { PackRef, TemplateRef } from "./pack.js";
 export { PACK_MANIFEST_FILE, packIdProblem, parsePackManifest, parseTemplateRef } from "./pack.js";
 export type { PatternMatch, PatternOptions, SafePattern } from "./pattern.js";
 export { compilePattern } from "./pattern.js";
-export { schemaKeys } from "./schema-keys.js";
+export { schemaKeys, schemaUrl } from "./schema-keys.js";
 export { parseToml, tomlKeyLocation } from "./toml.js";
 export type {
   BackendName,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isGgenError, schemaKeys } from "./index.js";
+import { contractKinds, isGgenError, schemaKeys, schemaUrl } from "./index.js";
 
 describe("schemaKeys", () => {
   it("lists an object schema's keys in the schema's order, following $ref", () => {
@@ -17,5 +17,13 @@ describe("schemaKeys", () => {
     } catch (e) {
       expect(isGgenError(e) && e.code).toBe("CONTRACT_SCHEMA");
     }
+  });
+});
+
+describe("schemaUrl", () => {
+  it("is each schema's $id, under one base, named after its kind", () => {
+    expect(schemaUrl("make-toml/v1")).toBe("https://ggen.dev/schemas/make-toml/v1.json");
+    expect(schemaUrl("pack-manifest/v1")).toBe("https://ggen.dev/schemas/pack-manifest/v1.json");
+    for (const kind of contractKinds) expect(schemaUrl(kind)).toBe(`https://ggen.dev/schemas/${kind}.json`);
   });
 });

@@ -31,3 +31,11 @@ export function schemaKeys(kind: ContractKind, pointer: string): string[] {
     });
   return Object.keys(node.properties);
 }
+
+/**
+ * Where the schema of `kind` is published (its `$id`): what a file's `#:schema` (Taplo) or
+ * `# yaml-language-server: $schema=` line names, so editors complete and check it.
+ */
+export function schemaUrl(kind: ContractKind): string {
+  return (schemas[kind] as { $id: string }).$id;
+}
