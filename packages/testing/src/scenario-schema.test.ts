@@ -46,3 +46,31 @@ describe("parseScenario and the scenario/v1 schema", () => {
     expect(() => parseScenario(text, "s.yaml")).toThrow(/unknown key 'retry'/);
   });
 });
+
+describe("every key of scenario/v1 is one parseScenario reads", () => {
+  // A value no key accepts (a list of maps) is refused at the key; `description` is for people only.
+  const refused = (text: string, key: string) => {
+    let message = "";
+    try {
+      parseScenario(text, "s.yaml");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message, `${key} was not read`).toContain(key);
+    expect(message, key).not.toMatch(/unknown key/);
+  };
+  const bad = "[{ a: 1 }]";
+  const read = (pointer: string) => schemaKeys("scenario/v1", pointer).filter((k) => k !== "description");
+  it("the scenario's keys", () => {
+    for (const key of read("/$defs/scenario"))
+      refused(key === "steps" ? "steps: 5\n" : `${key}: ${bad}\nsteps:\n  - { name: a, run: "true" }\n`, key);
+  });
+  it("a step's keys", () => {
+    for (const key of read("/$defs/step").filter((k) => k !== "name"))
+      refused(`steps:\n  - name: a\n    ${key === "run" ? "cmd" : "run"}: "true"\n    ${key}: ${bad}\n`, key);
+  });
+  it("an expectation's keys", () => {
+    for (const key of read("/$defs/expect"))
+      refused(`steps:\n  - name: a\n    run: "true"\n    expect: { ${key}: ${bad} }\n`, key);
+  });
+});
