@@ -5,6 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseToml, schemaUrl, validate } from "@ggen/contract";
 import { freePort } from "@ggen/support";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -63,6 +64,11 @@ describe("ggen lifecycle", () => {
     expect(init.status, init.stderr).toBe(0);
     expect(init.stdout).toContain("created make.toml");
     expect(existsSync(join(dir, ".ggen/production-requirements.yaml"))).toBe(true);
+    // Editors (Taplo) find make.toml's schema from its first line; what init wrote validates against it.
+    const makeToml = readFileSync(join(dir, "make.toml"), "utf8");
+    expect(makeToml.split("\n")[0]).toBe(`#:schema ${schemaUrl("make-toml/v1")}`);
+    const checked = validate("make-toml/v1", parseToml(makeToml, "make.toml", "X", "usage"));
+    expect(checked.ok ? [] : checked.errors).toEqual([]);
 
     const list = ggen(dir, "lifecycle", "list", "--json");
     expect(JSON.parse(list.stdout).phases.map((p: { name: string }) => p.name)).toContain("package");

@@ -16,6 +16,7 @@ import {
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { parseToml, schemaUrl, validate } from "@ggen/contract";
 import { freePort } from "@ggen/support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -132,6 +133,11 @@ describe("io.ggen.domain-service from the shop ontology", () => {
     expect(JSON.parse(readFileSync(join(svc, "package.json"), "utf8")).dependencies).toEqual({
       pg: "^8.11.0",
     });
+    // The generated make.toml names its schema for editors (Taplo) and validates against it.
+    const makeToml = readFileSync(join(svc, "make.toml"), "utf8");
+    expect(makeToml.split("\n")[0]).toBe(`#:schema ${schemaUrl("make-toml/v1")}`);
+    const checked = validate("make-toml/v1", parseToml(makeToml, "make.toml", "X", "usage"));
+    expect(checked.ok ? [] : checked.errors).toEqual([]);
   }, 60_000);
 
   it("typechecks (tsc --noEmit --checkJs over the JSDoc and the .d.ts)", () => {

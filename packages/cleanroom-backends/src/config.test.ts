@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { schemaKeys, validate } from "@ggen/contract";
 import type { GgenError } from "@ggen/support";
+import { stringify as stringifyToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { configKey, defaultConfig, loadConfig, parseConfig } from "./config.js";
+import { configKey, configKeys, defaultConfig, loadConfig, parseConfig } from "./config.js";
 
 describe("config.toml", () => {
   it("defaults to public images with local fallbacks, and reads overrides", () => {
@@ -186,5 +188,42 @@ describe("config.toml: every key the seeds document is implemented or refused wh
     );
     expect(c.backend).toEqual({ type: "testcontainers", dockerHost: "tcp://127.0.0.1:2375" });
     expect(c.containers.registry).toBe("registry.example:5000");
+  });
+});
+
+describe("config.toml and the cleanroom-config/v1 schema editors check it against", () => {
+  const KIND = "cleanroom-config/v1";
+  it("know the same sections and keys", () => {
+    const keys = configKeys();
+    expect(Object.keys(keys).sort()).toEqual(schemaKeys(KIND, "").sort());
+    for (const [section, rules] of Object.entries(keys))
+      expect(Object.keys(rules).sort(), section).toEqual(schemaKeys(KIND, `/properties/${section}`).sort());
+  });
+  it("refuse a key the parser refuses, whatever its value", () => {
+    const refused = Object.entries(configKeys()).flatMap(([section, rules]) =>
+      Object.entries(rules)
+        .filter(([, how]) => how === "refuse")
+        .map(([key]) => [section, key] as const),
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    for (const [section, key] of refused) {
+      const r = validate(KIND, { [section]: { [key]: "anything" } });
+      expect(r.ok, `${section}.${key}`).toBe(false);
+      expect(() => parseConfig(`[${section}]\n${key} = "anything"\n`, "c.toml")).toThrow(key);
+    }
+  });
+  it("accept the schema's example, and refuse what the schema's wrong example gets wrong", () => {
+    const examples = join(import.meta.dirname, "..", "..", "contract", "examples");
+    const good = JSON.parse(readFileSync(join(examples, "cleanroom-config.v1.json"), "utf8"));
+    expect(validate(KIND, good).ok).toBe(true);
+    const config = parseConfig(stringifyToml(good), "/p/.cleanroom/config.toml");
+    expect(config.backend.type).toBe("testcontainers");
+    expect(config.policy.maxContainers).toBe(10);
+    const bad = JSON.parse(readFileSync(join(examples, "cleanroom-config.v1.invalid.json"), "utf8"));
+    for (const [section, table] of Object.entries(bad.value as Record<string, Record<string, unknown>>))
+      for (const [key, value] of Object.entries(table)) {
+        const text = stringifyToml({ [section]: { [key]: value } });
+        expect(() => parseConfig(text, "/p/.cleanroom/config.toml"), `${section}.${key}`).toThrow();
+      }
   });
 });

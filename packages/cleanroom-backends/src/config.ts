@@ -360,6 +360,18 @@ const RULES: Record<string, Record<string, KeyRule>> = {
   },
 };
 
+/**
+ * Each section's keys and whether each is read or refused: the cleanroom-config/v1 schema (what editors
+ * check .cleanroom/config.toml against) must say the same, and a test holds them together.
+ */
+export const configKeys = (): Record<string, Record<string, "read" | "refuse">> =>
+  Object.fromEntries(
+    Object.entries(RULES).map(([section, rules]) => [
+      section,
+      Object.fromEntries(Object.entries(rules).map(([k, rule]) => [k, "refuse" in rule ? "refuse" : "read"])),
+    ]),
+  );
+
 function isTable(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);
 }

@@ -5,9 +5,11 @@ export type { PackRef, TemplateRef } from "./pack.js";
 export { PACK_MANIFEST_FILE, packIdProblem, parsePackManifest, parseTemplateRef } from "./pack.js";
 export type { PatternMatch, PatternOptions, SafePattern } from "./pattern.js";
 export { compilePattern } from "./pattern.js";
+export { schemaKeys, schemaUrl } from "./schema-keys.js";
 export { parseToml, tomlKeyLocation } from "./toml.js";
 export type {
   BackendName,
+  CleanroomConfigDocument,
   CleanroomRun,
   ContractKind,
   ContractTypes,
@@ -18,6 +20,7 @@ export type {
   GateResult,
   GenerationManifest,
   GenerationPlan,
+  GgenConfigDocument,
   IndexPack,
   IndexVersion,
   IsoDateTime,
@@ -29,6 +32,7 @@ export type {
   LifecycleStateDocument,
   LockEntry,
   Lockfile,
+  MakeTomlDocument,
   ManifestFile,
   ManifestOrphan,
   MergeStrategy,
@@ -48,8 +52,10 @@ export type {
   QualityScore,
   Reference,
   RegistryIndex,
+  ScenarioDocument,
   Sha256,
   StageStatus,
+  TemplateFrontmatterDocument,
   TestResult,
   TestStatus,
   TestSummary,

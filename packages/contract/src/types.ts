@@ -514,6 +514,20 @@ export interface GenerationPlan {
   warnings?: string[];
 }
 
+// The files people write by hand (make.toml, .ggen/config.toml, .cleanroom/config.toml, scenarios, template
+// frontmatter): their schemas are what editors check and where the parsers take their keys from; the parsers
+// return their own typed results (LifecycleConfig, CleanroomConfig, Scenario, …), so the documents stay open.
+/** make.toml (or ggen.toml's [lifecycle]) as data. */
+export type MakeTomlDocument = Record<string, unknown>;
+/** .ggen/config.toml as data. */
+export type GgenConfigDocument = Record<string, unknown>;
+/** .cleanroom/config.toml as data. */
+export type CleanroomConfigDocument = Record<string, unknown>;
+/** A scenario YAML file as data. */
+export type ScenarioDocument = Record<string, unknown>;
+/** A template's frontmatter as data. */
+export type TemplateFrontmatterDocument = Record<string, unknown>;
+
 export interface ContractTypes {
   "generation-manifest/v1": GenerationManifest;
   "generation-plan/v1": GenerationPlan;
@@ -524,6 +538,11 @@ export interface ContractTypes {
   "registry-index/v1": RegistryIndex;
   "lockfile/v1": Lockfile;
   "lifecycle-state/v1": LifecycleStateDocument;
+  "make-toml/v1": MakeTomlDocument;
+  "ggen-config/v1": GgenConfigDocument;
+  "cleanroom-config/v1": CleanroomConfigDocument;
+  "scenario/v1": ScenarioDocument;
+  "template-frontmatter/v1": TemplateFrontmatterDocument;
 }
 
 export type ContractKind = keyof ContractTypes;

@@ -1,15 +1,20 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Ajv2020 } from "ajv/dist/2020.js";
+import cleanroomConfig from "../schemas/cleanroom-config.v1.json" with { type: "json" };
 import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
 import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
 import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
 import generationPlan from "../schemas/generation-plan.v1.json" with { type: "json" };
+import ggenConfig from "../schemas/ggen-config.v1.json" with { type: "json" };
 import lifecycleState from "../schemas/lifecycle-state.v1.json" with { type: "json" };
 import lockfile from "../schemas/lockfile.v1.json" with { type: "json" };
+import makeToml from "../schemas/make-toml.v1.json" with { type: "json" };
 import packManifest from "../schemas/pack-manifest.v1.json" with { type: "json" };
 import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
 import registryIndex from "../schemas/registry-index.v1.json" with { type: "json" };
+import scenario from "../schemas/scenario.v1.json" with { type: "json" };
+import templateFrontmatter from "../schemas/template-frontmatter.v1.json" with { type: "json" };
 import ajvOptions from "./ajv-options.json" with { type: "json" };
 import { GgenError } from "./errors.js";
 import type { ContractKind, ContractTypes } from "./types.js";
@@ -24,6 +29,11 @@ export const schemas: Record<ContractKind, object> = {
   "registry-index/v1": registryIndex,
   "lockfile/v1": lockfile,
   "lifecycle-state/v1": lifecycleState,
+  "make-toml/v1": makeToml,
+  "ggen-config/v1": ggenConfig,
+  "cleanroom-config/v1": cleanroomConfig,
+  "scenario/v1": scenario,
+  "template-frontmatter/v1": templateFrontmatter,
 };
 
 export const contractKinds = Object.keys(schemas) as ContractKind[];

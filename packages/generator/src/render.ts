@@ -2,6 +2,7 @@
 // with the given vars for the declarations, then with every var), load its graph, run its queries,
 // expand its rows (for_each), note its hooks, render each row's output. Nothing is written here.
 import { dirname, resolve } from "node:path";
+import { schemaKeys } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { closest } from "@ggen/support";
 import { at, fail } from "./errors.js";
@@ -24,36 +25,8 @@ import {
 import type { Planned } from "./types.js";
 import { checkVars, parseVarDecls, type VarDecl } from "./vars.js";
 
-export const KNOWN_KEYS = [
-  "to",
-  "from",
-  "vars",
-  "rdf",
-  "rdf_inline",
-  "prefixes",
-  "base",
-  "sparql",
-  "for_each",
-  "as",
-  "inject",
-  "before",
-  "after",
-  "prepend",
-  "append",
-  "at_line",
-  "skip_if",
-  "eof_last",
-  "unless_exists",
-  "force",
-  "chmod",
-  "sh_before",
-  "sh_after",
-  "determinism",
-  "description",
-  "when",
-  "skip_empty",
-  "backup",
-];
+/** The frontmatter keys: those of the template-frontmatter/v1 schema (what editors check it against). */
+export const KNOWN_KEYS = schemaKeys("template-frontmatter/v1", "");
 
 /** What every step after the vars knows about the template being rendered. */
 interface Rendering {

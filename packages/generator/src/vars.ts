@@ -2,14 +2,14 @@
 // vars files (YAML, JSON, TOML; `--vars k=v` lists are @ggen/support's parseKeyValues), coercion and
 // validation with file:line errors.
 import { extname } from "node:path";
-import { compilePattern, parseJson, parseToml, type SafePattern } from "@ggen/contract";
+import { compilePattern, parseJson, parseToml, type SafePattern, schemaKeys } from "@ggen/contract";
 import { at, fail } from "./errors.js";
 import { parseYaml } from "./frontmatter.js";
 import { readInput } from "./input.js";
 
 export type VarType = "string" | "number" | "integer" | "boolean" | "list" | "object";
 const VAR_TYPES: VarType[] = ["string", "number", "integer", "boolean", "list", "object"];
-const DECL_KEYS = new Set(["type", "required", "description", "enum", "pattern", "default"]);
+const DECL_KEYS = new Set(schemaKeys("template-frontmatter/v1", "/$defs/varDecl"));
 
 export interface VarDecl {
   name: string;

@@ -3,7 +3,7 @@
 // Pure apart from reading the files.
 import { promises as fs } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { GgenError, type SourceLocation } from "@ggen/contract";
+import { GgenError, type SourceLocation, schemaKeys } from "@ggen/contract";
 import { closest, isInside } from "@ggen/support";
 import { DEFAULT_LINE_CHARS } from "./exec.js";
 import { DEFAULT_LOG_CHARS } from "./output.js";
@@ -135,49 +135,17 @@ export interface LifecycleConfig {
   locations: Map<string, SourceLocation>;
 }
 
-const PHASE_KEYS = [
-  "description",
-  "command",
-  "commands",
-  "cwd",
-  "env",
-  "depends_on",
-  "timeout",
-  "inputs",
-  "outputs",
-] as const;
-const ENV_KEYS = [
-  "vars",
-  "require_tests",
-  "require_security",
-  "require_approval",
-  "rollback",
-  "deploy",
-  "verify",
-] as const;
-const DEPLOY_KEYS = ["provider", "command", "commands", "rollback", "source", "dir", "keep", "start", "port"];
-const VERIFY_KEYS = ["url", "retries", "interval_ms", "timeout_ms", "expect_status", "expect_body"];
-const VALIDATION_KEYS = [
-  "tests_report",
-  "coverage_threshold",
-  "build_phase",
-  "sources",
-  "forbidden",
-  "allow_secrets",
-  "advisories",
-];
-const LIMIT_KEYS = ["line", "log"];
-const PROJECT_KEYS = ["name", "default_env", "state_backups", "requirements"];
-const TOP_KEYS = [
-  ...PROJECT_KEYS,
-  "project",
-  "phases",
-  "hooks",
-  "environments",
-  "profiles",
-  "validation",
-  "limits",
-];
+// The keys each table may hold come from the make-toml/v1 schema (what editors check make.toml against):
+// a key added there is known here, and a key refused here is flagged in the editor.
+const MAKE = "make-toml/v1";
+const PHASE_KEYS = schemaKeys(MAKE, "/$defs/phase");
+const ENV_KEYS = schemaKeys(MAKE, "/$defs/environment");
+const DEPLOY_KEYS = schemaKeys(MAKE, "/$defs/deploy");
+const VERIFY_KEYS = schemaKeys(MAKE, "/$defs/verify");
+const VALIDATION_KEYS = schemaKeys(MAKE, "/properties/validation");
+const LIMIT_KEYS = schemaKeys(MAKE, "/properties/limits");
+const PROJECT_KEYS = schemaKeys(MAKE, "/properties/project");
+const TOP_KEYS = schemaKeys(MAKE, "");
 
 export const PHASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 

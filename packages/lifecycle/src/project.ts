@@ -1,7 +1,7 @@
 // `init` (scaffold make.toml and .ggen/) and `status` (what the state says, including interrupted runs).
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { GgenError } from "@ggen/contract";
+import { GgenError, schemaUrl } from "@ggen/contract";
 import { refAlive, writeFileAtomic } from "@ggen/support";
 import { loadConfig } from "./config.js";
 import { exists } from "./fsutil.js";
@@ -9,7 +9,9 @@ import { metricsFileOf } from "./metrics.js";
 import { type LifecycleState, loadState, STATE_FILE, updateState } from "./state.js";
 
 export function makeTomlTemplate(name: string): string {
-  return `# Lifecycle of ${name}: phases run with 'ggen lifecycle run <phase>…' (dependencies first).
+  // The first line tells Taplo (and editors built on it) the schema to complete and check the file with.
+  return `#:schema ${schemaUrl("make-toml/v1")}
+# Lifecycle of ${name}: phases run with 'ggen lifecycle run <phase>…' (dependencies first).
 [project]
 name = ${JSON.stringify(name)}
 

@@ -4,7 +4,7 @@
 // [marketplace] belongs to the marketplace, which reads it itself.
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import type { SourceLocation } from "@ggen/contract";
+import { type SourceLocation, schemaKeys } from "@ggen/contract";
 import type { DeployPolicy, ProfileConfig } from "./config.js";
 import { type KeyPath, type Table, TomlReader } from "./toml-reader.js";
 
@@ -51,18 +51,8 @@ export const SETTINGS_FILE = ".ggen/config.toml";
 export const PROFILES_FILE = ".ggen/deployment-profiles.toml";
 const STATE_PATH = ".ggen/lifecycle-state.json";
 
-export const PROFILE_KEYS = [
-  "description",
-  "skip",
-  "jobs",
-  "env",
-  "require_tests",
-  "require_security",
-  "require_approval",
-  "rollback",
-  "verify_retries",
-  "no_cache",
-];
+// Key lists come from the schemas editors check these files against (make-toml/v1, ggen-config/v1).
+export const PROFILE_KEYS = schemaKeys("make-toml/v1", "/$defs/profile");
 
 /** The keys of .ggen/deployment-profiles.toml's profiles that ggen does not implement, and why. */
 const UNSUPPORTED_PROFILE_KEYS: Record<string, string> = {
@@ -115,35 +105,9 @@ export function parseProfileTable(p: ProfileSource): ProfileConfig {
   return profile;
 }
 
-const LIFECYCLE_KEYS = [
-  "default_env",
-  "state_file",
-  "state_backup",
-  "state_backup_count",
-  "readiness_file",
-  "hooks_dir",
-  "hooks_timeout_seconds",
-];
-const TEMPLATE_KEYS = [
-  "engine",
-  "strict_variables",
-  "trim_blocks",
-  "lstrip_blocks",
-  "parallel_generation",
-  "max_parallel_files",
-  "output_buffer_size",
-  "rdf_cache_enabled",
-  "rdf_cache_ttl_seconds",
-];
-const DEPLOYMENT_KEYS = [
-  "profiles_dir",
-  "default_profile",
-  "validate_before_deploy",
-  "require_tests_passing",
-  "require_security_scan",
-  "enable_automatic_rollback",
-  "rollback_timeout_seconds",
-];
+const LIFECYCLE_KEYS = schemaKeys("ggen-config/v1", "/properties/lifecycle");
+const TEMPLATE_KEYS = schemaKeys("ggen-config/v1", "/properties/template");
+const DEPLOYMENT_KEYS = schemaKeys("ggen-config/v1", "/properties/deployment");
 const isFalse = (v: unknown) => v === false;
 
 function readLifecycle(r: TomlReader, s: ProjectSettings): void {
@@ -222,7 +186,7 @@ function readDeployment(r: TomlReader, s: ProjectSettings): void {
 export function parseSettings(text: string, file = SETTINGS_FILE, into?: ProjectSettings): ProjectSettings {
   const s = into ?? emptySettings();
   const r = new TomlReader(file, text, "CONFIG_INVALID");
-  r.known(r.doc, [], ["marketplace", "template", "lifecycle", "deployment"], file);
+  r.known(r.doc, [], schemaKeys("ggen-config/v1", ""), file);
   readLifecycle(r, s);
   readTemplate(r, s);
   readDeployment(r, s);

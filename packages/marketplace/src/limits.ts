@@ -96,7 +96,7 @@ export function describeLimit(name: keyof MarketLimits, value: number): string {
  * Keys seed 002 documents that the marketplace cannot honour as asked: accepted with the value that
  * describes what it does, refused otherwise (never silently ignored), with what to do instead.
  */
-const FIXED: Readonly<Record<string, { accepts: unknown; why: string }>> = {
+export const FIXED: Readonly<Record<string, { accepts: unknown; why: string }>> = {
   cache_enabled: { accepts: true, why: "indexes and archives are always cached (archives by sha256)" },
   verify_checksums: {
     accepts: true,
@@ -117,7 +117,7 @@ const FIXED: Readonly<Record<string, { accepts: unknown; why: string }>> = {
 };
 
 /** The keys `[marketplace]` accepts: the registries, the index TTL, the limits and the fixed ones. */
-const KNOWN_KEYS = new Set([
+export const KNOWN_KEYS = new Set([
   "registry_url",
   "registries",
   "cache_ttl_seconds",

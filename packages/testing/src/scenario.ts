@@ -2,7 +2,7 @@
 // and column of every problem. The steps may sit at the top level or under a `scenario:` key (the
 // seeds' shape). Pure: text in, a checked Scenario (or a GgenError pointing into the file) out.
 
-import { compilePattern, GgenError, type SafePattern } from "@ggen/contract";
+import { compilePattern, GgenError, type SafePattern, schemaKeys } from "@ggen/contract";
 import { closest } from "@ggen/support";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 
@@ -41,22 +41,10 @@ export interface Scenario {
   steps: ScenarioStep[];
 }
 
-const SCENARIO_KEYS = ["name", "concurrent", "timeout_ms", "steps", "description", "env"];
-const STEP_KEYS = [
-  "name",
-  "cmd",
-  "run",
-  "env",
-  "cwd",
-  "timeout_ms",
-  "depends",
-  "parallel",
-  "retries",
-  "expect",
-  "continue_on_error",
-  "description",
-];
-const EXPECT_KEYS = ["exit_code", "stdout_contains", "stdout_matches", "stderr_contains", "stderr_matches"];
+// The keys come from the scenario/v1 schema, the one editors check scenario files against.
+const SCENARIO_KEYS = schemaKeys("scenario/v1", "/$defs/scenario");
+const STEP_KEYS = schemaKeys("scenario/v1", "/$defs/step");
+const EXPECT_KEYS = schemaKeys("scenario/v1", "/$defs/expect");
 
 class Checker {
   constructor(
