@@ -3,6 +3,8 @@
 // "did you mean" for unknown commands and flags.
 
 import { createRequire } from "node:module";
+import { HELP_WIDTHS, type HelpTable, helpWidth, widthKey } from "@ggen/help-table";
+import { writeFileAtomicSync } from "@ggen/support";
 import type { Argv, CommandModule } from "yargs";
 import { type Command, isYargsModule, toYargsCommand } from "./command.js";
 import { COMPLETION_SHELLS, completionScript, defaultShell } from "./completion.js";
@@ -25,6 +27,8 @@ export interface RunOptions {
   stdout?: Writer;
   stderr?: Writer;
   env?: NodeJS.ProcessEnv;
+  /** The width help wraps to (`null`: whole lines) instead of the terminal's (see `helpWidth`). */
+  width?: number | null;
 }
 
 export class UsageError extends Error {
@@ -85,15 +89,6 @@ function explainUsage(msg: string, spec: ProgramSpec, argv: readonly string[]): 
   const unknownArg = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknownArg) return `unexpected argument '${unknownArg[1]!.split(", ")[0]}'; see '${where} --help'`;
   return msg.replace(/\n+/g, "; ");
-}
-
-/** Help is wrapped to the terminal (at most 120 columns), to $COLUMNS or 80 when piped; GGEN_HELP_WRAP=none
- * leaves lines whole (the README command reference is built from --help). */
-function helpWidth(env: NodeJS.ProcessEnv): number | null {
-  if (env.GGEN_HELP_WRAP === "none") return null;
-  if (process.stdout.isTTY && process.stdout.columns) return Math.min(120, process.stdout.columns);
-  const cols = Number(env.COLUMNS);
-  return Number.isInteger(cols) && cols >= 40 ? Math.min(120, cols) : 80;
 }
 
 /**
@@ -183,7 +178,7 @@ export async function runProgram(
     .help()
     .alias("help", "h")
     .version(spec.version)
-    .wrap(helpWidth(env))
+    .wrap(io.width !== undefined ? io.width : helpWidth(env))
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err) => {
@@ -218,4 +213,32 @@ export async function runProgram(
   }
   // A command that failed because Ctrl-C stopped it still exits 130 (set by exitOnInterrupt).
   return process.exitCode === 130 ? 130 : exitCode;
+}
+
+/** Renders the program's top-level --help at every width the table holds, and its --version. */
+export async function renderHelpTable(spec: ProgramSpec): Promise<HelpTable> {
+  const said = async (argv: string[], width: number | null) => {
+    let text = "";
+    const stdout = { write: (s: string) => ((text += s), true) };
+    const code = await runProgram(spec, argv, { stdout, width, env: {} });
+    if (code !== 0) throw new Error(`${spec.name} ${argv.join(" ")} exited ${code}`);
+    return text;
+  };
+  // The table is the English help (yargs translates from the locale it guesses from the environment).
+  const locale = process.env.LC_ALL;
+  process.env.LC_ALL = "en_US";
+  try {
+    const help: Record<string, string> = {};
+    for (const width of HELP_WIDTHS) help[widthKey(width)] = await said(["--help"], width);
+    const version = (await said(["--version"], null)).replace(/\n$/, "");
+    return { version, help };
+  } finally {
+    if (locale === undefined) delete process.env.LC_ALL;
+    else process.env.LC_ALL = locale;
+  }
+}
+
+/** Writes the table a program's bin answers --help and --version from (`answerFromTable`); run by the build. */
+export async function writeHelpTable(spec: ProgramSpec, file: string): Promise<void> {
+  writeFileAtomicSync(file, `${JSON.stringify(await renderHelpTable(spec))}\n`, { fsync: false });
 }
