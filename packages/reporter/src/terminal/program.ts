@@ -219,7 +219,12 @@ export async function runProgram(
 export async function renderHelpTable(spec: ProgramSpec): Promise<HelpTable> {
   const said = async (argv: string[], width: number | null) => {
     let text = "";
-    const stdout = { write: (s: string) => ((text += s), true) };
+    const stdout = {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    };
     const code = await runProgram(spec, argv, { stdout, width, env: {} });
     if (code !== 0) throw new Error(`${spec.name} ${argv.join(" ")} exited ${code}`);
     return text;
