@@ -73,6 +73,8 @@ export {
 } from "./terminal/program.js";
 export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
+export type { QuickParse } from "./terminal/quick-parse.js";
+export { quickParse } from "./terminal/quick-parse.js";
 export type { StageRecord, StageViewOptions } from "./terminal/stages.js";
 export { StageView } from "./terminal/stages.js";
 export type { Column } from "./terminal/table.js";
