@@ -12,6 +12,9 @@ export default defineConfig({
   target: "node20",
   sourcemap: true,
   splitting: true,
+  // Inlined: the bin answers --help from it before anything else loads, and resolving a package costs
+  // more than its few lines.
+  noExternal: ["@ggen/help-table"],
   async onSuccess() {
     const dist = join(process.cwd(), "dist");
     const app = await import(pathToFileURL(join(dist, "index.js")).href);
