@@ -1,5 +1,6 @@
 // Cold start (issue 18: ≤ 1.6× `node -e 0`): --help and --version are answered from the table the build
-// renders (@ggen/help-table), so neither yargs nor a command module loads.
+// renders (@ggen/help-table), so neither yargs nor a command module loads; other plain lines skip yargs too
+// (quickParse in @ggen/reporter).
 import { join } from "node:path";
 import { compareProcesses, record, repoRoot } from "@ggen/bench";
 import { expect, it } from "vitest";
