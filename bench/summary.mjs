@@ -1,7 +1,18 @@
-// Merges bench/results/*.json into bench/results.json and prints one line per benchmark.
+// Merges bench/results/*.json into bench/results.json and prints every benchmark that has a target (its
+// median, ratio against the peer measured in the same run, and whether it meets the target), then the
+// targets not met and the required rows no suite recorded (a bench that failed must not pass as "met").
 import { existsSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchDir, readJson, resultsDir } from "./harness.mjs";
+
+/** The rows an issue sets a target for, as `suite › name`: each must be recorded. */
+const REQUIRED = [
+  // issue 18: a CLI that starts like Node
+  "cli-cold-start › ggen --help",
+  "cli-cold-start › cleanroom --help",
+  "marketplace-search › ggen market search (10k packs)",
+  "cleanroom-exec › exec true: local",
+];
 
 const suites = existsSync(resultsDir)
   ? readdirSync(resultsDir)
@@ -9,7 +20,9 @@ const suites = existsSync(resultsDir)
       .sort()
   : [];
 const all = suites.map((f) => readJson(join(resultsDir, f)));
-const benchmarks = all.flatMap((s) => s.results.map((r) => ({ suite: s.suite, ...r })));
+const benchmarks = all.flatMap((s) =>
+  s.results.map((r) => ({ suite: s.suite, recordedAt: s.recordedAt, ...r })),
+);
 const out = join(benchDir, "results.json");
 const tmp = `${out}.tmp`;
 writeFileSync(
@@ -17,9 +30,19 @@ writeFileSync(
   `${JSON.stringify({ recordedAt: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length, benchmarks }, null, 2)}\n`,
 );
 renameSync(tmp, out);
-const missed = benchmarks.filter((b) => b.meetsTarget === false);
+
+const label = (b) => `${b.suite} › ${b.name}`;
+const figure = (b) =>
+  b.ratio !== undefined && b.ratio !== null
+    ? `${b.ratio}× (${b.median} ms vs ${b.baseline.name} ${b.baseline.median} ms), target ≤ ${b.target}×`
+    : `${b.median} ms, target ≤ ${b.targetMs} ms`;
+const targeted = benchmarks.filter((b) => b.meetsTarget !== undefined);
+const missed = targeted.filter((b) => b.meetsTarget === false);
+const recorded = new Set(benchmarks.map(label));
+const missing = REQUIRED.filter((r) => !recorded.has(r));
 console.log(
-  `bench: ${benchmarks.length} benchmarks in ${suites.length} suites → bench/results.json; ${missed.length} target(s) not met`,
+  `bench: ${benchmarks.length} benchmarks in ${suites.length} suites → bench/results.json; ${targeted.length} with a target, ${missed.length} not met, ${missing.length} missing`,
 );
-for (const m of missed)
-  console.log(`  not met: ${m.suite} › ${m.name} (ratio ${m.ratio ?? "-"}, median ${m.median} ms)`);
+for (const b of targeted)
+  console.log(`  ${b.meetsTarget ? "met    " : "NOT met"}  ${label(b)}: ${figure(b)}`);
+for (const m of missing) console.log(`  missing  ${m}: no suite recorded it (did its bench fail?)`);

@@ -1,4 +1,4 @@
 // The program as a library: run it in-process (tests, embedding) with your own argv and streams.
 
-export { runProgram } from "@ggen/reporter";
+export { quickParse, runProgram, writeHelpTable } from "@ggen/reporter";
 export { program } from "./program.js";

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { exitOnInterrupt, runProgram } from "@ggen/reporter";
-import { program } from "./program.js";
+import { answerFromTable } from "@ggen/help-table";
 
-exitOnInterrupt();
-process.exitCode = await runProgram(program, process.argv.slice(2));
+// `--help` and `--version` come from the table the build rendered; anything else loads the program.
+if (!answerFromTable(new URL("./help-table.json", import.meta.url), process.argv.slice(2))) {
+  await import("./main.js");
+}

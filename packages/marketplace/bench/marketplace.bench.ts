@@ -1,5 +1,5 @@
 // Marketplace benchmarks, as ratios from the same run: `ggen market search` over a synthetic
-// 10,000-pack index against `ggen --help` (target ≤ 2×; the index's search snapshot is cached, as
+// 10,000-pack index against `ggen --help` (target ≤ 1.3×, issue 18; the index's search snapshot is cached, as
 // after any first search — the first search is measured too), in-process search on it (target
 // ≤ 5 ms median), and installing the 8 bundled packs in parallel against one by one.
 import { spawnSync } from "node:child_process";
@@ -35,7 +35,7 @@ it("search on 10,000 packs: whole process against ggen --help, and in process", 
       opts: { env },
     },
     { name: "ggen --help", command: process.execPath, args: [bin, "--help"], opts: { env } },
-    { runs: 10, target: 2 },
+    { runs: 10, target: 1.3 },
   );
   // The first search over an index parses and validates it and saves the search snapshot that
   // the runs above load; measured here for the record (each run starts without a snapshot).

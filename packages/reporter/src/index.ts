@@ -63,9 +63,18 @@ export { errorLine, escapeControl, MAX_ERROR_LINE } from "./terminal/error-line.
 export type { GlobalOptions, Writer } from "./terminal/output.js";
 export { Output } from "./terminal/output.js";
 export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js";
-export { exitOnInterrupt, outputFor, runProgram, UsageError } from "./terminal/program.js";
+export {
+  exitOnInterrupt,
+  outputFor,
+  renderHelpTable,
+  runProgram,
+  UsageError,
+  writeHelpTable,
+} from "./terminal/program.js";
 export type { ProgressOptions } from "./terminal/progress.js";
 export { Progress } from "./terminal/progress.js";
+export type { QuickParse } from "./terminal/quick-parse.js";
+export { quickParse } from "./terminal/quick-parse.js";
 export type { StageRecord, StageViewOptions } from "./terminal/stages.js";
 export { StageView } from "./terminal/stages.js";
 export type { Column } from "./terminal/table.js";

@@ -3,11 +3,14 @@
 // "did you mean" for unknown commands and flags.
 
 import { createRequire } from "node:module";
+import { HELP_WIDTHS, type HelpTable, helpWidth, widthKey } from "@ggen/help-table";
+import { writeFileAtomicSync } from "@ggen/support";
 import type { Argv, CommandModule } from "yargs";
-import { type Command, isYargsModule, toYargsCommand } from "./command.js";
+import { type Command, type CommandArgs, isYargsModule, toYargsCommand } from "./command.js";
 import { COMPLETION_SHELLS, completionScript, defaultShell } from "./completion.js";
 import { errorLine } from "./error-line.js";
 import { type GlobalOptions, Output, type Writer } from "./output.js";
+import { quickParse } from "./quick-parse.js";
 import { type CommandEntry, diagnose, namesOf, unknownMessage } from "./usage.js";
 
 export interface ProgramSpec {
@@ -25,6 +28,10 @@ export interface RunOptions {
   stdout?: Writer;
   stderr?: Writer;
   env?: NodeJS.ProcessEnv;
+  /** The width help wraps to (`null`: whole lines) instead of the terminal's (see `helpWidth`). */
+  width?: number | null;
+  /** false: always parse with yargs (the table parse, `quickParse`, is tried first otherwise). */
+  quick?: boolean;
 }
 
 export class UsageError extends Error {
@@ -87,15 +94,6 @@ function explainUsage(msg: string, spec: ProgramSpec, argv: readonly string[]): 
   return msg.replace(/\n+/g, "; ");
 }
 
-/** Help is wrapped to the terminal (at most 120 columns), to $COLUMNS or 80 when piped; GGEN_HELP_WRAP=none
- * leaves lines whole (the README command reference is built from --help). */
-function helpWidth(env: NodeJS.ProcessEnv): number | null {
-  if (env.GGEN_HELP_WRAP === "none") return null;
-  if (process.stdout.isTTY && process.stdout.columns) return Math.min(120, process.stdout.columns);
-  const cols = Number(env.COLUMNS);
-  return Number.isInteger(cols) && cols >= 40 ? Math.min(120, cols) : 80;
-}
-
 /**
  * Ctrl-C: the running command's own cleanup (finally blocks, its signal handlers) runs, then the program
  * exits 130; a second Ctrl-C exits at once. The grace is long (30 s) because cleanup that is cut short
@@ -114,6 +112,18 @@ export function exitOnInterrupt(graceMs = 30_000): void {
   });
 }
 
+/** What the global options do before any handler runs (whichever parser read them). */
+function applyGlobals(a: Record<string, unknown>): void {
+  if (typeof a.cwd === "string" && a.cwd) {
+    try {
+      process.chdir(a.cwd);
+    } catch {
+      throw new UsageError(`--cwd ${a.cwd}: no such directory`);
+    }
+  }
+  if (a.color === false) process.env.NO_COLOR = "1";
+}
+
 export async function runProgram(
   spec: ProgramSpec,
   argv: readonly string[],
@@ -125,76 +135,72 @@ export async function runProgram(
   const debug = argv.includes("--debug");
   let failure: { error: unknown; usage: boolean } | undefined;
 
-  // yargs' ESM build wraps help every N characters, mid-word; its CommonJS build (cliui with wrap-ansi)
-  // wraps at word boundaries. Same package, same version.
-  const yargs = createRequire(import.meta.url)("yargs") as typeof import("yargs").default;
-  const parser = yargs([...argv])
-    .scriptName(spec.name)
-    .usage(`${spec.name} — ${spec.description}\n\nUsage: ${spec.name} <command> [options]`)
-    .option("json", { type: "boolean", default: false, describe: "Print data as JSON", global: true })
-    .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Say more", global: true })
-    .option("quiet", {
-      alias: "q",
-      type: "boolean",
-      default: false,
-      describe: "Only data and errors",
-      global: true,
-    })
-    .option("debug", {
-      type: "boolean",
-      default: false,
-      describe: "Show stack traces on errors",
-      global: true,
-    })
-    .option("cwd", { type: "string", describe: "Run as if started in this directory", global: true })
-    .option("color", {
-      type: "boolean",
-      default: true,
-      describe: "Colour output (--no-color to disable)",
-      global: true,
-    })
-    .middleware((a) => {
-      if (typeof a.cwd === "string" && a.cwd) {
-        try {
-          process.chdir(a.cwd);
-        } catch {
-          throw new UsageError(`--cwd ${a.cwd}: no such directory`);
-        }
-      }
-      if (a.color === false) process.env.NO_COLOR = "1";
-    })
-    .command(spec.commands.map((c) => (isYargsModule(c) ? c : toYargsCommand(c))))
-    // yargs answers `--get-yargs-completions` from the tables; its own script command (which picks the
-    // shell from $SHELL) is hidden under a name nobody types, and `completion [shell]` is ours.
-    .completion("__yargs-completion-script", false)
-    .command({
-      command: "completion [shell]",
-      describe: `Print a shell completion script (${COMPLETION_SHELLS.join(" or ")}): source <(${spec.name} completion)`,
-      builder: (y: Argv) =>
-        y.version(false).positional("shell", {
-          type: "string",
-          describe: `${COMPLETION_SHELLS.join(" or ")} (default: the login shell's, else bash)`,
-        }),
-      handler: (a) => {
-        const shell = typeof a.shell === "string" ? a.shell : defaultShell(env);
-        stdout.write(completionScript(spec.name, shell));
-      },
-    })
-    .demandCommand(1, `no command given; see '${spec.name} --help'`)
-    .strict()
-    .help()
-    .alias("help", "h")
-    .version(spec.version)
-    .wrap(helpWidth(env))
-    .exitProcess(false)
-    .showHelpOnFail(false)
-    .fail((msg, err) => {
-      if (err) throw err;
-      // Throwing stops yargs before it runs a handler with arguments it did not understand.
-      throw new UsageError(explainUsage(msg, spec, argv));
-    });
-  for (const [cmd, desc] of spec.examples) parser.example(cmd, desc);
-  if (spec.epilogue) parser.epilogue(spec.epilogue);
+  // A plain, well-formed line runs from the tables alone; anything else goes through yargs.
+  const quick = io.quick === false ? undefined : quickParse(spec.name, spec.commands, argv);
+  const yargsParser = () => {
+    // yargs' ESM build wraps help every N characters, mid-word; its CommonJS build (cliui with wrap-ansi)
+    // wraps at word boundaries. Same package, same version.
+    const yargs = createRequire(import.meta.url)("yargs") as typeof import("yargs").default;
+    const parser = yargs([...argv])
+      .scriptName(spec.name)
+      .usage(`${spec.name} — ${spec.description}\n\nUsage: ${spec.name} <command> [options]`)
+      .option("json", { type: "boolean", default: false, describe: "Print data as JSON", global: true })
+      .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Say more", global: true })
+      .option("quiet", {
+        alias: "q",
+        type: "boolean",
+        default: false,
+        describe: "Only data and errors",
+        global: true,
+      })
+      .option("debug", {
+        type: "boolean",
+        default: false,
+        describe: "Show stack traces on errors",
+        global: true,
+      })
+      .option("cwd", { type: "string", describe: "Run as if started in this directory", global: true })
+      .option("color", {
+        type: "boolean",
+        default: true,
+        describe: "Colour output (--no-color to disable)",
+        global: true,
+      })
+      .middleware(applyGlobals)
+      .command(spec.commands.map((c) => (isYargsModule(c) ? c : toYargsCommand(c))))
+      // yargs answers `--get-yargs-completions` from the tables; its own script command (which picks the
+      // shell from $SHELL) is hidden under a name nobody types, and `completion [shell]` is ours.
+      .completion("__yargs-completion-script", false)
+      .command({
+        command: "completion [shell]",
+        describe: `Print a shell completion script (${COMPLETION_SHELLS.join(" or ")}): source <(${spec.name} completion)`,
+        builder: (y: Argv) =>
+          y.version(false).positional("shell", {
+            type: "string",
+            describe: `${COMPLETION_SHELLS.join(" or ")} (default: the login shell's, else bash)`,
+          }),
+        handler: (a) => {
+          const shell = typeof a.shell === "string" ? a.shell : defaultShell(env);
+          stdout.write(completionScript(spec.name, shell));
+        },
+      })
+      .demandCommand(1, `no command given; see '${spec.name} --help'`)
+      .strict()
+      .help()
+      .alias("help", "h")
+      .version(spec.version)
+      .wrap(io.width !== undefined ? io.width : helpWidth(env))
+      .exitProcess(false)
+      .showHelpOnFail(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        // Throwing stops yargs before it runs a handler with arguments it did not understand.
+        throw new UsageError(explainUsage(msg, spec, argv));
+      });
+    for (const [cmd, desc] of spec.examples) parser.example(cmd, desc);
+    if (spec.epilogue) parser.epilogue(spec.epilogue);
+    return parser;
+  };
 
   // yargs writes help/version through console.log; route it to our stdout.
   const origLog = console.log;
@@ -202,7 +208,10 @@ export async function runProgram(
   console.log = (...a: unknown[]) => stdout.write(`${a.join(" ")}\n`);
   console.error = (...a: unknown[]) => stderr.write(`${a.join(" ")}\n`);
   try {
-    await parser.parseAsync();
+    if (quick) {
+      applyGlobals(quick.argv);
+      await quick.command.handler?.(quick.argv as unknown as CommandArgs<Record<string, unknown>>);
+    } else await yargsParser().parseAsync();
   } catch (e) {
     failure = { error: e, usage: e instanceof UsageError };
   } finally {
@@ -220,4 +229,37 @@ export async function runProgram(
   }
   // A command that failed because Ctrl-C stopped it still exits 130 (set by exitOnInterrupt).
   return process.exitCode === 130 ? 130 : exitCode;
+}
+
+/** Renders the program's top-level --help at every width the table holds, and its --version. */
+export async function renderHelpTable(spec: ProgramSpec): Promise<HelpTable> {
+  const said = async (argv: string[], width: number | null) => {
+    let text = "";
+    const stdout = {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    };
+    const code = await runProgram(spec, argv, { stdout, width, env: {} });
+    if (code !== 0) throw new Error(`${spec.name} ${argv.join(" ")} exited ${code}`);
+    return text;
+  };
+  // The table is the English help (yargs translates from the locale it guesses from the environment).
+  const locale = process.env.LC_ALL;
+  process.env.LC_ALL = "en_US";
+  try {
+    const help: Record<string, string> = {};
+    for (const width of HELP_WIDTHS) help[widthKey(width)] = await said(["--help"], width);
+    const version = (await said(["--version"], null)).replace(/\n$/, "");
+    return { version, help };
+  } finally {
+    if (locale === undefined) delete process.env.LC_ALL;
+    else process.env.LC_ALL = locale;
+  }
+}
+
+/** Writes the table a program's bin answers --help and --version from (`answerFromTable`); run by the build. */
+export async function writeHelpTable(spec: ProgramSpec, file: string): Promise<void> {
+  writeFileAtomicSync(file, `${JSON.stringify(await renderHelpTable(spec))}\n`, { fsync: false });
 }
