@@ -28,12 +28,12 @@ export type { Requirement, Resolved } from "./resolve.js";
 export { resolveRequirements } from "./resolve.js";
 export type {
   PreparedIndex,
+  SavedPostings,
   SearchablePack,
   SearchHit,
   SearchOptions,
-  SerializedPostings,
 } from "./search.js";
-export { didYouMeanPack, prepareSearch, restorePrepared, search, serializePostings } from "./search.js";
+export { didYouMeanPack, prepareSearch, restorePrepared, search } from "./search.js";
 export type {
   Catalog,
   CatalogEntry,

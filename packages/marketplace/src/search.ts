@@ -119,43 +119,26 @@ function boost(p: RankablePack): number {
   return (0.6 + (0.4 * p.quality.score) / 100) * (1 + 0.05 * Math.log10(1 + p.downloads));
 }
 
-/** A prepared index's vocabulary and postings as JSON data, the arrays as base64. The packs are
- * the caller's to save (see `restorePrepared`). */
-export interface SerializedPostings {
-  words: string[];
-  starts: string;
-  postings: string;
+/** A prepared index's vocabulary and postings, as a snapshot saves them; the packs are the
+ * caller's to save (see `restorePrepared`). */
+export interface SavedPostings {
+  words: readonly string[];
+  starts: Int32Array;
+  postings: Int32Array;
 }
 
-export function serializePostings(ix: PreparedIndex<RankablePack>): SerializedPostings {
-  const base64 = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-  return { words: [...ix.words], starts: base64(ix.starts), postings: base64(ix.postings) };
-}
-
-/** Rebuilds a prepared index from `serializePostings` output and the packs it was built from —
- * their ids and names, and each pack on demand — without re-tokenizing any pack. */
+/** Rebuilds a prepared index from saved postings and the packs it was built from — their ids and
+ * names, and each pack on demand — without re-tokenizing any pack. */
 export function restorePrepared<P extends RankablePack>(
   packs: { ids: readonly string[]; names: readonly string[]; pack: (i: number) => P },
-  data: SerializedPostings,
+  data: SavedPostings,
 ): PreparedIndex<P> {
-  const int32s = (b64: string) => {
-    const bytes = Buffer.from(b64, "base64");
-    // Copied into a fresh, aligned buffer: a decoded Buffer may sit at any offset of a shared pool.
-    const out = new Int32Array(bytes.length / 4);
-    new Uint8Array(out.buffer).set(bytes);
-    return out;
-  };
-  const starts = int32s(data.starts);
-  if (starts.length !== data.words.length + 1) throw new Error("damaged search index");
-  return {
-    size: packs.ids.length,
-    pack: packs.pack,
-    ids: packs.ids,
-    names: packs.names,
-    words: data.words,
-    starts,
-    postings: int32s(data.postings),
-  };
+  const size = packs.ids.length;
+  const { words, starts, postings } = data;
+  if (packs.names.length !== size || starts.length !== words.length + 1)
+    throw new Error("damaged search index");
+  if (starts[0] !== 0 || starts[words.length] !== postings.length) throw new Error("damaged search index");
+  return { size, pack: packs.pack, ids: packs.ids, names: packs.names, words, starts, postings };
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment), giving up (returning

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError, type IndexPack, type IndexVersion, type RegistryIndex } from "@ggen/contract";
 import { formatSize, sha256, writeFileAtomic } from "@ggen/support";
+import { decodeColumns, encodeColumns } from "./column-file.js";
 import { FetchProblem, type HttpResponse, httpGet } from "./http.js";
 import {
   describeLimit,
@@ -18,15 +19,14 @@ import {
 } from "./limits.js";
 import { latestVersion, parseIndex } from "./registry-index.js";
 import {
+  type PreparedIndex,
   prepareSearch,
   type RankablePack,
   restorePrepared,
   type SearchablePack,
   type SearchHit,
   type SearchOptions,
-  type SerializedPostings,
   search,
-  serializePostings,
 } from "./search.js";
 
 export interface RegistrySource {
@@ -399,7 +399,7 @@ export interface PackSummary extends SearchablePack {
   version: string;
 }
 
-const SNAPSHOT_FORMAT = "ggen-search-snapshot/4";
+const SNAPSHOT_FORMAT = "ggen-search-snapshot/5";
 const SNAPSHOTS_KEPT = 8;
 
 /**
@@ -408,10 +408,10 @@ const SNAPSHOTS_KEPT = 8;
  * later searches over the same files load only the snapshot, skipping the parse, validation and
  * tokenizing of every pack that dominate a large index.
  *
- * A snapshot is two files named by a hash of the index files' identities: `<key>.json` holds what
- * ranking reads (columns of ids, names, tags, categories, scores, and the postings), and
- * `<key>.details.ndjson` one line per pack with what only a result shows (description, keywords,
- * version), read for the hits alone.
+ * A snapshot is two files named by a hash of the index files' identities: `<key>.columns` holds what
+ * ranking reads as a column file (ids, names, tags, categories, scores, the postings: raw arrays,
+ * no JSON to parse), and `<key>.details.ndjson` one line per pack with what only a result shows
+ * (description, keywords, version), read for the hits alone.
  */
 export async function searchCatalog(
   query: string,
@@ -454,27 +454,8 @@ export async function searchCatalog(
     }
   }
   const ix = prepareSearch(summaries);
-  await saveSnapshot(dir, key, summaries, serializePostings(ix));
+  await saveSnapshot(dir, key, summaries, ix);
   return search(ix, query, searchOpts);
-}
-
-interface Snapshot extends SerializedPostings {
-  format: string;
-  packs: RankColumns;
-  /** Byte offset of each pack's line in the details file, then the file's size. */
-  details: number[];
-}
-
-/** What ranking reads, column by column: arrays of strings and numbers parse several times faster
- * than as many small objects. */
-interface RankColumns {
-  id: string[];
-  name: string[];
-  category: string[];
-  /** Each pack's tags joined by U+001F. */
-  tags: string[];
-  downloads: number[];
-  quality: number[];
 }
 
 interface PackDetails {
@@ -487,8 +468,6 @@ interface RankRow extends RankablePack {
   row: number;
 }
 
-const TAG_SEPARATOR = "\u001f";
-
 /** The hits from a saved snapshot, or undefined when there is none or it is damaged. */
 async function searchSnapshot(
   dir: string,
@@ -497,32 +476,52 @@ async function searchSnapshot(
   searchOpts: SearchOptions,
 ): Promise<SearchHit<PackSummary>[] | undefined> {
   try {
-    const data = JSON.parse(await readFile(join(dir, `${key}.json`), "utf8")) as Snapshot;
-    if (data.format !== SNAPSHOT_FORMAT) return undefined;
-    const c = data.packs;
+    const c = decodeColumns(SNAPSHOT_FORMAT, await readFile(join(dir, `${key}.columns`)));
+    if (!c) return undefined;
+    const strings = (name: string) => c.get(name) as readonly string[];
+    const numbers = (name: string) => c.get(name) as Float64Array;
+    const ids = strings("id");
+    const names = strings("name");
+    const categories = strings("category");
+    const tags = strings("tags");
+    const tagStarts = c.get("tagStarts") as Int32Array;
+    const downloads = numbers("downloads");
+    const quality = numbers("quality");
+    const details = numbers("details");
+    const n = ids.length;
+    if (
+      [names, categories, downloads, quality].some((col) => col.length !== n) ||
+      tagStarts.length !== n + 1 ||
+      details.length !== n + 1
+    )
+      return undefined;
     const rows = new Map<number, RankRow>();
     const pack = (i: number): RankRow => {
       let row = rows.get(i);
       if (!row) {
-        const tags = c.tags[i]!;
         row = {
           row: i,
-          id: c.id[i]!,
-          name: c.name[i]!,
-          category: c.category[i]!,
-          tags: tags === "" ? [] : tags.split(TAG_SEPARATOR),
-          downloads: c.downloads[i]!,
-          quality: { score: c.quality[i]! },
+          id: ids[i]!,
+          name: names[i]!,
+          category: categories[i]!,
+          tags: tags.slice(tagStarts[i]!, tagStarts[i + 1]!),
+          downloads: downloads[i]!,
+          quality: { score: quality[i]! },
         };
         rows.set(i, row);
       }
       return row;
     };
-    const hits = search(restorePrepared({ ids: c.id, names: c.name, pack }, data), query, searchOpts);
-    const details = await readFile(join(dir, `${key}.details.ndjson`));
-    if (details.length !== data.details[c.id.length]) return undefined;
+    const postings = {
+      words: strings("words"),
+      starts: c.get("starts") as Int32Array,
+      postings: c.get("postings") as Int32Array,
+    };
+    const hits = search(restorePrepared({ ids, names, pack }, postings), query, searchOpts);
+    const detailsFile = await readFile(join(dir, `${key}.details.ndjson`));
+    if (detailsFile.length !== details[n]) return undefined;
     return hits.map(({ pack: { row, ...rank }, score, matched }) => {
-      const line = details.subarray(data.details[row]!, data.details[row + 1]!).toString("utf8");
+      const line = detailsFile.subarray(details[row]!, details[row + 1]!).toString("utf8");
       return { pack: { ...rank, ...(JSON.parse(line) as PackDetails) }, score, matched };
     });
   } catch {
@@ -536,7 +535,7 @@ async function saveSnapshot(
   dir: string,
   key: string,
   packs: PackSummary[],
-  postings: SerializedPostings,
+  ix: PreparedIndex<PackSummary>,
 ): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
@@ -544,34 +543,36 @@ async function saveSnapshot(
       (p) =>
         `${JSON.stringify({ description: p.description, keywords: p.keywords, version: p.version } satisfies PackDetails)}\n`,
     );
-    const offsets = [0];
-    for (const l of lines) offsets.push(offsets[offsets.length - 1]! + Buffer.byteLength(l));
+    const offsets = new Float64Array(packs.length + 1);
+    for (let i = 0; i < lines.length; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(lines[i]!);
     await writeFileAtomic(join(dir, `${key}.details.ndjson`), lines.join(""));
-    const snapshot: Snapshot = {
-      format: SNAPSHOT_FORMAT,
-      packs: {
-        id: packs.map((p) => p.id),
-        name: packs.map((p) => p.name),
-        category: packs.map((p) => p.category),
-        tags: packs.map((p) => p.tags.join(TAG_SEPARATOR)),
-        downloads: packs.map((p) => p.downloads),
-        quality: packs.map((p) => p.quality.score),
-      },
+    const tagStarts = new Int32Array(packs.length + 1);
+    for (let i = 0; i < packs.length; i++) tagStarts[i + 1] = tagStarts[i]! + packs[i]!.tags.length;
+    const columns = encodeColumns(SNAPSHOT_FORMAT, {
+      id: ix.ids,
+      name: ix.names,
+      category: packs.map((p) => p.category),
+      tags: packs.flatMap((p) => p.tags),
+      tagStarts,
+      downloads: Float64Array.from(packs, (p) => p.downloads),
+      quality: Float64Array.from(packs, (p) => p.quality.score),
       details: offsets,
-      ...postings,
-    };
-    await writeFileAtomic(join(dir, `${key}.json`), JSON.stringify(snapshot));
+      words: ix.words,
+      starts: ix.starts,
+      postings: ix.postings,
+    });
+    await writeFileAtomic(join(dir, `${key}.columns`), columns);
     const all = await Promise.all(
       (await readdir(dir))
-        .filter((n) => n.endsWith(".json"))
-        .map(async (n) => ({ key: n.slice(0, -".json".length), t: (await stat(join(dir, n))).mtimeMs })),
+        .filter((n) => n.endsWith(".columns"))
+        .map(async (n) => ({ key: n.slice(0, -".columns".length), t: (await stat(join(dir, n))).mtimeMs })),
     );
     all.sort((a, b) => b.t - a.t);
     await Promise.all(
       all
         .slice(SNAPSHOTS_KEPT)
         .flatMap((o) =>
-          [`${o.key}.json`, `${o.key}.details.ndjson`].map((n) => rm(join(dir, n), { force: true })),
+          [`${o.key}.columns`, `${o.key}.details.ndjson`].map((n) => rm(join(dir, n), { force: true })),
         ),
     );
   } catch {
