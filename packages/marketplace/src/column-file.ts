@@ -5,6 +5,42 @@ import { endianness } from "node:os";
 
 export type Column = Int32Array | Float64Array | readonly string[];
 
+/** A string column as loaded: one decoded text and offsets into it, a string sliced only when read —
+ * a search reads few of 10,000 names. */
+export class StringColumn {
+  readonly #text: string;
+  readonly #offsets: Int32Array;
+  readonly #cache: (string | undefined)[];
+  constructor(text: string, offsets: Int32Array) {
+    this.#text = text;
+    this.#offsets = offsets;
+    this.#cache = new Array(offsets.length - 1);
+  }
+  get size(): number {
+    return this.#offsets.length - 1;
+  }
+  at(i: number): string {
+    let s = this.#cache[i];
+    if (s === undefined) {
+      if (!(i >= 0 && i < this.size)) throw new RangeError(`no row ${i}`);
+      s = this.#text.slice(this.#offsets[i]!, this.#offsets[i + 1]!);
+      this.#cache[i] = s;
+    }
+    return s;
+  }
+  /** Row i's length in UTF-16 code units, without slicing it. */
+  lengthOf(i: number): number {
+    return this.#offsets[i + 1]! - this.#offsets[i]!;
+  }
+  slice(from: number, to: number): string[] {
+    const out: string[] = [];
+    for (let i = from; i < to; i++) out.push(this.at(i));
+    return out;
+  }
+}
+
+type Loaded = Int32Array | Float64Array | StringColumn;
+
 /** Where each column is: its kind, its row count, and (for strings) the text's encoding. */
 interface ColumnEntry {
   name: string;
@@ -68,7 +104,7 @@ export function encodeColumns(format: string, columns: Record<string, Column>): 
 
 /** The columns of a file `encodeColumns` wrote with the same format, or undefined when it is
  * another format, truncated or otherwise damaged. */
-export function decodeColumns(format: string, data: Buffer): Map<string, Column> | undefined {
+export function decodeColumns(format: string, data: Buffer): Map<string, Loaded> | undefined {
   const eol = data.indexOf(10);
   if (eol < 0) return undefined;
   let header: Header;
@@ -78,33 +114,27 @@ export function decodeColumns(format: string, data: Buffer): Map<string, Column>
     return undefined;
   }
   if (header.format !== formatOf(format) || !Array.isArray(header.columns)) return undefined;
-  const out = new Map<string, Column>();
+  const out = new Map<string, Loaded>();
   let at = pad8(eol + 1);
   // Typed arrays need aligned offsets: a buffer that does not start on 8 bytes is copied once.
   const bytes = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
-  const view = (start: number, length: number, ctor: Int32ArrayConstructor | Float64ArrayConstructor) =>
-    new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + start, length);
+  const buffer = bytes.buffer as ArrayBuffer;
+  const int32s = (start: number, length: number) => new Int32Array(buffer, bytes.byteOffset + start, length);
   for (const c of header.columns) {
     if (!Number.isInteger(c.rows) || !Number.isInteger(c.bytes) || c.rows < 0 || at + c.bytes > bytes.length)
       return undefined;
     if (c.kind === "i32" || c.kind === "f64") {
       const ctor = c.kind === "i32" ? Int32Array : Float64Array;
       if (c.bytes !== c.rows * ctor.BYTES_PER_ELEMENT) return undefined;
-      out.set(c.name, view(at, c.rows, ctor));
+      out.set(c.name, new ctor(buffer, bytes.byteOffset + at, c.rows));
     } else if (c.kind === "str" && (c.encoding === "latin1" || c.encoding === "utf16le")) {
       if (pad8((c.rows + 1) * 4) > c.bytes) return undefined;
-      const offsets = view(at, c.rows + 1, Int32Array);
+      const offsets = int32s(at, c.rows + 1);
       const textStart = at + pad8(offsets.byteLength);
       const text = bytes.toString(c.encoding, textStart, at + c.bytes);
       if (offsets[0] !== 0 || offsets[c.rows] !== text.length) return undefined;
-      const strings = new Array<string>(c.rows);
-      for (let i = 0; i < c.rows; i++) {
-        const from = offsets[i]!;
-        const to = offsets[i + 1]!;
-        if (to < from) return undefined;
-        strings[i] = text.slice(from, to);
-      }
-      out.set(c.name, strings);
+      for (let i = 0; i < c.rows; i++) if (offsets[i + 1]! < offsets[i]!) return undefined;
+      out.set(c.name, new StringColumn(text, offsets));
     } else return undefined;
     at += pad8(c.bytes);
   }

@@ -33,7 +33,7 @@ export type {
   SearchHit,
   SearchOptions,
 } from "./search.js";
-export { didYouMeanPack, prepareSearch, restorePrepared, search } from "./search.js";
+export { didYouMeanPack, prepareSearch, restorePrepared, search, stringsOf } from "./search.js";
 export type {
   Catalog,
   CatalogEntry,

@@ -35,19 +35,38 @@ export interface SearchHit<P extends RankablePack = IndexPack> {
 
 // Field weights; a posting stores the field's code (its index here) in its low 3 bits.
 const FIELD_WEIGHTS = [100, 60, 50, 40, 20] as const;
-const FIELD_NAMES = ["name", "keyword", "tag", "category", "description"] as const;
+/** How a pack matched: the field codes, then the two kinds that are not fields. */
+const KIND_NAMES = ["name", "keyword", "tag", "category", "description", "fuzzy", "exact"] as const;
+const [K_FUZZY, K_EXACT] = [5, 6];
 const [F_NAME, F_KEYWORD, F_TAG, F_CATEGORY, F_DESC] = [0, 1, 2, 3, 4];
+
+/** A column of strings: a snapshot slices one only when a search reads it. */
+export interface Strings {
+  readonly size: number;
+  at(i: number): string;
+  /** Row i's length in UTF-16 code units (cheaper than `at(i).length` for a snapshot). */
+  lengthOf(i: number): number;
+}
+
+/** An array as `Strings`. */
+export function stringsOf(list: readonly string[]): Strings {
+  return { size: list.length, at: (i) => list[i]!, lengthOf: (i) => list[i]!.length };
+}
 
 export interface PreparedIndex<P extends RankablePack = IndexPack> {
   /** How many packs; packs are numbered 0…size-1. */
   size: number;
-  /** Pack number i. A snapshot builds them on demand: a search looks at few of them. */
+  /** Pack number i. A snapshot builds them on demand: a search builds only its hits (and, with a
+   * category or tag filter, the candidates). */
   pack: (i: number) => P;
-  /** Each pack's id and name, for exact matches. */
-  ids: readonly string[];
-  names: readonly string[];
+  /** What ranking reads of pack i, without building it. */
+  quality: (i: number) => number;
+  downloads: (i: number) => number;
+  /** Each pack's id and name, for exact matches and ties. */
+  ids: Strings;
+  names: Strings;
   /** The vocabulary, sorted: exact and prefix lookups are binary searches. */
-  words: readonly string[];
+  words: Strings;
   /** Word w's postings are `postings[starts[w]]` up to `postings[starts[w + 1]]`. */
   starts: Int32Array;
   /** Each posting is `pack number * 8 + field code` of the word's best field in that pack, by pack
@@ -104,9 +123,11 @@ export function prepareSearch<P extends SearchablePack>(packs: readonly P[]): Pr
   const result: PreparedIndex<P> = {
     size: packs.length,
     pack: (i) => packs[i]!,
-    ids: packs.map((p) => p.id),
-    names: packs.map((p) => p.name),
-    words: vocabulary,
+    quality: (i) => packs[i]!.quality.score,
+    downloads: (i) => packs[i]!.downloads,
+    ids: stringsOf(packs.map((p) => p.id)),
+    names: stringsOf(packs.map((p) => p.name)),
+    words: stringsOf(vocabulary),
     starts,
     postings,
   };
@@ -115,30 +136,38 @@ export function prepareSearch<P extends SearchablePack>(packs: readonly P[]): Pr
 }
 
 /** Ranks equal matches by quality, then (weakly) by downloads. */
-function boost(p: RankablePack): number {
-  return (0.6 + (0.4 * p.quality.score) / 100) * (1 + 0.05 * Math.log10(1 + p.downloads));
+function boost(quality: number, downloads: number): number {
+  return (0.6 + (0.4 * quality) / 100) * (1 + 0.05 * Math.log10(1 + downloads));
 }
 
 /** A prepared index's vocabulary and postings, as a snapshot saves them; the packs are the
  * caller's to save (see `restorePrepared`). */
 export interface SavedPostings {
-  words: readonly string[];
+  words: Strings;
   starts: Int32Array;
   postings: Int32Array;
 }
 
-/** Rebuilds a prepared index from saved postings and the packs it was built from — their ids and
- * names, and each pack on demand — without re-tokenizing any pack. */
+/** What a snapshot keeps of its packs: ids and names, what ranking reads, and each pack on demand. */
+export interface SavedPacks<P extends RankablePack> {
+  ids: Strings;
+  names: Strings;
+  quality: (i: number) => number;
+  downloads: (i: number) => number;
+  pack: (i: number) => P;
+}
+
+/** Rebuilds a prepared index from saved postings and the packs it was built from, without
+ * re-tokenizing any pack. */
 export function restorePrepared<P extends RankablePack>(
-  packs: { ids: readonly string[]; names: readonly string[]; pack: (i: number) => P },
+  packs: SavedPacks<P>,
   data: SavedPostings,
 ): PreparedIndex<P> {
-  const size = packs.ids.length;
+  const size = packs.ids.size;
   const { words, starts, postings } = data;
-  if (packs.names.length !== size || starts.length !== words.length + 1)
-    throw new Error("damaged search index");
-  if (starts[0] !== 0 || starts[words.length] !== postings.length) throw new Error("damaged search index");
-  return { size, pack: packs.pack, ids: packs.ids, names: packs.names, words, starts, postings };
+  if (packs.names.size !== size || starts.length !== words.size + 1) throw new Error("damaged search index");
+  if (starts[0] !== 0 || starts[words.size] !== postings.length) throw new Error("damaged search index");
+  return { size, ...packs, words, starts, postings };
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment), giving up (returning
@@ -173,12 +202,12 @@ function typoBudget(word: string): number {
 }
 
 /** The first position in sorted `words` whose word is not below `q`. */
-function lowerBound(words: readonly string[], q: string): number {
+function lowerBound(words: Strings, q: string): number {
   let lo = 0;
-  let hi = words.length;
+  let hi = words.size;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (words[mid]! < q) lo = mid + 1;
+    if (words.at(mid) < q) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -188,14 +217,17 @@ function lowerBound(words: readonly string[], q: string): number {
  * near misses (0.5). */
 function expand(ix: PreparedIndex<RankablePack>, q: string): [number, number][] {
   const out: [number, number][] = [];
-  let w = lowerBound(ix.words, q);
-  if (ix.words[w] === q) out.push([w++, 1]);
-  if (q.length >= 2) for (; w < ix.words.length && ix.words[w]!.startsWith(q); w++) out.push([w, 0.7]);
+  const vocabulary = ix.words;
+  let w = lowerBound(vocabulary, q);
+  if (w < vocabulary.size && vocabulary.at(w) === q) out.push([w++, 1]);
+  if (q.length >= 2) for (; w < vocabulary.size && vocabulary.at(w).startsWith(q); w++) out.push([w, 0.7]);
   const budget = typoBudget(q);
   if (budget > 0 && out.length === 0) {
-    for (let v = 0; v < ix.words.length; v++) {
-      const word = ix.words[v]!;
-      if (Math.abs(word.length - q.length) > budget || word === q) continue;
+    for (let v = 0; v < vocabulary.size; v++) {
+      // Lengths first: most words are too long or too short to be a near miss.
+      if (Math.abs(vocabulary.lengthOf(v) - q.length) > budget) continue;
+      const word = vocabulary.at(v);
+      if (word === q) continue;
       if (boundedDistance(q, word, budget) <= budget) out.push([v, 0.5]);
     }
   }
@@ -220,74 +252,84 @@ export function search(
   const ix = "postings" in packs ? packs : prepareSearch(packs);
   const q = query.trim().toLowerCase();
   const qWords = [...new Set(words(q))];
-  const scores = new Map<number, number>();
-  const matched = new Map<number, Set<string>>();
-  const hits = new Map<number, number>();
-  const mark = (i: number, how: string) => {
-    let s = matched.get(i);
-    if (!s) {
-      s = new Set();
-      matched.set(i, s);
-    }
-    s.add(how);
+  // Per pack number, in typed arrays: a common word matches thousands of packs. `candidates` keeps
+  // the order in which packs first scored; `matchedOrder` each pack's match kinds in the order first
+  // seen, 3 bits each (kind code + 1), `matchedMask` which it has.
+  const scores = new Float64Array(ix.size);
+  const hits = new Int32Array(ix.size);
+  const scored = new Uint8Array(ix.size);
+  const candidates: number[] = [];
+  const matchedOrder = new Int32Array(ix.size);
+  const matchedMask = new Uint8Array(ix.size);
+  const matchedCount = new Uint8Array(ix.size);
+  const mark = (i: number, kind: number) => {
+    if (matchedMask[i]! & (1 << kind)) return;
+    matchedMask[i] = matchedMask[i]! | (1 << kind);
+    matchedOrder[i] = matchedOrder[i]! | ((kind + 1) << (3 * matchedCount[i]!));
+    matchedCount[i] = matchedCount[i]! + 1;
   };
+  const addScore = (i: number, s: number) => {
+    if (!scored[i]) {
+      scored[i] = 1;
+      candidates.push(i);
+    }
+    scores[i] = scores[i]! + s;
+  };
+  const perPack = new Float64Array(ix.size);
   for (const qw of qWords) {
-    const perPack = new Map<number, number>();
+    const touched: number[] = [];
     for (const [word, factor] of expand(ix, qw)) {
       for (let k = ix.starts[word]!; k < ix.starts[word + 1]!; k++) {
         const i = ix.postings[k]! >> 3;
         const code = ix.postings[k]! & 7;
         const s = FIELD_WEIGHTS[code]! * factor;
-        if ((perPack.get(i) ?? 0) < s) perPack.set(i, s);
-        mark(i, factor === 0.5 ? "fuzzy" : FIELD_NAMES[code]!);
+        if (perPack[i] === 0) touched.push(i);
+        if (perPack[i]! < s) perPack[i] = s;
+        mark(i, factor === 0.5 ? K_FUZZY : code);
       }
     }
-    for (const [i, s] of perPack) {
-      scores.set(i, (scores.get(i) ?? 0) + s);
-      hits.set(i, (hits.get(i) ?? 0) + 1);
+    for (const i of touched) {
+      addScore(i, perPack[i]!);
+      hits[i] = hits[i]! + 1;
+      perPack[i] = 0;
     }
   }
-  const exact = new Set<number>();
   if (q.length > 0) {
     for (let i = 0; i < ix.size; i++) {
-      const id = ix.ids[i]!;
-      const name = ix.names[i]!;
       // Lengths first: lower-casing 10,000 names per query would cost more than the rest.
       if (
-        (id.length === q.length && id.toLowerCase() === q) ||
-        (name.length === q.length && name.toLowerCase() === q)
-      )
-        exact.add(i);
+        (ix.ids.lengthOf(i) === q.length && ix.ids.at(i).toLowerCase() === q) ||
+        (ix.names.lengthOf(i) === q.length && ix.names.at(i).toLowerCase() === q)
+      ) {
+        addScore(i, 10_000);
+        hits[i] = Math.max(hits[i]!, qWords.length);
+        mark(i, K_EXACT);
+      }
     }
   }
-  for (const i of exact) {
-    scores.set(i, (scores.get(i) ?? 0) + 10_000);
-    hits.set(i, Math.max(hits.get(i) ?? 0, qWords.length));
-    mark(i, "exact");
-  }
   // An empty query lists everything (filtered), by quality and downloads.
-  if (q.length === 0) for (let i = 0; i < ix.size; i++) scores.set(i, 1);
+  if (q.length === 0) for (let i = 0; i < ix.size; i++) addScore(i, 1);
   const tags = (opts.tags ?? []).map((t) => t.toLowerCase()).filter(Boolean);
   const category = opts.category?.toLowerCase();
-  const out: SearchHit<RankablePack>[] = [];
-  for (const [i, base] of scores) {
-    const p = ix.pack(i);
-    if (opts.minQuality !== undefined && p.quality.score < opts.minQuality) continue;
-    if (category && p.category.toLowerCase() !== category) continue;
+  const ranked: { i: number; score: number }[] = [];
+  for (const i of candidates) {
+    const quality = ix.quality(i);
+    if (opts.minQuality !== undefined && quality < opts.minQuality) continue;
+    if (category && ix.pack(i).category.toLowerCase() !== category) continue;
     if (tags.length > 0) {
-      const own = new Set(p.tags.map((t) => t.toLowerCase()));
+      const own = new Set(ix.pack(i).tags.map((t) => t.toLowerCase()));
       if (!tags.every((t) => own.has(t))) continue;
     }
     // Packs matching every query word rank above those matching some.
-    const coverage = qWords.length > 0 ? (hits.get(i) ?? 0) / qWords.length : 1;
-    out.push({
-      pack: p,
-      score: base * coverage * coverage * boost(p),
-      matched: [...(matched.get(i) ?? [])],
-    });
+    const coverage = qWords.length > 0 ? hits[i]! / qWords.length : 1;
+    ranked.push({ i, score: scores[i]! * coverage * coverage * boost(quality, ix.downloads(i)) });
   }
-  out.sort((a, b) => b.score - a.score || a.pack.id.localeCompare(b.pack.id));
-  return out.slice(0, opts.limit ?? 20);
+  ranked.sort((a, b) => b.score - a.score || ix.ids.at(a.i).localeCompare(ix.ids.at(b.i)));
+  return ranked.slice(0, opts.limit ?? 20).map(({ i, score }) => {
+    const matched: string[] = [];
+    for (let order = matchedOrder[i]!; order !== 0; order >>>= 3) matched.push(KIND_NAMES[(order & 7) - 1]!);
+    return { pack: ix.pack(i), score, matched };
+  });
 }
 
 /** " (did you mean 'x'?)" for an unknown id, by edit distance over ids and their last segments. */

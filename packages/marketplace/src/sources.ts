@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError, type IndexPack, type IndexVersion, type RegistryIndex } from "@ggen/contract";
 import { formatSize, sha256, writeFileAtomic } from "@ggen/support";
-import { decodeColumns, encodeColumns } from "./column-file.js";
+import { decodeColumns, encodeColumns, StringColumn } from "./column-file.js";
 import { FetchProblem, type HttpResponse, httpGet } from "./http.js";
 import {
   describeLimit,
@@ -478,46 +478,49 @@ async function searchSnapshot(
   try {
     const c = decodeColumns(SNAPSHOT_FORMAT, await readFile(join(dir, `${key}.columns`)));
     if (!c) return undefined;
-    const strings = (name: string) => c.get(name) as readonly string[];
-    const numbers = (name: string) => c.get(name) as Float64Array;
+    const strings = (name: string) => {
+      const col = c.get(name);
+      if (!(col instanceof StringColumn)) throw new Error(`damaged search snapshot: ${name}`);
+      return col;
+    };
+    const numbers = <T extends Int32Array | Float64Array>(name: string, kind: { new (n: number): T }) => {
+      const col = c.get(name);
+      if (!(col instanceof kind)) throw new Error(`damaged search snapshot: ${name}`);
+      return col;
+    };
     const ids = strings("id");
     const names = strings("name");
     const categories = strings("category");
     const tags = strings("tags");
-    const tagStarts = c.get("tagStarts") as Int32Array;
-    const downloads = numbers("downloads");
-    const quality = numbers("quality");
-    const details = numbers("details");
-    const n = ids.length;
+    const tagStarts = numbers("tagStarts", Int32Array);
+    const downloads = numbers("downloads", Float64Array);
+    const quality = numbers("quality", Float64Array);
+    const details = numbers("details", Float64Array);
+    const n = ids.size;
     if (
-      [names, categories, downloads, quality].some((col) => col.length !== n) ||
+      [names.size, categories.size, downloads.length, quality.length].some((size) => size !== n) ||
       tagStarts.length !== n + 1 ||
       details.length !== n + 1
     )
       return undefined;
-    const rows = new Map<number, RankRow>();
-    const pack = (i: number): RankRow => {
-      let row = rows.get(i);
-      if (!row) {
-        row = {
-          row: i,
-          id: ids[i]!,
-          name: names[i]!,
-          category: categories[i]!,
-          tags: tags.slice(tagStarts[i]!, tagStarts[i + 1]!),
-          downloads: downloads[i]!,
-          quality: { score: quality[i]! },
-        };
-        rows.set(i, row);
-      }
-      return row;
-    };
-    const postings = {
-      words: strings("words"),
-      starts: c.get("starts") as Int32Array,
-      postings: c.get("postings") as Int32Array,
-    };
-    const hits = search(restorePrepared({ ids, names, pack }, postings), query, searchOpts);
+    const pack = (i: number): RankRow => ({
+      row: i,
+      id: ids.at(i),
+      name: names.at(i),
+      category: categories.at(i),
+      tags: tags.slice(tagStarts[i]!, tagStarts[i + 1]!),
+      downloads: downloads[i]!,
+      quality: { score: quality[i]! },
+    });
+    const index = restorePrepared(
+      { ids, names, quality: (i) => quality[i]!, downloads: (i) => downloads[i]!, pack },
+      {
+        words: strings("words"),
+        starts: numbers("starts", Int32Array),
+        postings: numbers("postings", Int32Array),
+      },
+    );
+    const hits = search(index, query, searchOpts);
     const detailsFile = await readFile(join(dir, `${key}.details.ndjson`));
     if (detailsFile.length !== details[n]) return undefined;
     return hits.map(({ pack: { row, ...rank }, score, matched }) => {
@@ -549,15 +552,15 @@ async function saveSnapshot(
     const tagStarts = new Int32Array(packs.length + 1);
     for (let i = 0; i < packs.length; i++) tagStarts[i + 1] = tagStarts[i]! + packs[i]!.tags.length;
     const columns = encodeColumns(SNAPSHOT_FORMAT, {
-      id: ix.ids,
-      name: ix.names,
+      id: packs.map((p) => p.id),
+      name: packs.map((p) => p.name),
       category: packs.map((p) => p.category),
       tags: packs.flatMap((p) => p.tags),
       tagStarts,
       downloads: Float64Array.from(packs, (p) => p.downloads),
       quality: Float64Array.from(packs, (p) => p.quality.score),
       details: offsets,
-      words: ix.words,
+      words: Array.from({ length: ix.words.size }, (_, w) => ix.words.at(w)),
       starts: ix.starts,
       postings: ix.postings,
     });
