@@ -233,7 +233,7 @@ describe("searching through the snapshot cache", () => {
   const snapshots = async (ggenHome: string) => {
     const { readdir } = await import("node:fs/promises");
     const names = await readdir(join(ggenHome, "marketplace", "cache", "search")).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith(".json"));
+    return names.filter((n) => n.endsWith(".columns"));
   };
 
   it("gives the same hits as a fresh search, from a snapshot written by the first search", async () => {
@@ -280,10 +280,15 @@ describe("searching through the snapshot cache", () => {
     const fresh = await searchCatalog("beta", {}, opts);
     const [name] = await snapshots(ggenHome);
     const snap = join(ggenHome, "marketplace", "cache", "search", name!);
-    const details = snap.replace(/\.json$/, ".details.ndjson");
+    const details = snap.replace(/\.columns$/, ".details.ndjson");
+    const good = await readFile(snap);
     await writeFile(snap, '{"format": "ggen-search-snapsh');
     expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
-    expect(JSON.parse(await readFile(snap, "utf8")).format).toMatch(/^ggen-search-snapshot\//);
+    expect(await readFile(snap)).toEqual(good);
+    // Cut short inside its columns: refused, rebuilt.
+    await writeFile(snap, good.subarray(0, good.length - 9));
+    expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
+    expect(await readFile(snap)).toEqual(good);
     // Details cut short: detected by size, rebuilt, same hits.
     await writeFile(details, (await readFile(details, "utf8")).slice(0, -5));
     expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
