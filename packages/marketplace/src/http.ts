@@ -2,8 +2,7 @@
 // long), a total timeout and a size cap, each ending the request with a reason the caller puts in its
 // message. fetch() offers one signal for all of it and reads a body of any size, so a server that never
 // answers or streams /dev/zero held `ggen market` forever; node:http lets each limit be its own.
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { request as httpRequest, IncomingHttpHeaders } from "node:http";
 import { describeLimit, type MarketLimits } from "./limits.js";
 
 export interface HttpResponse {
@@ -39,7 +38,16 @@ function errnoText(e: NodeJS.ErrnoException): string {
   return e.code ?? e.message;
 }
 
-function once(url: URL, o: GetOptions, deadline: number): Promise<HttpResponse> {
+/** node:http and node:https, loaded on first use: a search over a cached snapshot needs neither,
+ * and loading them costs a short command a tenth of its time. */
+async function requestFor(url: URL): Promise<typeof httpRequest> {
+  return url.protocol === "https:"
+    ? (await import("node:https")).request
+    : (await import("node:http")).request;
+}
+
+async function once(url: URL, o: GetOptions, deadline: number): Promise<HttpResponse> {
+  const request = await requestFor(url);
   return new Promise((resolve, reject) => {
     const { limits } = o;
     let settled = false;
@@ -55,7 +63,6 @@ function once(url: URL, o: GetOptions, deadline: number): Promise<HttpResponse> 
       } else resolve(value!);
     };
     const onAbort = () => finish(new FetchProblem("interrupted", "interrupted"));
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     // agent: false — a fresh socket, so the connect timeout measures this connection.
     const req = request(url, { method: "GET", headers: o.headers ?? {}, agent: false });
     timers.push(

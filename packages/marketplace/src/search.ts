@@ -311,7 +311,7 @@ export function search(
   if (q.length === 0) for (let i = 0; i < ix.size; i++) addScore(i, 1);
   const tags = (opts.tags ?? []).map((t) => t.toLowerCase()).filter(Boolean);
   const category = opts.category?.toLowerCase();
-  const ranked: { i: number; score: number }[] = [];
+  const ranked: Ranked[] = [];
   for (const i of candidates) {
     const quality = ix.quality(i);
     if (opts.minQuality !== undefined && quality < opts.minQuality) continue;
@@ -324,12 +324,33 @@ export function search(
     const coverage = qWords.length > 0 ? hits[i]! / qWords.length : 1;
     ranked.push({ i, score: scores[i]! * coverage * coverage * boost(quality, ix.downloads(i)) });
   }
-  ranked.sort((a, b) => b.score - a.score || ix.ids.at(a.i).localeCompare(ix.ids.at(b.i)));
-  return ranked.slice(0, opts.limit ?? 20).map(({ i, score }) => {
+  const before = (a: Ranked, b: Ranked) => b.score - a.score || ix.ids.at(a.i).localeCompare(ix.ids.at(b.i));
+  return best(ranked, opts.limit ?? 20, before).map(({ i, score }) => {
     const matched: string[] = [];
     for (let order = matchedOrder[i]!; order !== 0; order >>>= 3) matched.push(KIND_NAMES[(order & 7) - 1]!);
     return { pack: ix.pack(i), score, matched };
   });
+}
+
+interface Ranked {
+  i: number;
+  score: number;
+}
+
+/** `list.sort(before).slice(0, limit)`, without sorting thousands of candidates for a page of
+ * hits: each is placed into the best `limit` so far, after those it does not come before (as a
+ * stable sort would). */
+function best<T>(list: T[], limit: number, before: (a: T, b: T) => number): T[] {
+  if (!Number.isInteger(limit) || limit <= 0) return list.sort(before).slice(0, limit);
+  const top: T[] = [];
+  for (const item of list) {
+    if (top.length === limit && before(item, top[limit - 1]!) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && before(item, top[at - 1]!) < 0) at--;
+    top.splice(at, 0, item);
+    if (top.length > limit) top.pop();
+  }
+  return top;
 }
 
 /** " (did you mean 'x'?)" for an unknown id, by edit distance over ids and their last segments. */
