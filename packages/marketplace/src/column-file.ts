@@ -25,6 +25,12 @@ export class StringColumn {
   lengthOf(i: number): number {
     return this.#offsets[i + 1]! - this.#offsets[i]!;
   }
+  rowsOfLength(length: number): number[] {
+    const offsets = this.#offsets;
+    const rows: number[] = [];
+    for (let i = 0; i + 1 < offsets.length; i++) if (offsets[i + 1]! - offsets[i]! === length) rows.push(i);
+    return rows;
+  }
   slice(from: number, to: number): string[] {
     const out: string[] = [];
     for (let i = from; i < to; i++) out.push(this.at(i));

@@ -46,11 +46,22 @@ export interface Strings {
   at(i: number): string;
   /** Row i's length in UTF-16 code units (cheaper than `at(i).length` for a snapshot). */
   lengthOf(i: number): number;
+  /** The rows whose length is `length`, ascending, without reading any string. */
+  rowsOfLength(length: number): number[];
 }
 
 /** An array as `Strings`. */
 export function stringsOf(list: readonly string[]): Strings {
-  return { size: list.length, at: (i) => list[i]!, lengthOf: (i) => list[i]!.length };
+  return {
+    size: list.length,
+    at: (i) => list[i]!,
+    lengthOf: (i) => list[i]!.length,
+    rowsOfLength: (length) => {
+      const rows: number[] = [];
+      for (let i = 0; i < list.length; i++) if (list[i]!.length === length) rows.push(i);
+      return rows;
+    },
+  };
 }
 
 export interface PreparedIndex<P extends RankablePack = IndexPack> {
@@ -295,8 +306,9 @@ export function search(
     }
   }
   if (q.length > 0) {
-    for (let i = 0; i < ix.size; i++) {
-      // Lengths first: lower-casing 10,000 names per query would cost more than the rest.
+    // Lengths first: lower-casing 10,000 names per query would cost more than the rest.
+    const sameLength = [...new Set([...ix.ids.rowsOfLength(q.length), ...ix.names.rowsOfLength(q.length)])];
+    for (const i of sameLength.sort((a, b) => a - b)) {
       if (
         (ix.ids.lengthOf(i) === q.length && ix.ids.at(i).toLowerCase() === q) ||
         (ix.names.lengthOf(i) === q.length && ix.names.at(i).toLowerCase() === q)
