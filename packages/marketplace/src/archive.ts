@@ -17,9 +17,9 @@ import {
   symlink,
 } from "node:fs/promises";
 import { join, posix, resolve as resolvePath, sep } from "node:path";
-import { gzipSync } from "node:zlib";
 import { GgenError, isGgenError } from "@ggen/contract";
 import { formatSize, isInside, sha256 } from "@ggen/support";
+import { zlib } from "./deps.js";
 import { readTarGz, type TarEntryType, TarProblem } from "./tar-reader.js";
 
 export interface ArchiveEntry {
@@ -104,7 +104,7 @@ export function writeTarGz(entries: readonly ArchiveEntry[]): Buffer {
     block(body);
   }
   parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts), { level: 9 });
+  return zlib().gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
 /** Every file and directory under `dir`, sorted, as archive entries (executables keep 0o755). */

@@ -4,7 +4,7 @@
 // and special files are refused, and the decompressed size is counted as it grows (a gzip bomb stops at
 // the limit, not at the end of the disk). What to do with an entry is the caller's (archive.ts).
 import { createReadStream } from "node:fs";
-import { createGunzip } from "node:zlib";
+import { zlib } from "./deps.js";
 
 export type TarEntryType = "file" | "dir" | "symlink" | "hardlink";
 
@@ -99,7 +99,7 @@ export async function readTarGz(
   onEntry: (entry: TarEntry) => Promise<EntrySink | undefined> | EntrySink | undefined,
 ): Promise<void> {
   const input = createReadStream(file);
-  const gunzip = createGunzip();
+  const gunzip = zlib().createGunzip();
   input.on("error", (e) => gunzip.destroy(e));
   input.pipe(gunzip);
   let pending: Buffer = Buffer.alloc(0);
