@@ -2,7 +2,15 @@
 // from their npm packages (@vocabulary/*, N-Quads: every triple in a named graph): each generates a
 // service whose own tests pass against a real PostgreSQL 15. A model with no class is one error line.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -49,30 +57,44 @@ const vocabularies: [name: string, classes: number][] = [
 ];
 
 describe("io.ggen.domain-service on published vocabularies", () => {
-  it.each(vocabularies)("@vocabulary/%s generates a service whose tests pass against PostgreSQL", (name, classes) => {
-    const out = join(root, name);
-    const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", `name=${name}`, "--graph", vocabulary(name), "--json");
-    expect(r.status, r.stderr).toBe(0);
-    const entityTests = readdirSync(join(out, "test", "entities"));
-    expect(entityTests).toHaveLength(classes);
+  it.each(vocabularies)(
+    "@vocabulary/%s generates a service whose tests pass against PostgreSQL",
+    (name, classes) => {
+      const out = join(root, name);
+      const r = ggen(
+        "gen",
+        "fixtures/templates",
+        "-o",
+        out,
+        "--vars",
+        `name=${name}`,
+        "--graph",
+        vocabulary(name),
+        "--json",
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const entityTests = readdirSync(join(out, "test", "entities"));
+      expect(entityTests).toHaveLength(classes);
 
-    const model = readFileSync(join(out, "src", "model.mjs"), "utf8");
-    expect(model).toContain("fields: [\n    ],"); // classes without properties: id-only tables
+      const model = readFileSync(join(out, "src", "model.mjs"), "utf8");
+      expect(model).toContain("fields: [\n    ],"); // classes without properties: id-only tables
 
-    mkdirSync(join(out, "node_modules"), { recursive: true });
-    symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
-    const t = spawnSync(process.execPath, ["--test"], {
-      cwd: out,
-      encoding: "utf8",
-      env: { ...process.env, DATABASE_URL: pg!.url },
-      timeout: 600_000,
-    });
-    const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
-    expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
-    expect(count("skipped")).toBe(0);
-    expect(count("pass")).toBeGreaterThan(classes);
-    expect(t.status).toBe(0);
-  }, 900_000);
+      mkdirSync(join(out, "node_modules"), { recursive: true });
+      symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
+      const t = spawnSync(process.execPath, ["--test"], {
+        cwd: out,
+        encoding: "utf8",
+        env: { ...process.env, DATABASE_URL: pg!.url },
+        timeout: 600_000,
+      });
+      const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
+      expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
+      expect(count("skipped")).toBe(0);
+      expect(count("pass")).toBeGreaterThan(classes);
+      expect(t.status).toBe(0);
+    },
+    900_000,
+  );
 
   it("names entities apart when two IRIs share a local name, the same way every run", () => {
     const graph = join(root, "shared-names.ttl");
@@ -103,7 +125,10 @@ describe("io.ggen.domain-service on published vocabularies", () => {
 
   it("refuses a model without classes in one line", () => {
     const graph = join(root, "empty.nq");
-    writeFileSync(graph, '<https://a.example/x> <https://a.example/p> "no classes" <https://a.example/g> .\n');
+    writeFileSync(
+      graph,
+      '<https://a.example/x> <https://a.example/p> "no classes" <https://a.example/g> .\n',
+    );
     const out = join(root, "empty");
     const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=empty", "--graph", graph);
     expect(r.status).not.toBe(0);
