@@ -16,9 +16,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type PostgresHandle, startPostgres } from "@ggen/cleanroom-backends";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, repoRoot as repo } from "./market-helpers.js";
 
-const repo = join(import.meta.dirname, "..", "..", "..");
-const bin = join(import.meta.dirname, "..", "dist", "bin.js");
 const root = mkdtempSync(join(tmpdir(), "ggen-ontologies-"));
 const require = createRequire(import.meta.url);
 
