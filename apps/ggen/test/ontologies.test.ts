@@ -85,6 +85,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         encoding: "utf8",
         env: { ...process.env, DATABASE_URL: pg!.url },
         timeout: 600_000,
+        maxBuffer: 1 << 30, // DBpedia's 760 entity test files report more than the default 1 MiB
       });
       const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
       expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
