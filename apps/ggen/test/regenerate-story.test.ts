@@ -118,7 +118,7 @@ describe("regenerating the shop service after edits, an ontology change and a pa
     expect(read("src/types.d.ts", twin)).toMatch(/^\/\/ Reviewed by the shop team\.\n/);
     expect(JSON.parse(read("package.json", twin)).description).toBe("The shop, by the shop team");
     // The new column everywhere the columns are.
-    expect(read("sql/schema.sql", twin)).toMatch(/^ {2}weight_grams INTEGER,?$/m);
+    expect(read("sql/schema.sql", twin)).toMatch(/^ {2}"weight_grams" INTEGER,?$/m);
     expect(read("src/types.d.ts", twin)).toMatch(/weightGrams\??: number/);
     expect(read("src/model.mjs", twin)).toContain('column: "weight_grams"');
     // The overlap is a conflict, marked in the file with both sides.

@@ -190,7 +190,7 @@ describe("packs: pack:template, list, inspect, validate-vars", () => {
     const r = ggen(d, "gen", "io.ggen.domain-service:sql-schema", "-o", "out");
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(d, "out/sql/schema.sql"), "utf8")).toMatch(
-      /CREATE TABLE IF NOT EXISTS order_lines/,
+      /CREATE TABLE IF NOT EXISTS "order_lines"/,
     );
     const typo = ggen(d, "gen", "io.ggen.domain-service:sql-shema", "-o", "out");
     oneLineError(typo, 2, /no template 'sql-shema' \(did you mean 'io\.ggen\.domain-service:sql-schema'\?\)/);

@@ -1,0 +1,143 @@
+// The io.ggen.domain-service pack (fixtures/templates) on published vocabularies nobody here wrote, read
+// from their npm packages (@vocabulary/*, N-Quads: every triple in a named graph): each generates a
+// service whose own tests pass against a real PostgreSQL 15. A model with no class is one error line.
+import { spawnSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { type PostgresHandle, startPostgres } from "@ggen/cleanroom-backends";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, repoRoot as repo } from "./market-helpers.js";
+
+const root = mkdtempSync(join(tmpdir(), "ggen-ontologies-"));
+const require = createRequire(import.meta.url);
+
+const ggen = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 240_000,
+  });
+
+/** The N-Quads file of an installed @vocabulary/<name> package. */
+function vocabulary(name: string): string {
+  const dir = dirname(require.resolve(`@vocabulary/${name}/package.json`));
+  const nq = readdirSync(dir).find((f) => f === `${name}.nq`);
+  if (!nq) throw new Error(`@vocabulary/${name} has no ${name}.nq`);
+  return join(dir, nq);
+}
+
+let pg: PostgresHandle | undefined;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+// Classes each vocabulary declares (owl:Class IRIs, counted once; class expressions are blank nodes): one
+// entity test file per class. DBpedia's 760 entity files (each migrates all 760 tables into its own schema)
+// take many minutes: there the service's model, schema and API tests run, which cover every entity too.
+const vocabularies: [name: string, classes: number, tests: "all" | "model, schema and API"][] = [
+  ["foaf", 13, "all"],
+  ["prov", 51, "all"],
+  ["org", 9, "all"],
+  ["gs1", 55, "all"],
+  ["dbo", 760, "model, schema and API"],
+];
+
+describe("io.ggen.domain-service on published vocabularies", () => {
+  it.each(vocabularies)(
+    "@vocabulary/%s (%i classes) generates a service whose tests (%s) pass against PostgreSQL",
+    (name, classes, tests) => {
+      const out = join(root, name);
+      const r = ggen(
+        "gen",
+        "fixtures/templates",
+        "-o",
+        out,
+        "--vars",
+        `name=${name}`,
+        "--graph",
+        vocabulary(name),
+        "--json",
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const entityTests = readdirSync(join(out, "test", "entities"));
+      expect(entityTests).toHaveLength(classes);
+
+      const model = readFileSync(join(out, "src", "model.mjs"), "utf8");
+      expect(model).toContain("fields: [\n    ],"); // classes without properties: id-only tables
+
+      mkdirSync(join(out, "node_modules"), { recursive: true });
+      symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
+      const files = tests === "all" ? [] : ["model", "schema", "api"].map((f) => `test/${f}.test.mjs`);
+      const t = spawnSync(process.execPath, ["--test", ...files], {
+        cwd: out,
+        encoding: "utf8",
+        env: { ...process.env, DATABASE_URL: pg!.url },
+        timeout: 600_000,
+        maxBuffer: 1 << 30, // DBpedia's 760 entity test files report more than the default 1 MiB
+      });
+      const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
+      expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
+      expect(count("skipped")).toBe(0);
+      expect(count("pass")).toBeGreaterThan(classes);
+      expect(t.status).toBe(0);
+    },
+    900_000,
+  );
+
+  it("names entities apart when two IRIs share a local name, the same way every run", () => {
+    const graph = join(root, "shared-names.ttl");
+    writeFileSync(
+      graph,
+      [
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        '<https://a.example/Person> a owl:Class ; rdfs:label "Person" .',
+        '<https://b.example/Person> a owl:Class, rdfs:Class ; rdfs:label "Person"@en, "Personne"@fr .',
+        '<https://c.example/person> a owl:Class ; rdfs:label "person" .',
+      ].join("\n"),
+    );
+    const outputs = ["x", "y"].map((d) => {
+      const out = join(root, `shared-${d}`);
+      const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    });
+    const tests = outputs.map((out) => readdirSync(join(out, "test", "entities")).sort());
+    expect(tests[0]).toEqual(["person.test.mjs", "person2.test.mjs", "person3.test.mjs"]);
+    expect(tests[1]).toEqual(tests[0]);
+    // The renaming is reported where the service describes itself.
+    const readme = readFileSync(join(outputs[0]!, "README.md"), "utf8");
+    expect(readme).toContain("`Person2` is https://b.example/Person");
+    expect(readme).toContain("`Person3` is https://c.example/person");
+  }, 120_000);
+
+  it("refuses a model without classes in one line", () => {
+    const graph = join(root, "empty.nq");
+    writeFileSync(
+      graph,
+      '<https://a.example/x> <https://a.example/p> "no classes" <https://a.example/g> .\n',
+    );
+    const out = join(root, "empty");
+    const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=empty", "--graph", graph);
+    expect(r.status).not.toBe(0);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/owl:Class has no \^rdf:type \(shape ds:ModelShape/);
+    expect(() => readdirSync(out)).toThrow();
+  }, 60_000);
+});
