@@ -11,6 +11,7 @@ import { readmeCommands, repo } from "./repo.js";
 
 const nested = process.env.GGEN_FRESH_CLONE_NESTED === "1";
 
+// Skipped only inside the fresh clone this test makes (its own npm test would clone again, forever).
 describe.skipIf(nested)("README quick start from a fresh clone", () => {
   const dir = mkdtempSync(join(tmpdir(), "ggen-fresh-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

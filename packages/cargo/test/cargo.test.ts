@@ -50,6 +50,8 @@ mod tests {
 const numbers = (dir: string, name: string) =>
   writeCrate(dir, name, { "src/lib.rs": lib.replace("NAME", name) }, { deps: 'itoa = "1"' });
 
+// Skipped only without cargo (scripts/system-packages.txt); `npm test` refuses to start while it is
+// missing and fails on any skip, so in CI it always runs.
 describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
   let s: Scratch;
   let home: CargoHome;
@@ -176,6 +178,7 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
   });
 });
 
+// Skipped only without Debian's remove_dir_all crate (librust-remove-dir-all-dev); as above, CI runs it.
 describe.skipIf(missing(["remove_dir_all"]))(
   "the audit on a lockfile cargo resolved from Debian",
   { timeout: 300_000 },

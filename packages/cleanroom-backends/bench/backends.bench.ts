@@ -109,6 +109,7 @@ it("exec round trip: local backend against bare spawn", async () => {
   }
 });
 
+// Skipped only when no Docker engine answers (dockerReason says why); `npm test` starts one, so CI runs it.
 it.skipIf(dockerReason !== undefined)(
   "testcontainers backend overhead against raw testcontainers calls",
   async () => {
