@@ -102,6 +102,8 @@ describe("renderers", () => {
     };
     expect(renderPipelineText(skipped)).toMatch(/^Validation: .*- securityPassed/m);
     expect(renderPipelineText(skipped)).not.toMatch(/✗ securityPassed/);
-    expect(renderPipelineHtml(skipped)).toContain('<td>securityPassed</td><td class="s-skipped">- skipped</td>');
+    expect(renderPipelineHtml(skipped)).toContain(
+      '<td>securityPassed</td><td class="s-skipped">- skipped</td>',
+    );
   });
 });
