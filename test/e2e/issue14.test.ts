@@ -252,7 +252,10 @@ describe("issue 14: attestations verify, and a failure is attested truthfully", 
     expect(r.stdout).not.toMatch(/✗ securityPassed/);
     // The attestation: the generated files as subjects, the failure in the predicate.
     const statement = join(dir, "target/ultra-fast/shop/attestation.intoto.json");
-    const att = JSON.parse(readFileSync(statement, "utf8"));
+    // Signed (--sign): a DSSE envelope around the in-toto statement.
+    const envelope = JSON.parse(readFileSync(statement, "utf8"));
+    expect(envelope.signatures?.length).toBeGreaterThan(0);
+    const att = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
     expect(att.predicateType).toBe("https://in-toto.io/attestation/test-result/v0.1");
     expect(att.subject.length).toBeGreaterThan(5);
     expect(att.predicate.result).toBe("FAILED");
