@@ -120,6 +120,35 @@ describe("issue 14: filesystem isolation and read-only mounts (local backend)", 
     }
   });
 
+  it("Wanted: where neither bubblewrap nor a mount namespace works, create refuses in one line (exit 1) naming what to install", () => {
+    const hidden = pathWithout(["bwrap", "unshare"], "/var/tmp");
+    cleanups.push(() => rmSync(hidden.dir, { recursive: true, force: true }));
+    const dir = project("no-mechanism");
+    for (const [args, what] of [
+      [["--isolated"], "an isolated environment \\(own network, PIDs and a read-only host\\) needs"],
+      [["--mount", ".:/workspace:ro"], "a read-only mount needs"],
+      [
+        ["--mount", ".:/workspace"],
+        "a mount target outside the workdir \\(an absolute one, like /workspace\\) needs",
+      ],
+    ] as const) {
+      const r = cleanroom(dir, ["environment", "create", "--name", "none", ...args, "--backend", "local"], {
+        PATH: hidden.path,
+      });
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(oneLine(r)).toMatch(
+        new RegExp(
+          `^cleanroom: error: cannot create environment none here: ${what} a mount namespace: bubblewrap does not work here, and ${
+            process.getuid?.() === 0
+              ? "unshare --mount --pid is missing or failed"
+              : "user namespaces are not allowed"
+          } \\(install bubblewrap \\(apt-get install bubblewrap\\)`,
+        ),
+      );
+    }
+    expect(cleanroom(dir, ["environment", "list", "--json"]).stdout.trim()).toBe("[]");
+  });
+
   it("Wanted: seed 001's `environment create --mount target/generated:/workspace`, then `exec --env NAME -- cargo build --manifest-path /workspace/Cargo.toml` builds on the local backend", () => {
     const dir = project("seed001-workspace", {
       "target/generated/Cargo.toml": '[package]\nname = "seed_demo"\nversion = "0.1.0"\nedition = "2021"\n',
