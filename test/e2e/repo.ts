@@ -16,9 +16,10 @@ export function readmeCommands(): string[] {
     .filter(Boolean);
 }
 
-/** A PATH with every command of this one but `hidden`, as links in a fresh directory (readable by all). */
-export function pathWithout(hidden: string[]): { path: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "ggen-path-"));
+/** A PATH with every command of this one but `hidden`, as links in a fresh directory (readable by all)
+ * under `base` (a sandbox with its own /tmp needs another). */
+export function pathWithout(hidden: string[], base = tmpdir()): { path: string; dir: string } {
+  const dir = mkdtempSync(join(base, "ggen-path-"));
   const bin = join(dir, "bin");
   mkdirSync(bin, { mode: 0o755 });
   const seen = new Set(hidden);

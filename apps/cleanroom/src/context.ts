@@ -264,39 +264,11 @@ export async function liveEnvironments(
   return found;
 }
 
-/** What the test engine reads of `.cleanroom/config.toml` (`[testing]`, `[metrics]`; parsed and checked there). */
-interface EngineConfig {
-  testing?: {
-    defaultParallel?: boolean;
-    maxParallelTests?: number;
-    testTimeoutSeconds?: number;
-    collectLogs?: boolean;
-    collectMetrics?: boolean;
-    resultsDir?: string;
-  };
-  metrics?: { enabled?: boolean; detailed?: boolean; metricsFile?: string };
-}
-
-/** The engine's settings from config.toml: where runs and metrics go, and the test run's defaults. */
+/** The engine's settings from config.toml (parsed and checked in @ggen/cleanroom-backends): where runs and
+ * metrics go, and the test run's defaults. */
 export async function engineSettings() {
-  const { loadConfig } = await import("@ggen/cleanroom-backends");
+  const { engineSettings: settingsOf } = await import("@ggen/cleanroom-backends");
   const { storeAt } = await import("@ggen/testing");
-  // The backends' parser owns the file (every key checked at file:line:col); these sections are ours to use.
-  const config = loadConfig(stateDir()) as unknown as EngineConfig;
-  const testing = config.testing ?? {};
-  const metrics = config.metrics ?? {};
-  const root = projectRoot();
-  const recordMetrics = metrics.enabled !== false && testing.collectMetrics !== false;
-  return {
-    store: storeAt(stateDir(), {
-      runsDir: testing.resultsDir ? resolve(root, testing.resultsDir) : undefined,
-      metricsFile: recordMetrics
-        ? metrics.metricsFile
-          ? resolve(root, metrics.metricsFile)
-          : undefined
-        : false,
-    }),
-    testing,
-    metrics,
-  };
+  const { testing, metrics, runsDir, metricsFile } = settingsOf(stateDir());
+  return { store: storeAt(stateDir(), { runsDir, metricsFile }), testing, metrics };
 }

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schemaKeys, validate } from "@ggen/contract";
 import type { GgenError } from "@ggen/support";
 import { stringify as stringifyToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { configKey, configKeys, defaultConfig, loadConfig, parseConfig } from "./config.js";
+import { configKey, configKeys, defaultConfig, engineSettings, loadConfig, parseConfig } from "./config.js";
 
 describe("config.toml", () => {
   it("defaults to public images with local fallbacks, and reads overrides", () => {
@@ -225,5 +225,32 @@ describe("config.toml and the cleanroom-config/v1 schema editors check it agains
         const text = stringifyToml({ [section]: { [key]: value } });
         expect(() => parseConfig(text, "/p/.cleanroom/config.toml"), `${section}.${key}`).toThrow();
       }
+  });
+});
+
+describe("engineSettings: what the test engine takes from config.toml", () => {
+  it("moves runs and metrics under the project root, turns metrics off, defaults to neither", () => {
+    const project = mkdtempSync(join(tmpdir(), "ggen-engine-settings-"));
+    const state = join(project, ".cleanroom");
+    try {
+      expect(engineSettings(state)).toEqual({ testing: {}, metrics: {} });
+      mkdirSync(state);
+      writeFileSync(
+        join(state, "config.toml"),
+        '[testing]\nresults_dir = "out/runs"\ndefault_parallel = true\n[metrics]\nmetrics_file = "out/m.jsonl"\n',
+      );
+      expect(engineSettings(state)).toEqual({
+        testing: { resultsDir: "out/runs", defaultParallel: true },
+        metrics: { metricsFile: "out/m.jsonl" },
+        runsDir: join(project, "out/runs"),
+        metricsFile: join(project, "out/m.jsonl"),
+      });
+      writeFileSync(join(state, "config.toml"), '[metrics]\nenabled = false\nmetrics_file = "m.jsonl"\n');
+      expect(engineSettings(state).metricsFile).toBe(false);
+      writeFileSync(join(state, "config.toml"), "[testing]\ncollect_metrics = false\n");
+      expect(engineSettings(state).metricsFile).toBe(false);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });

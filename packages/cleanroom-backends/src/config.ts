@@ -3,7 +3,7 @@
 // either implemented or refused at file:line:col — a key this parser does not know is an error, never
 // silently ignored. The test engine reads `testing` and `metrics` from the typed result.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseToml, tomlKeyLocation } from "@ggen/contract";
 import { didYouMean, formatLocation, GgenError, type SourceLocation, staysInside } from "@ggen/support";
 import type { BackendChoice } from "./backend.js";
@@ -459,6 +459,33 @@ export function loadConfig(stateDir: string, overrides: ConfigOverrides = {}): C
     if (fallbackImages) Object.assign(config.containers.fallbackImages, fallbackImages);
   }
   return config;
+}
+
+/** What the test engine takes from config.toml: `[testing]`'s defaults, `[metrics]`, and where runs and
+ * metrics are stored (absolute; `metricsFile: false` when recording is off, undefined for the default). */
+export interface EngineSettings {
+  testing: CleanroomConfig["testing"];
+  metrics: CleanroomConfig["metrics"];
+  runsDir?: string;
+  metricsFile?: string | false;
+}
+
+/** The engine's settings from `<stateDir>/config.toml` (the one parser of that file; paths are relative to
+ * the project root, the state dir's parent). */
+export function engineSettings(stateDir: string): EngineSettings {
+  const { testing, metrics } = loadConfig(stateDir);
+  const root = dirname(resolve(stateDir));
+  const record = metrics.enabled !== false && testing.collectMetrics !== false;
+  return {
+    testing,
+    metrics,
+    ...(testing.resultsDir ? { runsDir: resolve(root, testing.resultsDir) } : {}),
+    ...(!record
+      ? { metricsFile: false }
+      : metrics.metricsFile
+        ? { metricsFile: resolve(root, metrics.metricsFile) }
+        : {}),
+  };
 }
 
 /** "<section>.<key> (<file>:<line>:<col>)" of a key that decided something, for messages. */

@@ -8,8 +8,8 @@ import { LocalBackend } from "./local/backend.js";
 import { environmentsRoot } from "./local/paths.js";
 import { dockerUnavailable, engineEndpoint } from "./testcontainers/detect.js";
 
-export type { CleanroomConfig, ConfigOverrides } from "./config.js";
-export { configKey, defaultConfig, loadConfig, parseConfig } from "./config.js";
+export type { CleanroomConfig, ConfigOverrides, EngineSettings } from "./config.js";
+export { configKey, defaultConfig, engineSettings, loadConfig, parseConfig } from "./config.js";
 export type { Capabilities, SandboxKind } from "./local/isolation.js";
 export { planIsolation } from "./local/isolation.js";
 export { capabilities, plannedIsolation } from "./local/sandbox.js";

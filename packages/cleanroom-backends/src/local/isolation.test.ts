@@ -85,6 +85,12 @@ describe("planIsolation", () => {
       mounts: [{ writable: false, absolute: false }],
     });
     expect(ro.ok ? "" : ro.missing).toMatch(/^a read-only mount needs a mount namespace/);
+    // Root is not told to run as root.
+    const rootNone = planIsolation({ ...none, root: true }, isolated);
+    expect(rootNone.ok ? "" : rootNone.missing).toMatch(
+      /and unshare --mount --pid is missing or failed \(install bubblewrap \(apt-get install bubblewrap\), or util-linux's unshare\)$/,
+    );
+    expect(refused.ok ? "" : refused.missing).toMatch(/, or run as root\)$/);
     const abs = planIsolation(none, {
       ...isolated,
       isolated: false,

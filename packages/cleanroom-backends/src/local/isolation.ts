@@ -54,7 +54,7 @@ export type IsolationPlan =
     }
   | { ok: false; missing: string };
 
-const INSTALL = "install bubblewrap (apt-get install bubblewrap), or run as root";
+const INSTALL = "install bubblewrap (apt-get install bubblewrap)";
 
 export function planIsolation(c: Capabilities, r: IsolationRequest): IsolationPlan {
   const readOnlyMount = r.mounts.some((m) => !m.writable);
@@ -77,7 +77,8 @@ export function planIsolation(c: Capabilities, r: IsolationRequest): IsolationPl
         : "a mount target outside the workdir (an absolute one, like /workspace) needs";
     return {
       ok: false,
-      missing: `${what} a mount namespace: bubblewrap does not work here, and ${c.root ? "unshare --mount --pid failed" : "user namespaces are not allowed"} (${INSTALL})`,
+      // Root only lacks the tools (util-linux's unshare); "run as root" is advice for everyone else.
+      missing: `${what} a mount namespace: bubblewrap does not work here, and ${c.root ? `unshare --mount --pid is missing or failed (${INSTALL}, or util-linux's unshare)` : `user namespaces are not allowed (${INSTALL}, or run as root)`}`,
     };
   }
   const limits: LimitRequest = {};

@@ -197,8 +197,9 @@ export function renderPipelineHtml(report: PipelineReport): string {
     string,
     boolean,
   ][];
+  const skipped = new Set(report.validation.skipped ?? []);
   body.push(
-    `<section><h2>Validation</h2><table data-testid="validation">${checks.map(([k, v]) => `<tr><td>${x(k)}</td><td class="${v ? "s-passed" : "s-failed"}">${v ? "✓ yes" : "✗ no"}</td></tr>`).join("")}</table></section>`,
+    `<section><h2>Validation</h2><table data-testid="validation">${checks.map(([k, v]) => (skipped.has(k) ? `<tr><td>${x(k)}</td><td class="s-skipped">- skipped</td></tr>` : `<tr><td>${x(k)}</td><td class="${v ? "s-passed" : "s-failed"}">${v ? "✓ yes" : "✗ no"}</td></tr>`)).join("")}</table></section>`,
   );
   const a = report.attestation;
   body.push(

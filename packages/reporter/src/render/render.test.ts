@@ -94,4 +94,16 @@ describe("renderers", () => {
     expect(html).toContain("2 tests failed");
     expect(html).toContain('data-name="deployment"');
   });
+
+  it("pipeline report: a validation check that was skipped shows as skipped, not failed", () => {
+    const skipped = {
+      ...pipeline,
+      validation: { ...pipeline.validation, securityPassed: false, skipped: ["securityPassed"] },
+    };
+    expect(renderPipelineText(skipped)).toMatch(/^Validation: .*- securityPassed/m);
+    expect(renderPipelineText(skipped)).not.toMatch(/✗ securityPassed/);
+    expect(renderPipelineHtml(skipped)).toContain(
+      '<td>securityPassed</td><td class="s-skipped">- skipped</td>',
+    );
+  });
 });

@@ -78,9 +78,11 @@ export function renderPipelineText(report: PipelineReport): string {
     `Tests: ${report.metrics.testsPassed}/${report.metrics.testsExecuted} passed${report.metrics.coveragePercentage !== undefined ? `, coverage ${report.metrics.coveragePercentage}%` : ""}`,
   ];
   const v = report.validation;
+  // A check that never ran is neither passed nor failed (its boolean is only the default false).
+  const skipped = new Set(v.skipped ?? []);
   const checks = Object.entries(v)
     .filter(([, val]) => typeof val === "boolean")
-    .map(([k, val]) => `${val ? "✓" : "✗"} ${k}`);
+    .map(([k, val]) => `${skipped.has(k) ? "-" : val ? "✓" : "✗"} ${k}`);
   lines.push(`Validation: ${checks.join("  ")}`);
   for (const f of v.findings ?? [])
     lines.push(
