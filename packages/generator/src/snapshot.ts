@@ -239,7 +239,7 @@ export class GraphSnapshots {
 
   /** The last generation's rows for these files and the lines that changed since, when both are known. */
   private previous(
-    read: readonly { abs: string; text: string }[],
+    read: readonly { abs: string; text: string; digest: string }[],
   ): { rows: Record<string, Row[]>; changed: Line[] } | undefined {
     const byPath = new Map(
       (this.lock?.manifest.inputs.graphs ?? []).map((g) => [resolve(this.cwd, g.path), g.sha256] as const),
@@ -247,9 +247,12 @@ export class GraphSnapshots {
     const digests = read.map((r) => byPath.get(r.abs));
     if (!digests.every((d): d is string => d !== undefined)) return undefined;
     const key = setKey(digests);
-    if (key !== setKey(read.map((r) => sha256(r.text)))) this.supersededResults.add(key);
+    const same = key === setKey(read.map((r) => r.digest));
+    if (!same) this.supersededResults.add(key);
     const rows = this.previousResults(key);
     if (!rows) return undefined;
+    // The same texts as last time (by digest): nothing changed, no lines to compare.
+    if (same) return { rows, changed: [] };
     const before: string[] = [];
     for (const d of digests) {
       const t = this.store.get(d);
