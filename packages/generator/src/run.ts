@@ -97,7 +97,8 @@ export class Run {
         const t0 = clockMs();
         const load = () => r.loadGraph(sources);
         // From the last generation's snapshot when there is one (see snapshot.ts).
-        const graph = (await this.regen?.snapshots?.graph(r, sources, load)) ?? (await load());
+        const graph =
+          (await this.regen?.snapshots?.graph(r, sources, load, this.graphInputs)) ?? (await load());
         this.timings.rdfLoadMs += clockMs() - t0;
         return graph;
       })();

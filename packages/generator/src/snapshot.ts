@@ -136,9 +136,13 @@ const matches = (l: Line, pats: readonly Pattern[]): boolean =>
       (x.o === undefined || x.o === l.o),
   );
 
-/** The N-Triples sources a snapshot can stand for, read; undefined when any is not one. */
+/**
+ * The N-Triples sources a snapshot can stand for, read; undefined when any is not one. `digests`: the
+ * sha256 of files' bytes this run already took (the lock's graph inputs), the text's own for valid UTF-8.
+ */
 export function readNTriples(
   sources: readonly GraphSource[],
+  digests?: ReadonlyMap<string, string>,
 ): { abs: string; text: string; digest: string }[] | undefined {
   const out: { abs: string; text: string; digest: string }[] = [];
   for (const s of sources) {
@@ -152,7 +156,8 @@ export function readNTriples(
       return undefined; // the ordinary load reports it
     }
     if (text.includes("_:")) return undefined;
-    out.push({ abs, text, digest: sha256(text) });
+    const known = text.includes("\ufffd") ? undefined : digests?.get(abs);
+    out.push({ abs, text, digest: known ?? sha256(text) });
   }
   return out.length ? out : undefined;
 }
@@ -215,8 +220,13 @@ export class GraphSnapshots {
    * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
    * sources are not N-Triples files without blank nodes (then they are loaded as usual).
    */
-  async graph(rdf: Rdf, sources: GraphSource[], load: () => Promise<Graph>): Promise<Graph | undefined> {
-    const read = readNTriples(sources);
+  async graph(
+    rdf: Rdf,
+    sources: GraphSource[],
+    load: () => Promise<Graph>,
+    digests?: ReadonlyMap<string, string>,
+  ): Promise<Graph | undefined> {
+    const read = readNTriples(sources, digests);
     if (!read) return undefined;
     for (const r of read) this.texts.set(r.digest, r.text);
     const rows: Record<string, Row[]> = {};
