@@ -327,12 +327,21 @@ export class SnapshotGraph implements Graph {
   /** Distinct triple lines (oxigraph's count when the whole graph is loaded). */
   private get triples(): number {
     if (this.triplesCount === undefined) {
+      // Line by line without splitting the whole text, trimming only lines with space (or non-ASCII,
+      // which may be Unicode space) at an end: a third less work on a large graph.
       const lines = new Set<string>();
-      for (const r of this.read)
-        for (const l of r.text.split("\n")) {
-          const t = l.trim();
-          if (t && !t.startsWith("#")) lines.add(t);
+      for (const { text } of this.read) {
+        for (let s = 0; s < text.length; ) {
+          let e = text.indexOf("\n", s);
+          if (e === -1) e = text.length;
+          let l = text.slice(s, e);
+          s = e + 1;
+          const first = l.charCodeAt(0);
+          const last = l.charCodeAt(l.length - 1);
+          if (first <= 32 || last <= 32 || first >= 0x80 || last >= 0x80) l = l.trim();
+          if (l.length > 0 && l.charCodeAt(0) !== 35 /* # */) lines.add(l);
         }
+      }
       this.triplesCount = lines.size;
     }
     return this.triplesCount;
