@@ -12,6 +12,8 @@ const REQUIRED = [
   "cli-cold-start › cleanroom --help",
   "marketplace-search › ggen market search (10k packs)",
   "cleanroom-exec › exec true: local",
+  "generator-vs-hygen › ggen gen (5 templates)",
+  "generator-ontology › ggen gen: 100k-triple graph, 10 SPARQL queries, 1,000 files",
 ];
 
 const suites = existsSync(resultsDir)

@@ -14,6 +14,7 @@ interface Spec {
   array?: boolean;
   choices?: readonly (string | number)[];
   required?: boolean;
+  alias?: string;
 }
 interface Table {
   command: string;
@@ -49,7 +50,20 @@ function lines(name: string, tables: readonly Table[], path: string[] = []): str
     const each = Object.entries(t.options ?? {}).map(([flag, spec]) =>
       spec.type === "boolean" ? [...base, `--${flag}`] : [...base, `--${flag}`, ...sample(spec)],
     );
-    return [...own, base, [...base, "--json", "--verbose", "--debug", "--color"], ...each];
+    // One-letter aliases too (`-o dir`), and the globals' (`-v`, `-q`).
+    const short = Object.values(t.options ?? {})
+      .filter((spec) => spec.alias?.length === 1)
+      .map((spec) =>
+        spec.type === "boolean" ? [...base, `-${spec.alias}`] : [...base, `-${spec.alias}`, ...sample(spec)],
+      );
+    return [
+      ...own,
+      base,
+      [...base, "--json", "--verbose", "--debug", "--color"],
+      [...base, "-v", "-q"],
+      ...each,
+      ...short,
+    ];
   });
 }
 

@@ -3,12 +3,14 @@
 // in memory and checked (paths inside the output dir, one writer per file, the manifest path, parents
 // that are files); only then is anything written, each file atomically, and a failure part way puts the
 // files back. --dry-run, --check and --plan stop before the write step and report what it would do.
+
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { MergeStrategy } from "@ggen/contract";
 import { staysInside, writeFileAtomic } from "@ggen/support";
 import pLimit from "p-limit";
 import { planDocument, supersededBases } from "./apply.js";
+import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
 import { manifestPathOf, readLock } from "./lock.js";
@@ -44,9 +46,9 @@ async function renderUnit(run: Run, unit: TemplateUnit): Promise<Planned[]> {
     const wanting = run.regen?.snapshots?.wanting() ?? [];
     // No snapshot graph fell short: the failure is the template's own.
     if (wanting.length === 0) throw e;
-    const t0 = performance.now();
+    const t0 = clockMs();
     await Promise.all(wanting.map((g) => g.loadWhole()));
-    run.timings.rdfLoadMs += performance.now() - t0;
+    run.timings.rdfLoadMs += clockMs() - t0;
     // The first attempt's hooks are noted again by the second.
     for (let i = run.hooks.length - 1; i >= 0; i--) if (run.hooks[i]!.unit === unit) run.hooks.splice(i, 1);
     return renderTemplate(run, unit);
@@ -57,7 +59,7 @@ async function renderUnit(run: Run, unit: TemplateUnit): Promise<Planned[]> {
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const started = new Date();
   startClock(started);
-  const t0 = performance.now();
+  const t0 = clockMs();
   const run = new Run(opts);
   const mode = opts.mode ?? "write";
   const merge = mergeOf(opts);
@@ -116,7 +118,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       ...(o.pack !== undefined ? { pack: o.pack } : {}),
     }));
   const lockOf = () => {
-    run.timings.totalMs = performance.now() - t0;
+    run.timings.totalMs = clockMs() - t0;
     return buildManifest(run, {
       units,
       files: [...decided.decided.map((d) => d.entry), ...scan.carried],
@@ -150,7 +152,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     ws.manifest = {
       path: manifestPath,
       text: () => {
-        run.timings.writeMs = performance.now() - w0;
+        run.timings.writeMs = clockMs() - w0;
         manifest = lockOf();
         return `${JSON.stringify(manifest, null, 2)}\n`;
       },
@@ -183,7 +185,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       undefined,
       { kind: "failure", hint: "resolve with --merge three-way (markers), generated-wins or manual-wins" },
     );
-  const w0 = performance.now();
+  const w0 = clockMs();
   const hooks = writing
     ? executeWrites(ws, {
         ...(opts.onInfo ? { onInfo: opts.onInfo } : {}),

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { compile } from "./hbs.js";
+import { compile, helpersNamed } from "./hbs.js";
 import { renderState } from "./testkit.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-hbs-cache-"));
@@ -48,5 +48,30 @@ describe("compiled-template cache", () => {
     expect(() => compile("line one\n{{#if}", "bad.tmpl", 3, cache)).toThrow(/Handlebars syntax error/);
     expect(() => compile("{{camell name}}", "bad.tmpl", 1, cache)).toThrow(/unknown helper 'camell'/);
     expect(existsSync(cache)).toBe(false);
+  });
+});
+
+describe("the helpers a precompiled template runs with", () => {
+  // A name that is a helper is called (`title`, `json` with no argument), whatever the context holds; one
+  // that is not reads the context (`heading`).
+  const mixed =
+    "{{heading}}|{{title}}|{{camel heading}}|{{json}}|{{#if flag}}{{kebab name}}{{/if}}{{#each items}}{{.}}{{/each}}";
+  const ctx = { heading: "order line", title: "T", json: "J", flag: true, name: "A B", items: [1, 2] };
+
+  it("names each helper its code looks up, and nothing when `helpers` appears otherwise", () => {
+    compile(mixed, "m.tmpl", 1, join(dir, "n"));
+    const spec = readFileSync(join(dir, "n", readdirSync(join(dir, "n"))[0]!), "utf8");
+    expect(helpersNamed(spec)).toEqual(["camel", "each", "heading", "if", "json", "kebab", "title"]);
+    compile("ggen helpers: {{camel name}}", "h.tmpl", 1, join(dir, "h"));
+    const own = readFileSync(join(dir, "h", readdirSync(join(dir, "h"))[0]!), "utf8");
+    expect(helpersNamed(own)).toBeUndefined();
+  });
+
+  it("renders as with every helper, from the cache and without one", () => {
+    const full = compile(mixed, "m.tmpl", 1)(ctx, state); // no cache: the full environment
+    expect(full.split("|")[0]).toBe("order line");
+    expect(full.split("|")[1]).not.toBe("T");
+    expect(compile(mixed, "m.tmpl", 1, join(dir, "n"))(ctx, state)).toBe(full); // cached, narrowed
+    expect(compile(mixed, "m.tmpl", 1, join(dir, "p"))(ctx, state)).toBe(full); // compiled, narrowed
   });
 });

@@ -1,9 +1,11 @@
 // Template helpers. Per-render state (graph, seed, clock, file) travels in Handlebars' `data` as
 // `data.ggen`, so one Handlebars environment serves every template of a run.
+
 import { randomUUID } from "node:crypto";
 import type { Graph, Row } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
+import { clockMs } from "./clock.js";
 import { at, fail } from "./errors.js";
 import type { Rdf } from "./lazy.js";
 import { camelCase, constantCase, kebabCase, pascalCase, snakeCase, titleCase } from "./text/cases.js";
@@ -235,7 +237,7 @@ function runSparql(options: HelperOptions, query: unknown, hash: Record<string, 
   const key = `${st.graph.hash}\0${q}`;
   let rows = st.queryCache.get(key);
   if (!rows) {
-    const t0 = performance.now();
+    const t0 = clockMs();
     try {
       rows = st.graph.select(q, st.queryTimeoutMs === undefined ? {} : { timeoutMs: st.queryTimeoutMs });
     } catch (e) {
@@ -257,7 +259,7 @@ function runSparql(options: HelperOptions, query: unknown, hash: Record<string, 
       }
       helperError(options, "sparql", String(err.message ?? e).split("\n")[0]!);
     }
-    st.onQuery?.(performance.now() - t0);
+    st.onQuery?.(clockMs() - t0);
     st.queryCache.set(key, rows);
   }
   return toTemplateRows(rows);

@@ -5,9 +5,22 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 
+/**
+ * A CommonJS library from its one-file bundle in dist/vendor (see tsup.config.ts: far cheaper to load
+ * than its many modules), or from the package itself when running from src (tests), where there is none.
+ */
+function vendored<T>(bundle: string, pkg: string): T {
+  try {
+    return require(`./vendor/${bundle}.cjs`) as T;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    return require(pkg) as T;
+  }
+}
+
 let yamlLib: typeof import("yaml") | undefined;
 export function yaml(): typeof import("yaml") {
-  yamlLib ??= require("yaml") as typeof import("yaml");
+  yamlLib ??= vendored<typeof import("yaml")>("yaml", "yaml");
   return yamlLib;
 }
 
@@ -39,7 +52,7 @@ export function handlebars(): typeof import("handlebars") {
   const previous = g.define;
   g.define = Object.assign(() => undefined, { amd: true });
   try {
-    handlebarsLib = require("handlebars") as typeof import("handlebars");
+    handlebarsLib = vendored<typeof import("handlebars")>("handlebars", "handlebars");
   } finally {
     if (had) g.define = previous;
     else delete g.define;
@@ -50,6 +63,9 @@ export function handlebars(): typeof import("handlebars") {
 let runtimeLib: typeof import("handlebars") | undefined;
 /** The Handlebars runtime alone (no parser or compiler): enough to run precompiled templates. */
 export function handlebarsRuntime(): typeof import("handlebars") {
-  runtimeLib ??= (require("handlebars/runtime") as { default: typeof import("handlebars") }).default;
+  runtimeLib ??= vendored<{ default: typeof import("handlebars") }>(
+    "handlebars-runtime",
+    "handlebars/runtime",
+  ).default;
   return runtimeLib;
 }

@@ -1,10 +1,12 @@
 // Rendering one template into planned outputs, in named steps: resolve its vars (frontmatter rendered
 // with the given vars for the declarations, then with every var), load its graph, run its queries,
 // expand its rows (for_each), note its hooks, render each row's output. Nothing is written here.
+
 import { dirname, resolve } from "node:path";
 import { schemaKeys } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { closest } from "@ggen/support";
+import { clockMs } from "./clock.js";
 import { at, fail } from "./errors.js";
 import { type ParsedYaml, plainScalar, Slot } from "./frontmatter.js";
 import { type Front, isObj, loadGraph, prefixHeader, queryText, readRoot } from "./graphs.js";
@@ -160,9 +162,9 @@ function renderFront(
 ): { front: Front; yaml: ParsedYaml | undefined } {
   if (tpl.front === undefined) return { front: {}, yaml: undefined };
   if (!tpl.slotted) return { front: tpl.front.value as Front, yaml: tpl.front };
-  const t0 = performance.now();
+  const t0 = clockMs();
   const front = renderValue(tpl.front.value, context, state, keys) as Front;
-  run.timings.renderMs += performance.now() - t0;
+  run.timings.renderMs += clockMs() - t0;
   return { front, yaml: tpl.front };
 }
 
@@ -429,7 +431,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
     if (!to) continue; // An empty `to` skips the file (conditional output).
     if (!guardHolds(r, f, y)) continue; // `when:` is false: no output.
     const body = bodyOf(r, f, y, bodies);
-    const t0 = performance.now();
+    const t0 = clockMs();
     const bodyState = {
       ...st,
       lineOffset: f.from ? 0 : tpl.split.bodyLine - 1,
@@ -451,7 +453,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
     const provenance = inject ? undefined : run.regen?.inputsOf(run, io);
     const reused = provenance && run.regen?.reusable(run, to, provenance);
     const content = reused ? undefined : body(context, bodyState);
-    run.timings.renderMs += performance.now() - t0;
+    run.timings.renderMs += clockMs() - t0;
     if (flag(f, "skip_empty", tpl.display, y) && content !== undefined && content.trim() === "") continue; // blank body: no file
     planned.push({
       unit,
@@ -480,9 +482,9 @@ function bodyOf(r: Rendering, f: Front, y: ParsedYaml | undefined, bodies: Map<s
   if (!c) {
     containRead(readRoot(run, unit), fromAbs, `'from' file '${String(f.from)}'`, tpl.display, line);
     const text = readInput(fromAbs, at(tpl.display, line), `'from' file '${String(f.from)}'`);
-    const t0 = performance.now();
+    const t0 = clockMs();
     c = compile(text, run.rel(fromAbs), 1, run.opts.cacheDir);
-    run.timings.parseMs += performance.now() - t0;
+    run.timings.parseMs += clockMs() - t0;
     bodies.set(fromAbs, c);
   }
   return c;

@@ -1,10 +1,12 @@
 // The state of one generation: the options resolved against the project, the vars of the vars files,
 // the clock, and what the run memoizes and measures (loaded templates, graphs, query results, timings).
+
 import { readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import type { Graph, GraphSource, Row } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
+import { clockMs } from "./clock.js";
 import type { Regeneration } from "./delta.js";
 import { at, fail } from "./errors.js";
 import { type Rdf, rdf } from "./lazy.js";
@@ -76,9 +78,9 @@ export class Run {
   template(unit: TemplateUnit): LoadedTemplate {
     let t = this.templates.get(unit.file);
     if (!t) {
-      const t0 = performance.now();
+      const t0 = clockMs();
       t = loadTemplate(unit.file, unit.display, this.opts.cacheDir);
-      this.timings.parseMs += performance.now() - t0;
+      this.timings.parseMs += clockMs() - t0;
       this.templates.set(unit.file, t);
     }
     return t;
@@ -92,11 +94,12 @@ export class Run {
       g = (async () => {
         this.rdf ??= await rdf();
         const r = this.rdf;
-        const t0 = performance.now();
+        const t0 = clockMs();
         const load = () => r.loadGraph(sources);
         // From the last generation's snapshot when there is one (see snapshot.ts).
-        const graph = (await this.regen?.snapshots?.graph(r, sources, load)) ?? (await load());
-        this.timings.rdfLoadMs += performance.now() - t0;
+        const graph =
+          (await this.regen?.snapshots?.graph(r, sources, load, this.graphInputs)) ?? (await load());
+        this.timings.rdfLoadMs += clockMs() - t0;
         return graph;
       })();
       this.graphs.set(key, g);
@@ -109,7 +112,7 @@ export class Run {
     const key = `${graph.hash}\0${query}`;
     const hit = this.queryCache.get(key);
     if (hit) return hit;
-    const t0 = performance.now();
+    const t0 = clockMs();
     let rows: Row[];
     try {
       rows = graph.select(
@@ -141,7 +144,7 @@ export class Run {
         },
       );
     }
-    this.timings.sparqlMs += performance.now() - t0;
+    this.timings.sparqlMs += clockMs() - t0;
     this.queries++;
     this.queryCache.set(key, rows);
     return rows;

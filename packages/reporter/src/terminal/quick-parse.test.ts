@@ -13,7 +13,7 @@ const search = defineCommand<SearchOptions>()({
   describe: "Search",
   positionals: { query: { type: "string", array: true, describe: "Words" } },
   options: {
-    limit: { type: "number", default: 20, describe: "At most" },
+    limit: { type: "number", alias: "l", default: 20, describe: "At most" },
     tags: { type: "string", alias: "tag-list", describe: "Tags" },
     format: { choices: ["text", "json"], describe: "Format" },
   },
@@ -35,6 +35,7 @@ describe("quickParse", () => {
       $0: "ggen",
       query: ["rust", "cli"],
       limit: 5,
+      l: 5,
       tags: "a,b",
       "tag-list": "a,b",
       tagList: "a,b",
@@ -50,12 +51,23 @@ describe("quickParse", () => {
     expect(parse("market", "show", "io.ggen.x")).toMatchObject({ id: "io.ggen.x" });
   });
 
+  it("reads a one-letter alias as its long flag", () => {
+    expect(parse("market", "search", "-q", "-l", "3")).toMatchObject({
+      quiet: true,
+      q: true,
+      limit: 3,
+      l: 3,
+    });
+    expect(parse("market", "search", "-l", "3", "--limit", "4")).toBeUndefined(); // a repeat
+  });
+
   it("declines what it would have to guess at, leaving it to yargs", () => {
     for (const argv of [
       ["market"], // a group: yargs says a command is needed
       ["market", "serch"], // unknown command
       ["market", "search", "--help"],
-      ["market", "search", "-q"], // short flags
+      ["market", "search", "-vq"], // clustered short flags
+      ["market", "search", "-x"], // a short flag nothing declares
       ["market", "search", "--no-color"],
       ["market", "search", "--", "x"],
       ["market", "search", "--limit", "5", "--limit", "6"], // repeats become arrays in yargs

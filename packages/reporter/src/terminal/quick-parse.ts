@@ -1,8 +1,9 @@
 // The parse of a plain, well-formed command line straight from the command tables, without loading
 // yargs (its load and parse are most of a short command's startup). It answers only the lines it reads
-// exactly as yargs would — command words first, then `--long` flags and positionals the tables declare —
-// and declines (undefined) anything else: help, short or negated flags, `--`, repeats, a value it would
-// have to coerce, a missing or unknown argument. yargs then parses the line and says what is wrong.
+// exactly as yargs would — command words first, then `--long` flags (or their one-letter aliases) and
+// positionals the tables declare — and declines (undefined) anything else: help, clustered or unknown
+// short flags, negated flags, `--`, repeats, a value it would have to coerce, a missing or unknown
+// argument. yargs then parses the line and says what is wrong.
 // `quick-parse.test.ts` holds the two parsers to the same argv.
 
 import type { ArgSpec, Command } from "./command.js";
@@ -76,11 +77,19 @@ export function quickParse(
   const out: Record<string, unknown> = {};
   const given = new Set<string>();
   const words: string[] = [];
+  // A one-letter alias (`-o dir`) reads as its long flag, as yargs reads it; clusters (`-vq`) decline.
+  const short = new Map<string, string>();
+  for (const [k, s] of known) if (s.alias?.length === 1) short.set(s.alias, k);
   for (; i < argv.length; i++) {
-    const a = argv[i]!;
+    let a = argv[i]!;
     if (!a.startsWith("-")) {
       words.push(a);
       continue;
+    }
+    if (/^-[A-Za-z]$/.test(a)) {
+      const long = short.get(a[1]!);
+      if (long === undefined) return undefined;
+      a = `--${long}`;
     }
     if (!a.startsWith("--") || a === "--" || a.startsWith("--no-")) return undefined;
     const [flag, inline] = a.slice(2).split(/=(.*)/s) as [string, string | undefined];
