@@ -86,6 +86,16 @@ function serviceTests(out: string, files: string[] = []): number {
   return count("pass");
 }
 
+/** Generates the pack from `graph` into two fresh directories: deterministic output compares equal. */
+function generateTwice(graph: string, prefix: string): [string, string] {
+  return (["x", "y"] as const).map((d) => {
+    const out = join(root, `${prefix}-${d}`);
+    const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  }) as [string, string];
+}
+
 describe("io.ggen.domain-service on published vocabularies", () => {
   it.each(vocabularies)(
     "@vocabulary/%s (%i classes) generates a service whose tests (%s) pass against PostgreSQL",
@@ -127,17 +137,12 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         '<https://c.example/person> a owl:Class ; rdfs:label "person" .',
       ].join("\n"),
     );
-    const outputs = ["x", "y"].map((d) => {
-      const out = join(root, `shared-${d}`);
-      const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
-      expect(r.status, r.stderr).toBe(0);
-      return out;
-    });
+    const outputs = generateTwice(graph, "shared");
     const tests = outputs.map((out) => readdirSync(join(out, "test", "entities")).sort());
     expect(tests[0]).toEqual(["person.test.mjs", "person2.test.mjs", "person3.test.mjs"]);
     expect(tests[1]).toEqual(tests[0]);
     // The renaming is reported where the service describes itself.
-    const readme = readFileSync(join(outputs[0]!, "README.md"), "utf8");
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
     expect(readme).toContain("`Person2` is https://b.example/Person");
     expect(readme).toContain("`Person3` is https://c.example/person");
   }, 120_000);
@@ -165,25 +170,20 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         "ex:friend_id a owl:DatatypeProperty ; rdfs:range xsd:string .",
       ].join("\n"),
     );
-    const outputs = ["x", "y"].map((d) => {
-      const out = join(root, `fields-${d}`);
-      const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
-      expect(r.status, r.stderr).toBe(0);
-      return out;
-    });
-    const schema = readFileSync(join(outputs[0]!, "sql", "schema.sql"), "utf8");
-    expect(readFileSync(join(outputs[1]!, "sql", "schema.sql"), "utf8")).toBe(schema);
+    const outputs = generateTwice(graph, "fields");
+    const schema = readFileSync(join(outputs[0], "sql", "schema.sql"), "utf8");
+    expect(readFileSync(join(outputs[1], "sql", "schema.sql"), "utf8")).toBe(schema);
     const table = /CREATE TABLE IF NOT EXISTS "people" \(([^;]*)\);/.exec(schema)?.[1] ?? "";
     const columns = [...table.matchAll(/^\s*"?([a-z0-9_]+)"? /gm)].map((m) => m[1]);
     // foaf:name sorts first (http < https); the key column "id" and a reference's "…_id" count as taken.
     expect(columns).toEqual(["id", "name", "friend_id", "friend_id2", "id2", "name2"]);
-    const readme = readFileSync(join(outputs[0]!, "README.md"), "utf8");
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
     expect(readme).toContain("## Renamed fields");
     expect(readme).toContain("- `Person.name2` is https://example.org/name");
     expect(readme).toContain("- `Person.id2` is https://example.org/id");
     expect(readme).toContain("- `Person.friendId2` is https://example.org/friend_id");
     // The renamed fields work: the service's own tests (model, schema, data access, API) pass.
-    expect(serviceTests(outputs[0]!)).toBeGreaterThan(1);
+    expect(serviceTests(outputs[0])).toBeGreaterThan(1);
   }, 300_000);
 
   it("refuses a model without classes in one line", () => {

@@ -367,7 +367,7 @@ export class LocalBackend extends AbstractBackend {
   async exec(envName: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
     const rec = this.record(envName);
-    checkVariables(`a command in ${envName}`, options.env);
+    checkVariables(`a command in ${envName}`, options.env, { portable: false });
     const isolated = rec.spec.isolated ?? false;
     const sandbox = this.sandboxFor(rec);
     const layout = detectCgroups();

@@ -35,25 +35,37 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_VARIABLE_BYTES = 128 * 1024 - 1;
 export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 
+/** A size as a person reads it, to one decimal (formatSize gives exact units, bytes when it is not round). */
+const roughSize = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
 const LARGE_DATA = "pass large data as a file (mount it, or copy it in) and its path in the variable";
 
-/** What is wrong with one environment variable (its name, a NUL, its size), or undefined. */
-export function variableProblem(name: string, value: string): string | undefined {
-  if (!VARIABLE.test(name))
-    return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 60)}…` : name)} is not a variable name (letters, digits and '_', not starting with a digit)`;
+/**
+ * What is wrong with one environment variable (its name, a NUL, its size), or undefined. `portable`
+ * (what a user types: a scenario, --set-env) asks for a POSIX name; otherwise a name is refused only where
+ * the kernel would refuse it (empty, `=`, NUL), so a caller's own environment passes as it is.
+ */
+export function variableProblem(name: string, value: string, portable = true): string | undefined {
+  if (portable ? !VARIABLE.test(name) : name === "" || /[=\0]/.test(name))
+    return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 60)}…` : name)} is not a variable name (${portable ? "letters, digits and '_', not starting with a digit" : "not empty, without '=' or NUL"})`;
   if (value.includes("\0")) return `${name} holds a NUL byte, which no environment variable can`;
   const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
   if (bytes > MAX_VARIABLE_BYTES)
-    return `${name} is ${formatSize(bytes)}; one variable can hold at most ${formatSize(MAX_VARIABLE_BYTES + 1)} (Linux's MAX_ARG_STRLEN)`;
+    return `${name} is ${roughSize(bytes)}; one variable can hold at most ${formatSize(MAX_VARIABLE_BYTES + 1)} (Linux's MAX_ARG_STRLEN)`;
   return undefined;
 }
 
 /** Environment variables a backend is asked to pass: a usage error naming the first bad one. */
-export function checkVariables(what: string, env: Record<string, string> | undefined): void {
+export function checkVariables(
+  what: string,
+  env: Record<string, string> | undefined,
+  options: { portable?: boolean } = {},
+): void {
   if (!env) return;
   let total = 0;
   for (const [name, value] of Object.entries(env)) {
-    const problem = variableProblem(name, String(value));
+    const problem = variableProblem(name, String(value), options.portable ?? true);
     if (problem)
       throw new GgenError("CLEANROOM_ENV_VARIABLE", `${what}: ${problem}`, {
         kind: "usage",
@@ -64,7 +76,7 @@ export function checkVariables(what: string, env: Record<string, string> | undef
   if (total > MAX_ENVIRONMENT_BYTES)
     throw new GgenError(
       "CLEANROOM_ENV_VARIABLE",
-      `${what}: the variables take ${formatSize(total)}; together they can take at most ${formatSize(MAX_ENVIRONMENT_BYTES)}`,
+      `${what}: the variables take ${roughSize(total)}; together they can take at most ${formatSize(MAX_ENVIRONMENT_BYTES)}`,
       { kind: "usage", hint: LARGE_DATA },
     );
 }
