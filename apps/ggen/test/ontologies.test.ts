@@ -68,6 +68,34 @@ const vocabularies: [name: string, classes: number, tests: "all" | "model, schem
   ["dbo", 760, "model, schema and API"],
 ];
 
+/** Runs a generated service's own tests (all, or `files`) against the PostgreSQL; the number passed. */
+function serviceTests(out: string, files: string[] = []): number {
+  mkdirSync(join(out, "node_modules"), { recursive: true });
+  symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
+  const t = spawnSync(process.execPath, ["--test", ...files], {
+    cwd: out,
+    encoding: "utf8",
+    env: { ...process.env, DATABASE_URL: pg!.url },
+    timeout: 600_000,
+    maxBuffer: 1 << 30, // DBpedia's 760 entity test files report more than the default 1 MiB
+  });
+  const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
+  expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
+  expect(count("skipped")).toBe(0);
+  expect(t.status).toBe(0);
+  return count("pass");
+}
+
+/** Generates the pack from `graph` into two fresh directories: deterministic output compares equal. */
+function generateTwice(graph: string, prefix: string): [string, string] {
+  return (["x", "y"] as const).map((d) => {
+    const out = join(root, `${prefix}-${d}`);
+    const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  }) as [string, string];
+}
+
 describe("io.ggen.domain-service on published vocabularies", () => {
   it.each(vocabularies)(
     "@vocabulary/%s (%i classes) generates a service whose tests (%s) pass against PostgreSQL",
@@ -91,21 +119,8 @@ describe("io.ggen.domain-service on published vocabularies", () => {
       const model = readFileSync(join(out, "src", "model.mjs"), "utf8");
       expect(model).toContain("fields: [\n    ],"); // classes without properties: id-only tables
 
-      mkdirSync(join(out, "node_modules"), { recursive: true });
-      symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
       const files = tests === "all" ? [] : ["model", "schema", "api"].map((f) => `test/${f}.test.mjs`);
-      const t = spawnSync(process.execPath, ["--test", ...files], {
-        cwd: out,
-        encoding: "utf8",
-        env: { ...process.env, DATABASE_URL: pg!.url },
-        timeout: 600_000,
-        maxBuffer: 1 << 30, // DBpedia's 760 entity test files report more than the default 1 MiB
-      });
-      const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
-      expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
-      expect(count("skipped")).toBe(0);
-      expect(count("pass")).toBeGreaterThan(classes);
-      expect(t.status).toBe(0);
+      expect(serviceTests(out, files)).toBeGreaterThan(classes);
     },
     900_000,
   );
@@ -122,20 +137,54 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         '<https://c.example/person> a owl:Class ; rdfs:label "person" .',
       ].join("\n"),
     );
-    const outputs = ["x", "y"].map((d) => {
-      const out = join(root, `shared-${d}`);
-      const r = ggen("gen", "fixtures/templates", "-o", out, "--vars", "name=people", "--graph", graph);
-      expect(r.status, r.stderr).toBe(0);
-      return out;
-    });
+    const outputs = generateTwice(graph, "shared");
     const tests = outputs.map((out) => readdirSync(join(out, "test", "entities")).sort());
     expect(tests[0]).toEqual(["person.test.mjs", "person2.test.mjs", "person3.test.mjs"]);
     expect(tests[1]).toEqual(tests[0]);
     // The renaming is reported where the service describes itself.
-    const readme = readFileSync(join(outputs[0]!, "README.md"), "utf8");
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
     expect(readme).toContain("`Person2` is https://b.example/Person");
     expect(readme).toContain("`Person3` is https://c.example/person");
   }, 120_000);
+
+  it("names fields apart when two properties of one class share a local name, reported, the same way every run", () => {
+    const graph = join(root, "shared-fields.ttl");
+    writeFileSync(
+      graph,
+      [
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .",
+        "@prefix ex: <https://example.org/> .",
+        "ex:Person a owl:Class ; rdfs:subClassOf",
+        "  [ a owl:Restriction ; owl:onProperty foaf:name ; owl:cardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty ex:name ; owl:maxCardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty ex:id ; owl:maxCardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty ex:friend ; owl:onClass ex:Person ; owl:maxQualifiedCardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty ex:friend_id ; owl:maxCardinality 1 ] .",
+        "foaf:name a owl:DatatypeProperty ; rdfs:range xsd:string .",
+        "ex:name a owl:DatatypeProperty ; rdfs:range xsd:integer .",
+        "ex:id a owl:DatatypeProperty ; rdfs:range xsd:string .",
+        "ex:friend a owl:ObjectProperty .",
+        "ex:friend_id a owl:DatatypeProperty ; rdfs:range xsd:string .",
+      ].join("\n"),
+    );
+    const outputs = generateTwice(graph, "fields");
+    const schema = readFileSync(join(outputs[0], "sql", "schema.sql"), "utf8");
+    expect(readFileSync(join(outputs[1], "sql", "schema.sql"), "utf8")).toBe(schema);
+    const table = /CREATE TABLE IF NOT EXISTS "people" \(([^;]*)\);/.exec(schema)?.[1] ?? "";
+    const columns = [...table.matchAll(/^\s*"?([a-z0-9_]+)"? /gm)].map((m) => m[1]);
+    // foaf:name sorts first (http < https); the key column "id" and a reference's "…_id" count as taken.
+    expect(columns).toEqual(["id", "name", "friend_id", "friend_id2", "id2", "name2"]);
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
+    expect(readme).toContain("## Renamed fields");
+    expect(readme).toContain("- `Person.name2` is https://example.org/name");
+    expect(readme).toContain("- `Person.id2` is https://example.org/id");
+    expect(readme).toContain("- `Person.friendId2` is https://example.org/friend_id");
+    // The renamed fields work: the service's own tests (model, schema, data access, API) pass.
+    expect(serviceTests(outputs[0])).toBeGreaterThan(1);
+  }, 300_000);
 
   it("refuses a model without classes in one line", () => {
     const graph = join(root, "empty.nq");
@@ -148,7 +197,9 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(r.status).not.toBe(0);
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/owl:Class has no \^rdf:type \(shape ds:ModelShape/);
+    // A sentence about the user's file: what is wrong, and what to do.
+    expect(lines[0]).toContain(`${graph}: this ontology declares no class (nothing is an owl:Class`);
+    expect(lines[0]).toMatch(/declare each entity as `ex:Order a owl:Class \.`, or pass .* --graph/);
     expect(() => readdirSync(out)).toThrow();
   }, 60_000);
 });

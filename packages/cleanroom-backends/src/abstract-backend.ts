@@ -4,7 +4,7 @@
 // A backend supplies the parts that touch processes or containers (like testcontainers-node's
 // AbstractStartedContainer, which implements the container interface by delegating to a started one).
 import type { BackendName } from "@ggen/contract";
-import { GgenError } from "@ggen/support";
+import { formatSize, GgenError } from "@ggen/support";
 import type {
   Backend,
   BackendMetrics,
@@ -18,6 +18,7 @@ import type {
 import { type CleanroomConfig, configKey } from "./config.js";
 import {
   checkName,
+  checkVariables,
   ownerGone,
   publicEnv,
   type ServiceInstance,
@@ -85,6 +86,7 @@ export abstract class AbstractBackend implements Backend {
    * checked against the policy's maximums. `defaults` are built-in defaults, applied only where they can be.
    */
   protected resolveSpec(spec: EnvironmentSpec): { spec: EnvironmentSpec; defaults: { pids?: number } } {
+    checkSpec(spec);
     const { policy, environment: env } = this.config;
     const isolated = spec.isolated ?? (env.defaultIsolated || policy.enforceIsolation);
     const refuse = (key: string, message: string): never => {
@@ -215,6 +217,7 @@ export abstract class AbstractBackend implements Backend {
     const rec = this.record(envName);
     const name = spec.name ?? spec.kind;
     checkName("service", name);
+    checkVariables(`service ${name}`, spec.env);
     const persistent = spec.persistent ?? rec.spec.persistent ?? false;
     const hash = serviceHash(spec, this.serviceLocation(rec));
     const start = async (): Promise<Service> => {
@@ -279,4 +282,48 @@ export abstract class AbstractBackend implements Backend {
     }
     return { environments, services };
   }
+}
+
+/** Limits a kernel (or Docker) can apply: 6 MiB is Docker's least memory, below which no process starts. */
+export const MEMORY_MB_RANGE = [6, 2 ** 33] as const;
+export const CPUS_RANGE = [0.01, 4096] as const;
+// C0 controls, DEL and C1 controls: never part of a path someone meant to type.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** An environment's own request, whatever reads it (flags, config, an API caller): in range, or refused. */
+function checkSpec(spec: EnvironmentSpec): void {
+  const refuse = (message: string, hint?: string): never => {
+    throw new GgenError("CLEANROOM_SPEC", `environment ${spec.name}: ${message}`, {
+      kind: "usage",
+      ...(hint ? { hint } : {}),
+    });
+  };
+  const range = (
+    asked: number | undefined,
+    [min, max]: readonly [number, number],
+    what: string,
+    show: (n: number) => string,
+  ) => {
+    if (asked !== undefined && !(Number.isFinite(asked) && asked >= min && asked <= max))
+      refuse(`${what} ${show(asked)} is out of range (${show(min)} to ${show(max)})`);
+  };
+  range(spec.memoryMb, MEMORY_MB_RANGE, "memory", (mb) => formatSize(mb * 1024 * 1024));
+  range(spec.cpus, CPUS_RANGE, "CPUs", String);
+  for (const [key, value] of [
+    ["pids", spec.pids],
+    ["cpu seconds", spec.cpuSeconds],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      refuse(`${key} ${value} is not a positive whole number`);
+  }
+  for (const m of spec.mounts ?? []) {
+    for (const [what, path] of [
+      ["source", m.host],
+      ["target", m.target],
+    ] as const) {
+      if (path === "" || CONTROL.test(path))
+        refuse(`mount ${what} ${JSON.stringify(path)} is empty or holds a control character`);
+    }
+  }
+  checkVariables(`environment ${spec.name}`, spec.env);
 }

@@ -17,6 +17,7 @@ export type { PostgresHandle, PostgresInstance, PostgresOptions } from "./servic
 export { postgresTemplate, startPostgres } from "./services/postgres.js";
 export type { RedisHandle, RedisInstance, RedisOptions } from "./services/redis.js";
 export { startRedis } from "./services/redis.js";
+export { checkVariables, MAX_VARIABLE_BYTES, variableProblem } from "./state/records.js";
 export { dockerUnavailable, engineHost } from "./testcontainers/detect.js";
 export { onInterrupt } from "./util/interrupt.js";
 export { environmentsRoot, LocalBackend };

@@ -115,6 +115,20 @@ const cases: { name: string; shapes: string; data: string; expect: string[] }[] 
     expect: ['ex:Book ex:sub [ … ] ex:card "one" is not a xsd:integer (shape ex:S)'],
   },
   {
+    name: "the shape's own sh:message is the sentence, with {$this}, {$path} and {$value} filled in",
+    shapes:
+      'ex:S a sh:NodeShape ; sh:targetClass ex:Book ; sh:property [ sh:path ex:pages ; sh:datatype xsd:integer ; sh:message "livre"@fr, """{$this} says {$path} is {$value}:\n  give a number""" ] .',
+    data: 'ex:b1 a ex:Book ; ex:pages "many" .',
+    expect: ['ex:b1 says ex:pages is "many": give a number (shape ex:S)'],
+  },
+  {
+    name: "an English sh:message is taken when there is no untagged one",
+    shapes:
+      'ex:S a sh:NodeShape ; sh:targetNode ex:Book ; sh:property [ sh:path [ sh:inversePath rdf:type ] ; sh:minCount 1 ; sh:message "aucun livre"@fr, "there is no book: add one"@en ] .',
+    data: "ex:x ex:p 1 .",
+    expect: ["there is no book: add one (shape ex:S)"],
+  },
+  {
     name: "deactivated shapes are not checked",
     shapes:
       "ex:S a sh:NodeShape ; sh:deactivated true ; sh:targetClass ex:Book ; sh:property [ sh:path ex:title ; sh:minCount 1 ] .",

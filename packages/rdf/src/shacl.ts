@@ -210,16 +210,24 @@ export async function validateShapes(
       return t ? toTerm(t) : undefined;
     };
     const engineSays = r.message.map((m) => (m as RdfjsTerm).value).join("; ");
-    const sentence = describe({
-      focus: focusText,
+    // The shape's author knows best what a violation means to the user: their sh:message wins.
+    const authored = authoredMessage(shapesStore, source, {
+      this: focusText,
       path,
       value: value && show(value),
-      component,
-      param,
-      show,
-      engineSays,
-      list: (n) => list(one(source, `${SH}${n}`)).map((x) => show(toTerm(x))),
     });
+    const sentence =
+      authored ??
+      describe({
+        focus: focusText,
+        path,
+        value: value && show(value),
+        component,
+        param,
+        show,
+        engineSays,
+        list: (n) => list(one(source, `${SH}${n}`)).map((x) => show(toTerm(x))),
+      });
     const v: ShapeViolation = {
       focus,
       shape,
@@ -258,6 +266,31 @@ export async function validateShapes(
     return la - lb || ca - cb || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
   });
   return { conforms: report.conforms, violations };
+}
+
+/**
+ * The sh:message of the shape that reports the result (untagged or English, else any), with `{$this}`,
+ * `{$path}` and `{$value}` (also `{?…}`) filled in; one line. Undefined when the shape has none.
+ */
+function authoredMessage(
+  store: N3Store,
+  shape: RdfjsTerm,
+  parts: { this: string; path: string | undefined; value: string | undefined },
+): string | undefined {
+  const { namedNode } = n3lib().DataFactory;
+  const literals = (store.getObjects(shape as never, namedNode(`${SH}message`), null) as RdfjsTerm[]).filter(
+    (t) => t.termType === "Literal",
+  );
+  const chosen =
+    literals.find((t) => !t.language) ??
+    literals.find((t) => /^en(-|$)/i.test(t.language ?? "")) ??
+    literals[0];
+  return chosen?.value
+    .replace(/\{[$?](this|focusNode)\}/g, parts.this)
+    .replace(/\{[$?]path\}/g, parts.path ?? "")
+    .replace(/\{[$?]value\}/g, parts.value ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** The IRI a blank node hangs from (up to three blank nodes up), and the predicates on the way. */

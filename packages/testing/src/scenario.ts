@@ -2,6 +2,7 @@
 // and column of every problem. The steps may sit at the top level or under a `scenario:` key (the
 // seeds' shape). Pure: text in, a checked Scenario (or a GgenError pointing into the file) out.
 
+import { variableProblem } from "@ggen/cleanroom-backends";
 import { compilePattern, GgenError, type SafePattern, schemaKeys } from "@ggen/contract";
 import { closest } from "@ggen/support";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
@@ -141,6 +142,8 @@ class Checker {
         this.fail(k, `${what}: '${isScalar(k) ? String(k.value) : "?"}' is not a valid variable name`);
       if (!isScalar(v) || v.value === null || typeof v.value === "object")
         this.fail(v ?? k, `${what}.${k.value} must be a string, number or boolean`);
+      const problem = variableProblem(k.value, String(v.value));
+      if (problem) this.fail(v, `${what}: ${problem}`);
       out[k.value] = String(v.value);
     }
     return out;

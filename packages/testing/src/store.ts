@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { appendFile, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type CleanroomRun, GgenError, parseJson, validate } from "@ggen/contract";
-import { withLock, writeFileAtomic } from "@ggen/support";
+import { formatSize, parseSize, withLock, writeFileAtomic } from "@ggen/support";
 import type { TimelineEntry } from "./result.js";
 
 export interface StoredRun {
@@ -77,8 +77,14 @@ export async function saveRun(
   return path;
 }
 
-/** Past this a file given as a run, a scenario or an attestation is refused, not read. */
+/** Past this a file given as a run, a scenario or an attestation is refused, not read (the default). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** The input limit in force: CLEANROOM_MAX_INPUT_SIZE (512M, 1G) when set, else MAX_INPUT_BYTES. */
+export function inputLimit(): number {
+  const asked = process.env.CLEANROOM_MAX_INPUT_SIZE;
+  return asked ? parseSize(asked, { flag: "CLEANROOM_MAX_INPUT_SIZE" }) : MAX_INPUT_BYTES;
+}
 
 /**
  * A file the user named (a run, a scenario, an attestation, a key), read as UTF-8 — refused in one line
@@ -89,10 +95,21 @@ export async function readInputFile(
   what: string,
   options: { maxBytes?: number; code?: string } = {},
 ): Promise<string> {
-  const max = options.maxBytes ?? MAX_INPUT_BYTES;
+  const max = options.maxBytes ?? inputLimit();
   const code = options.code ?? "FILE_NOT_FOUND";
-  const fail = (why: string) =>
-    new GgenError(code, `${what} ${why}`, { kind: "usage", location: { file: path } });
+  const fail = (why: string, hint?: string) =>
+    new GgenError(code, `${what} ${why}`, {
+      kind: "usage",
+      location: { file: path },
+      ...(hint ? { hint } : {}),
+    });
+  const tooLarge = () =>
+    fail(
+      `is larger than ${formatSize(max)}`,
+      options.maxBytes === undefined
+        ? "raise the limit with CLEANROOM_MAX_INPUT_SIZE (e.g. 256M)"
+        : undefined,
+    );
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
@@ -101,9 +118,9 @@ export async function readInputFile(
   }
   if (info.isDirectory()) throw fail("is a directory");
   if (!info.isFile()) throw fail("is not a regular file");
-  if (info.size > max) throw fail(`is larger than ${Math.round(max / 1024 / 1024)} MiB`);
+  if (info.size > max) throw tooLarge();
   const buf = await readFile(path);
-  if (buf.length > max) throw fail(`is larger than ${Math.round(max / 1024 / 1024)} MiB`);
+  if (buf.length > max) throw tooLarge();
   return buf.toString("utf8");
 }
 

@@ -26,6 +26,7 @@ import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
   checkName,
+  checkVariables,
   commandEnvironment,
   configHash,
   environmentRecord,
@@ -366,6 +367,7 @@ export class LocalBackend extends AbstractBackend {
   async exec(envName: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
     const rec = this.record(envName);
+    checkVariables(`a command in ${envName}`, options.env, { portable: false });
     const isolated = rec.spec.isolated ?? false;
     const sandbox = this.sandboxFor(rec);
     const layout = detectCgroups();

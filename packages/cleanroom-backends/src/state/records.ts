@@ -17,11 +17,68 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Environment and service names become directory, container and cgroup names: a usage error otherwise. */
 export function checkName(what: string, name: string): void {
   if (!NAME.test(name)) {
-    throw new GgenError("CLEANROOM_NAME", `invalid ${what} name ${JSON.stringify(name)}`, {
+    // The name is echoed, not reproduced: a long one is cut (the error stays one readable line).
+    const shown = name.length > 80 ? `${name.slice(0, 60)}… (${name.length} characters)` : name;
+    throw new GgenError("CLEANROOM_NAME", `invalid ${what} name ${JSON.stringify(shown)}`, {
       kind: "usage",
       hint: "letters, digits, '.', '_' and '-', at most 63 characters",
     });
   }
+}
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Linux refuses to start a program when one `NAME=value` string of its environment is longer than
+ * MAX_ARG_STRLEN (32 pages: 128 KiB with its NUL), and when all of them with the arguments pass ARG_MAX;
+ * the spawn then fails with E2BIG. Checked before anything starts, so the refusal names the variable.
+ */
+export const MAX_VARIABLE_BYTES = 128 * 1024 - 1;
+export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
+
+/** A size as a person reads it, to one decimal (formatSize gives exact units, bytes when it is not round). */
+const roughSize = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
+const LARGE_DATA = "pass large data as a file (mount it, or copy it in) and its path in the variable";
+
+/**
+ * What is wrong with one environment variable (its name, a NUL, its size), or undefined. `portable`
+ * (what a user types: a scenario, --set-env) asks for a POSIX name; otherwise a name is refused only where
+ * the kernel would refuse it (empty, `=`, NUL), so a caller's own environment passes as it is.
+ */
+export function variableProblem(name: string, value: string, portable = true): string | undefined {
+  if (portable ? !VARIABLE.test(name) : name === "" || /[=\0]/.test(name))
+    return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 60)}…` : name)} is not a variable name (${portable ? "letters, digits and '_', not starting with a digit" : "not empty, without '=' or NUL"})`;
+  if (value.includes("\0")) return `${name} holds a NUL byte, which no environment variable can`;
+  const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
+  if (bytes > MAX_VARIABLE_BYTES)
+    return `${name} is ${roughSize(bytes)}; one variable can hold at most ${formatSize(MAX_VARIABLE_BYTES + 1)} (Linux's MAX_ARG_STRLEN)`;
+  return undefined;
+}
+
+/** Environment variables a backend is asked to pass: a usage error naming the first bad one. */
+export function checkVariables(
+  what: string,
+  env: Record<string, string> | undefined,
+  options: { portable?: boolean } = {},
+): void {
+  if (!env) return;
+  let total = 0;
+  for (const [name, value] of Object.entries(env)) {
+    const problem = variableProblem(name, String(value), options.portable ?? true);
+    if (problem)
+      throw new GgenError("CLEANROOM_ENV_VARIABLE", `${what}: ${problem}`, {
+        kind: "usage",
+        ...(problem.includes("at most") ? { hint: LARGE_DATA } : {}),
+      });
+    total += Buffer.byteLength(name) + Buffer.byteLength(String(value)) + 2;
+  }
+  if (total > MAX_ENVIRONMENT_BYTES)
+    throw new GgenError(
+      "CLEANROOM_ENV_VARIABLE",
+      `${what}: the variables take ${roughSize(total)}; together they can take at most ${formatSize(MAX_ENVIRONMENT_BYTES)}`,
+      { kind: "usage", hint: LARGE_DATA },
+    );
 }
 
 /** A short, stable key for a configuration (persistent services are found again by it). */

@@ -17,6 +17,7 @@ import type {
 } from "../backend.js";
 import {
   checkName,
+  checkVariables,
   commandEnvironment,
   environmentRecord,
   isolationOf,
@@ -289,6 +290,7 @@ export class TestcontainersBackend extends AbstractBackend {
   }
 
   async exec(envName: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    checkVariables(`a command in ${envName}`, options.env, { portable: false });
     if (argv.length === 0) throw new GgenError("CLEANROOM_EXEC", "nothing to run", { kind: "usage" });
     const rec = this.record(envName);
     const timeoutMs = options.timeoutMs ?? this.config.environment.defaultTimeoutSeconds * 1000;
