@@ -119,7 +119,10 @@ export function planUnits(
       cargo.set(key, u);
       units.push(u);
     } else if (runner === "node" && options.batch && isEsmFile(root, abs)) {
-      if (!batch) units.push((batch = { runner, dir: ".", files: [] }));
+      if (!batch) {
+        batch = { runner, dir: ".", files: [] };
+        units.push(batch);
+      }
       batch.files.push(rel);
     } else units.push({ runner, dir: ".", files: [rel] });
   }
