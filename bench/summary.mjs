@@ -12,6 +12,9 @@ const REQUIRED = [
   "cli-cold-start › cleanroom --help",
   "marketplace-search › ggen market search (10k packs)",
   "cleanroom-exec › exec true: local",
+  // issue 18: idea → deployed in 5 s (the local backend)
+  "pipeline › ultra-fast-deploy total (local, warm)",
+  "pipeline › ultra-fast-deploy total (local, first run)",
 ];
 
 const suites = existsSync(resultsDir)

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createBackend, dockerUnavailable } from "@ggen/cleanroom-backends";
+import { createBackend, dockerUnavailable, environmentsRoot } from "@ggen/cleanroom-backends";
 import { validate } from "@ggen/contract";
 import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,11 +26,15 @@ const ggen = (cwd: string, ...args: string[]) =>
 const shop = (cwd: string, ...args: string[]) =>
   ggen(cwd, "ultra-fast-deploy", "--template", "io.ggen.domain-service", "--name", "shop", ...args);
 
-/** Processes still running from under `root`, plus services cleanroom's state still lists (a service
- * that came up after its environment went would be listed there). */
+/** Processes still running from under `root` or from its environments' directories (the local backend
+ * keeps those, a PostgreSQL's data dir say, under environmentsRoot in the temp dir), plus services
+ * cleanroom's state still lists (a service that came up after its environment went would be there). */
 function leftovers(root: string): string[] {
+  const envs = environmentsRoot(join(root, ".cleanroom"));
   const r = spawnSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
-  const procs = r.stdout.split("\n").filter((l) => l.includes(root) && !l.includes("ps -eo"));
+  const procs = r.stdout
+    .split("\n")
+    .filter((l) => (l.includes(root) || l.includes(envs)) && !l.includes("ps -eo"));
   const stateFile = join(root, ".cleanroom", "state.json");
   const state = existsSync(stateFile)
     ? JSON.parse(readFileSync(stateFile, "utf8"))
