@@ -268,6 +268,13 @@ describe("ggen ultra-fast-deploy", () => {
     const report = JSON.parse(r.stdout);
     expect(validate("pipeline-report/v1", report).ok).toBe(true);
     expect(report.stages.testing.status).toBe("failed");
+    // Named: the one failing test, in its own file, although every file ran in one process.
+    const run = JSON.parse(readFileSync(join(cwd, report.references.run.path), "utf8"));
+    const failed = run.tests.filter((t: { status: string }) => t.status !== "passed");
+    expect(failed.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+      [expect.stringMatching(/^test\/model\.test\.mjs#.+/), "failed"],
+    ]);
+    expect(run.tests.length).toBeGreaterThan(10);
     expect(report.stages.validation.status).toBe("skipped");
     expect(report.stages.deployment.status).toBe("skipped");
     expect(report.deploymentStatus).toBe("NOT_READY");
