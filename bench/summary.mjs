@@ -14,6 +14,9 @@ const REQUIRED = [
   "cleanroom-exec › exec true: local",
   "generator-vs-hygen › ggen gen (5 templates)",
   "generator-ontology › ggen gen: 100k-triple graph, 10 SPARQL queries, 1,000 files",
+  // issue 18: idea → deployed in 5 s (the local backend)
+  "pipeline › ultra-fast-deploy total (local, warm)",
+  "pipeline › ultra-fast-deploy total (local, first run)",
 ];
 
 const suites = existsSync(resultsDir)

@@ -7,9 +7,21 @@
 
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { GgenError, sha256 } from "@ggen/support";
+import {
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { GgenError, isInside, sha256, tempPathFor } from "@ggen/support";
 
 export const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
@@ -143,5 +155,94 @@ export async function prepareDependencies(
     return { source: "install", key };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The type checker's incremental state (a `.tsbuildinfo`) of a project whose tsconfig.json names one
+ * (`incremental`, `tsBuildInfoFile` inside the project), kept with the dependency set it was made
+ * against: the declaration files it read are that set's. `tsc -b` then re-checks only the sources whose
+ * content differs from the state's, and none when all are as they were. Keyed also by tsconfig.json and
+ * package.json as they are (options and module kinds decide every result).
+ */
+export interface TypecheckState {
+  /** The state file in the project. */
+  readonly file: string;
+  /** Where it is kept in the dependency-set cache. */
+  readonly kept: string;
+  /** Restored from the cache (false: none kept yet). */
+  readonly restored: boolean;
+}
+
+/** The oldest modification time (ms) of the project's files outside node_modules, dist and .ggen. */
+async function oldestSourceTime(root: string): Promise<number> {
+  let oldest = Number.POSITIVE_INFINITY;
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name === "node_modules" || e.name === "dist" || e.name === ".ggen") continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) oldest = Math.min(oldest, (await stat(p)).mtimeMs);
+    }
+  };
+  await walk(root);
+  return oldest;
+}
+
+/**
+ * Puts the kept type-check state of `projectDir`'s dependency set and configuration into the project,
+ * older than every source (so tsc compares each one's content, never trusts its time) and no older than
+ * tsconfig.json (whose content is part of the key, so it need not be compared). Undefined when the
+ * project keeps no such state.
+ */
+export async function restoreTypecheckState(
+  projectDir: string,
+  options: { readonly cacheDir: string; readonly key?: string | undefined },
+): Promise<TypecheckState | undefined> {
+  if (!options.key) return undefined;
+  const configFile = join(projectDir, "tsconfig.json");
+  const configText = await readFile(configFile, "utf8").catch(() => undefined);
+  if (configText === undefined) return undefined;
+  let infoPath: unknown;
+  try {
+    const config = JSON.parse(configText) as { extends?: unknown; compilerOptions?: Record<string, unknown> };
+    const o = config.compilerOptions;
+    // A configuration spread over files (extends) is not all in the key: no state kept.
+    if (config.extends === undefined && (o?.incremental === true || o?.composite === true))
+      infoPath = o.tsBuildInfoFile;
+  } catch {
+    return undefined; // the type check reports an unreadable tsconfig.json
+  }
+  if (typeof infoPath !== "string") return undefined;
+  const file = resolve(projectDir, infoPath);
+  if (!isInside(projectDir, file)) return undefined;
+  const pkgText = await readFile(join(projectDir, "package.json"), "utf8").catch(() => "");
+  const kept = join(
+    options.cacheDir,
+    options.key,
+    "typecheck",
+    `${sha256(`${configText}\0${pkgText}`).slice(0, 24)}.tsbuildinfo`,
+  );
+  if (!existsSync(kept) || existsSync(file)) return { file, kept, restored: false };
+  await mkdir(dirname(file), { recursive: true });
+  await copyFile(kept, file);
+  // One second before the oldest source: tsc -b takes a source newer than its state as possibly changed
+  // and compares its content; one no newer would be trusted unread.
+  const at = new Date(Math.floor((await oldestSourceTime(projectDir)) / 1000) * 1000 - 2000);
+  await utimes(file, at, at);
+  await utimes(configFile, at, at);
+  return { file, kept, restored: true };
+}
+
+/** Keeps the project's type-check state for the next project with the same dependencies and configuration. */
+export async function keepTypecheckState(state: TypecheckState): Promise<void> {
+  if (!existsSync(state.file)) return;
+  await mkdir(dirname(state.kept), { recursive: true });
+  const tmp = tempPathFor(state.kept);
+  try {
+    await copyFile(state.file, tmp);
+    await rename(tmp, state.kept);
+  } finally {
+    await rm(tmp, { force: true });
   }
 }

@@ -112,7 +112,7 @@ async function nodeService(
   prepared.catch(ignore);
   // Validation needs the generated files and their dependencies, not the services: it goes as soon as
   // those are there, while the services may still be coming up (a container start, say).
-  const [gen] = await Promise.all([generated, runner.guard(dependencies)]);
+  const [gen, deps] = await Promise.all([generated, runner.guard(dependencies)]);
   const project = await loadProject(ctx, gen.root);
   const target = await generatedTarget(gen);
   // The tests start once the services answer.
@@ -121,7 +121,14 @@ async function nodeService(
       runner.run(testing, { target, environment: env, prepared: p }),
     ),
   );
-  const validated = runner.run(validation, { project, testing: tested });
+  const validated = runner.run(validation, {
+    project,
+    testing: tested,
+    dependencies: {
+      cacheDir: ctx.options.cache.nodeModules,
+      ...("key" in deps && deps.key ? { key: deps.key } : {}),
+    },
+  });
   // Settled here too, so a rejection while the tests still run is never unhandled.
   validated.catch(ignore);
   const t = await tested;

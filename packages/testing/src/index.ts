@@ -25,7 +25,7 @@ export {
   scenarioTimeline,
   summarize,
 } from "./result.js";
-export type { CommandContext, ParsedTest, RunnerName, TestUnit } from "./runners/index.js";
+export type { CommandContext, ParsedTest, PlanOptions, RunnerName, TestUnit } from "./runners/index.js";
 export {
   detectRunner,
   parseLibtest,

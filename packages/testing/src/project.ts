@@ -12,6 +12,8 @@ export interface ProjectTestOptions {
   /** Test files relative to `root` (see selectFiles). */
   files: readonly string[];
   parallel?: boolean;
+  /** node's ES module test files in one runner process (see planUnits). */
+  batch?: boolean;
   /** Per runner invocation. */
   timeoutMs?: number;
   /** The node binary for host runs (commands on the host use the caller's node). */
@@ -36,6 +38,7 @@ export async function testProject(
     env: ctx.env,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
+    ...(options.batch ? { batch: true } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.node ? { node: options.node } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

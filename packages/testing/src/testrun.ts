@@ -101,6 +101,8 @@ export interface TestRunOptions {
   /** Where root is inside the environment (root itself on the host). */
   workdir?: string;
   runner?: RunnerName;
+  /** node's ES module test files in one runner process, each under its own describe (see planUnits). */
+  batch?: boolean;
   parallel?: boolean;
   maxParallel?: number;
   timeoutMs?: number;
@@ -126,14 +128,14 @@ export interface TestRunOutcome {
 export function unitLabel(unit: TestUnit): string {
   if (unit.runner === "cargo")
     return `cargo test${unit.cargoTest ? ` --test ${unit.cargoTest}` : ""} (${unit.dir})`;
-  if (unit.runner === "vitest")
-    return `vitest (${unit.files.length} file${unit.files.length === 1 ? "" : "s"})`;
+  if (unit.runner === "vitest" || unit.files.length > 1)
+    return `${unit.runner} (${unit.files.length} file${unit.files.length === 1 ? "" : "s"})`;
   return unit.files[0]!;
 }
 
 /** Runs the files (absolute, under root) and returns their tests in a stable order. */
 export async function runTests(files: readonly string[], options: TestRunOptions): Promise<TestRunOutcome> {
-  const units = planUnits(options.root, files, options.runner);
+  const units = planUnits(options.root, files, options.runner, { batch: options.batch === true });
   const workdir = options.workdir ?? options.root;
   const limit = pLimit(options.parallel ? Math.max(1, options.maxParallel ?? 4) : 1);
   const t0 = performance.now();

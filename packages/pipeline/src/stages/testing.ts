@@ -146,6 +146,8 @@ export interface TestOptions {
   isolated?: boolean;
   caches?: ("npm" | "cargo")[];
   parallel: boolean;
+  /** node's ES module test files in one runner process, each under its own describe. */
+  batch?: boolean;
   /** Per runner invocation. */
   timeoutMs?: number;
   /** The node binary for host runs. */
@@ -200,6 +202,7 @@ export async function testGenerated(
         {
           files: target.files,
           parallel: o.parallel,
+          ...(o.batch ? { batch: true } : {}),
           ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
           ...(o.node ? { node: o.node } : {}),
           ...(o.onEvent ? { onEvent: o.onEvent } : {}),
@@ -238,6 +241,8 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       tool: { name: "ggen", version: ctx.options.ggenVersion },
       environment: input.environment,
       parallel: true,
+      // One process for the generated files: a node start-up and the project's modules once, not per file.
+      batch: true,
       signal: ctx.signal,
       onNote: ctx.options.onNote,
       coverage: "v8",

@@ -5,6 +5,7 @@
 import type { Finding, GateResult, PipelineReport } from "@ggen/contract";
 import type { RunResult, ValidationReport } from "@ggen/lifecycle";
 import { GgenError } from "@ggen/support";
+import { keepTypecheckState, restoreTypecheckState } from "../dependencies.js";
 import type { Project } from "../project.js";
 import type { Stage } from "../stage.js";
 
@@ -12,6 +13,8 @@ export interface ValidationInput {
   readonly project: Project;
   /** The test run: the tests gate waits for it (a failed one ends the run, which cancels this stage). */
   readonly testing: Promise<unknown>;
+  /** The project's dependency set in its cache: the type checker's state is kept with it. */
+  readonly dependencies?: { readonly cacheDir: string; readonly key?: string };
 }
 
 export interface Validated {
@@ -54,10 +57,14 @@ export function validationSection(phases: RunResult, checks: ValidationReport): 
 export const validation: Stage<ValidationInput, Validated, "validation"> = {
   name: "validation",
   onAbort: "stop-waiting",
-  async run(ctx, { project, testing }) {
+  async run(ctx, { project, testing, dependencies }) {
     const lifecycle = await import("@ggen/lifecycle");
     const o = ctx.options;
     const signal = ctx.signal;
+    // The type check (lint) starts from the state the last project with these dependencies left.
+    const typecheck = dependencies
+      ? await restoreTypecheckState(project.config.root, dependencies).catch(() => undefined)
+      : undefined;
     const [phases, security, tests] = await Promise.all([
       // Under a profile its jobs and skips apply (fast skips the type check, say).
       lifecycle.runPhases(project.config, ["bundle", "lint"], {
@@ -78,6 +85,7 @@ export const validation: Stage<ValidationInput, Validated, "validation"> = {
           }),
       ),
     ]);
+    if (typecheck) await keepTypecheckState(typecheck).catch(() => undefined);
     const findings = [...security.findings, ...tests.findings];
     const errors = findings.filter((f) => f.severity === "error").length;
     const warnings = findings.filter((f) => f.severity === "warning").length;

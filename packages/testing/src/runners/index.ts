@@ -1,7 +1,9 @@
 // Runners: which program runs a test file, the command it gets, and how its machine-readable output
 // becomes per-test results. Chosen by file type, or forced with `runner`:
 //   *.test|spec.{js,mjs,cjs,ts,mts,cts}  vitest when the nearest package.json uses vitest, else node's test
-//                                         runner in the file's own process (node --test-reporter=tap <file>)
+//                                         runner in the file's own process (node --test-reporter=tap <file>),
+//                                         or, asked for (`batch`), the ES module files in one process
+//                                         (node-batch.ts)
 //   *.sh                                  sh/bash; TAP on stdout gives per-test results, else one result per file
 //   *.rs, Cargo.toml, a crate dir         cargo test (libtest output); tests/<x>.rs runs `--test <x>`
 //   anything else                         run as a command; its exit code is its one result
@@ -12,6 +14,7 @@ import type { ExecResult } from "@ggen/cleanroom-backends";
 import type { TestResult } from "@ggen/contract";
 import { tail } from "../exec.js";
 import { parseLibtest } from "./libtest.js";
+import { BATCH_FLAGS, BATCH_SOURCE, batchResults, isEsmFile } from "./node-batch.js";
 import { type ParsedTest, parseTap } from "./tap.js";
 import { parseVitestJson } from "./vitest-json.js";
 
@@ -73,9 +76,23 @@ export function detectRunner(root: string, file: string): RunnerName {
   return "command";
 }
 
-/** Groups files into runner invocations: one per file, but one per project for vitest and per crate for cargo. */
-export function planUnits(root: string, files: readonly string[], force?: RunnerName): TestUnit[] {
+export interface PlanOptions {
+  /** node's ES module test files in one process (node-batch.ts), not one process each. */
+  batch?: boolean;
+}
+
+/**
+ * Groups files into runner invocations: one per file, but one per project for vitest, per crate for
+ * cargo, and (with `batch`) one for node's ES module files.
+ */
+export function planUnits(
+  root: string,
+  files: readonly string[],
+  force?: RunnerName,
+  options: PlanOptions = {},
+): TestUnit[] {
   const units: TestUnit[] = [];
+  let batch: TestUnit | undefined;
   const vitest = new Map<string, TestUnit>();
   const cargo = new Map<string, TestUnit>();
   for (const abs of files) {
@@ -101,6 +118,12 @@ export function planUnits(root: string, files: readonly string[], force?: Runner
       if (inTests) u.cargoTest = basename(abs, ".rs");
       cargo.set(key, u);
       units.push(u);
+    } else if (runner === "node" && options.batch && isEsmFile(root, abs)) {
+      if (!batch) {
+        batch = { runner, dir: ".", files: [] };
+        units.push(batch);
+      }
+      batch.files.push(rel);
     } else units.push({ runner, dir: ".", files: [rel] });
   }
   return units;
@@ -121,6 +144,16 @@ export function unitCommand(unit: TestUnit, ctx: CommandContext): string[] {
   const inDir = (f: string) => rel(unit.dir, f);
   switch (unit.runner) {
     case "node": {
+      if (unit.files.length > 1)
+        return [
+          node,
+          ...BATCH_FLAGS,
+          "--test-reporter=tap",
+          "--input-type=module",
+          "-e",
+          BATCH_SOURCE,
+          ...unit.files.map(inDir),
+        ];
       const f = unit.files[0]!;
       const strip = /\.(c|m)?ts$/.test(f) ? ["--experimental-strip-types"] : [];
       // The file runs in the reporting process itself: `node --test <file>` would start a second
@@ -180,7 +213,10 @@ export function parseUnit(unit: TestUnit, result: ExecResult, root: string, kill
   const file0 = unit.files[0]!;
   let tests: TestResult[] = [];
   const output = `${result.stdout}\n${result.stderr}`;
-  if (unit.runner === "node") {
+  if (unit.runner === "node" && unit.files.length > 1) {
+    // Every file has its results, or one saying why it has none; the checks below are the process's.
+    tests = batchResults(unit.files, parseTap(result.stdout, { node: true }), result, toResult);
+  } else if (unit.runner === "node") {
     tests = parseTap(result.stdout, { node: true }).map((t) => toResult(file0, t));
     // A file that failed to load (or threw before any test) printed no test: one errored result, with
     // node's error line as the message.
