@@ -1,6 +1,7 @@
 // Regenerating after a graph change without loading the whole graph again. For a graph made of N-Triples
-// files (no blank nodes), the last generation's text and query results are kept in the base store; the
-// next run diffs the texts line by line, and answers each SELECT:
+// and Turtle files without blank nodes (Turtle is read as N-Triples lines by n3; blank node labels are not
+// stable across edits), the last generation's text and query results are kept in the base store; the
+// next run diffs the triples line by line, and answers each SELECT:
 // - with the last run's rows when no added or removed triple matches any of the query's triple patterns
 //   (a query's solutions only ever use triples its patterns match, so they cannot have changed);
 // - otherwise on the subgraph of the triples its patterns can match (its result there is its result on
@@ -10,7 +11,7 @@
 //   subgraph that is most of the graph. Anything but SELECT goes to the whole graph too.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Graph, GraphSource, QueryOptions, QueryResult, RdfFormat, Row } from "@ggen/rdf";
@@ -26,6 +27,7 @@ interface Pattern {
   o?: string;
 }
 
+import type { Quad as N3Quad } from "n3";
 import type * as SparqlJs from "sparqljs";
 
 type SparqlParser = { parse(q: string): unknown };
@@ -136,14 +138,64 @@ const matches = (l: Line, pats: readonly Pattern[]): boolean =>
       (x.o === undefined || x.o === l.o),
   );
 
-/** The N-Triples sources a snapshot can stand for, read; undefined when any is not one. */
-export function readNTriples(
+/** A graph file a snapshot stands for: its text as read, and its triples as N-Triples lines. */
+export interface SnapshotSource {
+  abs: string;
+  format: "ntriples" | "turtle";
+  /** The file's text (what the base store keeps, by its digest). */
+  text: string;
+  digest: string;
+  /** Its triples, one N-Triples line each. */
+  lines: string;
+}
+
+/** The formats snapshots read; the others are loaded whole (and a run says so when they changed). */
+const SNAPSHOT_FORMATS: ReadonlySet<string> = new Set(["ntriples", "turtle"]);
+
+/**
+ * The triples of a file's text as N-Triples lines, or why a snapshot cannot stand for it. Blank nodes have
+ * no label that survives an edit, so a graph with any is loaded whole.
+ */
+export function snapshotLines(
+  text: string,
+  format: "ntriples" | "turtle",
+  abs: string,
+): string | { why: string } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (format === "ntriples") return body.includes("_:") ? { why: "it has blank nodes" } : body;
+  const { Parser, Writer } = n3();
+  let quads: N3Quad[];
+  try {
+    quads = new Parser({ format: "Turtle", baseIRI: pathToFileURL(abs).href }).parse(body);
+  } catch {
+    return { why: "it does not parse as Turtle here" }; // the whole load reports the error itself
+  }
+  for (const q of quads)
+    if (
+      q.subject.termType !== "NamedNode" ||
+      (q.object.termType !== "NamedNode" && q.object.termType !== "Literal")
+    )
+      return { why: "it has blank nodes" };
+  return new Writer({ format: "N-Triples" }).quadsToString(quads);
+}
+
+let n3Lib: typeof import("n3") | undefined;
+const n3 = () => {
+  n3Lib ??= createRequire(import.meta.url)("n3") as typeof import("n3");
+  return n3Lib;
+};
+
+/** The sources a snapshot can stand for, read; or why not (undefined: not files, or a file it cannot read). */
+export function readSnapshotSources(
+  rdf: Rdf,
   sources: readonly GraphSource[],
-): { abs: string; text: string; digest: string }[] | undefined {
-  const out: { abs: string; text: string; digest: string }[] = [];
+): SnapshotSource[] | { path: string; why: string } | undefined {
+  const out: SnapshotSource[] = [];
   for (const s of sources) {
-    if (!("path" in s) || (s.format !== undefined && s.format !== "ntriples") || !/\.nt$/i.test(s.path))
-      return undefined;
+    if (!("path" in s) || s.graph !== undefined) return undefined;
+    const format = s.format ?? rdf.formatFromPath(s.path);
+    if (format === undefined) return undefined; // the ordinary load reports it
+    if (!SNAPSHOT_FORMATS.has(format)) return { path: s.path, why: `${format} graphs are not snapshotted` };
     const abs = resolve(s.path);
     let text: string;
     try {
@@ -151,8 +203,10 @@ export function readNTriples(
     } catch {
       return undefined; // the ordinary load reports it
     }
-    if (text.includes("_:")) return undefined;
-    out.push({ abs, text, digest: sha256(text) });
+    const f = format as SnapshotSource["format"];
+    const lines = snapshotLines(text, f, abs);
+    if (typeof lines !== "string") return { path: s.path, why: lines.why };
+    out.push({ abs, format: f, text, digest: sha256(text), lines });
   }
   return out.length ? out : undefined;
 }
@@ -176,30 +230,65 @@ export class GraphSnapshots {
   /** Results files of the last generation's graphs, replaced by this run's. */
   readonly supersededResults = new Set<string>();
   private readonly graphs: SnapshotGraph[] = [];
+  /** Graphs already said to be loaded whole. */
+  private readonly explained = new Set<string>();
+  /** Each result set as JSON, made once rendering is over (for the lock's digest and the file alike). */
+  private readonly json = new Map<string, string>();
 
   constructor(
     private readonly store: BaseStore,
     private readonly lock: Lock | undefined,
     private readonly cwd: string,
+    private readonly warn: (m: string) => void,
   ) {}
 
   resultsPath(key: string): string {
     return join(this.store.dir, "results", `${key}.json.gz`);
   }
 
-  static compressResults(rows: Record<string, Row[]>): Buffer {
-    return gzipSync(JSON.stringify(rows), { level: 1 });
+  /** A result set as the JSON kept in its file (and digested in the lock). */
+  resultsJson(key: string): string {
+    let text = this.json.get(key);
+    if (text === undefined) {
+      text = JSON.stringify(this.results.get(key) ?? {});
+      this.json.set(key, text);
+    }
+    return text;
   }
 
-  private previousResults(key: string): Record<string, Row[]> | undefined {
+  /** What the lock records of the results this run keeps: each file's key and its JSON's digest. */
+  resultDigests(): { key: string; sha256: string }[] {
+    return [...this.results.keys()].sort().map((key) => ({ key, sha256: sha256(this.resultsJson(key)) }));
+  }
+
+  compressResults(key: string): Buffer {
+    return gzipSync(this.resultsJson(key), { level: 1 });
+  }
+
+  /**
+   * The last generation's rows for a result set, used only when they are what its lock says: a result file
+   * that is missing or was changed since gives a one-line notice, and the graph is queried whole.
+   */
+  private previousResults(key: string, shown: string): Record<string, Row[]> | undefined {
+    const expected = this.lock?.manifest.inputs.results?.find((r) => r.key === key)?.sha256;
+    // A lock without the digest (before revision 1.1, or written by `ggen apply`): nothing to check against.
+    if (expected === undefined) return undefined;
+    let text: string;
     try {
-      return JSON.parse(gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8")) as Record<
-        string,
-        Row[]
-      >;
+      text = gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8");
     } catch {
+      this.warn(
+        `${shown}: the stored query results of the last generation are missing; querying the whole graph`,
+      );
       return undefined;
     }
+    if (sha256(text) !== expected) {
+      this.warn(
+        `${shown}: the stored query results do not match the lock (changed since the last generation); querying the whole graph`,
+      );
+      return undefined;
+    }
+    return JSON.parse(text) as Record<string, Row[]>;
   }
 
   /**
@@ -213,23 +302,34 @@ export class GraphSnapshots {
 
   /**
    * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
-   * sources are not N-Triples files without blank nodes (then they are loaded as usual).
+   * sources are not N-Triples or Turtle files without blank nodes (then they are loaded as usual, and a
+   * regeneration after they changed says why it loads them whole).
    */
   async graph(rdf: Rdf, sources: GraphSource[], load: () => Promise<Graph>): Promise<Graph | undefined> {
-    const read = readNTriples(sources);
-    if (!read) return undefined;
+    const read = readSnapshotSources(rdf, sources);
+    if (read === undefined) return undefined;
+    if (!Array.isArray(read)) {
+      this.explainWholeLoad(read.path, read.why);
+      return undefined;
+    }
     for (const r of read) this.texts.set(r.digest, r.text);
     const rows: Record<string, Row[]> = {};
     this.results.set(setKey(read.map((r) => r.digest)), rows);
-    const hash = rdf.contentHash(
-      read.map((r) => ({
-        format: "ntriples" as RdfFormat,
-        base: pathToFileURL(r.abs).href,
-        // As @ggen/rdf reads it (without a byte order mark), so the hash is the whole graph's.
-        text: r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text,
-      })),
-    );
-    const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats);
+    // As @ggen/rdf reads the sources (without a byte order mark), so the hash, prefixes and base are the
+    // whole graph's.
+    const prefixes: Record<string, string> = {};
+    let base: string | undefined;
+    const texts = read.map((r) => {
+      const text = r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text;
+      const fileBase = pathToFileURL(r.abs).href;
+      const d = rdf.declarations(text, r.format, fileBase);
+      for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
+      base ??= d.base;
+      return { format: r.format as RdfFormat, base: fileBase, text };
+    });
+    if (base === undefined && read.length === 1) base = texts[0]!.base;
+    const hash = rdf.contentHash(texts);
+    const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats, prefixes, base);
     this.graphs.push(g);
     const previous = this.previous(read);
     if (previous) await g.answerFrom(previous.rows, previous.changed);
@@ -237,9 +337,30 @@ export class GraphSnapshots {
     return g;
   }
 
+  /**
+   * A graph no snapshot can stand for is loaded whole: said once, when it changed since the last generation
+   * (then a snapshot would have spared loading it).
+   */
+  private explainWholeLoad(path: string, why: string): void {
+    const abs = resolve(path);
+    const before = this.lock?.manifest.inputs.graphs.find((g) => resolve(this.cwd, g.path) === abs);
+    if (!before || this.explained.has(abs)) return;
+    let now: string | undefined;
+    try {
+      now = sha256(readFileSync(abs, "utf8"));
+    } catch {
+      return;
+    }
+    if (now === before.sha256) return;
+    this.explained.add(abs);
+    this.warn(
+      `${relative(this.cwd, abs) || abs}: changed; queried whole, not from the last generation's snapshot (${why}; snapshots read N-Triples and Turtle without blank nodes)`,
+    );
+  }
+
   /** The last generation's rows for these files and the lines that changed since, when both are known. */
   private previous(
-    read: readonly { abs: string; text: string }[],
+    read: readonly SnapshotSource[],
   ): { rows: Record<string, Row[]>; changed: Line[] } | undefined {
     const byPath = new Map(
       (this.lock?.manifest.inputs.graphs ?? []).map((g) => [resolve(this.cwd, g.path), g.sha256] as const),
@@ -248,18 +369,27 @@ export class GraphSnapshots {
     if (!digests.every((d): d is string => d !== undefined)) return undefined;
     const key = setKey(digests);
     if (key !== setKey(read.map((r) => sha256(r.text)))) this.supersededResults.add(key);
-    const rows = this.previousResults(key);
+    const shown = read.map((r) => relative(this.cwd, r.abs) || r.abs).join(", ");
+    const rows = this.previousResults(key, shown);
     if (!rows) return undefined;
     const before: string[] = [];
-    for (const d of digests) {
+    for (const [i, d] of digests.entries()) {
       const t = this.store.get(d);
-      if (t === undefined) return undefined;
-      before.push(t);
+      if (t === undefined) {
+        this.warn(
+          `${shown}: the stored text of the last generation's graph is missing; querying the whole graph`,
+        );
+        return undefined;
+      }
+      // The last text was read by this same rule (or it would have no stored results).
+      const lines = snapshotLines(t, read[i]!.format, read[i]!.abs);
+      if (typeof lines !== "string") return undefined;
+      before.push(lines);
     }
     const oldLines = new Set(before.join("\n").split("\n"));
     const newLines = new Set(
       read
-        .map((r) => r.text)
+        .map((r) => r.lines)
         .join("\n")
         .split("\n"),
     );
@@ -292,8 +422,6 @@ function needles(pats: readonly Pattern[]): string[][] | undefined {
  * and throws, and the engine loads the whole graph and renders that template again.
  */
 export class SnapshotGraph implements Graph {
-  readonly prefixes: Record<string, string> = {};
-  readonly base: string | undefined;
   wantsWhole = false;
   private whole: Graph | undefined;
   private loading: Promise<void> | undefined;
@@ -303,20 +431,20 @@ export class SnapshotGraph implements Graph {
   constructor(
     private readonly rdf: Rdf,
     readonly hash: string,
-    private readonly read: { abs: string; text: string }[],
+    private readonly read: readonly SnapshotSource[],
     private readonly keep: Record<string, Row[]>,
     private readonly load: () => Promise<Graph>,
     private readonly stats: SnapshotStats,
-  ) {
-    this.base = read.length === 1 ? pathToFileURL(read[0]!.abs).href : undefined;
-  }
+    readonly prefixes: Record<string, string>,
+    readonly base: string | undefined,
+  ) {}
 
   /** Distinct triple lines (oxigraph's count when the whole graph is loaded). */
   private get triples(): number {
     if (this.triplesCount === undefined) {
       const lines = new Set<string>();
       for (const r of this.read)
-        for (const l of r.text.split("\n")) {
+        for (const l of r.lines.split("\n")) {
           const t = l.trim();
           if (t && !t.startsWith("#")) lines.add(t);
         }
@@ -356,7 +484,7 @@ export class SnapshotGraph implements Graph {
     const kept = affected.map(() => [] as string[]);
     let total = 0;
     for (const r of this.read)
-      for (const text of r.text.split("\n")) {
+      for (const text of r.lines.split("\n")) {
         for (let i = 0; i < affected.length; i++) {
           const a = affected[i]!;
           // A line with escapes may spell a needle another way: it is read (and sends the query whole).

@@ -18,7 +18,7 @@ import { gzipSync } from "node:zlib";
 import { isInside, staysInside, writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import type { Run } from "./run.js";
-import { GraphSnapshots } from "./snapshot.js";
+import type { GraphSnapshots } from "./snapshot.js";
 import { BaseStore } from "./store.js";
 import type { HookResult } from "./types.js";
 
@@ -211,10 +211,10 @@ function writeSnapshots(ws: WriteSet, s: GraphSnapshots, track: (p: string) => v
     track(p);
     writeNamed(p, gzipSync(text, { level: 1 }), true);
   }
-  for (const [key, rows] of s.results) {
+  for (const key of s.results.keys()) {
     const p = s.resultsPath(key);
     track(p);
-    writeNamed(p, GraphSnapshots.compressResults(rows), false);
+    writeNamed(p, s.compressResults(key), false);
   }
 }
 
