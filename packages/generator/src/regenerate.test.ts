@@ -10,6 +10,7 @@ import { applyPlan } from "./apply.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
+import { lineChanges } from "./snapshot.js";
 import { project, removeProjects, writeIn } from "./testkit.js";
 
 afterEach(removeProjects);
@@ -456,7 +457,8 @@ triples={{#each sparql.all}}{{n}}{{/each}}
 `;
 
 describe("graph snapshots (regenerating after a graph change without loading it whole)", () => {
-  it("give exactly what a full generation gives, over many random edits", async () => {
+  // Two dozen generations: minutes when the machine is busy.
+  it("give exactly what a full generation gives, over many random edits", { timeout: 240_000 }, async () => {
     let seed = 7;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -486,6 +488,39 @@ describe("graph snapshots (regenerating after a graph change without loading it 
   });
 });
 
+describe("lineChanges (what a graph change added and removed, without splitting the whole texts)", () => {
+  it("equals comparing every line, for edits anywhere, moved and repeated lines", () => {
+    let seed = 3;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pick = (n: number) => Math.floor(rand() * n);
+    for (let round = 0; round < 300; round++) {
+      const before = Array.from({ length: 1 + pick(40) }, () => `<s${pick(30)}> <p> "${pick(9)}" .`);
+      const after = [...before];
+      for (let k = pick(4); k >= 0; k--) {
+        const r = rand();
+        if (r < 0.3 && after.length) after.splice(pick(after.length), 1);
+        else if (r < 0.6) after.splice(pick(after.length + 1), 0, `<s${pick(40)}> <p> "${pick(9)}" .`);
+        else if (after.length)
+          after.splice(pick(after.length + 1), 0, after.splice(pick(after.length), 1)[0]!);
+      }
+      if (rand() < 0.2) after.push("# a comment", "");
+      const a = `${before.join("\n")}${rand() < 0.5 ? "\n" : ""}`;
+      const b = `${after.join("\n")}${rand() < 0.5 ? "\n" : ""}`;
+      const lines = (t: string) =>
+        new Set(t.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#")));
+      const [A, B] = [lines(a), lines(b)];
+      const got = lineChanges(a, b);
+      expect([got.added.sort(), got.removed.sort()], `round ${round}`).toEqual([
+        [...B].filter((l) => !A.has(l)).sort(),
+        [...A].filter((l) => !B.has(l)).sort(),
+      ]);
+    }
+  });
+});
+
 describe("graph snapshots of Turtle graphs", () => {
   // The same graph as Turtle, its IRIs written with the file's prefix; the template takes `ex:` from the file.
   const turtle = (lines: string[]) =>
@@ -494,7 +529,10 @@ describe("graph snapshots of Turtle graphs", () => {
     t.replace("rdf: ../g.nt", "rdf: ../g.ttl").replace('prefixes: { ex: "http://example.org/" }\n', "");
   const templates = { "t/people.tmpl": asTurtle(people), "t/summary.tmpl": asTurtle(summary) };
 
-  it("give exactly what a full generation gives; a graph with blank nodes is queried whole, and the run says so", async () => {
+  // Two dozen generations: minutes when the machine is busy.
+  it("give exactly what a full generation gives; a graph with blank nodes is queried whole, and the run says so", {
+    timeout: 240_000,
+  }, async () => {
     let seed = 5;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;

@@ -212,7 +212,56 @@ export function readSnapshotSources(
 }
 
 /** Where a source set's query results are kept: by the digests of its texts. */
-const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/1\0${digests.join("\0")}`);
+const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/2\0${digests.join("\0")}`);
+
+/** What a results file holds: the graph's triple count and each query's rows. */
+interface StoredResults {
+  triples: number;
+  rows: Record<string, Row[]>;
+}
+
+const isTripleLine = (l: string) => {
+  const t = l.trim();
+  return t !== "" && !t.startsWith("#");
+};
+
+/**
+ * The lines of `b` that `a` lacks (added) and of `a` that `b` lacks (removed), each once. The texts' common
+ * head and tail are skipped by comparing characters, so a small edit of a large graph costs one scan
+ * instead of splitting both texts into sets of every line.
+ */
+export function lineChanges(a: string, b: string): { added: string[]; removed: string[] } {
+  const n = Math.min(a.length, b.length);
+  let head = 0;
+  while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++;
+  if (head === a.length && head === b.length) return { added: [], removed: [] };
+  head = head === 0 ? 0 : a.lastIndexOf("\n", head - 1) + 1;
+  let tail = 0;
+  while (tail < n - head && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++;
+  // Whole lines on both sides: the window ends at the end of the line the common tail starts in.
+  const endOf = (t: string, at: number) => {
+    const i = t.indexOf("\n", at);
+    return i < 0 ? t.length : i;
+  };
+  const aWin = new Set(a.slice(head, endOf(a, a.length - tail)).split("\n"));
+  const bWin = new Set(b.slice(head, endOf(b, b.length - tail)).split("\n"));
+  const added = [...bWin].filter((l) => !aWin.has(l) && isTripleLine(l));
+  const removed = [...aWin].filter((l) => !bWin.has(l) && isTripleLine(l));
+  // A line that only moved out of the window is in the other text's head or tail: not a change. Looked up
+  // in the whole text for a few lines; past that, both texts are compared line by line.
+  if (added.length + removed.length <= 64) {
+    const wholeA = `\n${a}\n`;
+    const wholeB = `\n${b}\n`;
+    return {
+      added: added.filter((l) => !wholeA.includes(`\n${l}\n`)),
+      removed: removed.filter((l) => !wholeB.includes(`\n${l}\n`)),
+    };
+  }
+  const all = (t: string) => new Set(t.split("\n"));
+  const aAll = all(a);
+  const bAll = all(b);
+  return { added: added.filter((l) => !aAll.has(l)), removed: removed.filter((l) => !bAll.has(l)) };
+}
 
 export interface SnapshotStats {
   /** Queries answered with the last run's rows, on a subgraph, and whole graphs loaded. */
@@ -227,6 +276,8 @@ export class GraphSnapshots {
   /** Texts to keep as bases (by digest), and results to write (by set key). */
   readonly texts = new Map<string, string>();
   readonly results = new Map<string, Record<string, Row[]>>();
+  /** The graph of each result set (its triple count is kept with the rows). */
+  private readonly graphOf = new Map<string, SnapshotGraph>();
   /** Results files of the last generation's graphs, replaced by this run's. */
   readonly supersededResults = new Set<string>();
   private readonly graphs: SnapshotGraph[] = [];
@@ -250,7 +301,11 @@ export class GraphSnapshots {
   resultsJson(key: string): string {
     let text = this.json.get(key);
     if (text === undefined) {
-      text = JSON.stringify(this.results.get(key) ?? {});
+      const stored: StoredResults = {
+        triples: this.graphOf.get(key)?.size ?? 0,
+        rows: this.results.get(key) ?? {},
+      };
+      text = JSON.stringify(stored);
       this.json.set(key, text);
     }
     return text;
@@ -269,7 +324,7 @@ export class GraphSnapshots {
    * The last generation's rows for a result set, used only when they are what its lock says: a result file
    * that is missing or was changed since gives a one-line notice, and the graph is queried whole.
    */
-  private previousResults(key: string, shown: string): Record<string, Row[]> | undefined {
+  private previousResults(key: string, shown: string): StoredResults | undefined {
     const expected = this.lock?.manifest.inputs.results?.find((r) => r.key === key)?.sha256;
     // A lock without the digest (before revision 1.1, or written by `ggen apply`): nothing to check against.
     if (expected === undefined) return undefined;
@@ -288,7 +343,10 @@ export class GraphSnapshots {
       );
       return undefined;
     }
-    return JSON.parse(text) as Record<string, Row[]>;
+    const stored = JSON.parse(text) as Partial<StoredResults>;
+    return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
+      ? (stored as StoredResults)
+      : undefined;
   }
 
   /**
@@ -314,7 +372,8 @@ export class GraphSnapshots {
     }
     for (const r of read) this.texts.set(r.digest, r.text);
     const rows: Record<string, Row[]> = {};
-    this.results.set(setKey(read.map((r) => r.digest)), rows);
+    const key = setKey(read.map((r) => r.digest));
+    this.results.set(key, rows);
     // As @ggen/rdf reads the sources (without a byte order mark), so the hash, prefixes and base are the
     // whole graph's.
     const prefixes: Record<string, string> = {};
@@ -331,9 +390,12 @@ export class GraphSnapshots {
     const hash = rdf.contentHash(texts);
     const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats, prefixes, base);
     this.graphs.push(g);
+    this.graphOf.set(key, g);
     const previous = this.previous(read);
-    if (previous) await g.answerFrom(previous.rows, previous.changed);
-    else await g.loadWhole();
+    if (previous) {
+      g.triplesCount = previous.triples;
+      await g.answerFrom(previous.rows, previous.changed);
+    } else await g.loadWhole();
     return g;
   }
 
@@ -361,20 +423,20 @@ export class GraphSnapshots {
   /** The last generation's rows for these files and the lines that changed since, when both are known. */
   private previous(
     read: readonly SnapshotSource[],
-  ): { rows: Record<string, Row[]>; changed: Line[] } | undefined {
+  ): { rows: Record<string, Row[]>; changed: Line[]; triples: number } | undefined {
     const byPath = new Map(
       (this.lock?.manifest.inputs.graphs ?? []).map((g) => [resolve(this.cwd, g.path), g.sha256] as const),
     );
     const digests = read.map((r) => byPath.get(r.abs));
     if (!digests.every((d): d is string => d !== undefined)) return undefined;
     const key = setKey(digests);
-    if (key !== setKey(read.map((r) => sha256(r.text)))) this.supersededResults.add(key);
+    if (key !== setKey(read.map((r) => r.digest))) this.supersededResults.add(key);
     const shown = read.map((r) => relative(this.cwd, r.abs) || r.abs).join(", ");
-    const rows = this.previousResults(key, shown);
-    if (!rows) return undefined;
+    const stored = this.previousResults(key, shown);
+    if (!stored) return undefined;
     const before: string[] = [];
     for (const [i, d] of digests.entries()) {
-      const t = this.store.get(d);
+      const t = this.store.graphText(d);
       if (t === undefined) {
         this.warn(
           `${shown}: the stored text of the last generation's graph is missing; querying the whole graph`,
@@ -386,17 +448,11 @@ export class GraphSnapshots {
       if (typeof lines !== "string") return undefined;
       before.push(lines);
     }
-    const oldLines = new Set(before.join("\n").split("\n"));
-    const newLines = new Set(
-      read
-        .map((r) => r.lines)
-        .join("\n")
-        .split("\n"),
-    );
+    const { added, removed } = lineChanges(before.join("\n"), read.map((r) => r.lines).join("\n"));
     const changed: Line[] = [];
-    for (const l of newLines) if (!oldLines.has(l)) pushLine(changed, l);
-    for (const l of oldLines) if (!newLines.has(l)) pushLine(changed, l);
-    return { rows, changed };
+    for (const l of [...added, ...removed]) pushLine(changed, l);
+    // Distinct triple lines, kept up to date by the change (not counted again over the whole text).
+    return { rows: stored.rows, changed, triples: stored.triples + added.length - removed.length };
   }
 }
 
@@ -426,7 +482,8 @@ export class SnapshotGraph implements Graph {
   private whole: Graph | undefined;
   private loading: Promise<void> | undefined;
   private readonly answers = new Map<string, Row[]>();
-  private triplesCount: number | undefined;
+  /** Distinct triple lines, when known without counting (the last run's count and the change). */
+  triplesCount: number | undefined;
 
   constructor(
     private readonly rdf: Rdf,
@@ -443,11 +500,7 @@ export class SnapshotGraph implements Graph {
   private get triples(): number {
     if (this.triplesCount === undefined) {
       const lines = new Set<string>();
-      for (const r of this.read)
-        for (const l of r.lines.split("\n")) {
-          const t = l.trim();
-          if (t && !t.startsWith("#")) lines.add(t);
-        }
+      for (const r of this.read) for (const l of r.lines.split("\n")) if (isTripleLine(l)) lines.add(l);
       this.triplesCount = lines.size;
     }
     return this.triplesCount;
@@ -481,24 +534,30 @@ export class SnapshotGraph implements Graph {
       if (n) affected.push({ query, pats, needles: n });
     }
     if (affected.length === 0) return;
-    const kept = affected.map(() => [] as string[]);
+    // A line with escapes may spell a needle another way, and is not read simply: the whole graph answers.
+    if (this.read.some((r) => r.lines.includes("\\"))) return;
+    const kept: string[][] = [];
     let total = 0;
-    for (const r of this.read)
-      for (const text of r.lines.split("\n")) {
-        for (let i = 0; i < affected.length; i++) {
-          const a = affected[i]!;
-          // A line with escapes may spell a needle another way: it is read (and sends the query whole).
-          if (!text.includes("\\") && !a.needles.some((n) => n.every((c) => text.includes(c)))) continue;
-          const l = readLine(text);
-          if (!l) continue;
-          // A line it cannot read simply: the whole graph answers instead.
-          if (l.wild) return;
-          if (matches(l, a.pats)) {
-            kept[i]!.push(text);
-            total++;
+    for (const a of affected) {
+      const lines = new Set<string>();
+      for (const r of this.read)
+        for (const n of a.needles) {
+          // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
+          for (let at = r.lines.indexOf(n[0]!); at >= 0; at = r.lines.indexOf(n[0]!, at + 1)) {
+            const start = r.lines.lastIndexOf("\n", at) + 1;
+            const end = r.lines.indexOf("\n", at);
+            const text = r.lines.slice(start, end < 0 ? r.lines.length : end);
+            if (lines.has(text) || !n.every((c) => text.includes(c))) continue;
+            const l = readLine(text);
+            if (!l) continue;
+            // A line it cannot read simply: the whole graph answers instead.
+            if (l.wild) return;
+            if (matches(l, a.pats)) lines.add(text);
           }
         }
-      }
+      kept.push([...lines]);
+      total += lines.size;
+    }
     // Subgraphs that are most of the graph are no saving.
     if (total > this.triples / 2) return;
     for (let i = 0; i < affected.length; i++) {
