@@ -247,9 +247,9 @@ export function lineChanges(a: string, b: string): { added: string[]; removed: s
   const bWin = new Set(b.slice(head, endOf(b, b.length - tail)).split("\n"));
   const added = [...bWin].filter((l) => !aWin.has(l) && isTripleLine(l));
   const removed = [...aWin].filter((l) => !bWin.has(l) && isTripleLine(l));
-  // A line that only moved out of the window is in the other text's head or tail: not a change. Looked up
-  // in the whole text for a few lines; past that, both texts are compared line by line.
-  if (added.length + removed.length <= 64) {
+  // A line of the window may also be in the other text's head or tail (it is there twice): not a change.
+  // Looked up in the whole text for a few lines; past that, both texts are compared line by line.
+  if (added.length + removed.length <= 16) {
     const wholeA = `\n${a}\n`;
     const wholeB = `\n${b}\n`;
     return {
