@@ -50,6 +50,18 @@ function tree(root: string, rel = ""): Record<string, string> {
   return out;
 }
 
+/** The per-file lines of a run's output as "action path" ("would be " dropped from a plan's). */
+const actions = (stdout: string) =>
+  stdout
+    .split("\n")
+    .map((l) =>
+      /^(?:would be )?(created|overwritten|merged|conflict|injected|unchanged|skipped|deleted|kept)\s+(\S+)/.exec(
+        l,
+      ),
+    )
+    .filter((m) => m !== null)
+    .map((m) => `${m[1]} ${m[2]}`);
+
 const svc = (p: string, dir = s.project) => join(dir, "svc", p);
 const read = (p: string, dir = s.project) => readFileSync(svc(p, dir), "utf8");
 const edit = (p: string, f: (text: string) => string) => writeFileSync(svc(p), f(read(p)));
@@ -89,6 +101,13 @@ describe("regenerating the shop service after edits, an ontology change and a pa
     expect(up.status, up.stderr).toBe(0);
     expect(up.stdout).toContain("1.0.0 -> 1.1.0");
 
+    // Without --prune the orphan is listed and kept (nothing written: a dry run).
+    const listed = regenerate(s.project, "--dry-run");
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      /kept\s+docs\/NOTES\.md\s+\(orphan: no template produces it; --prune deletes it\)/,
+    );
+
     // The plan, printed first; a twin of the project then regenerates for real.
     cpSync(s.project, twin, { recursive: true });
     const planned = regenerate(s.project, "--prune", "--plan", "plan.json");
@@ -102,6 +121,11 @@ describe("regenerating the shop service after edits, an ontology change and a pa
     expect(real.stderr).toMatch(/1 file\(s\) with conflict markers: sql\/schema\.sql/);
     expect(real.stdout).toMatch(/deleted\s+docs\/NOTES\.md\s+\(orphan/);
 
+    // The plan printed matches what the real run printed, file by file.
+    expect(actions(planned.stdout)).toEqual(actions(real.stdout));
+    expect(actions(real.stdout)).toEqual(
+      expect.arrayContaining(["conflict sql/schema.sql", "merged src/types.d.ts", "deleted docs/NOTES.md"]),
+    );
     // The plan matched the result exactly: every file's promised digest is what the real run left.
     for (const f of plan.files as { path: string; next: string | null }[]) {
       const p = svc(f.path, twin);

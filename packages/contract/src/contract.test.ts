@@ -48,6 +48,24 @@ describe("contract examples", () => {
   }
 });
 
+describe("revision 1.1 of the generation documents (additive)", () => {
+  it("still reads a 1.0 manifest and plan, and refuses a malformed 1.1 field", () => {
+    const manifest = read("generation-manifest.v1.json");
+    expect(manifest.inputs.results).toHaveLength(1);
+    delete manifest.inputs.results;
+    expect(validate("generation-manifest/v1", manifest).ok).toBe(true);
+    manifest.inputs.results = [{ key: "x", sha256: "y" }];
+    const bad = validate("generation-manifest/v1", manifest);
+    expect(bad.ok ? [] : bad.errors.map((e) => e.path)).toContain("/inputs/results/0/key");
+    const plan = read("generation-plan.v1.json");
+    expect(plan.files[0].backup).toBe(true);
+    delete plan.files[0].backup;
+    expect(validate("generation-plan/v1", plan).ok).toBe(true);
+    plan.files[0].backup = false;
+    expect(validate("generation-plan/v1", plan).ok).toBe(false);
+  });
+});
+
 describe("validateDocument", () => {
   it("detects the kind from the document", () => {
     const r = validateDocument(read("cleanroom-run.v1.json"));

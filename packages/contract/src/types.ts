@@ -65,6 +65,8 @@ export interface GenerationManifest {
     graphs: Reference[];
     varFiles: Reference[];
     packs?: { id: string; version: string; sha256: Sha256 }[];
+    /** Digests of the query results kept for the next run's graph snapshot, by file key (revision 1.1). */
+    results?: { key: Sha256; sha256: Sha256 }[];
   };
   vars: Record<string, unknown>;
   files: ManifestFile[];
@@ -493,6 +495,8 @@ export interface PlanFile {
   reason?: string;
   conflicts?: number;
   regions?: { name: string; status: "kept" | "dropped" }[];
+  /** Keep the bytes on disk as `<path>.bak` before the file changes (revision 1.1). */
+  backup?: true;
 }
 
 export interface GenerationPlan {

@@ -74,6 +74,7 @@ export async function planFiles(p: PlanInputs): Promise<PlanFile[]> {
     if (d.reason !== undefined) f.reason = d.reason;
     if (d.conflicts !== undefined) f.conflicts = d.conflicts;
     if (d.regions?.length) f.regions = d.regions;
+    if (d.backup) f.backup = true;
     files.push(f);
   }
   for (const o of p.orphans) {
@@ -224,6 +225,8 @@ export async function applyPlan(
       next = patched;
       const w: FileWrite = { abs: p, content: next, previous: before };
       if (f.mode !== undefined) w.mode = f.mode;
+      // As a direct run: the old bytes as <file>.bak first, only when there are old bytes.
+      if (f.backup && before !== undefined) w.backup = true;
       ws.files.push(w);
     } else if (f.mode !== undefined && before !== undefined) ws.chmods.push({ abs: p, mode: f.mode });
     if (next !== undefined) nextContent.set(f.next, next);

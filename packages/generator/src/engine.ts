@@ -87,7 +87,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   // The lock first: a manifest path that cannot be one stops the run before anything is rendered.
   const lock = readLock(manifestPath, run.cwd, run.outRoot, (w) => run.warn(w));
   const store = new BaseStore(run.outRoot);
-  const snapshots = manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd);
+  const snapshots =
+    manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w));
   run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
   const units = await resolveTemplates(
     opts.templates,
@@ -117,9 +118,11 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       ...(o.template !== undefined ? { template: o.template } : {}),
       ...(o.pack !== undefined ? { pack: o.pack } : {}),
     }));
-  const lockOf = () => {
+  // The results' digests only in the lock the run writes next to them (a plan's apply does not keep them).
+  const lockOf = (withResults: boolean) => {
     run.timings.totalMs = clockMs() - t0;
     return buildManifest(run, {
+      ...(withResults && snapshots ? { results: snapshots.resultDigests() } : {}),
       units,
       files: [...decided.decided.map((d) => d.entry), ...scan.carried],
       orphans: [...keptOrphans, ...scan.carriedOrphans],
@@ -128,7 +131,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       started,
     });
   };
-  let manifest = lockOf();
+  let manifest = lockOf(false);
   const before = new Map(decided.decided.map((d) => [d.abs, d.onDisk]));
   const ws: WriteSet = {
     outRoot: run.outRoot,
@@ -153,7 +156,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       path: manifestPath,
       text: () => {
         run.timings.writeMs = clockMs() - w0;
-        manifest = lockOf();
+        manifest = lockOf(true);
         return `${JSON.stringify(manifest, null, 2)}\n`;
       },
     };

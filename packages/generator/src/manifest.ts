@@ -45,6 +45,8 @@ export interface ManifestInputs {
   outputs: number;
   graphs: readonly Graph[];
   started: Date;
+  /** Digests of the query results kept for the next run's snapshot. */
+  results?: { key: string; sha256: string }[];
 }
 
 export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManifest {
@@ -67,6 +69,7 @@ export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManif
         sha256: sha,
       })),
       varFiles: run.varFiles,
+      ...(inputs.results?.length ? { results: inputs.results } : {}),
       ...(packs.size
         ? {
             packs: [...packs.values()].map((p) => ({

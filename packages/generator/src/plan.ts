@@ -72,6 +72,8 @@ export interface DecidedFile {
   reason?: string;
   conflicts?: number;
   regions?: RegionNote[];
+  /** Keep the bytes on disk as `<file>.bak` before writing (the template's `backup: true`). */
+  backup?: true;
   /** The lock entry this run records for the file. */
   entry: ManifestFile;
 }
@@ -333,14 +335,11 @@ async function decideFile(
   if (reason) decided.reason = reason;
   if (note.conflicts !== undefined) decided.conflicts = note.conflicts;
   if (note.regions) decided.regions = note.regions;
+  const keepBak = backup && onDisk !== undefined && current !== undefined && current !== onDisk;
+  if (keepBak) decided.backup = true;
   out.decided.push(decided);
   if (current !== undefined && current !== onDisk)
-    out.writes.push({
-      abs,
-      content: current,
-      mode,
-      ...(backup && onDisk !== undefined ? { backup: true } : {}),
-    });
+    out.writes.push({ abs, content: current, mode, ...(keepBak ? { backup: true } : {}) });
   else if (mode !== undefined && onDisk !== undefined) out.chmods.push({ abs, mode });
 }
 

@@ -1,13 +1,16 @@
 // Regeneration with the user's edits: three-way merges against the base store, merge strategies,
 // protected regions, orphans, delta-driven rendering, plans applied, and failures that write nothing.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { assertValid, type GenerationManifest } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyPlan } from "./apply.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
+import { lineChanges } from "./snapshot.js";
 import { project, removeProjects, writeIn } from "./testkit.js";
 
 afterEach(removeProjects);
@@ -323,6 +326,28 @@ describe("plans", () => {
     expect(next.files.every((f) => f.action === "unchanged" || f.action === "conflict")).toBe(true);
   });
 
+  it("a plan keeps backup: true — apply writes the .bak files a direct run writes, byte for byte", async () => {
+    const bak =
+      "---\nto: keep/{{name}}.txt\nbackup: true\nvars: { name: k, body: one }\n---\n{{body}}\n2\n3\n4\n";
+    const d = project({ "t/svc.tmpl": service, "t/bak.tmpl": bak });
+    await gen(d, { templates: ["t"] });
+    // One file edited by hand (merged, so backed up with the edit), one not; and a fresh output (nothing to keep).
+    write(d, "out/keep/k.txt", "one\n2\n3\n4 mine\n");
+    const twin = `${d}-twin`;
+    cpSync(d, twin, { recursive: true });
+    const change: Omit<GenerateOptions, "cwd"> = { templates: ["t"], vars: { body: "two", heading: "H" } };
+    await gen(d, { ...change, plan: "plan.json" });
+    const plan = assertValid("generation-plan/v1", JSON.parse(read(d, "plan.json")));
+    expect(plan.files.find((f) => f.path === "keep/k.txt")).toMatchObject({ action: "update", backup: true });
+    expect(plan.files.find((f) => f.path === "src/svc.ts")!.backup).toBeUndefined();
+    await applyPlan("plan.json", { cwd: d });
+    await gen(twin, change);
+    expect(read(twin, "out/keep/k.txt.bak")).toBe("one\n2\n3\n4 mine\n");
+    expect(read(twin, "out/keep/k.txt")).toBe("two\n2\n3\n4 mine\n");
+    expect(tree(join(d, "out"))).toEqual(tree(join(twin, "out")));
+    rmSync(twin, { recursive: true, force: true });
+  });
+
   it("apply refuses, naming the files, when the disk changed since the plan, and writes nothing", async () => {
     const d = project({ "t/svc.tmpl": service, "t/item.tmpl": perItem });
     await gen(d, { templates: ["t"] });
@@ -432,7 +457,8 @@ triples={{#each sparql.all}}{{n}}{{/each}}
 `;
 
 describe("graph snapshots (regenerating after a graph change without loading it whole)", () => {
-  it("give exactly what a full generation gives, over many random edits", async () => {
+  // Two dozen generations: minutes when the machine is busy.
+  it("give exactly what a full generation gives, over many random edits", { timeout: 240_000 }, async () => {
     let seed = 7;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -459,5 +485,143 @@ describe("graph snapshots (regenerating after a graph change without loading it 
     // The rounds did answer queries without the whole graph (else this test proves nothing).
     expect(used.reusedQueries).toBeGreaterThan(0);
     expect(used.subgraphQueries).toBeGreaterThan(0);
+  });
+});
+
+describe("lineChanges (what a graph change added and removed, without splitting the whole texts)", () => {
+  it("equals comparing every line, for edits anywhere, moved and repeated lines", () => {
+    let seed = 3;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pick = (n: number) => Math.floor(rand() * n);
+    for (let round = 0; round < 300; round++) {
+      const before = Array.from({ length: 1 + pick(40) }, () => `<s${pick(30)}> <p> "${pick(9)}" .`);
+      const after = [...before];
+      for (let k = pick(4); k >= 0; k--) {
+        const r = rand();
+        if (r < 0.3 && after.length) after.splice(pick(after.length), 1);
+        else if (r < 0.6) after.splice(pick(after.length + 1), 0, `<s${pick(40)}> <p> "${pick(9)}" .`);
+        else if (after.length)
+          after.splice(pick(after.length + 1), 0, after.splice(pick(after.length), 1)[0]!);
+      }
+      if (rand() < 0.2) after.push("# a comment", "");
+      const a = `${before.join("\n")}${rand() < 0.5 ? "\n" : ""}`;
+      const b = `${after.join("\n")}${rand() < 0.5 ? "\n" : ""}`;
+      const lines = (t: string) =>
+        new Set(t.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#")));
+      const [A, B] = [lines(a), lines(b)];
+      const got = lineChanges(a, b);
+      expect([got.added.sort(), got.removed.sort()], `round ${round}`).toEqual([
+        [...B].filter((l) => !A.has(l)).sort(),
+        [...A].filter((l) => !B.has(l)).sort(),
+      ]);
+    }
+  });
+});
+
+describe("graph snapshots of Turtle graphs", () => {
+  // The same graph as Turtle, its IRIs written with the file's prefix; the template takes `ex:` from the file.
+  const turtle = (lines: string[]) =>
+    `@prefix ex: <${EX}> .\n${lines.map((l) => l.replaceAll(/<http:\/\/example\.org\/([^>]*)>/g, "ex:$1")).join("\n")}\n`;
+  const asTurtle = (t: string) =>
+    t.replace("rdf: ../g.nt", "rdf: ../g.ttl").replace('prefixes: { ex: "http://example.org/" }\n', "");
+  const templates = { "t/people.tmpl": asTurtle(people), "t/summary.tmpl": asTurtle(summary) };
+
+  // Two dozen generations: minutes when the machine is busy.
+  it("give exactly what a full generation gives; a graph with blank nodes is queried whole, and the run says so", {
+    timeout: 240_000,
+  }, async () => {
+    let seed = 5;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    let lines = randomGraph(rand, 40);
+    const d = project({ ...templates, "g.ttl": turtle(lines) });
+    await gen(d, { templates: ["t"] });
+    const used = { reusedQueries: 0, subgraphQueries: 0 };
+    const regenerate = async (text: string) => {
+      write(d, "g.ttl", text);
+      const r = await gen(d, { templates: ["t"], prune: true });
+      const fresh = project({ ...templates, "g.ttl": text });
+      await gen(fresh, { templates: ["t"] });
+      expect(tree(join(d, "out"))).toEqual(tree(join(fresh, "out")));
+      return r;
+    };
+    for (let round = 0; round < 12; round++) {
+      lines = edit(rand, lines);
+      const r = await regenerate(turtle(lines));
+      expect(r.warnings).toEqual([]);
+      used.reusedQueries += r.snapshot!.reusedQueries;
+      used.subgraphQueries += r.snapshot!.subgraphQueries;
+    }
+    expect(used.reusedQueries).toBeGreaterThan(0);
+    expect(used.subgraphQueries).toBeGreaterThan(0);
+    // A blank node: no label of it survives an edit, so the graph is loaded whole — said in one line.
+    const blank = await regenerate(`${turtle(lines)}ex:p1 ex:team [ ex:label "anonymous" ] .\n`);
+    expect(blank.snapshot).toMatchObject({ reusedQueries: 0, subgraphQueries: 0 });
+    expect(blank.warnings).toEqual([
+      "g.ttl: changed; queried whole, not from the last generation's snapshot (it has blank nodes; snapshots read N-Triples and Turtle without blank nodes)",
+    ]);
+  });
+});
+
+describe("stored query results (checked against the lock's digests before use)", () => {
+  const resultFiles = (d: string) => {
+    const dir = join(d, "out/.ggen/base/results");
+    return readdirSync(dir).map((f) => join(dir, f));
+  };
+  it("are named in the lock; a tampered or missing one is noticed and the graph queried whole", async () => {
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const lines = randomGraph(rand, 30);
+    const d = project({ "t/people.tmpl": people, "g.nt": `${lines.join("\n")}\n` });
+    await gen(d, { templates: ["t"] });
+    const [file] = resultFiles(d);
+    const text = gunzipSync(readFileSync(file!)).toString("utf8");
+    expect(lockOf(d).inputs.results).toEqual([
+      { key: basename(file!, ".json.gz"), sha256: createHash("sha256").update(text).digest("hex") },
+    ]);
+    // Each round adds a triple no query of the template reads: its stored rows answer every query.
+    let round = 0;
+    const regenerate = async (notice: RegExp | undefined) => {
+      lines.push(nt(`p${round++}`, "nick", `"added ${round}"`));
+      write(d, "g.nt", `${lines.join("\n")}\n`);
+      const r = await gen(d, { templates: ["t"] });
+      const fresh = project({ "t/people.tmpl": people, "g.nt": read(d, "g.nt") });
+      await gen(fresh, { templates: ["t"] });
+      expect(tree(join(d, "out"))).toEqual(tree(join(fresh, "out")));
+      const notices = r.warnings.filter((w) => w.includes("stored query results"));
+      expect(notices).toEqual(notice ? [expect.stringMatching(notice)] : []);
+      return r.snapshot!;
+    };
+    expect(await regenerate(undefined)).toMatchObject({ fullLoads: 0, reusedQueries: 4 });
+    // Rows that lie (nobody in the graph) must never reach an output.
+    const rows = JSON.parse(gunzipSync(readFileSync(resultFiles(d)[0]!)).toString("utf8"));
+    for (const k of Object.keys(rows)) rows[k] = [];
+    writeFileSync(resultFiles(d)[0]!, gzipSync(JSON.stringify(rows)));
+    expect(await regenerate(/^g\.nt: the stored query results do not match the lock/)).toMatchObject({
+      fullLoads: 1,
+      reusedQueries: 0,
+    });
+    // That run kept its own rows with their digest: the next one uses them again.
+    expect(await regenerate(undefined)).toMatchObject({ fullLoads: 0, reusedQueries: 4 });
+    rmSync(resultFiles(d)[0]!);
+    expect(
+      await regenerate(/^g\.nt: the stored query results of the last generation are missing/),
+    ).toMatchObject({
+      fullLoads: 1,
+      reusedQueries: 0,
+    });
+    // A lock from before the digests (revision 1.0) still reads; its stored rows are not trusted.
+    const lock = lockOf(d);
+    delete lock.inputs.results;
+    write(d, "out/.ggen/manifest.json", JSON.stringify(lock));
+    expect(await regenerate(undefined)).toMatchObject({ fullLoads: 1, reusedQueries: 0 });
   });
 });

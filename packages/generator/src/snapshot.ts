@@ -1,6 +1,7 @@
 // Regenerating after a graph change without loading the whole graph again. For a graph made of N-Triples
-// files (no blank nodes), the last generation's text and query results are kept in the base store; the
-// next run diffs the texts line by line, and answers each SELECT:
+// and Turtle files without blank nodes (Turtle is read as N-Triples lines by n3; blank node labels are not
+// stable across edits), the last generation's text and query results are kept in the base store; the
+// next run diffs the triples line by line, and answers each SELECT:
 // - with the last run's rows when no added or removed triple matches any of the query's triple patterns
 //   (a query's solutions only ever use triples its patterns match, so they cannot have changed);
 // - otherwise on the subgraph of the triples its patterns can match (its result there is its result on
@@ -10,7 +11,7 @@
 //   subgraph that is most of the graph. Anything but SELECT goes to the whole graph too.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Graph, GraphSource, QueryOptions, QueryResult, RdfFormat, Row } from "@ggen/rdf";
@@ -26,6 +27,7 @@ interface Pattern {
   o?: string;
 }
 
+import type { Quad as N3Quad } from "n3";
 import type * as SparqlJs from "sparqljs";
 
 type SparqlParser = { parse(q: string): unknown };
@@ -136,18 +138,65 @@ const matches = (l: Line, pats: readonly Pattern[]): boolean =>
       (x.o === undefined || x.o === l.o),
   );
 
+/** A graph file a snapshot stands for: its text as read, and its triples as N-Triples lines. */
+export interface SnapshotSource {
+  abs: string;
+  format: "ntriples" | "turtle";
+  /** The file's text (what the base store keeps, by its digest). */
+  text: string;
+  digest: string;
+  /** Its triples, one N-Triples line each. */
+  lines: string;
+}
+
+/** The formats snapshots read; the others are loaded whole (and a run says so when they changed). */
+const SNAPSHOT_FORMATS: ReadonlySet<string> = new Set(["ntriples", "turtle"]);
+
 /**
- * The N-Triples sources a snapshot can stand for, read; undefined when any is not one. `digests`: the
- * sha256 of files' bytes this run already took (the lock's graph inputs), the text's own for valid UTF-8.
+ * The triples of a file's text as N-Triples lines, or why a snapshot cannot stand for it. Blank nodes have
+ * no label that survives an edit, so a graph with any is loaded whole.
  */
-export function readNTriples(
+export function snapshotLines(
+  text: string,
+  format: "ntriples" | "turtle",
+  abs: string,
+): string | { why: string } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (format === "ntriples") return body.includes("_:") ? { why: "it has blank nodes" } : body;
+  const { Parser, Writer } = n3();
+  let quads: N3Quad[];
+  try {
+    quads = new Parser({ format: "Turtle", baseIRI: pathToFileURL(abs).href }).parse(body);
+  } catch {
+    return { why: "it does not parse as Turtle here" }; // the whole load reports the error itself
+  }
+  for (const q of quads)
+    if (
+      q.subject.termType !== "NamedNode" ||
+      (q.object.termType !== "NamedNode" && q.object.termType !== "Literal")
+    )
+      return { why: "it has blank nodes" };
+  return new Writer({ format: "N-Triples" }).quadsToString(quads);
+}
+
+let n3Lib: typeof import("n3") | undefined;
+const n3 = () => {
+  n3Lib ??= createRequire(import.meta.url)("n3") as typeof import("n3");
+  return n3Lib;
+};
+
+/** The sources a snapshot can stand for, read; or why not (undefined: not files, or a file it cannot read). */
+export function readSnapshotSources(
+  rdf: Rdf,
   sources: readonly GraphSource[],
   digests?: ReadonlyMap<string, string>,
-): { abs: string; text: string; digest: string }[] | undefined {
-  const out: { abs: string; text: string; digest: string }[] = [];
+): SnapshotSource[] | { path: string; why: string } | undefined {
+  const out: SnapshotSource[] = [];
   for (const s of sources) {
-    if (!("path" in s) || (s.format !== undefined && s.format !== "ntriples") || !/\.nt$/i.test(s.path))
-      return undefined;
+    if (!("path" in s) || s.graph !== undefined) return undefined;
+    const format = s.format ?? rdf.formatFromPath(s.path);
+    if (format === undefined) return undefined; // the ordinary load reports it
+    if (!SNAPSHOT_FORMATS.has(format)) return { path: s.path, why: `${format} graphs are not snapshotted` };
     const abs = resolve(s.path);
     let text: string;
     try {
@@ -155,15 +204,67 @@ export function readNTriples(
     } catch {
       return undefined; // the ordinary load reports it
     }
-    if (text.includes("_:")) return undefined;
+    const f = format as SnapshotSource["format"];
+    const lines = snapshotLines(text, f, abs);
+    if (typeof lines !== "string") return { path: s.path, why: lines.why };
+    // The sha256 of the file's bytes this run already took (the lock's graph input), when they are the text's.
     const known = text.includes("\ufffd") ? undefined : digests?.get(abs);
-    out.push({ abs, text, digest: known ?? sha256(text) });
+    out.push({ abs, format: f, text, digest: known ?? sha256(text), lines });
   }
   return out.length ? out : undefined;
 }
 
 /** Where a source set's query results are kept: by the digests of its texts. */
-const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/1\0${digests.join("\0")}`);
+const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/2\0${digests.join("\0")}`);
+
+/** What a results file holds: the graph's triple count and each query's rows. */
+interface StoredResults {
+  triples: number;
+  rows: Record<string, Row[]>;
+}
+
+const isTripleLine = (l: string) => {
+  const t = l.trim();
+  return t !== "" && !t.startsWith("#");
+};
+
+/**
+ * The lines of `b` that `a` lacks (added) and of `a` that `b` lacks (removed), each once. The texts' common
+ * head and tail are skipped by comparing characters, so a small edit of a large graph costs one scan
+ * instead of splitting both texts into sets of every line.
+ */
+export function lineChanges(a: string, b: string): { added: string[]; removed: string[] } {
+  const n = Math.min(a.length, b.length);
+  let head = 0;
+  while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++;
+  if (head === a.length && head === b.length) return { added: [], removed: [] };
+  head = head === 0 ? 0 : a.lastIndexOf("\n", head - 1) + 1;
+  let tail = 0;
+  while (tail < n - head && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++;
+  // Whole lines on both sides: the window ends at the end of the line the common tail starts in.
+  const endOf = (t: string, at: number) => {
+    const i = t.indexOf("\n", at);
+    return i < 0 ? t.length : i;
+  };
+  const aWin = new Set(a.slice(head, endOf(a, a.length - tail)).split("\n"));
+  const bWin = new Set(b.slice(head, endOf(b, b.length - tail)).split("\n"));
+  const added = [...bWin].filter((l) => !aWin.has(l) && isTripleLine(l));
+  const removed = [...aWin].filter((l) => !bWin.has(l) && isTripleLine(l));
+  // A line of the window may also be in the other text's head or tail (it is there twice): not a change.
+  // Looked up in the whole text for a few lines; past that, both texts are compared line by line.
+  if (added.length + removed.length <= 16) {
+    const wholeA = `\n${a}\n`;
+    const wholeB = `\n${b}\n`;
+    return {
+      added: added.filter((l) => !wholeA.includes(`\n${l}\n`)),
+      removed: removed.filter((l) => !wholeB.includes(`\n${l}\n`)),
+    };
+  }
+  const all = (t: string) => new Set(t.split("\n"));
+  const aAll = all(a);
+  const bAll = all(b);
+  return { added: added.filter((l) => !aAll.has(l)), removed: removed.filter((l) => !bAll.has(l)) };
+}
 
 export interface SnapshotStats {
   /** Queries answered with the last run's rows, on a subgraph, and whole graphs loaded. */
@@ -178,33 +279,77 @@ export class GraphSnapshots {
   /** Texts to keep as bases (by digest), and results to write (by set key). */
   readonly texts = new Map<string, string>();
   readonly results = new Map<string, Record<string, Row[]>>();
+  /** The graph of each result set (its triple count is kept with the rows). */
+  private readonly graphOf = new Map<string, SnapshotGraph>();
   /** Results files of the last generation's graphs, replaced by this run's. */
   readonly supersededResults = new Set<string>();
   private readonly graphs: SnapshotGraph[] = [];
+  /** Graphs already said to be loaded whole. */
+  private readonly explained = new Set<string>();
+  /** Each result set as JSON, made once rendering is over (for the lock's digest and the file alike). */
+  private readonly json = new Map<string, string>();
 
   constructor(
     private readonly store: BaseStore,
     private readonly lock: Lock | undefined,
     private readonly cwd: string,
+    private readonly warn: (m: string) => void,
   ) {}
 
   resultsPath(key: string): string {
     return join(this.store.dir, "results", `${key}.json.gz`);
   }
 
-  static compressResults(rows: Record<string, Row[]>): Buffer {
-    return gzipSync(JSON.stringify(rows), { level: 1 });
+  /** A result set as the JSON kept in its file (and digested in the lock). */
+  resultsJson(key: string): string {
+    let text = this.json.get(key);
+    if (text === undefined) {
+      const stored: StoredResults = {
+        triples: this.graphOf.get(key)?.size ?? 0,
+        rows: this.results.get(key) ?? {},
+      };
+      text = JSON.stringify(stored);
+      this.json.set(key, text);
+    }
+    return text;
   }
 
-  private previousResults(key: string): Record<string, Row[]> | undefined {
+  /** What the lock records of the results this run keeps: each file's key and its JSON's digest. */
+  resultDigests(): { key: string; sha256: string }[] {
+    return [...this.results.keys()].sort().map((key) => ({ key, sha256: sha256(this.resultsJson(key)) }));
+  }
+
+  compressResults(key: string): Buffer {
+    return gzipSync(this.resultsJson(key), { level: 1 });
+  }
+
+  /**
+   * The last generation's rows for a result set, used only when they are what its lock says: a result file
+   * that is missing or was changed since gives a one-line notice, and the graph is queried whole.
+   */
+  private previousResults(key: string, shown: string): StoredResults | undefined {
+    const expected = this.lock?.manifest.inputs.results?.find((r) => r.key === key)?.sha256;
+    // A lock without the digest (before revision 1.1, or written by `ggen apply`): nothing to check against.
+    if (expected === undefined) return undefined;
+    let text: string;
     try {
-      return JSON.parse(gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8")) as Record<
-        string,
-        Row[]
-      >;
+      text = gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8");
     } catch {
+      this.warn(
+        `${shown}: the stored query results of the last generation are missing; querying the whole graph`,
+      );
       return undefined;
     }
+    if (sha256(text) !== expected) {
+      this.warn(
+        `${shown}: the stored query results do not match the lock (changed since the last generation); querying the whole graph`,
+      );
+      return undefined;
+    }
+    const stored = JSON.parse(text) as Partial<StoredResults>;
+    return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
+      ? (stored as StoredResults)
+      : undefined;
   }
 
   /**
@@ -218,7 +363,8 @@ export class GraphSnapshots {
 
   /**
    * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
-   * sources are not N-Triples files without blank nodes (then they are loaded as usual).
+   * sources are not N-Triples or Turtle files without blank nodes (then they are loaded as usual, and a
+   * regeneration after they changed says why it loads them whole).
    */
   async graph(
     rdf: Rdf,
@@ -226,60 +372,95 @@ export class GraphSnapshots {
     load: () => Promise<Graph>,
     digests?: ReadonlyMap<string, string>,
   ): Promise<Graph | undefined> {
-    const read = readNTriples(sources, digests);
-    if (!read) return undefined;
+    const read = readSnapshotSources(rdf, sources, digests);
+    if (read === undefined) return undefined;
+    if (!Array.isArray(read)) {
+      this.explainWholeLoad(read.path, read.why);
+      return undefined;
+    }
     for (const r of read) this.texts.set(r.digest, r.text);
     const rows: Record<string, Row[]> = {};
-    this.results.set(setKey(read.map((r) => r.digest)), rows);
-    const hash = rdf.contentHash(
-      read.map((r) => ({
-        format: "ntriples" as RdfFormat,
-        base: pathToFileURL(r.abs).href,
-        // As @ggen/rdf reads it (without a byte order mark), so the hash is the whole graph's.
-        text: r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text,
-      })),
-    );
-    const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats);
+    const key = setKey(read.map((r) => r.digest));
+    this.results.set(key, rows);
+    // As @ggen/rdf reads the sources (without a byte order mark), so the hash, prefixes and base are the
+    // whole graph's.
+    const prefixes: Record<string, string> = {};
+    let base: string | undefined;
+    const texts = read.map((r) => {
+      const text = r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text;
+      const fileBase = pathToFileURL(r.abs).href;
+      const d = rdf.declarations(text, r.format, fileBase);
+      for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
+      base ??= d.base;
+      return { format: r.format as RdfFormat, base: fileBase, text };
+    });
+    if (base === undefined && read.length === 1) base = texts[0]!.base;
+    const hash = rdf.contentHash(texts);
+    const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats, prefixes, base);
     this.graphs.push(g);
+    this.graphOf.set(key, g);
     const previous = this.previous(read);
-    if (previous) await g.answerFrom(previous.rows, previous.changed);
-    else await g.loadWhole();
+    if (previous) {
+      g.triplesCount = previous.triples;
+      await g.answerFrom(previous.rows, previous.changed);
+    } else await g.loadWhole();
     return g;
+  }
+
+  /**
+   * A graph no snapshot can stand for is loaded whole: said once, when it changed since the last generation
+   * (then a snapshot would have spared loading it).
+   */
+  private explainWholeLoad(path: string, why: string): void {
+    const abs = resolve(path);
+    const before = this.lock?.manifest.inputs.graphs.find((g) => resolve(this.cwd, g.path) === abs);
+    if (!before || this.explained.has(abs)) return;
+    let now: string | undefined;
+    try {
+      now = sha256(readFileSync(abs, "utf8"));
+    } catch {
+      return;
+    }
+    if (now === before.sha256) return;
+    this.explained.add(abs);
+    this.warn(
+      `${relative(this.cwd, abs) || abs}: changed; queried whole, not from the last generation's snapshot (${why}; snapshots read N-Triples and Turtle without blank nodes)`,
+    );
   }
 
   /** The last generation's rows for these files and the lines that changed since, when both are known. */
   private previous(
-    read: readonly { abs: string; text: string; digest: string }[],
-  ): { rows: Record<string, Row[]>; changed: Line[] } | undefined {
+    read: readonly SnapshotSource[],
+  ): { rows: Record<string, Row[]>; changed: Line[]; triples: number } | undefined {
     const byPath = new Map(
       (this.lock?.manifest.inputs.graphs ?? []).map((g) => [resolve(this.cwd, g.path), g.sha256] as const),
     );
     const digests = read.map((r) => byPath.get(r.abs));
     if (!digests.every((d): d is string => d !== undefined)) return undefined;
     const key = setKey(digests);
-    const same = key === setKey(read.map((r) => r.digest));
-    if (!same) this.supersededResults.add(key);
-    const rows = this.previousResults(key);
-    if (!rows) return undefined;
-    // The same texts as last time (by digest): nothing changed, no lines to compare.
-    if (same) return { rows, changed: [] };
+    if (key !== setKey(read.map((r) => r.digest))) this.supersededResults.add(key);
+    const shown = read.map((r) => relative(this.cwd, r.abs) || r.abs).join(", ");
+    const stored = this.previousResults(key, shown);
+    if (!stored) return undefined;
     const before: string[] = [];
-    for (const d of digests) {
-      const t = this.store.get(d);
-      if (t === undefined) return undefined;
-      before.push(t);
+    for (const [i, d] of digests.entries()) {
+      const t = this.store.graphText(d);
+      if (t === undefined) {
+        this.warn(
+          `${shown}: the stored text of the last generation's graph is missing; querying the whole graph`,
+        );
+        return undefined;
+      }
+      // The last text was read by this same rule (or it would have no stored results).
+      const lines = snapshotLines(t, read[i]!.format, read[i]!.abs);
+      if (typeof lines !== "string") return undefined;
+      before.push(lines);
     }
-    const oldLines = new Set(before.join("\n").split("\n"));
-    const newLines = new Set(
-      read
-        .map((r) => r.text)
-        .join("\n")
-        .split("\n"),
-    );
+    const { added, removed } = lineChanges(before.join("\n"), read.map((r) => r.lines).join("\n"));
     const changed: Line[] = [];
-    for (const l of newLines) if (!oldLines.has(l)) pushLine(changed, l);
-    for (const l of oldLines) if (!newLines.has(l)) pushLine(changed, l);
-    return { rows, changed };
+    for (const l of [...added, ...removed]) pushLine(changed, l);
+    // Distinct triple lines, kept up to date by the change (not counted again over the whole text).
+    return { rows: stored.rows, changed, triples: stored.triples + added.length - removed.length };
   }
 }
 
@@ -305,43 +486,29 @@ function needles(pats: readonly Pattern[]): string[][] | undefined {
  * and throws, and the engine loads the whole graph and renders that template again.
  */
 export class SnapshotGraph implements Graph {
-  readonly prefixes: Record<string, string> = {};
-  readonly base: string | undefined;
   wantsWhole = false;
   private whole: Graph | undefined;
   private loading: Promise<void> | undefined;
   private readonly answers = new Map<string, Row[]>();
-  private triplesCount: number | undefined;
+  /** Distinct triple lines, when known without counting (the last run's count and the change). */
+  triplesCount: number | undefined;
 
   constructor(
     private readonly rdf: Rdf,
     readonly hash: string,
-    private readonly read: { abs: string; text: string }[],
+    private readonly read: readonly SnapshotSource[],
     private readonly keep: Record<string, Row[]>,
     private readonly load: () => Promise<Graph>,
     private readonly stats: SnapshotStats,
-  ) {
-    this.base = read.length === 1 ? pathToFileURL(read[0]!.abs).href : undefined;
-  }
+    readonly prefixes: Record<string, string>,
+    readonly base: string | undefined,
+  ) {}
 
   /** Distinct triple lines (oxigraph's count when the whole graph is loaded). */
   private get triples(): number {
     if (this.triplesCount === undefined) {
-      // Line by line without splitting the whole text, trimming only lines with space (or non-ASCII,
-      // which may be Unicode space) at an end: a third less work on a large graph.
       const lines = new Set<string>();
-      for (const { text } of this.read) {
-        for (let s = 0; s < text.length; ) {
-          let e = text.indexOf("\n", s);
-          if (e === -1) e = text.length;
-          let l = text.slice(s, e);
-          s = e + 1;
-          const first = l.charCodeAt(0);
-          const last = l.charCodeAt(l.length - 1);
-          if (first <= 32 || last <= 32 || first >= 0x80 || last >= 0x80) l = l.trim();
-          if (l.length > 0 && l.charCodeAt(0) !== 35 /* # */) lines.add(l);
-        }
-      }
+      for (const r of this.read) for (const l of r.lines.split("\n")) if (isTripleLine(l)) lines.add(l);
       this.triplesCount = lines.size;
     }
     return this.triplesCount;
@@ -375,24 +542,30 @@ export class SnapshotGraph implements Graph {
       if (n) affected.push({ query, pats, needles: n });
     }
     if (affected.length === 0) return;
-    const kept = affected.map(() => [] as string[]);
+    // A line with escapes may spell a needle another way, and is not read simply: the whole graph answers.
+    if (this.read.some((r) => r.lines.includes("\\"))) return;
+    const kept: string[][] = [];
     let total = 0;
-    for (const r of this.read)
-      for (const text of r.text.split("\n")) {
-        for (let i = 0; i < affected.length; i++) {
-          const a = affected[i]!;
-          // A line with escapes may spell a needle another way: it is read (and sends the query whole).
-          if (!text.includes("\\") && !a.needles.some((n) => n.every((c) => text.includes(c)))) continue;
-          const l = readLine(text);
-          if (!l) continue;
-          // A line it cannot read simply: the whole graph answers instead.
-          if (l.wild) return;
-          if (matches(l, a.pats)) {
-            kept[i]!.push(text);
-            total++;
+    for (const a of affected) {
+      const lines = new Set<string>();
+      for (const r of this.read)
+        for (const n of a.needles) {
+          // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
+          for (let at = r.lines.indexOf(n[0]!); at >= 0; at = r.lines.indexOf(n[0]!, at + 1)) {
+            const start = r.lines.lastIndexOf("\n", at) + 1;
+            const end = r.lines.indexOf("\n", at);
+            const text = r.lines.slice(start, end < 0 ? r.lines.length : end);
+            if (lines.has(text) || !n.every((c) => text.includes(c))) continue;
+            const l = readLine(text);
+            if (!l) continue;
+            // A line it cannot read simply: the whole graph answers instead.
+            if (l.wild) return;
+            if (matches(l, a.pats)) lines.add(text);
           }
         }
-      }
+      kept.push([...lines]);
+      total += lines.size;
+    }
     // Subgraphs that are most of the graph are no saving.
     if (total > this.triples / 2) return;
     for (let i = 0; i < affected.length; i++) {

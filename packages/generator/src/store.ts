@@ -34,6 +34,24 @@ export class BaseStore {
     }
   }
 
+  /**
+   * Graph texts kept for the next run's snapshot (snapshot.ts): stored as they are, since a graph is large
+   * and read or written on every regeneration after it changed, and compressing it costs more than it saves.
+   */
+  graphPath(digest: string): string {
+    return join(this.dir, "graphs", `${digest}.txt`);
+  }
+
+  /** A graph text by digest; undefined when it was never stored or does not match its name. */
+  graphText(digest: string): string | undefined {
+    try {
+      const text = readFileSync(this.graphPath(digest), "utf8");
+      return sha256(text) === digest ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Keeps `content` for the next write; returns its digest. */
   put(content: string): string {
     const d = sha256(content);

@@ -14,11 +14,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, relative } from "node:path";
-import { gzipSync } from "node:zlib";
 import { isInside, staysInside, writeFileAtomicSync } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import type { Run } from "./run.js";
-import { GraphSnapshots } from "./snapshot.js";
+import type { GraphSnapshots } from "./snapshot.js";
 import { BaseStore } from "./store.js";
 import type { HookResult } from "./types.js";
 
@@ -203,18 +202,18 @@ function writeNamed(p: string, data: Buffer, exclusive: boolean): void {
   }
 }
 
-/** The graph texts (gzip level 1: they can be large) and the query results of this run's snapshots. */
+/** The graph texts and the query results of this run's snapshots. */
 function writeSnapshots(ws: WriteSet, s: GraphSnapshots, track: (p: string) => void): void {
   for (const [digest, text] of s.texts) {
-    const p = ws.store.blobPath(digest);
+    const p = ws.store.graphPath(digest);
     if (existsSync(p)) continue;
     track(p);
-    writeNamed(p, gzipSync(text, { level: 1 }), true);
+    writeNamed(p, Buffer.from(text), true);
   }
-  for (const [key, rows] of s.results) {
+  for (const key of s.results.keys()) {
     const p = s.resultsPath(key);
     track(p);
-    writeNamed(p, GraphSnapshots.compressResults(rows), false);
+    writeNamed(p, s.compressResults(key), false);
   }
 }
 
@@ -284,7 +283,10 @@ export function executeWrites(
     for (const d of made) rmSync(d, { recursive: true, force: true });
     throw e;
   }
-  for (const digest of ws.superseded) rmSync(ws.store.blobPath(digest), { force: true });
+  for (const digest of ws.superseded) {
+    rmSync(ws.store.blobPath(digest), { force: true });
+    rmSync(ws.store.graphPath(digest), { force: true });
+  }
   for (const key of ws.snapshots?.supersededResults ?? [])
     rmSync(ws.snapshots!.resultsPath(key), { force: true });
   runHooks(ws, "after", hooks, notes);

@@ -20,6 +20,8 @@ export type { GraphSource, LoadOptions, SourceLimits } from "./load.js";
 export { contentHash } from "./load.js";
 export type { Position } from "./positions.js";
 export { subjectPositions } from "./positions.js";
+export type { Declarations } from "./prefixes.js";
+export { declarations } from "./prefixes.js";
 export type { ResultsFormat, SparqlJson, SparqlJsonTerm } from "./results.js";
 export { compactTerm, formatResults, toCsv, toJsonTerm, toSparqlJson, toTsv, tsvTerm } from "./results.js";
 export type { ShapesReport, ShapeViolation, ValidateShapesOptions } from "./shacl.js";
