@@ -136,4 +136,42 @@ describe("runDeclared", () => {
     });
     expect(r.stages.get("x")).toMatchObject({ status: "failed", summary: "spawn x ENOENT" });
   });
+
+  it("a lane's first stage after a stage of another lane starts from that lane's build, copied in between", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "clippy", run: ["clippy"], after: ["build"], lane: "check", gate: "lint" },
+        { name: "doc", run: ["doc"], after: ["build"], lane: "check", gate: "docs" },
+        { name: "build", run: ["build"], lane: "build", gate: "build" },
+        { name: "test", run: ["test"], after: ["build"], lane: "build", gate: "tests" },
+        // A lane that already builds on its own is never copied into.
+        { name: "package", run: ["package"], lane: "package" },
+        { name: "publish", run: ["publish"], after: ["build"], lane: "package" },
+      ],
+    });
+    const log: string[] = [];
+    const f = fakeExec({}, log);
+    const r = await runDeclared({
+      plan,
+      root,
+      visibleRoot: root,
+      workdir: root,
+      exec: f.exec,
+      toolchain: {
+        ...none,
+        seedLane: async (lane, from) => {
+          log.push(`seed ${lane} from ${from}`);
+        },
+      },
+      signal: new AbortController().signal,
+    });
+    expect([...r.stages.values()].every((s) => s.status === "passed")).toBe(true);
+    // Once, after build ended and before either lane went on; not into the package lane, started already.
+    expect(log.filter((l) => l.startsWith("seed"))).toEqual(["seed check from build"]);
+    const at = log.indexOf("seed check from build");
+    expect(at).toBeGreaterThan(log.indexOf("end build"));
+    expect(at).toBeLessThan(log.indexOf("start clippy"));
+    expect(at).toBeLessThan(log.indexOf("start test"));
+  });
 });
