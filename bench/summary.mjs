@@ -7,6 +7,11 @@ import { benchDir, readJson, resultsDir } from "./harness.mjs";
 
 /** The rows an issue sets a target for, as `suite › name`: each must be recorded. */
 const REQUIRED = [
+  // issue 16: concept → deployed crate (seed 001), cold and warm, both Rust packs
+  "pipeline-crate › rust-cli: concept → deployed crate, cold",
+  "pipeline-crate › rust-cli: concept → deployed crate, warm",
+  "pipeline-crate › rust-lib: concept → deployed crate, cold",
+  "pipeline-crate › rust-lib: concept → deployed crate, warm",
   // issue 18: a CLI that starts like Node
   "cli-cold-start › ggen --help",
   "cli-cold-start › cleanroom --help",
