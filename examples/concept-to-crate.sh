@@ -43,7 +43,7 @@ scenario() {
   printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>{
     const run=JSON.parse(s);let bad=0;const slow=[];
     for(const t of run.tests){const ms=Math.round(t.durationMs);console.log(`${t.status.padEnd(9)} ${t.name} (${ms} ms)`);
-      if(t.status==="timed-out")slow.push(`${t.name} ${ms} ${/after (\d+) ms/.exec(t.message??"")?.[1]??0}`);
+      if(t.status==="timed-out")slow.push(`${t.name} ${ms} ${/after (\d+) ms/.exec(t.failureMessage??"")?.[1]??0}`);
       else if(t.status!=="passed"&&t.status!=="skipped")bad++}
     require("fs").writeFileSync(process.argv[1],slow.map((l)=>`${l}\n`).join(""));process.exit(bad?1:0)})' "$slow" ||
     { echo "$EXAMPLE: a step of $file failed" >&2; exit 1; }

@@ -44,6 +44,23 @@ const none = await TOOLCHAINS.none({
   nodeModulesCache: root,
 });
 
+/** The plan's stages run through `exec`, in `root`, with `toolchain` (the "none" toolchain by default). */
+const runPlan = (
+  plan: ReturnType<typeof planPipeline>,
+  exec: Parameters<typeof runDeclared>[0]["exec"],
+  more: Partial<Parameters<typeof runDeclared>[0]> = {},
+) =>
+  runDeclared({
+    plan,
+    root,
+    visibleRoot: root,
+    workdir: root,
+    exec,
+    toolchain: none,
+    signal: new AbortController().signal,
+    ...more,
+  });
+
 describe("runDeclared", () => {
   it("runs what it can at once, one stage of a lane at a time, and skips what comes after a failure", async () => {
     const plan = planPipeline({
@@ -60,14 +77,7 @@ describe("runDeclared", () => {
     const tap = "TAP version 13\nok 1 - adds\nnot ok 2 - subtracts\n1..2\n";
     const f = fakeExec({ d: { exitCode: 1, stdout: tap } }, log);
     const ended: string[] = [];
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
-      signal: new AbortController().signal,
+    const r = await runPlan(plan, f.exec, {
       onEnd: (name, res) => ended.push(`${name}:${res.status}`),
     });
     // a and b share a lane: b starts only after a ended.
@@ -92,27 +102,13 @@ describe("runDeclared", () => {
     });
     const log: string[] = [];
     const f = fakeExec({ slow: { exitCode: null, signal: "SIGKILL", timedOut: true } }, log);
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
-      signal: new AbortController().signal,
-    });
+    const r = await runPlan(plan, f.exec);
     expect(r.stages.get("slow")?.status).toBe("timed-out");
     expect(r.stages.get("next")?.status).toBe("skipped");
 
     const ctrl = new AbortController();
     ctrl.abort(new Error("stop"));
-    const cut = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
+    const cut = await runPlan(plan, f.exec, {
       signal: ctrl.signal,
     });
     expect([...cut.stages.values()].map((s) => s.summary)).toEqual([
@@ -123,16 +119,8 @@ describe("runDeclared", () => {
 
   it("a command that cannot start fails its stage with the reason", async () => {
     const plan = planPipeline({ version: 1, stages: [{ name: "x", run: ["x"] }] });
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: async () => {
-        throw new Error("spawn x ENOENT");
-      },
-      toolchain: none,
-      signal: new AbortController().signal,
+    const r = await runPlan(plan, async () => {
+      throw new Error("spawn x ENOENT");
     });
     expect(r.stages.get("x")).toMatchObject({ status: "failed", summary: "spawn x ENOENT" });
   });
@@ -152,19 +140,13 @@ describe("runDeclared", () => {
     });
     const log: string[] = [];
     const f = fakeExec({}, log);
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
+    const r = await runPlan(plan, f.exec, {
       toolchain: {
         ...none,
         seedLane: async (lane, from) => {
           log.push(`seed ${lane} from ${from}`);
         },
       },
-      signal: new AbortController().signal,
     });
     expect([...r.stages.values()].every((s) => s.status === "passed")).toBe(true);
     // Once, after build ended and before either lane went on; not into the package lane, started already.
