@@ -10,6 +10,11 @@ const REQUIRED = [
   // issue 17: generation that lives with the user's edits
   "generator-regenerate-delta › regeneration after one class changed",
   "generator-regenerate-merge › three-way regeneration, 1,000 unedited files",
+  // issue 16: concept → deployed crate (seed 001), cold and warm, both Rust packs
+  "pipeline-crate › rust-cli: concept → deployed crate, cold",
+  "pipeline-crate › rust-cli: concept → deployed crate, warm",
+  "pipeline-crate › rust-lib: concept → deployed crate, cold",
+  "pipeline-crate › rust-lib: concept → deployed crate, warm",
   // issue 18: a CLI that starts like Node
   "cli-cold-start › ggen --help",
   "cli-cold-start › cleanroom --help",

@@ -13,8 +13,8 @@ import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { GgenError, writeFileAtomic } from "@ggen/support";
-import { firstLine, run } from "./exec.js";
+import { writeFileAtomic } from "@ggen/support";
+import { git } from "./exec.js";
 import type { ManifestDependency } from "./manifest.js";
 import { satisfiesCargoReq } from "./version-req.js";
 
@@ -61,14 +61,6 @@ export interface FileRegistry {
   cratesDir: string;
 }
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "ggen",
-  GIT_AUTHOR_EMAIL: "ggen@localhost",
-  GIT_COMMITTER_NAME: "ggen",
-  GIT_COMMITTER_EMAIL: "ggen@localhost",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
-
 /**
  * A Cargo registry on the file system (creating it when absent): a git index holding config.json, and
  * a crates/ directory its `dl` points at. Cargo reads a `file://` index as a git remote, so the index
@@ -93,19 +85,11 @@ export async function ensureFileRegistry(dir: string): Promise<FileRegistry> {
     await writeFileAtomic(join(scratch, "config.json"), `${JSON.stringify(config, null, 2)}\n`, {
       fsync: false,
     });
-    const env = { ...process.env, ...GIT_ENV };
-    for (const args of [
+    await git(scratch, [
       ["init", "-q"],
       ["add", "config.json"],
-      ["-c", "commit.gpgsign=false", "commit", "-q", "-m", "registry index"],
-    ]) {
-      const r = await run("git", args, { cwd: scratch, env });
-      if (r.code !== 0)
-        throw new GgenError(
-          "FILE_REGISTRY",
-          `git ${args[0]} in ${scratch} failed: ${firstLine(r.stderr || r.stdout)}`,
-        );
-    }
+      ["commit", "-q", "-m", "registry index"],
+    ]);
     // Another process may have finished first: keep its index.
     await rename(scratch, indexDir).catch(() => undefined);
   } finally {

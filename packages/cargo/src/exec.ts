@@ -58,3 +58,26 @@ export function firstLine(text: string): string {
       .find((l) => l.length > 0) ?? ""
   );
 }
+
+/** Who commits to a registry index: fixed, so a user's git identity or system config never matters. */
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "ggen",
+  GIT_AUTHOR_EMAIL: "ggen@localhost",
+  GIT_COMMITTER_NAME: "ggen",
+  GIT_COMMITTER_EMAIL: "ggen@localhost",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
+
+/** Runs git commands in `dir` one after another (commits unsigned); the first that fails is the error. */
+export async function git(dir: string, steps: readonly (readonly string[])[]): Promise<void> {
+  const env = { ...process.env, ...GIT_ENV };
+  for (const args of steps) {
+    const argv = args[0] === "commit" ? ["-c", "commit.gpgsign=false", ...args] : [...args];
+    const r = await run("git", argv, { cwd: dir, env });
+    if (r.code !== 0)
+      throw new GgenError(
+        "FILE_REGISTRY",
+        `git ${args[0]} in ${dir} failed: ${firstLine(r.stderr || r.stdout)}`,
+      );
+  }
+}

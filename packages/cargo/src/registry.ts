@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { GgenError, sha256, withLock, writeFileAtomic } from "@ggen/support";
 import { DEBIAN_CRATE_DIR, type FileRegistry } from "./cargo-home.js";
-import { firstLine, type RunResult, run } from "./exec.js";
+import { git, type RunResult, run } from "./exec.js";
 import { type ManifestDependency, parseCargoManifest, parseToml, type TomlTable } from "./manifest.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -70,28 +70,11 @@ export function indexEntry(manifestText: string, cksum: string): string {
   });
 }
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "ggen",
-  GIT_AUTHOR_EMAIL: "ggen@localhost",
-  GIT_COMMITTER_NAME: "ggen",
-  GIT_COMMITTER_EMAIL: "ggen@localhost",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
-
-async function commit(indexDir: string, message: string): Promise<void> {
-  const env = { ...process.env, ...GIT_ENV };
-  for (const args of [
+const commit = (indexDir: string, message: string) =>
+  git(indexDir, [
     ["add", "-A"],
-    ["-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", message],
-  ]) {
-    const r = await run("git", args, { cwd: indexDir, env });
-    if (r.code !== 0)
-      throw new GgenError(
-        "FILE_REGISTRY",
-        `git ${args[0]} in ${indexDir} failed: ${firstLine(r.stderr || r.stdout)}`,
-      );
-  }
-}
+    ["commit", "-q", "--allow-empty", "-m", message],
+  ]);
 
 /** What a publish replaced, to put back on rollback. */
 export interface IndexSnapshot {

@@ -44,6 +44,23 @@ const none = await TOOLCHAINS.none({
   nodeModulesCache: root,
 });
 
+/** The plan's stages run through `exec`, in `root`, with `toolchain` (the "none" toolchain by default). */
+const runPlan = (
+  plan: ReturnType<typeof planPipeline>,
+  exec: Parameters<typeof runDeclared>[0]["exec"],
+  more: Partial<Parameters<typeof runDeclared>[0]> = {},
+) =>
+  runDeclared({
+    plan,
+    root,
+    visibleRoot: root,
+    workdir: root,
+    exec,
+    toolchain: none,
+    signal: new AbortController().signal,
+    ...more,
+  });
+
 describe("runDeclared", () => {
   it("runs what it can at once, one stage of a lane at a time, and skips what comes after a failure", async () => {
     const plan = planPipeline({
@@ -60,14 +77,7 @@ describe("runDeclared", () => {
     const tap = "TAP version 13\nok 1 - adds\nnot ok 2 - subtracts\n1..2\n";
     const f = fakeExec({ d: { exitCode: 1, stdout: tap } }, log);
     const ended: string[] = [];
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
-      signal: new AbortController().signal,
+    const r = await runPlan(plan, f.exec, {
       onEnd: (name, res) => ended.push(`${name}:${res.status}`),
     });
     // a and b share a lane: b starts only after a ended.
@@ -92,27 +102,13 @@ describe("runDeclared", () => {
     });
     const log: string[] = [];
     const f = fakeExec({ slow: { exitCode: null, signal: "SIGKILL", timedOut: true } }, log);
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
-      signal: new AbortController().signal,
-    });
+    const r = await runPlan(plan, f.exec);
     expect(r.stages.get("slow")?.status).toBe("timed-out");
     expect(r.stages.get("next")?.status).toBe("skipped");
 
     const ctrl = new AbortController();
     ctrl.abort(new Error("stop"));
-    const cut = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: f.exec,
-      toolchain: none,
+    const cut = await runPlan(plan, f.exec, {
       signal: ctrl.signal,
     });
     expect([...cut.stages.values()].map((s) => s.summary)).toEqual([
@@ -123,17 +119,41 @@ describe("runDeclared", () => {
 
   it("a command that cannot start fails its stage with the reason", async () => {
     const plan = planPipeline({ version: 1, stages: [{ name: "x", run: ["x"] }] });
-    const r = await runDeclared({
-      plan,
-      root,
-      visibleRoot: root,
-      workdir: root,
-      exec: async () => {
-        throw new Error("spawn x ENOENT");
-      },
-      toolchain: none,
-      signal: new AbortController().signal,
+    const r = await runPlan(plan, async () => {
+      throw new Error("spawn x ENOENT");
     });
     expect(r.stages.get("x")).toMatchObject({ status: "failed", summary: "spawn x ENOENT" });
+  });
+
+  it("a lane's first stage after a stage of another lane starts from that lane's build, copied in between", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "clippy", run: ["clippy"], after: ["build"], lane: "check", gate: "lint" },
+        { name: "doc", run: ["doc"], after: ["build"], lane: "check", gate: "docs" },
+        { name: "build", run: ["build"], lane: "build", gate: "build" },
+        { name: "test", run: ["test"], after: ["build"], lane: "build", gate: "tests" },
+        // A lane that already builds on its own is never copied into.
+        { name: "package", run: ["package"], lane: "package" },
+        { name: "publish", run: ["publish"], after: ["build"], lane: "package" },
+      ],
+    });
+    const log: string[] = [];
+    const f = fakeExec({}, log);
+    const r = await runPlan(plan, f.exec, {
+      toolchain: {
+        ...none,
+        seedLane: async (lane, from) => {
+          log.push(`seed ${lane} from ${from}`);
+        },
+      },
+    });
+    expect([...r.stages.values()].every((s) => s.status === "passed")).toBe(true);
+    // Once, after build ended and before either lane went on; not into the package lane, started already.
+    expect(log.filter((l) => l.startsWith("seed"))).toEqual(["seed check from build"]);
+    const at = log.indexOf("seed check from build");
+    expect(at).toBeGreaterThan(log.indexOf("end build"));
+    expect(at).toBeLessThan(log.indexOf("start clippy"));
+    expect(at).toBeLessThan(log.indexOf("start test"));
   });
 });

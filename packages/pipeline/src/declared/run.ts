@@ -44,6 +44,12 @@ export interface DeclaredRunInput {
   readonly onEnd?: (stage: string, result: DeclaredStageResult) => void;
 }
 
+/**
+ * A stage without a timeout of its own is bounded by the run's (--timeout, through the signal) — not by
+ * the environment's default limit per command, which would cut a cold build off on a loaded machine.
+ */
+const NO_STAGE_LIMIT_MS = 24 * 3600_000;
+
 /** Runs the plan's stages to the end (or the abort); never throws for a stage that failed. */
 export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun> {
   const { plan, toolchain, signal } = input;
@@ -105,7 +111,7 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     else {
       const setup = setups.get(s.name);
       const argv = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
-      output = await exec(argv, { env: envOf(s), ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) });
+      output = await exec(argv, { env: envOf(s), timeoutMs: s.timeoutMs ?? NO_STAGE_LIMIT_MS });
       if (setup) {
         const c = await setup.collect(output, (a) => exec(a, { env: envOf(s) }));
         output = c.output;
@@ -135,6 +141,21 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
       facts,
       ...(cov ? { coverage: cov } : {}),
     };
+  };
+
+  // A lane none of whose stages has started yet, when a stage it waits for in another lane ends: the
+  // lane starts from that lane's build directory (the toolchain copies it, when the lane has none of
+  // its own yet) — done before anything else starts in either lane.
+  const seeds = new Map<string, { lane: string; from: string }[]>();
+  for (const s of plan.stages)
+    for (const dep of s.after.map((d) => byName.get(d)))
+      if (s.lane && dep?.lane && dep.lane !== s.lane && !seeds.get(dep.name)?.some((x) => x.lane === s.lane))
+        seeds.set(dep.name, [...(seeds.get(dep.name) ?? []), { lane: s.lane, from: dep.lane }]);
+  const lanesStarted = new Set<string>();
+  const seed = async (name: string, status: DeclaredStatus) => {
+    if (status !== "passed" || !toolchain.seedLane) return;
+    for (const { lane, from } of seeds.get(name) ?? [])
+      if (!lanesStarted.has(lane)) await toolchain.seedLane(lane, from);
   };
 
   const pending = [...plan.stages];
@@ -169,7 +190,10 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
       if (!s.after.every((d) => results.get(d)?.status === "passed")) continue;
       if (s.lane && busyLanes.has(s.lane)) continue;
       pending.splice(i--, 1);
-      if (s.lane) busyLanes.add(s.lane);
+      if (s.lane) {
+        busyLanes.add(s.lane);
+        lanesStarted.add(s.lane);
+      }
       input.onStart?.(s.name);
       const start = performance.now();
       const p = runOne(s)
@@ -177,8 +201,10 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
           status: signal.aborted ? ("skipped" as const) : ("failed" as const),
           summary: signal.aborted ? "cut off" : (e instanceof Error ? e.message : String(e)).split("\n")[0]!,
         }))
-        .then((r) => {
-          end(s.name, { ...r, startMs: start - t0, durationMs: performance.now() - start });
+        .then(async (r) => {
+          const durationMs = performance.now() - start;
+          await seed(s.name, r.status).catch(() => undefined); // a lane not seeded just builds more
+          end(s.name, { ...r, startMs: start - t0, durationMs });
           if (s.lane) busyLanes.delete(s.lane);
           running.delete(s.name);
         });

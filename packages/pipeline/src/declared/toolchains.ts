@@ -38,6 +38,12 @@ export interface PreparedToolchain {
   /** The setup line: "cargo 1.95.0; target cache: hit". */
   readonly summary: string;
   readonly package?: NonNullable<PipelineReport["package"]>;
+  /**
+   * Before the first stage of lane `lane` runs, when that stage comes after a stage of lane `from`
+   * (which has just ended, and nothing runs in either): a lane that has nothing built yet starts from
+   * a copy of `from`'s build directory, so what that stage compiled is not compiled again.
+   */
+  seedLane?(lane: string, from: string): Promise<void>;
   /** After the stages: keeps what the next run of the same dependency set can reuse (when `complete`). */
   finish(complete: boolean): Promise<string | undefined>;
   /** llvm-profdata/llvm-cov of rustc's LLVM, when asked for (or why there are none). */
@@ -101,6 +107,16 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     const visibleTargetDir = posix.join(input.visibleRoot, rel);
     return { targetDir, visibleTargetDir, env: { CARGO_TARGET_DIR: visibleTargetDir } };
   };
+  const seedLane = async (to: string, from: string) => {
+    const dir = laneDir(input.root, input.lanes, to, cargo.LANES_DIR);
+    const src = laneDir(input.root, input.lanes, from, cargo.LANES_DIR);
+    // Cold, a lane's dependencies (proc-macros and build scripts above all, which check and build
+    // share) are compiled once, in the lane it comes after; warm, the lane started from the cache entry.
+    // (The first lane's dir holds the other lanes' dirs: those are not its own builds.)
+    const own = (await readdir(dir).catch(() => [])).filter((f) => f !== cargo.LANES_DIR);
+    if (own.length > 0 || !existsSync(src)) return;
+    await cargo.copyTarget(src, dir, "link", true);
+  };
   const cacheWord = {
     cache: "hit",
     cold: "cold (filled after the builds)",
@@ -110,6 +126,7 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     name: "cargo",
     env,
     lane,
+    seedLane,
     summary: `${home.auditShim ? "cargo audit → built-in audit; " : ""}target cache ${cacheWord}`,
     package: { name: manifest.name, version: manifest.version, ecosystem: "cargo" },
     ...(coverageTools ? { coverageTools } : {}),

@@ -13,6 +13,7 @@ import { CARGO_CODEGEN_ENV } from "../declared/toolchains.js";
 import type { Stage } from "../stage.js";
 import type { Checked } from "./declared-checks.js";
 import type { Generated } from "./generation.js";
+import { releaseVerdict } from "./release-verdict.js";
 import type { ToolchainReady } from "./toolchain-setup.js";
 
 export interface CrateDeploymentInput {
@@ -123,15 +124,7 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       message: `a crate depending on ${releaseId} does not build from the registry: ${why}`,
     };
   },
-  verdict: (d, ctx) => {
-    if (d.status !== "success")
-      return {
-        error: new GgenError("DEPLOY_FAILED", d.message ?? `deploy ${d.status}`),
-        status: d.status === "rolled-back" ? "rolled-back" : "failed",
-        message: d.message ?? d.status,
-      };
-    return ctx.signal.aborted ? { error: ctx.signal.reason } : undefined;
-  },
+  verdict: releaseVerdict,
   describe: (d, _input, ctx) =>
     `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it builds`,
 };

@@ -8,6 +8,7 @@ import { freePort, GgenError } from "@ggen/support";
 import type { PipelineContext } from "../context.js";
 import type { Project } from "../project.js";
 import type { Stage } from "../stage.js";
+import { releaseVerdict } from "./release-verdict.js";
 import type { Prepared } from "./setup.js";
 import type { Tested } from "./testing.js";
 
@@ -95,16 +96,8 @@ export const deployment: Stage<DeploymentInput, Deployed, "deployment"> = {
       ...(pid > 0 ? { pid } : {}),
     };
   },
-  verdict: (d, ctx) => {
-    if (d.status !== "success")
-      return {
-        error: new GgenError("DEPLOY_FAILED", d.message ?? `deploy ${d.status}`),
-        status: d.status === "rolled-back" ? "rolled-back" : "failed",
-        message: d.message ?? d.status,
-      };
-    // Deployed, but over --timeout (or interrupted) meanwhile: the run fails and teardown stops it.
-    return ctx.signal.aborted ? { error: ctx.signal.reason } : undefined;
-  },
+  // Deployed, but over --timeout (or interrupted) meanwhile: the run fails and teardown stops it.
+  verdict: releaseVerdict,
   describe: (d) => `release ${d.releaseId} answers ${d.plan.url ?? ""}`,
 };
 
