@@ -271,7 +271,7 @@ function containerRel(p: string): string {
 }
 
 /** A path inside the environment's workdir (relative, or absolute under /work); no escapes. */
-function containerPath(p: string): string {
+export function containerPath(p: string): string {
   if (posix.isAbsolute(p)) {
     const norm = posix.normalize(p);
     if (norm === WORKDIR || norm.startsWith(`${WORKDIR}/`)) return norm;

@@ -46,6 +46,86 @@ describe("testcontainers backend", () => {
     };
   });
 
+  // The same contract with every command through the environment's command channel (one long-lived
+  // exec running them all): timeouts, setsid escapes, aborts, stdin and limits behave as one exec each.
+  conformanceSuite("testcontainers, commands through one channel", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan-"));
+    const withChannel = (dir: string) => {
+      const b = make(dir);
+      const create = b.createEnvironment.bind(b);
+      b.createEnvironment = async (spec) => {
+        const made = await create(spec);
+        expect(await b.openExecChannel(spec.name)).toBe(true);
+        return made;
+      };
+      return b;
+    };
+    const backend = withChannel(stateDir);
+    return {
+      backend,
+      reopen: () => withChannel(stateDir),
+      async cleanup() {
+        await backend.prune({ all: true });
+        expect(await backend.containers()).toEqual([]);
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+    };
+  });
+
+  it("a command channel is one exec for many commands, counted in the engine's time, and ends with close() and delete", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan1-"));
+    const backend = make(stateDir);
+    // The channel's program as the container's process list shows it.
+    const channels = async (b: typeof backend, env: string) => {
+      const r = await b.exec(env, [
+        "sh",
+        "-c",
+        'for p in /proc/[0-9]*; do tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done',
+      ]);
+      // The program spans lines: its last one names it.
+      return r.stdout.split("\n").filter((l) => l.includes('send({ t: "ready" })')).length;
+    };
+    try {
+      await backend.createEnvironment({ name: "chan", throwaway: true });
+      const before = backend.engineTime().parts["exec round trip"]?.count ?? 0;
+      expect(await backend.openExecChannel("chan")).toBe(true);
+      expect(await backend.openExecChannel("chan")).toBe(true); // the same one
+      const runs = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) =>
+          backend.exec("chan", ["sh", "-c", `echo ${i}; echo e${i} >&2; exit ${i}`]),
+        ),
+      );
+      expect(runs.map((r) => [r.exitCode, r.stdout, r.stderr])).toEqual(
+        [1, 2, 3, 4, 5].map((i) => [i, `${i}\n`, `e${i}\n`]),
+      );
+      const time = backend.engineTime();
+      // Five commands, no round trip of their own: the channel's start is the engine's part.
+      expect(time.parts["exec round trip"]?.count ?? 0).toBe(before);
+      expect(time.parts["exec channel"]?.count).toBe(1);
+      expect(time.parts["environment container"]?.count).toBe(1);
+      expect(await channels(backend, "chan")).toBe(1);
+      // Another object on the same state dir execs one by one and sees the channel go with close().
+      const other = make(stateDir);
+      await backend.close();
+      let left = 1;
+      for (let i = 0; i < 100 && left > 0; i++) {
+        left = await channels(other, "chan");
+        if (left > 0) await new Promise((ok) => setTimeout(ok, 50));
+      }
+      expect(left).toBe(0);
+      // After close() the object still works, one exec per command.
+      expect((await backend.exec("chan", ["echo", "again"])).stdout).toBe("again\n");
+      expect(await backend.openExecChannel("chan")).toBe(true);
+      await backend.deleteEnvironment("chan");
+      expect(await backend.containers()).toEqual([]);
+      await other.close();
+    } finally {
+      await backend.prune({ all: true });
+      await backend.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("createBackend('auto') picks testcontainers when Docker answers, and says so", async () => {
     const { createBackend } = await import("../engine.js");
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-auto-"));
