@@ -12,6 +12,8 @@ const REQUIRED = [
   "cli-cold-start › cleanroom --help",
   "marketplace-search › ggen market search (10k packs)",
   "cleanroom-exec › exec true: local",
+  "pipeline › ultra-fast-deploy total (testcontainers)",
+  "pipeline › testcontainers over local",
 ];
 
 const suites = existsSync(resultsDir)

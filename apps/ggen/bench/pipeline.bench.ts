@@ -42,6 +42,8 @@ function deployOnce(
 function measure(backend: "local" | "testcontainers", totalTarget: number): BenchResult[] {
   const totals: number[] = [];
   const stages = new Map<string, number[]>();
+  // The container engine's waits, as the report's reporting stage states them (testcontainers only).
+  const engine: number[] = [];
   const home = mkdtempSync(join(tmpdir(), "ggen-bench-home-"));
   try {
     for (let i = 0; i < RUNS + 1; i++) {
@@ -60,9 +62,13 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
       }
       if (i === 0) continue; // the first run warms the npm cache and the PostgreSQL pool
       totals.push(ms);
-      const report = JSON.parse(stdout) as { stages: Record<string, { durationMs: number }> };
+      const report = JSON.parse(stdout) as {
+        stages: Record<string, { durationMs: number; message?: string }>;
+      };
       for (const [name, s] of Object.entries(report.stages))
         stages.set(name, [...(stages.get(name) ?? []), s.durationMs]);
+      const waited = /^Docker engine: ([\d.]+) s/.exec(report.stages.reporting?.message ?? "");
+      if (waited) engine.push(Number(waited[1]) * 1000);
     }
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -72,6 +78,7 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
     const s = summarize(`stage ${name} (${backend})`, samples);
     out.push(name === "reporting" ? withTarget(s, 100) : s);
   }
+  if (engine.length > 0) out.push(summarize(`Docker engine waits (${backend})`, engine));
   return out;
 }
 
@@ -174,8 +181,26 @@ it("the Rust crate path, cold and warm, per stage", { timeout: 3_600_000 }, () =
 
 it("the ultra-fast path end to end, per stage", { timeout: 900_000 }, () => {
   const results = measure("local", 10_000);
-  if (dockerAnswers()) results.push(...measure("testcontainers", 15_000));
-  else {
+  if (dockerAnswers()) {
+    // Issue 18: ≤ 12 s, and ≤ 2.5 s over the local backend measured just before, in this run.
+    const tc = measure("testcontainers", 12_000);
+    const local = results.find((r) => r.name === "ultra-fast-deploy total (local)")!;
+    const over = tc[0]!.median - local.median;
+    results.push(...tc, {
+      ...withTarget(
+        {
+          name: "testcontainers over local",
+          median: over,
+          p95: over,
+          min: over,
+          runs: tc[0]!.runs,
+          unit: "ms",
+        },
+        2_500,
+      ),
+      baseline: { name: local.name, median: local.median, p95: local.p95, runs: local.runs },
+    });
+  } else {
     // Recorded, not just printed: results.json says why there is no testcontainers number.
     const reason = "no Docker engine answers (scripts/ci/docker.sh starts one)";
     console.log(`[bench] pipeline: testcontainers skipped — ${reason}`);
