@@ -31,46 +31,41 @@ it("a Docker engine answers (scripts/ci/docker.sh starts one; npm test does)", (
   expect(reason).toBeUndefined();
 });
 
+/** A conformance target on a new state dir; `open` makes each backend object (the same for reopen). */
+async function target(prefix: string, open: (stateDir: string) => ReturnType<typeof make> = make) {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const backend = open(stateDir);
+  return {
+    backend,
+    reopen: () => open(stateDir),
+    async cleanup() {
+      await backend.prune({ all: true });
+      expect(await backend.containers()).toEqual([]);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A backend whose every environment gets its command channel as soon as it is made. */
+function withChannel(stateDir: string) {
+  const b = make(stateDir);
+  const create = b.createEnvironment.bind(b);
+  b.createEnvironment = async (spec) => {
+    const made = await create(spec);
+    expect(await b.openExecChannel(spec.name)).toBe(true);
+    return made;
+  };
+  return b;
+}
+
 describe("testcontainers backend", () => {
-  conformanceSuite("testcontainers", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-state-"));
-    const backend = make(stateDir);
-    return {
-      backend,
-      reopen: () => make(stateDir),
-      async cleanup() {
-        await backend.prune({ all: true });
-        expect(await backend.containers()).toEqual([]);
-        rmSync(stateDir, { recursive: true, force: true });
-      },
-    };
-  });
+  conformanceSuite("testcontainers", () => target("ggen-tc-state-"));
 
   // The same contract with every command through the environment's command channel (one long-lived
   // exec running them all): timeouts, setsid escapes, aborts, stdin and limits behave as one exec each.
-  conformanceSuite("testcontainers, commands through one channel", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan-"));
-    const withChannel = (dir: string) => {
-      const b = make(dir);
-      const create = b.createEnvironment.bind(b);
-      b.createEnvironment = async (spec) => {
-        const made = await create(spec);
-        expect(await b.openExecChannel(spec.name)).toBe(true);
-        return made;
-      };
-      return b;
-    };
-    const backend = withChannel(stateDir);
-    return {
-      backend,
-      reopen: () => withChannel(stateDir),
-      async cleanup() {
-        await backend.prune({ all: true });
-        expect(await backend.containers()).toEqual([]);
-        rmSync(stateDir, { recursive: true, force: true });
-      },
-    };
-  });
+  conformanceSuite("testcontainers, commands through one channel", () =>
+    target("ggen-tc-chan-", withChannel),
+  );
 
   it("a command channel is one exec for many commands, counted in the engine's time, and ends with close() and delete", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan1-"));
