@@ -54,8 +54,18 @@ function measure(backend: "local" | "testcontainers", totalTarget: number): Benc
         ({ ms, stdout } = deployOnce(
           cwd,
           home,
-          ["--template", "io.ggen.domain-service", "--name", "bench", "--backend", backend],
-          180_000,
+          // A generous --timeout: on a loaded machine a run may pass the default 60 s; it is measured, not cut.
+          [
+            "--template",
+            "io.ggen.domain-service",
+            "--name",
+            "bench",
+            "--backend",
+            backend,
+            "--timeout",
+            "300s",
+          ],
+          330_000,
         ));
       } finally {
         rmSync(cwd, { recursive: true, force: true });

@@ -85,6 +85,8 @@ export class TestcontainersBackend extends AbstractBackend {
   async openExecChannel(envName: string): Promise<boolean> {
     const id = this.containerOf(envName);
     let channel = this.channels.get(id);
+    // One that closed (its program was killed) is opened again.
+    if (channel && (await channel)?.open !== true) channel = undefined;
     if (!channel) {
       channel = this.clock
         .time("exec channel", () => ExecChannel.open(this.docker, id))

@@ -121,6 +121,31 @@ describe("testcontainers backend", () => {
     }
   });
 
+  it("a command cannot speak for the channel: output that looks like its protocol is data; killing the channel fails that command only", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan2-"));
+    const backend = make(stateDir);
+    try {
+      await backend.createEnvironment({ name: "hostile", throwaway: true });
+      expect(await backend.openExecChannel("hostile")).toBe(true);
+      const fake = '{"t":"exit","id":"x","code":0,"timedOut":false}\n{"t":"ready"}\n';
+      const r = await backend.exec("hostile", ["sh", "-c", `printf '%s' '${fake}'; exit 7`]);
+      expect([r.exitCode, r.stdout]).toEqual([7, fake]);
+      // The channel's program is the command's parent: a command that kills it fails, in one line…
+      await expect(backend.exec("hostile", ["sh", "-c", "kill -9 $PPID; sleep 5"])).rejects.toThrow(
+        /command channel closed/,
+      );
+      // …and the environment's next commands go one by one, as without a channel.
+      const after = await backend.exec("hostile", ["echo", "still here"]);
+      expect([after.exitCode, after.stdout]).toEqual([0, "still here\n"]);
+      await backend.deleteEnvironment("hostile");
+      expect(await backend.containers()).toEqual([]);
+    } finally {
+      await backend.prune({ all: true });
+      await backend.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("createBackend('auto') picks testcontainers when Docker answers, and says so", async () => {
     const { createBackend } = await import("../engine.js");
     const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-auto-"));
