@@ -396,12 +396,11 @@ export class TestcontainersBackend extends AbstractBackend {
           : {}),
       };
     }
-    return await this.clock.time("exec round trip", () =>
-      execInContainer(this.docker, id, argv, env, timeoutMs, {
-        ...options,
-        limits: { memoryMb: rec.spec.memoryMb, pids: rec.spec.pids },
-      }),
-    );
+    return await execInContainer(this.docker, id, argv, env, timeoutMs, {
+      ...options,
+      limits: { memoryMb: rec.spec.memoryMb, pids: rec.spec.pids },
+      onEngineMs: (ms) => this.clock.add("exec round trip", ms),
+    });
   }
 
   async copyIn(envName: string, hostPath: string, target: string): Promise<void> {
