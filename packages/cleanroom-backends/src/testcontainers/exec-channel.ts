@@ -120,10 +120,7 @@ export class ExecChannel {
   private readonly pending = new Map<string, Pending>();
   private closed: Error | undefined;
 
-  private constructor(
-    private readonly stream: NodeJS.ReadWriteStream,
-    readonly startMs: number,
-  ) {}
+  private constructor(private readonly stream: NodeJS.ReadWriteStream) {}
 
   /** Starts the program in the container; undefined when it does not answer (no node there, say). */
   static async open(
@@ -131,7 +128,6 @@ export class ExecChannel {
     containerId: string,
     timeoutMs = 30_000,
   ): Promise<ExecChannel | undefined> {
-    const t0 = performance.now();
     const client = await docker.client();
     const container = client.container.getById(containerId);
     const exec = await container.exec({
@@ -143,7 +139,7 @@ export class ExecChannel {
       Env: [],
     });
     const stream = (await exec.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream;
-    const channel = new ExecChannel(stream, 0);
+    const channel = new ExecChannel(stream);
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       channel.onReady = () => {
@@ -160,7 +156,6 @@ export class ExecChannel {
       channel.close();
       return undefined;
     }
-    (channel as { startMs: number }).startMs = Math.round(performance.now() - t0);
     return channel;
   }
 

@@ -46,6 +46,22 @@ async function target(prefix: string, open: (stateDir: string) => ReturnType<typ
   };
 }
 
+/** `fn` with a backend on a new state dir; afterwards everything it started is pruned and the dir removed. */
+async function onNewStateDir(
+  prefix: string,
+  fn: (backend: ReturnType<typeof make>, stateDir: string) => Promise<void>,
+): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const backend = make(stateDir);
+  try {
+    await fn(backend, stateDir);
+  } finally {
+    await backend.prune({ all: true });
+    await backend.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 /** A backend whose every environment gets its command channel as soon as it is made. */
 function withChannel(stateDir: string) {
   const b = make(stateDir);
@@ -68,19 +84,17 @@ describe("testcontainers backend", () => {
   );
 
   it("a command channel is one exec for many commands, counted in the engine's time, and ends with close() and delete", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan1-"));
-    const backend = make(stateDir);
-    // The channel's program as the container's process list shows it.
-    const channels = async (b: typeof backend, env: string) => {
-      const r = await b.exec(env, [
-        "sh",
-        "-c",
-        'for p in /proc/[0-9]*; do tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done',
-      ]);
-      // The program spans lines: its last one names it.
-      return r.stdout.split("\n").filter((l) => l.includes('send({ t: "ready" })')).length;
-    };
-    try {
+    await onNewStateDir("ggen-tc-chan1-", async (backend, stateDir) => {
+      // The channel's program as the container's process list shows it.
+      const channels = async (b: typeof backend, env: string) => {
+        const r = await b.exec(env, [
+          "sh",
+          "-c",
+          'for p in /proc/[0-9]*; do tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done',
+        ]);
+        // The program spans lines: its last one names it.
+        return r.stdout.split("\n").filter((l) => l.includes('send({ t: "ready" })')).length;
+      };
       await backend.createEnvironment({ name: "chan", throwaway: true });
       const before = backend.engineTime().parts["exec round trip"]?.count ?? 0;
       expect(await backend.openExecChannel("chan")).toBe(true);
@@ -114,17 +128,11 @@ describe("testcontainers backend", () => {
       await backend.deleteEnvironment("chan");
       expect(await backend.containers()).toEqual([]);
       await other.close();
-    } finally {
-      await backend.prune({ all: true });
-      await backend.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("a command cannot speak for the channel: output that looks like its protocol is data; killing the channel fails that command only", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-chan2-"));
-    const backend = make(stateDir);
-    try {
+    await onNewStateDir("ggen-tc-chan2-", async (backend) => {
       await backend.createEnvironment({ name: "hostile", throwaway: true });
       expect(await backend.openExecChannel("hostile")).toBe(true);
       const fake = '{"t":"exit","id":"x","code":0,"timedOut":false}\n{"t":"ready"}\n';
@@ -139,11 +147,7 @@ describe("testcontainers backend", () => {
       expect([after.exitCode, after.stdout]).toEqual([0, "still here\n"]);
       await backend.deleteEnvironment("hostile");
       expect(await backend.containers()).toEqual([]);
-    } finally {
-      await backend.prune({ all: true });
-      await backend.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("createBackend('auto') picks testcontainers when Docker answers, and says so", async () => {
