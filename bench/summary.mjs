@@ -25,6 +25,8 @@ const REQUIRED = [
   // issue 18: idea → deployed in 5 s (the local backend)
   "pipeline › ultra-fast-deploy total (local, warm)",
   "pipeline › ultra-fast-deploy total (local, first run)",
+  "pipeline › ultra-fast-deploy total (testcontainers)",
+  "pipeline › testcontainers over local",
 ];
 
 const suites = existsSync(resultsDir)

@@ -1,6 +1,6 @@
 // `pnpm bench:pipeline`: the whole ultra-fast path end to end, several runs, per-stage medians, for the
 // local backend and (when Docker answers) testcontainers. Targets (issue 18): local ≤ 5 s with warm caches
-// and ≤ 8 s on a first run (an empty GGEN_HOME: the dependency install), ≤ 15 s testcontainers,
+// and ≤ 8 s on a first run (an empty GGEN_HOME: the dependency install), ≤ 12 s testcontainers and ≤ 2.5 s over local,
 // reporting ≤ 0.1 s — recorded next to the measurements, never asserted as timings.
 // The Rust crate path (seed 001: concept → deployed crate): ≤ 20 s cold (an empty target cache: a new
 // GGEN_HOME), ≤ 8 s warm (the dependency set cached), for io.ggen.rust-cli and the seed's own
@@ -43,6 +43,8 @@ function deployOnce(
 interface DeployRun {
   ms: number;
   stages: Record<string, { durationMs: number }>;
+  /** The container engine's waits, as the report's reporting stage states them (testcontainers only). */
+  engineMs?: number;
 }
 
 /** One domain-service deploy in a fresh project dir with GGEN_HOME `home`. */
@@ -52,11 +54,15 @@ function serviceRun(backend: "local" | "testcontainers", home: string): DeployRu
     const { ms, stdout } = deployOnce(
       cwd,
       home,
-      ["--template", "io.ggen.domain-service", "--name", "bench", "--backend", backend],
-      180_000,
+      // A generous --timeout: on a loaded machine a run may pass the default 60 s; it is measured, not cut.
+      ["--template", "io.ggen.domain-service", "--name", "bench", "--backend", backend, "--timeout", "300s"],
+      330_000,
     );
-    const report = JSON.parse(stdout) as { stages: DeployRun["stages"] };
-    return { ms, stages: report.stages };
+    const report = JSON.parse(stdout) as {
+      stages: Record<string, { durationMs: number; message?: string }>;
+    };
+    const waited = /^Docker engine: ([\d.]+) s/.exec(report.stages.reporting?.message ?? "");
+    return { ms, stages: report.stages, ...(waited ? { engineMs: Number(waited[1]) * 1000 } : {}) };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -81,6 +87,8 @@ function rows(label: string, runs: readonly DeployRun[], totalTarget: number): B
     );
     out.push(name === "reporting" ? withTarget(s, 100) : s);
   }
+  const engine = runs.flatMap((r) => (r.engineMs === undefined ? [] : [r.engineMs]));
+  if (engine.length > 0) out.push(summarize(`Docker engine waits (${label})`, engine));
   return out;
 }
 
@@ -210,8 +218,26 @@ it("the Rust crate path, cold and warm, per stage", { timeout: 3_600_000 }, () =
 
 it("the ultra-fast path end to end, per stage", { timeout: 900_000 }, () => {
   const results = [...measure("local", 5_000), ...measureFirstRun(8_000)];
-  if (dockerAnswers()) results.push(...measure("testcontainers", 15_000));
-  else {
+  if (dockerAnswers()) {
+    // Issue 18: ≤ 12 s, and ≤ 2.5 s over the local backend measured just before, in this run.
+    const tc = measure("testcontainers", 12_000);
+    const local = results.find((r) => r.name === "ultra-fast-deploy total (local, warm)")!;
+    const over = Math.round(tc[0]!.median - local.median);
+    results.push(...tc, {
+      ...withTarget(
+        {
+          name: "testcontainers over local",
+          median: over,
+          p95: over,
+          min: over,
+          runs: tc[0]!.runs,
+          unit: "ms",
+        },
+        2_500,
+      ),
+      baseline: { name: local.name, median: local.median, p95: local.p95, runs: local.runs },
+    });
+  } else {
     // Recorded, not just printed: results.json says why there is no testcontainers number.
     const reason = "no Docker engine answers (scripts/ci/docker.sh starts one)";
     console.log(`[bench] pipeline: testcontainers skipped — ${reason}`);

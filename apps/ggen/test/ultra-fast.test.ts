@@ -217,6 +217,13 @@ describe("ggen ultra-fast-deploy", () => {
       expect(report.backend).toBe("testcontainers");
       expect(report.deploymentStatus).toBe("READY");
       expect(report.stages.setup.message).toMatch(/^testcontainers backend; postgres ready/);
+      // The report states the engine's share; every command of the run went through one channel (the
+      // one round trip left is the environment's own mkdir at creation).
+      const engine = report.stages.reporting.message as string;
+      expect(engine).toMatch(/^Docker engine: \d+\.\d s waited on it during the run's \d+\.\d s \(/);
+      expect(engine).toMatch(/exec channel \d/);
+      expect(engine).toMatch(/postgres until ready \d/);
+      expect(engine).not.toMatch(/exec round trip ×/);
       const run = JSON.parse(readFileSync(join(cwd, report.references.run.path), "utf8"));
       expect(validate("cleanroom-run/v1", run).ok).toBe(true);
       expect(run.environment.backend).toBe("testcontainers");

@@ -152,6 +152,16 @@ export interface BackendMetrics {
   cpuSystemMs?: number;
 }
 
+/**
+ * Where a backend waited on its container engine (Docker) since it was made: container starts, services
+ * until ready, command round trips, removals — each part's count and milliseconds (parts overlap when
+ * they ran at once, so `totalMs` is a sum, not wall time).
+ */
+export interface EngineTime {
+  totalMs: number;
+  parts: Record<string, { count: number; ms: number }>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   createEnvironment(spec: EnvironmentSpec): Promise<Environment>;
@@ -179,6 +189,14 @@ export interface Backend {
   outputs?(env: string): Promise<{ dir: string; files: string[] }>;
   /** State entries whose process, directory, namespace or container is gone (`prune` removes them). */
   stale?(): Promise<{ environments: string[]; services: string[] }>;
+  /**
+   * Many commands will follow in this environment: run them through one long-lived channel (one engine
+   * round trip in all instead of one per command). False when the environment cannot have one (its
+   * commands then go one by one as before). Closed with the environment, or by close().
+   */
+  openExecChannel?(env: string): Promise<boolean>;
+  /** The time this backend spent waiting on its container engine (undefined: it has none). */
+  engineTime?(): EngineTime;
   /**
    * Lets go of what this object holds in-process (the testcontainers backend: its Docker client), so a
    * program can end cleanly; call it once done with the object. Never stops an environment or a

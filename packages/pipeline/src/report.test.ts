@@ -7,6 +7,7 @@ import {
   deploymentOf,
   deploymentRecord,
   deploymentStatusOf,
+  engineShare,
   failureLine,
   type Outcome,
   type ReportInput,
@@ -184,5 +185,36 @@ describe("deploymentRecord", () => {
       build: { startSeconds: 1, durationSeconds: 6, status: "success" },
       clippy: { startSeconds: 1, durationSeconds: 7, status: "success" },
     });
+  });
+});
+
+describe("engineShare", () => {
+  it("states the engine's waits, largest first, against the run's wall time; the report carries it", () => {
+    const line = engineShare(
+      {
+        totalMs: 2950,
+        parts: {
+          "environment container": { count: 1, ms: 900 },
+          "exec round trip": { count: 3, ms: 350 },
+          "postgres until ready": { count: 1, ms: 1200 },
+          removal: { count: 2, ms: 500 },
+        },
+      },
+      12_400,
+    );
+    expect(line).toBe(
+      "Docker engine: 3.0 s waited on it during the run's 12.4 s (postgres until ready 1.2 s, environment container 0.9 s, removal ×2 0.5 s, exec round trip ×3 0.3 s)",
+    );
+    const report = buildReport({
+      ...input({ ok: true, stages: [] }),
+      reporting: { startedAtMs: 900, durationMs: 1, message: line! },
+    });
+    expect(report.stages.reporting?.message).toBe(line);
+    expect(validate("pipeline-report/v1", report).ok).toBe(true);
+  });
+
+  it("says nothing without an engine (the local backend) or before it was used", () => {
+    expect(engineShare(undefined, 1000)).toBeUndefined();
+    expect(engineShare({ totalMs: 0, parts: {} }, 1000)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // The pipeline-report/v1 of a run, from what the run produced: pure (no clock, no files), so every
 // field is decided here and nowhere else.
 
+import type { EngineTime } from "@ggen/cleanroom-backends";
 import type {
   BackendName,
   CleanroomRun,
@@ -53,7 +54,11 @@ export interface ReportInput {
   readonly statement: { readonly digest: string; readonly path: string; readonly keyId?: string };
   readonly references: PipelineReport["references"];
   /** The reporting stage's own timing, and the run's total, in ms from the start. */
-  readonly reporting: { readonly startedAtMs: number; readonly durationMs: number };
+  readonly reporting: {
+    readonly startedAtMs: number;
+    readonly durationMs: number;
+    readonly message?: string;
+  };
   readonly totalDurationMs: number;
 }
 
@@ -112,6 +117,22 @@ export function failureLine(outcome: Outcome, reportPath: string): string | unde
   return `${firstLine(outcome.failure)} (details: ${reportPath})`;
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * How much of a run its container engine took, as the report's reporting stage states it: the sum of
+ * the waits on the engine (container starts, services until ready, command round trips, removals), each
+ * part after it; parts overlap other work (a container starts while the marketplace stage runs), so the
+ * sum is what the engine cost, not what it added to the wall time. Undefined without an engine.
+ */
+export function engineShare(time: EngineTime | undefined, wallMs: number): string | undefined {
+  if (!time || Object.keys(time.parts).length === 0) return undefined;
+  const parts = Object.entries(time.parts)
+    .sort(([, a], [, b]) => b.ms - a.ms)
+    .map(([name, p]) => `${name}${p.count > 1 ? ` ×${p.count}` : ""} ${seconds(p.ms)}`);
+  return `Docker engine: ${seconds(time.totalMs)} waited on it during the run's ${seconds(wallMs)} (${parts.join(", ")})`;
+}
+
 /** A stage that never ended (cut off, never started) was skipped. */
 function stageEntry(s: StageRecord): PipelineReport["stages"][string] {
   const status: StageStatus = s.status === "pending" || s.status === "running" ? "skipped" : s.status;
@@ -133,6 +154,7 @@ export function buildReport(input: ReportInput): PipelineReport {
     durationMs: Math.round(input.reporting.durationMs),
     status: "success",
     startedAtMs: Math.round(input.reporting.startedAtMs),
+    ...(input.reporting.message ? { message: input.reporting.message } : {}),
   };
   const deployment = deploymentOf(outcome);
   const r = input.references;

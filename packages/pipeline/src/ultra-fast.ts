@@ -16,7 +16,7 @@ import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
 import { loadEngine } from "./engine.js";
 import { loadProject } from "./project.js";
-import { deploymentRecord, failureLine, type Outcome, rolledBack } from "./report.js";
+import { deploymentRecord, engineShare, failureLine, type Outcome, rolledBack } from "./report.js";
 import { RunSignal, StageRunner, settle } from "./stage.js";
 import { type CrateDeployed, crateDeployment, shownPath } from "./stages/crate-deployment.js";
 import { type Checked, runChecks } from "./stages/declared-checks.js";
@@ -364,6 +364,8 @@ export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraF
       : {}),
   };
   const b = await backend.catch(ignore);
+  // Measured after the environment went: its removal is the engine's too.
+  const engine = engineShare(b?.engineTime?.(), view.elapsedMs());
   const ready =
     runner.outputs.setup && "toolchain" in runner.outputs.setup ? runner.outputs.setup : undefined;
   const report = await reporting(ctx, {
@@ -392,6 +394,7 @@ export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraF
         }),
     ...(ready?.toolchain.package ? { package: ready.toolchain.package } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(engine ? { engine } : {}),
   });
   // Unexpected errors, and usage errors (a bad pack name, say), are the caller's to print and exit on.
   if (!ok && !run.timedOut && (!(failure instanceof GgenError) || failure.kind === "usage")) throw failure;

@@ -9,6 +9,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type {
   BackendMetrics,
+  EngineTime,
   Environment,
   EnvironmentSpec,
   ExecOptions,
@@ -22,6 +23,7 @@ import {
   environmentRecord,
   isolationOf,
   lifetimeMetrics,
+  limitMessage,
   publicEnv,
   type ServiceInstance,
   type ServiceLaunch,
@@ -29,7 +31,9 @@ import {
 import type { EnvironmentRecord, ServiceRecord } from "../state/store.js";
 import { type Bind, CacheLayers } from "./cache-layers.js";
 import { CleanroomContainer, Docker, firstLine } from "./docker.js";
+import { EngineClock } from "./engine-clock.js";
 import {
+  containerPath,
   copyIntoContainer,
   copyOutOfContainer,
   demux,
@@ -38,6 +42,7 @@ import {
   TEST_TMPDIR,
   WORKDIR,
 } from "./exec.js";
+import { ExecChannel } from "./exec-channel.js";
 import { LABEL, ownerLabels, PERSISTENT, pruneVerdict } from "./owner.js";
 import {
   type ContainerService,
@@ -57,6 +62,10 @@ export class TestcontainersBackend extends AbstractBackend {
   readonly docker: Docker;
   /** The copy-on-write layers of environments' package caches. */
   readonly layers: CacheLayers;
+  /** Where this object waited on Docker (see Backend.engineTime). */
+  readonly clock = new EngineClock();
+  /** Open command channels, by container id (see openExecChannel). */
+  private readonly channels = new Map<string, Promise<ExecChannel | undefined>>();
 
   constructor(options: TestcontainersBackendOptions) {
     super(options);
@@ -64,9 +73,34 @@ export class TestcontainersBackend extends AbstractBackend {
     this.layers = new CacheLayers(this.docker);
   }
 
-  /** Forgets the Docker client; environments and services go on running. */
+  /** Closes this object's command channels and forgets the Docker client; environments and services go on running. */
   override async close(): Promise<void> {
+    await Promise.all([...this.channels.keys()].map((id) => this.closeChannel(id)));
     this.docker.release();
+  }
+
+  engineTime(): EngineTime {
+    return this.clock.snapshot();
+  }
+
+  async openExecChannel(envName: string): Promise<boolean> {
+    const id = this.containerOf(envName);
+    let channel = this.channels.get(id);
+    // One that closed (its program was killed) is opened again.
+    if (channel && (await channel)?.open !== true) channel = undefined;
+    if (!channel) {
+      channel = this.clock
+        .time("exec channel", () => ExecChannel.open(this.docker, id))
+        .catch(() => undefined);
+      this.channels.set(id, channel);
+    }
+    return (await channel)?.open === true;
+  }
+
+  private async closeChannel(containerId: string): Promise<void> {
+    const channel = this.channels.get(containerId);
+    this.channels.delete(containerId);
+    (await channel)?.close();
   }
 
   /** Environment `envName`'s container id (every testcontainers entry has one). */
@@ -141,12 +175,15 @@ export class TestcontainersBackend extends AbstractBackend {
     container = container.withMounts(mounts);
     let started: StartedTestContainer;
     try {
-      started = await container.startOn(await this.docker.client());
+      const client = await this.docker.client();
+      started = await this.clock.time("environment container", () => container.startOn(client));
     } catch (error) {
       await this.layers.remove(cow);
       throw error;
     }
-    await this.docker.execIn(started.getId(), ["mkdir", "-p", WORKDIR, TEST_TMPDIR, OUTPUTS]);
+    await this.clock.time("exec round trip", () =>
+      this.docker.execIn(started.getId(), ["mkdir", "-p", WORKDIR, TEST_TMPDIR, OUTPUTS]),
+    );
     const guarantees: Guarantees = {
       network: isolated,
       pid: true,
@@ -192,9 +229,32 @@ export class TestcontainersBackend extends AbstractBackend {
     return publicEnv(rec);
   }
 
-  /** Its container (with anonymous volumes), then its cache layers. */
+  /**
+   * The environment's container goes while its services do (nothing runs in it any more once it is being
+   * deleted): two engine removals at once instead of one after the other.
+   */
+  override async deleteEnvironment(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const rec = this.state.read().environments[name];
+    const early = rec?.backend === this.name ? this.removeContainerOf(rec) : undefined;
+    early?.catch(() => undefined);
+    try {
+      await super.deleteEnvironment(name, options);
+    } finally {
+      await early?.catch(() => undefined);
+    }
+  }
+
+  private removeContainerOf(rec: EnvironmentRecord): Promise<void> | undefined {
+    const id = rec.containerId;
+    if (!id) return undefined;
+    return this.closeChannel(id).then(() =>
+      this.clock.time("removal", () => this.docker.removeContainer(id)),
+    );
+  }
+
+  /** Its container (with anonymous volumes; gone already when deleteEnvironment removed it), then its cache layers. */
   protected async removeEnvironment(rec: EnvironmentRecord): Promise<void> {
-    if (rec.containerId) await this.docker.removeContainer(rec.containerId);
+    if (rec.containerId && (await this.docker.exists(rec.containerId))) await this.removeContainerOf(rec);
     await this.layers.remove(this.layers.dir(rec.name));
   }
 
@@ -215,12 +275,14 @@ export class TestcontainersBackend extends AbstractBackend {
       ...(want.persistent ? { [PERSISTENT]: "true" } : {}),
       ...(owner ? ownerLabels(owner) : {}),
     });
-    return await startServiceContainer(this.docker, want.spec, {
-      network: this.serviceLocation(rec).network!,
-      isolated: rec.spec.isolated ?? false,
-      labels,
-      timeoutMs: want.spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000,
-    });
+    return await this.clock.time(`${want.spec.kind} until ready`, () =>
+      startServiceContainer(this.docker, want.spec, {
+        network: this.serviceLocation(rec).network!,
+        isolated: rec.spec.isolated ?? false,
+        labels,
+        timeoutMs: want.spec.timeoutMs ?? this.config.containers.startTimeoutSeconds * 1000,
+      }),
+    );
   }
 
   /**
@@ -248,8 +310,13 @@ export class TestcontainersBackend extends AbstractBackend {
   }
 
   protected async stopInstance(svc: ServiceRecord): Promise<void> {
-    if (svc.container)
-      await this.docker.removeContainer(svc.container.id, this.config.containers.stopTimeoutSeconds);
+    if (!svc.container) return;
+    const id = svc.container.id;
+    // A throwaway environment's own service is removed at once: its data goes with it, so a clean
+    // shutdown (PostgreSQL's checkpoint) would only cost time.
+    const throwaway = !svc.persistent && this.state.read().environments[svc.environment]?.owner !== undefined;
+    const grace = throwaway ? 0 : this.config.containers.stopTimeoutSeconds;
+    await this.clock.time("removal", () => this.docker.removeContainer(id, grace));
   }
 
   private containerService(envName: string, name: string): ContainerService {
@@ -295,9 +362,46 @@ export class TestcontainersBackend extends AbstractBackend {
     const rec = this.record(envName);
     const timeoutMs = options.timeoutMs ?? this.config.environment.defaultTimeoutSeconds * 1000;
     const env = this.commandEnv(rec, options);
-    return await execInContainer(this.docker, this.containerOf(envName, rec), argv, env, timeoutMs, {
+    const id = this.containerOf(envName, rec);
+    const channel = await this.channels.get(id);
+    if (channel?.open) {
+      const r = await channel.run(argv, {
+        env,
+        cwd: options.cwd ? containerPath(options.cwd) : WORKDIR,
+        timeoutMs,
+        ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+        ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const limit = r.timedOut ? ("timeout" as const) : r.limit;
+      const limitValue =
+        limit === "timeout"
+          ? timeoutMs
+          : limit === "memory" && rec.spec.memoryMb
+            ? rec.spec.memoryMb * 1024 * 1024
+            : limit === "pids"
+              ? rec.spec.pids
+              : undefined;
+      return {
+        exitCode: r.exitCode,
+        signal: r.exitCode === 137 ? "SIGKILL" : null,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        durationMs: r.durationMs,
+        timedOut: r.timedOut,
+        ...(limit
+          ? {
+              limit,
+              ...(limitValue !== undefined ? { limitValue } : {}),
+              limitMessage: limitMessage(limit, limitValue),
+            }
+          : {}),
+      };
+    }
+    return await execInContainer(this.docker, id, argv, env, timeoutMs, {
       ...options,
       limits: { memoryMb: rec.spec.memoryMb, pids: rec.spec.pids },
+      onEngineMs: (ms) => this.clock.add("exec round trip", ms),
     });
   }
 
@@ -314,8 +418,15 @@ export class TestcontainersBackend extends AbstractBackend {
     );
   }
 
+  /** A command of the backend's own in the container: through its channel when one is open. */
+  private async runIn(id: string, argv: string[]): Promise<{ exitCode: number | null; stdout: string }> {
+    const channel = await this.channels.get(id);
+    if (channel?.open) return await channel.run(argv, { env: {}, cwd: "/", timeoutMs: 60_000 });
+    return await this.clock.time("exec round trip", () => this.docker.execIn(id, argv));
+  }
+
   async outputs(envName: string): Promise<{ dir: string; files: string[] }> {
-    const r = await this.docker.execIn(this.containerOf(envName), ["find", OUTPUTS, "-type", "f"]);
+    const r = await this.runIn(this.containerOf(envName), ["find", OUTPUTS, "-type", "f"]);
     const files = r.stdout
       .split("\n")
       .filter(Boolean)
@@ -327,7 +438,7 @@ export class TestcontainersBackend extends AbstractBackend {
   async metrics(envName: string): Promise<BackendMetrics> {
     const rec = this.record(envName);
     const id = this.containerOf(envName, rec);
-    const read = await this.docker.execIn(id, ["sh", "-c", USAGE_SCRIPT]).catch(() => undefined);
+    const read = await this.runIn(id, ["sh", "-c", USAGE_SCRIPT]).catch(() => undefined);
     const usage = read?.exitCode === 0 ? parseCgroupUsage(read.stdout) : undefined;
     if (usage) return lifetimeMetrics(usage, rec.createdAt);
     // No readable cgroup inside (an image without sh, say): Docker's stats, a second slower.

@@ -171,6 +171,13 @@ export class Docker {
     });
   }
 
+  async exists(id: string): Promise<boolean> {
+    return await (await this.container(id)).inspect().then(
+      () => true,
+      () => false,
+    );
+  }
+
   async running(id: string | undefined): Promise<boolean> {
     if (!id) return false;
     try {

@@ -43,6 +43,12 @@ const KILL_MARKED = [
 export interface ContainerExecOptions extends ExecOptions {
   /** The environment's limits, for the message when one stops the command. */
   limits?: { memoryMb?: number | undefined; pids?: number | undefined };
+  /**
+   * Told the time spent in engine calls around the command (exec create and attach, stdin upload, the
+   * exit code, the limit counters), not the command's own time — which includes the engine starting its
+   * process, which cannot be told apart from here.
+   */
+  onEngineMs?: (ms: number) => void;
 }
 
 /**
@@ -59,15 +65,24 @@ export async function execInContainer(
   options: ContainerExecOptions = {},
 ): Promise<ExecResult> {
   const t0 = performance.now();
+  let engineMs = 0;
+  const engine = async <T>(call: () => Promise<T>): Promise<T> => {
+    const c0 = performance.now();
+    try {
+      return await call();
+    } finally {
+      engineMs += performance.now() - c0;
+    }
+  };
   const cwd = options.cwd ? containerPath(options.cwd) : WORKDIR;
   const client = await docker.client();
   const container = client.container.getById(containerId);
   const id = randomUUID();
   const marker = `CLEANROOM_EXEC=${id}`;
-  let stdinFile: string | undefined;
-  if (options.stdin !== undefined) {
-    stdinFile = `${TEST_TMPDIR}/.stdin-${id}`;
-    await putFile(client, container, stdinFile, options.stdin);
+  const stdinFile = options.stdin !== undefined ? `${TEST_TMPDIR}/.stdin-${id}` : undefined;
+  if (stdinFile && options.stdin !== undefined) {
+    const text = options.stdin;
+    await engine(() => putFile(client, container, stdinFile, text));
   }
   const countersFile = `${TEST_TMPDIR}/.limits-${id}`;
   const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(2);
@@ -80,15 +95,17 @@ export async function execInContainer(
     countersFile,
     ...["timeout", "-s", "KILL", seconds, "sh", "-c", script, "sh", stdinFile ?? "-", ...argv],
   ];
-  const exec = await container.exec({
-    Cmd: full,
-    Env: [...Object.entries(env).map(([k, v]) => `${k}=${v}`), marker],
-    WorkingDir: cwd,
-    AttachStdin: false,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+  const exec = await engine(() =>
+    container.exec({
+      Cmd: full,
+      Env: [...Object.entries(env).map(([k, v]) => `${k}=${v}`), marker],
+      WorkingDir: cwd,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+    }),
+  );
+  const stream = (await engine(() => exec.start({ hijack: true, stdin: false }))) as NodeJS.ReadableStream;
   let stdout = "";
   let stderr = "";
   let timedOut = false;
@@ -131,15 +148,17 @@ export async function execInContainer(
     options.signal?.removeEventListener("abort", onAbort);
   }
   let exitCode: number | null = null;
-  for (let i = 0; i < 100; i++) {
-    const info = await exec.inspect();
-    if (!info.Running) {
-      exitCode = info.ExitCode;
-      break;
+  await engine(async () => {
+    for (let i = 0; i < 100; i++) {
+      const info = await exec.inspect();
+      if (!info.Running) {
+        exitCode = info.ExitCode;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  if (stdinFile) await client.container.exec(container, ["rm", "-f", stdinFile]).catch(() => undefined);
+    if (stdinFile) await client.container.exec(container, ["rm", "-f", stdinFile]).catch(() => undefined);
+  });
   const durationMs = Math.round(performance.now() - t0);
   timedOut ||= exitCode === 137 && durationMs >= timeoutMs - 50;
   let limit: ExecResult["limit"];
@@ -149,13 +168,9 @@ export async function execInContainer(
     limitValue = timeoutMs;
   } else if (exitCode !== 0) {
     // Only a failed command can have been stopped by a limit: its counters, when one moved.
-    const read = await docker.execIn(containerId, [
-      "sh",
-      "-c",
-      'cat "$1" 2>/dev/null; rm -f "$1"',
-      "sh",
-      countersFile,
-    ]);
+    const read = await engine(() =>
+      docker.execIn(containerId, ["sh", "-c", 'cat "$1" 2>/dev/null; rm -f "$1"', "sh", countersFile]),
+    );
     const [before, after] = read.stdout
       .trim()
       .split("|")
@@ -170,6 +185,7 @@ export async function execInContainer(
       }
     }
   }
+  options.onEngineMs?.(engineMs);
   return {
     exitCode,
     signal: exitCode === 137 ? "SIGKILL" : null,
@@ -271,7 +287,7 @@ function containerRel(p: string): string {
 }
 
 /** A path inside the environment's workdir (relative, or absolute under /work); no escapes. */
-function containerPath(p: string): string {
+export function containerPath(p: string): string {
   if (posix.isAbsolute(p)) {
     const norm = posix.normalize(p);
     if (norm === WORKDIR || norm.startsWith(`${WORKDIR}/`)) return norm;

@@ -31,19 +31,123 @@ it("a Docker engine answers (scripts/ci/docker.sh starts one; npm test does)", (
   expect(reason).toBeUndefined();
 });
 
+/** A conformance target on a new state dir; `open` makes each backend object (the same for reopen). */
+async function target(prefix: string, open: (stateDir: string) => ReturnType<typeof make> = make) {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const backend = open(stateDir);
+  return {
+    backend,
+    reopen: () => open(stateDir),
+    async cleanup() {
+      await backend.prune({ all: true });
+      expect(await backend.containers()).toEqual([]);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `fn` with a backend on a new state dir; afterwards everything it started is pruned and the dir removed. */
+async function onNewStateDir(
+  prefix: string,
+  fn: (backend: ReturnType<typeof make>, stateDir: string) => Promise<void>,
+): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const backend = make(stateDir);
+  try {
+    await fn(backend, stateDir);
+  } finally {
+    await backend.prune({ all: true });
+    await backend.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** A backend whose every environment gets its command channel as soon as it is made. */
+function withChannel(stateDir: string) {
+  const b = make(stateDir);
+  const create = b.createEnvironment.bind(b);
+  b.createEnvironment = async (spec) => {
+    const made = await create(spec);
+    expect(await b.openExecChannel(spec.name)).toBe(true);
+    return made;
+  };
+  return b;
+}
+
 describe("testcontainers backend", () => {
-  conformanceSuite("testcontainers", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ggen-tc-state-"));
-    const backend = make(stateDir);
-    return {
-      backend,
-      reopen: () => make(stateDir),
-      async cleanup() {
-        await backend.prune({ all: true });
-        expect(await backend.containers()).toEqual([]);
-        rmSync(stateDir, { recursive: true, force: true });
-      },
-    };
+  conformanceSuite("testcontainers", () => target("ggen-tc-state-"));
+
+  // The same contract with every command through the environment's command channel (one long-lived
+  // exec running them all): timeouts, setsid escapes, aborts, stdin and limits behave as one exec each.
+  conformanceSuite("testcontainers, commands through one channel", () =>
+    target("ggen-tc-chan-", withChannel),
+  );
+
+  it("a command channel is one exec for many commands, counted in the engine's time, and ends with close() and delete", async () => {
+    await onNewStateDir("ggen-tc-chan1-", async (backend, stateDir) => {
+      // The channel's program as the container's process list shows it.
+      const channels = async (b: typeof backend, env: string) => {
+        const r = await b.exec(env, [
+          "sh",
+          "-c",
+          'for p in /proc/[0-9]*; do tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done',
+        ]);
+        // The program spans lines: its last one names it.
+        return r.stdout.split("\n").filter((l) => l.includes('send({ t: "ready" })')).length;
+      };
+      await backend.createEnvironment({ name: "chan", throwaway: true });
+      const before = backend.engineTime().parts["exec round trip"]?.count ?? 0;
+      expect(await backend.openExecChannel("chan")).toBe(true);
+      expect(await backend.openExecChannel("chan")).toBe(true); // the same one
+      const runs = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) =>
+          backend.exec("chan", ["sh", "-c", `echo ${i}; echo e${i} >&2; exit ${i}`]),
+        ),
+      );
+      expect(runs.map((r) => [r.exitCode, r.stdout, r.stderr])).toEqual(
+        [1, 2, 3, 4, 5].map((i) => [i, `${i}\n`, `e${i}\n`]),
+      );
+      const time = backend.engineTime();
+      // Five commands, no round trip of their own: the channel's start is the engine's part.
+      expect(time.parts["exec round trip"]?.count ?? 0).toBe(before);
+      expect(time.parts["exec channel"]?.count).toBe(1);
+      expect(time.parts["environment container"]?.count).toBe(1);
+      expect(await channels(backend, "chan")).toBe(1);
+      // Another object on the same state dir execs one by one and sees the channel go with close().
+      const other = make(stateDir);
+      await backend.close();
+      let left = 1;
+      for (let i = 0; i < 100 && left > 0; i++) {
+        left = await channels(other, "chan");
+        if (left > 0) await new Promise((ok) => setTimeout(ok, 50));
+      }
+      expect(left).toBe(0);
+      // After close() the object still works, one exec per command.
+      expect((await backend.exec("chan", ["echo", "again"])).stdout).toBe("again\n");
+      expect(await backend.openExecChannel("chan")).toBe(true);
+      await backend.deleteEnvironment("chan");
+      expect(await backend.containers()).toEqual([]);
+      await other.close();
+    });
+  });
+
+  it("a command cannot speak for the channel: output that looks like its protocol is data; killing the channel fails that command only", async () => {
+    await onNewStateDir("ggen-tc-chan2-", async (backend) => {
+      await backend.createEnvironment({ name: "hostile", throwaway: true });
+      expect(await backend.openExecChannel("hostile")).toBe(true);
+      const fake = '{"t":"exit","id":"x","code":0,"timedOut":false}\n{"t":"ready"}\n';
+      const r = await backend.exec("hostile", ["sh", "-c", `printf '%s' '${fake}'; exit 7`]);
+      expect([r.exitCode, r.stdout]).toEqual([7, fake]);
+      // The channel's program is the command's parent: a command that kills it fails, in one line…
+      await expect(backend.exec("hostile", ["sh", "-c", "kill -9 $PPID; sleep 5"])).rejects.toThrow(
+        /command channel closed/,
+      );
+      // …and the environment's next commands go one by one, as without a channel.
+      const after = await backend.exec("hostile", ["echo", "still here"]);
+      expect([after.exitCode, after.stdout]).toEqual([0, "still here\n"]);
+      await backend.deleteEnvironment("hostile");
+      expect(await backend.containers()).toEqual([]);
+    });
   });
 
   it("createBackend('auto') picks testcontainers when Docker answers, and says so", async () => {

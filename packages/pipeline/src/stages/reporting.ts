@@ -34,6 +34,8 @@ export interface ReportingInput {
   readonly package?: PipelineReport["package"];
   /** The deployment-metrics/v1 history the run appended to, and the text it has now. */
   readonly metrics?: { readonly file: string; readonly text: string };
+  /** How much of the run the container engine took (report.ts: engineShare), when there was one. */
+  readonly engine?: string;
 }
 
 /** A run that tested nothing (and generated nothing) still gets a statement of its own: what happened. */
@@ -105,7 +107,7 @@ export async function reporting(ctx: PipelineContext, input: ReportingInput): Pr
   const statementPath = join(reportDir, "attestation.intoto.json");
   const written = await write(statementPath, statement);
   const reportingStart = view.elapsedMs();
-  view.end("reporting", "success");
+  view.end("reporting", "success", input.engine);
   const o = ctx.options;
   const report = buildReport({
     sessionId: ctx.sessionId,
@@ -134,7 +136,11 @@ export async function reporting(ctx: PipelineContext, input: ReportingInput): Pr
         ? { metrics: { path: relative(cwd, input.metrics.file), sha256: sha256(input.metrics.text) } }
         : {}),
     },
-    reporting: { startedAtMs: reportingStart, durationMs: view.elapsedMs() - reportingStart },
+    reporting: {
+      startedAtMs: reportingStart,
+      durationMs: view.elapsedMs() - reportingStart,
+      ...(input.engine ? { message: input.engine } : {}),
+    },
     totalDurationMs: view.elapsedMs(),
   });
   assertValid("pipeline-report/v1", report);

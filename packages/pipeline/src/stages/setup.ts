@@ -49,6 +49,9 @@ export async function openEnvironment(ctx: PipelineContext, backend: Backend): P
     caches: ["npm"],
     mounts: [{ host: ctx.paths.output, target: WORKSPACE, writable: true }],
   });
+  // Every test file, the install check and the coverage probe are commands in it: one channel for all
+  // of them (on testcontainers one exec instead of one per command), opened while the marketplace runs.
+  await backend.openExecChannel?.(ctx.environmentName);
   return { backend, name: ctx.environmentName };
 }
 
