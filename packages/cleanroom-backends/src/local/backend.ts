@@ -72,6 +72,9 @@ import {
 
 const run = promisify(execFile);
 
+/** This process, as commands' callers are recorded (its start time is read once). */
+let ownRef: ProcessRef | undefined;
+
 /** A command's cgroup name says who started it: `exec-<pid>-<start ticks>-<random>`. */
 function commandGroupName(by: ProcessRef, random: string): string {
   return `exec-${by.pid}-${by.start || "x"}-${random}`;
@@ -392,10 +395,14 @@ export class LocalBackend extends AbstractBackend {
     // A command running beside another takes private cache layers, here (removed after it).
     const privateLayers = join(rec.dir, "caches", ".private", randomUUID().slice(0, 8));
     const overlays = await cacheViews(rec, privateLayers, (name, fn) => this.state.lock(name, fn));
-    const by = processRef();
+    const by = (ownRef ??= processRef());
     let cgroup: Cgroup | undefined;
+    // Not in the cpu controller without a CPU limit: moving a task there is the slowest of the moves.
     if (layout && rec.cgroup)
-      cgroup = Cgroup.open(layout, rec.cgroup).child(commandGroupName(by, randomUUID().slice(0, 8)));
+      cgroup = Cgroup.open(layout, rec.cgroup).child(
+        commandGroupName(by, randomUUID().slice(0, 8)),
+        rec.spec.cpus === undefined ? ["cpu"] : [],
+      );
     // If this process is killed (SIGKILL, no cleanup), `prune` still finds what the command left: by its
     // cgroup, named for this process, when it is spawned straight into it — nothing to write then —
     // otherwise by its process group, in the state entry while it runs.

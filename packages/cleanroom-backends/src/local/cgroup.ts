@@ -6,7 +6,7 @@ import { isMainThread } from "node:worker_threads";
 import { sleep } from "../util/proc.js";
 
 const ROOT = "/sys/fs/cgroup";
-type Controller = "memory" | "pids" | "cpu" | "cpuacct";
+export type Controller = "memory" | "pids" | "cpu" | "cpuacct";
 
 export interface CgroupLayout {
   version: 1 | 2;
@@ -184,8 +184,11 @@ export class Cgroup {
     }
   }
 
-  child(name: string): Cgroup {
-    const child = new Cgroup(this.layout, join(this.name, name));
+  /** A group under this one, made now: in every controller, or only in `without`'s complement. */
+  child(name: string, without: Controller[] = []): Cgroup {
+    const parents = { ...this.layout.parents };
+    for (const c of without) delete parents[c];
+    const child = new Cgroup({ ...this.layout, parents }, join(this.name, name));
     for (const d of child.dirs()) mkdirSync(d, { recursive: true });
     return child;
   }
