@@ -8,18 +8,23 @@ export type Column = Int32Array | Float64Array | readonly string[];
 /** A string column as loaded: one decoded text and offsets into it, a string sliced only when read —
  * a search reads few of 10,000 names. */
 export class StringColumn {
-  readonly #text: string;
+  #text: string | (() => string);
   readonly #offsets: Int32Array;
-  constructor(text: string, offsets: Int32Array) {
+  /** `text` may be given as the function that decodes it: a column no search reads is never decoded. */
+  constructor(text: string | (() => string), offsets: Int32Array) {
     this.#text = text;
     this.#offsets = offsets;
+  }
+  get #decoded(): string {
+    if (typeof this.#text === "function") this.#text = this.#text();
+    return this.#text;
   }
   get size(): number {
     return this.#offsets.length - 1;
   }
   at(i: number): string {
     if (!(i >= 0 && i < this.size)) throw new RangeError(`no row ${i}`);
-    return this.#text.slice(this.#offsets[i]!, this.#offsets[i + 1]!);
+    return this.#decoded.slice(this.#offsets[i]!, this.#offsets[i + 1]!);
   }
   /** Row i's length in UTF-16 code units, without slicing it. */
   lengthOf(i: number): number {
@@ -130,9 +135,12 @@ export function decodeColumns(format: string, data: Buffer): Map<string, Loaded>
       if (pad8((c.rows + 1) * 4) > c.bytes) return undefined;
       const offsets = int32s(at, c.rows + 1);
       const textStart = at + pad8(offsets.byteLength);
-      const text = bytes.toString(c.encoding, textStart, at + c.bytes);
-      if (offsets[0] !== 0 || offsets[c.rows] !== text.length) return undefined;
-      out.set(c.name, new StringColumn(text, offsets));
+      const encoding = c.encoding;
+      const end = at + c.bytes;
+      // Both encodings have a fixed width: the text's length is known before it is decoded.
+      const length = (end - textStart) / (encoding === "latin1" ? 1 : 2);
+      if (offsets[0] !== 0 || offsets[c.rows] !== length) return undefined;
+      out.set(c.name, new StringColumn(() => bytes.toString(encoding, textStart, end), offsets));
     } else return undefined;
     at += pad8(c.bytes);
   }
