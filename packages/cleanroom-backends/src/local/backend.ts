@@ -395,7 +395,8 @@ export class LocalBackend extends AbstractBackend {
     // A command running beside another takes private cache layers, here (removed after it).
     const privateLayers = join(rec.dir, "caches", ".private", randomUUID().slice(0, 8));
     const overlays = await cacheViews(rec, privateLayers, (name, fn) => this.state.lock(name, fn));
-    const by = (ownRef ??= processRef());
+    ownRef ??= processRef();
+    const by = ownRef;
     let cgroup: Cgroup | undefined;
     // Not in the cpu controller without a CPU limit: moving a task there is the slowest of the moves.
     if (layout && rec.cgroup)

@@ -282,7 +282,11 @@ describe("local state", () => {
       expect(hostHas("sleep 4848")).toBe(true);
       const pruned = await backend.prune();
       expect(pruned.removed).toEqual([
-        expect.stringMatching(new RegExp(`^command cgroup exec-${child.pid}-\\d+-[0-9a-f]{8} \\(its caller ${child.pid} is gone\\)$`)),
+        expect.stringMatching(
+          new RegExp(
+            `^command cgroup exec-${child.pid}-\\d+-[0-9a-f]{8} \\(its caller ${child.pid} is gone\\)$`,
+          ),
+        ),
       ]);
       for (let i = 0; i < 50 && hostHas("sleep 4848"); i++) await new Promise((ok) => setTimeout(ok, 20));
       expect(hostHas("sleep 4848")).toBe(false);
