@@ -23,6 +23,11 @@ const config: Options = {
       config: false,
       noExternal: [/^@ggen\//],
       treeshake: true,
+      // Less to parse at start; names are kept, so a --debug stack still reads.
+      esbuildOptions(options) {
+        options.minifyWhitespace = true;
+        options.minifySyntax = true;
+      },
     });
   },
 };

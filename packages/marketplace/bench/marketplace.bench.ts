@@ -36,7 +36,7 @@ it("search on 10,000 packs: whole process against ggen --help, and in process", 
       opts: { env },
     },
     { name: "ggen --help", command: process.execPath, args: [bin, "--help"], opts: { env } },
-    { runs: 10, target: 1.3 },
+    { runs: 20, target: 1.3 },
   );
   // The first search over an index parses and validates it and saves the search snapshot that
   // the runs above load; measured here for the record (each run starts without a snapshot).

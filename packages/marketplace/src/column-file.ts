@@ -5,26 +5,37 @@ import { endianness } from "node:os";
 
 export type Column = Int32Array | Float64Array | readonly string[];
 
-/** A string column as loaded: one decoded text and offsets into it, a string sliced only when read —
- * a search reads few of 10,000 names. */
+/** A string column as loaded: offsets into one text, a string made only when read — a search reads few
+ * of 10,000 names. The first reads each decode their own row; a column read more than that is decoded
+ * whole, once. */
 export class StringColumn {
-  #text: string | (() => string);
+  #text: string | undefined;
   readonly #offsets: Int32Array;
-  /** `text` may be given as the function that decodes it: a column no search reads is never decoded. */
-  constructor(text: string | (() => string), offsets: Int32Array) {
-    this.#text = text;
+  readonly #source: { bytes: Buffer; start: number; encoding: "latin1" | "utf16le" } | undefined;
+  #reads = 0;
+  constructor(
+    text: string | { bytes: Buffer; start: number; encoding: "latin1" | "utf16le" },
+    offsets: Int32Array,
+  ) {
+    if (typeof text === "string") this.#text = text;
+    else this.#source = text;
     this.#offsets = offsets;
-  }
-  get #decoded(): string {
-    if (typeof this.#text === "function") this.#text = this.#text();
-    return this.#text;
   }
   get size(): number {
     return this.#offsets.length - 1;
   }
   at(i: number): string {
     if (!(i >= 0 && i < this.size)) throw new RangeError(`no row ${i}`);
-    return this.#decoded.slice(this.#offsets[i]!, this.#offsets[i + 1]!);
+    const from = this.#offsets[i]!;
+    const to = this.#offsets[i + 1]!;
+    if (this.#text === undefined) {
+      const { bytes, start, encoding } = this.#source!;
+      const width = encoding === "latin1" ? 1 : 2;
+      if (++this.#reads <= ROW_READS)
+        return bytes.toString(encoding, start + from * width, start + to * width);
+      this.#text = bytes.toString(encoding, start, start + this.#offsets[this.size]! * width);
+    }
+    return this.#text.slice(from, to);
   }
   /** Row i's length in UTF-16 code units, without slicing it. */
   lengthOf(i: number): number {
@@ -42,6 +53,9 @@ export class StringColumn {
     return out;
   }
 }
+
+/** Rows a string column decodes one by one before it decodes itself whole. */
+const ROW_READS = 64;
 
 type Loaded = Int32Array | Float64Array | StringColumn;
 
@@ -136,11 +150,10 @@ export function decodeColumns(format: string, data: Buffer): Map<string, Loaded>
       const offsets = int32s(at, c.rows + 1);
       const textStart = at + pad8(offsets.byteLength);
       const encoding = c.encoding;
-      const end = at + c.bytes;
       // Both encodings have a fixed width: the text's length is known before it is decoded.
-      const length = (end - textStart) / (encoding === "latin1" ? 1 : 2);
+      const length = (at + c.bytes - textStart) / (encoding === "latin1" ? 1 : 2);
       if (offsets[0] !== 0 || offsets[c.rows] !== length) return undefined;
-      out.set(c.name, new StringColumn(() => bytes.toString(encoding, textStart, end), offsets));
+      out.set(c.name, new StringColumn({ bytes, start: textStart, encoding }, offsets));
     } else return undefined;
     at += pad8(c.bytes);
   }
