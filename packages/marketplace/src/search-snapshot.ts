@@ -5,11 +5,11 @@
 // ranking reads as a column file (the identities themselves, ids, names, tags, categories, scores, the
 // postings: raw arrays, no JSON to parse), and `<name>.details.ndjson` one line per pack with what only a
 // result shows (description, keywords, version), of which only the hits' lines are read.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@ggen/support";
-import { decodeColumns, encodeColumns, StringColumn } from "./column-file.js";
+import { decodeColumns, encodeColumns, fileSource, StringColumn } from "./column-file.js";
 import {
   type PreparedIndex,
   type RankablePack,
@@ -71,8 +71,11 @@ export function readSnapshot(
   query: string,
   searchOpts: SearchOptions,
 ): SearchHit<PackSummary>[] | undefined {
+  let columnsFd: number | undefined;
   try {
-    const c = decodeColumns(SNAPSHOT_FORMAT, readFileSync(join(dir, `${key.name}.columns`)));
+    // Read as used: the numbers whole, of the strings only the rows a search reads (its hits, mostly).
+    columnsFd = openSync(join(dir, `${key.name}.columns`), "r");
+    const c = decodeColumns(SNAPSHOT_FORMAT, fileSource(columnsFd));
     if (!c) return undefined;
     const strings = (name: string) => {
       const col = c.get(name);
@@ -133,6 +136,8 @@ export function readSnapshot(
     }
   } catch {
     return undefined;
+  } finally {
+    if (columnsFd !== undefined) closeSync(columnsFd);
   }
 }
 
