@@ -1,1 +1,35 @@
-export { default } from "../../tsup.app";
+// The shared app build, plus the search-only bundle a plain `ggen market search` line runs from (bin.ts):
+// src/market-search-main.ts with its @ggen packages inlined and cut down to what it reaches, so a search
+// loads one small file instead of the program's chunks and five packages. Third-party packages stay
+// external (none is on that path).
+import { build, type Options } from "tsup";
+import app from "../../tsup.app";
+
+const shared = app as Options;
+
+const config: Options = {
+  ...shared,
+  async onSuccess() {
+    await (shared.onSuccess as () => Promise<void>)();
+    await build({
+      entry: { "market-search": "src/market-search-main.ts" },
+      format: ["esm"],
+      target: "node20",
+      sourcemap: true,
+      splitting: false,
+      clean: false,
+      dts: false,
+      silent: true,
+      config: false,
+      noExternal: [/^@ggen\//],
+      treeshake: true,
+      // Less to parse at start; names are kept, so a --debug stack still reads.
+      esbuildOptions(options) {
+        options.minifyWhitespace = true;
+        options.minifySyntax = true;
+      },
+    });
+  },
+};
+
+export default config;

@@ -25,6 +25,21 @@ describe("column files", () => {
     expect([...(c.get("scores") as Float64Array)]).toEqual([0.1, 1e300, Number.NaN]);
   });
 
+  it("reads the same rows one by one and, past the first reads, from the column decoded whole", () => {
+    const many = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `ü${i}\ud800` : `row-${i}`));
+    const latin = Array.from({ length: 200 }, (_, i) => `ä-${i}`);
+    const c = decodeColumns("test/1", encodeColumns("test/1", { many, latin }))!;
+    for (const [name, rows] of [
+      ["many", many],
+      ["latin", latin],
+    ] as const) {
+      const col = c.get(name) as StringColumn;
+      // Twice over: the first reads decode rows, the later ones slice the whole text.
+      for (let round = 0; round < 2; round++)
+        for (let i = rows.length - 1; i >= 0; i--) expect(col.at(i)).toBe(rows[i]);
+    }
+  });
+
   it("loads from a buffer at any byte offset", () => {
     const bytes = encodeColumns("test/1", columns);
     const shifted = Buffer.alloc(bytes.length + 3);

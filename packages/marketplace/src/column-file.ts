@@ -1,17 +1,55 @@
 // A column file: named columns of numbers (typed arrays) and strings, saved as raw bytes behind a
 // one-line JSON header. Loading one is a read and a few copies — no JSON of the data, no base64,
 // and no object per row — which is what makes a search over a cached 10,000-pack index cheap.
+import { fstatSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 
 export type Column = Int32Array | Float64Array | readonly string[];
 
-/** A string column as loaded: one decoded text and offsets into it, a string sliced only when read —
- * a search reads few of 10,000 names. */
+/** Where a column file's bytes come from: a buffer, or a file read at offsets — only what is used. */
+export interface ByteSource {
+  readonly size: number;
+  /** `length` bytes from `start`, in a buffer of their own or a view of the source's. */
+  read(start: number, length: number): Buffer;
+}
+
+export function bufferSource(data: Buffer): ByteSource {
+  return { size: data.length, read: (start, length) => data.subarray(start, start + length) };
+}
+
+/** A file's bytes, read when asked for; the caller keeps `fd` open while the columns are read. */
+export function fileSource(fd: number): ByteSource {
+  return {
+    size: fstatSync(fd).size,
+    read(start, length) {
+      const buf = Buffer.allocUnsafeSlow(length);
+      for (let at = 0; at < length; ) {
+        const n = readSync(fd, buf, at, length - at, start + at);
+        if (n === 0) throw new Error("column file cut short");
+        at += n;
+      }
+      return buf;
+    },
+  };
+}
+
+interface TextSource {
+  source: ByteSource;
+  start: number;
+  encoding: "latin1" | "utf16le";
+}
+
+/** A string column as loaded: offsets into one text, a string made only when read — a search reads few
+ * of 10,000 names. The first reads each decode (and, from a file, read) their own row; a column read more
+ * than that is decoded whole, once. */
 export class StringColumn {
-  readonly #text: string;
+  #text: string | undefined;
   readonly #offsets: Int32Array;
-  constructor(text: string, offsets: Int32Array) {
-    this.#text = text;
+  readonly #source: TextSource | undefined;
+  #reads = 0;
+  constructor(text: string | TextSource, offsets: Int32Array) {
+    if (typeof text === "string") this.#text = text;
+    else this.#source = text;
     this.#offsets = offsets;
   }
   get size(): number {
@@ -19,7 +57,16 @@ export class StringColumn {
   }
   at(i: number): string {
     if (!(i >= 0 && i < this.size)) throw new RangeError(`no row ${i}`);
-    return this.#text.slice(this.#offsets[i]!, this.#offsets[i + 1]!);
+    const from = this.#offsets[i]!;
+    const to = this.#offsets[i + 1]!;
+    if (this.#text === undefined) {
+      const { source, start, encoding } = this.#source!;
+      const width = encoding === "latin1" ? 1 : 2;
+      if (++this.#reads <= ROW_READS)
+        return source.read(start + from * width, (to - from) * width).toString(encoding);
+      this.#text = source.read(start, this.#offsets[this.size]! * width).toString(encoding);
+    }
+    return this.#text.slice(from, to);
   }
   /** Row i's length in UTF-16 code units, without slicing it. */
   lengthOf(i: number): number {
@@ -37,6 +84,9 @@ export class StringColumn {
     return out;
   }
 }
+
+/** Rows a string column decodes one by one before it decodes itself whole. */
+const ROW_READS = 64;
 
 type Loaded = Int32Array | Float64Array | StringColumn;
 
@@ -102,37 +152,52 @@ export function encodeColumns(format: string, columns: Record<string, Column>): 
 }
 
 /** The columns of a file `encodeColumns` wrote with the same format, or undefined when it is
- * another format, truncated or otherwise damaged. */
-export function decodeColumns(format: string, data: Buffer): Map<string, Loaded> | undefined {
-  const eol = data.indexOf(10);
+ * another format, truncated or otherwise damaged. From a file (`fileSource`), numbers are read whole and
+ * strings' texts row by row as they are read. */
+export function decodeColumns(format: string, data: Buffer | ByteSource): Map<string, Loaded> | undefined {
+  const source = Buffer.isBuffer(data) ? bufferSource(data) : data;
+  let head = source.read(0, Math.min(source.size, 4096));
+  let eol = head.indexOf(10);
+  if (eol < 0 && head.length < source.size) {
+    head = source.read(0, source.size);
+    eol = head.indexOf(10);
+  }
   if (eol < 0) return undefined;
   let header: Header;
   try {
-    header = JSON.parse(data.toString("utf8", 0, eol)) as Header;
+    header = JSON.parse(head.toString("utf8", 0, eol)) as Header;
   } catch {
     return undefined;
   }
   if (header.format !== formatOf(format) || !Array.isArray(header.columns)) return undefined;
   const out = new Map<string, Loaded>();
   let at = pad8(eol + 1);
-  // Typed arrays need aligned offsets: a buffer that does not start on 8 bytes is copied once.
-  const bytes = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
-  const buffer = bytes.buffer as ArrayBuffer;
-  const int32s = (start: number, length: number) => new Int32Array(buffer, bytes.byteOffset + start, length);
+  // Typed arrays need aligned offsets: bytes that do not start on 8 are copied.
+  const aligned = (start: number, length: number) => {
+    const bytes = source.read(start, length);
+    if (bytes.byteOffset % 8 === 0) return bytes;
+    const copy = Buffer.allocUnsafeSlow(length);
+    bytes.copy(copy);
+    return copy;
+  };
   for (const c of header.columns) {
-    if (!Number.isInteger(c.rows) || !Number.isInteger(c.bytes) || c.rows < 0 || at + c.bytes > bytes.length)
+    if (!Number.isInteger(c.rows) || !Number.isInteger(c.bytes) || c.rows < 0 || at + c.bytes > source.size)
       return undefined;
     if (c.kind === "i32" || c.kind === "f64") {
       const ctor = c.kind === "i32" ? Int32Array : Float64Array;
       if (c.bytes !== c.rows * ctor.BYTES_PER_ELEMENT) return undefined;
-      out.set(c.name, new ctor(buffer, bytes.byteOffset + at, c.rows));
+      const bytes = aligned(at, c.bytes);
+      out.set(c.name, new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, c.rows));
     } else if (c.kind === "str" && (c.encoding === "latin1" || c.encoding === "utf16le")) {
       if (pad8((c.rows + 1) * 4) > c.bytes) return undefined;
-      const offsets = int32s(at, c.rows + 1);
+      const raw = aligned(at, (c.rows + 1) * 4);
+      const offsets = new Int32Array(raw.buffer as ArrayBuffer, raw.byteOffset, c.rows + 1);
       const textStart = at + pad8(offsets.byteLength);
-      const text = bytes.toString(c.encoding, textStart, at + c.bytes);
-      if (offsets[0] !== 0 || offsets[c.rows] !== text.length) return undefined;
-      out.set(c.name, new StringColumn(text, offsets));
+      const encoding = c.encoding;
+      // Both encodings have a fixed width: the text's length is known before it is read.
+      const length = (at + c.bytes - textStart) / (encoding === "latin1" ? 1 : 2);
+      if (offsets[0] !== 0 || offsets[c.rows] !== length) return undefined;
+      out.set(c.name, new StringColumn({ source, start: textStart, encoding }, offsets));
     } else return undefined;
     at += pad8(c.bytes);
   }

@@ -52,5 +52,6 @@ export {
   parseRegistrySpec,
   resolveRegistries,
   searchCatalog,
+  searchSaved,
 } from "./sources.js";
 export { syntheticIndex } from "./synthetic.js";

@@ -17,6 +17,7 @@ import {
   parseRegistrySpec,
   resolveRegistries,
   searchCatalog,
+  searchSaved,
 } from "./sources.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
 
@@ -293,6 +294,53 @@ describe("searching through the snapshot cache", () => {
     await writeFile(details, (await readFile(details, "utf8")).slice(0, -5));
     expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
     expect(await searchCatalog("beta", {}, opts)).toEqual(fresh);
+  });
+
+  it("never answers from a snapshot saved for other index files, even under their name", async () => {
+    const ggenHome = home();
+    const one = await tinyRegistry(join(t.dir, `one-${Math.random().toString(36).slice(2)}`), [
+      { id: "io.t.delta", version: "1.0.0" },
+    ]);
+    const two = await tinyRegistry(join(t.dir, `two-${Math.random().toString(36).slice(2)}`), [
+      { id: "io.t.epsilon", version: "1.0.0" },
+    ]);
+    await searchCatalog("io", {}, { registries: [one], ggenHome });
+    const [first] = await snapshots(ggenHome);
+    await searchCatalog("io", {}, { registries: [two], ggenHome });
+    const second = (await snapshots(ggenHome)).find((n) => n !== first)!;
+    // The first snapshot's files under the second's name: a name collision, as far as the reader can tell.
+    const dir = join(ggenHome, "marketplace", "cache", "search");
+    for (const ext of [".columns", ".details.ndjson"])
+      await writeFile(
+        join(dir, second.replace(".columns", ext)),
+        await readFile(join(dir, first!.replace(".columns", ext))),
+      );
+    expect(searchSaved("io", {}, { registries: [two], ggenHome })).toBeUndefined();
+    expect((await searchCatalog("io", {}, { registries: [two], ggenHome })).map((h) => h.pack.id)).toEqual([
+      "io.t.epsilon",
+    ]);
+  });
+
+  it("searchSaved: the snapshot's hits, or undefined wherever searchCatalog has more to do", async () => {
+    const ggenHome = home();
+    const opts = { registries: [registry], ggenHome };
+    expect(searchSaved("alpha", {}, opts)).toBeUndefined(); // no snapshot yet
+    const hitsNow = await searchCatalog("alpha", {}, opts);
+    expect(searchSaved("alpha", {}, opts)).toEqual(hitsNow);
+    expect(searchSaved("beta", { limit: 1 }, opts)).toEqual(await searchCatalog("beta", { limit: 1 }, opts));
+    // Through GGEN_REGISTRY too; an http registry (cached or not) always goes the whole way.
+    expect(searchSaved("alpha", {}, { env: { GGEN_REGISTRY: registry }, ggenHome })).toEqual(hitsNow);
+    await searchCatalog("alpha", {}, { registries: [base], ggenHome });
+    expect(searchSaved("alpha", {}, { registries: [base], ggenHome })).toBeUndefined();
+    // Without --registry or GGEN_REGISTRY, a project's config may name the registries: never guessed past.
+    const proj = join(t.dir, `saved-${Math.random().toString(36).slice(2)}`);
+    await mkdir(join(proj, ".ggen"), { recursive: true });
+    await writeFile(
+      join(proj, ".ggen", "config.toml"),
+      `[marketplace]\nregistry_url = ${JSON.stringify(registry)}\n`,
+    );
+    await searchCatalog("alpha", {}, { projectDir: proj, ggenHome, env: {} });
+    expect(searchSaved("alpha", {}, { projectDir: proj, ggenHome, env: {} })).toBeUndefined();
   });
 
   it("searches an http registry through its cached index, offline too", async () => {

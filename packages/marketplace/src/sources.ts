@@ -2,13 +2,12 @@
 // GGEN_REGISTRY, .ggen/config.toml or the bundled fixtures/registry; the index cache under
 // $GGEN_HOME/marketplace/cache with a TTL and ETag/If-Modified-Since; content-addressed archives.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { GgenError, type IndexPack, type IndexVersion, type RegistryIndex } from "@ggen/contract";
 import { formatSize, sha256, writeFileAtomic } from "@ggen/support";
-import { decodeColumns, encodeColumns, StringColumn } from "./column-file.js";
 import { FetchProblem, type HttpResponse, httpGet } from "./http.js";
 import {
   describeLimit,
@@ -18,16 +17,8 @@ import {
   resolveLimits,
 } from "./limits.js";
 import { latestVersion, parseIndex } from "./registry-index.js";
-import {
-  type PreparedIndex,
-  prepareSearch,
-  type RankablePack,
-  restorePrepared,
-  type SearchablePack,
-  type SearchHit,
-  type SearchOptions,
-  search,
-} from "./search.js";
+import { prepareSearch, type SearchablePack, type SearchHit, type SearchOptions, search } from "./search.js";
+import { fileIdentity, readSnapshot, saveSnapshot, snapshotKey } from "./search-snapshot.js";
 
 export interface RegistrySource {
   /** As the user wrote it (or the bundled default's path). */
@@ -158,13 +149,14 @@ async function configRegistries(opts: MarketOptions): Promise<{ spec: string; pr
 }
 
 /** The registries in effect, highest priority first: --registry, else GGEN_REGISTRY, else config, else bundled. */
-export async function resolveRegistries(opts: MarketOptions): Promise<RegistrySource[]> {
+const ranked = (specs: { spec: string; priority?: number }[], base: string) =>
+  specs
+    .map((s, i) => parseRegistrySpec(s.spec, s.priority ?? specs.length - i, base))
+    .sort((a, b) => b.priority - a.priority);
+
+/** The registries --registry or GGEN_REGISTRY name, highest priority first; undefined when neither does. */
+function explicitRegistries(opts: MarketOptions): RegistrySource[] | undefined {
   const env = opts.env ?? process.env;
-  const projectDir = resolve(opts.projectDir ?? process.cwd());
-  const ranked = (specs: { spec: string; priority?: number }[], base: string) =>
-    specs
-      .map((s, i) => parseRegistrySpec(s.spec, s.priority ?? specs.length - i, base))
-      .sort((a, b) => b.priority - a.priority);
   const split = (v: string) =>
     v
       .split(/[,\n]/)
@@ -174,6 +166,13 @@ export async function resolveRegistries(opts: MarketOptions): Promise<RegistrySo
   if (opts.registries && opts.registries.length > 0)
     return ranked(opts.registries.flatMap(split), process.cwd());
   if (env.GGEN_REGISTRY?.trim()) return ranked(split(env.GGEN_REGISTRY), process.cwd());
+  return undefined;
+}
+
+export async function resolveRegistries(opts: MarketOptions): Promise<RegistrySource[]> {
+  const explicit = explicitRegistries(opts);
+  if (explicit) return explicit;
+  const projectDir = resolve(opts.projectDir ?? process.cwd());
   const fromConfig = await configRegistries(opts);
   if (fromConfig.length > 0) return ranked(fromConfig, join(projectDir, ".ggen"));
   return [parseRegistrySpec(defaultRegistryDir(), 0, process.cwd())];
@@ -399,9 +398,6 @@ export interface PackSummary extends SearchablePack {
   version: string;
 }
 
-const SNAPSHOT_FORMAT = "ggen-search-snapshot/5";
-const SNAPSHOTS_KEPT = 8;
-
 /**
  * Searches the catalog of the configured registries. The first search over a given set of index
  * files parses and validates them and saves the prepared search index as a snapshot in the cache;
@@ -420,17 +416,10 @@ export async function searchCatalog(
 ): Promise<SearchHit<PackSummary>[]> {
   const sources = await resolveRegistries(opts);
   const files = await Promise.all(sources.map((s) => registryFile(s, opts)));
-  // A file's identity (path, inode, size, mtime in ns) stands for its content, as in make or git's
-  // index: hashing an 8 MB index on every search would cost more than the search itself.
-  const identities = await Promise.all(
-    files.map(async (f) => {
-      const st = await stat(f.file, { bigint: true });
-      return [f.source.priority, f.file, String(st.ino), String(st.size), String(st.mtimeNs)];
-    }),
-  );
-  const key = sha256(JSON.stringify([SNAPSHOT_FORMAT, ...identities]));
+  const identities = files.map((f) => fileIdentity(f.source, f.file));
   const dir = join(cacheDir(opts), "search");
-  const fromSnapshot = await searchSnapshot(dir, key, query, searchOpts);
+  const key = snapshotKey(identities);
+  const fromSnapshot = readSnapshot(dir, key, query, searchOpts);
   if (fromSnapshot) return fromSnapshot;
 
   const seen = new Set<string>();
@@ -458,128 +447,30 @@ export async function searchCatalog(
   return search(ix, query, searchOpts);
 }
 
-interface PackDetails {
-  description: string;
-  keywords: string[];
-  version: string;
-}
-
-interface RankRow extends RankablePack {
-  row: number;
-}
-
-/** The hits from a saved snapshot, or undefined when there is none or it is damaged. */
-async function searchSnapshot(
-  dir: string,
-  key: string,
+/**
+ * The hits `searchCatalog` gives, when they can come from a saved snapshot alone: local registries
+ * named by the options or GGEN_REGISTRY, or the bundled one where no .ggen/config.toml may name others.
+ * Undefined otherwise (an http registry, a config file, no snapshot yet, anything refused): then
+ * `searchCatalog` is what answers — and says what is wrong. Reads no index, writes nothing; what it
+ * reaches loads fast (a search-only program is built from it, see apps/ggen).
+ */
+export function searchSaved(
   query: string,
   searchOpts: SearchOptions,
-): Promise<SearchHit<PackSummary>[] | undefined> {
+  opts: MarketOptions,
+): SearchHit<PackSummary>[] | undefined {
   try {
-    const c = decodeColumns(SNAPSHOT_FORMAT, await readFile(join(dir, `${key}.columns`)));
-    if (!c) return undefined;
-    const strings = (name: string) => {
-      const col = c.get(name);
-      if (!(col instanceof StringColumn)) throw new Error(`damaged search snapshot: ${name}`);
-      return col;
-    };
-    const numbers = <T extends Int32Array | Float64Array>(name: string, kind: { new (n: number): T }) => {
-      const col = c.get(name);
-      if (!(col instanceof kind)) throw new Error(`damaged search snapshot: ${name}`);
-      return col;
-    };
-    const ids = strings("id");
-    const names = strings("name");
-    const categories = strings("category");
-    const tags = strings("tags");
-    const tagStarts = numbers("tagStarts", Int32Array);
-    const downloads = numbers("downloads", Float64Array);
-    const quality = numbers("quality", Float64Array);
-    const details = numbers("details", Float64Array);
-    const n = ids.size;
-    if (
-      [names.size, categories.size, downloads.length, quality.length].some((size) => size !== n) ||
-      tagStarts.length !== n + 1 ||
-      details.length !== n + 1
-    )
-      return undefined;
-    const pack = (i: number): RankRow => ({
-      row: i,
-      id: ids.at(i),
-      name: names.at(i),
-      category: categories.at(i),
-      tags: tags.slice(tagStarts[i]!, tagStarts[i + 1]!),
-      downloads: downloads[i]!,
-      quality: { score: quality[i]! },
-    });
-    const index = restorePrepared(
-      { ids, names, quality: (i) => quality[i]!, downloads: (i) => downloads[i]!, pack },
-      {
-        words: strings("words"),
-        starts: numbers("starts", Int32Array),
-        postings: numbers("postings", Int32Array),
-      },
-    );
-    const hits = search(index, query, searchOpts);
-    const detailsFile = await readFile(join(dir, `${key}.details.ndjson`));
-    if (detailsFile.length !== details[n]) return undefined;
-    return hits.map(({ pack: { row, ...rank }, score, matched }) => {
-      const line = detailsFile.subarray(details[row]!, details[row + 1]!).toString("utf8");
-      return { pack: { ...rank, ...(JSON.parse(line) as PackDetails) }, score, matched };
-    });
+    const projectDir = resolve(opts.projectDir ?? process.cwd());
+    const sources =
+      explicitRegistries(opts) ??
+      (existsSync(join(projectDir, ".ggen", "config.toml"))
+        ? undefined
+        : [parseRegistrySpec(defaultRegistryDir(), 0, process.cwd())]);
+    if (!sources?.every((s) => s.kind === "local")) return undefined;
+    const identities = sources.map((s) => fileIdentity(s, s.location));
+    return readSnapshot(join(cacheDir(opts), "search"), snapshotKey(identities), query, searchOpts);
   } catch {
     return undefined;
-  }
-}
-
-/** Best effort: a read-only or full cache only costs the next search its speed. The details go
- * first and the ranking file, which makes the snapshot count, last. Keeps the newest few. */
-async function saveSnapshot(
-  dir: string,
-  key: string,
-  packs: PackSummary[],
-  ix: PreparedIndex<PackSummary>,
-): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    const lines = packs.map(
-      (p) =>
-        `${JSON.stringify({ description: p.description, keywords: p.keywords, version: p.version } satisfies PackDetails)}\n`,
-    );
-    const offsets = new Float64Array(packs.length + 1);
-    for (let i = 0; i < lines.length; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(lines[i]!);
-    await writeFileAtomic(join(dir, `${key}.details.ndjson`), lines.join(""));
-    const tagStarts = new Int32Array(packs.length + 1);
-    for (let i = 0; i < packs.length; i++) tagStarts[i + 1] = tagStarts[i]! + packs[i]!.tags.length;
-    const columns = encodeColumns(SNAPSHOT_FORMAT, {
-      id: packs.map((p) => p.id),
-      name: packs.map((p) => p.name),
-      category: packs.map((p) => p.category),
-      tags: packs.flatMap((p) => p.tags),
-      tagStarts,
-      downloads: Float64Array.from(packs, (p) => p.downloads),
-      quality: Float64Array.from(packs, (p) => p.quality.score),
-      details: offsets,
-      words: Array.from({ length: ix.words.size }, (_, w) => ix.words.at(w)),
-      starts: ix.starts,
-      postings: ix.postings,
-    });
-    await writeFileAtomic(join(dir, `${key}.columns`), columns);
-    const all = await Promise.all(
-      (await readdir(dir))
-        .filter((n) => n.endsWith(".columns"))
-        .map(async (n) => ({ key: n.slice(0, -".columns".length), t: (await stat(join(dir, n))).mtimeMs })),
-    );
-    all.sort((a, b) => b.t - a.t);
-    await Promise.all(
-      all
-        .slice(SNAPSHOTS_KEPT)
-        .flatMap((o) =>
-          [`${o.key}.columns`, `${o.key}.details.ndjson`].map((n) => rm(join(dir, n), { force: true })),
-        ),
-    );
-  } catch {
-    // ignored on purpose, see above
   }
 }
 

@@ -1,109 +1,14 @@
 // `ggen market …`: find, install and manage template packs (@ggen/marketplace).
-import { type CommandArgs, defineCommand } from "@ggen/reporter";
-import pkg from "../../package.json" with { type: "json" };
-import { type Output, output } from "../context.js";
+import { defineCommand } from "@ggen/reporter";
+import { output } from "../context.js";
+import { list, type MarketFlags, marketOptions, marketTable, searchCommand, usage } from "./market-search.js";
 
-/** The flags `market` declares for every market command. */
-interface MarketFlags {
-  registry?: string[];
-  offline: boolean;
-}
-
-function marketOptions(argv: CommandArgs<MarketFlags>, out: Output) {
-  const registries = ([] as unknown[])
-    .concat(argv.registry ?? [])
-    .filter((r): r is string => typeof r === "string" && r.length > 0);
-  return {
-    projectDir: process.cwd(),
-    ...(registries.length > 0 ? { registries } : {}),
-    offline: argv.offline === true,
-    ggenVersion: pkg.version,
-    onWarning: (m: string) => out.warn(m),
-  };
-}
-
-const list = (v: unknown): string[] =>
-  ([] as unknown[])
-    .concat(v ?? [])
-    .flatMap((x) => String(x).split(","))
-    .map((s) => s.trim())
-    .filter(Boolean);
+const search = searchCommand(async () => ({
+  searchCatalog: (await import("@ggen/marketplace")).searchCatalog,
+  table: (await import("@ggen/reporter")).table,
+}));
 
 const short = (s: string) => s.slice(0, 12);
-
-interface SearchFlags {
-  query?: string[];
-  tags?: string;
-  category?: string;
-  "min-quality"?: number;
-  limit: number;
-}
-
-const search = defineCommand<SearchFlags, MarketFlags>()({
-  command: "search [query..]",
-  describe: "Search packs by id, name, keyword, tag and description (typo-tolerant)",
-  positionals: { query: { type: "string", array: true, describe: "Words to look for" } },
-  options: {
-    tags: { type: "string", describe: "Only packs with all these tags (comma-separated)" },
-    category: { type: "string", describe: "Only packs in this category" },
-    "min-quality": {
-      type: "number",
-      describe: "Only packs with at least this quality score (0-100)",
-    },
-    limit: { type: "number", default: 20, describe: "At most this many results" },
-  },
-  examples: [
-    ["ggen market search rust cli", "Packs about Rust CLIs"],
-    ["ggen market search --tags production --min-quality 80", "Well-rated production packs"],
-  ],
-  handler: async (argv) => {
-    const out = output(argv);
-    const m = await import("@ggen/marketplace");
-    const { table } = await import("@ggen/reporter");
-    const limit = Number(argv.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw await usage("--limit must be a positive integer");
-    const minQ = argv["min-quality"] as number | undefined;
-    if (minQ !== undefined && (Number.isNaN(minQ) || minQ < 0 || minQ > 100))
-      throw await usage("--min-quality must be between 0 and 100");
-    const query = list(argv.query).join(" ");
-    const tags = list(argv.tags);
-    const hits = await m.searchCatalog(
-      query,
-      {
-        limit,
-        ...(tags.length ? { tags } : {}),
-        ...(typeof argv.category === "string" ? { category: argv.category } : {}),
-        ...(minQ !== undefined ? { minQuality: minQ } : {}),
-      },
-      marketOptions(argv, out),
-    );
-    const rows = hits.map((h) => ({
-      id: h.pack.id,
-      version: h.pack.version,
-      quality: h.pack.quality.score,
-      downloads: h.pack.downloads,
-      category: h.pack.category,
-      description: h.pack.description,
-      score: Math.round(h.score * 100) / 100,
-      matched: h.matched,
-    }));
-    out.data(rows, () =>
-      rows.length === 0
-        ? `no packs match '${query}'`
-        : table(rows, [
-            { header: "ID", value: (r) => r.id },
-            { header: "VERSION", value: (r) => r.version },
-            { header: "QUALITY", value: (r) => r.quality, align: "right" },
-            { header: "DESCRIPTION", value: (r) => r.description, max: 60 },
-          ]),
-    );
-  },
-});
-
-async function usage(msg: string): Promise<Error> {
-  const { GgenError } = await import("@ggen/contract");
-  return new GgenError("USAGE", msg, { kind: "usage" });
-}
 
 function describeChanges(changes: { id: string; from?: string; to: string; action: string }[]): string {
   const moved = changes.filter((c) => c.action !== "unchanged");
@@ -178,7 +83,7 @@ const add = defineCommand<AddFlags, MarketFlags>()({
     if (argv.version !== undefined) {
       const version = String(argv.version).trim();
       if (packs.length !== 1 || packs[0]!.includes("@") || version === "")
-        throw await usage(
+        throw usage(
           version === ""
             ? "--version needs a version, such as --version 1.0.0"
             : "--version applies to one pack named without @<range>: 'ggen market add <pack> --version <version>'",
@@ -453,21 +358,7 @@ const verify = defineCommand<Record<never, never>, MarketFlags>()({
 });
 
 export const marketCommand = defineCommand<MarketFlags>()({
-  command: "market <command>",
-  describe: "Find, install and manage template packs",
-  options: {
-    registry: {
-      type: "string",
-      array: true,
-      describe:
-        "Registry dir, index file, file:// or http(s):// URL (repeatable; first wins). Default: $GGEN_REGISTRY, .ggen/config.toml, the bundled registry",
-    },
-    offline: {
-      type: "boolean",
-      default: false,
-      describe: "Use only cached indexes and archives",
-    },
-  },
+  ...marketTable,
   subcommands: [search, add, remove, listCmd, info, categories, update, verify],
   requireSubcommand: "name a market command; see 'ggen market --help'",
   examples: [

@@ -21,7 +21,14 @@ import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, posix, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { GgenError, isInside, processRef, refAlive, writeFileAtomicSync } from "@ggen/support";
+import {
+  GgenError,
+  isInside,
+  type ProcessRef,
+  processRef,
+  refAlive,
+  writeFileAtomicSync,
+} from "@ggen/support";
 import { AbstractBackend, type BackendOptions } from "../abstract-backend.js";
 import type { BackendMetrics, Environment, EnvironmentSpec, ExecOptions, ExecResult } from "../backend.js";
 import {
@@ -53,7 +60,7 @@ import {
   removeEnvironmentDir,
 } from "./paths.js";
 import { killGroup, killMarked, orphanPids } from "./processes.js";
-import { capabilities, runSandboxed, type SandboxPlan } from "./sandbox.js";
+import { capabilities, runSandboxed, type SandboxPlan, spawnsIntoCgroup } from "./sandbox.js";
 import {
   nativeHealth,
   nativeLogs,
@@ -65,6 +72,20 @@ import {
 } from "./services.js";
 
 const run = promisify(execFile);
+
+/** This process, as commands' callers are recorded (its start time is read once). */
+let ownRef: ProcessRef | undefined;
+
+/** A command's cgroup name says who started it: `exec-<pid>-<start ticks>-<random>`. */
+function commandGroupName(by: ProcessRef, random: string): string {
+  return `exec-${by.pid}-${by.start || "x"}-${random}`;
+}
+
+/** The caller a command's cgroup is named for, or undefined for another name. */
+function commandGroupCaller(name: string): ProcessRef | undefined {
+  const m = /^exec-(\d+)-(\d+|x)-[0-9a-f]{8}$/.exec(name);
+  return m ? { pid: Number(m[1]), start: m[2] === "x" ? "" : m[2]! } : undefined;
+}
 
 const ALLOWED_HOST_ENV = ["PATH", "TERM"];
 
@@ -376,12 +397,19 @@ export class LocalBackend extends AbstractBackend {
     // A command running beside another takes private cache layers, here (removed after it).
     const privateLayers = join(rec.dir, "caches", ".private", randomUUID().slice(0, 8));
     const overlays = await cacheViews(rec, privateLayers, (name, fn) => this.state.lock(name, fn));
+    ownRef ??= processRef();
+    const by = ownRef;
     let cgroup: Cgroup | undefined;
+    // Not in the cpu controller without a CPU limit: moving a task there is the slowest of the moves.
     if (layout && rec.cgroup)
-      cgroup = Cgroup.open(layout, rec.cgroup).child(`exec-${randomUUID().slice(0, 8)}`);
-    // The command's process group goes into the state entry while it runs: if this process is killed
-    // (SIGKILL, no cleanup), `prune` still finds what it left.
-    const by = processRef();
+      cgroup = Cgroup.open(layout, rec.cgroup).child(
+        commandGroupName(by, randomUUID().slice(0, 8)),
+        rec.spec.cpus === undefined ? ["cpu"] : [],
+      );
+    // If this process is killed (SIGKILL, no cleanup), `prune` still finds what the command left: by its
+    // cgroup, named for this process, when it is spawned straight into it — nothing to write then —
+    // otherwise by its process group, in the state entry while it runs.
+    const recordGroup = !(cgroup && spawnsIntoCgroup({ cgroup }));
     let recorded: Promise<void> | undefined;
     let pgid: number | undefined;
     const plan: SandboxPlan = {
@@ -401,10 +429,11 @@ export class LocalBackend extends AbstractBackend {
       marker: `CLEANROOM_EXEC=${randomUUID()}`,
       onStart: (pid) => {
         pgid = pid;
-        recorded = this.state.update((s) => {
-          const e = s.environments[envName];
-          if (e) e.commands = [...(e.commands ?? []), { pgid: pid, by }];
-        });
+        if (recordGroup)
+          recorded = this.state.update((s) => {
+            const e = s.environments[envName];
+            if (e) e.commands = [...(e.commands ?? []), { pgid: pid, by }];
+          });
       },
     };
     try {
@@ -499,10 +528,21 @@ export class LocalBackend extends AbstractBackend {
         (error: Error) => failed.push(error.message),
       );
     }
-    // Commands whose caller died while the environment lives on (`cleanroom exec` killed): their groups.
+    // Commands whose caller died while the environment lives on (`cleanroom exec` killed): their cgroups
+    // (named for the caller) and recorded process groups.
     const orphaned: { env: string; pgid: number }[] = [];
+    const layout = detectCgroups();
     for (const rec of Object.values(state.environments)) {
       if (rec.backend !== "local" || stale.environments.includes(rec.name)) continue;
+      if (layout && rec.cgroup) {
+        const group = Cgroup.open(layout, rec.cgroup);
+        for (const name of group.children()) {
+          const caller = commandGroupCaller(name);
+          if (!caller || refAlive(caller)) continue;
+          await group.child(name).remove();
+          removed.push(`command cgroup ${name} (its caller ${caller.pid} is gone)`);
+        }
+      }
       for (const c of rec.commands ?? []) {
         if (refAlive(c.by)) continue;
         if (killGroup(c.pgid, rec)) removed.push(`process group ${c.pgid} (its caller ${c.by.pid} is gone)`);

@@ -2,10 +2,11 @@
 // One cgroup per environment (the limits), one child per exec (so a timeout kills exactly its tree).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { sleep } from "../util/proc.js";
 
 const ROOT = "/sys/fs/cgroup";
-type Controller = "memory" | "pids" | "cpu" | "cpuacct";
+export type Controller = "memory" | "pids" | "cpu" | "cpuacct";
 
 export interface CgroupLayout {
   version: 1 | 2;
@@ -140,8 +141,54 @@ export class Cgroup {
     }
   }
 
-  child(name: string): Cgroup {
-    const child = new Cgroup(this.layout, join(this.name, name));
+  /**
+   * Can `spawnInside` place a child here? cgroup v1 moves one thread (the main thread, whose id is the
+   * pid); v2 would move the whole process, and from a worker thread the thread that forks is not the one
+   * moved — there the command is moved in by a shell before it runs (see sandbox.ts).
+   */
+  canSpawnInside(): boolean {
+    return this.layout.version === 1 && isMainThread;
+  }
+
+  /**
+   * Runs `spawn` (synchronous: fork and exec happen inside it) with this thread moved into the group, and
+   * moves it back: the child starts in the group, under its limits, before any code of its own runs —
+   * no shell in between. Nothing else of this process runs meanwhile (one thread of JavaScript).
+   */
+  spawnInside<T>(spawn: () => T): T {
+    if (!this.canSpawnInside()) throw new Error("spawnInside needs cgroup v1 and the main thread");
+    const tid = String(process.pid);
+    const home = [...new Set(Object.values(this.layout.parents))];
+    const moveBack = () => {
+      for (const dir of home) writeFileSync(join(dir, "tasks"), tid);
+    };
+    try {
+      for (const dir of this.dirs()) writeFileSync(join(dir, "tasks"), tid);
+      return spawn();
+    } finally {
+      moveBack();
+    }
+  }
+
+  /** The names of the groups directly under this one. */
+  children(): string[] {
+    const dir = this.dirs()[0];
+    try {
+      return dir
+        ? readdirSync(dir, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name)
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** A group under this one, made now: in every controller, or only in `without`'s complement. */
+  child(name: string, without: Controller[] = []): Cgroup {
+    const parents = { ...this.layout.parents };
+    for (const c of without) delete parents[c];
+    const child = new Cgroup({ ...this.layout, parents }, join(this.name, name));
     for (const d of child.dirs()) mkdirSync(d, { recursive: true });
     return child;
   }
@@ -167,7 +214,8 @@ export class Cgroup {
   /** SIGKILL every process (repeatedly: a fork bomb keeps forking while we kill). */
   async killAll(): Promise<void> {
     for (let round = 0; round < 50; round++) {
-      const pids = this.procs();
+      // This process is never one of them (it is in a group only while it spawns into it).
+      const pids = this.procs().filter((pid) => pid !== process.pid);
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {

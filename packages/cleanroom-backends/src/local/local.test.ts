@@ -252,6 +252,52 @@ describe.each([
 });
 
 describe("local state", () => {
+  it("a command spawned into its cgroup writes no state, and a caller killed with SIGKILL leaves a group that prune finds by name", async () => {
+    const layout = detectCgroups();
+    expect(layout, "cgroups are writable here (npm test runs as root)").not.toBeNull();
+    const stateDir = freshState();
+    const backend = new LocalBackend({ stateDir, config: defaultConfig() });
+    const dist = join(import.meta.dirname, "../../dist/index.js");
+    try {
+      await backend.createEnvironment({ name: "caller", pids: 64 });
+      const before = readFileSync(join(stateDir, "state.json"), "utf8");
+      // In its cgroup from its first instruction: the pids limit holds, and nothing about it is written.
+      const r = await backend.exec("caller", ["sh", "-c", "cat /proc/self/cgroup"]);
+      expect(r.stdout).toMatch(/:pids:\/.*ggen-cleanroom\/[^/]+-caller\/exec-\d+-/);
+      expect(readFileSync(join(stateDir, "state.json"), "utf8")).toBe(before);
+      const script = `
+        const { LocalBackend, defaultConfig } = await import(${JSON.stringify(dist)});
+        const b = new LocalBackend({ stateDir: ${JSON.stringify(stateDir)}, config: defaultConfig() });
+        await b.exec("caller", ["sh", "-c", "sleep 4848 & echo started; wait"], {
+          onOutput: (c) => c.includes("started") && console.log("killable"),
+        });`;
+      const { spawn } = await import("node:child_process");
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      await new Promise((ok) => child.stdout.on("data", (d) => String(d).includes("killable") && ok(null)));
+      child.kill("SIGKILL");
+      await new Promise((ok) => child.on("close", ok));
+      // Its caller is gone, the command is not: only the cgroup's name leads to it.
+      expect(hostHas("sleep 4848")).toBe(true);
+      const pruned = await backend.prune();
+      expect(pruned.removed).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^command cgroup exec-${child.pid}-\\d+-[0-9a-f]{8} \\(its caller ${child.pid} is gone\\)$`,
+          ),
+        ),
+      ]);
+      for (let i = 0; i < 50 && hostHas("sleep 4848"); i++) await new Promise((ok) => setTimeout(ok, 20));
+      expect(hostHas("sleep 4848")).toBe(false);
+      // The environment lives on.
+      expect((await backend.exec("caller", ["true"])).exitCode).toBe(0);
+    } finally {
+      await backend.prune({ all: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps environments and services across backend objects (separate CLI calls) and cleans stale entries", async () => {
     const stateDir = freshState();
     try {

@@ -164,11 +164,17 @@ const MOUNT_SCRIPT = [
   'exec setpriv --bounding-set="$caps" --inh-caps="$caps" --no-new-privs -- "$@"',
 ].join("\n");
 
+/** Is the command spawned straight into its cgroup (Cgroup.spawnInside), with no shell to move it there? */
+export function spawnsIntoCgroup(plan: Pick<SandboxPlan, "cgroup">): boolean {
+  return plan.cgroup?.canSpawnInside() === true;
+}
+
 /** The full argv for `argv` under the plan. */
 export function wrap(plan: SandboxPlan, argv: string[]): string[] {
   const c = capabilities();
   const out: string[] = [];
-  if (plan.cgroup) {
+  const direct = spawnsIntoCgroup(plan);
+  if (plan.cgroup && !direct) {
     const dirs = plan.cgroup.dirs();
     out.push(
       "sh",
@@ -185,8 +191,9 @@ export function wrap(plan: SandboxPlan, argv: string[]): string[] {
   if (!plan.cgroup && plan.pids) rl.push(`--nproc=${plan.pids}`);
   if (rl.length > 0 && c.prlimit) out.push("prlimit", ...rl, "--");
   // If this process dies (even by a signal), the command's leader goes too; the cgroup or the PID
-  // namespace takes the rest.
-  if (c.setpriv) out.push("setpriv", "--pdeathsig=SIGKILL", "--");
+  // namespace takes the rest. A command spawned into its own cgroup needs no such process: the group is
+  // named for its caller, and prune kills the group of a caller that is gone (LocalBackend.prune).
+  if (c.setpriv && !direct) out.push("setpriv", "--pdeathsig=SIGKILL", "--");
   if (plan.isolated && plan.netns) out.push("nsenter", `--net=${plan.netns}`, "--");
   const overlays = plan.overlays ?? [];
   const shell = plan.sandbox === "unshare" || plan.sandbox === "userns";
@@ -284,12 +291,14 @@ export async function runSandboxed(
     let stderr = "";
     let timedOut = false;
     let settled = false;
-    const child = spawn(full[0]!, full.slice(1), {
-      cwd: plan.cwd,
-      env: { ...plan.env, [plan.marker.split("=")[0]!]: plan.marker.slice(plan.marker.indexOf("=") + 1) },
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const start = () =>
+      spawn(full[0]!, full.slice(1), {
+        cwd: plan.cwd,
+        env: { ...plan.env, [plan.marker.split("=")[0]!]: plan.marker.slice(plan.marker.indexOf("=") + 1) },
+        detached: true,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+    const child = plan.cgroup && spawnsIntoCgroup(plan) ? plan.cgroup.spawnInside(start) : start();
     const entry = { pid: child.pid ?? -1, cgroup: plan.cgroup };
     active.add(entry);
     if (child.pid) plan.onStart?.(child.pid);
