@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { generate } from "./engine.js";
 import { readsGraph } from "./graph-use.js";
+import { impactOf } from "./impact.js";
 import { loadTemplate } from "./resolve.js";
 import { project, removeProjects } from "./testkit.js";
 
@@ -64,6 +65,14 @@ describe("a --graph no template reads", () => {
     expect(r.files.map((f) => f.path).sort()).toEqual(["a.txt", "b.txt"]);
     const r2 = await generate({ cwd: d, outputDir: "out2", templates: ["t/a.tmpl"], vars: { name: "x" } });
     expect(r2.files.map((f) => f.path)).toEqual(["a.txt"]);
+  });
+});
+
+describe("impactOf", () => {
+  it("on a generation that reads no graph: no output changes (not an error)", async () => {
+    const d = project({ "t/plain.tmpl": plain, "new.ttl": "<http://x/a> <http://x/p> <http://x/b> .\n" });
+    await generate({ cwd: d, outputDir: "out", templates: ["t/plain.tmpl"], vars: { name: "x" } });
+    expect(await impactOf({ cwd: d, outputDir: "out", graph: "new.ttl" })).toEqual([]);
   });
 });
 
