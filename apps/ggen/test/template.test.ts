@@ -392,7 +392,7 @@ describe("ggen template generate --graph", () => {
       const r = ggen(d, "template", "generate", rustLib, "--graph", "foaf.nq", "-o", "out", ...extra);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr.trim().split("\n")).toEqual([
-        "ggen: error: --graph foaf.nq: no template of io.ggen.rust-lib reads a graph (no query, no sparql helper) (leave out --graph, or use a pack that queries one)",
+        "ggen: error: --graph foaf.nq: no template of io.ggen.rust-lib reads a graph (no query, no sparql helper); leave out --graph, or use a pack that queries one",
       ]);
       expect(r.stdout).toBe("");
     }

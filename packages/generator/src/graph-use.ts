@@ -61,8 +61,10 @@ export function checkGraphRead(run: Run, units: readonly TemplateUnit[]): void {
       : packs.size === 1 && one.pack
         ? `no template of ${one.pack.id} reads a graph`
         : `none of the ${units.length} templates reads a graph`;
-  fail("GRAPH_UNUSED", `--graph ${given.join(", ")}: ${none} (no query, no sparql helper)`, undefined, {
-    kind: "usage",
-    hint: "leave out --graph, or use a pack that queries one",
-  });
+  fail(
+    "GRAPH_UNUSED",
+    `--graph ${given.join(", ")}: ${none} (no query, no sparql helper); leave out --graph, or use ${one.pack ? "a pack" : "a template"} that queries one`,
+    undefined,
+    { kind: "usage" },
+  );
 }
