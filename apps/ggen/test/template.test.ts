@@ -377,3 +377,45 @@ describe("bad input: one line with file:line, nothing written", () => {
     oneLineError(ggen(d, "gen", "t/x.tmpl", "--check", "--dry-run"), 2, /cannot be combined/);
   });
 });
+
+// `--graph` given to templates that read no graph (no query, no sparql helper): refused out loud before
+// the graph is parsed or anything is written — in a generation, --plan and --diff alike. A run where one
+// template reads it is unchanged.
+const rustLib = join(repo, "fixtures", "registry", "packs", "io.ggen.rust-lib");
+// A real vocabulary's shape (FOAF as N-Quads), but not valid RDF: parsing it would fail differently.
+const foaf = "<http://xmlns.com/foaf/0.1/Person> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> !!! .\n";
+
+describe("ggen template generate --graph", () => {
+  it("refuses a pack none of whose templates reads a graph: exit 2, one line, nothing written", () => {
+    const d = project({ "foaf.nq": foaf });
+    for (const extra of [[], ["--plan", "plan.json"], ["--diff", "--dry-run"]]) {
+      const r = ggen(d, "template", "generate", rustLib, "--graph", "foaf.nq", "-o", "out", ...extra);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n")).toEqual([
+        "ggen: error: --graph foaf.nq: no template of io.ggen.rust-lib reads a graph (no query, no sparql helper); leave out --graph, or use a pack that queries one",
+      ]);
+      expect(r.stdout).toBe("");
+    }
+    expect(readdirSync(d)).toEqual(["foaf.nq"]);
+  });
+
+  it("still generates the same pack without --graph", () => {
+    const d = project({});
+    const r = ggen(d, "template", "generate", rustLib, "-o", "out", "--vars", "name=demo");
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(d, "out", "Cargo.toml"))).toBe(true);
+  });
+
+  it("keeps a run where one template reads the graph", () => {
+    const d = project({
+      "t/plain.tmpl": "---\nto: plain.txt\n---\nplain\n",
+      "t/people.tmpl":
+        '---\nto: people.txt\n---\n{{#each (sparql "SELECT ?s WHERE { ?s a <http://xmlns.com/foaf/0.1/Person> }")}}{{s}}\n{{/each}}',
+      "people.nq":
+        "<http://ex.org/ann> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://xmlns.com/foaf/0.1/Person> .\n",
+    });
+    const r = ggen(d, "template", "batch-generate", "t", "--graph", "people.nq", "-o", "out");
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(d, "out")).sort()).toEqual(expect.arrayContaining(["people.txt", "plain.txt"]));
+  });
+});

@@ -13,6 +13,7 @@ import { planDocument, supersededBases } from "./apply.js";
 import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
+import { checkGraphRead } from "./graph-use.js";
 import { manifestPathOf, readLock } from "./lock.js";
 import { buildManifest } from "./manifest.js";
 import { scanOrphans } from "./orphans.js";
@@ -95,7 +96,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
     trustedPacks(run.cwd),
   );
-  // A pack's contract (shapes, vars schema) is checked before anything is rendered.
+  // A --graph no template reads is refused before it is parsed; then the packs' contracts (shapes, vars).
+  checkGraphRead(run, units);
   await checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
   const planned = (await Promise.all(units.map((u) => limit(() => renderUnit(run, u))))).flat();

@@ -69,8 +69,11 @@ export function helpersNamed(spec: string): string[] | undefined {
 }
 
 /** A precompiled template in the narrowest environment that has every helper it names. */
-function templateOf(base: "runtime" | "full", spec: string): HandlebarsTemplateDelegate {
-  const names = helpersNamed(spec);
+function templateOf(
+  base: "runtime" | "full",
+  spec: string,
+  names = helpersNamed(spec),
+): HandlebarsTemplateDelegate {
   const env = names ? narrowed(base, names) : base === "runtime" ? runtime() : handlebars();
   return env.template(specification(spec));
 }
@@ -113,7 +116,10 @@ function withHelpers(env: Env, only?: ReadonlySet<string>): Env {
 
 export const helperNames = (): string[] => [...Object.keys(helpers), ...builtinHelpers];
 
-export type Compiled = (context: unknown, state: RenderState) => string;
+export type Compiled = ((context: unknown, state: RenderState) => string) & {
+  /** The ggen helpers the text may call; undefined when that is not known (then: any of them). */
+  readonly helpers: readonly string[] | undefined;
+};
 
 interface Loc {
   start: { line: number; column: number };
@@ -190,17 +196,20 @@ export function compile(
   cacheDir?: string,
   mode: CompileMode = "text",
 ): Compiled {
-  let tpl: HandlebarsTemplateDelegate | undefined;
+  let checked: Checked | undefined;
   const cached = cacheDir ? join(cacheDir, `${compiledKey(mode + text)}.js`) : undefined;
   if (cached) {
     try {
-      tpl = templateOf("runtime", readFileSync(cached, "utf8"));
+      const spec = readFileSync(cached, "utf8");
+      const helpers = helpersNamed(spec);
+      checked = { tpl: templateOf("runtime", spec, helpers), helpers };
     } catch {
-      tpl = undefined;
+      checked = undefined;
     }
   }
-  const run = tpl ?? compileChecked(text, file, firstLine, cached, mode);
-  return (context, state) => {
+  checked ??= compileChecked(text, file, firstLine, cached, mode);
+  const { tpl: run, helpers } = checked;
+  const rendered = (context: unknown, state: RenderState): string => {
     try {
       return run(context, { data: { ggen: state } });
     } catch (e) {
@@ -217,6 +226,13 @@ export function compile(
       );
     }
   };
+  return Object.assign(rendered, { helpers });
+}
+
+/** A compiled text and the ggen helpers it may call (undefined: not known). */
+interface Checked {
+  tpl: HandlebarsTemplateDelegate;
+  helpers: readonly string[] | undefined;
 }
 
 /**
@@ -292,7 +308,7 @@ function compileChecked(
   firstLine: number,
   saveAs: string | undefined,
   mode: CompileMode,
-): HandlebarsTemplateDelegate {
+): Checked {
   checkBudget(text, file, firstLine);
   const hb = handlebars();
   let ast: unknown;
@@ -315,12 +331,25 @@ function compileChecked(
     );
   }
   checkHelpers(ast, file, firstLine);
+  const helpers = helpersIn(ast);
   if (mode === "shell") shellValues(ast);
   const program = ast as Parameters<Env["compile"]>[0];
-  if (!saveAs) return hb.compile(program, { ...COMPILE_OPTIONS });
+  if (!saveAs) return { tpl: hb.compile(program, { ...COMPILE_OPTIONS }), helpers };
   const spec = hb.precompile(program, { ...COMPILE_OPTIONS }) as string;
   saveCompiled(saveAs, spec);
-  return templateOf("full", spec);
+  return { tpl: templateOf("full", spec), helpers };
+}
+
+/** Every ggen helper name a parsed text mentions as a plain name (a call, or a bare `{{name}}`). */
+function helpersIn(ast: unknown): string[] {
+  const known = new Set(Object.keys(helpers));
+  const names = new Set<string>();
+  walk(ast, (n) => {
+    const p = n as { type: string; data?: boolean; depth?: number; parts?: string[] };
+    if (p.type === "PathExpression" && !p.data && p.depth === 0 && p.parts?.length === 1)
+      if (known.has(p.parts[0]!)) names.add(p.parts[0]!);
+  });
+  return [...names].sort();
 }
 
 let keyPrefix: string | undefined;

@@ -290,6 +290,9 @@ const plainCase = (f: (s: unknown) => string): HelperDelegate =>
 
 const RANGE_MAX = 10_000;
 
+/** The helpers that read the template's graph (a run given a graph needs a template naming one, or a query). */
+export const GRAPH_HELPERS: readonly string[] = ["sparql"];
+
 export const helpers: Record<string, HelperDelegate> = {
   camel: plainCase(camelCase),
   pascal: plainCase(pascalCase),

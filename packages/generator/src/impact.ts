@@ -79,7 +79,12 @@ export async function impactOf(opts: {
     vars: { ...vars, ...(opts.vars ?? {}) },
     mode: "dry-run",
     ...(opts.packsDir ? { packsDir: opts.packsDir } : {}),
+  }).catch((e: unknown) => {
+    // No template of the lock reads a graph: no output depends on it, so none changes.
+    if ((e as { code?: unknown }).code === "GRAPH_UNUSED") return undefined;
+    throw e;
   });
+  if (r === undefined) return [];
   const out: Impact[] = [];
   const seen = new Set<string>();
   for (const f of r.manifest.files) {

@@ -50,7 +50,8 @@ const generateFlags: OptionTable<GenerateFlags> = {
   graph: {
     type: "string",
     array: true,
-    describe: "RDF graph file to use instead of the pack's default graphs (repeatable)",
+    describe:
+      "RDF graph file to use instead of the pack's default graphs (repeatable); refused (exit 2) when no template of the run reads a graph",
   },
   "packs-dir": {
     type: "string",
