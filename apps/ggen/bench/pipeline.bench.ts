@@ -15,6 +15,11 @@ import { expect, it } from "vitest";
 
 const bin = join(repoRoot, "apps/ggen/dist/bin.js");
 const RUNS = Number(process.env.GGEN_BENCH_PIPELINE_RUNS ?? 3);
+/** Project dirs of failed runs, left in place for a post-mortem. */
+const kept = new Set<string>();
+const removeUnlessKept = (dir: string) => {
+  if (!kept.has(dir)) rmSync(dir, { recursive: true, force: true });
+};
 
 function dockerAnswers(): boolean {
   return spawnSync("docker", ["info"], { stdio: "ignore", timeout: 5000 }).status === 0;
@@ -35,8 +40,13 @@ function deployOnce(
     timeout,
   });
   const ms = performance.now() - t0;
-  if (r.status !== 0)
-    throw new Error(`ultra-fast-deploy ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0) {
+    // The project stays for a post-mortem (its run file names the failing test); callers remove it otherwise.
+    kept.add(cwd);
+    throw new Error(
+      `ultra-fast-deploy ${args.join(" ")} exited ${r.status} (project kept: ${cwd}): ${r.stderr.slice(-2000)}`,
+    );
+  }
   return { ms, stdout: r.stdout };
 }
 
@@ -64,7 +74,7 @@ function serviceRun(backend: "local" | "testcontainers", home: string): DeployRu
     const waited = /^Docker engine: ([\d.]+) s/.exec(report.stages.reporting?.message ?? "");
     return { ms, stages: report.stages, ...(waited ? { engineMs: Number(waited[1]) * 1000 } : {}) };
   } finally {
-    rmSync(cwd, { recursive: true, force: true });
+    removeUnlessKept(cwd);
   }
 }
 
@@ -148,7 +158,7 @@ function crateRun(pack: string, home: string): CrateRun {
       cpuMs: (run.resources.cpuUserMs ?? 0) + (run.resources.cpuSystemMs ?? 0),
     };
   } finally {
-    rmSync(cwd, { recursive: true, force: true });
+    removeUnlessKept(cwd);
   }
 }
 
