@@ -238,7 +238,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     const outputs = generateTwice(graph, "alike");
     const models = await Promise.all(outputs.map((out) => generatedModel(out)));
     expect(models[1]).toEqual(models[0]);
-    const model = models[0];
+    const model = models[0]!;
     // IRIs sort Name < id < name < name2 < name22 < name_2 (and Item < Item2 < item < item22 < item_2);
     // the longest run of digits ending a name is 2 ("name22"), so numbers have 3 digits.
     expect(model.map((e) => e.name)).toEqual(["Item", "Item2", "Thing", "Item002", "Item22", "Item2002"]);
@@ -299,7 +299,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     writeFileSync(graph, lines.join("\n"));
     const models = await Promise.all(generateTwice(graph, "random").map((out) => generatedModel(out)));
     expect(models[1]).toEqual(models[0]);
-    const model = models[0];
+    const model = models[0]!;
     expect(model).toHaveLength(classes.length);
     expect(model.reduce((n, e) => n + e.fields.length, 0)).toBe(props.length);
     expectDistinctNames(model);
