@@ -2,6 +2,7 @@
 // from their npm packages (@vocabulary/*, N-Quads: every triple in a named graph): each generates a
 // service whose own tests pass against a real PostgreSQL 15. A model with no class is one error line.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   mkdirSync,
   mkdtempSync,
@@ -266,6 +267,55 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(readme).toContain("- `Thing.name2002` is https://example.org/name_2\n");
     expect(readme).toContain("- `Thing.owner002Id` is https://example.org/owner\n");
     expect(readme).toContain("- `Thing.ownerId003` is https://example.org/owner_id\n");
+    expect(serviceTests(outputs[0])).toBeGreaterThan(model.length);
+  }, 300_000);
+
+  it("names a local name without ASCII letters or digits, or starting with a digit, validly and the same way every run, reported", async () => {
+    const graph = join(root, "odd-names.ttl");
+    writeFileSync(
+      graph,
+      [
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix ex: <https://example.org/> .",
+        "<https://example.org/名前> a owl:Class .",
+        "<https://example.org/_> a owl:Class .",
+        "<https://example.org/3DModel> a owl:Class ; rdfs:subClassOf",
+        "  [ a owl:Restriction ; owl:onProperty <https://example.org/名前> ; owl:maxCardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty <https://example.org/p/_> ; owl:maxCardinality 1 ],",
+        "  [ a owl:Restriction ; owl:onProperty ex:2nd ; owl:onClass <https://example.org/名前> ; owl:maxQualifiedCardinality 1 ] .",
+        "<https://example.org/名前> a owl:DatatypeProperty ; rdfs:range xsd:string .",
+        "<https://example.org/p/_> a owl:DatatypeProperty ; rdfs:range xsd:string .",
+        "ex:2nd a owl:ObjectProperty .",
+      ].join("\n"),
+    );
+    const outputs = generateTwice(graph, "odd");
+    const models = await Promise.all(outputs.map((out) => generatedModel(out)));
+    expect(models[1]).toEqual(models[0]);
+    const model = models[0]!;
+    // No usable character: "entity"/"field" and the first 8 hex digits of the IRI's MD5 (stable);
+    // a leading digit: the same word before it.
+    const md5 = (s: string) => createHash("md5").update(s).digest("hex").slice(0, 8);
+    expect(model.map((e) => e.name).sort()).toEqual(
+      ["Entity3DModel", `Entity${md5("https://example.org/_")}`, `Entity${md5("https://example.org/名前")}`].sort(),
+    );
+    const model3d = model.find((e) => e.name === "Entity3DModel")!;
+    expect(model3d.fields.map((f) => f.name).sort()).toEqual(
+      ["field2ndId", `field${md5("https://example.org/名前")}`, `field${md5("https://example.org/p/_")}`].sort(),
+    );
+    const identifier = /^[A-Za-z][A-Za-z0-9_]*$/;
+    for (const e of model) {
+      for (const name of [e.name, e.table, e.repository, ...e.fields.flatMap((f) => [f.name, f.column])])
+        expect(name).toMatch(identifier);
+      expect(e.path).toMatch(/^[a-z][a-z0-9-]*$/);
+    }
+    expectDistinctNames(model);
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
+    expect(readme).toContain("- `Entity3DModel` is https://example.org/3DModel\n");
+    expect(readme).toContain(`- \`Entity${md5("https://example.org/名前")}\` is https://example.org/名前\n`);
+    expect(readme).toContain("- `Entity3DModel.field2ndId` is https://example.org/2nd\n");
+    expect(readme).toContain(`- \`Entity3DModel.field${md5("https://example.org/p/_")}\` is https://example.org/p/_\n`);
     expect(serviceTests(outputs[0])).toBeGreaterThan(model.length);
   }, 300_000);
 
