@@ -298,11 +298,19 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     // a leading digit: the same word before it.
     const md5 = (s: string) => createHash("md5").update(s).digest("hex").slice(0, 8);
     expect(model.map((e) => e.name).sort()).toEqual(
-      ["Entity3DModel", `Entity${md5("https://example.org/_")}`, `Entity${md5("https://example.org/名前")}`].sort(),
+      [
+        "Entity3DModel",
+        `Entity${md5("https://example.org/_")}`,
+        `Entity${md5("https://example.org/名前")}`,
+      ].sort(),
     );
     const model3d = model.find((e) => e.name === "Entity3DModel")!;
     expect(model3d.fields.map((f) => f.name).sort()).toEqual(
-      ["field2ndId", `field${md5("https://example.org/名前")}`, `field${md5("https://example.org/p/_")}`].sort(),
+      [
+        "field2ndId",
+        `field${md5("https://example.org/名前")}`,
+        `field${md5("https://example.org/p/_")}`,
+      ].sort(),
     );
     const identifier = /^[A-Za-z][A-Za-z0-9_]*$/;
     for (const e of model) {
@@ -315,7 +323,9 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(readme).toContain("- `Entity3DModel` is https://example.org/3DModel\n");
     expect(readme).toContain(`- \`Entity${md5("https://example.org/名前")}\` is https://example.org/名前\n`);
     expect(readme).toContain("- `Entity3DModel.field2ndId` is https://example.org/2nd\n");
-    expect(readme).toContain(`- \`Entity3DModel.field${md5("https://example.org/p/_")}\` is https://example.org/p/_\n`);
+    expect(readme).toContain(
+      `- \`Entity3DModel.field${md5("https://example.org/p/_")}\` is https://example.org/p/_\n`,
+    );
     expect(serviceTests(outputs[0])).toBeGreaterThan(model.length);
   }, 300_000);
 
@@ -328,8 +338,8 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     };
     const pick = () =>
       Array.from({ length: 1 + next(5) }, () => ["a", "A", "1", "2", "_", "id", "Id"][next(7)]).join("");
-    const alike = (n: number) =>
-      [...new Set(Array.from({ length: n }, pick))].filter((x) => /^[A-Za-z]/.test(x));
+    // Names starting with a digit or "_", or with no letter or digit at all, are made names first.
+    const alike = (n: number) => [...new Set(Array.from({ length: n }, pick))];
     const props = alike(120);
     const classes = alike(120);
     const lines = [
@@ -357,6 +367,9 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(model).toHaveLength(classes.length);
     expect(model.reduce((n, e) => n + e.fields.length, 0)).toBe(props.length);
     expectDistinctNames(model);
+    for (const e of model)
+      for (const name of [e.name, e.table, e.repository, ...e.fields.flatMap((f) => [f.name, f.column])])
+        expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
   }, 120_000);
 
   it("refuses a model without classes in one line", () => {
