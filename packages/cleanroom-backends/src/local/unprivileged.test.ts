@@ -251,11 +251,16 @@ it("without cgroups, a caller killed with SIGKILL mid-exec leaves a process grou
     // the recorded process group leads to it; the second asks for status and prunes.
     const first = `${open}
         await b.createEnvironment({ name: "orphan", throwaway: true });
-        // Killed once the command runs and its process group is on record.
+        // Killed once the command runs, its process group is on record and the background sleep has
+        // exec'd ("started" can come before the forked child is sleep rather than a copy of sh).
         const recorded = () => b.state.read().environments.orphan?.commands?.length > 0;
+        const fs = await import("node:fs");
+        const sleeps = () => fs.readdirSync("/proc").some((p) => {
+          try { return fs.readFileSync("/proc/" + p + "/cmdline", "utf8") === "sleep\\u00003232\\u0000"; } catch { return false; }
+        });
         await b.exec("orphan", ["sh", "-c", "sleep 3232 & echo started; wait"], {
           onOutput: async (c) => {
-            while (c.includes("started") && !recorded()) await new Promise((ok) => setTimeout(ok, 5));
+            while (c.includes("started") && !(recorded() && sleeps())) await new Promise((ok) => setTimeout(ok, 5));
             console.log("killable");
           },
         });`;
