@@ -1,6 +1,8 @@
 // The io.ggen.domain-service pack (fixtures/templates) on published vocabularies nobody here wrote, read
 // from their npm packages (@vocabulary/*, N-Quads: every triple in a named graph): each generates a
 // service whose own tests pass against a real PostgreSQL 15. A model with no class is one error line.
+// The services' tests run as the ultra-fast path runs them (@ggen/testing's batch: one node process,
+// four files at once): DBpedia's 763 files would take minutes as a process each.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -17,6 +19,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type PostgresHandle, startPostgres } from "@ggen/cleanroom-backends";
+import { camelCase, kebabCase, pluralize, snakeCase } from "@ggen/generator";
+import { runTests, selectFiles, spawnExec } from "@ggen/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, repoRoot as repo } from "./market-helpers.js";
 
@@ -60,36 +64,44 @@ afterAll(async () => {
 }, 60_000);
 
 // Classes each vocabulary declares (owl:Class IRIs, counted once; class expressions are blank nodes): one
-// entity test file per class. DBpedia's 760 entity files (each migrates all 760 tables into its own schema)
-// take many minutes: there the service's model, schema and API tests run, which cover every entity too.
-// The batched runner (@ggen/testing `batch`: one process, four files at once) does not change that: the
-// time is PostgreSQL's (a 760-table schema created and dropped per file; still unfinished after 400 s on
-// a loaded machine), and four such schemas at once exhaust its lock table ("out of shared memory";
-// max_locks_per_transaction), so entity and API tests fail there.
-const vocabularies: [name: string, classes: number, tests: "all" | "model, schema and API"][] = [
-  ["foaf", 13, "all"],
-  ["prov", 51, "all"],
-  ["org", 9, "all"],
-  ["gs1", 55, "all"],
-  ["dbo", 760, "model, schema and API"],
+// entity test file per class. Each entity test creates only its entity's table and the ones it references
+// (DBpedia's 760 tables once per file would exhaust PostgreSQL's lock table, four files at once).
+const vocabularies: [name: string, classes: number][] = [
+  ["foaf", 13],
+  ["prov", 51],
+  ["org", 9],
+  ["gs1", 55],
+  ["dbo", 760],
 ];
 
-/** Runs a generated service's own tests (all, or `files`) against the PostgreSQL; the number passed. */
-function serviceTests(out: string, files: string[] = []): number {
+/** Runs a generated service's own tests against the PostgreSQL: every one passes; how many ran. */
+async function serviceTests(out: string): Promise<number> {
   mkdirSync(join(out, "node_modules"), { recursive: true });
   symlinkSync(dirname(require.resolve("pg/package.json")), join(out, "node_modules", "pg"));
-  const t = spawnSync(process.execPath, ["--test", ...files], {
-    cwd: out,
-    encoding: "utf8",
-    env: { ...process.env, DATABASE_URL: pg!.url },
-    timeout: 600_000,
-    maxBuffer: 1 << 30, // DBpedia's 760 entity test files report more than the default 1 MiB
+  const files = await selectFiles(out, {});
+  const { tests } = await runTests(files, {
+    root: out,
+    exec: spawnExec,
+    batch: true,
+    env: { DATABASE_URL: pg!.url },
+    timeoutMs: 600_000,
   });
-  const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(t.stdout)?.[1] ?? -1);
-  expect(count("fail"), t.stdout.slice(-4000) + t.stderr.slice(-2000)).toBe(0);
-  expect(count("skipped")).toBe(0);
-  expect(t.status).toBe(0);
-  return count("pass");
+  const failed = tests.filter((t) => t.status !== "passed");
+  expect(failed.map((t) => `${t.id}: ${t.status} ${t.failureMessage ?? ""}\n${t.outputTail ?? ""}`)).toEqual(
+    [],
+  );
+  // Every file reported tests (a file that loads nothing would pass unnoticed otherwise).
+  expect(new Set(tests.map((t) => t.file)).size).toBe(files.length);
+  return tests.length;
+}
+
+/** The pack's classes.rq on `graph`: one row per entity, as the templates see it. */
+function classRows(graph: string): Record<string, string>[] {
+  const r = ggen("graph", "query", graph, "--query", "@fixtures/templates/queries/classes.rq", "--json");
+  expect(r.status, r.stderr).toBe(0);
+  const bindings = (JSON.parse(r.stdout) as { results: { bindings: Record<string, { value: string }>[] } })
+    .results.bindings;
+  return bindings.map((b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v.value])));
 }
 
 /** Generates the pack from `graph` into two fresh directories: deterministic output compares equal. */
@@ -130,8 +142,8 @@ function expectDistinctNames(model: ModelEntity[]): void {
 
 describe("io.ggen.domain-service on published vocabularies", () => {
   it.each(vocabularies)(
-    "@vocabulary/%s (%i classes) generates a service whose tests (%s) pass against PostgreSQL",
-    (name, classes, tests) => {
+    "@vocabulary/%s (%i classes) generates a service whose tests all pass against PostgreSQL",
+    async (name, classes) => {
       const out = join(root, name);
       const r = ggen(
         "gen",
@@ -150,14 +162,79 @@ describe("io.ggen.domain-service on published vocabularies", () => {
 
       const model = readFileSync(join(out, "src", "model.mjs"), "utf8");
       expect(model).toContain("fields: [\n    ],"); // classes without properties: id-only tables
+      const entities = await generatedModel(out);
+      expectDistinctNames(entities);
+      // No two plurals alike here: each is exactly what the `pluralize` helper gives (the templates used
+      // it before the query numbered alike plurals), so the tables, paths and repositories are unchanged.
+      const rows = classRows(vocabulary(name));
+      expect(rows.filter((row) => row.pluralRenamed)).toEqual([]);
+      expect(rows.map((row) => row.plural)).toEqual(rows.map((row) => pluralize(row.entity)));
+      expect(entities.map((e) => [e.table, e.path, e.repository])).toEqual(
+        rows.map((row) => {
+          const plural = pluralize(row.entity);
+          return [snakeCase(plural), kebabCase(plural), camelCase(plural)];
+        }),
+      );
 
-      const files = tests === "all" ? [] : ["model", "schema", "api"].map((f) => `test/${f}.test.mjs`);
-      expect(serviceTests(out, files)).toBeGreaterThan(classes);
+      expect(await serviceTests(out)).toBeGreaterThan(classes);
     },
     900_000,
   );
 
-  it("names entities apart when two IRIs share a local name, the same way every run", () => {
+  it("names tables, paths and repositories apart when two entities' plurals read alike, reported, the same way every run", async () => {
+    const graph = join(root, "alike-plurals.ttl");
+    const names = ["Axis", "Axe", "Person", "People", "Cat", "Cats", "Category"];
+    writeFileSync(
+      graph,
+      [
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix ex: <https://example.org/> .",
+        ...names.map((c) => `ex:${c} a owl:Class .`),
+        // References between the alike ones: each foreign key must reach its own table.
+        "ex:Axe rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:axis ; owl:onClass ex:Axis ; owl:qualifiedCardinality 1 ] .",
+        "ex:People rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:member ; owl:onClass ex:Person ; owl:maxQualifiedCardinality 1 ] .",
+        "ex:Cats rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:name ; owl:cardinality 1 ] .",
+        "ex:axis a owl:ObjectProperty . ex:member a owl:ObjectProperty .",
+        "ex:name a owl:DatatypeProperty ; rdfs:range xsd:string .",
+      ].join("\n"),
+    );
+    const outputs = generateTwice(graph, "plurals");
+    const models = await Promise.all(outputs.map((out) => generatedModel(out)));
+    expect(models[1]).toEqual(models[0]);
+    const model = models[0]!;
+    expectDistinctNames(model);
+    // IRIs sort Axe < Axis < Cat < Cats < Category < People < Person: the first of each alike pair keeps
+    // the plural `pluralize` gives, the other is numbered.
+    const tables = Object.fromEntries(model.map((e) => [e.name, [e.table, e.path, e.repository]]));
+    expect(tables).toEqual({
+      Axe: ["axes", "axes", "axes"],
+      Axis: ["axes2", "axes2", "axes2"],
+      Cat: ["cats", "cats", "cats"],
+      Cats: ["cats2", "cats2", "cats2"],
+      Category: ["categories", "categories", "categories"],
+      People: ["people", "people", "people"],
+      Person: ["people2", "people2", "people2"],
+    });
+    const schema = readFileSync(join(outputs[0], "sql", "schema.sql"), "utf8");
+    expect(schema).toContain('ALTER TABLE "axes" ADD CONSTRAINT "axes_axis_id_fkey"');
+    expect(schema).toContain('REFERENCES "axes2" (id)');
+    expect(schema).toContain('REFERENCES "people2" (id)');
+    const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
+    expect(readme).toContain("## Renamed plurals");
+    expect(readme).toContain("- `axes2` (`/axes2`, `repos.axes2`) is `Axis`, https://example.org/Axis\n");
+    expect(readme).toContain("- `cats2` (`/cats2`, `repos.cats2`) is `Cats`, https://example.org/Cats\n");
+    expect(readme).toContain(
+      "- `people2` (`/people2`, `repos.people2`) is `Person`, https://example.org/Person\n",
+    );
+    expect(readme).toContain("`GET/POST /axes2`");
+    expect(readFileSync(join(outputs[1], "README.md"), "utf8")).toBe(readme);
+    expect(readFileSync(join(outputs[1], "sql", "schema.sql"), "utf8")).toBe(schema);
+    expect(await serviceTests(outputs[0])).toBeGreaterThan(model.length);
+  }, 300_000);
+
+  it("names entities apart when two IRIs share a local name, the same way every run", async () => {
     const graph = join(root, "shared-names.ttl");
     writeFileSync(
       graph,
@@ -177,9 +254,10 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     const readme = readFileSync(join(outputs[0], "README.md"), "utf8");
     expect(readme).toContain("`Person2` is https://b.example/Person");
     expect(readme).toContain("`Person3` is https://c.example/person");
+    expectDistinctNames(await generatedModel(outputs[0]));
   }, 120_000);
 
-  it("names fields apart when two properties of one class share a local name, reported, the same way every run", () => {
+  it("names fields apart when two properties of one class share a local name, reported, the same way every run", async () => {
     const graph = join(root, "shared-fields.ttl");
     writeFileSync(
       graph,
@@ -214,8 +292,9 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(readme).toContain("- `Person.name2` is https://example.org/name");
     expect(readme).toContain("- `Person.id2` is https://example.org/id");
     expect(readme).toContain("- `Person.friendId2` is https://example.org/friend_id");
+    expectDistinctNames(await generatedModel(outputs[0]));
     // The renamed fields work: the service's own tests (model, schema, data access, API) pass.
-    expect(serviceTests(outputs[0])).toBeGreaterThan(1);
+    expect(await serviceTests(outputs[0])).toBeGreaterThan(1);
   }, 300_000);
 
   it("numbers alike names so that no numbered name reads like another (chains, camel and snake), reported, the same way every run", async () => {
@@ -267,7 +346,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(readme).toContain("- `Thing.name2002` is https://example.org/name_2\n");
     expect(readme).toContain("- `Thing.owner002Id` is https://example.org/owner\n");
     expect(readme).toContain("- `Thing.ownerId003` is https://example.org/owner_id\n");
-    expect(serviceTests(outputs[0])).toBeGreaterThan(model.length);
+    expect(await serviceTests(outputs[0])).toBeGreaterThan(model.length);
   }, 300_000);
 
   it("names a local name without ASCII letters or digits, or starting with a digit, validly and the same way every run, reported", async () => {
@@ -326,7 +405,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(readme).toContain(
       `- \`Entity3DModel.field${md5("https://example.org/p/_")}\` is https://example.org/p/_\n`,
     );
-    expect(serviceTests(outputs[0])).toBeGreaterThan(model.length);
+    expect(await serviceTests(outputs[0])).toBeGreaterThan(model.length);
   }, 300_000);
 
   it("keeps names distinct on many random alike names (a fixed seed)", async () => {
