@@ -74,6 +74,14 @@ const vocabularies: [name: string, classes: number][] = [
   ["dbo", 760],
 ];
 
+// The prefixes of the test graphs below.
+const PREFIXES = [
+  "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+  "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+  "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+  "@prefix ex: <https://example.org/> .",
+];
+
 /** Runs a generated service's own tests against the PostgreSQL: every one passes; how many ran. */
 async function serviceTests(out: string): Promise<number> {
   mkdirSync(join(out, "node_modules"), { recursive: true });
@@ -128,6 +136,14 @@ async function generatedModel(out: string): Promise<ModelEntity[]> {
     entityList: ModelEntity[];
   };
   return mod.entityList;
+}
+
+/** Generates `graph` twice: the models compare equal (the names do not depend on the run). */
+async function modelTwice(graph: string, prefix: string): Promise<[ModelEntity[], [string, string]]> {
+  const outputs = generateTwice(graph, prefix);
+  const [model, again] = await Promise.all(outputs.map((out) => generatedModel(out)));
+  expect(again).toEqual(model);
+  return [model!, outputs];
 }
 
 /** Every name a service derives from an entity or field is its own; no field takes the key column. */
@@ -187,10 +203,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     writeFileSync(
       graph,
       [
-        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-        "@prefix ex: <https://example.org/> .",
+        ...PREFIXES,
         ...names.map((c) => `ex:${c} a owl:Class .`),
         // References between the alike ones: each foreign key must reach its own table.
         "ex:Axe rdfs:subClassOf [ a owl:Restriction ; owl:onProperty ex:axis ; owl:onClass ex:Axis ; owl:qualifiedCardinality 1 ] .",
@@ -200,10 +213,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         "ex:name a owl:DatatypeProperty ; rdfs:range xsd:string .",
       ].join("\n"),
     );
-    const outputs = generateTwice(graph, "plurals");
-    const models = await Promise.all(outputs.map((out) => generatedModel(out)));
-    expect(models[1]).toEqual(models[0]);
-    const model = models[0]!;
+    const [model, outputs] = await modelTwice(graph, "plurals");
     expectDistinctNames(model);
     // IRIs sort Axe < Axis < Cat < Cats < Category < People < Person: the first of each alike pair keeps
     // the plural `pluralize` gives, the other is numbered.
@@ -262,11 +272,8 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     writeFileSync(
       graph,
       [
-        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        ...PREFIXES,
         "@prefix foaf: <http://xmlns.com/foaf/0.1/> .",
-        "@prefix ex: <https://example.org/> .",
         "ex:Person a owl:Class ; rdfs:subClassOf",
         "  [ a owl:Restriction ; owl:onProperty foaf:name ; owl:cardinality 1 ],",
         "  [ a owl:Restriction ; owl:onProperty ex:name ; owl:maxCardinality 1 ],",
@@ -304,10 +311,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     writeFileSync(
       graph,
       [
-        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-        "@prefix ex: <https://example.org/> .",
+        ...PREFIXES,
         "ex:Thing a owl:Class ; rdfs:subClassOf",
         ...props.map((p) => `  [ a owl:Restriction ; owl:onProperty ex:${p} ; owl:maxCardinality 1 ],`),
         ...refs.map(
@@ -319,10 +323,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         ...["Item", "item", "Item2", "item_2", "item22"].map((c) => `ex:${c} a owl:Class .`),
       ].join("\n"),
     );
-    const outputs = generateTwice(graph, "alike");
-    const models = await Promise.all(outputs.map((out) => generatedModel(out)));
-    expect(models[1]).toEqual(models[0]);
-    const model = models[0]!;
+    const [model, outputs] = await modelTwice(graph, "alike");
     // IRIs sort Name < id < name < name2 < name22 < name_2 (and Item < Item2 < item < item22 < item_2);
     // the longest run of digits ending a name is 2 ("name22"), so numbers have 3 digits.
     expect(model.map((e) => e.name)).toEqual(["Item", "Item2", "Thing", "Item002", "Item22", "Item2002"]);
@@ -354,10 +355,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     writeFileSync(
       graph,
       [
-        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-        "@prefix ex: <https://example.org/> .",
+        ...PREFIXES,
         "<https://example.org/名前> a owl:Class .",
         "<https://example.org/_> a owl:Class .",
         "<https://example.org/3DModel> a owl:Class ; rdfs:subClassOf",
@@ -369,10 +367,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
         "ex:2nd a owl:ObjectProperty .",
       ].join("\n"),
     );
-    const outputs = generateTwice(graph, "odd");
-    const models = await Promise.all(outputs.map((out) => generatedModel(out)));
-    expect(models[1]).toEqual(models[0]);
-    const model = models[0]!;
+    const [model, outputs] = await modelTwice(graph, "odd");
     // No usable character: "entity"/"field" and the first 8 hex digits of the IRI's MD5 (stable);
     // a leading digit: the same word before it.
     const md5 = (s: string) => createHash("md5").update(s).digest("hex").slice(0, 8);
@@ -422,10 +417,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     const props = alike(120);
     const classes = alike(120);
     const lines = [
-      "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-      "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-      "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-      "@prefix ex: <https://example.org/> .",
+      ...PREFIXES,
       ...classes.map((c) => `<https://example.org/class/${c}> a owl:Class .`),
       `<https://example.org/class/${classes[0]}> rdfs:subClassOf ${props
         .map((p, i) =>
@@ -440,9 +432,7 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     ];
     const graph = join(root, "random-names.ttl");
     writeFileSync(graph, lines.join("\n"));
-    const models = await Promise.all(generateTwice(graph, "random").map((out) => generatedModel(out)));
-    expect(models[1]).toEqual(models[0]);
-    const model = models[0]!;
+    const [model] = await modelTwice(graph, "random");
     expect(model).toHaveLength(classes.length);
     expect(model.reduce((n, e) => n + e.fields.length, 0)).toBe(props.length);
     expectDistinctNames(model);
