@@ -244,6 +244,51 @@ describe("io.ggen.domain-service on published vocabularies", () => {
     expect(await serviceTests(outputs[0])).toBeGreaterThan(model.length);
   }, 300_000);
 
+  it("gives each entity the plural `pluralize` gives, numbering alike ones in IRI order (many random names, a fixed seed)", () => {
+    // Words that reach every branch of inflect.ts: irregulars both ways, uncountables, each rule, words
+    // that look plural, upper case, and names ending in a digit or "_".
+    const parts = [
+      ...["Axis", "axe", "Person", "people", "Cat", "cats", "Day", "city", "Knife", "wife", "Wolf", "half"],
+      ...["Potato", "Hero", "Box", "Church", "Dish", "Quiz", "Octopus", "Criterion", "Basis", "Status"],
+      ...["Class", "News", "series", "Data", "ID", "URL", "Mouse", "mice", "Leaf", "leaves", "Ox", "s"],
+      ...["Y", "fe", "o", "_", "2", "10"],
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    // Every word after a few heads (so alike pairs collide: BigAxis, BigAxe), and random joins of words.
+    const heads = ["", "Big", "big_", "X2"];
+    const names = [
+      ...new Set([
+        ...heads.flatMap((head) => parts.map((part) => head + part)),
+        ...Array.from({ length: 200 }, () =>
+          Array.from({ length: 1 + next(3) }, () => parts[next(parts.length)]).join(""),
+        ),
+      ]),
+    ];
+    const graph = join(root, "random-plurals.ttl");
+    writeFileSync(
+      graph,
+      [...PREFIXES, ...names.map((n) => `<https://example.org/c/${n}> a owl:Class .`)].join("\n"),
+    );
+    const rows = classRows(graph);
+    expect(rows).toHaveLength(names.length);
+    // The rows come in IRI order; the first of each alike plural keeps it, the others are numbered 2, 3, …
+    const key = (s: string) => s.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+    const seen = new Map<string, number>();
+    const expected = rows.map((row) => {
+      const plural = pluralize(row.entity);
+      const before = seen.get(key(plural)) ?? 0;
+      seen.set(key(plural), before + 1);
+      return before === 0 ? [plural, undefined] : [`${plural}${before + 1}`, "true"];
+    });
+    expect(rows.map((row) => [row.plural, row.pluralRenamed])).toEqual(expected);
+    expect(expected.filter(([, renamed]) => renamed).length).toBeGreaterThan(10);
+    expect(new Set(rows.map((row) => key(row.plural!))).size).toBe(rows.length);
+  }, 60_000);
+
   it("names entities apart when two IRIs share a local name, the same way every run", async () => {
     const graph = join(root, "shared-names.ttl");
     writeFileSync(
