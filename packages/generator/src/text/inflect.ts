@@ -1,5 +1,7 @@
 // A small English inflector for identifiers (table names, route segments, collection types).
 // Rules are applied to the last word only and the original casing of the word's first letter is kept.
+// The domain-service pack ports `pluralize` to SPARQL (fixtures/templates/queries/classes.rq, to number
+// alike plurals): change both; apps/ggen/test/ontologies.test.ts compares them.
 
 const UNCOUNTABLE = new Set([
   "equipment",
