@@ -7,9 +7,9 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, which } from "@ggen/support";
 import { firstLine, type RunResult, run } from "./exec.js";
-import { rustcVersion, type Toolchain, which } from "./toolchain.js";
+import { rustcVersion, type Toolchain } from "./toolchain.js";
 
 export interface LlvmTools {
   profdata: string;
