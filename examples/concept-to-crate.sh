@@ -3,7 +3,7 @@
 # cleanroom (`cleanroom ultra-fast-test --manifest target/generated/Cargo.toml`, then the seed's own
 # test_pipeline.yaml and validate_deploy.yaml, verbatim, which the pack generates), and finally the
 # single command — `ggen ultra-fast-deploy` — whose report must say READY: every quality gate passed
-# and the crate was published to the project's local registry, where a crate depending on it builds.
+# and the crate was published to the project's local registry, where a crate depending on it compiles.
 set -euo pipefail
 NEEDS="cargo"
 source "$(dirname "$0")/lib.sh"

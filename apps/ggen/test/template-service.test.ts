@@ -12,6 +12,7 @@ import {
   realpathSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -168,6 +169,44 @@ describe("io.ggen.domain-service from the shop ontology", () => {
     expect(pass).toBeGreaterThanOrEqual(40);
     expect(r.status).toBe(0);
   }, 300_000);
+
+  it("bundles a release of the production dependencies only, where pg loads", () => {
+    // node_modules here is linked the way pnpm lays it out (pg's own dependencies beside it in the store).
+    const r = spawnSync(process.execPath, ["scripts/bundle.mjs"], { cwd: svc, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^bundle: dist\/ with \d+ production dependencies$/m);
+    const bundled = readdirSync(join(svc, "dist", "node_modules"));
+    expect(bundled).toContain("pg");
+    expect(bundled).toContain("pg-pool"); // pg's own dependency, found where node finds it
+    expect(bundled).not.toContain("@types"); // devDependencies stay out of a release
+    expect(bundled).not.toContain("typescript");
+    const loads = spawnSync(
+      process.execPath,
+      ["-e", "import('pg').then((m) => console.log(typeof m.default.Pool))"],
+      {
+        cwd: join(svc, "dist"),
+        encoding: "utf8",
+      },
+    );
+    expect(loads.stdout.trim(), loads.stderr).toBe("function");
+    // A dependency that is not installed: one line, exit 1, and the last release untouched.
+    const before = readdirSync(join(svc, "dist")).sort();
+    const pkg = readFileSync(join(svc, "package.json"), "utf8");
+    const withMissing = JSON.parse(pkg) as { dependencies: Record<string, string> };
+    withMissing.dependencies["not-installed-anywhere"] = "^1.0.0";
+    writeFileSync(join(svc, "package.json"), JSON.stringify(withMissing));
+    try {
+      const bad = spawnSync(process.execPath, ["scripts/bundle.mjs"], { cwd: svc, encoding: "utf8" });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr.trim()).toBe(
+        "bundle: not-installed-anywhere (needed by package.json) is not installed: run npm install",
+      );
+      expect(readdirSync(join(svc, "dist")).sort()).toEqual(before);
+      expect(readdirSync(svc).filter((f) => f.startsWith(".dist-"))).toEqual([]);
+    } finally {
+      writeFileSync(join(svc, "package.json"), pkg);
+    }
+  }, 60_000);
 
   it("migrates, starts and answers GET /health with 200 JSON", async () => {
     const migrate = spawnSync(process.execPath, ["src/migrate.mjs"], {

@@ -7,9 +7,9 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, which } from "@ggen/support";
 import { firstLine, type RunResult, run } from "./exec.js";
-import { rustcVersion, type Toolchain, which } from "./toolchain.js";
+import { rustcVersion, type Toolchain } from "./toolchain.js";
 
 export interface LlvmTools {
   profdata: string;
@@ -46,8 +46,32 @@ async function llvmMajorOf(
  * $LLVM_COV, rustup's llvm-tools component, /usr/lib/llvm-<major>/bin (Debian's llvm-<major>), then
  * llvm-profdata-<major> and llvm-profdata on PATH.
  */
-export async function findCoverageTools(opts: FindToolsOptions): Promise<CoverageTools> {
+export function findCoverageTools(opts: FindToolsOptions): Promise<CoverageTools> {
   const env = { ...process.env, ...opts.env, ...opts.toolchain.env };
+  const key = [
+    opts.toolchain.rustc,
+    opts.tools?.profdata ?? "",
+    opts.tools?.cov ?? "",
+    ...["RUSTUP_TOOLCHAIN", "LLVM_PROFDATA", "LLVM_COV", "PATH"].map((k) => env[k] ?? ""),
+  ].join("\0");
+  let found = toolLookups.get(key);
+  if (!found) {
+    found = lookUpCoverageTools(opts, env);
+    toolLookups.set(key, found);
+    found.catch(() => toolLookups.delete(key));
+  }
+  return found;
+}
+
+// One lookup per rustc and search path per process (like `rustc -vV`): a run's setup may start it early,
+// while the pack's output is still being generated, and use the answer when it needs it.
+const toolLookups = new Map<string, Promise<CoverageTools>>();
+
+async function lookUpCoverageTools(opts: FindToolsOptions, env: NodeJS.ProcessEnv): Promise<CoverageTools> {
+  // The sysroot is asked for alongside the version: each probe is a process start.
+  const sysrootRun = opts.tools
+    ? undefined
+    : run(opts.toolchain.rustc, ["--print", "sysroot"], { env }).catch(() => undefined);
   const rustc = await rustcVersion(opts.toolchain, env);
   const major = rustc.version.llvmMajor;
   if (major === undefined)
@@ -57,7 +81,7 @@ export async function findCoverageTools(opts: FindToolsOptions): Promise<Coverag
   else {
     if (env.LLVM_PROFDATA && env.LLVM_COV)
       candidates.push({ profdata: env.LLVM_PROFDATA, cov: env.LLVM_COV });
-    const sysroot = await run(opts.toolchain.rustc, ["--print", "sysroot"], { env }).catch(() => undefined);
+    const sysroot = await sysrootRun;
     if (sysroot?.code === 0) {
       const bin = join(sysroot.stdout.trim(), "lib", "rustlib", rustc.version.host, "bin");
       candidates.push({ profdata: join(bin, "llvm-profdata"), cov: join(bin, "llvm-cov") });
@@ -77,8 +101,10 @@ export async function findCoverageTools(opts: FindToolsOptions): Promise<Coverag
       continue;
     }
     // Older llvm-profdata answers --version only under a subcommand.
-    const profdata = await llvmMajorOf(c.profdata, ["merge", "--version"], env);
-    const cov = await llvmMajorOf(c.cov, ["--version"], env);
+    const [profdata, cov] = await Promise.all([
+      llvmMajorOf(c.profdata, ["merge", "--version"], env),
+      llvmMajorOf(c.cov, ["--version"], env),
+    ]);
     if (profdata === major && cov === major) return { available: true, tools: { ...c, llvmMajor: major } };
     const [tool, found] = profdata === major ? [c.cov, cov] : [c.profdata, profdata];
     const what = `${tool} is ${found === undefined ? "of an unknown LLVM" : `LLVM ${found}`}`;

@@ -74,5 +74,5 @@ export {
   targetCacheKey,
 } from "./target-cache.js";
 export type { RustcVersion, Toolchain } from "./toolchain.js";
-export { findToolchain, parseRustcVersion, requireToolchain, rustcVersion, which } from "./toolchain.js";
+export { findToolchain, parseRustcVersion, requireToolchain, rustcVersion } from "./toolchain.js";
 export { cargoReqToRange, satisfiesCargoReq } from "./version-req.js";

@@ -185,6 +185,12 @@ export interface ConsumerOptions {
   crateDir?: string;
   /** More environment for cargo: the codegen settings the target dir was built with, so it is reused. */
   env?: Record<string, string>;
+  /**
+   * `cargo check` instead of `cargo build`: the crate resolves, downloads (checksum verified) and
+   * compiles as a dependency, short of machine code — for when a build of the packaged crate was
+   * verified already (`cargo publish --dry-run`). `targetDir` then has the dependencies checked, not built.
+   */
+  check?: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -193,8 +199,8 @@ export interface ConsumerOptions {
 const DEPLOY_REGISTRY = "ggen-deploy";
 
 /**
- * Builds a new crate that depends on `crate` from `registry` (exactly that version), with a cargo home
- * of its own (nothing cached from an earlier publish of the same version). The result is cargo's.
+ * Builds (or checks) a new crate that depends on `crate` from `registry` (exactly that version), with a
+ * cargo home of its own (nothing cached from an earlier publish of the same version). The result is cargo's.
  */
 export async function buildConsumer(o: ConsumerOptions): Promise<RunResult> {
   await rm(o.dir, { recursive: true, force: true });
@@ -233,7 +239,7 @@ export async function buildConsumer(o: ConsumerOptions): Promise<RunResult> {
     join(crate, "src", "lib.rs"),
     `//! Checks that ${o.crate.name} ${o.crate.version} builds as a dependency.\npub use ${o.crate.lib} as published;\n`,
   );
-  return run(o.toolchain.cargo, ["build", "--quiet"], {
+  return run(o.toolchain.cargo, [o.check ? "check" : "build", "--quiet"], {
     cwd: crate,
     env: {
       ...process.env,

@@ -4,7 +4,7 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { GgenError } from "@ggen/support";
+import { GgenError, which } from "@ggen/support";
 import { firstLine, run } from "./exec.js";
 
 export interface Toolchain {
@@ -24,14 +24,6 @@ const executable = (file: string) => {
     return false;
   }
 };
-
-/** `name` on PATH, or undefined. */
-export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir && executable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 /** cargo on PATH, else in $CARGO_HOME/bin, else in ~/.cargo/bin (rustup's default); undefined if none. */
 export function findToolchain(env: NodeJS.ProcessEnv = process.env): Toolchain | undefined {

@@ -59,6 +59,14 @@ describe.skipIf(skip)("a local file registry", () => {
       toolchain: toolchain!,
     });
     expect(built.code, built.stderr).toBe(0);
+    const checked = await buildConsumer({
+      registry: reg,
+      crate: { name: "greeter_lib", version: "0.1.0", lib: "greeter_lib" },
+      dir: join(s.dir, "consumer-check"),
+      toolchain: toolchain!,
+      check: true,
+    });
+    expect(checked.code, checked.stderr).toBe(0);
     const again = await publishCrate(reg, p.crate, p.manifest);
     expect(again).toMatchObject({ replaced: true, previousVersion: "0.1.0" });
     expect(
@@ -80,14 +88,18 @@ describe.skipIf(skip)("a local file registry", () => {
       'include = ["src/**/*.rs", "Cargo.toml"]',
     );
     const published = await publishCrate(reg, p.crate, p.manifest);
-    const built = await buildConsumer({
-      registry: reg,
-      crate: { name: "broken_lib", version: "0.1.0", lib: "broken_lib" },
-      dir: join(s.dir, "consumer-2"),
-      toolchain: toolchain!,
-    });
-    expect(built.code).not.toBe(0);
-    expect(built.stderr).toMatch(/data\.txt/);
+    // A check finds it as a build does: the missing file is read before any machine code is made.
+    for (const check of [false, true]) {
+      const built = await buildConsumer({
+        registry: reg,
+        crate: { name: "broken_lib", version: "0.1.0", lib: "broken_lib" },
+        dir: join(s.dir, `consumer-2-${check ? "check" : "build"}`),
+        toolchain: toolchain!,
+        check,
+      });
+      expect(built.code).not.toBe(0);
+      expect(built.stderr).toMatch(/data\.txt/);
+    }
     await restoreIndex(reg, published.snapshot);
     expect(existsSync(join(reg.indexDir, indexPath("broken_lib")))).toBe(false);
     expect(existsSync(join(reg.cratesDir, "broken_lib", "broken_lib-0.1.0.crate"))).toBe(false);

@@ -97,7 +97,7 @@ export function recommendationOf(outcome: Outcome): string {
   if (outcome.ok) {
     const d = outcome.deployed;
     if (d?.registry)
-      return `Ready: every quality gate passed and ${d.releaseId ?? "the crate"} was published to ${d.registry}, where a crate depending on it builds.`;
+      return `Ready: every quality gate passed and ${d.releaseId ?? "the crate"} was published to ${d.registry}, where a crate depending on it compiles.`;
     return d
       ? `Ready: every stage passed and ${d.url ?? "the service"} answers its health check.`
       : "Ready: every quality gate passed.";

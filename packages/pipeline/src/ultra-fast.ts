@@ -14,6 +14,7 @@ import { GgenError } from "@ggen/support";
 import { createContext, type PipelineContext, pipelinePaths, type UltraFastOptions } from "./context.js";
 import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
+import { probeToolchain } from "./declared/toolchains.js";
 import { loadEngine } from "./engine.js";
 import { loadProject } from "./project.js";
 import { deploymentRecord, engineShare, failureLine, type Outcome, rolledBack } from "./report.js";
@@ -161,6 +162,10 @@ async function declaredPipeline(
   environment: Promise<Environment>,
 ): Promise<void> {
   const plan = planPipeline(pack.installed.manifest.pipeline!, join(pack.dir, "ggen.toml"));
+  probeToolchain(
+    plan.toolchain,
+    plan.stages.some((s) => s.coverage === "llvm-cov"),
+  );
   // The container images carry Node and the services, not a Rust toolchain: said now, not as a failed build.
   const env = await runner.guard(environment);
   if (plan.toolchain === "cargo" && env.backend.name !== "local")

@@ -11,7 +11,7 @@ export type { LockOptions, LockOwner } from "./lock.js";
 export { acquireLock, lockPathFor, withLock } from "./lock.js";
 export { freePort } from "./net.js";
 export type { ProcessRef } from "./process.js";
-export { isAlive, processRef, refAlive } from "./process.js";
+export { isAlive, processRef, refAlive, which } from "./process.js";
 export { isSecretName, REDACTED, redactRecord, redactText, redactUrl, SECRET_NAME } from "./redact.js";
 export { closest, didYouMean, editDistance } from "./suggest.js";
 export type { LongTimer } from "./timer.js";

@@ -1,6 +1,7 @@
 // A process named so that a reused pid is not mistaken for it: its pid and its start time (clock ticks
 // since boot, from /proc). What owner records and locks store, so a dead owner is recognised at once.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 
 export interface ProcessRef {
   pid: number;
@@ -40,4 +41,24 @@ export function refAlive(ref: ProcessRef): boolean {
   const now = startTicks(ref.pid);
   if (now === undefined) return ref.start === "";
   return ref.start === "" || now === ref.start;
+}
+
+/**
+ * `name` found on PATH as the shell's `command -v` finds it (an executable regular file), or undefined:
+ * looked up here rather than by starting a shell, which costs a process per question.
+ */
+export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!name || name.includes("/")) return undefined;
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      if (!statSync(file).isFile()) continue;
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

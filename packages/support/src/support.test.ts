@@ -1,4 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +30,7 @@ import {
   sha256File,
   sha256FileSync,
   staysInside,
+  which,
   writeFileAtomic,
   writeFileAtomicSync,
 } from "./index.js";
@@ -162,6 +174,26 @@ describe("parseKeyValues", () => {
         expect((e as GgenError).exitCode).toBe(2);
         expect((e as GgenError).toLine()).toBe(`--vars '${bad}': expected key=value (e.g. --vars name=shop)`);
       }
+    }
+  });
+});
+
+describe("which", () => {
+  it("finds what the shell's `command -v` finds: an executable file on PATH, in PATH's order", () => {
+    const dir = join(scratch, "which");
+    for (const d of ["a", "b"]) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, "a", "tool"), "#!/bin/sh\n"); // not executable: skipped
+    writeFileSync(join(dir, "b", "tool"), "#!/bin/sh\n");
+    chmodSync(join(dir, "b", "tool"), 0o755);
+    mkdirSync(join(dir, "a", "dir-tool")); // a directory is no command
+    const env = { PATH: [join(dir, "a"), join(dir, "b")].join(":") };
+    expect(which("tool", env)).toBe(join(dir, "b", "tool"));
+    expect(which("dir-tool", env)).toBeUndefined();
+    expect(which("nothing-here", env)).toBeUndefined();
+    expect(which("b/tool", env)).toBeUndefined(); // a name, not a path
+    for (const name of ["tool", "dir-tool", "nothing-here"]) {
+      const sh = spawnSync("/bin/sh", ["-c", `command -v ${name}`], { env, encoding: "utf8" });
+      expect(which(name, env) ?? "").toBe(sh.stdout.trim());
     }
   });
 });

@@ -60,7 +60,13 @@ import {
   removeEnvironmentDir,
 } from "./paths.js";
 import { killGroup, killMarked, orphanPids } from "./processes.js";
-import { capabilities, runSandboxed, type SandboxPlan, spawnsIntoCgroup } from "./sandbox.js";
+import {
+  capabilities,
+  probeCapabilities,
+  runSandboxed,
+  type SandboxPlan,
+  spawnsIntoCgroup,
+} from "./sandbox.js";
 import {
   nativeHealth,
   nativeLogs,
@@ -107,6 +113,8 @@ export class LocalBackend extends AbstractBackend {
 
   async createEnvironment(asked: EnvironmentSpec): Promise<Environment> {
     checkName("environment", asked.name);
+    // The machine's probes, side by side (capabilities() below then answers from what they found).
+    await probeCapabilities();
     const { spec, defaults } = this.resolveSpec(asked);
     const isolated = spec.isolated === true;
     const dir = this.envDir(spec.name);

@@ -3,7 +3,7 @@
 // private mount namespace built by `mount -a` as root (or as root mapped in a user namespace), with the
 // command's capabilities dropped so that it cannot undo a read-only mount. cgroups give limits and a kill
 // of the whole tree; prlimit covers CPU time (and memory/processes without cgroups).
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import type { Isolation } from "@ggen/contract";
 import { longTimeout } from "@ggen/support";
 import type { ExecOptions, ExecResult } from "../backend.js";
@@ -26,57 +26,93 @@ function works(argv: string[]): boolean {
   }
 }
 
+/** `works`, without blocking: the probes of `probeCapabilities` run side by side. */
+function worksAsync(argv: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: 30_000 }, (error) => resolve(!error));
+  });
+}
+
+const OVERLAY_PROBE = [
+  "unshare",
+  "--mount",
+  "--propagation",
+  "private",
+  "sh",
+  "-c",
+  "mount -t tmpfs cleanroom-probe /tmp && cd /tmp && mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w m",
+];
+
 /**
- * Can an overlay be mounted? Tried in a throwaway mount namespace on a tmpfs of its own, so the probe
- * leaves nothing on disk, whatever happens to this process meanwhile.
+ * What each capability needs: the tools on PATH (looked up, no process) and the probe that must exit 0.
+ * Overlay: tried in a throwaway mount namespace on a tmpfs of its own, so the probe leaves nothing on
+ * disk, whatever happens to this process meanwhile. No probe makes a network namespace: creating one
+ * waits while the kernel tears others down.
  */
-function overlayWorks(): boolean {
-  if (!isRoot() || !commandExists("unshare") || !commandExists("mount")) return false;
-  return works([
-    "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    "mount -t tmpfs cleanroom-probe /tmp && cd /tmp && mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w m",
-  ]);
+function probes(
+  root: boolean,
+): Record<"bwrap" | "unshare" | "userns" | "setpriv" | "overlay", string[] | undefined> {
+  const has = (...names: string[]) => names.every(commandExists);
+  return {
+    bwrap: has("bwrap")
+      ? ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"]
+      : undefined,
+    unshare:
+      root && has("unshare", "mount", "pivot_root")
+        ? ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "true"]
+        : undefined,
+    userns:
+      !root && has("unshare", "mount", "pivot_root")
+        ? ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"]
+        : undefined,
+    setpriv: ["setpriv", "--pdeathsig=SIGKILL", "--", "true"],
+    overlay: root && has("unshare", "mount") ? OVERLAY_PROBE : undefined,
+  };
+}
+
+function capabilitiesFrom(
+  root: boolean,
+  works: Record<keyof ReturnType<typeof probes>, boolean>,
+): Capabilities {
+  return {
+    root,
+    ...works,
+    netns: root && commandExists("ip") && commandExists("nsenter"),
+    cgroups: detectCgroups() !== null,
+    prlimit: commandExists("prlimit"),
+  };
 }
 
 let cached: { path: string; caps: Capabilities } | undefined;
 
 /**
  * What this machine allows, probed once per process (and again when PATH changes: a tool hidden from it is
- * not there). No probe makes a network namespace: creating one waits while the kernel tears others down.
+ * not there). `probeCapabilities` gives the same answer without blocking, its probes side by side.
  */
 export function capabilities(): Capabilities {
   const path = process.env.PATH ?? "";
   if (cached?.path === path) return cached.caps;
   const root = isRoot();
-  const caps: Capabilities = {
-    root,
-    bwrap:
-      commandExists("bwrap") &&
-      works(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"]),
-    unshare:
-      root &&
-      commandExists("unshare") &&
-      commandExists("mount") &&
-      commandExists("pivot_root") &&
-      works(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "true"]),
-    userns:
-      !root &&
-      commandExists("unshare") &&
-      commandExists("mount") &&
-      commandExists("pivot_root") &&
-      works(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"]),
-    netns: root && commandExists("ip") && commandExists("nsenter"),
-    cgroups: detectCgroups() !== null,
-    prlimit: commandExists("prlimit"),
-    setpriv: works(["setpriv", "--pdeathsig=SIGKILL", "--", "true"]),
-    overlay: overlayWorks(),
-  };
+  const p = probes(root);
+  const ran = Object.fromEntries(
+    Object.entries(p).map(([k, argv]) => [k, argv !== undefined && works(argv)]),
+  ) as Record<keyof typeof p, boolean>;
+  const caps = capabilitiesFrom(root, ran);
   cached = { path, caps };
+  return caps;
+}
+
+/** `capabilities()`, its probes run side by side without blocking; the answer is kept for `capabilities()`. */
+export async function probeCapabilities(): Promise<Capabilities> {
+  const path = process.env.PATH ?? "";
+  if (cached?.path === path) return cached.caps;
+  const root = isRoot();
+  const p = probes(root);
+  const entries = await Promise.all(
+    Object.entries(p).map(async ([k, argv]) => [k, argv !== undefined && (await worksAsync(argv))] as const),
+  );
+  const caps = capabilitiesFrom(root, Object.fromEntries(entries) as Record<keyof typeof p, boolean>);
+  if ((process.env.PATH ?? "") === path) cached = { path, caps };
   return caps;
 }
 

@@ -1,7 +1,6 @@
 // Process helpers: liveness, killing a whole tree, waiting for a condition.
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { isAlive as isRunning } from "@ggen/support";
+import { isAlive as isRunning, which } from "@ggen/support";
 
 /** Like @ggen/support's isAlive, and a zombie (which answers kill(0)) counts as gone: a service that
  * exited but was not reaped yet must be taken for dead. */
@@ -109,11 +108,7 @@ export async function stopProcess(pid: number, signal: NodeJS.Signals, graceMs =
   await waitExit(pid, 2000);
 }
 
+/** Is `name` an executable on PATH (as `command -v` would find it)? */
 export function commandExists(name: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
+  return which(name) !== undefined;
 }

@@ -89,12 +89,15 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     input.llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
   ]);
   const lanes = input.lanes.slice(1);
-  for (const lane of lanes) {
-    const dir = laneDir(input.root, input.lanes, lane, cargo.LANES_DIR);
-    const empty = (await readdir(dir).catch(() => [])).length === 0;
-    // A lane starts from the same cache entry as the main one: its dependencies are fresh there too.
-    if (target.source === "cache" && empty) await cargo.copyTarget(join(target.entry, "target"), dir, "link");
-  }
+  // A lane starts from the same cache entry as the main one: its dependencies are fresh there too.
+  await Promise.all(
+    lanes.map(async (lane) => {
+      const dir = laneDir(input.root, input.lanes, lane, cargo.LANES_DIR);
+      const empty = (await readdir(dir).catch(() => [])).length === 0;
+      if (target.source === "cache" && empty)
+        await cargo.copyTarget(join(target.entry, "target"), dir, "link");
+    }),
+  );
   const env: Record<string, string> = {
     ...toolchain.env,
     ...home.env,
@@ -172,6 +175,24 @@ async function npmToolchain(input: ToolchainInput): Promise<PreparedToolchain> {
       : {}),
     finish: async () => undefined,
   };
+}
+
+/**
+ * Starts what a toolchain's setup asks of the machine but not of the generated output (cargo: rustc's
+ * version, the coverage tools of its LLVM), so that it runs while the output is being generated; the
+ * setup then finds the answers waiting. A failure here is the setup's to report: ignored now.
+ */
+export function probeToolchain(name: NonNullable<PackPipeline["toolchain"]>, llvmCoverage: boolean): void {
+  if (name !== "cargo") return;
+  void (async () => {
+    const cargo = await import("@ggen/cargo");
+    const toolchain = cargo.requireToolchain();
+    const home = await cargo.prepareCargoHome();
+    await Promise.all([
+      cargo.rustcVersion(toolchain, { ...process.env, ...home.env }),
+      llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
+    ]);
+  })().catch(() => undefined);
 }
 
 /** The toolchains a pack may name. */

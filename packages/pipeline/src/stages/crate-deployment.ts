@@ -1,7 +1,8 @@
 // Deployment of a crate (a pack's `[pipeline.deploy] uses = "cargo-registry"`): the packaged .crate
 // published to a local file registry (the project's .ggen/deploy/registry, or the one given), then
-// verified the way a user would find it — a fresh crate that depends on exactly this version builds
-// through the registry — and the registry's index restored when it does not.
+// verified the way a user would find it — a fresh crate that depends on exactly this version compiles
+// through the registry (`cargo check` when the publish dry run built the packaged crate already, else
+// `cargo build`) — and the registry's index restored when it does not.
 
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -90,6 +91,15 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
           `cargo package failed: ${r.stderr.split("\n").find((l) => l.startsWith("error")) ?? r.stderr.trim()}`,
         );
     }
+    // When the publish dry run verified a build of the packaged crate, the consumer only type-checks
+    // (in the lane whose dependencies are checked: a lint or docs lane); otherwise it builds.
+    const verified = checked.plan.stages.some(
+      (s) => s.parse === "cargo-package" && s.run?.includes("publish") && !s.run.includes("--no-verify"),
+    );
+    const checkLane = checked.plan.stages.find((s) => s.gate === "lint" || s.gate === "docs")?.lane;
+    const consumerTarget = verified
+      ? (ready.toolchain.lane(checkLane).targetDir ?? buildTarget)
+      : buildTarget;
     const dir = registryDir(ctx);
     const registry = await cargo.ensureFileRegistry(dir);
     const published = await cargo.publishCrate(registry, crateFile, manifestText);
@@ -105,8 +115,9 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       crateDir: home.crateDir,
       // The crate's target dir spares rebuilding its dependencies, but cargo never rebuilds a registry
       // crate it has built before under the same name and version: a replaced version gets a fresh one.
-      ...(published.replaced ? {} : { targetDir: buildTarget }),
+      ...(published.replaced ? {} : { targetDir: consumerTarget }),
       env: { ...CARGO_CODEGEN_ENV },
+      check: verified,
     });
     const base = { provider: "cargo-registry" as const, releaseId, registry: dir, artifact };
     if (built.code === 0)
@@ -121,10 +132,10 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
       ...base,
       status: "rolled-back",
       rolledBackTo: published.previousVersion ? `${m.name}@${published.previousVersion}` : "nothing",
-      message: `a crate depending on ${releaseId} does not build from the registry: ${why}`,
+      message: `a crate depending on ${releaseId} does not ${verified ? "compile" : "build"} from the registry: ${why}`,
     };
   },
   verdict: releaseVerdict,
   describe: (d, _input, ctx) =>
-    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it builds`,
+    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it compiles`,
 };

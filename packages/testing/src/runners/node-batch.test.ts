@@ -66,6 +66,25 @@ test("no hook of a.test here", () => assert.equal(typeof after, "function"));
     expect(r.timeline.map((t) => t.name)).toEqual(["node (3 files)"]);
   });
 
+  it("runs a file's tests one at a time, as a process per file does, while files run side by side", async () => {
+    // Each test holds a shared slot across a timer: were two of one file's tests run at once, the second
+    // would find the slot taken.
+    const body = (name: string) => `import { test } from "node:test";
+import assert from "node:assert/strict";
+let busy = false;
+for (const n of [1, 2, 3])
+  test("${name} " + n, async () => {
+    assert.equal(busy, false, "another test of this file is running");
+    busy = true;
+    await new Promise((r) => setTimeout(r, 50));
+    busy = false;
+  });
+`;
+    const files = ["b4/x.test.mjs", "b4/y.test.mjs"].map((f, i) => write(f, body(i === 0 ? "x" : "y")));
+    const r = await run(files);
+    expect(Object.values(byId(r.tests))).toEqual(Array(6).fill("passed"));
+  });
+
   it("names a file that does not load, and the files a crash left without a result", async () => {
     const ok = write("b2/ok.test.mjs", `import { test } from "node:test";\ntest("fine", () => {});\n`);
     const broken = write("b2/broken.test.mjs", `import { nothing } from "./missing.mjs";\n`);

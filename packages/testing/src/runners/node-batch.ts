@@ -72,7 +72,8 @@ for (const file of files)
   );
 describe(${JSON.stringify(BATCH_SUITE)}, { concurrency: ${FILE_CONCURRENCY} }, () => {
   for (const { file, mod, error } of loaded)
-    describe(file, () => {
+    // One test at a time within a file, as in a process of its own (a suite inherits its parent's concurrency).
+    describe(file, { concurrency: 1 }, () => {
       if (error) throw error;
       return mod.evaluate();
     });
