@@ -90,8 +90,15 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   const data = await run.graph(sources);
   const key = sha256(["shapes/1", data.hash, ...files.map((f) => `${f}\0${sha256FileSync(f)}`)].join("\0"));
   if (passedBefore(run, key)) return [];
-  const shapes = await run.graph(files.map((f) => ({ path: f })));
-  const report = await run.rdf!.validateShapes(data, shapes, { sources });
+  // Loaded apart from the run's graphs: the shapes are not the model (the lock counts the model's triples,
+  // which must not depend on whether this check was remembered as passed).
+  const shapes = await run.rdf!.loadGraph(files.map((f) => ({ path: f })));
+  let report: Awaited<ReturnType<NonNullable<Run["rdf"]>["validateShapes"]>>;
+  try {
+    report = await run.rdf!.validateShapes(data, shapes, { sources });
+  } finally {
+    shapes.free();
+  }
   if (report.violations.every((v) => v.severity !== "Violation")) rememberPass(run, key);
   return report.violations
     .filter((v) => v.severity === "Violation")
