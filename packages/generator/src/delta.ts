@@ -2,8 +2,8 @@
 // decision not to render an output whose inputs are those the lock recorded for it — its content is then
 // the base the lock names. Inputs: the template (and its `from:` file), the vars, the for_each row, the
 // results of its named queries, and the graph when its body runs SPARQL itself.
-import { existsSync, readFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, relative, resolve } from "node:path";
 import type { Provenance } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
@@ -35,6 +35,8 @@ export class Regeneration {
   reused = 0;
   private readonly digests = new WeakMap<object, string>();
   private readonly fileDigests = new Map<string, string>();
+  private readonly varDigests = new WeakMap<object, { all: string; redacted: string }>();
+  private readonly listings = new Map<string, Map<string, boolean>>();
 
   constructor(
     readonly lock: Lock | undefined,
@@ -53,6 +55,35 @@ export class Regeneration {
       this.digests.set(v, d);
     }
     return d;
+  }
+
+  /** The digests of a template's vars, as they are and redacted, once per object (shared by its rows). */
+  private varsDigests(vars: Record<string, unknown>): { all: string; redacted: string } {
+    let d = this.varDigests.get(vars);
+    if (d === undefined) {
+      d = { all: sha256(stableJson(vars)), redacted: sha256(stableJson(redact(vars))) };
+      this.varDigests.set(vars, d);
+    }
+    return d;
+  }
+
+  /**
+   * Whether a file is there, from one listing of its directory (outputs are many files in few directories):
+   * a regular file listed is there; anything else listed (a symlink, say) is asked about on its own.
+   */
+  private present(abs: string): boolean {
+    const dir = dirname(abs);
+    let listing = this.listings.get(dir);
+    if (listing === undefined) {
+      listing = new Map();
+      try {
+        for (const e of readdirSync(dir, { withFileTypes: true })) listing.set(e.name, e.isFile());
+      } catch {
+        // Not a directory (yet): nothing is listed, and each file is asked about on its own.
+      }
+      this.listings.set(dir, listing);
+    }
+    return listing.get(basename(abs)) === true || existsSync(abs);
   }
 
   private fileDigest(abs: string): string {
@@ -85,13 +116,14 @@ export class Regeneration {
       (o.from !== undefined && existsSync(o.from) && INLINE_SPARQL.test(readFileSync(o.from, "utf8")));
     const query = sha256(`${stableJson(o.row ?? null)}\0${this.digestOnce(o.sparql)}`);
     const graph = o.graph ? sha256(o.graph.hash) : undefined;
-    const vars = sha256(stableJson(redact(o.vars)));
+    const digests = this.varsDigests(o.vars);
+    const vars = digests.redacted;
     // Secret vars count here too (a changed password renders again), as a digest only.
     const inputs = sha256(
       stableJson({
         tool: pkg.version,
         template,
-        vars: o.vars,
+        vars: digests.all,
         seed: run.opts.seed ?? null,
         now: run.now?.toISOString() ?? null,
         query,
@@ -117,7 +149,7 @@ export class Regeneration {
     const abs = resolve(run.outRoot, to);
     const e = this.lock.files.get(relative(run.outRoot, abs).split("\\").join("/"));
     if (!e?.generated || e.provenance?.inputs !== p.inputs) return undefined;
-    if (!existsSync(abs) && !this.store.has(e.generated)) return undefined;
+    if (!this.present(abs) && !this.store.has(e.generated)) return undefined;
     return e.generated;
   }
 }

@@ -14,6 +14,7 @@ import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
 import { checkGraphRead } from "./graph-use.js";
+import { rdf } from "./lazy.js";
 import { manifestPathOf, readLock } from "./lock.js";
 import { buildManifest } from "./manifest.js";
 import { scanOrphans } from "./orphans.js";
@@ -91,6 +92,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const snapshots =
     manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w));
   run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
+  // A graph changed since the last generation: the graph host starts now, beside the work before its queries.
+  if (snapshots) void snapshots.prepareHost(rdf, (abs) => run.graphFileDigest(abs));
   const units = await resolveTemplates(
     opts.templates,
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },

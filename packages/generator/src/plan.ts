@@ -2,7 +2,7 @@
 // file, any number of injections), then decided against the disk and the lock — created, overwritten,
 // merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
 // content each file ends up with. Nothing is written here.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
 import { sha256, staysInside } from "@ggen/support";
@@ -95,10 +95,18 @@ export interface DecideContext {
 
 /** The file's text; `lossy` when it is not valid UTF-8 (decoding would change its bytes). */
 function readIfFile(abs: string, display: string): { text: string; lossy: boolean } | undefined {
-  if (!existsSync(abs)) return undefined;
-  if (statSync(abs).isDirectory())
-    fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
-  const raw = readFileSync(abs);
+  // Read straight away (one open instead of an exists, a stat and an open per output).
+  let raw: Buffer;
+  try {
+    raw = readFileSync(abs);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EISDIR")
+      fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
+    // Not there (a dangling symlink, or a parent that is a file, is not there either).
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
+  }
   const text = raw.toString("utf8");
   return { text, lossy: text.includes("\ufffd") && !Buffer.from(text).equals(raw) };
 }
@@ -121,10 +129,15 @@ export async function unifiedDiff(
 }
 
 /** The writer's content: rendered now, or (not rendered: inputs unchanged) the base the lock names. */
-function theirsOf(p: Planned, ctx: DecideContext, onDisk: string | undefined): string | undefined {
+function theirsOf(
+  p: Planned,
+  ctx: DecideContext,
+  onDisk: string | undefined,
+  diskDigest: () => string,
+): string | undefined {
   if (p.content !== undefined) return p.content;
   if (p.reused === undefined) return undefined;
-  if (onDisk !== undefined && sha256(onDisk) === p.reused) return onDisk;
+  if (onDisk !== undefined && diskDigest() === p.reused) return onDisk;
   return ctx.store.get(p.reused);
 }
 
@@ -143,6 +156,12 @@ async function decideFile(
   const relPath = relative(run.outRoot, abs).split("\\").join("/");
   const read = readIfFile(abs, relPath);
   const onDisk = read?.text;
+  // The digest of what is on disk, taken once (it is compared with the base and recorded in the lock).
+  let onDiskDigest: string | undefined;
+  const diskDigest = () => {
+    onDiskDigest ??= sha256(onDisk ?? "");
+    return onDiskDigest;
+  };
   const entry = ctx.lock?.files.get(relPath);
   const writer = group.find((p) => !p.inject);
   if (read?.lossy && !writer) {
@@ -186,7 +205,7 @@ async function decideFile(
     const p = writer;
     if (p.mode !== undefined) mode = p.mode;
     if (p.backup) backup = true;
-    const theirs = theirsOf(p, ctx, onDisk);
+    const theirs = theirsOf(p, ctx, onDisk, diskDigest);
     generatedDigest = p.reused ?? sha256(p.content ?? "");
     generated = theirs;
     desired = theirs ?? onDisk;
@@ -197,7 +216,7 @@ async function decideFile(
     } else if (p.content === undefined) {
       // Not rendered: the inputs are those of the last generation, so theirs is the base, and the
       // three-way result is what is on disk.
-      drift = sha256(onDisk) !== generatedDigest;
+      drift = diskDigest() !== generatedDigest;
       results.push(r(p, "unchanged", drift, drift ? "your edits kept" : undefined));
     } else if (onDisk === theirs) {
       results.push(r(p, "unchanged", false));
@@ -209,7 +228,7 @@ async function decideFile(
       const baseDigest = entry?.generated;
       // Unedited (the disk is the last base): no need to read the base store.
       const base = baseDigest
-        ? sha256(onDisk) === baseDigest
+        ? diskDigest() === baseDigest
           ? onDisk
           : ctx.store.get(baseDigest)
         : undefined;
@@ -282,7 +301,7 @@ async function decideFile(
     results.push(r(p, "injected", true));
   }
   const finalContent = current ?? "";
-  const finalDigest = sha256(finalContent);
+  const finalDigest = current === onDisk ? diskDigest() : sha256(finalContent);
   if (drift === undefined) drift = desired !== onDisk;
   for (const fr of results) {
     fr.bytes = Buffer.byteLength(finalContent);

@@ -9,7 +9,7 @@
 // - and on the whole graph, loaded once, whenever that cannot be shown: GRAPH, SERVICE, FROM, zero-length
 //   paths (`*`, `?`: they range over every node), negated property sets, a parse it cannot follow, or a
 //   subgraph that is most of the graph. Anything but SELECT goes to the whole graph too.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -185,11 +185,17 @@ const n3 = () => {
   return n3Lib;
 };
 
+/** What the run already read of its graph files: their digests, and their bytes once (see Run). */
+export interface ReadGraphFiles {
+  readonly graphInputs: ReadonlyMap<string, string>;
+  takeGraphBytes(abs: string): Buffer | undefined;
+}
+
 /** The sources a snapshot can stand for, read; or why not (undefined: not files, or a file it cannot read). */
 export function readSnapshotSources(
   rdf: Rdf,
   sources: readonly GraphSource[],
-  digests?: ReadonlyMap<string, string>,
+  files?: ReadGraphFiles,
 ): SnapshotSource[] | { path: string; why: string } | undefined {
   const out: SnapshotSource[] = [];
   for (const s of sources) {
@@ -200,7 +206,7 @@ export function readSnapshotSources(
     const abs = resolve(s.path);
     let text: string;
     try {
-      text = readFileSync(abs, "utf8");
+      text = (files?.takeGraphBytes(abs) ?? readFileSync(abs)).toString("utf8");
     } catch {
       return undefined; // the ordinary load reports it
     }
@@ -208,7 +214,7 @@ export function readSnapshotSources(
     const lines = snapshotLines(text, f, abs);
     if (typeof lines !== "string") return { path: s.path, why: lines.why };
     // The sha256 of the file's bytes this run already took (the lock's graph input), when they are the text's.
-    const known = text.includes("\ufffd") ? undefined : digests?.get(abs);
+    const known = text.includes("\ufffd") ? undefined : files?.graphInputs.get(abs);
     out.push({ abs, format: f, text, digest: known ?? sha256(text), lines });
   }
   return out.length ? out : undefined;
@@ -228,19 +234,48 @@ const isTripleLine = (l: string) => {
   return t !== "" && !t.startsWith("#");
 };
 
+/** The length of the longest common head of `a` and `b`: halving, each step one native comparison. */
+function commonHead(a: string, b: string): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  // a[0, lo) equals b[0, lo); the answer is in [lo, hi].
+  while (lo < hi) {
+    const m = (lo + hi + 1) >>> 1;
+    if (a.slice(lo, m) === b.slice(lo, m)) lo = m;
+    else hi = m - 1;
+  }
+  return lo;
+}
+
+/** The length of the longest common tail of `a` and `b` no longer than `max`. */
+function commonTail(a: string, b: string, max: number): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const m = (lo + hi + 1) >>> 1;
+    if (a.slice(a.length - m, a.length - lo) === b.slice(b.length - m, b.length - lo)) lo = m;
+    else hi = m - 1;
+  }
+  return lo;
+}
+
+/** `line` is one of the lines of `text` (a whole line, anywhere). */
+function hasLine(text: string, line: string): boolean {
+  if (text.startsWith(`${line}\n`) || text === line || text.endsWith(`\n${line}`)) return true;
+  return text.includes(`\n${line}\n`);
+}
+
 /**
  * The lines of `b` that `a` lacks (added) and of `a` that `b` lacks (removed), each once. The texts' common
- * head and tail are skipped by comparing characters, so a small edit of a large graph costs one scan
- * instead of splitting both texts into sets of every line.
+ * head and tail are found by halving (each step a native string comparison), so a small edit of a large
+ * graph costs a few scans instead of splitting both texts into sets of every line.
  */
 export function lineChanges(a: string, b: string): { added: string[]; removed: string[] } {
   const n = Math.min(a.length, b.length);
-  let head = 0;
-  while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++;
+  let head = commonHead(a, b);
   if (head === a.length && head === b.length) return { added: [], removed: [] };
   head = head === 0 ? 0 : a.lastIndexOf("\n", head - 1) + 1;
-  let tail = 0;
-  while (tail < n - head && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++;
+  const tail = commonTail(a, b, n - head);
   // Whole lines on both sides: the window ends at the end of the line the common tail starts in.
   const endOf = (t: string, at: number) => {
     const i = t.indexOf("\n", at);
@@ -253,11 +288,9 @@ export function lineChanges(a: string, b: string): { added: string[]; removed: s
   // A line of the window may also be in the other text's head or tail (it is there twice): not a change.
   // Looked up in the whole text for a few lines; past that, both texts are compared line by line.
   if (added.length + removed.length <= 16) {
-    const wholeA = `\n${a}\n`;
-    const wholeB = `\n${b}\n`;
     return {
-      added: added.filter((l) => !wholeA.includes(`\n${l}\n`)),
-      removed: removed.filter((l) => !wholeB.includes(`\n${l}\n`)),
+      added: added.filter((l) => !hasLine(a, l)),
+      removed: removed.filter((l) => !hasLine(b, l)),
     };
   }
   const all = (t: string) => new Set(t.split("\n"));
@@ -353,6 +386,27 @@ export class GraphSnapshots {
   }
 
   /**
+   * Starts the graph host at once when a graph file the last generation read has changed since: its changed
+   * queries are then answered on a subgraph (or the whole graph) in the host, and the host's start overlaps
+   * reading and diffing the graph instead of following it. Nothing changed: no host is started. Only a head
+   * start: a file that cannot be read here is left to the run to report.
+   */
+  async prepareHost(rdf: () => Promise<Rdf>, digestOf: (abs: string) => Promise<string>): Promise<void> {
+    try {
+      for (const g of this.lock?.manifest.inputs.graphs ?? []) {
+        const abs = resolve(this.cwd, g.path);
+        if (!statSync(abs, { throwIfNoEntry: false })?.isFile()) continue;
+        if ((await digestOf(abs)) !== g.sha256) {
+          (await rdf()).prepareGraphHost();
+          return;
+        }
+      }
+    } catch {
+      // The run reads the same files and says what is wrong with them.
+    }
+  }
+
+  /**
    * Graphs that were ever asked what only the whole graph can answer (a template that failed renders again
    * once they are loaded). Never cleared: templates render concurrently, and one that failed on a graph
    * another has since loaded must still render again.
@@ -370,9 +424,9 @@ export class GraphSnapshots {
     rdf: Rdf,
     sources: GraphSource[],
     load: () => Promise<Graph>,
-    digests?: ReadonlyMap<string, string>,
+    files?: ReadGraphFiles,
   ): Promise<Graph | undefined> {
-    const read = readSnapshotSources(rdf, sources, digests);
+    const read = readSnapshotSources(rdf, sources, files);
     if (read === undefined) return undefined;
     if (!Array.isArray(read)) {
       this.explainWholeLoad(read.path, read.why);
@@ -544,10 +598,11 @@ export class SnapshotGraph implements Graph {
     if (affected.length === 0) return;
     // A line with escapes may spell a needle another way, and is not read simply: the whole graph answers.
     if (this.read.some((r) => r.lines.includes("\\"))) return;
-    const kept: string[][] = [];
-    let total = 0;
-    for (const a of affected) {
-      const lines = new Set<string>();
+    // One subgraph for every affected query: the triples any of their patterns can match. A query's result
+    // on a subgraph holding every triple its own patterns can match is its result on the whole graph (the
+    // other triples there match none of its patterns), so one load answers them all.
+    const lines = new Set<string>();
+    for (const a of affected)
       for (const r of this.read)
         for (const n of a.needles) {
           // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
@@ -563,24 +618,19 @@ export class SnapshotGraph implements Graph {
             if (matches(l, a.pats)) lines.add(text);
           }
         }
-      kept.push([...lines]);
-      total += lines.size;
-    }
     // Subgraphs that are most of the graph are no saving.
-    if (total > this.triples / 2) return;
-    for (let i = 0; i < affected.length; i++) {
-      const sub = await this.rdf.loadGraph(
-        [{ text: `${kept[i]!.join("\n")}\n`, format: "ntriples", name: "subgraph" }],
-        {
-          cache: false,
-        },
-      );
-      try {
-        this.answers.set(affected[i]!.query, sub.select(affected[i]!.query));
+    if (lines.size > this.triples / 2) return;
+    const sub = await this.rdf.loadGraph(
+      [{ text: `${[...lines].join("\n")}\n`, format: "ntriples", name: "subgraph" }],
+      { cache: false },
+    );
+    try {
+      for (const a of affected) {
+        this.answers.set(a.query, sub.select(a.query));
         this.stats.subgraphQueries++;
-      } finally {
-        sub.free();
       }
+    } finally {
+      sub.free();
     }
   }
 

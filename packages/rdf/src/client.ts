@@ -390,6 +390,17 @@ function runOptions(options: QueryOptions | undefined): Extract<CallRequest, { o
   return o;
 }
 
+/**
+ * Starts the graph host now, and has it load oxigraph and compile its common paths, without keeping the
+ * process alive: a caller that will load a graph soon but has other work first gets the host's start
+ * (≈ 0.2–0.5 s) done beside that work instead of after it. Costs a thread's start when nothing is loaded.
+ */
+export function prepareGraphHost(): void {
+  const fresh = host === undefined;
+  const h = currentHost();
+  if (fresh) h.worker.postMessage({ op: "warm" } satisfies LoadRequest);
+}
+
 /** Reads and parses `sources` into one graph (in the graph host), through its caches. */
 export async function loadGraph(sources: GraphSource[], options: LoadOptions = {}): Promise<Graph> {
   const { limits: given, ...rest } = options;
