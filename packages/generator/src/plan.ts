@@ -2,10 +2,10 @@
 // file, any number of injections), then decided against the disk and the lock — created, overwritten,
 // merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
 // content each file ends up with. Nothing is written here.
-import { readFileSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { lstatSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
-import { sha256, staysInside } from "@ggen/support";
+import { isInside, realish, sha256 } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import { ALREADY_PRESENT, inject } from "./inject.js";
 import type { Lock } from "./lock.js";
@@ -14,9 +14,47 @@ import type { Run } from "./run.js";
 import type { BaseStore } from "./store.js";
 import type { FileResult, Planned } from "./types.js";
 
+/**
+ * `staysInside(root, p)` (@ggen/support) for the many outputs of one root: the real path of a path that is
+ * not a symlink is its directory's real path and its name, so each directory is resolved once and each
+ * output costs one lstat; a symlink is resolved on its own by `realish`.
+ */
+class OutputContainment {
+  private readonly root: string;
+  private readonly realRoot: string;
+  private readonly realDirs = new Map<string, string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.realRoot = realish(this.root);
+  }
+
+  holds(abs: string): boolean {
+    return isInside(this.root, abs) && isInside(this.realRoot, this.real(abs));
+  }
+
+  private real(p: string): string {
+    const dir = dirname(p);
+    let link = false;
+    try {
+      link = lstatSync(p).isSymbolicLink();
+    } catch {
+      // Not there: its real path is its directory's and its name, as realish has it.
+    }
+    if (link || dir === p) return realish(p);
+    let real = this.realDirs.get(dir);
+    if (real === undefined) {
+      real = this.real(dir);
+      this.realDirs.set(dir, real);
+    }
+    return join(real, basename(p));
+  }
+}
+
 /** The planned outputs by absolute path, each path checked. */
 export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, Planned[]> {
   const groups = new Map<string, Planned[]>();
+  const inside = new OutputContainment(run.outRoot);
   for (const p of planned) {
     if (isAbsolute(p.to) || /^[A-Za-z]:[\\/]/.test(p.to)) {
       fail(
@@ -27,7 +65,7 @@ export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, 
       );
     }
     const abs = resolve(run.outRoot, p.to);
-    if (!staysInside(run.outRoot, abs) || abs === run.outRoot) {
+    if (!inside.holds(abs) || abs === run.outRoot) {
       fail("PATH_ESCAPE", `output path '${p.to}' escapes the output dir`, at(p.unit.display, p.line), {
         kind: "usage",
       });

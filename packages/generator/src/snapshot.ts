@@ -223,10 +223,45 @@ export function readSnapshotSources(
 /** Where a source set's query results are kept: by the digests of its texts. */
 const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/2\0${digests.join("\0")}`);
 
-/** What a results file holds: the graph's triple count and each query's rows. */
+/**
+ * What a results file holds: the graph's triple count, each query's rows, and the triple patterns of the
+ * queries whose patterns were read (null: its result may depend on any triple), so the next run need not
+ * parse them again.
+ */
 interface StoredResults {
   triples: number;
   rows: Record<string, Row[]>;
+  patterns?: Record<string, Pattern[] | null>;
+}
+
+/** Patterns of queries read by this process, or kept with the results they came with (pure in the query). */
+const knownPatterns = new Map<string, Pattern[] | null>();
+
+/** triplePatterns, once per query text. */
+function patternsOf(query: string): Pattern[] | undefined {
+  let p = knownPatterns.get(query);
+  if (p === undefined) {
+    p = triplePatterns(query) ?? null;
+    knownPatterns.set(query, p);
+  }
+  return p ?? undefined;
+}
+
+const isPatterns = (v: unknown): v is Pattern[] | null =>
+  v === null ||
+  (Array.isArray(v) &&
+    v.every(
+      (x) =>
+        typeof x === "object" &&
+        x !== null &&
+        Object.entries(x).every(([k, t]) => (k === "s" || k === "p" || k === "o") && typeof t === "string"),
+    ));
+
+/** The patterns a results file kept, for queries this process has not read. */
+function learnPatterns(stored: Partial<StoredResults>): void {
+  if (stored.patterns === null || typeof stored.patterns !== "object") return;
+  for (const [q, p] of Object.entries(stored.patterns))
+    if (!knownPatterns.has(q) && isPatterns(p)) knownPatterns.set(q, p);
 }
 
 const isTripleLine = (l: string) => {
@@ -337,10 +372,13 @@ export class GraphSnapshots {
   resultsJson(key: string): string {
     let text = this.json.get(key);
     if (text === undefined) {
-      const stored: StoredResults = {
-        triples: this.graphOf.get(key)?.size ?? 0,
-        rows: this.results.get(key) ?? {},
-      };
+      const rows = this.results.get(key) ?? {};
+      const patterns: Record<string, Pattern[] | null> = {};
+      for (const q of Object.keys(rows)) {
+        const p = knownPatterns.get(q);
+        if (p !== undefined) patterns[q] = p;
+      }
+      const stored: StoredResults = { triples: this.graphOf.get(key)?.size ?? 0, rows, patterns };
       text = JSON.stringify(stored);
       this.json.set(key, text);
     }
@@ -380,6 +418,7 @@ export class GraphSnapshots {
       return undefined;
     }
     const stored = JSON.parse(text) as Partial<StoredResults>;
+    learnPatterns(stored);
     return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
       ? (stored as StoredResults)
       : undefined;
@@ -585,7 +624,7 @@ export class SnapshotGraph implements Graph {
   async answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): Promise<void> {
     const affected: { query: string; pats: Pattern[]; needles: string[][] }[] = [];
     for (const [query, rows] of Object.entries(previous)) {
-      const pats = triplePatterns(query);
+      const pats = patternsOf(query);
       if (!pats) continue; // answered by the whole graph, if it is asked again
       if (!changed.some((l) => matches(l, pats))) {
         this.answers.set(query, rows);
