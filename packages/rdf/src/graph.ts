@@ -105,7 +105,7 @@ export function clearStores(): void {
  * sha256 over parts, each followed by a NUL (so ("ab", "c") and ("a", "bc") differ), fed to the hash
  * one by one: a graph's sources are hashed without first copying them into one string.
  */
-function digestOf(...parts: string[]): string {
+function digestOf(...parts: (string | Uint8Array)[]): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p).update("\u0000");
   return h.digest("hex");

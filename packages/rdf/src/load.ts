@@ -410,11 +410,11 @@ async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
   }
 }
 
-/** Hash of what the sources hold: format, base and text of each. */
+/** Hash of what the sources hold: format, base and text of each (a text as a string or its UTF-8 bytes). */
 export function contentHash(
-  sources: readonly { format: string; base: string | undefined; text: string }[],
+  sources: readonly { format: string; base: string | undefined; text: string | Uint8Array }[],
 ): string {
-  const parts: string[] = ["ggen-rdf/1"];
+  const parts: (string | Uint8Array)[] = ["ggen-rdf/1"];
   for (const s of sources) parts.push(s.format, s.base ?? "", s.text);
   return digestOf(...parts);
 }
