@@ -10,7 +10,7 @@ import { applyPlan } from "./apply.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
-import { lineChanges } from "./snapshot.js";
+import { lineChanges, triplePatterns } from "./snapshot.js";
 import { project, removeProjects, writeIn } from "./testkit.js";
 
 afterEach(removeProjects);
@@ -270,6 +270,38 @@ describe("delta-driven regeneration", () => {
     expect(full.rendered).toBe(3);
   });
 
+  it("an edit to an output whose inputs did not change is kept and reported as the lock says; a change re-renders exactly what it affects", async () => {
+    const d = project({ "t/item.tmpl": byRow, "items.ttl": items(["a", "b", "c"]) });
+    await gen(d, { templates: ["t/item.tmpl"] });
+    const generated = lockOf(d).files.find((f) => f.path === "items/i1.txt")!.generated!;
+    write(d, "out/items/i1.txt", "item b, edited by hand.\n");
+    // Inputs unchanged: nothing rendered, the edit kept and reported, the lock records the file as it is.
+    const kept = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([kept.rendered, kept.reused]).toEqual([0, 3]);
+    expect(kept.files.find((f) => f.path === "items/i1.txt")).toMatchObject({
+      action: "unchanged",
+      differs: true,
+      reason: "your edits kept",
+    });
+    expect(kept.files.filter((f) => f.differs).map((f) => f.path)).toEqual(["items/i1.txt"]);
+    const entry = lockOf(d).files.find((f) => f.path === "items/i1.txt")!;
+    expect(entry.sha256).toBe(createHash("sha256").update("item b, edited by hand.\n").digest("hex"));
+    expect(entry.generated).toBe(generated);
+    expect((await gen(d, { templates: ["t/item.tmpl"], mode: "check" })).drift).toBe(true);
+    // The graph changes one label: only its output is rendered; the edited one is untouched.
+    write(d, "items.ttl", items(["a", "b", "z"]));
+    const one = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([one.rendered, one.reused]).toEqual([1, 2]);
+    expect(one.files.filter((f) => f.action !== "unchanged").map((f) => f.path)).toEqual(["items/i2.txt"]);
+    expect(read(d, "out/items/i1.txt")).toBe("item b, edited by hand.\n");
+    // The template changes: every output is rendered again, the edit merged three ways (it conflicts).
+    write(d, "t/item.tmpl", byRow.replace("item {{label}}", "Item {{label}}"));
+    const all = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([all.rendered, all.reused]).toEqual([3, 0]);
+    expect(read(d, "out/items/i0.txt")).toBe("Item a.\n");
+    expect(all.files.find((f) => f.path === "items/i1.txt")!.action).toBe("conflict");
+  });
+
   it("the lock records provenance per output and stays a valid manifest", async () => {
     const d = project({ "t/svc.tmpl": service });
     await gen(d, { templates: ["t/svc.tmpl"], vars: { db_password: "hunter2" } });
@@ -488,6 +520,79 @@ describe("graph snapshots (regenerating after a graph change without loading it 
   });
 });
 
+describe("graph snapshots answering on a subgraph while templates render", () => {
+  // `names` waits for its for_each's subgraph answer; `census` then also needs the whole graph (?s ?p ?o);
+  // `teams` asks nothing the change touches.
+  const names = `---
+to: "names/{{local p}}.txt"
+rdf: ../g.nt
+prefixes: { ex: "http://example.org/" }
+for_each: "SELECT ?p ?name WHERE { ?p ex:type ex:Person ; ex:name ?name } ORDER BY ?p"
+---
+{{name}}
+`;
+  const census = `---
+to: census.txt
+rdf: ../g.nt
+prefixes: { ex: "http://example.org/" }
+sparql:
+  named: "SELECT ?p ?name WHERE { ?p ex:name ?name } ORDER BY ?p"
+  all: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+---
+{{#each sparql.named}}{{name}};{{/each}} triples={{#each sparql.all}}{{n}}{{/each}}
+`;
+  const teams = `---
+to: teams.txt
+rdf: ../g.nt
+prefixes: { ex: "http://example.org/" }
+sparql:
+  labels: "SELECT ?t ?label WHERE { ?t ex:label ?label } ORDER BY ?t"
+---
+{{#each sparql.labels}}{{label}} {{/each}}
+`;
+  const templates = { "t/names.tmpl": names, "t/census.tmpl": census, "t/teams.tmpl": teams };
+
+  it("render what a full generation renders, once the answers (and the whole graph) are in", async () => {
+    let lines = randomGraph(() => 0.5, 12);
+    const d = project({ ...templates, "g.nt": `${lines.join("\n")}\n` });
+    await gen(d, { templates: ["t"] });
+    lines = lines.map((l) => l.replace('"Person 3"', '"Person three"'));
+    write(d, "g.nt", `${lines.join("\n")}\n`);
+    const delta = await gen(d, { templates: ["t"] });
+    expect(delta.snapshot?.subgraphQueries).toBeGreaterThan(0);
+    expect(delta.snapshot?.reusedQueries).toBeGreaterThan(0);
+    expect(delta.snapshot?.fullLoads).toBe(1);
+    expect(delta.files.filter((f) => f.action !== "unchanged").map((f) => f.path)).toEqual([
+      "census.txt",
+      "names/p3.txt",
+    ]);
+    const fresh = project({ ...templates, "g.nt": read(d, "g.nt") });
+    await gen(fresh, { templates: ["t"] });
+    expect(tree(join(d, "out"))).toEqual(tree(join(fresh, "out")));
+    expect(read(d, "out/names/p3.txt")).toBe("Person three\n");
+  });
+
+  it("the stored results keep each asked query's triple patterns (what the next run matches changes with)", async () => {
+    const lines = randomGraph(() => 0.5, 6);
+    const d = project({ ...templates, "g.nt": `${lines.join("\n")}\n` });
+    await gen(d, { templates: ["t"] });
+    const key = lockOf(d).inputs.results![0]!.key;
+    const stored = JSON.parse(
+      gunzipSync(readFileSync(join(d, "out/.ggen/base/results", `${key}.json.gz`))).toString("utf8"),
+    ) as { rows: Record<string, unknown>; patterns: Record<string, unknown> };
+    const queries = Object.keys(stored.rows);
+    expect(queries.length).toBe(4);
+    // Patterns are read when a change is matched against them: after one, every asked query has its own.
+    write(d, "g.nt", `${lines.map((l) => l.replace('"Person 2"', '"Person two"')).join("\n")}\n`);
+    await gen(d, { templates: ["t"] });
+    const key2 = lockOf(d).inputs.results![0]!.key;
+    const again = JSON.parse(
+      gunzipSync(readFileSync(join(d, "out/.ggen/base/results", `${key2}.json.gz`))).toString("utf8"),
+    ) as { rows: Record<string, unknown>; patterns: Record<string, unknown> };
+    for (const q of Object.keys(again.rows)) expect(again.patterns[q], q).toEqual(triplePatterns(q) ?? null);
+  });
+});
+
 describe("lineChanges (what a graph change added and removed, without splitting the whole texts)", () => {
   it("equals comparing every line, for edits anywhere, moved and repeated lines", () => {
     let seed = 3;
@@ -517,6 +622,31 @@ describe("lineChanges (what a graph change added and removed, without splitting 
         [...B].filter((l) => !A.has(l)).sort(),
         [...A].filter((l) => !B.has(l)).sort(),
       ]);
+    }
+  });
+});
+
+describe("lineChanges on UTF-8 bytes", () => {
+  it("finds whole changed lines next to multi-byte characters, from strings or bytes alike", () => {
+    const word = ["é", "名前", "😀", "a", "ß"];
+    let seed = 11;
+    const pick = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x7fffffff) * n);
+    };
+    for (let round = 0; round < 200; round++) {
+      const line = () => `<s${pick(9)}> <p> "${word[pick(5)]}${word[pick(5)]}" .`;
+      const before = Array.from({ length: 1 + pick(20) }, line);
+      const after = [...before];
+      after.splice(pick(after.length + 1), pick(2), line());
+      const a = `${before.join("\n")}\n`;
+      const b = `${after.join("\n")}\n`;
+      const [A, B] = [new Set(before), new Set(after)];
+      const want = [[...B].filter((l) => !A.has(l)).sort(), [...A].filter((l) => !B.has(l)).sort()];
+      const fromText = lineChanges(a, b);
+      const fromBytes = lineChanges(Buffer.from(a), Buffer.from(b));
+      expect([fromText.added.sort(), fromText.removed.sort()], `round ${round}`).toEqual(want);
+      expect([fromBytes.added.sort(), fromBytes.removed.sort()], `round ${round}`).toEqual(want);
     }
   });
 });

@@ -482,6 +482,16 @@ export class GraphSnapshots {
     return this.graphs.filter((g) => g.wantsWhole);
   }
 
+  /** Graphs that were asked a query whose answer is still being computed on a subgraph (never cleared either). */
+  waiting(): SnapshotGraph[] {
+    return this.graphs.filter((g) => g.wantsPending);
+  }
+
+  /** Every subgraph answer computed (or given up: one nobody asked for fails no run). */
+  async settled(): Promise<void> {
+    await Promise.all(this.graphs.map((g) => g.answered().catch(() => undefined)));
+  }
+
   /**
    * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
    * sources are not N-Triples or Turtle files without blank nodes (then they are loaded as usual, and a
@@ -526,7 +536,7 @@ export class GraphSnapshots {
     const previous = this.previous(read);
     if (previous) {
       g.triplesCount = previous.triples;
-      await g.answerFrom(previous.rows, previous.changed);
+      g.answerFrom(previous.rows, previous.changed);
     } else await g.loadWhole();
     return g;
   }
@@ -613,10 +623,16 @@ function needles(pats: readonly Pattern[]): string[][] | undefined {
 /**
  * The Graph templates see. Before rendering, the last run's queries are answered (their rows kept, or
  * recomputed on a subgraph); a query it has no answer for (new, or not a SELECT) marks it `wantsWhole`
- * and throws, and the engine loads the whole graph and renders that template again.
+ * and throws, and the engine loads the whole graph and renders that template again. Subgraph answers come
+ * from the graph host while templates render: a query whose answer is not there yet marks it
+ * `wantsPending` and throws, and the engine renders that template again once the answers are in.
  */
 export class SnapshotGraph implements Graph {
   wantsWhole = false;
+  wantsPending = false;
+  /** The queries being answered on a subgraph, and when they will be. */
+  private readonly pendingQueries = new Set<string>();
+  private pending: Promise<void> | undefined;
   private whole: Graph | undefined;
   private loading: Promise<void> | undefined;
   private readonly answers = new Map<string, Row[]>();
@@ -658,8 +674,16 @@ export class SnapshotGraph implements Graph {
     return this.loading;
   }
 
-  /** Answers the last run's queries: kept rows where no changed line matches, else on a subgraph. */
-  async answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): Promise<void> {
+  /** Resolves when the subgraph answers are in; rejects with what stopped them. */
+  answered(): Promise<void> {
+    return this.pending ?? Promise.resolve();
+  }
+
+  /**
+   * Answers the last run's queries: kept rows where no changed line matches, else on a subgraph (started
+   * here, answered later: see `answered`).
+   */
+  answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): void {
     const affected: { query: string; pats: Pattern[]; needles: string[][] }[] = [];
     for (const [query, rows] of Object.entries(previous)) {
       const pats = patternsOf(query);
@@ -697,18 +721,24 @@ export class SnapshotGraph implements Graph {
         }
     // Subgraphs that are most of the graph are no saving.
     if (lines.size > this.triples / 2) return;
-    const sub = await this.rdf.loadGraph(
-      [{ text: `${[...lines].join("\n")}\n`, format: "ntriples", name: "subgraph" }],
-      { cache: false },
-    );
-    try {
-      for (const a of affected) {
-        this.answers.set(a.query, sub.select(a.query));
-        this.stats.subgraphQueries++;
+    for (const a of affected) this.pendingQueries.add(a.query);
+    this.pending = (async () => {
+      const sub = await this.rdf.loadGraph(
+        [{ text: `${[...lines].join("\n")}\n`, format: "ntriples", name: "subgraph" }],
+        { cache: false },
+      );
+      try {
+        for (const a of affected) {
+          this.answers.set(a.query, sub.select(a.query));
+          this.stats.subgraphQueries++;
+        }
+      } finally {
+        sub.free();
+        this.pendingQueries.clear();
       }
-    } finally {
-      sub.free();
-    }
+    })();
+    // Awaited by whoever asks one of these queries; unasked, its failure stops nothing.
+    this.pending.catch(() => undefined);
   }
 
   private wholeNow(): Graph {
@@ -718,6 +748,10 @@ export class SnapshotGraph implements Graph {
   }
 
   select(query: string, options?: QueryOptions): Row[] {
+    if (!this.whole && this.pendingQueries.has(query)) {
+      this.wantsPending = true;
+      throw new Error("this query is being answered on a subgraph (rendering again once it is)");
+    }
     const rows = this.whole
       ? this.whole.select(query, options)
       : (this.answers.get(query) ?? this.wholeNow().select(query, options));
