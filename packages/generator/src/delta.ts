@@ -37,6 +37,9 @@ export class Regeneration {
   private readonly fileDigests = new Map<string, string>();
   private readonly varDigests = new WeakMap<object, { all: string; redacted: string }>();
   private readonly listings = new Map<string, Map<string, boolean>>();
+  private readonly inline = new WeakMap<LoadedTemplate, Map<string, boolean>>();
+  /** A graph's hash changes with an update: the digest is kept with the hash it is of. */
+  private readonly graphDigests = new WeakMap<Graph, { hash: string; digest: string }>();
 
   constructor(
     readonly lock: Lock | undefined,
@@ -55,6 +58,33 @@ export class Regeneration {
       this.digests.set(v, d);
     }
     return d;
+  }
+
+  /** Whether a template's body (or its `from:` file) runs SPARQL itself, once per template and file. */
+  private inlineSparql(tpl: LoadedTemplate, from: string | undefined): boolean {
+    let byFrom = this.inline.get(tpl);
+    if (!byFrom) {
+      byFrom = new Map();
+      this.inline.set(tpl, byFrom);
+    }
+    let v = byFrom.get(from ?? "");
+    if (v === undefined) {
+      v =
+        INLINE_SPARQL.test(tpl.split.body) ||
+        (from !== undefined && existsSync(from) && INLINE_SPARQL.test(readFileSync(from, "utf8")));
+      byFrom.set(from ?? "", v);
+    }
+    return v;
+  }
+
+  /** sha256 of a graph's hash, once per graph. */
+  private graphDigest(g: Graph): string {
+    let d = this.graphDigests.get(g);
+    if (d === undefined || d.hash !== g.hash) {
+      d = { hash: g.hash, digest: sha256(g.hash) };
+      this.graphDigests.set(g, d);
+    }
+    return d.digest;
   }
 
   /** The digests of a template's vars, as they are and redacted, once per object (shared by its rows). */
@@ -111,25 +141,24 @@ export class Regeneration {
   ): Provenance {
     const fromDigest = o.from === undefined ? "" : this.fileDigest(o.from);
     const template = fromDigest ? sha256(`${o.tpl.sha256}\0${fromDigest}`) : o.tpl.sha256;
-    const inline =
-      INLINE_SPARQL.test(o.tpl.split.body) ||
-      (o.from !== undefined && existsSync(o.from) && INLINE_SPARQL.test(readFileSync(o.from, "utf8")));
+    const inline = this.inlineSparql(o.tpl, o.from);
     const query = sha256(`${stableJson(o.row ?? null)}\0${this.digestOnce(o.sparql)}`);
-    const graph = o.graph ? sha256(o.graph.hash) : undefined;
+    const graph = o.graph ? this.graphDigest(o.graph) : undefined;
     const digests = this.varsDigests(o.vars);
     const vars = digests.redacted;
-    // Secret vars count here too (a changed password renders again), as a digest only.
+    // Secret vars count here too (a changed password renders again), as a digest only. Keys in sorted
+    // order, every value a string or null: the stable JSON of these inputs without sorting per output.
     const inputs = sha256(
-      stableJson({
-        tool: pkg.version,
-        template,
-        vars: digests.all,
-        seed: run.opts.seed ?? null,
-        now: run.now?.toISOString() ?? null,
-        query,
+      JSON.stringify({
         graph: inline ? (graph ?? null) : null,
-        to: o.to,
+        now: run.now?.toISOString() ?? null,
         pack: o.unit.pack ? `${o.unit.pack.id}@${o.unit.pack.version}` : null,
+        query,
+        seed: run.opts.seed ?? null,
+        template,
+        to: o.to,
+        tool: pkg.version,
+        vars: digests.all,
       }),
     );
     const p: Provenance = { template, vars, inputs };

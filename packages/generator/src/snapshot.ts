@@ -609,11 +609,15 @@ function pushLine(out: Line[], text: string): void {
   if (l) out.push(l);
 }
 
-/** The constant terms a line must contain to match any of `pats`; undefined when one has none. */
+/**
+ * The constant terms a line must contain to match any of `pats`; undefined when one has none. The first
+ * term of each is the one searched for: a subject or an object before a predicate, which most lines share
+ * (`?c a owl:Class` is searched by `owl:Class`, not by `rdf:type`).
+ */
 function needles(pats: readonly Pattern[]): string[][] | undefined {
   const out: string[][] = [];
   for (const p of pats) {
-    const c = [p.s, p.p, p.o].filter((x): x is string => x !== undefined);
+    const c = [p.s, p.o, p.p].filter((x): x is string => x !== undefined);
     if (c.length === 0) return undefined;
     out.push(c);
   }
@@ -707,7 +711,8 @@ export class SnapshotGraph implements Graph {
       for (const r of this.read)
         for (const n of a.needles) {
           // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
-          for (let at = r.lines.indexOf(n[0]!); at >= 0; at = r.lines.indexOf(n[0]!, at + 1)) {
+          const first = Buffer.from(n[0]!);
+          for (let at = r.lines.indexOf(first); at >= 0; at = r.lines.indexOf(first, at + 1)) {
             const start = at === 0 ? 0 : r.lines.lastIndexOf(NL, at - 1) + 1;
             const end = r.lines.indexOf(NL, at);
             const text = r.lines.toString("utf8", start, end < 0 ? r.lines.length : end);
