@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { GgenError } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
 import type { RdfFormat } from "./formats.js";
 import { queryForm } from "./lexer.js";
 import { formatDuration, rdfLimits } from "./limits.js";

@@ -2,7 +2,7 @@
 // with the same content, and the process-wide cache of parsed stores. SELECT/ASK results are memoized by
 // the client, which never waits on the host for a repeated query.
 import { createHash } from "node:crypto";
-import { GgenError } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
 import { n3lib, type OxStore, oxigraph } from "./engine.js";
 import { errorMessage, isTrap, type Origin, syntaxError } from "./errors.js";
 import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";

@@ -5,7 +5,7 @@
 // Two channels: loads (asynchronous, on the worker's own port) and calls the client waits for (queries,
 // updates, dumps — on `port`, with `flag` saying when one has started and when its answer is posted).
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { isGgenError } from "@ggen/contract";
+import { isGgenError } from "@ggen/support";
 import { isTrap } from "./errors.js";
 import { clearStores, type OxGraph, storeStats } from "./graph.js";
 import { loadStore } from "./load.js";

@@ -2,8 +2,7 @@
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GgenError, isGgenError } from "@ggen/contract";
-import { formatSize, writeFileAtomic } from "@ggen/support";
+import { formatSize, GgenError, isGgenError, writeFileAtomic } from "@ggen/support";
 import { canonicalizeBlankNodes } from "./canonical.js";
 import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
 import { errorMessage, isTrap, syntaxError } from "./errors.js";
