@@ -15,15 +15,39 @@ import type { Run } from "./run.js";
 import type { GraphSnapshots } from "./snapshot.js";
 import type { BaseStore } from "./store.js";
 
-/** JSON with keys sorted, so equal values digest equally whatever their key order. */
+/**
+ * JSON with keys sorted, so equal values digest equally whatever their key order (what JSON.stringify
+ * gives, keys in code-unit order). Written out rather than through a replacer, which copies every object:
+ * a template's query results are digested whole, on every run.
+ */
 export function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (x === null || typeof x !== "object" || Array.isArray(x)) return x;
-    const o = x as Record<string, unknown>;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(o).sort()) sorted[k] = o[k];
-    return sorted;
-  });
+  return canonical(v) ?? "null";
+}
+
+function canonical(v: unknown): string | undefined {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+    case "boolean":
+    case "bigint": // JSON.stringify refuses it, as this does
+      return JSON.stringify(v);
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+  }
+  const withJson = v as { toJSON?: () => unknown };
+  if (typeof withJson.toJSON === "function") return canonical(withJson.toJSON());
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x) ?? "null").join(",")}]`;
+  const o = v as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of Object.keys(o).sort()) {
+    const s = canonical(o[k]);
+    if (s !== undefined) parts.push(`${JSON.stringify(k)}:${s}`);
+  }
+  return `{${parts.join(",")}}`;
 }
 
 /** A body that calls the sparql helper (`(sparql …)`, `{{sparql …}}`, `{{#sparql …}}`). */

@@ -7,6 +7,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { assertValid, type GenerationManifest } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyPlan } from "./apply.js";
+import { stableJson } from "./delta.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
@@ -300,6 +301,24 @@ describe("delta-driven regeneration", () => {
     expect([all.rendered, all.reused]).toEqual([3, 0]);
     expect(read(d, "out/items/i0.txt")).toBe("Item a.\n");
     expect(all.files.find((f) => f.path === "items/i1.txt")!.action).toBe("conflict");
+  });
+
+  it("digests values by stable JSON: JSON.stringify's text with keys sorted, whatever their order", () => {
+    const a = {
+      b: [1, "x", null, undefined, { z: true, y: -0 }],
+      a: { d: new Date(0), c: undefined },
+      e: "é\n",
+    };
+    const b = {
+      e: "é\n",
+      a: { c: undefined, d: new Date(0) },
+      b: [1, "x", null, undefined, { y: -0, z: true }],
+    };
+    const sorted = { a: { d: new Date(0) }, b: [1, "x", null, null, { y: 0, z: true }], e: "é\n" };
+    expect(stableJson(a)).toBe(JSON.stringify(sorted));
+    expect(stableJson(b)).toBe(stableJson(a));
+    expect(stableJson(null)).toBe("null");
+    expect(stableJson({ x: 1 })).not.toBe(stableJson({ x: "1" }));
   });
 
   it("the lock records provenance per output and stays a valid manifest", async () => {
