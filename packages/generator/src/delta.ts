@@ -8,6 +8,7 @@ import type { Provenance } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
+import { TermValue } from "./helpers.js";
 import type { Lock } from "./lock.js";
 import { redact } from "./manifest.js";
 import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
@@ -50,6 +51,9 @@ function canonical(v: unknown): string | undefined {
   return `{${parts.join(",")}}`;
 }
 
+/** A for_each query's row: every value a term (a list var's item is the user's value instead). */
+const isTemplateRow = (v: object): boolean => Object.values(v).every((t) => t instanceof TermValue);
+
 /** A body that calls the sparql helper (`(sparql …)`, `{{sparql …}}`, `{{#sparql …}}`). */
 const INLINE_SPARQL = /(?:\(|\{\{[~#]*)\s*sparql\s/;
 
@@ -74,11 +78,15 @@ export class Regeneration {
     readonly snapshots: GraphSnapshots | undefined,
   ) {}
 
-  /** Digest of a value computed once per object (a template's query results are shared by its rows). */
+  /**
+   * Digest of a template's query results, once per object (shared by its rows). Plain JSON: rows come from
+   * the engine (or its stored answers) in one shape, terms with their fields in a fixed order; a key order
+   * that did differ would only render an output again, never reuse one wrongly (equal JSON, equal values).
+   */
   private digestOnce(v: object): string {
     let d = this.digests.get(v);
     if (d === undefined) {
-      d = sha256(stableJson(v));
+      d = sha256(JSON.stringify(v));
       this.digests.set(v, d);
     }
     return d;
@@ -166,7 +174,12 @@ export class Regeneration {
     const fromDigest = o.from === undefined ? "" : this.fileDigest(o.from);
     const template = fromDigest ? sha256(`${o.tpl.sha256}\0${fromDigest}`) : o.tpl.sha256;
     const inline = this.inlineSparql(o.tpl, o.from);
-    const query = sha256(`${stableJson(o.row ?? null)}\0${this.digestOnce(o.sparql)}`);
+    // The row as JSON, like the query results (a list var's item, from the user's vars, is sorted).
+    const row =
+      o.row !== null && typeof o.row === "object" && !isTemplateRow(o.row)
+        ? stableJson(o.row)
+        : JSON.stringify(o.row ?? null);
+    const query = sha256(`${row}\0${this.digestOnce(o.sparql)}`);
     const graph = o.graph ? this.graphDigest(o.graph) : undefined;
     const digests = this.varsDigests(o.vars);
     const vars = digests.redacted;

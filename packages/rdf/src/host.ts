@@ -94,10 +94,10 @@ function call(m: CallRequest): unknown {
 /**
  * oxigraph's WebAssembly is compiled function by function on first use (and the hot ones again, optimized,
  * after enough calls), and a first load and query of even a small graph spend most of their time there:
- * done once ahead, on a graph of a few hundred subjects with literals of each kind, while the caller is
- * still busy.
+ * done once ahead, on a small graph with literals of each kind (a larger one only delays the first real
+ * load, which often arrives while this runs), while the caller is still busy.
  */
-const WARM_SUBJECTS = 400;
+const WARM_SUBJECTS = 40;
 async function warm(): Promise<void> {
   const lines: string[] = [];
   for (let i = 0; i < WARM_SUBJECTS; i++) {
