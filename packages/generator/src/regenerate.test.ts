@@ -542,33 +542,24 @@ describe("graph snapshots (regenerating after a graph change without loading it 
 describe("graph snapshots answering on a subgraph while templates render", () => {
   // `names` waits for its for_each's subgraph answer; `census` then also needs the whole graph (?s ?p ?o);
   // `teams` asks nothing the change touches.
-  const names = `---
-to: "names/{{local p}}.txt"
-rdf: ../g.nt
-prefixes: { ex: "http://example.org/" }
-for_each: "SELECT ?p ?name WHERE { ?p ex:type ex:Person ; ex:name ?name } ORDER BY ?p"
----
-{{name}}
-`;
-  const census = `---
-to: census.txt
-rdf: ../g.nt
-prefixes: { ex: "http://example.org/" }
-sparql:
-  named: "SELECT ?p ?name WHERE { ?p ex:name ?name } ORDER BY ?p"
-  all: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
----
-{{#each sparql.named}}{{name}};{{/each}} triples={{#each sparql.all}}{{n}}{{/each}}
-`;
-  const teams = `---
-to: teams.txt
-rdf: ../g.nt
-prefixes: { ex: "http://example.org/" }
-sparql:
-  labels: "SELECT ?t ?label WHERE { ?t ex:label ?label } ORDER BY ?t"
----
-{{#each sparql.labels}}{{label}} {{/each}}
-`;
+  /** A template over g.nt with the ex: prefix: its `to`, the rest of its frontmatter, its body. */
+  const overG = (to: string, front: string, body: string) =>
+    `---\nto: ${to}\nrdf: ../g.nt\nprefixes: { ex: "http://example.org/" }\n${front}---\n${body}\n`;
+  const names = overG(
+    '"names/{{local p}}.txt"',
+    'for_each: "SELECT ?p ?name WHERE { ?p ex:type ex:Person ; ex:name ?name } ORDER BY ?p"\n',
+    "{{name}}",
+  );
+  const census = overG(
+    "census.txt",
+    'sparql:\n  named: "SELECT ?p ?name WHERE { ?p ex:name ?name } ORDER BY ?p"\n  all: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"\n',
+    "{{#each sparql.named}}{{name}};{{/each}} triples={{#each sparql.all}}{{n}}{{/each}}",
+  );
+  const teams = overG(
+    "teams.txt",
+    'sparql:\n  labels: "SELECT ?t ?label WHERE { ?t ex:label ?label } ORDER BY ?t"\n',
+    "{{#each sparql.labels}}{{label}} {{/each}}",
+  );
   const templates = { "t/names.tmpl": names, "t/census.tmpl": census, "t/teams.tmpl": teams };
 
   it("render what a full generation renders, once the answers (and the whole graph) are in", async () => {
