@@ -6,6 +6,7 @@
 // updates, dumps — on `port`, with `flag` saying when one has started and when its answer is posted).
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { isGgenError } from "@ggen/support";
+import { loadOxigraph } from "./engine.js";
 import { isTrap } from "./errors.js";
 import { clearStores, type OxGraph, storeStats } from "./graph.js";
 import { loadStore } from "./load.js";
@@ -98,7 +99,15 @@ function call(m: CallRequest): unknown {
  * load, which often arrives while this runs), while the caller is still busy.
  */
 const WARM_SUBJECTS = 40;
+/** Loads asked for so far: once one is, the warm-up stops (the load compiles what it needs itself, sooner). */
+let loadsAsked = 0;
 async function warm(): Promise<void> {
+  try {
+    await loadOxigraph();
+  } catch {
+    return; // the real load reports it
+  }
+  if (loadsAsked > 0) return;
   const lines: string[] = [];
   for (let i = 0; i < WARM_SUBJECTS; i++) {
     const s = `<urn:ggen:warm:s${i}>`;
@@ -115,6 +124,7 @@ async function warm(): Promise<void> {
       { cache: false },
       { maxSourceBytes: 1 << 20, fetchConnectMs: 1, fetchIdleMs: 1, fetchTotalMs: 1 },
     );
+    if (loadsAsked > 0) return g.free();
     g.raw("SELECT ?s ?c ?l WHERE { ?s a ?c ; <urn:ggen:warm:label> ?l } ORDER BY ?c ?s", {});
     g.raw(
       "SELECT ?c (COUNT(?s) AS ?k) (AVG(?n) AS ?a) WHERE { ?s a ?c OPTIONAL { ?s <urn:ggen:warm:n> ?n FILTER(?n > 3) } } GROUP BY ?c ORDER BY ?c",
@@ -150,6 +160,7 @@ parentPort?.on("message", async (m: LoadRequest) => {
     await warm();
     return;
   }
+  if (m.op === "load") loadsAsked++;
   if (m.op === "free") {
     graphs.get(m.handle)?.free();
     graphs.delete(m.handle);
