@@ -96,7 +96,9 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w));
   run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
   // A graph changed since the last generation: the graph host starts now, beside the work before its queries.
-  if (snapshots) void snapshots.prepareHost(rdf, (abs) => run.graphFileDigest(abs));
+  // Awaited: what it waits for (@ggen/rdf's import, the graph's digest) the run needs next anyway, and a
+  // host started only when this run next yields would start later.
+  if (snapshots) await snapshots.prepareHost(rdf, (abs) => run.graphFileDigest(abs));
   const units = await resolveTemplates(
     opts.templates,
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
