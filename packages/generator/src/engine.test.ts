@@ -339,6 +339,24 @@ describe("bad input writes nothing", () => {
     expect(existsSync(join(outside, "evil.txt"))).toBe(false);
   });
 
+  it("symlinks out of the output dir, however deep; one that stays inside is followed", async () => {
+    const outside = project({ "secret.txt": "s" });
+    const d = project({ "out/keep.txt": "k", "out/real/x.txt": "x" });
+    symlinkSync(join(outside, "secret.txt"), join(d, "out/file-link.txt"));
+    symlinkSync(outside, join(d, "out/dir-link"));
+    symlinkSync(join(d, "out/real"), join(d, "out/inside-link"));
+    for (const to of ["file-link.txt", "dir-link/new.txt", "dir-link/deeper/still/new.txt"]) {
+      writeFileSync(join(d, "t.tmpl"), `---\nto: ${to}\n---\nx\n`);
+      const e = await failure(gen(d, { templates: ["t.tmpl"] }));
+      expect(e.code, to).toBe("PATH_ESCAPE");
+    }
+    expect(readFileSync(join(outside, "secret.txt"), "utf8")).toBe("s");
+    expect(existsSync(join(outside, "new.txt"))).toBe(false);
+    writeFileSync(join(d, "t.tmpl"), "---\nto: inside-link/y.txt\n---\ny\n");
+    await gen(d, { templates: ["t.tmpl"] });
+    expect(readFileSync(join(d, "out/real/y.txt"), "utf8")).toBe("y\n");
+  });
+
   it("vars files with syntax errors", async () => {
     const d = project({
       "t/x.tmpl": hello,

@@ -14,6 +14,7 @@ import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
 import { checkGraphRead } from "./graph-use.js";
+import { rdf } from "./lazy.js";
 import { manifestPathOf, readLock } from "./lock.js";
 import { buildManifest } from "./manifest.js";
 import { scanOrphans } from "./orphans.js";
@@ -37,22 +38,25 @@ export function mergeOf(opts: Pick<GenerateOptions, "merge" | "force">): MergeSt
 }
 
 /**
- * One template's outputs. A graph answered from the last generation's snapshot may be asked a query it
- * has no answer for: then the whole graph is loaded and the template rendered again.
+ * One template's outputs. A graph answered from the last generation's snapshot may be asked a query whose
+ * answer is still being computed on a subgraph, or one it has no answer for: then the template is rendered
+ * again once the answers are in, or once the whole graph is loaded (at most once for each).
  */
 async function renderUnit(run: Run, unit: TemplateUnit): Promise<Planned[]> {
-  try {
-    return await renderTemplate(run, unit);
-  } catch (e) {
-    const wanting = run.regen?.snapshots?.wanting() ?? [];
-    // No snapshot graph fell short: the failure is the template's own.
-    if (wanting.length === 0) throw e;
-    const t0 = clockMs();
-    await Promise.all(wanting.map((g) => g.loadWhole()));
-    run.timings.rdfLoadMs += clockMs() - t0;
-    // The first attempt's hooks are noted again by the second.
-    for (let i = run.hooks.length - 1; i >= 0; i--) if (run.hooks[i]!.unit === unit) run.hooks.splice(i, 1);
-    return renderTemplate(run, unit);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await renderTemplate(run, unit);
+    } catch (e) {
+      const waiting = run.regen?.snapshots?.waiting() ?? [];
+      const wanting = run.regen?.snapshots?.wanting() ?? [];
+      // No snapshot graph fell short (or it was given what it asked): the failure is the template's own.
+      if ((waiting.length === 0 && wanting.length === 0) || attempt === 2) throw e;
+      const t0 = clockMs();
+      await Promise.all([...waiting.map((g) => g.answered()), ...wanting.map((g) => g.loadWhole())]);
+      run.timings.rdfLoadMs += clockMs() - t0;
+      // The attempt's hooks are noted again by the next.
+      for (let i = run.hooks.length - 1; i >= 0; i--) if (run.hooks[i]!.unit === unit) run.hooks.splice(i, 1);
+    }
   }
 }
 
@@ -91,6 +95,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const snapshots =
     manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w));
   run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
+  // A graph changed since the last generation: the graph host starts now, beside the work before its queries.
+  // Awaited: what it waits for (@ggen/rdf's import, the graph's digest) the run needs next anyway, and a
+  // host started only when this run next yields would start later.
+  if (snapshots) await snapshots.prepareHost(rdf, (abs) => run.graphFileDigest(abs));
   const units = await resolveTemplates(
     opts.templates,
     { cwd: run.cwd, ...(opts.packsDir ? { packsDir: opts.packsDir } : {}) },
@@ -101,6 +109,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   await checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
   const planned = (await Promise.all(units.map((u) => limit(() => renderUnit(run, u))))).flat();
+  // Subgraph answers no template asked for are still counted (the run's snapshot figures).
+  await snapshots?.settled();
   const groups = planOutputs(run, planned);
   if (manifestPath !== undefined && groups.has(manifestPath))
     fail("MANIFEST_PATH", `manifest '${opts.manifest ?? manifestPath}' is also an output`, undefined, {

@@ -117,13 +117,20 @@ function parseFull(text: string, file: string, firstLine: number): ParsedYaml {
       kind: "usage",
     });
   }
+  // Each path located once: a template's outputs ask for the same few lines (`to`, `chmod`, …) per row.
+  const located = new Map<string, number | undefined>();
+  const once = (path: string, value: boolean) => {
+    const key = `${value ? "v" : "k"}${path}`;
+    if (!located.has(key)) located.set(key, locate(path, value));
+    return located.get(key);
+  };
   return {
     value: doc.toJS({ maxAliasCount: 1000 }),
     lineOf(path: string) {
-      return locate(path, false);
+      return once(path, false);
     },
     valueLineOf(path: string) {
-      return locate(path, true);
+      return once(path, true);
     },
   };
 

@@ -1,6 +1,6 @@
 // A template's graph and queries: its sources (the pack's graphs or --graph, `rdf:` files, `rdf_inline:`
 // snippets) loaded as one graph, the PREFIX header its queries get, and queries read from `@files`.
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import type { Graph, GraphSource } from "@ggen/rdf";
 import { isInside, sha256 } from "@ggen/support";
@@ -28,20 +28,6 @@ export function readRoot(run: Run, unit: TemplateUnit): ReadRoot {
   return { dir: dirname(unit.file), name: "the template's folder" };
 }
 
-/** sha256 of a graph file, streamed (graphs may be large); a path that is not a regular file is refused. */
-async function graphDigest(abs: string, shown: string, where: ReturnType<typeof at>): Promise<string> {
-  if (!statSync(abs).isFile())
-    fail("GRAPH_READ", `graph file '${shown}' is not a regular file`, where, { kind: "usage" });
-  const { createHash } = await import("node:crypto");
-  return new Promise((res, rej) => {
-    const h = createHash("sha256");
-    createReadStream(abs)
-      .on("error", rej)
-      .on("data", (c) => h.update(c))
-      .on("end", () => res(h.digest("hex")));
-  });
-}
-
 /** Every source of the template's graph, recording each input's sha256 for the manifest. */
 async function graphSources(
   run: Run,
@@ -57,7 +43,11 @@ async function graphSources(
       fail("GRAPH_NOT_FOUND", `graph file '${shown}' not found`, where, { kind: "usage" });
     // @ggen/rdf tells the format from the extension.
     sources.push({ path: resolve(process.cwd()) === run.cwd ? run.rel(abs) : abs });
-    if (!run.graphInputs.has(abs)) run.graphInputs.set(abs, await graphDigest(abs, shown, where));
+    if (!run.graphInputs.has(abs)) {
+      if (!statSync(abs).isFile())
+        fail("GRAPH_READ", `graph file '${shown}' is not a regular file`, where, { kind: "usage" });
+      run.graphInputs.set(abs, await run.graphFileDigest(abs));
+    }
   };
   // --graph files are the user's own; the pack's graphs and `rdf:` files are read inside the template's root.
   const root = readRoot(run, unit);

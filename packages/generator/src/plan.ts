@@ -2,10 +2,10 @@
 // file, any number of injections), then decided against the disk and the lock — created, overwritten,
 // merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
 // content each file ends up with. Nothing is written here.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { lstatSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
-import { sha256, staysInside } from "@ggen/support";
+import { isInside, realish, sha256 } from "@ggen/support";
 import { at, fail } from "./errors.js";
 import { ALREADY_PRESENT, inject } from "./inject.js";
 import type { Lock } from "./lock.js";
@@ -14,9 +14,47 @@ import type { Run } from "./run.js";
 import type { BaseStore } from "./store.js";
 import type { FileResult, Planned } from "./types.js";
 
+/**
+ * `staysInside(root, p)` (@ggen/support) for the many outputs of one root: the real path of a path that is
+ * not a symlink is its directory's real path and its name, so each directory is resolved once and each
+ * output costs one lstat; a symlink is resolved on its own by `realish`.
+ */
+class OutputContainment {
+  private readonly root: string;
+  private readonly realRoot: string;
+  private readonly realDirs = new Map<string, string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.realRoot = realish(this.root);
+  }
+
+  holds(abs: string): boolean {
+    return isInside(this.root, abs) && isInside(this.realRoot, this.real(abs));
+  }
+
+  private real(p: string): string {
+    const dir = dirname(p);
+    let link = false;
+    try {
+      link = lstatSync(p).isSymbolicLink();
+    } catch {
+      // Not there: its real path is its directory's and its name, as realish has it.
+    }
+    if (link || dir === p) return realish(p);
+    let real = this.realDirs.get(dir);
+    if (real === undefined) {
+      real = this.real(dir);
+      this.realDirs.set(dir, real);
+    }
+    return join(real, basename(p));
+  }
+}
+
 /** The planned outputs by absolute path, each path checked. */
 export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, Planned[]> {
   const groups = new Map<string, Planned[]>();
+  const inside = new OutputContainment(run.outRoot);
   for (const p of planned) {
     if (isAbsolute(p.to) || /^[A-Za-z]:[\\/]/.test(p.to)) {
       fail(
@@ -27,7 +65,7 @@ export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, 
       );
     }
     const abs = resolve(run.outRoot, p.to);
-    if (!staysInside(run.outRoot, abs) || abs === run.outRoot) {
+    if (!inside.holds(abs) || abs === run.outRoot) {
       fail("PATH_ESCAPE", `output path '${p.to}' escapes the output dir`, at(p.unit.display, p.line), {
         kind: "usage",
       });
@@ -95,10 +133,18 @@ export interface DecideContext {
 
 /** The file's text; `lossy` when it is not valid UTF-8 (decoding would change its bytes). */
 function readIfFile(abs: string, display: string): { text: string; lossy: boolean } | undefined {
-  if (!existsSync(abs)) return undefined;
-  if (statSync(abs).isDirectory())
-    fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
-  const raw = readFileSync(abs);
+  // Read straight away (one open instead of an exists, a stat and an open per output).
+  let raw: Buffer;
+  try {
+    raw = readFileSync(abs);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EISDIR")
+      fail("OUTPUT_IS_DIR", `output '${display}' is a directory`, undefined, { kind: "usage" });
+    // Not there (a dangling symlink, or a parent that is a file, is not there either).
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
+  }
   const text = raw.toString("utf8");
   return { text, lossy: text.includes("\ufffd") && !Buffer.from(text).equals(raw) };
 }
@@ -121,10 +167,15 @@ export async function unifiedDiff(
 }
 
 /** The writer's content: rendered now, or (not rendered: inputs unchanged) the base the lock names. */
-function theirsOf(p: Planned, ctx: DecideContext, onDisk: string | undefined): string | undefined {
+function theirsOf(
+  p: Planned,
+  ctx: DecideContext,
+  onDisk: string | undefined,
+  diskDigest: () => string,
+): string | undefined {
   if (p.content !== undefined) return p.content;
   if (p.reused === undefined) return undefined;
-  if (onDisk !== undefined && sha256(onDisk) === p.reused) return onDisk;
+  if (onDisk !== undefined && diskDigest() === p.reused) return onDisk;
   return ctx.store.get(p.reused);
 }
 
@@ -143,6 +194,12 @@ async function decideFile(
   const relPath = relative(run.outRoot, abs).split("\\").join("/");
   const read = readIfFile(abs, relPath);
   const onDisk = read?.text;
+  // The digest of what is on disk, taken once (it is compared with the base and recorded in the lock).
+  let onDiskDigest: string | undefined;
+  const diskDigest = () => {
+    onDiskDigest ??= sha256(onDisk ?? "");
+    return onDiskDigest;
+  };
   const entry = ctx.lock?.files.get(relPath);
   const writer = group.find((p) => !p.inject);
   if (read?.lossy && !writer) {
@@ -186,7 +243,7 @@ async function decideFile(
     const p = writer;
     if (p.mode !== undefined) mode = p.mode;
     if (p.backup) backup = true;
-    const theirs = theirsOf(p, ctx, onDisk);
+    const theirs = theirsOf(p, ctx, onDisk, diskDigest);
     generatedDigest = p.reused ?? sha256(p.content ?? "");
     generated = theirs;
     desired = theirs ?? onDisk;
@@ -197,7 +254,7 @@ async function decideFile(
     } else if (p.content === undefined) {
       // Not rendered: the inputs are those of the last generation, so theirs is the base, and the
       // three-way result is what is on disk.
-      drift = sha256(onDisk) !== generatedDigest;
+      drift = diskDigest() !== generatedDigest;
       results.push(r(p, "unchanged", drift, drift ? "your edits kept" : undefined));
     } else if (onDisk === theirs) {
       results.push(r(p, "unchanged", false));
@@ -209,7 +266,7 @@ async function decideFile(
       const baseDigest = entry?.generated;
       // Unedited (the disk is the last base): no need to read the base store.
       const base = baseDigest
-        ? sha256(onDisk) === baseDigest
+        ? diskDigest() === baseDigest
           ? onDisk
           : ctx.store.get(baseDigest)
         : undefined;
@@ -282,7 +339,7 @@ async function decideFile(
     results.push(r(p, "injected", true));
   }
   const finalContent = current ?? "";
-  const finalDigest = sha256(finalContent);
+  const finalDigest = current === onDisk ? diskDigest() : sha256(finalContent);
   if (drift === undefined) drift = desired !== onDisk;
   for (const fr of results) {
     fr.bytes = Buffer.byteLength(finalContent);

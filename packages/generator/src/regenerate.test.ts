@@ -7,10 +7,11 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { assertValid, type GenerationManifest } from "@ggen/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyPlan } from "./apply.js";
+import { stableJson } from "./delta.js";
 import { type GenerateOptions, generate } from "./engine.js";
 import { mergeLines } from "./merge.js";
 import { parseRegions } from "./regions.js";
-import { lineChanges } from "./snapshot.js";
+import { lineChanges, triplePatterns } from "./snapshot.js";
 import { project, removeProjects, writeIn } from "./testkit.js";
 
 afterEach(removeProjects);
@@ -270,6 +271,56 @@ describe("delta-driven regeneration", () => {
     expect(full.rendered).toBe(3);
   });
 
+  it("an edit to an output whose inputs did not change is kept and reported as the lock says; a change re-renders exactly what it affects", async () => {
+    const d = project({ "t/item.tmpl": byRow, "items.ttl": items(["a", "b", "c"]) });
+    await gen(d, { templates: ["t/item.tmpl"] });
+    const generated = lockOf(d).files.find((f) => f.path === "items/i1.txt")!.generated!;
+    write(d, "out/items/i1.txt", "item b, edited by hand.\n");
+    // Inputs unchanged: nothing rendered, the edit kept and reported, the lock records the file as it is.
+    const kept = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([kept.rendered, kept.reused]).toEqual([0, 3]);
+    expect(kept.files.find((f) => f.path === "items/i1.txt")).toMatchObject({
+      action: "unchanged",
+      differs: true,
+      reason: "your edits kept",
+    });
+    expect(kept.files.filter((f) => f.differs).map((f) => f.path)).toEqual(["items/i1.txt"]);
+    const entry = lockOf(d).files.find((f) => f.path === "items/i1.txt")!;
+    expect(entry.sha256).toBe(createHash("sha256").update("item b, edited by hand.\n").digest("hex"));
+    expect(entry.generated).toBe(generated);
+    expect((await gen(d, { templates: ["t/item.tmpl"], mode: "check" })).drift).toBe(true);
+    // The graph changes one label: only its output is rendered; the edited one is untouched.
+    write(d, "items.ttl", items(["a", "b", "z"]));
+    const one = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([one.rendered, one.reused]).toEqual([1, 2]);
+    expect(one.files.filter((f) => f.action !== "unchanged").map((f) => f.path)).toEqual(["items/i2.txt"]);
+    expect(read(d, "out/items/i1.txt")).toBe("item b, edited by hand.\n");
+    // The template changes: every output is rendered again, the edit merged three ways (it conflicts).
+    write(d, "t/item.tmpl", byRow.replace("item {{label}}", "Item {{label}}"));
+    const all = await gen(d, { templates: ["t/item.tmpl"] });
+    expect([all.rendered, all.reused]).toEqual([3, 0]);
+    expect(read(d, "out/items/i0.txt")).toBe("Item a.\n");
+    expect(all.files.find((f) => f.path === "items/i1.txt")!.action).toBe("conflict");
+  });
+
+  it("digests values by stable JSON: JSON.stringify's text with keys sorted, whatever their order", () => {
+    const a = {
+      b: [1, "x", null, undefined, { z: true, y: -0 }],
+      a: { d: new Date(0), c: undefined },
+      e: "é\n",
+    };
+    const b = {
+      e: "é\n",
+      a: { c: undefined, d: new Date(0) },
+      b: [1, "x", null, undefined, { y: -0, z: true }],
+    };
+    const sorted = { a: { d: new Date(0) }, b: [1, "x", null, null, { y: 0, z: true }], e: "é\n" };
+    expect(stableJson(a)).toBe(JSON.stringify(sorted));
+    expect(stableJson(b)).toBe(stableJson(a));
+    expect(stableJson(null)).toBe("null");
+    expect(stableJson({ x: 1 })).not.toBe(stableJson({ x: "1" }));
+  });
+
   it("the lock records provenance per output and stays a valid manifest", async () => {
     const d = project({ "t/svc.tmpl": service });
     await gen(d, { templates: ["t/svc.tmpl"], vars: { db_password: "hunter2" } });
@@ -488,6 +539,70 @@ describe("graph snapshots (regenerating after a graph change without loading it 
   });
 });
 
+describe("graph snapshots answering on a subgraph while templates render", () => {
+  // `names` waits for its for_each's subgraph answer; `census` then also needs the whole graph (?s ?p ?o);
+  // `teams` asks nothing the change touches.
+  /** A template over g.nt with the ex: prefix: its `to`, the rest of its frontmatter, its body. */
+  const overG = (to: string, front: string, body: string) =>
+    `---\nto: ${to}\nrdf: ../g.nt\nprefixes: { ex: "http://example.org/" }\n${front}---\n${body}\n`;
+  const names = overG(
+    '"names/{{local p}}.txt"',
+    'for_each: "SELECT ?p ?name WHERE { ?p ex:type ex:Person ; ex:name ?name } ORDER BY ?p"\n',
+    "{{name}}",
+  );
+  const census = overG(
+    "census.txt",
+    'sparql:\n  named: "SELECT ?p ?name WHERE { ?p ex:name ?name } ORDER BY ?p"\n  all: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"\n',
+    "{{#each sparql.named}}{{name}};{{/each}} triples={{#each sparql.all}}{{n}}{{/each}}",
+  );
+  const teams = overG(
+    "teams.txt",
+    'sparql:\n  labels: "SELECT ?t ?label WHERE { ?t ex:label ?label } ORDER BY ?t"\n',
+    "{{#each sparql.labels}}{{label}} {{/each}}",
+  );
+  const templates = { "t/names.tmpl": names, "t/census.tmpl": census, "t/teams.tmpl": teams };
+
+  it("render what a full generation renders, once the answers (and the whole graph) are in", async () => {
+    let lines = randomGraph(() => 0.5, 12);
+    const d = project({ ...templates, "g.nt": `${lines.join("\n")}\n` });
+    await gen(d, { templates: ["t"] });
+    lines = lines.map((l) => l.replace('"Person 3"', '"Person three"'));
+    write(d, "g.nt", `${lines.join("\n")}\n`);
+    const delta = await gen(d, { templates: ["t"] });
+    expect(delta.snapshot?.subgraphQueries).toBeGreaterThan(0);
+    expect(delta.snapshot?.reusedQueries).toBeGreaterThan(0);
+    expect(delta.snapshot?.fullLoads).toBe(1);
+    expect(delta.files.filter((f) => f.action !== "unchanged").map((f) => f.path)).toEqual([
+      "census.txt",
+      "names/p3.txt",
+    ]);
+    const fresh = project({ ...templates, "g.nt": read(d, "g.nt") });
+    await gen(fresh, { templates: ["t"] });
+    expect(tree(join(d, "out"))).toEqual(tree(join(fresh, "out")));
+    expect(read(d, "out/names/p3.txt")).toBe("Person three\n");
+  });
+
+  it("the stored results keep each asked query's triple patterns (what the next run matches changes with)", async () => {
+    const lines = randomGraph(() => 0.5, 6);
+    const d = project({ ...templates, "g.nt": `${lines.join("\n")}\n` });
+    await gen(d, { templates: ["t"] });
+    const key = lockOf(d).inputs.results![0]!.key;
+    const stored = JSON.parse(
+      gunzipSync(readFileSync(join(d, "out/.ggen/base/results", `${key}.json.gz`))).toString("utf8"),
+    ) as { rows: Record<string, unknown>; patterns: Record<string, unknown> };
+    const queries = Object.keys(stored.rows);
+    expect(queries.length).toBe(4);
+    // Patterns are read when a change is matched against them: after one, every asked query has its own.
+    write(d, "g.nt", `${lines.map((l) => l.replace('"Person 2"', '"Person two"')).join("\n")}\n`);
+    await gen(d, { templates: ["t"] });
+    const key2 = lockOf(d).inputs.results![0]!.key;
+    const again = JSON.parse(
+      gunzipSync(readFileSync(join(d, "out/.ggen/base/results", `${key2}.json.gz`))).toString("utf8"),
+    ) as { rows: Record<string, unknown>; patterns: Record<string, unknown> };
+    for (const q of Object.keys(again.rows)) expect(again.patterns[q], q).toEqual(triplePatterns(q) ?? null);
+  });
+});
+
 describe("lineChanges (what a graph change added and removed, without splitting the whole texts)", () => {
   it("equals comparing every line, for edits anywhere, moved and repeated lines", () => {
     let seed = 3;
@@ -517,6 +632,31 @@ describe("lineChanges (what a graph change added and removed, without splitting 
         [...B].filter((l) => !A.has(l)).sort(),
         [...A].filter((l) => !B.has(l)).sort(),
       ]);
+    }
+  });
+});
+
+describe("lineChanges on UTF-8 bytes", () => {
+  it("finds whole changed lines next to multi-byte characters, from strings or bytes alike", () => {
+    const word = ["é", "名前", "😀", "a", "ß"];
+    let seed = 11;
+    const pick = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x7fffffff) * n);
+    };
+    for (let round = 0; round < 200; round++) {
+      const line = () => `<s${pick(9)}> <p> "${word[pick(5)]}${word[pick(5)]}" .`;
+      const before = Array.from({ length: 1 + pick(20) }, line);
+      const after = [...before];
+      after.splice(pick(after.length + 1), pick(2), line());
+      const a = `${before.join("\n")}\n`;
+      const b = `${after.join("\n")}\n`;
+      const [A, B] = [new Set(before), new Set(after)];
+      const want = [[...B].filter((l) => !A.has(l)).sort(), [...A].filter((l) => !B.has(l)).sort()];
+      const fromText = lineChanges(a, b);
+      const fromBytes = lineChanges(Buffer.from(a), Buffer.from(b));
+      expect([fromText.added.sort(), fromText.removed.sort()], `round ${round}`).toEqual(want);
+      expect([fromBytes.added.sort(), fromBytes.removed.sort()], `round ${round}`).toEqual(want);
     }
   });
 });

@@ -427,7 +427,8 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
         at(tpl.display, tpl.split.front === undefined ? 1 : tpl.split.frontLine),
         { kind: "usage" },
       );
-    const to = outputPath(f.to, tpl.display, y?.lineOf("to"));
+    const toLine = y?.lineOf("to");
+    const to = outputPath(f.to, tpl.display, toLine);
     if (!to) continue; // An empty `to` skips the file (conditional output).
     if (!guardHolds(r, f, y)) continue; // `when:` is false: no output.
     const body = bodyOf(r, f, y, bodies);
@@ -458,7 +459,7 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
     planned.push({
       unit,
       to,
-      line: y?.lineOf("to"),
+      line: toLine,
       content,
       ...(reused ? { reused } : {}),
       ...(provenance ? { provenance } : {}),
@@ -466,7 +467,10 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       backup: flag(f, "backup", tpl.display, y),
       force: f.force === true,
       unlessExists: f.unless_exists === true,
-      mode: parseMode(f.chmod, tpl.display, y?.lineOf("chmod")),
+      mode:
+        f.chmod === undefined || f.chmod === null
+          ? undefined
+          : parseMode(f.chmod, tpl.display, y?.lineOf("chmod")),
     });
   }
   return planned;

@@ -1,11 +1,11 @@
 // The state of one generation: the options resolved against the project, the vars of the vars files,
 // the clock, and what the run memoizes and measures (loaded templates, graphs, query results, timings).
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import type { Graph, GraphSource, Row } from "@ggen/rdf";
-import { sha256 } from "@ggen/support";
+import { sha256, sha256File } from "@ggen/support";
 import { clockMs } from "./clock.js";
 import type { Regeneration } from "./delta.js";
 import { at, fail } from "./errors.js";
@@ -23,6 +23,9 @@ export interface QuerySite {
   original?: string;
 }
 
+/** Graph files up to this size are read whole once (the snapshot needs their text); larger ones streamed. */
+const GRAPH_KEPT_BYTES = 256 * 1024 * 1024;
+
 export class Run {
   readonly cwd: string;
   readonly outRoot: string;
@@ -30,6 +33,8 @@ export class Run {
   readonly timings = { parseMs: 0, rdfLoadMs: 0, sparqlMs: 0, renderMs: 0, writeMs: 0, totalMs: 0 };
   readonly graphs = new Map<string, Promise<Graph>>();
   readonly graphInputs = new Map<string, string>();
+  /** Graph files read whole to digest them, kept until the snapshot takes them (each is read once). */
+  private readonly graphFiles = new Map<string, { bytes: Buffer | undefined; digest: Promise<string> }>();
   readonly queryCache = new Map<string, Row[]>();
   readonly templates = new Map<string, LoadedTemplate>();
   readonly hooks: Hook[] = [];
@@ -68,6 +73,34 @@ export class Run {
     this.opts.onWarn?.(msg);
   }
 
+  /**
+   * sha256 of a graph file, read once per run: its bytes are kept for the snapshot, which needs its text
+   * (see snapshot.ts). One larger than GRAPH_KEPT_BYTES is digested and not kept (the snapshot reads it).
+   */
+  graphFileDigest(abs: string): Promise<string> {
+    let f = this.graphFiles.get(abs);
+    if (!f) {
+      const st = statSync(abs);
+      // Never read a device or a FIFO (graphs.ts refuses what is not a regular file).
+      if (!st.isFile()) return Promise.reject(new Error(`'${abs}' is not a regular file`));
+      if (st.size > GRAPH_KEPT_BYTES) f = { bytes: undefined, digest: sha256File(abs) };
+      else {
+        const bytes = readFileSync(abs);
+        f = { bytes, digest: Promise.resolve(sha256(bytes)) };
+      }
+      this.graphFiles.set(abs, f);
+    }
+    return f.digest;
+  }
+
+  /** The bytes graphFileDigest read, given once (undefined: not read, already taken, or too large). */
+  takeGraphBytes(abs: string): Buffer | undefined {
+    const f = this.graphFiles.get(abs);
+    const bytes = f?.bytes;
+    if (f) f.bytes = undefined;
+    return bytes;
+  }
+
   /** `p` relative to the project when it is inside it. */
   rel(p: string): string {
     const r = relative(this.cwd, p);
@@ -97,8 +130,7 @@ export class Run {
         const t0 = clockMs();
         const load = () => r.loadGraph(sources);
         // From the last generation's snapshot when there is one (see snapshot.ts).
-        const graph =
-          (await this.regen?.snapshots?.graph(r, sources, load, this.graphInputs)) ?? (await load());
+        const graph = (await this.regen?.snapshots?.graph(r, sources, load, this)) ?? (await load());
         this.timings.rdfLoadMs += clockMs() - t0;
         return graph;
       })();

@@ -9,7 +9,8 @@
 // - and on the whole graph, loaded once, whenever that cannot be shown: GRAPH, SERVICE, FROM, zero-length
 //   paths (`*`, `?`: they range over every node), negated property sets, a parse it cannot follow, or a
 //   subgraph that is most of the graph. Anything but SELECT goes to the whole graph too.
-import { readFileSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -138,16 +139,24 @@ const matches = (l: Line, pats: readonly Pattern[]): boolean =>
       (x.o === undefined || x.o === l.o),
   );
 
-/** A graph file a snapshot stands for: its text as read, and its triples as N-Triples lines. */
+/**
+ * A graph file a snapshot stands for: its text as UTF-8 bytes, and its triples as N-Triples lines (UTF-8
+ * too). Bytes, not strings: a large graph is compared, searched and hashed natively, and decoded only where
+ * a line is read.
+ */
 export interface SnapshotSource {
   abs: string;
   format: "ntriples" | "turtle";
   /** The file's text (what the base store keeps, by its digest). */
-  text: string;
+  bytes: Buffer;
   digest: string;
   /** Its triples, one N-Triples line each. */
-  lines: string;
+  lines: Buffer;
 }
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** The text without its byte order mark (as @ggen/rdf reads it). */
+const withoutBom = (b: Buffer): Buffer => (b.subarray(0, 3).equals(BOM) ? b.subarray(3) : b);
 
 /** The formats snapshots read; the others are loaded whole (and a run says so when they changed). */
 const SNAPSHOT_FORMATS: ReadonlySet<string> = new Set(["ntriples", "turtle"]);
@@ -157,16 +166,16 @@ const SNAPSHOT_FORMATS: ReadonlySet<string> = new Set(["ntriples", "turtle"]);
  * no label that survives an edit, so a graph with any is loaded whole.
  */
 export function snapshotLines(
-  text: string,
+  bytes: Buffer,
   format: "ntriples" | "turtle",
   abs: string,
-): string | { why: string } {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+): Buffer | { why: string } {
+  const body = withoutBom(bytes);
   if (format === "ntriples") return body.includes("_:") ? { why: "it has blank nodes" } : body;
   const { Parser, Writer } = n3();
   let quads: N3Quad[];
   try {
-    quads = new Parser({ format: "Turtle", baseIRI: pathToFileURL(abs).href }).parse(body);
+    quads = new Parser({ format: "Turtle", baseIRI: pathToFileURL(abs).href }).parse(body.toString("utf8"));
   } catch {
     return { why: "it does not parse as Turtle here" }; // the whole load reports the error itself
   }
@@ -176,7 +185,7 @@ export function snapshotLines(
       (q.object.termType !== "NamedNode" && q.object.termType !== "Literal")
     )
       return { why: "it has blank nodes" };
-  return new Writer({ format: "N-Triples" }).quadsToString(quads);
+  return Buffer.from(new Writer({ format: "N-Triples" }).quadsToString(quads));
 }
 
 let n3Lib: typeof import("n3") | undefined;
@@ -185,11 +194,17 @@ const n3 = () => {
   return n3Lib;
 };
 
+/** What the run already read of its graph files: their digests, and their bytes once (see Run). */
+export interface ReadGraphFiles {
+  readonly graphInputs: ReadonlyMap<string, string>;
+  takeGraphBytes(abs: string): Buffer | undefined;
+}
+
 /** The sources a snapshot can stand for, read; or why not (undefined: not files, or a file it cannot read). */
 export function readSnapshotSources(
   rdf: Rdf,
   sources: readonly GraphSource[],
-  digests?: ReadonlyMap<string, string>,
+  files?: ReadGraphFiles,
 ): SnapshotSource[] | { path: string; why: string } | undefined {
   const out: SnapshotSource[] = [];
   for (const s of sources) {
@@ -198,18 +213,21 @@ export function readSnapshotSources(
     if (format === undefined) return undefined; // the ordinary load reports it
     if (!SNAPSHOT_FORMATS.has(format)) return { path: s.path, why: `${format} graphs are not snapshotted` };
     const abs = resolve(s.path);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(abs, "utf8");
+      bytes = files?.takeGraphBytes(abs) ?? readFileSync(abs);
     } catch {
       return undefined; // the ordinary load reports it
     }
+    // Bytes that are not UTF-8 are read as their decoded text (as before), which is what gets kept.
+    const exact = isUtf8(bytes);
+    if (!exact) bytes = Buffer.from(bytes.toString("utf8"));
     const f = format as SnapshotSource["format"];
-    const lines = snapshotLines(text, f, abs);
-    if (typeof lines !== "string") return { path: s.path, why: lines.why };
+    const lines = snapshotLines(bytes, f, abs);
+    if (!Buffer.isBuffer(lines)) return { path: s.path, why: lines.why };
     // The sha256 of the file's bytes this run already took (the lock's graph input), when they are the text's.
-    const known = text.includes("\ufffd") ? undefined : digests?.get(abs);
-    out.push({ abs, format: f, text, digest: known ?? sha256(text), lines });
+    const known = exact ? files?.graphInputs.get(abs) : undefined;
+    out.push({ abs, format: f, bytes, digest: known ?? sha256(bytes), lines });
   }
   return out.length ? out : undefined;
 }
@@ -217,10 +235,45 @@ export function readSnapshotSources(
 /** Where a source set's query results are kept: by the digests of its texts. */
 const setKey = (digests: readonly string[]) => sha256(`ggen-snapshot/2\0${digests.join("\0")}`);
 
-/** What a results file holds: the graph's triple count and each query's rows. */
+/**
+ * What a results file holds: the graph's triple count, each query's rows, and the triple patterns of the
+ * queries whose patterns were read (null: its result may depend on any triple), so the next run need not
+ * parse them again.
+ */
 interface StoredResults {
   triples: number;
   rows: Record<string, Row[]>;
+  patterns?: Record<string, Pattern[] | null>;
+}
+
+/** Patterns of queries read by this process, or kept with the results they came with (pure in the query). */
+const knownPatterns = new Map<string, Pattern[] | null>();
+
+/** triplePatterns, once per query text. */
+function patternsOf(query: string): Pattern[] | undefined {
+  let p = knownPatterns.get(query);
+  if (p === undefined) {
+    p = triplePatterns(query) ?? null;
+    knownPatterns.set(query, p);
+  }
+  return p ?? undefined;
+}
+
+const isPatterns = (v: unknown): v is Pattern[] | null =>
+  v === null ||
+  (Array.isArray(v) &&
+    v.every(
+      (x) =>
+        typeof x === "object" &&
+        x !== null &&
+        Object.entries(x).every(([k, t]) => (k === "s" || k === "p" || k === "o") && typeof t === "string"),
+    ));
+
+/** The patterns a results file kept, for queries this process has not read. */
+function learnPatterns(stored: Partial<StoredResults>): void {
+  if (stored.patterns === null || typeof stored.patterns !== "object") return;
+  for (const [q, p] of Object.entries(stored.patterns))
+    if (!knownPatterns.has(q) && isPatterns(p)) knownPatterns.set(q, p);
 }
 
 const isTripleLine = (l: string) => {
@@ -228,39 +281,79 @@ const isTripleLine = (l: string) => {
   return t !== "" && !t.startsWith("#");
 };
 
+/** The length of the longest common head of `a` and `b`: halving, each step one native comparison. */
+function commonHead(a: Buffer, b: Buffer): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  // a[0, lo) equals b[0, lo); the answer is in [lo, hi].
+  while (lo < hi) {
+    const m = (lo + hi + 1) >>> 1;
+    if (a.compare(b, lo, m, lo, m) === 0) lo = m;
+    else hi = m - 1;
+  }
+  return lo;
+}
+
+/** The length of the longest common tail of `a` and `b` no longer than `max`. */
+function commonTail(a: Buffer, b: Buffer, max: number): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const m = (lo + hi + 1) >>> 1;
+    if (a.compare(b, b.length - m, b.length - lo, a.length - m, a.length - lo) === 0) lo = m;
+    else hi = m - 1;
+  }
+  return lo;
+}
+
+const NL = 0x0a;
+
+/** `line` is one of the lines of `text` (a whole line, anywhere). */
+function hasLine(text: Buffer, line: string): boolean {
+  const l = Buffer.from(line);
+  const n = l.length;
+  if (text.length >= n && text.compare(l, 0, n, 0, n) === 0 && (text.length === n || text[n] === NL))
+    return true;
+  if (text.length > n && text[text.length - n - 1] === NL && text.compare(l, 0, n, text.length - n) === 0)
+    return true;
+  return text.includes(`\n${line}\n`);
+}
+
 /**
- * The lines of `b` that `a` lacks (added) and of `a` that `b` lacks (removed), each once. The texts' common
- * head and tail are skipped by comparing characters, so a small edit of a large graph costs one scan
- * instead of splitting both texts into sets of every line.
+ * The lines of `b` that `a` lacks (added) and of `a` that `b` lacks (removed), each once, of two UTF-8 texts.
+ * The texts' common head and tail are found by halving (each step a native comparison), so a small edit of
+ * a large graph costs a few scans instead of decoding both texts and splitting them into sets of every line.
  */
-export function lineChanges(a: string, b: string): { added: string[]; removed: string[] } {
+export function lineChanges(
+  textA: Buffer | string,
+  textB: Buffer | string,
+): { added: string[]; removed: string[] } {
+  const a = typeof textA === "string" ? Buffer.from(textA) : textA;
+  const b = typeof textB === "string" ? Buffer.from(textB) : textB;
   const n = Math.min(a.length, b.length);
-  let head = 0;
-  while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++;
+  let head = commonHead(a, b);
   if (head === a.length && head === b.length) return { added: [], removed: [] };
-  head = head === 0 ? 0 : a.lastIndexOf("\n", head - 1) + 1;
-  let tail = 0;
-  while (tail < n - head && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++;
+  // Back to a line's start (a newline byte is never inside a multi-byte character).
+  head = head === 0 ? 0 : a.lastIndexOf(NL, head - 1) + 1;
+  const tail = commonTail(a, b, n - head);
   // Whole lines on both sides: the window ends at the end of the line the common tail starts in.
-  const endOf = (t: string, at: number) => {
-    const i = t.indexOf("\n", at);
+  const endOf = (t: Buffer, at: number) => {
+    const i = t.indexOf(NL, at);
     return i < 0 ? t.length : i;
   };
-  const aWin = new Set(a.slice(head, endOf(a, a.length - tail)).split("\n"));
-  const bWin = new Set(b.slice(head, endOf(b, b.length - tail)).split("\n"));
+  const aWin = new Set(a.toString("utf8", head, endOf(a, a.length - tail)).split("\n"));
+  const bWin = new Set(b.toString("utf8", head, endOf(b, b.length - tail)).split("\n"));
   const added = [...bWin].filter((l) => !aWin.has(l) && isTripleLine(l));
   const removed = [...aWin].filter((l) => !bWin.has(l) && isTripleLine(l));
   // A line of the window may also be in the other text's head or tail (it is there twice): not a change.
   // Looked up in the whole text for a few lines; past that, both texts are compared line by line.
   if (added.length + removed.length <= 16) {
-    const wholeA = `\n${a}\n`;
-    const wholeB = `\n${b}\n`;
     return {
-      added: added.filter((l) => !wholeA.includes(`\n${l}\n`)),
-      removed: removed.filter((l) => !wholeB.includes(`\n${l}\n`)),
+      added: added.filter((l) => !hasLine(a, l)),
+      removed: removed.filter((l) => !hasLine(b, l)),
     };
   }
-  const all = (t: string) => new Set(t.split("\n"));
+  const all = (t: Buffer) => new Set(t.toString("utf8").split("\n"));
   const aAll = all(a);
   const bAll = all(b);
   return { added: added.filter((l) => !aAll.has(l)), removed: removed.filter((l) => !bAll.has(l)) };
@@ -277,7 +370,7 @@ export interface SnapshotStats {
 export class GraphSnapshots {
   readonly stats: SnapshotStats = { reusedQueries: 0, subgraphQueries: 0, fullLoads: 0 };
   /** Texts to keep as bases (by digest), and results to write (by set key). */
-  readonly texts = new Map<string, string>();
+  readonly texts = new Map<string, Buffer>();
   readonly results = new Map<string, Record<string, Row[]>>();
   /** The graph of each result set (its triple count is kept with the rows). */
   private readonly graphOf = new Map<string, SnapshotGraph>();
@@ -304,10 +397,13 @@ export class GraphSnapshots {
   resultsJson(key: string): string {
     let text = this.json.get(key);
     if (text === undefined) {
-      const stored: StoredResults = {
-        triples: this.graphOf.get(key)?.size ?? 0,
-        rows: this.results.get(key) ?? {},
-      };
+      const rows = this.results.get(key) ?? {};
+      const patterns: Record<string, Pattern[] | null> = {};
+      for (const q of Object.keys(rows)) {
+        const p = knownPatterns.get(q);
+        if (p !== undefined) patterns[q] = p;
+      }
+      const stored: StoredResults = { triples: this.graphOf.get(key)?.size ?? 0, rows, patterns };
       text = JSON.stringify(stored);
       this.json.set(key, text);
     }
@@ -347,9 +443,34 @@ export class GraphSnapshots {
       return undefined;
     }
     const stored = JSON.parse(text) as Partial<StoredResults>;
+    learnPatterns(stored);
     return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
       ? (stored as StoredResults)
       : undefined;
+  }
+
+  /**
+   * Starts the graph host at once when a graph file the last generation read has changed since (written
+   * since it started, or its digest differs): its changed
+   * queries are then answered on a subgraph (or the whole graph) in the host, and the host's start overlaps
+   * reading and diffing the graph instead of following it. Nothing changed: no host is started. Only a head
+   * start: a file that cannot be read here is left to the run to report.
+   */
+  async prepareHost(rdf: () => Promise<Rdf>, digestOf: (abs: string) => Promise<string>): Promise<void> {
+    const start = async () => (await rdf()).prepareGraphHost();
+    try {
+      const graphs = (this.lock?.manifest.inputs.graphs ?? []).flatMap((g) => {
+        const abs = resolve(this.cwd, g.path);
+        const st = statSync(abs, { throwIfNoEntry: false });
+        return st?.isFile() ? [{ abs, sha256: g.sha256, mtimeMs: st.mtimeMs }] : [];
+      });
+      // Written since the last generation started: most likely changed, so no need to digest it first.
+      const since = Date.parse(this.lock?.manifest.startedAt ?? "");
+      if (graphs.some((g) => g.mtimeMs >= since)) return await start();
+      for (const g of graphs) if ((await digestOf(g.abs)) !== g.sha256) return await start();
+    } catch {
+      // The run reads the same files and says what is wrong with them.
+    }
   }
 
   /**
@@ -361,6 +482,16 @@ export class GraphSnapshots {
     return this.graphs.filter((g) => g.wantsWhole);
   }
 
+  /** Graphs that were asked a query whose answer is still being computed on a subgraph (never cleared either). */
+  waiting(): SnapshotGraph[] {
+    return this.graphs.filter((g) => g.wantsPending);
+  }
+
+  /** Every subgraph answer computed (or given up: one nobody asked for fails no run). */
+  async settled(): Promise<void> {
+    await Promise.all(this.graphs.map((g) => g.answered().catch(() => undefined)));
+  }
+
   /**
    * A graph over `sources` answering from the last generation's snapshot where it can; undefined when the
    * sources are not N-Triples or Turtle files without blank nodes (then they are loaded as usual, and a
@@ -370,15 +501,15 @@ export class GraphSnapshots {
     rdf: Rdf,
     sources: GraphSource[],
     load: () => Promise<Graph>,
-    digests?: ReadonlyMap<string, string>,
+    files?: ReadGraphFiles,
   ): Promise<Graph | undefined> {
-    const read = readSnapshotSources(rdf, sources, digests);
+    const read = readSnapshotSources(rdf, sources, files);
     if (read === undefined) return undefined;
     if (!Array.isArray(read)) {
       this.explainWholeLoad(read.path, read.why);
       return undefined;
     }
-    for (const r of read) this.texts.set(r.digest, r.text);
+    for (const r of read) this.texts.set(r.digest, r.bytes);
     const rows: Record<string, Row[]> = {};
     const key = setKey(read.map((r) => r.digest));
     this.results.set(key, rows);
@@ -387,11 +518,14 @@ export class GraphSnapshots {
     const prefixes: Record<string, string> = {};
     let base: string | undefined;
     const texts = read.map((r) => {
-      const text = r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text;
+      const text = withoutBom(r.bytes);
       const fileBase = pathToFileURL(r.abs).href;
-      const d = rdf.declarations(text, r.format, fileBase);
-      for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
-      base ??= d.base;
+      // N-Triples declares nothing: only Turtle is decoded for its prefixes and base.
+      if (r.format === "turtle") {
+        const d = rdf.declarations(text.toString("utf8"), r.format, fileBase);
+        for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
+        base ??= d.base;
+      }
       return { format: r.format as RdfFormat, base: fileBase, text };
     });
     if (base === undefined && read.length === 1) base = texts[0]!.base;
@@ -402,7 +536,7 @@ export class GraphSnapshots {
     const previous = this.previous(read);
     if (previous) {
       g.triplesCount = previous.triples;
-      await g.answerFrom(previous.rows, previous.changed);
+      g.answerFrom(previous.rows, previous.changed);
     } else await g.loadWhole();
     return g;
   }
@@ -442,9 +576,12 @@ export class GraphSnapshots {
     const shown = read.map((r) => relative(this.cwd, r.abs) || r.abs).join(", ");
     const stored = this.previousResults(key, shown);
     if (!stored) return undefined;
-    const before: string[] = [];
+    // The same texts as last time: nothing changed, no need to read the stored ones.
+    if (digests.every((d, i) => d === read[i]!.digest))
+      return { rows: stored.rows, changed: [], triples: stored.triples };
+    const before: Buffer[] = [];
     for (const [i, d] of digests.entries()) {
-      const t = this.store.graphText(d);
+      const t = this.store.graphBytes(d);
       if (t === undefined) {
         this.warn(
           `${shown}: the stored text of the last generation's graph is missing; querying the whole graph`,
@@ -453,10 +590,10 @@ export class GraphSnapshots {
       }
       // The last text was read by this same rule (or it would have no stored results).
       const lines = snapshotLines(t, read[i]!.format, read[i]!.abs);
-      if (typeof lines !== "string") return undefined;
+      if (!Buffer.isBuffer(lines)) return undefined;
       before.push(lines);
     }
-    const { added, removed } = lineChanges(before.join("\n"), read.map((r) => r.lines).join("\n"));
+    const { added, removed } = lineChanges(joinLines(before), joinLines(read.map((r) => r.lines)));
     const changed: Line[] = [];
     for (const l of [...added, ...removed]) pushLine(changed, l);
     // Distinct triple lines, kept up to date by the change (not counted again over the whole text).
@@ -464,16 +601,26 @@ export class GraphSnapshots {
   }
 }
 
+/** Texts one after another, a newline between each two (no copy for one). */
+const joinLines = (texts: readonly Buffer[]): Buffer =>
+  texts.length === 1
+    ? texts[0]!
+    : Buffer.concat(texts.flatMap((t, i) => (i === 0 ? [t] : [Buffer.from("\n"), t])));
+
 function pushLine(out: Line[], text: string): void {
   const l = readLine(text);
   if (l) out.push(l);
 }
 
-/** The constant terms a line must contain to match any of `pats`; undefined when one has none. */
+/**
+ * The constant terms a line must contain to match any of `pats`; undefined when one has none. The first
+ * term of each is the one searched for: a subject or an object before a predicate, which most lines share
+ * (`?c a owl:Class` is searched by `owl:Class`, not by `rdf:type`).
+ */
 function needles(pats: readonly Pattern[]): string[][] | undefined {
   const out: string[][] = [];
   for (const p of pats) {
-    const c = [p.s, p.p, p.o].filter((x): x is string => x !== undefined);
+    const c = [p.s, p.o, p.p].filter((x): x is string => x !== undefined);
     if (c.length === 0) return undefined;
     out.push(c);
   }
@@ -483,10 +630,16 @@ function needles(pats: readonly Pattern[]): string[][] | undefined {
 /**
  * The Graph templates see. Before rendering, the last run's queries are answered (their rows kept, or
  * recomputed on a subgraph); a query it has no answer for (new, or not a SELECT) marks it `wantsWhole`
- * and throws, and the engine loads the whole graph and renders that template again.
+ * and throws, and the engine loads the whole graph and renders that template again. Subgraph answers come
+ * from the graph host while templates render: a query whose answer is not there yet marks it
+ * `wantsPending` and throws, and the engine renders that template again once the answers are in.
  */
 export class SnapshotGraph implements Graph {
   wantsWhole = false;
+  wantsPending = false;
+  /** The queries being answered on a subgraph, and when they will be. */
+  private readonly pendingQueries = new Set<string>();
+  private pending: Promise<void> | undefined;
   private whole: Graph | undefined;
   private loading: Promise<void> | undefined;
   private readonly answers = new Map<string, Row[]>();
@@ -508,7 +661,8 @@ export class SnapshotGraph implements Graph {
   private get triples(): number {
     if (this.triplesCount === undefined) {
       const lines = new Set<string>();
-      for (const r of this.read) for (const l of r.lines.split("\n")) if (isTripleLine(l)) lines.add(l);
+      for (const r of this.read)
+        for (const l of r.lines.toString("utf8").split("\n")) if (isTripleLine(l)) lines.add(l);
       this.triplesCount = lines.size;
     }
     return this.triplesCount;
@@ -527,11 +681,19 @@ export class SnapshotGraph implements Graph {
     return this.loading;
   }
 
-  /** Answers the last run's queries: kept rows where no changed line matches, else on a subgraph. */
-  async answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): Promise<void> {
+  /** Resolves when the subgraph answers are in; rejects with what stopped them. */
+  answered(): Promise<void> {
+    return this.pending ?? Promise.resolve();
+  }
+
+  /**
+   * Answers the last run's queries: kept rows where no changed line matches, else on a subgraph (started
+   * here, answered later: see `answered`).
+   */
+  answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): void {
     const affected: { query: string; pats: Pattern[]; needles: string[][] }[] = [];
     for (const [query, rows] of Object.entries(previous)) {
-      const pats = triplePatterns(query);
+      const pats = patternsOf(query);
       if (!pats) continue; // answered by the whole graph, if it is asked again
       if (!changed.some((l) => matches(l, pats))) {
         this.answers.set(query, rows);
@@ -544,17 +706,19 @@ export class SnapshotGraph implements Graph {
     if (affected.length === 0) return;
     // A line with escapes may spell a needle another way, and is not read simply: the whole graph answers.
     if (this.read.some((r) => r.lines.includes("\\"))) return;
-    const kept: string[][] = [];
-    let total = 0;
-    for (const a of affected) {
-      const lines = new Set<string>();
+    // One subgraph for every affected query: the triples any of their patterns can match. A query's result
+    // on a subgraph holding every triple its own patterns can match is its result on the whole graph (the
+    // other triples there match none of its patterns), so one load answers them all.
+    const lines = new Set<string>();
+    for (const a of affected)
       for (const r of this.read)
         for (const n of a.needles) {
           // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
-          for (let at = r.lines.indexOf(n[0]!); at >= 0; at = r.lines.indexOf(n[0]!, at + 1)) {
-            const start = r.lines.lastIndexOf("\n", at) + 1;
-            const end = r.lines.indexOf("\n", at);
-            const text = r.lines.slice(start, end < 0 ? r.lines.length : end);
+          const first = Buffer.from(n[0]!);
+          for (let at = r.lines.indexOf(first); at >= 0; at = r.lines.indexOf(first, at + 1)) {
+            const start = at === 0 ? 0 : r.lines.lastIndexOf(NL, at - 1) + 1;
+            const end = r.lines.indexOf(NL, at);
+            const text = r.lines.toString("utf8", start, end < 0 ? r.lines.length : end);
             if (lines.has(text) || !n.every((c) => text.includes(c))) continue;
             const l = readLine(text);
             if (!l) continue;
@@ -563,25 +727,26 @@ export class SnapshotGraph implements Graph {
             if (matches(l, a.pats)) lines.add(text);
           }
         }
-      kept.push([...lines]);
-      total += lines.size;
-    }
     // Subgraphs that are most of the graph are no saving.
-    if (total > this.triples / 2) return;
-    for (let i = 0; i < affected.length; i++) {
+    if (lines.size > this.triples / 2) return;
+    for (const a of affected) this.pendingQueries.add(a.query);
+    this.pending = (async () => {
       const sub = await this.rdf.loadGraph(
-        [{ text: `${kept[i]!.join("\n")}\n`, format: "ntriples", name: "subgraph" }],
-        {
-          cache: false,
-        },
+        [{ text: `${[...lines].join("\n")}\n`, format: "ntriples", name: "subgraph" }],
+        { cache: false },
       );
       try {
-        this.answers.set(affected[i]!.query, sub.select(affected[i]!.query));
-        this.stats.subgraphQueries++;
+        for (const a of affected) {
+          this.answers.set(a.query, sub.select(a.query));
+          this.stats.subgraphQueries++;
+        }
       } finally {
         sub.free();
+        this.pendingQueries.clear();
       }
-    }
+    })();
+    // Awaited by whoever asks one of these queries; unasked, its failure stops nothing.
+    this.pending.catch(() => undefined);
   }
 
   private wholeNow(): Graph {
@@ -591,6 +756,10 @@ export class SnapshotGraph implements Graph {
   }
 
   select(query: string, options?: QueryOptions): Row[] {
+    if (!this.whole && this.pendingQueries.has(query)) {
+      this.wantsPending = true;
+      throw new Error("this query is being answered on a subgraph (rendering again once it is)");
+    }
     const rows = this.whole
       ? this.whole.select(query, options)
       : (this.answers.get(query) ?? this.wholeNow().select(query, options));

@@ -42,11 +42,11 @@ export class BaseStore {
     return join(this.dir, "graphs", `${digest}.txt`);
   }
 
-  /** A graph text by digest; undefined when it was never stored or does not match its name. */
-  graphText(digest: string): string | undefined {
+  /** A graph text by digest, as UTF-8 bytes; undefined when it was never stored or does not match its name. */
+  graphBytes(digest: string): Buffer | undefined {
     try {
-      const text = readFileSync(this.graphPath(digest), "utf8");
-      return sha256(text) === digest ? text : undefined;
+      const bytes = readFileSync(this.graphPath(digest));
+      return sha256(bytes) === digest ? bytes : undefined;
     } catch {
       return undefined;
     }

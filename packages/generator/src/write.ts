@@ -204,11 +204,11 @@ function writeNamed(p: string, data: Buffer, exclusive: boolean): void {
 
 /** The graph texts and the query results of this run's snapshots. */
 function writeSnapshots(ws: WriteSet, s: GraphSnapshots, track: (p: string) => void): void {
-  for (const [digest, text] of s.texts) {
+  for (const [digest, bytes] of s.texts) {
     const p = ws.store.graphPath(digest);
     if (existsSync(p)) continue;
     track(p);
-    writeNamed(p, Buffer.from(text), true);
+    writeNamed(p, bytes, true);
   }
   for (const key of s.results.keys()) {
     const p = s.resultsPath(key);

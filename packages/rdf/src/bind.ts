@@ -1,5 +1,5 @@
 // bind(): put values into a SPARQL query as escaped IRIs or literals, never as query text.
-import { GgenError } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
 import { tokenize } from "./lexer.js";
 
 const XSD = "http://www.w3.org/2001/XMLSchema#";

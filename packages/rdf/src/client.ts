@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { GgenError } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
 import type { RdfFormat } from "./formats.js";
 import { queryForm } from "./lexer.js";
 import { formatDuration, rdfLimits } from "./limits.js";
@@ -388,6 +388,17 @@ function runOptions(options: QueryOptions | undefined): Extract<CallRequest, { o
   if (options?.column !== undefined) o.column = options.column;
   if (options?.baseIri !== undefined) o.baseIri = options.baseIri;
   return o;
+}
+
+/**
+ * Starts the graph host now, and has it load oxigraph and compile its common paths, without keeping the
+ * process alive: a caller that will load a graph soon but has other work first gets the host's start
+ * (≈ 0.2–0.5 s) done beside that work instead of after it. Costs a thread's start when nothing is loaded.
+ */
+export function prepareGraphHost(): void {
+  const fresh = host === undefined;
+  const h = currentHost();
+  if (fresh) h.worker.postMessage({ op: "warm" } satisfies LoadRequest);
 }
 
 /** Reads and parses `sources` into one graph (in the graph host), through its caches. */

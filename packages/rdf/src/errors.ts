@@ -1,5 +1,5 @@
 // Turning oxigraph's and n3's error messages into GgenErrors that point at file:line:column.
-import { GgenError, type SourceLocation } from "@ggen/contract";
+import { GgenError, type SourceLocation } from "@ggen/support";
 
 export interface Position {
   line: number;

@@ -1,10 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isGgenError } from "@ggen/contract";
 import { afterAll, describe, expect, it } from "vitest";
-import { cacheStats, clearGraphCache, loadGraph } from "./index.js";
+import { cacheStats, clearGraphCache, loadGraph, prepareGraphHost } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-rdf-"));
 afterAll(() => {
@@ -162,6 +163,41 @@ describe("loadGraph", () => {
     expect(third.size).toBe(13);
     expect(cacheStats().parses).toBe(parses + 1);
     third.free();
+  });
+});
+
+describe("prepareGraphHost", () => {
+  it("starts the host ahead without leaving a graph behind; loads and queries then answer as ever", async () => {
+    clearGraphCache();
+    prepareGraphHost();
+    prepareGraphHost(); // once is enough: the second call changes nothing
+    const before = cacheStats();
+    const g = await loadGraph([{ text: shop, format: "turtle", name: "shop.ttl" }]);
+    const rows = g.select(
+      "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c WHERE { ?c a owl:Class } ORDER BY ?c",
+    );
+    expect(rows.map((r) => r.c?.value)).toEqual([
+      "http://example.org/shop#Customer",
+      "http://example.org/shop#Order",
+    ]);
+    // The warm-up's own little graph is not kept: only the one loaded here is.
+    expect(cacheStats().stores).toBe(before.stores + 1);
+    g.free();
+  });
+
+  it("does not keep a process alive that never loads a graph", () => {
+    const built = new URL("../dist/index.js", import.meta.url).href;
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { prepareGraphHost } from ${JSON.stringify(built)}; prepareGraphHost();`,
+      ],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.signal).toBeNull();
+    expect([r.status, r.stderr]).toEqual([0, ""]);
   });
 });
 

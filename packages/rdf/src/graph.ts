@@ -2,7 +2,7 @@
 // with the same content, and the process-wide cache of parsed stores. SELECT/ASK results are memoized by
 // the client, which never waits on the host for a repeated query.
 import { createHash } from "node:crypto";
-import { GgenError } from "@ggen/contract";
+import { GgenError } from "@ggen/support";
 import { n3lib, type OxStore, oxigraph } from "./engine.js";
 import { errorMessage, isTrap, type Origin, syntaxError } from "./errors.js";
 import { datasetFormats, mediaTypes, type RdfFormat } from "./formats.js";
@@ -105,7 +105,7 @@ export function clearStores(): void {
  * sha256 over parts, each followed by a NUL (so ("ab", "c") and ("a", "bc") differ), fed to the hash
  * one by one: a graph's sources are hashed without first copying them into one string.
  */
-function digestOf(...parts: string[]): string {
+function digestOf(...parts: (string | Uint8Array)[]): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p).update("\u0000");
   return h.digest("hex");

@@ -5,7 +5,8 @@
 // Two channels: loads (asynchronous, on the worker's own port) and calls the client waits for (queries,
 // updates, dumps — on `port`, with `flag` saying when one has started and when its answer is posted).
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { isGgenError } from "@ggen/contract";
+import { isGgenError } from "@ggen/support";
+import { loadOxigraph } from "./engine.js";
 import { isTrap } from "./errors.js";
 import { clearStores, type OxGraph, storeStats } from "./graph.js";
 import { loadStore } from "./load.js";
@@ -91,6 +92,50 @@ function call(m: CallRequest): unknown {
   }
 }
 
+/**
+ * oxigraph's WebAssembly is compiled function by function on first use (and the hot ones again, optimized,
+ * after enough calls), and a first load and query of even a small graph spend most of their time there:
+ * done once ahead, on a small graph with literals of each kind (a larger one only delays the first real
+ * load, which often arrives while this runs), while the caller is still busy.
+ */
+const WARM_SUBJECTS = 40;
+/** Loads asked for so far: once one is, the warm-up stops (the load compiles what it needs itself, sooner). */
+let loadsAsked = 0;
+async function warm(): Promise<void> {
+  try {
+    await loadOxigraph();
+  } catch {
+    return; // the real load reports it
+  }
+  if (loadsAsked > 0) return;
+  const lines: string[] = [];
+  for (let i = 0; i < WARM_SUBJECTS; i++) {
+    const s = `<urn:ggen:warm:s${i}>`;
+    lines.push(
+      `${s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <urn:ggen:warm:C${i % 7}> .`,
+      `${s} <urn:ggen:warm:label> "s ${i}"@en .`,
+      `${s} <urn:ggen:warm:n> "${i}"^^<http://www.w3.org/2001/XMLSchema#integer> .`,
+      `${s} <urn:ggen:warm:next> <urn:ggen:warm:s${(i * 7) % WARM_SUBJECTS}> .`,
+    );
+  }
+  try {
+    const g = await loadStore(
+      [{ text: `${lines.join("\n")}\n`, format: "ntriples", name: "warm-up" }],
+      { cache: false },
+      { maxSourceBytes: 1 << 20, fetchConnectMs: 1, fetchIdleMs: 1, fetchTotalMs: 1 },
+    );
+    if (loadsAsked > 0) return g.free();
+    g.raw("SELECT ?s ?c ?l WHERE { ?s a ?c ; <urn:ggen:warm:label> ?l } ORDER BY ?c ?s", {});
+    g.raw(
+      "SELECT ?c (COUNT(?s) AS ?k) (AVG(?n) AS ?a) WHERE { ?s a ?c OPTIONAL { ?s <urn:ggen:warm:n> ?n FILTER(?n > 3) } } GROUP BY ?c ORDER BY ?c",
+      {},
+    );
+    g.free();
+  } catch {
+    // Only a head start: the real load reports whatever is wrong.
+  }
+}
+
 const { port, shared } = workerData as { port: MessagePort; shared: SharedArrayBuffer };
 const state = new Int32Array(shared, 0, 1);
 const startedAt = new Float64Array(shared, 8, 1);
@@ -111,6 +156,11 @@ port.on("message", (m: CallRequest) => {
 });
 
 parentPort?.on("message", async (m: LoadRequest) => {
+  if (m.op === "warm") {
+    await warm();
+    return;
+  }
+  if (m.op === "load") loadsAsked++;
   if (m.op === "free") {
     graphs.get(m.handle)?.free();
     graphs.delete(m.handle);

@@ -3,7 +3,7 @@
 export type { IriValue, LiteralValue } from "./bind.js";
 export { bind, escapeString, iriRef, sparqlTerm } from "./bind.js";
 export type { CacheStats, Graph, QueryOptions, QueryResult } from "./client.js";
-export { cacheStats, clearGraphCache, loadGraph } from "./client.js";
+export { cacheStats, clearGraphCache, loadGraph, prepareGraphHost } from "./client.js";
 export type { RdfFormat } from "./formats.js";
 export {
   formatFromContentType,

@@ -2,8 +2,7 @@
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GgenError, isGgenError } from "@ggen/contract";
-import { formatSize, writeFileAtomic } from "@ggen/support";
+import { formatSize, GgenError, isGgenError, writeFileAtomic } from "@ggen/support";
 import { canonicalizeBlankNodes } from "./canonical.js";
 import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
 import { errorMessage, isTrap, syntaxError } from "./errors.js";
@@ -410,11 +409,11 @@ async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
   }
 }
 
-/** Hash of what the sources hold: format, base and text of each. */
+/** Hash of what the sources hold: format, base and text of each (a text as a string or its UTF-8 bytes). */
 export function contentHash(
-  sources: readonly { format: string; base: string | undefined; text: string }[],
+  sources: readonly { format: string; base: string | undefined; text: string | Uint8Array }[],
 ): string {
-  const parts: string[] = ["ggen-rdf/1"];
+  const parts: (string | Uint8Array)[] = ["ggen-rdf/1"];
   for (const s of sources) parts.push(s.format, s.base ?? "", s.text);
   return digestOf(...parts);
 }

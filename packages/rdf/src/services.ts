@@ -3,8 +3,7 @@
 // query is parsed (sparqljs) and each `SERVICE <endpoint> { … }` bound to a local graph becomes
 // `GRAPH <urn:ggen:service:…> { … }` over a store that holds the dataset plus those graphs.
 import { createRequire } from "node:module";
-import { GgenError } from "@ggen/contract";
-import { sha256 } from "@ggen/support";
+import { GgenError, sha256 } from "@ggen/support";
 import type * as Sparqljs from "sparqljs";
 
 const require = createRequire(import.meta.url);

@@ -34,7 +34,9 @@ export type LoadRequest =
       options: Omit<LoadOptions, "limits">;
       limits: SourceLimits;
     }
-  | { op: "free"; handle: number };
+  | { op: "free"; handle: number }
+  /** Load oxigraph and run one tiny load and query, so the first real ones find their code compiled. */
+  | { op: "warm" };
 
 export type CallRequest =
   | {
