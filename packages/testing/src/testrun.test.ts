@@ -1,29 +1,21 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { isGgenError } from "@ggen/contract";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { spawnExec } from "./exec.js";
 import { buildRun, hostIsolation } from "./result.js";
 import { planUnits } from "./runners/index.js";
 import { parseLibtest } from "./runners/libtest.js";
 import { parseTap } from "./runners/tap.js";
+import { scratchDir } from "./scratch.test-support.js";
 import { parseShard } from "./shard.js";
 import { runTests, selectFiles, shardFiles } from "./testrun.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = realpathSync(mkdtempSync(join(tmpdir(), "cleanroom-tests-")));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function write(rel: string, text: string): string {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-}
+const { root, write } = scratchDir("cleanroom-tests-");
 
 // A fixture, not a skipped test of ours: its test.skip is there so the runner's parser must report a skipped test.
 const NODE_TEST = `import { test, describe } from "node:test";

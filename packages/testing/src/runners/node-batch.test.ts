@@ -1,22 +1,12 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { spawnExec } from "../exec.js";
+import { scratchDir } from "../scratch.test-support.js";
 import { runTests } from "../testrun.js";
 import { planUnits } from "./index.js";
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = realpathSync(mkdtempSync(join(tmpdir(), "testing-batch-")));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function write(rel: string, text: string): string {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-}
+const { root, write } = scratchDir("testing-batch-");
 
 const run = (files: string[]) => runTests(files, { root, exec: spawnExec, parallel: true, batch: true });
 const byId = (tests: { id: string; status: string }[]) =>
