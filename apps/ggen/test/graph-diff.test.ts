@@ -54,6 +54,37 @@ prefixes: { ex: "http://example.org/" }
       { path: "people/bob.txt", change: "removed", template: "t/person.tmpl" },
       { path: "people/cy.txt", change: "added", template: "t/person.tmpl" },
     ]);
+    // The manifest alone names its output dir; a manifest of another dir is said to be one.
+    const m = ggen(
+      "--json",
+      "graph",
+      "diff",
+      "old.ttl",
+      "new.ttl",
+      "--impact",
+      "--manifest",
+      "out/.ggen/manifest.json",
+    );
+    expect(m.status, m.stderr).toBe(0);
+    expect((JSON.parse(m.stdout) as { impact: unknown[] }).impact).toEqual(v.impact);
+    const other = ggen(
+      "graph",
+      "diff",
+      "old.ttl",
+      "new.ttl",
+      "--impact",
+      "--manifest",
+      "out/.ggen/manifest.json",
+      "-o",
+      "t",
+    );
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(
+      /^ggen: error: out\/\.ggen\/manifest\.json describes another output dir \(out\)/,
+    );
+    const unread = ggen("graph", "diff", "old.ttl", "new.ttl", "-o", "out");
+    expect(unread.status).toBe(2);
+    expect(unread.stderr).toMatch(/^ggen: error: --output-dir is read only with --impact/);
     // A dry run: nothing was written.
     expect(readFileSync(join(d, "out/people/bob.txt"), "utf8")).toBe("bob\n");
     expect(ggen("graph", "diff", "old.ttl", "old.ttl").stdout).toMatch(/^0 added, 0 removed$/m);

@@ -1,6 +1,7 @@
 // What a graph change means: the triples added and removed between two graphs, and which outputs of a
 // generation manifest would change if the templates ran on the new graph (a dry run against the lock:
 // only outputs whose query results change are rendered, and those whose content changes are listed).
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { REDACTED } from "@ggen/support";
 import { generate } from "./engine.js";
@@ -58,11 +59,17 @@ export async function impactOf(opts: {
   packsDir?: string;
 }): Promise<Impact[]> {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const outRoot = resolve(cwd, opts.outputDir ?? ".");
+  let outRoot = resolve(cwd, opts.outputDir ?? ".");
   const manifestPath = manifestPathOf(cwd, outRoot, opts.manifest);
-  const lock = readLock(manifestPath, cwd, outRoot, () => undefined);
+  // A manifest given without an output dir is about the dir it records.
+  if (opts.manifest !== undefined && opts.outputDir === undefined)
+    outRoot = recordedRoot(manifestPath, cwd) ?? outRoot;
+  let otherDir: string | undefined;
+  const lock = readLock(manifestPath, cwd, outRoot, (m) => {
+    otherDir = m;
+  });
   if (!lock)
-    fail("MANIFEST_NOT_FOUND", `no generation manifest at '${manifestPath}'`, undefined, {
+    fail("MANIFEST_NOT_FOUND", otherDir ?? `no generation manifest at '${manifestPath}'`, undefined, {
       kind: "usage",
       hint: "generate first, or pass --manifest / --output-dir",
     });
@@ -97,4 +104,15 @@ export async function impactOf(opts: {
   for (const o of r.orphans)
     out.push({ path: o.path, change: "removed", ...(o.template ? { template: o.template } : {}) });
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The output dir a manifest file records (its `outputRoot`, against `cwd`), if it can be read. */
+function recordedRoot(manifestPath: string | undefined, cwd: string): string | undefined {
+  if (manifestPath === undefined) return undefined;
+  try {
+    const root = (JSON.parse(readFileSync(manifestPath, "utf8")) as { outputRoot?: unknown }).outputRoot;
+    return typeof root === "string" ? resolve(cwd, root) : undefined;
+  } catch {
+    return undefined; // missing or malformed: readLock says which
+  }
 }

@@ -410,7 +410,7 @@ interface DiffFlags {
   new: string;
   impact: boolean;
   manifest?: string;
-  "output-dir": string;
+  "output-dir"?: string;
   vars?: string[];
 }
 
@@ -432,7 +432,11 @@ const diffCommand = defineCommand<DiffFlags>()({
       type: "string",
       describe: "The generation manifest (default <output-dir>/.ggen/manifest.json)",
     },
-    "output-dir": { alias: "o", type: "string", default: ".", describe: "The generated output dir" },
+    "output-dir": {
+      alias: "o",
+      type: "string",
+      describe: "The generated output dir (default: the one --manifest records, else .)",
+    },
     vars: {
       type: "string",
       array: true,
@@ -447,11 +451,17 @@ const diffCommand = defineCommand<DiffFlags>()({
     const out = output(argv);
     const g = await import("@ggen/generator");
     const diff = await g.diffGraphs(argv.old, argv.new, process.cwd());
+    const given = (["manifest", "output-dir", "vars"] as const).find((k) => argv[k] !== undefined);
+    if (!argv.impact && given)
+      throw new GgenError("USAGE", `--${given} is read only with --impact`, {
+        kind: "usage",
+        hint: "add --impact, or leave it out",
+      });
     const impact = argv.impact
       ? await g.impactOf({
           graph: argv.new,
           cwd: process.cwd(),
-          outputDir: String(argv["output-dir"] ?? "."),
+          ...(typeof argv["output-dir"] === "string" ? { outputDir: argv["output-dir"] } : {}),
           ...(typeof argv.manifest === "string" ? { manifest: argv.manifest } : {}),
           vars: parseKeyValues((argv.vars ?? []).map(String), { flag: "--vars", code: "VARS_SYNTAX" }),
         })
