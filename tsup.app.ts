@@ -14,7 +14,7 @@ export default defineConfig({
   splitting: true,
   // Inlined: the bin answers --help from it before anything else loads, and resolving a package costs
   // more than its few lines.
-  noExternal: ["@ggen/help-table"],
+  noExternal: ["@ggen/help-table", "@ggen/code-cache"],
   async onSuccess() {
     const dist = join(process.cwd(), "dist");
     const app = await import(pathToFileURL(join(dist, "index.js")).href);

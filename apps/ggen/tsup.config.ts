@@ -4,6 +4,7 @@
 // external (none is on that path).
 import { build, type Options } from "tsup";
 import app from "../../tsup.app";
+import { buildGenBundle } from "./scripts/gen-bundle";
 
 const shared = app as Options;
 
@@ -29,6 +30,7 @@ const config: Options = {
         options.minifySyntax = true;
       },
     });
+    await buildGenBundle();
   },
 };
 

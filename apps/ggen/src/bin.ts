@@ -1,9 +1,35 @@
 #!/usr/bin/env node
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { packageEntryUrl, runCached } from "@ggen/code-cache";
 import { answerFromTable } from "@ggen/help-table";
+import { cacheDir } from "./home.js";
 
-// `--help` and `--version` come from the table the build rendered; a plain `market search` line runs
-// from the search-only bundle (market-search.js, see tsup.config.ts); anything else loads the program.
+// `--help` and `--version` come from the table the build rendered; a plain `gen` line runs from its own
+// bundle (gen.cjs) with V8's code cache, a plain `market search` line from the search-only bundle
+// (market-search.js, see tsup.config.ts); anything else, or a line those decline, loads the program.
 const argv = process.argv.slice(2);
+
+async function runGen(): Promise<boolean> {
+  const dist = dirname(fileURLToPath(import.meta.url));
+  const entries = new Map<string, string>();
+  const { exports } = runCached<{ runGen: (argv: readonly string[]) => Promise<boolean> }>(
+    join(dist, "gen.cjs"),
+    {
+      cacheDir: cacheDir("code"),
+      params: {
+        __import: (name: string) => import(name),
+        __packageUrl: (name: string) => {
+          const url = entries.get(name) ?? packageEntryUrl(name, dist);
+          entries.set(name, url);
+          return url;
+        },
+      },
+    },
+  );
+  return exports.runGen(argv);
+}
+
 if (!answerFromTable(new URL("./help-table.json", import.meta.url), argv)) {
   const search =
     argv[0] === "market" && argv[1] === "search"
@@ -11,5 +37,6 @@ if (!answerFromTable(new URL("./help-table.json", import.meta.url), argv)) {
           runMarketSearch: (argv: readonly string[]) => Promise<boolean>;
         })
       : undefined;
-  if (!(await search?.runMarketSearch(argv))) await import("./main.js");
+  const ran = argv[0] === "gen" ? await runGen() : await search?.runMarketSearch(argv);
+  if (!ran) await import("./main.js");
 }

@@ -1,0 +1,67 @@
+// dist/gen.cjs: src/gen-main.ts and everything it imports in one CommonJS file, which bin.ts runs through
+// @ggen/code-cache (V8's code cache needs a classic script). Two kinds of reference cannot be inlined and
+// are handed to the bundle by bin.ts instead:
+// - `import("@ggen/rdf")` / `import("@ggen/marketplace")`: loaded only when a template reads a graph or a
+//   pack, with native and ES-only dependencies of their own — `__import(name)` imports them from bin.js;
+// - `import.meta.url` in an inlined @ggen package (its `createRequire` of a lazily loaded library, its
+//   dist/vendor files): `__packageUrl(name)` is that package's entry where it is installed.
+// The build fails if anything else of the kind is left in the output.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { build, type Plugin } from "esbuild";
+
+const OUTSIDE = ["@ggen/rdf", "@ggen/marketplace"];
+
+/** The name of the package a file belongs to (its nearest package.json). */
+function packageOf(file: string, names: Map<string, string>): string {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const known = names.get(dir);
+    if (known) return known;
+    try {
+      const name = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string }).name;
+      names.set(dir, name);
+      return name;
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  throw new Error(`no package.json above ${file}`);
+}
+
+const references: Plugin = {
+  name: "gen-bundle-references",
+  setup(b) {
+    const names = new Map<string, string>();
+    b.onResolve({ filter: /^@ggen\/(rdf|marketplace)$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const pkg = JSON.stringify(packageOf(args.path, names));
+      let text = readFileSync(args.path, "utf8").replaceAll("import.meta.url", `__packageUrl(${pkg})`);
+      for (const name of OUTSIDE) text = text.replaceAll(`import("${name}")`, `__import("${name}")`);
+      return { contents: text, loader: "js" };
+    });
+  },
+};
+
+export async function buildGenBundle(): Promise<void> {
+  const outfile = "dist/gen.cjs";
+  await build({
+    entryPoints: ["src/gen-main.ts"],
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    // Less to read at start; names are kept, so a --debug stack still reads.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: "none",
+    logLevel: "error",
+    plugins: [references],
+  });
+  const out = readFileSync(outfile, "utf8");
+  const left = [/import\.meta/, /\bimport\(/].filter((re) => re.test(out));
+  if (left.length > 0)
+    throw new Error(
+      `${outfile}: ${left.map(String).join(", ")} left in the bundle (see scripts/gen-bundle.ts)`,
+    );
+}

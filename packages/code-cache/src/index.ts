@@ -1,0 +1,129 @@
+// A CommonJS bundle run through node:vm with V8's code cache: the first run compiles the bundle (and the
+// functions it calls) and, as the process exits, saves what V8 compiled; later runs load that instead of
+// parsing and compiling again. Node 20 has no compile cache for modules (`module.enableCompileCache` is
+// Node 22) and an ES module takes a cache only behind --experimental-vm-modules, hence CommonJS + vm.Script.
+// The cache is an optimisation only: a missing, stale or unwritable one costs a compile, never a result.
+
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Script } from "node:vm";
+
+export interface CachedRunOptions {
+  /** Where the code cache is kept (created when missing); undefined runs without one. */
+  cacheDir?: string;
+  /** Values the bundle sees as free variables (e.g. an `import()` bound to the caller's module). */
+  params?: Record<string, unknown>;
+}
+
+export interface CachedRun<T> {
+  /** The bundle's `module.exports`. */
+  exports: T;
+  /** "hit": compiled code came from the cache; "miss": none yet; "rejected": V8 refused it (another Node,
+   * other flags); "off": no cache dir. A miss or rejection writes a new cache as the process exits. */
+  cache: "hit" | "miss" | "rejected" | "off";
+}
+
+/** FNV-1a, 32 bits: names a cache entry (not a security boundary; V8 checks the data itself). */
+function fnv(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
+/**
+ * The cache file of `file`: named by what makes compiled code valid — the bundle's path, size and mtime
+ * (V8 itself checks only the source's length), Node's version and the architecture.
+ */
+export function cacheFileFor(file: string, cacheDir: string): string {
+  const s = statSync(file);
+  const key = [file, s.size, s.mtimeMs, process.version, process.arch].join("\0");
+  return join(cacheDir, `${basename(file)}-${fnv(key)}.v8`);
+}
+
+function saveAtExit(script: Script, cacheFile: string): void {
+  process.once("exit", () => {
+    try {
+      const dir = dirname(cacheFile);
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+      // The entries of earlier builds of the same bundle are dead weight.
+      const prefix = `${basename(cacheFile).replace(/-[^-]+\.v8$/, "")}-`;
+      for (const f of readdirSync(dir))
+        if (f.startsWith(prefix) && f.endsWith(".v8") && join(dir, f) !== cacheFile)
+          rmSync(join(dir, f), { force: true });
+    } catch {
+      // A read-only or full disk: the next run compiles again.
+    }
+  });
+}
+
+/** Runs the CommonJS bundle `file` (as `require` would, plus `params`) with the code cache in `cacheDir`. */
+export function runCached<T>(file: string, options: CachedRunOptions = {}): CachedRun<T> {
+  const source = readFileSync(file, "utf8");
+  const names = Object.keys(options.params ?? {});
+  const cacheFile = options.cacheDir === undefined ? undefined : cacheFileFor(file, options.cacheDir);
+  let cachedData: Buffer | undefined;
+  if (cacheFile)
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname${names.map((n) => `, ${n}`).join("")}) {${source}\n})`,
+    { filename: file, cachedData },
+  );
+  const cache: CachedRun<T>["cache"] = !cacheFile
+    ? "off"
+    : !cachedData
+      ? "miss"
+      : script.cachedDataRejected
+        ? "rejected"
+        : "hit";
+  if (cacheFile && cache !== "hit") saveAtExit(script, cacheFile);
+  const module = { exports: {} as T };
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run(
+    module.exports,
+    createRequire(file),
+    module,
+    file,
+    dirname(file),
+    ...names.map((n) => options.params?.[n]),
+  );
+  return { exports: module.exports, cache };
+}
+
+/**
+ * The file URL of package `name`'s entry as Node would find it from `fromDir` (node_modules upwards, links
+ * resolved): what a bundled module's `import.meta.url` stands for, so its own `createRequire` and relative
+ * files resolve where the package is installed.
+ */
+export function packageEntryUrl(name: string, fromDir: string): string {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const root = join(dir, "node_modules", name);
+    if (existsSync(join(root, "package.json"))) {
+      const real = realpathSync(root);
+      const pkg = JSON.parse(readFileSync(join(real, "package.json"), "utf8")) as {
+        main?: string;
+        exports?: { ".": { import?: string } };
+      };
+      return pathToFileURL(join(real, pkg.exports?.["."]?.import ?? pkg.main ?? "index.js")).href;
+    }
+    if (dirname(dir) === dir) throw new Error(`cannot find package ${name} from ${fromDir}`);
+  }
+}
