@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { dirname, join } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { packageEntryUrl, runCached } from "@ggen/code-cache";
 import { answerFromTable } from "@ggen/help-table";
-import { cacheDir } from "./home.js";
 
 // `--help` and `--version` come from the table the build rendered; a plain `gen` line runs from its own
 // bundle (gen.cjs) with V8's code cache, a plain `market search` line from the search-only bundle
@@ -11,12 +10,15 @@ import { cacheDir } from "./home.js";
 const argv = process.argv.slice(2);
 
 async function runGen(): Promise<boolean> {
+  // Loaded here, not above: --help and a search need none of node:vm and node:module.
+  const { packageEntryUrl, runCached } = await import("@ggen/code-cache");
   const dist = dirname(fileURLToPath(import.meta.url));
   const entries = new Map<string, string>();
   const { exports } = runCached<{ runGen: (argv: readonly string[]) => Promise<boolean> }>(
     join(dist, "gen.cjs"),
     {
-      cacheDir: cacheDir("code"),
+      // context.ts's cacheDir("code"), not imported: bin.js shares no chunk with the program.
+      cacheDir: join(resolve(process.env.GGEN_HOME ?? join(homedir(), ".ggen")), "cache", "code"),
       params: {
         __import: (name: string) => import(name),
         __packageUrl: (name: string) => {

@@ -3,7 +3,7 @@
 // (@ggen/code-cache), so a short generation neither resolves nor compiles the program's modules.
 // @ggen/rdf and @ggen/marketplace stay outside (imported when a template reads a graph or a pack); lines
 // the table parse does not read exactly (help, a bad flag) are left to the full program.
-import { exitOnInterrupt, type ProgramSpec, quickParse, runProgram } from "@ggen/reporter";
+import { type ProgramSpec, runPlainLine } from "@ggen/reporter";
 import pkg from "../package.json" with { type: "json" };
 import { genCommand } from "./commands/template.js";
 
@@ -16,9 +16,4 @@ const spec: ProgramSpec = {
 };
 
 /** Runs `argv` when it is a plain `gen` line (true), else does nothing (false). */
-export async function runGen(argv: readonly string[]): Promise<boolean> {
-  if (!quickParse(spec.name, spec.commands, argv)) return false;
-  exitOnInterrupt();
-  process.exitCode = await runProgram(spec, argv);
-  return true;
-}
+export const runGen = (argv: readonly string[]): Promise<boolean> => runPlainLine(spec, argv);

@@ -6,7 +6,7 @@
 // lines the table parse does not read exactly (help, a bad flag) are left to the full program.
 import type * as Marketplace from "@ggen/marketplace";
 import { searchSaved } from "@ggen/marketplace";
-import { exitOnInterrupt, type ProgramSpec, quickParse, runProgram, table } from "@ggen/reporter";
+import { type ProgramSpec, runPlainLine, table } from "@ggen/reporter";
 import pkg from "../package.json" with { type: "json" };
 import { marketTable, searchCommand } from "./commands/market-search.js";
 
@@ -26,9 +26,4 @@ const spec: ProgramSpec = {
 };
 
 /** Runs `argv` when it is a plain `market search` line (true), else does nothing (false). */
-export async function runMarketSearch(argv: readonly string[]): Promise<boolean> {
-  if (!quickParse(spec.name, spec.commands, argv)) return false;
-  exitOnInterrupt();
-  process.exitCode = await runProgram(spec, argv);
-  return true;
-}
+export const runMarketSearch = (argv: readonly string[]): Promise<boolean> => runPlainLine(spec, argv);

@@ -67,6 +67,7 @@ export {
   exitOnInterrupt,
   outputFor,
   renderHelpTable,
+  runPlainLine,
   runProgram,
   UsageError,
   writeHelpTable,

@@ -263,3 +263,15 @@ export async function renderHelpTable(spec: ProgramSpec): Promise<HelpTable> {
 export async function writeHelpTable(spec: ProgramSpec, file: string): Promise<void> {
   writeFileAtomicSync(file, `${JSON.stringify(await renderHelpTable(spec))}\n`, { fsync: false });
 }
+
+/**
+ * A one-command bundle's run (see the apps' bin.ts): runs `argv` with `spec` when the table parse reads
+ * it exactly and returns true; otherwise does nothing and returns false, leaving the line (help, a bad
+ * flag) to the full program, which says what is wrong the way it always does.
+ */
+export async function runPlainLine(spec: ProgramSpec, argv: readonly string[]): Promise<boolean> {
+  if (!quickParse(spec.name, spec.commands, argv)) return false;
+  exitOnInterrupt();
+  process.exitCode = await runProgram(spec, argv);
+  return true;
+}
