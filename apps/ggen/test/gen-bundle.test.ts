@@ -93,5 +93,5 @@ it("keeps V8's compiled code of the bundle under $GGEN_HOME/cache/code", () => {
   expect(run("bundle", argv, cwd, home).status).toBe(0);
   const entries = readdirSync(join(home, "cache", "code"));
   expect(entries).toHaveLength(1);
-  expect(entries[0]).toMatch(/^gen\.cjs-[0-9a-z]+\.v8$/);
+  expect(entries[0]).toMatch(/^gen\.cjs-[0-9a-z]+-[0-9a-z]+\.v8$/);
 });

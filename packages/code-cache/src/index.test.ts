@@ -64,6 +64,18 @@ module.exports = { where: join(__dirname, "x"), file: __filename, greet: (n) => 
     expect(runInNode(bundle, cacheDir)).toEqual({ cache: "hit", value: "hi two" });
   });
 
+  it("keeps one entry per bundle path: two installs sharing a cache dir do not evict each other", () => {
+    const cacheDir = join(dir, "shared");
+    const a = join(dir, "install-a.cjs");
+    const b = join(dir, "install-b.cjs");
+    for (const f of [a, b]) writeFileSync(f, `module.exports = { value: () => __greeting + " five" };`);
+    expect(runInNode(a, cacheDir).cache).toBe("miss");
+    expect(runInNode(b, cacheDir).cache).toBe("miss");
+    expect(runInNode(a, cacheDir).cache).toBe("hit");
+    expect(runInNode(b, cacheDir).cache).toBe("hit");
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+  });
+
   it("runs from source when the cache is damaged, and replaces it", () => {
     const cacheDir = join(dir, "damaged");
     const bundle = join(dir, "damaged.cjs");

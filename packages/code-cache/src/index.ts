@@ -43,13 +43,14 @@ function fnv(text: string): string {
 }
 
 /**
- * The cache file of `file`: named by what makes compiled code valid — the bundle's path, size and mtime
- * (V8 itself checks only the source's length), Node's version and the architecture.
+ * The cache file of `file`: `<name>-<where>-<what>.v8`, where `where` is the bundle's path (two installs
+ * sharing a cache dir keep one entry each) and `what` is what makes compiled code valid — the bundle's
+ * size and mtime (V8 itself checks only the source's length), Node's version and the architecture.
  */
 export function cacheFileFor(file: string, cacheDir: string): string {
   const s = statSync(file);
-  const key = [file, s.size, s.mtimeMs, process.version, process.arch].join("\0");
-  return join(cacheDir, `${basename(file)}-${fnv(key)}.v8`);
+  const key = [s.size, s.mtimeMs, process.version, process.arch].join("\0");
+  return join(cacheDir, `${basename(file)}-${fnv(file)}-${fnv(key)}.v8`);
 }
 
 function saveAtExit(script: Script, cacheFile: string): void {
@@ -60,7 +61,7 @@ function saveAtExit(script: Script, cacheFile: string): void {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile);
-      // The entries of earlier builds of the same bundle are dead weight.
+      // The entries of earlier builds of the same bundle (same path) are dead weight.
       const prefix = `${basename(cacheFile).replace(/-[^-]+\.v8$/, "")}-`;
       for (const f of readdirSync(dir))
         if (f.startsWith(prefix) && f.endsWith(".v8") && join(dir, f) !== cacheFile)
