@@ -25,7 +25,7 @@ import {
   symlink,
   utimes,
 } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { GgenError, writeFileAtomic } from "@ggen/support";
 import { ggenHome } from "./cargo-home.js";
 import { firstLine, run } from "./exec.js";
@@ -147,6 +147,11 @@ export interface PreparedTarget {
   source: "cache" | "cold" | "present";
   /** Merge into a cargo run's environment. */
   env: { CARGO_TARGET_DIR: string };
+  /**
+   * The `alongside` target dirs, each settled once its copy of the entry is there (at once when it is
+   * not copied: no entry, or the dir had something in it already).
+   */
+  alongside: ReadonlyMap<string, Promise<void>>;
 }
 
 export interface PrepareTargetOptions {
@@ -162,6 +167,11 @@ export interface PrepareTargetOptions {
   targetDir?: string;
   mode?: CopyMode;
   signal?: AbortSignal;
+  /**
+   * More target dirs (builds beside the main one) that start from the same entry: copied at the same
+   * time as the main one, each only when empty, without waiting for them (see `alongside`).
+   */
+  alongside?: readonly string[];
 }
 
 const cargoEnv = (o: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) => ({
@@ -215,17 +225,38 @@ export async function prepareTarget(opts: PrepareTargetOptions): Promise<Prepare
   const entry = join(opts.cacheDir ?? targetCacheDir(opts.ggenHome), key);
   const targetDir = resolve(opts.targetDir ?? join(crateDir, "target"));
   const env = { CARGO_TARGET_DIR: targetDir };
-  if (!(await isEmptyDir(targetDir))) return { key, entry, targetDir, source: "present", env };
-  if (!existsSync(join(entry, "meta.json"))) return { key, entry, targetDir, source: "cold", env };
-  await rm(targetDir, { recursive: true, force: true });
-  const scratch = `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
-    await rename(scratch, targetDir);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  const none = new Map((opts.alongside ?? []).map((d) => [resolve(d), Promise.resolve()]));
+  if (!(await isEmptyDir(targetDir)))
+    return { key, entry, targetDir, source: "present", env, alongside: none };
+  if (!existsSync(join(entry, "meta.json")))
+    return { key, entry, targetDir, source: "cold", env, alongside: none };
+  // Each copy is made aside (beside the main dir: a lane's dir is inside it) and renamed into place.
+  const scratchOf = () => `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const fill = async (dir: string, landed?: Promise<void>) => {
+    const scratch = scratchOf();
+    try {
+      await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
+      await landed;
+      if (!(await isEmptyDir(dir))) return;
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dirname(dir), { recursive: true });
+      await rename(scratch, dir);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+  // The other dirs' copies run beside the main one (the file system's work overlaps); one inside the
+  // main dir is renamed into place after the main dir is.
+  const main = fill(targetDir);
+  const alongside = new Map<string, Promise<void>>();
+  for (const d of opts.alongside ?? []) {
+    const dir = resolve(d);
+    const p = fill(dir, dir.startsWith(`${targetDir}/`) ? main : undefined);
+    p.catch(() => undefined); // awaited by whoever uses the dir
+    alongside.set(dir, p);
   }
-  return { key, entry, targetDir, source: "cache", env };
+  await main;
+  return { key, entry, targetDir, source: "cache", env, alongside };
 }
 
 /** The crate's own units, by the names cargo gives their files: from `cargo metadata --no-deps`. */
