@@ -167,6 +167,9 @@ export interface PrepareTargetOptions {
   targetDir?: string;
   mode?: CopyMode;
   signal?: AbortSignal;
+  /** Where resolutions are remembered (see ensureLockfile); with `crateSource`, the cargo home's directory source. */
+  lockCache?: string;
+  crateSource?: string;
   /**
    * More target dirs (builds beside the main one) that start from the same entry: copied at the same
    * time as the main one, each only when empty, without waiting for them (see `alongside`).
@@ -180,13 +183,69 @@ const cargoEnv = (o: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) => ({
   ...o.toolchain.env,
 });
 
-/** Cargo.lock of the crate, written by `cargo generate-lockfile` when there is none yet. */
+/**
+ * The key of a resolution: offline, `cargo generate-lockfile` depends only on Cargo.toml, the toolchain
+ * (rustc's `-vV`: rustup pairs each rustc with its cargo), cargo's configuration (the cargo home's
+ * source replacement) and what the directory source offers (its listing: one directory per crate
+ * version). Pure.
+ */
+export function lockfileKey(input: {
+  manifestText: string;
+  rustcVersion: string;
+  cargoConfig: string;
+  crates: readonly string[];
+}): string {
+  const material = [
+    input.manifestText,
+    input.rustcVersion.trim(),
+    input.cargoConfig,
+    [...input.crates].sort(),
+  ];
+  return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, 32);
+}
+
+/** A remembered resolution for `lockfileKey`'s inputs, when the caller keeps them (`lockCache`). */
+async function rememberedLockfile(
+  crateDir: string,
+  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv; lockCache?: string; crateSource?: string },
+): Promise<{ file: string; text?: string } | undefined> {
+  if (!opts.lockCache || !opts.crateSource || !opts.env?.CARGO_HOME) return undefined;
+  const [manifestText, rustc, cargoConfig, crates] = await Promise.all([
+    readFile(join(crateDir, "Cargo.toml"), "utf8"),
+    rustcVersion(opts.toolchain, cargoEnv(opts)),
+    readFile(join(opts.env.CARGO_HOME, "config.toml"), "utf8").catch(() => ""),
+    readdir(opts.crateSource),
+  ]);
+  const file = join(
+    opts.lockCache,
+    `${lockfileKey({ manifestText, rustcVersion: rustc.text, cargoConfig, crates })}.lock`,
+  );
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  return { file, ...(text !== undefined ? { text } : {}) };
+}
+
+/**
+ * Cargo.lock of the crate, written by `cargo generate-lockfile` when there is none yet — or, with a
+ * `lockCache` (and the cargo home's directory source `crateSource`), copied from the resolution made
+ * for the same inputs before.
+ */
 export async function ensureLockfile(
   crateDir: string,
-  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+  opts: {
+    toolchain: Toolchain;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    lockCache?: string;
+    crateSource?: string;
+  },
 ): Promise<string> {
   const file = join(crateDir, "Cargo.lock");
   if (!existsSync(file)) {
+    const remembered = await rememberedLockfile(crateDir, opts).catch(() => undefined);
+    if (remembered?.text !== undefined) {
+      await writeFileAtomic(file, remembered.text, { fsync: false });
+      return remembered.text;
+    }
     const r = await run(opts.toolchain.cargo, ["generate-lockfile"], {
       cwd: crateDir,
       env: cargoEnv(opts),
@@ -204,6 +263,12 @@ export async function ensureLockfile(
           hint: "offline, crates come from Debian's packages: see scripts/system-packages.txt",
         },
       );
+    }
+    if (remembered) {
+      const text = await readFile(file, "utf8");
+      await mkdir(opts.lockCache!, { recursive: true });
+      await writeFileAtomic(remembered.file, text, { fsync: false });
+      return text;
     }
   }
   return readFile(file, "utf8");

@@ -94,6 +94,9 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
       env: { ...home.env, ...CARGO_CODEGEN_ENV },
       signal: input.signal,
       alongside: laneDirs,
+      // A resolution of the same Cargo.toml against the same crates is remembered beside the target cache.
+      lockCache: join(cargo.targetCacheDir(), "..", "cargo-lock"),
+      crateSource: home.crateDir,
     }),
     input.llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
     input.visibleRoot,
