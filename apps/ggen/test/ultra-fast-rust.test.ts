@@ -165,6 +165,33 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     ]);
   });
 
+  it("with the dependency set cached, a new version's consumer is checked while the tests run, against a staging copy of the registry", {
+    timeout: 450_000,
+  }, () => {
+    // A registry that has 0.1.0 already (a copy of the first run's), and a new project: every lane
+    // starts from the target cache the first run filled.
+    const at = mkdtempSync(join(dir, "warm-"));
+    const registry = join(at, "registry");
+    cpSync(join(cwd, ".ggen/deploy/registry"), registry, { recursive: true });
+    const r = deploy(at, "io.ggen.rust-cli", "--version", "0.2.0", "--deploy-registry", registry, "--json");
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.deploymentStatus).toBe("READY");
+    expect(report.stages.deployment).toMatchObject({
+      status: "success",
+      message: expect.stringMatching(/compiles \(checked against a staging copy while the tests ran\)$/),
+    });
+    const versions = readFileSync(join(registry, "index/my/_s/my_service"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).vers);
+    expect(versions).toEqual(["0.1.0", "0.2.0"]);
+    expect(existsSync(join(registry, "crates/my_service/my_service-0.2.0.crate"))).toBe(true);
+    // The staging copy is gone.
+    const lanes = join(at, "target/generated/my_service/target/ggen-lanes");
+    expect(existsSync(join(lanes, "package/tmp/ggen-deploy-trial"))).toBe(false);
+  });
+
   it("a published crate its consumer cannot build is rolled back: the registry offers the previous build again", {
     timeout: 450_000,
   }, async () => {
