@@ -156,4 +156,52 @@ describe("runDeclared", () => {
     expect(at).toBeLessThan(log.indexOf("start clippy"));
     expect(at).toBeLessThan(log.indexOf("start test"));
   });
+
+  it("with every lane built from the cache, a stage after another lane's starts with it and counts once that passed", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "clippy", run: ["clippy"], after: ["build"], lane: "check", gate: "lint", parse: "tap" },
+        { name: "doc", run: ["doc"], after: ["clippy"], lane: "check", gate: "docs" },
+        { name: "build", run: ["build"], lane: "build", gate: "build" },
+        { name: "test", run: ["test"], after: ["build"], lane: "build", gate: "tests" },
+      ],
+    });
+    const warm = { ...none, dependenciesBuilt: true };
+    const tap = "TAP version 13\nok 1 - lints\n1..1\n";
+    const log: string[] = [];
+    const r = await runPlan(plan, fakeExec({ clippy: { stdout: tap } }, log).exec, { toolchain: warm });
+    expect([...r.stages.values()].every((s) => s.status === "passed")).toBe(true);
+    expect(log.indexOf("start clippy")).toBeLessThan(log.indexOf("end build"));
+    // Same lane: after the stage it comes after, as always.
+    expect(log.indexOf("start test")).toBeGreaterThan(log.indexOf("end build"));
+    expect(log.indexOf("start doc")).toBeGreaterThan(log.indexOf("end clippy"));
+    expect(r.tests.map((t) => t.name)).toEqual(["lints"]);
+
+    // The build fails: what started early does not count (nor its tests), what would come next never runs.
+    const failed: string[] = [];
+    const bad = await runPlan(
+      plan,
+      fakeExec({ build: { exitCode: 1 }, clippy: { stdout: tap } }, failed).exec,
+      {
+        toolchain: warm,
+      },
+    );
+    expect(failed.indexOf("start clippy")).toBeLessThan(failed.indexOf("end build"));
+    expect(bad.stages.get("clippy")).toMatchObject({
+      status: "skipped",
+      summary: "not counted: build did not pass",
+    });
+    expect(bad.stages.get("doc")).toMatchObject({
+      status: "skipped",
+      summary: "not run: clippy did not pass",
+    });
+    expect(bad.stages.get("test")?.status).toBe("skipped");
+    expect(bad.tests).toEqual([]);
+
+    // Cold (lanes not from the cache): the stage waits, as declared.
+    const cold: string[] = [];
+    await runPlan(plan, fakeExec({}, cold).exec);
+    expect(cold.indexOf("start clippy")).toBeGreaterThan(cold.indexOf("end build"));
+  });
 });
