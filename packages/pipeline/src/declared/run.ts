@@ -134,6 +134,7 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     facts: StageFacts,
     cov?: PipelineCoverage,
   ): Omit<DeclaredStageResult, "startMs" | "durationMs"> => {
+    if (facts.tests) tests.push(...facts.tests);
     const timedOut = output.timedOut;
     return {
       status: timedOut ? "timed-out" : facts.ok ? "passed" : "failed",
@@ -164,30 +165,10 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
   const running = new Map<string, Promise<void>>();
   const busyLanes = new Set<string>();
   const max = Math.max(1, input.maxParallel ?? 4);
-  const ended = new Map<string, () => void>();
-  const endedAll = new Map(
-    plan.stages.map((s) => [s.name, new Promise<void>((r) => ended.set(s.name, r))] as const),
-  );
   const end = (name: string, r: DeclaredStageResult) => {
     results.set(name, r);
-    if (r.status !== "skipped" && r.facts?.tests) tests.push(...r.facts.tests);
     input.onEnd?.(name, r);
-    ended.get(name)?.();
   };
-  // A stage comes after a stage of another lane so that its lane can start from that lane's build
-  // directory (seedLane). When every lane started from the dependency set's cache there is nothing to
-  // take over, so such a stage may start while the stages it comes after (all running already) still
-  // run; its result counts only once they have passed — else it is skipped, as if it had waited.
-  const ready = (s: PlannedStage) => s.after.every((d) => results.get(d)?.status === "passed");
-  const early = (s: PlannedStage) =>
-    toolchain.dependenciesBuilt === true &&
-    s.lane !== undefined &&
-    s.after.every((d) => {
-      const done = results.get(d);
-      if (done) return done.status === "passed";
-      const dep = byName.get(d);
-      return running.has(d) && dep?.lane !== undefined && dep.lane !== s.lane;
-    });
 
   while (pending.length > 0 || running.size > 0) {
     // Stages that can never run: a dependency did not pass, or the run was cut off.
@@ -207,12 +188,11 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
         durationMs: 0,
       });
     }
-    // Stages whose dependencies passed first, then (beside what now runs) those that may start early.
-    for (const s of [...pending.filter(ready), ...pending]) {
-      if (running.size >= max) break;
-      if (!pending.includes(s) || (s.lane && busyLanes.has(s.lane))) continue;
-      if (!ready(s) && !early(s)) continue;
-      pending.splice(pending.indexOf(s), 1);
+    for (let i = 0; i < pending.length && running.size < max; i++) {
+      const s = pending[i]!;
+      if (!s.after.every((d) => results.get(d)?.status === "passed")) continue;
+      if (s.lane && busyLanes.has(s.lane)) continue;
+      pending.splice(i--, 1);
       if (s.lane) {
         busyLanes.add(s.lane);
         lanesStarted.add(s.lane);
@@ -226,10 +206,6 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
         }))
         .then(async (r) => {
           const durationMs = performance.now() - start;
-          // Started early: counts once what it comes after has ended (the lane stays busy meanwhile).
-          await Promise.all(s.after.map((d) => endedAll.get(d)));
-          const blocker = s.after.find((d) => results.get(d)?.status !== "passed");
-          if (blocker) r = { status: "skipped", summary: `not counted: ${blocker} did not pass` };
           await seed(s.name, r.status).catch(() => undefined); // a lane not seeded just builds more
           end(s.name, { ...r, startMs: start - t0, durationMs });
           if (s.lane) busyLanes.delete(s.lane);
