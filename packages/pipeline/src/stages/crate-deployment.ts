@@ -55,11 +55,12 @@ export const shownPath = (ctx: PipelineContext, dir: string) =>
 const packagingOf = (plan: PipelinePlan) =>
   plan.stages.find((s) => s.parse === "cargo-package" && s.run?.includes("package"));
 
-/** Whether a publish dry run of the plan verifies a build of the packaged crate. */
-const verifiedBuild = (plan: PipelinePlan) =>
-  plan.stages.some(
+/** The plan's publish dry runs that verify a build of the packaged crate. */
+const verifyingPublishes = (plan: PipelinePlan) =>
+  plan.stages.filter(
     (s) => s.parse === "cargo-package" && s.run?.includes("publish") && !s.run.includes("--no-verify"),
   );
+const verifiedBuild = (plan: PipelinePlan) => verifyingPublishes(plan).length > 0;
 
 const versionsIn = (indexText: string | undefined) =>
   (indexText ?? "")
@@ -89,7 +90,7 @@ export interface ConsumerTrialRun {
 }
 
 /**
- * Plans the consumer trial of a run, when it can be made early: the plan deploys to a cargo registry,
+ * Plans the consumer trial of a run, when it can be made before the checks end: the plan deploys to a cargo registry,
  * packages the crate in a lane of its own and verifies the packaged build in its publish dry run (so
  * the consumer only type-checks), and the lanes started from the dependency set's cache (so the
  * packaging lane has every dependency checked already; cold, the trial would compile them once more).
@@ -103,7 +104,11 @@ export function planConsumerTrial(
   const packaging = packagingOf(plan);
   if (plan.deploy?.uses !== "cargo-registry" || !packaging?.lane || !verifiedBuild(plan)) return undefined;
   if (!ready.toolchain.dependenciesBuilt) return undefined;
-  const laneStages = plan.stages.filter((s) => s.lane === packaging.lane).map((s) => s.name);
+  // After the dry run's verified build (what lets the consumer only type-check) — which also leaves
+  // the tests the CPU while the build they come after runs — and once the packaging lane is free.
+  const awaited = [...plan.stages.filter((s) => s.lane === packaging.lane), ...verifyingPublishes(plan)].map(
+    (s) => s.name,
+  );
   const ended = new Map<string, DeclaredStatus>();
   let trial: Promise<ConsumerTrial | undefined> | undefined;
   const targetDir = ready.toolchain.lane(packaging.lane).targetDir ?? join(generated.root, "target");
@@ -154,7 +159,7 @@ export function planConsumerTrial(
       ended.set(stage, status);
       if (trial || ctx.signal.aborted) return;
       if (ended.get(packaging.name) !== "passed") return;
-      if (!laneStages.every((s) => ended.get(s) === "passed")) return;
+      if (!awaited.every((s) => ended.get(s) === "passed")) return;
       trial = make().catch(() => undefined);
     },
     settled: () => trial ?? Promise.resolve(undefined),
