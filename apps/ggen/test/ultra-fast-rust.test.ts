@@ -4,7 +4,7 @@
 // with real figures; its attestations verify from any directory, and a tampered generated file and
 // test result are named. Three crates that each break one gate end NOT_READY with that gate named.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validate } from "@ggen/contract";
@@ -122,6 +122,17 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     const index = readFileSync(join(cwd, ".ggen/deploy/registry/index/my/_s/my_service"), "utf8");
     expect(JSON.parse(index.trim().split("\n").pop()!)).toMatchObject({ name: "my_service", vers: "0.1.0" });
     expect(existsSync(join(cwd, report.deployment.artifact.path))).toBe(true);
+    // Cold too, the consumer was verified while the checks ran (built in the dry run's lane, against a
+    // staging copy of the registry); the target cache keeps none of its units.
+    expect(report.stages.deployment.message).toMatch(
+      /compiles \(verified against a staging copy while the checks ran\)$/,
+    );
+    const entries = join(env.GGEN_HOME, "cache", "cargo-target");
+    const cached = readdirSync(entries).flatMap((key) =>
+      readdirSync(join(entries, key, "target", "debug", "deps")),
+    );
+    expect(cached.some((f) => f.startsWith("libmy_service-"))).toBe(false);
+    expect(cached.filter((f) => f.includes("consumer"))).toEqual([]);
     // The deployment record: wall time (never the sum of stages that overlapped), offsets per stage.
     const record = JSON.parse(
       readFileSync(join(cwd, "target/generated/my_service/.ggen/deployments.jsonl"), "utf8")
@@ -179,7 +190,7 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     expect(report.deploymentStatus).toBe("READY");
     expect(report.stages.deployment).toMatchObject({
       status: "success",
-      message: expect.stringMatching(/compiles \(checked against a staging copy while the tests ran\)$/),
+      message: expect.stringMatching(/compiles \(verified against a staging copy while the checks ran\)$/),
     });
     const versions = readFileSync(join(registry, "index/my/_s/my_service"), "utf8")
       .trim()

@@ -30,6 +30,7 @@ import { GgenError, writeFileAtomic } from "@ggen/support";
 import { ggenHome } from "./cargo-home.js";
 import { firstLine, run } from "./exec.js";
 import { type LockedPackage, parseCargoLock, parseCargoManifest, type TomlTable } from "./manifest.js";
+import { CONSUMER_PREFIX } from "./registry.js";
 import { rustcVersion, type Toolchain } from "./toolchain.js";
 
 /** Environment variables that change how dependencies compile, so they are part of the key. */
@@ -346,11 +347,15 @@ async function ownUnits(crateDir: string, opts: { toolchain: Toolchain; env?: No
   return { packages, crates };
 }
 
-/** Whether a deps/ file (`libfoo-<hash>.rlib`, `foo-<hash>`, `foo-<hash>.d`) belongs to one of `crates`. */
+/** A deployment's consumer crate (buildConsumer), which may have built in the crate's target dir. */
+const CONSUMER_CRATE = CONSUMER_PREFIX.replace(/-/g, "_");
+
+/** Whether a deps/ file (`libfoo-<hash>.rlib`, `foo-<hash>`, `foo-<hash>.d`) belongs to one of `crates` (or a consumer). */
 function ownFile(file: string, crates: Set<string>): boolean {
   const base = /^(.+)-[0-9a-f]{16}(\..+)?$/.exec(file)?.[1];
   if (base === undefined) return false;
-  return crates.has(base) || (base.startsWith("lib") && crates.has(base.slice(3)));
+  const name = base.startsWith("lib") && !crates.has(base) ? base.slice(3) : base;
+  return crates.has(base) || crates.has(name) || name.startsWith(CONSUMER_CRATE);
 }
 
 /** Removes the crate's own units from a copied target dir, leaving the dependencies' artifacts. */
@@ -376,7 +381,7 @@ async function pruneOwnUnits(target: string, own: { packages: Set<string>; crate
     for (const sub of [".fingerprint", "build"]) {
       for (const f of await readdir(join(dir, sub)).catch(() => [] as string[])) {
         const pkg = /^(.+)-[0-9a-f]{16}$/.exec(f)?.[1];
-        if (pkg !== undefined && own.packages.has(pkg))
+        if (pkg !== undefined && (own.packages.has(pkg) || pkg.startsWith(CONSUMER_PREFIX)))
           await rm(join(dir, sub, f), { recursive: true, force: true });
       }
     }

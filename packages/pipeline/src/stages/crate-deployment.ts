@@ -36,8 +36,8 @@ export interface CrateDeployed {
   readonly rolledBackTo?: string;
   /** The same version was in the registry and this build replaced it. */
   readonly replaced?: boolean;
-  /** The consumer compiled against a staging copy of the registry while the tests ran. */
-  readonly checkedEarly?: boolean;
+  /** The consumer compiled against a staging copy of the registry while the checks ran. */
+  readonly verifiedEarly?: boolean;
   readonly message?: string;
 }
 
@@ -90,10 +90,12 @@ export interface ConsumerTrialRun {
 }
 
 /**
- * Plans the consumer trial of a run, when it can be made before the checks end: the plan deploys to a cargo registry,
- * packages the crate in a lane of its own and verifies the packaged build in its publish dry run (so
- * the consumer only type-checks), and the lanes started from the dependency set's cache (so the
- * packaging lane has every dependency checked already; cold, the trial would compile them once more).
+ * Plans the consumer trial of a run, when it can be made before the checks end: the plan deploys to a
+ * cargo registry, packages the crate in a lane of its own and verifies the packaged build in a publish
+ * dry run. With the lanes from the dependency set's cache, the consumer type-checks in the packaging
+ * lane (every dependency is checked there already) once the dry run passed — the publish lane's slack,
+ * leaving the tests the CPU while their build runs. Cold, it builds in the dry run's lane (whose
+ * dependencies are built) once every other lane but one has ended: the last lane's tail leaves a core free.
  */
 export function planConsumerTrial(
   ctx: PipelineContext,
@@ -102,23 +104,22 @@ export function planConsumerTrial(
   ready: ToolchainReady,
 ): ConsumerTrialRun | undefined {
   const packaging = packagingOf(plan);
-  if (plan.deploy?.uses !== "cargo-registry" || !packaging?.lane || !verifiedBuild(plan)) return undefined;
-  if (!ready.toolchain.dependenciesBuilt) return undefined;
-  // After the dry run's verified build (what lets the consumer only type-check) — which also leaves
-  // the tests the CPU while the build they come after runs — and once the packaging lane is free.
-  const awaited = [...plan.stages.filter((s) => s.lane === packaging.lane), ...verifyingPublishes(plan)].map(
-    (s) => s.name,
-  );
+  const publish = verifyingPublishes(plan)[0];
+  if (plan.deploy?.uses !== "cargo-registry" || !packaging?.lane || !publish?.lane) return undefined;
+  const warm = ready.toolchain.dependenciesBuilt === true;
+  const lane = warm ? packaging.lane : publish.lane;
+  const awaited = [packaging, publish, ...plan.stages.filter((s) => s.lane === lane)].map((s) => s.name);
   const ended = new Map<string, DeclaredStatus>();
   let trial: Promise<ConsumerTrial | undefined> | undefined;
-  const targetDir = ready.toolchain.lane(packaging.lane).targetDir ?? join(generated.root, "target");
+  const laneTarget = (name: string) => ready.toolchain.lane(name).targetDir ?? join(generated.root, "target");
+  const targetDir = laneTarget(lane);
   const make = async (): Promise<ConsumerTrial | undefined> => {
     const cargo = await import("@ggen/cargo");
     const toolchain = cargo.requireToolchain();
     const home = await cargo.prepareCargoHome();
     const manifestText = await readFile(join(generated.root, "Cargo.toml"), "utf8");
     const m = cargo.parseCargoManifest(manifestText);
-    const crateFile = join(targetDir, "package", `${m.name}-${m.version}.crate`);
+    const crateFile = join(laneTarget(packaging.lane!), "package", `${m.name}-${m.version}.crate`);
     if (!existsSync(crateFile)) return undefined;
     const real = registryDir(ctx);
     const indexFile = join(real, "index", cargo.indexPath(m.name));
@@ -146,7 +147,7 @@ export function planConsumerTrial(
         crateDir: home.crateDir,
         targetDir,
         env: { ...CARGO_CODEGEN_ENV },
-        check: true,
+        check: warm,
         signal: ctx.signal,
       });
       return { crateFile, indexBefore, code: built.code ?? -1, stderr: built.stderr };
@@ -154,12 +155,14 @@ export function planConsumerTrial(
       await rm(scratch, { recursive: true, force: true });
     }
   };
+  const lanesLeft = () =>
+    plan.lanes.filter((l) => plan.stages.some((s) => s.lane === l && !ended.has(s.name))).length;
   return {
     onEnd(stage, status) {
       ended.set(stage, status);
       if (trial || ctx.signal.aborted) return;
-      if (ended.get(packaging.name) !== "passed") return;
       if (!awaited.every((s) => ended.get(s) === "passed")) return;
+      if (!warm && lanesLeft() > 1) return;
       trial = make().catch(() => undefined);
     },
     settled: () => trial ?? Promise.resolve(undefined),
@@ -234,7 +237,7 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
         registry: dir,
         artifact,
         status: "success",
-        checkedEarly: true,
+        verifiedEarly: true,
       };
     const built = await cargo.buildConsumer({
       registry,
@@ -266,5 +269,5 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
   },
   verdict: releaseVerdict,
   describe: (d, _input, ctx) =>
-    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it compiles${d.checkedEarly ? " (checked against a staging copy while the tests ran)" : ""}`,
+    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it compiles${d.verifiedEarly ? " (verified against a staging copy while the checks ran)" : ""}`,
 };
