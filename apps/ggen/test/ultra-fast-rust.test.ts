@@ -4,7 +4,7 @@
 // with real figures; its attestations verify from any directory, and a tampered generated file and
 // test result are named. Three crates that each break one gate end NOT_READY with that gate named.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validate } from "@ggen/contract";
@@ -122,6 +122,17 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     const index = readFileSync(join(cwd, ".ggen/deploy/registry/index/my/_s/my_service"), "utf8");
     expect(JSON.parse(index.trim().split("\n").pop()!)).toMatchObject({ name: "my_service", vers: "0.1.0" });
     expect(existsSync(join(cwd, report.deployment.artifact.path))).toBe(true);
+    // Cold too, the consumer was verified while the checks ran (built in the dry run's lane, against a
+    // staging copy of the registry); the target cache keeps none of its units.
+    expect(report.stages.deployment.message).toMatch(
+      /compiles \(verified against a staging copy while the checks ran\)$/,
+    );
+    const entries = join(env.GGEN_HOME, "cache", "cargo-target");
+    const cached = readdirSync(entries).flatMap((key) =>
+      readdirSync(join(entries, key, "target", "debug", "deps")),
+    );
+    expect(cached.some((f) => f.startsWith("libmy_service-"))).toBe(false);
+    expect(cached.filter((f) => f.includes("consumer"))).toEqual([]);
     // The deployment record: wall time (never the sum of stages that overlapped), offsets per stage.
     const record = JSON.parse(
       readFileSync(join(cwd, "target/generated/my_service/.ggen/deployments.jsonl"), "utf8")
@@ -163,6 +174,33 @@ describe("ggen ultra-fast-deploy of a Rust crate (seed 001)", () => {
     expect(bad.stderr.trim().split("\n")).toEqual([
       "cleanroom: error: attestation does not verify: target/generated/my_service/src/lib.rs changed; target/generated/my_service/.ggen/cleanroom-run.json changed",
     ]);
+  });
+
+  it("with the dependency set cached, a new version's consumer is checked while the tests run, against a staging copy of the registry", {
+    timeout: 450_000,
+  }, () => {
+    // A registry that has 0.1.0 already (a copy of the first run's), and a new project: every lane
+    // starts from the target cache the first run filled.
+    const at = mkdtempSync(join(dir, "warm-"));
+    const registry = join(at, "registry");
+    cpSync(join(cwd, ".ggen/deploy/registry"), registry, { recursive: true });
+    const r = deploy(at, "io.ggen.rust-cli", "--version", "0.2.0", "--deploy-registry", registry, "--json");
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.deploymentStatus).toBe("READY");
+    expect(report.stages.deployment).toMatchObject({
+      status: "success",
+      message: expect.stringMatching(/compiles \(verified against a staging copy while the checks ran\)$/),
+    });
+    const versions = readFileSync(join(registry, "index/my/_s/my_service"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).vers);
+    expect(versions).toEqual(["0.1.0", "0.2.0"]);
+    expect(existsSync(join(registry, "crates/my_service/my_service-0.2.0.crate"))).toBe(true);
+    // The staging copy is gone.
+    const lanes = join(at, "target/generated/my_service/target/ggen-lanes");
+    expect(existsSync(join(lanes, "package/tmp/ggen-deploy-trial"))).toBe(false);
   });
 
   it("a published crate its consumer cannot build is rolled back: the registry offers the previous build again", {

@@ -68,6 +68,7 @@ export {
   ensureLockfile,
   LANES_DIR,
   lockedDependencies,
+  lockfileKey,
   prepareTarget,
   storeTarget,
   targetCacheDir,

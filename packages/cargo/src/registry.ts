@@ -195,6 +195,9 @@ export interface ConsumerOptions {
   timeoutMs?: number;
 }
 
+/** How a consumer crate's package name starts (the target cache never keeps its units). */
+export const CONSUMER_PREFIX = "ggen-consumer-of-";
+
 /** The registry's name in the consumer's cargo home. */
 const DEPLOY_REGISTRY = "ggen-deploy";
 
@@ -225,7 +228,7 @@ export async function buildConsumer(o: ConsumerOptions): Promise<RunResult> {
     join(crate, "Cargo.toml"),
     [
       "[package]",
-      `name = "ggen-consumer-of-${o.crate.name.replace(/_/g, "-")}"`,
+      `name = "${CONSUMER_PREFIX}${o.crate.name.replace(/_/g, "-")}"`,
       'version = "0.0.0"',
       'edition = "2021"',
       "publish = false",

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyTarget, targetCacheKey } from "./target-cache.js";
+import { copyTarget, lockfileKey, targetCacheKey } from "./target-cache.js";
 
 const CRATES_IO = "registry+https://github.com/rust-lang/crates.io-index";
 const lock = (root: string, serde = "1.0.152") => `version = 4
@@ -24,6 +24,23 @@ const RUSTC =
 const key = (
   o: Partial<{ lockText: string; manifestText: string; rustcVersion: string; env: NodeJS.ProcessEnv }>,
 ) => targetCacheKey({ lockText: lock("a"), manifestText: manifest("a"), rustcVersion: RUSTC, ...o });
+
+describe("lockfileKey", () => {
+  const base = {
+    manifestText: manifest("a"),
+    rustcVersion: RUSTC,
+    cargoConfig: "[source]",
+    crates: ["serde-1.0.152"],
+  };
+  it("changes with Cargo.toml, the toolchain, cargo's configuration and the crates offered", () => {
+    const k = lockfileKey(base);
+    expect(lockfileKey({ ...base, crates: ["serde-1.0.152"] })).toBe(k);
+    expect(lockfileKey({ ...base, manifestText: manifest("b") })).not.toBe(k);
+    expect(lockfileKey({ ...base, rustcVersion: RUSTC.replace("1.95.0", "1.96.0") })).not.toBe(k);
+    expect(lockfileKey({ ...base, cargoConfig: "" })).not.toBe(k);
+    expect(lockfileKey({ ...base, crates: ["serde-1.0.152", "serde-1.0.153"] })).not.toBe(k);
+  });
+});
 
 describe("targetCacheKey", () => {
   it("is the same for two crates of the same dependency set, whatever their names and metadata", () => {

@@ -25,11 +25,12 @@ import {
   symlink,
   utimes,
 } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { GgenError, writeFileAtomic } from "@ggen/support";
 import { ggenHome } from "./cargo-home.js";
 import { firstLine, run } from "./exec.js";
 import { type LockedPackage, parseCargoLock, parseCargoManifest, type TomlTable } from "./manifest.js";
+import { CONSUMER_PREFIX } from "./registry.js";
 import { rustcVersion, type Toolchain } from "./toolchain.js";
 
 /** Environment variables that change how dependencies compile, so they are part of the key. */
@@ -147,6 +148,11 @@ export interface PreparedTarget {
   source: "cache" | "cold" | "present";
   /** Merge into a cargo run's environment. */
   env: { CARGO_TARGET_DIR: string };
+  /**
+   * The `alongside` target dirs, each settled once its copy of the entry is there (at once when it is
+   * not copied: no entry, or the dir had something in it already).
+   */
+  alongside: ReadonlyMap<string, Promise<void>>;
 }
 
 export interface PrepareTargetOptions {
@@ -162,6 +168,14 @@ export interface PrepareTargetOptions {
   targetDir?: string;
   mode?: CopyMode;
   signal?: AbortSignal;
+  /** Where resolutions are remembered (see ensureLockfile); with `crateSource`, the cargo home's directory source. */
+  lockCache?: string;
+  crateSource?: string;
+  /**
+   * More target dirs (builds beside the main one) that start from the same entry: copied at the same
+   * time as the main one, each only when empty, without waiting for them (see `alongside`).
+   */
+  alongside?: readonly string[];
 }
 
 const cargoEnv = (o: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) => ({
@@ -170,13 +184,69 @@ const cargoEnv = (o: { toolchain: Toolchain; env?: NodeJS.ProcessEnv }) => ({
   ...o.toolchain.env,
 });
 
-/** Cargo.lock of the crate, written by `cargo generate-lockfile` when there is none yet. */
+/**
+ * The key of a resolution: offline, `cargo generate-lockfile` depends only on Cargo.toml, the toolchain
+ * (rustc's `-vV`: rustup pairs each rustc with its cargo), cargo's configuration (the cargo home's
+ * source replacement) and what the directory source offers (its listing: one directory per crate
+ * version). Pure.
+ */
+export function lockfileKey(input: {
+  manifestText: string;
+  rustcVersion: string;
+  cargoConfig: string;
+  crates: readonly string[];
+}): string {
+  const material = [
+    input.manifestText,
+    input.rustcVersion.trim(),
+    input.cargoConfig,
+    [...input.crates].sort(),
+  ];
+  return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, 32);
+}
+
+/** A remembered resolution for `lockfileKey`'s inputs, when the caller keeps them (`lockCache`). */
+async function rememberedLockfile(
+  crateDir: string,
+  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv; lockCache?: string; crateSource?: string },
+): Promise<{ file: string; text?: string } | undefined> {
+  if (!opts.lockCache || !opts.crateSource || !opts.env?.CARGO_HOME) return undefined;
+  const [manifestText, rustc, cargoConfig, crates] = await Promise.all([
+    readFile(join(crateDir, "Cargo.toml"), "utf8"),
+    rustcVersion(opts.toolchain, cargoEnv(opts)),
+    readFile(join(opts.env.CARGO_HOME, "config.toml"), "utf8").catch(() => ""),
+    readdir(opts.crateSource),
+  ]);
+  const file = join(
+    opts.lockCache,
+    `${lockfileKey({ manifestText, rustcVersion: rustc.text, cargoConfig, crates })}.lock`,
+  );
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  return { file, ...(text !== undefined ? { text } : {}) };
+}
+
+/**
+ * Cargo.lock of the crate, written by `cargo generate-lockfile` when there is none yet — or, with a
+ * `lockCache` (and the cargo home's directory source `crateSource`), copied from the resolution made
+ * for the same inputs before.
+ */
 export async function ensureLockfile(
   crateDir: string,
-  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+  opts: {
+    toolchain: Toolchain;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    lockCache?: string;
+    crateSource?: string;
+  },
 ): Promise<string> {
   const file = join(crateDir, "Cargo.lock");
   if (!existsSync(file)) {
+    const remembered = await rememberedLockfile(crateDir, opts).catch(() => undefined);
+    if (remembered?.text !== undefined) {
+      await writeFileAtomic(file, remembered.text, { fsync: false });
+      return remembered.text;
+    }
     const r = await run(opts.toolchain.cargo, ["generate-lockfile"], {
       cwd: crateDir,
       env: cargoEnv(opts),
@@ -194,6 +264,12 @@ export async function ensureLockfile(
           hint: "offline, crates come from Debian's packages: see scripts/system-packages.txt",
         },
       );
+    }
+    if (remembered) {
+      const text = await readFile(file, "utf8");
+      await mkdir(opts.lockCache!, { recursive: true });
+      await writeFileAtomic(remembered.file, text, { fsync: false });
+      return text;
     }
   }
   return readFile(file, "utf8");
@@ -215,17 +291,38 @@ export async function prepareTarget(opts: PrepareTargetOptions): Promise<Prepare
   const entry = join(opts.cacheDir ?? targetCacheDir(opts.ggenHome), key);
   const targetDir = resolve(opts.targetDir ?? join(crateDir, "target"));
   const env = { CARGO_TARGET_DIR: targetDir };
-  if (!(await isEmptyDir(targetDir))) return { key, entry, targetDir, source: "present", env };
-  if (!existsSync(join(entry, "meta.json"))) return { key, entry, targetDir, source: "cold", env };
-  await rm(targetDir, { recursive: true, force: true });
-  const scratch = `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
-    await rename(scratch, targetDir);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  const none = new Map((opts.alongside ?? []).map((d) => [resolve(d), Promise.resolve()]));
+  if (!(await isEmptyDir(targetDir)))
+    return { key, entry, targetDir, source: "present", env, alongside: none };
+  if (!existsSync(join(entry, "meta.json")))
+    return { key, entry, targetDir, source: "cold", env, alongside: none };
+  // Each copy is made aside (beside the main dir: a lane's dir is inside it) and renamed into place.
+  const scratchOf = () => `${targetDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const fill = async (dir: string, landed?: Promise<void>) => {
+    const scratch = scratchOf();
+    try {
+      await copyTarget(join(entry, "target"), scratch, opts.mode ?? "link");
+      await landed;
+      if (!(await isEmptyDir(dir))) return;
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dirname(dir), { recursive: true });
+      await rename(scratch, dir);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+  // The other dirs' copies run beside the main one (the file system's work overlaps); one inside the
+  // main dir is renamed into place after the main dir is.
+  const main = fill(targetDir);
+  const alongside = new Map<string, Promise<void>>();
+  for (const d of opts.alongside ?? []) {
+    const dir = resolve(d);
+    const p = fill(dir, dir.startsWith(`${targetDir}/`) ? main : undefined);
+    p.catch(() => undefined); // awaited by whoever uses the dir
+    alongside.set(dir, p);
   }
-  return { key, entry, targetDir, source: "cache", env };
+  await main;
+  return { key, entry, targetDir, source: "cache", env, alongside };
 }
 
 /** The crate's own units, by the names cargo gives their files: from `cargo metadata --no-deps`. */
@@ -250,11 +347,15 @@ async function ownUnits(crateDir: string, opts: { toolchain: Toolchain; env?: No
   return { packages, crates };
 }
 
-/** Whether a deps/ file (`libfoo-<hash>.rlib`, `foo-<hash>`, `foo-<hash>.d`) belongs to one of `crates`. */
+/** A deployment's consumer crate (buildConsumer), which may have built in the crate's target dir. */
+const CONSUMER_CRATE = CONSUMER_PREFIX.replace(/-/g, "_");
+
+/** Whether a deps/ file (`libfoo-<hash>.rlib`, `foo-<hash>`, `foo-<hash>.d`) belongs to one of `crates` (or a consumer). */
 function ownFile(file: string, crates: Set<string>): boolean {
   const base = /^(.+)-[0-9a-f]{16}(\..+)?$/.exec(file)?.[1];
   if (base === undefined) return false;
-  return crates.has(base) || (base.startsWith("lib") && crates.has(base.slice(3)));
+  const name = base.startsWith("lib") && !crates.has(base) ? base.slice(3) : base;
+  return crates.has(base) || crates.has(name) || name.startsWith(CONSUMER_CRATE);
 }
 
 /** Removes the crate's own units from a copied target dir, leaving the dependencies' artifacts. */
@@ -280,7 +381,7 @@ async function pruneOwnUnits(target: string, own: { packages: Set<string>; crate
     for (const sub of [".fingerprint", "build"]) {
       for (const f of await readdir(join(dir, sub)).catch(() => [] as string[])) {
         const pkg = /^(.+)-[0-9a-f]{16}$/.exec(f)?.[1];
-        if (pkg !== undefined && own.packages.has(pkg))
+        if (pkg !== undefined && (own.packages.has(pkg) || pkg.startsWith(CONSUMER_PREFIX)))
           await rm(join(dir, sub, f), { recursive: true, force: true });
       }
     }

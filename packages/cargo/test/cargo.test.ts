@@ -21,7 +21,7 @@ import {
 } from "../src/index.js";
 import { cargo, compiledPackages, missing, type Scratch, scratch, toolchain, writeCrate } from "./helpers.js";
 
-const skip = missing(["itoa"]);
+const skip = missing(["itoa", "ryu"]);
 
 const lib = `//! Formats numbers.
 
@@ -94,6 +94,41 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     expect((await prepareTarget({ crateDir: beta, toolchain: t, env: env(), cacheDir })).source).toBe(
       "present",
     );
+  });
+
+  it("remembers a resolution, and fills the lanes' target dirs from the entry beside the main one", async () => {
+    const cacheDir = join(s.dir, "cache-lanes");
+    const lockCache = join(s.dir, "lock-cache");
+    const opts = { env: env(), cacheDir, lockCache, crateSource: home.crateDir };
+    const gamma = numbers(s.dir, "gamma");
+    const first = await prepareTarget({ crateDir: gamma, toolchain: t, ...opts });
+    const lockText = readFileSync(join(gamma, "Cargo.lock"), "utf8");
+    expect(readdirSync(lockCache)).toHaveLength(1);
+    expect(cargo(gamma, ["build"], { ...env(), ...first.env }).code).toBe(0);
+    await storeTarget(first, { crateDir: gamma, toolchain: t, env: env() });
+
+    // The same Cargo.toml elsewhere: its Cargo.lock is the remembered one (a cargo that cannot run is never asked).
+    const again = numbers(join(s.dir, "again"), "gamma");
+    const lanes = [join(again, "target", "ggen-lanes", "check"), join(s.dir, "again", "publish-target")];
+    const second = await prepareTarget({
+      crateDir: again,
+      toolchain: { ...t, cargo: join(s.dir, "no-such-cargo") },
+      ...opts,
+      alongside: lanes,
+    });
+    expect(readFileSync(join(again, "Cargo.lock"), "utf8")).toBe(lockText);
+    expect(second.source).toBe("cache");
+    await Promise.all(second.alongside.values());
+    for (const lane of lanes) {
+      const built = cargo(again, ["build", "--message-format=json"], { ...env(), CARGO_TARGET_DIR: lane });
+      expect(built.code, built.stderr).toBe(0);
+      expect(compiledPackages(built.stdout)).toEqual(["gamma"]);
+    }
+    // Another Cargo.toml is resolved by cargo, and remembered on its own.
+    const delta = writeCrate(s.dir, "delta", { "src/lib.rs": "" }, { deps: 'itoa = "1"\nryu = "1"' });
+    await prepareTarget({ crateDir: delta, toolchain: t, ...opts });
+    expect(readFileSync(join(delta, "Cargo.lock"), "utf8")).toMatch(/name = "ryu"/);
+    expect(readdirSync(lockCache)).toHaveLength(2);
   });
 
   it("clippy's lints and rustfmt's diffs, read from the real tools", async () => {

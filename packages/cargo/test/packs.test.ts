@@ -97,7 +97,7 @@ async function sixChecks(dir: string, targetEnv: Record<string, string>) {
   const results = [...test.stdout.matchAll(/^test result: ok\. (\d+) passed; 0 failed/gm)].map((m) =>
     Number(m[1]),
   );
-  expect(results.length).toBeGreaterThanOrEqual(4); // lib, bin, integration tests, doc tests
+  expect(results.length).toBeGreaterThanOrEqual(3); // lib, integration and doc tests (and a bin with unit tests)
   expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(7);
 
   const doc = step("doc", ["doc", "--no-deps"]);

@@ -71,6 +71,8 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     });
   for (const s of plan.stages) {
     if (!s.coverage) continue;
+    // The instrumentation's files go into the lane's build directory: once that is in place.
+    await toolchain.laneReady?.(s.lane);
     const lane = toolchain.lane(s.lane);
     const target = {
       root: input.root,
@@ -109,6 +111,7 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     let output: CommandOutput;
     if (s.uses) output = await BUILTINS[s.uses](input.root);
     else {
+      await toolchain.laneReady?.(s.lane);
       const setup = setups.get(s.name);
       const argv = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
       output = await exec(argv, { env: envOf(s), timeoutMs: s.timeoutMs ?? NO_STAGE_LIMIT_MS });

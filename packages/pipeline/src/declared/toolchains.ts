@@ -11,9 +11,9 @@ import { GgenError } from "@ggen/support";
 import { prepareDependencies } from "../dependencies.js";
 
 export interface ToolchainInput {
-  /** The generated output here, and as the stages' commands see it. */
+  /** The generated output here, and as the stages' commands see it (asked of the environment meanwhile). */
   readonly root: string;
-  readonly visibleRoot: string;
+  readonly visibleRoot: string | Promise<string>;
   readonly lanes: readonly string[];
   readonly signal: AbortSignal;
   /** Where the npm toolchain keeps prepared node_modules trees. */
@@ -33,6 +33,8 @@ export interface PreparedToolchain {
   readonly name: NonNullable<PackPipeline["toolchain"]>;
   /** Every stage's environment. */
   readonly env: Record<string, string>;
+  /** Every lane started with the dependencies compiled (from the dependency set's cache): only the crate's own units build. */
+  readonly dependenciesBuilt?: boolean;
   /** A lane's build directory and environment (no lane: the first lane's). */
   lane(name?: string): LaneDirs;
   /** The setup line: "cargo 1.95.0; target cache: hit". */
@@ -44,6 +46,8 @@ export interface PreparedToolchain {
    * a copy of `from`'s build directory, so what that stage compiled is not compiled again.
    */
   seedLane?(lane: string, from: string): Promise<void>;
+  /** Settles when the lane's build directory is ready for its first stage (its copy may still run after setup). */
+  laneReady?(lane?: string): Promise<void>;
   /** After the stages: keeps what the next run of the same dependency set can reuse (when `complete`). */
   finish(complete: boolean): Promise<string | undefined>;
   /** llvm-profdata/llvm-cov of rustc's LLVM, when asked for (or why there are none). */
@@ -79,25 +83,26 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
         hint: `install ${missing.map((m) => m.debianPackage).join(" ")} (scripts/system-packages.txt lists them)`,
       },
     );
-  const [target, coverageTools] = await Promise.all([
+  const lanes = input.lanes.slice(1);
+  const laneDirs = lanes.map((l) => laneDir(input.root, input.lanes, l, cargo.LANES_DIR));
+  const [target, coverageTools, visibleRoot] = await Promise.all([
+    // A lane starts from the same cache entry as the main one: its dependencies are fresh there too.
+    // Its copy goes on after setup; the lane's first stage waits for it (laneReady).
     cargo.prepareTarget({
       crateDir: input.root,
       toolchain,
       env: { ...home.env, ...CARGO_CODEGEN_ENV },
       signal: input.signal,
+      alongside: laneDirs,
+      // A resolution of the same Cargo.toml against the same crates is remembered beside the target cache.
+      lockCache: join(cargo.targetCacheDir(), "..", "cargo-lock"),
+      crateSource: home.crateDir,
     }),
     input.llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
+    input.visibleRoot,
   ]);
-  const lanes = input.lanes.slice(1);
-  // A lane starts from the same cache entry as the main one: its dependencies are fresh there too.
-  await Promise.all(
-    lanes.map(async (lane) => {
-      const dir = laneDir(input.root, input.lanes, lane, cargo.LANES_DIR);
-      const empty = (await readdir(dir).catch(() => [])).length === 0;
-      if (target.source === "cache" && empty)
-        await cargo.copyTarget(join(target.entry, "target"), dir, "link");
-    }),
-  );
+  const laneReady = async (name?: string) =>
+    target.alongside.get(laneDir(input.root, input.lanes, name, cargo.LANES_DIR));
   const env: Record<string, string> = {
     ...toolchain.env,
     ...home.env,
@@ -107,7 +112,7 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
   const lane = (name?: string): LaneDirs => {
     const targetDir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
     const rel = posix.join(...targetDir.slice(input.root.length + 1).split("/"));
-    const visibleTargetDir = posix.join(input.visibleRoot, rel);
+    const visibleTargetDir = posix.join(visibleRoot, rel);
     return { targetDir, visibleTargetDir, env: { CARGO_TARGET_DIR: visibleTargetDir } };
   };
   const seedLane = async (to: string, from: string) => {
@@ -130,16 +135,19 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     env,
     lane,
     seedLane,
+    laneReady,
+    dependenciesBuilt: target.source === "cache",
     summary: `${home.auditShim ? "cargo audit → built-in audit; " : ""}target cache ${cacheWord}`,
     package: { name: manifest.name, version: manifest.version, ecosystem: "cargo" },
     ...(coverageTools ? { coverageTools } : {}),
     finish: async (complete) => {
+      await Promise.allSettled(target.alongside.values());
       if (!complete || target.source !== "cold") return undefined;
       const stored = await cargo.storeTarget(target, {
         crateDir: input.root,
         toolchain,
         env: { ...home.env, ...CARGO_CODEGEN_ENV },
-        lanes: lanes.map((l) => laneDir(input.root, input.lanes, l, cargo.LANES_DIR)),
+        lanes: laneDirs,
       });
       return stored.outcome === "stored" ? `target cache entry ${target.key} stored` : undefined;
     },

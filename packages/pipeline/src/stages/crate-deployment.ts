@@ -5,11 +5,12 @@
 // `cargo build`) — and the registry's index restored when it does not.
 
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { cp, readFile, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { Reference } from "@ggen/contract";
 import { GgenError, isInside, sha256File } from "@ggen/support";
 import type { PipelineContext } from "../context.js";
+import type { DeclaredStatus, PipelinePlan } from "../declared/plan.js";
 import { CARGO_CODEGEN_ENV } from "../declared/toolchains.js";
 import type { Stage } from "../stage.js";
 import type { Checked } from "./declared-checks.js";
@@ -35,6 +36,8 @@ export interface CrateDeployed {
   readonly rolledBackTo?: string;
   /** The same version was in the registry and this build replaced it. */
   readonly replaced?: boolean;
+  /** The consumer compiled against a staging copy of the registry while the checks ran. */
+  readonly verifiedEarly?: boolean;
   readonly message?: string;
 }
 
@@ -47,6 +50,124 @@ export function registryDir(ctx: PipelineContext): string {
 /** The registry as the report names it: relative to the project when inside it. */
 export const shownPath = (ctx: PipelineContext, dir: string) =>
   isInside(ctx.paths.cwd, dir) ? relative(ctx.paths.cwd, dir) || "." : dir;
+
+/** The stage that packages the crate (`cargo package`), and the .crate it leaves in its lane's target dir. */
+const packagingOf = (plan: PipelinePlan) =>
+  plan.stages.find((s) => s.parse === "cargo-package" && s.run?.includes("package"));
+
+/** The plan's publish dry runs that verify a build of the packaged crate. */
+const verifyingPublishes = (plan: PipelinePlan) =>
+  plan.stages.filter(
+    (s) => s.parse === "cargo-package" && s.run?.includes("publish") && !s.run.includes("--no-verify"),
+  );
+const verifiedBuild = (plan: PipelinePlan) => verifyingPublishes(plan).length > 0;
+
+const versionsIn = (indexText: string | undefined) =>
+  (indexText ?? "")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { vers: string }).vers);
+
+/**
+ * The deployment's consumer check, made while the tests still run: the packaged crate published to a
+ * staging copy of the registry and a crate depending on it type-checked there. The deployment then
+ * publishes the same .crate to the registry itself — a copy of what was verified — when the registry
+ * is still as the copy was made; else (or when the check failed) it verifies as usual.
+ */
+export interface ConsumerTrial {
+  readonly crateFile: string;
+  /** The crate's index file in the registry when the staging copy was made (undefined: none). */
+  readonly indexBefore: string | undefined;
+  readonly code: number;
+  readonly stderr: string;
+}
+
+export interface ConsumerTrialRun {
+  /** Told of every declared stage's end: the trial starts once its lane is done and the crate packaged. */
+  onEnd(stage: string, status: DeclaredStatus): void;
+  /** The trial's outcome (undefined: not made, or not usable), once it has ended. */
+  settled(): Promise<ConsumerTrial | undefined>;
+}
+
+/**
+ * Plans the consumer trial of a run, when it can be made before the checks end: the plan deploys to a
+ * cargo registry, packages the crate in a lane of its own and verifies the packaged build in a publish
+ * dry run. With the lanes from the dependency set's cache, the consumer type-checks in the packaging
+ * lane (every dependency is checked there already) once the dry run passed — the publish lane's slack,
+ * leaving the tests the CPU while their build runs. Cold, it builds in the dry run's lane (whose
+ * dependencies are built) once every other lane but one has ended: the last lane's tail leaves a core free.
+ */
+export function planConsumerTrial(
+  ctx: PipelineContext,
+  plan: PipelinePlan,
+  generated: Generated,
+  ready: ToolchainReady,
+): ConsumerTrialRun | undefined {
+  const packaging = packagingOf(plan);
+  const publish = verifyingPublishes(plan)[0];
+  if (plan.deploy?.uses !== "cargo-registry" || !packaging?.lane || !publish?.lane) return undefined;
+  const warm = ready.toolchain.dependenciesBuilt === true;
+  const lane = warm ? packaging.lane : publish.lane;
+  const awaited = [packaging, publish, ...plan.stages.filter((s) => s.lane === lane)].map((s) => s.name);
+  const ended = new Map<string, DeclaredStatus>();
+  let trial: Promise<ConsumerTrial | undefined> | undefined;
+  const laneTarget = (name: string) => ready.toolchain.lane(name).targetDir ?? join(generated.root, "target");
+  const targetDir = laneTarget(lane);
+  const make = async (): Promise<ConsumerTrial | undefined> => {
+    const cargo = await import("@ggen/cargo");
+    const toolchain = cargo.requireToolchain();
+    const home = await cargo.prepareCargoHome();
+    const manifestText = await readFile(join(generated.root, "Cargo.toml"), "utf8");
+    const m = cargo.parseCargoManifest(manifestText);
+    const crateFile = join(laneTarget(packaging.lane!), "package", `${m.name}-${m.version}.crate`);
+    if (!existsSync(crateFile)) return undefined;
+    const real = registryDir(ctx);
+    const indexFile = join(real, "index", cargo.indexPath(m.name));
+    const indexBefore = await readFile(indexFile, "utf8").catch(() => undefined);
+    // A version the registry has already: its consumer needs a target dir of its own (see below).
+    if (versionsIn(indexBefore).includes(m.version)) return undefined;
+    // Scratch under the lane's target/tmp (which the target cache never keeps).
+    const scratch = join(targetDir, "tmp", "ggen-deploy-trial");
+    await rm(scratch, { recursive: true, force: true });
+    try {
+      const staging = await cargo.ensureFileRegistry(join(scratch, "registry"));
+      if (existsSync(real)) {
+        await cp(join(real, "index"), staging.indexDir, {
+          recursive: true,
+          filter: (src) => !/[\\/]\.git$|[\\/]config\.json$/.test(src),
+        }).catch(() => undefined);
+        await cp(join(real, "crates"), staging.cratesDir, { recursive: true }).catch(() => undefined);
+      }
+      await cargo.publishCrate(staging, crateFile, manifestText);
+      const built = await cargo.buildConsumer({
+        registry: staging,
+        crate: { name: m.name, version: m.version, lib: m.lib },
+        dir: join(scratch, "consumer"),
+        toolchain,
+        crateDir: home.crateDir,
+        targetDir,
+        env: { ...CARGO_CODEGEN_ENV },
+        check: warm,
+        signal: ctx.signal,
+      });
+      return { crateFile, indexBefore, code: built.code ?? -1, stderr: built.stderr };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+  const lanesLeft = () =>
+    plan.lanes.filter((l) => plan.stages.some((s) => s.lane === l && !ended.has(s.name))).length;
+  return {
+    onEnd(stage, status) {
+      ended.set(stage, status);
+      if (trial || ctx.signal.aborted) return;
+      if (!awaited.every((s) => ended.get(s) === "passed")) return;
+      if (!warm && lanesLeft() > 1) return;
+      trial = make().catch(() => undefined);
+    },
+    settled: () => trial ?? Promise.resolve(undefined),
+  };
+}
 
 export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deployment"> = {
   name: "deployment",
@@ -61,9 +182,7 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
     const releaseId = `${m.name}@${m.version}`;
     const crateName = `${m.name}-${m.version}.crate`;
     // The .crate a packaging stage of this run made (in its lane's target dir), else one made now.
-    const packaging = checked.plan.stages.find(
-      (s) => s.parse === "cargo-package" && s.run?.includes("package"),
-    );
+    const packaging = packagingOf(checked.plan);
     let crateFile = packaging
       ? join(ready.toolchain.lane(packaging.lane).targetDir ?? "", "package", crateName)
       : "";
@@ -93,20 +212,33 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
     }
     // When the publish dry run verified a build of the packaged crate, the consumer only type-checks
     // (in the lane whose dependencies are checked: a lint or docs lane); otherwise it builds.
-    const verified = checked.plan.stages.some(
-      (s) => s.parse === "cargo-package" && s.run?.includes("publish") && !s.run.includes("--no-verify"),
-    );
+    const verified = verifiedBuild(checked.plan);
     const checkLane = checked.plan.stages.find((s) => s.gate === "lint" || s.gate === "docs")?.lane;
     const consumerTarget = verified
       ? (ready.toolchain.lane(checkLane).targetDir ?? buildTarget)
       : buildTarget;
     const dir = registryDir(ctx);
     const registry = await cargo.ensureFileRegistry(dir);
+    // The consumer checked this .crate already, against a copy of the registry as it still is.
+    const trial = checked.consumerTrial;
+    const indexNow = () =>
+      readFile(join(registry.indexDir, cargo.indexPath(m.name)), "utf8").catch(() => undefined);
+    const tried =
+      trial?.code === 0 && trial.crateFile === crateFile && (await indexNow()) === trial.indexBefore;
     const published = await cargo.publishCrate(registry, crateFile, manifestText);
     const artifact = {
       path: shownPath(ctx, published.crateFile),
       sha256: await sha256File(published.crateFile),
     };
+    if (tried && !published.replaced)
+      return {
+        provider: "cargo-registry",
+        releaseId,
+        registry: dir,
+        artifact,
+        status: "success",
+        verifiedEarly: true,
+      };
     const built = await cargo.buildConsumer({
       registry,
       crate: { name: m.name, version: m.version, lib: m.lib },
@@ -137,5 +269,5 @@ export const crateDeployment: Stage<CrateDeploymentInput, CrateDeployed, "deploy
   },
   verdict: releaseVerdict,
   describe: (d, _input, ctx) =>
-    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it compiles`,
+    `${d.releaseId} published to ${shownPath(ctx, d.registry)}${d.replaced ? " (the same version replaced)" : ""}; a crate depending on it compiles${d.verifiedEarly ? " (verified against a staging copy while the checks ran)" : ""}`,
 };

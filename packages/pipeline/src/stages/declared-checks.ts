@@ -9,6 +9,7 @@ import type { PipelineContext } from "../context.js";
 import { gatesOf, type PipelinePlan } from "../declared/plan.js";
 import { type DeclaredStageResult, runDeclared } from "../declared/run.js";
 import { loadEngine } from "../engine.js";
+import { type ConsumerTrial, planConsumerTrial } from "./crate-deployment.js";
 import type { Generated } from "./generation.js";
 import type { ToolchainReady } from "./toolchain-setup.js";
 
@@ -28,6 +29,8 @@ export interface Checked {
   readonly coverage?: PipelineCoverage;
   /** Every declared stage passed. */
   readonly passed: boolean;
+  /** The deployment's consumer check, made while the stages ran (a crate deployed to a cargo registry). */
+  readonly consumerTrial?: ConsumerTrial;
 }
 
 export interface ChecksHooks {
@@ -51,6 +54,7 @@ export async function runChecks(
   const { runSession } = await loadEngine();
   let results: ReadonlyMap<string, DeclaredStageResult> = new Map();
   let coverage: PipelineCoverage | undefined;
+  const trial = planConsumerTrial(ctx, plan, generated, ready);
   const session = await runSession({
     root: generated.root,
     stateDir: ctx.paths.state,
@@ -73,7 +77,10 @@ export async function runChecks(
         env: w.env,
         signal: ctx.signal,
         onStart: hooks.onStart,
-        onEnd: hooks.onEnd,
+        onEnd: (name, r) => {
+          trial?.onEnd(name, r.status);
+          hooks.onEnd(name, r);
+        },
       });
       results = r.stages;
       coverage = r.coverage;
@@ -94,6 +101,8 @@ export async function runChecks(
   const file = join(generated.root, ".ggen", "cleanroom-run.json");
   await writeFileAtomic(file, text);
   const passed = [...results.values()].every((r) => r.status === "passed");
+  // Settled before the run goes on: the trial builds in a lane's target dir, which the cache may store.
+  const consumerTrial = await trial?.settled();
   return {
     plan,
     run: session.run,
@@ -102,5 +111,6 @@ export async function runChecks(
     gates: gatesOf(plan, results),
     ...(coverage ? { coverage } : {}),
     passed,
+    ...(consumerTrial ? { consumerTrial } : {}),
   };
 }

@@ -28,17 +28,22 @@ export const toolchainSetup: Stage<ToolchainSetupInput, ToolchainReady, "setup">
   async run(ctx: PipelineContext, { plan, generated, environment }) {
     const env = await environment;
     const { backendExec, WORKSPACE } = await loadEngine();
-    // Paths the commands are given (target dirs, coverage files) are paths as they see them.
-    const pwd = await backendExec(env.backend, env.name)(["pwd"], { cwd: WORKSPACE, signal: ctx.signal });
-    const visibleRoot = pwd.exitCode === 0 ? pwd.stdout.trim() : generated.root;
-    const toolchain = await TOOLCHAINS[plan.toolchain]({
-      root: generated.root,
-      visibleRoot,
-      lanes: plan.lanes,
-      signal: ctx.signal,
-      nodeModulesCache: ctx.options.cache.nodeModules,
-      llvmCoverage: plan.stages.some((s) => s.coverage === "llvm-cov"),
-    });
+    // Paths the commands are given (target dirs, coverage files) are paths as they see them: asked of
+    // the environment while the toolchain is prepared.
+    const visible = backendExec(env.backend, env.name)(["pwd"], { cwd: WORKSPACE, signal: ctx.signal }).then(
+      (pwd) => (pwd.exitCode === 0 ? pwd.stdout.trim() : generated.root),
+    );
+    const [toolchain, visibleRoot] = await Promise.all([
+      TOOLCHAINS[plan.toolchain]({
+        root: generated.root,
+        visibleRoot: visible,
+        lanes: plan.lanes,
+        signal: ctx.signal,
+        nodeModulesCache: ctx.options.cache.nodeModules,
+        llvmCoverage: plan.stages.some((s) => s.coverage === "llvm-cov"),
+      }),
+      visible,
+    ]);
     return { environment: env, toolchain, visibleRoot };
   },
   describe: (r) =>
