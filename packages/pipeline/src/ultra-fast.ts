@@ -104,9 +104,9 @@ async function preload(): Promise<void> {
  * in wall time too). A query that runs long still earns its optimized code. Set before the graph host
  * compiles the module (V8 reads the budget then); process-wide, and only this command's process.
  */
-export const WASM_TIERING_BUDGET = 180_000_000;
+const WASM_TIERING_BUDGET = 180_000_000;
 let tuned = false;
-export function tuneWasmTiering(): void {
+function tuneWasmTiering(): void {
   if (tuned) return;
   tuned = true;
   setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
