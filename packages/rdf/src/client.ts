@@ -138,8 +138,13 @@ function startHost(): Host {
     startedAt: new Float64Array(shared, 8, 1),
     pending: new Map(),
   };
-  // An idle host never keeps the process alive; a pending load does (ref() in loadGraph).
+  // An idle host never keeps the process alive; a pending load does (ref() in loadGraph). unref()
+  // before the thread is online does not hold (Node 20): a host only prepared, never loaded, kept its
+  // process open. So again once it is online.
   worker.unref();
+  worker.once("online", () => {
+    if (h.pending.size === 0) worker.unref();
+  });
   worker.on("message", (m: { id: number; ok?: GraphMeta; error?: WireError }) => {
     const p = h.pending.get(m.id);
     if (!p) return;

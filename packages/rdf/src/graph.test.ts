@@ -187,17 +187,19 @@ describe("prepareGraphHost", () => {
 
   it("does not keep a process alive that never loads a graph", () => {
     const built = new URL("../dist/index.js", import.meta.url).href;
-    const r = spawnSync(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `import { prepareGraphHost } from ${JSON.stringify(built)}; prepareGraphHost();`,
-      ],
-      { encoding: "utf8", timeout: 120_000 },
+    // A script file, not `-e`: the host's thread takes Node's flags, and with `--input-type` it would
+    // die at once — the process then exits whatever the host does, and this test could not fail.
+    const script = join(dir, "prepare-only.mjs");
+    writeFileSync(
+      script,
+      `import { prepareGraphHost } from ${JSON.stringify(built)};
+prepareGraphHost();
+// Still warming after this line: the host must not hold the process open meanwhile or after.
+setTimeout(() => process.stdout.write("waited\\n"), 300);`,
     );
+    const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 20_000 });
     expect(r.signal).toBeNull();
-    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "waited\n", ""]);
   });
 });
 
