@@ -55,29 +55,21 @@ prefixes: { ex: "http://example.org/" }
       { path: "people/cy.txt", change: "added", template: "t/person.tmpl" },
     ]);
     // The manifest alone names its output dir; a manifest of another dir is said to be one.
-    const m = ggen(
-      "--json",
-      "graph",
-      "diff",
-      "old.ttl",
-      "new.ttl",
-      "--impact",
-      "--manifest",
-      "out/.ggen/manifest.json",
-    );
+    const impactOf = (...extra: string[]) =>
+      ggen(
+        "graph",
+        "diff",
+        "old.ttl",
+        "new.ttl",
+        "--impact",
+        "--manifest",
+        "out/.ggen/manifest.json",
+        ...extra,
+      );
+    const m = impactOf("--json");
     expect(m.status, m.stderr).toBe(0);
     expect((JSON.parse(m.stdout) as { impact: unknown[] }).impact).toEqual(v.impact);
-    const other = ggen(
-      "graph",
-      "diff",
-      "old.ttl",
-      "new.ttl",
-      "--impact",
-      "--manifest",
-      "out/.ggen/manifest.json",
-      "-o",
-      "t",
-    );
+    const other = impactOf("-o", "t");
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(
       /^ggen: error: out\/\.ggen\/manifest\.json describes another output dir \(out\)/,
