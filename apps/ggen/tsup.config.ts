@@ -15,6 +15,7 @@ const config: Options = {
     await build({
       entry: { "market-search": "src/market-search-main.ts" },
       format: ["esm"],
+      outExtension: () => ({ js: ".mjs" }),
       target: "node20",
       sourcemap: true,
       splitting: false,

@@ -15,7 +15,7 @@ describe.each(["ggen", "cleanroom"])("%s --help from the table", (name) => {
       env: { ...process.env, LC_ALL: "", LANG: "C.UTF-8", COLUMNS: "", GGEN_HELP_WRAP: "", ...env },
     });
   const parser = async (args: string[], width: number | null) => {
-    const app = await import(pathToFileURL(join(dist, "index.js")).href);
+    const app = await import(pathToFileURL(join(dist, "index.mjs")).href);
     const chunks: string[] = [];
     const code = await app.runProgram(app.program, args, {
       width,

@@ -69,7 +69,7 @@ function lines(name: string, tables: readonly Table[], path: string[] = []): str
 
 describe.each(["ggen", "cleanroom"])("%s: the table parse and yargs agree", (name) => {
   it("on every example and every option", async () => {
-    const app = await import(pathToFileURL(join(repo, "apps", name, "dist", "index.js")).href);
+    const app = await import(pathToFileURL(join(repo, "apps", name, "dist", "index.mjs")).href);
     let seen: unknown;
     const capture = (t: Table): Table => ({
       ...t,

@@ -6,11 +6,57 @@
 // - `import.meta.url` in an inlined @ggen package (its `createRequire` of a lazily loaded library, its
 //   dist/vendor files): `__packageUrl(name)` is that package's entry where it is installed.
 // The build fails if anything else of the kind is left in the output.
-import { readFileSync } from "node:fs";
+// Two things keep a short run from loading what it does not use:
+// - the Handlebars runtime and YAML, which @ggen/generator loads on first use from its dist/vendor, are
+//   inlined (still initialised on first use), so V8's code cache covers them too;
+// - the heavier built-in modules (node:crypto alone costs more than a whole 5-file generation) are
+//   required on first use: `x = require("node:crypto")` becomes a stand-in that loads the module when a
+//   property is first read. Only modules whose export is a plain object (never a function or class).
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, type Plugin } from "esbuild";
 
 const OUTSIDE = ["@ggen/rdf", "@ggen/marketplace"];
+const INLINED_VENDOR = ["handlebars-runtime", "yaml"];
+const LAZY_BUILTINS = [
+  "child_process",
+  "crypto",
+  "dns",
+  "fs/promises",
+  "http",
+  "https",
+  "inspector",
+  "net",
+  "perf_hooks",
+  "readline",
+  "tls",
+  "v8",
+  "worker_threads",
+  "zlib",
+];
+// Inside the bundle, `require` is the one node:module made for it (see @ggen/code-cache).
+const LAZY_BUILTIN = `var __lazyBuiltin = (id) => {
+  let m;
+  const load = () => (m ??= require(id));
+  return new Proxy({}, {
+    get: (_, k) => load()[k],
+    has: (_, k) => k in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, k) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), k);
+      return d && { ...d, configurable: true };
+    },
+  });
+};`;
+
+/** `name = require("zlib")` (esbuild's form for a built-in imported by name) → a lazy stand-in. */
+export function lazyBuiltins(code: string): string {
+  const ids = LAZY_BUILTINS.map((m) => m.replace("/", "\\/")).join("|");
+  return code.replace(
+    new RegExp(`\\b([\\w$]+) ?= ?require\\("((?:node:)?(?:${ids}))"\\)`, "g"),
+    (_, name: string, id: string) => `${name}=__lazyBuiltin(${JSON.stringify(id)})`,
+  );
+}
 
 /** The name of the package a file belongs to (its nearest package.json). */
 function packageOf(file: string, names: Map<string, string>): string {
@@ -37,6 +83,11 @@ const references: Plugin = {
       const pkg = JSON.stringify(packageOf(args.path, names));
       let text = readFileSync(args.path, "utf8").replaceAll("import.meta.url", `__packageUrl(${pkg})`);
       for (const name of OUTSIDE) text = text.replaceAll(`import("${name}")`, `__import("${name}")`);
+      text = text.replace(/\bvendored\(\s*"([\w-]+)",\s*"[^"]+"\s*\)/g, (call, bundle: string) =>
+        INLINED_VENDOR.includes(bundle)
+          ? `require(${JSON.stringify(join(dirname(args.path), "vendor", `${bundle}.cjs`))})`
+          : call,
+      );
       return { contents: text, loader: "js" };
     });
   },
@@ -57,8 +108,10 @@ export async function buildGenBundle(): Promise<void> {
     legalComments: "none",
     logLevel: "error",
     plugins: [references],
+    banner: { js: LAZY_BUILTIN },
   });
-  const out = readFileSync(outfile, "utf8");
+  const out = lazyBuiltins(readFileSync(outfile, "utf8"));
+  writeFileSync(outfile, out);
   const left = [/import\.meta/, /\bimport\(/].filter((re) => re.test(out));
   if (left.length > 0)
     throw new Error(

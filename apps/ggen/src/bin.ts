@@ -6,7 +6,8 @@ import { answerFromTable } from "@ggen/help-table";
 
 // `--help` and `--version` come from the table the build rendered; a plain `gen` line runs from its own
 // bundle (gen.cjs) with V8's code cache, a plain `market search` line from the search-only bundle
-// (market-search.js, see tsup.config.ts); anything else, or a line those decline, loads the program.
+// (market-search.mjs, see tsup.config.ts); anything else, or a line those decline, loads the program.
+// Built as CommonJS (tsup.app.ts): the program's modules are imported by URL, never bundled in here.
 const argv = process.argv.slice(2);
 
 async function runGen(): Promise<boolean> {
@@ -32,13 +33,17 @@ async function runGen(): Promise<boolean> {
   return exports.runGen(argv);
 }
 
-if (!answerFromTable(new URL("./help-table.json", import.meta.url), argv)) {
+async function run(): Promise<void> {
+  if (answerFromTable(new URL("./help-table.json", import.meta.url), argv)) return;
   const search =
     argv[0] === "market" && argv[1] === "search"
-      ? ((await import(new URL("./market-search.js", import.meta.url).href)) as {
+      ? ((await import(new URL("./market-search.mjs", import.meta.url).href)) as {
           runMarketSearch: (argv: readonly string[]) => Promise<boolean>;
         })
       : undefined;
   const ran = argv[0] === "gen" ? await runGen() : await search?.runMarketSearch(argv);
-  if (!ran) await import("./main.js");
+  if (!ran) await import(new URL("./main.mjs", import.meta.url).href);
 }
+
+// No top-level await in CommonJS; a failure here is a bug, and ends the process as an unhandled one.
+void run();

@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const full = join(dir, "full.mjs");
 writeFileSync(
   full,
-  `const m = await import(${JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"))});
+  `const m = await import(${JSON.stringify(join(import.meta.dirname, "..", "dist", "index.mjs"))});
 process.exitCode = await m.runProgram(m.program, process.argv.slice(2));`,
 );
 const pack = join(repoRoot, "fixtures", "templates");

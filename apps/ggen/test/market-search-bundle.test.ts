@@ -1,4 +1,4 @@
-// `ggen market search` runs from the search-only bundle (dist/market-search.js) when its line is plain:
+// `ggen market search` runs from the search-only bundle (dist/market-search.mjs) when its line is plain:
 // the same bytes on stdout and stderr and the same exit code as the full program, whether a snapshot
 // answers or the installed @ggen/marketplace has to — and on the snapshot path nothing else loads.
 import { spawnSync } from "node:child_process";
@@ -16,7 +16,7 @@ mkdirSync(registry);
 writeFileSync(join(registry, "index.json"), JSON.stringify(syntheticIndex(300)));
 const project = join(dir, "project");
 mkdirSync(project);
-const full = join(import.meta.dirname, "..", "dist", "index.js");
+const full = join(import.meta.dirname, "..", "dist", "index.mjs");
 
 function run(how: "bundle" | "full", argv: string[], env: Record<string, string>, node: string[] = []) {
   const args =
@@ -86,7 +86,7 @@ it("answers from the snapshot loading no package, no node:crypto; a config file 
   const second = loaded();
   expect(second.filter((u) => u.startsWith("file:")).map((u) => u.replace(/.*\/dist\//, ""))).toEqual([
     "bin.js",
-    "market-search.js",
+    "market-search.mjs",
   ]);
   expect(second).not.toContain("node:crypto");
   // Without --registry or GGEN_REGISTRY a project config may name the registries: read by the full

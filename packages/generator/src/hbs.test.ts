@@ -11,25 +11,45 @@ const dir = mkdtempSync(join(tmpdir(), "ggen-hbs-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const state = renderState();
+/** The precompiled code of the one entry in `cache` (after its key line). */
+const specOf = (cache: string) =>
+  readFileSync(join(cache, readdirSync(cache)[0]!), "utf8").split("\n").slice(1).join("\n");
 const text = "export const {{camel name}} = {{#each items}}{{@index}}{{/each}};";
 
 describe("compiled-template cache", () => {
-  it("saves the precompiled template and runs it on the next compile", () => {
+  it("saves the precompiled template under its key and runs it on the next compile", () => {
     const cache = join(dir, "a");
     expect(compile(text, "t.tmpl", 1, cache)({ name: "order line", items: [1, 2] }, state)).toBe(
       "export const orderLine = 01;",
     );
     const [entry] = readdirSync(cache);
-    expect(entry).toMatch(/^[0-9a-f]{64}\.js$/);
-    expect(readFileSync(join(cache, entry!), "utf8")).toMatch(/"compiler":\[/);
+    expect(entry).toMatch(/^[0-9a-f]{16}\.js$/);
+    const saved = readFileSync(join(cache, entry!), "utf8");
+    const [key, ...spec] = saved.split("\n");
+    expect(JSON.parse(key!)).toContain(text);
+    expect(spec.join("\n")).toMatch(/"compiler":\[/);
     // Same text, same key: what runs is what the cache holds (here, another template's code).
-    const other = readdirSync(join(dir, "a"));
     compile("OTHER {{snake name}}", "o.tmpl", 1, join(dir, "b"));
     const [otherEntry] = readdirSync(join(dir, "b"));
-    writeFileSync(join(cache, other[0]!), readFileSync(join(dir, "b", otherEntry!), "utf8"));
+    const otherSpec = readFileSync(join(dir, "b", otherEntry!), "utf8").split("\n").slice(1).join("\n");
+    writeFileSync(join(cache, entry!), `${key}\n${otherSpec}`);
     expect(compile(text, "t.tmpl", 1, cache)({ name: "order line", items: [] }, state)).toBe(
       "OTHER order_line",
     );
+  });
+
+  it("does not run an entry written for another text under the same name (a fingerprint clash)", () => {
+    const cache = join(dir, "clash");
+    compile(text, "t.tmpl", 1, cache);
+    const [entry] = readdirSync(cache);
+    compile("OTHER {{snake name}}", "o.tmpl", 1, join(dir, "clash-b"));
+    const [otherEntry] = readdirSync(join(dir, "clash-b"));
+    // The other template's whole entry (its key and code) where this text's entry is looked for.
+    writeFileSync(join(cache, entry!), readFileSync(join(dir, "clash-b", otherEntry!), "utf8"));
+    expect(compile(text, "t.tmpl", 1, cache)({ name: "order line", items: [3] }, state)).toBe(
+      "export const orderLine = 0;",
+    );
+    expect(JSON.parse(readFileSync(join(cache, entry!), "utf8").split("\n")[0]!)).toContain(text);
   });
 
   it("compiles a damaged entry again and rewrites it", () => {
@@ -60,10 +80,10 @@ describe("the helpers a precompiled template runs with", () => {
 
   it("names each helper its code looks up, and nothing when `helpers` appears otherwise", () => {
     compile(mixed, "m.tmpl", 1, join(dir, "n"));
-    const spec = readFileSync(join(dir, "n", readdirSync(join(dir, "n"))[0]!), "utf8");
+    const spec = specOf(join(dir, "n"));
     expect(helpersNamed(spec)).toEqual(["camel", "each", "heading", "if", "json", "kebab", "title"]);
     compile("ggen helpers: {{camel name}}", "h.tmpl", 1, join(dir, "h"));
-    const own = readFileSync(join(dir, "h", readdirSync(join(dir, "h"))[0]!), "utf8");
+    const own = specOf(join(dir, "h"));
     expect(helpersNamed(own)).toBeUndefined();
   });
 

@@ -2,7 +2,7 @@
 // unknown helpers are reported at the template file's line and column.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { closest, sha256, writeFileAtomicSync } from "@ggen/support";
+import { closest, fingerprint, writeFileAtomicSync } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
 import { at, fail } from "./errors.js";
 import { builtinHelpers, HOOK_VALUE, helpers, type RenderState, unwrap } from "./helpers.js";
@@ -184,10 +184,12 @@ const COMPILE_OPTIONS = { noEscape: true } as const;
 
 /**
  * Compile Handlebars `text` that starts at `firstLine` of `file`. With `cacheDir`, the compiled
- * template is kept there as Handlebars' precompiled JavaScript, named by a hash of the text, the
+ * template is kept there as Handlebars' precompiled JavaScript, under a key made of the text, the
  * Handlebars version and the helper names it was checked against: a later run with the same text
  * loads only the Handlebars runtime — no parser, no compiler — which is most of a short run's
- * start-up. A damaged entry is compiled again.
+ * start-up. The entry is named by a fingerprint of the key and holds the key itself on its first
+ * line, checked on read (no digest, so node:crypto stays unloaded on a short run); a damaged entry,
+ * or one written for another key, is compiled again.
  */
 export function compile(
   text: string,
@@ -197,17 +199,22 @@ export function compile(
   mode: CompileMode = "text",
 ): Compiled {
   let checked: Checked | undefined;
-  const cached = cacheDir ? join(cacheDir, `${compiledKey(mode + text)}.js`) : undefined;
-  if (cached) {
+  const key = cacheDir ? compiledKey(mode + text) : undefined;
+  const cached = cacheDir && key ? join(cacheDir, `${fingerprint(key)}.js`) : undefined;
+  if (cached && key) {
     try {
-      const spec = readFileSync(cached, "utf8");
-      const helpers = helpersNamed(spec);
-      checked = { tpl: templateOf("runtime", spec, helpers), helpers };
+      const entry = readFileSync(cached, "utf8");
+      const end = entry.indexOf("\n");
+      if (end > 0 && JSON.parse(entry.slice(0, end)) === key) {
+        const spec = entry.slice(end + 1);
+        const helpers = helpersNamed(spec);
+        checked = { tpl: templateOf("runtime", spec, helpers), helpers };
+      }
     } catch {
       checked = undefined;
     }
   }
-  checked ??= compileChecked(text, file, firstLine, cached, mode);
+  checked ??= compileChecked(text, file, firstLine, cached && key ? { file: cached, key } : undefined, mode);
   const { tpl: run, helpers } = checked;
   const rendered = (context: unknown, state: RenderState): string => {
     try {
@@ -306,7 +313,7 @@ function compileChecked(
   text: string,
   file: string,
   firstLine: number,
-  saveAs: string | undefined,
+  saveAs: { file: string; key: string } | undefined,
   mode: CompileMode,
 ): Checked {
   checkBudget(text, file, firstLine);
@@ -336,7 +343,7 @@ function compileChecked(
   const program = ast as Parameters<Env["compile"]>[0];
   if (!saveAs) return { tpl: hb.compile(program, { ...COMPILE_OPTIONS }), helpers };
   const spec = hb.precompile(program, { ...COMPILE_OPTIONS }) as string;
-  saveCompiled(saveAs, spec);
+  saveCompiled(saveAs.file, `${JSON.stringify(saveAs.key)}\n${spec}`);
   return { tpl: templateOf("full", spec), helpers };
 }
 
@@ -353,9 +360,10 @@ function helpersIn(ast: unknown): string[] {
 }
 
 let keyPrefix: string | undefined;
+/** What a compiled entry is valid for: the text, the Handlebars version, the helpers, the options. */
 function compiledKey(text: string): string {
   keyPrefix ??= `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
-  return sha256(keyPrefix + text);
+  return keyPrefix + text;
 }
 
 /** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */

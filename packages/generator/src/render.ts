@@ -94,11 +94,17 @@ function stateFor(
   graph: Graph | undefined,
   lineOffset: number,
 ): RenderState {
+  let now: Date | undefined;
   return {
     file: tpl.display,
     lineOffset,
     seed,
-    now: run.now ?? (seed !== undefined ? seededNow(seed) : runClock),
+    // On first read: a seeded clock is a digest, and a template that never asks the time need not
+    // load node:crypto for it.
+    get now() {
+      now ??= run.now ?? (seed !== undefined ? seededNow(seed) : runClock);
+      return now;
+    },
     graph,
     rdf: run.rdf,
     queryCache: run.queryCache,

@@ -60,10 +60,15 @@ export function loadTemplate(file: string, display: string, cacheDir?: string): 
       slotted = true;
     }
   }
+  let digest: string | undefined;
   return {
     file,
     display,
-    sha256: sha256(text),
+    // On first read: only a manifest or a delta needs it, and a short run need not load node:crypto.
+    get sha256() {
+      digest ??= sha256(text);
+      return digest;
+    },
     split,
     front,
     slotted,

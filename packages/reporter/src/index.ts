@@ -61,7 +61,7 @@ export { COMPLETION_SHELLS, completionScript } from "./terminal/completion.js";
 export type { ErrorLine } from "./terminal/error-line.js";
 export { errorLine, escapeControl, MAX_ERROR_LINE } from "./terminal/error-line.js";
 export type { GlobalOptions, Writer } from "./terminal/output.js";
-export { Output } from "./terminal/output.js";
+export { Output, StdioWriter, stdio } from "./terminal/output.js";
 export type { GlobalArgs, ProgramSpec, RunOptions } from "./terminal/program.js";
 export {
   exitOnInterrupt,

@@ -2,7 +2,7 @@
 // running are redrawn below them with their elapsed time; elsewhere, one plain line per finished
 // step (and per started step with `plain: "verbose"`). Silent when disabled (--quiet, --json).
 
-import type { Writer } from "./terminal/output.js";
+import { stdio, type Writer } from "./terminal/output.js";
 
 export interface LiveStepsOptions {
   stream?: Writer;
@@ -34,7 +34,7 @@ export class LiveSteps {
   private readonly intervalMs: number;
 
   constructor(options: LiveStepsOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? stdio().stderr;
     this.enabled = options.enabled ?? true;
     this.live = this.enabled && this.stream.isTTY === true;
     this.verbose = options.verbose ?? false;

@@ -1,7 +1,6 @@
 // The one atomic write: a uniquely named temp file in the target's directory, fsync of the file, a
 // rename over the target, fsync of the directory (so the rename itself survives a crash), and the temp
 // file removed on any failure. Readers see the old content or the new, never a part.
-import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -17,9 +16,16 @@ export interface WriteOptions {
   fsync?: boolean;
 }
 
-/** `.<name>.<pid>.<random>.tmp` beside `file`: unique across processes and concurrent writers. */
+let written = 0;
+/**
+ * `.<name>.<pid>.<count><random>.tmp` beside `file`: unique across processes (pid) and writers in one
+ * (count). The random part only makes a name hard to guess; the temp file is created exclusively ("wx"),
+ * so a clash fails rather than shares. Not node:crypto: loading it costs a short command more than its
+ * whole write (see apps/ggen's gen bundle).
+ */
 export function tempPathFor(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const random = Math.floor(Math.random() * 2 ** 40).toString(36);
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${(++written).toString(36)}${random}.tmp`);
 }
 
 function fsyncDirSync(dir: string): void {

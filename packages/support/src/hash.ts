@@ -6,6 +6,21 @@ export function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * A 64-bit fingerprint of `text` (two FNV-1a lanes), for naming cache entries whose content is checked
+ * when read: fast and without node:crypto, but not a digest — never trust a match without that check.
+ */
+export function fingerprint(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
 export function sha256FileSync(file: string): string {
   return sha256(readFileSync(file));
 }

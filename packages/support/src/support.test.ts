@@ -12,12 +12,13 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   closest,
   didYouMean,
   editDistance,
+  fingerprint,
   freePort,
   GgenError,
   isInside,
@@ -30,6 +31,7 @@ import {
   sha256File,
   sha256FileSync,
   staysInside,
+  tempPathFor,
   which,
   writeFileAtomic,
   writeFileAtomicSync,
@@ -107,6 +109,27 @@ describe("sha256", () => {
     expect(sha256FileSync(f)).toBe(known);
     expect(await sha256File(f)).toBe(known);
     await expect(sha256File(join(scratch, "missing"))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe("fingerprint", () => {
+  it("is 16 hex digits, the same for the same text and different for texts that differ by one bit", () => {
+    expect(fingerprint("{{name}}")).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint("{{name}}")).toBe(fingerprint("{{name}}"));
+    const names = new Set(["a", "b", "ab", "ba", "", "{{name}}", "{{nam}}", "{{namf}}"].map(fingerprint));
+    expect(names.size).toBe(8);
+  });
+});
+
+describe("tempPathFor", () => {
+  it("names a hidden file beside the target, never the same twice in a process", () => {
+    const target = join(scratch, "dir", "out.txt");
+    const names = Array.from({ length: 1000 }, () => tempPathFor(target));
+    expect(new Set(names).size).toBe(1000);
+    for (const n of names.slice(0, 3)) {
+      expect(dirname(n)).toBe(join(scratch, "dir"));
+      expect(basename(n)).toMatch(new RegExp(`^\\.out\\.txt\\.${process.pid}\\.[0-9a-z]+\\.tmp$`));
+    }
   });
 });
 

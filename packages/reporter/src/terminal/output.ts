@@ -1,6 +1,8 @@
 // What a command prints: data as JSON with --json, text otherwise; notes go to stderr so stdout stays
 // parseable; --quiet silences notes, never data or errors.
 
+import { writeSync } from "node:fs";
+import { isatty } from "node:tty";
 import { escapeControl } from "./error-line.js";
 
 export interface GlobalOptions {
@@ -17,12 +19,54 @@ export interface Writer {
   isTTY?: boolean;
 }
 
+/**
+ * The process's stdout (1) or stderr (2). Not a TTY (a file, a pipe): written with `writeSync`, which is
+ * what Node's own stream does there on Linux — synchronously — without building that stream, whose
+ * modules cost a short command several milliseconds. A TTY, or a write the fd refuses (a non-blocking
+ * pipe's EAGAIN, a closed reader's EPIPE): `process.stdout`/`stderr` itself from then on, so those
+ * behave exactly as before.
+ */
+export class StdioWriter implements Writer {
+  private direct: boolean;
+
+  constructor(readonly fd: 1 | 2) {
+    this.direct = !isatty(fd);
+  }
+
+  private get stream(): NodeJS.WriteStream {
+    return this.fd === 1 ? process.stdout : process.stderr;
+  }
+
+  get isTTY(): boolean {
+    return !this.direct && this.stream.isTTY === true;
+  }
+
+  write(chunk: string): boolean {
+    if (!this.direct) return this.stream.write(chunk);
+    let bytes = Buffer.from(chunk);
+    try {
+      while (bytes.length > 0) bytes = bytes.subarray(writeSync(this.fd, bytes));
+      return true;
+    } catch {
+      this.direct = false;
+      return this.stream.write(bytes);
+    }
+  }
+}
+
+let standard: { stdout: StdioWriter; stderr: StdioWriter } | undefined;
+/** The one StdioWriter of each of fd 1 and 2 (so a fall-back to the stream holds for every writer). */
+export function stdio(): { stdout: StdioWriter; stderr: StdioWriter } {
+  standard ??= { stdout: new StdioWriter(1), stderr: new StdioWriter(2) };
+  return standard;
+}
+
 export class Output {
   readonly options: GlobalOptions;
   readonly stdout: Writer;
   readonly stderr: Writer;
 
-  constructor(options: GlobalOptions, stdout: Writer = process.stdout, stderr: Writer = process.stderr) {
+  constructor(options: GlobalOptions, stdout: Writer = stdio().stdout, stderr: Writer = stdio().stderr) {
     this.options = options;
     this.stdout = stdout;
     this.stderr = stderr;

@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from "yargs";
 import { type Command, type CommandArgs, isYargsModule, toYargsCommand } from "./command.js";
 import { COMPLETION_SHELLS, completionScript, defaultShell } from "./completion.js";
 import { errorLine } from "./error-line.js";
-import { type GlobalOptions, Output, type Writer } from "./output.js";
+import { type GlobalOptions, Output, stdio, type Writer } from "./output.js";
 import { quickParse } from "./quick-parse.js";
 import { type CommandEntry, diagnose, namesOf, unknownMessage } from "./usage.js";
 
@@ -129,8 +129,8 @@ export async function runProgram(
   argv: readonly string[],
   io: RunOptions = {},
 ): Promise<number> {
-  const stderr = io.stderr ?? process.stderr;
-  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? stdio().stderr;
+  const stdout = io.stdout ?? stdio().stdout;
   const env = io.env ?? process.env;
   const debug = argv.includes("--debug");
   let failure: { error: unknown; usage: boolean } | undefined;

@@ -2,7 +2,7 @@
 // only once the task has run for `delayMs`; plain start/finish lines with --verbose when not a TTY;
 // nothing with --quiet or --json.
 
-import type { Writer } from "./output.js";
+import { stdio, type Writer } from "./output.js";
 
 export interface ProgressOptions {
   stream?: Writer;
@@ -26,7 +26,7 @@ export class Progress {
   private shown = false;
 
   constructor(options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? stdio().stderr;
     const enabled = options.enabled ?? true;
     this.live = enabled && this.stream.isTTY === true;
     this.plain = enabled && !this.live && options.plain === true;

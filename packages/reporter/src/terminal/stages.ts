@@ -3,7 +3,7 @@
 // (offset from the start, duration, status), so timing is measured once.
 
 import type { StageStatus } from "@ggen/contract";
-import type { Writer } from "./output.js";
+import { stdio, type Writer } from "./output.js";
 
 export interface StageRecord {
   name: string;
@@ -41,7 +41,7 @@ export class StageView {
   private drawnLines = 0;
 
   constructor(names: readonly string[], options: StageViewOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? stdio().stderr;
     this.enabled = options.enabled ?? true;
     this.live = this.enabled && this.stream.isTTY === true;
     this.now = options.now ?? (() => performance.now());
