@@ -28,7 +28,9 @@ export async function buildBin(dist: string): Promise<void> {
         name: "bin-externals",
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) =>
-            /^@ggen\/(help-table|code-cache)$/.test(args.path) ? undefined : { path: args.path, external: true },
+            /^@ggen\/(help-table|code-cache)$/.test(args.path)
+              ? undefined
+              : { path: args.path, external: true },
           );
         },
       },
