@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { generate } from "./engine.js";
-import { ContractViolations } from "./pack-contract.js";
+import { ContractViolations, mayHoldRelativeIri } from "./pack-contract.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -149,5 +149,53 @@ describe("pack contract cache", () => {
     const remembered = await lock();
     expect(remembered).toEqual(ran);
     expect(ran.triples).toBe(2); // ex:b1's type and title; the shapes' triples are not counted
+  });
+
+  it("a pass is remembered by content: the same pack in another project is not checked again", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "ggen-contract-cache-"));
+    dirs.push(cacheDir);
+    const first = project(pack);
+    await generate({ templates: ["pack"], cwd: first, outputDir: "out", manifest: false, cacheDir });
+    const remembered = readdirSync(join(cacheDir, "contracts")).sort();
+    const second = project(pack);
+    await generate({ templates: ["pack"], cwd: second, outputDir: "out", manifest: false, cacheDir });
+    expect(readdirSync(join(cacheDir, "contracts")).sort()).toEqual(remembered);
+  });
+
+  it("a graph with relative IRIs is checked again where they resolve to other IRIs", async () => {
+    // The shape holds only where the books' IRIs (relative, so under the graph's file URL) name a dir 'a'.
+    const relative = (dir: string) => ({
+      [`${dir}/pack/ggen.toml`]: pack["pack/ggen.toml"].replace('vars_schema = "vars.schema.json"\n', ""),
+      [`${dir}/pack/t/books.tmpl`]: pack["pack/t/books.tmpl"],
+      [`${dir}/pack/g/library.ttl`]: "@prefix ex: <http://example.org/> .\n<b1> a ex:Book .\n",
+      [`${dir}/pack/shapes/book.ttl`]: `@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:BookShape a sh:NodeShape ; sh:targetClass ex:Book ; sh:pattern "/a/pack/g/" .
+`,
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), "ggen-contract-cache-"));
+    dirs.push(cacheDir);
+    const ok = project(relative("a"));
+    await generate({ templates: ["a/pack"], cwd: ok, outputDir: "out", manifest: false, cacheDir });
+    expect(readdirSync(join(cacheDir, "contracts"))).toHaveLength(1);
+    const moved = project(relative("b"));
+    const e = await failure(
+      generate({ templates: ["b/pack"], cwd: moved, outputDir: "out", manifest: false, cacheDir }),
+    );
+    expect(e.violations).toHaveLength(1);
+    expect(e.violations[0]!.toLine()).toMatch(/^b\/pack\/g\/library\.ttl:2:1: /);
+  });
+});
+
+describe("relative IRIs in a Turtle text", () => {
+  it("says 'may' for any IRI reference without a scheme, and 'no' only when every one has one", () => {
+    expect(mayHoldRelativeIri("@prefix ex: <http://example.org/> .\nex:a ex:b <urn:x:1> .\n")).toBe(false);
+    expect(mayHoldRelativeIri("<#a> <http://example.org/p> <http://example.org/o> .")).toBe(true);
+    expect(mayHoldRelativeIri("@base <http://example.org/> . <> a <http://example.org/C> .")).toBe(true);
+    expect(mayHoldRelativeIri("@prefix : <../terms#> .")).toBe(true);
+    // An escaped IRI is resolved after unescaping: taken as relative.
+    expect(mayHoldRelativeIri("<\\u0072el> a <http://example.org/C> .")).toBe(true);
+    // A literal that opens an IRI-like text does not hide the relative IRI after it.
+    expect(mayHoldRelativeIri('<http://example.org/s> <http://example.org/p> "<http:"<rel> .')).toBe(true);
   });
 });
