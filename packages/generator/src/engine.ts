@@ -106,9 +106,23 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   );
   // A --graph no template reads is refused before it is parsed; then the packs' contracts (shapes, vars).
   checkGraphRead(run, units);
-  await checkPackContracts(run, units);
+  // The templates render while the contracts are checked (both wait for the graph; the check's shapes
+  // engine runs beside the queries), so an output a caller starts on early comes early. Nothing is
+  // written before the check passed, and a broken contract is what the run reports.
+  const contracts = checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
-  const planned = (await Promise.all(units.map((u) => limit(() => renderUnit(run, u))))).flat();
+  const rendering = units.map((u) =>
+    limit(() => renderUnit(run, u)).then((ps) => {
+      if (opts.onRendered)
+        for (const p of ps)
+          if (p.content !== undefined && !p.inject)
+            opts.onRendered({ path: resolve(run.outRoot, p.to), content: p.content });
+      return ps;
+    }),
+  );
+  for (const r of rendering) r.catch(() => undefined);
+  await contracts;
+  const planned = (await Promise.all(rendering)).flat();
   // Subgraph answers no template asked for are still counted (the run's snapshot figures).
   await snapshots?.settled();
   const groups = planOutputs(run, planned);

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -86,6 +94,22 @@ describe("pack contracts", () => {
     ]);
     expect(e.kind).toBe("usage");
     expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
+  it("hands each output over as it is rendered, before anything is written", async () => {
+    const d = project(pack);
+    const seen: { path: string; content: string; onDisk: boolean }[] = [];
+    await generate({
+      templates: ["pack"],
+      cwd: d,
+      outputDir: "out",
+      manifest: false,
+      onRendered: ({ path, content }) => seen.push({ path, content, onDisk: existsSync(path) }),
+    });
+    expect(seen).toEqual([
+      { path: join(d, "out", "books.txt"), content: "http://example.org/b1\n", onDisk: false },
+    ]);
+    expect(readFileSync(join(d, "out", "books.txt"), "utf8")).toBe(seen[0]!.content);
   });
 
   it("checks vars against the schema and points at where each value came from", async () => {

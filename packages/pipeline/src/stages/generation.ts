@@ -17,7 +17,12 @@ export interface Generated {
   readonly files: number;
 }
 
-export const generation: Stage<ResolvedPack, Generated, "generation"> = {
+/** The pack, and who wants each output as soon as it is rendered (before anything is written). */
+export interface GenerationInput extends ResolvedPack {
+  readonly onRendered?: (output: { path: string; content: string }) => void;
+}
+
+export const generation: Stage<GenerationInput, Generated, "generation"> = {
   name: "generation",
   onAbort: "stop-waiting",
   async run(ctx, pack) {
@@ -35,6 +40,7 @@ export const generation: Stage<ResolvedPack, Generated, "generation"> = {
       // Compiled templates are kept between runs, as `ggen gen` keeps them.
       cacheDir: o.cache.templates,
       onWarn: o.onNote,
+      ...(pack.onRendered ? { onRendered: pack.onRendered } : {}),
     });
     return {
       root: ctx.paths.output,
