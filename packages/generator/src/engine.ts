@@ -13,7 +13,7 @@ import { planDocument, supersededBases } from "./apply.js";
 import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
-import { checkGraphRead } from "./graph-use.js";
+import { checkGraphRead, readsGraph } from "./graph-use.js";
 import { rdf } from "./lazy.js";
 import { manifestPathOf, readLock } from "./lock.js";
 import { buildManifest } from "./manifest.js";
@@ -111,15 +111,13 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   // written before the check passed, and a broken contract is what the run reports.
   const contracts = checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
-  const rendering = units.map((u) =>
-    limit(() => renderUnit(run, u)).then((ps) => {
-      if (opts.onRendered)
-        for (const p of ps)
-          if (p.content !== undefined && !p.inject)
-            opts.onRendered({ path: resolve(run.outRoot, p.to), content: p.content });
-      return ps;
-    }),
+  // Those that read no graph first: they need not wait for it (see renderTemplate), so they are not
+  // queued behind the ones that do.
+  const order = [...units.keys()].sort(
+    (a, b) => Number(readsGraph(run.template(units[a]!))) - Number(readsGraph(run.template(units[b]!))),
   );
+  const rendering: Promise<Planned[]>[] = [];
+  for (const i of order) rendering[i] = limit(() => renderUnit(run, units[i]!));
   for (const r of rendering) r.catch(() => undefined);
   await contracts;
   const planned = (await Promise.all(rendering)).flat();

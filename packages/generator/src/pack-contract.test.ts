@@ -211,6 +211,43 @@ ex:BookShape a sh:NodeShape ; sh:targetClass ex:Book ; sh:pattern "/a/pack/g/" .
   });
 });
 
+describe("templates that read no graph", () => {
+  const withPlain = {
+    ...pack,
+    "pack/ggen.toml": pack["pack/ggen.toml"].replace(
+      "[vars]",
+      '[[templates]]\nname = "plain"\npath = "t/plain.tmpl"\n[vars]',
+    ),
+    "pack/t/plain.tmpl": "---\nto: plain.txt\n---\nname={{name}}\n",
+  };
+
+  it("name the pack's graph in their provenance, as those that read it do", async () => {
+    const d = project(withPlain);
+    const r = await generate({ templates: ["pack"], cwd: d, outputDir: "out" });
+    const of = (path: string) => r.manifest!.files.find((f) => f.path === path)!.provenance!;
+    expect(of("plain.txt").graph).toMatch(/^[0-9a-f]{64}$/);
+    expect(of("plain.txt").graph).toBe(of("books.txt").graph);
+    expect(Object.keys(of("plain.txt"))).toEqual(Object.keys(of("books.txt")));
+  });
+
+  it("render without waiting for the graph; a graph that does not parse still fails the run", async () => {
+    const d = project({ ...withPlain, "pack/g/library.ttl": "@prefix ex: <http://example.org/> .\nex:b1 a" });
+    const seen: string[] = [];
+    const e = await generate({
+      templates: ["pack"],
+      cwd: d,
+      outputDir: "out",
+      onRendered: ({ path }) => seen.push(path),
+    }).then(
+      () => undefined,
+      (x: unknown) => x as Error,
+    );
+    expect((e as { toLine?: () => string }).toLine?.()).toMatch(/pack\/g\/library\.ttl:2:\d+: RDF syntax error/);
+    expect(seen).toEqual([join(d, "out", "plain.txt")]);
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+});
+
 describe("relative IRIs in a Turtle text", () => {
   it("says 'may' for any IRI reference without a scheme, and 'no' only when every one has one", () => {
     expect(mayHoldRelativeIri("@prefix ex: <http://example.org/> .\nex:a ex:b <urn:x:1> .\n")).toBe(false);
