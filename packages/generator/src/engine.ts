@@ -109,7 +109,6 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   // The templates render while the contracts are checked (both wait for the graph; the check's shapes
   // engine runs beside the queries), so an output a caller starts on early comes early. Nothing is
   // written before the check passed, and a broken contract is what the run reports.
-  const contracts = checkPackContracts(run, units);
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
   // Those that read no graph first: they need not wait for it (see renderTemplate), so they are not
   // queued behind the ones that do.
@@ -119,7 +118,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const rendering: Promise<Planned[]>[] = [];
   for (const i of order) rendering[i] = limit(() => renderUnit(run, units[i]!));
   for (const r of rendering) r.catch(() => undefined);
-  await contracts;
+  // The check's own work (a vars schema's compile, the shapes engine's load) after the renders started:
+  // those that read no graph are done by then.
+  await new Promise<void>((r) => setImmediate(r));
+  await checkPackContracts(run, units);
   const planned = (await Promise.all(rendering)).flat();
   // Subgraph answers no template asked for are still counted (the run's snapshot figures).
   await snapshots?.settled();
