@@ -16,7 +16,7 @@ import { createContext, type PipelineContext, pipelinePaths, type UltraFastOptio
 import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
 import { probeToolchain } from "./declared/toolchains.js";
-import { prefetchDependencies } from "./dependencies.js";
+import { prefetchDependencies, restoreTypecheckState } from "./dependencies.js";
 import { loadEngine } from "./engine.js";
 import { loadProject } from "./project.js";
 import { deploymentRecord, engineShare, failureLine, type Outcome, rolledBack } from "./report.js";
@@ -149,19 +149,26 @@ async function nodeService(
   const [gen, deps] = await Promise.all([generated, runner.guard(dependencies)]);
   const project = await loadProject(ctx, gen.root);
   const target = await generatedTarget(gen);
-  // The tests start once the services answer.
+  // The type check (lint) starts from the state the last project with these dependencies left.
+  const typecheck =
+    "key" in deps && deps.key
+      ? await restoreTypecheckState(project.config.root, {
+          cacheDir: ctx.options.cache.nodeModules,
+          key: deps.key,
+        }).catch(() => undefined)
+      : undefined;
+  // The tests start once the services answer. Without a type-check state to start from, the full type
+  // check takes longer than the tests: it is the run's critical path, and the tests yield it the CPU.
+  const lowPriority = typecheck !== undefined && !typecheck.restored;
   const tested = runner.track(
     Promise.all([prepared, environment]).then(([p, env]) =>
-      runner.run(testing, { target, environment: env, prepared: p }),
+      runner.run(testing, { target, environment: env, prepared: p as Prepared, lowPriority }),
     ),
   );
   const validated = runner.run(validation, {
     project,
     testing: tested,
-    dependencies: {
-      cacheDir: ctx.options.cache.nodeModules,
-      ...("key" in deps && deps.key ? { key: deps.key } : {}),
-    },
+    ...(typecheck ? { typecheck } : {}),
   });
   // Settled here too, so a rejection while the tests still run is never unhandled.
   validated.catch(ignore);
