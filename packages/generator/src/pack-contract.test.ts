@@ -242,7 +242,9 @@ describe("templates that read no graph", () => {
       () => undefined,
       (x: unknown) => x as Error,
     );
-    expect((e as { toLine?: () => string }).toLine?.()).toMatch(/pack\/g\/library\.ttl:2:\d+: RDF syntax error/);
+    expect((e as { toLine?: () => string }).toLine?.()).toMatch(
+      /pack\/g\/library\.ttl:2:\d+: RDF syntax error/,
+    );
     expect(seen).toEqual([join(d, "out", "plain.txt")]);
     expect(existsSync(join(d, "out"))).toBe(false);
   });
