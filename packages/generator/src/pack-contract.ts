@@ -129,15 +129,17 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   // Absolute paths: @ggen/rdf reads relative ones against the process's cwd, not the run's.
   const sources: GraphSource[] = inputs.map((g) => ({ path: g }));
   // By content (see sourceKey); a file that cannot be read is reported by the load below.
-  let key: string | undefined;
-  try {
-    const keys = await Promise.all([...inputs, ...files].map(sourceKey));
-    key = sha256(
-      ["shapes/2", ...keys.slice(0, inputs.length), "shapes", ...keys.slice(inputs.length)].join("\0"),
-    );
-  } catch {
-    key = undefined;
-  }
+  const contentKey = async (): Promise<string | undefined> => {
+    try {
+      const keys = await Promise.all([...inputs, ...files].map(sourceKey));
+      return sha256(
+        ["shapes/2", ...keys.slice(0, inputs.length), "shapes", ...keys.slice(inputs.length)].join("\0"),
+      );
+    } catch {
+      return undefined;
+    }
+  };
+  const key = await contentKey();
   if (key !== undefined && passedBefore(run, key)) return [];
   const data = await run.graph(sources);
   // Loaded apart from the run's graphs: the shapes are not the model (the lock counts the model's triples,
@@ -149,7 +151,13 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   } finally {
     shapes.free();
   }
-  if (key !== undefined && report.violations.every((v) => v.severity !== "Violation")) rememberPass(run, key);
+  // Remembered only for the files as they still are (one changed while it was checked is not vouched for).
+  if (
+    key !== undefined &&
+    report.violations.every((v) => v.severity !== "Violation") &&
+    key === (await contentKey())
+  )
+    rememberPass(run, key);
   return report.violations
     .filter((v) => v.severity === "Violation")
     .map(

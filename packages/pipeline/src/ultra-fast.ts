@@ -159,10 +159,16 @@ async function nodeService(
       : undefined;
   // The tests start once the services answer. Without a type-check state to start from, the full type
   // check takes longer than the tests: it is the run's critical path, and the tests yield it the CPU.
-  const lowPriority = typecheck !== undefined && !typecheck.restored;
+  // (On the local backend: the commands run on this machine, where `nice` is.)
+  const noState = typecheck !== undefined && !typecheck.restored;
   const tested = runner.track(
     Promise.all([prepared, environment]).then(([p, env]) =>
-      runner.run(testing, { target, environment: env, prepared: p as Prepared, lowPriority }),
+      runner.run(testing, {
+        target,
+        environment: env,
+        prepared: p as Prepared,
+        lowPriority: noState && env.backend.name === "local",
+      }),
     ),
   );
   const validated = runner.run(validation, {
