@@ -16,7 +16,7 @@ import { createContext, type PipelineContext, pipelinePaths, type UltraFastOptio
 import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
 import { probeToolchain } from "./declared/toolchains.js";
-import { prefetchDependencies, restoreTypecheckState } from "./dependencies.js";
+import { prefetchDependencies } from "./dependencies.js";
 import { loadEngine } from "./engine.js";
 import { loadProject } from "./project.js";
 import { deploymentRecord, engineShare, failureLine, type Outcome, rolledBack } from "./report.js";
@@ -149,32 +149,19 @@ async function nodeService(
   const [gen, deps] = await Promise.all([generated, runner.guard(dependencies)]);
   const project = await loadProject(ctx, gen.root);
   const target = await generatedTarget(gen);
-  // The type check (lint) starts from the state the last project with these dependencies left.
-  const typecheck =
-    "key" in deps && deps.key
-      ? await restoreTypecheckState(project.config.root, {
-          cacheDir: ctx.options.cache.nodeModules,
-          key: deps.key,
-        }).catch(() => undefined)
-      : undefined;
-  // The tests start once the services answer. Without a type-check state to start from, the full type
-  // check takes longer than the tests: it is the run's critical path, and the tests yield it the CPU.
-  // (On the local backend: the commands run on this machine, where `nice` is.)
-  const noState = typecheck !== undefined && !typecheck.restored;
+  // The tests start once the services answer.
   const tested = runner.track(
     Promise.all([prepared, environment]).then(([p, env]) =>
-      runner.run(testing, {
-        target,
-        environment: env,
-        prepared: p as Prepared,
-        lowPriority: noState && env.backend.name === "local",
-      }),
+      runner.run(testing, { target, environment: env, prepared: p }),
     ),
   );
   const validated = runner.run(validation, {
     project,
     testing: tested,
-    ...(typecheck ? { typecheck } : {}),
+    dependencies: {
+      cacheDir: ctx.options.cache.nodeModules,
+      ...("key" in deps && deps.key ? { key: deps.key } : {}),
+    },
   });
   // Settled here too, so a rejection while the tests still run is never unhandled.
   validated.catch(ignore);

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { getPriority, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { GenerationManifest } from "@ggen/contract";
 import { GgenError, sha256 } from "@ggen/support";
 import { afterAll, describe, expect, it } from "vitest";
-import { manifestTarget, testGenerated } from "./testing.js";
+import { manifestTarget } from "./testing.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-pipeline-testing-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,32 +72,5 @@ describe("manifestTarget", () => {
       location: { file: "gen/app/.ggen/manifest.json" },
     });
     expect((e as Error).message).toBe("the manifest lists test/db.test.mjs but it is not in gen/app");
-  });
-});
-
-describe("testGenerated", () => {
-  it("with lowPriority, the tests run ten steps nicer than the run (and at its own priority without)", async () => {
-    const root = join(dir, "niced");
-    mkdirSync(join(root, "test"), { recursive: true });
-    writeFileSync(join(root, "package.json"), '{"name":"niced","type":"module"}\n');
-    writeFileSync(
-      join(root, "test/nice.test.mjs"),
-      'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { getPriority } from "node:os";\ntest("nice", () => assert.equal(getPriority(), Number(process.env.EXPECTED_NICE)));\n',
-    );
-    const target = { root, files: [join(root, "test/nice.test.mjs")], sourceRefs: [] };
-    const run = (lowPriority: boolean, expected: number) =>
-      testGenerated(target, {
-        stateDir: join(dir, "niced-state"),
-        tool: { name: "ggen", version: "0.0.0" },
-        parallel: false,
-        batch: true,
-        env: { EXPECTED_NICE: String(expected) },
-        ...(lowPriority ? { lowPriority } : {}),
-      });
-    const own = getPriority();
-    expect((await run(true, Math.min(19, own + 10))).passed).toBe(true);
-    expect((await run(false, own)).passed).toBe(true);
-    // And the check itself can fail: the niced run is not at the run's own priority.
-    if (own < 19) expect((await run(true, own)).passed).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import type { Backend, ServiceSpec } from "@ggen/cleanroom-backends";
 import type { CleanroomRun, GenerationManifest, PipelineCoverage, Reference } from "@ggen/contract";
 import { GgenError, sha256, writeFileAtomic } from "@ggen/support";
 import { v8Coverage } from "../declared/coverage.js";
-import { type ExecFn, loadEngine, type Need, type SessionResult, type UnitEvent } from "../engine.js";
+import { loadEngine, type Need, type SessionResult, type UnitEvent } from "../engine.js";
 import type { Stage } from "../stage.js";
 import type { Generated } from "./generation.js";
 import type { Environment, Prepared } from "./setup.js";
@@ -159,16 +159,6 @@ export interface TestOptions {
   coverage?: "v8";
   /** More variables for the tests (a crate's cargo home and target dir). */
   env?: Record<string, string>;
-  /**
-   * Every test command runs under `nice -n 10`: the other work of the run (a type check with no state to
-   * start from, longer than the tests) is its critical path and gets a core first.
-   */
-  lowPriority?: boolean;
-}
-
-/** `exec` with every command niced (see TestOptions.lowPriority): the same process, started at a lower priority. */
-export function niced(exec: ExecFn): ExecFn {
-  return (argv, options) => exec(["nice", "-n", "10", ...argv], options);
 }
 
 /** The target's tests, as one recorded run (dependencies installed offline first). */
@@ -208,11 +198,7 @@ export async function testGenerated(
       }
       const r = await testProject(
         target.root,
-        {
-          ...ctx,
-          ...(o.lowPriority ? { exec: niced(ctx.exec) } : {}),
-          env: { ...ctx.env, ...o.env, ...setup?.env },
-        },
+        { ...ctx, env: { ...ctx.env, ...o.env, ...setup?.env } },
         {
           files: target.files,
           parallel: o.parallel,
@@ -234,8 +220,6 @@ export interface TestingInput {
   readonly environment: Environment;
   /** The services answer: the tests may start. */
   readonly prepared: Prepared;
-  /** The tests yield the CPU to the run's other work (see TestOptions.lowPriority). */
-  readonly lowPriority?: boolean;
 }
 
 export interface Tested {
@@ -262,7 +246,6 @@ export const testing: Stage<TestingInput, Tested, "testing"> = {
       signal: ctx.signal,
       onNote: ctx.options.onNote,
       coverage: "v8",
-      ...(input.lowPriority ? { lowPriority: true } : {}),
     });
     const text = `${JSON.stringify(session.run, null, 2)}\n`;
     const file = join(input.target.root, ".ggen", "cleanroom-run.json");

@@ -5,7 +5,7 @@
 import type { Finding, GateResult, PipelineReport } from "@ggen/contract";
 import type { RunResult, ValidationReport } from "@ggen/lifecycle";
 import { GgenError } from "@ggen/support";
-import { keepTypecheckState, type TypecheckState } from "../dependencies.js";
+import { keepTypecheckState, restoreTypecheckState } from "../dependencies.js";
 import type { Project } from "../project.js";
 import type { Stage } from "../stage.js";
 
@@ -13,8 +13,8 @@ export interface ValidationInput {
   readonly project: Project;
   /** The test run: the tests gate waits for it (a failed one ends the run, which cancels this stage). */
   readonly testing: Promise<unknown>;
-  /** The type checker's state, restored from the project's dependency set (and kept there again after). */
-  readonly typecheck?: TypecheckState;
+  /** The project's dependency set in its cache: the type checker's state is kept with it. */
+  readonly dependencies?: { readonly cacheDir: string; readonly key?: string };
 }
 
 export interface Validated {
@@ -57,10 +57,14 @@ export function validationSection(phases: RunResult, checks: ValidationReport): 
 export const validation: Stage<ValidationInput, Validated, "validation"> = {
   name: "validation",
   onAbort: "stop-waiting",
-  async run(ctx, { project, testing, typecheck }) {
+  async run(ctx, { project, testing, dependencies }) {
     const lifecycle = await import("@ggen/lifecycle");
     const o = ctx.options;
     const signal = ctx.signal;
+    // The type check (lint) starts from the state the last project with these dependencies left.
+    const typecheck = dependencies
+      ? await restoreTypecheckState(project.config.root, dependencies).catch(() => undefined)
+      : undefined;
     const [phases, security, tests] = await Promise.all([
       // Under a profile its jobs and skips apply (fast skips the type check, say).
       lifecycle.runPhases(project.config, ["bundle", "lint"], {
