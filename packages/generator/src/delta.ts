@@ -206,6 +206,20 @@ export class Regeneration {
     return p;
   }
 
+  /** `p` of an output rendered before its graph was loaded (it reads none), naming the graph as inputsOf does. */
+  withGraph(p: Provenance, g: Graph): Provenance {
+    const { template, vars, inputs, pack, query, inline } = p;
+    return {
+      template,
+      vars,
+      inputs,
+      ...(pack !== undefined ? { pack } : {}),
+      graph: this.graphDigest(g),
+      ...(query !== undefined ? { query } : {}),
+      ...(inline ? { inline } : {}),
+    };
+  }
+
   /**
    * The digest of what the lock says this output generated, when its inputs are those recorded and that
    * content can be had (on disk, or in the base store): it need not be rendered again.

@@ -13,7 +13,7 @@ import { planDocument, supersededBases } from "./apply.js";
 import { clockMs } from "./clock.js";
 import { Regeneration } from "./delta.js";
 import { fail } from "./errors.js";
-import { checkGraphRead } from "./graph-use.js";
+import { checkGraphRead, readsGraph } from "./graph-use.js";
 import { rdf } from "./lazy.js";
 import { manifestPathOf, readLock } from "./lock.js";
 import { buildManifest } from "./manifest.js";
@@ -106,9 +106,23 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   );
   // A --graph no template reads is refused before it is parsed; then the packs' contracts (shapes, vars).
   checkGraphRead(run, units);
-  await checkPackContracts(run, units);
+  // The templates render while the contracts are checked (both wait for the graph; the check's shapes
+  // engine runs beside the queries), so an output a caller starts on early comes early. Nothing is
+  // written before the check passed, and a broken contract is what the run reports.
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
-  const planned = (await Promise.all(units.map((u) => limit(() => renderUnit(run, u))))).flat();
+  // Those that read no graph first: they need not wait for it (see renderTemplate), so they are not
+  // queued behind the ones that do.
+  const order = [...units.keys()].sort(
+    (a, b) => Number(readsGraph(run.template(units[a]!))) - Number(readsGraph(run.template(units[b]!))),
+  );
+  const rendering: Promise<Planned[]>[] = [];
+  for (const i of order) rendering[i] = limit(() => renderUnit(run, units[i]!));
+  for (const r of rendering) r.catch(() => undefined);
+  // The check's own work (a vars schema's compile, the shapes engine's load) after the renders started:
+  // those that read no graph are done by then.
+  await new Promise<void>((r) => setImmediate(r));
+  await checkPackContracts(run, units);
+  const planned = (await Promise.all(rendering)).flat();
   // Subgraph answers no template asked for are still counted (the run's snapshot figures).
   await snapshots?.settled();
   const groups = planOutputs(run, planned);

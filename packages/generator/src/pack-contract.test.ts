@@ -1,9 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { generate } from "./engine.js";
-import { ContractViolations } from "./pack-contract.js";
+import { ContractViolations, mayHoldRelativeIri } from "./pack-contract.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -88,6 +96,22 @@ describe("pack contracts", () => {
     expect(existsSync(join(d, "out"))).toBe(false);
   });
 
+  it("hands each output over as it is rendered, before anything is written", async () => {
+    const d = project(pack);
+    const seen: { path: string; content: string; onDisk: boolean }[] = [];
+    await generate({
+      templates: ["pack"],
+      cwd: d,
+      outputDir: "out",
+      manifest: false,
+      onRendered: ({ path, content }) => seen.push({ path, content, onDisk: existsSync(path) }),
+    });
+    expect(seen).toEqual([
+      { path: join(d, "out", "books.txt"), content: "http://example.org/b1\n", onDisk: false },
+    ]);
+    expect(readFileSync(join(d, "out", "books.txt"), "utf8")).toBe(seen[0]!.content);
+  });
+
   it("checks vars against the schema and points at where each value came from", async () => {
     const d = project({ ...pack, "vars.yaml": "# vars\nname: Lib\n" });
     const e = await failure(
@@ -149,5 +173,92 @@ describe("pack contract cache", () => {
     const remembered = await lock();
     expect(remembered).toEqual(ran);
     expect(ran.triples).toBe(2); // ex:b1's type and title; the shapes' triples are not counted
+  });
+
+  it("a pass is remembered by content: the same pack in another project is not checked again", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "ggen-contract-cache-"));
+    dirs.push(cacheDir);
+    const first = project(pack);
+    await generate({ templates: ["pack"], cwd: first, outputDir: "out", manifest: false, cacheDir });
+    const remembered = readdirSync(join(cacheDir, "contracts")).sort();
+    const second = project(pack);
+    await generate({ templates: ["pack"], cwd: second, outputDir: "out", manifest: false, cacheDir });
+    expect(readdirSync(join(cacheDir, "contracts")).sort()).toEqual(remembered);
+  });
+
+  it("a graph with relative IRIs is checked again where they resolve to other IRIs", async () => {
+    // The shape holds only where the books' IRIs (relative, so under the graph's file URL) name a dir 'a'.
+    const relative = (dir: string) => ({
+      [`${dir}/pack/ggen.toml`]: pack["pack/ggen.toml"].replace('vars_schema = "vars.schema.json"\n', ""),
+      [`${dir}/pack/t/books.tmpl`]: pack["pack/t/books.tmpl"],
+      [`${dir}/pack/g/library.ttl`]: "@prefix ex: <http://example.org/> .\n<b1> a ex:Book .\n",
+      [`${dir}/pack/shapes/book.ttl`]: `@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:BookShape a sh:NodeShape ; sh:targetClass ex:Book ; sh:pattern "/a/pack/g/" .
+`,
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), "ggen-contract-cache-"));
+    dirs.push(cacheDir);
+    const ok = project(relative("a"));
+    await generate({ templates: ["a/pack"], cwd: ok, outputDir: "out", manifest: false, cacheDir });
+    expect(readdirSync(join(cacheDir, "contracts"))).toHaveLength(1);
+    const moved = project(relative("b"));
+    const e = await failure(
+      generate({ templates: ["b/pack"], cwd: moved, outputDir: "out", manifest: false, cacheDir }),
+    );
+    expect(e.violations).toHaveLength(1);
+    expect(e.violations[0]!.toLine()).toMatch(/^b\/pack\/g\/library\.ttl:2:1: /);
+  });
+});
+
+describe("templates that read no graph", () => {
+  const withPlain = {
+    ...pack,
+    "pack/ggen.toml": pack["pack/ggen.toml"].replace(
+      "[vars]",
+      '[[templates]]\nname = "plain"\npath = "t/plain.tmpl"\n[vars]',
+    ),
+    "pack/t/plain.tmpl": "---\nto: plain.txt\n---\nname={{name}}\n",
+  };
+
+  it("name the pack's graph in their provenance, as those that read it do", async () => {
+    const d = project(withPlain);
+    const r = await generate({ templates: ["pack"], cwd: d, outputDir: "out" });
+    const of = (path: string) => r.manifest!.files.find((f) => f.path === path)!.provenance!;
+    expect(of("plain.txt").graph).toMatch(/^[0-9a-f]{64}$/);
+    expect(of("plain.txt").graph).toBe(of("books.txt").graph);
+    expect(Object.keys(of("plain.txt"))).toEqual(Object.keys(of("books.txt")));
+  });
+
+  it("render without waiting for the graph; a graph that does not parse still fails the run", async () => {
+    const d = project({ ...withPlain, "pack/g/library.ttl": "@prefix ex: <http://example.org/> .\nex:b1 a" });
+    const seen: string[] = [];
+    const e = await generate({
+      templates: ["pack"],
+      cwd: d,
+      outputDir: "out",
+      onRendered: ({ path }) => seen.push(path),
+    }).then(
+      () => undefined,
+      (x: unknown) => x as Error,
+    );
+    expect((e as { toLine?: () => string }).toLine?.()).toMatch(
+      /pack\/g\/library\.ttl:2:\d+: RDF syntax error/,
+    );
+    expect(seen).toEqual([join(d, "out", "plain.txt")]);
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+});
+
+describe("relative IRIs in a Turtle text", () => {
+  it("says 'may' for any IRI reference without a scheme, and 'no' only when every one has one", () => {
+    expect(mayHoldRelativeIri("@prefix ex: <http://example.org/> .\nex:a ex:b <urn:x:1> .\n")).toBe(false);
+    expect(mayHoldRelativeIri("<#a> <http://example.org/p> <http://example.org/o> .")).toBe(true);
+    expect(mayHoldRelativeIri("@base <http://example.org/> . <> a <http://example.org/C> .")).toBe(true);
+    expect(mayHoldRelativeIri("@prefix : <../terms#> .")).toBe(true);
+    // An escaped IRI is resolved after unescaping: taken as relative.
+    expect(mayHoldRelativeIri("<\\u0072el> a <http://example.org/C> .")).toBe(true);
+    // A literal that opens an IRI-like text does not hide the relative IRI after it.
+    expect(mayHoldRelativeIri('<http://example.org/s> <http://example.org/p> "<http:"<rel> .')).toBe(true);
   });
 });

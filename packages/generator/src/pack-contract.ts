@@ -4,6 +4,7 @@
 // node is written, or the vars file line (or --vars flag) the bad value came from.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   compileVarsSchema,
   GgenError,
@@ -12,7 +13,7 @@ import {
   tomlKeyLocation,
 } from "@ggen/contract";
 import type { GraphSource } from "@ggen/rdf";
-import { sha256, sha256FileSync, writeFileAtomicSync } from "@ggen/support";
+import { sha256, sha256File, writeFileAtomicSync } from "@ggen/support";
 import { parseYaml } from "./frontmatter.js";
 import type { Pack } from "./packs.js";
 import type { TemplateUnit } from "./resolve.js";
@@ -79,6 +80,46 @@ function rememberPass(run: Run, key: string): void {
   }
 }
 
+/**
+ * What decides a source's triples, for the remembered-pass key: its format (the extension), its content,
+ * and its base IRI (its file URL) only when the text may hold a relative IRI. A pack's files are copied
+ * into every project, so a key with their paths would never be met again; one without the base would
+ * take a graph whose relative IRIs resolve elsewhere (and may then break a shape) for the same graph.
+ */
+async function sourceKey(abs: string): Promise<string> {
+  const st = statSync(abs);
+  // Never read a device or a FIFO (the load refuses them, and says so).
+  if (!st.isFile()) throw new Error(`'${abs}' is not a regular file`);
+  const format = extname(abs).toLowerCase();
+  if (st.size > SCANNED_BYTES) return `${format}\0${pathToFileURL(abs).href}\0${await sha256File(abs)}`;
+  const bytes = readFileSync(abs);
+  const base =
+    RELATIVE_FREE_FORMATS.has(format) && !mayHoldRelativeIri(bytes.toString("utf8"))
+      ? ""
+      : pathToFileURL(abs).href;
+  return `${format}\0${base}\0${sha256(bytes)}`;
+}
+
+/** Past this size a source is not scanned for relative IRIs: its key has its base, as if it had one. */
+const SCANNED_BYTES = 32 * 1024 * 1024;
+
+/** The formats whose every IRI is written `<…>` (or through a prefix, itself written so). */
+const RELATIVE_FREE_FORMATS = new Set([".ttl", ".turtle", ".trig", ".nt", ".nq", ".n3"]);
+
+/**
+ * Whether a Turtle-family text may hold an IRI resolved against its base: any `<…>` without a scheme
+ * (`<#x>`, `<>`, `<../y>`, a relative @base or @prefix), or with an escape in it. Every IRI reference is
+ * found (the class is IRIREF's, so no match runs into the next `<`); one inside a literal or a comment
+ * only makes the answer "may", never a wrong "no".
+ */
+export function mayHoldRelativeIri(text: string): boolean {
+  for (const m of text.matchAll(/<([^\x00-\x20<>"{}|^`]*)>/g)) {
+    const iri = m[1]!;
+    if (iri.includes("\\") || !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(iri)) return true;
+  }
+  return false;
+}
+
 async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   const inputs =
     run.opts.graphs !== undefined ? run.opts.graphs.map((g) => resolve(run.cwd, g)) : pack.graphs;
@@ -87,9 +128,20 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   if (files.length === 0) return [];
   // Absolute paths: @ggen/rdf reads relative ones against the process's cwd, not the run's.
   const sources: GraphSource[] = inputs.map((g) => ({ path: g }));
+  // By content (see sourceKey); a file that cannot be read is reported by the load below.
+  const contentKey = async (): Promise<string | undefined> => {
+    try {
+      const keys = await Promise.all([...inputs, ...files].map(sourceKey));
+      return sha256(
+        ["shapes/2", ...keys.slice(0, inputs.length), "shapes", ...keys.slice(inputs.length)].join("\0"),
+      );
+    } catch {
+      return undefined;
+    }
+  };
+  const key = await contentKey();
+  if (key !== undefined && passedBefore(run, key)) return [];
   const data = await run.graph(sources);
-  const key = sha256(["shapes/1", data.hash, ...files.map((f) => `${f}\0${sha256FileSync(f)}`)].join("\0"));
-  if (passedBefore(run, key)) return [];
   // Loaded apart from the run's graphs: the shapes are not the model (the lock counts the model's triples,
   // which must not depend on whether this check was remembered as passed).
   const shapes = await run.rdf!.loadGraph(files.map((f) => ({ path: f })));
@@ -99,7 +151,13 @@ async function checkShapes(run: Run, pack: Pack): Promise<GgenError[]> {
   } finally {
     shapes.free();
   }
-  if (report.violations.every((v) => v.severity !== "Violation")) rememberPass(run, key);
+  // Remembered only for the files as they still are (one changed while it was checked is not vouched for).
+  if (
+    key !== undefined &&
+    report.violations.every((v) => v.severity !== "Violation") &&
+    key === (await contentKey())
+  )
+    rememberPass(run, key);
   return report.violations
     .filter((v) => v.severity === "Violation")
     .map(

@@ -9,6 +9,7 @@ import { closest } from "@ggen/support";
 import { clockMs } from "./clock.js";
 import { at, fail } from "./errors.js";
 import { type ParsedYaml, plainScalar, Slot } from "./frontmatter.js";
+import { readsGraph } from "./graph-use.js";
 import { type Front, isObj, loadGraph, prefixHeader, queryText, readRoot } from "./graphs.js";
 import { type Compiled, compile } from "./hbs.js";
 import { type RenderState, seededNow, type TemplateRow, toTemplateRows, withPrefixes } from "./helpers.js";
@@ -54,7 +55,12 @@ interface Item {
 export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Planned[]> {
   const tpl = run.template(unit);
   const { vars, front, yaml, seed } = resolveVars(run, unit, tpl);
-  const graph = await loadGraph(run, unit, tpl, front, yaml);
+  // A template that reads no graph renders without waiting for its graph: the graph still loads (the
+  // lock records it, its outputs' provenance names it, a broken one fails the run), just not first.
+  const reads = readsGraph(tpl);
+  const loading = loadGraph(run, unit, tpl, front, yaml);
+  if (!reads) loading.catch(() => undefined);
+  const graph = reads ? await loading : undefined;
   const r: Rendering = {
     run,
     unit,
@@ -71,7 +77,21 @@ export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Plan
   collectHooks(r);
   const planned = renderItems(r, items, sparql);
   for (const p of planned) if (p.inject?.structured) await loadStructured(p.inject.structured.format);
+  handOver(run, planned);
+  if (!reads) {
+    const loaded = await loading;
+    if (loaded && run.regen)
+      for (const p of planned) if (p.provenance) p.provenance = run.regen.withGraph(p.provenance, loaded);
+  }
   return planned;
+}
+
+/** Each rendered output to the caller that wants it early (GenerateOptions.onRendered). */
+function handOver(run: Run, planned: readonly Planned[]): void {
+  const to = run.opts.onRendered;
+  if (!to) return;
+  for (const p of planned)
+    if (p.content !== undefined && !p.inject) to({ path: resolve(run.outRoot, p.to), content: p.content });
 }
 
 function seedOf(v: unknown): string | undefined {

@@ -74,6 +74,12 @@ export interface GenerateOptions {
   owned?: ReadonlyMap<string, string>;
   /** Non-fatal notes (skipped files, hooks not run). */
   onWarn?: (message: string) => void;
+  /**
+   * Each output's path (absolute) and content as soon as it is rendered, before the run decides what to
+   * write: a caller may start on one early (the ultra-fast path installs a package.json's dependencies).
+   * A run that then fails writes none of them.
+   */
+  onRendered?: (output: { path: string; content: string }) => void;
   /** Output of hooks. */
   onInfo?: (message: string) => void;
 }

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { dependencyKey, prepareDependencies } from "./dependencies.js";
+import { dependencyKey, prefetchDependencies, prepareDependencies } from "./dependencies.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-deps-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,5 +69,39 @@ describe("prepareDependencies", () => {
     const none = project("none", { name: "none" });
     expect(await prepareDependencies(none, { cacheDir, signal })).toEqual({ source: "none" });
     expect(existsSync(cacheDir)).toBe(false);
+  });
+
+  it("joins an install started early from package.json's text instead of installing again", async () => {
+    // An npm that counts its runs and installs one package of its own: no registry, no network.
+    const bin = join(dir, "fake-npm");
+    const log = join(dir, "npm-runs.log");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, "npm"),
+      `#!/bin/sh\necho run >> "${log}"\nsleep 0.2\nmkdir -p node_modules/fake && echo 'module.exports = 2;' > node_modules/fake/index.js\n`,
+    );
+    chmodSync(join(bin, "npm"), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const manifest = { name: "early", dependencies: { fake: "^1.0.0" } };
+      const cacheDir = join(dir, "cache-early");
+      const early = prefetchDependencies(JSON.stringify(manifest), { cacheDir, signal });
+      const p = project("early", manifest);
+      expect(await prepareDependencies(p, { cacheDir, signal })).toEqual({
+        source: "install",
+        key: dependencyKey(manifest),
+      });
+      await early;
+      expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["run"]);
+      expect(readFileSync(join(p, "node_modules", "fake", "index.js"), "utf8")).toBe("module.exports = 2;\n");
+      expect(readdirSync(cacheDir)).toEqual([dependencyKey(manifest)]);
+      // Kept: the next project with the set copies it.
+      const next = project("next", manifest);
+      expect((await prepareDependencies(next, { cacheDir, signal })).source).toBe("cache");
+      expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["run"]);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

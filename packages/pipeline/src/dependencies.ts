@@ -104,6 +104,89 @@ async function fresh(entry: string): Promise<boolean> {
   return s !== undefined && Date.now() - s.mtimeMs < MAX_AGE_MS;
 }
 
+/** Trees being prepared in this process, by dependency key: an early start and the project's own wait for one. */
+const preparing = new Map<string, Promise<"cache" | "install">>();
+
+/** The dependency set of a package.json's text, or undefined when it declares none (or does not parse). */
+function dependencySet(text: string): { manifest: Manifest; key: string } | undefined {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    return undefined; // the tests stage reports an unreadable package.json
+  }
+  const key = dependencyKey(manifest);
+  return key ? { manifest, key } : undefined;
+}
+
+/**
+ * The prepared tree of a dependency set in the cache: "cache" when a fresh one is there, else "install"
+ * once it is installed (or another run's tree landed first). A preparation already under way for the set
+ * in this process (started early, from a package.json as it was rendered) is joined, never repeated.
+ */
+function preparedTree(
+  manifest: Manifest,
+  key: string,
+  options: { cacheDir: string; signal: AbortSignal },
+): Promise<"cache" | "install"> {
+  let p = preparing.get(key);
+  if (!p) {
+    p = (async () => {
+      if (await fresh(join(options.cacheDir, key))) return "cache" as const;
+      await installTree(manifest, key, options);
+      return "install" as const;
+    })().finally(() => preparing.delete(key));
+    preparing.set(key, p);
+  }
+  return p;
+}
+
+/** Installs a dependency set in a scratch dir and renames it into the cache (a stale tree goes aside first). */
+async function installTree(
+  manifest: Manifest,
+  key: string,
+  options: { cacheDir: string; signal: AbortSignal },
+): Promise<void> {
+  const cacheDir = options.cacheDir;
+  const entry = join(cacheDir, key);
+  await mkdir(cacheDir, { recursive: true });
+  const scratch = await mkdtemp(join(cacheDir, `.tmp-${key}-`));
+  try {
+    // Only what decides the tree: no scripts, no files of the project.
+    const { dependencies, devDependencies, optionalDependencies } = manifest;
+    await writeFile(
+      join(scratch, "package.json"),
+      `${JSON.stringify({ name: "ggen-prepared-deps", private: true, dependencies, devDependencies, optionalDependencies }, null, 2)}\n`,
+    );
+    await npmInstall(scratch, options.signal);
+    // A stale tree goes aside first (a rename), so the new one lands in one step.
+    const old = `${entry}.old-${process.pid}`;
+    if (
+      await rename(entry, old).then(
+        () => true,
+        () => false,
+      )
+    )
+      await rm(old, { recursive: true, force: true });
+    await rename(scratch, entry).catch(() => undefined); // another run's tree landed first: keep it
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts preparing the tree of the dependency set `packageJson` (a package.json's text) declares, before
+ * the project exists: `prepareDependencies` of a project with that set then waits for it instead of
+ * installing. Nothing when the set is in the cache already or declares nothing.
+ */
+export async function prefetchDependencies(
+  packageJson: string,
+  options: { cacheDir: string; signal: AbortSignal },
+): Promise<void> {
+  const set = dependencySet(packageJson);
+  if (set) await preparedTree(set.manifest, set.key, options);
+}
+
 /**
  * Gives `projectDir` its node_modules: a copy of the prepared tree for its dependency set, installed
  * first when there is none (or it is older than MAX_AGE_MS). Concurrent runs are safe: a new tree is
@@ -115,47 +198,11 @@ export async function prepareDependencies(
 ): Promise<PreparedDependencies> {
   const pkgFile = join(projectDir, "package.json");
   if (!existsSync(pkgFile) || existsSync(join(projectDir, "node_modules"))) return { source: "none" };
-  const text = await readFile(pkgFile, "utf8");
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(text) as Manifest;
-  } catch {
-    return { source: "none" }; // the tests stage reports an unreadable package.json
-  }
-  const key = dependencyKey(manifest);
-  if (!key) return { source: "none" };
-  const cacheDir = options.cacheDir;
-  const entry = join(cacheDir, key);
-  const target = join(projectDir, "node_modules");
-  if (await fresh(entry)) {
-    await copyTree(join(entry, "node_modules"), target);
-    return { source: "cache", key };
-  }
-  await mkdir(cacheDir, { recursive: true });
-  const scratch = await mkdtemp(join(cacheDir, `.tmp-${key}-`));
-  try {
-    // Only what decides the tree: no scripts, no files of the project.
-    const { dependencies, devDependencies, optionalDependencies } = manifest;
-    await writeFile(
-      join(scratch, "package.json"),
-      `${JSON.stringify({ name: "ggen-prepared-deps", private: true, dependencies, devDependencies, optionalDependencies }, null, 2)}\n`,
-    );
-    await npmInstall(scratch, options.signal);
-    await copyTree(join(scratch, "node_modules"), target);
-    // A stale tree goes aside first (a rename), so the new one lands in one step.
-    const old = `${entry}.old-${process.pid}`;
-    if (
-      await rename(entry, old).then(
-        () => true,
-        () => false,
-      )
-    )
-      await rm(old, { recursive: true, force: true });
-    await rename(scratch, entry).catch(() => undefined); // another run's tree landed first: keep it
-    return { source: "install", key };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const set = dependencySet(await readFile(pkgFile, "utf8"));
+  if (!set) return { source: "none" };
+  const source = await preparedTree(set.manifest, set.key, options);
+  await copyTree(join(options.cacheDir, set.key, "node_modules"), join(projectDir, "node_modules"));
+  return { source, key: set.key };
 }
 
 /**

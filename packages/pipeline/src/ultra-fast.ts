@@ -16,6 +16,7 @@ import { createContext, type PipelineContext, pipelinePaths, type UltraFastOptio
 import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
 import { probeToolchain } from "./declared/toolchains.js";
+import { prefetchDependencies } from "./dependencies.js";
 import { loadEngine } from "./engine.js";
 import { loadProject } from "./project.js";
 import { deploymentRecord, engineShare, failureLine, type Outcome, rolledBack } from "./report.js";
@@ -120,7 +121,21 @@ async function nodeService(
   environment: Promise<Environment>,
 ): Promise<void> {
   const needs = await neededServices(pack.dir);
-  const generated = runner.run(generation, pack);
+  // The dependency install starts from package.json as it is rendered, while the other templates still
+  // render and the contract is checked (on a first run it is setup's longest part).
+  const packageJson = join(ctx.paths.output, "package.json");
+  let prefetch: Promise<void> | undefined;
+  const generated = runner.run(generation, {
+    ...pack,
+    onRendered: ({ path, content }) => {
+      if (path !== packageJson || prefetch) return;
+      prefetch = runner.track(
+        prefetchDependencies(content, { cacheDir: ctx.options.cache.nodeModules, signal: ctx.signal }),
+      );
+      // Its failure is the dependency step's to report (it waits for this install).
+      prefetch.catch(ignore);
+    },
+  });
   // A failed generation is the generation stage's failure, not setup's.
   const dependencies = generated.then(
     (g) => nodeDependencies.run(ctx, g),

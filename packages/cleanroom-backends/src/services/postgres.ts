@@ -224,6 +224,22 @@ function refillPool(binDir: string, template: string): void {
   }
 }
 
+/**
+ * The pool is topped up when an instance stops, not when one starts: the copy (a detached `cp` of the
+ * template, ≈ 35 MB) then never competes with the work the instance was started for (a run's generation
+ * and tests), and the pool still holds POSTGRES_POOL_SIZE − 1 for a start in the meantime.
+ */
+function refillAfterStop(inst: Pick<PostgresInstance, "binary">): void {
+  const binDir = dirname(inst.binary);
+  const root = cacheRoot(binDir);
+  if (!existsSync(join(root, `${TEMPLATE}.ready`))) return;
+  try {
+    refillPool(binDir, join(root, TEMPLATE));
+  } catch {
+    // Best effort: an empty pool only costs the next start a copy.
+  }
+}
+
 /** The prepared template data dir of the warm pool (made once per machine and user, under a lock). */
 export async function postgresTemplate(binDir = postgresBinDir()): Promise<string> {
   const ids = runAsUser(POSTGRES_USER_NAME);
@@ -349,7 +365,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       const template = await postgresTemplate(binDir);
       fromPool = claimFromPool(binDir, dataDir);
       if (!fromPool) await run("cp", ["-a", "--reflink=auto", template, dataDir]);
-      refillPool(binDir, template);
     }
   } catch (error) {
     removeInstanceDir(dir);
@@ -527,6 +542,7 @@ export function postgresHandle(inst: PostgresInstance): PostgresHandle {
       await stopProcess(inst.pid, "SIGQUIT", graceMs);
       for (const r of running) if (r.pid === inst.pid) running.delete(r);
       await removeInstanceDirAsync(inst.dir);
+      refillAfterStop(inst);
     },
   };
 }

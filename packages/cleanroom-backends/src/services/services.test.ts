@@ -1,8 +1,10 @@
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { isAlive } from "../util/proc.js";
-import { startPostgres } from "./postgres.js";
+import { POSTGRES_POOL_SIZE, startPostgres } from "./postgres.js";
 import { startRedis } from "./redis.js";
 import { respCommands } from "./resp.js";
 
@@ -48,6 +50,39 @@ describe("startPostgres", () => {
       expect((await q("SELECT count(*)::int AS n FROM item")).rows[0].n).toBe(1);
     } finally {
       await db.stop();
+    }
+  });
+
+  it("tops the warm pool up when an instance stops, never while it runs", async () => {
+    // A temp dir of its own: the pool under the machine's is shared with every other run.
+    const previous = process.env.TMPDIR;
+    const tmp = mkdtempSync(join(tmpdir(), "ggen-pg-pool-"));
+    chmodSync(tmp, 0o755);
+    process.env.TMPDIR = tmp;
+    const ready = () => {
+      const root = readdirSync(join(tmp, "ggen-cleanroom-cache"))[0]!;
+      const pool = join(tmp, "ggen-cleanroom-cache", root, "pool-template-v2");
+      return existsSync(pool) ? readdirSync(pool) : undefined;
+    };
+    try {
+      const db = await startPostgres({ database: "pool" });
+      // Started from the template itself (the pool was empty), and nothing copied for the pool meanwhile.
+      expect(ready()).toBeUndefined();
+      await db.stop();
+      let entries = ready() ?? [];
+      for (
+        let i = 0;
+        i < 600 && entries.filter((e) => e.startsWith("ready-")).length < POSTGRES_POOL_SIZE;
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+        entries = ready() ?? [];
+      }
+      expect(entries.filter((e) => e.startsWith("ready-"))).toHaveLength(POSTGRES_POOL_SIZE);
+    } finally {
+      process.env.TMPDIR = previous;
+      if (previous === undefined) delete process.env.TMPDIR;
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
