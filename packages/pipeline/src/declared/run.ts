@@ -58,6 +58,15 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
   const tests: TestResult[] = [];
   let coverage: PipelineCoverage | undefined;
 
+  toolchain.begin?.((argv, o) =>
+    input.exec(argv, {
+      cwd: o.cwd,
+      env: { ...input.env, ...o.env },
+      signal,
+      timeoutMs: NO_STAGE_LIMIT_MS,
+    }),
+  );
+
   // Coverage is set up before anything builds: an llvm-cov stage, and the stages of its lane it comes
   // after (its build), build instrumented, so they share their artifacts; the lane's other stages (a
   // publish dry run) build as usual.
