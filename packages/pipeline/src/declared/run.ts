@@ -50,6 +50,9 @@ export interface DeclaredRunInput {
  */
 const NO_STAGE_LIMIT_MS = 24 * 3600_000;
 
+/** How a stage off the critical path starts: a lower CPU priority, not a lower share when cores are idle. */
+export const YIELD = ["nice", "-n", "5"] as const;
+
 /** Runs the plan's stages to the end (or the abort); never throws for a stage that failed. */
 export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun> {
   const { plan, toolchain, signal } = input;
@@ -116,13 +119,21 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     return r;
   };
 
+  // Stages no other stage waits for, in lanes no such stage is in, run at a lower CPU priority: on a
+  // machine of few cores, the chain the others wait for (the build, then its tests) keeps a core, and
+  // the checks with time to spare take whatever is idle (the scheduler never leaves a core unused).
+  const awaited = new Set(plan.stages.flatMap((s) => s.after));
+  const criticalLanes = new Set(plan.stages.filter((s) => awaited.has(s.name) && s.lane).map((s) => s.lane));
+  const yielding = (s: PlannedStage) => !awaited.has(s.name) && !(s.lane && criticalLanes.has(s.lane));
+
   const runOne = async (s: PlannedStage): Promise<Omit<DeclaredStageResult, "startMs" | "durationMs">> => {
     let output: CommandOutput;
     if (s.uses) output = await BUILTINS[s.uses](input.root);
     else {
       await toolchain.laneReady?.(s.lane);
       const setup = setups.get(s.name);
-      const argv = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
+      const command = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
+      const argv = yielding(s) ? [...YIELD, ...command] : command;
       output = await exec(argv, { env: envOf(s), timeoutMs: s.timeoutMs ?? NO_STAGE_LIMIT_MS });
       if (setup) {
         const c = await setup.collect(output, (a) => exec(a, { env: envOf(s) }));

@@ -130,7 +130,8 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
   const depsTarget = join(depsRoot, "target");
   let dependencies: Promise<void> | undefined;
   const begin = (exec: ToolchainExec) => {
-    if (target.source !== "cold" || dependencies) return;
+    // A crate without dependencies has nothing to share: its lanes compile only themselves anyway.
+    if (target.source !== "cold" || manifest.dependencies.length === 0 || dependencies) return;
     dependencies = (async () => {
       const stub = join(depsRoot, "crate");
       await rm(depsRoot, { recursive: true, force: true });
@@ -141,7 +142,10 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
         env: { ...env, CARGO_TARGET_DIR: visible(depsTarget) },
       });
       // The stub's own units go: they would pass for the crate's (see pruneCrateUnits).
-      await cargo.pruneCrateUnits(depsTarget, stub, { toolchain, env: { ...home.env, ...CARGO_CODEGEN_ENV } });
+      await cargo.pruneCrateUnits(depsTarget, stub, {
+        toolchain,
+        env: { ...home.env, ...CARGO_CODEGEN_ENV },
+      });
     })().catch(() => undefined);
   };
   const laneCopies = new Map<string, Promise<void>>();
