@@ -128,6 +128,42 @@ describe("runDeclared", () => {
     expect(r.stages.get("x")).toMatchObject({ status: "failed", summary: "spawn x ENOENT" });
   });
 
+  it("a toolchain's work before the lanes runs once through the stages' exec and shows as a stage no gate reads", async () => {
+    const plan = planPipeline({
+      version: 1,
+      stages: [
+        { name: "build", run: ["build"], lane: "build", gate: "build" },
+        { name: "fmt", run: ["fmt"], gate: "format" },
+      ],
+    });
+    const log: string[] = [];
+    const f = fakeExec({}, log);
+    let release = () => {};
+    const built = new Promise<void>((r) => {
+      release = r;
+    });
+    const ended: string[] = [];
+    const r = await runPlan(plan, f.exec, {
+      onStart: (name) => ended.push(`start ${name}`),
+      onEnd: (name, res) => ended.push(`${name}:${res.status}:${res.summary}`),
+      toolchain: {
+        ...none,
+        begin: (exec) => {
+          const done = exec(["deps"], { cwd: root, env: {} }).then(() => "built once");
+          void done.then(() => release());
+          return done;
+        },
+        // The lane's first stage waits for it.
+        laneReady: () => built,
+      },
+    });
+    expect(log.filter((l) => l === "start deps")).toHaveLength(1);
+    expect(log.indexOf("start build")).toBeGreaterThan(log.indexOf("end deps"));
+    expect(ended).toContain("start dependencies");
+    expect(ended).toContain("dependencies:passed:built once");
+    expect(r.stages.has("dependencies")).toBe(false);
+  });
+
   it("a lane's first stage after a stage of another lane starts from that lane's build, copied in between", async () => {
     const plan = planPipeline({
       version: 1,

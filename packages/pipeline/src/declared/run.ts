@@ -50,6 +50,9 @@ export interface DeclaredRunInput {
  */
 const NO_STAGE_LIMIT_MS = 24 * 3600_000;
 
+/** The stage a toolchain's work before the lanes shows as (a cold crate's dependency build). */
+export const DEPENDENCY_STAGE = "dependencies";
+
 /** How a stage off the critical path starts: a lower CPU priority, not a lower share when cores are idle. */
 export const YIELD = ["nice", "-n", "5"] as const;
 
@@ -61,7 +64,9 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
   const tests: TestResult[] = [];
   let coverage: PipelineCoverage | undefined;
 
-  toolchain.begin?.((argv, o) =>
+  // What the toolchain does once before the lanes (a cold crate's dependency build) shows as a stage of
+  // its own, which no gate reads.
+  const begun = toolchain.begin?.((argv, o) =>
     input.exec(argv, {
       cwd: o.cwd,
       env: { ...input.env, ...o.env },
@@ -69,6 +74,17 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
       timeoutMs: NO_STAGE_LIMIT_MS,
     }),
   );
+  if (begun) {
+    input.onStart?.(DEPENDENCY_STAGE);
+    void begun.then((summary) =>
+      input.onEnd?.(DEPENDENCY_STAGE, {
+        status: signal.aborted ? "skipped" : "passed",
+        summary,
+        startMs: 0,
+        durationMs: performance.now() - t0,
+      }),
+    );
+  }
 
   // Coverage is set up before anything builds: an llvm-cov stage, and the stages of its lane it comes
   // after (its build), build instrumented, so they share their artifacts; the lane's other stages (a

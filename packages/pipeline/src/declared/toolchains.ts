@@ -52,9 +52,10 @@ export interface PreparedToolchain {
   finish(complete: boolean): Promise<string | undefined>;
   /**
    * Called once as the stages begin, with the way they run commands: a cold cargo toolchain compiles
-   * the dependency set there, once, for every lane (each lane's laneReady waits for it).
+   * the dependency set there, once, for every lane (each lane's laneReady waits for it). Settles with
+   * a line saying what it did; undefined when there is nothing to do.
    */
-  begin?(exec: ToolchainExec): void;
+  begin?(exec: ToolchainExec): Promise<string> | undefined;
   /** llvm-profdata/llvm-cov of rustc's LLVM, when asked for (or why there are none). */
   readonly coverageTools?: import("@ggen/cargo").CoverageTools;
 }
@@ -128,16 +129,16 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
   // leaves the lanes more to compile: the stages say what is wrong with the crate.
   const depsRoot = join(input.root, "target", cargo.DEPENDENCY_BUILD_DIR);
   const depsTarget = join(depsRoot, "target");
-  let dependencies: Promise<void> | undefined;
+  let dependencies: Promise<string> | undefined;
   const begin = (exec: ToolchainExec) => {
     // A crate without dependencies has nothing to share: its lanes compile only themselves anyway.
-    if (target.source !== "cold" || manifest.dependencies.length === 0 || dependencies) return;
+    if (target.source !== "cold" || manifest.dependencies.length === 0 || dependencies) return undefined;
     dependencies = (async () => {
       const stub = join(depsRoot, "crate");
       await rm(depsRoot, { recursive: true, force: true });
       await cargo.writeDependencyStub(input.root, stub);
       const args = await cargo.dependencyBuildArgs(stub);
-      await exec(["cargo", ...args], {
+      const built = await exec(["cargo", ...args], {
         cwd: visible(stub),
         env: { ...env, CARGO_TARGET_DIR: visible(depsTarget) },
       });
@@ -146,7 +147,14 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
         toolchain,
         env: { ...home.env, ...CARGO_CODEGEN_ENV },
       });
-    })().catch(() => undefined);
+      return built.exitCode === 0
+        ? `built once for every lane (cargo ${args.join(" ")})`
+        : "not all built: the lanes compile the rest";
+    })().catch(
+      (e: unknown) =>
+        `not built (${String((e as Error)?.message ?? e).split("\n")[0]}): the lanes compile them`,
+    );
+    return dependencies;
   };
   const laneCopies = new Map<string, Promise<void>>();
   const laneReady = async (name?: string) => {
