@@ -54,7 +54,7 @@ const NO_STAGE_LIMIT_MS = 24 * 3600_000;
 export const DEPENDENCY_STAGE = "dependencies";
 
 /** How a stage off the critical path starts: a lower CPU priority, not a lower share when cores are idle. */
-export const YIELD = ["nice", "-n", "5"] as const;
+export const YIELD = ["nice", "-n", "10"] as const;
 
 /** Runs the plan's stages to the end (or the abort); never throws for a stage that failed. */
 export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun> {
