@@ -68,11 +68,16 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: "1",
 };
 
-/** Runs git commands in `dir` one after another (commits unsigned); the first that fails is the error. */
+/** Runs git commands in `dir` one after another (commits unsigned, no auto maintenance); the first that fails is the error. */
 export async function git(dir: string, steps: readonly (readonly string[])[]): Promise<void> {
   const env = { ...process.env, ...GIT_ENV };
   for (const args of steps) {
-    const argv = args[0] === "commit" ? ["-c", "commit.gpgsign=false", ...args] : [...args];
+    // A commit would also start `git maintenance run --auto` (a process per publish, on the deploy's path):
+    // an index of a few files never needs it.
+    const argv =
+      args[0] === "commit"
+        ? ["-c", "commit.gpgsign=false", "-c", "maintenance.auto=false", "-c", "gc.auto=0", ...args]
+        : [...args];
     const r = await run("git", argv, { cwd: dir, env });
     if (r.code !== 0)
       throw new GgenError(

@@ -38,6 +38,7 @@ export {
   splitTestOutput,
   withJsonMessages,
 } from "./coverage.js";
+export { DEPENDENCY_BUILD_DIR, dependencyBuildArgs, writeDependencyStub } from "./dependency-build.js";
 export type { RunResult } from "./exec.js";
 export { run as runTool } from "./exec.js";
 export type { FmtFile, FmtHunk, FmtResult } from "./fmt.js";
@@ -70,6 +71,7 @@ export {
   lockedDependencies,
   lockfileKey,
   prepareTarget,
+  pruneCrateUnits,
   storeTarget,
   targetCacheDir,
   targetCacheKey,

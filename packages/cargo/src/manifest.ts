@@ -5,7 +5,8 @@ import { parse, TomlError } from "smol-toml";
 
 export type TomlTable = Record<string, unknown>;
 
-const isTable = (v: unknown): v is TomlTable => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isTable = (v: unknown): v is TomlTable =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses TOML text; a syntax error is a GgenError at file:line:col. `lineOffset` shifts lines (front matter). */
 export function parseToml(text: string, file: string, code: string, lineOffset = 0): TomlTable {

@@ -358,6 +358,27 @@ function ownFile(file: string, crates: Set<string>): boolean {
   return crates.has(base) || crates.has(name) || name.startsWith(CONSUMER_CRATE);
 }
 
+/**
+ * Removes what a build leaves outside deps/ for the crate itself — its uplifted outputs (files directly
+ * in a profile dir: the binaries and libraries by their plain names), examples/, incremental/ — and
+ * returns the profile dirs.
+ */
+async function pruneUplifted(target: string): Promise<string[]> {
+  const profiles: string[] = [];
+  for (const profile of await readdir(target, { withFileTypes: true }).catch(() => [])) {
+    const dir = join(target, profile.name);
+    if (!profile.isDirectory() || !existsSync(join(dir, "deps"))) continue;
+    profiles.push(dir);
+    await rm(join(dir, "incremental"), { recursive: true, force: true });
+    await rm(join(dir, "examples"), { recursive: true, force: true });
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      // cargo's lock file goes too: a copy of it is no lock.
+      if (!e.isDirectory()) await rm(join(dir, e.name), { force: true });
+    }
+  }
+  return profiles;
+}
+
 /** Removes the crate's own units from a copied target dir, leaving the dependencies' artifacts. */
 async function pruneOwnUnits(target: string, own: { packages: Set<string>; crates: Set<string> }) {
   await rm(join(target, "doc"), { recursive: true, force: true });
@@ -366,15 +387,7 @@ async function pruneOwnUnits(target: string, own: { packages: Set<string>; crate
   // The pipeline's own: other lanes' target dirs (merged in separately) and coverage profiles.
   await rm(join(target, LANES_DIR), { recursive: true, force: true });
   await rm(join(target, "ggen-coverage"), { recursive: true, force: true });
-  for (const profile of await readdir(target, { withFileTypes: true })) {
-    const dir = join(target, profile.name);
-    if (!profile.isDirectory() || !existsSync(join(dir, "deps"))) continue;
-    await rm(join(dir, "incremental"), { recursive: true, force: true });
-    await rm(join(dir, "examples"), { recursive: true, force: true });
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      // Files directly in the profile dir are the crate's uplifted outputs (and cargo's lock).
-      if (!e.isDirectory()) await rm(join(dir, e.name), { force: true });
-    }
+  for (const dir of await pruneUplifted(target)) {
     for (const f of await readdir(join(dir, "deps"))) {
       if (ownFile(f, own.crates)) await rm(join(dir, "deps", f), { recursive: true, force: true });
     }
@@ -386,6 +399,20 @@ async function pruneOwnUnits(target: string, own: { packages: Set<string>; crate
       }
     }
   }
+}
+
+/**
+ * Leaves only the dependencies' units in `target`, a target dir the crate at `crateDir` built in. Its
+ * own units must go before the dir seeds another build: a unit of a crate of the same name and version
+ * at the same place in its workspace gets the same name, and its fingerprint reads the sources by
+ * relative path — a stub's empty library would pass for the crate's.
+ */
+export async function pruneCrateUnits(
+  target: string,
+  crateDir: string,
+  opts: { toolchain: Toolchain; env?: NodeJS.ProcessEnv },
+): Promise<void> {
+  await pruneOwnUnits(target, await ownUnits(resolve(crateDir), opts));
 }
 
 export interface StoredTarget {

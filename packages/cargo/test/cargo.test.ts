@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   auditCargoLock,
   type CargoHome,
+  copyTarget,
+  DEPENDENCY_BUILD_DIR,
   defaultAdvisoryDbDir,
+  dependencyBuildArgs,
   ensureLockfile,
   loadAdvisoryDb,
   measureCoverage,
@@ -16,8 +19,10 @@ import {
   parsePackagingOutput,
   prepareCargoHome,
   prepareTarget,
+  pruneCrateUnits,
   rustSources,
   storeTarget,
+  writeDependencyStub,
 } from "../src/index.js";
 import { cargo, compiledPackages, missing, type Scratch, scratch, toolchain, writeCrate } from "./helpers.js";
 
@@ -129,6 +134,46 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     await prepareTarget({ crateDir: delta, toolchain: t, ...opts });
     expect(readFileSync(join(delta, "Cargo.lock"), "utf8")).toMatch(/name = "ryu"/);
     expect(readdirSync(lockCache)).toHaveLength(2);
+  });
+
+  it("a cold run's dependency build: the crate's stub compiles its dependencies, the crate then only itself", async () => {
+    const eta = writeCrate(
+      s.dir,
+      "eta",
+      {
+        "src/lib.rs": lib.replace("NAME", "eta"),
+        "src/main.rs": 'fn main() { println!("{}", eta::decimal(1)); }\n',
+      },
+      { deps: 'itoa = "1"', extra: '[dev-dependencies]\nryu = "1"\n' },
+    );
+    const prepared = await prepareTarget({
+      crateDir: eta,
+      toolchain: t,
+      env: env(),
+      cacheDir: join(s.dir, "cache-eta"),
+    });
+    expect(prepared.source).toBe("cold");
+    const stub = join(eta, "target", DEPENDENCY_BUILD_DIR, "crate");
+    const out = join(eta, "target", DEPENDENCY_BUILD_DIR, "target");
+    await writeDependencyStub(eta, stub);
+    const args = await dependencyBuildArgs(stub);
+    expect(args).toEqual(["test", "--no-run"]);
+    const step = cargo(stub, [...args, "--message-format=json"], { ...env(), CARGO_TARGET_DIR: out });
+    expect(step.code, step.stderr).toBe(0);
+    expect(compiledPackages(step.stdout)).toEqual(["eta", "itoa", "ryu"]);
+    // The stub's own units go: under the crate's name (the same unit names), they would pass for its own.
+    await pruneCrateUnits(out, stub, { toolchain: t, env: env() });
+    expect(existsSync(join(out, "debug", "eta"))).toBe(false);
+    expect(readdirSync(join(out, "debug", "deps")).filter((f) => /^(lib)?eta-/.test(f))).toEqual([]);
+    for (const lane of [prepared.targetDir, join(s.dir, "eta-lane")]) {
+      await copyTarget(out, lane, "link", true);
+      const built = cargo(eta, ["test", "--no-run", "--message-format=json"], {
+        ...env(),
+        CARGO_TARGET_DIR: lane,
+      });
+      expect(built.code, built.stderr).toBe(0);
+      expect(compiledPackages(built.stdout)).toEqual(["eta"]);
+    }
   });
 
   it("clippy's lints and rustfmt's diffs, read from the real tools", async () => {

@@ -23,7 +23,14 @@ export const GATES: readonly PipelineGate[] = [
 ];
 
 /** Names the run's own stages use: a declared stage may not take one. */
-export const RESERVED_STAGES = ["marketplace", "generation", "setup", "deployment", "reporting"] as const;
+export const RESERVED_STAGES = [
+  "marketplace",
+  "generation",
+  "setup",
+  "dependencies",
+  "deployment",
+  "reporting",
+] as const;
 
 export interface PlannedStage {
   readonly name: string;

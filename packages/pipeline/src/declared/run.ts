@@ -50,6 +50,12 @@ export interface DeclaredRunInput {
  */
 const NO_STAGE_LIMIT_MS = 24 * 3600_000;
 
+/** The stage a toolchain's work before the lanes shows as (a cold crate's dependency build). */
+export const DEPENDENCY_STAGE = "dependencies";
+
+/** How a stage off the critical path starts: a lower CPU priority, not a lower share when cores are idle. */
+export const YIELD = ["nice", "-n", "10"] as const;
+
 /** Runs the plan's stages to the end (or the abort); never throws for a stage that failed. */
 export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun> {
   const { plan, toolchain, signal } = input;
@@ -57,6 +63,28 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
   const results = new Map<string, DeclaredStageResult>();
   const tests: TestResult[] = [];
   let coverage: PipelineCoverage | undefined;
+
+  // What the toolchain does once before the lanes (a cold crate's dependency build) shows as a stage of
+  // its own, which no gate reads.
+  const begun = toolchain.begin?.((argv, o) =>
+    input.exec(argv, {
+      cwd: o.cwd,
+      env: { ...input.env, ...o.env },
+      signal,
+      timeoutMs: NO_STAGE_LIMIT_MS,
+    }),
+  );
+  if (begun) {
+    input.onStart?.(DEPENDENCY_STAGE);
+    void begun.then((summary) =>
+      input.onEnd?.(DEPENDENCY_STAGE, {
+        status: signal.aborted ? "skipped" : "passed",
+        summary,
+        startMs: 0,
+        durationMs: performance.now() - t0,
+      }),
+    );
+  }
 
   // Coverage is set up before anything builds: an llvm-cov stage, and the stages of its lane it comes
   // after (its build), build instrumented, so they share their artifacts; the lane's other stages (a
@@ -107,13 +135,21 @@ export async function runDeclared(input: DeclaredRunInput): Promise<DeclaredRun>
     return r;
   };
 
+  // Stages no other stage waits for, in lanes no such stage is in, run at a lower CPU priority: on a
+  // machine of few cores, the chain the others wait for (the build, then its tests) keeps a core, and
+  // the checks with time to spare take whatever is idle (the scheduler never leaves a core unused).
+  const awaited = new Set(plan.stages.flatMap((s) => s.after));
+  const criticalLanes = new Set(plan.stages.filter((s) => awaited.has(s.name) && s.lane).map((s) => s.lane));
+  const yielding = (s: PlannedStage) => !awaited.has(s.name) && !(s.lane && criticalLanes.has(s.lane));
+
   const runOne = async (s: PlannedStage): Promise<Omit<DeclaredStageResult, "startMs" | "durationMs">> => {
     let output: CommandOutput;
     if (s.uses) output = await BUILTINS[s.uses](input.root);
     else {
       await toolchain.laneReady?.(s.lane);
       const setup = setups.get(s.name);
-      const argv = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
+      const command = setup ? setup.argv(s.run ?? []) : [...(s.run ?? [])];
+      const argv = yielding(s) ? [...YIELD, ...command] : command;
       output = await exec(argv, { env: envOf(s), timeoutMs: s.timeoutMs ?? NO_STAGE_LIMIT_MS });
       if (setup) {
         const c = await setup.collect(output, (a) => exec(a, { env: envOf(s) }));

@@ -4,7 +4,7 @@
 // commands then run verbatim with the environment given here.
 
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { PackPipeline, PipelineReport } from "@ggen/contract";
 import { GgenError } from "@ggen/support";
@@ -50,9 +50,21 @@ export interface PreparedToolchain {
   laneReady?(lane?: string): Promise<void>;
   /** After the stages: keeps what the next run of the same dependency set can reuse (when `complete`). */
   finish(complete: boolean): Promise<string | undefined>;
+  /**
+   * Called once as the stages begin, with the way they run commands: a cold cargo toolchain compiles
+   * the dependency set there, once, for every lane (each lane's laneReady waits for it). Settles with
+   * a line saying what it did; undefined when there is nothing to do.
+   */
+  begin?(exec: ToolchainExec): Promise<string> | undefined;
   /** llvm-profdata/llvm-cov of rustc's LLVM, when asked for (or why there are none). */
   readonly coverageTools?: import("@ggen/cargo").CoverageTools;
 }
+
+/** Runs a command where the stages run (`cwd` as the commands see it). */
+export type ToolchainExec = (
+  argv: string[],
+  options: { cwd: string; env: Record<string, string> },
+) => Promise<{ exitCode: number | null }>;
 
 /**
  * How ggen's runs compile a crate's own code: one-shot builds, so no incremental state to write, and
@@ -101,19 +113,62 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     input.llvmCoverage ? cargo.findCoverageTools({ toolchain, env: home.env }) : undefined,
     input.visibleRoot,
   ]);
-  const laneReady = async (name?: string) =>
-    target.alongside.get(laneDir(input.root, input.lanes, name, cargo.LANES_DIR));
   const env: Record<string, string> = {
     ...toolchain.env,
     ...home.env,
     ...CARGO_CODEGEN_ENV,
     CARGO_TERM_COLOR: "never",
   };
+  const visible = (path: string) => posix.join(visibleRoot, ...path.slice(input.root.length + 1).split("/"));
   const lane = (name?: string): LaneDirs => {
     const targetDir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
-    const rel = posix.join(...targetDir.slice(input.root.length + 1).split("/"));
-    const visibleTargetDir = posix.join(visibleRoot, rel);
-    return { targetDir, visibleTargetDir, env: { CARGO_TARGET_DIR: visibleTargetDir } };
+    return { targetDir, visibleTargetDir: visible(targetDir), env: { CARGO_TARGET_DIR: visible(targetDir) } };
+  };
+  // Cold: the dependency set compiles once, for a stub of the crate, before any lane builds; every lane
+  // then starts from it (hard links), as it would from the cache entry. A failed dependency build only
+  // leaves the lanes more to compile: the stages say what is wrong with the crate.
+  const depsRoot = join(input.root, "target", cargo.DEPENDENCY_BUILD_DIR);
+  const depsTarget = join(depsRoot, "target");
+  let dependencies: Promise<string> | undefined;
+  const begin = (exec: ToolchainExec) => {
+    // A crate without dependencies has nothing to share: its lanes compile only themselves anyway.
+    if (target.source !== "cold" || manifest.dependencies.length === 0 || dependencies) return undefined;
+    dependencies = (async () => {
+      const stub = join(depsRoot, "crate");
+      await rm(depsRoot, { recursive: true, force: true });
+      await cargo.writeDependencyStub(input.root, stub);
+      const args = await cargo.dependencyBuildArgs(stub);
+      const built = await exec(["cargo", ...args], {
+        cwd: visible(stub),
+        env: { ...env, CARGO_TARGET_DIR: visible(depsTarget) },
+      });
+      // The stub's own units go: they would pass for the crate's (see pruneCrateUnits).
+      await cargo.pruneCrateUnits(depsTarget, stub, {
+        toolchain,
+        env: { ...home.env, ...CARGO_CODEGEN_ENV },
+      });
+      return built.exitCode === 0
+        ? `built once for every lane (cargo ${args.join(" ")})`
+        : "not all built: the lanes compile the rest";
+    })().catch(
+      (e: unknown) =>
+        `not built (${String((e as Error)?.message ?? e).split("\n")[0]}): the lanes compile them`,
+    );
+    return dependencies;
+  };
+  const laneCopies = new Map<string, Promise<void>>();
+  const laneReady = async (name?: string) => {
+    const dir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
+    await target.alongside.get(dir);
+    if (!dependencies) return;
+    let copy = laneCopies.get(dir);
+    if (!copy) {
+      copy = dependencies
+        .then(() => (existsSync(depsTarget) ? cargo.copyTarget(depsTarget, dir, "link", true) : undefined))
+        .catch(() => undefined);
+      laneCopies.set(dir, copy);
+    }
+    await copy;
   };
   const seedLane = async (to: string, from: string) => {
     const dir = laneDir(input.root, input.lanes, to, cargo.LANES_DIR);
@@ -136,12 +191,14 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     lane,
     seedLane,
     laneReady,
+    begin,
     dependenciesBuilt: target.source === "cache",
     summary: `${home.auditShim ? "cargo audit → built-in audit; " : ""}target cache ${cacheWord}`,
     package: { name: manifest.name, version: manifest.version, ecosystem: "cargo" },
     ...(coverageTools ? { coverageTools } : {}),
     finish: async (complete) => {
-      await Promise.allSettled(target.alongside.values());
+      await Promise.allSettled([...target.alongside.values(), dependencies, ...laneCopies.values()]);
+      await rm(depsRoot, { recursive: true, force: true });
       if (!complete || target.source !== "cold") return undefined;
       const stored = await cargo.storeTarget(target, {
         crateDir: input.root,
