@@ -14,8 +14,11 @@ const config: Options = {
     await (shared.onSuccess as () => Promise<void>)();
     await build({
       entry: { "market-search": "src/market-search-main.ts" },
-      format: ["esm"],
-      outExtension: () => ({ js: ".mjs" }),
+      // CommonJS, required by the (CommonJS) bin: an ES module here would start Node's ES module loader,
+      // which --help and gen no longer pay for. `shims` gives its inlined packages their import.meta.url.
+      format: ["cjs"],
+      outExtension: () => ({ js: ".cjs" }),
+      shims: true,
       target: "node20",
       sourcemap: true,
       splitting: false,

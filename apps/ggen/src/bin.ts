@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,7 @@ import { answerFromTable } from "@ggen/help-table";
 
 // `--help` and `--version` come from the table the build rendered; a plain `gen` line runs from its own
 // bundle (gen.cjs) with V8's code cache, a plain `market search` line from the search-only bundle
-// (market-search.mjs, see tsup.config.ts); anything else, or a line those decline, loads the program.
+// (market-search.cjs, see tsup.config.ts); anything else, or a line those decline, loads the program.
 // Built as CommonJS (tsup.app.ts): the program's modules are imported by URL, never bundled in here.
 const argv = process.argv.slice(2);
 
@@ -37,7 +38,7 @@ async function run(): Promise<void> {
   if (answerFromTable(new URL("./help-table.json", import.meta.url), argv)) return;
   const search =
     argv[0] === "market" && argv[1] === "search"
-      ? ((await import(new URL("./market-search.mjs", import.meta.url).href)) as {
+      ? (createRequire(import.meta.url)(fileURLToPath(new URL("./market-search.cjs", import.meta.url))) as {
           runMarketSearch: (argv: readonly string[]) => Promise<boolean>;
         })
       : undefined;

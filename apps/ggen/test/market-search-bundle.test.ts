@@ -1,4 +1,4 @@
-// `ggen market search` runs from the search-only bundle (dist/market-search.mjs) when its line is plain:
+// `ggen market search` runs from the search-only bundle (dist/market-search.cjs) when its line is plain:
 // the same bytes on stdout and stderr and the same exit code as the full program, whether a snapshot
 // answers or the installed @ggen/marketplace has to — and on the snapshot path nothing else loads.
 import { spawnSync } from "node:child_process";
@@ -75,19 +75,34 @@ it("answers from the snapshot loading no package, no node:crypto; a config file 
         export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }`,
      )}));`,
   );
+  // What require() loads (the bin and the search bundle are CommonJS), in the same log and form.
+  const requireHook = join(dir, "require-hook.cjs");
+  writeFileSync(
+    requireHook,
+    `const Module = require("node:module");
+     const { appendFileSync } = require("node:fs");
+     const { pathToFileURL } = require("node:url");
+     const load = Module._load;
+     Module._load = function (request, parent, isMain) {
+       const url = Module.isBuiltin(request)
+         ? (request.startsWith("node:") ? request : "node:" + request)
+         : pathToFileURL(Module._resolveFilename(request, parent, isMain)).href;
+       appendFileSync(${JSON.stringify(log)}, url + "\\n");
+       return load.apply(this, arguments);
+     };`,
+  );
   const env = { GGEN_HOME: mkdtempSync(join(dir, "home-")) };
   const loaded = (argv = ["market", "search", "rust", "--registry", registry]) => {
     rmSync(log, { force: true });
-    const r = run("bundle", argv, env, ["--import", hook]);
-    expect(r.status).toBe(0);
+    const r = run("bundle", argv, env, ["--require", requireHook, "--import", hook]);
+    expect(r.status, r.stderr).toBe(0);
     return readFileSync(log, "utf8").trim().split("\n");
   };
   expect(loaded()).toContain("node:crypto"); // the first search builds the snapshot: the full package
   const second = loaded();
-  expect(second.filter((u) => u.startsWith("file:")).map((u) => u.replace(/.*\/dist\//, ""))).toEqual([
-    "bin.js",
-    "market-search.mjs",
-  ]);
+  expect([
+    ...new Set(second.filter((u) => u.startsWith("file:")).map((u) => u.replace(/.*\/dist\//, ""))),
+  ]).toEqual(["bin.js", "market-search.cjs"]);
   expect(second).not.toContain("node:crypto");
   // Without --registry or GGEN_REGISTRY a project config may name the registries: read by the full
   // package, never guessed past, snapshot or not.
