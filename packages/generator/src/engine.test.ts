@@ -224,6 +224,26 @@ sparql:
     expect(read(b, "out/id.txt")).not.toBe(read(a, "out/id.txt"));
   });
 
+  it("hands a template's output over once that template is loaded, before the next one is compiled", async () => {
+    // The second template does not compile: the run fails, but only after the first one's output went
+    // to the caller (who starts on it early: the ultra-fast path's dependency install). Nothing is written.
+    const d = project({
+      "t/a-package.json.tmpl": '---\nto: package.json\n---\n{ "name": "{{name}}" }\n',
+      "t/b-broken.tmpl": "---\nto: b.txt\n---\n{{#if a}}\n",
+    });
+    const seen: string[] = [];
+    const e = await failure(
+      gen(d, {
+        templates: ["t/a-package.json.tmpl", "t/b-broken.tmpl"],
+        vars: { name: "shop" },
+        onRendered: ({ path, content }) => seen.push(`${path}: ${content.trim()}`),
+      }),
+    );
+    expect(e.location?.file).toMatch(/b-broken\.tmpl$/);
+    expect(seen).toEqual([`${join(d, "out", "package.json")}: { "name": "shop" }`]);
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
   it("runs hooks only with allowHooks", async () => {
     const d = project({ "t/h.tmpl": "---\nto: a.txt\nsh_after: echo done > hook.txt\n---\na\n" });
     const r1 = await gen(d, { templates: ["t/h.tmpl"] });

@@ -110,16 +110,27 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   // engine runs beside the queries), so an output a caller starts on early comes early. Nothing is
   // written before the check passed, and a broken contract is what the run reports.
   const limit = pLimit(Math.max(1, opts.maxParallel ?? 8));
-  // Those that read no graph first: they need not wait for it (see renderTemplate), so they are not
-  // queued behind the ones that do.
-  const order = [...units.keys()].sort(
-    (a, b) => Number(readsGraph(run.template(units[a]!))) - Number(readsGraph(run.template(units[b]!))),
-  );
+  // A template that reads no graph renders as soon as it is loaded, before the next one is compiled (a
+  // first run compiles every template): an output a caller starts on early is there after its own
+  // template, not after all of them. Such a render is synchronous up to its hand-over, so it takes no
+  // slot of the limit. Those that read a graph queue behind, in the declared order.
   const rendering: Promise<Planned[]>[] = [];
-  for (const i of order) rendering[i] = limit(() => renderUnit(run, units[i]!));
-  for (const r of rendering) r.catch(() => undefined);
-  // The check's own work (a vars schema's compile, the shapes engine's load) after the renders started:
-  // those that read no graph are done by then.
+  const start = (i: number, r: Promise<Planned[]>) => {
+    rendering[i] = r;
+    r.catch(() => undefined);
+  };
+  const readers: number[] = [];
+  for (const [i, unit] of units.entries()) {
+    if (readsGraph(run.template(unit))) readers.push(i);
+    else start(i, renderUnit(run, unit));
+  }
+  for (const i of readers)
+    start(
+      i,
+      limit(() => renderUnit(run, units[i]!)),
+    );
+  // The check's own work (a vars schema's compile, the shapes engine's load) after the graph readers
+  // asked for their graphs, so the graph host parses beside it.
   await new Promise<void>((r) => setImmediate(r));
   await checkPackContracts(run, units);
   const planned = (await Promise.all(rendering)).flat();

@@ -6,20 +6,8 @@
 // says where the cache is (ggen: $GGEN_HOME/cache/node-modules).
 
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import {
-  copyFile,
-  cp,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  utimes,
-  writeFile,
-} from "node:fs/promises";
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { GgenError, isInside, sha256, tempPathFor } from "@ggen/support";
 
@@ -99,8 +87,8 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-async function fresh(entry: string): Promise<boolean> {
-  const s = await stat(join(entry, "node_modules")).catch(() => undefined);
+function fresh(entry: string): boolean {
+  const s = statSync(join(entry, "node_modules"), { throwIfNoEntry: false });
   return s !== undefined && Date.now() - s.mtimeMs < MAX_AGE_MS;
 }
 
@@ -123,6 +111,9 @@ function dependencySet(text: string): { manifest: Manifest; key: string } | unde
  * The prepared tree of a dependency set in the cache: "cache" when a fresh one is there, else "install"
  * once it is installed (or another run's tree landed first). A preparation already under way for the set
  * in this process (started early, from a package.json as it was rendered) is joined, never repeated.
+ * Synchronous up to npm's start: a caller in the middle of long synchronous work (the generator checking
+ * the pack's contract, say) would otherwise hold the install back until it yields, and on a first run
+ * the install is the longest chain.
  */
 function preparedTree(
   manifest: Manifest,
@@ -131,30 +122,33 @@ function preparedTree(
 ): Promise<"cache" | "install"> {
   let p = preparing.get(key);
   if (!p) {
-    p = (async () => {
-      if (await fresh(join(options.cacheDir, key))) return "cache" as const;
-      await installTree(manifest, key, options);
-      return "install" as const;
-    })().finally(() => preparing.delete(key));
+    try {
+      p = fresh(join(options.cacheDir, key))
+        ? Promise.resolve("cache" as const)
+        : installTree(manifest, key, options).then(() => "install" as const);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p = p.finally(() => preparing.delete(key));
     preparing.set(key, p);
   }
   return p;
 }
 
 /** Installs a dependency set in a scratch dir and renames it into the cache (a stale tree goes aside first). */
-async function installTree(
+function installTree(
   manifest: Manifest,
   key: string,
   options: { cacheDir: string; signal: AbortSignal },
 ): Promise<void> {
   const cacheDir = options.cacheDir;
   const entry = join(cacheDir, key);
-  await mkdir(cacheDir, { recursive: true });
-  const scratch = await mkdtemp(join(cacheDir, `.tmp-${key}-`));
-  try {
+  mkdirSync(cacheDir, { recursive: true });
+  const scratch = mkdtempSync(join(cacheDir, `.tmp-${key}-`));
+  const installed = (async () => {
     // Only what decides the tree: no scripts, no files of the project.
     const { dependencies, devDependencies, optionalDependencies } = manifest;
-    await writeFile(
+    writeFileSync(
       join(scratch, "package.json"),
       `${JSON.stringify({ name: "ggen-prepared-deps", private: true, dependencies, devDependencies, optionalDependencies }, null, 2)}\n`,
     );
@@ -169,9 +163,8 @@ async function installTree(
     )
       await rm(old, { recursive: true, force: true });
     await rename(scratch, entry).catch(() => undefined); // another run's tree landed first: keep it
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  })();
+  return installed.finally(() => rm(scratch, { recursive: true, force: true }));
 }
 
 /**
