@@ -3,7 +3,6 @@
 // case runs in its own scratch project and asserts the exit code, the one line, and the effect.
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import {
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,8 +13,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
+import { domainServiceVariant, FAILING_TEST } from "../support/domain-service-variant.js";
 import { pathWithout, repo } from "./repo.js";
 
 const scratch = realpathSync(mkdtempSync(join(tmpdir(), "ggen-issue14-")));
@@ -234,23 +233,10 @@ describe("issue 14: attestations verify, and a failure is attested truthfully", 
     timeout: 900_000,
   }, async () => {
     // The bundled domain-service pack with one generated test broken: a run that fails in its tests.
-    const src = join(scratch, "failing-pack");
-    cpSync(join(repo, "fixtures", "templates"), src, { recursive: true });
-    const toml = join(src, "ggen.toml");
-    writeFileSync(
-      toml,
-      readFileSync(toml, "utf8").replace(
-        'id = "io.ggen.domain-service"',
-        'id = "io.example.issue14-failing"',
-      ),
-    );
-    const model = join(src, "templates", "model.test.mjs.tmpl");
-    const text = readFileSync(model, "utf8");
-    const broken = text.replace("assert.ok(entityList.length > 0);", "assert.ok(entityList.length < 0);");
-    expect(broken).not.toBe(text);
-    writeFileSync(model, broken);
-    const registry = join(scratch, "failing-registry");
-    await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
+    const { registry } = await domainServiceVariant(scratch, {
+      id: "io.example.issue14-failing",
+      edits: [FAILING_TEST],
+    });
 
     const dir = project("failed-run");
     const r = ggen(dir, [

@@ -3,20 +3,25 @@
 // directory, health-checked, reported; and a timeout that stops cleanly and leaves nothing running.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createBackend, dockerUnavailable, environmentsRoot } from "@ggen/cleanroom-backends";
 import { validate } from "@ggen/contract";
-import { buildRegistry } from "@ggen/marketplace";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  domainServiceVariant,
+  FAILING_TEST,
+  WRONG_PORT,
+} from "../../../test/support/domain-service-variant.js";
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js");
 const fixtures = join(import.meta.dirname, "..", "..", "..", "fixtures");
 const dir = mkdtempSync(join(tmpdir(), "ggen-ufd-"));
+const ggenHome = join(dir, ".ggen-home");
 const env = {
   ...process.env,
-  GGEN_HOME: join(dir, ".ggen-home"),
+  GGEN_HOME: ggenHome,
   GGEN_CLEANROOM_NO_PULL: "1",
   NO_COLOR: "1",
 };
@@ -96,6 +101,16 @@ describe("ggen ultra-fast-deploy", () => {
       report.stages.testing.startedAtMs + report.stages.testing.durationMs,
     );
     expect(report.stages.setup.message).toMatch(/dependencies (installed|from the prepared tree)/);
+    // A first run (this file's GGEN_HOME starts empty): the dependency install started from package.json
+    // as it was rendered, before generation wrote any file. The prepared tree's package.json is written
+    // as its install starts; the project's, at generation's write step.
+    expect(report.stages.setup.message).toMatch(/dependencies installed/);
+    const prepared = join(ggenHome, "cache", "node-modules");
+    const trees = readdirSync(prepared).filter((n) => !n.startsWith("."));
+    expect(trees).toHaveLength(1);
+    const installStarted = statSync(join(prepared, trees[0]!, "package.json")).mtimeMs;
+    const generatedAt = statSync(join(cwd, "target/generated/shop/package.json")).mtimeMs;
+    expect(installStarted).toBeLessThan(generatedAt);
     expect(report.metrics.testsExecuted).toBeGreaterThan(10);
     expect(report.metrics.testsFailed).toBe(0);
     expect(report.stages.testing.message).toMatch(/against postgres/);
@@ -141,25 +156,11 @@ describe("ggen ultra-fast-deploy", () => {
     const cwd = mkdtempSync(join(dir, "rollback-"));
     // A registry with one pack: the domain service whose server listens one port off, so its own tests
     // (which use createApp) pass and only the deployed release fails verification.
-    const src = join(dir, "broken-pack");
-    cpSync(join(fixtures, "templates"), src, { recursive: true });
-    const toml = join(src, "ggen.toml");
-    writeFileSync(
-      toml,
-      readFileSync(toml, "utf8")
-        .replace('id = "io.ggen.domain-service"', 'id = "io.example.wrong-port-service"')
-        .replace('name = "Domain service"', 'name = "Wrong port domain service"'),
-    );
-    const server = join(src, "templates", "server.mjs.tmpl");
-    const text = readFileSync(server, "utf8");
-    const broken = text.replace(
-      "const port = Number(process.env.PORT ?? {{port}});",
-      "const port = Number(process.env.PORT ?? {{port}}) + 1;",
-    );
-    expect(broken).not.toBe(text);
-    writeFileSync(server, broken);
-    const registry = join(dir, "broken-registry");
-    await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
+    const { registry } = await domainServiceVariant(dir, {
+      id: "io.example.wrong-port-service",
+      name: "Wrong port domain service",
+      edits: [WRONG_PORT],
+    });
 
     const good = shop(cwd, "--json");
     expect(good.status, good.stderr.slice(-2000)).toBe(0);
@@ -241,23 +242,10 @@ describe("ggen ultra-fast-deploy", () => {
     timeout: 300_000,
   }, async () => {
     const cwd = mkdtempSync(join(dir, "failing-"));
-    const src = join(dir, "failing-pack");
-    cpSync(join(fixtures, "templates"), src, { recursive: true });
-    const toml = join(src, "ggen.toml");
-    writeFileSync(
-      toml,
-      readFileSync(toml, "utf8").replace(
-        'id = "io.ggen.domain-service"',
-        'id = "io.example.failing-service"',
-      ),
-    );
-    const model = join(src, "templates", "model.test.mjs.tmpl");
-    const text = readFileSync(model, "utf8");
-    const broken = text.replace("assert.ok(entityList.length > 0);", "assert.ok(entityList.length < 0);");
-    expect(broken).not.toBe(text);
-    writeFileSync(model, broken);
-    const registry = join(dir, "failing-registry");
-    await buildRegistry({ packDirs: [src], outDir: registry, published: "2026-01-01T00:00:00Z" });
+    const { registry } = await domainServiceVariant(dir, {
+      id: "io.example.failing-service",
+      edits: [FAILING_TEST],
+    });
 
     const r = ggen(
       cwd,
