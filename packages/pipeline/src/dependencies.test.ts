@@ -71,10 +71,11 @@ describe("prepareDependencies", () => {
     expect(existsSync(cacheDir)).toBe(false);
   });
 
-  it("joins an install started early from package.json's text instead of installing again", async () => {
-    // An npm that counts its runs and installs one package of its own: no registry, no network.
+  /** Runs `fn` with an npm that logs its runs to `log` and installs one package of its own: no registry. */
+  async function withFakeNpm(fn: (log: string) => Promise<void>): Promise<void> {
     const bin = join(dir, "fake-npm");
     const log = join(dir, "npm-runs.log");
+    rmSync(log, { force: true });
     mkdirSync(bin, { recursive: true });
     writeFileSync(
       join(bin, "npm"),
@@ -84,6 +85,14 @@ describe("prepareDependencies", () => {
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
+      await fn(log);
+    } finally {
+      process.env.PATH = path;
+    }
+  }
+
+  it("joins an install started early from package.json's text instead of installing again", () =>
+    withFakeNpm(async (log) => {
       const manifest = { name: "early", dependencies: { fake: "^1.0.0" } };
       const cacheDir = join(dir, "cache-early");
       const early = prefetchDependencies(JSON.stringify(manifest), { cacheDir, signal });
@@ -100,8 +109,21 @@ describe("prepareDependencies", () => {
       const next = project("next", manifest);
       expect((await prepareDependencies(next, { cacheDir, signal })).source).toBe("cache");
       expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["run"]);
-    } finally {
-      process.env.PATH = path;
-    }
-  });
+    }));
+
+  it("starts the install before returning: a caller busy with synchronous work does not hold it back", () =>
+    withFakeNpm(async () => {
+      const manifest = { name: "now", dependencies: { fake: "^1.0.0" } };
+      const cacheDir = join(dir, "cache-now");
+      const started = prefetchDependencies(JSON.stringify(manifest), { cacheDir, signal });
+      // Nothing awaited yet: the install's scratch dir and its package.json are there (npm is started
+      // right after them, in the same turn).
+      const scratch = readdirSync(cacheDir);
+      expect(scratch).toEqual([expect.stringMatching(new RegExp(`^\\.tmp-${dependencyKey(manifest)}-`))]);
+      expect(JSON.parse(readFileSync(join(cacheDir, scratch[0]!, "package.json"), "utf8"))).toMatchObject({
+        dependencies: { fake: "^1.0.0" },
+      });
+      await started;
+      expect(readdirSync(cacheDir)).toEqual([dependencyKey(manifest)]);
+    }));
 });
