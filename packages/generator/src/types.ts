@@ -77,7 +77,8 @@ export interface GenerateOptions {
   /**
    * Each output's path (absolute) and content as soon as it is rendered, before the run decides what to
    * write: a caller may start on one early (the ultra-fast path installs a package.json's dependencies).
-   * A run that then fails writes none of them.
+   * A template that reads no graph is rendered as soon as it is loaded, in the declared order (before the
+   * later templates compile). A run that then fails writes none of them.
    */
   onRendered?: (output: { path: string; content: string }) => void;
   /** Output of hooks. */
