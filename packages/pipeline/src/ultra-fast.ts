@@ -301,6 +301,7 @@ export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraF
   let failure: unknown;
   let expected: readonly string[] = NODE_STAGES;
   let metrics: { file: string; text: string } | undefined;
+  let teardown: Promise<unknown> = Promise.resolve();
   try {
     await made;
     const pack = await runner.run(marketplace, ctx.options.pack);
@@ -348,113 +349,126 @@ export async function ultraFastDeploy(options: UltraFastOptions): Promise<UltraF
     const b = await backend.catch(ignore);
     const deployed = runner.outputs.deployment;
     // Independent, so at once.
-    await Promise.all([
+    teardown = Promise.all([
       b ? closeEnvironment(ctx, b, keep) : undefined,
       deployed && "plan" in deployed && !keep ? stopDeployment(ctx, deployed) : undefined,
+      // Nothing generated (a bad pack name, say): the output dir this run created goes too, if empty.
+      made
+        .catch(ignore)
+        .then((m) =>
+          m !== undefined && !runner.outputs.generation ? rmdir(ctx.paths.output).catch(ignore) : undefined,
+        ),
     ]);
-    // Nothing generated (a bad pack name, say): the output dir this run created goes too, if empty.
-    if ((await made.catch(ignore)) !== undefined && !runner.outputs.generation)
-      await rmdir(ctx.paths.output).catch(ignore);
+    // A container engine's share of the run is measured once its environment went (the report states
+    // it); without an engine nothing in the report waits for the teardown: it goes while the report is
+    // written, and the run returns once both are done.
+    if (b?.engineTime) await teardown;
   }
 
-  const {
-    deployment: deployed,
-    generation: generated,
-    testing: tested,
-    validation: validated,
-    checks,
-  } = runner.outputs;
-  const stages = view.records().filter((s) => s.name !== "reporting");
-  // The deployment-metrics/v1 record of a run that deployed: its wall time, not a sum of stages.
-  if (deployed) {
-    const wallMs = Math.max(...stages.map((s) => (s.startedAtMs ?? 0) + (s.durationMs ?? 0)), 0);
-    const dir = "plan" in deployed ? deployed.metricsDir : (generated?.root ?? ctx.paths.output);
-    metrics = await recordDeployment(
-      ctx,
-      dir,
-      deployed.status,
-      deployed.releaseId ?? ctx.sessionId,
+  try {
+    const {
+      deployment: deployed,
+      generation: generated,
+      testing: tested,
+      validation: validated,
+      checks,
+    } = runner.outputs;
+    const stages = view.records().filter((s) => s.name !== "reporting");
+    // The deployment-metrics/v1 record of a run that deployed: its wall time, not a sum of stages.
+    if (deployed) {
+      const wallMs = Math.max(...stages.map((s) => (s.startedAtMs ?? 0) + (s.durationMs ?? 0)), 0);
+      const dir = "plan" in deployed ? deployed.metricsDir : (generated?.root ?? ctx.paths.output);
+      metrics = await recordDeployment(
+        ctx,
+        dir,
+        deployed.status,
+        deployed.releaseId ?? ctx.sessionId,
+        stages,
+        wallMs,
+        (checks ?? tested)?.run,
+      ).catch((e: unknown) => {
+        options.onNote(`no deployment metrics recorded: ${(e as Error).message}`);
+        return undefined;
+      });
+    }
+    const crate = deployed && !("plan" in deployed) ? deployed : undefined;
+    const service = deployed && "plan" in deployed ? deployed : undefined;
+    const outcome: Outcome = {
+      ok,
+      ...(ok ? {} : { failure }),
       stages,
-      wallMs,
-      (checks ?? tested)?.run,
-    ).catch((e: unknown) => {
-      options.onNote(`no deployment metrics recorded: ${(e as Error).message}`);
-      return undefined;
-    });
-  }
-  const crate = deployed && !("plan" in deployed) ? deployed : undefined;
-  const service = deployed && "plan" in deployed ? deployed : undefined;
-  const outcome: Outcome = {
-    ok,
-    ...(ok ? {} : { failure }),
-    stages,
-    ...(deployed
-      ? {
-          deployed: {
-            provider: deployed.provider,
-            ...(deployed.releaseId ? { releaseId: deployed.releaseId } : {}),
-            ...(deployed.rolledBackTo ? { rolledBackTo: deployed.rolledBackTo } : {}),
-            ...(service?.plan.url ? { url: service.plan.url } : {}),
-            ...(crate ? { registry: shownPath(ctx, crate.registry) } : {}),
-            ...(crate?.artifact ? { artifact: crate.artifact } : {}),
-          },
-        }
-      : {}),
-  };
-  const b = await backend.catch(ignore);
-  // Measured after the environment went: its removal is the engine's too.
-  const engine = engineShare(b?.engineTime?.(), view.elapsedMs());
-  const ready =
-    runner.outputs.setup && "toolchain" in runner.outputs.setup ? runner.outputs.setup : undefined;
-  const report = await reporting(ctx, {
-    outcome,
-    ...(b ? { backend: b.name } : {}),
-    ...(generated ? { generated } : {}),
-    ...(checks
-      ? {
-          tested: { run: checks.run, runRef: checks.runRef },
-          validation: declaredValidation(checks),
-          gates: checks.gates,
-          ...(checks.coverage ? { coverage: checks.coverage } : {}),
-          lintWarnings: [...checks.results.values()].reduce((n, r) => n + (r.facts?.lintWarnings ?? 0), 0),
-        }
-      : {
-          ...(tested ? { tested } : {}),
-          ...(validated
-            ? { validation: validated.validation }
-            : tested
-              ? { validation: nodeValidationWithoutChecks(tested.passed) }
+      ...(deployed
+        ? {
+            deployed: {
+              provider: deployed.provider,
+              ...(deployed.releaseId ? { releaseId: deployed.releaseId } : {}),
+              ...(deployed.rolledBackTo ? { rolledBackTo: deployed.rolledBackTo } : {}),
+              ...(service?.plan.url ? { url: service.plan.url } : {}),
+              ...(crate ? { registry: shownPath(ctx, crate.registry) } : {}),
+              ...(crate?.artifact ? { artifact: crate.artifact } : {}),
+            },
+          }
+        : {}),
+    };
+    const b = await backend.catch(ignore);
+    // Measured after the environment went: its removal is the engine's too.
+    const engine = engineShare(b?.engineTime?.(), view.elapsedMs());
+    const ready =
+      runner.outputs.setup && "toolchain" in runner.outputs.setup ? runner.outputs.setup : undefined;
+    const report = await reporting(ctx, {
+      outcome,
+      ...(b ? { backend: b.name } : {}),
+      ...(generated ? { generated } : {}),
+      ...(checks
+        ? {
+            tested: { run: checks.run, runRef: checks.runRef },
+            validation: declaredValidation(checks),
+            gates: checks.gates,
+            ...(checks.coverage ? { coverage: checks.coverage } : {}),
+            lintWarnings: [...checks.results.values()].reduce((n, r) => n + (r.facts?.lintWarnings ?? 0), 0),
+          }
+        : {
+            ...(tested ? { tested } : {}),
+            ...(validated
+              ? { validation: validated.validation }
+              : tested
+                ? { validation: nodeValidationWithoutChecks(tested.passed) }
+                : {}),
+            ...(runner.outputs.marketplace && !ready
+              ? {
+                  gates: nodeGates(validated, { ran: tested !== undefined, passed: tested?.passed ?? false }),
+                }
               : {}),
-          ...(runner.outputs.marketplace && !ready
-            ? { gates: nodeGates(validated, { ran: tested !== undefined, passed: tested?.passed ?? false }) }
-            : {}),
-          ...(tested?.coverage ? { coverage: tested.coverage } : {}),
-        }),
-    ...(ready?.toolchain.package ? { package: ready.toolchain.package } : {}),
-    ...(metrics ? { metrics } : {}),
-    ...(engine ? { engine } : {}),
-  });
-  // Unexpected errors, and usage errors (a bad pack name, say), are the caller's to print and exit on.
-  if (!ok && !run.timedOut && (!(failure instanceof GgenError) || failure.kind === "usage")) throw failure;
-  const reportPath = ctx.paths.report;
-  const error = failureLine(outcome, relative(options.cwd, reportPath) || reportPath);
-  const url = ok ? service?.plan.url : undefined;
-  return {
-    report,
-    reportPath,
-    exitCode: ok ? 0 : 1,
-    ...(error ? { error } : {}),
-    ...(rolledBack(outcome) ? { rolledBack: true } : {}),
-    ...(url ? { url } : {}),
-    ...(ok && service?.pid ? { pid: service.pid } : {}),
-    ...(service ? { releasesDir: service.plan.releasesDir } : crate ? { releasesDir: crate.registry } : {}),
-    ...(options.keepRunning && ok && service
-      ? {
-          stopHint: `ggen --cwd ${ctx.paths.output} lifecycle stop --env ${options.env} && cleanroom --cwd ${options.cwd} environment delete --name ${ctx.environmentName} --force`,
-          environment: ctx.environmentName,
-        }
-      : {}),
-  };
+            ...(tested?.coverage ? { coverage: tested.coverage } : {}),
+          }),
+      ...(ready?.toolchain.package ? { package: ready.toolchain.package } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(engine ? { engine } : {}),
+    });
+    // Unexpected errors, and usage errors (a bad pack name, say), are the caller's to print and exit on.
+    if (!ok && !run.timedOut && (!(failure instanceof GgenError) || failure.kind === "usage")) throw failure;
+    const reportPath = ctx.paths.report;
+    const error = failureLine(outcome, relative(options.cwd, reportPath) || reportPath);
+    const url = ok ? service?.plan.url : undefined;
+    return {
+      report,
+      reportPath,
+      exitCode: ok ? 0 : 1,
+      ...(error ? { error } : {}),
+      ...(rolledBack(outcome) ? { rolledBack: true } : {}),
+      ...(url ? { url } : {}),
+      ...(ok && service?.pid ? { pid: service.pid } : {}),
+      ...(service ? { releasesDir: service.plan.releasesDir } : crate ? { releasesDir: crate.registry } : {}),
+      ...(options.keepRunning && ok && service
+        ? {
+            stopHint: `ggen --cwd ${ctx.paths.output} lifecycle stop --env ${options.env} && cleanroom --cwd ${options.cwd} environment delete --name ${ctx.environmentName} --force`,
+            environment: ctx.environmentName,
+          }
+        : {}),
+    };
+  } finally {
+    await teardown;
+  }
 }
 
 /** The validation section of a Node run whose validation never finished: only the tests are known. */
