@@ -120,10 +120,21 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     r.catch(() => undefined);
   };
   const readers: number[] = [];
-  for (const [i, unit] of units.entries()) {
-    if (readsGraph(run.template(unit))) readers.push(i);
-    else start(i, renderUnit(run, unit));
+  let loaded: (failure?: unknown) => void = () => undefined;
+  run.templatesLoaded = new Promise<void>((res, rej) => {
+    loaded = (failure) => (failure === undefined ? res() : rej(failure));
+  });
+  run.templatesLoaded.catch(() => undefined);
+  try {
+    for (const [i, unit] of units.entries()) {
+      if (readsGraph(run.template(unit))) readers.push(i);
+      else start(i, renderUnit(run, unit));
+    }
+  } catch (e) {
+    loaded(e);
+    throw e;
   }
+  loaded();
   for (const i of readers)
     start(
       i,

@@ -58,7 +58,9 @@ export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Plan
   // A template that reads no graph renders without waiting for its graph: the graph still loads (the
   // lock records it, its outputs' provenance names it, a broken one fails the run), just not first.
   const reads = readsGraph(tpl);
-  const loading = loadGraph(run, unit, tpl, front, yaml);
+  const loading = reads
+    ? loadGraph(run, unit, tpl, front, yaml)
+    : run.templatesLoaded.then(() => loadGraph(run, unit, tpl, front, yaml));
   if (!reads) loading.catch(() => undefined);
   const graph = reads ? await loading : undefined;
   const r: Rendering = {

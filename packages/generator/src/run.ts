@@ -47,6 +47,12 @@ export class Run {
   readonly varFiles: Reference[] = [];
   /** The lock, the base store and the delta decisions (set by the engine). */
   regen: Regeneration | undefined;
+  /**
+   * Settles once every template of the run is loaded (the engine renders some while later ones still
+   * compile): a template that reads no graph loads it only then, so a run that fails on a later template
+   * starts no graph. Rejects with that failure.
+   */
+  templatesLoaded: Promise<void> = Promise.resolve();
 
   constructor(readonly opts: GenerateOptions) {
     this.cwd = resolve(opts.cwd ?? process.cwd());
