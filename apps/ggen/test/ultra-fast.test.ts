@@ -101,16 +101,6 @@ describe("ggen ultra-fast-deploy", () => {
       report.stages.testing.startedAtMs + report.stages.testing.durationMs,
     );
     expect(report.stages.setup.message).toMatch(/dependencies (installed|from the prepared tree)/);
-    // A first run (this file's GGEN_HOME starts empty): the dependency install started from package.json
-    // as it was rendered, before generation wrote any file. The prepared tree's package.json is written
-    // as its install starts; the project's, at generation's write step.
-    expect(report.stages.setup.message).toMatch(/dependencies installed/);
-    const prepared = join(ggenHome, "cache", "node-modules");
-    const trees = readdirSync(prepared).filter((n) => !n.startsWith("."));
-    expect(trees).toHaveLength(1);
-    const installStarted = statSync(join(prepared, trees[0]!, "package.json")).mtimeMs;
-    const generatedAt = statSync(join(cwd, "target/generated/shop/package.json")).mtimeMs;
-    expect(installStarted).toBeLessThan(generatedAt);
     expect(report.metrics.testsExecuted).toBeGreaterThan(10);
     expect(report.metrics.testsFailed).toBe(0);
     expect(report.stages.testing.message).toMatch(/against postgres/);
@@ -148,6 +138,17 @@ describe("ggen ultra-fast-deploy", () => {
     const backend = await createBackend("local", { stateDir: join(cwd, ".cleanroom") });
     await backend.deleteEnvironment(Object.keys(env)[0]!, { force: true });
     expect(leftovers(cwd)).toEqual([]);
+    // (Checked after the clean-up above, so a failure here leaves nothing running.)
+    // A first run (this file's GGEN_HOME starts empty): the dependency install started from package.json
+    // as it was rendered, before generation wrote any file. The prepared tree's package.json is written
+    // as its install starts; the project's, at generation's write step.
+    expect(report.stages.setup.message).toMatch(/dependencies installed/);
+    const prepared = join(ggenHome, "cache", "node-modules");
+    const trees = readdirSync(prepared).filter((n) => !n.startsWith("."));
+    expect(trees).toHaveLength(1);
+    const installStarted = statSync(join(prepared, trees[0]!, "package.json")).mtimeMs;
+    const generatedAt = statSync(join(cwd, "target/generated/shop/package.json")).mtimeMs;
+    expect(installStarted).toBeLessThan(generatedAt);
   });
 
   it("a release that fails its health check is rolled back to the previous one", {
