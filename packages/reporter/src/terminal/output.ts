@@ -1,7 +1,7 @@
 // What a command prints: data as JSON with --json, text otherwise; notes go to stderr so stdout stays
 // parseable; --quiet silences notes, never data or errors.
 
-import { fstatSync, writeSync } from "node:fs";
+import { type BigIntStats, fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { escapeControl } from "./error-line.js";
 
@@ -32,14 +32,16 @@ export interface Writer {
  * /dev/zero), where a program run with its output discarded writes.
  */
 function isTerminal(fd: number): boolean {
-  let s: ReturnType<typeof fstatSync>;
+  let s: BigIntStats;
   try {
-    s = fstatSync(fd);
+    // As bigints: Node 20's realpathSync reads the last plain stat's result back for a path it has
+    // cached, and a pipe's there cuts its walk short — module resolution then stops following links.
+    s = fstatSync(fd, { bigint: true });
   } catch {
     return false; // closed: not a terminal either for isatty
   }
   if (!s.isCharacterDevice()) return false;
-  if (process.platform === "linux" && Math.floor(Number(s.rdev) / 256) % 4096 === 1) return false;
+  if (process.platform === "linux" && Number((s.rdev >> 8n) & 0xfffn) === 1) return false;
   return isatty(fd);
 }
 
