@@ -6,18 +6,29 @@
 // - `import.meta.url` in an inlined @ggen package (its `createRequire` of a lazily loaded library, its
 //   dist/vendor files): `__packageUrl(name)` is that package's entry where it is installed.
 // The build fails if anything else of the kind is left in the output.
-// Two things keep a short run from loading what it does not use:
+// Three things keep a short run from loading what it does not use:
+// - the libraries @ggen/generator imports only for rarer work (a unified diff, a TOML edit, --watch) are
+//   each a CommonJS file of their own beside gen.cjs (`gen-<name>.cjs`), required on that first use: a
+//   plain run neither reads nor caches them (they were 250 of gen.cjs's 600 KB);
 // - the Handlebars runtime, which @ggen/generator loads on first use from its dist/vendor, is inlined
 //   (still initialised on first use), so V8's code cache covers it too. Not YAML (plain frontmatter needs
 //   none): on this machine every KB of bundle costs ≈ 10 µs to read, used or not;
-// - the heavier built-in modules (node:crypto alone costs more than a whole 5-file generation) are
+// - the heavier built-in modules (node:crypto alone costs more than a whole 5-file generation; node:tty
+//   brings Node's net and stream modules, and StdioWriter asks it only about a possible terminal) are
 //   required on first use: `x = require("node:crypto")` becomes a stand-in that loads the module when a
 //   property is first read. Only modules whose export is a plain object (never a function or class).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { wrapBundle } from "@ggen/code-cache";
 import { build, type Plugin } from "esbuild";
 
 const OUTSIDE = ["@ggen/rdf", "@ggen/marketplace"];
+/** Imported by @ggen/generator (its dist/) on rare paths: package → the file it is bundled into. */
+const SIDE_CHUNKS: Record<string, string> = {
+  diff: "gen-diff.cjs",
+  chokidar: "gen-chokidar.cjs",
+  "@decimalturn/toml-patch": "gen-toml-patch.cjs",
+};
 const INLINED_VENDOR = ["handlebars-runtime"];
 const LAZY_BUILTINS = [
   "child_process",
@@ -29,6 +40,7 @@ const LAZY_BUILTINS = [
   "inspector",
   "net",
   "perf_hooks",
+  "tty",
   "readline",
   "tls",
   "v8",
@@ -80,10 +92,14 @@ const references: Plugin = {
   setup(b) {
     const names = new Map<string, string>();
     b.onResolve({ filter: /^@ggen\/(rdf|marketplace)$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/gen-[\w-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, (args) => {
       const pkg = JSON.stringify(packageOf(args.path, names));
       let text = readFileSync(args.path, "utf8").replaceAll("import.meta.url", `__packageUrl(${pkg})`);
       for (const name of OUTSIDE) text = text.replaceAll(`import("${name}")`, `__import("${name}")`);
+      // Resolved by the bundle's own require, from dist/: the side chunk built below.
+      for (const [name, chunk] of Object.entries(SIDE_CHUNKS))
+        text = text.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("./${chunk}"))`);
       text = text.replace(/\bvendored\(\s*"([\w-]+)",\s*"[^"]+"\s*\)/g, (call, bundle: string) =>
         INLINED_VENDOR.includes(bundle)
           ? `require(${JSON.stringify(join(dirname(args.path), "vendor", `${bundle}.cjs`))})`
@@ -94,7 +110,34 @@ const references: Plugin = {
   },
 };
 
+/** Each side chunk: the package as @ggen/generator resolves it, all of it in one CommonJS file. */
+async function buildSideChunks(): Promise<void> {
+  // Not require.resolve: @ggen/generator exports only an ES module entry.
+  const generatorDist = realpathSync(join("node_modules", "@ggen", "generator", "dist"));
+  await Promise.all(
+    Object.entries(SIDE_CHUNKS).map(([name, chunk]) =>
+      build({
+        stdin: {
+          contents: `export * from ${JSON.stringify(name)};`,
+          resolveDir: generatorDist,
+          loader: "js",
+        },
+        outfile: join("dist", chunk),
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        minifyWhitespace: true,
+        minifySyntax: true,
+        legalComments: "none",
+        logLevel: "error",
+      }),
+    ),
+  );
+}
+
 export async function buildGenBundle(): Promise<void> {
+  await buildSideChunks();
   const outfile = "dist/gen.cjs";
   await build({
     entryPoints: ["src/gen-main.ts"],
@@ -112,7 +155,8 @@ export async function buildGenBundle(): Promise<void> {
     banner: { js: LAZY_BUILTIN },
   });
   const out = lazyBuiltins(readFileSync(outfile, "utf8"));
-  writeFileSync(outfile, out);
+  // Wrapped as bin.ts runs it (its params), read by @ggen/code-cache without a copy to decode or wrap.
+  writeFileSync(outfile, wrapBundle(out, ["__import", "__packageUrl"]));
   const left = [/import\.meta/, /\bimport\(/].filter((re) => re.test(out));
   if (left.length > 0)
     throw new Error(

@@ -3,6 +3,7 @@
 // with a pack's libraries loaded lazily, on errors — whether the cache is empty, warm or unwritable; and
 // a line the table parse declines (help, an unknown flag) goes to the full program.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -94,4 +95,42 @@ it("keeps V8's compiled code of the bundle under $GGEN_HOME/cache/code", () => {
   const entries = readdirSync(join(home, "cache", "code"));
   expect(entries).toHaveLength(1);
   expect(entries[0]).toMatch(/^gen\.cjs-[0-9a-z]+-[0-9a-z]+\.v8$/);
+});
+
+// A plain generation, its output discarded: what it must not load — node:tty with Node's net and stream
+// modules (asked only about a possible terminal), node:crypto (no digest is read: no manifest, no
+// JSON), nor the side chunks of rarer libraries (diff, TOML edits, --watch). With --json the digests
+// are there, and right.
+it("leaves node:tty, node:crypto and the side chunks unloaded on a plain run", () => {
+  const home = mkdtempSync(join(dir, "home-"));
+  const cwd = mkdtempSync(join(dir, "project-"));
+  const probe = join(dir, "loads.cjs");
+  writeFileSync(
+    probe,
+    `process.on("exit", () => require("node:fs").writeSync(2, "\\nLOADS " + JSON.stringify({
+  builtins: process.moduleLoadList.filter((m) => /^NativeModule (tty|net|crypto|stream)$/.test(m)),
+  chunks: Object.keys(require.cache).filter((f) => /gen-[\\w-]+\\.cjs$/.test(f)),
+}) + "\\n"));`,
+  );
+  const argv = ["gen", hygenLike, "--vars", "name=OrderLine", "-o", "out", "--manifest", "none"];
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", GGEN_HOME: home };
+  for (const _ of [1, 2]) {
+    const r = spawnSync(process.execPath, ["--require", probe, bin, ...argv], {
+      cwd,
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stderr.split("\nLOADS ")[1] ?? "null")).toEqual({ builtins: [], chunks: [] });
+  }
+  const json = spawnSync(process.execPath, [bin, ...argv, "--json"], { cwd, env, encoding: "utf8" });
+  const { files } = JSON.parse(json.stdout) as { files: { path: string; sha256: string }[] };
+  expect(files).toHaveLength(5);
+  for (const f of files)
+    expect(f.sha256).toBe(
+      createHash("sha256")
+        .update(readFileSync(join(cwd, "out", f.path)))
+        .digest("hex"),
+    );
 });

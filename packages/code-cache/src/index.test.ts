@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { cacheFileFor, packageEntryUrl, runCached } from "./index.js";
+import { cacheFileFor, packageEntryUrl, runCached, wrapBundle } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "code-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,6 +95,55 @@ module.exports = { where: join(__dirname, "x"), file: __filename, greet: (n) => 
     writeFileSync(blocked, "");
     // The cache dir would be inside a regular file: mkdir fails, the run does not.
     expect(runInNode(bundle, join(blocked, "cache"))).toEqual({ cache: "miss", value: "hi four" });
+  });
+});
+
+describe("wrapBundle", () => {
+  const code = `const { join } = require("node:path");
+module.exports = { where: join(__dirname, "x"), greet: (n) => __greeting + " " + n, text: "caf\\u00e9",
+  fail: () => { throw new Error("here"); } };`;
+  const where = (e: unknown) => /plain\.cjs:(\d+:\d+)/.exec(String((e as Error).stack))?.[1];
+
+  it("runs as the unwrapped bundle does: same exports, same positions in a stack", () => {
+    const plain = join(dir, "wrap-a", "plain.cjs");
+    const wrapped = join(dir, "wrap-b", "plain.cjs");
+    mkdirSync(join(dir, "wrap-a"));
+    mkdirSync(join(dir, "wrap-b"));
+    writeFileSync(plain, code);
+    writeFileSync(wrapped, wrapBundle(code, ["__greeting"]));
+    const [a, b] = [plain, wrapped].map(
+      (f) =>
+        runCached<{ where: string; greet: (n: string) => string; text: string; fail: () => void }>(f, {
+          params: { __greeting: "hello" },
+        }).exports,
+    );
+    expect(b?.greet("ggen")).toBe("hello ggen");
+    expect(b?.text).toBe("café");
+    expect(b?.where).toBe(join(dir, "wrap-b", "x"));
+    expect(a?.where).toBe(join(dir, "wrap-a", "x"));
+    let fa: unknown;
+    let fb: unknown;
+    try {
+      a?.fail();
+    } catch (e) {
+      fa = e;
+    }
+    try {
+      b?.fail();
+    } catch (e) {
+      fb = e;
+    }
+    expect(where(fb)).toBe(where(fa));
+    expect(where(fa)).toMatch(/^3:/);
+  });
+
+  it("refuses code that is not ASCII, and a bundle wrapped for other parameters", () => {
+    expect(() => wrapBundle(`module.exports = "café";`, [])).toThrow(/not ASCII at offset 21/);
+    const other = join(dir, "other-params.cjs");
+    writeFileSync(other, wrapBundle("module.exports = 1;", ["__a"]));
+    expect(() => runCached(other, { params: { __b: 1 } })).toThrow(
+      `${other} was wrapped for other parameters than __b`,
+    );
   });
 });
 

@@ -72,10 +72,38 @@ function saveAtExit(script: Script, cacheFile: string): void {
   });
 }
 
+const WRAPPED = "/*@ggen/code-cache ascii*/";
+/** The function a bundle runs as: CommonJS's five parameters, then the names of `params`. */
+const wrapperHead = (names: readonly string[]) =>
+  `(function (exports, require, module, __filename, __dirname${names.map((n) => `, ${n}`).join("")}) {`;
+
+/**
+ * `code` as the file `runCached` reads with one copy, where it would otherwise decode UTF-8 (through a
+ * growing buffer) and then copy again to wrap it: already wrapped in the function it runs as, marked
+ * ASCII-only (esbuild's default output), so read as Latin-1 straight into V8. `params` are the names
+ * `runCached` will be given; they are checked there.
+ */
+export function wrapBundle(code: string, params: readonly string[]): string {
+  const beyond = /[^\x00-\x7f]/.exec(code);
+  if (beyond)
+    throw new Error(`wrapBundle: not ASCII at offset ${beyond.index} (esbuild's charset "ascii" escapes it)`);
+  return `${WRAPPED}${wrapperHead(params)}${code}\n})`;
+}
+
+/** The script `file` runs as, with `names` as its parameters (see wrapBundle for the form read as is). */
+function scriptSource(file: string, names: readonly string[]): string {
+  const bytes = readFileSync(file);
+  const head = `${WRAPPED}${wrapperHead(names)}`;
+  if (bytes.toString("latin1", 0, head.length) === head) return bytes.toString("latin1");
+  if (bytes.toString("latin1", 0, WRAPPED.length) === WRAPPED)
+    throw new Error(`${file} was wrapped for other parameters than ${names.join(", ") || "none"}`);
+  return `${wrapperHead(names)}${bytes.toString("utf8")}\n})`;
+}
+
 /** Runs the CommonJS bundle `file` (as `require` would, plus `params`) with the code cache in `cacheDir`. */
 export function runCached<T>(file: string, options: CachedRunOptions = {}): CachedRun<T> {
-  const source = readFileSync(file, "utf8");
   const names = Object.keys(options.params ?? {});
+  const source = scriptSource(file, names);
   const cacheFile = options.cacheDir === undefined ? undefined : cacheFileFor(file, options.cacheDir);
   let cachedData: Buffer | undefined;
   if (cacheFile)
@@ -84,10 +112,7 @@ export function runCached<T>(file: string, options: CachedRunOptions = {}): Cach
     } catch {
       cachedData = undefined;
     }
-  const script = new Script(
-    `(function (exports, require, module, __filename, __dirname${names.map((n) => `, ${n}`).join("")}) {${source}\n})`,
-    { filename: file, cachedData },
-  );
+  const script = new Script(source, { filename: file, cachedData });
   const cache: CachedRun<T>["cache"] = !cacheFile
     ? "off"
     : !cachedData

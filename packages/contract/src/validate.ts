@@ -1,40 +1,43 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Ajv2020 } from "ajv/dist/2020.js";
-import cleanroomConfig from "../schemas/cleanroom-config.v1.json" with { type: "json" };
-import cleanroomRun from "../schemas/cleanroom-run.v1.json" with { type: "json" };
-import deploymentMetrics from "../schemas/deployment-metrics.v1.json" with { type: "json" };
-import generationManifest from "../schemas/generation-manifest.v1.json" with { type: "json" };
-import generationPlan from "../schemas/generation-plan.v1.json" with { type: "json" };
-import ggenConfig from "../schemas/ggen-config.v1.json" with { type: "json" };
-import lifecycleState from "../schemas/lifecycle-state.v1.json" with { type: "json" };
-import lockfile from "../schemas/lockfile.v1.json" with { type: "json" };
-import makeToml from "../schemas/make-toml.v1.json" with { type: "json" };
-import packManifest from "../schemas/pack-manifest.v1.json" with { type: "json" };
-import pipelineReport from "../schemas/pipeline-report.v1.json" with { type: "json" };
-import registryIndex from "../schemas/registry-index.v1.json" with { type: "json" };
-import scenario from "../schemas/scenario.v1.json" with { type: "json" };
-import templateFrontmatter from "../schemas/template-frontmatter.v1.json" with { type: "json" };
 import ajvOptions from "./ajv-options.json" with { type: "json" };
 import { GgenError } from "./errors.js";
 import type { ContractKind, ContractTypes } from "./types.js";
 
-export const schemas: Record<ContractKind, object> = {
-  "generation-manifest/v1": generationManifest,
-  "generation-plan/v1": generationPlan,
-  "cleanroom-run/v1": cleanroomRun,
-  "pipeline-report/v1": pipelineReport,
-  "deployment-metrics/v1": deploymentMetrics,
-  "pack-manifest/v1": packManifest,
-  "registry-index/v1": registryIndex,
-  "lockfile/v1": lockfile,
-  "lifecycle-state/v1": lifecycleState,
-  "make-toml/v1": makeToml,
-  "ggen-config/v1": ggenConfig,
-  "cleanroom-config/v1": cleanroomConfig,
-  "scenario/v1": scenario,
-  "template-frontmatter/v1": templateFrontmatter,
-};
+const kinds: readonly ContractKind[] = [
+  "generation-manifest/v1",
+  "generation-plan/v1",
+  "cleanroom-run/v1",
+  "pipeline-report/v1",
+  "deployment-metrics/v1",
+  "pack-manifest/v1",
+  "registry-index/v1",
+  "lockfile/v1",
+  "lifecycle-state/v1",
+  "make-toml/v1",
+  "ggen-config/v1",
+  "cleanroom-config/v1",
+  "scenario/v1",
+  "template-frontmatter/v1",
+];
+
+/**
+ * Each kind's JSON Schema, read from schemas/<name>.v<N>.json when first asked for: a program that
+ * validates nothing (a short `ggen gen` asks for one, the frontmatter's keys) neither reads nor builds
+ * the others — 50 KB of schema a bundle would otherwise build at every start.
+ */
+export const schemas = {} as Readonly<Record<ContractKind, object>>;
+for (const kind of kinds) {
+  let schema: object | undefined;
+  Object.defineProperty(schemas, kind, {
+    enumerable: true,
+    get: () => {
+      schema ??= require(`../schemas/${fileNameOf(kind)}.json`) as object;
+      return schema;
+    },
+  });
+}
 
 export const contractKinds = Object.keys(schemas) as ContractKind[];
 

@@ -157,6 +157,11 @@ export class Regeneration {
     return d;
   }
 
+  /** Whether an output may be reused (a lock, and no --full): its provenance is compared as it renders. */
+  get mayReuse(): boolean {
+    return !this.full && this.lock !== undefined;
+  }
+
   /** The provenance of one output about to be rendered. */
   inputsOf(
     run: Run,
@@ -225,7 +230,7 @@ export class Regeneration {
    * content can be had (on disk, or in the base store): it need not be rendered again.
    */
   reusable(run: Run, to: string, p: Provenance): string | undefined {
-    if (this.full || !this.lock) return undefined;
+    if (!this.mayReuse || !this.lock) return undefined;
     const abs = resolve(run.outRoot, to);
     const e = this.lock.files.get(relative(run.outRoot, abs).split("\\").join("/"));
     if (!e?.generated || e.provenance?.inputs !== p.inputs) return undefined;

@@ -8,6 +8,7 @@ import type { GenerationManifest, ManifestFile, ManifestOrphan } from "@ggen/con
 import type { Graph } from "@ggen/rdf";
 import { isSecretName, REDACTED, sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
+import { defer } from "./deferred.js";
 import type { Pack } from "./packs.js";
 import type { TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
@@ -54,8 +55,8 @@ export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManif
   const triples = inputs.graphs.reduce((n, g) => n + g.size, 0);
   const packs = new Map<string, Pack>();
   for (const u of units) if (u.pack) packs.set(u.pack.id, u.pack);
-  const templateInputs = new Map<string, string>();
-  for (const u of units) templateInputs.set(u.display, run.template(u).sha256);
+  const templateInputs = new Map<string, TemplateUnit>();
+  for (const u of units) templateInputs.set(u.display, u);
   const manifest: GenerationManifest = {
     kind: "generation-manifest/v1",
     tool: { name: "ggen", version: pkg.version },
@@ -63,7 +64,10 @@ export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManif
     finishedAt: new Date().toISOString(),
     outputRoot: run.rel(run.outRoot) || ".",
     inputs: {
-      templates: [...templateInputs].map(([path, sha]) => ({ path, sha256: sha })),
+      // Digested when read (deferred.ts): a run that writes no manifest need not.
+      templates: [...templateInputs].map(([path, u]) =>
+        defer({ path } as { path: string; sha256: string }, "sha256", () => run.template(u).sha256),
+      ),
       graphs: [...run.graphInputs].map(([path, sha]) => ({
         path: isAbsolute(path) ? run.rel(path) : path,
         sha256: sha,

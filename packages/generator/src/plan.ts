@@ -6,6 +6,7 @@ import { lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
 import { isInside, realish, sha256 } from "@ggen/support";
+import { defer, once } from "./deferred.js";
 import { at, fail } from "./errors.js";
 import { ALREADY_PRESENT, inject } from "./inject.js";
 import type { Lock } from "./lock.js";
@@ -221,7 +222,8 @@ async function decideFile(
   let desired = onDisk;
   let mode: number | undefined;
   let generated: string | undefined;
-  let generatedDigest: string | undefined;
+  // Taken when read (deferred.ts): by the lock, a plan, --json; or here, against a base.
+  let generatedDigest: (() => string) | undefined;
   let drift: boolean | undefined;
   let backup = false;
   const results: FileResult[] = [];
@@ -244,7 +246,8 @@ async function decideFile(
     if (p.mode !== undefined) mode = p.mode;
     if (p.backup) backup = true;
     const theirs = theirsOf(p, ctx, onDisk, diskDigest);
-    generatedDigest = p.reused ?? sha256(p.content ?? "");
+    const content = p.content ?? "";
+    generatedDigest = p.reused === undefined ? once(() => sha256(content)) : () => p.reused as string;
     generated = theirs;
     desired = theirs ?? onDisk;
     const strategy: MergeStrategy = p.force ? "generated-wins" : ctx.merge;
@@ -254,7 +257,7 @@ async function decideFile(
     } else if (p.content === undefined) {
       // Not rendered: the inputs are those of the last generation, so theirs is the base, and the
       // three-way result is what is on disk.
-      drift = diskDigest() !== generatedDigest;
+      drift = diskDigest() !== generatedDigest();
       results.push(r(p, "unchanged", drift, drift ? "your edits kept" : undefined));
     } else if (onDisk === theirs) {
       results.push(r(p, "unchanged", false));
@@ -339,11 +342,11 @@ async function decideFile(
     results.push(r(p, "injected", true));
   }
   const finalContent = current ?? "";
-  const finalDigest = current === onDisk ? diskDigest() : sha256(finalContent);
+  const finalDigest = current === onDisk ? diskDigest : once(() => sha256(finalContent));
   if (drift === undefined) drift = desired !== onDisk;
   for (const fr of results) {
     fr.bytes = Buffer.byteLength(finalContent);
-    fr.sha256 = finalDigest;
+    defer(fr, "sha256", finalDigest);
     if (fr.action === "unchanged" && writer?.content === undefined) fr.differs = drift;
     out.files.push(fr);
   }
@@ -358,17 +361,15 @@ async function decideFile(
         : onDisk === undefined
           ? "create"
           : "update";
-  const lockEntry: ManifestFile = {
-    path: relPath,
-    sha256: finalDigest,
-    bytes: Buffer.byteLength(finalContent),
-    action: head?.action ?? "unchanged",
-  };
+  const lockEntry = defer({ path: relPath } as ManifestFile, "sha256", finalDigest);
+  lockEntry.bytes = Buffer.byteLength(finalContent);
+  lockEntry.action = head?.action ?? "unchanged";
   if (writer) lockEntry.template = writer.unit.display;
   else if (head) lockEntry.template = head.template;
-  if (writer && !note.skipped && generatedDigest !== undefined) {
-    lockEntry.generated = generatedDigest;
-    if (writer.provenance) lockEntry.provenance = writer.provenance;
+  const recordsGenerated = writer !== undefined && !note.skipped && generatedDigest !== undefined;
+  if (recordsGenerated && generatedDigest) {
+    defer(lockEntry, "generated", generatedDigest);
+    if (Object.hasOwn(writer, "provenance")) defer(lockEntry, "provenance", () => writer.provenance);
   } else if (note.skipped && entry?.generated) {
     // Skipped: the last generation's base still stands.
     lockEntry.generated = entry.generated;
@@ -382,12 +383,17 @@ async function decideFile(
     onDisk,
     next: current,
     desired,
-    generated: lockEntry.generated === generatedDigest ? generated : undefined,
-    generatedDigest: lockEntry.generated,
+    // The next base: what was generated, where the lock records it (also a skip whose last base it is).
+    generated:
+      recordsGenerated || (lockEntry.generated !== undefined && lockEntry.generated === generatedDigest?.())
+        ? generated
+        : undefined,
+    generatedDigest: undefined,
     mode,
     template: lockEntry.template,
     entry: lockEntry,
   };
+  defer(decided, "generatedDigest", () => lockEntry.generated);
   const reason = results.find((x) => x.reason)?.reason;
   if (reason) decided.reason = reason;
   if (note.conflicts !== undefined) decided.conflicts = note.conflicts;

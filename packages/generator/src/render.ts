@@ -7,6 +7,7 @@ import { schemaKeys } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { closest } from "@ggen/support";
 import { clockMs } from "./clock.js";
+import { defer, deferMap } from "./deferred.js";
 import { at, fail } from "./errors.js";
 import { type ParsedYaml, plainScalar, Slot } from "./frontmatter.js";
 import { readsGraph } from "./graph-use.js";
@@ -82,8 +83,10 @@ export async function renderTemplate(run: Run, unit: TemplateUnit): Promise<Plan
   handOver(run, planned);
   if (!reads) {
     const loaded = await loading;
-    if (loaded && run.regen)
-      for (const p of planned) if (p.provenance) p.provenance = run.regen.withGraph(p.provenance, loaded);
+    const regen = run.regen;
+    if (loaded && regen)
+      for (const p of planned)
+        if (Object.hasOwn(p, "provenance")) deferMap(p, "provenance", (v) => v && regen.withGraph(v, loaded));
   }
   return planned;
 }
@@ -479,8 +482,11 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
       ...from,
     };
     const inject = injectOf(f, to, tpl.display, y);
-    const provenance = inject ? undefined : run.regen?.inputsOf(run, io);
-    const reused = provenance && run.regen?.reusable(run, to, provenance);
+    // Compared now where a lock may let the output be reused; otherwise taken when first read (see
+    // deferred.ts): by the manifest, a plan or --json.
+    const regen = inject ? undefined : run.regen;
+    const provenance = regen?.mayReuse ? regen.inputsOf(run, io) : undefined;
+    const reused = provenance && regen?.reusable(run, to, provenance);
     const content = reused ? undefined : body(context, bodyState);
     run.timings.renderMs += clockMs() - t0;
     if (flag(f, "skip_empty", tpl.display, y) && content !== undefined && content.trim() === "") continue; // blank body: no file
@@ -500,6 +506,8 @@ function renderItems(r: Rendering, items: Item[], sparql: Record<string, Templat
           ? undefined
           : parseMode(f.chmod, tpl.display, y?.lineOf("chmod")),
     });
+    if (regen && !provenance)
+      defer(planned[planned.length - 1]!, "provenance", () => regen.inputsOf(run, io));
   }
   return planned;
 }

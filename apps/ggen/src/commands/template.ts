@@ -265,7 +265,8 @@ type Result = Awaited<ReturnType<typeof import("@ggen/generator")["generate"]>>;
 function report(out: Output, r: Result, mode: string): void {
   const counts: Record<string, number> = {};
   for (const f of r.files) counts[f.action] = (counts[f.action] ?? 0) + 1;
-  const value = {
+  // Only for --json: the files' digests are taken when read (@ggen/generator), and text needs none.
+  const value = () => ({
     mode,
     drift: r.drift,
     files: r.files.map((f) => ({
@@ -288,8 +289,8 @@ function report(out: Output, r: Result, mode: string): void {
     manifest: r.manifestPath ?? null,
     timings: r.manifest.timings,
     warnings: r.warnings,
-  };
-  out.data(value, () => {
+  });
+  out.data(out.json ? value() : undefined, () => {
     const lines: string[] = [];
     const would = mode === "dry-run" || mode === "plan";
     const verb = would ? "would be " : "";

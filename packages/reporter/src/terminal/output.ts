@@ -1,7 +1,7 @@
 // What a command prints: data as JSON with --json, text otherwise; notes go to stderr so stdout stays
 // parseable; --quiet silences notes, never data or errors.
 
-import { writeSync } from "node:fs";
+import { type BigIntStats, fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { escapeControl } from "./error-line.js";
 
@@ -26,11 +26,30 @@ export interface Writer {
  * pipe's EAGAIN, a closed reader's EPIPE): `process.stdout`/`stderr` itself from then on, so those
  * behave exactly as before.
  */
+/**
+ * Whether `fd` is a terminal. Asked of node:tty (which loads Node's net and stream modules) only when it
+ * may be one: a file, a pipe or a socket never is, nor, on Linux, a memory device (major 1: /dev/null,
+ * /dev/zero), where a program run with its output discarded writes.
+ */
+function isTerminal(fd: number): boolean {
+  let s: BigIntStats;
+  try {
+    // As bigints: Node 20's realpathSync reads the last plain stat's result back for a path it has
+    // cached, and a pipe's there cuts its walk short — module resolution then stops following links.
+    s = fstatSync(fd, { bigint: true });
+  } catch {
+    return false; // closed: not a terminal either for isatty
+  }
+  if (!s.isCharacterDevice()) return false;
+  if (process.platform === "linux" && Number((s.rdev >> 8n) & 0xfffn) === 1) return false;
+  return isatty(fd);
+}
+
 export class StdioWriter implements Writer {
   private direct: boolean;
 
   constructor(readonly fd: 1 | 2) {
-    this.direct = !isatty(fd);
+    this.direct = !isTerminal(fd);
   }
 
   private get stream(): NodeJS.WriteStream {

@@ -2,7 +2,7 @@
 // the process writes through Node's own streams; a write the fd refuses (a closed reader) falls back to
 // the stream, which then behaves as it always did.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -65,5 +65,37 @@ stdio().stdout.write("nobody reads this\\n");
     const code = await new Promise((ok) => child.on("exit", ok));
     expect(err).toBe("stream error EPIPE\n");
     expect(code).toBe(3);
+  });
+
+  // Where output is discarded: /dev/null is a character device, like a terminal, but none (that gen.cjs
+  // then leaves node:tty unloaded is apps/ggen/test/gen-bundle.test.ts's).
+  it("treats /dev/null as no terminal", () => {
+    const probe = `
+const { stdio } = await import(${JSON.stringify(dist)});
+const { stdout } = stdio();
+stdout.write("discarded\\n");
+process.stderr.write(JSON.stringify({ tty: stdout.isTTY }));
+`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", probe], {
+      stdio: ["ignore", openSync("/dev/null", "w"), "pipe"],
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stderr)).toEqual({ tty: false });
+  });
+
+  // A pseudo-terminal (util-linux script(1), which CI installs): a terminal, written through the stream.
+  it("knows a terminal for one", () => {
+    const probe = join(dir, "probe.mjs");
+    writeFileSync(
+      probe,
+      `const { stdio } = await import(${JSON.stringify(dist)});\nstdio().stdout.write("tty=" + stdio().stdout.isTTY + "\\n");\n`,
+    );
+    const r = spawnSync("script", ["-qec", `${process.execPath} ${probe}`, "/dev/null"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("tty=true");
   });
 });
