@@ -110,6 +110,19 @@ const references: Plugin = {
   },
 };
 
+/** What gen.cjs and its side chunks are built as. Less to read at start; names are kept, so a --debug
+ * stack still reads. */
+const COMMONJS_BUNDLE = {
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  logLevel: "error",
+} as const;
+
 /** Each side chunk: the package as @ggen/generator resolves it, all of it in one CommonJS file. */
 async function buildSideChunks(): Promise<void> {
   // Not require.resolve: @ggen/generator exports only an ES module entry.
@@ -123,14 +136,7 @@ async function buildSideChunks(): Promise<void> {
           loader: "js",
         },
         outfile: join("dist", chunk),
-        bundle: true,
-        format: "cjs",
-        platform: "node",
-        target: "node20",
-        minifyWhitespace: true,
-        minifySyntax: true,
-        legalComments: "none",
-        logLevel: "error",
+        ...COMMONJS_BUNDLE,
       }),
     ),
   );
@@ -142,15 +148,7 @@ export async function buildGenBundle(): Promise<void> {
   await build({
     entryPoints: ["src/gen-main.ts"],
     outfile,
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    // Less to read at start; names are kept, so a --debug stack still reads.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: "none",
-    logLevel: "error",
+    ...COMMONJS_BUNDLE,
     plugins: [references],
     banner: { js: LAZY_BUILTIN },
   });
