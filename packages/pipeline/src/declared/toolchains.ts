@@ -124,9 +124,10 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     const targetDir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
     return { targetDir, visibleTargetDir: visible(targetDir), env: { CARGO_TARGET_DIR: visible(targetDir) } };
   };
-  // Cold: the dependency set compiles once, for a stub of the crate, before any lane builds; every lane
-  // then starts from it (hard links), as it would from the cache entry. A failed dependency build only
-  // leaves the lanes more to compile: the stages say what is wrong with the crate.
+  // Cold: the dependency set compiles once, for a stub of the crate, before any lane builds — linked
+  // (build, tests, publish) and metadata-only (clippy, docs), in one cargo run (writeDependencyStub);
+  // every lane then starts from it (hard links), as it would from the cache entry. A failed dependency
+  // build only leaves the lanes more to compile: the stages say what is wrong with the crate.
   const depsRoot = join(input.root, "target", cargo.DEPENDENCY_BUILD_DIR);
   const depsTarget = join(depsRoot, "target");
   let dependencies: Promise<string> | undefined;
@@ -136,7 +137,7 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     dependencies = (async () => {
       const stub = join(depsRoot, "crate");
       await rm(depsRoot, { recursive: true, force: true });
-      await cargo.writeDependencyStub(input.root, stub);
+      await cargo.writeDependencyStub(input.root, stub, { ...process.env, ...env });
       const args = await cargo.dependencyBuildArgs(stub);
       const built = await exec(["cargo", ...args], {
         cwd: visible(stub),
