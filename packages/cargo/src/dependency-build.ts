@@ -68,14 +68,24 @@ export async function writeDependencyStub(
   const doc = parseToml(text, file, "CARGO_MANIFEST");
   const isRoot = doc.workspace !== undefined;
   const mirrored = sharesBuildScriptProfile(doc, crateDir, env) ? mirrorDependencies(doc) : undefined;
-  if (!mirrored) {
+  if (mirrored && !isRoot) mirrored.workspace = {};
+  // A manifest smol-toml cannot write back (none cargo accepts should be) is kept as it is.
+  const written = mirrored ? tryStringify(mirrored) : undefined;
+  if (written === undefined) {
     await writeFile(join(stubDir, "Cargo.toml"), isRoot ? text : `${text}\n[workspace]\n`);
     return;
   }
-  if (!isRoot) mirrored.workspace = {};
-  if (mirrored.package && isTable(mirrored.package) && mirrored.package.build === BUILD_SCRIPT)
+  if (isTable(mirrored!.package) && mirrored!.package.build === BUILD_SCRIPT)
     await writeFile(join(stubDir, BUILD_SCRIPT), STUB, { flag: "wx" }).catch(() => undefined);
-  await writeFile(join(stubDir, "Cargo.toml"), `${STUB_NOTE}${stringify(mirrored)}\n`);
+  await writeFile(join(stubDir, "Cargo.toml"), `${STUB_NOTE}${written}\n`);
+}
+
+function tryStringify(doc: TomlTable): string | undefined {
+  try {
+    return stringify(doc);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Values of CARGO_PROFILE_DEV_DEBUG that turn debuginfo off, as build scripts and proc-macros build by default. */
@@ -88,7 +98,7 @@ const NO_DEBUGINFO = new Set(["0", "false", "none"]);
  * [profile] table, no cargo configuration file, no opt-level from the environment), and no --target
  * separates the host's units from the target's. Otherwise a mirror would compile everything twice.
  */
-export function sharesBuildScriptProfile(doc: TomlTable, crateDir: string, env: NodeJS.ProcessEnv): boolean {
+function sharesBuildScriptProfile(doc: TomlTable, crateDir: string, env: NodeJS.ProcessEnv): boolean {
   if (!NO_DEBUGINFO.has(env.CARGO_PROFILE_DEV_DEBUG ?? "")) return false;
   if (env.CARGO_BUILD_TARGET || (env.CARGO_PROFILE_DEV_OPT_LEVEL ?? "0") !== "0") return false;
   if (doc.profile !== undefined) return false;
