@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
-import { dependencyBuildArgs, writeDependencyStub } from "./dependency-build.js";
+import { dependencyBuildArgs, LINKED_MARKER_ENV, writeDependencyStub } from "./dependency-build.js";
 
 const root = mkdtempSync(join(tmpdir(), "ggen-dependency-stub-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -60,7 +60,10 @@ describe("writeDependencyStub", () => {
       "build-dependencies": { itoa: "1" },
       workspace: {},
     });
-    expect(readFileSync(join(stub, "build.rs"), "utf8")).toBe("fn main() {}\n");
+    // The stub's own build script says when the linked dependencies are built.
+    expect(readFileSync(join(stub, "build.rs"), "utf8")).toContain(
+      `std::env::var_os("${LINKED_MARKER_ENV}")`,
+    );
     expect(await dependencyBuildArgs(stub)).toEqual(["check"]);
     // With debuginfo (cargo's default dev profile), or a profile of the crate's, they would not share units.
     const withProfile = crate("p", {

@@ -75,8 +75,10 @@ export async function writeDependencyStub(
     await writeFile(join(stubDir, "Cargo.toml"), isRoot ? text : `${text}\n[workspace]\n`);
     return;
   }
+  // A build script of the stub's own (the crate has none) also says when it runs: after every linked
+  // dependency, which it depends on — the lanes that use only those may start then (LINKED_MARKER_ENV).
   if (isTable(mirrored!.package) && mirrored!.package.build === BUILD_SCRIPT)
-    await writeFile(join(stubDir, BUILD_SCRIPT), STUB, { flag: "wx" }).catch(() => undefined);
+    await writeFile(join(stubDir, BUILD_SCRIPT), LINKED_MARKER_SCRIPT, { flag: "wx" }).catch(() => undefined);
   await writeFile(join(stubDir, "Cargo.toml"), `${STUB_NOTE}${written}\n`);
 }
 
@@ -105,8 +107,23 @@ function sharesBuildScriptProfile(doc: TomlTable, crateDir: string, env: NodeJS.
   return ![".cargo/config", ".cargo/config.toml"].some((f) => existsSync(join(crateDir, f)));
 }
 
-/** The build script a stub runs when the crate names none (any file works: it only has to exist). */
+/** The build script a stub runs when the crate names none. */
 const BUILD_SCRIPT = "build.rs";
+
+/**
+ * Set for a stub's dependency build to a file path: the stub's own build script (when the crate has
+ * none) creates that file as it runs, which cargo does only once every linked dependency is built —
+ * while the metadata-only units may still compile. No file by the end: the crate has a build script.
+ */
+export const LINKED_MARKER_ENV = "GGEN_DEPENDENCIES_LINKED";
+
+const LINKED_MARKER_SCRIPT = `// ggen's dependency stub: cargo runs this once the linked dependencies are built.
+fn main() {
+    if let Some(path) = std::env::var_os("${LINKED_MARKER_ENV}") {
+        let _ = std::fs::write(path, "");
+    }
+}
+`;
 
 const STUB_NOTE =
   "# ggen's dependency stub: the crate's manifest, its dependencies also as build-dependencies\n";

@@ -12,6 +12,7 @@ import {
   defaultAdvisoryDbDir,
   dependencyBuildArgs,
   ensureLockfile,
+  LINKED_MARKER_ENV,
   loadAdvisoryDb,
   measureCoverage,
   parseClippyJson,
@@ -160,9 +161,16 @@ describe.skipIf(skip)("with the real toolchain", { timeout: 600_000 }, () => {
     await writeDependencyStub(eta, stub, shared());
     const args = await dependencyBuildArgs(stub);
     expect(args).toEqual(["check", "--all-targets"]);
-    const step = cargo(stub, [...args, "--message-format=json"], { ...shared(), CARGO_TARGET_DIR: out });
+    const marker = join(s.dir, "eta-linked");
+    const step = cargo(stub, [...args, "--message-format=json"], {
+      ...shared(),
+      CARGO_TARGET_DIR: out,
+      [LINKED_MARKER_ENV]: marker,
+    });
     expect(step.code, step.stderr).toBe(0);
     expect(compiledPackages(step.stdout)).toEqual(["eta", "itoa", "ryu"]);
+    // The stub's build script ran, after the linked dependencies (it depends on them), and said so.
+    expect(existsSync(marker)).toBe(true);
     // The stub's own units go: under the crate's name (the same unit names), they would pass for its own.
     await pruneCrateUnits(out, stub, { toolchain: t, env: env() });
     expect(existsSync(join(out, "debug", "eta"))).toBe(false);
