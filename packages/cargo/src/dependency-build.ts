@@ -114,12 +114,20 @@ const BUILD_SCRIPT = "build.rs";
  * Set for a stub's dependency build to a file path: the stub's own build script (when the crate has
  * none) creates that file as it runs, which cargo does only once every linked dependency is built —
  * while the metadata-only units may still compile. No file by the end: the crate has a build script.
+ * It also lowers cargo's priority (`renice -n 10`, where there is one), so that what the step compiles
+ * after that point yields to the builds that start from the linked units.
  */
 export const LINKED_MARKER_ENV = "GGEN_DEPENDENCIES_LINKED";
 
 const LINKED_MARKER_SCRIPT = `// ggen's dependency stub: cargo runs this once the linked dependencies are built.
 fn main() {
     if let Some(path) = std::env::var_os("${LINKED_MARKER_ENV}") {
+        let cargo = std::os::unix::process::parent_id().to_string();
+        let _ = std::process::Command::new("renice")
+            .args(["-n", "10", "-p", &cargo])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
         let _ = std::fs::write(path, "");
     }
 }
