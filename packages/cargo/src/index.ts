@@ -38,12 +38,7 @@ export {
   splitTestOutput,
   withJsonMessages,
 } from "./coverage.js";
-export {
-  DEPENDENCY_BUILD_DIR,
-  dependencyBuildArgs,
-  LINKED_MARKER_ENV,
-  writeDependencyStub,
-} from "./dependency-build.js";
+export { DEPENDENCY_BUILD_DIR, dependencyBuildArgs, writeDependencyStub } from "./dependency-build.js";
 export type { RunResult } from "./exec.js";
 export { run as runTool } from "./exec.js";
 export type { FmtFile, FmtHunk, FmtResult } from "./fmt.js";

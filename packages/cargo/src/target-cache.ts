@@ -109,13 +109,7 @@ export async function copyTarget(from: string, to: string, mode: CopyMode, merge
     if (r.code !== 0) throw new GgenError("TARGET_CACHE", `copying ${from} failed: ${firstLine(r.stderr)}`);
     return;
   }
-  // A file a build removes while the copy runs (cargo's temporary files, a deploy's consumer build
-  // beside a cache store) is simply not copied; the copied tree itself must exist.
-  const walk = (rel: string): Promise<void> =>
-    copyEntry(rel).catch((e: NodeJS.ErrnoException) => {
-      if (rel === "" || e.code !== "ENOENT") throw e;
-    });
-  const copyEntry = async (rel: string): Promise<void> => {
+  const walk = async (rel: string): Promise<void> => {
     // Never part of a copy: other lanes' target dirs (merged on their own) and coverage profiles.
     if (rel === LANES_DIR || rel === "ggen-coverage") return;
     const src = join(from, rel);

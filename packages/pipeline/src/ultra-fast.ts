@@ -13,7 +13,7 @@ import type { DeploymentMetrics, PipelineReport } from "@ggen/contract";
 import type { StageRecord, StageView } from "@ggen/reporter";
 import { GgenError } from "@ggen/support";
 import { createContext, type PipelineContext, pipelinePaths, type UltraFastOptions } from "./context.js";
-import { type PipelinePlan, planPipeline } from "./declared/plan.js";
+import { planPipeline } from "./declared/plan.js";
 import type { DeclaredStageResult } from "./declared/run.js";
 import { probeToolchain } from "./declared/toolchains.js";
 import { prefetchDependencies } from "./dependencies.js";
@@ -225,30 +225,11 @@ async function declaredPipeline(
     ),
   );
   runner.outputs.checks = checked;
-  // The dependency set's compiled artifacts are kept once every build ran to its end — while the crate
-  // deploys, which writes nothing the cache keeps (a consumer build's own units are left out of it).
-  const stored = ready.toolchain
+  // The dependency set's compiled artifacts are kept once every build ran to its end.
+  const note = await ready.toolchain
     .finish([...checked.results.values()].every((r) => r.status !== "skipped" && r.status !== "timed-out"))
     .catch((e: unknown) => `the target cache was not stored: ${(e as Error).message}`);
-  try {
-    await releaseCrate(ctx, runner, { plan, generated, ready, checked });
-  } finally {
-    const note = await stored;
-    if (note) ctx.options.onNote(note);
-  }
-}
-
-/** After a declared pipeline's stages: fails on a gate that did not pass, else deploys as the pack says. */
-async function releaseCrate(
-  ctx: PipelineContext,
-  runner: StageRunner<PipelineOutputs>,
-  {
-    plan,
-    generated,
-    ready,
-    checked,
-  }: { plan: PipelinePlan; generated: Generated; ready: ToolchainReady; checked: Checked },
-): Promise<void> {
+  if (note) ctx.options.onNote(note);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   if (!checked.passed) {
     const failedGates = checked.gates.filter((g) => g.status === "failed");

@@ -20,29 +20,6 @@ export interface ToolchainInput {
   readonly nodeModulesCache: string;
   /** A stage measures coverage with llvm-cov: its tools are looked up while the rest is prepared. */
   readonly llvmCoverage?: boolean;
-  /** Lanes that use only linked dependency units (see linkedLanes): cold, they may start before the rest. */
-  readonly linkedLanes?: readonly string[];
-}
-
-/** What cargo compiles with the dependencies linked, never from their metadata alone (check, clippy, doc). */
-const LINKED_COMMANDS = new Set(["build", "test", "package", "publish"]);
-
-/**
- * The lanes after the first whose every stage runs `cargo build|test|package|publish`: they need
- * only the dependencies' linked units, so a cold dependency step lets them start once those are
- * built, while it still compiles the metadata-only ones. Pure.
- */
-export function linkedLanes(
-  stages: readonly { lane?: string; run?: readonly string[] }[],
-  lanes: readonly string[],
-) {
-  return lanes
-    .slice(1)
-    .filter((lane) =>
-      stages
-        .filter((s) => s.lane === lane)
-        .every((s) => s.run?.[0] === "cargo" && LINKED_COMMANDS.has(s.run[1] ?? "")),
-    );
 }
 
 export interface LaneDirs {
@@ -147,30 +124,23 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
     const targetDir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
     return { targetDir, visibleTargetDir: visible(targetDir), env: { CARGO_TARGET_DIR: visible(targetDir) } };
   };
-  // Cold: the dependency set compiles once, for a stub of the crate, before any lane builds — linked
-  // (build, tests, publish) and metadata-only (clippy, docs), in one cargo run (writeDependencyStub);
-  // every lane then starts from it (hard links), as it would from the cache entry. A failed dependency
-  // build only leaves the lanes more to compile: the stages say what is wrong with the crate.
+  // Cold: the dependency set compiles once, for a stub of the crate, before any lane builds; every lane
+  // then starts from it (hard links), as it would from the cache entry. A failed dependency build only
+  // leaves the lanes more to compile: the stages say what is wrong with the crate.
   const depsRoot = join(input.root, "target", cargo.DEPENDENCY_BUILD_DIR);
   const depsTarget = join(depsRoot, "target");
   let dependencies: Promise<string> | undefined;
-  // Settles once the linked dependency units are built (the stub's build script says so), or with the step.
-  let linked: Promise<void> | undefined;
   const begin = (exec: ToolchainExec) => {
     // A crate without dependencies has nothing to share: its lanes compile only themselves anyway.
     if (target.source !== "cold" || manifest.dependencies.length === 0 || dependencies) return undefined;
-    let stepEnded = false;
-    const marker = join(depsRoot, "linked");
     dependencies = (async () => {
       const stub = join(depsRoot, "crate");
       await rm(depsRoot, { recursive: true, force: true });
-      await cargo.writeDependencyStub(input.root, stub, { ...process.env, ...env });
+      await cargo.writeDependencyStub(input.root, stub);
       const args = await cargo.dependencyBuildArgs(stub);
       const built = await exec(["cargo", ...args], {
         cwd: visible(stub),
-        env: { ...env, CARGO_TARGET_DIR: visible(depsTarget), [cargo.LINKED_MARKER_ENV]: visible(marker) },
-      }).finally(() => {
-        stepEnded = true;
+        env: { ...env, CARGO_TARGET_DIR: visible(depsTarget) },
       });
       // The stub's own units go: they would pass for the crate's (see pruneCrateUnits).
       await cargo.pruneCrateUnits(depsTarget, stub, {
@@ -184,25 +154,16 @@ async function cargoToolchain(input: ToolchainInput): Promise<PreparedToolchain>
       (e: unknown) =>
         `not built (${String((e as Error)?.message ?? e).split("\n")[0]}): the lanes compile them`,
     );
-    const step = dependencies;
-    linked = (async () => {
-      while (!stepEnded && !existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
-      if (!existsSync(marker)) await step;
-    })();
     return dependencies;
   };
   const laneCopies = new Map<string, Promise<void>>();
-  const earlyLanes = new Set(input.linkedLanes ?? []);
   const laneReady = async (name?: string) => {
     const dir = laneDir(input.root, input.lanes, name, cargo.LANES_DIR);
     await target.alongside.get(dir);
     if (!dependencies) return;
     let copy = laneCopies.get(dir);
     if (!copy) {
-      // A lane of linked units only starts from them while the step still compiles the others (what it
-      // copies of those half-done, it never reads; the cache entry takes the first lane's).
-      const ready = name && earlyLanes.has(name) && linked ? linked : dependencies;
-      copy = ready
+      copy = dependencies
         .then(() => (existsSync(depsTarget) ? cargo.copyTarget(depsTarget, dir, "link", true) : undefined))
         .catch(() => undefined);
       laneCopies.set(dir, copy);

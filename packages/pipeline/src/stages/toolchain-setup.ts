@@ -3,7 +3,7 @@
 
 import type { PipelineContext } from "../context.js";
 import type { PipelinePlan } from "../declared/plan.js";
-import { linkedLanes, type PreparedToolchain, TOOLCHAINS } from "../declared/toolchains.js";
+import { type PreparedToolchain, TOOLCHAINS } from "../declared/toolchains.js";
 import { loadEngine } from "../engine.js";
 import type { Stage } from "../stage.js";
 import type { Generated } from "./generation.js";
@@ -41,7 +41,6 @@ export const toolchainSetup: Stage<ToolchainSetupInput, ToolchainReady, "setup">
         signal: ctx.signal,
         nodeModulesCache: ctx.options.cache.nodeModules,
         llvmCoverage: plan.stages.some((s) => s.coverage === "llvm-cov"),
-        linkedLanes: linkedLanes(plan.stages, plan.lanes),
       }),
       visible,
     ]);
