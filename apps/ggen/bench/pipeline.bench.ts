@@ -219,7 +219,7 @@ it("the Rust crate path, cold and warm, per stage", { timeout: 3_600_000 }, () =
   const runs = Number(process.env.GGEN_BENCH_CRATE_RUNS ?? 3);
   const results = [
     ...measureCrate("io.ggen.rust-cli", runs, runs),
-    // The seed's own crate compiles serde, serde_json, thiserror and anyhow when cold: its cold figure
+    // The seed's own crate compiles serde, serde_json and anyhow when cold: its cold figure
     // is a median too (a single cold run swings by seconds with the machine's load).
     ...measureCrate("io.ggen.rust-lib", runs, runs),
   ];
