@@ -29,7 +29,7 @@ import { cargo, compiledPackages, missing, type Scratch, scratch, toolchain } fr
 const repo = join(import.meta.dirname, "..", "..", "..");
 const ggenBin = join(repo, "apps", "ggen", "dist", "bin.js");
 const skip =
-  missing(["serde", "serde_derive", "serde_json", "thiserror", "anyhow"]) ??
+  missing(["serde", "serde_derive", "serde_json", "anyhow"]) ??
   (existsSync(ggenBin) ? undefined : missingGgen());
 
 function missingGgen(): string {
