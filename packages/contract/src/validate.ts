@@ -5,22 +5,24 @@ import ajvOptions from "./ajv-options.json" with { type: "json" };
 import { GgenError } from "./errors.js";
 import type { ContractKind, ContractTypes } from "./types.js";
 
-const kinds: readonly ContractKind[] = [
-  "generation-manifest/v1",
-  "generation-plan/v1",
-  "cleanroom-run/v1",
-  "pipeline-report/v1",
-  "deployment-metrics/v1",
-  "pack-manifest/v1",
-  "registry-index/v1",
-  "lockfile/v1",
-  "lifecycle-state/v1",
-  "make-toml/v1",
-  "ggen-config/v1",
-  "cleanroom-config/v1",
-  "scenario/v1",
-  "template-frontmatter/v1",
-];
+// Every kind once: `satisfies` refuses a kind missing here (or one that is not a kind) at compile time.
+const kindSet = {
+  "generation-manifest/v1": true,
+  "generation-plan/v1": true,
+  "cleanroom-run/v1": true,
+  "pipeline-report/v1": true,
+  "deployment-metrics/v1": true,
+  "pack-manifest/v1": true,
+  "registry-index/v1": true,
+  "lockfile/v1": true,
+  "lifecycle-state/v1": true,
+  "make-toml/v1": true,
+  "ggen-config/v1": true,
+  "cleanroom-config/v1": true,
+  "scenario/v1": true,
+  "template-frontmatter/v1": true,
+} as const satisfies Record<ContractKind, true>;
+const kinds = Object.keys(kindSet) as ContractKind[];
 
 /**
  * Each kind's JSON Schema, read from schemas/<name>.v<N>.json when first asked for: a program that

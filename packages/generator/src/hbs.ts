@@ -199,13 +199,12 @@ export function compile(
   mode: CompileMode = "text",
 ): Compiled {
   let checked: Checked | undefined;
-  const key = cacheDir ? compiledKey(mode + text) : undefined;
-  const cached = cacheDir && key ? join(cacheDir, `${fingerprint(key)}.js`) : undefined;
-  if (cached && key) {
+  const cached = cacheDir ? cacheEntry(cacheDir, mode + text) : undefined;
+  if (cached) {
     try {
-      const entry = readFileSync(cached, "utf8");
+      const entry = readFileSync(cached.file, "utf8");
       const end = entry.indexOf("\n");
-      if (end > 0 && JSON.parse(entry.slice(0, end)) === key) {
+      if (end > 0 && JSON.parse(entry.slice(0, end)) === cached.key) {
         const spec = entry.slice(end + 1);
         const helpers = helpersNamed(spec);
         checked = { tpl: templateOf("runtime", spec, helpers), helpers };
@@ -214,7 +213,7 @@ export function compile(
       checked = undefined;
     }
   }
-  checked ??= compileChecked(text, file, firstLine, cached && key ? { file: cached, key } : undefined, mode);
+  checked ??= compileChecked(text, file, firstLine, cached, mode);
   const { tpl: run, helpers } = checked;
   const rendered = (context: unknown, state: RenderState): string => {
     try {
@@ -313,7 +312,7 @@ function compileChecked(
   text: string,
   file: string,
   firstLine: number,
-  saveAs: { file: string; key: string } | undefined,
+  saveAs: CacheEntry | undefined,
   mode: CompileMode,
 ): Checked {
   checkBudget(text, file, firstLine);
@@ -361,6 +360,17 @@ function helpersIn(ast: unknown): string[] {
 
 let keyPrefix: string | undefined;
 /** What a compiled entry is valid for: the text, the Handlebars version, the helpers, the options. */
+/** Where a compiled template is kept, and the key its first line must hold. */
+interface CacheEntry {
+  file: string;
+  key: string;
+}
+
+function cacheEntry(cacheDir: string, source: string): CacheEntry {
+  const key = compiledKey(source);
+  return { file: join(cacheDir, `${fingerprint(key)}.js`), key };
+}
+
 function compiledKey(text: string): string {
   keyPrefix ??= `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
   return keyPrefix + text;

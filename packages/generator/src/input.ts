@@ -79,7 +79,9 @@ export function readInput(abs: string, where: SourceLocation, what: string): str
   if (size > max) tooLarge();
   const fd = openSync(abs, "r");
   try {
-    if (!fstatSync(fd).isFile())
+    // As bigints: Node 20's realpathSync can read a plain stat's leftover result back (see reporter's
+    // StdioWriter), and what this fd is must not change how modules resolve later.
+    if (!fstatSync(fd, { bigint: true }).isFile())
       fail("INPUT_READ", `${what} is not a regular file`, where, { kind: "usage" });
     const buf = Buffer.allocUnsafe(Math.min(size, max) + 1);
     let n = 0;

@@ -196,11 +196,7 @@ async function decideFile(
   const read = readIfFile(abs, relPath);
   const onDisk = read?.text;
   // The digest of what is on disk, taken once (it is compared with the base and recorded in the lock).
-  let onDiskDigest: string | undefined;
-  const diskDigest = () => {
-    onDiskDigest ??= sha256(onDisk ?? "");
-    return onDiskDigest;
-  };
+  const diskDigest = once(() => sha256(onDisk ?? ""));
   const entry = ctx.lock?.files.get(relPath);
   const writer = group.find((p) => !p.inject);
   if (read?.lossy && !writer) {
@@ -366,7 +362,9 @@ async function decideFile(
   lockEntry.action = head?.action ?? "unchanged";
   if (writer) lockEntry.template = writer.unit.display;
   else if (head) lockEntry.template = head.template;
-  const recordsGenerated = writer !== undefined && !note.skipped && generatedDigest !== undefined;
+  // What this run generated, where the lock records it as the next base. (generatedDigest is set
+  // whenever there is a writer: tested again in the if only for the compiler, which loses that through `let`.)
+  const recordsGenerated = writer !== undefined && !note.skipped;
   if (recordsGenerated && generatedDigest) {
     defer(lockEntry, "generated", generatedDigest);
     if (Object.hasOwn(writer, "provenance")) defer(lockEntry, "provenance", () => writer.provenance);
