@@ -39,6 +39,7 @@ const LAZY_BUILTINS = [
   "https",
   "inspector",
   "net",
+  "os",
   "perf_hooks",
   "tty",
   "readline",
@@ -48,7 +49,11 @@ const LAZY_BUILTINS = [
   "zlib",
 ];
 // Inside the bundle, `require` is the one node:module made for it (see @ggen/code-cache).
-const LAZY_BUILTIN = `var __lazyBuiltin = (id) => {
+const LAZY_BUILTIN = `var __lazyRequire = (pkg) => {
+  let r;
+  return (id) => (r ??= require("node:module").createRequire(__packageUrl(pkg)))(id);
+};
+var __lazyBuiltin = (id) => {
   let m;
   const load = () => (m ??= require(id));
   return new Proxy({}, {
@@ -95,7 +100,11 @@ const references: Plugin = {
     b.onResolve({ filter: /^\.\/gen-[\w-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, (args) => {
       const pkg = JSON.stringify(packageOf(args.path, names));
-      let text = readFileSync(args.path, "utf8").replaceAll("import.meta.url", `__packageUrl(${pkg})`);
+      // A module-level `createRequire(import.meta.url)` is made on its first call: finding the package
+      // (realpath, package.json) costs a short run ≈ 1 ms a package, for requires most runs never make.
+      let text = readFileSync(args.path, "utf8")
+        .replace(/\bcreateRequire\d*\(import\.meta\.url\)/g, `__lazyRequire(${pkg})`)
+        .replaceAll("import.meta.url", `__packageUrl(${pkg})`);
       for (const name of OUTSIDE) text = text.replaceAll(`import("${name}")`, `__import("${name}")`);
       // Resolved by the bundle's own require, from dist/: the side chunk built below.
       for (const [name, chunk] of Object.entries(SIDE_CHUNKS))
@@ -107,8 +116,35 @@ const references: Plugin = {
       );
       return { contents: text, loader: "js" };
     });
+    b.onLoad({ filter: /[\\/]apps[\\/]ggen[\\/]src[\\/].*\.ts$/ }, (args) => ({
+      contents: staticImports(readFileSync(args.path, "utf8")),
+      loader: "ts",
+    }));
   },
 };
+
+/**
+ * The program imports @ggen packages when a command first needs them (`const { a, b } = await
+ * import("@ggen/x")`); in gen.cjs they are inlined anyway, and such an import makes esbuild build the
+ * package's namespace object — a getter for each of its exports (≈ 170 in all), at every run. Here each
+ * becomes a read of a static import's bindings, which esbuild compiles to the bindings themselves.
+ */
+export function staticImports(source: string): string {
+  const used = new Map<string, string>();
+  const body = source.replace(
+    /const \{ ([\w$]+(?:, [\w$]+)*) \} = await import\("(@ggen\/[\w-]+)"\);/g,
+    (_, names: string, pkg: string) => {
+      const ns = used.get(pkg) ?? `__static_${pkg.slice("@ggen/".length).replace(/-/g, "_")}`;
+      used.set(pkg, ns);
+      return `const ${names
+        .split(", ")
+        .map((n) => `${n} = ${ns}.${n}`)
+        .join(", ")};`;
+    },
+  );
+  const head = [...used].map(([pkg, ns]) => `import * as ${ns} from "${pkg}";\n`).join("");
+  return head + body;
+}
 
 /** What gen.cjs and its side chunks are built as. Less to read at start; names are kept, so a --debug
  * stack still reads. */
@@ -155,7 +191,8 @@ export async function buildGenBundle(): Promise<void> {
   const out = lazyBuiltins(readFileSync(outfile, "utf8"));
   // Wrapped as bin.ts runs it (its params), read by @ggen/code-cache without a copy to decode or wrap.
   writeFileSync(outfile, wrapBundle(out, ["__import", "__packageUrl"]));
-  const left = [/import\.meta/, /\bimport\(/].filter((re) => re.test(out));
+  // A namespace object of an @ggen package (its dist/index.js): an import staticImports did not read.
+  const left = [/import\.meta/, /\bimport\(/, /__export\(dist_exports/].filter((re) => re.test(out));
   if (left.length > 0)
     throw new Error(
       `${outfile}: ${left.map(String).join(", ")} left in the bundle (see scripts/gen-bundle.ts)`,

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { answerFromTable } from "@ggen/help-table";
 
 // `--help` and `--version` come from the table the build rendered; a plain `gen` line runs from its own
@@ -11,16 +9,19 @@ import { answerFromTable } from "@ggen/help-table";
 // Built as CommonJS (tsup.app.ts): the program's modules are imported by URL, never bundled in here.
 const argv = process.argv.slice(2);
 
+// $HOME first, as os.homedir() itself reads it: node:os (≈ 2 M instructions to load) only where it is unset.
+const home = async (): Promise<string> => process.env.HOME || (await import("node:os")).homedir();
+
 async function runGen(): Promise<boolean> {
   // Loaded here, not above: --help and a search need none of node:vm and node:module.
   const { packageEntryUrl, runCached } = await import("@ggen/code-cache");
-  const dist = dirname(fileURLToPath(import.meta.url));
+  const dist = import.meta.dirname;
   const entries = new Map<string, string>();
   const { exports } = runCached<{ runGen: (argv: readonly string[]) => Promise<boolean> }>(
     join(dist, "gen.cjs"),
     {
       // context.ts's cacheDir("code"), not imported: bin.js shares no chunk with the program.
-      cacheDir: join(resolve(process.env.GGEN_HOME ?? join(homedir(), ".ggen")), "cache", "code"),
+      cacheDir: join(resolve(process.env.GGEN_HOME ?? join(await home(), ".ggen")), "cache", "code"),
       params: {
         __import: (name: string) => import(name),
         __packageUrl: (name: string) => {
@@ -35,10 +36,11 @@ async function runGen(): Promise<boolean> {
 }
 
 async function run(): Promise<void> {
-  if (answerFromTable(new URL("./help-table.json", import.meta.url), argv)) return;
+  // The table answers one argument only; other lines skip making its URL.
+  if (argv.length === 1 && answerFromTable(new URL("./help-table.json", import.meta.url), argv)) return;
   const search =
     argv[0] === "market" && argv[1] === "search"
-      ? (createRequire(import.meta.url)(fileURLToPath(new URL("./market-search.cjs", import.meta.url))) as {
+      ? (createRequire(import.meta.url)(join(import.meta.dirname, "market-search.cjs")) as {
           runMarketSearch: (argv: readonly string[]) => Promise<boolean>;
         })
       : undefined;

@@ -19,5 +19,6 @@ export function notImplemented(what: string): never {
  * templates (`templates`), prepared dependency trees (`node-modules`); bin.ts puts V8's compiled code of
  * the `gen` bundle in `code` by the same rule (it runs before this module may load). */
 export function cacheDir(kind: "templates" | "node-modules", env: NodeJS.ProcessEnv = process.env): string {
-  return join(resolve(env.GGEN_HOME ?? join(homedir(), ".ggen")), "cache", kind);
+  // $HOME first, as homedir() reads it: gen.cjs loads node:os only where it is unset (see gen-bundle.ts).
+  return join(resolve(env.GGEN_HOME ?? join(env.HOME || homedir(), ".ggen")), "cache", kind);
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, expect, it } from "vitest";
+import { staticImports } from "../scripts/gen-bundle.js";
 import { bin, repoRoot } from "./market-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-gen-bundle-"));
@@ -99,7 +100,7 @@ it("keeps V8's compiled code of the bundle under $GGEN_HOME/cache/code", () => {
 
 // A plain generation, its output discarded: what it must not load — node:tty with Node's net and stream
 // modules (asked only about a possible terminal), node:crypto (no digest is read: no manifest, no
-// JSON), nor the side chunks of rarer libraries (diff, TOML edits, --watch). With --json the digests
+// JSON), node:os (with GGEN_HOME set, no home directory is asked for), nor the side chunks of rarer libraries (diff, TOML edits, --watch). With --json the digests
 // are there, and right.
 it("leaves node:tty, node:crypto and the side chunks unloaded on a plain run", () => {
   const home = mkdtempSync(join(dir, "home-"));
@@ -108,7 +109,7 @@ it("leaves node:tty, node:crypto and the side chunks unloaded on a plain run", (
   writeFileSync(
     probe,
     `process.on("exit", () => require("node:fs").writeSync(2, "\\nLOADS " + JSON.stringify({
-  builtins: process.moduleLoadList.filter((m) => /^NativeModule (tty|net|crypto|stream)$/.test(m)),
+  builtins: process.moduleLoadList.filter((m) => /^NativeModule (tty|net|crypto|stream|os)$/.test(m)),
   chunks: Object.keys(require.cache).filter((f) => /gen-[\\w-]+\\.cjs$/.test(f)),
 }) + "\\n"));`,
   );
@@ -133,4 +134,27 @@ it("leaves node:tty, node:crypto and the side chunks unloaded on a plain run", (
         .update(readFileSync(join(cwd, "out", f.path)))
         .digest("hex"),
     );
+});
+
+// The program's `await import("@ggen/…")` of a package gen.cjs inlines, read as a static import's
+// bindings: no namespace object (a getter for each export) is built at every run.
+it("reads the bundle's @ggen imports as static bindings", () => {
+  const source = [
+    'const { generate } = await import("@ggen/generator");',
+    'const { table, Progress } = await import("@ggen/reporter");',
+    'const { watchGenerate } = await import("@ggen/generator");',
+    'type T = typeof import("@ggen/generator");',
+  ].join("\n");
+  expect(staticImports(source)).toBe(
+    [
+      'import * as __static_generator from "@ggen/generator";',
+      'import * as __static_reporter from "@ggen/reporter";',
+      "const generate = __static_generator.generate;",
+      "const table = __static_reporter.table, Progress = __static_reporter.Progress;",
+      "const watchGenerate = __static_generator.watchGenerate;",
+      'type T = typeof import("@ggen/generator");',
+    ].join("\n"),
+  );
+  const bundle = readFileSync(join(repoRoot, "apps/ggen/dist/gen.cjs"), "latin1");
+  expect(bundle.match(/__export\(\w+/g)).not.toContain("__export(dist_exports");
 });

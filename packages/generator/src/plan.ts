@@ -3,7 +3,7 @@
 // merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
 // content each file ends up with. Nothing is written here.
 import { lstatSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
 import { isInside, realish, sha256 } from "@ggen/support";
 import { defer, once } from "./deferred.js";
@@ -31,7 +31,7 @@ class OutputContainment {
   }
 
   holds(abs: string): boolean {
-    return isInside(this.root, abs) && isInside(this.realRoot, this.real(abs));
+    return under(this.root, abs) && under(this.realRoot, this.real(abs));
   }
 
   private real(p: string): string {
@@ -50,6 +50,16 @@ class OutputContainment {
     }
     return join(real, basename(p));
   }
+}
+
+/**
+ * `isInside` for two paths `resolve`, `join` or a real path made (absolute, normalized): on POSIX a
+ * prefix test says the same, without normalizing both again (the path module's loop, run cold, was
+ * the largest part of planning a short run). Elsewhere (case, drive letters), `isInside` itself.
+ */
+function under(root: string, p: string): boolean {
+  if (sep !== "/") return isInside(root, p);
+  return p === root || p.startsWith(root === "/" ? root : `${root}/`);
 }
 
 /** The planned outputs by absolute path, each path checked. */
