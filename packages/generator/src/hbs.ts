@@ -1,8 +1,8 @@
 // One Handlebars environment with the ggen helpers, compiling with source positions: parse errors and
 // unknown helpers are reported at the template file's line and column.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { closest, fingerprint, writeFileAtomicSync } from "@ggen/support";
+import { sep } from "node:path";
+import { closest, fingerprintAfter, writeFileAtomicSync } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
 import { at, fail } from "./errors.js";
 import { builtinHelpers, HOOK_VALUE, helpers, type RenderState, unwrap } from "./helpers.js";
@@ -358,22 +358,25 @@ function helpersIn(ast: unknown): string[] {
   return [...names].sort();
 }
 
-let keyPrefix: string | undefined;
-/** What a compiled entry is valid for: the text, the Handlebars version, the helpers, the options. */
 /** Where a compiled template is kept, and the key its first line must hold. */
 interface CacheEntry {
   file: string;
   key: string;
 }
 
-function cacheEntry(cacheDir: string, source: string): CacheEntry {
-  const key = compiledKey(source);
-  return { file: join(cacheDir, `${fingerprint(key)}.js`), key };
-}
+let keying: { prefix: string; fingerprint: (text: string) => string } | undefined;
 
-function compiledKey(text: string): string {
-  keyPrefix ??= `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
-  return keyPrefix + text;
+/**
+ * What a compiled entry is valid for: the text, after a prefix of the Handlebars version, the helpers
+ * and the options — hashed once (a short run looks up ten entries). The entry's path is joined by
+ * hand: the file system reads it the same, and path.join would normalize the whole dir again.
+ */
+function cacheEntry(cacheDir: string, source: string): CacheEntry {
+  if (!keying) {
+    const prefix = `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
+    keying = { prefix, fingerprint: fingerprintAfter(prefix) };
+  }
+  return { file: `${cacheDir}${sep}${keying.fingerprint(source)}.js`, key: keying.prefix + source };
 }
 
 /** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */

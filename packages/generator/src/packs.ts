@@ -82,18 +82,32 @@ export function templateOf(pack: Pack, name: string): Pack["templates"][number] 
   });
 }
 
-/** The pack a template file belongs to: the nearest ancestor directory (up to 4 up) with a ggen.toml [pack]. */
-export async function packOf(file: string, trusted: Set<string>): Promise<Pack | undefined> {
-  let d = dirname(resolve(file));
+/**
+ * The pack a template file belongs to: the nearest ancestor directory (up to 4 up) with a ggen.toml
+ * [pack]. `manifests` remembers, for one resolution, which directories hold a ggen.toml (the templates
+ * of a folder share their ancestors).
+ */
+export async function packOf(
+  file: string,
+  trusted: Set<string>,
+  manifests = new Map<string, boolean>(),
+): Promise<Pack | undefined> {
+  const abs = resolve(file);
+  let d = dirname(abs);
   for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, PACK_MANIFEST_FILE))) {
+    let has = manifests.get(d);
+    if (has === undefined) {
+      has = existsSync(join(d, PACK_MANIFEST_FILE));
+      manifests.set(d, has);
+    }
+    if (has) {
       let pack: Pack;
       try {
         pack = packOfRef((await marketplace()).readPack(d), trusted);
       } catch {
         return undefined;
       }
-      if (pack.templates.some((t) => t.path === resolve(file))) return pack;
+      if (pack.templates.some((t) => t.path === abs)) return pack;
     }
     const up = dirname(d);
     if (up === d) break;

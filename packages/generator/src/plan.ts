@@ -62,6 +62,12 @@ function under(root: string, p: string): boolean {
   return p === root || p.startsWith(root === "/" ? root : `${root}/`);
 }
 
+/** `abs` relative to `root`, with `/`: on POSIX, for a path planOutputs keyed under it, its tail. */
+function insidePath(root: string, abs: string): string {
+  if (sep === "/" && abs.startsWith(root) && abs[root.length] === "/") return abs.slice(root.length + 1);
+  return relative(root, abs).split("\\").join("/");
+}
+
 /** The planned outputs by absolute path, each path checked. */
 export function planOutputs(run: Run, planned: readonly Planned[]): Map<string, Planned[]> {
   const groups = new Map<string, Planned[]>();
@@ -202,7 +208,7 @@ async function decideFile(
   group: readonly Planned[],
   out: Decisions,
 ): Promise<void> {
-  const relPath = relative(run.outRoot, abs).split("\\").join("/");
+  const relPath = insidePath(run.outRoot, abs);
   const read = readIfFile(abs, relPath);
   const onDisk = read?.text;
   // The digest of what is on disk, taken once (it is compared with the base and recorded in the lock).

@@ -137,11 +137,12 @@ export async function resolveTemplates(
         ...(name === undefined ? { scope: `pack:${pack.id}` } : {}),
       });
   };
-  const fromFile = async (file: string, ref: string, scope?: string) => {
-    const pack = await packOf(file, trusted);
+  const manifests = new Map<string, boolean>();
+  const fromFile = async (file: string, ref: string, scope?: string, shown = display(opts.cwd, file)) => {
+    const pack = await packOf(file, trusted, manifests);
     push({
       file,
-      display: display(opts.cwd, file),
+      display: shown,
       ref,
       pack: pack ? checkPack(pack) : undefined,
       ...(scope ? { scope } : {}),
@@ -169,7 +170,10 @@ export async function resolveTemplates(
         const files = walkTemplates(abs);
         if (!files.length)
           fail("TEMPLATE_NOT_FOUND", `no .tmpl or .hbs templates in '${ref}'`, undefined, { kind: "usage" });
-        for (const f of files) await fromFile(f, display(opts.cwd, f), `dir:${abs}`);
+        for (const f of files) {
+          const shown = display(opts.cwd, f);
+          await fromFile(f, shown, `dir:${abs}`, shown);
+        }
       }
       continue;
     }

@@ -4,7 +4,7 @@ export type { ErrorKind, GgenErrorOptions, SourceLocation } from "./errors.js";
 export { formatLocation, GgenError, isGgenError } from "./errors.js";
 export type { WriteOptions } from "./fs.js";
 export { tempPathFor, writeFileAtomic, writeFileAtomicSync } from "./fs.js";
-export { fingerprint, sha256, sha256File, sha256FileSync } from "./hash.js";
+export { fingerprint, fingerprintAfter, sha256, sha256File, sha256FileSync } from "./hash.js";
 export type { KeyValueOptions } from "./kv.js";
 export { parseKeyValues } from "./kv.js";
 export type { LockOptions, LockOwner } from "./lock.js";

@@ -19,6 +19,7 @@ import {
   didYouMean,
   editDistance,
   fingerprint,
+  fingerprintAfter,
   freePort,
   GgenError,
   isInside,
@@ -118,6 +119,15 @@ describe("fingerprint", () => {
     expect(fingerprint("{{name}}")).toBe(fingerprint("{{name}}"));
     const names = new Set(["a", "b", "ab", "ba", "", "{{name}}", "{{nam}}", "{{namf}}"].map(fingerprint));
     expect(names.size).toBe(8);
+  });
+
+  it("after a prefix, is the fingerprint of prefix and text together (the prefix hashed once)", () => {
+    const after = fingerprintAfter("4.7\u0000camel\u0000");
+    expect(after("text{{name}}")).toBe(fingerprint("4.7\u0000camel\u0000text{{name}}"));
+    // The values the entries on disk are named by (the lanes' constants unchanged).
+    expect(fingerprint("{{name}}")).toBe("cccf658601bce004");
+    expect(after("text{{name}}")).toBe("0cb4b492f2a320be");
+    expect(after("")).toBe(fingerprint("4.7\u0000camel\u0000"));
   });
 });
 
