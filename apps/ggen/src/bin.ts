@@ -32,7 +32,13 @@ async function runGen(): Promise<boolean> {
       },
     },
   );
-  return exports.runGen(argv);
+  const ran = await exports.runGen(argv);
+  // Done, and nothing left that keeps Node running: end now. Left to itself Node would spin its event
+  // loop once more, where V8 runs the young-generation GC it scheduled near the end, then tear the
+  // heap down — ≈ 5–10 ms of a 140 ms run. process.exit still runs the 'exit' listeners (the code
+  // cache's save); output is written synchronously (StdioWriter) and every step of the run is awaited.
+  if (ran && process.getActiveResourcesInfo().length === 0) process.exit();
+  return ran;
 }
 
 async function run(): Promise<void> {
