@@ -1,7 +1,7 @@
 // What a generation reads is bounded and contained: templates, `from:` bodies, query files and vars files
 // are regular files (never a FIFO or /dev/zero) below a size limit, and a template's own reads stay inside
 // its root — its pack, or the project — also through symlinks. The render budgets live here too.
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { formatSize, parseSize, staysInside } from "@ggen/support";
 import { at, fail, type SourceLocation } from "./errors.js";
 
@@ -53,36 +53,34 @@ export function generatorLimits(): Readonly<GeneratorLimits> {
  * or larger than the input limit. Reads one byte past the limit, so a file that grows is caught too.
  */
 export function readInput(abs: string, where: SourceLocation, what: string): string {
-  let size: number;
-  try {
-    const st = statSync(abs);
-    if (st.isDirectory()) fail("INPUT_READ", `${what} is a directory`, where, { kind: "usage" });
-    if (!st.isFile()) fail("INPUT_READ", `${what} is not a regular file`, where, { kind: "usage" });
-    size = st.size;
-  } catch (e) {
-    if ((e as { name?: string }).name === "GgenError") throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    fail(
-      "INPUT_READ",
-      code === "ENOENT" ? `${what} not found` : `cannot read ${what} (${code ?? "error"})`,
-      where,
-      {
-        kind: "usage",
-      },
-    );
-  }
   const max = generatorLimits().maxInputBytes;
   const tooLarge = () =>
     fail("INPUT_TOO_LARGE", `${what} is larger than the ${formatSize(max)} limit`, where, {
       hint: "raise it with GGEN_MAX_INPUT_SIZE (e.g. 64M)",
     });
-  if (size > max) tooLarge();
-  const fd = openSync(abs, "r");
+  let fd: number;
+  let size: number;
   try {
-    // As bigints: Node 20's realpathSync can read a plain stat's leftover result back (see reporter's
-    // StdioWriter), and what this fd is must not change how modules resolve later.
-    if (!fstatSync(fd, { bigint: true }).isFile())
-      fail("INPUT_READ", `${what} is not a regular file`, where, { kind: "usage" });
+    // Non-blocking, so a FIFO opens at once (and is refused below) instead of waiting for a writer;
+    // what the fd is, not what the path was a moment before, decides. As bigints: Node 20's
+    // realpathSync can read a plain stat's leftover result back (see reporter's StdioWriter), and what
+    // this fd is must not change how modules resolve later.
+    fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(
+      "INPUT_READ",
+      code === "ENOENT" ? `${what} not found` : `cannot read ${what} (${code ?? "error"})`,
+      where,
+      { kind: "usage" },
+    );
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (st.isDirectory()) fail("INPUT_READ", `${what} is a directory`, where, { kind: "usage" });
+    if (!st.isFile()) fail("INPUT_READ", `${what} is not a regular file`, where, { kind: "usage" });
+    size = Number(st.size);
+    if (size > max) tooLarge();
     const buf = Buffer.allocUnsafe(Math.min(size, max) + 1);
     let n = 0;
     for (;;) {

@@ -10,7 +10,7 @@ import { type Command, type CommandArgs, isYargsModule, toYargsCommand } from ".
 import { COMPLETION_SHELLS, completionScript, defaultShell } from "./completion.js";
 import { errorLine } from "./error-line.js";
 import { type GlobalOptions, Output, stdio, type Writer } from "./output.js";
-import { quickParse } from "./quick-parse.js";
+import { type QuickParse, quickParse } from "./quick-parse.js";
 import { type CommandEntry, diagnose, namesOf, unknownMessage } from "./usage.js";
 
 export interface ProgramSpec {
@@ -30,8 +30,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** The width help wraps to (`null`: whole lines) instead of the terminal's (see `helpWidth`). */
   width?: number | null;
-  /** false: always parse with yargs (the table parse, `quickParse`, is tried first otherwise). */
-  quick?: boolean;
+  /** false: always parse with yargs (the table parse, `quickParse`, is tried first otherwise); a
+   * parse already made of this argv: used as is. */
+  quick?: false | QuickParse;
 }
 
 export class UsageError extends Error {
@@ -136,7 +137,7 @@ export async function runProgram(
   let failure: { error: unknown; usage: boolean } | undefined;
 
   // A plain, well-formed line runs from the tables alone; anything else goes through yargs.
-  const quick = io.quick === false ? undefined : quickParse(spec.name, spec.commands, argv);
+  const quick = io.quick === false ? undefined : (io.quick ?? quickParse(spec.name, spec.commands, argv));
   const yargsParser = () => {
     // yargs' ESM build wraps help every N characters, mid-word; its CommonJS build (cliui with wrap-ansi)
     // wraps at word boundaries. Same package, same version.
@@ -270,8 +271,9 @@ export async function writeHelpTable(spec: ProgramSpec, file: string): Promise<v
  * flag) to the full program, which says what is wrong the way it always does.
  */
 export async function runPlainLine(spec: ProgramSpec, argv: readonly string[]): Promise<boolean> {
-  if (!quickParse(spec.name, spec.commands, argv)) return false;
+  const quick = quickParse(spec.name, spec.commands, argv);
+  if (!quick) return false;
   exitOnInterrupt();
-  process.exitCode = await runProgram(spec, argv);
+  process.exitCode = await runProgram(spec, argv, { quick });
   return true;
 }
