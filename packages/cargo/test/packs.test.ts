@@ -28,9 +28,7 @@ import { cargo, compiledPackages, missing, type Scratch, scratch, toolchain } fr
 
 const repo = join(import.meta.dirname, "..", "..", "..");
 const ggenBin = join(repo, "apps", "ggen", "dist", "bin.js");
-const skip =
-  missing(["serde", "serde_derive", "serde_json", "anyhow"]) ??
-  (existsSync(ggenBin) ? undefined : missingGgen());
+const skip = missing(["serde", "serde_json", "anyhow"]) ?? (existsSync(ggenBin) ? undefined : missingGgen());
 
 function missingGgen(): string {
   const reason = "apps/ggen is not built (pnpm build)";
