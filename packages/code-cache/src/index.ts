@@ -5,10 +5,14 @@
 // The cache is an optimisation only: a missing, stale or unwritable one costs a compile, never a result.
 
 import {
+  closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -48,8 +52,11 @@ function fnv(text: string): string {
  * size and mtime (V8 itself checks only the source's length), Node's version and the architecture.
  */
 export function cacheFileFor(file: string, cacheDir: string): string {
-  const s = statSync(file);
-  const key = [s.size, s.mtimeMs, process.version, process.arch].join("\0");
+  return cacheFileOf(file, cacheDir, statSync(file, { bigint: true }));
+}
+
+function cacheFileOf(file: string, cacheDir: string, s: { size: bigint; mtimeNs: bigint }): string {
+  const key = [s.size, s.mtimeNs, process.version, process.arch].join("\0");
   return join(cacheDir, `${basename(file)}-${fnv(file)}-${fnv(key)}.v8`);
 }
 
@@ -90,9 +97,8 @@ export function wrapBundle(code: string, params: readonly string[]): string {
   return `${WRAPPED}${wrapperHead(params)}${code}\n})`;
 }
 
-/** The script `file` runs as, with `names` as its parameters (see wrapBundle for the form read as is). */
-function scriptSource(file: string, names: readonly string[]): string {
-  const bytes = readFileSync(file);
+/** The script `bytes` (of `file`) run as, with `names` as its parameters (see wrapBundle for the form read as is). */
+function scriptSource(bytes: Buffer, file: string, names: readonly string[]): string {
   const head = `${WRAPPED}${wrapperHead(names)}`;
   if (bytes.toString("latin1", 0, head.length) === head) return bytes.toString("latin1");
   if (bytes.toString("latin1", 0, WRAPPED.length) === WRAPPED)
@@ -100,18 +106,56 @@ function scriptSource(file: string, names: readonly string[]): string {
   return `${wrapperHead(names)}${bytes.toString("utf8")}\n})`;
 }
 
+/** The first `size` bytes of `fd` (fewer if it is shorter) into `buf`, from its start. */
+function readInto(fd: number, buf: Buffer, size: number): Buffer {
+  let n = 0;
+  while (n < size) {
+    const got = readSync(fd, buf, n, size - n, n);
+    if (got === 0) break;
+    n += got;
+  }
+  return buf.subarray(0, n);
+}
+
+/**
+ * The bundle's script and its cache entry's bytes, read through one buffer: the script is copied out of
+ * it into V8 before the entry is read in, so a run touches (and the kernel faults in) one buffer's pages,
+ * not two; and the bundle's own fd gives the size and mtime that name the entry.
+ */
+function readBundle(
+  file: string,
+  names: readonly string[],
+  cacheDir: string | undefined,
+): { source: string; cacheFile: string | undefined; cachedData: Buffer | undefined } {
+  const fd = openSync(file, "r");
+  let cfd: number | undefined;
+  try {
+    // As bigints: Node 20's realpathSync can read a plain stat's leftover result back for a cached path.
+    const st = fstatSync(fd, { bigint: true });
+    const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(file, cacheDir, st);
+    let cacheSize = 0;
+    if (cacheFile)
+      try {
+        cfd = openSync(cacheFile, "r");
+        cacheSize = Number(fstatSync(cfd, { bigint: true }).size);
+      } catch {
+        cfd = undefined; // none yet, or unreadable: compiled and written again
+      }
+    const size = Number(st.size);
+    const buf = Buffer.allocUnsafe(Math.max(size, cacheSize));
+    const source = scriptSource(readInto(fd, buf, size), file, names);
+    const cachedData = cfd === undefined || cacheSize === 0 ? undefined : readInto(cfd, buf, cacheSize);
+    return { source, cacheFile, cachedData };
+  } finally {
+    closeSync(fd);
+    if (cfd !== undefined) closeSync(cfd);
+  }
+}
+
 /** Runs the CommonJS bundle `file` (as `require` would, plus `params`) with the code cache in `cacheDir`. */
 export function runCached<T>(file: string, options: CachedRunOptions = {}): CachedRun<T> {
   const names = Object.keys(options.params ?? {});
-  const source = scriptSource(file, names);
-  const cacheFile = options.cacheDir === undefined ? undefined : cacheFileFor(file, options.cacheDir);
-  let cachedData: Buffer | undefined;
-  if (cacheFile)
-    try {
-      cachedData = readFileSync(cacheFile);
-    } catch {
-      cachedData = undefined;
-    }
+  const { source, cacheFile, cachedData } = readBundle(file, names, options.cacheDir);
   const script = new Script(source, { filename: file, cachedData });
   const cache: CachedRun<T>["cache"] = !cacheFile
     ? "off"
