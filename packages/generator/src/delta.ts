@@ -3,13 +3,13 @@
 // the base the lock names. Inputs: the template (and its `from:` file), the vars, the for_each row, the
 // results of its named queries, and the graph when its body runs SPARQL itself.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, relative, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import type { Provenance } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
 import { sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
 import { TermValue } from "./helpers.js";
-import type { Lock } from "./lock.js";
+import { type Lock, lockPath } from "./lock.js";
 import { redact } from "./manifest.js";
 import type { LoadedTemplate, TemplateUnit } from "./resolve.js";
 import type { Run } from "./run.js";
@@ -232,7 +232,7 @@ export class Regeneration {
   reusable(run: Run, to: string, p: Provenance): string | undefined {
     if (!this.mayReuse || !this.lock) return undefined;
     const abs = resolve(run.outRoot, to);
-    const e = this.lock.files.get(relative(run.outRoot, abs).split("\\").join("/"));
+    const e = this.lock.files.get(lockPath(run.outRoot, abs));
     if (!e?.generated || e.provenance?.inputs !== p.inputs) return undefined;
     if (!this.present(abs) && !this.store.has(e.generated)) return undefined;
     return e.generated;

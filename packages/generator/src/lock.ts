@@ -2,7 +2,7 @@
 // the three-way merge) and from what (provenance), and which outputs are orphans already. Read before
 // anything is rendered, so a manifest path that cannot be one fails the run before any write.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import {
   type GenerationManifest,
   type ManifestFile,
@@ -73,4 +73,14 @@ export function readLock(
     files: new Map(manifest.files.map((f) => [f.path, f])),
     orphans: new Map((manifest.orphans ?? []).map((o) => [o.path, o])),
   };
+}
+
+/**
+ * How the lock names output `abs`: relative to `outRoot`, with `/`. On POSIX, for a path under the root
+ * (as planOutputs keys them), its tail: no path-module normalizing of both again.
+ */
+export function lockPath(outRoot: string, abs: string): string {
+  if (sep === "/" && abs.startsWith(outRoot) && abs[outRoot.length] === "/")
+    return abs.slice(outRoot.length + 1);
+  return relative(outRoot, abs).split("\\").join("/");
 }

@@ -3,13 +3,13 @@
 // merged three ways with the user's edits, left with conflicts, injected, unchanged or skipped — with the
 // content each file ends up with. Nothing is written here.
 import { lstatSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import type { FileAction, ManifestFile, MergeStrategy, PlanAction } from "@ggen/contract";
 import { isInside, realish, sha256 } from "@ggen/support";
 import { defer, once } from "./deferred.js";
 import { at, fail } from "./errors.js";
 import { ALREADY_PRESENT, inject } from "./inject.js";
-import type { Lock } from "./lock.js";
+import { type Lock, lockPath } from "./lock.js";
 import { type RegionNote, regenerate } from "./merge.js";
 import type { Run } from "./run.js";
 import type { BaseStore } from "./store.js";
@@ -60,12 +60,6 @@ class OutputContainment {
 function under(root: string, p: string): boolean {
   if (sep !== "/") return isInside(root, p);
   return p === root || p.startsWith(root === "/" ? root : `${root}/`);
-}
-
-/** `abs` relative to `root`, with `/`: on POSIX, for a path planOutputs keyed under it, its tail. */
-function insidePath(root: string, abs: string): string {
-  if (sep === "/" && abs.startsWith(root) && abs[root.length] === "/") return abs.slice(root.length + 1);
-  return relative(root, abs).split("\\").join("/");
 }
 
 /** The planned outputs by absolute path, each path checked. */
@@ -208,7 +202,7 @@ async function decideFile(
   group: readonly Planned[],
   out: Decisions,
 ): Promise<void> {
-  const relPath = insidePath(run.outRoot, abs);
+  const relPath = lockPath(run.outRoot, abs);
   const read = readIfFile(abs, relPath);
   const onDisk = read?.text;
   // The digest of what is on disk, taken once (it is compared with the base and recorded in the lock).
