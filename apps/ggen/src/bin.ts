@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { answerFromTable } from "@ggen/help-table";
 
@@ -20,6 +19,8 @@ async function runGen(): Promise<boolean> {
   const { exports } = runCached<{ runGen: (argv: readonly string[]) => Promise<boolean> }>(
     join(dist, "gen.cjs"),
     {
+      // bin.js's own: gen.cjs sits beside it, and createRequire would load node:module (≈ 5 M instructions).
+      require,
       // context.ts's cacheDir("code"), not imported: bin.js shares no chunk with the program.
       cacheDir: join(resolve(process.env.GGEN_HOME ?? join(await home(), ".ggen")), "cache", "code"),
       params: {
@@ -36,10 +37,11 @@ async function runGen(): Promise<boolean> {
 }
 
 function runSearch(): Promise<boolean> {
-  // By path, not by URL: Node's URL code is compiled on first use, a measurable part of a short run.
+  // By path, not by URL: Node's URL code is compiled on first use, a measurable part of a short run; and
+  // with bin.js's own require (CommonJS, see above): createRequire would load node:module.
   const bundle = join(import.meta.dirname, "market-search.cjs");
   return (
-    createRequire(bundle)(bundle) as { runMarketSearch: (argv: readonly string[]) => Promise<boolean> }
+    require(bundle) as { runMarketSearch: (argv: readonly string[]) => Promise<boolean> }
   ).runMarketSearch(argv);
 }
 

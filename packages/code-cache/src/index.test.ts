@@ -1,14 +1,16 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,14 +23,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The built entry: the child Node runs plain JavaScript (the package builds before its tests run).
 const entry = join(import.meta.dirname, "..", "dist", "index.js");
 /** Runs `bundle` in a fresh Node (the cache is written as that process exits) and returns what it printed. */
-function runInNode(bundle: string, cacheDir: string): { cache: string; value: string } {
-  const script = `import { runCached } from ${JSON.stringify(entry)};
-const r = runCached(${JSON.stringify(bundle)}, { cacheDir: ${JSON.stringify(cacheDir)}, params: { __greeting: "hi" } });
-console.log(JSON.stringify({ cache: r.cache, value: r.exports.value() }));`;
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+function runInNode(
+  bundle: string,
+  cacheDir: string,
+  exitCode = 0,
+  env: Record<string, string> = {},
+): { cache: string; value: string } {
+  const script = `import { createRequire } from "node:module";
+import { runCached } from ${JSON.stringify(entry)};
+const bundle = ${JSON.stringify(bundle)};
+const r = runCached(bundle, { require: createRequire(bundle), cacheDir: ${JSON.stringify(cacheDir)}, params: { __greeting: "hi" } });
+console.log(JSON.stringify({ cache: r.cache, value: r.exports.value() }));
+process.exitCode = ${exitCode};`;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
+    env: { ...process.env, ...env },
   });
-  return JSON.parse(out.trim().split("\n").pop() as string);
+  expect(run.status).toBe(exitCode);
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string);
 }
 
 describe("runCached", () => {
@@ -40,6 +52,7 @@ describe("runCached", () => {
 module.exports = { where: join(__dirname, "x"), file: __filename, greet: (n) => __greeting + " " + n };`,
     );
     const r = runCached<{ where: string; file: string; greet: (n: string) => string }>(bundle, {
+      require: createRequire(bundle),
       params: { __greeting: "hello" },
     });
     expect(r.cache).toBe("off");
@@ -52,16 +65,53 @@ module.exports = { where: join(__dirname, "x"), file: __filename, greet: (n) => 
     const cacheDir = join(dir, "cache");
     const bundle = join(dir, "cached.cjs");
     writeFileSync(bundle, `module.exports = { value: () => __greeting + " one" };`);
+    const entry = cacheFileFor(bundle, cacheDir).split("/").pop()!;
     expect(runInNode(bundle, cacheDir)).toEqual({ cache: "miss", value: "hi one" });
-    expect(readdirSync(cacheDir)).toEqual([cacheFileFor(bundle, cacheDir).split("/").pop()]);
+    // The first run's entry is provisional; the run that reads it first settles it, with what it compiled.
+    expect(readdirSync(cacheDir)).toEqual([entry.replace(/\.v8$/, ".1.v8")]);
     expect(runInNode(bundle, cacheDir)).toEqual({ cache: "hit", value: "hi one" });
+    expect(readdirSync(cacheDir)).toEqual([entry]);
+    const settled = statSync(join(cacheDir, entry)).mtimeMs;
+    expect(runInNode(bundle, cacheDir)).toEqual({ cache: "hit", value: "hi one" });
+    expect(statSync(join(cacheDir, entry)).mtimeMs).toBe(settled);
 
     // Same length, other code (V8 alone would take the old cache for it): a new entry, the old one gone.
     writeFileSync(bundle, `module.exports = { value: () => __greeting + " two" };`);
     utimesSync(bundle, new Date(), new Date(Date.now() + 5000));
     expect(runInNode(bundle, cacheDir)).toEqual({ cache: "miss", value: "hi two" });
-    expect(readdirSync(cacheDir)).toEqual([cacheFileFor(bundle, cacheDir).split("/").pop()]);
     expect(runInNode(bundle, cacheDir)).toEqual({ cache: "hit", value: "hi two" });
+    expect(readdirSync(cacheDir)).toEqual([cacheFileFor(bundle, cacheDir).split("/").pop()]);
+  });
+
+  it("settles with what the second run compiled beyond the first", () => {
+    const cacheDir = join(dir, "second");
+    const bundle = join(dir, "second.cjs");
+    // Two paths: the first run takes one, the second the other (its functions compiled only then).
+    const fns = (p: string) =>
+      Array.from(
+        { length: 40 },
+        (_, i) => `function ${p}${i}(x) { return [x, ${i}, "${p}"].join("-"); }`,
+      ).join("\n");
+    writeFileSync(
+      bundle,
+      `${fns("a")}\n${fns("b")}\nconst all = { a: [${Array.from({ length: 40 }, (_, i) => `a${i}`)}], b: [${Array.from({ length: 40 }, (_, i) => `b${i}`)}] };
+module.exports = { value: () => all[process.env.PART].map((f) => f(__greeting)).length };`,
+    );
+    const entry = cacheFileFor(bundle, cacheDir);
+    expect(runInNode(bundle, cacheDir, 0, { PART: "a" }).value).toBe(40);
+    const first = statSync(entry.replace(/\.v8$/, ".1.v8")).size;
+    expect(runInNode(bundle, cacheDir, 0, { PART: "b" })).toEqual({ cache: "hit", value: 40 });
+    expect(statSync(entry).size).toBeGreaterThan(first);
+  });
+
+  it("writes no cache from a run that fails: it stopped early, and its cache would miss what a full run compiles", () => {
+    const cacheDir = join(dir, "failing");
+    const bundle = join(dir, "failing.cjs");
+    writeFileSync(bundle, `module.exports = { value: () => __greeting + " six" };`);
+    expect(runInNode(bundle, cacheDir, 2)).toEqual({ cache: "miss", value: "hi six" });
+    expect(runInNode(bundle, cacheDir, 1)).toEqual({ cache: "miss", value: "hi six" });
+    expect(runInNode(bundle, cacheDir)).toEqual({ cache: "miss", value: "hi six" });
+    expect(runInNode(bundle, cacheDir, 1)).toEqual({ cache: "hit", value: "hi six" });
   });
 
   it("keeps one entry per bundle path: two installs sharing a cache dir do not evict each other", () => {
@@ -80,6 +130,7 @@ module.exports = { where: join(__dirname, "x"), file: __filename, greet: (n) => 
     const cacheDir = join(dir, "damaged");
     const bundle = join(dir, "damaged.cjs");
     writeFileSync(bundle, `module.exports = { value: () => __greeting + " three" };`);
+    runInNode(bundle, cacheDir);
     runInNode(bundle, cacheDir);
     const file = cacheFileFor(bundle, cacheDir);
     const good = readFileSync(file);
@@ -114,6 +165,7 @@ module.exports = { where: join(__dirname, "x"), greet: (n) => __greeting + " " +
     const [a, b] = [plain, wrapped].map(
       (f) =>
         runCached<{ where: string; greet: (n: string) => string; text: string; fail: () => void }>(f, {
+          require: createRequire(f),
           params: { __greeting: "hello" },
         }).exports,
     );
@@ -141,7 +193,7 @@ module.exports = { where: join(__dirname, "x"), greet: (n) => __greeting + " " +
     expect(() => wrapBundle(`module.exports = "café";`, [])).toThrow(/not ASCII at offset 21/);
     const other = join(dir, "other-params.cjs");
     writeFileSync(other, wrapBundle("module.exports = 1;", ["__a"]));
-    expect(() => runCached(other, { params: { __b: 1 } })).toThrow(
+    expect(() => runCached(other, { require: createRequire(other), params: { __b: 1 } })).toThrow(
       `${other} was wrapped for other parameters than __b`,
     );
   });

@@ -1,6 +1,7 @@
 // A CommonJS bundle run through node:vm with V8's code cache: the first run compiles the bundle (and the
 // functions it calls) and, as the process exits, saves what V8 compiled; later runs load that instead of
-// parsing and compiling again. Node 20 has no compile cache for modules (`module.enableCompileCache` is
+// parsing and compiling again. The second run saves it once more, with what it compiled beyond the
+// first (a first run often takes a path of its own: nothing cached yet), and that entry stays. Node 20 has no compile cache for modules (`module.enableCompileCache` is
 // Node 22) and an ES module takes a cache only behind --experimental-vm-modules, hence CommonJS + vm.Script.
 // The cache is an optimisation only: a missing, stale or unwritable one costs a compile, never a result.
 
@@ -19,12 +20,17 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Script } from "node:vm";
 
 export interface CachedRunOptions {
+  /**
+   * The `require` the bundle's own `require()` calls go through: one made for the bundle's directory —
+   * `createRequire(file)`, or the caller's own `require` when the bundle sits beside it (which spares a
+   * short run loading node:module, ≈ 5 M instructions).
+   */
+  require: NodeJS.Require;
   /** Where the code cache is kept (created when missing); undefined runs without one. */
   cacheDir?: string;
   /** Values the bundle sees as free variables (e.g. an `import()` bound to the caller's module). */
@@ -35,7 +41,8 @@ export interface CachedRun<T> {
   /** The bundle's `module.exports`. */
   exports: T;
   /** "hit": compiled code came from the cache; "miss": none yet; "rejected": V8 refused it (another Node,
-   * other flags); "off": no cache dir. A miss or rejection writes a new cache as the process exits. */
+   * other flags); "off": no cache dir. A miss or rejection writes a new cache as the process exits with 0,
+   * and the first hit on it writes it once more (see saveAtExit). */
   cache: "hit" | "miss" | "rejected" | "off";
 }
 
@@ -60,8 +67,20 @@ function cacheFileOf(file: string, cacheDir: string, s: { size: bigint; mtimeNs:
   return join(cacheDir, `${basename(file)}-${fnv(file)}-${fnv(key)}.v8`);
 }
 
+/** Where one run's cache waits for the second run's (`<entry>.1.v8` beside `<entry>.v8`). */
+const provisional = (cacheFile: string) => cacheFile.replace(/\.v8$/, ".1.v8");
+
+/**
+ * Writes the cache as the process exits — if it exits 0 — to `cacheFile`, and removes the bundle's
+ * other entries. A cache holds what its run compiled, and a settled one is never written again: what
+ * its run did not reach, every later run compiles anew. So a failing run, which usually stops early (a
+ * usage error, a missing file), writes none; a first run writes a provisional entry, and the run that
+ * first reads it writes the settled one, with what both compiled (a first run is often unlike the
+ * next: its own caches are empty).
+ */
 function saveAtExit(script: Script, cacheFile: string): void {
-  process.once("exit", () => {
+  process.once("exit", (code) => {
+    if (code !== 0) return;
     try {
       const dir = dirname(cacheFile);
       mkdirSync(dir, { recursive: true });
@@ -126,7 +145,7 @@ function readBundle(
   file: string,
   names: readonly string[],
   cacheDir: string | undefined,
-): { source: string; cacheFile: string | undefined; cachedData: Buffer | undefined } {
+): { source: string; cacheFile: string | undefined; cachedData: Buffer | undefined; settled: boolean } {
   const fd = openSync(file, "r");
   let cfd: number | undefined;
   try {
@@ -134,18 +153,22 @@ function readBundle(
     const st = fstatSync(fd, { bigint: true });
     const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(file, cacheDir, st);
     let cacheSize = 0;
+    let settled = true;
     if (cacheFile)
-      try {
-        cfd = openSync(cacheFile, "r");
-        cacheSize = Number(fstatSync(cfd, { bigint: true }).size);
-      } catch {
-        cfd = undefined; // none yet, or unreadable: compiled and written again
-      }
+      for (const f of [cacheFile, provisional(cacheFile)])
+        try {
+          cfd = openSync(f, "r");
+          cacheSize = Number(fstatSync(cfd, { bigint: true }).size);
+          settled = f === cacheFile;
+          break;
+        } catch {
+          cfd = undefined; // none yet, or unreadable: compiled and written again
+        }
     const size = Number(st.size);
     const buf = Buffer.allocUnsafe(Math.max(size, cacheSize));
     const source = scriptSource(readInto(fd, buf, size), file, names);
     const cachedData = cfd === undefined || cacheSize === 0 ? undefined : readInto(cfd, buf, cacheSize);
-    return { source, cacheFile, cachedData };
+    return { source, cacheFile, cachedData, settled };
   } finally {
     closeSync(fd);
     if (cfd !== undefined) closeSync(cfd);
@@ -153,9 +176,9 @@ function readBundle(
 }
 
 /** Runs the CommonJS bundle `file` (as `require` would, plus `params`) with the code cache in `cacheDir`. */
-export function runCached<T>(file: string, options: CachedRunOptions = {}): CachedRun<T> {
+export function runCached<T>(file: string, options: CachedRunOptions): CachedRun<T> {
   const names = Object.keys(options.params ?? {});
-  const { source, cacheFile, cachedData } = readBundle(file, names, options.cacheDir);
+  const { source, cacheFile, cachedData, settled } = readBundle(file, names, options.cacheDir);
   const script = new Script(source, { filename: file, cachedData });
   const cache: CachedRun<T>["cache"] = !cacheFile
     ? "off"
@@ -164,17 +187,11 @@ export function runCached<T>(file: string, options: CachedRunOptions = {}): Cach
       : script.cachedDataRejected
         ? "rejected"
         : "hit";
-  if (cacheFile && cache !== "hit") saveAtExit(script, cacheFile);
+  if (cacheFile && cache !== "hit") saveAtExit(script, provisional(cacheFile));
+  else if (cacheFile && !settled) saveAtExit(script, cacheFile);
   const module = { exports: {} as T };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run(
-    module.exports,
-    createRequire(file),
-    module,
-    file,
-    dirname(file),
-    ...names.map((n) => options.params?.[n]),
-  );
+  run(module.exports, options.require, module, file, dirname(file), ...names.map((n) => options.params?.[n]));
   return { exports: module.exports, cache };
 }
 

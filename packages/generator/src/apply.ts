@@ -14,7 +14,7 @@ import {
   parseJson,
   validate,
 } from "@ggen/contract";
-import { sha256, staysInside } from "@ggen/support";
+import { isoTime, sha256, staysInside } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
 import { fail } from "./errors.js";
 import { readLock } from "./lock.js";
@@ -107,7 +107,7 @@ export async function planDocument(p: PlanInputs): Promise<GenerationPlan> {
   const plan: GenerationPlan = {
     kind: "generation-plan/v1",
     tool: { name: "ggen", version: pkg.version },
-    createdAt: new Date().toISOString(),
+    createdAt: isoTime(),
     outputRoot: p.outRoot,
     merge: p.merge,
     prune: p.prune,

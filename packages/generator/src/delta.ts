@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Provenance } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
-import { sha256 } from "@ggen/support";
+import { isoTime, sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
 import { TermValue } from "./helpers.js";
 import { type Lock, lockPath } from "./lock.js";
@@ -193,7 +193,7 @@ export class Regeneration {
     const inputs = sha256(
       JSON.stringify({
         graph: inline ? (graph ?? null) : null,
-        now: run.now?.toISOString() ?? null,
+        now: run.now ? isoTime(run.now) : null,
         pack: o.unit.pack ? `${o.unit.pack.id}@${o.unit.pack.version}` : null,
         query,
         seed: run.opts.seed ?? null,

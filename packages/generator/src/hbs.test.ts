@@ -1,17 +1,27 @@
 // The compiled-template cache: a second compile of the same text runs what the cache holds (through
-// the Handlebars runtime alone), a damaged entry is compiled again, and checks still run on a miss.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// the Handlebars runtime alone), a damaged entry is compiled again, and checks still run on a miss; a
+// template file's texts (frontmatter values and body) share one entry, with the helpers each one calls.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { compile, helpersNamed } from "./hbs.js";
+import { compile, compileAll, helpersNamed } from "./hbs.js";
+import { loadTemplate } from "./resolve.js";
 import { renderState } from "./testkit.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ggen-hbs-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const state = renderState();
-/** The precompiled code of the one entry in `cache` (after its key line). */
+/** The precompiled code of the one entry in `cache` (after its key line: the helper names, then the code). */
 const specOf = (cache: string) =>
   readFileSync(join(cache, readdirSync(cache)[0]!), "utf8")
     .split("\n")
@@ -72,6 +82,46 @@ describe("compiled-template cache", () => {
   });
 });
 
+describe("one entry per template file", () => {
+  it("keeps a template's frontmatter values and its body in one entry, read back in order", () => {
+    const d = join(dir, "file");
+    const cache = join(d, "cache");
+    const file = join(d, "t.tmpl");
+    mkdirSync(d);
+    writeFileSync(
+      file,
+      '---\nto: "src/{{kebab name}}.ts"\nsh_after: "echo {{name}}"\n---\nconst {{camel name}} = 1;\n',
+    );
+    const first = loadTemplate(file, "t.tmpl", cache);
+    expect(readdirSync(cache)).toHaveLength(1);
+    const again = loadTemplate(file, "t.tmpl", cache);
+    expect(readdirSync(cache)).toHaveLength(1);
+    for (const t of [first, again]) {
+      expect(t.body({ name: "order line" }, state)).toBe("const orderLine = 1;\n");
+      const to = (t.front!.value as { to: { compiled: typeof t.body } }).to.compiled!;
+      expect(to({ name: "order line" }, state)).toBe("src/order-line.ts");
+    }
+    const [, names] = readFileSync(join(cache, readdirSync(cache)[0]!), "utf8").split("\n");
+    expect(JSON.parse(names!)).toEqual([["kebab"], ["ggen_hook_value"], ["camel"]]);
+  });
+
+  it("runs each text with the helpers its entry names (no scan of the code on a hit)", () => {
+    const cache = join(dir, "names");
+    const texts = [
+      { text: "{{kebab name}}", firstLine: 2 },
+      { text: "{{snake name}}", firstLine: 5 },
+    ];
+    expect(compileAll(texts, "n.tmpl", cache).map((c) => c({ name: "A B" }, state))).toEqual(["a-b", "a_b"]);
+    const [entry] = readdirSync(cache);
+    const [key, , ...code] = readFileSync(join(cache, entry!), "utf8").split("\n");
+    // The second text's entry names another helper: it now runs without `snake`.
+    writeFileSync(join(cache, entry!), [key, JSON.stringify([["kebab"], ["camel"]]), ...code].join("\n"));
+    const [a, b] = compileAll(texts, "n.tmpl", cache);
+    expect(a!({ name: "A B" }, state)).toBe("a-b");
+    expect(() => b!({ name: "A B" }, state)).toThrow(`Missing helper: "snake"`);
+  });
+});
+
 describe("the helpers a precompiled template runs with", () => {
   // A name that is a helper is called (`title`, `json` with no argument), whatever the context holds; one
   // that is not reads the context (`heading`).
@@ -81,10 +131,10 @@ describe("the helpers a precompiled template runs with", () => {
 
   it("names each helper its code looks up, and nothing when `helpers` appears otherwise", () => {
     compile(mixed, "m.tmpl", 1, join(dir, "n"));
-    const spec = specOf(join(dir, "n"));
+    const spec = specOf(join(dir, "n")).split("\n").slice(1).join("\n");
     expect(helpersNamed(spec)).toEqual(["camel", "each", "heading", "if", "json", "kebab", "title"]);
     compile("ggen helpers: {{camel name}}", "h.tmpl", 1, join(dir, "h"));
-    const own = specOf(join(dir, "h"));
+    const own = specOf(join(dir, "h")).split("\n").slice(1).join("\n");
     expect(helpersNamed(own)).toBeUndefined();
   });
 

@@ -68,14 +68,16 @@ export function helpersNamed(spec: string): string[] | undefined {
   return seen === all ? [...names].sort() : undefined;
 }
 
+type TemplateSpec = Parameters<Env["template"]>[0];
+
 /** A precompiled template in the narrowest environment that has every helper it names. */
 function templateOf(
   base: "runtime" | "full",
-  spec: string,
-  names = helpersNamed(spec),
+  spec: TemplateSpec,
+  names: readonly string[] | undefined,
 ): HandlebarsTemplateDelegate {
   const env = names ? narrowed(base, names) : base === "runtime" ? runtime() : handlebars();
-  return env.template(specification(spec));
+  return env.template(spec);
 }
 
 function withHelpers(env: Env, only?: ReadonlySet<string>): Env {
@@ -183,13 +185,7 @@ function checkHelpers(ast: unknown, file: string, firstLine: number): void {
 const COMPILE_OPTIONS = { noEscape: true } as const;
 
 /**
- * Compile Handlebars `text` that starts at `firstLine` of `file`. With `cacheDir`, the compiled
- * template is kept there as Handlebars' precompiled JavaScript, under a key made of the text, the
- * Handlebars version and the helper names it was checked against: a later run with the same text
- * loads only the Handlebars runtime — no parser, no compiler — which is most of a short run's
- * start-up. The entry is named by a fingerprint of the key and holds the key itself on its first
- * line, checked on read (no digest, so node:crypto stays unloaded on a short run); a damaged entry,
- * or one written for another key, is compiled again.
+ * Compile Handlebars `text` that starts at `firstLine` of `file` (cached as `compileAll` does).
  */
 export function compile(
   text: string,
@@ -198,22 +194,53 @@ export function compile(
   cacheDir?: string,
   mode: CompileMode = "text",
 ): Compiled {
-  let checked: Checked | undefined;
-  const cached = cacheDir ? cacheEntry(cacheDir, mode + text) : undefined;
-  if (cached) {
-    try {
-      const entry = readFileSync(cached.file, "utf8");
-      const end = entry.indexOf("\n");
-      if (end > 0 && JSON.parse(entry.slice(0, end)) === cached.key) {
-        const spec = entry.slice(end + 1);
-        const helpers = helpersNamed(spec);
-        checked = { tpl: templateOf("runtime", spec, helpers), helpers };
-      }
-    } catch {
-      checked = undefined;
-    }
+  return compileAll([{ text, firstLine, mode }], file, cacheDir)[0]!;
+}
+
+/** A Handlebars text of a file: where it starts in the file, and how its expressions are output. */
+export interface CompileText {
+  text: string;
+  firstLine: number;
+  mode?: CompileMode;
+}
+
+/**
+ * Compile the Handlebars texts of one file (a template's frontmatter values and its body). With
+ * `cacheDir`, they are kept there together as Handlebars' precompiled JavaScript, under a key made of
+ * the texts, the Handlebars version and the helper names they were checked against: a later run with
+ * the same texts reads one file and evaluates one script for all of them, and loads only the
+ * Handlebars runtime — no parser, no compiler — which is most of a short run's start-up. The entry
+ * holds its key on its first line, checked on read (no digest, so node:crypto stays unloaded on a
+ * short run), then the helper names each text calls; a damaged entry, or one written for another key,
+ * is compiled again.
+ */
+export function compileAll(texts: readonly CompileText[], file: string, cacheDir?: string): Compiled[] {
+  const cached = cacheDir ? cacheEntry(cacheDir, texts) : undefined;
+  const checked = (cached && readCompiled(cached, texts.length)) || compileChecked(texts, file, cached);
+  return checked.map((c, i) => renderer(c, file, texts[i]!.firstLine));
+}
+
+/** The texts of a cache entry, or undefined when it is missing, damaged or written for another key. */
+function readCompiled(cached: CacheEntry, count: number): Checked[] | undefined {
+  try {
+    const entry = readFileSync(cached.file, "utf8");
+    const keyEnd = entry.indexOf("\n");
+    const namesEnd = entry.indexOf("\n", keyEnd + 1);
+    if (keyEnd <= 0 || namesEnd < 0 || JSON.parse(entry.slice(0, keyEnd)) !== cached.key) return undefined;
+    const names = JSON.parse(entry.slice(keyEnd + 1, namesEnd)) as (string[] | null)[];
+    const specs = specification(entry.slice(namesEnd + 1)) as unknown as TemplateSpec[];
+    if (!Array.isArray(specs) || specs.length !== count || names.length !== count) return undefined;
+    return specs.map((spec, i) => {
+      const helpers = names[i] ?? undefined;
+      return { tpl: templateOf("runtime", spec, helpers), helpers };
+    });
+  } catch {
+    return undefined;
   }
-  checked ??= compileChecked(text, file, firstLine, cached, mode);
+}
+
+/** A compiled text as the function a template renders with (a failure reported at file:line). */
+function renderer(checked: Checked, file: string, firstLine: number): Compiled {
   const { tpl: run, helpers } = checked;
   const rendered = (context: unknown, state: RenderState): string => {
     try {
@@ -307,14 +334,32 @@ function shellValues(ast: unknown): void {
   });
 }
 
-/** Parses (errors at file:line), checks helper names, compiles; saves the precompiled form to `saveAs`. */
+/**
+ * Parses each text (errors at file:line), checks its helper names and compiles it; with `saveAs`,
+ * precompiles them and saves them there together (see `compileAll`).
+ */
 function compileChecked(
-  text: string,
+  texts: readonly CompileText[],
   file: string,
-  firstLine: number,
   saveAs: CacheEntry | undefined,
-  mode: CompileMode,
-): Checked {
+): Checked[] {
+  if (!saveAs) return texts.map((t) => compileText(t, file, false).checked);
+  const compiled = texts.map((t) => compileText(t, file, true));
+  const names = compiled.map((c) => c.names ?? null);
+  const specs = compiled.map((c) => c.spec);
+  saveCompiled(
+    saveAs.file,
+    `${JSON.stringify(saveAs.key)}\n${JSON.stringify(names)}\n[${specs.join(",\n")}]`,
+  );
+  return compiled.map((c) => c.checked);
+}
+
+/** One text parsed, checked and compiled; `precompiled`: through its JavaScript (kept in the cache). */
+function compileText(
+  { text, firstLine, mode = "text" }: CompileText,
+  file: string,
+  precompiled: boolean,
+): { checked: Checked; spec: string; names: string[] | undefined } {
   checkBudget(text, file, firstLine);
   const hb = handlebars();
   let ast: unknown;
@@ -340,10 +385,17 @@ function compileChecked(
   const helpers = helpersIn(ast);
   if (mode === "shell") shellValues(ast);
   const program = ast as Parameters<Env["compile"]>[0];
-  if (!saveAs) return { tpl: hb.compile(program, { ...COMPILE_OPTIONS }), helpers };
+  if (!precompiled)
+    return {
+      checked: { tpl: hb.compile(program, { ...COMPILE_OPTIONS }), helpers },
+      spec: "",
+      names: undefined,
+    };
   const spec = hb.precompile(program, { ...COMPILE_OPTIONS }) as string;
-  saveCompiled(saveAs.file, `${JSON.stringify(saveAs.key)}\n${spec}`);
-  return { tpl: templateOf("full", spec), helpers };
+  const names = helpersNamed(spec);
+  // Run as a later run runs it (the runtime, from the entry's code), so the first run — whose code
+  // cache is a later run's start (@ggen/code-cache) — takes the same path.
+  return { checked: { tpl: templateOf("runtime", specification(spec), names), helpers }, spec, names };
 }
 
 /** Every ggen helper name a parsed text mentions as a plain name (a call, or a bare `{{name}}`). */
@@ -371,17 +423,19 @@ let keying: { prefix: string; fingerprint: (text: string) => string } | undefine
  * and the options — hashed once (a short run looks up ten entries). The entry's path is joined by
  * hand: the file system reads it the same, and path.join would normalize the whole dir again.
  */
-function cacheEntry(cacheDir: string, source: string): CacheEntry {
+function cacheEntry(cacheDir: string, texts: readonly CompileText[]): CacheEntry {
   if (!keying) {
     const prefix = `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
     keying = { prefix, fingerprint: fingerprintAfter(prefix) };
   }
+  // Each text with its mode; the first lines only place errors, which are worked out when they occur.
+  const source = JSON.stringify(texts.map((t) => [t.mode ?? "text", t.text]));
   return { file: `${cacheDir}${sep}${keying.fingerprint(source)}.js`, key: keying.prefix + source };
 }
 
-/** A precompiled template's JavaScript (an object literal) as the object `template()` takes. */
-function specification(js: string): Parameters<Env["template"]>[0] {
-  return new Function(`return (${js});`)() as Parameters<Env["template"]>[0];
+/** Precompiled templates' JavaScript (an object literal, or an array of them) as the value it writes. */
+function specification(js: string): TemplateSpec {
+  return new Function(`return (${js});`)() as TemplateSpec;
 }
 
 /** Atomic and best effort: a read-only or full cache only costs later runs their speed. */

@@ -3,7 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { Graph, Row } from "@ggen/rdf";
-import { sha256 } from "@ggen/support";
+import { isoTime, sha256 } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
 import { clockMs } from "./clock.js";
 import { at, fail } from "./errors.js";
@@ -377,8 +377,8 @@ export const helpers: Record<string, HelperDelegate> = {
     const { params, options } = argsOf(args);
     const d = stateOf(options).now;
     const fmt = params[0] === undefined ? "iso" : str(params[0]);
-    if (fmt === "iso") return d.toISOString();
-    if (fmt === "date") return d.toISOString().slice(0, 10);
+    if (fmt === "iso") return isoTime(d);
+    if (fmt === "date") return isoTime(d).slice(0, 10);
     if (fmt === "epoch") return String(Math.floor(d.getTime() / 1000));
     if (fmt === "year") return String(d.getUTCFullYear());
     helperError(options, "now", `unknown format '${fmt}' (use iso, date, epoch or year)`);

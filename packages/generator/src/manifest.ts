@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { GenerationManifest, ManifestFile, ManifestOrphan } from "@ggen/contract";
 import type { Graph } from "@ggen/rdf";
-import { isSecretName, REDACTED, sha256 } from "@ggen/support";
+import { isoTime, isSecretName, REDACTED, sha256 } from "@ggen/support";
 import pkg from "../package.json" with { type: "json" };
 import { defer } from "./deferred.js";
 import type { Pack } from "./packs.js";
@@ -60,8 +60,8 @@ export function buildManifest(run: Run, inputs: ManifestInputs): GenerationManif
   const manifest: GenerationManifest = {
     kind: "generation-manifest/v1",
     tool: { name: "ggen", version: pkg.version },
-    startedAt: inputs.started.toISOString(),
-    finishedAt: new Date().toISOString(),
+    startedAt: isoTime(inputs.started),
+    finishedAt: isoTime(),
     outputRoot: run.rel(run.outRoot) || ".",
     inputs: {
       // Digested when read (deferred.ts): a run that writes no manifest need not.

@@ -35,10 +35,13 @@ class OutputContainment {
   }
 
   private real(p: string): string {
+    // The root's own real path is known; above it, nothing is asked.
+    if (p === this.root) return this.realRoot;
     const dir = dirname(p);
     let link = false;
     try {
-      link = lstatSync(p).isSymbolicLink();
+      // As a bigint stat, as every stat of a short run is (one Stats class for Node to compile, not two).
+      link = lstatSync(p, { bigint: true }).isSymbolicLink();
     } catch {
       // Not there: its real path is its directory's and its name, as realish has it.
     }

@@ -8,11 +8,12 @@ import { at, fail } from "./errors.js";
 import {
   type ParsedYaml,
   parseTemplateFront,
+  type Slot,
   type SplitTemplate,
   slotsOf,
   splitTemplate,
 } from "./frontmatter.js";
-import { type Compiled, compile } from "./hbs.js";
+import { type Compiled, type CompileText, compileAll } from "./hbs.js";
 import { containRead, readInput } from "./input.js";
 import { marketplace } from "./lazy.js";
 import { type Pack, type PackTemplates, packOf, packOfRef, templateOf } from "./packs.js";
@@ -50,16 +51,21 @@ export function loadTemplate(file: string, display: string, cacheDir?: string): 
   const text = readInput(file, at(display), "template");
   const split = splitTemplate(text, display);
   let front: ParsedYaml | undefined;
-  let slotted = false;
+  const slots: Slot[] = [];
   if (split.front !== undefined) {
     front = parseTemplateFront(split.front, display, split.frontLine);
     checkFront(front, display, split.frontLine);
-    for (const slot of slotsOf(front.value)) {
-      const shell = slot.key === "sh_before" || slot.key === "sh_after";
-      slot.compiled = compile(slot.source, display, slot.line, cacheDir, shell ? "shell" : "text");
-      slotted = true;
-    }
+    slotsOf(front.value, slots);
   }
+  // The frontmatter's Handlebars values and the body: one cache entry (compileAll).
+  const texts: CompileText[] = slots.map((slot) => ({
+    text: slot.source,
+    firstLine: slot.line,
+    mode: slot.key === "sh_before" || slot.key === "sh_after" ? "shell" : "text",
+  }));
+  texts.push({ text: split.body, firstLine: split.bodyLine });
+  const compiled = compileAll(texts, display, cacheDir);
+  for (const [i, slot] of slots.entries()) slot.compiled = compiled[i];
   let digest: string | undefined;
   return {
     file,
@@ -71,8 +77,8 @@ export function loadTemplate(file: string, display: string, cacheDir?: string): 
     },
     split,
     front,
-    slotted,
-    body: compile(split.body, display, split.bodyLine, cacheDir),
+    slotted: slots.length > 0,
+    body: compiled[slots.length]!,
   };
 }
 
@@ -164,7 +170,7 @@ export async function resolveTemplates(
     }
     const abs = resolve(opts.cwd, ref);
     if (existsSync(abs)) {
-      if (!statSync(abs).isDirectory()) await fromFile(abs, ref);
+      if (!statSync(abs, { bigint: true }).isDirectory()) await fromFile(abs, ref);
       else if (existsSync(join(abs, PACK_MANIFEST_FILE))) fromPack(await readPack(abs));
       else {
         const files = walkTemplates(abs);

@@ -125,7 +125,7 @@ function checkParents(root: string, p: string): void {
     if (up === d) return;
     d = up;
   }
-  if (!statSync(d).isDirectory())
+  if (!statSync(d, { bigint: true }).isDirectory())
     fail(
       "OUTPUT_PARENT",
       `'${shown(root, d)}' is a file, so '${shown(root, p)}' cannot be written`,
@@ -138,7 +138,7 @@ function checkParents(root: string, p: string): void {
 
 /** Everything that can be known to fail before the first write. */
 export function preflight(ws: WriteSet): void {
-  if (existsSync(ws.outRoot) && !statSync(ws.outRoot).isDirectory())
+  if (existsSync(ws.outRoot) && !statSync(ws.outRoot, { bigint: true }).isDirectory())
     fail("OUTPUT_DIR", `output dir '${ws.outRoot}' is a file`, undefined, { kind: "usage" });
   const contained = (p: string, what: string) => {
     if (!staysInside(ws.outRoot, p))

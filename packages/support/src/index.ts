@@ -14,6 +14,7 @@ export type { ProcessRef } from "./process.js";
 export { isAlive, processRef, refAlive, which } from "./process.js";
 export { isSecretName, REDACTED, redactRecord, redactText, redactUrl, SECRET_NAME } from "./redact.js";
 export { closest, didYouMean, editDistance } from "./suggest.js";
+export { isoTime } from "./time.js";
 export type { LongTimer } from "./timer.js";
 export { longTimeout, MAX_TIMER_MS } from "./timer.js";
 export type { UnitOptions } from "./units.js";

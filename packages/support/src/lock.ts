@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { GgenError } from "./errors.js";
 import { type ProcessRef, processRef, refAlive } from "./process.js";
+import { isoTime } from "./time.js";
 
 export interface LockOwner extends ProcessRef {
   host: string;
@@ -87,7 +88,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   const lockPath = lockPathFor(path);
   await mkdir(dirname(lockPath), { recursive: true });
-  const me: LockOwner = { ...processRef(), host: hostname(), since: new Date().toISOString() };
+  const me: LockOwner = { ...processRef(), host: hostname(), since: isoTime() };
   const deadline = Date.now() + (options.waitMs ?? 60_000);
   let told = false;
   let delay = 5;

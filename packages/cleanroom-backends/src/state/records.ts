@@ -1,7 +1,7 @@
 // What both backends write into and read from the state file, in one place: names and configuration
 // hashes, new environment and service entries, their public views, owners, and lifetime metrics.
 import type { BackendName, Isolation } from "@ggen/contract";
-import { formatSize, GgenError, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
+import { formatSize, GgenError, isoTime, type ProcessRef, processRef, refAlive, sha256 } from "@ggen/support";
 import type {
   BackendMetrics,
   Environment,
@@ -125,7 +125,7 @@ export function environmentRecord(
     name: spec.name,
     backend,
     workdir: at.workdir,
-    createdAt: new Date().toISOString(),
+    createdAt: isoTime(),
     isolation: at.isolation,
     ...(at.guarantees ? { guarantees: at.guarantees } : {}),
     spec,
@@ -164,7 +164,7 @@ export function serviceRecord(
     spec: want.spec,
     configHash: want.hash,
     persistent: want.persistent,
-    startedAt: new Date().toISOString(),
+    startedAt: isoTime(),
     ...(instance.local ? { local: instance.local } : {}),
     ...(instance.container ? { container: instance.container } : {}),
     url: instance.url,
