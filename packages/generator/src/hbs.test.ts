@@ -107,15 +107,26 @@ describe("one entry per template file", () => {
 
   it("runs each text with the helpers its entry names (no scan of the code on a hit)", () => {
     const cache = join(dir, "names");
+    // Blocks: texts Handlebars' runtime runs (plain ones run without it, see direct.test.ts).
     const texts = [
-      { text: "{{kebab name}}", firstLine: 2 },
-      { text: "{{snake name}}", firstLine: 5 },
+      { text: "{{#if name}}{{kebab name}}{{/if}}", firstLine: 2 },
+      { text: "{{#if name}}{{snake name}}{{/if}}", firstLine: 5 },
     ];
     expect(compileAll(texts, "n.tmpl", cache).map((c) => c({ name: "A B" }, state))).toEqual(["a-b", "a_b"]);
     const [entry] = readdirSync(cache);
     const [key, , ...code] = readFileSync(join(cache, entry!), "utf8").split("\n");
     // The second text's entry names another helper: it now runs without `snake`.
-    writeFileSync(join(cache, entry!), [key, JSON.stringify([["kebab"], ["camel"]]), ...code].join("\n"));
+    writeFileSync(
+      join(cache, entry!),
+      [
+        key,
+        JSON.stringify([
+          ["if", "kebab"],
+          ["camel", "if"],
+        ]),
+        ...code,
+      ].join("\n"),
+    );
     const [a, b] = compileAll(texts, "n.tmpl", cache);
     expect(a!({ name: "A B" }, state)).toBe("a-b");
     expect(() => b!({ name: "A B" }, state)).toThrow(`Missing helper: "snake"`);

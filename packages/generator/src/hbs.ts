@@ -4,12 +4,15 @@ import { readFileSync } from "node:fs";
 import { sep } from "node:path";
 import { closest, fingerprintAfter, writeFileAtomicSync } from "@ggen/support";
 import type { HelperDelegate, HelperOptions } from "handlebars";
+import { DIRECT_FORM, type DirectFunction, directRenderer, directSource } from "./direct.js";
 import { at, fail } from "./errors.js";
 import { builtinHelpers, HOOK_VALUE, helpers, type RenderState, unwrap } from "./helpers.js";
 import { generatorLimits } from "./input.js";
 import { handlebarsRuntime, handlebars as loadHandlebars } from "./lazy.js";
 
 type Env = typeof import("handlebars");
+// `helpers` is also the name of many locals here (the names a text calls).
+const ggenHelpers = helpers;
 let env: Env | undefined;
 let runtimeEnv: Env | undefined;
 
@@ -69,6 +72,26 @@ export function helpersNamed(spec: string): string[] | undefined {
 }
 
 type TemplateSpec = Parameters<Env["template"]>[0];
+
+const isDirect = (spec: unknown): spec is { direct: DirectFunction } =>
+  typeof (spec as { direct?: unknown }).direct === "function";
+
+/** A direct text (direct.ts) as a compiled one: called as Handlebars' templates are. */
+function directChecked(spec: unknown, helpers: readonly string[] | undefined): Checked {
+  if (!isDirect(spec)) throw new Error("not a direct text");
+  const render = directRenderer(spec.direct, ggenHelpers);
+  return {
+    tpl: ((context: unknown, options: { data: { ggen: RenderState } }) =>
+      render(context, options.data.ggen)) as HandlebarsTemplateDelegate,
+    helpers,
+  };
+}
+
+let helperNameSet: ReadonlySet<string> | undefined;
+const ggenHelperNames = (): ReadonlySet<string> => {
+  helperNameSet ??= new Set(Object.keys(ggenHelpers));
+  return helperNameSet;
+};
 
 /** A precompiled template in the narrowest environment that has every helper it names. */
 function templateOf(
@@ -232,7 +255,9 @@ function readCompiled(cached: CacheEntry, count: number): Checked[] | undefined 
     if (!Array.isArray(specs) || specs.length !== count || names.length !== count) return undefined;
     return specs.map((spec, i) => {
       const helpers = names[i] ?? undefined;
-      return { tpl: templateOf("runtime", spec, helpers), helpers };
+      return isDirect(spec)
+        ? directChecked(spec, helpers)
+        : { tpl: templateOf("runtime", spec, helpers), helpers };
     });
   } catch {
     return undefined;
@@ -384,6 +409,12 @@ function compileText(
   checkHelpers(ast, file, firstLine);
   const helpers = helpersIn(ast);
   if (mode === "shell") shellValues(ast);
+  // A plain text runs without Handlebars' runtime (direct.ts); kept in the cache as `{"direct": fn}`.
+  const direct = mode === "text" ? directSource(ast, ggenHelperNames()) : undefined;
+  if (direct !== undefined) {
+    const spec = `{"direct":${direct}}`;
+    return { checked: directChecked(specification(spec), helpers), spec, names: helpers };
+  }
   const program = ast as Parameters<Env["compile"]>[0];
   if (!precompiled)
     return {
@@ -416,6 +447,11 @@ interface CacheEntry {
   key: string;
 }
 
+declare const __GGEN_HANDLEBARS_VERSION__: string | undefined;
+/** Handlebars' version: set by the build (tsup.config.ts), else asked of the runtime. */
+const handlebarsVersion = (): string =>
+  typeof __GGEN_HANDLEBARS_VERSION__ === "string" ? __GGEN_HANDLEBARS_VERSION__ : handlebarsRuntime().VERSION;
+
 let keying: { prefix: string; fingerprint: (text: string) => string } | undefined;
 
 /**
@@ -425,7 +461,7 @@ let keying: { prefix: string; fingerprint: (text: string) => string } | undefine
  */
 function cacheEntry(cacheDir: string, texts: readonly CompileText[]): CacheEntry {
   if (!keying) {
-    const prefix = `${handlebarsRuntime().VERSION}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
+    const prefix = `${handlebarsVersion()}\u0000${DIRECT_FORM}\u0000${helperNames().join(",")}\u0000${JSON.stringify(COMPILE_OPTIONS)}\u0000`;
     keying = { prefix, fingerprint: fingerprintAfter(prefix) };
   }
   // Each text with its mode; the first lines only place errors, which are worked out when they occur.
