@@ -2,11 +2,35 @@
 // src/market-search-main.ts with its @ggen packages inlined and cut down to what it reaches, so a search
 // loads one small file instead of the program's chunks and five packages. Third-party packages stay
 // external (none is on that path).
+import { readFileSync } from "node:fs";
+import type { Plugin } from "esbuild";
 import { build, type Options } from "tsup";
 import app from "../../tsup.app";
 import { buildGenBundle } from "./scripts/gen-bundle";
 
 const shared = app as Options;
+
+/**
+ * An inlined package's module-level `const require = createRequire(import.meta.url)` becomes a require
+ * that makes itself on its first call (none of them is asked for more than a call): a search that never
+ * calls it no longer loads node:module (≈ 5 M instructions) nor makes the file URL. As a bare call, left
+ * where the search uses no require of a module, esbuild would keep it even marked pure; and node:module
+ * is required where a require is made, not as an import at the bundle's top.
+ */
+const lazyCreateRequire: Plugin = {
+  name: "lazy-create-require",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, "utf8")
+        .replace(/^import \{ createRequire(?: as createRequire\d*)? \} from "(?:node:)?module";$/gm, "")
+        .replace(
+          /\bcreateRequire\d*\(import\.meta\.url\)/g,
+          '((id) => require("node:module").createRequire(import.meta.url)(id))',
+        ),
+      loader: "js",
+    }));
+  },
+};
 
 const config: Options = {
   ...shared,
@@ -28,6 +52,7 @@ const config: Options = {
       config: false,
       noExternal: [/^@ggen\//],
       treeshake: true,
+      esbuildPlugins: [lazyCreateRequire],
       // Less to parse at start; names are kept, so a --debug stack still reads.
       esbuildOptions(options) {
         options.minifyWhitespace = true;

@@ -117,3 +117,18 @@ it("answers from the snapshot loading no package, no node:crypto; a config file 
     rmSync(join(project, ".ggen"), { recursive: true, force: true });
   }
 });
+
+it("loads neither node:module nor node:crypto on the snapshot path (Node's own list, no hooks)", () => {
+  const probe = join(dir, "builtins.cjs");
+  writeFileSync(
+    probe,
+    `process.on("exit", () => require("node:fs").writeSync(2, "\\nBUILTINS " + JSON.stringify(
+  process.moduleLoadList.filter((m) => /^NativeModule (module|crypto)$/.test(m))) + "\\n"));`,
+  );
+  const env = { GGEN_HOME: mkdtempSync(join(dir, "home-")) };
+  const argv = ["market", "search", "rust", "--registry", registry];
+  expect(run("bundle", argv, env).status).toBe(0); // the first search saves the snapshot
+  const r = run("bundle", argv, env, ["--require", probe]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stderr.split("\nBUILTINS ")[1] ?? "null")).toEqual([]);
+});
