@@ -80,7 +80,7 @@ const cases = [
   "{{camel name}} {{snake name}} {{constant name}} {{title name}} {{lower name}} {{upper name}}",
   "{{pluralize name}} {{singularize name}}",
   '{{default missing "fallback"}} {{default name "fallback"}}',
-  '{{concat name "-" 1 true}} {{replace name "o" "0"}}',
+  '{{concat name "-" 1 true}} {{replace name "o" "0"}} {{concat name 1.5 -2 0 false}}',
   "{{json}}|{{json nested}}",
   "{{uuid}} {{uuid}} {{uuid name}}",
   '{{now}} {{now "date"}}',
@@ -135,6 +135,7 @@ describe("direct texts", () => {
       "{{log name}}",
       "{{unknownHelper name}}",
       "{{name.each}}",
+      "{{concat name -0}}",
     ])
       expect(direct(text), text).toBeUndefined();
   });

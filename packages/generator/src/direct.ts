@@ -55,8 +55,9 @@ const lit = (v: unknown) => JSON.stringify(v);
 /** One parameter's expression: a plain path's value or a string, number or boolean literal. */
 function param(p: Node): string | undefined {
   if (plainPath(p)) return `r.v(c, ${lit(p.parts)})`;
-  if (p.type === "StringLiteral" || p.type === "NumberLiteral" || p.type === "BooleanLiteral")
-    return lit(p.value);
+  if (p.type === "StringLiteral" || p.type === "BooleanLiteral") return lit(p.value);
+  // A finite number only: JSON has no Infinity or -0 to write it with.
+  if (p.type === "NumberLiteral" && Number.isFinite(p.value) && !Object.is(p.value, -0)) return lit(p.value);
   return undefined;
 }
 
@@ -79,7 +80,8 @@ export function directSource(program: unknown, helpers: ReadonlySet<string>): st
     const params = (n.params as Node[] | undefined) ?? [];
     const hash = n.hash as { pairs?: unknown[] } | undefined;
     if (hash && (hash.pairs?.length ?? 0) > 0) return undefined;
-    const loc = lit(n.loc);
+    // Where the helper's options say it is (errors at file:line), as Handlebars' compiled code has it.
+    const loc = lit({ start: n.loc?.start, end: n.loc?.end });
     if (params.length > 0) {
       // A call: only of a ggen helper by its plain name.
       if (path.parts.length !== 1 || !helpers.has(path.parts[0]!)) return undefined;

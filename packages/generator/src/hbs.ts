@@ -229,10 +229,11 @@ export interface CompileText {
 
 /**
  * Compile the Handlebars texts of one file (a template's frontmatter values and its body). With
- * `cacheDir`, they are kept there together as Handlebars' precompiled JavaScript, under a key made of
- * the texts, the Handlebars version and the helper names they were checked against: a later run with
- * the same texts reads one file and evaluates one script for all of them, and loads only the
- * Handlebars runtime — no parser, no compiler — which is most of a short run's start-up. The entry
+ * `cacheDir`, they are kept there together as JavaScript — a plain text's direct function (direct.ts),
+ * any other's Handlebars precompiled form — under a key made of the texts, the Handlebars version and
+ * the helper names they were checked against: a later run with the same texts reads one file and
+ * evaluates one script for all of them, with no parser or compiler (and no Handlebars runtime at all
+ * when every text is plain), which is most of a short run's start-up. The entry
  * holds its key on its first line, checked on read (no digest, so node:crypto stays unloaded on a
  * short run), then the helper names each text calls; a damaged entry, or one written for another key,
  * is compiled again.
