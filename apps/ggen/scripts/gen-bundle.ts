@@ -10,14 +10,14 @@
 // - the libraries @ggen/generator imports only for rarer work (a unified diff, a TOML edit, --watch) are
 //   each a CommonJS file of their own beside gen.cjs (`gen-<name>.cjs`), required on that first use: a
 //   plain run neither reads nor caches them (they were 250 of gen.cjs's 600 KB);
-// - the Handlebars runtime, which @ggen/generator loads on first use from its dist/vendor, is inlined
-//   (still initialised on first use), so V8's code cache covers it too. Not YAML (plain frontmatter needs
-//   none): on this machine every KB of bundle costs ≈ 10 µs to read, used or not;
+// - the Handlebars runtime, which @ggen/generator loads on first use from its dist/vendor, is a side
+//   file too (`gen-handlebars-runtime.cjs`, a copy of that vendor bundle): plain texts run without it
+//   (the generator's direct.ts), and every KB of gen.cjs costs a run ≈ 10 µs to read, used or not;
 // - the heavier built-in modules (node:crypto alone costs more than a whole 5-file generation; node:tty
 //   brings Node's net and stream modules, and StdioWriter asks it only about a possible terminal) are
 //   required on first use: `x = require("node:crypto")` becomes a stand-in that loads the module when a
 //   property is first read. Only modules whose export is a plain object (never a function or class).
-import { readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { wrapBundle } from "@ggen/code-cache";
 import { build, type Plugin } from "esbuild";
@@ -29,7 +29,8 @@ const SIDE_CHUNKS: Record<string, string> = {
   chokidar: "gen-chokidar.cjs",
   "@decimalturn/toml-patch": "gen-toml-patch.cjs",
 };
-const INLINED_VENDOR = ["handlebars-runtime"];
+/** @ggen/generator's dist/vendor bundles a gen run requires on first use: vendor name → file beside gen.cjs. */
+const SIDE_VENDOR: Record<string, string> = { "handlebars-runtime": "gen-handlebars-runtime.cjs" };
 const LAZY_BUILTINS = [
   "child_process",
   "crypto",
@@ -110,9 +111,7 @@ const references: Plugin = {
       for (const [name, chunk] of Object.entries(SIDE_CHUNKS))
         text = text.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("./${chunk}"))`);
       text = text.replace(/\bvendored\(\s*"([\w-]+)",\s*"[^"]+"\s*\)/g, (call, bundle: string) =>
-        INLINED_VENDOR.includes(bundle)
-          ? `require(${JSON.stringify(join(dirname(args.path), "vendor", `${bundle}.cjs`))})`
-          : call,
+        SIDE_VENDOR[bundle] ? `require("./${SIDE_VENDOR[bundle]}")` : call,
       );
       return { contents: text, loader: "js" };
     });
@@ -180,6 +179,9 @@ async function buildSideChunks(): Promise<void> {
 
 export async function buildGenBundle(): Promise<void> {
   await buildSideChunks();
+  const vendor = join(realpathSync(join("node_modules", "@ggen", "generator", "dist")), "vendor");
+  for (const [bundle, file] of Object.entries(SIDE_VENDOR))
+    copyFileSync(join(vendor, `${bundle}.cjs`), join("dist", file));
   const outfile = "dist/gen.cjs";
   await build({
     entryPoints: ["src/gen-main.ts"],
