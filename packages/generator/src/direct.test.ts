@@ -88,6 +88,7 @@ const cases = [
   "{{nested.a.own}}{{nested.a.inherited}}",
   "{{len items}} {{eq n 0}} {{not f}}",
   "line one\n  {{~name~}}  \nline three {{! a comment }}{{!-- another --}}",
+  "a standalone comment:\n  {{! on a line of its own }}\nnext {{name}}\n{{!-- and\nanother --}}\nend",
 ];
 
 describe("direct texts", () => {
