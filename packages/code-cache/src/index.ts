@@ -1,8 +1,9 @@
 // A CommonJS bundle run through node:vm with V8's code cache: the first run compiles the bundle (and the
 // functions it calls) and, as the process exits, saves what V8 compiled; later runs load that instead of
 // parsing and compiling again. The second run saves it once more, with what it compiled beyond the
-// first (a first run often takes a path of its own: nothing cached yet), and that entry stays. Node 20 has no compile cache for modules (`module.enableCompileCache` is
-// Node 22) and an ES module takes a cache only behind --experimental-vm-modules, hence CommonJS + vm.Script.
+// first (a first run often takes a path of its own: nothing cached yet), and that entry stays. Node 20
+// has no compile cache for modules (`module.enableCompileCache` is Node 22) and an ES module takes a
+// cache only behind --experimental-vm-modules, hence CommonJS + vm.Script.
 // The cache is an optimisation only: a missing, stale or unwritable one costs a compile, never a result.
 
 import {
