@@ -6,7 +6,7 @@
 // else (blocks, partials, subexpressions, hashes, @data, `this`, Handlebars' own helpers) is left to
 // Handlebars. direct.test.ts renders every accepted text both ways and compares.
 import type { HelperDelegate } from "handlebars";
-import type { RenderState } from "./helpers.js";
+import { builtinHelpers, type RenderState } from "./helpers.js";
 
 interface Loc {
   start: { line: number; column: number };
@@ -26,16 +26,7 @@ interface Node {
 }
 
 /** Handlebars' own helpers: a text naming one (as a call or a bare name) is left to Handlebars. */
-const HANDLEBARS_HELPERS = new Set([
-  "blockHelperMissing",
-  "each",
-  "helperMissing",
-  "if",
-  "unless",
-  "log",
-  "lookup",
-  "with",
-]);
+const HANDLEBARS_HELPERS: ReadonlySet<string> = new Set(builtinHelpers);
 
 /** A plain path from the context: `name`, `a.b` (not `this`, `./`, `../`, `@data` or `[segments]`). */
 function plainPath(p: unknown): p is Path {
