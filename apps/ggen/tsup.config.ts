@@ -2,11 +2,11 @@
 // src/market-search-main.ts with its @ggen packages inlined and cut down to what it reaches, so a search
 // loads one small file instead of the program's chunks and five packages. Third-party packages stay
 // external (none is on that path).
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Plugin } from "esbuild";
 import { build, type Options } from "tsup";
 import app from "../../tsup.app";
-import { buildGenBundle } from "./scripts/gen-bundle";
+import { buildGenBundle, LAZY_BUILTIN_FN, lazyBuiltins } from "./scripts/gen-bundle";
 
 const shared = app as Options;
 
@@ -31,6 +31,18 @@ const lazyCreateRequire: Plugin = {
     }));
   },
 };
+
+/**
+ * The search bundle's built-in imports that a search does not need — node:tty (which loads Node's net and
+ * stream modules: ≈ 4 ms), node:os — become stand-ins loaded on first use, as in gen.cjs. The stand-in's
+ * code joins the bundle's first line, so the source map's lines still hold.
+ */
+function lazySearchBuiltins(file: string): void {
+  const code = lazyBuiltins(readFileSync(file, "utf8"));
+  const strict = "'use strict';\n";
+  if (!code.startsWith(strict)) throw new Error(`${file}: expected 'use strict' on its first line`);
+  writeFileSync(file, `'use strict';${LAZY_BUILTIN_FN.replace(/\n\s*/g, " ")}\n${code.slice(strict.length)}`);
+}
 
 const config: Options = {
   ...shared,
@@ -59,6 +71,7 @@ const config: Options = {
         options.minifySyntax = true;
       },
     });
+    lazySearchBuiltins("dist/market-search.cjs");
     await buildGenBundle();
   },
 };

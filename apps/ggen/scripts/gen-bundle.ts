@@ -49,12 +49,8 @@ const LAZY_BUILTINS = [
   "worker_threads",
   "zlib",
 ];
-// Inside the bundle, `require` is the one node:module made for it (see @ggen/code-cache).
-const LAZY_BUILTIN = `var __lazyRequire = (pkg) => {
-  let r;
-  return (id) => (r ??= require("node:module").createRequire(__packageUrl(pkg)))(id);
-};
-var __lazyBuiltin = (id) => {
+/** `__lazyBuiltin(id)`: a stand-in for a built-in module's exports that requires it when first read. */
+export const LAZY_BUILTIN_FN = `var __lazyBuiltin = (id) => {
   let m;
   const load = () => (m ??= require(id));
   return new Proxy({}, {
@@ -67,13 +63,20 @@ var __lazyBuiltin = (id) => {
     },
   });
 };`;
+// Inside the bundle, `require` is the one node:module made for it (see @ggen/code-cache).
+const LAZY_BUILTIN = `var __lazyRequire = (pkg) => {
+  let r;
+  return (id) => (r ??= require("node:module").createRequire(__packageUrl(pkg)))(id);
+};
+${LAZY_BUILTIN_FN}`;
 
-/** `name = require("zlib")` (esbuild's form for a built-in imported by name) → a lazy stand-in. */
+/** `name = require("zlib")` (esbuild's form for a built-in imported by name; Rollup's, as tsup's
+ * tree-shaken output has it, quotes it singly) → a lazy stand-in. */
 export function lazyBuiltins(code: string): string {
   const ids = LAZY_BUILTINS.map((m) => m.replace("/", "\\/")).join("|");
   return code.replace(
-    new RegExp(`\\b([\\w$]+) ?= ?require\\("((?:node:)?(?:${ids}))"\\)`, "g"),
-    (_, name: string, id: string) => `${name}=__lazyBuiltin(${JSON.stringify(id)})`,
+    new RegExp(`\\b([\\w$]+) ?= ?require\\((["'])((?:node:)?(?:${ids}))\\2\\)`, "g"),
+    (_, name: string, _quote: string, id: string) => `${name}=__lazyBuiltin(${JSON.stringify(id)})`,
   );
 }
 

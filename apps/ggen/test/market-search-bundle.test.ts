@@ -118,12 +118,12 @@ it("answers from the snapshot loading no package, no node:crypto; a config file 
   }
 });
 
-it("loads neither node:module nor node:crypto on the snapshot path (Node's own list, no hooks)", () => {
+it("loads none of node:module, node:crypto, node:tty, node:net, node:os on the snapshot path (Node's own list, no hooks)", () => {
   const probe = join(dir, "builtins.cjs");
   writeFileSync(
     probe,
     `process.on("exit", () => require("node:fs").writeSync(2, "\\nBUILTINS " + JSON.stringify(
-  process.moduleLoadList.filter((m) => /^NativeModule (module|crypto)$/.test(m))) + "\\n"));`,
+  process.moduleLoadList.filter((m) => /^NativeModule (module|crypto|tty|net|os)$/.test(m))) + "\\n"));`,
   );
   const env = { GGEN_HOME: mkdtempSync(join(dir, "home-")) };
   const argv = ["market", "search", "rust", "--registry", registry];

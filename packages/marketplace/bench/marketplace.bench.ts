@@ -1,8 +1,9 @@
 // Marketplace benchmarks, as ratios from the same run: `ggen market search` over a synthetic
 // 10,000-pack index against `ggen --help` (target ≤ 1.3×, issue 18; the index's search snapshot is cached, as
 // after any first search — the first search is measured too). It runs from the search-only bundle
-// (apps/ggen dist/market-search.js over `searchSaved`, columns read as used): 1.21–1.42×, median 1.24×, on the
-// loaded machine (load 8–12); 1.42× loading the whole program, 2.00× with the JSON snapshot. Also in-process search on it (target
+// (apps/ggen dist/market-search.cjs over `searchSaved`, columns read as used): 1.16× (2026-12-06, under
+// `pnpm bench`), from 1.33× before the postings were read by word; 1.42× loading the whole program, 2.00×
+// with the JSON snapshot. Also in-process search on it (target
 // ≤ 5 ms median), and installing the 8 bundled packs in parallel against one by one.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

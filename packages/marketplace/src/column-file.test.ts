@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeColumns, encodeColumns, StringColumn } from "./column-file.js";
+import { bufferSource, decodeColumns, encodeColumns, Int32Slices, StringColumn } from "./column-file.js";
 
 const strings = (c: unknown) => {
   expect(c).toBeInstanceOf(StringColumn);
@@ -38,6 +38,39 @@ describe("column files", () => {
       for (let round = 0; round < 2; round++)
         for (let i = rows.length - 1; i >= 0; i--) expect(col.at(i)).toBe(rows[i]);
     }
+  });
+
+  it("leaves the i32 columns named lazy where they are, and reads any slice of them exactly", () => {
+    const postings = Int32Array.from({ length: 1001 }, (_, i) => ((i * 7919) % 4093) - 2000);
+    const bytes = encodeColumns("test/1", { ...columns, postings });
+    // At an odd offset too: a slice whose bytes do not start on 8 is copied before it is viewed.
+    const shifted = Buffer.alloc(bytes.length + 3);
+    bytes.copy(shifted, 3);
+    for (const data of [bytes, bufferSource(shifted.subarray(3))]) {
+      const c = decodeColumns("test/1", data, new Set(["postings", "scores"]))!;
+      const lazy = c.get("postings");
+      expect(lazy).toBeInstanceOf(Int32Slices);
+      const slices = lazy as Int32Slices;
+      expect(slices.length).toBe(1001);
+      for (const [from, to] of [
+        [0, 1001],
+        [0, 0],
+        [3, 4],
+        [500, 777],
+        [1000, 1001],
+      ] as const)
+        expect([...slices.subarray(from, to)]).toEqual([...postings.subarray(from, to)]);
+      expect(() => slices.subarray(10, 5)).toThrow(RangeError);
+      expect(() => slices.subarray(0, 1002)).toThrow(RangeError);
+      expect(() => slices.subarray(-1, 3)).toThrow(RangeError);
+      // Only i32 columns are left lazy; the others load as always.
+      expect([...(c.get("scores") as Float64Array)]).toEqual([0.1, 1e300, Number.NaN]);
+      expect([...(c.get("starts") as Int32Array)]).toEqual([0, 5, -7]);
+    }
+    // A file cut inside a lazy column is refused all the same.
+    expect(
+      decodeColumns("test/1", bytes.subarray(0, bytes.length - 8), new Set(["postings"])),
+    ).toBeUndefined();
   });
 
   it("loads from a buffer at any byte offset", () => {

@@ -2,7 +2,6 @@
 // one-line JSON header. Loading one is a read and a few copies — no JSON of the data, no base64,
 // and no object per row — which is what makes a search over a cached 10,000-pack index cheap.
 import { fstatSync, readSync } from "node:fs";
-import { endianness } from "node:os";
 
 export type Column = Int32Array | Float64Array | readonly string[];
 
@@ -88,7 +87,36 @@ export class StringColumn {
 /** Rows a string column decodes one by one before it decodes itself whole. */
 const ROW_READS = 64;
 
-type Loaded = Int32Array | Float64Array | StringColumn;
+/** An i32 column left where it is (see `decodeColumns`' `lazy`): each `subarray` reads its own rows. */
+export class Int32Slices {
+  readonly #source: ByteSource;
+  readonly #start: number;
+  readonly length: number;
+  constructor(source: ByteSource, start: number, length: number) {
+    this.#source = source;
+    this.#start = start;
+    this.length = length;
+  }
+  subarray(begin: number, end: number): Int32Array {
+    if (
+      !(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= this.length)
+    )
+      throw new RangeError(`no rows ${begin}…${end}`);
+    const bytes = aligned(this.#source, this.#start + begin * 4, (end - begin) * 4);
+    return new Int32Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, end - begin);
+  }
+}
+
+/** `length` bytes of `source` from `start`, at an offset a typed array can view (copied when not). */
+function aligned(source: ByteSource, start: number, length: number): Buffer {
+  const bytes = source.read(start, length);
+  if (bytes.byteOffset % 8 === 0) return bytes;
+  const copy = Buffer.allocUnsafeSlow(length);
+  bytes.copy(copy);
+  return copy;
+}
+
+type Loaded = Int32Array | Float64Array | StringColumn | Int32Slices;
 
 /** Where each column is: its kind, its row count, and (for strings) the text's encoding. */
 interface ColumnEntry {
@@ -108,7 +136,9 @@ interface Header {
 }
 
 /** Typed arrays are written in this machine's byte order: the format says which. */
-const formatOf = (format: string) => `${format}+${endianness()}`;
+/** os.endianness()'s answer, without loading node:os (a search's bundle otherwise needs none of it). */
+const ENDIANNESS = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? "LE" : "BE";
+const formatOf = (format: string) => `${format}+${ENDIANNESS}`;
 const pad8 = (n: number) => (n + 7) & ~7;
 
 export function encodeColumns(format: string, columns: Record<string, Column>): Buffer {
@@ -152,9 +182,14 @@ export function encodeColumns(format: string, columns: Record<string, Column>): 
 }
 
 /** The columns of a file `encodeColumns` wrote with the same format, or undefined when it is
- * another format, truncated or otherwise damaged. From a file (`fileSource`), numbers are read whole and
- * strings' texts row by row as they are read. */
-export function decodeColumns(format: string, data: Buffer | ByteSource): Map<string, Loaded> | undefined {
+ * another format, truncated or otherwise damaged. From a file (`fileSource`), numbers are read whole —
+ * but the i32 columns named in `lazy`, which are `Int32Slices` — and strings' texts row by row as they
+ * are read. */
+export function decodeColumns(
+  format: string,
+  data: Buffer | ByteSource,
+  lazy: ReadonlySet<string> = new Set(),
+): Map<string, Loaded> | undefined {
   const source = Buffer.isBuffer(data) ? bufferSource(data) : data;
   let head = source.read(0, Math.min(source.size, 4096));
   let eol = head.indexOf(10);
@@ -172,25 +207,22 @@ export function decodeColumns(format: string, data: Buffer | ByteSource): Map<st
   if (header.format !== formatOf(format) || !Array.isArray(header.columns)) return undefined;
   const out = new Map<string, Loaded>();
   let at = pad8(eol + 1);
-  // Typed arrays need aligned offsets: bytes that do not start on 8 are copied.
-  const aligned = (start: number, length: number) => {
-    const bytes = source.read(start, length);
-    if (bytes.byteOffset % 8 === 0) return bytes;
-    const copy = Buffer.allocUnsafeSlow(length);
-    bytes.copy(copy);
-    return copy;
-  };
   for (const c of header.columns) {
     if (!Number.isInteger(c.rows) || !Number.isInteger(c.bytes) || c.rows < 0 || at + c.bytes > source.size)
       return undefined;
     if (c.kind === "i32" || c.kind === "f64") {
       const ctor = c.kind === "i32" ? Int32Array : Float64Array;
       if (c.bytes !== c.rows * ctor.BYTES_PER_ELEMENT) return undefined;
-      const bytes = aligned(at, c.bytes);
+      if (c.kind === "i32" && lazy.has(c.name)) {
+        out.set(c.name, new Int32Slices(source, at, c.rows));
+        at += pad8(c.bytes);
+        continue;
+      }
+      const bytes = aligned(source, at, c.bytes);
       out.set(c.name, new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, c.rows));
     } else if (c.kind === "str" && (c.encoding === "latin1" || c.encoding === "utf16le")) {
       if (pad8((c.rows + 1) * 4) > c.bytes) return undefined;
-      const raw = aligned(at, (c.rows + 1) * 4);
+      const raw = aligned(source, at, (c.rows + 1) * 4);
       const offsets = new Int32Array(raw.buffer as ArrayBuffer, raw.byteOffset, c.rows + 1);
       const textStart = at + pad8(offsets.byteLength);
       const encoding = c.encoding;

@@ -2,25 +2,27 @@
 // the same index files loads two files instead of parsing, validating and tokenizing every pack.
 //
 // A snapshot is two files named by a hash of the index files' identities: `<name>.columns` holds what
-// ranking reads as a column file (the identities themselves, ids, names, tags, categories, scores, the
-// postings: raw arrays, no JSON to parse), and `<name>.details.ndjson` one line per pack with what only a
-// result shows (description, keywords, version), of which only the hits' lines are read.
+// ranking reads as a column file (the identities themselves, ids and names with their rows by length,
+// tags, categories, scores, the postings: raw arrays, no JSON to parse), and `<name>.details.ndjson` one
+// line per pack with what only a result shows (description, keywords, version), of which only the hits'
+// lines are read.
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@ggen/support";
-import { decodeColumns, encodeColumns, fileSource, StringColumn } from "./column-file.js";
+import { decodeColumns, encodeColumns, fileSource, Int32Slices, StringColumn } from "./column-file.js";
 import {
   type PreparedIndex,
   type RankablePack,
   restorePrepared,
   type SearchHit,
   type SearchOptions,
+  type Strings,
   search,
 } from "./search.js";
 import type { PackSummary, RegistrySource } from "./sources.js";
 
-const SNAPSHOT_FORMAT = "ggen-search-snapshot/6";
+const SNAPSHOT_FORMAT = "ggen-search-snapshot/7";
 const SNAPSHOTS_KEPT = 8;
 
 interface PackDetails {
@@ -64,6 +66,38 @@ export function snapshotKey(identities: string[][]): SnapshotKey {
   return { identity, name: hex(a) + hex(b) };
 }
 
+/**
+ * The rows of `list` grouped by their string's length: those of length `l` are
+ * `rows[starts[l]]` up to `rows[starts[l + 1]]`, ascending. Saved for ids and names, so that a search's
+ * exact-match step (a query as long as an id or a name) reads a slice instead of 20,000 lengths.
+ */
+export function lengthIndex(list: readonly string[]): { rows: Int32Array; starts: Int32Array } {
+  let max = 0;
+  for (const s of list) if (s.length > max) max = s.length;
+  const starts = new Int32Array(max + 2);
+  for (const s of list) starts[s.length + 1]! += 1;
+  for (let l = 1; l < starts.length; l++) starts[l]! += starts[l - 1]!;
+  const next = starts.slice(0, max + 1);
+  const rows = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) rows[next[list[i]!.length]!++] = i;
+  return { rows, starts };
+}
+
+/** `column` as `Strings`, its rows by length from a saved `lengthIndex`. */
+function withLengthIndex(column: StringColumn, rows: Int32Array, starts: Int32Array): Strings {
+  if (rows.length !== column.size || starts.length < 2 || starts[starts.length - 1] !== column.size)
+    throw new Error("damaged search snapshot: length index");
+  return {
+    size: column.size,
+    at: (i) => column.at(i),
+    lengthOf: (i) => column.lengthOf(i),
+    rowsOfLength: (l) =>
+      Number.isInteger(l) && l >= 0 && l + 1 < starts.length
+        ? Array.from(rows.subarray(starts[l]!, starts[l + 1]!))
+        : [],
+  };
+}
+
 /** The hits from a saved snapshot, or undefined when there is none, it is another's, or it is damaged. */
 export function readSnapshot(
   dir: string,
@@ -75,22 +109,34 @@ export function readSnapshot(
   try {
     // Read as used: the numbers whole, of the strings only the rows a search reads (its hits, mostly).
     columnsFd = openSync(join(dir, `${key.name}.columns`), "r");
-    const c = decodeColumns(SNAPSHOT_FORMAT, fileSource(columnsFd));
+    // The postings (most of the file) are read a word at a time, as the query's words ask for them.
+    const c = decodeColumns(SNAPSHOT_FORMAT, fileSource(columnsFd), new Set(["postings"]));
     if (!c) return undefined;
     const strings = (name: string) => {
       const col = c.get(name);
       if (!(col instanceof StringColumn)) throw new Error(`damaged search snapshot: ${name}`);
       return col;
     };
-    const numbers = <T extends Int32Array | Float64Array>(name: string, kind: { new (n: number): T }) => {
+    const numbers = <T extends Int32Array | Float64Array | Int32Slices>(
+      name: string,
+      kind: abstract new (...args: never[]) => T,
+    ) => {
       const col = c.get(name);
       if (!(col instanceof kind)) throw new Error(`damaged search snapshot: ${name}`);
       return col;
     };
     const identity = strings("identity");
     if (identity.size !== 1 || identity.at(0) !== key.identity) return undefined;
-    const ids = strings("id");
-    const names = strings("name");
+    const ids = withLengthIndex(
+      strings("id"),
+      numbers("idLengthRows", Int32Array),
+      numbers("idLengthStarts", Int32Array),
+    );
+    const names = withLengthIndex(
+      strings("name"),
+      numbers("nameLengthRows", Int32Array),
+      numbers("nameLengthStarts", Int32Array),
+    );
     const categories = strings("category");
     const tags = strings("tags");
     const tagStarts = numbers("tagStarts", Int32Array);
@@ -118,7 +164,7 @@ export function readSnapshot(
       {
         words: strings("words"),
         starts: numbers("starts", Int32Array),
-        postings: numbers("postings", Int32Array),
+        postings: numbers("postings", Int32Slices),
       },
     );
     const hits = search(index, query, searchOpts);
@@ -160,10 +206,18 @@ export async function saveSnapshot(
     await writeFileAtomic(join(dir, `${key.name}.details.ndjson`), lines.join(""));
     const tagStarts = new Int32Array(packs.length + 1);
     for (let i = 0; i < packs.length; i++) tagStarts[i + 1] = tagStarts[i]! + packs[i]!.tags.length;
+    const ids = packs.map((p) => p.id);
+    const names = packs.map((p) => p.name);
+    const idLength = lengthIndex(ids);
+    const nameLength = lengthIndex(names);
     const columns = encodeColumns(SNAPSHOT_FORMAT, {
       identity: [key.identity],
-      id: packs.map((p) => p.id),
-      name: packs.map((p) => p.name),
+      id: ids,
+      idLengthRows: idLength.rows,
+      idLengthStarts: idLength.starts,
+      name: names,
+      nameLengthRows: nameLength.rows,
+      nameLengthStarts: nameLength.starts,
       category: packs.map((p) => p.category),
       tags: packs.flatMap((p) => p.tags),
       tagStarts,
@@ -172,7 +226,7 @@ export async function saveSnapshot(
       details: offsets,
       words: Array.from({ length: ix.words.size }, (_, w) => ix.words.at(w)),
       starts: ix.starts,
-      postings: ix.postings,
+      postings: ix.postings.subarray(0, ix.postings.length),
     });
     await writeFileAtomic(join(dir, `${key.name}.columns`), columns);
     const all = await Promise.all(

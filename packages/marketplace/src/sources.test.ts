@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addPacks } from "./install.js";
 import { installedPack } from "./packs.js";
 import { search } from "./search.js";
+import { lengthIndex } from "./search-snapshot.js";
 import {
   loadCatalog,
   loadRegistry,
@@ -19,6 +20,7 @@ import {
   searchCatalog,
   searchSaved,
 } from "./sources.js";
+import { syntheticIndex } from "./synthetic.js";
 import { tempDir, tinyRegistry } from "./testkit.js";
 
 let t: Awaited<ReturnType<typeof tempDir>>;
@@ -341,6 +343,50 @@ describe("searching through the snapshot cache", () => {
     );
     await searchCatalog("alpha", {}, { projectDir: proj, ggenHome, env: {} });
     expect(searchSaved("alpha", {}, { projectDir: proj, ggenHome, env: {} })).toBeUndefined();
+  });
+
+  it("over 10,000 packs, a snapshot's hits are a fresh search's: words, prefixes, typos, exact ids and names", async () => {
+    const dir = join(t.dir, `big-${Math.random().toString(36).slice(2)}`);
+    await mkdir(dir, { recursive: true });
+    const index = syntheticIndex(10_000);
+    await writeFile(join(dir, "index.json"), JSON.stringify(index));
+    const ggenHome = home();
+    const opts = { registries: [dir], ggenHome };
+    const p = index.packs[4321]!;
+    const queries: [string, { limit?: number; minQuality?: number }][] = [
+      ["rust cli", { limit: 10 }],
+      ["clie", {}], // a prefix
+      ["kafak", {}], // a typo
+      [p.id, {}], // an exact id: the length index's rows
+      [index.packs[9999]!.id, {}], // the last row of its length
+      [index.packs[0]!.id, {}], // the first
+      [p.name.toUpperCase(), { limit: 3 }], // an exact name, any case
+      [index.packs[9999]!.name, { limit: 3 }],
+      ["rust", { minQuality: 60, limit: 50 }],
+    ];
+    await searchCatalog("warm", {}, opts); // writes the snapshot
+    const list = (await loadCatalog(opts)).list;
+    for (const [q, o] of queries) {
+      const saved = searchSaved(q, o, opts);
+      expect(saved, q).toBeDefined();
+      expect(
+        saved!.map((h) => [h.pack.id, h.score, h.matched]),
+        q,
+      ).toEqual(search(list, q, o).map((h) => [h.pack.id, h.score, h.matched]));
+    }
+    for (const id of [p.id, index.packs[9999]!.id, index.packs[0]!.id])
+      expect(searchSaved(id, {}, opts)![0]!.matched, id).toContain("exact");
+  });
+
+  it("lengthIndex: every row under its length, ascending", () => {
+    const list = ["ab", "", "abc", "xy", "z", "abc", "de"];
+    const { rows, starts } = lengthIndex(list);
+    for (let l = 0; l + 1 < starts.length; l++)
+      expect([...rows.subarray(starts[l]!, starts[l + 1]!)]).toEqual(
+        list.flatMap((s, i) => (s.length === l ? [i] : [])),
+      );
+    expect(starts[starts.length - 1]).toBe(list.length);
+    expect(lengthIndex([]).rows).toHaveLength(0);
   });
 
   it("searches an http registry through its cached index, offline too", async () => {
