@@ -34,6 +34,11 @@ export function measure(
   fn: () => unknown,
   opts?: { runs?: number; warmup?: number },
 ): Promise<BenchResult>;
+export function compare(
+  subject: { name: string; fn: () => unknown },
+  baseline: { name: string; fn: () => unknown },
+  opts?: { runs?: number; warmup?: number; target?: number },
+): Promise<BenchResult>;
 export function measureProcess(
   name: string,
   command: string,

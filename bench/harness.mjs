@@ -45,6 +45,30 @@ export async function measure(name, fn, { runs = 20, warmup = 2 } = {}) {
   return summarize(name, samples);
 }
 
+/**
+ * Times `subject` and `baseline` (functions, sync or async) alternately, `runs` times each after `warmup`
+ * rounds, so that the machine's drift and the heap's growth hit both alike; the subject's result carries
+ * the ratio of the medians (and the target, when given).
+ */
+export async function compare(subject, baseline, { runs = 10, warmup = 1, target } = {}) {
+  const time = async (fn) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < warmup; i++) {
+    await baseline.fn();
+    await subject.fn();
+  }
+  const a = [];
+  const b = [];
+  for (let i = 0; i < runs; i++) {
+    b.push(await time(baseline.fn));
+    a.push(await time(subject.fn));
+  }
+  return ratio(summarize(subject.name, a), summarize(baseline.name, b), target);
+}
+
 /** Times a whole process, start to exit; fails loudly if the process fails. */
 export function measureProcess(
   name,

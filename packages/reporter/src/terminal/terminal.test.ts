@@ -20,6 +20,32 @@ describe("table", () => {
     expect(lines[2]).toBe("a                9  short");
     expect(lines[3]).toBe("longer-id      100  a very long…");
   });
+
+  it("keeps every line across its batched joins; blank cells and padding only before something shown", () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ a: i % 3 === 0 ? "" : `r${i}`, b: `v${i}` }));
+    const lines = table(rows, [
+      { header: "", value: (r) => r.a },
+      { header: " ", value: (r) => r.b, align: "right" },
+    ]).split("\n");
+    // The header line shows nothing, so the table starts at its rule.
+    expect(lines).toHaveLength(3001);
+    expect(lines[0]).toBe("-----  -----");
+    for (const i of [0, 1, 1023, 1024, 1025, 2047, 2048, 2999])
+      expect(lines[i + 1], `row ${i}`).toBe(`${rows[i]!.a.padEnd(5)}  ${rows[i]!.b.padStart(5)}`);
+    // A narrow cell under a wide column gets no trailing padding.
+    const wide = table(
+      [
+        { k: "x", v: "y".repeat(10_000) },
+        { k: "short", v: "" },
+      ],
+      [
+        { header: "K", value: (r) => r.k },
+        { header: "V", value: (r) => r.v },
+      ],
+    ).split("\n");
+    expect(wide[3]).toBe("short");
+    expect(wide[2]).toBe(`x      ${"y".repeat(10_000)}`);
+  });
 });
 
 describe("Output", () => {
