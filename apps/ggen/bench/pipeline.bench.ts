@@ -1,9 +1,10 @@
 // `pnpm bench:pipeline`: the whole ultra-fast path end to end, several runs, per-stage medians, for the
 // local backend and testcontainers (on the Docker engine that answers, or on a private dockerd this bench
-// starts for those runs only — after the local ones, which so run on the machine as it was — and
-// stops right after them, on failure and on a signal too: scripts/ci/docker.sh). Targets (issue 18): local ≤ 5 s with warm caches
-// and ≤ 8 s on a first run (an empty GGEN_HOME: the dependency install), ≤ 12 s testcontainers and ≤ 2.5 s over local,
-// reporting ≤ 0.1 s — recorded next to the measurements, never asserted as timings.
+// starts for those runs only — after the local ones, which so run on the machine as it was — and stops
+// right after them, on failure and on a signal too: scripts/ci/docker.sh). Targets (issue 18): local
+// ≤ 5 s with warm caches and ≤ 8 s on a first run (an empty GGEN_HOME: the dependency install), ≤ 12 s
+// testcontainers and ≤ 2.5 s over local, reporting ≤ 0.1 s — recorded next to the measurements, never
+// asserted as timings.
 // The Rust crate path (seed 001: concept → deployed crate): ≤ 20 s cold (an empty target cache: a new
 // GGEN_HOME), ≤ 8 s warm (the dependency set cached), for io.ggen.rust-cli and the seed's own
 // my_service (io.ggen.rust-lib, serde & co); with the CPU time of the checks (from the run's cgroup),

@@ -135,9 +135,9 @@ interface Header {
   columns: ColumnEntry[];
 }
 
-/** Typed arrays are written in this machine's byte order: the format says which. */
 /** os.endianness()'s answer, without loading node:os (a search's bundle otherwise needs none of it). */
 const ENDIANNESS = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? "LE" : "BE";
+/** Typed arrays are written in this machine's byte order: the format says which. */
 const formatOf = (format: string) => `${format}+${ENDIANNESS}`;
 const pad8 = (n: number) => (n + 7) & ~7;
 
