@@ -93,7 +93,9 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const lock = readLock(manifestPath, run.cwd, run.outRoot, (w) => run.warn(w));
   const store = new BaseStore(run.outRoot);
   const snapshots =
-    manifestPath === undefined ? undefined : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w));
+    manifestPath === undefined
+      ? undefined
+      : new GraphSnapshots(store, lock, run.cwd, (w) => run.warn(w), opts.cacheDir);
   run.regen = new Regeneration(lock, store, opts.full === true || manifestPath === undefined, snapshots);
   // A graph changed since the last generation: the graph host starts now, beside the work before its queries.
   // Awaited: what it waits for (@ggen/rdf's import, the graph's digest) the run needs next anyway, and a

@@ -765,3 +765,106 @@ describe("stored query results (checked against the lock's digests before use)",
     expect(await regenerate(undefined)).toMatchObject({ fullLoads: 1, reusedQueries: 0 });
   });
 });
+
+describe("query results kept in the cache dir (by the digests of the graph texts)", () => {
+  // A Turtle graph with blank nodes (no diff can read it) and queries no pattern reading covers.
+  const graph = `@prefix ex: <http://example.org/> .
+ex:ada ex:type ex:Person ; ex:name "Ada" ; ex:team [ ex:label "core" ] .
+ex:bob ex:type ex:Person ; ex:name "Bob" ; ex:reportsTo ex:ada .
+`;
+  const tmpl = (sparql: Record<string, string>) => `---
+to: out.txt
+rdf: ../g.ttl
+prefixes: { ex: "http://example.org/" }
+sparql:
+${Object.entries(sparql)
+  .map(([k, q]) => `  ${k}: ${JSON.stringify(q)}`)
+  .join("\n")}
+---
+{{#each sparql.people}}{{name}}={{n}} {{/each}}{{#each sparql.volatile}}{{r}}{{/each}}
+`;
+  const queries = {
+    people: `SELECT ?name (COUNT(?boss) AS ?n) WHERE { ?p ex:name ?name . OPTIONAL { ?p ex:reportsTo ?boss } } GROUP BY ?name ORDER BY ?name`,
+  };
+  const cacheFiles = (cache: string) =>
+    existsSync(join(cache, "results")) ? readdirSync(join(cache, "results")) : [];
+
+  it("answer a new project's queries from a graph with blank nodes without loading it; a changed text loads it", async () => {
+    const cache = project({});
+    const first = project({ "t/a.tmpl": tmpl(queries), "g.ttl": graph });
+    const r1 = await gen(first, { templates: ["t"], cacheDir: cache });
+    expect(r1.snapshot).toMatchObject({ fullLoads: 1, reusedQueries: 0 });
+    expect(cacheFiles(cache)).toHaveLength(1);
+
+    const second = project({ "t/a.tmpl": tmpl(queries), "g.ttl": graph });
+    const r2 = await gen(second, { templates: ["t"], cacheDir: cache });
+    expect(r2.snapshot).toMatchObject({ fullLoads: 0, reusedQueries: 1 });
+    expect(tree(join(second, "out"))).toEqual(tree(join(first, "out")));
+    expect(read(second, "out/out.txt")).toBe("Ada=0 Bob=1 \n");
+
+    // Another text (one triple more): its own key, nothing kept for it, the graph is loaded.
+    const third = project({
+      "t/a.tmpl": tmpl(queries),
+      "g.ttl": `${graph}ex:cy ex:type ex:Person ; ex:name "Cy" ; ex:reportsTo ex:bob .\n`,
+    });
+    const r3 = await gen(third, { templates: ["t"], cacheDir: cache });
+    expect(r3.snapshot).toMatchObject({ fullLoads: 1, reusedQueries: 0 });
+    expect(read(third, "out/out.txt")).toBe("Ada=0 Bob=1 Cy=1 \n");
+    expect(cacheFiles(cache)).toHaveLength(2);
+
+    // A query the kept rows lack: the graph is loaded for it, and the set is kept again with it.
+    const more = { ...queries, teams: "SELECT ?label WHERE { ?p ex:team ?t . ?t ex:label ?label }" };
+    const fourth = project({ "t/a.tmpl": tmpl(more), "g.ttl": graph });
+    expect((await gen(fourth, { templates: ["t"], cacheDir: cache })).snapshot).toMatchObject({
+      fullLoads: 1,
+    });
+    const fifth = project({ "t/a.tmpl": tmpl(more), "g.ttl": graph });
+    expect((await gen(fifth, { templates: ["t"], cacheDir: cache })).snapshot).toMatchObject({
+      fullLoads: 0,
+      reusedQueries: 2,
+    });
+  });
+
+  it("keep a first generation's rows, not a regeneration's (those stay in the project)", async () => {
+    const cache = project({});
+    const nt = (name: string) =>
+      `<http://example.org/ada> <http://example.org/name> "${name}" .\n<http://example.org/ada> <http://example.org/type> <http://example.org/Person> .\n`;
+    const named = `---
+to: out.txt
+rdf: ../g.nt
+sparql:
+  names: "SELECT ?n WHERE { ?p <http://example.org/name> ?n }"
+---
+{{#each sparql.names}}{{n}}{{/each}}
+`;
+    const d = project({ "t/a.tmpl": named, "g.nt": nt("Ada") });
+    await gen(d, { templates: ["t"], cacheDir: cache });
+    expect(cacheFiles(cache)).toHaveLength(1);
+    write(d, "g.nt", nt("Ada L."));
+    const r = await gen(d, { templates: ["t"], cacheDir: cache });
+    expect(read(d, "out/out.txt")).toBe("Ada L.\n");
+    expect(r.snapshot!.fullLoads + r.snapshot!.subgraphQueries).toBe(1);
+    expect(cacheFiles(cache)).toHaveLength(1);
+  });
+
+  it("never answer a query that is not a function of the graph, nor keep rows holding a blank node", async () => {
+    const cache = project({});
+    const volatile = { ...queries, volatile: "SELECT (STRLEN(STRUUID()) AS ?r) WHERE {}" };
+    for (let i = 0; i < 2; i++) {
+      const d = project({ "t/a.tmpl": tmpl(volatile), "g.ttl": graph });
+      const r = await gen(d, { templates: ["t"], cacheDir: cache });
+      // The second project reuses the people rows and asks STRUUID() again, on the loaded graph.
+      expect(r.snapshot).toMatchObject(
+        i === 0 ? { fullLoads: 1, reusedQueries: 0 } : { fullLoads: 1, reusedQueries: 1 },
+      );
+      expect(read(d, "out/out.txt")).toBe("Ada=0 Bob=1 36\n");
+    }
+    const blank = project({
+      "t/a.tmpl": tmpl({ ...queries, teams: "SELECT ?t WHERE { ?p ex:team ?t }" }),
+      "g.ttl": graph,
+    });
+    const other = project({});
+    await gen(blank, { templates: ["t"], cacheDir: other });
+    expect(cacheFiles(other)).toEqual([]);
+  });
+});

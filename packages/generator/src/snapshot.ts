@@ -16,7 +16,7 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Graph, GraphSource, QueryOptions, QueryResult, RdfFormat, Row } from "@ggen/rdf";
-import { sha256 } from "@ggen/support";
+import { sha256, writeFileAtomicSync } from "@ggen/support";
 import type { Rdf } from "./lazy.js";
 import type { Lock } from "./lock.js";
 import type { BaseStore } from "./store.js";
@@ -150,8 +150,20 @@ export interface SnapshotSource {
   /** The file's text (what the base store keeps, by its digest). */
   bytes: Buffer;
   digest: string;
-  /** Its triples, one N-Triples line each. */
-  lines: Buffer;
+  /**
+   * Its triples, one N-Triples line each, or why no diff can read them (blank nodes); made on first use: a
+   * text answered by rows kept for exactly its digest is never parsed.
+   */
+  readonly lines: Buffer | { why: string };
+  /** `lines` was made and is not lines (read without making them). */
+  readonly unreadable: boolean;
+}
+
+/** The lines of a source that has them (a caller that diffs or searches checked that first). */
+function linesOf(r: SnapshotSource): Buffer {
+  const l = r.lines;
+  if (!Buffer.isBuffer(l)) throw new Error(`internal: ${r.abs} has no snapshot lines (${l.why})`);
+  return l;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -223,11 +235,23 @@ export function readSnapshotSources(
     const exact = isUtf8(bytes);
     if (!exact) bytes = Buffer.from(bytes.toString("utf8"));
     const f = format as SnapshotSource["format"];
-    const lines = snapshotLines(bytes, f, abs);
-    if (!Buffer.isBuffer(lines)) return { path: s.path, why: lines.why };
+    const text = bytes;
+    let lines: Buffer | { why: string } | undefined;
     // The sha256 of the file's bytes this run already took (the lock's graph input), when they are the text's.
     const known = exact ? files?.graphInputs.get(abs) : undefined;
-    out.push({ abs, format: f, bytes, digest: known ?? sha256(bytes), lines });
+    out.push({
+      abs,
+      format: f,
+      bytes,
+      digest: known ?? sha256(bytes),
+      get lines() {
+        lines ??= snapshotLines(text, f, abs);
+        return lines;
+      },
+      get unreadable() {
+        return lines !== undefined && !Buffer.isBuffer(lines);
+      },
+    });
   }
   return out.length ? out : undefined;
 }
@@ -382,12 +406,72 @@ export class GraphSnapshots {
   /** Each result set as JSON, made once rendering is over (for the lock's digest and the file alike). */
   private readonly json = new Map<string, string>();
 
+  /** Result sets read from the cache dir, as read (one the run added to is kept there again). */
+  private readonly fromCache = new Map<string, string>();
+  /**
+   * Result sets to keep in the cache dir: those of texts this project's own store had no rows for (a first
+   * generation, or a text it never had). A regeneration's sets stay in the project: a text edited there is
+   * rarely generated anywhere else, and writing each one twice would slow every regeneration.
+   */
+  private readonly cacheable = new Set<string>();
+  /** Each result set compressed once (the project's file and the cache dir's hold the same bytes). */
+  private readonly compressed = new Map<string, Buffer>();
+
+  /**
+   * `cacheDir`: where result sets are also kept across projects, by the digests of the graph texts they
+   * answer (any text, blank nodes too: unchanged, it needs no diff), so a new project generated from the
+   * same graph and queries loads no graph at all.
+   */
   constructor(
     private readonly store: BaseStore,
     private readonly lock: Lock | undefined,
     private readonly cwd: string,
     private readonly warn: (m: string) => void,
+    private readonly cacheDir?: string,
   ) {}
+
+  private cachePath(key: string): string {
+    return join(this.cacheDir!, "results", `${key}.json.gz`);
+  }
+
+  /** The rows kept in the cache dir for exactly these texts; undefined when there are none (or unreadable). */
+  private cachedResults(
+    key: string,
+  ): { rows: Record<string, Row[]>; changed: Line[]; triples: number } | undefined {
+    if (this.cacheDir === undefined) return undefined;
+    let text: string;
+    let stored: Partial<StoredResults>;
+    try {
+      text = gunzipSync(readFileSync(this.cachePath(key))).toString("utf8");
+      stored = JSON.parse(text) as Partial<StoredResults>;
+    } catch {
+      return undefined; // none yet, or torn: the graph is queried and the set kept again
+    }
+    if (typeof stored.triples !== "number" || stored.rows === null || typeof stored.rows !== "object")
+      return undefined;
+    learnPatterns(stored);
+    this.fromCache.set(key, text);
+    return { rows: stored.rows, changed: [], triples: stored.triples };
+  }
+
+  /**
+   * Keeps this run's cacheable result sets in the cache dir (those it read there and did not add to are
+   * already there). Not a set with a blank node: its label is the load's own. Best effort: a cache.
+   */
+  keepInCache(): void {
+    if (this.cacheDir === undefined) return;
+    for (const key of this.cacheable) {
+      const rows = this.results.get(key) ?? {};
+      if (this.fromCache.get(key) === this.resultsJson(key)) continue;
+      if (Object.values(rows).some((rs) => rs.some((r) => Object.values(r).some((t) => t.type === "blank"))))
+        continue;
+      try {
+        writeFileAtomicSync(this.cachePath(key), this.compressResults(key), { fsync: false });
+      } catch {
+        // an unwritable cache dir costs the next run a graph load, nothing else
+      }
+    }
+  }
 
   resultsPath(key: string): string {
     return join(this.store.dir, "results", `${key}.json.gz`);
@@ -416,7 +500,12 @@ export class GraphSnapshots {
   }
 
   compressResults(key: string): Buffer {
-    return gzipSync(this.resultsJson(key), { level: 1 });
+    let bytes = this.compressed.get(key);
+    if (bytes === undefined) {
+      bytes = gzipSync(this.resultsJson(key), { level: 1 });
+      this.compressed.set(key, bytes);
+    }
+    return bytes;
   }
 
   /**
@@ -509,9 +598,21 @@ export class GraphSnapshots {
       this.explainWholeLoad(read.path, read.why);
       return undefined;
     }
-    for (const r of read) this.texts.set(r.digest, r.bytes);
-    const rows: Record<string, Row[]> = {};
     const key = setKey(read.map((r) => r.digest));
+    const own = this.previous(read);
+    const previous = own ?? this.cachedResults(key);
+    if (own === undefined && this.cacheDir !== undefined) this.cacheable.add(key);
+    if (!previous) {
+      const whole = read.find((r) => !Buffer.isBuffer(r.lines));
+      if (whole) {
+        this.explainWholeLoad(whole.abs, (whole.lines as { why: string }).why);
+        // Loaded whole as before; through a snapshot graph only to keep its rows in the cache dir.
+        if (this.cacheDir === undefined) return undefined;
+      }
+    }
+    // Texts kept for the next run's diff: not one no diff can read.
+    for (const r of read) if (!r.unreadable) this.texts.set(r.digest, r.bytes);
+    const rows: Record<string, Row[]> = {};
     this.results.set(key, rows);
     // As @ggen/rdf reads the sources (without a byte order mark), so the hash, prefixes and base are the
     // whole graph's.
@@ -533,7 +634,6 @@ export class GraphSnapshots {
     const g = new SnapshotGraph(rdf, hash, read, rows, load, this.stats, prefixes, base);
     this.graphs.push(g);
     this.graphOf.set(key, g);
-    const previous = this.previous(read);
     if (previous) {
       g.triplesCount = previous.triples;
       g.answerFrom(previous.rows, previous.changed);
@@ -579,6 +679,8 @@ export class GraphSnapshots {
     // The same texts as last time: nothing changed, no need to read the stored ones.
     if (digests.every((d, i) => d === read[i]!.digest))
       return { rows: stored.rows, changed: [], triples: stored.triples };
+    // A text no diff can read (blank nodes) changed: its rows say nothing of the new one.
+    if (read.some((r) => !Buffer.isBuffer(r.lines))) return undefined;
     const before: Buffer[] = [];
     for (const [i, d] of digests.entries()) {
       const t = this.store.graphBytes(d);
@@ -593,13 +695,16 @@ export class GraphSnapshots {
       if (!Buffer.isBuffer(lines)) return undefined;
       before.push(lines);
     }
-    const { added, removed } = lineChanges(joinLines(before), joinLines(read.map((r) => r.lines)));
+    const { added, removed } = lineChanges(joinLines(before), joinLines(read.map(linesOf)));
     const changed: Line[] = [];
     for (const l of [...added, ...removed]) pushLine(changed, l);
     // Distinct triple lines, kept up to date by the change (not counted again over the whole text).
     return { rows: stored.rows, changed, triples: stored.triples + added.length - removed.length };
   }
 }
+
+/** SPARQL whose answer is not a function of the graph: never answered from kept rows. */
+const VOLATILE = /\b(?:RAND|NOW|UUID|STRUUID|BNODE)\s*\(|\bSERVICE\b/i;
 
 /** Texts one after another, a newline between each two (no copy for one). */
 const joinLines = (texts: readonly Buffer[]): Buffer =>
@@ -662,7 +767,7 @@ export class SnapshotGraph implements Graph {
     if (this.triplesCount === undefined) {
       const lines = new Set<string>();
       for (const r of this.read)
-        for (const l of r.lines.toString("utf8").split("\n")) if (isTripleLine(l)) lines.add(l);
+        for (const l of linesOf(r).toString("utf8").split("\n")) if (isTripleLine(l)) lines.add(l);
       this.triplesCount = lines.size;
     }
     return this.triplesCount;
@@ -693,6 +798,15 @@ export class SnapshotGraph implements Graph {
   answerFrom(previous: Record<string, Row[]>, changed: readonly Line[]): void {
     const affected: { query: string; pats: Pattern[]; needles: string[][] }[] = [];
     for (const [query, rows] of Object.entries(previous)) {
+      // An answer that is not the graph's alone (a random number, the time, a fresh IRI or blank node, a
+      // remote service) is asked again.
+      if (VOLATILE.test(query)) continue;
+      // Nothing changed: its rows stand, whatever the query reads (its patterns need not be known).
+      if (changed.length === 0) {
+        this.answers.set(query, rows);
+        this.stats.reusedQueries++;
+        continue;
+      }
       const pats = patternsOf(query);
       if (!pats) continue; // answered by the whole graph, if it is asked again
       if (!changed.some((l) => matches(l, pats))) {
@@ -705,26 +819,27 @@ export class SnapshotGraph implements Graph {
     }
     if (affected.length === 0) return;
     // A line with escapes may spell a needle another way, and is not read simply: the whole graph answers.
-    if (this.read.some((r) => r.lines.includes("\\"))) return;
+    if (this.read.some((r) => linesOf(r).includes("\\"))) return;
     // One subgraph for every affected query: the triples any of their patterns can match. A query's result
     // on a subgraph holding every triple its own patterns can match is its result on the whole graph (the
     // other triples there match none of its patterns), so one load answers them all.
     const lines = new Set<string>();
     for (const a of affected)
-      for (const r of this.read)
+      for (const source of this.read)
         for (const n of a.needles) {
+          const text = linesOf(source);
           // Every occurrence of the group's first term, as its whole line; the line then has to hold the rest.
           const first = Buffer.from(n[0]!);
-          for (let at = r.lines.indexOf(first); at >= 0; at = r.lines.indexOf(first, at + 1)) {
-            const start = at === 0 ? 0 : r.lines.lastIndexOf(NL, at - 1) + 1;
-            const end = r.lines.indexOf(NL, at);
-            const text = r.lines.toString("utf8", start, end < 0 ? r.lines.length : end);
-            if (lines.has(text) || !n.every((c) => text.includes(c))) continue;
-            const l = readLine(text);
+          for (let at = text.indexOf(first); at >= 0; at = text.indexOf(first, at + 1)) {
+            const start = at === 0 ? 0 : text.lastIndexOf(NL, at - 1) + 1;
+            const end = text.indexOf(NL, at);
+            const line = text.toString("utf8", start, end < 0 ? text.length : end);
+            if (lines.has(line) || !n.every((c) => line.includes(c))) continue;
+            const l = readLine(line);
             if (!l) continue;
             // A line it cannot read simply: the whole graph answers instead.
             if (l.wild) return;
-            if (matches(l, a.pats)) lines.add(text);
+            if (matches(l, a.pats)) lines.add(line);
           }
         }
     // Subgraphs that are most of the graph are no saving.

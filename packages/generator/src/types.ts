@@ -64,8 +64,10 @@ export interface GenerateOptions {
   /** Stop any one SPARQL query after this long (ms; SPARQL_TIMEOUT, exit 1); default @ggen/rdf's (30 s). */
   queryTimeoutMs?: number;
   /** Keep compiled templates here (precompiled Handlebars, by content hash), so later runs skip the
-   * Handlebars parser and compiler, and the digests of pack contract checks that passed (`contracts/`);
-   * `ggen` uses $GGEN_HOME/cache/templates. None by default. */
+   * Handlebars parser and compiler, the digests of pack contract checks that passed (`contracts/`), and
+   * query results by the digests of the graph texts they answer (`results/`: a project generated from a
+   * graph and queries another one was loads no graph); `ggen` uses $GGEN_HOME/cache/templates. None by
+   * default. */
   cacheDir?: string;
   /**
    * Files this caller wrote before (absolute path → sha256 of what it wrote): one still holding exactly

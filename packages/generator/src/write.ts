@@ -289,6 +289,7 @@ export function executeWrites(
   }
   for (const key of ws.snapshots?.supersededResults ?? [])
     rmSync(ws.snapshots!.resultsPath(key), { force: true });
+  ws.snapshots?.keepInCache();
   runHooks(ws, "after", hooks, notes);
   return hooks;
 }

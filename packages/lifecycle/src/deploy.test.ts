@@ -209,4 +209,46 @@ expect_body = "ok"
     expect(attempts).toEqual([1, 2, 3]);
     expect(v.detail).toBe("ECONNREFUSED");
   });
+
+  it("verify bounds each attempt by its timeout, follows no redirect and checks the body", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer((req, res) => {
+      if (req.url === "/silent") return; // accepts, never answers
+      if (req.url === "/moved") return res.writeHead(302, { location: "/ok" }).end();
+      res.end("all fine");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    const at = (path: string) => `http://127.0.0.1:${port}${path}`;
+    try {
+      const silent = await verify({
+        url: at("/silent"),
+        retries: 2,
+        intervalMs: 5,
+        timeoutMs: 100,
+        expectStatus: 200,
+      });
+      expect(silent).toMatchObject({ ok: false, attempts: 2, detail: "no answer within 100 ms" });
+      const moved = await verify({
+        url: at("/moved"),
+        retries: 1,
+        intervalMs: 5,
+        timeoutMs: 1000,
+        expectStatus: 200,
+      });
+      expect(moved).toMatchObject({ ok: false, status: 302, detail: "HTTP 302 (expected 200)" });
+      const body = { retries: 1, intervalMs: 5, timeoutMs: 1000, expectStatus: 200 };
+      expect(await verify({ ...body, url: at("/ok"), expectBody: "fine" })).toMatchObject({
+        ok: true,
+        status: 200,
+      });
+      expect(await verify({ ...body, url: at("/ok"), expectBody: "broken" })).toMatchObject({
+        ok: false,
+        detail: "HTTP 200 but the body lacks 'broken'",
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

@@ -315,6 +315,37 @@ async function startSupervisor(
 
 // ---- verify ------------------------------------------------------------------------------------
 
+/**
+ * One GET of `url` over node:http(s), redirects not followed, on a connection of its own (no keep-alive
+ * socket left to hold the process). Not fetch: its client (undici) would be loaded for one request, on
+ * the deploy's critical path.
+ */
+async function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const { request } = url.startsWith("https:") ? await import("node:https") : await import("node:http");
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", fail);
+    });
+    // The whole exchange, not one idle gap, is what the timeout bounds.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    req.on("error", fail);
+    req.end();
+  });
+}
+
 /** HTTP health check: up to `retries` attempts, each with its own timeout, `intervalMs` apart. */
 export async function verify(
   v: VerifyConfig,
@@ -327,20 +358,18 @@ export async function verify(
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let ok = false;
     try {
-      const res = await fetch(v.url, { signal: AbortSignal.timeout(v.timeoutMs), redirect: "manual" });
+      const res = await httpGet(v.url, v.timeoutMs);
       status = res.status;
-      const body = await res.text();
       if (res.status !== v.expectStatus) detail = `HTTP ${res.status} (expected ${v.expectStatus})`;
-      else if (v.expectBody !== undefined && !body.includes(v.expectBody)) {
+      else if (v.expectBody !== undefined && !res.body.includes(v.expectBody)) {
         detail = `HTTP ${res.status} but the body lacks '${v.expectBody}'`;
       } else {
         ok = true;
         detail = `HTTP ${res.status}`;
       }
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      detail =
-        err.name === "TimeoutError" ? `no answer within ${v.timeoutMs} ms` : (err.cause?.code ?? err.message);
+      const err = e as Error & { code?: string };
+      detail = err.code ?? err.message;
     }
     opts.onEvent?.({ type: "verify-attempt", url: v.url, attempt, ok, detail });
     if (ok)

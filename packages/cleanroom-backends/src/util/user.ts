@@ -1,6 +1,7 @@
 // An unprivileged system user for programs that refuse to run as root (PostgreSQL) and for sandboxed
 // commands when we are root (so process-count limits apply: root ignores RLIMIT_NPROC).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { GgenError } from "@ggen/contract";
 
 export interface Ids {
@@ -11,7 +12,16 @@ export interface Ids {
 
 const cache = new Map<string, Ids>();
 
+/** The user's ids from /etc/passwd (no process to start), else from id(1), which asks NSS too. */
 function lookup(name: string): Ids | undefined {
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [user, , uid, gid] = line.split(":");
+      if (user === name && uid && gid) return { uid: Number(uid), gid: Number(gid), name };
+    }
+  } catch {
+    // no readable /etc/passwd: id(1) below
+  }
   try {
     const uid = Number(
       execFileSync("id", ["-u", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
