@@ -627,7 +627,13 @@ export class GraphSnapshots {
         for (const [k, v] of Object.entries(d.prefixes)) if (!(k in prefixes)) prefixes[k] = v;
         base ??= d.base;
       }
-      return { format: r.format as RdfFormat, base: fileBase, text };
+      // The text's sha256 is the source's digest unless a byte order mark was cut off.
+      return {
+        format: r.format as RdfFormat,
+        base: fileBase,
+        text,
+        ...(text === r.bytes ? { sha256: r.digest } : {}),
+      };
     });
     if (base === undefined && read.length === 1) base = texts[0]!.base;
     const hash = rdf.contentHash(texts);

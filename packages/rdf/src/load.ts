@@ -2,7 +2,7 @@
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { formatSize, GgenError, isGgenError, writeFileAtomic } from "@ggen/support";
+import { formatSize, GgenError, isGgenError, sha256, writeFileAtomic } from "@ggen/support";
 import { canonicalizeBlankNodes } from "./canonical.js";
 import { loadOxigraph, n3lib, type Ox, type OxStore } from "./engine.js";
 import { errorMessage, isTrap, syntaxError } from "./errors.js";
@@ -409,12 +409,21 @@ async function writeDiskCache(dir: string, entry: StoreEntry): Promise<void> {
   }
 }
 
-/** Hash of what the sources hold: format, base and text of each (a text as a string or its UTF-8 bytes). */
+/**
+ * Hash of what the sources hold: format, base and the sha256 of each text (a string or its UTF-8 bytes).
+ * A caller that already has a text's sha256 passes it, and the text is not hashed again (a 10 MB graph:
+ * ≈ 30 ms).
+ */
 export function contentHash(
-  sources: readonly { format: string; base: string | undefined; text: string | Uint8Array }[],
+  sources: readonly {
+    format: string;
+    base: string | undefined;
+    text: string | Uint8Array;
+    sha256?: string;
+  }[],
 ): string {
-  const parts: (string | Uint8Array)[] = ["ggen-rdf/1"];
-  for (const s of sources) parts.push(s.format, s.base ?? "", s.text);
+  const parts: string[] = ["ggen-rdf/2"];
+  for (const s of sources) parts.push(s.format, s.base ?? "", s.sha256 ?? sha256(s.text));
   return digestOf(...parts);
 }
 
