@@ -847,6 +847,20 @@ sparql:
     expect(cacheFiles(cache)).toHaveLength(1);
   });
 
+  it("do not stand in for a project's own rows that do not match its lock (the run queries whole, as it says)", async () => {
+    const cache = project({});
+    const d = project({ "t/a.tmpl": tmpl(queries), "g.ttl": graph });
+    await gen(d, { templates: ["t"], cacheDir: cache });
+    expect(cacheFiles(cache)).toHaveLength(1);
+    const dir = join(d, "out/.ggen/base/results");
+    const [file] = readdirSync(dir);
+    writeFileSync(join(dir, file!), gzipSync(JSON.stringify({ triples: 0, rows: {} })));
+    const r = await gen(d, { templates: ["t"], cacheDir: cache });
+    expect(r.warnings).toEqual([expect.stringMatching(/the stored query results do not match the lock/)]);
+    expect(r.snapshot).toMatchObject({ fullLoads: 1, reusedQueries: 0 });
+    expect(read(d, "out/out.txt")).toBe("Ada=0 Bob=1 \n");
+  });
+
   it("never answer a query that is not a function of the graph, nor keep rows holding a blank node", async () => {
     const cache = project({});
     const volatile = { ...queries, volatile: "SELECT (STRLEN(STRUUID()) AS ?r) WHERE {}" };

@@ -600,7 +600,10 @@ export class GraphSnapshots {
     }
     const key = setKey(read.map((r) => r.digest));
     const own = this.previous(read);
-    const previous = own ?? this.cachedResults(key);
+    // Not when the lock names rows for these very texts that could not be used: the run said it queries
+    // the graph whole, and it does.
+    const named = this.lock?.manifest.inputs.results?.some((r) => r.key === key) ?? false;
+    const previous = own ?? (named ? undefined : this.cachedResults(key));
     if (own === undefined && this.cacheDir !== undefined) this.cacheable.add(key);
     if (!previous) {
       const whole = read.find((r) => !Buffer.isBuffer(r.lines));
