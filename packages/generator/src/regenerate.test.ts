@@ -801,6 +801,10 @@ ${Object.entries(sparql)
     expect(r2.snapshot).toMatchObject({ fullLoads: 0, reusedQueries: 1 });
     expect(tree(join(second, "out"))).toEqual(tree(join(first, "out")));
     expect(read(second, "out/out.txt")).toBe("Ada=0 Bob=1 \n");
+    // What the run keeps is the same whether it loaded the graph or not.
+    const kept = (d: string) => readdirSync(join(d, "out/.ggen/base"), { recursive: true }).map(String).sort();
+    expect(kept(second)).toEqual(kept(first));
+    expect(lockOf(second).inputs.results).toEqual(lockOf(first).inputs.results);
 
     // Another text (one triple more): its own key, nothing kept for it, the graph is loaded.
     const third = project({

@@ -155,8 +155,6 @@ export interface SnapshotSource {
    * text answered by rows kept for exactly its digest is never parsed.
    */
   readonly lines: Buffer | { why: string };
-  /** `lines` was made and is not lines (read without making them). */
-  readonly unreadable: boolean;
 }
 
 /** The lines of a source that has them (a caller that diffs or searches checked that first). */
@@ -247,9 +245,6 @@ export function readSnapshotSources(
       get lines() {
         lines ??= snapshotLines(text, f, abs);
         return lines;
-      },
-      get unreadable() {
-        return lines !== undefined && !Buffer.isBuffer(lines);
       },
     });
   }
@@ -613,8 +608,9 @@ export class GraphSnapshots {
         if (this.cacheDir === undefined) return undefined;
       }
     }
-    // Texts kept for the next run's diff: not one no diff can read.
-    for (const r of read) if (!r.unreadable) this.texts.set(r.digest, r.bytes);
+    // Texts kept for the next run's diff (one with blank nodes too: whether it has any is known only once it
+    // is parsed, which a text answered from kept rows never is, and what a run writes must not depend on that).
+    for (const r of read) this.texts.set(r.digest, r.bytes);
     const rows: Record<string, Row[]> = {};
     this.results.set(key, rows);
     // As @ggen/rdf reads the sources (without a byte order mark), so the hash, prefixes and base are the
