@@ -802,7 +802,8 @@ ${Object.entries(sparql)
     expect(tree(join(second, "out"))).toEqual(tree(join(first, "out")));
     expect(read(second, "out/out.txt")).toBe("Ada=0 Bob=1 \n");
     // What the run keeps is the same whether it loaded the graph or not.
-    const kept = (d: string) => readdirSync(join(d, "out/.ggen/base"), { recursive: true }).map(String).sort();
+    const kept = (d: string) =>
+      readdirSync(join(d, "out/.ggen/base"), { recursive: true }).map(String).sort();
     expect(kept(second)).toEqual(kept(first));
     expect(lockOf(second).inputs.results).toEqual(lockOf(first).inputs.results);
 
