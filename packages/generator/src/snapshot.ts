@@ -288,6 +288,29 @@ const isPatterns = (v: unknown): v is Pattern[] | null =>
         Object.entries(x).every(([k, t]) => (k === "s" || k === "p" || k === "o") && typeof t === "string"),
     ));
 
+/** A results file's JSON text; undefined when it cannot be read. */
+function readResults(path: string): string | undefined {
+  try {
+    return gunzipSync(readFileSync(path)).toString("utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A results file's JSON as stored results (the patterns it kept learnt); undefined when it is not that. */
+function parseResults(text: string): StoredResults | undefined {
+  let stored: Partial<StoredResults>;
+  try {
+    stored = JSON.parse(text) as Partial<StoredResults>;
+  } catch {
+    return undefined;
+  }
+  learnPatterns(stored);
+  return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
+    ? (stored as StoredResults)
+    : undefined;
+}
+
 /** The patterns a results file kept, for queries this process has not read. */
 function learnPatterns(stored: Partial<StoredResults>): void {
   if (stored.patterns === null || typeof stored.patterns !== "object") return;
@@ -434,18 +457,11 @@ export class GraphSnapshots {
     key: string,
   ): { rows: Record<string, Row[]>; changed: Line[]; triples: number } | undefined {
     if (this.cacheDir === undefined) return undefined;
-    let text: string;
-    let stored: Partial<StoredResults>;
-    try {
-      text = gunzipSync(readFileSync(this.cachePath(key))).toString("utf8");
-      stored = JSON.parse(text) as Partial<StoredResults>;
-    } catch {
-      return undefined; // none yet, or torn: the graph is queried and the set kept again
-    }
-    if (typeof stored.triples !== "number" || stored.rows === null || typeof stored.rows !== "object")
-      return undefined;
-    learnPatterns(stored);
-    this.fromCache.set(key, text);
+    // None yet, or torn: the graph is queried and the set kept again.
+    const text = readResults(this.cachePath(key));
+    const stored = text === undefined ? undefined : parseResults(text);
+    if (!stored) return undefined;
+    this.fromCache.set(key, text!);
     return { rows: stored.rows, changed: [], triples: stored.triples };
   }
 
@@ -511,10 +527,8 @@ export class GraphSnapshots {
     const expected = this.lock?.manifest.inputs.results?.find((r) => r.key === key)?.sha256;
     // A lock without the digest (before revision 1.1, or written by `ggen apply`): nothing to check against.
     if (expected === undefined) return undefined;
-    let text: string;
-    try {
-      text = gunzipSync(readFileSync(this.resultsPath(key))).toString("utf8");
-    } catch {
+    const text = readResults(this.resultsPath(key));
+    if (text === undefined) {
       this.warn(
         `${shown}: the stored query results of the last generation are missing; querying the whole graph`,
       );
@@ -526,11 +540,7 @@ export class GraphSnapshots {
       );
       return undefined;
     }
-    const stored = JSON.parse(text) as Partial<StoredResults>;
-    learnPatterns(stored);
-    return typeof stored.triples === "number" && stored.rows !== null && typeof stored.rows === "object"
-      ? (stored as StoredResults)
-      : undefined;
+    return parseResults(text);
   }
 
   /**
@@ -601,11 +611,13 @@ export class GraphSnapshots {
     const previous = own ?? (named ? undefined : this.cachedResults(key));
     if (own === undefined && this.cacheDir !== undefined) this.cacheable.add(key);
     if (!previous) {
-      const whole = read.find((r) => !Buffer.isBuffer(r.lines));
-      if (whole) {
-        this.explainWholeLoad(whole.abs, (whole.lines as { why: string }).why);
+      for (const r of read) {
+        const lines = r.lines;
+        if (Buffer.isBuffer(lines)) continue;
+        this.explainWholeLoad(r.abs, lines.why);
         // Loaded whole as before; through a snapshot graph only to keep its rows in the cache dir.
         if (this.cacheDir === undefined) return undefined;
+        break;
       }
     }
     // Texts kept for the next run's diff (one with blank nodes too: whether it has any is known only once it
